@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the Worker (build/index.js + build/index_bg.wasm) with worker-build, entirely from
+# locally installed, pinned tools: worker-build would otherwise download wasm-bindgen,
+# wasm-opt and esbuild at build time.
+#   scripts/build.sh           release build (what is deployed and tested)
+#   scripts/build.sh --dev     faster, unoptimised build for local iteration
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+bash scripts/toolchain.sh >/dev/null
+[ -x node_modules/.bin/esbuild ] && [ -x node_modules/.bin/wasm-opt ] || {
+  echo "build: run 'npm install' first (esbuild and binaryen's wasm-opt come from npm)" >&2
+  exit 1
+}
+export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
+export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
+export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
+
+mode=--release
+[ "${1:-}" = "--dev" ] && mode=--dev
+worker-build "$mode"
+ls -l build/index.js build/index_bg.wasm 2>/dev/null | awk '{print "build: " $NF " " $5 " bytes"}'

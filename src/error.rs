@@ -1,0 +1,174 @@
+//! The one error type of the HTTP API. Every failure a handler can return is a variant here,
+//! and `status()`/`code()` are the only place that decides what the client sees. Pure.
+use crate::dialpad::EventError;
+use crate::token::TokenError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// Input that is not what the endpoint takes; `field` names the culprit when there is one.
+    BadRequest {
+        code: &'static str,
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// A webhook whose token failed verification.
+    Webhook(TokenError),
+    /// A webhook body with no signature while signed webhooks are required.
+    Unsigned,
+    PayloadTooLarge,
+    /// No session, or one that no longer verifies.
+    Unauthenticated(&'static str),
+    InvalidCredentials,
+    Forbidden(&'static str),
+    NotFound,
+    MethodNotAllowed,
+    UpgradeRequired,
+    /// A precondition on stored data failed (e.g. editing a record someone else changed).
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
+    /// Too many attempts; retry after this many seconds.
+    RateLimited(u32),
+    /// A binding or secret is missing: an operator's mistake, not the caller's.
+    Misconfigured(&'static str),
+    /// D1 or the hub failed; transient from the caller's point of view, so Dialpad retries.
+    Unavailable(String),
+}
+
+impl ApiError {
+    pub fn bad(code: &'static str, field: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest { .. } => 400,
+            ApiError::Webhook(TokenError::Malformed | TokenError::MalformedClaims) => 400,
+            ApiError::Webhook(_) | ApiError::Unsigned => 401,
+            ApiError::PayloadTooLarge => 413,
+            ApiError::Unauthenticated(_) | ApiError::InvalidCredentials => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::UpgradeRequired => 426,
+            ApiError::Conflict { .. } => 409,
+            ApiError::RateLimited(_) => 429,
+            ApiError::Misconfigured(_) => 500,
+            ApiError::Unavailable(_) => 503,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::Webhook(e) => e.code(),
+            ApiError::Unsigned => "unsigned_webhook",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::Unauthenticated(code) | ApiError::Forbidden(code) => code,
+            ApiError::InvalidCredentials => "invalid_credentials",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::UpgradeRequired => "websocket_upgrade_required",
+            ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Misconfigured(_) => "server_misconfigured",
+            ApiError::Unavailable(_) => "temporarily_unavailable",
+        }
+    }
+
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            ApiError::BadRequest { field, .. } => *field,
+            _ => None,
+        }
+    }
+
+    /// A message for people (Japanese, as the console shows it). Never includes secrets or
+    /// internals: `Unavailable`'s detail goes to the log only.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::BadRequest { message, .. } | ApiError::Conflict { message, .. } => {
+                message.clone()
+            }
+            ApiError::Webhook(e) => format!("webhook token rejected: {}", e.code()),
+            ApiError::Unsigned => {
+                "unsigned webhooks are not accepted: create the Dialpad webhook with a secret"
+                    .into()
+            }
+            ApiError::PayloadTooLarge => "request body too large".into(),
+            ApiError::Unauthenticated(_) => "ログインしてください".into(),
+            ApiError::InvalidCredentials => "ログインIDまたはパスワードが違います".into(),
+            ApiError::Forbidden(_) => "この操作の権限がありません".into(),
+            ApiError::NotFound => "見つかりません".into(),
+            ApiError::MethodNotAllowed => "method not allowed".into(),
+            ApiError::UpgradeRequired => "expected a WebSocket upgrade".into(),
+            ApiError::RateLimited(s) => {
+                format!("試行回数が多すぎます。{s}秒後にもう一度お試しください")
+            }
+            ApiError::Misconfigured(what) => format!("server is missing configuration: {what}"),
+            ApiError::Unavailable(_) => {
+                "一時的に処理できません。しばらくしてから再試行してください".into()
+            }
+        }
+    }
+
+    /// JSON body: `{"error": {"code", "message", "field"?}}`.
+    pub fn body(&self) -> serde_json::Value {
+        let mut e = serde_json::json!({ "code": self.code(), "message": self.message() });
+        if let Some(f) = self.field() {
+            e["field"] = f.into();
+        }
+        serde_json::json!({ "error": e })
+    }
+}
+
+impl From<EventError> for ApiError {
+    fn from(e: EventError) -> Self {
+        ApiError::BadRequest {
+            code: e.code,
+            field: Some(e.field),
+            message: format!("call event field `{}` is missing or invalid", e.field),
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        ApiError::Webhook(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_dialpads_retry_contract() {
+        // 4xx: Dialpad never retries. 5xx: retried, so only for our own transient failures.
+        assert_eq!(ApiError::Webhook(TokenError::BadSignature).status(), 401);
+        assert_eq!(ApiError::Webhook(TokenError::UnsupportedAlg).status(), 401);
+        assert_eq!(ApiError::Webhook(TokenError::Expired).status(), 401);
+        assert_eq!(ApiError::Webhook(TokenError::Malformed).status(), 400);
+        assert_eq!(ApiError::Unsigned.status(), 401);
+        assert_eq!(ApiError::PayloadTooLarge.status(), 413);
+        assert_eq!(ApiError::Unavailable("d1".into()).status(), 503);
+    }
+
+    #[test]
+    fn body_names_code_and_field_but_not_internals() {
+        let e: ApiError = EventError {
+            code: "missing_state",
+            field: "state",
+        }
+        .into();
+        let b = e.body();
+        assert_eq!(b["error"]["code"], "missing_state");
+        assert_eq!(b["error"]["field"], "state");
+        let u = ApiError::Unavailable("D1_ERROR: secret detail".into()).body();
+        assert!(!u.to_string().contains("secret detail"));
+    }
+}

@@ -1,0 +1,122 @@
+//! Edge CTI: Dialpad call webhooks -> this Worker -> a Durable Object hub -> staff browsers.
+//!
+//! Pure logic (tokens, events, phones, prefixes, passwords, messages, errors) lives in modules
+//! that never touch `worker` types and is unit-tested natively. The rest are thin adapters.
+pub mod dialpad;
+pub mod error;
+pub mod messages;
+pub mod password;
+pub mod phone;
+pub mod prefix;
+pub mod token;
+
+mod auth;
+mod customers;
+mod db;
+mod http;
+mod hub;
+mod webhook;
+
+pub use hub::Hub;
+
+use error::ApiError;
+use http::ApiResult;
+use messages::SocketInfo;
+use worker::{event, Context, Env, Method, Request, Response};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let path = req.path();
+    if path.starts_with("/api/") {
+        return http::respond(api(req, &env).await);
+    }
+    if path == "/" || path == "/admin" {
+        let mut url = req.url()?;
+        url.set_path("/admin/");
+        url.set_query(None);
+        return Response::redirect_with_status(url, 302);
+    }
+    let resp = env.assets("ASSETS")?.fetch_request(req).await?;
+    http::with_security_headers(resp)
+}
+
+async fn api(req: Request, env: &Env) -> ApiResult<Response> {
+    let path = req.path();
+    match (req.method(), path.as_str()) {
+        (Method::Post, "/api/dialpad/webhook") => webhook::webhook(req, env).await,
+        (Method::Post, "/api/dialpad/test-call") => webhook::test_call(req, env).await,
+        (Method::Post, "/api/auth/login") => auth::login(req, env).await,
+        (Method::Post, "/api/auth/logout") => auth::logout(),
+        (Method::Get, "/api/auth/me") => auth::me(req, env).await,
+        (Method::Get, "/api/cti/socket") => socket(req, env).await,
+        (Method::Get, "/api/customers/lookup") => customers::lookup(req, env).await,
+        (Method::Post, "/api/customers") => customers::create(req, env).await,
+        (Method::Get, "/api/calls/recent") => customers::recent(req, env).await,
+        (Method::Get, "/api/stores") => customers::stores(req, env).await,
+        (Method::Get, "/api/health") => health(env).await,
+        (
+            _,
+            "/api/dialpad/webhook"
+            | "/api/dialpad/test-call"
+            | "/api/auth/login"
+            | "/api/auth/logout"
+            | "/api/auth/me"
+            | "/api/cti/socket"
+            | "/api/customers/lookup"
+            | "/api/customers"
+            | "/api/calls/recent"
+            | "/api/stores"
+            | "/api/health",
+        ) => Err(ApiError::MethodNotAllowed),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// `GET /api/cti/socket` — the console's and the popup's live channel. Authenticated and
+/// origin-checked here, before the upgrade, so a refused client never reaches the hub.
+async fn socket(req: Request, env: &Env) -> ApiResult<Response> {
+    let upgrade = req.headers().get("Upgrade")?.unwrap_or_default();
+    if !upgrade.eq_ignore_ascii_case("websocket") {
+        return Err(ApiError::UpgradeRequired);
+    }
+    auth::check_origin(&req, env)?;
+    let (session, exp) = auth::authenticate(&req, env).await?;
+    let since = match http::query_param(&req, "since") {
+        None => None,
+        Some(s) => Some(s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::bad("invalid_since", "since", "since must be a sequence number")
+        })?),
+    };
+    let info = SocketInfo {
+        uid: session.uid,
+        role: session.role,
+        store: session.store,
+        exp,
+    };
+    hub::connect(env, &info, since).await
+}
+
+/// `GET /api/health` — version and whether D1 and the hub answer. No secrets, no data.
+async fn health(env: &Env) -> ApiResult<Response> {
+    let d1 = match env.d1("DB") {
+        Ok(db) => db
+            .prepare("SELECT 1 AS ok")
+            .first::<serde_json::Value>(None)
+            .await
+            .is_ok(),
+        Err(_) => false,
+    };
+    let hub = hub::stats(env).await.is_ok();
+    let ok = d1 && hub;
+    Ok(http::json_response(
+        if ok { 200 } else { 503 },
+        &serde_json::json!({ "ok": ok, "version": VERSION, "d1": d1, "hub": hub }),
+    )?)
+}

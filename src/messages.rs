@@ -1,0 +1,216 @@
+//! What travels between the Worker, the hub and the browser. Pure serde types.
+use crate::token::Role;
+use serde::{Deserialize, Serialize};
+
+/// The store the call came in on. `id: null, name: "不明"` when no prefix matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreRef {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+pub const UNKNOWN_STORE: &str = "不明";
+
+impl StoreRef {
+    pub fn unknown() -> Self {
+        StoreRef {
+            id: None,
+            name: UNKNOWN_STORE.into(),
+        }
+    }
+}
+
+/// 利用状況: what the business's records and our call log say about the customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub visits: i64,
+    pub total_spend: i64,
+    pub last_visit: Option<String>,
+    pub calls: i64,
+    /// epoch ms
+    pub last_call: Option<i64>,
+    pub first_contact: Option<i64>,
+    pub missed_30d: i64,
+}
+
+/// The customer as the popup shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerCard {
+    pub id: i64,
+    pub name: String,
+    pub kana: String,
+    pub memo: String,
+    pub customer_type: String,
+    pub flag: Option<String>,
+    pub home_store: Option<StoreRef>,
+    pub phones: Vec<String>,
+    pub usage: Usage,
+    pub updated_at: String,
+}
+
+/// A call event as broadcast to the console and the popup.
+/// The first six fields keep the seed prototype's names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallMessage {
+    /// `incoming_call` for the event that should pop a window (the first live inbound event of
+    /// a call), `call_state` for every later change of the same call.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The call as the customer sees it: one id for all legs (transfers, ring groups).
+    pub call_id: String,
+    /// The Dialpad leg this event is about.
+    pub leg_id: String,
+    pub customer_phone: String,
+    pub incoming_number: String,
+    /// ISO 8601, UTC.
+    pub timestamp: String,
+    pub is_test: bool,
+    pub state: String,
+    pub phase: String,
+    pub direction: String,
+    pub store: StoreRef,
+    /// The one customer with this number, or null (unknown caller, or several: see candidates).
+    pub customer: Option<CustomerCard>,
+    /// Every customer sharing the number when there is more than one (family or office phone).
+    pub candidates: Vec<CustomerCard>,
+    pub contact_name: Option<String>,
+    pub connected_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub duration_ms: Option<i64>,
+}
+
+pub const INCOMING_CALL: &str = "incoming_call";
+pub const CALL_STATE: &str = "call_state";
+
+/// Worker -> hub: broadcast `message` (a JSON object, as text) to the admin room and the store's
+/// room. `key` makes the broadcast idempotent: the hub sends a key once, however often asked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BroadcastRequest {
+    pub key: String,
+    pub store_id: Option<i64>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BroadcastResult {
+    /// Sockets the message was sent to (0 for a duplicate).
+    pub delivered: u32,
+    pub seq: Option<i64>,
+    pub duplicate: bool,
+}
+
+/// Per-socket state, serialised into the socket's attachment so the hub can rebuild it after
+/// hibernation (attachments are limited to 2 KiB: keep this small).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketInfo {
+    pub uid: i64,
+    pub role: Role,
+    pub store: Option<i64>,
+    /// Session expiry, epoch seconds: the hub stops serving a socket whose session ended.
+    pub exp: i64,
+}
+
+pub const ADMIN_ROOM: &str = "admin";
+
+pub fn store_room(store_id: i64) -> String {
+    format!("store:{store_id}")
+}
+
+impl SocketInfo {
+    /// Hibernation tags: the room the socket listens in. Staff without a store hear nothing.
+    pub fn rooms(&self) -> Vec<String> {
+        match (self.role, self.store) {
+            (Role::Admin, _) => vec![ADMIN_ROOM.to_string()],
+            (Role::Staff, Some(s)) => vec![store_room(s)],
+            (Role::Staff, None) => vec![],
+        }
+    }
+
+    /// Whether a message for `store_id` may be shown on this socket.
+    pub fn may_see(&self, store_id: Option<i64>) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Staff => self.store.is_some() && self.store == store_id,
+        }
+    }
+}
+
+/// Rooms a message for `store_id` goes to. Disjoint from one another, so no socket gets it twice.
+pub fn target_rooms(store_id: Option<i64>) -> Vec<String> {
+    let mut rooms = vec![ADMIN_ROOM.to_string()];
+    if let Some(s) = store_id {
+        rooms.push(store_room(s));
+    }
+    rooms
+}
+
+/// Inserts `"seq":N` as the first member of a JSON object given as text, without re-parsing it.
+pub fn with_seq(message: &str, seq: i64) -> String {
+    let rest = message.trim_start().strip_prefix('{').unwrap_or("}");
+    if rest.trim_start().starts_with('}') {
+        format!("{{\"seq\":{seq}}}")
+    } else {
+        format!("{{\"seq\":{seq},{rest}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_and_visibility() {
+        let admin = SocketInfo {
+            uid: 1,
+            role: Role::Admin,
+            store: None,
+            exp: 0,
+        };
+        let staff = SocketInfo {
+            uid: 2,
+            role: Role::Staff,
+            store: Some(3),
+            exp: 0,
+        };
+        let lost = SocketInfo {
+            uid: 3,
+            role: Role::Staff,
+            store: None,
+            exp: 0,
+        };
+        assert_eq!(admin.rooms(), vec!["admin"]);
+        assert_eq!(staff.rooms(), vec!["store:3"]);
+        assert!(lost.rooms().is_empty());
+        assert!(admin.may_see(None) && admin.may_see(Some(9)));
+        assert!(staff.may_see(Some(3)) && !staff.may_see(Some(4)) && !staff.may_see(None));
+        assert!(!lost.may_see(None));
+        assert_eq!(target_rooms(Some(3)), vec!["admin", "store:3"]);
+        assert_eq!(target_rooms(None), vec!["admin"]);
+    }
+
+    #[test]
+    fn seq_is_spliced_into_the_object() {
+        let m = with_seq(r#"{"type":"incoming_call","x":1}"#, 42);
+        let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+        assert_eq!(v["seq"], 42);
+        assert_eq!(v["type"], "incoming_call");
+        let e: serde_json::Value = serde_json::from_str(&with_seq("{}", 1)).unwrap();
+        assert_eq!(e["seq"], 1);
+    }
+
+    #[test]
+    fn attachment_stays_small() {
+        let s = SocketInfo {
+            uid: i64::MAX,
+            role: Role::Staff,
+            store: Some(i64::MAX),
+            exp: i64::MAX,
+        };
+        assert!(serde_json::to_string(&s).unwrap().len() < 2048);
+    }
+}

@@ -1,0 +1,281 @@
+//! The CTI pipeline: a verified call event -> store + customer lookup -> call log -> hub.
+//!
+//! Idempotent end to end, because Dialpad retries any 5xx (about 2, 4 and 8 s later, possibly
+//! out of order): the event log is keyed by (leg, state), the call's single pop is claimed by
+//! one `leg:state` key, and the hub sends each key once. A retry of an event whose first
+//! delivery failed half-way therefore completes it without duplicating anything.
+use crate::auth;
+use crate::db::{self, CallRow, CallStateRow};
+use crate::dialpad::{self, CallEvent, Direction, Phase};
+use crate::error::ApiError;
+use crate::http::{self, ApiResult};
+use crate::hub;
+use crate::messages::{BroadcastRequest, CallMessage, CALL_STATE, INCOMING_CALL};
+use crate::phone::{self, Phone};
+use crate::token;
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+/// Whether plain-JSON (unsigned) webhooks are accepted. Off unless explicitly configured:
+/// anyone who knows the URL could otherwise pop windows on every console.
+fn unsigned_allowed(env: &Env) -> bool {
+    env.var("ALLOW_UNSIGNED_WEBHOOKS")
+        .map(|v| v.to_string() == "true")
+        .unwrap_or(false)
+}
+
+/// `POST /api/dialpad/webhook`
+pub async fn webhook(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let started = http::now_ms();
+    let result = async {
+        let body = http::read_body(&mut req, token::MAX_WEBHOOK_BYTES).await?;
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| ApiError::Webhook(token::TokenError::Malformed))?
+            .trim();
+        let claims = if text.starts_with('{') {
+            if !unsigned_allowed(env) {
+                return Err(ApiError::Unsigned);
+            }
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+                .map_err(|_| ApiError::Webhook(token::TokenError::MalformedClaims))?
+        } else {
+            let secret = auth::secret(env, "DIALPAD_WEBHOOK_SECRET")?;
+            token::verify_webhook(text, secret.as_bytes(), started / 1000)?
+        };
+        let event = dialpad::parse(&claims)?;
+        process(env, &event, false, started).await
+    }
+    .await;
+    if let Err(e) = &result {
+        log(json!({
+            "event": "webhook_rejected", "status": e.status(), "code": e.code(),
+            "ms": http::now_ms() - started,
+        }));
+    }
+    let outcome = result?;
+    Ok(http::json_response(200, &outcome)?)
+}
+
+fn log(v: serde_json::Value) {
+    worker::console_log!("{v}");
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TestCallBody {
+    customer_phone: String,
+    incoming_number: String,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    call_id: Option<String>,
+}
+
+/// `POST /api/dialpad/test-call` (admin): the same path as a real call, marked `isTest`, so a
+/// deployment can be checked end to end without phoning it.
+pub async fn test_call(mut req: Request, env: &Env) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    let body: TestCallBody = http::read_json(&mut req, 4096).await?;
+    let now = http::now_ms();
+    let mut claims = serde_json::Map::new();
+    claims.insert(
+        "call_id".into(),
+        body.call_id.unwrap_or_else(|| format!("test-{now}")).into(),
+    );
+    claims.insert(
+        "state".into(),
+        body.state.unwrap_or_else(|| "ringing".into()).into(),
+    );
+    claims.insert("direction".into(), "inbound".into());
+    claims.insert("external_number".into(), body.customer_phone.into());
+    claims.insert("internal_number".into(), body.incoming_number.into());
+    claims.insert("date_started".into(), now.into());
+    claims.insert("event_timestamp".into(), now.into());
+    let event = dialpad::parse(&claims).map_err(|e| {
+        // Name the request's own fields, not Dialpad's.
+        let field = match e.field {
+            "external_number" => "customerPhone",
+            "internal_number" => "incomingNumber",
+            "call_id" => "callId",
+            other => other,
+        };
+        ApiError::bad(e.code, field, format!("`{field}` is missing or invalid"))
+    })?;
+    let outcome = process(env, &event, true, now).await?;
+    Ok(http::json_response(
+        200,
+        &json!({ "success": true, "message": "Test call broadcasted", "data": outcome }),
+    )?)
+}
+
+/// Runs one verified event through the pipeline. Returns the JSON answered to the sender.
+pub async fn process(
+    env: &Env,
+    ev: &CallEvent,
+    is_test: bool,
+    now: i64,
+) -> ApiResult<serde_json::Value> {
+    let db = env.d1("DB")?;
+    let caller = ev.customer_phone().as_str().to_string();
+    let dialled = ev.internal.as_str().to_string();
+    let key = format!("{}:{}", ev.call_id, ev.state);
+
+    // Round trip 1: log the event, learn whether it was delivered before, and look up the
+    // store and the customer, all in one batch.
+    let mut batch = vec![
+        db::insert_event_stmt(&db, ev, now)?,
+        db::event_delivered_stmt(&db, ev)?,
+        db.prepare(db::PREFIXES_SQL),
+    ];
+    if !caller.is_empty() {
+        batch.push(db::customers_by_phone_stmt(&db, &caller, now)?);
+    }
+    let results = db.batch(batch).await?;
+    #[derive(Deserialize)]
+    struct Delivered {
+        delivered: i64,
+    }
+    let delivered = results[1]
+        .results::<Delivered>()?
+        .first()
+        .map_or(0, |d| d.delivered);
+    if delivered != 0 {
+        log(
+            json!({"event": "webhook", "callId": ev.group_id(), "leg": ev.call_id,
+            "state": ev.state, "decision": "duplicate", "ms": http::now_ms() - now}),
+        );
+        return Ok(json!({ "ok": true, "status": "duplicate", "callId": ev.group_id() }));
+    }
+    let prefixes = db::prefixes_from(&results[2])?;
+    let store = db::store_for(&dialled, &prefixes);
+    let cards = match results.get(3) {
+        Some(r) => db::cards_from(r)?,
+        None => vec![],
+    };
+
+    // A child leg that went unanswered (one phone of a ring group) does not end the customer's
+    // call: another leg may still pick it up.
+    let child_leg = ev.call_id != ev.group_id();
+    let rank = if child_leg && ev.phase == Phase::Missed {
+        0
+    } else {
+        ev.phase.rank()
+    };
+    let occurred = ev.occurred_at(now);
+    let terminal = matches!(ev.phase, Phase::Ended | Phase::Missed | Phase::Voicemail) && rank > 0;
+    let ended_at = terminal.then(|| ev.date_ended.unwrap_or(occurred));
+    let duration = if ev.phase == Phase::Ended {
+        ev.duration_ms
+            .or_else(|| Some(ended_at? - ev.date_connected?))
+    } else {
+        None
+    };
+    let answered_by = (ev.phase == Phase::Connected)
+        .then(|| {
+            ev.target
+                .as_ref()
+                .filter(|t| t.kind.as_deref() == Some("user"))
+        })
+        .flatten()
+        .and_then(|t| t.name.as_deref());
+    let row = CallRow {
+        id: ev.group_id(),
+        direction: ev.direction.as_str(),
+        caller: &caller,
+        dialled: &dialled,
+        store_id: store.id,
+        customer_id: (cards.len() == 1).then(|| cards[0].id),
+        state: &ev.state,
+        phase: ev.phase.as_str(),
+        rank,
+        is_test,
+        started_at: ev.date_started.or(ev.date_rang).unwrap_or(occurred),
+        connected_at: ev.date_connected,
+        ended_at,
+        duration_ms: duration,
+        answered_by,
+        now_ms: now,
+    };
+    // One pop per customer call: the first live inbound event claims it.
+    let may_pop = ev.direction != Direction::Outbound && ev.phase.is_live();
+    let mut batch = vec![db::upsert_call_stmt(&db, &row)?];
+    if may_pop {
+        batch.push(db::claim_pop_stmt(&db, ev.group_id(), &key)?);
+    }
+    batch.push(db::popped_by_stmt(&db, ev.group_id())?);
+    let results = db.batch(batch).await?;
+    let call = results
+        .last()
+        .map(|r| r.results::<CallStateRow>())
+        .transpose()?
+        .and_then(|mut v| v.pop())
+        .ok_or_else(|| ApiError::Unavailable("call row missing after upsert".into()))?;
+
+    let customer_found = match (cards.len(), ev.customer_phone()) {
+        (_, Phone::Withheld) => "withheld",
+        (0, _) => "unknown",
+        (1, _) => "found",
+        _ => "multiple",
+    };
+    if ev.phase == Phase::PostCall {
+        db::mark_delivered(&db, ev).await?;
+        log(
+            json!({"event": "webhook", "callId": ev.group_id(), "leg": ev.call_id,
+            "state": ev.state, "store": store.name, "customer": customer_found,
+            "caller": phone::mask(&caller), "sockets": 0, "decision": "recorded",
+            "ms": http::now_ms() - now}),
+        );
+        return Ok(json!({ "ok": true, "status": "recorded", "callId": ev.group_id() }));
+    }
+
+    let pops = call.popped_by.as_deref() == Some(key.as_str());
+    let message = CallMessage {
+        kind: if pops { INCOMING_CALL } else { CALL_STATE }.to_string(),
+        call_id: ev.group_id().to_string(),
+        leg_id: ev.call_id.clone(),
+        customer_phone: caller.clone(),
+        incoming_number: dialled,
+        timestamp: http::iso(occurred),
+        is_test,
+        // The call's state after this event, not the leg's: a late or partial event never
+        // moves the popup backwards.
+        state: call.state,
+        phase: call.phase,
+        direction: ev.direction.as_str().to_string(),
+        store: store.clone(),
+        customer: (cards.len() == 1).then(|| cards[0].clone()),
+        candidates: if cards.len() > 1 { cards } else { vec![] },
+        contact_name: ev.contact.as_ref().and_then(|c| c.name.clone()),
+        connected_at: call.connected_at,
+        ended_at: call.ended_at,
+        duration_ms: call.duration_ms,
+    };
+    let text = serde_json::to_string(&message).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let result = hub::broadcast(
+        env,
+        &BroadcastRequest {
+            key: key.clone(),
+            store_id: store.id,
+            message: text,
+        },
+    )
+    .await?;
+    db::mark_delivered(&db, ev).await?;
+    log(
+        json!({"event": "webhook", "callId": ev.group_id(), "leg": ev.call_id,
+        "state": ev.state, "store": store.name, "customer": customer_found,
+        "caller": phone::mask(&caller), "sockets": result.delivered,
+        "decision": if pops { "pop" } else { "update" }, "ms": http::now_ms() - now}),
+    );
+    Ok(json!({
+        "ok": true,
+        "status": if result.duplicate { "duplicate" } else { "broadcast" },
+        "type": message.kind,
+        "callId": message.call_id,
+        "delivered": result.delivered,
+        "seq": result.seq,
+        "store": message.store,
+        "customerFound": customer_found,
+    }))
+}
