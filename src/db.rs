@@ -279,7 +279,7 @@ pub struct CallStateRow {
 
 /// A call-log entry as the console and the popup list it.
 #[derive(Debug, Deserialize, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all(serialize = "camelCase"))]
 pub struct CallLogEntry {
     pub id: String,
     pub direction: String,

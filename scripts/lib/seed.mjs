@@ -1,0 +1,95 @@
+// Demo data: stores with their number prefixes (the seed prototype's rule: 0501748 -> 西船橋),
+// a few customers, and accounts. Idempotent; every value is a bound parameter.
+import { hashPassword } from './password.mjs';
+
+export const DEMO_STORES = [
+  { name: '西船橋', prefixes: ['0501748'] },
+  { name: '錦糸町', prefixes: ['0501749'] },
+  { name: '葛西', prefixes: ['0501750'] },
+  { name: '松戸', prefixes: ['0501751'] },
+];
+
+export const DEMO_CUSTOMERS = [
+  { name: '山田 太郎', kana: 'ヤマダ タロウ', phone: '09012345678', store: '西船橋', type: '会員', visits: 12, spend: 86000, lastVisit: '2026-11-02', memo: '平日夕方の来店が多い。駐車場利用。' },
+  { name: '佐藤 花子', kana: 'サトウ ハナコ', phone: '08011112222', store: '錦糸町', type: 'VIP', visits: 40, spend: 512000, lastVisit: '2026-11-20', memo: '担当: 鈴木。誕生日 5/14。' },
+  { name: '高橋 健', kana: 'タカハシ ケン', phone: '07033334444', store: '葛西', type: '新規', visits: 1, spend: 5500, lastVisit: '2026-10-30', memo: '' },
+  { name: '伊藤 美咲', kana: 'イトウ ミサキ', phone: '09055556666', store: '松戸', type: '会員', visits: 7, spend: 43000, lastVisit: '2026-09-18', memo: '前回キャンセルあり', flag: '要注意' },
+];
+
+export const DEMO_USERS = [
+  { login: 'admin', name: '管理者', role: 'admin', store: null, password: 'cti-admin-demo' },
+  { login: 'nishifunabashi', name: '西船橋スタッフ', role: 'staff', store: '西船橋', password: 'cti-staff-demo' },
+];
+
+export async function upsertStore(db, name, prefixes) {
+  await db.prepare('INSERT INTO stores (name) VALUES (?1) ON CONFLICT (name) DO NOTHING').bind(name).run();
+  const { id } = await db.prepare('SELECT id FROM stores WHERE name = ?1').bind(name).first();
+  for (const p of prefixes) {
+    await db
+      .prepare('INSERT INTO store_prefixes (prefix, store_id) VALUES (?1, ?2) ON CONFLICT (prefix) DO NOTHING')
+      .bind(p, id)
+      .run();
+  }
+  return id;
+}
+
+export async function storeId(db, nameOrId) {
+  if (nameOrId === null || nameOrId === undefined) return null;
+  const row = await db
+    .prepare('SELECT id FROM stores WHERE name = ?1 OR CAST(id AS TEXT) = ?1')
+    .bind(String(nameOrId))
+    .first();
+  if (!row) throw new Error(`no store named or numbered ${nameOrId}`);
+  return row.id;
+}
+
+/** Creates or updates an account. Changing the password bumps token_version (old sessions end). */
+export async function upsertUser(db, { login, name, role, store, password }) {
+  if (!['admin', 'staff'].includes(role)) throw new Error(`role must be admin or staff, not ${role}`);
+  const sid = await storeId(db, store);
+  if (role === 'staff' && sid === null) throw new Error('a staff account needs --store');
+  await db
+    .prepare(
+      `INSERT INTO users (login_id, display_name, role, store_id, password_hash) VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT (login_id) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,
+         store_id = excluded.store_id, password_hash = excluded.password_hash, disabled = 0,
+         token_version = users.token_version + 1,
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+    )
+    .bind(login, name ?? login, role, sid, hashPassword(password))
+    .run();
+  return db.prepare('SELECT id, login_id, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
+}
+
+export async function addCustomer(db, c) {
+  const sid = await storeId(db, c.store ?? null);
+  const row = await db
+    .prepare(
+      `INSERT INTO customers (name, kana, memo, home_store_id, customer_type, flag, visit_count, total_spend, last_visit_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id`,
+    )
+    .bind(c.name, c.kana ?? '', c.memo ?? '', sid, c.type ?? '新規', c.flag ?? null, c.visits ?? 0, c.spend ?? 0, c.lastVisit ?? null)
+    .first();
+  for (const p of [].concat(c.phone)) {
+    await db.prepare('INSERT INTO customer_phones (phone, customer_id) VALUES (?1, ?2)').bind(p, row.id).run();
+  }
+  return row.id;
+}
+
+/** Loads the demo data once; returns the accounts that were created this time. */
+export async function seedDemo(db) {
+  for (const s of DEMO_STORES) await upsertStore(db, s.name, s.prefixes);
+  for (const c of DEMO_CUSTOMERS) {
+    const exists = await db.prepare('SELECT 1 FROM customer_phones WHERE phone = ?1').bind(c.phone).first();
+    if (!exists) await addCustomer(db, c);
+  }
+  const created = [];
+  for (const u of DEMO_USERS) {
+    const exists = await db.prepare('SELECT 1 FROM users WHERE login_id = ?1').bind(u.login).first();
+    if (!exists) {
+      await upsertUser(db, u);
+      created.push(u);
+    }
+  }
+  return created;
+}

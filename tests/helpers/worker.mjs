@@ -1,0 +1,252 @@
+// One Miniflare instance running the *built* Worker (build/index.js + wasm) in workerd, with
+// local D1, the SQLite-backed hub Durable Object and the static assets, listening on a real
+// port so tests use real HTTP and WebSocket clients. The idea of cloudflare/workers-rs's
+// test/tests/mf.ts, without sleeps: helpers wait for the message they expect.
+import { Miniflare } from 'miniflare';
+import WebSocket from 'ws';
+import { existsSync } from 'node:fs';
+import { applyMigrations } from '../../scripts/lib/sql.mjs';
+import { seedDemo, upsertUser, addCustomer, upsertStore } from '../../scripts/lib/seed.mjs';
+import { signHS256, signRaw } from '../../scripts/lib/jwt.mjs';
+import { randomPassword } from '../../scripts/lib/password.mjs';
+
+export const WEBHOOK_SECRET = 'test-dialpad-webhook-secret-0123456789';
+export const JWT_SECRET = 'test-session-signing-secret-0123456789';
+
+export function miniflareOptions({ persist, bindings = {} } = {}) {
+  return {
+    modules: true,
+    scriptPath: 'build/index.js',
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+    compatibilityDate: '2026-04-01',
+    d1Databases: { DB: 'cti-test' },
+    durableObjects: { HUB: { className: 'Hub', useSQLite: true } },
+    assets: {
+      directory: 'public',
+      binding: 'ASSETS',
+      routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true },
+    },
+    bindings: {
+      DIALPAD_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      JWT_SECRET,
+      TENANT: 'default',
+      ALLOW_UNSIGNED_WEBHOOKS: 'false',
+      ALLOWED_ORIGINS: '',
+      ...bindings,
+    },
+    host: '127.0.0.1',
+    port: 0,
+    ...(persist ? { d1Persist: `${persist}/d1`, durableObjectsPersist: `${persist}/do` } : {}),
+  };
+}
+
+export async function startWorker(opts = {}) {
+  if (!existsSync('build/index.js')) throw new Error('build/index.js is missing: run `npm run build` first');
+  const mf = new Miniflare(miniflareOptions(opts));
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  const db = await mf.getD1Database('DB');
+  await applyMigrations(db);
+  if (opts.seed !== false) await seedDemo(db);
+  const w = new WorkerClient(mf, url, db);
+  return w;
+}
+
+let callSeq = 0;
+/** A unique Dialpad-style integer call id. */
+export function newCallId() {
+  return 6_000_000_000_000_000 + Date.now() * 1000 + (callSeq++ % 1000);
+}
+
+/** A Dialpad call event shaped like the real thing (see the Call Events docs). */
+export function callEvent(overrides = {}) {
+  const now = Date.now();
+  return {
+    call_id: newCallId(),
+    master_call_id: null,
+    entry_point_call_id: null,
+    state: 'ringing',
+    direction: 'inbound',
+    external_number: '+819012345678',
+    internal_number: '+815017481234',
+    date_started: now,
+    date_rang: now,
+    date_connected: null,
+    date_ended: null,
+    event_timestamp: now,
+    duration: null,
+    contact: { id: 5139283921928192, name: '山田 太郎', phone: '+819012345678', type: 'local' },
+    target: { id: 4785074604081152, name: '西船橋店', phone: '+815017481234', type: 'office' },
+    ...overrides,
+  };
+}
+
+export class WorkerClient {
+  constructor(mf, url, db) {
+    this.mf = mf;
+    this.url = url;
+    this.db = db;
+    this.sockets = [];
+  }
+
+  async close() {
+    for (const s of this.sockets) s.terminate();
+    await this.mf.dispose();
+  }
+
+  fetch(path, init = {}) {
+    return fetch(this.url + path, init);
+  }
+
+  async json(path, init = {}) {
+    const res = await this.fetch(path, init);
+    const text = await res.text();
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    return { status: res.status, body, headers: res.headers };
+  }
+
+  postWebhook(body, headers = {}) {
+    return this.json('/api/dialpad/webhook', {
+      method: 'POST',
+      headers: { 'content-type': 'application/jwt', ...headers },
+      body,
+    });
+  }
+
+  sendEvent(event, secret = WEBHOOK_SECRET) {
+    return this.postWebhook(signHS256(event, secret));
+  }
+
+  /** Creates an account and logs it in; returns { token, user, cookie, password }. */
+  async login({ login, role = 'admin', store = null, name } = {}) {
+    login ??= `${role}-${Math.random().toString(36).slice(2, 8)}`;
+    const password = randomPassword();
+    await upsertUser(this.db, { login, name: name ?? login, role, store, password });
+    const r = await this.json('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ loginId: login, password }),
+    });
+    if (r.status !== 200) throw new Error(`login failed: ${r.status} ${JSON.stringify(r.body)}`);
+    const cookie = r.headers.get('set-cookie').split(';')[0];
+    return { token: r.body.token, user: r.body.user, cookie, password, login };
+  }
+
+  /** Opens the CTI socket; resolves once the hub's hello arrived. */
+  openSocket(auth, { since, headers = {} } = {}) {
+    const q = since === undefined ? '' : `?since=${since}`;
+    const ws = new WebSocket(`${this.url.replace('http', 'ws')}/api/cti/socket${q}`, {
+      headers: auth ? { authorization: `Bearer ${auth.token}`, ...headers } : headers,
+    });
+    this.sockets.push(ws);
+    return new SocketProbe(ws).ready();
+  }
+
+  addCustomer(c) {
+    return addCustomer(this.db, c);
+  }
+
+  upsertStore(name, prefixes) {
+    return upsertStore(this.db, name, prefixes);
+  }
+
+  async count(sql, ...args) {
+    const row = await this.db.prepare(`SELECT count(*) AS n FROM (${sql})`).bind(...args).first();
+    return row.n;
+  }
+}
+
+/** Collects a socket's messages and lets a test wait for a specific one. */
+export class SocketProbe {
+  constructor(ws) {
+    this.ws = ws;
+    this.messages = [];
+    this.waiters = [];
+    this.closed = null;
+    ws.on('message', (data) => {
+      const text = data.toString();
+      let msg;
+      try {
+        msg = JSON.parse(text);
+      } catch {
+        msg = { raw: text };
+      }
+      this.messages.push(msg);
+      this.waiters = this.waiters.filter((w) => !w.check());
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.waiters = this.waiters.filter((w) => !w.check());
+    });
+  }
+
+  ready() {
+    return new Promise((resolve, reject) => {
+      this.ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode, body })));
+      });
+      this.ws.once('error', reject);
+      this.waitFor((m) => m.type === 'hello').then(() => resolve(this), reject);
+    });
+  }
+
+  /** Resolves with the first message (seen or future) matching `pred`. */
+  waitFor(pred, timeoutMs = 5000) {
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        check: () => {
+          const m = this.messages.find(pred);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m);
+            return true;
+          }
+          if (this.closed) {
+            clearTimeout(timer);
+            reject(new Error(`socket closed (${this.closed.code}) before the expected message`));
+            return true;
+          }
+          return false;
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out; got ${JSON.stringify(this.messages)}`));
+      }, timeoutMs);
+      if (!waiter.check()) this.waiters.push(waiter);
+    });
+  }
+
+  of(type) {
+    return this.messages.filter((m) => m.type === type);
+  }
+
+  /** Proves the absence of further messages: a ping round trip is ordered after them. */
+  async settle() {
+    const before = this.messages.length;
+    const pong = new Promise((resolve) => {
+      const onMsg = (d) => {
+        if (d.toString() === 'pong') {
+          this.ws.off('message', onMsg);
+          resolve();
+        }
+      };
+      this.ws.on('message', onMsg);
+    });
+    this.ws.send('ping');
+    await pong;
+    return this.messages.slice(before).filter((m) => m.raw !== 'pong');
+  }
+
+  close() {
+    this.ws.close();
+  }
+}
+
+export { signHS256, signRaw };
