@@ -89,11 +89,7 @@ pub fn with_security_headers(resp: Response) -> worker::Result<Response> {
 /// an oversized upload is refused before it is buffered).
 pub async fn read_body(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
     if let Some(len) = req.headers().get("Content-Length")? {
-        if len
-            .trim()
-            .parse::<u64>()
-            .map_or(false, |n| n > limit as u64)
-        {
+        if len.trim().parse::<u64>().is_ok_and(|n| n > limit as u64) {
             return Err(ApiError::PayloadTooLarge);
         }
     }

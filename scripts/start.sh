@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# npm start: build, migrate and seed the local D1, then serve http://localhost:8787 with
+# wrangler dev (workerd, local D1 and Durable Objects: no Cloudflare account needed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f .dev.vars ]; then
+  # Fresh random secrets for local use; a deploy sets its own with `wrangler secret put`.
+  {
+    echo "DIALPAD_WEBHOOK_SECRET=$(node -e "console.log(require('crypto').randomBytes(24).toString('hex'))")"
+    echo "JWT_SECRET=$(node -e "console.log(require('crypto').randomBytes(32).toString('hex'))")"
+  } > .dev.vars
+  echo "start: wrote .dev.vars with new local secrets"
+fi
+
+bash scripts/build.sh
+npx wrangler d1 migrations apply DB --local
+node scripts/seed.mjs
+echo
+echo "  Console:   http://localhost:8787/admin/"
+echo "  Simulate:  npm run call -- 09012345678 05017481234"
+echo
+exec npx wrangler dev --port "${PORT:-8787}" --ip 127.0.0.1 "$@"
