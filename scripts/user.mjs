@@ -8,9 +8,9 @@
 // Works on the local D1 (what `npm start` serves) by default. With --remote it works on the
 // deployed D1 through Cloudflare's D1 query API (bound parameters, as everywhere), which needs
 // CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (a token with D1 edit permission) and reads
-// the database id from wrangler.toml (or --database-id). Without --password a random one is
+// the database id from wrangler.toml (or --database-id; --env staging for staging's). Without --password a random one is
 // generated and printed once. Changing a password or disabling ends the user's sessions.
-import { readFileSync } from 'node:fs';
+import { openD1 } from './lib/d1.mjs';
 import { upsertUser } from './lib/seed.mjs';
 import { randomPassword } from './lib/password.mjs';
 
@@ -27,39 +27,9 @@ const role = opt('--role');
 const store = opt('--store');
 const name = opt('--name');
 const given = opt('--password');
-const databaseId = opt('--database-id') ?? readFileSync('wrangler.toml', 'utf8').match(/database_id\s*=\s*"([^"]+)"/)?.[1];
+const databaseId = opt('--database-id');
+const envName = opt('--env');
 const [cmd, login] = args;
-
-/** The subset of the D1 binding API that scripts/lib uses, over Cloudflare's HTTP API. */
-function remoteD1() {
-  const account = process.env.CLOUDFLARE_ACCOUNT_ID;
-  const token = process.env.CLOUDFLARE_API_TOKEN;
-  if (!account || !token) throw new Error('--remote needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN');
-  const base = process.env.CLOUDFLARE_API_BASE ?? 'https://api.cloudflare.com/client/v4';
-  const query = async (sql, params) => {
-    const res = await fetch(`${base}/accounts/${account}/d1/database/${databaseId}/query`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ sql, params }),
-    });
-    const body = await res.json();
-    if (!res.ok || !body.success) throw new Error(`D1 API: ${res.status} ${JSON.stringify(body.errors ?? body)}`);
-    return body.result[0];
-  };
-  const stmt = (sql, params = []) => ({
-    bind: (...p) => stmt(sql, p),
-    run: () => query(sql, params),
-    all: () => query(sql, params),
-    first: async () => (await query(sql, params)).results[0] ?? null,
-  });
-  return { db: { prepare: (sql) => stmt(sql) }, dispose: async () => {} };
-}
-
-async function localD1() {
-  const { getPlatformProxy } = await import('wrangler');
-  const { env, dispose } = await getPlatformProxy({ configPath: 'wrangler.toml', persist: true });
-  return { db: env.DB, dispose };
-}
 
 function usage() {
   console.error('usage: npm run user -- add <login> --role admin|staff [--store S] [--name N] [--password P] [--remote]');
@@ -70,7 +40,7 @@ function usage() {
 }
 
 if (!cmd || (cmd !== 'list' && !login)) usage();
-const { db, dispose } = remote ? remoteD1() : await localD1();
+const { db, dispose } = await openD1({ remote: Boolean(remote), env: envName, id: databaseId });
 try {
   if (cmd === 'add') {
     if (!role) usage();

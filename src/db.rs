@@ -363,3 +363,21 @@ pub async fn user_by_id(db: &D1Database, id: i64) -> ApiResult<Option<UserRow>> 
     .first::<UserRow>(None)
     .await?)
 }
+
+/// Deletes calls (and their events) that started before `cutoff_ms`. Returns the row counts.
+pub async fn prune_calls(env: &worker::Env, cutoff_ms: i64) -> ApiResult<(usize, usize)> {
+    let db = env.d1("DB")?;
+    let results = db
+        .batch(vec![
+            stmt(
+                &db,
+                "DELETE FROM call_events WHERE group_id IN (SELECT id FROM calls WHERE started_at < ?1) \
+                 OR received_at < ?1",
+                &[i(cutoff_ms)],
+            )?,
+            stmt(&db, "DELETE FROM calls WHERE started_at < ?1", &[i(cutoff_ms)])?,
+        ])
+        .await?;
+    let n = |r: &D1Result| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0);
+    Ok((n(&results[1]), n(&results[0])))
+}

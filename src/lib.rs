@@ -8,6 +8,7 @@ pub mod messages;
 pub mod password;
 pub mod phone;
 pub mod prefix;
+pub mod retention;
 pub mod token;
 
 mod auth;
@@ -101,6 +102,28 @@ async fn socket(req: Request, env: &Env) -> ApiResult<Response> {
         exp,
     };
     hub::connect(env, &info, since).await
+}
+
+/// Daily cron: deletes call-log rows older than `CALL_LOG_RETENTION_DAYS` (default 400).
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let setting = env
+        .var("CALL_LOG_RETENTION_DAYS")
+        .ok()
+        .map(|v| v.to_string());
+    let Some(cutoff) = retention::cutoff_ms(http::now_ms(), setting.as_deref()) else {
+        return;
+    };
+    match db::prune_calls(&env, cutoff).await {
+        Ok((calls, events)) => worker::console_log!(
+            "{}",
+            serde_json::json!({"event": "retention", "cutoff": http::iso(cutoff), "calls": calls, "events": events})
+        ),
+        Err(e) => worker::console_error!(
+            "{}",
+            serde_json::json!({"event": "retention_failed", "error": e.code(), "detail": format!("{e:?}")})
+        ),
+    }
 }
 
 /// `GET /api/health` — version and whether D1 and the hub answer. No secrets, no data.

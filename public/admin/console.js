@@ -2,7 +2,6 @@
 import {
   $,
   el,
-  setChildren,
   api,
   ApiError,
   CtiSocket,
@@ -34,8 +33,6 @@ const ui = {
   userRole: $('#user-role'),
   userStore: $('#user-store'),
   logout: $('#logout'),
-  authBanner: $('#auth-banner'),
-  authRelogin: $('#auth-relogin'),
   popupBlocked: $('#popup-blocked'),
   popupBlockedDetail: $('#popup-blocked-detail'),
   popupOpen: $('#popup-open'),
@@ -121,8 +118,6 @@ ui.logout.addEventListener('click', async () => {
   showLogin(null);
 });
 
-ui.authRelogin.addEventListener('click', () => showLogin(null));
-
 function startConsole(u) {
   if (user && user.id !== u.id) {
     clearCalls();
@@ -132,7 +127,6 @@ function startConsole(u) {
   ui.loginView.hidden = true;
   ui.consoleView.hidden = false;
   ui.sessionBar.hidden = false;
-  ui.authBanner.hidden = true;
   ui.userName.textContent = u.name;
   ui.userRole.textContent = u.role === 'admin' ? '管理者' : 'スタッフ';
   ui.userRole.className = u.role === 'admin' ? 'badge badge-admin' : 'badge badge-staff';
@@ -164,7 +158,6 @@ socket.addEventListener('status', (ev) => {
 });
 
 socket.addEventListener('authlost', () => {
-  ui.authBanner.hidden = false;
   showLogin('セッションが切れました。もう一度ログインしてください。');
 });
 
@@ -442,8 +435,5 @@ function fieldError(field, message) {
   span.textContent = message;
   span.hidden = false;
 }
-
-// keep `setChildren` tree-shaken-safe for future use
-void setChildren;
 
 boot();

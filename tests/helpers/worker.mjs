@@ -13,7 +13,7 @@ import { randomPassword } from '../../scripts/lib/password.mjs';
 export const WEBHOOK_SECRET = 'test-dialpad-webhook-secret-0123456789';
 export const JWT_SECRET = 'test-session-signing-secret-0123456789';
 
-export function miniflareOptions({ persist, bindings = {} } = {}) {
+export function miniflareOptions({ persist, bindings = {}, onLog } = {}) {
   return {
     modules: true,
     scriptPath: 'build/index.js',
@@ -36,6 +36,15 @@ export function miniflareOptions({ persist, bindings = {} } = {}) {
     },
     host: '127.0.0.1',
     port: 0,
+    // Tests that assert on the Worker's log lines read workerd's stdout.
+    ...(onLog
+      ? {
+          handleRuntimeStdio(stdout, stderr) {
+            stdout.on('data', (d) => onLog(d.toString()));
+            stderr.on('data', (d) => onLog(d.toString()));
+          },
+        }
+      : {}),
     ...(persist ? { d1Persist: `${persist}/d1`, durableObjectsPersist: `${persist}/do` } : {}),
   };
 }

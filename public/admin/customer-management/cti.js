@@ -1,0 +1,408 @@
+// The call popup: who is calling, the live state of the call, and registration of new callers.
+import {
+  $,
+  el,
+  setChildren,
+  api,
+  CtiSocket,
+  CONN_LABELS,
+  LIVE_PHASES,
+  phaseLabel,
+  badgeClass,
+  fmtPhone,
+  fmtDate,
+  fmtDateTime,
+  fmtDuration,
+  fmtYen,
+  fmtCount,
+} from '../common.js';
+
+const params = new URLSearchParams(location.search);
+const callId = params.get('callId') || null;
+const phone = (params.get('phone') ?? '').trim();
+const incoming = (params.get('incoming') ?? '').trim();
+
+const ui = {
+  callState: $('#call-state'),
+  callerNumber: $('#caller-number'),
+  storeName: $('#store-name'),
+  conn: $('#conn'),
+  connStatus: $('#conn-status'),
+  loading: $('#loading'),
+  authView: $('#auth-view'),
+  errorView: $('#error-view'),
+  errorText: $('#error-text'),
+  retry: $('#retry'),
+  withheldView: $('#withheld-view'),
+  unknownView: $('#unknown-view'),
+  unknownNumber: $('#unknown-number'),
+  unknownStore: $('#unknown-store'),
+  registerForm: $('#register-form'),
+  registerError: $('#register-error'),
+  registerSubmit: $('#register-submit'),
+  pickerView: $('#picker-view'),
+  candidates: $('#candidates'),
+  customerView: $('#customer-view'),
+  customerCard: $('#customer-view .customer-card'),
+  customerName: $('#customer-name'),
+  customerKana: $('#customer-kana'),
+  customerBadges: $('#customer-badges'),
+  customerPhones: $('#customer-phones'),
+  homeStore: $('#home-store'),
+  backToPicker: $('#back-to-picker'),
+  memo: $('#memo'),
+  usage: $('#usage'),
+  historyView: $('#history-view'),
+  history: $('#history'),
+  historyEmpty: $('#history-empty'),
+};
+
+const state = {
+  /** store the call came in on: {id, name} */
+  store: null,
+  customer: null,
+  candidates: [],
+  history: [],
+  /** live state of this call; `fromSocket` once the hub has told us anything */
+  call: callId ? { phase: 'ringing', state: 'ringing', connectedAt: null, durationMs: null, fromSocket: false } : null,
+  timer: null,
+};
+
+const VIEWS = ['loading', 'authView', 'errorView', 'withheldView', 'unknownView', 'pickerView', 'customerView'];
+function show(view) {
+  for (const v of VIEWS) ui[v].hidden = v !== view;
+}
+
+function setTitle() {
+  const who = state.customer?.name || (phone ? fmtPhone(phone) : '非通知');
+  document.title = `着信 - ${who}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header: number, store, call state
+
+function renderStore() {
+  const name = state.store?.name ?? '不明';
+  ui.storeName.textContent = name;
+  ui.unknownStore.textContent = name;
+}
+
+function renderCallState() {
+  clearInterval(state.timer);
+  state.timer = null;
+  const c = state.call;
+  if (!c) {
+    ui.callState.hidden = true;
+    return;
+  }
+  ui.callState.hidden = false;
+  ui.callState.dataset.phase = c.phase;
+  const label = el('span', { class: 'call-state-label', text: phaseLabel(c.phase) });
+  let extra = null;
+  if (c.phase === 'connected' || c.phase === 'hold') {
+    const since = c.connectedAt ?? (c.connectedAt = Date.now());
+    extra = el('span', { class: 'call-timer mono' });
+    const tick = () => {
+      extra.textContent = fmtDuration(Date.now() - since);
+    };
+    tick();
+    state.timer = setInterval(tick, 1000);
+  } else if (c.phase === 'ended' && c.durationMs) {
+    extra = el('span', { class: 'call-timer mono', text: `(${fmtDuration(c.durationMs)})` });
+  }
+  setChildren(ui.callState, el('span', { class: 'pulse', attrs: { 'aria-hidden': 'true' } }), label, extra ? ' ' : null, extra);
+}
+
+/** Applies a call-log entry or a socket message about this call. */
+function applyCall(src, fromSocket) {
+  if (!state.call) return;
+  if (!fromSocket && state.call.fromSocket) return; // the hub's word is newer than the lookup
+  state.call = {
+    phase: src.phase || state.call.phase,
+    state: src.state || state.call.state,
+    connectedAt: src.connectedAt ?? (src.phase === state.call.phase ? state.call.connectedAt : null),
+    durationMs: src.durationMs ?? null,
+    fromSocket: fromSocket || state.call.fromSocket,
+  };
+  renderCallState();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Customer
+
+function badges(card) {
+  return [
+    card.customerType ? el('span', { class: badgeClass(card.customerType), text: card.customerType }) : null,
+    card.flag ? el('span', { class: badgeClass(card.flag), text: card.flag }) : null,
+  ];
+}
+
+function usageItem(label, value, cls) {
+  return el('div', { class: ['usage-item', cls] }, el('dt', { text: label }), el('dd', { text: value }));
+}
+
+function renderCustomer(card, { fromPicker = false } = {}) {
+  state.customer = card;
+  ui.customerName.textContent = card.name;
+  ui.customerKana.textContent = card.kana || '';
+  ui.customerKana.hidden = !card.kana;
+  setChildren(ui.customerBadges, badges(card));
+  ui.customerPhones.textContent = (card.phones ?? []).map(fmtPhone).join(' / ') || fmtPhone(phone);
+  const home = card.homeStore;
+  if (home && home.name && home.name !== state.store?.name) {
+    ui.homeStore.textContent = `登録店舗: ${home.name}`;
+    ui.homeStore.hidden = false;
+  } else {
+    ui.homeStore.hidden = true;
+  }
+  ui.customerCard.dataset.flag = card.flag ?? '';
+  ui.customerCard.dataset.type = card.customerType ?? '';
+  ui.backToPicker.hidden = !(fromPicker && state.candidates.length > 1);
+
+  ui.memo.textContent = card.memo || 'メモはありません';
+  ui.memo.classList.toggle('empty-memo', !card.memo);
+
+  const u = card.usage ?? {};
+  setChildren(
+    ui.usage,
+    usageItem('来店回数', fmtCount(u.visits, '回')),
+    usageItem('累計利用額', fmtYen(u.totalSpend)),
+    usageItem('最終来店', u.lastVisit ? fmtDate(u.lastVisit) : '—'),
+    usageItem('着信回数', fmtCount(u.calls, '回')),
+    usageItem('最終着信', u.lastCall ? fmtDateTime(u.lastCall) : '—'),
+    usageItem('30日以内の不在着信', fmtCount(u.missed30d, '件'), u.missed30d > 0 ? 'usage-alert' : null),
+  );
+  show('customerView');
+  setTitle();
+}
+
+function renderPicker() {
+  setChildren(
+    ui.candidates,
+    state.candidates.map((card) =>
+      el(
+        'li',
+        {},
+        el(
+          'button',
+          { class: 'picker-item', attrs: { type: 'button' }, on: { click: () => renderCustomer(card, { fromPicker: true }) } },
+          el(
+            'span',
+            { class: 'picker-main' },
+            el('span', { class: 'picker-name', text: card.name }),
+            card.kana ? el('span', { class: 'picker-kana', text: card.kana }) : null,
+          ),
+          el('span', { class: 'picker-side' }, badges(card), card.homeStore ? el('span', { class: 'muted small', text: card.homeStore.name }) : null),
+        ),
+      ),
+    ),
+  );
+  show('pickerView');
+  setTitle();
+}
+
+ui.backToPicker.addEventListener('click', () => {
+  state.customer = null;
+  renderPicker();
+});
+
+function renderUnknown() {
+  ui.unknownNumber.textContent = fmtPhone(phone);
+  renderStore();
+  show('unknownView');
+  setTitle();
+  ui.registerForm.elements.name.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// History
+
+function renderHistory() {
+  const items = state.history.slice(0, 10).map((h) => {
+    const current = callId && h.id === callId;
+    return el(
+      'li',
+      { class: ['history-item', current && 'current'] },
+      el('span', { class: 'h-date', text: fmtDateTime(h.startedAt) }),
+      el('span', { class: 'h-store', text: h.storeName ?? '不明' }),
+      el('span', { class: `state state-${h.phase}`, text: phaseLabel(h.phase) }),
+      el('span', { class: 'h-duration mono', text: h.durationMs ? fmtDuration(h.durationMs) : '' }),
+      current ? el('span', { class: 'badge badge-current', text: 'この通話' }) : null,
+      h.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
+    );
+  });
+  setChildren(ui.history, items);
+  ui.historyEmpty.hidden = items.length > 0;
+  ui.historyView.hidden = false;
+}
+
+/** Keeps this call's history row in step with the live state. */
+function updateHistoryFrom(msg) {
+  if (!state.history.length && ui.historyView.hidden) return; // lookup not back yet
+  let h = state.history.find((x) => x.id === msg.callId);
+  if (!h) {
+    h = {
+      id: msg.callId,
+      storeName: msg.store?.name ?? null,
+      startedAt: Date.parse(msg.timestamp) || Date.now(),
+      isTest: msg.isTest,
+    };
+    state.history.unshift(h);
+  }
+  h.phase = msg.phase;
+  h.state = msg.state;
+  h.durationMs = msg.durationMs ?? h.durationMs ?? null;
+  renderHistory();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookup
+
+async function lookup() {
+  show('loading');
+  const q = new URLSearchParams({ phone });
+  if (incoming) q.set('incoming', incoming);
+  let data;
+  try {
+    data = await api(`/api/customers/lookup?${q}`);
+  } catch (e) {
+    if (e.status === 401) {
+      showAuth();
+    } else {
+      ui.errorText.textContent = `顧客情報を取得できませんでした: ${e.message}`;
+      show('errorView');
+    }
+    return;
+  }
+  state.store = data.store ?? state.store ?? { id: null, name: '不明' };
+  renderStore();
+  state.history = Array.isArray(data.history) ? data.history : [];
+  renderHistory();
+  const mine = callId && state.history.find((h) => h.id === callId);
+  if (mine) applyCall(mine, false);
+  state.candidates = Array.isArray(data.candidates) ? data.candidates : [];
+  if (data.customer) {
+    renderCustomer(data.customer);
+  } else if (state.candidates.length > 1) {
+    renderPicker();
+  } else if (state.candidates.length === 1) {
+    renderCustomer(state.candidates[0]);
+  } else {
+    renderUnknown();
+  }
+}
+
+ui.retry.addEventListener('click', lookup);
+
+function showAuth() {
+  show('authView');
+  ui.historyView.hidden = true;
+  document.title = '着信 - ログインしてください';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+
+function clearErrors() {
+  for (const span of ui.registerForm.querySelectorAll('.field-error')) {
+    span.hidden = true;
+    span.textContent = '';
+  }
+  for (const input of ui.registerForm.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+  ui.registerError.hidden = true;
+}
+
+function showFieldError(field, message) {
+  const span = field && ui.registerForm.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+  if (!span) {
+    ui.registerError.textContent = message;
+    ui.registerError.hidden = false;
+    return;
+  }
+  span.textContent = message;
+  span.hidden = false;
+  const input = ui.registerForm.elements[field];
+  if (input) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
+}
+
+ui.registerForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearErrors();
+  const f = ui.registerForm.elements;
+  const body = {
+    name: f.name.value.trim(),
+    kana: f.kana.value.trim(),
+    memo: f.memo.value,
+    phone,
+    homeStoreId: state.store?.id ?? null,
+  };
+  if (!body.name) {
+    showFieldError('name', '氏名を入力してください');
+    return;
+  }
+  ui.registerSubmit.disabled = true;
+  try {
+    const res = await api('/api/customers', { method: 'POST', body });
+    state.candidates = [];
+    renderCustomer(res.customer);
+  } catch (e) {
+    if (e.status === 401) showAuth();
+    else showFieldError(e.field, e.message);
+  } finally {
+    ui.registerSubmit.disabled = false;
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Live updates for this call
+
+function isNewer(a, b) {
+  if (!b) return true;
+  if (a.id !== b.id) return false;
+  return String(a.updatedAt ?? '') > String(b.updatedAt ?? '');
+}
+
+function startSocket() {
+  const socket = new CtiSocket();
+  socket.addEventListener('status', (ev) => {
+    ui.conn.dataset.status = ev.detail;
+    ui.connStatus.textContent = CONN_LABELS[ev.detail] ?? ev.detail;
+  });
+  socket.addEventListener('authlost', showAuth);
+  socket.addEventListener('message', (ev) => {
+    const { msg } = ev.detail;
+    if (msg.callId !== callId) return;
+    if (msg.store?.name && (!state.store || state.store.id === null)) {
+      state.store = msg.store;
+      renderStore();
+    }
+    applyCall(msg, true);
+    updateHistoryFrom(msg);
+    const view = VIEWS.find((v) => !ui[v].hidden);
+    if (msg.customer && (view === 'customerView' || view === 'unknownView') && isNewer(msg.customer, state.customer)) {
+      renderCustomer(msg.customer);
+    }
+  });
+  socket.start();
+  window.addEventListener('pagehide', () => socket.stop());
+  window.addEventListener('pageshow', (ev) => {
+    if (ev.persisted) socket.start();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+ui.callerNumber.textContent = fmtPhone(phone);
+renderCallState();
+setTitle();
+if (callId) startSocket();
+else ui.conn.hidden = true;
+if (phone) {
+  lookup();
+} else {
+  renderStore();
+  show('withheldView');
+}
