@@ -8,6 +8,7 @@
 //! Scripts and tests may send the same token as `Authorization: Bearer` instead.
 use crate::db;
 use crate::error::ApiError;
+use crate::guard;
 use crate::http::{self, ApiResult, SESSION_COOKIE};
 use crate::password;
 use crate::token::{self, Role, Session};
@@ -126,6 +127,14 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
         ));
     }
     let secret = secret(env, "JWT_SECRET")?;
+    // Throttled before the (deliberately slow) hash, so a locked account costs no CPU.
+    let ip = req
+        .headers()
+        .get("CF-Connecting-IP")?
+        .unwrap_or_else(|| "unknown".into());
+    let account_key = format!("acct:{}", login.to_lowercase());
+    let keys = [account_key.clone(), format!("ip:{ip}")];
+    guard::check(env, &keys).await?;
     let user = db::user_by_login(&env.d1("DB")?, login).await?;
     // Hash even for an unknown id so both failures take the same time.
     let stored = user
@@ -134,8 +143,12 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     let ok = password::verify(&body.password, &stored);
     let user = match user {
         Some(u) if ok && u.disabled == 0 => u,
-        _ => return Err(ApiError::InvalidCredentials),
+        _ => {
+            guard::failed(env, &keys).await?;
+            return Err(ApiError::InvalidCredentials);
+        }
     };
+    guard::succeeded(env, &[account_key]).await?;
     let role = Role::parse(&user.role).ok_or(ApiError::InvalidCredentials)?;
     let session = Session {
         uid: user.id,

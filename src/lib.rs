@@ -4,6 +4,7 @@
 //! that never touch `worker` types and is unit-tested natively. The rest are thin adapters.
 pub mod dialpad;
 pub mod error;
+pub mod limiter;
 pub mod messages;
 pub mod password;
 pub mod phone;
@@ -14,10 +15,12 @@ pub mod token;
 mod auth;
 mod customers;
 mod db;
+mod guard;
 mod http;
 mod hub;
 mod webhook;
 
+pub use guard::Guard;
 pub use hub::Hub;
 
 use error::ApiError;

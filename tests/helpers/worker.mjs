@@ -20,7 +20,7 @@ export function miniflareOptions({ persist, bindings = {}, onLog } = {}) {
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
     compatibilityDate: '2026-04-01',
     d1Databases: { DB: 'cti-test' },
-    durableObjects: { HUB: { className: 'Hub', useSQLite: true } },
+    durableObjects: { HUB: { className: 'Hub', useSQLite: true }, GUARD: { className: 'Guard', useSQLite: true } },
     assets: {
       directory: 'public',
       binding: 'ASSETS',
