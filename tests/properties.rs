@@ -1,0 +1,137 @@
+//! Property tests over the pure webhook path (token verification, event parsing, phone
+//! normalisation): arbitrary input must produce a value or an error, never a panic. Bounded so
+//! `cargo test` stays quick; `fuzz/` has the libFuzzer target for long runs.
+use cti_edge::{dialpad, phone, prefix, token};
+use proptest::prelude::*;
+
+const SECRET: &[u8] = b"property-test-secret";
+
+fn b64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..=chunk.len() {
+            out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+fn sign(claims: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let input = format!("{}.{}", b64(br#"{"alg":"HS256"}"#), b64(claims.as_bytes()));
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET).unwrap();
+    mac.update(input.as_bytes());
+    format!("{input}.{}", b64(&mac.finalize().into_bytes()))
+}
+
+/// JSON values with the shapes a call event has, filled with hostile content.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<u64>().prop_map(serde_json::Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(serde_json::Value::from),
+        ".{0,40}".prop_map(serde_json::Value::from),
+        "[0-9０-９+\\- ()]{0,30}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            prop::collection::btree_map("[a-z_]{1,12}", inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn event_like() -> impl Strategy<Value = serde_json::Map<String, serde_json::Value>> {
+    let keys = prop::sample::select(vec![
+        "call_id",
+        "master_call_id",
+        "entry_point_call_id",
+        "state",
+        "direction",
+        "external_number",
+        "internal_number",
+        "date_started",
+        "date_rang",
+        "date_connected",
+        "date_ended",
+        "event_timestamp",
+        "duration",
+        "contact",
+        "target",
+        "exp",
+        "iat",
+        "nbf",
+    ]);
+    prop::collection::btree_map(keys, json_value(), 0..12)
+        .prop_map(|m| m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn verify_never_panics_on_arbitrary_text(s in ".{0,300}") {
+        let _ = token::verify_webhook(&s, SECRET, 1_764_000_000);
+        let _ = token::verify_session(&s, SECRET, 1_764_000_000);
+    }
+
+    #[test]
+    fn verify_never_panics_on_token_shaped_text(a in "[A-Za-z0-9_=-]{0,60}", b in "[A-Za-z0-9_=-]{0,200}", c in "[A-Za-z0-9_=-]{0,60}") {
+        let _ = token::verify_webhook(&format!("{a}.{b}.{c}"), SECRET, 1_764_000_000);
+    }
+
+    #[test]
+    fn signed_arbitrary_events_parse_or_fail_cleanly(ev in event_like()) {
+        let claims = serde_json::Value::Object(ev).to_string();
+        match token::verify_webhook(&sign(&claims), SECRET, 1_764_000_000) {
+            Ok(map) => {
+                if let Ok(e) = dialpad::parse(&map) {
+                    // Whatever got through is in the normalised form the rest relies on.
+                    prop_assert!(!e.call_id.is_empty() && e.call_id.len() <= 64);
+                    prop_assert!(e.state.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+                    for p in [&e.external, &e.internal] {
+                        let s = p.as_str();
+                        prop_assert!(s.len() <= phone::MAX_DIGITS + 2);
+                        prop_assert!(s.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit()));
+                    }
+                    let _ = e.group_id();
+                }
+            }
+            Err(_) => {}
+        }
+    }
+
+    #[test]
+    fn normalised_numbers_are_digits_and_idempotent(s in ".{0,40}") {
+        if let Ok(phone::Phone::Number(n)) = phone::normalize(&s) {
+            prop_assert!(n.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit()));
+            prop_assert_eq!(phone::normalize(&n), Ok(phone::Phone::Number(n.clone())));
+        }
+    }
+
+    #[test]
+    fn longest_match_is_a_longest_prefix(number in "[0-9]{0,12}", prefixes in prop::collection::vec("[0-9]{1,8}", 0..8)) {
+        let table: Vec<prefix::StorePrefix> = prefixes.iter().enumerate()
+            .map(|(i, p)| prefix::StorePrefix { prefix: p.clone(), store_id: i as i64, store_name: p.clone() })
+            .collect();
+        match prefix::longest_match(&number, &table) {
+            Some(m) => {
+                prop_assert!(number.starts_with(&m.prefix));
+                prop_assert!(table.iter().all(|p| !number.starts_with(&p.prefix) || p.prefix.len() <= m.prefix.len()));
+            }
+            None => prop_assert!(table.iter().all(|p| !number.starts_with(&p.prefix))),
+        }
+    }
+}
