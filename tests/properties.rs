@@ -95,8 +95,8 @@ proptest! {
     #[test]
     fn signed_arbitrary_events_parse_or_fail_cleanly(ev in event_like()) {
         let claims = serde_json::Value::Object(ev).to_string();
-        match token::verify_webhook(&sign(&claims), SECRET, 1_764_000_000) {
-            Ok(map) => {
+        if let Ok(map) = token::verify_webhook(&sign(&claims), SECRET, 1_764_000_000) {
+            {
                 if let Ok(e) = dialpad::parse(&map) {
                     // Whatever got through is in the normalised form the rest relies on.
                     prop_assert!(!e.call_id.is_empty() && e.call_id.len() <= 64);
@@ -109,7 +109,6 @@ proptest! {
                     let _ = e.group_id();
                 }
             }
-            Err(_) => {}
         }
     }
 
