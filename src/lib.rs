@@ -2,6 +2,7 @@
 //!
 //! Pure logic (tokens, events, phones, prefixes, passwords, messages, errors) lives in modules
 //! that never touch `worker` types and is unit-tested natively. The rest are thin adapters.
+pub mod csv;
 pub mod dialpad;
 pub mod error;
 pub mod limiter;

@@ -268,7 +268,7 @@ function stateText(call) {
 
 function renderRow(call) {
   const customer = call.customerName
-    ? el('span', { class: 'customer-name', text: call.customerName })
+    ? el('span', { class: 'cust', text: call.customerName })
     : el('span', { class: 'unregistered', text: '未登録' });
   const tr = el(
     'tr',

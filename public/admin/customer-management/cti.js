@@ -224,11 +224,15 @@ function renderHistory() {
       'li',
       { class: ['history-item', current && 'current'] },
       el('span', { class: 'h-date', text: fmtDateTime(h.startedAt) }),
-      el('span', { class: 'h-store', text: h.storeName ?? '不明' }),
-      el('span', { class: `state state-${h.phase}`, text: phaseLabel(h.phase) }),
+      el(
+        'span',
+        { class: 'h-store' },
+        h.storeName ?? '不明',
+        current ? el('span', { class: 'badge badge-current', text: 'この通話' }) : null,
+        h.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
+      ),
+      el('span', { class: 'h-state' }, el('span', { class: `state state-${h.phase}`, text: phaseLabel(h.phase) })),
       el('span', { class: 'h-duration mono', text: h.durationMs ? fmtDuration(h.durationMs) : '' }),
-      current ? el('span', { class: 'badge badge-current', text: 'この通話' }) : null,
-      h.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
     );
   });
   setChildren(ui.history, items);
