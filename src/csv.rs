@@ -62,7 +62,10 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
         }
     }
     if in_quotes {
-        return Err(CsvError { line: record_line, message: "閉じられていない引用符があります".into() });
+        return Err(CsvError {
+            line: record_line,
+            message: "閉じられていない引用符があります".into(),
+        });
     }
     if !field.is_empty() || !record.is_empty() {
         record.push(field);
@@ -132,7 +135,10 @@ pub struct RowError {
 }
 
 fn number(v: &str) -> Option<i64> {
-    let cleaned: String = v.chars().filter(|c| !matches!(c, ',' | '¥' | '円' | ' ')).collect();
+    let cleaned: String = v
+        .chars()
+        .filter(|c| !matches!(c, ',' | '¥' | '円' | ' '))
+        .collect();
     if cleaned.is_empty() {
         return Some(0);
     }
@@ -142,8 +148,14 @@ fn number(v: &str) -> Option<i64> {
 fn date(v: &str) -> Option<String> {
     let v = v.trim().replace('/', "-");
     let parts: Vec<&str> = v.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return None };
-    let (y, m, d) = (y.parse::<u32>().ok()?, m.parse::<u32>().ok()?, d.parse::<u32>().ok()?);
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
+    let (y, m, d) = (
+        y.parse::<u32>().ok()?,
+        m.parse::<u32>().ok()?,
+        d.parse::<u32>().ok()?,
+    );
     ((1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
         .then(|| format!("{y:04}-{m:02}-{d:02}"))
 }
@@ -152,7 +164,11 @@ fn date(v: &str) -> Option<String> {
 /// all-or-nothing, so the user gets the whole list to fix at once).
 pub fn import_rows(records: &[(usize, Vec<String>)]) -> Result<Vec<ImportRow>, Vec<RowError>> {
     let Some((header_line, header)) = records.first() else {
-        return Err(vec![RowError { line: 1, field: "file", message: "ヘッダー行がありません".into() }]);
+        return Err(vec![RowError {
+            line: 1,
+            field: "file",
+            message: "ヘッダー行がありません".into(),
+        }]);
     };
     let cols: Vec<Option<Column>> = header.iter().map(|h| column(h)).collect();
     if !cols.contains(&Some(Column::Name)) || !cols.contains(&Some(Column::Phones)) {
@@ -172,9 +188,16 @@ pub fn import_rows(records: &[(usize, Vec<String>)]) -> Result<Vec<ImportRow>, V
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (line, rec) in &records[1..] {
-        let mut row = ImportRow { line: *line, customer_type: "新規".into(), ..Default::default() };
+        let mut row = ImportRow {
+            line: *line,
+            customer_type: "新規".into(),
+            ..Default::default()
+        };
         let mut bad: Vec<(&'static str, String)> = Vec::new();
         for (i, value) in rec.iter().enumerate() {
+            // A leading apostrophe is Excel's "this is text" marker (and what export writes
+            // before formula-like cells): not part of the value.
+            let value = value.strip_prefix('\'').unwrap_or(value);
             let v = value.trim();
             match cols.get(i).copied().flatten() {
                 None => {}
@@ -186,7 +209,11 @@ pub fn import_rows(records: &[(usize, Vec<String>)]) -> Result<Vec<ImportRow>, V
                 Some(Column::Name) => row.name = v.to_string(),
                 Some(Column::Kana) => row.kana = v.to_string(),
                 Some(Column::Phones) => {
-                    for p in v.split(['/', ';', '、', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
+                    for p in v
+                        .split(['/', ';', '、', '\n'])
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                    {
                         match phone::normalize(p) {
                             Ok(Phone::Number(n)) => {
                                 if !row.phones.contains(&n) {
@@ -200,10 +227,15 @@ pub fn import_rows(records: &[(usize, Vec<String>)]) -> Result<Vec<ImportRow>, V
                 Some(Column::HomeStore) => row.home_store = (!v.is_empty()).then(|| v.to_string()),
                 Some(Column::Type) if v.is_empty() => {}
                 Some(Column::Type) if TYPES.contains(&v) => row.customer_type = v.to_string(),
-                Some(Column::Type) => bad.push(("type", format!("区分は新規・会員・VIPのいずれかです: {v}"))),
+                Some(Column::Type) => {
+                    bad.push(("type", format!("区分は新規・会員・VIPのいずれかです: {v}")))
+                }
                 Some(Column::Flag) if v.is_empty() => {}
                 Some(Column::Flag) if FLAGS.contains(&v) => row.flag = Some(v.to_string()),
-                Some(Column::Flag) => bad.push(("flag", format!("フラグは要注意・ブロックのいずれかです: {v}"))),
+                Some(Column::Flag) => bad.push((
+                    "flag",
+                    format!("フラグは要注意・ブロックのいずれかです: {v}"),
+                )),
                 Some(Column::Visits) => match number(v) {
                     Some(n) => row.visits = n,
                     None => bad.push(("visits", format!("来店回数が数値ではありません: {v}"))),
@@ -215,7 +247,10 @@ pub fn import_rows(records: &[(usize, Vec<String>)]) -> Result<Vec<ImportRow>, V
                 Some(Column::LastVisit) if v.is_empty() => {}
                 Some(Column::LastVisit) => match date(v) {
                     Some(d) => row.last_visit = Some(d),
-                    None => bad.push(("lastVisit", format!("最終来店日は YYYY-MM-DD 形式です: {v}"))),
+                    None => bad.push((
+                        "lastVisit",
+                        format!("最終来店日は YYYY-MM-DD 形式です: {v}"),
+                    )),
                 },
                 Some(Column::Memo) => row.memo = value.to_string(),
             }
@@ -231,17 +266,51 @@ pub fn import_rows(records: &[(usize, Vec<String>)]) -> Result<Vec<ImportRow>, V
         if row.memo.chars().count() > 2000 {
             bad.push(("memo", "メモは2000文字以内です".into()));
         }
-        errors.extend(bad.into_iter().map(|(field, message)| RowError { line: *line, field, message }));
+        errors.extend(bad.into_iter().map(|(field, message)| RowError {
+            line: *line,
+            field,
+            message,
+        }));
         rows.push(row);
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.push(RowError { line: *header_line, field: "file", message: "データ行がありません".into() });
+        errors.push(RowError {
+            line: *header_line,
+            field: "file",
+            message: "データ行がありません".into(),
+        });
     }
     if errors.is_empty() {
         Ok(rows)
     } else {
         Err(errors)
     }
+}
+
+/// One CSV line (CRLF-terminated). Cells that a spreadsheet would evaluate as a formula get a
+/// leading `'` (CSV injection); the importer strips it again.
+pub fn write_row(fields: &[&str]) -> String {
+    let mut line = String::new();
+    for (n, f) in fields.iter().enumerate() {
+        if n > 0 {
+            line.push(',');
+        }
+        let risky = f.starts_with(['=', '+', '-', '@', '\t', '\r']) && f.parse::<f64>().is_err();
+        let v = if risky {
+            format!("'{f}")
+        } else {
+            f.to_string()
+        };
+        if v.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&v.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(&v);
+        }
+    }
+    line.push_str("\r\n");
+    line
 }
 
 #[cfg(test)]
@@ -253,11 +322,20 @@ mod tests {
         let text = "\u{feff}氏名,電話番号,メモ\r\n\"山田, 太郎\",090-1234-5678,\"He said \"\"hi\"\"\nsecond line\"\r\n\r\n佐藤,0311112222,\n";
         let recs = parse(text).unwrap();
         assert_eq!(recs.len(), 3);
-        assert_eq!(recs[1].1, vec!["山田, 太郎", "090-1234-5678", "He said \"hi\"\nsecond line"]);
-        assert_eq!(recs[2].0, 5, "line numbers count the embedded newline and the blank line");
+        assert_eq!(
+            recs[1].1,
+            vec!["山田, 太郎", "090-1234-5678", "He said \"hi\"\nsecond line"]
+        );
+        assert_eq!(
+            recs[2].0, 5,
+            "line numbers count the embedded newline and the blank line"
+        );
         assert_eq!(recs[2].1, vec!["佐藤", "0311112222", ""]);
         assert!(parse("a,\"b\n").is_err());
-        assert_eq!(parse("a,b").unwrap(), vec![(1, vec!["a".to_string(), "b".to_string()])]);
+        assert_eq!(
+            parse("a,b").unwrap(),
+            vec![(1, vec!["a".to_string(), "b".to_string()])]
+        );
     }
 
     #[test]
@@ -272,12 +350,37 @@ mod tests {
     }
 
     #[test]
+    fn written_rows_read_back() {
+        let line = write_row(&["1", "=cmd|' /C calc'!A0", "a,\"b\"", "+14155550100", "-5"]);
+        assert!(line.starts_with("1,'=cmd"));
+        let back = parse(&line).unwrap();
+        assert_eq!(back[0].1[2], "a,\"b\"");
+        assert_eq!(back[0].1[3], "+14155550100", "a number is not a formula");
+        assert_eq!(back[0].1[4], "-5");
+        let rows = import_rows(
+            &parse(&format!(
+                "氏名,電話番号\n{}",
+                write_row(&["x", "+14155550100"])
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rows[0].phones, vec!["+14155550100"]);
+    }
+
+    #[test]
     fn reports_every_bad_row() {
         let recs = parse("name,phone,type,visits,last_visit\n,0901234,VIP,1,\nOK,abc,会員,x,2026-13-01\nFine,0312345678,新規,3,\n").unwrap();
         let errs = import_rows(&recs).unwrap_err();
         let got: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.field)).collect();
-        assert_eq!(got, vec![(2, "name"), (3, "phone"), (3, "visits"), (3, "lastVisit")]);
-        assert_eq!(import_rows(&parse("memo\nx\n").unwrap()).unwrap_err()[0].field, "header");
+        assert_eq!(
+            got,
+            vec![(2, "name"), (3, "phone"), (3, "visits"), (3, "lastVisit")]
+        );
+        assert_eq!(
+            import_rows(&parse("memo\nx\n").unwrap()).unwrap_err()[0].field,
+            "header"
+        );
         assert_eq!(import_rows(&[]).unwrap_err()[0].field, "file");
     }
 }

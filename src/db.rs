@@ -64,7 +64,7 @@ pub fn store_for(dialled: &str, prefixes: &[StorePrefix]) -> StoreRef {
 /// the customer's numbers (so calls made before the customer was registered count too) and
 /// leave out test calls. ?1: the phone, ?2: epoch ms 30 days ago.
 const CARD_COLUMNS: &str = "c.id, c.name, c.kana, c.memo, c.customer_type, c.flag, \
-  c.visit_count, c.total_spend, c.last_visit_at, c.updated_at, c.home_store_id, hs.name AS home_store_name, \
+  c.visit_count, c.total_spend, c.last_visit_at, c.updated_at, c.version, c.home_store_id, hs.name AS home_store_name, \
   (SELECT group_concat(phone, ',') FROM customer_phones WHERE customer_id = c.id) AS phones, \
   (SELECT count(*) FROM calls k WHERE k.is_test = 0 AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS call_count, \
   (SELECT max(started_at) FROM calls k WHERE k.is_test = 0 AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS last_call, \
@@ -109,6 +109,7 @@ struct CardRow {
     total_spend: i64,
     last_visit_at: Option<String>,
     updated_at: String,
+    version: i64,
     home_store_id: Option<i64>,
     home_store_name: Option<String>,
     phones: Option<String>,
@@ -146,6 +147,7 @@ pub fn cards_from(r: &D1Result) -> ApiResult<Vec<CustomerCard>> {
                 missed_30d: c.missed_30d,
             },
             updated_at: c.updated_at,
+            version: c.version,
         })
         .collect())
 }

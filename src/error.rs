@@ -27,7 +27,10 @@ pub enum ApiError {
     Conflict {
         code: &'static str,
         message: String,
+        current: Option<serde_json::Value>,
     },
+    /// A file (CSV import) with row-level problems; nothing was written.
+    InvalidRows(Vec<crate::csv::RowError>),
     /// Too many attempts; retry after this many seconds.
     RateLimited(u32),
     /// A binding or secret is missing: an operator's mistake, not the caller's.
@@ -57,6 +60,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => 405,
             ApiError::UpgradeRequired => 426,
             ApiError::Conflict { .. } => 409,
+            ApiError::InvalidRows(_) => 400,
             ApiError::RateLimited(_) => 429,
             ApiError::Misconfigured(_) => 500,
             ApiError::Unavailable(_) => 503,
@@ -67,6 +71,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Webhook(e) => e.code(),
+            ApiError::InvalidRows(_) => "invalid_rows",
             ApiError::Unsigned => "unsigned_webhook",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Unauthenticated(code) | ApiError::Forbidden(code) => code,
@@ -83,6 +88,7 @@ impl ApiError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             ApiError::BadRequest { field, .. } => *field,
+            ApiError::InvalidRows(_) => Some("file"),
             _ => None,
         }
     }
@@ -95,6 +101,10 @@ impl ApiError {
                 message.clone()
             }
             ApiError::Webhook(e) => format!("webhook token rejected: {}", e.code()),
+            ApiError::InvalidRows(rows) => format!(
+                "{}件のエラーがあります。ファイルは取り込まれていません",
+                rows.len()
+            ),
             ApiError::Unsigned => {
                 "unsigned webhooks are not accepted: create the Dialpad webhook with a secret"
                     .into()
@@ -121,6 +131,13 @@ impl ApiError {
         let mut e = serde_json::json!({ "code": self.code(), "message": self.message() });
         if let Some(f) = self.field() {
             e["field"] = f.into();
+        }
+        match self {
+            ApiError::Conflict {
+                current: Some(c), ..
+            } => e["current"] = c.clone(),
+            ApiError::InvalidRows(rows) => e["rows"] = serde_json::json!(rows),
+            _ => {}
         }
         serde_json::json!({ "error": e })
     }

@@ -19,6 +19,7 @@ mod db;
 mod guard;
 mod http;
 mod hub;
+mod records;
 mod webhook;
 
 pub use guard::Guard;
@@ -54,6 +55,29 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 
 async fn api(req: Request, env: &Env) -> ApiResult<Response> {
     let path = req.path();
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(2).collect();
+    // Routes with an id in the path.
+    match (req.method(), segments.as_slice()) {
+        (Method::Get, ["customers", id]) if *id != "lookup" && *id != "export" => {
+            return records::detail(req, env, id).await
+        }
+        (Method::Patch, ["customers", id]) => return records::update(req, env, id).await,
+        (Method::Delete, ["customers", id]) => return records::delete(req, env, id).await,
+        (Method::Get | Method::Post, ["customers", id, "notes"]) => {
+            return records::notes(req, env, id).await
+        }
+        (Method::Patch, ["stores", id]) => return records::update_store(req, env, id).await,
+        (Method::Delete, ["stores", id]) => return records::delete_store(req, env, id).await,
+        (_, ["customers", _] | ["customers", _, "notes"] | ["stores", _])
+            if !matches!(
+                segments.as_slice(),
+                ["customers", "lookup" | "export" | "import"] | ["stores", "resolve"]
+            ) =>
+        {
+            return Err(ApiError::MethodNotAllowed)
+        }
+        _ => {}
+    }
     match (req.method(), path.as_str()) {
         (Method::Post, "/api/dialpad/webhook") => webhook::webhook(req, env).await,
         (Method::Post, "/api/dialpad/test-call") => webhook::test_call(req, env).await,
@@ -65,6 +89,12 @@ async fn api(req: Request, env: &Env) -> ApiResult<Response> {
         (Method::Post, "/api/customers") => customers::create(req, env).await,
         (Method::Get, "/api/calls/recent") => customers::recent(req, env).await,
         (Method::Get, "/api/stores") => customers::stores(req, env).await,
+        (Method::Post, "/api/stores") => records::create_store(req, env).await,
+        (Method::Get, "/api/stores/resolve") => records::resolve_store(req, env).await,
+        (Method::Get, "/api/customers") => records::search(req, env).await,
+        (Method::Post, "/api/customers/import") => records::import(req, env).await,
+        (Method::Get, "/api/customers/export") => records::export(req, env).await,
+        (Method::Get, "/api/calls") => records::call_log(req, env).await,
         (Method::Get, "/api/health") => health(env).await,
         (
             _,

@@ -48,6 +48,8 @@ pub struct CustomerCard {
     pub phones: Vec<String>,
     pub usage: Usage,
     pub updated_at: String,
+    /// Edit precondition: an update must send the version it was based on.
+    pub version: i64,
 }
 
 /// A call event as broadcast to the console and the popup.

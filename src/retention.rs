@@ -20,9 +20,24 @@ pub fn cutoff_ms(now_ms: i64, setting: Option<&str>) -> Option<i64> {
     Some(now_ms - days * DAY_MS)
 }
 
+/// Midnight (Japan time, UTC+9, no DST) at the start of `YYYY-MM-DD`, as epoch ms.
+pub fn jst_day_start_ms(day: &str) -> Option<i64> {
+    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
+    let utc = date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
+    Some(utc - 9 * 3600 * 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn japan_days() {
+        // 2026-11-25 00:00 JST = 2026-11-24 15:00 UTC
+        assert_eq!(jst_day_start_ms("2026-11-25"), Some(1_795_532_400_000));
+        assert_eq!(jst_day_start_ms("2026-13-01"), None);
+        assert_eq!(jst_day_start_ms("yesterday"), None);
+    }
 
     #[test]
     fn settings() {

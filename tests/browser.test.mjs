@@ -42,17 +42,38 @@ before(async () => {
     dialogs.push(d.message());
     d.dismiss().catch(() => {});
   });
-  // Records every window.open so the requested features can be checked even where a headless
-  // browser does not size windows. Init scripts run outside the page's CSP.
+  // Test hooks, installed before any page script (init scripts are not subject to the CSP):
+  // - every window.open is recorded, so the requested features can be checked;
+  // - `__blockPopups = n` makes the next n window.open calls fail like a popup blocker's (null);
+  // - every WebSocket is recorded, and `__wsBlocked` makes new ones fail, to cut the console off.
   await context.addInitScript(() => {
     const open = window.open;
     window.__opened = [];
+    window.__blockPopups = 0;
     window.open = function (url, name, features) {
-      window.__opened.push({ url: String(url), name, features });
-      return open.apply(this, arguments);
+      const blocked = window.__blockPopups > 0;
+      if (blocked) window.__blockPopups -= 1;
+      window.__opened.push({ url: String(url), name, features, blocked });
+      return blocked ? null : open.apply(this, arguments);
+    };
+    const NativeWebSocket = window.WebSocket;
+    window.__sockets = [];
+    window.__wsBlocked = false;
+    window.WebSocket = class extends NativeWebSocket {
+      constructor(...args) {
+        if (window.__wsBlocked) throw new DOMException('blocked by the test', 'SecurityError');
+        super(...args);
+        window.__sockets.push(this);
+      }
     };
   });
-  context.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`)));
+  context.on('page', (p) => {
+    p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`));
+    // The pages must live within the served CSP: no inline script, style or handler.
+    p.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(`${p.url()}: ${m.text()}`);
+    });
+  });
 });
 
 after(async () => {
@@ -64,7 +85,6 @@ after(async () => {
 async function openConsole() {
   if (consolePage) return consolePage;
   const page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(`console: ${e.message}`));
   const res = await page.goto(`${base}/admin/`);
   assert.equal(res.status(), 200);
   assert.match(res.headers()['content-security-policy'], /script-src 'self'/);
@@ -202,6 +222,122 @@ test('unknown caller: register from the popup without a reload', async () => {
     .first();
   assert.deepEqual(row, { name: '鈴木 一郎', kana: 'スズキ イチロウ', store: '西船橋' });
   await popup.close();
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(dialogs, []);
+});
+
+test('a blocked popup leaves a banner whose button opens it', async () => {
+  const page = await openConsole();
+  await page.evaluate(() => {
+    window.__blockPopups = 1;
+  });
+  try {
+    const ev = callEvent();
+    const res = await w.sendEvent(ev);
+    assert.equal(res.status, 200);
+    await page.locator('#popup-blocked').waitFor({ state: 'visible' });
+    assert.match(await textOf(page, '#popup-blocked'), /090-1234-5678/);
+    assert.match(await textOf(page, '#popup-blocked'), /山田 太郎/);
+    const popupP = context.waitForEvent('page');
+    await page.click('#popup-open');
+    const popup = await popupP;
+    await popup.waitForLoadState('domcontentloaded');
+    assert.equal(new URL(popup.url()).searchParams.get('callId'), String(ev.call_id));
+    await popup.locator('#customer-name', { hasText: /^山田 太郎$/ }).waitFor();
+    await page.locator('#popup-blocked').waitFor({ state: 'hidden' });
+    const opens = (await page.evaluate(() => window.__opened)).filter((o) => o.name === `cti-${ev.call_id}`);
+    assert.deepEqual(opens.map((o) => o.blocked), [true, false]);
+    await popup.close();
+  } finally {
+    await page.evaluate(() => {
+      window.__blockPopups = 0;
+    });
+  }
+});
+
+test('several customers on one number: the popup offers a choice (test call from the console)', async () => {
+  const page = await openConsole();
+  await w.addCustomer({ name: '田中 一郎', kana: 'タナカ イチロウ', phone: '0471234567', store: '松戸', type: '会員' });
+  await w.addCustomer({ name: '田中 花子', kana: 'タナカ ハナコ', phone: '0471234567', store: '松戸', type: 'VIP', flag: '要注意' });
+  await page.fill('#test-customer-phone', '047-123-4567');
+  await page.fill('#test-incoming-number', '05017511234');
+  const popupP = context.waitForEvent('page');
+  await page.click('#test-call-form button[type=submit]');
+  const popup = await popupP;
+  await popup.waitForLoadState('domcontentloaded');
+  await page.locator('#test-call-result', { hasText: 'テスト着信を送信しました' }).waitFor();
+  await popup.locator('#picker-view').waitFor({ state: 'visible' });
+  await popup.locator('#store-name', { hasText: /^松戸$/ }).waitFor();
+  const names = await popup.locator('.picker-name').allTextContents();
+  assert.deepEqual(names.sort(), ['田中 一郎', '田中 花子']);
+  await popup.locator('.picker-item', { hasText: '田中 花子' }).click();
+  await popup.locator('#customer-name', { hasText: /^田中 花子$/ }).waitFor();
+  assert.match(await textOf(popup, '#customer-badges'), /VIP/);
+  assert.match(await textOf(popup, '#customer-badges'), /要注意/);
+  await popup.click('#back-to-picker');
+  await popup.locator('#picker-view').waitFor({ state: 'visible' });
+  // The console marks the call as a test.
+  const callId = new URL(popup.url()).searchParams.get('callId');
+  await page.locator(`tr[data-call-id="${callId}"] .badge-test`, { hasText: 'テスト' }).waitFor();
+  assert.match(await textOf(page, `tr[data-call-id="${callId}"]`), /田中 一郎 他1名|田中 花子 他1名/);
+  await popup.close();
+});
+
+test('after a dropped connection the console catches up: live calls pop, finished ones do not', async () => {
+  const page = await openConsole();
+  const urls = [];
+  const onSocket = (ws) => urls.push(ws.url());
+  page.on('websocket', onSocket);
+  // Cut the console off: close its socket and refuse new ones.
+  await page.evaluate(() => {
+    window.__wsBlocked = true;
+    for (const s of window.__sockets) s.close();
+  });
+  await page.locator('#conn-status', { hasText: /^再接続中$/ }).waitFor();
+
+  // Meanwhile: one call rang and was missed, another is still ringing.
+  const missed = callEvent({ external_number: '+819055556666' });
+  await w.sendEvent(missed);
+  await w.sendEvent({ ...missed, state: 'missed', event_timestamp: missed.event_timestamp + 20_000 });
+  const ringing = callEvent();
+  await w.sendEvent(ringing);
+
+  const popupP = context.waitForEvent('page');
+  await page.evaluate(() => {
+    window.__wsBlocked = false;
+  });
+  await page.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
+  const popup = await popupP;
+  assert.equal(new URL(popup.url()).searchParams.get('callId'), String(ringing.call_id));
+  await page.locator(`tr[data-call-id="${missed.call_id}"] .state`, { hasText: '不在着信' }).waitFor();
+  await page.locator(`tr[data-call-id="${ringing.call_id}"] .state`, { hasText: '着信中' }).waitFor();
+  const opened = (await page.evaluate(() => window.__opened)).map((o) => o.name);
+  assert.ok(!opened.includes(`cti-${missed.call_id}`), 'a call that ended while away does not pop');
+  assert.ok(urls.length >= 1 && urls.every((u) => /\/api\/cti\/socket\?since=\d+$/.test(u)), urls.join());
+  page.off('websocket', onSocket);
+  await popup.close();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('without a session: the popup asks to log in; logging out returns the console to the form', async () => {
+  const stranger = await browser.newContext({ viewport: null });
+  try {
+    const popup = await stranger.newPage();
+    await popup.goto(`${base}/admin/customer-management/cti?callId=1&phone=09012345678&incoming=05017481234`);
+    await popup.locator('#auth-view', { hasText: 'ログインしてください' }).waitFor();
+    assert.equal(await popup.locator('#auth-view a').getAttribute('href'), '/admin/');
+    assert.equal(await popup.isVisible('#customer-view'), false);
+  } finally {
+    await stranger.close();
+  }
+
+  const page = await openConsole();
+  await page.click('#logout');
+  await page.locator('#login-form').waitFor();
+  await page.reload();
+  await page.locator('#login-form').waitFor();
+  assert.equal(await page.isVisible('#console-view'), false);
+  consolePage = null;
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(dialogs, []);
 });

@@ -1,0 +1,59 @@
+// Baseline A in the same workerd, through Miniflare, the way the product runs.
+import { Miniflare } from 'miniflare';
+import { FanIn } from './fanin.mjs';
+import { WsFleet } from './wsclients.mjs';
+import { latencyRun } from './latency.mjs';
+import { callMessage } from './message.mjs';
+import { coldStart } from './ours.mjs';
+
+export function baselineOptions() {
+  return {
+    modules: true,
+    scriptPath: 'bench/baseline-js/worker.mjs',
+    compatibilityDate: '2026-04-01',
+    durableObjects: { HUB: { className: 'Hub', useSQLite: true } },
+    host: '127.0.0.1',
+    port: 0,
+  };
+}
+
+let seq = 0;
+export async function baselineLatency({ ns, events, warmup, batch, log, cleanup }) {
+  const mf = new Miniflare(baselineOptions());
+  const fanin = new FanIn();
+  let fleet;
+  const release = cleanup.add(async () => {
+    fleet?.close();
+    await mf.dispose();
+  });
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, '');
+    fleet = new WsFleet({ url: url.replace('http', 'ws') + '/ws', fanin });
+    const prepare = () => {
+      const id = String(7_000_000_000_000_000 + ++seq);
+      const body = JSON.stringify(callMessage(id, seq));
+      return {
+        id,
+        send: () => fetch(url + '/broadcast', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+      };
+    };
+    const out = [];
+    for (const n of ns) {
+      await fleet.open(n - fleet.sockets.length, { batch });
+      const r = await latencyRun({ n, events, warmup, fanin, prepare, log });
+      r.socketErrors = fleet.errors;
+      r.unexpectedCloses = fleet.unexpectedCloses;
+      out.push(r);
+      log(`  baseline A N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
+    }
+    return {
+      series: out,
+      wsExtensions: fleet.extensions,
+      messageBytes: fleet.sample ? Buffer.byteLength(fleet.sample) : null,
+    };
+  } finally {
+    await release();
+  }
+}
+
+export const baselineColdStart = (o) => coldStart(baselineOptions, '/health', { ...o, label: 'baseline A' });

@@ -1,0 +1,70 @@
+// The latency loop shared by the three stacks: events one after another; for each, the time
+// from just before the POST until every one of the n connected sockets has received it.
+import { summarize } from './stats.mjs';
+
+/**
+ * prepare() -> { id, send: () => Promise<Response> }: builds (and signs) the next event; the
+ * clock starts after it, right before send().
+ */
+export async function latencyRun({ n, events, warmup, fanin, prepare, timeoutMs = 10000, maxLost = 5, log = () => {} }) {
+  const latencies = [];
+  const responses = [];
+  let errors = 0;
+  let lost = 0;
+  let partial = 0;
+  let deliveredMismatch = 0;
+  const total = warmup + events;
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const measured = i >= warmup;
+    const { id, send } = prepare();
+    const done = fanin.expect(id, n, timeoutMs);
+    const t0 = performance.now();
+    let status = 0;
+    let body = null;
+    try {
+      const res = await send();
+      status = res.status;
+      const text = await res.text();
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = null;
+      }
+    } catch {
+      status = 0;
+    }
+    const tResp = performance.now();
+    if (status !== 200) fanin.cancel(id);
+    const r = await done;
+    if (!measured) continue;
+    if (status !== 200) {
+      errors++;
+      continue;
+    }
+    responses.push(tResp - t0);
+    if (body && typeof body.delivered === 'number' && body.delivered !== n) deliveredMismatch++;
+    if (r.timedOut) {
+      lost++;
+      if (r.got > 0) partial++;
+      if (lost >= maxLost) {
+        log(`  N=${n}: ${lost} events lost, stopping this series`);
+        break;
+      }
+      continue;
+    }
+    latencies.push(r.at - t0);
+  }
+  return {
+    n,
+    events,
+    warmup,
+    ...summarize(latencies),
+    response: summarize(responses),
+    errors,
+    lost,
+    partial,
+    deliveredMismatch,
+    seconds: Math.round((performance.now() - started) / 10) / 100,
+  };
+}
