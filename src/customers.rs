@@ -63,8 +63,26 @@ pub async fn lookup(req: Request, env: &Env) -> ApiResult<Response> {
         .into_iter()
         .filter(|c| scope.is_none() || c.store_id == scope)
         .collect();
+    // Staff see a customer of another store only when this number has called their store
+    // (then the popup must show who it is); otherwise the number looks unregistered to them.
+    let cards: Vec<_> = match scope {
+        None => cards,
+        Some(mine) => cards
+            .into_iter()
+            .filter(|c| {
+                c.home_store.as_ref().is_none_or(|h| h.id == Some(mine)) || !history.is_empty()
+            })
+            .collect(),
+    };
     let prefixes = db::prefixes_from(&results[2])?;
     let store = incoming.as_deref().map(|n| db::store_for(n, &prefixes));
+    // The popup shows the latest notes of the one customer with this number.
+    let notes = match cards.as_slice() {
+        [one] => {
+            crate::records::notes_from(&crate::records::notes_stmt(&db, one.id, 3)?.all().await?)?
+        }
+        _ => vec![],
+    };
     Ok(http::json_response(
         200,
         &json!({
@@ -74,6 +92,7 @@ pub async fn lookup(req: Request, env: &Env) -> ApiResult<Response> {
             "customer": if cards.len() == 1 { Some(&cards[0]) } else { None },
             "candidates": if cards.len() > 1 { cards.clone() } else { vec![] },
             "history": history,
+            "notes": notes,
         }),
     )?)
 }

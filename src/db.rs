@@ -266,7 +266,11 @@ pub fn claim_pop_stmt(db: &D1Database, call: &str, key: &str) -> ApiResult<D1Pre
 }
 
 pub fn popped_by_stmt(db: &D1Database, call: &str) -> ApiResult<D1PreparedStatement> {
-    stmt(db, "SELECT popped_by, state, phase, connected_at, ended_at, duration_ms FROM calls WHERE id = ?1", &[s(call)])
+    stmt(
+        db,
+        "SELECT popped_by, state, phase, started_at, connected_at, ended_at, duration_ms FROM calls WHERE id = ?1",
+        &[s(call)],
+    )
 }
 
 #[derive(Deserialize)]
@@ -274,6 +278,7 @@ pub struct CallStateRow {
     pub popped_by: Option<String>,
     pub state: String,
     pub phase: String,
+    pub started_at: i64,
     pub connected_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub duration_ms: Option<i64>,

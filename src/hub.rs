@@ -140,11 +140,13 @@ impl Hub {
                 )?
                 .to_array()?,
         };
+        let visible: Vec<&EventRow> = rows.iter().filter(|r| info.may_see(r.store_id)).collect();
         let mut sent = 0;
         ws.send_with_str(
-            serde_json::json!({"type": "hello", "seq": latest, "replay": rows.len()}).to_string(),
+            serde_json::json!({"type": "hello", "seq": latest, "replay": visible.len()})
+                .to_string(),
         )?;
-        for row in rows.iter().filter(|r| info.may_see(r.store_id)) {
+        for row in visible {
             ws.send_with_str(messages::with_seq(&row.body, row.seq))?;
             sent += 1;
         }

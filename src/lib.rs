@@ -41,6 +41,10 @@ fn start() {
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let path = req.path();
     if path.starts_with("/api/") {
+        let req = match buffered(req).await {
+            Ok(r) => r,
+            Err(e) => return http::respond(Err(e)),
+        };
         return http::respond(api(req, &env).await);
     }
     if path == "/" || path == "/admin" {
@@ -51,6 +55,28 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     }
     let resp = env.assets("ASSETS")?.fetch_request(req).await?;
     http::with_security_headers(resp)
+}
+
+/// Largest API request body (a CSV import); webhooks have their own, smaller limit.
+const MAX_API_BODY: usize = 5 * 1024 * 1024;
+
+/// Reads a request's body before routing. A handler that answers early (401, 403, 404, 405)
+/// without reading the body would otherwise leave it unread, and workerd then resets the
+/// client's keep-alive connection, failing that client's *next* request.
+async fn buffered(mut req: Request) -> ApiResult<Request> {
+    if matches!(req.method(), Method::Get | Method::Head | Method::Options) {
+        return Ok(req);
+    }
+    let body = http::read_body(&mut req, MAX_API_BODY).await?;
+    let mut init = worker::RequestInit::new();
+    init.with_method(req.method())
+        .with_headers(req.headers().clone());
+    if !body.is_empty() {
+        init.with_body(Some(
+            worker::js_sys::Uint8Array::from(body.as_slice()).into(),
+        ));
+    }
+    Ok(Request::new_with_init(req.url()?.as_str(), &init)?)
 }
 
 async fn api(req: Request, env: &Env) -> ApiResult<Response> {

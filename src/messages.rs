@@ -79,6 +79,8 @@ pub struct CallMessage {
     /// Every customer sharing the number when there is more than one (family or office phone).
     pub candidates: Vec<CustomerCard>,
     pub contact_name: Option<String>,
+    /// When the customer's call started (epoch ms), whichever leg this event is about.
+    pub started_at: i64,
     pub connected_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub duration_ms: Option<i64>,

@@ -247,6 +247,7 @@ pub async fn process(
         customer: (cards.len() == 1).then(|| cards[0].clone()),
         candidates: if cards.len() > 1 { cards } else { vec![] },
         contact_name: ev.contact.as_ref().and_then(|c| c.name.clone()),
+        started_at: call.started_at,
         connected_at: call.connected_at,
         ended_at: call.ended_at,
         duration_ms: call.duration_ms,

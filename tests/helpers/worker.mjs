@@ -107,7 +107,12 @@ export class WorkerClient {
   }
 
   async json(path, init = {}) {
-    const res = await this.fetch(path, init);
+    let res;
+    try {
+      res = await this.fetch(path, init);
+    } catch (e) {
+      throw new Error(`${init.method ?? 'GET'} ${path}: ${e.message} (${e.cause?.code ?? e.cause?.message ?? 'no cause'})`);
+    }
     const text = await res.text();
     let body;
     try {
