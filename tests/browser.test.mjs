@@ -2,11 +2,8 @@
 // Signed webhooks go in at one end; the test watches what a member of staff would see.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { openBrowser, WAIT } from './helpers/browser.mjs';
 import { startWorker, callEvent } from './helpers/worker.mjs';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WAIT = 15_000;
 
 let w;
 let base;
@@ -14,66 +11,15 @@ let browser;
 let context;
 let consolePage;
 let account;
-const dialogs = [];
-const pageErrors = [];
+let dialogs;
+let pageErrors;
 
 before(async () => {
   w = await startWorker();
   // The session cookie is `Secure`: Chromium keeps it over plain http only for localhost.
   base = w.url.replace('127.0.0.1', 'localhost');
   account = await w.login({ role: 'admin', name: '受付 花子' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      // Headless screens default to 800x600, which would clamp a 700 px high popup.
-      '--screen-info={1920x1080}',
-    ],
-  });
-  // viewport: null lets window.open's width/height decide the popup's size.
-  context = await browser.newContext({ viewport: null, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
-  context.setDefaultTimeout(WAIT);
-  context.on('dialog', (d) => {
-    dialogs.push(d.message());
-    d.dismiss().catch(() => {});
-  });
-  // Test hooks, installed before any page script (init scripts are not subject to the CSP):
-  // - every window.open is recorded, so the requested features can be checked;
-  // - `__blockPopups = n` makes the next n window.open calls fail like a popup blocker's (null);
-  // - every WebSocket is recorded, and `__wsBlocked` makes new ones fail, to cut the console off.
-  await context.addInitScript(() => {
-    const open = window.open;
-    window.__opened = [];
-    window.__blockPopups = 0;
-    window.open = function (url, name, features) {
-      const blocked = window.__blockPopups > 0;
-      if (blocked) window.__blockPopups -= 1;
-      window.__opened.push({ url: String(url), name, features, blocked });
-      return blocked ? null : open.apply(this, arguments);
-    };
-    const NativeWebSocket = window.WebSocket;
-    window.__sockets = [];
-    window.__wsBlocked = false;
-    window.WebSocket = class extends NativeWebSocket {
-      constructor(...args) {
-        if (window.__wsBlocked) throw new DOMException('blocked by the test', 'SecurityError');
-        super(...args);
-        window.__sockets.push(this);
-      }
-    };
-  });
-  context.on('page', (p) => {
-    p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`));
-    // The pages must live within the served CSP: no inline script, style or handler.
-    p.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(`${p.url()}: ${m.text()}`);
-    });
-  });
+  ({ browser, context, pageErrors, dialogs } = await openBrowser());
 });
 
 after(async () => {

@@ -1,0 +1,68 @@
+// Debian's Chromium driven by playwright-core, set up the way every browser test needs it.
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const WAIT = 15_000;
+
+/**
+ * Launches Chromium and a context with the test hooks installed. Returns
+ * { browser, context, pageErrors, dialogs }: page errors and CSP violations of every page, and
+ * every dialog (dismissed), for tests to assert on.
+ */
+export async function openBrowser() {
+  const pageErrors = [];
+  const dialogs = [];
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      // Headless screens default to 800x600, which would clamp a 700 px high popup.
+      '--screen-info={1920x1080}',
+    ],
+  });
+  // viewport: null lets window.open's width/height decide the popup's size.
+  const context = await browser.newContext({ viewport: null, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+  context.setDefaultTimeout(WAIT);
+  context.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  // Test hooks, installed before any page script (init scripts are not subject to the CSP):
+  // - every window.open is recorded, so the requested features can be checked;
+  // - `__blockPopups = n` makes the next n window.open calls fail like a popup blocker's (null);
+  // - every WebSocket is recorded, and `__wsBlocked` makes new ones fail, to cut the console off.
+  await context.addInitScript(() => {
+    const open = window.open;
+    window.__opened = [];
+    window.__blockPopups = 0;
+    window.open = function (url, name, features) {
+      const blocked = window.__blockPopups > 0;
+      if (blocked) window.__blockPopups -= 1;
+      window.__opened.push({ url: String(url), name, features, blocked });
+      return blocked ? null : open.apply(this, arguments);
+    };
+    const NativeWebSocket = window.WebSocket;
+    window.__sockets = [];
+    window.__wsBlocked = false;
+    window.WebSocket = class extends NativeWebSocket {
+      constructor(...args) {
+        if (window.__wsBlocked) throw new DOMException('blocked by the test', 'SecurityError');
+        super(...args);
+        window.__sockets.push(this);
+      }
+    };
+  });
+  context.on('page', (p) => {
+    p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`));
+    // The pages must live within the served CSP: no inline script, style or handler.
+    p.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(`${p.url()}: ${m.text()}`);
+    });
+  });
+  return { browser, context, pageErrors, dialogs };
+}
