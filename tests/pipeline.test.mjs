@@ -280,8 +280,16 @@ test('health, security headers, unknown routes', async () => {
   assert.deepEqual({ ...h.body, version: 'x' }, { ok: true, version: 'x', d1: true, hub: true });
   const page = await w.fetch('/admin/');
   assert.equal(page.status, 200);
-  assert.match(page.headers.get('content-security-policy'), /script-src 'self'/);
-  assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+  const apiRes = await w.fetch('/api/auth/me');
+  for (const res of [page, apiRes]) {
+    const csp = res.headers.get('content-security-policy');
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+  }
+  assert.equal(apiRes.status, 401);
   assert.match(await page.text(), /CTI/);
   const root = await w.fetch('/', { redirect: 'manual' });
   assert.equal(root.status, 302);
