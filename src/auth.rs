@@ -73,18 +73,10 @@ pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<(Session, i64)>
     if user.disabled != 0 || user.token_version != session.tv {
         return Err(ApiError::Unauthenticated("session_revoked"));
     }
-    let role = Role::parse(&user.role).ok_or(ApiError::Unauthenticated("session_revoked"))?;
-    Ok((
-        Session {
-            uid: user.id,
-            login: user.login_id,
-            name: user.display_name,
-            role,
-            store: user.store_id,
-            tv: user.token_version,
-        },
-        exp,
-    ))
+    let session = user
+        .session()
+        .ok_or(ApiError::Unauthenticated("session_revoked"))?;
+    Ok((session, exp))
 }
 
 pub async fn require_admin(req: &Request, env: &Env) -> ApiResult<Session> {
@@ -149,15 +141,7 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
         }
     };
     guard::succeeded(env, &[account_key]).await?;
-    let role = Role::parse(&user.role).ok_or(ApiError::InvalidCredentials)?;
-    let session = Session {
-        uid: user.id,
-        login: user.login_id,
-        name: user.display_name,
-        role,
-        store: user.store_id,
-        tv: user.token_version,
-    };
+    let session = user.session().ok_or(ApiError::InvalidCredentials)?;
     let now = http::now_ms() / 1000;
     let token = token::issue_session(&session, secret.as_bytes(), now);
     let resp = http::json_response(

@@ -1,7 +1,7 @@
 //! Customer lookup for the popup, on-the-spot registration, and the recent-call list.
 use crate::auth;
 use crate::db::{self, i, opt_i, s, CallLogEntry};
-use crate::error::ApiError;
+use crate::error::{max_chars, ApiError};
 use crate::http::{self, ApiResult};
 use crate::messages::StoreRef;
 use crate::phone::{self, Phone};
@@ -110,23 +110,6 @@ struct NewCustomer {
     home_store_id: Option<i64>,
 }
 
-fn check_len(
-    v: &str,
-    max: usize,
-    code: &'static str,
-    field: &'static str,
-    label: &str,
-) -> ApiResult<()> {
-    if v.chars().count() > max {
-        return Err(ApiError::bad(
-            code,
-            field,
-            format!("{label}は{max}文字以内で入力してください"),
-        ));
-    }
-    Ok(())
-}
-
 /// `POST /api/customers` — registers an unknown caller from the popup.
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
@@ -139,9 +122,9 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
             "氏名を入力してください",
         ));
     }
-    check_len(name, 100, "invalid_name", "name", "氏名")?;
-    check_len(body.kana.trim(), 100, "invalid_kana", "kana", "フリガナ")?;
-    check_len(&body.memo, 2000, "invalid_memo", "memo", "メモ")?;
+    max_chars(name, 100, "invalid_name", "name", "氏名")?;
+    max_chars(body.kana.trim(), 100, "invalid_kana", "kana", "フリガナ")?;
+    max_chars(&body.memo, 2000, "invalid_memo", "memo", "メモ")?;
     let phone = parse_phone(&body.phone, "phone")?;
     let home_store = match session.role {
         // Staff register customers for their own store only.

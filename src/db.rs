@@ -349,6 +349,20 @@ pub struct UserRow {
     pub disabled: i64,
 }
 
+impl UserRow {
+    /// The session this account gets (None when its role is unknown).
+    pub fn session(self) -> Option<crate::token::Session> {
+        Some(crate::token::Session {
+            role: crate::token::Role::parse(&self.role)?,
+            uid: self.id,
+            login: self.login_id,
+            name: self.display_name,
+            store: self.store_id,
+            tv: self.token_version,
+        })
+    }
+}
+
 pub async fn user_by_login(db: &D1Database, login: &str) -> ApiResult<Option<UserRow>> {
     Ok(stmt(
         db,

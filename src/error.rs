@@ -143,6 +143,24 @@ impl ApiError {
     }
 }
 
+/// Refuses text longer than `max` characters, naming the field (`label` is what the form calls it).
+pub fn max_chars(
+    v: &str,
+    max: usize,
+    code: &'static str,
+    field: &'static str,
+    label: &str,
+) -> Result<(), ApiError> {
+    if v.chars().count() > max {
+        return Err(ApiError::bad(
+            code,
+            field,
+            format!("{label}は{max}文字以内で入力してください"),
+        ));
+    }
+    Ok(())
+}
+
 impl From<EventError> for ApiError {
     fn from(e: EventError) -> Self {
         ApiError::BadRequest {

@@ -7,7 +7,7 @@
 use crate::auth;
 use crate::csv::{self, RowError};
 use crate::db::{self, i, opt_i, opt_s, s, CallLogEntry};
-use crate::error::ApiError;
+use crate::error::{max_chars, ApiError};
 use crate::http::{self, ApiResult};
 use crate::messages::CustomerCard;
 use crate::phone::{self, Phone};
@@ -262,23 +262,6 @@ mod double_option {
     }
 }
 
-fn validate_text(
-    v: &str,
-    max: usize,
-    code: &'static str,
-    field: &'static str,
-    label: &str,
-) -> ApiResult<()> {
-    if v.chars().count() > max {
-        return Err(ApiError::bad(
-            code,
-            field,
-            format!("{label}は{max}文字以内で入力してください"),
-        ));
-    }
-    Ok(())
-}
-
 /// `PATCH /api/customers/{id}` — an edit based on `version`. A stale version is a 409 with the
 /// current record, so concurrent edits never silently drop text.
 pub async fn update(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
@@ -311,15 +294,15 @@ pub async fn update(mut req: Request, env: &Env, id: &str) -> ApiResult<Response
                 "氏名を入力してください",
             ));
         }
-        validate_text(name, 100, "invalid_name", "name", "氏名")?;
+        max_chars(name, 100, "invalid_name", "name", "氏名")?;
         push("name", s(name), &mut sets);
     }
     if let Some(kana) = &patch.kana {
-        validate_text(kana.trim(), 100, "invalid_kana", "kana", "フリガナ")?;
+        max_chars(kana.trim(), 100, "invalid_kana", "kana", "フリガナ")?;
         push("kana", s(kana.trim()), &mut sets);
     }
     if let Some(memo) = &patch.memo {
-        validate_text(memo, 2000, "invalid_memo", "memo", "メモ")?;
+        max_chars(memo, 2000, "invalid_memo", "memo", "メモ")?;
         push("memo", s(memo), &mut sets);
     }
     if let Some(t) = &patch.customer_type {
@@ -497,7 +480,7 @@ pub async fn notes(mut req: Request, env: &Env, id: &str) -> ApiResult<Response>
             "内容を入力してください",
         ));
     }
-    validate_text(body, 2000, "invalid_body", "body", "内容")?;
+    max_chars(body, 2000, "invalid_body", "body", "内容")?;
     let created: Note = db::stmt(
         &db,
         "INSERT INTO customer_notes (customer_id, note_type, body, author_id, author_name) \
