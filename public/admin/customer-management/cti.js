@@ -1,9 +1,13 @@
-// The call popup: who is calling, the live state of the call, and registration of new callers.
+// The call popup: who is calling, the live state of the call, registration of new callers,
+// the memo (edited in place, versioned) and the latest notes.
 import {
   $,
   el,
   setChildren,
   api,
+  apiRequest,
+  noteItem,
+  noteTypeOptions,
   CtiSocket,
   CONN_LABELS,
   LIVE_PHASES,
@@ -51,6 +55,21 @@ const ui = {
   homeStore: $('#home-store'),
   backToPicker: $('#back-to-picker'),
   memo: $('#memo'),
+  memoEdit: $('#memo-edit'),
+  memoForm: $('#memo-form'),
+  memoInput: $('#memo-input'),
+  memoSave: $('#memo-save'),
+  memoCancel: $('#memo-cancel'),
+  memoStatus: $('#memo-status'),
+  memoConflict: $('#memo-conflict'),
+  memoCurrent: $('#memo-current'),
+  notes: $('#notes'),
+  notesEmpty: $('#notes-empty'),
+  noteForm: $('#note-form'),
+  noteType: $('#note-type'),
+  noteBody: $('#note-body'),
+  noteSubmit: $('#note-submit'),
+  noteError: $('#note-error'),
   usage: $('#usage'),
   historyView: $('#history-view'),
   history: $('#history'),
@@ -66,7 +85,14 @@ const state = {
   /** live state of this call; `fromSocket` once the hub has told us anything */
   call: callId ? { phase: 'ringing', state: 'ringing', connectedAt: null, durationMs: null, fromSocket: false } : null,
   timer: null,
+  /** latest notes of `notesFor` (a customer id), newest first */
+  notes: [],
+  notesFor: null,
+  /** the memo editor: the version the edit is based on, and whether a save is under way */
+  memoEdit: { open: false, baseVersion: null, saving: false },
 };
+
+const NOTES_SHOWN = 3;
 
 const VIEWS = ['loading', 'authView', 'errorView', 'withheldView', 'unknownView', 'pickerView', 'customerView'];
 function show(view) {
@@ -141,8 +167,10 @@ function usageItem(label, value, cls) {
   return el('div', { class: ['usage-item', cls] }, el('dt', { text: label }), el('dd', { text: value }));
 }
 
-function renderCustomer(card, { fromPicker = false } = {}) {
+function renderCustomer(card, { fromPicker = false, notes } = {}) {
+  const other = state.customer?.id !== card.id;
   state.customer = card;
+  if (other) resetMemoEditor();
   ui.customerName.textContent = card.name;
   ui.customerKana.textContent = card.kana || '';
   ui.customerKana.hidden = !card.kana;
@@ -159,8 +187,17 @@ function renderCustomer(card, { fromPicker = false } = {}) {
   ui.customerCard.dataset.type = card.customerType ?? '';
   ui.backToPicker.hidden = !(fromPicker && state.candidates.length > 1);
 
-  ui.memo.textContent = card.memo || 'メモはありません';
-  ui.memo.classList.toggle('empty-memo', !card.memo);
+  showMemoText(card.memo);
+  if (notes) {
+    state.notes = notes.slice(0, NOTES_SHOWN);
+    state.notesFor = card.id;
+    renderNotes();
+  } else if (state.notesFor !== card.id) {
+    state.notes = [];
+    state.notesFor = card.id;
+    renderNotes();
+    loadNotes(card.id);
+  }
 
   const u = card.usage ?? {};
   setChildren(
@@ -222,7 +259,7 @@ function renderHistory() {
     const current = callId && h.id === callId;
     return el(
       'li',
-      { class: ['history-item', current && 'current'] },
+      { class: ['history-item', current && 'current'], dataset: { callId: h.id } },
       el('span', { class: 'h-date', text: fmtDateTime(h.startedAt) }),
       el(
         'span',
@@ -286,7 +323,7 @@ async function lookup() {
   if (mine) applyCall(mine, false);
   state.candidates = Array.isArray(data.candidates) ? data.candidates : [];
   if (data.customer) {
-    renderCustomer(data.customer);
+    renderCustomer(data.customer, { notes: Array.isArray(data.notes) ? data.notes : [] });
   } else if (state.candidates.length > 1) {
     renderPicker();
   } else if (state.candidates.length === 1) {
@@ -351,12 +388,209 @@ ui.registerForm.addEventListener('submit', async (ev) => {
   try {
     const res = await api('/api/customers', { method: 'POST', body });
     state.candidates = [];
-    renderCustomer(res.customer);
+    renderCustomer(res.customer, { notes: [] });
+    refreshAfterRegister(res.customer.id);
   } catch (e) {
     if (e.status === 401) showAuth();
     else showFieldError(e.field, e.message);
   } finally {
     ui.registerSubmit.disabled = false;
+  }
+});
+
+/**
+ * After registering, the record as any later popup would show it: the number's history (with
+ * the call ringing now, which the registration linked to the new customer) and its notes.
+ */
+async function refreshAfterRegister(id) {
+  const q = new URLSearchParams({ phone });
+  if (incoming) q.set('incoming', incoming);
+  let data;
+  try {
+    data = await api(`/api/customers/lookup?${q}`);
+  } catch {
+    return; // the view already shows the new customer and the history we had
+  }
+  const fresh = Array.isArray(data.history) ? data.history : [];
+  const known = new Set(fresh.map((h) => h.id));
+  // Keep what the socket told us about calls the lookup does not list (yet).
+  const merged = [...fresh, ...state.history.filter((h) => !known.has(h.id))];
+  merged.sort((a, b) => (Number(b.startedAt) || 0) - (Number(a.startedAt) || 0));
+  const live = callId && state.history.find((h) => h.id === callId);
+  state.history = merged.map((h) => (live && h.id === callId ? { ...h, phase: live.phase, state: live.state, durationMs: live.durationMs ?? h.durationMs } : h));
+  renderHistory();
+  if (data.customer && data.customer.id === id && state.customer?.id === id && !state.memoEdit.saving) {
+    renderCustomer(data.customer, { notes: Array.isArray(data.notes) ? data.notes : [] });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memo: edited in place, saved against the card's version
+
+function showMemoText(text) {
+  ui.memo.textContent = text || 'メモはありません';
+  ui.memo.classList.toggle('empty-memo', !text);
+}
+
+function setMemoStatus(text, kind) {
+  ui.memoStatus.textContent = text ?? '';
+  ui.memoStatus.dataset.kind = kind ?? '';
+}
+
+function resetMemoEditor() {
+  state.memoEdit = { open: false, baseVersion: null, saving: false };
+  ui.memoForm.hidden = true;
+  ui.memo.hidden = false;
+  ui.memoEdit.hidden = false;
+  ui.memoConflict.hidden = true;
+  ui.memoSave.disabled = false;
+  setMemoStatus('', null);
+}
+
+/** Opens the editor with `text`; `baseVersion` is the version the edit starts from. */
+function openMemoEditor(text, baseVersion) {
+  const card = state.customer;
+  if (!card) return;
+  state.memoEdit.open = true;
+  state.memoEdit.baseVersion = baseVersion ?? card.version;
+  ui.memoInput.value = text ?? card.memo ?? '';
+  ui.memoForm.hidden = false;
+  ui.memo.hidden = true;
+  ui.memoEdit.hidden = true;
+  ui.memoInput.focus();
+}
+
+function closeMemoEditor() {
+  state.memoEdit.open = false;
+  ui.memoForm.hidden = true;
+  ui.memo.hidden = false;
+  ui.memoEdit.hidden = false;
+}
+
+ui.memoEdit.addEventListener('click', () => {
+  if (state.memoEdit.saving) return;
+  setMemoStatus('', null);
+  openMemoEditor();
+});
+ui.memo.addEventListener('click', () => {
+  // Click-to-edit, but not when the click ended a text selection (copying the memo).
+  if (window.getSelection()?.toString()) return;
+  if (!state.memoEdit.open && !state.memoEdit.saving) {
+    setMemoStatus('', null);
+    openMemoEditor();
+  }
+});
+ui.memoCancel.addEventListener('click', () => {
+  closeMemoEditor();
+  ui.memoConflict.hidden = true;
+  state.memoEdit.baseVersion = null;
+});
+
+ui.memoForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const card = state.customer;
+  if (!card || state.memoEdit.saving) return;
+  const draft = ui.memoInput.value;
+  const version = state.memoEdit.baseVersion ?? card.version;
+  const previous = card.memo;
+  // Optimistic: the new text is shown at once; a failure puts the old one back.
+  state.memoEdit.saving = true;
+  ui.memoSave.disabled = true;
+  closeMemoEditor();
+  ui.memoConflict.hidden = true;
+  showMemoText(draft);
+  setMemoStatus('保存中…', 'pending');
+  try {
+    const res = await apiRequest(`/api/customers/${encodeURIComponent(card.id)}`, {
+      method: 'PATCH',
+      body: { version, memo: draft },
+    });
+    state.memoEdit.saving = false;
+    state.memoEdit.baseVersion = null;
+    if (state.customer?.id === card.id) renderCustomer(res.customer);
+    setMemoStatus('保存しました', 'ok');
+  } catch (e) {
+    state.memoEdit.saving = false;
+    if (state.customer?.id !== card.id) return;
+    const current = e.details?.current;
+    if (e.status === 409 && current && typeof current === 'object') {
+      // Someone else saved first: show their text, keep this draft, and base the next save on
+      // the version that is there now.
+      renderCustomer(current);
+      ui.memoCurrent.textContent = current.memo || '（空）';
+      ui.memoConflict.hidden = false;
+      openMemoEditor(draft, current.version);
+      setMemoStatus('', null);
+    } else {
+      showMemoText(previous);
+      if (e.status === 401) {
+        showAuth();
+        return;
+      }
+      openMemoEditor(draft, version);
+      setMemoStatus(
+        e.status === 403 ? 'このお客様のメモを編集する権限がありません' : `保存できませんでした: ${e.message}`,
+        'error',
+      );
+    }
+  } finally {
+    ui.memoSave.disabled = false;
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Notes
+
+function renderNotes() {
+  setChildren(ui.notes, state.notes.map(noteItem));
+  ui.notesEmpty.hidden = state.notes.length > 0;
+}
+
+async function loadNotes(id) {
+  try {
+    const { notes } = await api(`/api/customers/${encodeURIComponent(id)}/notes`);
+    if (state.notesFor !== id) return;
+    state.notes = (Array.isArray(notes) ? notes : []).slice(0, NOTES_SHOWN);
+    renderNotes();
+  } catch {
+    /* the rest of the popup works without them */
+  }
+}
+
+setChildren(ui.noteType, noteTypeOptions('一般'));
+
+ui.noteForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const card = state.customer;
+  if (!card) return;
+  ui.noteError.hidden = true;
+  const body = ui.noteBody.value.trim();
+  if (!body) {
+    ui.noteError.textContent = 'ノートの内容を入力してください';
+    ui.noteError.hidden = false;
+    ui.noteBody.focus();
+    return;
+  }
+  ui.noteSubmit.disabled = true;
+  try {
+    const res = await apiRequest(`/api/customers/${encodeURIComponent(card.id)}/notes`, {
+      method: 'POST',
+      body: { type: ui.noteType.value, body },
+    });
+    if (state.notesFor === card.id) {
+      state.notes = [res.note, ...state.notes].slice(0, NOTES_SHOWN);
+      renderNotes();
+    }
+    ui.noteBody.value = '';
+  } catch (e) {
+    if (e.status === 401) {
+      showAuth();
+      return;
+    }
+    ui.noteError.textContent = e.status === 403 ? 'このお客様にノートを追加する権限がありません' : e.message;
+    ui.noteError.hidden = false;
+  } finally {
+    ui.noteSubmit.disabled = false;
   }
 });
 

@@ -1,0 +1,171 @@
+// 着信履歴: the call log with filters (store for admins, days, missed only, number); a row
+// opens that call's popup.
+import { $, el, setChildren, apiRequest, fmtPhone, fmtDateTime, fmtDuration, phaseLabel, LIVE_PHASES } from './common.js';
+import { startPage, loadStores, renderPager, handleAuthError } from './nav.js';
+
+const PER_PAGE = 50;
+
+const ui = {
+  view: $('#page-view'),
+  filters: $('#filters'),
+  store: $('#filter-store'),
+  from: $('#filter-from'),
+  to: $('#filter-to'),
+  q: $('#filter-q'),
+  missed: $('#filter-missed'),
+  reset: $('#filter-reset'),
+  filterError: $('#filter-error'),
+  body: $('#calls-body'),
+  total: $('#calls-total'),
+  empty: $('#calls-empty'),
+  pager: $('#pager'),
+};
+
+const state = { user: null, page: 1, seq: 0, calls: new Map() };
+const isAdmin = () => state.user?.role === 'admin';
+
+function filterParams() {
+  const q = new URLSearchParams();
+  if (isAdmin() && ui.store.value) q.set('store', ui.store.value);
+  if (ui.from.value) q.set('from', ui.from.value);
+  if (ui.to.value) q.set('to', ui.to.value);
+  if (ui.missed.checked) q.set('missed', '1');
+  const number = ui.q.value.trim();
+  if (number) q.set('q', number);
+  return q;
+}
+
+function applyParams(params) {
+  ui.store.value = params.get('store') ?? '';
+  if (ui.store.selectedIndex < 0) ui.store.value = '';
+  ui.from.value = params.get('from') ?? '';
+  ui.to.value = params.get('to') ?? '';
+  ui.missed.checked = params.get('missed') === '1';
+  ui.q.value = params.get('q') ?? '';
+  state.page = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
+}
+
+function renderRow(call) {
+  const customer = call.customerName
+    ? el('span', { class: 'cust', text: call.customerName })
+    : el('span', { class: 'unregistered', text: '未登録' });
+  return el(
+    'tr',
+    {
+      class: ['row-link', 'call-row', `phase-${call.phase}`, LIVE_PHASES.has(call.phase) && 'live'],
+      attrs: { tabindex: 0, title: 'クリックでポップアップを開く' },
+      dataset: { callId: call.id, phase: call.phase },
+    },
+    el('td', { class: 'nowrap muted', text: fmtDateTime(call.startedAt) }),
+    el('td', { class: 'nowrap mono', text: fmtPhone(call.caller) }),
+    el('td', {}, customer, call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null),
+    el('td', { class: 'nowrap', text: call.storeName ?? '不明' }),
+    el('td', {}, el('span', { class: `state state-${call.phase}`, text: phaseLabel(call.phase, call.direction) })),
+    el('td', { class: 'num duration', text: call.durationMs ? fmtDuration(call.durationMs) : '—' }),
+  );
+}
+
+async function load() {
+  const seq = ++state.seq;
+  ui.filterError.hidden = true;
+  if (ui.from.value && ui.to.value && ui.from.value > ui.to.value) {
+    ui.filterError.textContent = '開始日は終了日より前にしてください';
+    ui.filterError.hidden = false;
+    return;
+  }
+  const q = filterParams();
+  const shown = new URLSearchParams(q);
+  if (state.page > 1) shown.set('page', String(state.page));
+  history.replaceState(null, '', shown.toString() ? `?${shown}` : location.pathname);
+  q.set('page', String(state.page));
+  q.set('perPage', String(PER_PAGE));
+  ui.body.setAttribute('aria-busy', 'true');
+  let data;
+  try {
+    data = await apiRequest(`/api/calls?${q}`);
+  } catch (e) {
+    if (seq !== state.seq || handleAuthError(e)) return;
+    ui.body.setAttribute('aria-busy', 'false');
+    ui.filterError.textContent = e.field === 'q' ? '電話番号の形式が正しくありません' : `着信履歴を読み込めませんでした: ${e.message}`;
+    ui.filterError.hidden = false;
+    return;
+  }
+  if (seq !== state.seq) return;
+  const calls = Array.isArray(data.calls) ? data.calls : [];
+  if (calls.length === 0 && data.total > 0 && state.page > 1) {
+    state.page = Math.max(1, Math.ceil(data.total / PER_PAGE));
+    load();
+    return;
+  }
+  state.calls = new Map(calls.map((c) => [c.id, c]));
+  setChildren(ui.body, calls.map(renderRow));
+  ui.body.setAttribute('aria-busy', 'false');
+  // What the rows on screen answer (tests and the curious can tell a stale table from a fresh one).
+  ui.body.dataset.loaded = q.toString();
+  ui.empty.hidden = calls.length > 0;
+  ui.total.textContent = isAdmin() ? `${data.total}件` : `${data.total}件（自店舗のみ）`;
+  renderPager(ui.pager, { total: data.total, page: data.page, perPage: data.perPage }, (p) => {
+    state.page = p;
+    load();
+  });
+}
+
+function openPopup(call) {
+  const url = '/admin/customer-management/cti?' + new URLSearchParams({ callId: call.id, phone: call.caller ?? '', incoming: call.dialled ?? '' });
+  const win = window.open(url, 'cti-' + call.id, 'width=500,height=700');
+  if (!win) {
+    ui.filterError.textContent = 'ポップアップがブロックされました。ブラウザの設定でこのサイトのポップアップを許可してください。';
+    ui.filterError.hidden = false;
+    return;
+  }
+  try {
+    win.focus();
+  } catch {
+    /* ignore */
+  }
+}
+
+function activate(row) {
+  const call = row && state.calls.get(row.dataset.callId);
+  if (call) openPopup(call);
+}
+
+ui.body.addEventListener('click', (ev) => activate(ev.target.closest('tr.call-row')));
+ui.body.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' || ev.key === ' ') {
+    ev.preventDefault();
+    activate(ev.target.closest('tr.call-row'));
+  }
+});
+
+ui.filters.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  state.page = 1;
+  load();
+});
+// Selects, dates and the checkbox apply at once; the number applies on Enter or when left.
+ui.filters.addEventListener('change', () => {
+  state.page = 1;
+  load();
+});
+ui.reset.addEventListener('click', () => {
+  applyParams(new URLSearchParams());
+  load();
+});
+
+async function main() {
+  state.user = await startPage();
+  if (isAdmin()) {
+    try {
+      const stores = await loadStores();
+      ui.store.append(...stores.map((s) => el('option', { text: s.name, attrs: { value: String(s.id) } })));
+    } catch (e) {
+      if (handleAuthError(e)) return;
+    }
+  }
+  applyParams(new URLSearchParams(location.search));
+  ui.view.hidden = false;
+  await load();
+}
+
+main();

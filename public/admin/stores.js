@@ -1,0 +1,247 @@
+// 店舗: the stores and their number prefixes; admins add, edit and delete them. Everyone can
+// check which store a dialled number reaches.
+import { $, el, setChildren, apiRequest, fmtPhone } from './common.js';
+import { startPage, loadStores, handleAuthError, splitList } from './nav.js';
+
+const ui = {
+  view: $('#page-view'),
+  body: $('#store-body'),
+  count: $('#store-count'),
+  empty: $('#store-empty'),
+  error: $('#store-error'),
+  addForm: $('#add-form'),
+  addName: $('#add-name'),
+  addPrefixes: $('#add-prefixes'),
+  addError: $('#add-error'),
+  addStatus: $('#add-status'),
+  addSubmit: $('#add-submit'),
+  resolveForm: $('#resolve-form'),
+  resolveNumber: $('#resolve-number'),
+  resolveResult: $('#resolve-result'),
+};
+
+const state = { user: null, stores: [], editing: null };
+const isAdmin = () => state.user?.role === 'admin';
+
+function prefixChips(prefixes) {
+  if (!prefixes?.length) return el('span', { class: 'muted small', text: 'なし' });
+  return el(
+    'span',
+    { class: 'prefix-list' },
+    prefixes.map((p) => el('span', { class: 'prefix', text: p })),
+  );
+}
+
+function renderRow(store) {
+  const cells = [
+    el('td', { class: 'store-name', text: store.name }),
+    el('td', { class: 'store-prefixes' }, prefixChips(store.prefixes)),
+  ];
+  if (isAdmin()) {
+    cells.push(
+      el(
+        'td',
+        {},
+        el(
+          'span',
+          { class: 'row-actions' },
+          el('button', {
+            class: 'btn btn-small store-edit',
+            text: '編集',
+            attrs: { type: 'button' },
+            on: { click: () => startEdit(store.id) },
+          }),
+          el('button', {
+            class: 'btn btn-small btn-danger store-delete',
+            text: '削除',
+            attrs: { type: 'button' },
+            on: { click: () => remove(store) },
+          }),
+        ),
+      ),
+    );
+  }
+  return el('tr', { class: 'store-row', dataset: { storeId: store.id, name: store.name } }, cells);
+}
+
+function renderEditRow(store) {
+  const name = el('input', { attrs: { type: 'text', value: store.name, maxlength: 100, 'aria-label': '店舗名' }, class: 'edit-name' });
+  const prefixes = el('input', {
+    attrs: { type: 'text', value: (store.prefixes ?? []).join(', '), 'aria-label': 'プレフィックス' },
+    class: 'edit-prefixes',
+  });
+  const error = el('p', { class: 'form-error edit-error', attrs: { role: 'alert' }, hidden: true });
+  const save = el('button', { class: 'btn btn-primary btn-small store-save', text: '保存', attrs: { type: 'submit' } });
+  const cancel = el('button', {
+    class: 'btn btn-small store-cancel',
+    text: 'キャンセル',
+    attrs: { type: 'button' },
+    on: { click: () => stopEdit() },
+  });
+  const form = el('form', { attrs: { id: `store-edit-${store.id}`, novalidate: true } });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.hidden = true;
+    const body = {};
+    const newName = name.value.trim();
+    if (!newName) {
+      error.textContent = '店舗名を入力してください';
+      error.hidden = false;
+      return;
+    }
+    if (newName !== store.name) body.name = newName;
+    const list = splitList(prefixes.value);
+    if (list.join(' ') !== (store.prefixes ?? []).join(' ')) body.prefixes = list;
+    if (Object.keys(body).length === 0) {
+      stopEdit();
+      return;
+    }
+    save.disabled = true;
+    try {
+      await apiRequest(`/api/stores/${encodeURIComponent(store.id)}`, { method: 'PATCH', body });
+      state.editing = null;
+      await refresh();
+    } catch (e) {
+      if (handleAuthError(e)) return;
+      error.textContent = e.message;
+      error.hidden = false;
+    } finally {
+      save.disabled = false;
+    }
+  });
+  // Inputs live in the cells; `form` attributes tie them to the (cell-less) form.
+  name.setAttribute('form', form.id);
+  prefixes.setAttribute('form', form.id);
+  save.setAttribute('form', form.id);
+  return el(
+    'tr',
+    { class: 'edit-row', dataset: { storeId: store.id } },
+    el('td', {}, name),
+    el('td', {}, prefixes, error),
+    el('td', {}, form, el('span', { class: 'row-actions' }, save, cancel)),
+  );
+}
+
+function render() {
+  setChildren(
+    ui.body,
+    state.stores.map((s) => (state.editing === s.id ? renderEditRow(s) : renderRow(s))),
+  );
+  ui.empty.hidden = state.stores.length > 0;
+  ui.count.textContent = `${state.stores.length}店舗`;
+  if (state.editing !== null) ui.body.querySelector('.edit-name')?.focus();
+}
+
+async function refresh() {
+  ui.error.hidden = true;
+  try {
+    state.stores = await loadStores({ fresh: true });
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    ui.error.textContent = `店舗を読み込めませんでした: ${e.message}`;
+    ui.error.hidden = false;
+    return;
+  }
+  render();
+}
+
+function startEdit(id) {
+  state.editing = id;
+  render();
+}
+
+function stopEdit() {
+  state.editing = null;
+  render();
+}
+
+async function remove(store) {
+  const ok = window.confirm(
+    `店舗「${store.name}」を削除しますか？\nプレフィックスも削除され、この店舗の顧客・着信は「店舗なし」になります。`,
+  );
+  if (!ok) return;
+  ui.error.hidden = true;
+  try {
+    await apiRequest(`/api/stores/${encodeURIComponent(store.id)}`, { method: 'DELETE' });
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    ui.error.textContent = `削除できませんでした: ${e.message}`;
+    ui.error.hidden = false;
+    return;
+  }
+  if (state.editing === store.id) state.editing = null;
+  await refresh();
+}
+
+ui.addForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  ui.addError.hidden = true;
+  ui.addStatus.textContent = '';
+  const name = ui.addName.value.trim();
+  if (!name) {
+    ui.addError.textContent = '店舗名を入力してください';
+    ui.addError.hidden = false;
+    ui.addName.focus();
+    return;
+  }
+  const prefixes = splitList(ui.addPrefixes.value);
+  ui.addSubmit.disabled = true;
+  try {
+    const res = await apiRequest('/api/stores', { method: 'POST', body: { name, prefixes } });
+    ui.addName.value = '';
+    ui.addPrefixes.value = '';
+    ui.addStatus.textContent = `「${res.store.name}」を追加しました`;
+    ui.addStatus.dataset.kind = 'ok';
+    await refresh();
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    // prefix_conflict / store_name_taken / invalid_prefix: the server's message says which.
+    ui.addError.textContent = e.message;
+    ui.addError.hidden = false;
+  } finally {
+    ui.addSubmit.disabled = false;
+  }
+});
+
+ui.resolveForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const number = ui.resolveNumber.value.trim();
+  ui.resolveResult.hidden = false;
+  ui.resolveResult.className = 'resolve-result';
+  if (!number) {
+    ui.resolveResult.textContent = '電話番号を入力してください';
+    ui.resolveResult.classList.add('form-error');
+    return;
+  }
+  ui.resolveResult.textContent = '確認中…';
+  try {
+    const res = await apiRequest(`/api/stores/resolve?${new URLSearchParams({ number })}`);
+    if (res.prefix) {
+      setChildren(
+        ui.resolveResult,
+        `${fmtPhone(res.number)} → `,
+        el('strong', { class: 'resolve-store', text: res.store?.name ?? '不明' }),
+        el('span', { class: 'muted' }, '（一致したプレフィックス: ', el('span', { class: 'prefix resolve-prefix', text: res.prefix }), '）'),
+      );
+    } else {
+      setChildren(
+        ui.resolveResult,
+        `${fmtPhone(res.number)} → `,
+        el('strong', { class: 'resolve-store', text: '不明' }),
+        el('span', { class: 'muted', text: '（どの店舗のプレフィックスにも一致しません）' }),
+      );
+    }
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    ui.resolveResult.textContent = e.message;
+    ui.resolveResult.classList.add('form-error');
+  }
+});
+
+async function main() {
+  state.user = await startPage();
+  ui.view.hidden = false;
+  await refresh();
+}
+
+main();
