@@ -93,6 +93,13 @@ pub async fn lookup(req: Request, env: &Env) -> ApiResult<Response> {
             "candidates": if cards.len() > 1 { cards.clone() } else { vec![] },
             "history": history,
             "notes": notes,
+            // Whether this user may edit the one customer shown (admins: all; staff: their
+            // store's and unassigned customers).
+            "canEdit": match (cards.as_slice(), scope) {
+                ([_], None) => true,
+                ([one], Some(mine)) => one.home_store.as_ref().is_none_or(|h| h.id == Some(mine)),
+                _ => false,
+            },
         }),
     )?)
 }

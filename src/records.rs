@@ -213,7 +213,11 @@ pub async fn detail(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     let results = db
         .batch(vec![notes_stmt(&db, id, 50)?, history_for(&db, id)?])
         .await?;
-    let history: Vec<CallLogEntry> = results[1].results()?;
+    let history: Vec<CallLogEntry> = results[1]
+        .results::<CallLogEntry>()?
+        .into_iter()
+        .filter(|c| session.role == Role::Admin || c.store_id == session.store)
+        .collect();
     Ok(http::json_response(
         200,
         &json!({ "customer": card, "notes": notes_from(&results[0])?, "history": history, "canEdit": acc.edit }),
@@ -347,7 +351,21 @@ pub async fn update(mut req: Request, env: &Env, id: &str) -> ApiResult<Response
         }
     }
     if let Some(d) = &patch.last_visit {
-        push("last_visit_at", opt_s(d.as_deref()), &mut sets);
+        let day = match d.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => Some(
+                crate::retention::jst_day_start_ms(v)
+                    .map(|_| v)
+                    .ok_or_else(|| {
+                        ApiError::bad(
+                            "invalid_date",
+                            "lastVisit",
+                            "最終来店日は YYYY-MM-DD 形式です",
+                        )
+                    })?,
+            ),
+        };
+        push("last_visit_at", opt_s(day), &mut sets);
     }
     let phones = match &patch.phones {
         Some(list) => {

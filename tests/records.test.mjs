@@ -62,6 +62,11 @@ test('detail: card, notes, history; staff of another store are refused', async (
   const read = await api(nishi, `/api/customers/${ids.sato}`);
   assert.equal(read.status, 200);
   assert.equal(read.body.canEdit, false);
+  assert.ok(read.body.history.every((c) => c.storeName === '西船橋'), 'staff see their store\'s calls only');
+  const pop = await api(nishi, '/api/customers/lookup?phone=08011112222');
+  assert.equal(pop.body.customer.name, '佐藤 花子');
+  assert.equal(pop.body.canEdit, false);
+  assert.equal((await api(nishi, '/api/customers/lookup?phone=09012345678')).body.canEdit, true);
   assert.equal((await api(nishi, `/api/customers/${ids.sato}`, { method: 'PATCH', body: { version: 1, memo: 'x' } })).status, 403);
 });
 
@@ -95,6 +100,7 @@ test('field validation on edit names the field', async () => {
     [{ phones: [] }, 'phones'],
     [{ visits: -1 }, 'visits'],
     [{ memo: 'x'.repeat(2001) }, 'memo'],
+    [{ lastVisit: 'last tuesday' }, 'lastVisit'],
   ];
   for (const [patch, field] of cases) {
     const r = await api(admin, `/api/customers/${ids.yamada}`, { method: 'PATCH', body: { version: v, ...patch } });

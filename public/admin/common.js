@@ -16,7 +16,9 @@ export const PHASE_LABELS = Object.freeze({
 /** Phases of a call that is still going on. */
 export const LIVE_PHASES = new Set(['ringing', 'connected', 'hold']);
 
-export function phaseLabel(phase) {
+/** The label of a phase; an outbound call that is still ringing is 発信中, not 着信中. */
+export function phaseLabel(phase, direction) {
+  if (phase === 'ringing' && direction === 'outbound') return '発信中';
   return PHASE_LABELS[phase] ?? PHASE_LABELS.other;
 }
 
@@ -218,7 +220,13 @@ const BACKOFF_MAX_MS = 30_000;
  *
  * Keep-alive: text `ping` every 20 s, answered by `pong`; without an answer in 10 s the socket
  * is considered dead and replaced. Reconnects back off exponentially (1 s .. 30 s, jittered)
- * and ask for `?since=<highest seq seen>` so nothing is missed or repeated.
+ * and ask for `?since=<highest seq seen>` so nothing is missed or repeated. Going offline drops
+ * the socket at once (status `reconnecting`); coming back online or to the foreground retries
+ * without waiting out the backoff.
+ *
+ * Status, honestly: `open` only once the hub's hello arrived; `reconnecting` from the moment a
+ * socket is lost until the next hello; `closed` after stop() (logout) or when the session is
+ * gone (then `authlost` follows).
  */
 export class CtiSocket extends EventTarget {
   constructor({ path = '/api/cti/socket' } = {}) {
@@ -233,13 +241,27 @@ export class CtiSocket extends EventTarget {
     this.timers = { ping: null, pong: null, hello: null, retry: null };
     this.replaying = false;
     this.gotHello = false;
-    this.onOnline = () => {
-      if (!this.stopped && this.timers.retry) {
-        clearTimeout(this.timers.retry);
-        this.timers.retry = null;
-        this.open();
-      }
+    // The network came back, or the tab became visible again (background timers are
+    // throttled): retry now instead of waiting out the backoff.
+    this.onOnline = () => this.retryNow();
+    this.onVisible = () => {
+      if (document.visibilityState !== 'visible' || this.stopped) return;
+      if (this.timers.retry) this.retryNow();
+      else if (this.status === 'open') this.ping(); // a dead socket shows up within the pong timeout
     };
+    // The network is gone: the socket cannot work; say so now rather than after the pong timeout.
+    this.onOffline = () => {
+      if (this.stopped || !this.ws) return;
+      this.drop(4000, 'offline');
+      this.scheduleReconnect();
+    };
+  }
+
+  retryNow() {
+    if (this.stopped || !this.timers.retry) return;
+    clearTimeout(this.timers.retry);
+    this.timers.retry = null;
+    this.open();
   }
 
   start() {
@@ -247,6 +269,8 @@ export class CtiSocket extends EventTarget {
     this.stopped = false;
     this.attempt = 0;
     window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
+    document.addEventListener('visibilitychange', this.onVisible);
     this.setStatus('connecting');
     this.open();
   }
@@ -254,6 +278,8 @@ export class CtiSocket extends EventTarget {
   stop() {
     this.stopped = true;
     window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
+    document.removeEventListener('visibilitychange', this.onVisible);
     this.clearTimers();
     this.drop(1000, 'bye');
     this.setStatus('closed');
@@ -412,4 +438,70 @@ export class CtiSocket extends EventTarget {
     this.setStatus('reconnecting');
     this.timers.retry = setTimeout(() => this.open(), delay);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Customer records (popup memo/notes, 顧客・店舗・着信履歴 pages)
+
+/**
+ * Like `api()`, but the ApiError it throws also carries the server's whole error object as
+ * `details` (a 409's `current` record, an import's `rows`), and `raw` sends a Blob / File /
+ * string as the body unchanged (CSV import) with `contentType`.
+ */
+export async function apiRequest(path, { method = 'GET', body, raw, contentType, signal } = {}) {
+  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' }, signal };
+  if (raw !== undefined) {
+    init.body = raw;
+    if (contentType) init.headers['content-type'] = contentType;
+  } else if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    if (e?.name === 'AbortError') throw e;
+    throw new ApiError(0, null);
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const err = new ApiError(res.status, data);
+    err.details = data && typeof data === 'object' && data.error && typeof data.error === 'object' ? data.error : null;
+    throw err;
+  }
+  return data;
+}
+
+/** Note types, in the order forms offer them, with the CSS modifier of each. */
+export const NOTE_TYPES = Object.freeze(['一般', '好み', '苦情', '注意', '重要']);
+const NOTE_KEYS = Object.freeze({ 一般: 'general', 好み: 'pref', 苦情: 'complaint', 注意: 'caution', 重要: 'important' });
+
+export function noteKey(type) {
+  return NOTE_KEYS[type] ?? 'general';
+}
+
+/** One note as a list item: type badge, text, author and time. Text only, never markup. */
+export function noteItem(note) {
+  const key = noteKey(note.noteType);
+  return el(
+    'li',
+    { class: ['note', `note-${key}`], dataset: { type: note.noteType ?? '', noteId: note.id ?? '' } },
+    el('span', { class: ['note-type', `note-type-${key}`], text: note.noteType ?? '一般' }),
+    el('span', { class: 'note-body', text: note.body ?? '' }),
+    el('span', { class: 'note-meta', text: [note.authorName, note.createdAt ? fmtDateTime(note.createdAt) : null].filter(Boolean).join(' · ') }),
+  );
+}
+
+/** `<option>`s for a note-type select. */
+export function noteTypeOptions(selected = '一般') {
+  return NOTE_TYPES.map((t) => el('option', { text: t, attrs: { value: t, selected: t === selected } }));
 }
