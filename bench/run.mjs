@@ -1,9 +1,11 @@
 // `npm run bench`: latency (webhook -> every socket) of the product and two baselines at
 // 1/100/1000 sockets, the product's webhook throughput, its size and cold start. Prints a
-// table and writes bench/results/latest.json. Loopback only; every loop is bounded in count
+// table and writes bench/results/latest.{json,md} (quick and partial runs: quick.*, partial.*,
+// git-ignored). Loopback only; every loop is bounded in count
 // and time, and a global deadline stops the run whatever happens. See docs/benchmarks.md.
 //
-//   node bench/run.mjs [--quick] [--only=latency,a,b,throughput,size,start] [--events=N]
+//   node bench/run.mjs [--quick] [--only=latency,a,b,deflate,throughput,size,start] [--events=N]
+//                      [--build=DIR]   another worker-build output than build/ (index.js + wasm)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -20,15 +22,19 @@ const args = process.argv.slice(2);
 const flag = (name) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
 const value = (name) => flag(name)?.split('=')[1];
 const quick = Boolean(flag('quick'));
-const only = value('only')?.split(',') ?? ['latency', 'a', 'b', 'throughput', 'size', 'start'];
+const only = value('only')?.split(',') ?? ['latency', 'a', 'b', 'deflate', 'throughput', 'size', 'start'];
 const cfg = {
   ns: quick ? [1, 10, 50] : [1, 100, 1000],
   events: Number(value('events') ?? (quick ? 20 : 200)),
-  warmup: quick ? 5 : 20,
+  warmup: quick ? 5 : 50,
   batch: 50,
   throughput: { sockets: 10, concurrencies: [16, 64], seconds: quick ? 2 : 10 },
   starts: quick ? 2 : 5,
   deadlineMinutes: 15,
+  // A latency series disturbed by other work on the machine is measured once more, within
+  // this total budget.
+  retry: { attempts: quick ? 0 : 1, budgetMs: quick ? 0 : 120000 },
+  buildDir: value('build') ? resolve(value('build')) : undefined,
 };
 
 const log = (m) => process.stderr.write(m + '\n');
@@ -46,8 +52,9 @@ deadline.unref();
 process.on('SIGINT', () => abort('interrupted', 130));
 process.on('SIGTERM', () => abort('terminated', 143));
 
-if (!existsSync('build/index.js') || !existsSync('build/index_bg.wasm')) {
-  log('bench: build/ is missing: run `npm run build` first');
+const buildDir = cfg.buildDir ?? 'build';
+if (!existsSync(`${buildDir}/index.js`) || !existsSync(`${buildDir}/index_bg.wasm`)) {
+  log(`bench: ${buildDir}/index.js or index_bg.wasm is missing: run \`npm run build\` first`);
   process.exit(1);
 }
 
@@ -75,6 +82,7 @@ const meta = {
     cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? os.cpus()[0]?.model,
     memTotalGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     kernel: os.release(),
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
   },
   runtime: {
     node: process.version,
@@ -88,22 +96,35 @@ const meta = {
 
 const results = { meta, latency: {}, ratios: {}, throughput: null, size: null, coldStart: {} };
 
+const { waitQuiet } = await import('./lib/cpu.mjs');
+results.meta.otherLoadBeforeSection = {};
+/** Other people's builds and tests share these 2 cores: wait (bounded) for a quiet moment. */
+async function quiet(section) {
+  const other = await waitQuiet({ maxMs: 30000 });
+  results.meta.otherLoadBeforeSection[section] = other;
+  if (other >= 0.25) log(`bench: the machine is busy with other work (${other} cores) before ${section}; going on anyway`);
+}
+
 async function main() {
   const started = performance.now();
   const ours = await import('./lib/ours.mjs');
-  const common = { ns: cfg.ns, events: cfg.events, warmup: cfg.warmup, batch: cfg.batch, log, cleanup };
+  const retry = { ...cfg.retry };
+  const common = { ns: cfg.ns, events: cfg.events, warmup: cfg.warmup, batch: cfg.batch, log, cleanup, buildDir: cfg.buildDir, retry };
 
-  if (only.includes('size')) results.size = ours.oursSize();
+  if (only.includes('size')) results.size = ours.oursSize(cfg.buildDir);
   if (only.includes('latency')) {
+    await quiet('latency');
     log(`bench: latency, ours (Rust Worker, full path) — N=${cfg.ns.join('/')}, ${cfg.warmup}+${cfg.events} events each`);
     results.latency.ours = await ours.oursLatency(common);
   }
   if (only.includes('a')) {
+    await quiet('a');
     log('bench: latency, baseline A (thinnest JS Durable Object, same workerd)');
     const { baselineLatency } = await import('./lib/baseline-js.mjs');
     results.latency.baselineA = await baselineLatency(common);
   }
   if (only.includes('b')) {
+    await quiet('b');
     log('bench: latency, baseline B (Express + Socket.IO + jsonwebtoken, the seed stack)');
     const { peerLatency } = await import('./lib/peer.mjs');
     results.latency.baselineB = await peerLatency(common);
@@ -114,27 +135,42 @@ async function main() {
       jsonwebtoken: pkgVersion('bench/peer/node_modules/jsonwebtoken/package.json'),
     };
   }
+  if (only.includes('deflate')) {
+    await quiet('deflate');
+    log('bench: latency with permessage-deflate negotiated (what a browser gets from workerd): ours, then baseline A');
+    results.latency.oursDeflate = await ours.oursLatency({ ...common, deflate: true });
+    const { baselineLatency } = await import('./lib/baseline-js.mjs');
+    results.latency.baselineADeflate = await baselineLatency({ ...common, deflate: true });
+  }
   if (only.includes('throughput')) {
+    await quiet('throughput');
     log(`bench: throughput, ours — ${cfg.throughput.sockets} sockets, concurrency ${cfg.throughput.concurrencies.join('/')}, ${cfg.throughput.seconds} s each`);
-    results.throughput = await ours.oursThroughput({ ...cfg.throughput, log, cleanup });
+    results.throughput = await ours.oursThroughput({ ...cfg.throughput, log, cleanup, buildDir: cfg.buildDir });
   }
   if (only.includes('start')) {
+    await quiet('start');
     log(`bench: cold start (${cfg.starts} fresh Miniflare/workerd instances each)`);
-    results.coldStart.ours = await ours.oursColdStart({ starts: cfg.starts, log, cleanup });
+    results.coldStart.ours = await ours.oursColdStart({ starts: cfg.starts, log, cleanup, buildDir: cfg.buildDir });
     const { baselineColdStart } = await import('./lib/baseline-js.mjs');
     results.coldStart.baselineA = await baselineColdStart({ starts: cfg.starts, log, cleanup });
   }
 
-  for (const [key, name] of [
-    ['baselineA', 'oursOverA'],
-    ['baselineB', 'oursOverB'],
+  for (const [mine, key, name] of [
+    ['ours', 'baselineA', 'oursOverA'],
+    ['ours', 'baselineB', 'oursOverB'],
+    ['oursDeflate', 'baselineADeflate', 'oursOverADeflate'],
   ]) {
-    const o = results.latency.ours?.series;
+    const o = results.latency[mine]?.series;
     const t = results.latency[key]?.series;
     if (!o || !t) continue;
     results.ratios[name] = o.map((s, i) => ({ n: s.n, p50: ratio(s.p50, t[i]?.p50), p99: ratio(s.p99, t[i]?.p99) }));
   }
   results.meta.seconds = Math.round((performance.now() - started) / 100) / 10;
+  const after = ours.oursSize(cfg.buildDir).wasmSha256;
+  if (results.size && after !== results.size.wasmSha256) {
+    results.meta.buildChangedDuringRun = true;
+    log(`bench: WARNING: ${buildDir}/index_bg.wasm changed during the run (rebuilt by someone?); figures mix two builds`);
+  }
 }
 
 // ---- output ---------------------------------------------------------------------------
@@ -150,6 +186,8 @@ function table() {
     ['ours', 'ours: Rust Worker, full path'],
     ['baselineA', 'A: thinnest JS Durable Object'],
     ['baselineB', 'B: Express + Socket.IO (seed)'],
+    ['oursDeflate', 'ours, permessage-deflate'],
+    ['baselineADeflate', 'A, permessage-deflate'],
   ].filter(([k]) => L[k]);
   if (stacks.length) {
     out.push(`Webhook -> every socket has the message, ms: p50 / p99 / max  (${cfg.events} sequential events per N, after ${cfg.warmup} warm-up)`);
@@ -161,21 +199,32 @@ function table() {
     for (const [k, label] of [
       ['oursOverA', 'ratio ours / A  (p50, p99)'],
       ['oursOverB', 'ratio ours / B  (p50, p99)'],
+      ['oursOverADeflate', 'ratio, both deflate: ours / A'],
     ]) {
       const r = results.ratios[k];
       if (r) out.push(pad(label, 32) + r.map((x) => lpad(`${x.p50 ?? '—'}x, ${x.p99 ?? '—'}x`, 22)).join(''));
+    }
+    out.push(pad('time to open the sockets, ms', 32));
+    for (const [k, label] of stacks) {
+      out.push(pad('  ' + label, 32) + L[k].series.map((s, i) => lpad(`${i ? '+' : ''}${s.n - (L[k].series[i - 1]?.n ?? 0)} in ${s.openMs ?? '—'}`, 22)).join(''));
+    }
+    out.push(pad('CPU busy, cores: server/driver/other', 32));
+    for (const [k, label] of stacks) {
+      out.push(pad('  ' + label, 32) + L[k].series.map((s) => lpad(s.cpu ? `${s.cpu.serverCores} / ${s.cpu.driverCores} / ${s.cpu.otherCores}` : '—', 22)).join(''));
     }
     const problems = stacks.flatMap(([k, label]) =>
       L[k].series.filter((s) => s.lost || s.errors || s.deliveredMismatch).map((s) => `${label} N=${s.n}: lost ${s.lost}, errors ${s.errors}, delivered!=N ${s.deliveredMismatch}`),
     );
     out.push(problems.length ? 'problems: ' + problems.join('; ') : 'every measured event reached every socket; no errors');
+    const shared = stacks.flatMap(([k, label]) => L[k].series.filter((s) => s.cpu?.otherCores >= 0.25).map((s) => `${label} N=${s.n} (${s.cpu.otherCores})`));
+    if (shared.length) out.push('shared the cores with other work (other >= 0.25): ' + shared.join('; '));
     out.push('');
   }
   if (results.throughput) {
     out.push(`Throughput, ours (signed webhooks, full path, ${cfg.throughput.sockets} admin sockets, ${cfg.throughput.seconds} s per row)`);
-    out.push(['concurrency', 'webhooks/s', 'accepted', 'errors', 'lost', 'POST p50 ms', 'POST p99 ms'].map((h) => lpad(h, 13)).join(''));
+    out.push(['concurrency', 'webhooks/s', 'accepted', 'errors', 'lost', 'POST p50 ms', 'POST p99 ms', 'workerd cores', 'driver cores', 'other cores'].map((h) => lpad(h, 14)).join(''));
     for (const t of results.throughput) {
-      out.push([t.concurrency, t.perSecond, t.accepted, t.errors, t.lost, f(t.response.p50), f(t.response.p99)].map((h) => lpad(h, 13)).join(''));
+      out.push([t.concurrency, t.perSecond, t.accepted, t.errors, t.lost, f(t.response.p50), f(t.response.p99), t.cpu.serverCores, t.cpu.driverCores, t.cpu.otherCores].map((h) => lpad(h, 14)).join(''));
     }
     out.push('lost = accepted (200) but not received by every socket within 30 s, or no row in D1 `calls`');
     out.push('');
@@ -183,6 +232,7 @@ function table() {
   if (results.size) {
     const s = results.size;
     out.push(`Size: index_bg.wasm ${s.wasmBytes} B (${kib(s.wasmBytes)}), gzip ${s.wasmGzipBytes} B (${kib(s.wasmGzipBytes)}); index.js ${s.jsBytes} B, gzip ${s.jsGzipBytes} B`);
+    out.push(`      wasm sections: code ${kib(s.sections.code)}, data ${kib(s.sections.data)}, name (function names, kept for stack traces) ${kib(s.sections.name)}; without the name section ${kib(s.withoutNameSection.wasmBytes)}, gzip ${kib(s.withoutNameSection.wasmGzipBytes)}`);
   }
   for (const [k, label] of [
     ['ours', 'ours (GET /api/health)'],
@@ -192,8 +242,77 @@ function table() {
     if (c) out.push(`Cold start to first 200, ${label}: median ${f(c.firstResponse.p50)} ms (min ${f(c.firstResponse.min)}, max ${f(c.firstResponse.max)}, ${c.starts} starts; workerd ready after ${f(c.ready.p50)} ms)`);
   }
   const m = results.meta;
-  out.push(`Machine: ${m.machine.nproc} cores (${m.machine.cpu}), ${m.machine.memTotalGiB} GiB; node ${m.runtime.node}, miniflare ${m.runtime.miniflare}, workerd ${m.runtime.workerd}; ${m.seconds ?? '?'} s`);
+  out.push(`Machine: ${m.machine.nproc} cores (${m.machine.cpu}), ${m.machine.memTotalGiB} GiB, load average at start ${m.machine.loadAverageAtStart.join(' ')}; node ${m.runtime.node}, miniflare ${m.runtime.miniflare}, workerd ${m.runtime.workerd}; ${m.seconds ?? '?'} s`);
   return out.join('\n');
+}
+
+/** The same figures as Markdown tables (bench/results/latest.md), for docs/benchmarks.md. */
+function markdown() {
+  const out = [];
+  const L = results.latency;
+  const m = results.meta;
+  const rows = [
+    ['ours', 'ours — Rust Worker, full path'],
+    ['baselineA', 'A — thinnest JS Durable Object'],
+    ['baselineB', 'B — Express + Socket.IO (seed stack)'],
+    ['oursDeflate', 'ours, permessage-deflate'],
+    ['baselineADeflate', 'A, permessage-deflate'],
+  ].filter(([k]) => L[k]);
+  const cell = (s) => `${f(s.p50)} / ${f(s.p99)} / ${f(s.max)}`;
+  const other = (s) => (s.cpu?.otherCores >= 0.25 ? ' ⚠' : '');
+  if (rows.length) {
+    out.push(`| webhook → every socket, ms (p50 / p99 / max) | ${cfg.ns.map((n) => `N=${n}`).join(' | ')} | POST→200 p50, N=1 |`);
+    out.push(`| --- | ${cfg.ns.map(() => '---:').join(' | ')} | ---: |`);
+    for (const [k, label] of rows) out.push(`| ${label} | ${L[k].series.map((s) => cell(s) + other(s)).join(' | ')} | ${f(L[k].series[0]?.response.p50)} |`);
+    for (const [k, label] of [
+      ['oursOverA', 'ratio ours / A (p50, p99)'],
+      ['oursOverB', 'ratio ours / B (p50, p99)'],
+      ['oursOverADeflate', 'ratio ours / A, both deflate'],
+    ]) {
+      const r = results.ratios[k];
+      if (r) out.push(`| ${label} | ${r.map((x) => `${x.p50}× , ${x.p99}×`).join(' | ')} | |`);
+    }
+    out.push('');
+    out.push(`| time to open the sockets, ms | ${cfg.ns.map((n, i) => (i ? `+${n - cfg.ns[i - 1]}` : `${n}`)).join(' | ')} |`);
+    out.push(`| --- | ${cfg.ns.map(() => '---:').join(' | ')} |`);
+    for (const [k, label] of rows) out.push(`| ${label} | ${L[k].series.map((s) => s.openMs ?? '—').join(' | ')} |`);
+    out.push('');
+    out.push(`| CPU busy during the measured events, cores: server / driver / other | ${cfg.ns.map((n) => `N=${n}`).join(' | ')} |`);
+    out.push(`| --- | ${cfg.ns.map(() => '---:').join(' | ')} |`);
+    for (const [k, label] of rows) out.push(`| ${label} | ${L[k].series.map((s) => (s.cpu ? `${s.cpu.serverCores} / ${s.cpu.driverCores} / ${s.cpu.otherCores}` : '—')).join(' | ')} |`);
+    out.push('');
+  }
+  if (results.throughput) {
+    out.push(`| throughput, ${cfg.throughput.sockets} sockets, ${cfg.throughput.seconds} s | webhooks/s | accepted | errors | lost | POST p50 ms | POST p99 ms | cores: workerd / driver / other |`);
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const t of results.throughput) {
+      out.push(`| concurrency ${t.concurrency} | ${t.perSecond} | ${t.accepted} | ${t.errors} | ${t.lost} | ${f(t.response.p50)} | ${f(t.response.p99)} | ${t.cpu.serverCores} / ${t.cpu.driverCores} / ${t.cpu.otherCores}${t.cpu.otherCores >= 0.25 ? ' ⚠' : ''} |`);
+    }
+    out.push('');
+  }
+  if (results.size) {
+    const s = results.size;
+    out.push('| size | raw | gzip |');
+    out.push('| --- | ---: | ---: |');
+    out.push(`| index_bg.wasm | ${s.wasmBytes} B (${kib(s.wasmBytes)}) | ${s.wasmGzipBytes} B (${kib(s.wasmGzipBytes)}) |`);
+    out.push(`| … of which the name section | ${s.sections.name} B (${kib(s.sections.name)}) | |`);
+    out.push(`| index_bg.wasm without the name section | ${s.withoutNameSection.wasmBytes} B (${kib(s.withoutNameSection.wasmBytes)}) | ${s.withoutNameSection.wasmGzipBytes} B (${kib(s.withoutNameSection.wasmGzipBytes)}) |`);
+    out.push(`| index.js | ${s.jsBytes} B | ${s.jsGzipBytes} B |`);
+    out.push('');
+  }
+  const cs = Object.entries(results.coldStart);
+  if (cs.length) {
+    out.push('| cold start: new Miniflare → first 200 | median ms | min | max | starts | workerd ready, median ms |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const [k, c] of cs) {
+      out.push(`| ${k === 'ours' ? 'ours, GET /api/health' : 'A, GET /health'} | ${f(c.firstResponse.p50)} | ${f(c.firstResponse.min)} | ${f(c.firstResponse.max)} | ${c.starts} | ${f(c.ready.p50)} |`);
+    }
+    out.push('');
+  }
+  out.push(`Run ${m.date}, commit ${m.git.commit}${m.git.dirty ? ' (src modified)' : ''}, wasm sha256 ${results.size?.wasmSha256 ?? '?'}…, ${m.seconds ?? '?'} s. ` +
+    `${m.machine.nproc} cores (${m.machine.cpu}), ${m.machine.memTotalGiB} GiB; node ${m.runtime.node}, miniflare ${m.runtime.miniflare}, workerd ${m.runtime.workerd}. ` +
+    '⚠ = other processes kept ≥ 0.25 cores busy during that measurement.');
+  return out.join('\n') + '\n';
 }
 
 try {
@@ -209,8 +328,13 @@ try {
 if (!finished) {
   finished = true;
   mkdirSync('bench/results', { recursive: true });
-  const file = quick ? 'bench/results/quick.json' : 'bench/results/latest.json';
+  // Only a complete, normal run replaces latest.*; --quick and --only runs go elsewhere.
+  const complete = !value('only') && !value('events') && !cfg.buildDir;
+  const file = quick ? 'bench/results/quick.json' : complete ? 'bench/results/latest.json' : 'bench/results/partial.json';
   writeFileSync(file + '.tmp', JSON.stringify(results, null, 2) + '\n');
   renameSync(file + '.tmp', file);
+  const md = file.replace(/\.json$/, '.md');
+  writeFileSync(md + '.tmp', markdown());
+  renameSync(md + '.tmp', md);
   console.log('\n' + table() + `\n\nSaved ${file}`);
 }

@@ -2,7 +2,7 @@
 import { Miniflare } from 'miniflare';
 import { FanIn } from './fanin.mjs';
 import { WsFleet } from './wsclients.mjs';
-import { latencyRun } from './latency.mjs';
+import { latencySeries } from './latency.mjs';
 import { callMessage } from './message.mjs';
 import { coldStart } from './ours.mjs';
 
@@ -18,7 +18,7 @@ export function baselineOptions() {
 }
 
 let seq = 0;
-export async function baselineLatency({ ns, events, warmup, batch, log, cleanup }) {
+export async function baselineLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry }) {
   const mf = new Miniflare(baselineOptions());
   const fanin = new FanIn();
   let fleet;
@@ -28,7 +28,8 @@ export async function baselineLatency({ ns, events, warmup, batch, log, cleanup 
   });
   try {
     const url = (await mf.ready).toString().replace(/\/$/, '');
-    fleet = new WsFleet({ url: url.replace('http', 'ws') + '/ws', fanin });
+    fleet = new WsFleet({ url: url.replace('http', 'ws') + '/ws', fanin, deflate });
+    const label = deflate ? 'baseline A+deflate' : 'baseline A';
     const prepare = () => {
       const id = String(7_000_000_000_000_000 + ++seq);
       const body = JSON.stringify(callMessage(id, seq));
@@ -39,15 +40,19 @@ export async function baselineLatency({ ns, events, warmup, batch, log, cleanup 
     };
     const out = [];
     for (const n of ns) {
+      const t = performance.now();
       await fleet.open(n - fleet.sockets.length, { batch });
-      const r = await latencyRun({ n, events, warmup, fanin, prepare, log });
+      const openMs = Math.round(performance.now() - t);
+      const r = await latencySeries({ n, events, warmup, fanin, prepare, log }, retry);
+      r.openMs = openMs;
       r.socketErrors = fleet.errors;
       r.unexpectedCloses = fleet.unexpectedCloses;
       out.push(r);
-      log(`  baseline A N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
+      log(`  ${label} N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
     }
     return {
       series: out,
+      deflate,
       wsExtensions: fleet.extensions,
       messageBytes: fleet.sample ? Buffer.byteLength(fleet.sample) : null,
     };

@@ -1,6 +1,7 @@
 // The latency loop shared by the three stacks: events one after another; for each, the time
 // from just before the POST until every one of the n connected sockets has received it.
 import { summarize } from './stats.mjs';
+import { cpuSnapshot, cpuSince, waitQuiet } from './cpu.mjs';
 
 /**
  * prepare() -> { id, send: () => Promise<Response> }: builds (and signs) the next event; the
@@ -15,8 +16,10 @@ export async function latencyRun({ n, events, warmup, fanin, prepare, timeoutMs 
   let deliveredMismatch = 0;
   const total = warmup + events;
   const started = performance.now();
+  let cpu = null;
   for (let i = 0; i < total; i++) {
     const measured = i >= warmup;
+    if (i === warmup) cpu = cpuSnapshot();
     const { id, send } = prepare();
     const done = fanin.expect(id, n, timeoutMs);
     const t0 = performance.now();
@@ -65,6 +68,28 @@ export async function latencyRun({ n, events, warmup, fanin, prepare, timeoutMs 
     lost,
     partial,
     deliveredMismatch,
+    cpu: cpu && cpuSince(cpu),
     seconds: Math.round((performance.now() - started) / 10) / 100,
   };
+}
+
+/**
+ * latencyRun, repeated once (within a shared time budget) when other processes on the
+ * machine kept >= 0.25 cores busy during it; the less disturbed of the two runs is kept.
+ */
+export async function latencySeries(opts, retry = { attempts: 1, budgetMs: 0 }) {
+  let best = await latencyRun(opts);
+  best.attempts = 1;
+  for (let i = 0; i < retry.attempts && (best.cpu?.otherCores ?? 0) >= 0.25 && retry.budgetMs > 0; i++) {
+    const t = performance.now();
+    opts.log?.(`  N=${opts.n}: other work kept ${best.cpu.otherCores} cores busy; waiting for quiet and measuring again`);
+    await waitQuiet({ maxMs: 15000 });
+    const again = await latencyRun(opts);
+    again.attempts = best.attempts + 1;
+    again.otherCoresOfDiscarded = best.cpu.otherCores;
+    if ((again.cpu?.otherCores ?? 0) <= best.cpu.otherCores) best = again;
+    else best.attempts = again.attempts;
+    retry.budgetMs -= performance.now() - t;
+  }
+  return best;
 }

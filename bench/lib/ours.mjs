@@ -6,13 +6,37 @@
 import { Miniflare } from 'miniflare';
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { startWorker, miniflareOptions, callEvent, signHS256, WEBHOOK_SECRET } from '../../tests/helpers/worker.mjs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { startWorker, miniflareOptions, callEvent, signHS256, WEBHOOK_SECRET, WorkerClient } from '../../tests/helpers/worker.mjs';
+import { applyMigrations } from '../../scripts/lib/sql.mjs';
+import { seedDemo } from '../../scripts/lib/seed.mjs';
 import { FanIn } from './fanin.mjs';
 import { WsFleet } from './wsclients.mjs';
-import { latencyRun } from './latency.mjs';
+import { latencySeries } from './latency.mjs';
 import { summarize } from './stats.mjs';
+import { cpuSnapshot, cpuSince } from './cpu.mjs';
+import { sectionSizes, withoutNameSection } from './wasm.mjs';
 
 const quiet = { onLog: () => {} }; // one JSON log line per webhook would flood the output
+
+/** The harness's options, with another build directory when `--build=DIR` was given. */
+function options(buildDir) {
+  const o = miniflareOptions(quiet);
+  if (buildDir) o.scriptPath = join(buildDir, 'index.js');
+  return o;
+}
+
+/** startWorker() of the tests' harness, or the same steps on another build directory. */
+async function start(buildDir) {
+  if (!buildDir) return startWorker(quiet);
+  const mf = new Miniflare(options(buildDir));
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  const db = await mf.getD1Database('DB');
+  await applyMigrations(db);
+  await seedDemo(db);
+  return new WorkerClient(mf, url, db);
+}
 
 function webhookSender(w) {
   return () => {
@@ -30,17 +54,21 @@ function webhookSender(w) {
   };
 }
 
-async function fleetFor(w, fanin) {
+async function fleetFor(w, fanin, deflate = false) {
   const auth = await w.login({ role: 'admin' }); // one login, the token reused by every socket
   return new WsFleet({
     url: w.url.replace('http', 'ws') + '/api/cti/socket',
     headers: { authorization: `Bearer ${auth.token}` },
     fanin,
+    deflate,
+    // A fresh console is sent the latest event of every live call; every benchmark call stays
+    // ringing, so without this each later socket would first get hundreds of replayed events.
+    resume: true,
   });
 }
 
-export async function oursLatency({ ns, events, warmup, batch, log, cleanup }) {
-  const w = await startWorker(quiet);
+export async function oursLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, buildDir, retry }) {
+  const w = await start(buildDir);
   const fanin = new FanIn();
   let fleet;
   const release = cleanup.add(async () => {
@@ -48,20 +76,24 @@ export async function oursLatency({ ns, events, warmup, batch, log, cleanup }) {
     await w.close();
   });
   try {
-    fleet = await fleetFor(w, fanin);
+    fleet = await fleetFor(w, fanin, deflate);
+    const label = deflate ? 'ours+deflate' : 'ours';
     const out = [];
     for (const n of ns) {
       const t = performance.now();
       await fleet.open(n - fleet.sockets.length, { batch });
-      log(`  ours: ${n} sockets open (${Math.round(performance.now() - t)} ms); ${warmup}+${events} events`);
-      const r = await latencyRun({ n, events, warmup, fanin, prepare: webhookSender(w), log });
+      const openMs = Math.round(performance.now() - t);
+      log(`  ${label}: ${n} sockets open (+${openMs} ms); ${warmup}+${events} events`);
+      const r = await latencySeries({ n, events, warmup, fanin, prepare: webhookSender(w), log }, retry);
+      r.openMs = openMs;
       r.socketErrors = fleet.errors;
       r.unexpectedCloses = fleet.unexpectedCloses;
       out.push(r);
-      log(`  ours N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
+      log(`  ${label} N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
     }
     return {
       series: out,
+      deflate,
       wsExtensions: fleet.extensions,
       messageBytes: fleet.sample ? Buffer.byteLength(fleet.sample) : null,
       sampleMessage: fleet.sample,
@@ -71,8 +103,8 @@ export async function oursLatency({ ns, events, warmup, batch, log, cleanup }) {
   }
 }
 
-export async function oursThroughput({ sockets, concurrencies, seconds, log, cleanup }) {
-  const w = await startWorker(quiet);
+export async function oursThroughput({ sockets, concurrencies, seconds, log, cleanup, buildDir }) {
+  const w = await start(buildDir);
   const fanin = new FanIn();
   let fleet;
   const release = cleanup.add(async () => {
@@ -97,6 +129,7 @@ export async function oursThroughput({ sockets, concurrencies, seconds, log, cle
       const latencies = [];
       let errors = 0;
       const statuses = {};
+      const cpu = cpuSnapshot();
       const start = performance.now();
       const deadline = start + seconds * 1000;
       let last = start;
@@ -127,6 +160,7 @@ export async function oursThroughput({ sockets, concurrencies, seconds, log, cle
         }
       };
       await Promise.all(Array.from({ length: c }, worker));
+      const cpuUsed = cpuSince(cpu);
       const elapsed = (last - start) / 1000;
       // Every accepted event must reach every socket (bounded wait: each expectation times
       // out 30 s after its POST) ...
@@ -149,6 +183,7 @@ export async function oursThroughput({ sockets, concurrencies, seconds, log, cle
         missingRows,
         lost: notDelivered + missingRows,
         response: summarize(latencies),
+        cpu: cpuUsed,
       };
       out.push(r);
       log(`  ours throughput c=${c}: ${r.perSecond}/s, ${r.accepted} accepted, ${errors} errors, ${r.lost} lost`);
@@ -159,15 +194,21 @@ export async function oursThroughput({ sockets, concurrencies, seconds, log, cle
   }
 }
 
-export function oursSize() {
-  const wasm = readFileSync('build/index_bg.wasm');
-  const js = readFileSync('build/index.js');
+export function oursSize(buildDir = 'build') {
+  const wasm = readFileSync(join(buildDir, 'index_bg.wasm'));
+  const js = readFileSync(join(buildDir, 'index.js'));
+  const sections = sectionSizes(wasm);
+  const stripped = withoutNameSection(wasm);
   return {
     wasmBytes: wasm.length,
     wasmGzipBytes: gzipSync(wasm).length,
     jsBytes: js.length,
     jsGzipBytes: gzipSync(js).length,
-    builtAt: statSync('build/index_bg.wasm').mtime.toISOString(),
+    sections: { code: sections.code, data: sections.data, name: sections['custom:name'] ?? 0 },
+    withoutNameSection: { wasmBytes: stripped.length, wasmGzipBytes: gzipSync(stripped).length },
+    wasmSha256: createHash('sha256').update(wasm).digest('hex').slice(0, 16),
+    buildDir,
+    builtAt: statSync(join(buildDir, 'index_bg.wasm')).mtime.toISOString(),
   };
 }
 
@@ -205,4 +246,4 @@ export async function coldStart(makeOptions, path, { starts, log, cleanup, label
   return r;
 }
 
-export const oursColdStart = (o) => coldStart(() => miniflareOptions(quiet), '/api/health', { ...o, label: 'ours' });
+export const oursColdStart = (o) => coldStart(() => options(o.buildDir), '/api/health', { ...o, label: 'ours' });

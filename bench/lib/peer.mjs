@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { FanIn } from './fanin.mjs';
-import { latencyRun } from './latency.mjs';
+import { latencySeries } from './latency.mjs';
 import { callEvent, signHS256 } from '../../tests/helpers/worker.mjs';
 
 const PEER = resolve('bench/peer');
@@ -61,7 +61,7 @@ function startServer(cleanup) {
   });
 }
 
-export async function peerLatency({ ns, events, warmup, batch, log, cleanup }) {
+export async function peerLatency({ ns, events, warmup, batch, log, cleanup, retry }) {
   ensurePeerInstalled(log);
   const require = createRequire(resolve(PEER, 'package.json'));
   const { io } = require('socket.io-client');
@@ -87,6 +87,7 @@ export async function peerLatency({ ns, events, warmup, batch, log, cleanup }) {
   try {
     const out = [];
     for (const n of ns) {
+      const t = performance.now();
       for (let done = sockets.length; done < n; ) {
         const k = Math.min(batch, n - done);
         const opened = await Promise.allSettled(Array.from({ length: k }, openOne));
@@ -103,11 +104,14 @@ export async function peerLatency({ ns, events, warmup, batch, log, cleanup }) {
           send: () => fetch(server.url + '/api/dialpad/webhook', { method: 'POST', headers: { 'content-type': 'application/jwt' }, body }),
         };
       };
-      const r = await latencyRun({ n, events, warmup, fanin, prepare, log });
+      const openMs = Math.round(performance.now() - t);
+      const r = await latencySeries({ n, events, warmup, fanin, prepare, log }, retry);
+      r.openMs = openMs;
       out.push(r);
       log(`  baseline B N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
     }
-    return { series: out, socketIoClient: sioVersion, serverPid: server.pid };
+    const transport = sockets[0]?.io?.engine?.transport;
+    return { series: out, socketIoClient: sioVersion, wsExtensions: transport?.ws?.extensions ?? null, transport: transport?.name ?? null };
   } finally {
     await releaseSockets();
     await server.release();

@@ -1,11 +1,18 @@
-// Plain WebSocket clients (the `ws` package, offering permessage-deflate like a browser) for
-// the Rust Worker and the thin JS baseline. Each client decodes every message as JSON, as a
+// Plain WebSocket clients (the `ws` package) for the Rust Worker and the thin JS baseline.
+// Without permessage-deflate by default, so the wire format is the same as Socket.IO's (its
+// server disables compression); with `deflate: true` they offer it like a browser does, and
+// workerd accepts it. Each client decodes every message as JSON, as a
 // console would, and reports the message's legId to a FanIn.
 import WebSocket from 'ws';
 
 export class WsFleet {
-  constructor({ url, headers = {}, fanin }) {
+  constructor({ url, headers = {}, fanin, deflate = false, resume = false }) {
     this.url = url;
+    // Open later sockets with ?since=<latest seq seen>, as a reconnecting console does, so
+    // they are not sent a replay of every call the benchmark left ringing (see openOne).
+    this.resume = resume;
+    this.maxSeq = 0;
+    this.deflate = deflate;
     this.headers = headers;
     this.fanin = fanin;
     this.sockets = [];
@@ -17,7 +24,8 @@ export class WsFleet {
 
   openOne(timeoutMs) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url, { headers: this.headers });
+      const url = this.resume && this.maxSeq > 0 ? `${this.url}?since=${this.maxSeq}` : this.url;
+      const ws = new WebSocket(url, { headers: this.headers, perMessageDeflate: this.deflate });
       let ready = false;
       const timer = setTimeout(() => {
         ws.terminate();
@@ -30,6 +38,7 @@ export class WsFleet {
         } catch {
           return;
         }
+        if (typeof msg.seq === 'number' && msg.seq > this.maxSeq) this.maxSeq = msg.seq;
         if (!ready) {
           if (msg.type === 'hello') {
             ready = true;
