@@ -198,8 +198,6 @@ pub struct CallRow<'a> {
     pub direction: &'a str,
     pub caller: &'a str,
     pub dialled: &'a str,
-    pub store_id: Option<i64>,
-    pub customer_id: Option<i64>,
     pub state: &'a str,
     pub phase: &'a str,
     pub rank: i64,
@@ -213,13 +211,21 @@ pub struct CallRow<'a> {
 }
 
 /// Upserts the call row. State only moves forward in rank (out-of-order retries never regress
-/// it); first-seen facts (caller, store, start) are kept; later facts fill in.
+/// it); first-seen facts (caller, store, start) are kept; later facts fill in. The store is
+/// the one with the longest prefix of the dialled number (the rule of `prefix::longest_match`,
+/// here in SQL so the whole pipeline is one round trip); the customer is set when exactly one
+/// has the caller's number.
 pub fn upsert_call_stmt(db: &D1Database, c: &CallRow) -> ApiResult<D1PreparedStatement> {
     stmt(
         db,
         "INSERT INTO calls (id, direction, caller, dialled, store_id, customer_id, state, phase, rank, \
            is_test, started_at, connected_at, ended_at, duration_ms, answered_by, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+         VALUES (?1, ?2, ?3, ?4, \
+           (SELECT p.store_id FROM store_prefixes p WHERE substr(?4, 1, length(p.prefix)) = p.prefix \
+              ORDER BY length(p.prefix) DESC LIMIT 1), \
+           (SELECT CASE WHEN count(*) = 1 THEN max(customer_id) END FROM customer_phones \
+              WHERE phone = ?3 AND ?3 != ''), \
+           ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
          ON CONFLICT (id) DO UPDATE SET \
            state = CASE WHEN excluded.rank > 0 AND excluded.rank >= calls.rank THEN excluded.state ELSE calls.state END, \
            phase = CASE WHEN excluded.rank > 0 AND excluded.rank >= calls.rank THEN excluded.phase ELSE calls.phase END, \
@@ -240,8 +246,6 @@ pub fn upsert_call_stmt(db: &D1Database, c: &CallRow) -> ApiResult<D1PreparedSta
             s(c.direction),
             s(c.caller),
             s(c.dialled),
-            opt_i(c.store_id),
-            opt_i(c.customer_id),
             s(c.state),
             s(c.phase),
             i(c.rank),
@@ -268,7 +272,8 @@ pub fn claim_pop_stmt(db: &D1Database, call: &str, key: &str) -> ApiResult<D1Pre
 pub fn popped_by_stmt(db: &D1Database, call: &str) -> ApiResult<D1PreparedStatement> {
     stmt(
         db,
-        "SELECT popped_by, state, phase, started_at, connected_at, ended_at, duration_ms FROM calls WHERE id = ?1",
+        "SELECT k.popped_by, k.state, k.phase, k.started_at, k.connected_at, k.ended_at, k.duration_ms, \
+           k.store_id, s.name AS store_name FROM calls k LEFT JOIN stores s ON s.id = k.store_id WHERE k.id = ?1",
         &[s(call)],
     )
 }
@@ -282,6 +287,8 @@ pub struct CallStateRow {
     pub connected_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub duration_ms: Option<i64>,
+    pub store_id: Option<i64>,
+    pub store_name: Option<String>,
 }
 
 /// A call-log entry as the console and the popup list it.

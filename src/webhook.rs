@@ -10,7 +10,7 @@ use crate::dialpad::{self, CallEvent, Direction, Phase};
 use crate::error::ApiError;
 use crate::http::{self, ApiResult};
 use crate::hub;
-use crate::messages::{BroadcastRequest, CallMessage, CALL_STATE, INCOMING_CALL};
+use crate::messages::{BroadcastRequest, CallMessage, StoreRef, CALL_STATE, INCOMING_CALL};
 use crate::phone::{self, Phone};
 use crate::token;
 use serde::Deserialize;
@@ -121,39 +121,6 @@ pub async fn process(
     let dialled = ev.internal.as_str().to_string();
     let key = format!("{}:{}", ev.call_id, ev.state);
 
-    // Round trip 1: log the event, learn whether it was delivered before, and look up the
-    // store and the customer, all in one batch.
-    let mut batch = vec![
-        db::insert_event_stmt(&db, ev, now)?,
-        db::event_delivered_stmt(&db, ev)?,
-        db.prepare(db::PREFIXES_SQL),
-    ];
-    if !caller.is_empty() {
-        batch.push(db::customers_by_phone_stmt(&db, &caller, now)?);
-    }
-    let results = db.batch(batch).await?;
-    #[derive(Deserialize)]
-    struct Delivered {
-        delivered: i64,
-    }
-    let delivered = results[1]
-        .results::<Delivered>()?
-        .first()
-        .map_or(0, |d| d.delivered);
-    if delivered != 0 {
-        log(
-            json!({"event": "webhook", "callId": ev.group_id(), "leg": ev.call_id,
-            "state": ev.state, "decision": "duplicate", "ms": http::now_ms() - now}),
-        );
-        return Ok(json!({ "ok": true, "status": "duplicate", "callId": ev.group_id() }));
-    }
-    let prefixes = db::prefixes_from(&results[2])?;
-    let store = db::store_for(&dialled, &prefixes);
-    let cards = match results.get(3) {
-        Some(r) => db::cards_from(r)?,
-        None => vec![],
-    };
-
     // A child leg that went unanswered (one phone of a ring group) does not end the customer's
     // call: another leg may still pick it up.
     let child_leg = ev.call_id != ev.group_id();
@@ -184,8 +151,6 @@ pub async fn process(
         direction: ev.direction.as_str(),
         caller: &caller,
         dialled: &dialled,
-        store_id: store.id,
-        customer_id: (cards.len() == 1).then(|| cards[0].id),
         state: &ev.state,
         phase: ev.phase.as_str(),
         rank,
@@ -199,18 +164,56 @@ pub async fn process(
     };
     // One pop per customer call: the first live inbound event claims it.
     let may_pop = ev.direction != Direction::Outbound && ev.phase.is_live();
-    let mut batch = vec![db::upsert_call_stmt(&db, &row)?];
+
+    // One D1 round trip for everything before the broadcast: log the event (once per leg and
+    // state), learn whether an earlier delivery already reached the hub, look the customer up,
+    // upsert the call (its store is the longest prefix match, resolved in SQL), claim the
+    // call's one pop, and read the call back. Every step is idempotent, so a retry or
+    // duplicate that runs it again changes nothing.
+    let mut batch = vec![
+        db::insert_event_stmt(&db, ev, now)?,
+        db::event_delivered_stmt(&db, ev)?,
+        db::customers_by_phone_stmt(&db, &caller, now)?,
+        db::upsert_call_stmt(&db, &row)?,
+    ];
     if may_pop {
         batch.push(db::claim_pop_stmt(&db, ev.group_id(), &key)?);
     }
     batch.push(db::popped_by_stmt(&db, ev.group_id())?);
     let results = db.batch(batch).await?;
+    #[derive(Deserialize)]
+    struct Delivered {
+        delivered: i64,
+    }
+    let delivered = results[1]
+        .results::<Delivered>()?
+        .first()
+        .map_or(0, |d| d.delivered);
+    if delivered != 0 {
+        log(
+            json!({"event": "webhook", "callId": ev.group_id(), "leg": ev.call_id,
+            "state": ev.state, "decision": "duplicate", "ms": http::now_ms() - now}),
+        );
+        return Ok(json!({ "ok": true, "status": "duplicate", "callId": ev.group_id() }));
+    }
+    let cards = if caller.is_empty() {
+        vec![]
+    } else {
+        db::cards_from(&results[2])?
+    };
     let call = results
         .last()
         .map(|r| r.results::<CallStateRow>())
         .transpose()?
         .and_then(|mut v| v.pop())
         .ok_or_else(|| ApiError::Unavailable("call row missing after upsert".into()))?;
+    let store = match (call.store_id, &call.store_name) {
+        (Some(id), Some(name)) => StoreRef {
+            id: Some(id),
+            name: name.clone(),
+        },
+        _ => StoreRef::unknown(),
+    };
 
     let customer_found = match (cards.len(), ev.customer_phone()) {
         (_, Phone::Withheld) => "withheld",
