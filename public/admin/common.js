@@ -62,6 +62,8 @@ export class ApiError extends Error {
     this.status = status;
     this.code = err?.code ?? null;
     this.field = err?.field ?? null;
+    // The server's whole error object: a 409's `current` record, an import's `rows`.
+    this.details = err && typeof err === 'object' ? err : null;
   }
 }
 
@@ -69,30 +71,8 @@ export class ApiError extends Error {
  * Same-origin JSON request. The session travels in the HttpOnly cookie; nothing is stored
  * client side. Resolves with the parsed body, rejects with ApiError.
  */
-export async function api(path, { method = 'GET', body, signal } = {}) {
-  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' }, signal };
-  if (body !== undefined) {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(path, init);
-  } catch (e) {
-    if (e?.name === 'AbortError') throw e;
-    throw new ApiError(0, null);
-  }
-  const text = await res.text();
-  let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
+export function api(path, options = {}) {
+  return apiRequest(path, options);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,9 +424,9 @@ export class CtiSocket extends EventTarget {
 // Customer records (popup memo/notes, 顧客・店舗・着信履歴 pages)
 
 /**
- * Like `api()`, but the ApiError it throws also carries the server's whole error object as
- * `details` (a 409's `current` record, an import's `rows`), and `raw` sends a Blob / File /
- * string as the body unchanged (CSV import) with `contentType`.
+ * Same-origin request: `body` is sent as JSON, or `raw` (a Blob / File / string, e.g. a CSV
+ * import) unchanged with `contentType`. Resolves with the parsed JSON body; rejects with
+ * ApiError, whose `details` is the server's whole error object.
  */
 export async function apiRequest(path, { method = 'GET', body, raw, contentType, signal } = {}) {
   const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' }, signal };
@@ -473,11 +453,7 @@ export async function apiRequest(path, { method = 'GET', body, raw, contentType,
       data = null;
     }
   }
-  if (!res.ok) {
-    const err = new ApiError(res.status, data);
-    err.details = data && typeof data === 'object' && data.error && typeof data.error === 'object' ? data.error : null;
-    throw err;
-  }
+  if (!res.ok) throw new ApiError(res.status, data);
   return data;
 }
 
@@ -504,4 +480,32 @@ export function noteItem(note) {
 /** `<option>`s for a note-type select. */
 export function noteTypeOptions(selected = '一般') {
   return NOTE_TYPES.map((t) => el('option', { text: t, attrs: { value: t, selected: t === selected } }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Form errors: a message next to the field the server named (`data-error-for`), else in `general`.
+
+export function clearFormErrors(form, general) {
+  for (const span of form.querySelectorAll('.field-error')) {
+    span.hidden = true;
+    span.textContent = '';
+  }
+  for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+  if (general) general.hidden = true;
+}
+
+export function showFormError(form, general, field, message) {
+  const span = field && form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+  if (!span) {
+    general.textContent = message;
+    general.hidden = false;
+    return;
+  }
+  span.textContent = message;
+  span.hidden = false;
+  const input = form.elements[field];
+  if (input) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
 }

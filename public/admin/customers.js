@@ -4,6 +4,8 @@ import {
   $,
   el,
   setChildren,
+  clearFormErrors,
+  showFormError,
   apiRequest,
   badgeClass,
   fmtPhone,
@@ -326,28 +328,11 @@ function readForm() {
 }
 
 function clearFieldErrors() {
-  for (const span of ui.form.querySelectorAll('.field-error')) {
-    span.hidden = true;
-    span.textContent = '';
-  }
-  for (const input of ui.form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
-  ui.editError.hidden = true;
+  clearFormErrors(ui.form, ui.editError);
 }
 
 function fieldError(field, message) {
-  const span = field && ui.form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
-  if (!span) {
-    ui.editError.textContent = message;
-    ui.editError.hidden = false;
-    return;
-  }
-  span.textContent = message;
-  span.hidden = false;
-  const input = ui.form.elements[field];
-  if (input) {
-    input.setAttribute('aria-invalid', 'true');
-    input.focus();
-  }
+  showFormError(ui.form, ui.editError, field, message);
 }
 
 function setStatus(text, kind) {

@@ -4,6 +4,8 @@ import {
   $,
   el,
   setChildren,
+  clearFormErrors,
+  showFormError,
   api,
   apiRequest,
   noteItem,
@@ -345,28 +347,11 @@ function showAuth() {
 // Registration
 
 function clearErrors() {
-  for (const span of ui.registerForm.querySelectorAll('.field-error')) {
-    span.hidden = true;
-    span.textContent = '';
-  }
-  for (const input of ui.registerForm.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
-  ui.registerError.hidden = true;
+  clearFormErrors(ui.registerForm, ui.registerError);
 }
 
 function showFieldError(field, message) {
-  const span = field && ui.registerForm.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
-  if (!span) {
-    ui.registerError.textContent = message;
-    ui.registerError.hidden = false;
-    return;
-  }
-  span.textContent = message;
-  span.hidden = false;
-  const input = ui.registerForm.elements[field];
-  if (input) {
-    input.setAttribute('aria-invalid', 'true');
-    input.focus();
-  }
+  showFormError(ui.registerForm, ui.registerError, field, message);
 }
 
 ui.registerForm.addEventListener('submit', async (ev) => {
