@@ -82,3 +82,21 @@ test('cookie-authenticated writes from another site are refused', async () => {
   });
   assert.equal(same.status, 201);
 });
+
+test('ALLOW_UNSIGNED_WEBHOOKS=true accepts a plain-JSON event (and still validates it)', async () => {
+  const open = await startWorker({ bindings: { ALLOW_UNSIGNED_WEBHOOKS: 'true' } });
+  try {
+    const admin = await open.login({ role: 'admin' });
+    const s = await open.openSocket(admin);
+    const ev = callEvent();
+    const r = await open.postWebhook(JSON.stringify(ev), { 'content-type': 'application/json' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await s.waitFor((m) => m.legId === String(ev.call_id))).store.name, '西船橋');
+    const bad = await open.postWebhook(JSON.stringify({ ...ev, state: 42 }), { 'content-type': 'application/json' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'invalid_state');
+    s.close();
+  } finally {
+    await open.close();
+  }
+});
