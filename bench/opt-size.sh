@@ -1,32 +1,45 @@
 #!/usr/bin/env bash
-# Optional, not part of `npm run bench`: wasm size of the release build with opt-level "s"
-# (Cargo.toml) and "z", built from the committed tree (git archive HEAD) in a scratch
-# directory with its own target dirs, so neither the repository's build/ nor target/ is touched.
-# The "s" build starts from a copy of target/wasm32-unknown-unknown (cached dependencies);
-# the "z" build recompiles everything (about 2 minutes on 2 cores).
-# Each build is kept in <scratch>/build-s and <scratch>/build-z; `node bench/run.mjs
-# --build=<scratch>/build-s` benchmarks the committed tree without touching build/.
-#   bash bench/opt-size.sh [scratch dir, default /tmp/cti-opt-size]
+# Optional, not part of `npm run bench`: what each release-profile lever buys in wasm size.
+# Builds the committed tree (git archive HEAD) in a scratch directory once per variant, each
+# with its own target dir, so neither the repository's build/ nor target/ is touched:
+#   shipped   opt-level "s", lto = true, codegen-units = 1, wasm-opt -O (Cargo.toml as is)
+#   z         opt-level "z"
+#   no-lto    lto = false
+#   cgu16     codegen-units = 16
+#   no-wasm-opt  worker-build's wasm-opt pass replaced by a no-op
+# Each variant is a full release build (1-2 minutes on 2 cores). Prints one JSON line each.
+#   bash bench/opt-size.sh [scratch dir, default /tmp/cti-opt-size] [variant ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=${1:-/tmp/cti-opt-size}
+shift || true
+VARIANTS=("${@:-shipped z no-lto cgu16 no-wasm-opt}")
+read -r -a VARIANTS <<<"${VARIANTS[*]}"
 COMMIT=$(git rev-parse --short HEAD)
 rm -rf "$WORK/tree"
 mkdir -p "$WORK/tree"
 git archive HEAD | tar -x -C "$WORK/tree"
 ln -s "$ROOT/node_modules" "$WORK/tree/node_modules"
-if [ ! -d "$WORK/target-s" ] && [ -d target/wasm32-unknown-unknown ]; then
-  mkdir -p "$WORK/target-s" && cp -r target/wasm32-unknown-unknown "$WORK/target-s/"
-fi
-for opt in s z; do
+printf '#!/bin/sh\n# stand-in for wasm-opt: copy the input to the -o output unchanged\nin=""; out=""\nwhile [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift 2;; -*) shift;; *) in="$1"; shift;; esac; done\n[ -n "$out" ] && [ "$in" != "$out" ] && cp "$in" "$out"\nexit 0\n' >"$WORK/noop-wasm-opt"
+chmod +x "$WORK/noop-wasm-opt"
+for v in "${VARIANTS[@]}"; do
+  envs=(CARGO_TARGET_DIR="$WORK/target-$v")
+  case "$v" in
+    shipped) ;;
+    z) envs+=(CARGO_PROFILE_RELEASE_OPT_LEVEL=z) ;;
+    no-lto) envs+=(CARGO_PROFILE_RELEASE_LTO=false) ;;
+    cgu16) envs+=(CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16) ;;
+    no-wasm-opt) envs+=(WASM_OPT_OVERRIDE="$WORK/noop-wasm-opt") ;;
+    *) echo "unknown variant $v" >&2; exit 2 ;;
+  esac
   rm -rf "$WORK/tree/build"
-  ( cd "$WORK/tree" && CARGO_TARGET_DIR="$WORK/target-$opt" CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt \
-      nice -n 10 bash scripts/build.sh >"$WORK/build-$opt.log" 2>&1 ) || { echo "build $opt failed: see $WORK/build-$opt.log" >&2; exit 1; }
-  rm -rf "$WORK/build-$opt" && cp -r "$WORK/tree/build" "$WORK/build-$opt"
+  ( cd "$WORK/tree" && env "${envs[@]}" nice -n 10 bash scripts/build.sh >"$WORK/build-$v.log" 2>&1 ) ||
+    { echo "build $v failed: see $WORK/build-$v.log" >&2; exit 1; }
+  rm -rf "$WORK/build-$v" && cp -r "$WORK/tree/build" "$WORK/build-$v"
   node -e '
     const fs = require("fs"), zlib = require("zlib");
     const w = fs.readFileSync(process.argv[2] + "/index_bg.wasm");
-    console.log(JSON.stringify({ opt: process.argv[1], commit: process.argv[3], wasmBytes: w.length, wasmGzipBytes: zlib.gzipSync(w).length }));
-  ' "$opt" "$WORK/build-$opt" "$COMMIT" | tee "$WORK/size-$opt.json"
+    console.log(JSON.stringify({ variant: process.argv[1], commit: process.argv[3], wasmBytes: w.length, wasmGzipBytes: zlib.gzipSync(w).length }));
+  ' "$v" "$WORK/build-$v" "$COMMIT" | tee "$WORK/size-$v.json"
 done
