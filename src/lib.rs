@@ -45,7 +45,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             Ok(r) => r,
             Err(e) => return http::respond(Err(e)),
         };
-        return http::respond(api(req, &env).await);
+        let method = req.method();
+        let result = api(req, &env).await;
+        if let Err(e) = &result {
+            // Webhook rejections are logged by the webhook handler with their timing.
+            if path != "/api/dialpad/webhook" && e.status() < 500 {
+                worker::console_log!(
+                    "{}",
+                    serde_json::json!({"event": "request_rejected", "method": method.to_string(),
+                        "path": path, "status": e.status(), "code": e.code()})
+                );
+            }
+        }
+        return http::respond(result);
     }
     if path == "/" || path == "/admin" {
         let mut url = req.url()?;
