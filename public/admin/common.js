@@ -509,3 +509,38 @@ export function showFormError(form, general, field, message) {
     input.focus();
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Adding a note (popup and 顧客 page share the form: type select, text, error line, button)
+
+/**
+ * Posts the form's note for customer `id`. Resolves with the created note, or null when the
+ * input was empty or the server refused (the reason is shown in `form.error`). A 401 is
+ * rethrown so the page can send the user to the login.
+ */
+export async function submitNote(id, form) {
+  form.error.hidden = true;
+  const body = form.body.value.trim();
+  if (!body) {
+    form.error.textContent = 'ノートの内容を入力してください';
+    form.error.hidden = false;
+    form.body.focus();
+    return null;
+  }
+  form.submit.disabled = true;
+  try {
+    const res = await apiRequest(`/api/customers/${encodeURIComponent(id)}/notes`, {
+      method: 'POST',
+      body: { type: form.type.value, body },
+    });
+    form.body.value = '';
+    return res.note;
+  } catch (e) {
+    if (e.status === 401) throw e;
+    form.error.textContent = e.status === 403 ? 'この顧客にノートを追加する権限がありません' : e.message;
+    form.error.hidden = false;
+    return null;
+  } finally {
+    form.submit.disabled = false;
+  }
+}

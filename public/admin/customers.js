@@ -17,6 +17,7 @@ import {
   phaseLabel,
   noteItem,
   noteTypeOptions,
+  submitNote,
 } from './common.js';
 import { startPage, loadStores, renderPager, handleAuthError } from './nav.js';
 
@@ -530,29 +531,14 @@ ui.noteForm.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const edit = state.edit;
   if (!edit) return;
-  ui.noteError.hidden = true;
-  const body = ui.noteBody.value.trim();
-  if (!body) {
-    ui.noteError.textContent = 'ノートの内容を入力してください';
-    ui.noteError.hidden = false;
-    return;
-  }
-  ui.noteSubmit.disabled = true;
   try {
-    const res = await apiRequest(`/api/customers/${encodeURIComponent(edit.id)}/notes`, {
-      method: 'POST',
-      body: { type: ui.noteType.value, body },
-    });
-    if (state.edit !== edit) return;
-    edit.notes = [res.note, ...edit.notes];
-    renderNotes();
-    ui.noteBody.value = '';
+    const note = await submitNote(edit.id, { type: ui.noteType, body: ui.noteBody, error: ui.noteError, submit: ui.noteSubmit });
+    if (note && state.edit === edit) {
+      edit.notes = [note, ...edit.notes];
+      renderNotes();
+    }
   } catch (e) {
-    if (handleAuthError(e)) return;
-    ui.noteError.textContent = e.status === 403 ? 'この顧客にノートを追加する権限がありません' : e.message;
-    ui.noteError.hidden = false;
-  } finally {
-    ui.noteSubmit.disabled = false;
+    handleAuthError(e);
   }
 });
 

@@ -10,6 +10,7 @@ import {
   apiRequest,
   noteItem,
   noteTypeOptions,
+  submitNote,
   CtiSocket,
   CONN_LABELS,
   LIVE_PHASES,
@@ -548,34 +549,14 @@ ui.noteForm.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const card = state.customer;
   if (!card) return;
-  ui.noteError.hidden = true;
-  const body = ui.noteBody.value.trim();
-  if (!body) {
-    ui.noteError.textContent = 'ノートの内容を入力してください';
-    ui.noteError.hidden = false;
-    ui.noteBody.focus();
-    return;
-  }
-  ui.noteSubmit.disabled = true;
   try {
-    const res = await apiRequest(`/api/customers/${encodeURIComponent(card.id)}/notes`, {
-      method: 'POST',
-      body: { type: ui.noteType.value, body },
-    });
-    if (state.notesFor === card.id) {
-      state.notes = [res.note, ...state.notes].slice(0, NOTES_SHOWN);
+    const note = await submitNote(card.id, { type: ui.noteType, body: ui.noteBody, error: ui.noteError, submit: ui.noteSubmit });
+    if (note && state.notesFor === card.id) {
+      state.notes = [note, ...state.notes].slice(0, NOTES_SHOWN);
       renderNotes();
     }
-    ui.noteBody.value = '';
-  } catch (e) {
-    if (e.status === 401) {
-      showAuth();
-      return;
-    }
-    ui.noteError.textContent = e.status === 403 ? 'このお客様にノートを追加する権限がありません' : e.message;
-    ui.noteError.hidden = false;
-  } finally {
-    ui.noteSubmit.disabled = false;
+  } catch {
+    showAuth();
   }
 });
 
