@@ -1,33 +1,29 @@
 //! Edge CTI: Dialpad call webhooks -> this Worker -> a Durable Object hub -> staff browsers.
 //!
-//! Pure logic (tokens, events, phones, prefixes, passwords, messages, errors) lives in modules
-//! that never touch `worker` types and is unit-tested natively. The rest are thin adapters.
-pub mod csv;
-pub mod dialpad;
-pub mod error;
-pub mod limiter;
-pub mod messages;
-pub mod password;
-pub mod phone;
-pub mod prefix;
-pub mod retention;
-pub mod token;
+//! The folders follow the flow:
+//! - `domain/`: the pure rules (tokens, events, phones, prefixes, passwords, who may see what,
+//!   customer fields, errors, messages). No `worker` types; unit-tested natively.
+//! - `platform/`: thin adapters to the runtime (HTTP, D1 helpers, the route table, stubs).
+//! - `resources/`: what the console reads and edits (customers, stores, calls, accounts).
+//! - `pipeline/`: a call event's way from the webhook through the call log to the hub.
+//!
+//! This file holds the entry points and maps each route to its handler.
+pub mod domain;
+pub mod pipeline;
+pub mod platform;
+pub mod resources;
 
-mod auth;
-mod customers;
-mod db;
-mod guard;
-mod http;
-mod hub;
-mod records;
-mod webhook;
+pub use pipeline::hub::Hub;
+pub use resources::accounts::guard::Guard;
 
-pub use guard::Guard;
-pub use hub::Hub;
-
-use error::ApiError;
-use http::ApiResult;
-use messages::SocketInfo;
+use domain::error::ApiError;
+use domain::messages::SocketInfo;
+use pipeline::{hub_client, webhook};
+use platform::http::{self, ApiResult};
+use platform::router::{self, Miss, Route};
+use resources::accounts::auth;
+use resources::customers::{api as customers, csv_io, notes};
+use resources::{calls, stores};
 use worker::{event, Context, Env, Method, Request, Response};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -92,63 +88,36 @@ async fn buffered(mut req: Request) -> ApiResult<Request> {
 }
 
 async fn api(req: Request, env: &Env) -> ApiResult<Response> {
-    let path = req.path();
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(2).collect();
-    // Routes with an id in the path.
-    match (req.method(), segments.as_slice()) {
-        (Method::Get, ["customers", id]) if *id != "lookup" && *id != "export" => {
-            return records::detail(req, env, id).await
-        }
-        (Method::Patch, ["customers", id]) => return records::update(req, env, id).await,
-        (Method::Delete, ["customers", id]) => return records::delete(req, env, id).await,
-        (Method::Get | Method::Post, ["customers", id, "notes"]) => {
-            return records::notes(req, env, id).await
-        }
-        (Method::Patch, ["stores", id]) => return records::update_store(req, env, id).await,
-        (Method::Delete, ["stores", id]) => return records::delete_store(req, env, id).await,
-        (_, ["customers", _] | ["customers", _, "notes"] | ["stores", _])
-            if !matches!(
-                segments.as_slice(),
-                ["customers", "lookup" | "export" | "import"] | ["stores", "resolve"]
-            ) =>
-        {
-            return Err(ApiError::MethodNotAllowed)
-        }
-        _ => {}
-    }
-    match (req.method(), path.as_str()) {
-        (Method::Post, "/api/dialpad/webhook") => webhook::webhook(req, env).await,
-        (Method::Post, "/api/dialpad/test-call") => webhook::test_call(req, env).await,
-        (Method::Post, "/api/auth/login") => auth::login(req, env).await,
-        (Method::Post, "/api/auth/logout") => auth::logout(),
-        (Method::Get, "/api/auth/me") => auth::me(req, env).await,
-        (Method::Get, "/api/cti/socket") => socket(req, env).await,
-        (Method::Get, "/api/customers/lookup") => customers::lookup(req, env).await,
-        (Method::Post, "/api/customers") => customers::create(req, env).await,
-        (Method::Get, "/api/calls/recent") => customers::recent(req, env).await,
-        (Method::Get, "/api/stores") => customers::stores(req, env).await,
-        (Method::Post, "/api/stores") => records::create_store(req, env).await,
-        (Method::Get, "/api/stores/resolve") => records::resolve_store(req, env).await,
-        (Method::Get, "/api/customers") => records::search(req, env).await,
-        (Method::Post, "/api/customers/import") => records::import(req, env).await,
-        (Method::Get, "/api/customers/export") => records::export(req, env).await,
-        (Method::Get, "/api/calls") => records::call_log(req, env).await,
-        (Method::Get, "/api/health") => health(env).await,
-        (
-            _,
-            "/api/dialpad/webhook"
-            | "/api/dialpad/test-call"
-            | "/api/auth/login"
-            | "/api/auth/logout"
-            | "/api/auth/me"
-            | "/api/cti/socket"
-            | "/api/customers/lookup"
-            | "/api/customers"
-            | "/api/calls/recent"
-            | "/api/stores"
-            | "/api/health",
-        ) => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::NotFound),
+    let (route, id) = router::find(req.method().as_ref(), &req.path()).map_err(|m| match m {
+        Miss::NotFound => ApiError::NotFound,
+        Miss::MethodNotAllowed => ApiError::MethodNotAllowed,
+    })?;
+    let id = || http::path_id(id);
+    match route {
+        Route::Webhook => webhook::webhook(req, env).await,
+        Route::TestCall => webhook::test_call(req, env).await,
+        Route::Login => auth::login(req, env).await,
+        Route::Logout => auth::logout(),
+        Route::Me => auth::me(req, env).await,
+        Route::Socket => socket(req, env).await,
+        Route::Health => health(env).await,
+        Route::CustomerLookup => customers::lookup(req, env).await,
+        Route::CustomerSearch => customers::search(req, env).await,
+        Route::CustomerCreate => customers::create(req, env).await,
+        Route::CustomerImport => csv_io::import(req, env).await,
+        Route::CustomerExport => csv_io::export(req, env).await,
+        Route::CustomerDetail => customers::detail(req, env, id()?).await,
+        Route::CustomerUpdate => customers::update(req, env, id()?).await,
+        Route::CustomerDelete => customers::delete(req, env, id()?).await,
+        Route::NotesList => notes::list(req, env, id()?).await,
+        Route::NotesAdd => notes::add(req, env, id()?).await,
+        Route::RecentCalls => calls::recent(req, env).await,
+        Route::CallLog => calls::log(req, env).await,
+        Route::StoreList => stores::list(req, env).await,
+        Route::StoreCreate => stores::create(req, env).await,
+        Route::StoreResolve => stores::resolve(req, env).await,
+        Route::StoreUpdate => stores::update(req, env, id()?).await,
+        Route::StoreDelete => stores::delete(req, env, id()?).await,
     }
 }
 
@@ -173,7 +142,7 @@ async fn socket(req: Request, env: &Env) -> ApiResult<Response> {
         store: session.store,
         exp,
     };
-    hub::connect(env, &info, since).await
+    hub_client::connect(env, &info, since).await
 }
 
 /// Daily cron: deletes call-log rows older than `CALL_LOG_RETENTION_DAYS` (default 400).
@@ -183,10 +152,10 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
         .var("CALL_LOG_RETENTION_DAYS")
         .ok()
         .map(|v| v.to_string());
-    let Some(cutoff) = retention::cutoff_ms(http::now_ms(), setting.as_deref()) else {
+    let Some(cutoff) = domain::retention::cutoff_ms(http::now_ms(), setting.as_deref()) else {
         return;
     };
-    match db::prune_calls(&env, cutoff).await {
+    match calls::prune(&env, cutoff).await {
         Ok((calls, events)) => worker::console_log!(
             "{}",
             serde_json::json!({"event": "retention", "cutoff": http::iso(cutoff), "calls": calls, "events": events})
@@ -208,7 +177,7 @@ async fn health(env: &Env) -> ApiResult<Response> {
             .is_ok(),
         Err(_) => false,
     };
-    let hub = hub::stats(env).await.is_ok();
+    let hub = hub_client::stats(env).await.is_ok();
     let ok = d1 && hub;
     Ok(http::json_response(
         if ok { 200 } else { 503 },

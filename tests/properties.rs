@@ -1,7 +1,7 @@
 //! Property tests over the pure webhook path (token verification, event parsing, phone
 //! normalisation): arbitrary input must produce a value or an error, never a panic. Bounded so
 //! `cargo test` stays quick; `fuzz/` has the libFuzzer target for long runs.
-use cti_edge::{dialpad, phone, prefix, token};
+use cti_edge::domain::{dialpad, phone, prefix, token};
 use proptest::prelude::*;
 
 const SECRET: &[u8] = b"property-test-secret";

@@ -1,7 +1,7 @@
 #![no_main]
 //! Arbitrary bytes as a webhook body: verification, then (when the bytes happen to verify or
 //! are JSON) event parsing and phone normalisation. Must never panic.
-use cti_edge::{dialpad, phone, token};
+use cti_edge::domain::{dialpad, phone, token};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

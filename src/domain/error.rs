@@ -1,7 +1,7 @@
 //! The one error type of the HTTP API. Every failure a handler can return is a variant here,
 //! and `status()`/`code()` are the only place that decides what the client sees. Pure.
-use crate::dialpad::EventError;
-use crate::token::TokenError;
+use crate::domain::dialpad::EventError;
+use crate::domain::token::TokenError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -30,7 +30,7 @@ pub enum ApiError {
         current: Option<serde_json::Value>,
     },
     /// A file (CSV import) with row-level problems; nothing was written.
-    InvalidRows(Vec<crate::csv::RowError>),
+    InvalidRows(Vec<crate::domain::csv::RowError>),
     /// Too many attempts; retry after this many seconds.
     RateLimited(u32),
     /// A binding or secret is missing: an operator's mistake, not the caller's.
@@ -143,6 +143,44 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A storage failure, classified. A constraint the database refused is about the input
+    /// (a duplicate is a 409, any other broken rule a 400): retrying cannot help, and a 5xx
+    /// would make Dialpad retry and a person think the server broke. Anything else is
+    /// transient.
+    pub fn from_storage(detail: String) -> ApiError {
+        if detail.contains("UNIQUE constraint failed") {
+            ApiError::Conflict {
+                code: "already_exists",
+                message: "同じ内容が既に登録されています".into(),
+                current: None,
+            }
+        } else if detail.contains("FOREIGN KEY constraint failed") {
+            ApiError::BadRequest {
+                code: "invalid_reference",
+                field: None,
+                message: "指定された店舗または顧客が見つかりません".into(),
+            }
+        } else if detail.contains("constraint failed") {
+            ApiError::BadRequest {
+                code: "invalid_value",
+                field: None,
+                message: "入力された値を保存できません".into(),
+            }
+        } else if detail.contains("pattern too complex")
+            || detail.contains("too many SQL variables")
+        {
+            ApiError::BadRequest {
+                code: "query_too_long",
+                field: None,
+                message: "検索語が長すぎます".into(),
+            }
+        } else {
+            ApiError::Unavailable(detail)
+        }
+    }
+}
+
 /// Refuses text longer than `max` characters, naming the field (`label` is what the form calls it).
 pub fn max_chars(
     v: &str,
@@ -191,6 +229,32 @@ mod tests {
         assert_eq!(ApiError::Unsigned.status(), 401);
         assert_eq!(ApiError::PayloadTooLarge.status(), 413);
         assert_eq!(ApiError::Unavailable("d1".into()).status(), 503);
+    }
+
+    #[test]
+    fn storage_errors_are_classified() {
+        let e = |m: &str| ApiError::from_storage(m.into());
+        assert_eq!(
+            e("D1_ERROR: UNIQUE constraint failed: stores.name: SQLITE_CONSTRAINT").status(),
+            409
+        );
+        assert_eq!(
+            e("D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT").status(),
+            400
+        );
+        assert_eq!(
+            e("D1_ERROR: CHECK constraint failed: length(name) BETWEEN 1 AND 100").status(),
+            400
+        );
+        assert_eq!(
+            e("D1_ERROR: LIKE or GLOB pattern too complex: SQLITE_ERROR").status(),
+            400
+        );
+        assert_eq!(e("D1_ERROR: Network connection lost.").status(), 503);
+        assert!(!e("D1_ERROR: UNIQUE constraint failed: users.secret")
+            .body()
+            .to_string()
+            .contains("users"));
     }
 
     #[test]

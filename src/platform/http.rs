@@ -1,6 +1,6 @@
 //! Worker-side HTTP plumbing: JSON responses, the error mapping, security headers, bodies,
 //! cookies. Handlers return `ApiResult`; only `respond` turns it into a `Response`.
-use crate::error::ApiError;
+use crate::domain::error::ApiError;
 use serde::Serialize;
 use worker::{Headers, Request, Response, ResponseBuilder};
 
@@ -8,7 +8,7 @@ pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
 impl From<worker::Error> for ApiError {
     fn from(e: worker::Error) -> Self {
-        ApiError::Unavailable(e.to_string())
+        ApiError::from_storage(e.to_string())
     }
 }
 
@@ -145,4 +145,35 @@ pub fn iso(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
+}
+
+/// The positive integer id a route carried (the router only matches those).
+pub fn path_id(id: Option<i64>) -> ApiResult<i64> {
+    id.filter(|n| *n > 0).ok_or(ApiError::NotFound)
+}
+
+/// `page` (from 1) and `perPage` (1 to 100, default 20) of a list request.
+pub fn page_params(req: &Request) -> (i64, i64) {
+    let page = query_param(req, "page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1i64)
+        .max(1);
+    let per = query_param(req, "perPage")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(20i64)
+        .clamp(1, 100);
+    (page, per)
+}
+
+/// A `LIKE … ESCAPE '\'` pattern that matches `q` anywhere, its wildcards taken literally.
+pub fn like_pattern(q: &str) -> String {
+    let mut p = String::from("%");
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }

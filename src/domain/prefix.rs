@@ -3,6 +3,9 @@
 //! A business may own a block (`0501748`) and give one number inside it to another store
 //! (`05017489`); the longest prefix wins so that the more specific assignment is honoured.
 
+use crate::domain::error::ApiError;
+use crate::domain::phone::{self, Phone};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorePrefix {
     pub prefix: String,
@@ -20,6 +23,28 @@ pub fn longest_match<'a>(number: &str, prefixes: &'a [StorePrefix]) -> Option<&'
             Some(b) if b.prefix.len() >= p.prefix.len() => Some(b),
             _ => Some(p),
         })
+}
+
+/// A store's prefixes as an admin typed them: normalised digits (2 to 20), duplicates folded.
+pub fn parse_list(list: &[String]) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    for p in list {
+        match phone::normalize(p) {
+            Ok(Phone::Number(n)) if n.len() >= 2 && n.bytes().all(|b| b.is_ascii_digit()) => {
+                if !out.contains(&n) {
+                    out.push(n)
+                }
+            }
+            _ => {
+                return Err(ApiError::bad(
+                    "invalid_prefix",
+                    "prefixes",
+                    format!("プレフィックスは2〜20桁の数字です: {p}"),
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -62,6 +87,21 @@ mod tests {
         let mut reversed = table.clone();
         reversed.reverse();
         assert_eq!(longest_match("05017489123", &reversed).unwrap().store_id, 3);
+    }
+
+    #[test]
+    fn parses_typed_prefixes() {
+        let l = |v: &[&str]| parse_list(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            l(&["050-1748", "0501748", "+81 50 1749"]).unwrap(),
+            vec!["0501748", "0501749"]
+        );
+        assert!(l(&["abc"]).is_err());
+        assert!(l(&["0"]).is_err());
+        assert!(
+            l(&["+1415"]).is_err(),
+            "a foreign prefix is not a line of ours"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What travels between the Worker, the hub and the browser. Pure serde types.
-use crate::token::Role;
+use crate::domain::access::Viewer;
+use crate::domain::token::Role;
 use serde::{Deserialize, Serialize};
 
 /// The store the call came in on. `id: null, name: "不明"` when no prefix matched.
@@ -119,38 +120,13 @@ pub struct SocketInfo {
     pub exp: i64,
 }
 
-pub const ADMIN_ROOM: &str = "admin";
-
-pub fn store_room(store_id: i64) -> String {
-    format!("store:{store_id}")
-}
-
 impl SocketInfo {
-    /// Hibernation tags: the room the socket listens in. Staff without a store hear nothing.
-    pub fn rooms(&self) -> Vec<String> {
-        match (self.role, self.store) {
-            (Role::Admin, _) => vec![ADMIN_ROOM.to_string()],
-            (Role::Staff, Some(s)) => vec![store_room(s)],
-            (Role::Staff, None) => vec![],
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            role: self.role,
+            store: self.store,
         }
     }
-
-    /// Whether a message for `store_id` may be shown on this socket.
-    pub fn may_see(&self, store_id: Option<i64>) -> bool {
-        match self.role {
-            Role::Admin => true,
-            Role::Staff => self.store.is_some() && self.store == store_id,
-        }
-    }
-}
-
-/// Rooms a message for `store_id` goes to. Disjoint from one another, so no socket gets it twice.
-pub fn target_rooms(store_id: Option<i64>) -> Vec<String> {
-    let mut rooms = vec![ADMIN_ROOM.to_string()];
-    if let Some(s) = store_id {
-        rooms.push(store_room(s));
-    }
-    rooms
 }
 
 /// Inserts `"seq":N` as the first member of a JSON object given as text, without re-parsing it.
@@ -166,36 +142,6 @@ pub fn with_seq(message: &str, seq: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rooms_and_visibility() {
-        let admin = SocketInfo {
-            uid: 1,
-            role: Role::Admin,
-            store: None,
-            exp: 0,
-        };
-        let staff = SocketInfo {
-            uid: 2,
-            role: Role::Staff,
-            store: Some(3),
-            exp: 0,
-        };
-        let lost = SocketInfo {
-            uid: 3,
-            role: Role::Staff,
-            store: None,
-            exp: 0,
-        };
-        assert_eq!(admin.rooms(), vec!["admin"]);
-        assert_eq!(staff.rooms(), vec!["store:3"]);
-        assert!(lost.rooms().is_empty());
-        assert!(admin.may_see(None) && admin.may_see(Some(9)));
-        assert!(staff.may_see(Some(3)) && !staff.may_see(Some(4)) && !staff.may_see(None));
-        assert!(!lost.may_see(None));
-        assert_eq!(target_rooms(Some(3)), vec!["admin", "store:3"]);
-        assert_eq!(target_rooms(None), vec!["admin"]);
-    }
 
     #[test]
     fn seq_is_spliced_into_the_object() {

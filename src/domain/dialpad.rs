@@ -4,7 +4,7 @@
 //! follow its payloads: ids are integers (up to 2^63, so never `f64`), timestamps are epoch
 //! milliseconds, optional fields are often `null`, and new fields and states appear over time,
 //! so anything unknown is tolerated and only what the popup needs is validated.
-use crate::phone::{self, Phone, PhoneError};
+use crate::domain::phone::{self, Phone, PhoneError};
 use serde_json::{Map, Value};
 
 /// Longest text kept from a free-form field (names, states); longer input is refused or cut.

@@ -1,12 +1,13 @@
 //! Guard: the Durable Object that counts failed logins (one per tenant). Its SQLite storage
 //! survives eviction, and a single object serialises the counters, so parallel guesses cannot
 //! race past the limit.
-use crate::error::ApiError;
-use crate::http::{self, ApiResult};
-use crate::limiter::{self, Window};
+use crate::domain::error::ApiError;
+use crate::domain::limiter::{self, Window};
+use crate::platform::http::{self, ApiResult};
+use crate::platform::stub;
 use serde::{Deserialize, Serialize};
-use worker::wasm_bindgen::{self, JsValue};
-use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
+use worker::wasm_bindgen;
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 #[derive(Serialize, Deserialize)]
 struct Keys {
@@ -19,28 +20,15 @@ struct Verdict {
 }
 
 async fn call(env: &Env, path: &str, keys: &[String]) -> ApiResult<Verdict> {
-    let tenant = env
-        .var("TENANT")
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| "default".into());
-    let stub = env
-        .durable_object("GUARD")?
-        .id_from_name(&tenant)?
-        .get_stub()?;
-    let body = serde_json::to_string(&Keys {
-        keys: keys.to_vec(),
-    })
-    .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let mut resp = stub
-        .fetch_with_request(Request::new_with_init(
-            &format!("https://guard{path}"),
-            &init,
-        )?)
-        .await?;
-    Ok(resp.json().await?)
+    let guard = stub::object(env, "GUARD")?;
+    stub::post(
+        &guard,
+        path,
+        &Keys {
+            keys: keys.to_vec(),
+        },
+    )
+    .await
 }
 
 /// Refuses with 429 when any key is locked.

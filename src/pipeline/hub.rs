@@ -8,80 +8,22 @@
 //!
 //! Recent events are kept in the object's SQLite storage with a sequence number, so a console
 //! that reconnects asks for "everything after seq N" and misses nothing.
-use crate::error::ApiError;
-use crate::http::{self, ApiResult};
-use crate::messages::{self, BroadcastRequest, BroadcastResult, SocketInfo};
+use super::hub_client::SOCKET_HEADER;
+use crate::domain::access;
+use crate::domain::error::ApiError;
+use crate::domain::messages::{self, BroadcastRequest, BroadcastResult, SocketInfo};
+use crate::platform::http::{self, ApiResult};
 use serde::Deserialize;
-use worker::wasm_bindgen::{self, JsValue};
+use worker::wasm_bindgen;
 use worker::{
-    durable_object, DurableObject, Env, Headers, Method, Request, RequestInit, Response,
-    ResponseBuilder, SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    durable_object, DurableObject, Env, Method, Request, Response, ResponseBuilder,
+    SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
     WebSocketRequestResponsePair,
 };
 
 /// How long events stay replayable, and how many at most.
 const KEEP_MS: i64 = 15 * 60 * 1000;
 const KEEP_COUNT: i64 = 2000;
-/// Header through which the Worker hands the authenticated socket's identity to the hub. The
-/// hub is reachable only through the Worker's binding, never from the internet.
-const SOCKET_HEADER: &str = "x-cti-socket";
-
-fn tenant_stub(env: &Env) -> ApiResult<worker::Stub> {
-    let tenant = env
-        .var("TENANT")
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| "default".into());
-    Ok(env
-        .durable_object("HUB")?
-        .id_from_name(&tenant)?
-        .get_stub()?)
-}
-
-/// Worker side: asks the hub to broadcast.
-pub async fn broadcast(env: &Env, req: &BroadcastRequest) -> ApiResult<BroadcastResult> {
-    let body = serde_json::to_string(req).map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let mut resp = tenant_stub(env)?
-        .fetch_with_request(Request::new_with_init("https://hub/broadcast", &init)?)
-        .await?;
-    if resp.status_code() != 200 {
-        return Err(ApiError::Unavailable(format!(
-            "hub answered {}",
-            resp.status_code()
-        )));
-    }
-    Ok(resp.json().await?)
-}
-
-/// Worker side: hands an authenticated WebSocket upgrade to the hub.
-pub async fn connect(env: &Env, info: &SocketInfo, since: Option<i64>) -> ApiResult<Response> {
-    let headers = Headers::new();
-    headers.set("Upgrade", "websocket")?;
-    headers.set(
-        SOCKET_HEADER,
-        &serde_json::to_string(info).map_err(|e| ApiError::Unavailable(e.to_string()))?,
-    )?;
-    let url = match since {
-        Some(s) => format!("https://hub/connect?since={s}"),
-        None => "https://hub/connect".to_string(),
-    };
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
-    Ok(tenant_stub(env)?
-        .fetch_with_request(Request::new_with_init(&url, &init)?)
-        .await?)
-}
-
-/// Worker side: numbers for the health check.
-pub async fn stats(env: &Env) -> ApiResult<serde_json::Value> {
-    let mut resp = tenant_stub(env)?
-        .fetch_with_str("https://hub/stats")
-        .await?;
-    Ok(resp.json().await?)
-}
-
 #[durable_object]
 pub struct Hub {
     state: State,
@@ -140,7 +82,11 @@ impl Hub {
                 )?
                 .to_array()?,
         };
-        let visible: Vec<&EventRow> = rows.iter().filter(|r| info.may_see(r.store_id)).collect();
+        let viewer = info.viewer();
+        let visible: Vec<&EventRow> = rows
+            .iter()
+            .filter(|r| viewer.may_see_call(r.store_id))
+            .collect();
         let mut sent = 0;
         ws.send_with_str(
             serde_json::json!({"type": "hello", "seq": latest, "replay": visible.len()})
@@ -161,7 +107,7 @@ impl Hub {
             .ok_or(ApiError::Unauthenticated("missing_identity"))?;
         let since = http::query_param(req, "since").and_then(|s| s.parse::<i64>().ok());
         let pair = WebSocketPair::new()?;
-        let rooms = info.rooms();
+        let rooms = info.viewer().rooms();
         let tags: Vec<&str> = rooms.iter().map(String::as_str).collect();
         self.state.accept_websocket_with_tags(&pair.server, &tags);
         pair.server.serialize_attachment(&info)?;
@@ -214,7 +160,7 @@ impl Hub {
         let text = messages::with_seq(&req.message, seq);
         let now_secs = now / 1000;
         let mut delivered = 0;
-        for room in messages::target_rooms(req.store_id) {
+        for room in access::call_rooms(req.store_id) {
             for ws in self.state.get_websockets_with_tag(&room) {
                 match ws.deserialize_attachment::<SocketInfo>() {
                     Ok(Some(info)) if info.exp > now_secs => {
@@ -249,7 +195,7 @@ impl Hub {
         let sockets = self.state.get_websockets();
         serde_json::json!({
             "sockets": sockets.len(),
-            "admin": self.state.get_websockets_with_tag(messages::ADMIN_ROOM).len(),
+            "admin": self.state.get_websockets_with_tag(access::ADMIN_ROOM).len(),
             "seq": self.latest_seq(),
         })
     }

@@ -4,15 +4,18 @@
 //! out of order): the event log is keyed by (leg, state), the call's single pop is claimed by
 //! one `leg:state` key, and the hub sends each key once. A retry of an event whose first
 //! delivery failed half-way therefore completes it without duplicating anything.
-use crate::auth;
-use crate::db::{self, CallRow, CallStateRow};
-use crate::dialpad::{self, CallEvent, Direction, Phase};
-use crate::error::ApiError;
-use crate::http::{self, ApiResult};
-use crate::hub;
-use crate::messages::{BroadcastRequest, CallMessage, StoreRef, CALL_STATE, INCOMING_CALL};
-use crate::phone::{self, Phone};
-use crate::token;
+use super::hub_client;
+use super::record::{self, CallRow, CallStateRow};
+use crate::domain::dialpad::{self, CallEvent, Direction, Phase};
+use crate::domain::error::ApiError;
+use crate::domain::messages::{BroadcastRequest, CallMessage, StoreRef, CALL_STATE, INCOMING_CALL};
+use crate::domain::phone::{self, Phone};
+use crate::domain::token;
+use crate::platform::db;
+use crate::platform::http::{self, ApiResult};
+use crate::resources::accounts::auth;
+use crate::resources::customers::queries;
+use crate::resources::stores;
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, Request, Response};
@@ -167,28 +170,27 @@ pub async fn process(
 
     // One D1 round trip for everything before the broadcast: log the event (once per leg and
     // state), learn whether an earlier delivery already reached the hub, look the customer up,
-    // upsert the call (its store is the longest prefix match, resolved in SQL), claim the
-    // call's one pop, and read the call back. Every step is idempotent, so a retry or
-    // duplicate that runs it again changes nothing.
+    // upsert the call, claim the call's one pop, read the call back, and load the store
+    // prefixes. Every step is idempotent, so a retry or duplicate that runs it again changes
+    // nothing. The store and the customer are decided here, in Rust, by the rules that
+    // decide them everywhere, and written after the broadcast (`record::finish_stmts`).
     let mut batch = vec![
-        db::insert_event_stmt(&db, ev, now)?,
-        db::event_delivered_stmt(&db, ev)?,
-        db::customers_by_phone_stmt(&db, &caller, now)?,
-        db::upsert_call_stmt(&db, &row)?,
+        record::insert_event_stmt(&db, ev, now)?,
+        record::event_delivered_stmt(&db, ev)?,
+        queries::by_phone_stmt(&db, &caller, now)?,
+        record::upsert_call_stmt(&db, &row)?,
+        stores::prefixes_stmt(&db),
     ];
     if may_pop {
-        batch.push(db::claim_pop_stmt(&db, ev.group_id(), &key)?);
+        batch.push(record::claim_pop_stmt(&db, ev.group_id(), &key)?);
     }
-    batch.push(db::popped_by_stmt(&db, ev.group_id())?);
+    batch.push(record::call_state_stmt(&db, ev.group_id())?);
     let results = db.batch(batch).await?;
     #[derive(Deserialize)]
     struct Delivered {
         delivered: i64,
     }
-    let delivered = results[1]
-        .results::<Delivered>()?
-        .first()
-        .map_or(0, |d| d.delivered);
+    let delivered = db::first::<Delivered>(&results[1])?.map_or(0, |d| d.delivered);
     if delivered != 0 {
         log(
             json!({"event": "webhook", "callId": ev.group_id(), "leg": ev.call_id,
@@ -199,21 +201,22 @@ pub async fn process(
     let cards = if caller.is_empty() {
         vec![]
     } else {
-        db::cards_from(&results[2])?
+        queries::cards_from(&results[2])?
     };
-    let call = results
+    let call: CallStateRow = results
         .last()
-        .map(|r| r.results::<CallStateRow>())
+        .map(db::first)
         .transpose()?
-        .and_then(|mut v| v.pop())
+        .flatten()
         .ok_or_else(|| ApiError::Unavailable("call row missing after upsert".into()))?;
     let store = match (call.store_id, &call.store_name) {
         (Some(id), Some(name)) => StoreRef {
             id: Some(id),
             name: name.clone(),
         },
-        _ => StoreRef::unknown(),
+        _ => stores::store_for(&call.dialled, &stores::prefixes_from(&results[4])?),
     };
+    let customer_id = (cards.len() == 1).then(|| cards[0].id);
 
     let customer_found = match (cards.len(), ev.customer_phone()) {
         (_, Phone::Withheld) => "withheld",
@@ -222,7 +225,8 @@ pub async fn process(
         _ => "multiple",
     };
     if ev.phase == Phase::PostCall {
-        db::mark_delivered(&db, ev).await?;
+        db.batch(record::finish_stmts(&db, ev, store.id, customer_id)?)
+            .await?;
         log(
             json!({"event": "webhook", "callId": ev.group_id(), "leg": ev.call_id,
             "state": ev.state, "store": store.name, "customer": customer_found,
@@ -256,7 +260,7 @@ pub async fn process(
         duration_ms: call.duration_ms,
     };
     let text = serde_json::to_string(&message).map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let result = hub::broadcast(
+    let result = hub_client::broadcast(
         env,
         &BroadcastRequest {
             key: key.clone(),
@@ -265,7 +269,8 @@ pub async fn process(
         },
     )
     .await?;
-    db::mark_delivered(&db, ev).await?;
+    db.batch(record::finish_stmts(&db, ev, store.id, customer_id)?)
+        .await?;
     log(
         json!({"event": "webhook", "callId": ev.group_id(), "leg": ev.call_id,
         "state": ev.state, "store": store.name, "customer": customer_found,

@@ -1,6 +1,8 @@
 //! CSV reading (RFC 4180: quotes, doubled quotes, CRLF or LF, a UTF-8 BOM) and the customer
-//! import's column mapping and row validation. Pure.
-use crate::phone::{self, Phone};
+//! import's column mapping. Pure. Each field is validated by `customer`, the same rules as
+//! every other write path.
+use crate::domain::customer;
+use crate::domain::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvError {
@@ -107,8 +109,6 @@ fn column(header: &str) -> Option<Column> {
     })
 }
 
-pub const TYPES: &[&str] = &["新規", "会員", "VIP"];
-pub const FLAGS: &[&str] = &["要注意", "ブロック"];
 pub const MAX_IMPORT_ROWS: usize = 5000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -134,35 +134,21 @@ pub struct RowError {
     pub message: String,
 }
 
-fn number(v: &str) -> Option<i64> {
-    let cleaned: String = v
-        .chars()
-        .filter(|c| !matches!(c, ',' | '¥' | '円' | ' '))
-        .collect();
-    if cleaned.is_empty() {
-        return Some(0);
-    }
-    cleaned.parse::<i64>().ok().filter(|n| *n >= 0)
-}
-
-fn date(v: &str) -> Option<String> {
-    let v = v.trim().replace('/', "-");
-    let parts: Vec<&str> = v.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return None;
-    };
-    let (y, m, d) = (
-        y.parse::<u32>().ok()?,
-        m.parse::<u32>().ok()?,
-        d.parse::<u32>().ok()?,
-    );
-    ((1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
-        .then(|| format!("{y:04}-{m:02}-{d:02}"))
-}
-
 /// Maps and validates every data row. Returns the rows, or every error found (the import is
 /// all-or-nothing, so the user gets the whole list to fix at once).
 pub fn import_rows(records: &[(usize, Vec<String>)]) -> Result<Vec<ImportRow>, Vec<RowError>> {
+    match read_rows(records)? {
+        (rows, errors) if errors.is_empty() => Ok(rows),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// Every data row mapped, with every row's problems (a row with problems is still returned,
+/// so checks that need the database, such as store names, can report on it in the same
+/// pass). `Err` is a problem with the file itself.
+pub type RowsAndErrors = (Vec<ImportRow>, Vec<RowError>);
+
+pub fn read_rows(records: &[(usize, Vec<String>)]) -> Result<RowsAndErrors, Vec<RowError>> {
     let Some((header_line, header)) = records.first() else {
         return Err(vec![RowError {
             line: 1,
@@ -190,101 +176,79 @@ pub fn import_rows(records: &[(usize, Vec<String>)]) -> Result<Vec<ImportRow>, V
     for (line, rec) in &records[1..] {
         let mut row = ImportRow {
             line: *line,
-            customer_type: "新規".into(),
+            customer_type: customer::TYPES[0].into(),
             ..Default::default()
         };
-        let mut bad: Vec<(&'static str, String)> = Vec::new();
+        let mut bad: Vec<ApiError> = Vec::new();
+        let mut phones: Vec<&str> = Vec::new();
         for (i, value) in rec.iter().enumerate() {
             // A leading apostrophe is Excel's "this is text" marker (and what export writes
             // before formula-like cells): not part of the value.
             let value = value.strip_prefix('\'').unwrap_or(value);
             let v = value.trim();
+            let mut check = |r: Result<(), ApiError>| {
+                if let Err(e) = r {
+                    bad.push(e)
+                }
+            };
             match cols.get(i).copied().flatten() {
                 None => {}
                 Some(Column::Id) if v.is_empty() => {}
                 Some(Column::Id) => match v.parse::<i64>() {
                     Ok(id) if id > 0 => row.id = Some(id),
-                    _ => bad.push(("id", format!("IDが正しくありません: {v}"))),
+                    _ => check(Err(ApiError::bad(
+                        "invalid_id",
+                        "id",
+                        format!("IDが正しくありません: {v}"),
+                    ))),
                 },
-                Some(Column::Name) => row.name = v.to_string(),
-                Some(Column::Kana) => row.kana = v.to_string(),
-                Some(Column::Phones) => {
-                    for p in v
-                        .split(['/', ';', '、', '\n'])
+                Some(Column::Name) => check(customer::name(v).map(|n| row.name = n)),
+                Some(Column::Kana) => check(customer::kana(v).map(|k| row.kana = k)),
+                Some(Column::Phones) => phones.extend(
+                    v.split(['/', ';', '、', '\n'])
                         .map(str::trim)
-                        .filter(|p| !p.is_empty())
-                    {
-                        match phone::normalize(p) {
-                            Ok(Phone::Number(n)) => {
-                                if !row.phones.contains(&n) {
-                                    row.phones.push(n)
-                                }
-                            }
-                            _ => bad.push(("phone", format!("電話番号が正しくありません: {p}"))),
-                        }
-                    }
-                }
+                        .filter(|p| !p.is_empty()),
+                ),
                 Some(Column::HomeStore) => row.home_store = (!v.is_empty()).then(|| v.to_string()),
-                Some(Column::Type) if v.is_empty() => {}
-                Some(Column::Type) if TYPES.contains(&v) => row.customer_type = v.to_string(),
                 Some(Column::Type) => {
-                    bad.push(("type", format!("区分は新規・会員・VIPのいずれかです: {v}")))
+                    check(customer::customer_type(v).map(|t| row.customer_type = t))
                 }
-                Some(Column::Flag) if v.is_empty() => {}
-                Some(Column::Flag) if FLAGS.contains(&v) => row.flag = Some(v.to_string()),
-                Some(Column::Flag) => bad.push((
-                    "flag",
-                    format!("フラグは要注意・ブロックのいずれかです: {v}"),
-                )),
-                Some(Column::Visits) => match number(v) {
-                    Some(n) => row.visits = n,
-                    None => bad.push(("visits", format!("来店回数が数値ではありません: {v}"))),
-                },
-                Some(Column::Spend) => match number(v) {
-                    Some(n) => row.spend = n,
-                    None => bad.push(("spend", format!("累計利用額が数値ではありません: {v}"))),
-                },
-                Some(Column::LastVisit) if v.is_empty() => {}
-                Some(Column::LastVisit) => match date(v) {
-                    Some(d) => row.last_visit = Some(d),
-                    None => bad.push((
-                        "lastVisit",
-                        format!("最終来店日は YYYY-MM-DD 形式です: {v}"),
-                    )),
-                },
-                Some(Column::Memo) => row.memo = value.to_string(),
+                Some(Column::Flag) => check(customer::flag(Some(v)).map(|f| row.flag = f)),
+                Some(Column::Visits) => {
+                    check(customer::amount_text(v, "visits", "来店回数").map(|n| row.visits = n))
+                }
+                Some(Column::Spend) => check(
+                    customer::amount_text(v, "totalSpend", "累計利用額").map(|n| row.spend = n),
+                ),
+                Some(Column::LastVisit) => {
+                    check(customer::last_visit(v).map(|d| row.last_visit = d))
+                }
+                Some(Column::Memo) => check(customer::memo(value).map(|m| row.memo = m)),
             }
         }
-        if row.name.is_empty() {
-            bad.push(("name", "氏名が空です".into()));
-        } else if row.name.chars().count() > 100 {
-            bad.push(("name", "氏名は100文字以内です".into()));
+        // A short row may not reach the name column at all.
+        if row.name.is_empty() && !bad.iter().any(|e| e.field() == Some("name")) {
+            bad.extend(customer::name("").err());
         }
-        if row.phones.is_empty() && !bad.iter().any(|(f, _)| *f == "phone") {
-            bad.push(("phone", "電話番号が空です".into()));
+        match customer::phones(phones) {
+            Ok(p) => row.phones = p,
+            Err(e) => bad.push(e),
         }
-        if row.memo.chars().count() > 2000 {
-            bad.push(("memo", "メモは2000文字以内です".into()));
-        }
-        errors.extend(bad.into_iter().map(|(field, message)| RowError {
+        errors.extend(bad.into_iter().map(|e| RowError {
             line: *line,
-            field,
-            message,
+            field: e.field().unwrap_or("file"),
+            message: e.message(),
         }));
         rows.push(row);
     }
-    if rows.is_empty() && errors.is_empty() {
-        errors.push(RowError {
+    if rows.is_empty() {
+        return Err(vec![RowError {
             line: *header_line,
             field: "file",
             message: "データ行がありません".into(),
-        });
+        }]);
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+    Ok((rows, errors))
 }
 
 /// One CSV line (CRLF-terminated). Cells that a spreadsheet would evaluate as a formula get a
@@ -375,7 +339,7 @@ mod tests {
         let got: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.field)).collect();
         assert_eq!(
             got,
-            vec![(2, "name"), (3, "phone"), (3, "visits"), (3, "lastVisit")]
+            vec![(2, "name"), (3, "visits"), (3, "lastVisit"), (3, "phones")]
         );
         assert_eq!(
             import_rows(&parse("memo\nx\n").unwrap()).unwrap_err()[0].field,

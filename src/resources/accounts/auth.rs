@@ -6,12 +6,11 @@
 //! in the URL (URLs end up in logs) and no token readable by scripts (XSS cannot steal it).
 //! Cross-site socket hijacking is stopped by SameSite=Strict plus the Origin check below.
 //! Scripts and tests may send the same token as `Authorization: Bearer` instead.
-use crate::db;
-use crate::error::ApiError;
-use crate::guard;
-use crate::http::{self, ApiResult, SESSION_COOKIE};
-use crate::password;
-use crate::token::{self, Role, Session};
+use super::{guard, users};
+use crate::domain::error::ApiError;
+use crate::domain::password;
+use crate::domain::token::{self, Role, Session};
+use crate::platform::http::{self, ApiResult, SESSION_COOKIE};
 use serde::Deserialize;
 use worker::{Env, Method, Request, Response};
 
@@ -67,7 +66,7 @@ pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<(Session, i64)>
     let now = http::now_ms() / 1000;
     let (session, exp) = token::verify_session(&token, secret.as_bytes(), now)
         .map_err(|e| ApiError::Unauthenticated(e.code()))?;
-    let user = db::user_by_id(&env.d1("DB")?, session.uid)
+    let user = users::by_id(&env.d1("DB")?, session.uid)
         .await?
         .ok_or(ApiError::Unauthenticated("session_revoked"))?;
     if user.disabled != 0 || user.token_version != session.tv {
@@ -127,7 +126,7 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     let account_key = format!("acct:{}", login.to_lowercase());
     let keys = [account_key.clone(), format!("ip:{ip}")];
     guard::check(env, &keys).await?;
-    let user = db::user_by_login(&env.d1("DB")?, login).await?;
+    let user = users::by_login(&env.d1("DB")?, login).await?;
     // Hash even for an unknown id so both failures take the same time.
     let stored = user
         .as_ref()

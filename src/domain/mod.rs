@@ -1,0 +1,17 @@
+//! Pure rules: no `worker` types, so every rule here is unit-tested natively with `cargo test`.
+//!
+//! Each rule has exactly one owner in this folder. Resources and the pipeline ask these modules
+//! instead of deciding for themselves: a second place that decides the same thing is a bug
+//! waiting to disagree with the first.
+pub mod access;
+pub mod csv;
+pub mod customer;
+pub mod dialpad;
+pub mod error;
+pub mod limiter;
+pub mod messages;
+pub mod password;
+pub mod phone;
+pub mod prefix;
+pub mod retention;
+pub mod token;

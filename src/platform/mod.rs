@@ -1,0 +1,6 @@
+//! Thin adapters to the Workers runtime: HTTP plumbing, D1 binding helpers, the route table,
+//! and the one way to reach a Durable Object. No business rules live here.
+pub mod db;
+pub mod http;
+pub mod router;
+pub mod stub;

@@ -1,0 +1,42 @@
+//! The one way to reach a Durable Object: by binding name, one object per tenant.
+use crate::domain::error::ApiError;
+use crate::platform::http::ApiResult;
+use serde::{de::DeserializeOwned, Serialize};
+use worker::wasm_bindgen::JsValue;
+use worker::{Env, Method, Request, RequestInit, Stub};
+
+/// The tenant's object behind `binding` (`HUB`, `GUARD`). A tenant (business) is one object of
+/// each kind, named by the `TENANT` variable.
+pub fn object(env: &Env, binding: &str) -> ApiResult<Stub> {
+    let tenant = env
+        .var("TENANT")
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| "default".into());
+    Ok(env
+        .durable_object(binding)?
+        .id_from_name(&tenant)?
+        .get_stub()?)
+}
+
+/// POSTs `body` as JSON to `path` on the object and decodes its JSON answer. Anything but a
+/// 200 is the object failing: transient for our caller.
+pub async fn post<B: Serialize, T: DeserializeOwned>(
+    stub: &Stub,
+    path: &str,
+    body: &B,
+) -> ApiResult<T> {
+    let text = serde_json::to_string(body).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&text)));
+    let mut resp = stub
+        .fetch_with_request(Request::new_with_init(&format!("https://do{path}"), &init)?)
+        .await?;
+    if resp.status_code() != 200 {
+        return Err(ApiError::Unavailable(format!(
+            "{path} answered {}",
+            resp.status_code()
+        )));
+    }
+    Ok(resp.json().await?)
+}

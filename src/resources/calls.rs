@@ -1,0 +1,184 @@
+//! The call log (着信履歴) as the console, the popup and the customer page read it, and its
+//! retention. The pipeline writes it (`pipeline::record`); this module only reads and prunes.
+use crate::domain::access::{call_visible_sql, Viewer};
+use crate::domain::error::ApiError;
+use crate::domain::phone::{self, Phone};
+use crate::platform::db::{self, i, opt_i, opt_s, s};
+use crate::platform::http::{self, ApiResult};
+use crate::resources::accounts::auth;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use worker::{D1Database, D1PreparedStatement, Env, Request, Response};
+
+/// A call-log entry as every list shows it.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct CallLogEntry {
+    pub id: String,
+    pub direction: String,
+    pub caller: String,
+    pub dialled: String,
+    pub store_id: Option<i64>,
+    pub store_name: Option<String>,
+    pub customer_id: Option<i64>,
+    pub customer_name: Option<String>,
+    pub state: String,
+    pub phase: String,
+    pub is_test: i64,
+    pub started_at: i64,
+    pub connected_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub answered_by: Option<String>,
+}
+
+/// The one column list and join of a call-log read; `k` is the call, `WHERE` follows.
+const LOG_SELECT: &str = "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, s.name AS store_name, \
+  k.customer_id, c.name AS customer_name, k.state, k.phase, k.is_test, k.started_at, k.connected_at, \
+  k.ended_at, k.duration_ms, k.answered_by \
+  FROM calls k LEFT JOIN stores s ON s.id = k.store_id LEFT JOIN customers c ON c.id = k.customer_id";
+
+/// The last `limit` calls from `phone` that `viewer` may see, newest first.
+pub fn from_number_stmt(
+    db: &D1Database,
+    viewer: Viewer,
+    phone: &str,
+    limit: i64,
+) -> ApiResult<D1PreparedStatement> {
+    let sql = format!(
+        "{LOG_SELECT} WHERE k.caller = ?1 AND {} ORDER BY k.started_at DESC LIMIT ?2",
+        call_visible_sql(3)
+    );
+    db::stmt(db, &sql, &[s(phone), i(limit), opt_i(viewer.scope())])
+}
+
+/// The last `limit` calls from any of a customer's numbers that `viewer` may see.
+pub fn of_customer_stmt(
+    db: &D1Database,
+    viewer: Viewer,
+    customer: i64,
+    limit: i64,
+) -> ApiResult<D1PreparedStatement> {
+    let sql = format!(
+        "{LOG_SELECT} WHERE k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?1) \
+         AND {} ORDER BY k.started_at DESC LIMIT ?2",
+        call_visible_sql(3)
+    );
+    db::stmt(db, &sql, &[i(customer), i(limit), opt_i(viewer.scope())])
+}
+
+/// `GET /api/calls/recent?limit=` — the console's call list, newest first.
+pub async fn recent(req: Request, env: &Env) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let limit = http::query_param(&req, "limit")
+        .and_then(|l| l.parse::<i64>().ok())
+        .unwrap_or(20)
+        .clamp(1, 100);
+    let sql = format!(
+        "{LOG_SELECT} WHERE {} ORDER BY k.started_at DESC LIMIT ?2",
+        call_visible_sql(1)
+    );
+    let viewer = Viewer::from(&session);
+    let calls: Vec<CallLogEntry> =
+        db::stmt(&env.d1("DB")?, &sql, &[opt_i(viewer.scope()), i(limit)])?
+            .all()
+            .await?
+            .results()?;
+    Ok(http::json_response(200, &json!({ "calls": calls }))?)
+}
+
+/// `GET /api/calls?store=&from=YYYY-MM-DD&to=YYYY-MM-DD&missed=1&q=&page=&perPage=` — the
+/// call log (着信履歴). Dates are days in Japan time, inclusive. Staff: their store only.
+pub async fn log(req: Request, env: &Env) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let viewer = Viewer::from(&session);
+    let (page, per) = http::page_params(&req);
+    let store = match http::query_param(&req, "store").filter(|v| !v.is_empty()) {
+        Some(v) => Some(
+            v.parse::<i64>()
+                .map_err(|_| ApiError::bad("invalid_store", "store", "店舗IDが正しくありません"))?,
+        ),
+        None => None,
+    };
+    let day = |name: &'static str, end: bool| -> ApiResult<Option<i64>> {
+        match http::query_param(&req, name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => crate::domain::retention::jst_day_start_ms(&v)
+                .map(|ms| Some(if end { ms + 24 * 3600 * 1000 } else { ms }))
+                .ok_or_else(|| ApiError::bad("invalid_date", name, "日付は YYYY-MM-DD 形式です")),
+        }
+    };
+    let from = day("from", false)?;
+    let to = day("to", true)?;
+    let missed = http::query_param(&req, "missed").is_some_and(|v| v == "1" || v == "true");
+    let q = match http::query_param(&req, "q").filter(|v| !v.trim().is_empty()) {
+        Some(v) => match phone::normalize(&v) {
+            Ok(Phone::Number(n)) => Some(n),
+            _ => {
+                return Err(ApiError::bad(
+                    "invalid_phone",
+                    "q",
+                    "電話番号の形式が正しくありません",
+                ))
+            }
+        },
+        None => None,
+    };
+    // The store filter narrows; the viewer's scope (?8) limits. Staff asking for another
+    // store get nothing rather than an error: the filter is a view, not a permission.
+    let filter = format!(
+        "(?1 IS NULL OR k.store_id = ?1) AND (?2 IS NULL OR k.started_at >= ?2) AND (?3 IS NULL OR k.started_at < ?3) \
+         AND (?4 = 0 OR k.phase IN ('missed', 'voicemail')) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {}",
+        call_visible_sql(8)
+    );
+    let args = [
+        opt_i(store),
+        opt_i(from),
+        opt_i(to),
+        i(missed as i64),
+        opt_s(q.as_deref()),
+        i(per),
+        i((page - 1) * per),
+        opt_i(viewer.scope()),
+    ];
+    let db = env.d1("DB")?;
+    let results = db
+        .batch(vec![
+            db::stmt(
+                &db,
+                &format!("SELECT count(*) AS n FROM calls k WHERE {filter}"),
+                &args,
+            )?,
+            db::stmt(
+                &db,
+                &format!(
+                    "{LOG_SELECT} WHERE {filter} ORDER BY k.started_at DESC LIMIT ?6 OFFSET ?7"
+                ),
+                &args,
+            )?,
+        ])
+        .await?;
+    let total = db::count(&results[0])?;
+    let calls: Vec<CallLogEntry> = db::rows(&results[1])?;
+    Ok(http::json_response(
+        200,
+        &json!({ "calls": calls, "total": total, "page": page, "perPage": per }),
+    )?)
+}
+
+/// Deletes calls (and their events) that started before `cutoff_ms`. Returns the row counts.
+pub async fn prune(env: &Env, cutoff_ms: i64) -> ApiResult<(usize, usize)> {
+    let db = env.d1("DB")?;
+    let results = db
+        .batch(vec![
+            db::stmt(
+                &db,
+                "DELETE FROM call_events WHERE group_id IN (SELECT id FROM calls WHERE started_at < ?1) \
+                 OR received_at < ?1",
+                &[i(cutoff_ms)],
+            )?,
+            db::stmt(&db, "DELETE FROM calls WHERE started_at < ?1", &[i(cutoff_ms)])?,
+        ])
+        .await?;
+    Ok((db::changes(&results[1]), db::changes(&results[0])))
+}

@@ -1,0 +1,387 @@
+//! Customer handlers: the popup's lookup and registration, search, detail, edit, delete.
+//! Each reads or writes in one D1 batch; the access check rides in the same batch and is
+//! applied before anything read is returned.
+use super::notes;
+use super::queries::{self, card_columns, thirty_days_ago};
+use crate::domain::access::{customer_visible_sql, Viewer};
+use crate::domain::customer;
+use crate::domain::error::ApiError;
+use crate::domain::phone::{self, Phone};
+use crate::platform::db::{self, i, opt_i, opt_s, s};
+use crate::platform::http::{self, ApiResult};
+use crate::resources::accounts::auth;
+use crate::resources::{calls, stores};
+use serde::Deserialize;
+use serde_json::json;
+use worker::wasm_bindgen::JsValue;
+use worker::{Env, Request, Response};
+
+/// `GET /api/customers/lookup?phone=…&incoming=…` — everything the popup shows for a caller:
+/// the store the call came in on, the customer (or several sharing the number) this user may
+/// see, their latest notes, and the number's recent calls.
+pub async fn lookup(req: Request, env: &Env) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let viewer = Viewer::from(&session);
+    let phone = customer::phone(
+        &http::query_param(&req, "phone").unwrap_or_default(),
+        "phone",
+    )?;
+    let incoming = match http::query_param(&req, "incoming").filter(|v| !v.trim().is_empty()) {
+        Some(raw) => Some(customer::phone(&raw, "incoming")?),
+        None => None,
+    };
+    let db = env.d1("DB")?;
+    let now = http::now_ms();
+    let results = db
+        .batch(vec![
+            queries::by_phone_stmt(&db, &phone, now)?,
+            calls::from_number_stmt(&db, viewer, &phone, 10)?,
+            stores::prefixes_stmt(&db),
+            db::stmt(
+                &db,
+                "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
+                 WHERE customer_id IN (SELECT customer_id FROM customer_phones WHERE phone = ?1) \
+                 ORDER BY id DESC LIMIT 50",
+                &[s(&phone)],
+            )?,
+        ])
+        .await?;
+    let cards: Vec<_> = queries::cards_from(&results[0])?
+        .into_iter()
+        .filter(|c| viewer.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)))
+        .collect();
+    let history: Vec<calls::CallLogEntry> = db::rows(&results[1])?;
+    let prefixes = stores::prefixes_from(&results[2])?;
+    let store = incoming.as_deref().map(|n| stores::store_for(n, &prefixes));
+    // The popup shows the latest notes of the one customer it shows.
+    let notes: Vec<notes::Note> = match cards.as_slice() {
+        [one] => notes::from(&results[3])?
+            .into_iter()
+            .filter(|n| n.customer_id == Some(one.id))
+            .take(3)
+            .collect(),
+        _ => vec![],
+    };
+    let can_edit = match cards.as_slice() {
+        [one] => viewer.may_edit_customer(one.home_store.as_ref().and_then(|h| h.id)),
+        _ => false,
+    };
+    Ok(http::json_response(
+        200,
+        &json!({
+            "phone": phone,
+            "incomingNumber": incoming,
+            "store": store,
+            "customer": if cards.len() == 1 { Some(&cards[0]) } else { None },
+            "candidates": if cards.len() > 1 { cards.clone() } else { vec![] },
+            "history": history,
+            "notes": notes,
+            "canEdit": can_edit,
+        }),
+    )?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewCustomer {
+    name: String,
+    #[serde(default)]
+    kana: String,
+    #[serde(default)]
+    memo: String,
+    phone: String,
+    #[serde(default)]
+    home_store_id: Option<i64>,
+}
+
+/// `POST /api/customers` — registers an unknown caller from the popup.
+pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let viewer = Viewer::from(&session);
+    let body: NewCustomer = http::read_json(&mut req, 16 * 1024).await?;
+    let name = customer::name(&body.name)?;
+    let kana = customer::kana(&body.kana)?;
+    let memo = customer::memo(&body.memo)?;
+    let phone = customer::phone(&body.phone, "phone")?;
+    // Staff register customers for their own store only.
+    let home_store = if viewer.is_admin() {
+        body.home_store_id
+    } else {
+        session.store
+    };
+    let db = env.d1("DB")?;
+    let now = http::now_ms();
+    // One batch is one transaction: the customer, their number, the link of their earlier
+    // calls and the card read back, together or not at all. An unknown store fails the
+    // customer's foreign key and rolls the whole batch back.
+    let results = db
+        .batch(vec![
+            db::stmt(
+                &db,
+                "INSERT INTO customers (name, kana, memo, home_store_id) VALUES (?1, ?2, ?3, ?4)",
+                &[s(&name), s(&kana), s(&memo), opt_i(home_store)],
+            )?,
+            db::stmt(
+                &db,
+                "INSERT INTO customer_phones (phone, customer_id) VALUES (?1, last_insert_rowid())",
+                &[s(&phone)],
+            )?,
+            db::stmt(
+                &db,
+                "UPDATE calls SET customer_id = (SELECT max(id) FROM customers) \
+                 WHERE caller = ?1 AND customer_id IS NULL",
+                &[s(&phone)],
+            )?,
+            queries::newest_stmt(&db, now)?,
+        ])
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::BadRequest {
+                code: "invalid_reference",
+                ..
+            } => ApiError::bad("unknown_store", "homeStoreId", "店舗が見つかりません"),
+            other => other,
+        })?;
+    let card = queries::one(&results[3])?;
+    Ok(http::json_response(201, &json!({ "customer": card }))?)
+}
+
+/// `GET /api/customers?q=&page=&perPage=` — search by number (any format, any part of it),
+/// name or kana, among the customers this user may see.
+pub async fn search(req: Request, env: &Env) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let viewer = Viewer::from(&session);
+    let q = http::query_param(&req, "q").unwrap_or_default();
+    let q = q.trim();
+    if q.chars().count() > 100 {
+        return Err(ApiError::bad("invalid_query", "q", "検索語が長すぎます"));
+    }
+    let (page, per) = http::page_params(&req);
+    // A query that normalises to digits is a number search; anything else is a text search.
+    let digits = match phone::normalize(q) {
+        Ok(Phone::Number(n)) if !q.is_empty() => Some(n),
+        _ => None,
+    };
+    let filter = format!(
+        "(?1 = '' OR (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM customer_phones p WHERE p.customer_id = c.id \
+           AND instr(p.phone, ?2) > 0)) OR c.name LIKE ?3 ESCAPE '\\' OR c.kana LIKE ?3 ESCAPE '\\') AND {}",
+        customer_visible_sql(4)
+    );
+    let args = [
+        s(q),
+        opt_s(digits.as_deref()),
+        s(&http::like_pattern(q)),
+        opt_i(viewer.scope()),
+        i(per),
+        i((page - 1) * per),
+        i(thirty_days_ago(http::now_ms())),
+    ];
+    let db = env.d1("DB")?;
+    let results = db
+        .batch(vec![
+            db::stmt(
+                &db,
+                &format!("SELECT count(*) AS n FROM customers c WHERE {filter}"),
+                &args[..4],
+            )?,
+            db::stmt(
+                &db,
+                &format!(
+                    "SELECT {} FROM customers c LEFT JOIN stores hs ON hs.id = c.home_store_id \
+                     WHERE {filter} ORDER BY c.kana, c.name, c.id LIMIT ?5 OFFSET ?6",
+                    card_columns(7)
+                ),
+                &args,
+            )?,
+        ])
+        .await?;
+    let total = db::count(&results[0])?;
+    let customers = queries::cards_from(&results[1])?;
+    Ok(http::json_response(
+        200,
+        &json!({ "customers": customers, "total": total, "page": page, "perPage": per }),
+    )?)
+}
+
+/// `GET /api/customers/{id}` — the card, its notes and the last 10 calls from its numbers.
+pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let viewer = Viewer::from(&session);
+    let db = env.d1("DB")?;
+    let results = db
+        .batch(vec![
+            notes::home_stmt(&db, id)?,
+            queries::by_id_stmt(&db, id, http::now_ms())?,
+            notes::list_stmt(&db, id, 50)?,
+            calls::of_customer_stmt(&db, viewer, id, 10)?,
+        ])
+        .await?;
+    let home = notes::check_visible(&results[0], viewer)?;
+    let history: Vec<calls::CallLogEntry> = db::rows(&results[3])?;
+    Ok(http::json_response(
+        200,
+        &json!({
+            "customer": queries::one(&results[1])?,
+            "notes": notes::from(&results[2])?,
+            "history": history,
+            "canEdit": viewer.may_edit_customer(home.home_store_id),
+        }),
+    )?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CustomerPatch {
+    version: Option<i64>,
+    name: Option<String>,
+    kana: Option<String>,
+    memo: Option<String>,
+    customer_type: Option<String>,
+    #[serde(default, with = "double_option")]
+    flag: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    home_store_id: Option<Option<i64>>,
+    phones: Option<Vec<String>>,
+    visits: Option<i64>,
+    total_spend: Option<i64>,
+    #[serde(default, with = "double_option")]
+    last_visit: Option<Option<String>>,
+}
+
+/// Tells "field absent" (leave as is) from "field: null" (clear it).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// `PATCH /api/customers/{id}` — an edit based on `version`. A stale version is a 409 with the
+/// current record, so concurrent edits never silently drop text.
+pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let viewer = Viewer::from(&session);
+    let patch: CustomerPatch = http::read_json(&mut req, 32 * 1024).await?;
+    let version = patch.version.ok_or_else(|| {
+        ApiError::bad(
+            "missing_version",
+            "version",
+            "version (編集元の版) が必要です",
+        )
+    })?;
+    // ?1 id, ?2 version, ?3 edit token, ?4 the viewer's scope; the columns follow.
+    let mut sets: Vec<&str> = Vec::new();
+    let mut args: Vec<JsValue> = vec![i(id), i(version), JsValue::NULL, opt_i(viewer.scope())];
+    let mut set = |col: &'static str, v: JsValue| {
+        sets.push(col);
+        args.push(v);
+    };
+    if let Some(v) = &patch.name {
+        set("name", s(&customer::name(v)?));
+    }
+    if let Some(v) = &patch.kana {
+        set("kana", s(&customer::kana(v)?));
+    }
+    if let Some(v) = &patch.memo {
+        set("memo", s(&customer::memo(v)?));
+    }
+    if let Some(v) = &patch.customer_type {
+        set("customer_type", s(&customer::customer_type(v)?));
+    }
+    if let Some(v) = &patch.flag {
+        set("flag", opt_s(customer::flag(v.as_deref())?.as_deref()));
+    }
+    if let Some(store) = patch.home_store_id {
+        if !viewer.may_assign_home(store) {
+            return Err(ApiError::Forbidden("other_store"));
+        }
+        set("home_store_id", opt_i(store));
+    }
+    if let Some(n) = patch.visits {
+        set("visit_count", i(customer::amount(n, "visits", "来店回数")?));
+    }
+    if let Some(n) = patch.total_spend {
+        set(
+            "total_spend",
+            i(customer::amount(n, "totalSpend", "累計利用額")?),
+        );
+    }
+    if let Some(d) = &patch.last_visit {
+        let day = customer::last_visit(d.as_deref().unwrap_or(""))?;
+        set("last_visit_at", opt_s(day.as_deref()));
+    }
+    let phones = match &patch.phones {
+        Some(list) => Some(customer::phones(list.iter().map(String::as_str))?),
+        None => None,
+    };
+    // One token per edit: the phone statements below apply only if this edit's version and
+    // access checks passed (a batch is one transaction, but a zero-row UPDATE is no failure).
+    let mut token = [0u8; 12];
+    getrandom::getrandom(&mut token).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let token = crate::domain::password::to_hex(&token);
+    args[2] = s(&token);
+    let assignments: String = sets
+        .iter()
+        .enumerate()
+        .map(|(n, col)| format!(", {col} = ?{}", n + 5))
+        .collect();
+    let update_sql = format!(
+        "UPDATE customers AS c SET version = version + 1, edit_token = ?3, \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'){assignments} \
+         WHERE c.id = ?1 AND c.version = ?2 AND {}",
+        customer_visible_sql(4)
+    );
+    let db = env.d1("DB")?;
+    let mut batch = vec![
+        notes::home_stmt(&db, id)?,
+        db::stmt(&db, &update_sql, &args)?,
+    ];
+    if let Some(phones) = &phones {
+        batch.push(db::stmt(
+            &db,
+            "DELETE FROM customer_phones WHERE customer_id = ?1 \
+             AND (SELECT edit_token FROM customers WHERE id = ?1) = ?2",
+            &[i(id), s(&token)],
+        )?);
+        batch.push(db::stmt(
+            &db,
+            "INSERT OR IGNORE INTO customer_phones (phone, customer_id) SELECT value, ?1 FROM json_each(?2) \
+             WHERE (SELECT edit_token FROM customers WHERE id = ?1) = ?3",
+            &[i(id), db::json(phones), s(&token)],
+        )?);
+    }
+    batch.push(queries::by_id_stmt(&db, id, http::now_ms())?);
+    let results = db.batch(batch).await?;
+    let home = notes::check_visible(&results[0], viewer)?;
+    if !viewer.may_edit_customer(home.home_store_id) {
+        return Err(ApiError::Forbidden("other_store"));
+    }
+    let current = queries::one(results.last().expect("the batch ends with the read"))?;
+    if db::changes(&results[1]) == 0 {
+        return Err(ApiError::Conflict {
+            code: "version_conflict",
+            message: "他の人がこの顧客を更新しました。最新の内容を確認してから保存してください"
+                .into(),
+            current: serde_json::to_value(&current).ok(),
+        });
+    }
+    Ok(http::json_response(200, &json!({ "customer": current }))?)
+}
+
+/// `DELETE /api/customers/{id}` (admin).
+pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    let r = db::stmt(
+        &env.d1("DB")?,
+        "DELETE FROM customers WHERE id = ?1",
+        &[i(id)],
+    )?
+    .run()
+    .await?;
+    if db::changes(&r) == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(http::json_response(200, &json!({ "ok": true }))?)
+}

@@ -1,0 +1,362 @@
+//! CSV import and export of customers (the columns of `domain::csv`).
+//!
+//! Import is all or nothing and reports every problem of every row in one pass. It writes in
+//! a handful of statements whatever the file's size: rows travel as JSON text bound to one
+//! parameter and read with `json_each`, chunked so that no bound value nears D1's 2 MB limit,
+//! and the statements go in one batch, which D1 runs as one transaction.
+use crate::domain::access::{customer_visible_sql, Viewer};
+use crate::domain::csv::{self, ImportRow, RowError};
+use crate::domain::error::ApiError;
+use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::http::{self, ApiResult};
+use crate::resources::accounts::auth;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use worker::wasm_bindgen::{self, prelude::*, JsValue};
+use worker::{js_sys, D1Database, D1PreparedStatement, Env, Request, Response, ResponseBuilder};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = TextDecoder)]
+    type JsTextDecoder;
+    #[wasm_bindgen(constructor, js_class = "TextDecoder", catch)]
+    fn new(label: &str, options: &JsValue) -> Result<JsTextDecoder, JsValue>;
+    #[wasm_bindgen(method, catch, js_class = "TextDecoder")]
+    fn decode(this: &JsTextDecoder, input: &[u8]) -> Result<String, JsValue>;
+}
+
+/// UTF-8 when the bytes are valid UTF-8, else Shift_JIS (what Japanese Excel writes), decoded
+/// by the runtime's WHATWG TextDecoder in fatal mode so a file in neither is refused.
+fn decode_csv(bytes: &[u8], encoding: &str) -> ApiResult<String> {
+    let bad = || {
+        ApiError::bad(
+            "invalid_encoding",
+            "file",
+            "文字コードを判別できません (UTF-8 または Shift_JIS のCSVを指定してください)",
+        )
+    };
+    let utf8 = std::str::from_utf8(bytes).ok();
+    match (encoding, utf8) {
+        ("utf-8", Some(t)) | ("auto", Some(t)) => Ok(t.to_string()),
+        ("utf-8", None) => Err(bad()),
+        ("shift_jis" | "auto", _) => {
+            let opts = js_sys::Object::new();
+            js_sys::Reflect::set(&opts, &"fatal".into(), &JsValue::TRUE).map_err(|_| bad())?;
+            let decoder = JsTextDecoder::new("shift_jis", &opts).map_err(|_| bad())?;
+            decoder.decode(bytes).map_err(|_| bad())
+        }
+        _ => Err(ApiError::bad(
+            "invalid_encoding",
+            "encoding",
+            "encoding は auto, utf-8, shift_jis のいずれかです",
+        )),
+    }
+}
+
+/// A row as it travels to SQL inside the bound JSON.
+#[derive(Serialize)]
+struct Item<'a> {
+    id: Option<i64>,
+    name: &'a str,
+    kana: &'a str,
+    memo: &'a str,
+    store: Option<i64>,
+    #[serde(rename = "type")]
+    customer_type: &'a str,
+    flag: Option<&'a str>,
+    visits: i64,
+    spend: i64,
+    last: Option<&'a str>,
+    phones: &'a [String],
+}
+
+impl<'a> Item<'a> {
+    fn new(row: &'a ImportRow, id: Option<i64>, store: Option<i64>) -> Self {
+        Item {
+            id,
+            name: &row.name,
+            kana: &row.kana,
+            memo: &row.memo,
+            store,
+            customer_type: &row.customer_type,
+            flag: row.flag.as_deref(),
+            visits: row.visits,
+            spend: row.spend,
+            last: row.last_visit.as_deref(),
+            phones: &row.phones,
+        }
+    }
+}
+
+/// Largest JSON text bound to one statement (D1 refuses values over 2 MB).
+const CHUNK_BYTES: usize = 512 * 1024;
+
+/// Splits items into JSON arrays of at most [`CHUNK_BYTES`] each. Returns (json, rows) pairs.
+fn chunks(items: &[Item]) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut cur = String::from("[");
+    let mut n = 0;
+    for item in items {
+        let text = serde_json::to_string(item).unwrap_or_default();
+        if n > 0 && cur.len() + text.len() + 2 > CHUNK_BYTES {
+            cur.push(']');
+            out.push((std::mem::replace(&mut cur, String::from("[")), n));
+            n = 0;
+        }
+        if n > 0 {
+            cur.push(',');
+        }
+        cur.push_str(&text);
+        n += 1;
+    }
+    if n > 0 {
+        cur.push(']');
+        out.push((cur, n));
+    }
+    out
+}
+
+const FIELDS: &str = "json_extract(j.value, '$.name'), json_extract(j.value, '$.kana'), \
+  json_extract(j.value, '$.memo'), json_extract(j.value, '$.store'), json_extract(j.value, '$.type'), \
+  json_extract(j.value, '$.flag'), json_extract(j.value, '$.visits'), json_extract(j.value, '$.spend'), \
+  json_extract(j.value, '$.last')";
+
+fn update_stmts(db: &D1Database, json: &str) -> ApiResult<[D1PreparedStatement; 2]> {
+    Ok([
+        db::stmt(
+            db,
+            &format!(
+                "UPDATE customers SET (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
+                   total_spend, last_visit_at) = (SELECT {FIELDS} FROM json_each(?1) j \
+                   WHERE json_extract(j.value, '$.id') = customers.id), version = version + 1, \
+                   updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                 WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))"
+            ),
+            &[s(json)],
+        )?,
+        db::stmt(
+            db,
+            "INSERT OR IGNORE INTO customer_phones (phone, customer_id) \
+             SELECT p.value, json_extract(j.value, '$.id') FROM json_each(?1) j, json_each(j.value, '$.phones') p",
+            &[s(json)],
+        )?,
+    ])
+}
+
+fn insert_stmts(db: &D1Database, json: &str, rows: usize) -> ApiResult<[D1PreparedStatement; 2]> {
+    Ok([
+        db::stmt(
+            db,
+            &format!(
+                "INSERT INTO customers (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
+                   total_spend, last_visit_at) SELECT {FIELDS} FROM json_each(?1) j ORDER BY j.key"
+            ),
+            &[s(json)],
+        )?,
+        // The rows just inserted hold the highest ids, in the chunk's order (the batch is one
+        // transaction, so nothing else inserts in between): row k got max(id) - rows + 1 + k.
+        db::stmt(
+            db,
+            "INSERT OR IGNORE INTO customer_phones (phone, customer_id) \
+             SELECT p.value, (SELECT max(id) FROM customers) - ?2 + 1 + j.key \
+             FROM json_each(?1) j, json_each(j.value, '$.phones') p",
+            &[s(json), i(rows as i64)],
+        )?,
+    ])
+}
+
+/// `POST /api/customers/import?encoding=auto|utf-8|shift_jis` (admin). Body: the CSV file.
+/// All or nothing: any bad row refuses the whole file with every problem listed.
+pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    let encoding = http::query_param(&req, "encoding")
+        .unwrap_or_else(|| "auto".into())
+        .to_lowercase();
+    let bytes = http::read_body(&mut req, 5 * 1024 * 1024).await?;
+    let text = decode_csv(&bytes, &encoding)?;
+    let records = csv::parse(&text).map_err(|e| {
+        ApiError::InvalidRows(vec![RowError {
+            line: e.line,
+            field: "file",
+            message: e.message,
+        }])
+    })?;
+    let (rows, mut errors) = csv::read_rows(&records).map_err(ApiError::InvalidRows)?;
+    let db = env.d1("DB")?;
+
+    // Stores, existing ids and the owners of every number, in one round trip.
+    #[derive(Deserialize)]
+    struct StoreRow {
+        id: i64,
+        name: String,
+    }
+    #[derive(Deserialize)]
+    struct PhoneRow {
+        phone: String,
+        customer_id: i64,
+    }
+    #[derive(Deserialize)]
+    struct IdRow {
+        id: i64,
+    }
+    let all_phones: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| r.phones.iter().map(String::as_str))
+        .collect();
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.id).collect();
+    let lookups = db
+        .batch(vec![
+            db.prepare("SELECT id, name FROM stores"),
+            db::stmt(
+                &db,
+                "SELECT phone, customer_id FROM customer_phones WHERE phone IN (SELECT value FROM json_each(?1))",
+                &[db::json(&all_phones)],
+            )?,
+            db::stmt(
+                &db,
+                "SELECT id FROM customers WHERE id IN (SELECT value FROM json_each(?1))",
+                &[db::json(&ids)],
+            )?,
+        ])
+        .await?;
+    let stores: Vec<StoreRow> = db::rows(&lookups[0])?;
+    let phone_owners: Vec<PhoneRow> = db::rows(&lookups[1])?;
+    let existing: Vec<i64> = db::rows::<IdRow>(&lookups[2])?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+
+    let mut updates = Vec::new();
+    let mut inserts = Vec::new();
+    for row in &rows {
+        let store_id = match &row.home_store {
+            None => None,
+            Some(name) => match stores.iter().find(|s| &s.name == name) {
+                Some(st) => Some(st.id),
+                None => {
+                    errors.push(RowError {
+                        line: row.line,
+                        field: "homeStore",
+                        message: format!("店舗「{name}」は登録されていません"),
+                    });
+                    None
+                }
+            },
+        };
+        // Update: by id when given, else the one customer who already has the first number.
+        let target = match row.id {
+            Some(id) if existing.contains(&id) => Some(id),
+            Some(id) => {
+                errors.push(RowError {
+                    line: row.line,
+                    field: "id",
+                    message: format!("ID {id} の顧客はいません"),
+                });
+                None
+            }
+            None => {
+                let owners: Vec<i64> = phone_owners
+                    .iter()
+                    .filter(|p| Some(&p.phone) == row.phones.first())
+                    .map(|p| p.customer_id)
+                    .collect();
+                (owners.len() == 1).then(|| owners[0])
+            }
+        };
+        match target {
+            Some(id) => updates.push(Item::new(row, Some(id), store_id)),
+            None => inserts.push(Item::new(row, None, store_id)),
+        }
+    }
+    if !errors.is_empty() {
+        // One list in file order, a row's problems in column order.
+        errors.sort_by_key(|e| e.line);
+        return Err(ApiError::InvalidRows(errors));
+    }
+    let mut batch = Vec::new();
+    for (json, _) in chunks(&updates) {
+        batch.extend(update_stmts(&db, &json)?);
+    }
+    for (json, n) in chunks(&inserts) {
+        batch.extend(insert_stmts(&db, &json, n)?);
+    }
+    db.batch(batch).await?;
+    Ok(http::json_response(
+        200,
+        &json!({ "imported": rows.len(), "created": inserts.len(), "updated": updates.len() }),
+    )?)
+}
+
+/// `GET /api/customers/export` — CSV in the import's own format (so it round-trips), of the
+/// customers this user may see.
+pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let viewer = Viewer::from(&session);
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        name: String,
+        kana: String,
+        phones: Option<String>,
+        store: Option<String>,
+        customer_type: String,
+        flag: Option<String>,
+        visit_count: i64,
+        total_spend: i64,
+        last_visit_at: Option<String>,
+        memo: String,
+    }
+    let rows: Vec<Row> = db::stmt(
+        &env.d1("DB")?,
+        &format!(
+            "SELECT c.id, c.name, c.kana, (SELECT group_concat(phone, ' / ') FROM customer_phones WHERE customer_id = c.id) AS phones, \
+               s.name AS store, c.customer_type, c.flag, c.visit_count, c.total_spend, c.last_visit_at, c.memo \
+             FROM customers c LEFT JOIN stores s ON s.id = c.home_store_id WHERE {} ORDER BY c.id",
+            customer_visible_sql(1)
+        ),
+        &[opt_i(viewer.scope())],
+    )?
+    .all()
+    .await?
+    .results()?;
+    let mut out = String::from("\u{feff}");
+    out.push_str(&csv::write_row(&[
+        "ID",
+        "氏名",
+        "フリガナ",
+        "電話番号",
+        "店舗",
+        "区分",
+        "フラグ",
+        "来店回数",
+        "累計利用額",
+        "最終来店日",
+        "メモ",
+    ]));
+    for r in rows {
+        out.push_str(&csv::write_row(&[
+            &r.id.to_string(),
+            &r.name,
+            &r.kana,
+            r.phones.as_deref().unwrap_or(""),
+            r.store.as_deref().unwrap_or(""),
+            &r.customer_type,
+            r.flag.as_deref().unwrap_or(""),
+            &r.visit_count.to_string(),
+            &r.total_spend.to_string(),
+            r.last_visit_at.as_deref().unwrap_or(""),
+            &r.memo,
+        ]));
+    }
+    let headers = worker::Headers::new();
+    headers.set("Content-Type", "text/csv; charset=utf-8")?;
+    headers.set(
+        "Content-Disposition",
+        "attachment; filename=\"customers.csv\"",
+    )?;
+    headers.set("Cache-Control", "no-store")?;
+    http::security_headers(&headers)?;
+    Ok(ResponseBuilder::new()
+        .with_headers(headers)
+        .fixed(out.into_bytes()))
+}

@@ -1,0 +1,129 @@
+//! The customer card and how it is read: the one column list every customer read uses.
+use crate::domain::messages::{CustomerCard, StoreRef, Usage};
+use crate::platform::db::{self, i, s};
+use crate::platform::http::ApiResult;
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement, D1Result};
+
+const THIRTY_DAYS_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// The customer card columns, usage included. The call-log figures count calls from any of
+/// the customer's numbers (so calls made before the customer was registered count too) and
+/// leave out test calls. `?{n}` is bound to epoch ms 30 days ago (see [`card_columns`]).
+const CARD_COLUMNS: &str = "c.id, c.name, c.kana, c.memo, c.customer_type, c.flag, \
+  c.visit_count, c.total_spend, c.last_visit_at, c.updated_at, c.version, c.home_store_id, hs.name AS home_store_name, \
+  (SELECT group_concat(phone, ',') FROM customer_phones WHERE customer_id = c.id) AS phones, \
+  (SELECT count(*) FROM calls k WHERE k.is_test = 0 AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS call_count, \
+  (SELECT max(started_at) FROM calls k WHERE k.is_test = 0 AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS last_call, \
+  (SELECT min(started_at) FROM calls k WHERE k.is_test = 0 AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS first_contact, \
+  (SELECT count(*) FROM calls k WHERE k.is_test = 0 AND k.phase IN ('missed', 'voicemail') AND k.started_at >= ?{n} \
+     AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS missed_30d";
+
+/// Every customer who has `phone` (at most 10: a shared family or office number).
+pub fn by_phone_stmt(db: &D1Database, phone: &str, now_ms: i64) -> ApiResult<D1PreparedStatement> {
+    let sql = format!(
+        "SELECT {} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
+         LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
+         ORDER BY c.updated_at DESC, c.id LIMIT 10",
+        card_columns(2)
+    );
+    db::stmt(db, &sql, &[s(phone), i(now_ms - THIRTY_DAYS_MS)])
+}
+
+pub fn by_id_stmt(db: &D1Database, id: i64, now_ms: i64) -> ApiResult<D1PreparedStatement> {
+    let sql = format!(
+        "SELECT {} FROM customers c LEFT JOIN stores hs ON hs.id = c.home_store_id \
+         WHERE c.id = ?1",
+        card_columns(2)
+    );
+    db::stmt(db, &sql, &[i(id), i(now_ms - THIRTY_DAYS_MS)])
+}
+
+/// The newest customer (the one this batch just inserted: a batch is one transaction), for a
+/// create's answer. ?1 is bound NULL and unused so that ?2 stays the 30-day bound.
+pub fn newest_stmt(db: &D1Database, now_ms: i64) -> ApiResult<D1PreparedStatement> {
+    let sql = format!(
+        "SELECT {} FROM customers c LEFT JOIN stores hs ON hs.id = c.home_store_id \
+         WHERE c.id = (SELECT max(id) FROM customers) AND ?1 IS NULL",
+        card_columns(2)
+    );
+    db::stmt(
+        db,
+        &sql,
+        &[
+            worker::wasm_bindgen::JsValue::NULL,
+            i(now_ms - THIRTY_DAYS_MS),
+        ],
+    )
+}
+
+/// The card's column list with the 30-day bound at `?n`, so a card read fits any statement.
+pub fn card_columns(n: usize) -> String {
+    CARD_COLUMNS.replace("?{n}", &format!("?{n}"))
+}
+
+pub fn thirty_days_ago(now_ms: i64) -> i64 {
+    now_ms - THIRTY_DAYS_MS
+}
+
+#[derive(Deserialize)]
+struct CardRow {
+    id: i64,
+    name: String,
+    kana: String,
+    memo: String,
+    customer_type: String,
+    flag: Option<String>,
+    visit_count: i64,
+    total_spend: i64,
+    last_visit_at: Option<String>,
+    updated_at: String,
+    version: i64,
+    home_store_id: Option<i64>,
+    home_store_name: Option<String>,
+    phones: Option<String>,
+    call_count: i64,
+    last_call: Option<i64>,
+    first_contact: Option<i64>,
+    missed_30d: i64,
+}
+
+pub fn cards_from(r: &D1Result) -> ApiResult<Vec<CustomerCard>> {
+    Ok(db::rows::<CardRow>(r)?
+        .into_iter()
+        .map(|c| CustomerCard {
+            id: c.id,
+            name: c.name,
+            kana: c.kana,
+            memo: c.memo,
+            customer_type: c.customer_type,
+            flag: c.flag,
+            home_store: match (c.home_store_id, c.home_store_name) {
+                (Some(id), Some(name)) => Some(StoreRef { id: Some(id), name }),
+                _ => None,
+            },
+            phones: c
+                .phones
+                .map(|p| p.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
+            usage: Usage {
+                visits: c.visit_count,
+                total_spend: c.total_spend,
+                last_visit: c.last_visit_at,
+                calls: c.call_count,
+                last_call: c.last_call,
+                first_contact: c.first_contact,
+                missed_30d: c.missed_30d,
+            },
+            updated_at: c.updated_at,
+            version: c.version,
+        })
+        .collect())
+}
+
+/// The card of one customer, or 404.
+pub fn one(r: &D1Result) -> ApiResult<CustomerCard> {
+    cards_from(r)?
+        .pop()
+        .ok_or(crate::domain::error::ApiError::NotFound)
+}

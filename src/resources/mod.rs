@@ -1,0 +1,7 @@
+//! One module per resource the console works with. A handler parses the request, asks the
+//! domain rules, runs its queries and maps the outcome; the queries of a resource live with
+//! it and nowhere else.
+pub mod accounts;
+pub mod calls;
+pub mod customers;
+pub mod stores;

@@ -1,0 +1,304 @@
+//! Stores (店舗) and the number prefixes that identify them. Which store a dialled number
+//! belongs to is decided by `domain::prefix::longest_match` alone: this module loads the table
+//! it needs.
+use crate::domain::error::ApiError;
+use crate::domain::messages::StoreRef;
+use crate::domain::phone::{self, Phone};
+use crate::domain::prefix::{self, StorePrefix};
+use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::http::{self, ApiResult};
+use crate::resources::accounts::auth;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use worker::{D1Database, D1PreparedStatement, D1Result, Env, Request, Response};
+
+const PREFIXES_SQL: &str = "SELECT p.prefix, p.store_id, s.name AS store_name \
+     FROM store_prefixes p JOIN stores s ON s.id = p.store_id";
+
+pub fn prefixes_stmt(db: &D1Database) -> D1PreparedStatement {
+    db.prepare(PREFIXES_SQL)
+}
+
+#[derive(Deserialize)]
+struct PrefixRow {
+    prefix: String,
+    store_id: i64,
+    store_name: String,
+}
+
+pub fn prefixes_from(r: &D1Result) -> ApiResult<Vec<StorePrefix>> {
+    Ok(db::rows::<PrefixRow>(r)?
+        .into_iter()
+        .map(|p| StorePrefix {
+            prefix: p.prefix,
+            store_id: p.store_id,
+            store_name: p.store_name,
+        })
+        .collect())
+}
+
+/// The store a dialled number belongs to (`不明` when no prefix matches).
+pub fn store_for(dialled: &str, prefixes: &[StorePrefix]) -> StoreRef {
+    prefix::longest_match(dialled, prefixes)
+        .map(|p| StoreRef {
+            id: Some(p.store_id),
+            name: p.store_name.clone(),
+        })
+        .unwrap_or_else(StoreRef::unknown)
+}
+
+/// `GET /api/stores` — stores and prefixes (for forms and the store checker).
+pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
+    auth::authenticate(&req, env).await?;
+    let db = env.d1("DB")?;
+    #[derive(Deserialize)]
+    struct StoreRow {
+        id: i64,
+        name: String,
+    }
+    let results = db
+        .batch(vec![
+            prefixes_stmt(&db),
+            db.prepare("SELECT id, name FROM stores ORDER BY id"),
+        ])
+        .await?;
+    let prefixes = prefixes_from(&results[0])?;
+    let list: Vec<_> = db::rows::<StoreRow>(&results[1])?
+        .into_iter()
+        .map(|st| {
+            let mut ps: Vec<&str> = prefixes
+                .iter()
+                .filter(|p| p.store_id == st.id)
+                .map(|p| p.prefix.as_str())
+                .collect();
+            ps.sort_unstable();
+            json!({ "id": st.id, "name": st.name, "prefixes": ps })
+        })
+        .collect();
+    Ok(http::json_response(
+        200,
+        &json!({ "stores": list, "unknown": StoreRef::unknown() }),
+    )?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreBody {
+    name: Option<String>,
+    prefixes: Option<Vec<String>>,
+}
+
+fn store_name(name: &str) -> ApiResult<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad(
+            "invalid_name",
+            "name",
+            "店舗名は1〜100文字で入力してください",
+        ));
+    }
+    Ok(name)
+}
+
+/// Checks, in one round trip, that the name is free and no prefix belongs to another store.
+async fn check_free(
+    db: &D1Database,
+    name: Option<&str>,
+    prefixes: &[String],
+    store: Option<i64>,
+) -> ApiResult<()> {
+    #[derive(Deserialize)]
+    struct Hit {
+        prefix: String,
+        name: String,
+    }
+    let results = db
+        .batch(vec![
+            db::stmt(
+                db,
+                "SELECT id FROM stores WHERE name = ?1 AND (?2 IS NULL OR id != ?2)",
+                &[db::opt_s(name), opt_i(store)],
+            )?,
+            db::stmt(
+                db,
+                "SELECT p.prefix, s.name FROM store_prefixes p JOIN stores s ON s.id = p.store_id \
+                 WHERE p.prefix IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR p.store_id != ?2)",
+                &[db::json(prefixes), opt_i(store)],
+            )?,
+        ])
+        .await?;
+    if let (Some(name), false) = (name, results[0].results::<serde_json::Value>()?.is_empty()) {
+        return Err(ApiError::Conflict {
+            code: "store_name_taken",
+            message: format!("店舗名「{name}」は既に使われています"),
+            current: None,
+        });
+    }
+    if let Some(h) = db::first::<Hit>(&results[1])? {
+        return Err(ApiError::Conflict {
+            code: "prefix_conflict",
+            message: format!(
+                "プレフィックス {} は既に「{}」に割り当てられています",
+                h.prefix, h.name
+            ),
+            current: None,
+        });
+    }
+    Ok(())
+}
+
+/// `POST /api/stores` (admin) `{name, prefixes}`.
+pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    let body: StoreBody = http::read_json(&mut req, 16 * 1024).await?;
+    let name = store_name(body.name.as_deref().unwrap_or(""))?;
+    let prefixes = prefix::parse_list(&body.prefixes.unwrap_or_default())?;
+    let db = env.d1("DB")?;
+    check_free(&db, Some(name), &prefixes, None).await?;
+    #[derive(Deserialize, Serialize)]
+    struct Created {
+        id: i64,
+    }
+    let results = db
+        .batch(vec![
+            db::stmt(
+                &db,
+                "INSERT INTO stores (name) VALUES (?1) RETURNING id",
+                &[s(name)],
+            )?,
+            db::stmt(
+                &db,
+                "INSERT INTO store_prefixes (prefix, store_id) \
+                 SELECT j.value, s.id FROM json_each(?1) j, stores s WHERE s.name = ?2",
+                &[db::json(&prefixes), s(name)],
+            )?,
+        ])
+        .await?;
+    let st: Created = db::first(&results[0])?
+        .ok_or_else(|| ApiError::Unavailable("store insert returned no id".into()))?;
+    Ok(http::json_response(
+        201,
+        &json!({ "store": { "id": st.id, "name": name, "prefixes": prefixes } }),
+    )?)
+}
+
+/// `PATCH /api/stores/{id}` (admin) `{name?, prefixes?}` — prefixes replace the store's list.
+pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    let body: StoreBody = http::read_json(&mut req, 16 * 1024).await?;
+    let name = body.name.as_deref().map(store_name).transpose()?;
+    let prefixes = body
+        .prefixes
+        .as_deref()
+        .map(prefix::parse_list)
+        .transpose()?;
+    let db = env.d1("DB")?;
+    check_free(&db, name, prefixes.as_deref().unwrap_or(&[]), Some(id)).await?;
+    let mut batch = vec![db::stmt(
+        &db,
+        "UPDATE stores SET name = coalesce(?2, name) WHERE id = ?1",
+        &[i(id), db::opt_s(name)],
+    )?];
+    if let Some(prefixes) = &prefixes {
+        batch.push(db::stmt(
+            &db,
+            "DELETE FROM store_prefixes WHERE store_id = ?1 AND EXISTS (SELECT 1 FROM stores WHERE id = ?1)",
+            &[i(id)],
+        )?);
+        batch.push(db::stmt(
+            &db,
+            "INSERT INTO store_prefixes (prefix, store_id) SELECT value, ?2 FROM json_each(?1) \
+             WHERE EXISTS (SELECT 1 FROM stores WHERE id = ?2)",
+            &[db::json(prefixes), i(id)],
+        )?);
+    }
+    batch.push(store_stmt(&db, id)?);
+    let results = db.batch(batch).await?;
+    store_json(results.last().expect("the batch ends with the read"))
+}
+
+fn store_stmt(db: &D1Database, id: i64) -> ApiResult<D1PreparedStatement> {
+    db::stmt(
+        db,
+        "SELECT id, name, (SELECT group_concat(prefix, ' ') FROM (SELECT prefix FROM store_prefixes \
+           WHERE store_id = ?1 ORDER BY prefix)) AS prefixes FROM stores WHERE id = ?1",
+        &[i(id)],
+    )
+}
+
+fn store_json(r: &D1Result) -> ApiResult<Response> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        name: String,
+        prefixes: Option<String>,
+    }
+    let r: Row = db::first(r)?.ok_or(ApiError::NotFound)?;
+    let prefixes: Vec<&str> = r
+        .prefixes
+        .as_deref()
+        .map(|p| p.split(' ').collect())
+        .unwrap_or_default();
+    Ok(http::json_response(
+        200,
+        &json!({ "store": { "id": r.id, "name": r.name, "prefixes": prefixes } }),
+    )?)
+}
+
+/// `DELETE /api/stores/{id}` (admin). Its prefixes go with it; customers and calls keep their
+/// data with no store.
+pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    let db = env.d1("DB")?;
+    let results = db
+        .batch(vec![
+            db::stmt(
+                &db,
+                "DELETE FROM store_prefixes WHERE store_id = ?1",
+                &[i(id)],
+            )?,
+            db::stmt(
+                &db,
+                "UPDATE customers SET home_store_id = NULL WHERE home_store_id = ?1",
+                &[i(id)],
+            )?,
+            db::stmt(
+                &db,
+                "UPDATE calls SET store_id = NULL WHERE store_id = ?1",
+                &[i(id)],
+            )?,
+            db::stmt(
+                &db,
+                "UPDATE users SET store_id = NULL WHERE store_id = ?1",
+                &[i(id)],
+            )?,
+            db::stmt(&db, "DELETE FROM stores WHERE id = ?1", &[i(id)])?,
+        ])
+        .await?;
+    if db::changes(&results[4]) == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(http::json_response(200, &json!({ "ok": true }))?)
+}
+
+/// `GET /api/stores/resolve?number=` — which store a dialled number would hit.
+pub async fn resolve(req: Request, env: &Env) -> ApiResult<Response> {
+    auth::authenticate(&req, env).await?;
+    let raw = http::query_param(&req, "number").unwrap_or_default();
+    let number = match phone::normalize(&raw) {
+        Ok(Phone::Number(n)) => n,
+        _ => {
+            return Err(ApiError::bad(
+                "invalid_phone",
+                "number",
+                "電話番号の形式が正しくありません",
+            ))
+        }
+    };
+    let prefixes = prefixes_from(&prefixes_stmt(&env.d1("DB")?).all().await?)?;
+    let hit = prefix::longest_match(&number, &prefixes);
+    Ok(http::json_response(
+        200,
+        &json!({ "number": number, "store": store_for(&number, &prefixes), "prefix": hit.map(|p| p.prefix.clone()) }),
+    )?)
+}
