@@ -4,10 +4,10 @@ import './lib/header.js';
 import { $, el, setChildren, onRowActivate } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime, fmtDuration } from './lib/format.js';
-import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, openCallPopup } from './lib/calls.js';
+import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer, openCallPopup } from './lib/calls.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
-import { renderPager, pageParam } from './lib/pager.js';
+import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
 
 const PER_PAGE = 50;
@@ -53,9 +53,6 @@ function applyParams(params) {
 }
 
 function renderRow(call) {
-  const customer = call.customerName
-    ? el('span', { class: 'cust', text: call.customerName })
-    : el('span', { class: 'unregistered', text: '未登録' });
   return el(
     'tr',
     {
@@ -64,7 +61,7 @@ function renderRow(call) {
     },
     el('td', { class: 'nowrap muted', text: fmtDateTime(call.startedAt) }),
     el('td', { class: 'nowrap mono' }, callerLink(call)),
-    el('td', {}, customer, call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null),
+    el('td', {}, callCustomer(call), call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null),
     el('td', { class: 'nowrap', text: call.storeName ?? '不明' }),
     el('td', {}, stateBadge(call.phase, phaseLabel(call.phase, call.direction))),
     el('td', { class: 'num duration', text: call.durationMs ? fmtDuration(call.durationMs) : '—' }),
@@ -98,8 +95,9 @@ async function load() {
   }
   if (seq !== state.seq) return;
   const calls = Array.isArray(data.calls) ? data.calls : [];
-  if (calls.length === 0 && data.total > 0 && state.page > 1) {
-    state.page = Math.max(1, Math.ceil(data.total / PER_PAGE));
+  const last = pageAfterOverflow({ rows: calls.length, total: data.total, page: state.page, perPage: PER_PAGE });
+  if (last !== null) {
+    state.page = last;
     load();
     return;
   }

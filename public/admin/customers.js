@@ -10,7 +10,7 @@ import { customerBadges } from './lib/customer.js';
 import { renderNotes as renderNoteList, mountNoteForm } from './lib/notes.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
-import { renderPager, pageParam } from './lib/pager.js';
+import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
 import { FIELD_LABELS, cardValues, diff, fillForm as fill, readForm, displayValue } from './customers/fields.js';
 import { initImport } from './customers/import.js';
@@ -116,9 +116,9 @@ async function loadList() {
   }
   if (seq !== state.listSeq) return;
   const list = Array.isArray(data.customers) ? data.customers : [];
-  // Past the last page (after a search or an import): go to the last one.
-  if (list.length === 0 && data.total > 0 && state.page > 1) {
-    state.page = Math.max(1, Math.ceil(data.total / PER_PAGE));
+  const last = pageAfterOverflow({ rows: list.length, total: data.total, page: state.page, perPage: PER_PAGE });
+  if (last !== null) {
+    state.page = last;
     loadList();
     return;
   }

@@ -3,7 +3,7 @@
 import { $, el, onRowActivate } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { fmtTime, fmtDuration } from '../lib/format.js';
-import { LIVE_PHASES, phaseLabel, stateBadge, callerLink } from '../lib/calls.js';
+import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer } from '../lib/calls.js';
 import { TEXT } from '../lib/messages.js';
 
 const MAX_ROWS = 50;
@@ -59,9 +59,6 @@ function stateText(call) {
 }
 
 function renderRow(call) {
-  const customer = call.customerName
-    ? el('span', { class: 'cust', text: call.customerName })
-    : el('span', { class: 'unregistered', text: '未登録' });
   return el(
     'tr',
     {
@@ -73,7 +70,7 @@ function renderRow(call) {
     el(
       'td',
       { class: 'col-customer' },
-      customer,
+      callCustomer(call),
       call.direction === 'outbound' ? el('span', { class: 'badge badge-out', text: '発信' }) : null,
       call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
     ),

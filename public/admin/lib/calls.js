@@ -23,6 +23,13 @@ export function phaseLabel(phase, direction) {
   return PHASE_LABELS[phase] ?? PHASE_LABELS.other;
 }
 
+/** Who called, as the call lists show it: the customer's name, or 未登録. */
+export function callCustomer(call) {
+  return call.customerName
+    ? el('span', { class: 'cust', text: call.customerName })
+    : el('span', { class: 'unregistered', text: '未登録' });
+}
+
 /** The phase as a coloured label. */
 export function stateBadge(phase, text) {
   return el('span', { class: `state state-${phase}`, text });

@@ -27,3 +27,12 @@ export function renderPager(node, { total, page, perPage }, go) {
 export function pageParam(params) {
   return Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
 }
+
+/**
+ * A page past the last one (after a search, an import or a deletion elsewhere) came back
+ * empty: the page to load instead (the last one), or null when `page` is fine.
+ */
+export function pageAfterOverflow({ rows, total, page, perPage }) {
+  if (rows === 0 && total > 0 && page > 1) return Math.max(1, Math.ceil(total / perPage));
+  return null;
+}
