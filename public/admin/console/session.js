@@ -17,6 +17,8 @@ const ui = {
 };
 
 let user = null;
+/** who was logged in last (kept through the login form: a different user starts afresh) */
+let lastUser = null;
 let hooks = { start: () => {}, stop: () => {}, logout: () => {} };
 
 export const currentUser = () => user;
@@ -36,8 +38,9 @@ export function showLogin(message) {
 }
 
 function start(u) {
-  const previous = user;
+  const previous = lastUser;
   user = u;
+  lastUser = u;
   ui.loginView.hidden = true;
   ui.consoleView.hidden = false;
   document.title = 'CTI コンソール';
@@ -79,7 +82,8 @@ async function logout() {
 
 /**
  * Wires the login form and the logout button, then checks the session. Hooks:
- * `start(user, previousUser)` when someone is logged in; `stop()` before the login form shows;
+ * `start(user, previousUser)` when someone is logged in (`previousUser`: the one before,
+ * even if a login form came between); `stop()` before the login form shows;
  * `logout()` after a logout, before the form shows.
  */
 export async function initSession(h) {
