@@ -5,6 +5,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# The browser tests drive Debian's Chromium (playwright-core, no browser download). On a fresh
+# machine it is installed here when running as root (as .ci/run does); otherwise stop now with
+# the one command to run, rather than after the build with a failing browser test.
+CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then
+  if [ "$(id -u)" = 0 ] && [ -z "${CHROMIUM_PATH:-}" ]; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+  else
+    echo "npm test needs Chromium at $CHROMIUM. Install it with:" >&2
+    echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium" >&2
+    exit 1
+  fi
+fi
+
 bash scripts/build.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings

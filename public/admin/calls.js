@@ -1,7 +1,14 @@
 // 着信履歴: the call log with filters (store for admins, days, missed only, number); a row
 // opens that call's popup.
-import { $, el, setChildren, apiRequest, fmtPhone, fmtDateTime, fmtDuration, phaseLabel, LIVE_PHASES } from './common.js';
-import { startPage, loadStores, renderPager, handleAuthError } from './nav.js';
+import './lib/header.js';
+import { $, el, setChildren, onRowActivate } from './lib/dom.js';
+import { api } from './lib/api.js';
+import { fmtDateTime, fmtDuration } from './lib/format.js';
+import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer, openCallPopup } from './lib/calls.js';
+import { loadStores } from './lib/stores.js';
+import { startPage, handleAuthError } from './lib/page.js';
+import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
+import { TEXT } from './lib/messages.js';
 
 const PER_PAGE = 50;
 
@@ -42,25 +49,21 @@ function applyParams(params) {
   ui.to.value = params.get('to') ?? '';
   ui.missed.checked = params.get('missed') === '1';
   ui.q.value = params.get('q') ?? '';
-  state.page = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
+  state.page = pageParam(params);
 }
 
 function renderRow(call) {
-  const customer = call.customerName
-    ? el('span', { class: 'cust', text: call.customerName })
-    : el('span', { class: 'unregistered', text: '未登録' });
   return el(
     'tr',
     {
       class: ['row-link', 'call-row', `phase-${call.phase}`, LIVE_PHASES.has(call.phase) && 'live'],
-      attrs: { tabindex: 0, title: 'クリックでポップアップを開く' },
       dataset: { callId: call.id, phase: call.phase },
     },
     el('td', { class: 'nowrap muted', text: fmtDateTime(call.startedAt) }),
-    el('td', { class: 'nowrap mono', text: fmtPhone(call.caller) }),
-    el('td', {}, customer, call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null),
+    el('td', { class: 'nowrap mono' }, callerLink(call)),
+    el('td', {}, callCustomer(call), call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null),
     el('td', { class: 'nowrap', text: call.storeName ?? '不明' }),
-    el('td', {}, el('span', { class: `state state-${call.phase}`, text: phaseLabel(call.phase, call.direction) })),
+    el('td', {}, stateBadge(call.phase, phaseLabel(call.phase, call.direction))),
     el('td', { class: 'num duration', text: call.durationMs ? fmtDuration(call.durationMs) : '—' }),
   );
 }
@@ -69,7 +72,7 @@ async function load() {
   const seq = ++state.seq;
   ui.filterError.hidden = true;
   if (ui.from.value && ui.to.value && ui.from.value > ui.to.value) {
-    ui.filterError.textContent = '開始日は終了日より前にしてください';
+    ui.filterError.textContent = TEXT.dateOrder;
     ui.filterError.hidden = false;
     return;
   }
@@ -82,18 +85,19 @@ async function load() {
   ui.body.setAttribute('aria-busy', 'true');
   let data;
   try {
-    data = await apiRequest(`/api/calls?${q}`);
+    data = await api(`/api/calls?${q}`);
   } catch (e) {
     if (seq !== state.seq || handleAuthError(e)) return;
     ui.body.setAttribute('aria-busy', 'false');
-    ui.filterError.textContent = e.field === 'q' ? '電話番号の形式が正しくありません' : `着信履歴を読み込めませんでした: ${e.message}`;
+    ui.filterError.textContent = e.field === 'q' ? TEXT.badPhoneFilter : TEXT.loadFailed('着信履歴', e.message);
     ui.filterError.hidden = false;
     return;
   }
   if (seq !== state.seq) return;
   const calls = Array.isArray(data.calls) ? data.calls : [];
-  if (calls.length === 0 && data.total > 0 && state.page > 1) {
-    state.page = Math.max(1, Math.ceil(data.total / PER_PAGE));
+  const last = pageAfterOverflow({ rows: calls.length, total: data.total, page: state.page, perPage: PER_PAGE });
+  if (last !== null) {
+    state.page = last;
     load();
     return;
   }
@@ -110,31 +114,11 @@ async function load() {
   });
 }
 
-function openPopup(call) {
-  const url = '/admin/customer-management/cti?' + new URLSearchParams({ callId: call.id, phone: call.caller ?? '', incoming: call.dialled ?? '' });
-  const win = window.open(url, 'cti-' + call.id, 'width=500,height=700');
-  if (!win) {
-    ui.filterError.textContent = 'ポップアップがブロックされました。ブラウザの設定でこのサイトのポップアップを許可してください。';
+onRowActivate(ui.body, 'tr.call-row', (row) => {
+  const call = state.calls.get(row.dataset.callId);
+  if (call && !openCallPopup(call)) {
+    ui.filterError.textContent = TEXT.popupBlocked;
     ui.filterError.hidden = false;
-    return;
-  }
-  try {
-    win.focus();
-  } catch {
-    /* ignore */
-  }
-}
-
-function activate(row) {
-  const call = row && state.calls.get(row.dataset.callId);
-  if (call) openPopup(call);
-}
-
-ui.body.addEventListener('click', (ev) => activate(ev.target.closest('tr.call-row')));
-ui.body.addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter' || ev.key === ' ') {
-    ev.preventDefault();
-    activate(ev.target.closest('tr.call-row'));
   }
 });
 

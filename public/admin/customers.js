@@ -1,58 +1,21 @@
 // 顧客: search, paged list, the edit panel (versioned PATCH; a 409 shows what is there now and
-// keeps the user's input), notes, and (admin) CSV import / export.
-import {
-  $,
-  el,
-  setChildren,
-  clearFormErrors,
-  showFormError,
-  apiRequest,
-  badgeClass,
-  fmtPhone,
-  fmtDate,
-  fmtDateTime,
-  fmtDuration,
-  fmtYen,
-  fmtCount,
-  phaseLabel,
-  noteItem,
-  noteTypeOptions,
-  submitNote,
-} from './common.js';
-import { startPage, loadStores, renderPager, handleAuthError } from './nav.js';
+// keeps the user's input), notes, and (admin) CSV import / export (customers/import.js).
+import './lib/header.js';
+import { $, el, setChildren, setStatusLine, onRowActivate } from './lib/dom.js';
+import { api } from './lib/api.js';
+import { clearFormErrors, showFormError } from './lib/forms.js';
+import { fmtPhone, fmtDate, fmtDateTime, fmtDuration, fmtYen, fmtCount } from './lib/format.js';
+import { phaseLabel, stateBadge } from './lib/calls.js';
+import { customerBadges } from './lib/customer.js';
+import { renderNotes as renderNoteList, mountNoteForm } from './lib/notes.js';
+import { loadStores } from './lib/stores.js';
+import { startPage, handleAuthError } from './lib/page.js';
+import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
+import { TEXT } from './lib/messages.js';
+import { FIELD_LABELS, cardValues, diff, fillForm as fill, readForm, displayValue } from './customers/fields.js';
+import { initImport } from './customers/import.js';
 
 const PER_PAGE = 20;
-
-const FIELD_LABELS = Object.freeze({
-  name: '氏名',
-  kana: 'フリガナ',
-  phones: '電話番号',
-  homeStoreId: '登録店舗',
-  customerType: '区分',
-  flag: 'フラグ',
-  visits: '来店回数',
-  totalSpend: '累計利用額',
-  lastVisit: '最終来店日',
-  memo: 'メモ',
-});
-
-/** Field names of the import's row errors. */
-const CSV_FIELDS = Object.freeze({
-  id: 'ID',
-  name: '氏名',
-  kana: 'フリガナ',
-  phone: '電話番号',
-  phones: '電話番号',
-  homeStore: '店舗',
-  type: '区分',
-  flag: 'フラグ',
-  visits: '来店回数',
-  spend: '累計利用額',
-  lastVisit: '最終来店日',
-  memo: 'メモ',
-  header: 'ヘッダー',
-  file: 'ファイル',
-});
 
 const ui = {
   view: $('#page-view'),
@@ -81,21 +44,9 @@ const ui = {
   notesCard: $('#notes-card'),
   notes: $('#notes'),
   notesEmpty: $('#notes-empty'),
-  noteForm: $('#note-form'),
-  noteType: $('#note-type'),
-  noteBody: $('#note-body'),
-  noteSubmit: $('#note-submit'),
-  noteError: $('#note-error'),
   historyCard: $('#history-card'),
   history: $('#history'),
   historyEmpty: $('#history-empty'),
-  importForm: $('#import-form'),
-  importFile: $('#import-file'),
-  importSubmit: $('#import-submit'),
-  importResult: $('#import-result'),
-  importErrors: $('#import-errors'),
-  importErrorsTitle: $('#import-errors-title'),
-  importErrorsBody: $('#import-errors-body'),
 };
 
 const state = {
@@ -123,35 +74,24 @@ function syncUrl() {
   history.replaceState(null, '', search ? `?${search}` : location.pathname);
 }
 
-function badgeNodes(card) {
-  return [
-    card.customerType ? el('span', { class: badgeClass(card.customerType), text: card.customerType }) : null,
-    card.flag ? el('span', { class: badgeClass(card.flag), text: card.flag }) : null,
-  ];
-}
-
 function renderRow(card) {
   const selected = state.edit?.id === card.id;
   return el(
     'tr',
-    {
-      class: ['row-link', selected && 'selected'],
-      attrs: { tabindex: 0, title: 'クリックで編集' },
-      dataset: { id: card.id },
-    },
+    { class: ['row-link', selected && 'selected'], dataset: { id: card.id } },
     el(
       'td',
       {},
       el(
-        'span',
-        { class: 'cell-name' },
+        'a',
+        { class: ['cell-name', 'row-open'], attrs: { href: `?id=${encodeURIComponent(card.id)}`, title: 'クリックで編集' } },
         el('span', { class: 'cust-name', text: card.name }),
         card.kana ? el('span', { class: 'kana', text: card.kana }) : null,
       ),
     ),
     el('td', { class: 'nowrap mono', text: (card.phones ?? []).map(fmtPhone).join(' / ') || '—' }),
     el('td', { class: 'nowrap', text: card.homeStore?.name ?? '—' }),
-    el('td', { class: 'cell-badges' }, badgeNodes(card)),
+    el('td', { class: 'cell-badges' }, customerBadges(card)),
     el('td', { class: 'num', text: fmtCount(card.usage?.visits, '回') }),
     el('td', { class: 'nowrap', text: card.usage?.lastVisit ? fmtDate(card.usage.lastVisit) : '—' }),
   );
@@ -166,19 +106,19 @@ async function loadList() {
   if (state.q) q.set('q', state.q);
   let data;
   try {
-    data = await apiRequest(`/api/customers?${q}`);
+    data = await api(`/api/customers?${q}`);
   } catch (e) {
     if (seq !== state.listSeq || handleAuthError(e)) return;
     ui.body.setAttribute('aria-busy', 'false');
-    ui.listError.textContent = `顧客一覧を読み込めませんでした: ${e.message}`;
+    ui.listError.textContent = TEXT.loadFailed('顧客一覧', e.message);
     ui.listError.hidden = false;
     return;
   }
   if (seq !== state.listSeq) return;
   const list = Array.isArray(data.customers) ? data.customers : [];
-  // Past the last page (after a search or an import): go to the last one.
-  if (list.length === 0 && data.total > 0 && state.page > 1) {
-    state.page = Math.max(1, Math.ceil(data.total / PER_PAGE));
+  const last = pageAfterOverflow({ rows: list.length, total: data.total, page: state.page, perPage: PER_PAGE });
+  if (last !== null) {
+    state.page = last;
     loadList();
     return;
   }
@@ -201,16 +141,7 @@ ui.searchForm.addEventListener('submit', (ev) => {
   loadList();
 });
 
-function activate(row) {
-  if (row?.dataset.id) openEditor(Number(row.dataset.id));
-}
-ui.body.addEventListener('click', (ev) => activate(ev.target.closest('tr.row-link')));
-ui.body.addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter' || ev.key === ' ') {
-    ev.preventDefault();
-    activate(ev.target.closest('tr.row-link'));
-  }
-});
+onRowActivate(ui.body, 'tr.row-link', (row) => openEditor(Number(row.dataset.id)));
 
 function replaceRow(card) {
   if (!state.rows.has(card.id)) return;
@@ -228,105 +159,7 @@ function markSelected() {
 // ---------------------------------------------------------------------------------------------
 // Editor
 
-const normPhone = (p) => String(p).replace(/[^\d+]/g, '');
-
-/** A card as the form's values. */
-function cardValues(card) {
-  const lv = card.usage?.lastVisit ?? null;
-  return {
-    name: card.name ?? '',
-    kana: card.kana ?? '',
-    phones: [...(card.phones ?? [])],
-    homeStoreId: card.homeStore?.id ?? null,
-    customerType: card.customerType ?? '新規',
-    flag: card.flag ?? null,
-    visits: card.usage?.visits ?? 0,
-    totalSpend: card.usage?.totalSpend ?? 0,
-    lastVisit: lv && /^\d{4}-\d\d-\d\d/.test(lv) ? lv.slice(0, 10) : lv,
-    memo: card.memo ?? '',
-  };
-}
-
-function sameValue(field, a, b) {
-  if (field === 'phones') {
-    const x = (a ?? []).map(normPhone);
-    const y = (b ?? []).map(normPhone);
-    return x.length === y.length && x.every((v, i) => v === y[i]);
-  }
-  if (field === 'name' || field === 'kana') return String(a ?? '').trim() === String(b ?? '').trim();
-  return (a ?? null) === (b ?? null);
-}
-
-function diff(values, base) {
-  const out = {};
-  for (const k of Object.keys(FIELD_LABELS)) {
-    if (!(k in values)) continue;
-    if (!sameValue(k, values[k], base[k])) out[k] = values[k];
-  }
-  return out;
-}
-
-function storeOptions(selectedId) {
-  const opts = [el('option', { text: '未設定', attrs: { value: '', selected: selectedId === null } })];
-  for (const s of state.stores) {
-    opts.push(el('option', { text: s.name, attrs: { value: String(s.id), selected: s.id === selectedId } }));
-  }
-  // A store that is not in the list (deleted meanwhile) still shows.
-  if (selectedId !== null && !state.stores.some((s) => s.id === selectedId)) {
-    opts.push(el('option', { text: `店舗 ${selectedId}`, attrs: { value: String(selectedId), selected: true } }));
-  }
-  return opts;
-}
-
-function fillForm(v) {
-  const f = ui.form.elements;
-  f.name.value = v.name;
-  f.kana.value = v.kana;
-  f.phones.value = v.phones.join('\n');
-  setChildren(ui.store, storeOptions(v.homeStoreId));
-  f.customerType.value = v.customerType;
-  f.flag.value = v.flag ?? '';
-  f.visits.value = String(v.visits ?? 0);
-  f.totalSpend.value = String(v.totalSpend ?? 0);
-  f.lastVisit.value = v.lastVisit ?? '';
-  f.memo.value = v.memo;
-}
-
-/** Reads the form; returns { values } or { error: [field, message] }. */
-function readForm() {
-  const f = ui.form.elements;
-  const int = (field, raw) => {
-    const t = String(raw).trim();
-    if (!/^\d+$/.test(t)) return { error: [field, '0以上の整数を入力してください'] };
-    return { n: Number(t) };
-  };
-  const visits = int('visits', f.visits.value);
-  if (visits.error) return visits;
-  const spend = int('totalSpend', f.totalSpend.value);
-  if (spend.error) return spend;
-  const name = f.name.value.trim();
-  if (!name) return { error: ['name', '氏名を入力してください'] };
-  const phones = f.phones.value
-    .split(/\r?\n/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (phones.length === 0) return { error: ['phones', '電話番号を1件以上入力してください'] };
-  const storeRaw = f.homeStoreId.value;
-  return {
-    values: {
-      name,
-      kana: f.kana.value.trim(),
-      phones,
-      homeStoreId: storeRaw === '' ? null : Number(storeRaw),
-      customerType: f.customerType.value,
-      flag: f.flag.value || null,
-      visits: visits.n,
-      totalSpend: spend.n,
-      lastVisit: f.lastVisit.value || null,
-      memo: f.memo.value,
-    },
-  };
-}
+const fillForm = (values) => fill(ui.form, state.stores, values);
 
 function clearFieldErrors() {
   clearFormErrors(ui.form, ui.editError);
@@ -336,14 +169,11 @@ function fieldError(field, message) {
   showFormError(ui.form, ui.editError, field, message);
 }
 
-function setStatus(text, kind) {
-  ui.editStatus.textContent = text ?? '';
-  ui.editStatus.dataset.kind = kind ?? '';
-}
+const setStatus = (text, kind) => setStatusLine(ui.editStatus, text, kind);
 
 function renderEditorHead(card) {
   ui.editorTitle.textContent = card.name;
-  setChildren(ui.editorBadges, badgeNodes(card));
+  setChildren(ui.editorBadges, customerBadges(card));
   const u = card.usage ?? {};
   ui.editorUsage.textContent = [
     `着信 ${fmtCount(u.calls, '回')}`,
@@ -372,7 +202,7 @@ function renderHistory(list) {
         el(
           'span',
           {},
-          el('span', { class: `state state-${h.phase}`, text: phaseLabel(h.phase, h.direction) }),
+          stateBadge(h.phase, phaseLabel(h.phase, h.direction)),
           h.durationMs ? el('span', { class: 'duration', text: ` ${fmtDuration(h.durationMs)}` }) : null,
         ),
       ),
@@ -382,21 +212,19 @@ function renderHistory(list) {
 }
 
 function renderNotes() {
-  const notes = state.edit?.notes ?? [];
-  setChildren(ui.notes, notes.map(noteItem));
-  ui.notesEmpty.hidden = notes.length > 0;
+  renderNoteList(ui.notes, ui.notesEmpty, state.edit?.notes ?? []);
 }
 
 async function openEditor(id) {
   const seq = (state.editSeq = (state.editSeq ?? 0) + 1);
-  setStatus('読み込み中…', 'pending');
+  setStatus(TEXT.loading, 'pending');
   let data;
   try {
-    data = await apiRequest(`/api/customers/${encodeURIComponent(id)}`);
+    data = await api(`/api/customers/${encodeURIComponent(id)}`);
   } catch (e) {
     if (seq !== state.editSeq || handleAuthError(e)) return;
     setStatus('', null);
-    ui.listError.textContent = e.status === 403 ? 'この顧客は表示できません' : `顧客を読み込めませんでした: ${e.message}`;
+    ui.listError.textContent = e.status === 403 ? TEXT.viewForbidden : TEXT.loadFailed('顧客', e.message);
     ui.listError.hidden = false;
     return;
   }
@@ -420,7 +248,7 @@ async function openEditor(id) {
   ui.editor.hidden = false;
   ui.notesCard.hidden = false;
   ui.historyCard.hidden = false;
-  ui.noteError.hidden = true;
+  noteError.hidden = true;
   markSelected();
   replaceRow(card);
   // On a narrow screen the panel is below the list.
@@ -438,33 +266,12 @@ function closeEditor() {
 }
 ui.close.addEventListener('click', closeEditor);
 
-function displayValue(field, v) {
-  switch (field) {
-    case 'phones':
-      return (v ?? []).map(fmtPhone).join(' / ') || '—';
-    case 'homeStoreId':
-      return v === null ? '未設定' : state.stores.find((s) => s.id === v)?.name ?? `店舗 ${v}`;
-    case 'flag':
-      return v ?? 'なし';
-    case 'lastVisit':
-      return v ? fmtDate(v) : '—';
-    case 'totalSpend':
-      return fmtYen(v);
-    case 'visits':
-      return fmtCount(v, '回');
-    case 'memo':
-      return v || '（空）';
-    default:
-      return v === '' || v === null || v === undefined ? '（空）' : String(v);
-  }
-}
-
 ui.form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const edit = state.edit;
   if (!edit || !edit.canEdit) return;
   clearFieldErrors();
-  const read = readForm();
+  const read = readForm(ui.form);
   if (read.error) {
     fieldError(...read.error);
     return;
@@ -476,9 +283,9 @@ ui.form.addEventListener('submit', async (ev) => {
     return;
   }
   ui.save.disabled = true;
-  setStatus('保存中…', 'pending');
+  setStatus(TEXT.saving, 'pending');
   try {
-    const res = await apiRequest(`/api/customers/${encodeURIComponent(edit.id)}`, {
+    const res = await api(`/api/customers/${encodeURIComponent(edit.id)}`, {
       method: 'PATCH',
       body: { version: edit.base.version, ...changes },
     });
@@ -488,7 +295,7 @@ ui.form.addEventListener('submit', async (ev) => {
     renderEditorHead(res.customer);
     fillForm(cardValues(res.customer));
     replaceRow(res.customer);
-    setStatus('保存しました', 'ok');
+    setStatus(TEXT.saved, 'ok');
   } catch (e) {
     if (handleAuthError(e) || state.edit !== edit) return;
     const current = e.details?.current;
@@ -501,7 +308,7 @@ ui.form.addEventListener('submit', async (ev) => {
       fillForm({ ...now, ...changes });
       setChildren(
         ui.conflictValues,
-        Object.keys(changes).flatMap((k) => [el('dt', { text: FIELD_LABELS[k] }), el('dd', { text: displayValue(k, now[k]) })]),
+        Object.keys(changes).flatMap((k) => [el('dt', { text: FIELD_LABELS[k] }), el('dd', { text: displayValue(state.stores, k, now[k]) })]),
       );
       ui.conflict.hidden = false;
       renderEditorHead(current);
@@ -511,7 +318,7 @@ ui.form.addEventListener('submit', async (ev) => {
       setStatus('', null);
       fieldError(e.field, e.message);
     } else {
-      setStatus(e.status === 403 ? 'この顧客を編集する権限がありません' : `保存できませんでした: ${e.message}`, 'error');
+      setStatus(e.status === 403 ? TEXT.editForbidden : TEXT.saveFailed(e.message), 'error');
     }
   } finally {
     if (state.edit === edit) ui.save.disabled = !edit.canEdit;
@@ -523,79 +330,19 @@ ui.reload.addEventListener('click', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Notes
+// Notes and CSV import
 
-setChildren(ui.noteType, noteTypeOptions('一般'));
-
-ui.noteForm.addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  const edit = state.edit;
-  if (!edit) return;
-  try {
-    const note = await submitNote(edit.id, { type: ui.noteType, body: ui.noteBody, error: ui.noteError, submit: ui.noteSubmit });
-    if (note && state.edit === edit) {
-      edit.notes = [note, ...edit.notes];
-      renderNotes();
-    }
-  } catch (e) {
-    handleAuthError(e);
-  }
+const { error: noteError } = mountNoteForm($('#note-form-slot'), {
+  customerId: () => state.edit?.id ?? null,
+  onAdded(note, id) {
+    if (state.edit?.id !== id) return;
+    state.edit.notes = [note, ...state.edit.notes];
+    renderNotes();
+  },
+  onAuthLost: handleAuthError,
 });
 
-// ---------------------------------------------------------------------------------------------
-// CSV import (admin)
-
-function importStatus(text, kind) {
-  ui.importResult.textContent = text ?? '';
-  ui.importResult.dataset.kind = kind ?? '';
-}
-
-ui.importForm.addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  ui.importErrors.hidden = true;
-  const file = ui.importFile.files?.[0];
-  if (!file) {
-    importStatus('CSV ファイルを選んでください', 'error');
-    return;
-  }
-  ui.importSubmit.disabled = true;
-  importStatus(`「${file.name}」を取り込み中…`, 'pending');
-  try {
-    // The file's bytes as they are: the server detects UTF-8 or Shift_JIS.
-    const res = await apiRequest('/api/customers/import?encoding=auto', {
-      method: 'POST',
-      raw: file,
-      contentType: 'text/csv',
-    });
-    importStatus(`取り込みました: 新規 ${res.created}件・更新 ${res.updated}件（計 ${res.imported}行）`, 'ok');
-    ui.importFile.value = '';
-    loadList();
-  } catch (e) {
-    if (handleAuthError(e)) return;
-    const rows = Array.isArray(e.details?.rows) ? e.details.rows : [];
-    if (rows.length) {
-      importStatus('', null);
-      ui.importErrorsTitle.textContent = `${rows.length}件の誤りがあるため、取り込みませんでした（1件も登録されていません）`;
-      setChildren(
-        ui.importErrorsBody,
-        rows.map((r) =>
-          el(
-            'tr',
-            { dataset: { line: r.line, field: r.field } },
-            el('td', { class: 'num', text: `${r.line}行目` }),
-            el('td', { text: CSV_FIELDS[r.field] ?? r.field }),
-            el('td', { text: r.message }),
-          ),
-        ),
-      );
-      ui.importErrors.hidden = false;
-    } else {
-      importStatus(`取り込めませんでした: ${e.message}`, 'error');
-    }
-  } finally {
-    ui.importSubmit.disabled = false;
-  }
-});
+initImport({ imported: () => loadList(), authLost: handleAuthError });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -609,7 +356,7 @@ async function main() {
   }
   const params = new URLSearchParams(location.search);
   state.q = (params.get('q') ?? '').trim();
-  state.page = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
+  state.page = pageParam(params);
   ui.searchQ.value = state.q;
   ui.view.hidden = false;
   await loadList();

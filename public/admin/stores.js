@@ -1,7 +1,20 @@
 // 店舗: the stores and their number prefixes; admins add, edit and delete them. Everyone can
 // check which store a dialled number reaches.
-import { $, el, setChildren, apiRequest, fmtPhone } from './common.js';
-import { startPage, loadStores, handleAuthError, splitList } from './nav.js';
+import './lib/header.js';
+import { $, el, setChildren } from './lib/dom.js';
+import { api } from './lib/api.js';
+import { fmtPhone } from './lib/format.js';
+import { loadStores } from './lib/stores.js';
+import { startPage, handleAuthError } from './lib/page.js';
+import { TEXT } from './lib/messages.js';
+
+/** Splits "a, b c\nd" into ["a", "b", "c", "d"] (commas, 、, spaces, new lines). */
+function splitList(text) {
+  return String(text ?? '')
+    .split(/[\s,、，;；]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
 
 const ui = {
   view: $('#page-view'),
@@ -85,7 +98,7 @@ function renderEditRow(store) {
     const body = {};
     const newName = name.value.trim();
     if (!newName) {
-      error.textContent = '店舗名を入力してください';
+      error.textContent = TEXT.storeNameRequired;
       error.hidden = false;
       return;
     }
@@ -98,7 +111,7 @@ function renderEditRow(store) {
     }
     save.disabled = true;
     try {
-      await apiRequest(`/api/stores/${encodeURIComponent(store.id)}`, { method: 'PATCH', body });
+      await api(`/api/stores/${encodeURIComponent(store.id)}`, { method: 'PATCH', body });
       state.editing = null;
       await refresh();
     } catch (e) {
@@ -138,7 +151,7 @@ async function refresh() {
     state.stores = await loadStores({ fresh: true });
   } catch (e) {
     if (handleAuthError(e)) return;
-    ui.error.textContent = `店舗を読み込めませんでした: ${e.message}`;
+    ui.error.textContent = TEXT.loadFailed('店舗', e.message);
     ui.error.hidden = false;
     return;
   }
@@ -162,7 +175,7 @@ async function remove(store) {
   if (!ok) return;
   ui.error.hidden = true;
   try {
-    await apiRequest(`/api/stores/${encodeURIComponent(store.id)}`, { method: 'DELETE' });
+    await api(`/api/stores/${encodeURIComponent(store.id)}`, { method: 'DELETE' });
   } catch (e) {
     if (handleAuthError(e)) return;
     ui.error.textContent = `削除できませんでした: ${e.message}`;
@@ -179,7 +192,7 @@ ui.addForm.addEventListener('submit', async (ev) => {
   ui.addStatus.textContent = '';
   const name = ui.addName.value.trim();
   if (!name) {
-    ui.addError.textContent = '店舗名を入力してください';
+    ui.addError.textContent = TEXT.storeNameRequired;
     ui.addError.hidden = false;
     ui.addName.focus();
     return;
@@ -187,7 +200,7 @@ ui.addForm.addEventListener('submit', async (ev) => {
   const prefixes = splitList(ui.addPrefixes.value);
   ui.addSubmit.disabled = true;
   try {
-    const res = await apiRequest('/api/stores', { method: 'POST', body: { name, prefixes } });
+    const res = await api('/api/stores', { method: 'POST', body: { name, prefixes } });
     ui.addName.value = '';
     ui.addPrefixes.value = '';
     ui.addStatus.textContent = `「${res.store.name}」を追加しました`;
@@ -209,13 +222,13 @@ ui.resolveForm.addEventListener('submit', async (ev) => {
   ui.resolveResult.hidden = false;
   ui.resolveResult.className = 'resolve-result';
   if (!number) {
-    ui.resolveResult.textContent = '電話番号を入力してください';
+    ui.resolveResult.textContent = TEXT.phoneRequired;
     ui.resolveResult.classList.add('form-error');
     return;
   }
   ui.resolveResult.textContent = '確認中…';
   try {
-    const res = await apiRequest(`/api/stores/resolve?${new URLSearchParams({ number })}`);
+    const res = await api(`/api/stores/resolve?${new URLSearchParams({ number })}`);
     if (res.prefix) {
       setChildren(
         ui.resolveResult,

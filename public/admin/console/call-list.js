@@ -1,0 +1,159 @@
+// 最近の着信: the console's list of recent calls, newest first, kept live from the socket.
+// Each row's number is a link to the call's popup; a click anywhere on the row opens it too.
+import { $, el, onRowActivate } from '../lib/dom.js';
+import { api } from '../lib/api.js';
+import { fmtTime, fmtDuration } from '../lib/format.js';
+import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer } from '../lib/calls.js';
+import { TEXT } from '../lib/messages.js';
+
+const MAX_ROWS = 50;
+
+const ui = {
+  body: $('#calls-body'),
+  empty: $('#calls-empty'),
+  error: $('#calls-error'),
+};
+
+/** callId -> { call, row } */
+const calls = new Map();
+
+/** The call with this id as the list has it now (undefined when not listed). */
+export function listedCall(id) {
+  return calls.get(id)?.call;
+}
+
+function customerNameOf(msg) {
+  if (msg.customer) return msg.customer.name;
+  const c = Array.isArray(msg.candidates) ? msg.candidates : [];
+  if (c.length === 1) return c[0].name;
+  if (c.length > 1) return `${c[0].name} 他${c.length - 1}名`;
+  return null;
+}
+
+/** A socket message in the shape of a /api/calls/recent row, merged over what we had. */
+export function callFromMessage(msg, prev) {
+  const ts = Date.parse(msg.timestamp);
+  return {
+    ...(prev ?? {}),
+    id: msg.callId,
+    direction: msg.direction,
+    caller: msg.customerPhone,
+    dialled: msg.incomingNumber,
+    storeId: msg.store?.id ?? null,
+    storeName: msg.store?.name ?? prev?.storeName ?? null,
+    customerName: customerNameOf(msg) ?? prev?.customerName ?? null,
+    state: msg.state,
+    phase: msg.phase,
+    isTest: Boolean(msg.isTest),
+    startedAt: prev?.startedAt ?? (Number.isFinite(msg.startedAt) ? msg.startedAt : Number.isFinite(ts) ? ts : Date.now()),
+    connectedAt: msg.connectedAt ?? prev?.connectedAt ?? null,
+    endedAt: msg.endedAt ?? prev?.endedAt ?? null,
+    durationMs: msg.durationMs ?? prev?.durationMs ?? null,
+  };
+}
+
+function stateText(call) {
+  const label = phaseLabel(call.phase, call.direction);
+  if (call.phase === 'ended' && call.durationMs) return `${label} (${fmtDuration(call.durationMs)})`;
+  return label;
+}
+
+function renderRow(call) {
+  return el(
+    'tr',
+    {
+      class: ['call-row', `phase-${call.phase}`, LIVE_PHASES.has(call.phase) && 'live'],
+      dataset: { callId: call.id },
+    },
+    el('td', { class: 'col-time', text: fmtTime(call.startedAt) }),
+    el('td', { class: 'col-caller mono' }, callerLink(call)),
+    el(
+      'td',
+      { class: 'col-customer' },
+      callCustomer(call),
+      call.direction === 'outbound' ? el('span', { class: 'badge badge-out', text: '発信' }) : null,
+      call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
+    ),
+    el('td', { class: 'col-store', text: call.storeName ?? '不明' }),
+    el('td', { class: 'col-state' }, stateBadge(call.phase, stateText(call))),
+  );
+}
+
+/** Adds or updates the row of a call. */
+export function upsertCall(call) {
+  const entry = calls.get(call.id);
+  const row = renderRow(call);
+  if (entry) {
+    entry.row.replaceWith(row);
+    entry.call = call;
+    entry.row = row;
+  } else {
+    calls.set(call.id, { call, row });
+  }
+  placeRow(call.id);
+  trimRows();
+  ui.empty.hidden = calls.size > 0;
+}
+
+/** Keeps rows ordered by start time, newest first. */
+function placeRow(id) {
+  const { call, row } = calls.get(id);
+  let before = null;
+  for (const other of ui.body.children) {
+    if (other === row) continue;
+    const o = calls.get(other.dataset.callId);
+    if (o && o.call.startedAt <= call.startedAt) {
+      before = other;
+      break;
+    }
+  }
+  if (row.nextSibling !== before || row.parentNode !== ui.body) ui.body.insertBefore(row, before);
+}
+
+function trimRows() {
+  while (calls.size > MAX_ROWS) {
+    const last = ui.body.lastElementChild;
+    if (!last) break;
+    calls.delete(last.dataset.callId);
+    last.remove();
+  }
+}
+
+/** Empties the list (logout, another user). */
+export function clearList() {
+  calls.clear();
+  ui.body.replaceChildren();
+  ui.empty.hidden = false;
+}
+
+/** Loads the recent calls (those the socket already delivered keep the newer state). */
+export async function loadRecent() {
+  ui.error.hidden = true;
+  try {
+    const { calls: list } = await api('/api/calls/recent?limit=20');
+    for (const c of list) {
+      if (calls.has(c.id)) continue;
+      upsertCall({ ...c, isTest: Boolean(c.isTest) });
+    }
+    ui.empty.hidden = calls.size > 0;
+  } catch (e) {
+    if (e.status === 401) return; // the socket notices too and shows the login
+    ui.error.textContent = TEXT.loadFailed('着信一覧', e.message);
+    ui.error.hidden = false;
+  }
+}
+
+/** `open(call)` runs when a row (or its link) is activated. */
+export function initCallList(open) {
+  onRowActivate(ui.body, 'tr.call-row', (row) => {
+    const entry = calls.get(row.dataset.callId);
+    if (entry) open(entry.call);
+  });
+  // Refresh relative times ("HH:MM" vs "M/D HH:MM") after midnight.
+  setInterval(() => {
+    for (const { call, row } of calls.values()) {
+      const cell = row.querySelector('.col-time');
+      if (cell) cell.textContent = fmtTime(call.startedAt);
+    }
+  }, 60_000);
+}

@@ -1,0 +1,81 @@
+// The popup's list of the number's recent calls (直近10件), with this call marked and kept in
+// step with the live state.
+import { $, el, setChildren } from '../lib/dom.js';
+import { fmtDateTime, fmtDuration } from '../lib/format.js';
+import { phaseLabel, stateBadge } from '../lib/calls.js';
+
+const ui = { view: $('#history-view'), list: $('#history'), empty: $('#history-empty') };
+
+/** the popup's call id (null: no call, e.g. opened from the call log of a number) */
+let callId = null;
+let history = [];
+
+export function initHistory(id) {
+  callId = id;
+}
+
+function render() {
+  const items = history.slice(0, 10).map((h) => {
+    const current = callId && h.id === callId;
+    return el(
+      'li',
+      { class: ['history-item', current && 'current'], dataset: { callId: h.id } },
+      el('span', { class: 'h-date', text: fmtDateTime(h.startedAt) }),
+      el(
+        'span',
+        { class: 'h-store' },
+        h.storeName ?? '不明',
+        current ? el('span', { class: 'badge badge-current', text: 'この通話' }) : null,
+        h.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
+      ),
+      el('span', { class: 'h-state' }, stateBadge(h.phase, phaseLabel(h.phase))),
+      el('span', { class: 'h-duration mono', text: h.durationMs ? fmtDuration(h.durationMs) : '' }),
+    );
+  });
+  setChildren(ui.list, items);
+  ui.empty.hidden = items.length > 0;
+  ui.view.hidden = false;
+}
+
+/** Shows the lookup's history; returns this call's entry, if listed. */
+export function setHistory(list) {
+  history = list;
+  render();
+  return callId ? history.find((h) => h.id === callId) : undefined;
+}
+
+/**
+ * Shows a fresh lookup's history, keeping what the socket told us: calls the lookup does not
+ * list (yet), and the live state of this call.
+ */
+export function refreshHistory(fresh) {
+  const known = new Set(fresh.map((h) => h.id));
+  const merged = [...fresh, ...history.filter((h) => !known.has(h.id))];
+  merged.sort((a, b) => (Number(b.startedAt) || 0) - (Number(a.startedAt) || 0));
+  const live = callId && history.find((h) => h.id === callId);
+  history = merged.map((h) => (live && h.id === callId ? { ...h, phase: live.phase, state: live.state, durationMs: live.durationMs ?? h.durationMs } : h));
+  render();
+}
+
+/** Keeps this call's history row in step with the live state. */
+export function updateHistoryFrom(msg) {
+  if (!history.length && ui.view.hidden) return; // lookup not back yet
+  let h = history.find((x) => x.id === msg.callId);
+  if (!h) {
+    h = {
+      id: msg.callId,
+      storeName: msg.store?.name ?? null,
+      startedAt: Date.parse(msg.timestamp) || Date.now(),
+      isTest: msg.isTest,
+    };
+    history.unshift(h);
+  }
+  h.phase = msg.phase;
+  h.state = msg.state;
+  h.durationMs = msg.durationMs ?? h.durationMs ?? null;
+  render();
+}
+
+export function hideHistory() {
+  ui.view.hidden = true;
+}

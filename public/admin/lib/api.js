@@ -1,0 +1,49 @@
+// Same-origin JSON requests. The session travels in the HttpOnly cookie; nothing is stored
+// client side. A refusal becomes an ApiError whose message comes from the catalogue.
+import { errorText } from './messages.js';
+
+/** An API failure: `status` 0 means the network itself failed. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    const err = body && typeof body === 'object' ? body.error : null;
+    super(errorText(err, status));
+    this.status = status;
+    this.code = err?.code ?? null;
+    this.field = err?.field ?? null;
+    // The server's whole error object: a 409's `current` record, an import's `rows`.
+    this.details = err && typeof err === 'object' ? err : null;
+  }
+}
+
+/**
+ * `body` is sent as JSON, or `raw` (a Blob / File / string, e.g. a CSV import) unchanged with
+ * `contentType`. Resolves with the parsed JSON body; rejects with ApiError.
+ */
+export async function api(path, { method = 'GET', body, raw, contentType, signal } = {}) {
+  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' }, signal };
+  if (raw !== undefined) {
+    init.body = raw;
+    if (contentType) init.headers['content-type'] = contentType;
+  } else if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    if (e?.name === 'AbortError') throw e;
+    throw new ApiError(0, null);
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}

@@ -1,0 +1,81 @@
+// A call as the pages show it: the Japanese phase labels, and the popup window of a call
+// (its address and how it is opened), shared by the console, the call log and the popup.
+import { el } from './dom.js';
+import { fmtPhone } from './format.js';
+
+/** Japanese labels for the call phases the Worker sends. */
+export const PHASE_LABELS = Object.freeze({
+  ringing: '着信中',
+  connected: '通話中',
+  hold: '保留中',
+  ended: '終了',
+  missed: '不在着信',
+  voicemail: '留守電',
+  other: 'その他',
+});
+
+/** Phases of a call that is still going on. */
+export const LIVE_PHASES = new Set(['ringing', 'connected', 'hold']);
+
+/** The label of a phase; an outbound call that is still ringing is 発信中, not 着信中. */
+export function phaseLabel(phase, direction) {
+  if (phase === 'ringing' && direction === 'outbound') return '発信中';
+  return PHASE_LABELS[phase] ?? PHASE_LABELS.other;
+}
+
+/** Who called, as the call lists show it: the customer's name, or 未登録. */
+export function callCustomer(call) {
+  return call.customerName
+    ? el('span', { class: 'cust', text: call.customerName })
+    : el('span', { class: 'unregistered', text: '未登録' });
+}
+
+/** The phase as a coloured label. */
+export function stateBadge(phase, text) {
+  return el('span', { class: `state state-${phase}`, text });
+}
+
+/** The popup's URL for a call. */
+export function popupUrl({ callId, phone, incoming }) {
+  const q = new URLSearchParams();
+  if (callId) q.set('callId', callId);
+  q.set('phone', phone ?? '');
+  if (incoming) q.set('incoming', incoming);
+  return `/admin/customer-management/cti?${q}`;
+}
+
+export const POPUP_FEATURES = 'width=500,height=700';
+
+/** The popup of a call row (`{id, caller, dialled}`): its URL and window name. */
+function popupOf(call) {
+  return { url: popupUrl({ callId: call.id, phone: call.caller, incoming: call.dialled }), name: `cti-${call.id}` };
+}
+
+/**
+ * Opens (or focuses: one window per call, named `cti-<callId>`) the popup of a call. Returns
+ * false when the browser blocked it.
+ */
+export function openCallPopup(call) {
+  const { url, name } = popupOf(call);
+  const win = window.open(url, name, POPUP_FEATURES);
+  if (!win) return false;
+  try {
+    win.focus();
+  } catch {
+    /* ignore */
+  }
+  return true;
+}
+
+/**
+ * The caller's number as a real link to the call's popup: keyboard reachable, and a plain
+ * click (on it or anywhere on its row, see onRowActivate) opens the sized popup window.
+ */
+export function callerLink(call) {
+  const { url, name } = popupOf(call);
+  return el('a', {
+    class: 'row-open',
+    text: fmtPhone(call.caller),
+    attrs: { href: url, target: name, title: 'クリックでポップアップを開く' },
+  });
+}

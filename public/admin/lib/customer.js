@@ -1,0 +1,28 @@
+// A customer's type and flag badges, as every page shows them.
+import { el } from './dom.js';
+
+/** CSS class for a customer flag or type badge. */
+export function badgeClass(value) {
+  switch (value) {
+    case 'ブロック':
+      return 'badge badge-block';
+    case '要注意':
+      return 'badge badge-warn';
+    case 'VIP':
+      return 'badge badge-vip';
+    case '会員':
+      return 'badge badge-member';
+    case '新規':
+      return 'badge badge-new';
+    default:
+      return 'badge';
+  }
+}
+
+/** The type and flag of a customer card as badges (null where unset). */
+export function customerBadges(card) {
+  return [
+    card.customerType ? el('span', { class: badgeClass(card.customerType), text: card.customerType }) : null,
+    card.flag ? el('span', { class: badgeClass(card.flag), text: card.flag }) : null,
+  ];
+}

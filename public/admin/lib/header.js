@@ -1,0 +1,87 @@
+// The page header of the four admin pages (着信, 顧客, 店舗, 着信履歴), from this one source.
+// The HTML holds only `<header class="topbar" data-app-header>` (`data-conn` adds the live
+// connection indicator); importing this module fills it in, before any page code looks up
+// `#session-bar`, `#logout` or `#conn-status`.
+import { $, el } from './dom.js';
+import { loadStores } from './stores.js';
+
+export const NAV_ITEMS = Object.freeze([
+  { href: '/admin/', label: '着信' },
+  { href: '/admin/customers.html', label: '顧客' },
+  { href: '/admin/stores.html', label: '店舗' },
+  { href: '/admin/calls.html', label: '着信履歴' },
+]);
+
+const canonical = (path) => path.replace(/\.html$/, '').replace(/\/index$/, '/');
+
+/** Marks the nav link of the current page (the pages may be served with or without `.html`). */
+export function markCurrentNav(root = document) {
+  const here = canonical(location.pathname);
+  for (const a of root.querySelectorAll('.topnav a[href]')) {
+    if (canonical(new URL(a.href).pathname) === here) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function connIndicator() {
+  return el(
+    'div',
+    { class: 'conn', attrs: { id: 'conn' }, dataset: { status: 'connecting' } },
+    el('span', { class: 'dot', attrs: { 'aria-hidden': 'true' } }),
+    el('span', { text: '接続待ち', attrs: { id: 'conn-status', role: 'status', 'aria-live': 'polite' } }),
+  );
+}
+
+/** Renders the header into `slot`. */
+export function renderHeader(slot, { conn = false } = {}) {
+  slot.replaceChildren(
+    el('div', { class: 'brand' }, el('span', { class: 'brand-mark', text: 'CTI' }), ' 着信コンソール'),
+    el(
+      'div',
+      { class: 'topbar-right', attrs: { id: 'session-bar' }, hidden: true },
+      el(
+        'nav',
+        { class: 'topnav', attrs: { 'aria-label': 'メニュー' } },
+        NAV_ITEMS.map(({ href, label }) => el('a', { class: 'btn btn-ghost btn-small', text: label, attrs: { href } })),
+      ),
+      conn ? connIndicator() : null,
+      el(
+        'div',
+        { class: 'user' },
+        el('span', { class: 'user-name', attrs: { id: 'user-name' } }),
+        el('span', { class: 'badge', attrs: { id: 'user-role' } }),
+        el('span', { class: 'user-store', attrs: { id: 'user-store' } }),
+      ),
+      el('button', { class: 'btn btn-ghost', text: 'ログアウト', attrs: { type: 'button', id: 'logout' } }),
+    ),
+  );
+  markCurrentNav(slot);
+}
+
+/**
+ * Shows the signed-in user in the header: name, role badge and (staff) their store's name.
+ * Resolves with that store's name (null for admins or when unknown).
+ */
+let shownUser = null;
+export async function showUser(user) {
+  shownUser = user;
+  $('#session-bar').hidden = false;
+  $('#user-name').textContent = user.name;
+  const role = $('#user-role');
+  role.textContent = user.role === 'admin' ? '管理者' : 'スタッフ';
+  role.className = user.role === 'admin' ? 'badge badge-admin' : 'badge badge-staff';
+  const label = $('#user-store');
+  label.textContent = '';
+  if (user.role === 'admin' || user.storeId === null || user.storeId === undefined) return null;
+  try {
+    const s = (await loadStores()).find((x) => x.id === user.storeId);
+    if (!s || shownUser !== user) return null; // another user logged in meanwhile
+    label.textContent = s.name;
+    return s.name;
+  } catch {
+    return null; // cosmetic
+  }
+}
+
+const slot = document.querySelector('header[data-app-header]');
+if (slot) renderHeader(slot, { conn: 'conn' in slot.dataset });

@@ -1,0 +1,54 @@
+// The start of a record page (顧客, 店舗, 着信履歴): the session check, the header's user and
+// logout, and what to do when the session is gone. The session is the HttpOnly cookie; nothing
+// is kept in storage.
+import { $ } from './dom.js';
+import { api } from './api.js';
+import { showUser } from './header.js';
+import { TEXT } from './messages.js';
+
+/** Back to the console, which shows the login form. */
+export function toLogin() {
+  location.replace('/admin/');
+}
+
+/** Sends the browser to the login when an API call says the session is gone. */
+export function handleAuthError(e) {
+  if (e && e.status === 401) {
+    toLogin();
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Checks the session (401: back to /admin/), fills the header and wires the logout button.
+ * Resolves with the user; never resolves when redirecting.
+ */
+export async function startPage() {
+  const boot = $('#boot');
+  let user;
+  try {
+    user = (await api('/api/auth/me')).user;
+  } catch (e) {
+    if (handleAuthError(e)) return new Promise(() => {});
+    if (boot) {
+      boot.textContent = TEXT.loadFailed(null, e.message);
+      boot.classList.add('form-error');
+    }
+    throw e;
+  }
+  if (boot) boot.hidden = true;
+  showUser(user);
+  document.body.dataset.role = user.role;
+  for (const node of document.querySelectorAll('[data-admin-only]')) node.hidden = user.role !== 'admin';
+  for (const node of document.querySelectorAll('[data-staff-only]')) node.hidden = user.role === 'admin';
+  $('#logout').addEventListener('click', async () => {
+    try {
+      await api('/api/auth/logout', { method: 'POST' });
+    } catch {
+      /* the cookie expires anyway */
+    }
+    toLogin();
+  });
+  return user;
+}
