@@ -134,6 +134,8 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     let ok = password::verify(&body.password, &stored);
     let user = match user {
         Some(u) if ok && u.disabled == 0 => u,
+        // The right password of a disabled account: say so, so nobody retries in vain.
+        Some(_) if ok => return Err(ApiError::Forbidden("account_disabled")),
         _ => {
             guard::failed(env, &keys).await?;
             return Err(ApiError::InvalidCredentials);

@@ -6,7 +6,9 @@ use super::queries::{self, card_columns, thirty_days_ago};
 use crate::domain::access::{customer_visible_sql, Viewer};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
+use crate::domain::messages::{BroadcastRequest, CustomerCard};
 use crate::domain::phone::{self, Phone};
+use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -143,6 +145,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
             other => other,
         })?;
     let card = queries::one(&results[3])?;
+    announce(env, &card).await;
     Ok(http::json_response(201, &json!({ "customer": card }))?)
 }
 
@@ -367,7 +370,29 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
             current: serde_json::to_value(&current).ok(),
         });
     }
+    announce(env, &current).await;
     Ok(http::json_response(200, &json!({ "customer": current }))?)
+}
+
+/// Tells the consoles and popups that may see this customer (admins, and the staff of the
+/// home store) that a caller's name or numbers changed, so open rows and popups follow
+/// without a reload. Best effort: the write is done whether or not the hub answers.
+async fn announce(env: &Env, card: &CustomerCard) {
+    let store_id = card.home_store.as_ref().and_then(|h| h.id);
+    let message = json!({
+        "type": "customer_changed",
+        "customer": { "id": card.id, "name": card.name, "phones": card.phones },
+        "storeId": store_id,
+    });
+    let req = BroadcastRequest {
+        // Unique per change: the hub sends each key once.
+        key: format!("customer:{}:{}:{}", card.id, card.version, http::now_ms()),
+        store_id,
+        message: message.to_string(),
+    };
+    if let Err(e) = hub_client::broadcast(env, &req).await {
+        worker::console_warn!("customer_changed not broadcast: {e:?}");
+    }
 }
 
 /// `DELETE /api/customers/{id}` (admin).
