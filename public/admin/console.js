@@ -7,12 +7,13 @@ import { CtiSocket, showConnection } from './lib/socket.js';
 import { LIVE_PHASES } from './lib/calls.js';
 import { showUser } from './lib/header.js';
 import { TEXT } from './lib/messages.js';
+import { fmtPhone } from './lib/format.js';
 import { initSession, showLogin, currentUser } from './console/session.js';
 import { initSettings, loadSettings, currentSettings } from './console/settings.js';
-import { initRing, updateRinging, trackRinging, clearRinging, unlockRing } from './console/ring.js';
+import { initRing, updateRinging, trackRinging, clearRinging, unlockRing, ringingCount } from './console/ring.js';
 import { setClaimUser, claimPop, wasPopped, markPopped } from './console/popup-claim.js';
-import { initPopups, openPopup, hideBlocked, updateBlocked, closeNotification, closeAllNotifications, popTrigger, rememberPhase, forgetPhases } from './console/popups.js';
-import { initCallList, listedCall, callFromMessage, upsertCall, clearList, loadRecent } from './console/call-list.js';
+import { initPopups, openPopup, hideBlocked, updateBlocked, closeNotification, closeAllNotifications, popTrigger, rememberPhase, forgetPhases, recentEnough, missedWithoutPop } from './console/popups.js';
+import { initCallList, listedCall, callFromMessage, upsertCall, clearList, loadRecent, applyCustomer } from './console/call-list.js';
 import { showTestCall } from './console/test-call.js';
 
 const ui = {
@@ -20,7 +21,13 @@ const ui = {
   connStatus: $('#conn-status'),
   connBanner: $('#conn-banner'),
   callsNote: $('#calls-note'),
+  missed: $('#missed-notice'),
+  missedDetail: $('#missed-notice-detail'),
+  missedDismiss: $('#missed-notice-dismiss'),
+  favicon: $('link[rel="icon"]'),
 };
+
+const TITLE = document.title;
 
 const socket = new CtiSocket();
 /** calls whose pop, triggered by a replayed message, waits for the end of the replay */
@@ -42,7 +49,26 @@ function clearCalls() {
   forgetPhases();
   clearRinging();
   hideBlocked();
+  ui.missed.hidden = true;
+  showRinging();
 }
+
+/** While a call rings, the tab's title and icon say so: a background tab is noticed. */
+function showRinging() {
+  const n = currentUser() ? ringingCount() : 0;
+  document.title = n ? `(${n}) 着信中 - ${TITLE}` : TITLE;
+  ui.favicon?.setAttribute('href', n ? '/favicon-ringing.svg' : '/favicon.svg');
+}
+
+/** 応答時 mode: a call that ended unanswered never popped; say so in the console. */
+function noticeMissed(call) {
+  const who = call.customerName ? `${call.customerName} 様` : '未登録の番号';
+  ui.missedDetail.textContent = `${fmtPhone(call.caller)}（${who}）`;
+  ui.missed.hidden = false;
+}
+ui.missedDismiss.addEventListener('click', () => {
+  ui.missed.hidden = true;
+});
 
 // ---------------------------------------------------------------------------------------------
 // Connection: the indicator, and a banner when the connection is lost for longer than a blink.
@@ -77,7 +103,11 @@ function popFor(call) {
 }
 
 socket.addEventListener('message', (ev) => {
-  const { msg, replay } = ev.detail;
+  const { msg, replay, catchUp } = ev.detail;
+  if (msg.type === 'customer_changed') {
+    applyCustomer(msg.customer);
+    return;
+  }
   if (msg.type !== 'incoming_call' && msg.type !== 'call_state') return;
   if (!msg.callId) return;
   const id = String(msg.callId);
@@ -85,16 +115,22 @@ socket.addEventListener('message', (ev) => {
   const call = callFromMessage({ ...msg, callId: id }, listedCall(id));
   upsertCall(call);
   if (popTrigger(msg, prevPhase)) {
-    // A replayed call pops only if it is still going on once the replay is complete.
-    if (replay) pendingPops.add(id);
+    // A replayed call pops only if it is still going on once the replay is complete; a fresh
+    // console's catch-up pops only calls that started ringing in the last minute (the others
+    // are listed: a first login must not open a window per live call).
+    if (catchUp && !recentEnough(call)) {
+      /* listed, not popped */
+    } else if (replay) pendingPops.add(id);
     else popFor(call);
   } else if (LIVE_PHASES.has(call.phase) && wasPopped(id)) {
     markPopped(id); // a long call stays "popped" for as long as it goes on
   }
   if (!LIVE_PHASES.has(call.phase)) closeNotification(id);
+  if (!replay && missedWithoutPop(msg, prevPhase) && !wasPopped(id)) noticeMissed(call);
   updateBlocked(call);
   trackRinging(call);
   updateRinging();
+  showRinging();
 });
 
 // After a reconnect, pop only the replayed calls that are still going on.
@@ -130,6 +166,7 @@ initSession({
     socket.stop();
     clearRinging();
     closeAllNotifications();
+    showRinging();
   },
   logout() {
     clearCalls();

@@ -47,6 +47,19 @@ const ui = {
   historyCard: $('#history-card'),
   history: $('#history'),
   historyEmpty: $('#history-empty'),
+  deleteOpen: $('#edit-delete'),
+  deleteDialog: $('#delete-dialog'),
+  deleteText: $('#delete-text'),
+  deleteError: $('#delete-error'),
+  deleteConfirm: $('#delete-confirm'),
+  deleteCancel: $('#delete-cancel'),
+  createOpen: $('#create-open'),
+  createDialog: $('#create-dialog'),
+  createForm: $('#create-form'),
+  createStore: $('#create-store'),
+  createError: $('#create-error'),
+  createSubmit: $('#create-submit'),
+  createCancel: $('#create-cancel'),
 };
 
 const state = {
@@ -296,6 +309,8 @@ ui.form.addEventListener('submit', async (ev) => {
     fillForm(cardValues(res.customer));
     replaceRow(res.customer);
     setStatus(TEXT.saved, 'ok');
+    // Focus returns to what was edited (the first changed field), ready for the next change.
+    ui.form.elements[Object.keys(changes)[0]]?.focus();
   } catch (e) {
     if (handleAuthError(e) || state.edit !== edit) return;
     const current = e.details?.current;
@@ -327,6 +342,86 @@ ui.form.addEventListener('submit', async (ev) => {
 
 ui.reload.addEventListener('click', () => {
   if (state.edit) openEditor(state.edit.id);
+});
+
+// Esc cancels the edit (the form goes back to the record as loaded); Ctrl+Enter saves.
+ui.form.addEventListener('keydown', (ev) => {
+  if (!state.edit) return;
+  if (ev.key === 'Escape') {
+    ev.preventDefault();
+    const changed = Object.keys(diff(readForm(ui.form).values ?? {}, cardValues(state.edit.base))).length > 0;
+    clearFieldErrors();
+    fillForm(cardValues(state.edit.base));
+    setStatus(changed ? '変更を取り消しました' : '', changed ? 'pending' : null);
+  } else if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+    ev.preventDefault();
+    if (state.edit.canEdit) ui.form.requestSubmit();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 新規登録 and 削除 (admin), each in a dialog
+
+ui.createOpen.addEventListener('click', () => {
+  ui.createForm.reset();
+  clearFormErrors(ui.createForm, ui.createError);
+  setChildren(ui.createStore, [
+    el('option', { text: '未設定', attrs: { value: '' } }),
+    ...state.stores.map((s) => el('option', { text: s.name, attrs: { value: String(s.id) } })),
+  ]);
+  ui.createDialog.showModal();
+  ui.createForm.elements.name.focus();
+});
+ui.createCancel.addEventListener('click', () => ui.createDialog.close());
+
+ui.createForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearFormErrors(ui.createForm, ui.createError);
+  const f = ui.createForm.elements;
+  const body = { name: f.name.value.trim(), kana: f.kana.value.trim(), phone: f.phone.value.trim(), memo: f.memo.value };
+  if (isAdmin() && f.homeStoreId.value) body.homeStoreId = Number(f.homeStoreId.value);
+  if (!body.name) return showFormError(ui.createForm, ui.createError, 'name', TEXT.nameRequired);
+  if (!body.phone) return showFormError(ui.createForm, ui.createError, 'phone', TEXT.phoneRequired);
+  ui.createSubmit.disabled = true;
+  try {
+    const res = await api('/api/customers', { method: 'POST', body });
+    ui.createDialog.close();
+    await loadList();
+    openEditor(res.customer.id);
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    showFormError(ui.createForm, ui.createError, e.field, e.message);
+  } finally {
+    ui.createSubmit.disabled = false;
+  }
+});
+
+ui.deleteOpen.addEventListener('click', () => {
+  if (!state.edit) return;
+  ui.deleteText.textContent = `「${state.edit.base.name}」を削除しますか？`;
+  ui.deleteError.hidden = true;
+  ui.deleteDialog.showModal();
+  ui.deleteCancel.focus();
+});
+ui.deleteCancel.addEventListener('click', () => ui.deleteDialog.close());
+
+ui.deleteConfirm.addEventListener('click', async () => {
+  const edit = state.edit;
+  if (!edit) return;
+  ui.deleteConfirm.disabled = true;
+  try {
+    await api(`/api/customers/${encodeURIComponent(edit.id)}`, { method: 'DELETE' });
+    ui.deleteDialog.close();
+    closeEditor();
+    await loadList();
+    ui.total.textContent = `「${edit.base.name}」を削除しました ・ ${ui.total.textContent}`;
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    ui.deleteError.textContent = e.status === 403 ? TEXT.editForbidden : e.message;
+    ui.deleteError.hidden = false;
+  } finally {
+    ui.deleteConfirm.disabled = false;
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -119,6 +119,18 @@ function trimRows() {
   }
 }
 
+/**
+ * A customer was registered or renamed (`customer_changed`): the rows of calls from one of
+ * their numbers show the new name at once.
+ */
+export function applyCustomer(customer) {
+  const phones = new Set(Array.isArray(customer?.phones) ? customer.phones : []);
+  if (!customer?.name || !phones.size) return;
+  for (const { call } of [...calls.values()]) {
+    if (phones.has(call.caller) && call.customerName !== customer.name) upsertCall({ ...call, customerName: customer.name });
+  }
+}
+
 /** Empties the list (logout, another user). */
 export function clearList() {
   calls.clear();

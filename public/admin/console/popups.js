@@ -44,7 +44,10 @@ export function openPopup(call) {
 
 /** Keeps the blocked banner's call current. */
 export function updateBlocked(call) {
-  if (blockedCall && blockedCall.id === call.id) blockedCall = call;
+  if (!blockedCall || blockedCall.id !== call.id) return;
+  blockedCall = call;
+  // A call that is over has nothing left to pop: its banner goes.
+  if (!LIVE_PHASES.has(call.phase)) hideBlocked();
 }
 
 function showBlocked(call) {
@@ -120,6 +123,23 @@ export function popTrigger(msg, prevPhase) {
   if (settings.popTiming === 'answer') return ANSWERED.has(msg.phase) && !ANSWERED.has(prevPhase);
   if (outbound) return prevPhase === undefined;
   return msg.type === 'incoming_call';
+}
+
+/** A fresh console pops only calls that started ringing this recently; older ones are listed. */
+export const CATCH_UP_POP_MS = 60_000;
+
+/** Whether a call caught up by a fresh console is recent enough to pop. */
+export function recentEnough(call, now = Date.now()) {
+  return Number.isFinite(call.startedAt) && now - call.startedAt <= CATCH_UP_POP_MS;
+}
+
+/**
+ * In 応答時 mode, a call that ended unanswered never popped: true when this message is that
+ * moment (the call rang in this console and is now missed or went to voicemail).
+ */
+export function missedWithoutPop(msg, prevPhase) {
+  if (currentSettings().popTiming !== 'answer' || msg.direction === 'outbound') return false;
+  return (msg.phase === 'missed' || msg.phase === 'voicemail') && prevPhase === 'ringing';
 }
 
 /** callId -> phase this console last saw on the socket (bounded). */

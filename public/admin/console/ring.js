@@ -183,6 +183,9 @@ export function updateRinging() {
   renderRinger();
 }
 
+/** How many inbound calls ring now. */
+export const ringingCount = () => ringingSince.size;
+
 /** Notes whether `call` is an inbound call ringing now. */
 export function trackRinging(call) {
   if (call.phase === 'ringing' && call.direction !== 'outbound') {

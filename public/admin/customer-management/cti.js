@@ -10,8 +10,8 @@ import { renderNotes as renderNoteList, mountNoteForm } from '../lib/notes.js';
 import { CtiSocket, showConnection } from '../lib/socket.js';
 import { TEXT } from '../lib/messages.js';
 import { initCallState, applyCall } from './call-state.js';
-import { initMemo, showMemoText, resetMemoEditor, memoSaving } from './memo.js';
-import { initHistory, setHistory, refreshHistory, updateHistoryFrom, hideHistory } from './history.js';
+import { initMemo, showMemoText, resetMemoEditor, memoSaving, setMemoEditable } from './memo.js';
+import { initHistory, setHistory, refreshHistory, updateHistoryFrom, hideHistory, previousCallBefore } from './history.js';
 
 const params = new URLSearchParams(location.search);
 const callId = params.get('callId') || null;
@@ -59,6 +59,8 @@ const state = {
   /** latest notes of `notesFor` (a customer id), newest first */
   notes: [],
   notesFor: null,
+  /** the lookup's `canEdit` for the one customer it answered (candidates: the server decides) */
+  canEdit: true,
 };
 
 const NOTES_SHOWN = 3;
@@ -107,6 +109,7 @@ function renderCustomer(card, { fromPicker = false, notes } = {}) {
   ui.backToPicker.hidden = !(fromPicker && state.candidates.length > 1);
 
   showMemoText(card.memo);
+  setMemoEditable(state.canEdit);
   if (notes) {
     state.notes = notes.slice(0, NOTES_SHOWN);
     state.notesFor = card.id;
@@ -125,11 +128,19 @@ function renderCustomer(card, { fromPicker = false, notes } = {}) {
     usageItem('累計利用額', fmtYen(u.totalSpend)),
     usageItem('最終来店', u.lastVisit ? fmtDate(u.lastVisit) : '—'),
     usageItem('着信回数', fmtCount(u.calls, '回')),
-    usageItem('最終着信', u.lastCall ? fmtDateTime(u.lastCall) : '—'),
+    usageItem('最終着信', lastCallText(u.lastCall)),
     usageItem('30日以内の不在着信', fmtCount(u.missed30d, '件'), u.missed30d > 0 ? 'usage-alert' : null),
   );
   show('customerView');
   setTitle();
+}
+
+/** 最終着信 is the call before this one: the call ringing now is not "the last call". */
+function lastCallText(lastCall) {
+  let at = lastCall ?? null;
+  const known = previousCallBefore();
+  if (known && at !== null && Number(at) >= known.thisCall) at = known.previous;
+  return at ? fmtDateTime(at) : '—';
 }
 
 function renderPicker() {
@@ -229,6 +240,7 @@ async function lookup() {
   const mine = setHistory(listOf(data.history));
   if (mine) applyCall(mine, false);
   state.candidates = listOf(data.candidates);
+  state.canEdit = data.customer ? data.canEdit !== false : true;
   if (data.customer) {
     renderCustomer(data.customer, { notes: listOf(data.notes) });
   } else if (state.candidates.length > 1) {
@@ -270,6 +282,7 @@ ui.registerForm.addEventListener('submit', async (ev) => {
   try {
     const res = await api('/api/customers', { method: 'POST', body });
     state.candidates = [];
+    state.canEdit = true;
     renderCustomer(res.customer, { notes: [] });
     refreshAfterRegister(res.customer.id);
   } catch (e) {
@@ -308,12 +321,38 @@ function isNewer(a, b) {
   return String(a.updatedAt ?? '') > String(b.updatedAt ?? '');
 }
 
+/**
+ * A customer with this caller's number was registered or renamed elsewhere (another popup, the
+ * 顧客 page): show the record as a fresh lookup has it, unless the user is typing in it.
+ */
+async function customerChanged(customer) {
+  if (!phone || !Array.isArray(customer?.phones) || !customer.phones.includes(phone)) return;
+  const view = VIEWS.find((v) => !ui[v].hidden);
+  if (!['unknownView', 'customerView', 'pickerView'].includes(view) || memoSaving()) return;
+  if (view === 'customerView' && state.customer && state.customer.id !== customer.id) return;
+  let data;
+  try {
+    data = await fetchLookup();
+  } catch {
+    return;
+  }
+  refreshHistory(listOf(data.history));
+  state.candidates = listOf(data.candidates);
+  state.canEdit = data.customer ? data.canEdit !== false : true;
+  if (data.customer) renderCustomer(data.customer, { notes: listOf(data.notes) });
+  else if (state.candidates.length > 1 && view !== 'customerView') renderPicker();
+}
+
 function startSocket() {
   const socket = new CtiSocket();
   showConnection(socket, ui.conn, ui.connStatus);
   socket.addEventListener('authlost', showAuth);
   socket.addEventListener('message', (ev) => {
     const { msg } = ev.detail;
+    if (msg.type === 'customer_changed') {
+      customerChanged(msg.customer);
+      return;
+    }
     if (msg.callId !== callId) return;
     if (msg.store?.name && (!state.store || state.store.id === null)) {
       state.store = msg.store;

@@ -76,6 +76,18 @@ export function updateHistoryFrom(msg) {
   render();
 }
 
+/**
+ * When the number called before this call (epoch ms), from the history: the popup's 最終着信
+ * is the previous call, not the one ringing now. Undefined when this call is not listed.
+ */
+export function previousCallBefore() {
+  const mine = callId && history.find((h) => h.id === callId);
+  if (!mine) return undefined;
+  const start = Number(mine.startedAt);
+  const earlier = history.filter((h) => h.id !== callId && Number(h.startedAt) < start).map((h) => Number(h.startedAt));
+  return { thisCall: start, previous: earlier.length ? Math.max(...earlier) : null };
+}
+
 export function hideHistory() {
   ui.view.hidden = true;
 }

@@ -14,7 +14,21 @@ const ui = {
   status: $('#memo-status'),
   conflict: $('#memo-conflict'),
   current: $('#memo-current'),
+  readonly: $('#memo-readonly'),
 };
+
+/** Whether this user may edit the memo on screen (the lookup's `canEdit`). */
+let editable = true;
+
+/** Offers 編集 only where the user may edit; otherwise says why the memo is read-only. */
+export function setMemoEditable(can) {
+  editable = Boolean(can);
+  if (!editable && edit.open) closeEditor();
+  ui.edit.hidden = !editable || edit.open;
+  ui.readonly.hidden = editable;
+  ui.memo.title = editable ? 'クリックして編集' : '';
+  ui.memo.classList.toggle('memo-readonly', !editable);
+}
 
 /** the editor: the version the edit is based on, and whether a save is under way */
 let edit = { open: false, baseVersion: null, saving: false };
@@ -35,7 +49,7 @@ export function resetMemoEditor() {
   edit = { open: false, baseVersion: null, saving: false };
   ui.form.hidden = true;
   ui.memo.hidden = false;
-  ui.edit.hidden = false;
+  ui.edit.hidden = !editable;
   ui.conflict.hidden = true;
   ui.save.disabled = false;
   setStatus('', null);
@@ -44,7 +58,7 @@ export function resetMemoEditor() {
 /** Opens the editor with `text`; `baseVersion` is the version the edit starts from. */
 function openEditor(text, baseVersion) {
   const card = page.customer();
-  if (!card) return;
+  if (!card || !editable) return;
   edit.open = true;
   edit.baseVersion = baseVersion ?? card.version;
   ui.input.value = text ?? card.memo ?? '';
@@ -58,7 +72,19 @@ function closeEditor() {
   edit.open = false;
   ui.form.hidden = true;
   ui.memo.hidden = false;
-  ui.edit.hidden = false;
+  ui.edit.hidden = !editable;
+}
+
+/** Back to where the edit started: the 編集 button (what was edited). */
+function focusEditButton() {
+  if (!ui.edit.hidden) ui.edit.focus();
+}
+
+function cancel() {
+  closeEditor();
+  ui.conflict.hidden = true;
+  edit.baseVersion = null;
+  focusEditButton();
 }
 
 async function save(ev) {
@@ -84,6 +110,7 @@ async function save(ev) {
     edit.baseVersion = null;
     if (page.customer()?.id === card.id) page.show(res.customer);
     setStatus(TEXT.saved, 'ok');
+    if (!edit.open) focusEditButton();
   } catch (e) {
     edit.saving = false;
     if (page.customer()?.id !== card.id) return;
@@ -123,16 +150,22 @@ export function initMemo(hooks) {
   });
   ui.memo.addEventListener('click', () => {
     // Click-to-edit, but not when the click ended a text selection (copying the memo).
-    if (window.getSelection()?.toString()) return;
+    if (!editable || window.getSelection()?.toString()) return;
     if (!edit.open && !edit.saving) {
       setStatus('', null);
       openEditor();
     }
   });
-  ui.cancel.addEventListener('click', () => {
-    closeEditor();
-    ui.conflict.hidden = true;
-    edit.baseVersion = null;
-  });
+  ui.cancel.addEventListener('click', cancel);
   ui.form.addEventListener('submit', save);
+  // Esc cancels the edit, Ctrl+Enter (⌘+Enter) saves it.
+  ui.form.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') {
+      ev.preventDefault();
+      cancel();
+    } else if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault();
+      ui.form.requestSubmit();
+    }
+  });
 }

@@ -4,9 +4,9 @@ import { errorText } from './messages.js';
 
 /** An API failure: `status` 0 means the network itself failed. */
 export class ApiError extends Error {
-  constructor(status, body) {
+  constructor(status, body, retryAfter = null) {
     const err = body && typeof body === 'object' ? body.error : null;
-    super(errorText(err, status));
+    super(errorText(err, status, retryAfter));
     this.status = status;
     this.code = err?.code ?? null;
     this.field = err?.field ?? null;
@@ -44,6 +44,6 @@ export async function api(path, { method = 'GET', body, raw, contentType, signal
       data = null;
     }
   }
-  if (!res.ok) throw new ApiError(res.status, data);
+  if (!res.ok) throw new ApiError(res.status, data, Number(res.headers.get('retry-after')) || null);
   return data;
 }

@@ -70,6 +70,7 @@ export async function showUser(user) {
   const role = $('#user-role');
   role.textContent = user.role === 'admin' ? '管理者' : 'スタッフ';
   role.className = user.role === 'admin' ? 'badge badge-admin' : 'badge badge-staff';
+  role.hidden = user.name === role.textContent; // a user named 管理者: the role once
   const label = $('#user-store');
   label.textContent = '';
   if (user.role === 'admin' || user.storeId === null || user.storeId === undefined) return null;

@@ -15,6 +15,7 @@ export const ERRORS = Object.freeze({
   not_logged_in: 'ログインしてください',
   session_revoked: 'ログインしてください',
   token_expired: 'ログインしてください',
+  account_disabled: 'このアカウントは無効になっています。管理者に連絡してください',
   // permission
   admin_only: 'この操作の権限がありません',
   other_store: 'この操作の権限がありません',
@@ -46,6 +47,8 @@ export const TEXT = Object.freeze({
   saved: '保存しました',
   saving: '保存中…',
   loading: '読み込み中…',
+  /** the lockout wait of a 429 (`Retry-After` seconds), in minutes: 約15分 */
+  rateLimited: (seconds) => `ログインの試行回数が多すぎます。約${Math.max(1, Math.ceil(seconds / 60))}分後にもう一度お試しください`,
   popupBlocked: 'ポップアップがブロックされました。ブラウザの設定でこのサイトのポップアップを許可してください。',
   // input checks before a request
   loginIdRequired: ERRORS.invalid_login_id,
@@ -75,8 +78,10 @@ export const TEXT = Object.freeze({
 /**
  * The text for a server error body's `error` object (or null): the catalogue's for a known
  * code, else the server's message, else a generic line for the HTTP status (0: no network).
+ * A 429's wait (`retryAfter`, seconds) is said in minutes.
  */
-export function errorText(err, status) {
+export function errorText(err, status, retryAfter = null) {
+  if (err?.code === 'rate_limited' && retryAfter > 0) return TEXT.rateLimited(retryAfter);
   if (err?.code && Object.hasOwn(ERRORS, err.code)) return ERRORS[err.code];
   if (err?.message) return err.message;
   return status === 0 ? TEXT.network : TEXT.httpError(status);

@@ -21,7 +21,8 @@ const BACKOFF_MAX_MS = 30_000;
  * Events (EventTarget):
  *  - `status`   detail: 'connecting' | 'open' | 'reconnecting' | 'closed'
  *  - `message`  detail: { msg, replay } for every call message not seen before (seq dedupe);
- *               `replay` is true for messages the hub replayed on (re)connect.
+ *               `replay` is true for messages the hub replayed on (re)connect, `catchUp` for
+ *               those of a first connect (the latest event of every live call).
  *  - `synced`   after the replay of a (re)connect has been delivered.
  *  - `authlost` the session is gone (close 4001 or refused upgrade and /api/auth/me says 401).
  *
@@ -107,6 +108,8 @@ export class CtiSocket extends EventTarget {
   url() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const q = this.synced ? `?since=${encodeURIComponent(this.lastSeq)}` : '';
+    // Without `since` the hub sends the latest event of every live call: a catch-up.
+    this.catchUp = !this.synced;
     return `${proto}//${location.host}${this.path}${q}`;
   }
 
@@ -193,7 +196,7 @@ export class CtiSocket extends EventTarget {
     if (typeof msg.seq !== 'number') return;
     if (msg.seq <= this.lastSeq) return; // already seen (replay overlap)
     this.lastSeq = msg.seq;
-    this.dispatchEvent(new CustomEvent('message', { detail: { msg, replay: this.replaying } }));
+    this.dispatchEvent(new CustomEvent('message', { detail: { msg, replay: this.replaying, catchUp: this.replaying && this.catchUp } }));
   }
 
   ping() {
