@@ -161,6 +161,14 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
         ),
     };
     log(pipeline::stale::close(&env, now).await, "stale_calls");
+    if let Ok(db) = env.d1("DB") {
+        log(
+            customers::backfill_keys(&db)
+                .await
+                .map(|n| serde_json::json!({"event": "search_keys", "customers": n})),
+            "search_keys",
+        );
+    }
     if event.cron() != RETENTION_CRON {
         return;
     }

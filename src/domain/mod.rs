@@ -15,4 +15,5 @@ pub mod phone;
 pub mod prefix;
 pub mod replay;
 pub mod retention;
+pub mod search;
 pub mod token;

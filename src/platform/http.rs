@@ -164,16 +164,3 @@ pub fn page_params(req: &Request) -> (i64, i64) {
         .clamp(1, 100);
     (page, per)
 }
-
-/// A `LIKE … ESCAPE '\'` pattern that matches `q` anywhere, its wildcards taken literally.
-pub fn like_pattern(q: &str) -> String {
-    let mut p = String::from("%");
-    for c in q.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
