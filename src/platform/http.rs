@@ -164,3 +164,14 @@ pub fn page_params(req: &Request) -> (i64, i64) {
         .clamp(1, 100);
     (page, per)
 }
+
+/// For `#[serde(default, with = "http::double_option")]` on an `Option<Option<T>>` field of a
+/// PATCH body: tells "field absent" (leave as is) from "field: null" (clear it).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}

@@ -281,25 +281,15 @@ struct CustomerPatch {
     kana: Option<String>,
     memo: Option<String>,
     customer_type: Option<String>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "http::double_option")]
     flag: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "http::double_option")]
     home_store_id: Option<Option<i64>>,
     phones: Option<Vec<String>>,
     visits: Option<i64>,
     total_spend: Option<i64>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "http::double_option")]
     last_visit: Option<Option<String>>,
-}
-
-/// Tells "field absent" (leave as is) from "field: null" (clear it).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 /// `PATCH /api/customers/{id}` — an edit based on `version`. A stale version is a 409 with the
