@@ -11,6 +11,7 @@ import { TEXT } from '../lib/messages.js';
 import { initCallState, applyCall } from './call-state.js';
 import { initMemo, showMemoText, resetMemoEditor, memoSaving } from './memo.js';
 import { initHistory, setHistory, refreshHistory, updateHistoryFrom, hideHistory } from './history.js';
+import * as frontDesk from './front-desk.js';
 
 const params = new URLSearchParams(location.search);
 const callId = params.get('callId') || null;
@@ -128,6 +129,7 @@ function renderCustomer(card, { fromPicker = false, notes } = {}) {
   );
   show('customerView');
   setTitle();
+  frontDesk.setCaller({ phone, customer: card, store: state.store });
 }
 
 function renderPicker() {
@@ -153,6 +155,7 @@ function renderPicker() {
   );
   show('pickerView');
   setTitle();
+  frontDesk.setCaller({ phone, store: state.store });
 }
 
 ui.backToPicker.addEventListener('click', () => {
@@ -165,6 +168,7 @@ function renderUnknown() {
   renderStore();
   show('unknownView');
   setTitle();
+  frontDesk.setCaller({ phone, store: state.store });
   ui.registerForm.elements.name.focus();
 }
 
@@ -319,6 +323,7 @@ function startSocket() {
     }
     applyCall(msg, true);
     updateHistoryFrom(msg);
+    frontDesk.onCallMessage(msg);
     const view = VIEWS.find((v) => !ui[v].hidden);
     if (msg.customer && (view === 'customerView' || view === 'unknownView') && isNewer(msg.customer, state.customer)) {
       renderCustomer(msg.customer);
@@ -336,6 +341,7 @@ function startSocket() {
 ui.callerNumber.textContent = fmtPhone(phone);
 initHistory(callId);
 initCallState(Boolean(callId));
+frontDesk.initFrontDesk(callId);
 setTitle();
 if (callId) startSocket();
 else ui.conn.hidden = true;
