@@ -12,7 +12,21 @@
 import { signHS256 } from './lib/jwt.mjs';
 import { devVars } from './lib/devvars.mjs';
 
+const USAGE = `usage: npm run call -- <caller> <dialled> [--state S] [--flow|--missed] [--call-id N] [--url URL]
+
+  caller, dialled   any format: 090-1234-5678, +819012345678, 0501748xxxx (x = random digit)
+  --state S         Dialpad state to send (default ringing)
+  --flow            a whole answered call: ringing, connected 3 s later, hangup 5 s after that
+  --missed          a whole unanswered call: ringing, then hangup 5 s later
+  --call-id N       the Dialpad call id to use (default: a fresh one)
+  --url URL         the Worker (default http://localhost:8787)
+
+The webhook secret comes from DIALPAD_WEBHOOK_SECRET or .dev.vars.`;
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const flag = (name, def) => {
   const i = args.indexOf(name);
   if (i === -1) return def;
@@ -33,7 +47,7 @@ const flow = bool('--flow');
 const missed = bool('--missed');
 const [callerArg, dialledArg] = args;
 if (!callerArg || !dialledArg) {
-  console.error('usage: npm run call -- <caller> <dialled> [--state S] [--flow|--missed] [--url URL]');
+  console.error(USAGE);
   process.exit(2);
 }
 const fill = (n) => n.replace(/x/gi, () => String(Math.floor(Math.random() * 10)));

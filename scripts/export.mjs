@@ -11,6 +11,14 @@ import { openD1 } from './lib/d1.mjs';
 import { exportAll, toCsv } from './lib/export.mjs';
 
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`usage: npm run export [-- --out DIR]                      # local D1
+       npm run export -- --remote [--env staging] [--out DIR]   # deployed D1
+
+Writes stores, customers and the call log as CSV and JSON into DIR (default ./export-<timestamp>).
+--remote needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN.`);
+  process.exit(0);
+}
 const opt = (n) => (args.includes(n) ? args[args.indexOf(n) + 1] : undefined);
 const out = opt('--out') ?? `export-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 const { db, dispose } = await openD1({ remote: args.includes('--remote'), env: opt('--env') });

@@ -3,6 +3,13 @@
 import { getPlatformProxy } from 'wrangler';
 import { seedDemo, DEMO_USERS } from './lib/seed.mjs';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`usage: npm run db:seed
+
+Loads the demo stores, customers and accounts into the local D1 that \`npm start\` serves
+(.wrangler/state). Never touches a deployed database. Takes no options.`);
+  process.exit(0);
+}
 const { env, dispose } = await getPlatformProxy({ configPath: 'wrangler.toml', persist: true });
 try {
   const created = await seedDemo(env.DB);

@@ -14,7 +14,19 @@ import { openD1 } from './lib/d1.mjs';
 import { upsertUser } from './lib/seed.mjs';
 import { randomPassword } from './lib/password.mjs';
 
+const USAGE = `usage: npm run user -- add <login> --role admin|staff [--store S] [--name N] [--password P] [--remote]
+       npm run user -- reset-password <login> [--password P] [--remote]
+       npm run user -- disable <login> [--remote]
+       npm run user -- list [--remote]
+       npm run user -- --help
+
+Works on the local D1 by default. --remote (with --env staging, --database-id ID) works on the
+deployed D1 and needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN.`;
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const opt = (name) => {
   const i = args.indexOf(name);
   if (i === -1) return undefined;
@@ -32,10 +44,7 @@ const envName = opt('--env');
 const [cmd, login] = args;
 
 function usage() {
-  console.error('usage: npm run user -- add <login> --role admin|staff [--store S] [--name N] [--password P] [--remote]');
-  console.error('       npm run user -- reset-password <login> [--password P] [--remote]');
-  console.error('       npm run user -- disable <login> [--remote]');
-  console.error('       npm run user -- list [--remote]');
+  console.error(USAGE);
   process.exit(2);
 }
 

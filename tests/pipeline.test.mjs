@@ -89,9 +89,14 @@ test('unsigned JSON is refused unless allowed; oversized bodies are refused', as
   const huge = await w.postWebhook('a'.repeat(70 * 1024));
   assert.equal(huge.status, 413);
   assert.equal(huge.body.error.code, 'payload_too_large');
-  const missing = await w.sendEvent({ call_id: 1, direction: 'inbound' });
+  // A verified event without a state is still a genuine event: recorded with state `unknown`.
+  const noState = await w.sendEvent({ call_id: 1, direction: 'inbound' });
+  assert.equal(noState.status, 200, JSON.stringify(noState.body));
+  assert.equal(await w.count("SELECT 1 FROM call_events WHERE call_id = '1' AND state = 'unknown'"), 1);
+  // Without a call id there is no call to record it on (see src/dialpad.rs).
+  const missing = await w.sendEvent({ state: 'ringing', direction: 'inbound' });
   assert.equal(missing.status, 400);
-  assert.deepEqual(missing.body.error, { code: 'missing_state', field: 'state', message: missing.body.error.message });
+  assert.deepEqual(missing.body.error, { code: 'missing_call_id', field: 'call_id', message: missing.body.error.message });
   const expired = await w.sendEvent({ ...callEvent(), exp: Math.floor(Date.now() / 1000) - 3600 });
   assert.equal(expired.status, 401);
   assert.equal(expired.body.error.code, 'token_expired');

@@ -102,6 +102,15 @@ proptest! {
     }
 
     #[test]
+    fn any_claims_with_an_integer_call_id_parse(mut ev in event_like(), id in any::<u64>()) {
+        // A verified token is a genuine event: whatever else it holds, it parses.
+        ev.insert("call_id".into(), serde_json::json!(id));
+        let e = dialpad::parse(&ev);
+        prop_assert!(e.is_ok(), "{:?}", e);
+        prop_assert_eq!(e.unwrap().call_id, id.to_string());
+    }
+
+    #[test]
     fn normalised_numbers_are_digits_and_idempotent(s in ".{0,40}") {
         if let Ok(phone::Phone::Number(n)) = phone::normalize(&s) {
             prop_assert!(n.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit()));

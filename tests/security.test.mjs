@@ -92,9 +92,9 @@ test('ALLOW_UNSIGNED_WEBHOOKS=true accepts a plain-JSON event (and still validat
     const r = await open.postWebhook(JSON.stringify(ev), { 'content-type': 'application/json' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal((await s.waitFor((m) => m.legId === String(ev.call_id))).store.name, '西船橋');
-    const bad = await open.postWebhook(JSON.stringify({ ...ev, state: 42 }), { 'content-type': 'application/json' });
+    const bad = await open.postWebhook(JSON.stringify({ ...ev, call_id: 1.5 }), { 'content-type': 'application/json' });
     assert.equal(bad.status, 400);
-    assert.equal(bad.body.error.code, 'invalid_state');
+    assert.equal(bad.body.error.code, 'invalid_call_id');
     s.close();
   } finally {
     await open.close();

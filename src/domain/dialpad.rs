@@ -1,15 +1,33 @@
 //! Dialpad call events: parsing and classification. Pure.
 //!
 //! Dialpad sends one event per state transition of each call leg (Call Events docs). Fields
-//! follow its payloads: ids are integers (up to 2^63, so never `f64`), timestamps are epoch
-//! milliseconds, optional fields are often `null`, and new fields and states appear over time,
-//! so anything unknown is tolerated and only what the popup needs is validated.
-use crate::domain::phone::{self, Phone, PhoneError};
+//! follow its published call schema (`CallProto` in dialpad/dialpad-python-sdk,
+//! `src/dialpad/schemas/call.py`): ids are integers (up to 2^63, so never `f64`), timestamps
+//! are epoch milliseconds, optional fields are often `null` or `{}`, and new fields and states
+//! appear over time.
+//!
+//! **Acceptance.** A token that verifies is a genuine Dialpad event, so parsing is total over
+//! its content: a field of an unexpected type or value is treated as absent (a number that is
+//! not a phone number as withheld/unknown, a missing or unusable `state` as the state
+//! `unknown`), never as an error. The one exception is a missing or unusable `call_id`: there is
+//! no call to record it on, and inventing one would put a ghost call in the log (or pop one).
+//! [`parse`] then returns an [`EventError`]; since the token verified, the webhook should answer
+//! it with a 2xx and log it as unattributable (Dialpad never retries a 4xx, and a 4xx would
+//! call a genuine event forged) rather than refuse it.
+use crate::domain::phone::{self, Phone};
 use serde_json::{Map, Value};
 
 /// Longest text kept from a free-form field (names, states); longer input is refused or cut.
 const MAX_ID_LEN: usize = 64;
 const MAX_NAME_CHARS: usize = 200;
+/// Longest URL kept (voicemail and recording links).
+const MAX_URL_LEN: usize = 2048;
+/// Most recording URLs kept from one event.
+const MAX_RECORDINGS: usize = 10;
+/// Longest transcript or recap text kept from one event (characters).
+const MAX_TEXT_CHARS: usize = 20_000;
+/// The state recorded for an event whose `state` is missing or not a state name.
+pub const UNKNOWN_STATE: &str = "unknown";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -78,21 +96,22 @@ impl Phase {
     }
 }
 
+/// Classifies a state of the published subscription enum (`call_states` in
+/// `CreateCallEventSubscription`); anything else is [`Phase::Other`].
 pub fn classify(state: &str, date_connected: Option<i64>) -> Phase {
     match state {
         "ringing" | "calling" | "preanswer" | "queued" => Phase::Ringing,
-        "connected" | "merged" | "takeover" | "barge" | "monitor" | "eavesdrop" | "unpark" => {
-            Phase::Connected
-        }
+        "connected" | "merged" | "takeover" | "barge" | "monitor" | "eavesdrop" => Phase::Connected,
         "hold" | "parked" => Phase::Hold,
         "hangup" if date_connected.is_some() => Phase::Ended,
-        "hangup" | "missed" | "abandoned" | "blocked" | "transfer_unavailable" => Phase::Missed,
-        "voicemail" | "voicemail_uploaded" => Phase::Voicemail,
-        "postcall" | "transcription" | "call_transcription" | "recording" | "csat" | "pcsat"
-        | "ai_playbook" | "admin" | "admin_recording" | "call_recording" | "dispositions" => {
-            Phase::PostCall
-        }
-        s if s.starts_with("recap_") => Phase::PostCall,
+        "hangup" | "missed" | "blocked" => Phase::Missed,
+        // `voicemail_uploaded` arrives after the caller left the message: it carries the link,
+        // and the call is already in voicemail, so it only enriches (rank 0).
+        "voicemail" => Phase::Voicemail,
+        "voicemail_uploaded" | "postcall" | "transcription" | "call_transcription"
+        | "recording" | "csat" | "pcsat" | "ai_playbook" | "admin" | "admin_recording"
+        | "dispositions" | "recap_summary" | "recap_outcome" | "recap_purposes"
+        | "recap_action_items" => Phase::PostCall,
         _ => Phase::Other,
     }
 }
@@ -104,11 +123,23 @@ pub struct Party {
     pub kind: Option<String>,
 }
 
+/// What an `internal_number` / `external_number` held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberKind {
+    /// A phone number (domestic or foreign).
+    Number,
+    /// No number on purpose: absent, null, empty, `"blocked"`, `"anonymous"` and the like.
+    Withheld,
+    /// Something that is not a phone number (wrong type, letters, too long): kept as withheld.
+    Unusable,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallEvent {
     pub call_id: String,
     pub master_call_id: Option<String>,
     pub entry_point_call_id: Option<String>,
+    /// The state name (`unknown` when the event had none usable).
     pub state: String,
     pub phase: Phase,
     pub direction: Direction,
@@ -125,6 +156,31 @@ pub struct CallEvent {
     pub date_ended: Option<i64>,
     pub event_timestamp: Option<i64>,
     pub duration_ms: Option<i64>,
+    /// The agent leg of a call-center call points at its operator call.
+    pub operator_call_id: Option<String>,
+    /// Dialpad's `group_id` (a string such as `Office:123`; not a leg id).
+    pub group: Option<String>,
+    pub external_kind: NumberKind,
+    pub internal_kind: NumberKind,
+    /// `target.office_id`: the Dialpad office the call was routed in.
+    pub target_office_id: Option<String>,
+    /// `entry_point_target`: where an inbound call first dialled.
+    pub entry_point_target: Option<Party>,
+    pub entry_point_phone: Phone,
+    pub entry_point_office_id: Option<String>,
+    pub total_duration_ms: Option<i64>,
+    pub talk_time_ms: Option<i64>,
+    pub hold_time_ms: Option<i64>,
+    /// `voicemail_link` (Call Events payload), else `voicemail_share_link` (`CallProto`).
+    pub voicemail_link: Option<String>,
+    /// `recording_details[].url` (`CallRecordingDetailsProto`) and `recording_url`.
+    pub recording_urls: Vec<String>,
+    /// `transcription_text` (`CallProto`).
+    pub transcription_text: Option<String>,
+    /// The AI recap's summary text of a `recap_summary` event (`recap_summary`, a string or
+    /// an object with a `summary`/`text`/`content` string: the published schema does not
+    /// name this field, so both shapes are read).
+    pub recap_summary: Option<String>,
 }
 
 impl CallEvent {
@@ -163,33 +219,49 @@ fn err(code: &'static str, field: &'static str) -> EventError {
     EventError { code, field }
 }
 
-/// An id: Dialpad uses integers; strings of id characters are accepted too (simulators, tests).
-fn id_field(map: &Map<String, Value>, field: &'static str) -> Result<Option<String>, EventError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => Ok(Some(n.to_string())),
-        Some(Value::String(s))
+/// An id as Dialpad sends it (an integer, kept exact) or a string of id characters.
+fn id_value(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Number(n) if n.is_u64() || n.is_i64() => Some(n.to_string()),
+        Value::String(s)
             if !s.is_empty()
                 && s.len() <= MAX_ID_LEN
                 && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
         {
-            Ok(Some(s.clone()))
+            Some(s.clone())
         }
-        Some(_) => Err(err("invalid_field", field)),
+        _ => None,
     }
 }
 
-fn ms_field(map: &Map<String, Value>, field: &'static str) -> Result<Option<i64>, EventError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_f64() {
-            // Anything outside 0..year 3000 is not a call timestamp or duration.
-            Some(v) if (0.0..=32_503_680_000_000.0).contains(&v) => Ok(Some(v as i64)),
-            _ => Err(err("invalid_field", field)),
-        },
-        Some(_) => Err(err("invalid_field", field)),
-    }
+fn id_field(map: &Map<String, Value>, field: &str) -> Option<String> {
+    id_value(map.get(field))
+}
+
+/// Epoch milliseconds or a duration in ms; fractions are cut, anything else is absent.
+fn ms_value(v: Option<&Value>) -> Option<i64> {
+    // Anything outside 0..year 3000 is not a call timestamp or duration.
+    const MAX: i64 = 32_503_680_000_000;
+    let v =
+        match v? {
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Some(i),
+                None => n
+                    .as_f64()
+                    .filter(|f| f.is_finite() && (0.0..=MAX as f64).contains(f))
+                    .map(|f| f as i64),
+            },
+            Value::String(s) => s.trim().parse::<f64>().ok().and_then(|f| {
+                (f.is_finite() && (0.0..=MAX as f64).contains(&f)).then_some(f as i64)
+            }),
+            _ => None,
+        }?;
+    (0..=MAX).contains(&v).then_some(v)
+}
+
+fn ms_field(map: &Map<String, Value>, field: &str) -> Option<i64> {
+    ms_value(map.get(field))
 }
 
 fn text_field(v: Option<&Value>) -> Option<String> {
@@ -202,42 +274,85 @@ fn text_field(v: Option<&Value>) -> Option<String> {
     }
 }
 
-fn party(map: &Map<String, Value>, field: &'static str) -> Result<Option<Party>, EventError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(o)) => Ok(Some(Party {
-            id: text_field(o.get("id")),
-            name: text_field(o.get("name")),
-            kind: text_field(o.get("type")),
-        })),
-        Some(_) => Err(err("invalid_field", field)),
+fn long_text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.trim().is_empty() => {
+            Some(s.trim().chars().take(MAX_TEXT_CHARS).collect())
+        }
+        Value::Object(o) => ["summary", "text", "content"]
+            .iter()
+            .find_map(|k| long_text(o.get(*k))),
+        _ => None,
     }
 }
 
-fn phone_field(
-    map: &Map<String, Value>,
-    field: &'static str,
-    code: &'static str,
-) -> Result<Phone, EventError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(Phone::Withheld),
-        Some(Value::String(s)) => phone::normalize(s).map_err(|e| match e {
-            PhoneError::InvalidCharacters | PhoneError::TooLong => err(code, field),
-        }),
-        Some(_) => Err(err(code, field)),
+fn url_value(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => {
+            let s = s.trim();
+            ((s.starts_with("https://") || s.starts_with("http://"))
+                && s.len() <= MAX_URL_LEN
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control()))
+            .then(|| s.to_string())
+        }
+        _ => None,
     }
 }
 
-/// Parses verified claims into a call event, or says which field is wrong.
+fn party(map: &Map<String, Value>, field: &str) -> Option<Party> {
+    let o = map.get(field)?.as_object()?;
+    let p = Party {
+        id: text_field(o.get("id")),
+        name: text_field(o.get("name")),
+        kind: text_field(o.get("type")),
+    };
+    (p.id.is_some() || p.name.is_some() || p.kind.is_some()).then_some(p)
+}
+
+/// A number field: never an error. What is not a phone number is kept as withheld.
+fn phone_value(v: Option<&Value>) -> (Phone, NumberKind) {
+    match v {
+        None | Some(Value::Null) => (Phone::Withheld, NumberKind::Withheld),
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("blocked") => {
+            (Phone::Withheld, NumberKind::Withheld)
+        }
+        Some(Value::String(s)) => match phone::normalize(s) {
+            Ok(Phone::Withheld) => (Phone::Withheld, NumberKind::Withheld),
+            Ok(p) => (p, NumberKind::Number),
+            Err(_) => (Phone::Withheld, NumberKind::Unusable),
+        },
+        Some(_) => (Phone::Withheld, NumberKind::Unusable),
+    }
+}
+
+fn recording_urls(map: &Map<String, Value>) -> Vec<String> {
+    let mut urls: Vec<String> = Vec::new();
+    let details = map.get("recording_details").and_then(Value::as_array);
+    let from_details = details
+        .into_iter()
+        .flatten()
+        .filter_map(|d| url_value(d.as_object()?.get("url")));
+    let single = match map.get("recording_url") {
+        Some(Value::Array(a)) => a.iter().filter_map(|v| url_value(Some(v))).collect(),
+        v => url_value(v).into_iter().collect::<Vec<_>>(),
+    };
+    for u in from_details.chain(single) {
+        if urls.len() < MAX_RECORDINGS && !urls.contains(&u) {
+            urls.push(u);
+        }
+    }
+    urls
+}
+
+/// Parses verified claims into a call event. Fails only without a usable `call_id`.
 pub fn parse(claims: &Map<String, Value>) -> Result<CallEvent, EventError> {
     let call_id = match claims.get("call_id") {
         None | Some(Value::Null) => return Err(err("missing_call_id", "call_id")),
-        Some(_) => id_field(claims, "call_id")
-            .map_err(|_| err("invalid_call_id", "call_id"))?
-            .expect("present"),
+        v => id_value(v).ok_or(err("invalid_call_id", "call_id"))?,
     };
     let state = match claims.get("state") {
-        None | Some(Value::Null) => return Err(err("missing_state", "state")),
+        // Exactly a state name, or `unknown`: a state is never guessed (a guessed `ringing`
+        // would pop).
         Some(Value::String(s))
             if !s.is_empty()
                 && s.len() <= MAX_ID_LEN
@@ -246,33 +361,53 @@ pub fn parse(claims: &Map<String, Value>) -> Result<CallEvent, EventError> {
         {
             s.clone()
         }
-        Some(_) => return Err(err("invalid_state", "state")),
+        _ => UNKNOWN_STATE.to_string(),
     };
-    let direction = match claims.get("direction") {
-        None | Some(Value::Null) => Direction::Unknown,
-        Some(Value::String(s)) => match s.as_str() {
-            "inbound" => Direction::Inbound,
-            "outbound" => Direction::Outbound,
-            _ => Direction::Unknown,
-        },
-        Some(_) => return Err(err("invalid_field", "direction")),
+    let direction = match claims.get("direction").and_then(Value::as_str) {
+        Some("inbound") => Direction::Inbound,
+        Some("outbound") => Direction::Outbound,
+        _ => Direction::Unknown,
     };
-    let date_connected = ms_field(claims, "date_connected")?;
+    let date_connected = ms_field(claims, "date_connected");
+    let (external, external_kind) = phone_value(claims.get("external_number"));
+    let (internal, internal_kind) = phone_value(claims.get("internal_number"));
+    let target_obj = claims.get("target").and_then(Value::as_object);
+    let entry_obj = claims.get("entry_point_target").and_then(Value::as_object);
+    let entry_point_phone = match entry_obj.map(|o| phone_value(o.get("phone"))) {
+        Some((p, NumberKind::Number)) => p,
+        _ => Phone::Withheld,
+    };
     Ok(CallEvent {
-        master_call_id: id_field(claims, "master_call_id")?,
-        entry_point_call_id: id_field(claims, "entry_point_call_id")?,
+        master_call_id: id_field(claims, "master_call_id"),
+        entry_point_call_id: id_field(claims, "entry_point_call_id"),
         phase: classify(&state, date_connected),
         direction,
-        external: phone_field(claims, "external_number", "invalid_external_number")?,
-        internal: phone_field(claims, "internal_number", "invalid_internal_number")?,
-        contact: party(claims, "contact")?,
-        target: party(claims, "target")?,
-        date_started: ms_field(claims, "date_started")?,
-        date_rang: ms_field(claims, "date_rang")?,
+        external,
+        internal,
+        contact: party(claims, "contact"),
+        target: party(claims, "target"),
+        date_started: ms_field(claims, "date_started"),
+        date_rang: ms_field(claims, "date_rang"),
         date_connected,
-        date_ended: ms_field(claims, "date_ended")?,
-        event_timestamp: ms_field(claims, "event_timestamp")?,
-        duration_ms: ms_field(claims, "duration")?,
+        date_ended: ms_field(claims, "date_ended"),
+        event_timestamp: ms_field(claims, "event_timestamp"),
+        duration_ms: ms_field(claims, "duration"),
+        operator_call_id: id_field(claims, "operator_call_id"),
+        group: text_field(claims.get("group_id")),
+        external_kind,
+        internal_kind,
+        target_office_id: target_obj.and_then(|o| id_value(o.get("office_id"))),
+        entry_point_target: party(claims, "entry_point_target"),
+        entry_point_phone,
+        entry_point_office_id: entry_obj.and_then(|o| id_value(o.get("office_id"))),
+        total_duration_ms: ms_field(claims, "total_duration"),
+        talk_time_ms: ms_field(claims, "talk_time"),
+        hold_time_ms: ms_field(claims, "hold_time"),
+        voicemail_link: url_value(claims.get("voicemail_link"))
+            .or_else(|| url_value(claims.get("voicemail_share_link"))),
+        recording_urls: recording_urls(claims),
+        transcription_text: long_text(claims.get("transcription_text")),
+        recap_summary: long_text(claims.get("recap_summary")),
         call_id,
         state,
     })
@@ -407,20 +542,23 @@ mod tests {
     }
 
     #[test]
-    fn reports_the_bad_field() {
+    fn only_an_unusable_call_id_is_an_error() {
         let cases = [
             (json!({"state": "ringing"}), "missing_call_id"),
             (
                 json!({"call_id": null, "state": "ringing"}),
                 "missing_call_id",
             ),
-            (json!({"call_id": 1}), "missing_state"),
             (
                 json!({"call_id": 1.5, "state": "ringing"}),
                 "invalid_call_id",
             ),
             (
                 json!({"call_id": true, "state": "ringing"}),
+                "invalid_call_id",
+            ),
+            (
+                json!({"call_id": {}, "state": "ringing"}),
                 "invalid_call_id",
             ),
             (
@@ -431,44 +569,232 @@ mod tests {
                 json!({"call_id": "x".repeat(65), "state": "ringing"}),
                 "invalid_call_id",
             ),
-            (json!({"call_id": 1, "state": 3}), "invalid_state"),
-            (json!({"call_id": 1, "state": "RINGING"}), "invalid_state"),
-            (json!({"call_id": 1, "state": "ring ing"}), "invalid_state"),
-            (
-                json!({"call_id": 1, "state": "ringing", "external_number": "090-abcd"}),
-                "invalid_external_number",
-            ),
-            (
-                json!({"call_id": 1, "state": "ringing", "external_number": 9012345678_u64}),
-                "invalid_external_number",
-            ),
-            (
-                json!({"call_id": 1, "state": "ringing", "internal_number": "1".repeat(1000)}),
-                "invalid_internal_number",
-            ),
-            (
-                json!({"call_id": 1, "state": "ringing", "date_started": "yesterday"}),
-                "invalid_field",
-            ),
-            (
-                json!({"call_id": 1, "state": "ringing", "date_started": -5}),
-                "invalid_field",
-            ),
-            (
-                json!({"call_id": 1, "state": "ringing", "contact": "bob"}),
-                "invalid_field",
-            ),
-            (
-                json!({"call_id": 1, "state": "ringing", "direction": 1}),
-                "invalid_field",
-            ),
-            (
-                json!({"call_id": 1, "state": "ringing", "master_call_id": {}}),
-                "invalid_field",
-            ),
         ];
         for (v, code) in cases {
             assert_eq!(parse_json(v.clone()).unwrap_err().code, code, "{v}");
         }
+    }
+
+    #[test]
+    fn a_missing_or_odd_state_is_recorded_as_unknown() {
+        for st in [
+            json!(null),
+            json!(3),
+            json!(""),
+            json!("RINGING"),
+            json!("ring ing"),
+            json!("📞"),
+            json!("r".repeat(1000)),
+            json!(["ringing"]),
+        ] {
+            let e = parse_json(with(ringing(), "state", st.clone())).unwrap();
+            assert_eq!(e.state, UNKNOWN_STATE, "{st}");
+            assert_eq!(e.phase, Phase::Other, "{st}");
+            assert!(!e.phase.is_live(), "an unknown state never pops");
+        }
+        let mut v = ringing();
+        v.as_object_mut().unwrap().remove("state");
+        assert_eq!(parse_json(v).unwrap().state, UNKNOWN_STATE);
+    }
+
+    #[test]
+    fn numbers_that_are_not_phone_numbers_are_withheld_never_errors() {
+        for (raw, kind) in [
+            (json!("blocked"), NumberKind::Withheld),
+            (json!("BLOCKED"), NumberKind::Withheld),
+            (json!("anonymous"), NumberKind::Withheld),
+            (json!(""), NumberKind::Withheld),
+            (json!(null), NumberKind::Withheld),
+            (json!("090-abcd"), NumberKind::Unusable),
+            (json!("sip:alice@example.com"), NumberKind::Unusable),
+            (json!("1".repeat(1000)), NumberKind::Unusable),
+            (json!(9012345678_u64), NumberKind::Unusable),
+            (json!({"number": "+819012345678"}), NumberKind::Unusable),
+            (json!(["+819012345678"]), NumberKind::Unusable),
+        ] {
+            for field in ["external_number", "internal_number"] {
+                let e = parse_json(with(ringing(), field, raw.clone())).unwrap();
+                let (p, k) = if field == "external_number" {
+                    (&e.external, e.external_kind)
+                } else {
+                    (&e.internal, e.internal_kind)
+                };
+                assert!(p.is_withheld(), "{field} {raw}");
+                assert_eq!(k, kind, "{field} {raw}");
+            }
+        }
+        let foreign =
+            parse_json(with(ringing(), "external_number", json!("+14155550100"))).unwrap();
+        assert_eq!(foreign.external, Phone::Number("+14155550100".into()));
+        assert_eq!(foreign.external_kind, NumberKind::Number);
+    }
+
+    #[test]
+    fn ids_are_exact_64_bit_integers_or_strings_and_may_be_null() {
+        let v = json!({
+            "call_id": 9223372036854775807_i64,
+            "master_call_id": 9007199254740993_u64,
+            "entry_point_call_id": "6342343299702785",
+            "operator_call_id": null,
+            "group_id": null,
+            "state": "ringing",
+        });
+        let e = parse_json(v).unwrap();
+        assert_eq!(e.call_id, "9223372036854775807");
+        assert_eq!(e.master_call_id.as_deref(), Some("9007199254740993"));
+        assert_eq!(e.entry_point_call_id.as_deref(), Some("6342343299702785"));
+        assert_eq!(e.operator_call_id, None);
+        assert_eq!(e.group, None);
+        assert_eq!(e.group_id(), "6342343299702785");
+        // Odd related ids are dropped, not fatal.
+        for bad in [json!({}), json!([1]), json!(1.5), json!(true), json!("a b")] {
+            let e = parse_json(with(ringing(), "master_call_id", bad.clone())).unwrap();
+            assert_eq!(e.master_call_id, None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_times_and_objects_of_every_shape_are_accepted() {
+        let mut v = ringing();
+        let o = v.as_object_mut().unwrap();
+        o.insert("total_duration".into(), json!(463.294));
+        o.insert("duration".into(), json!(19954.075));
+        o.insert("talk_time".into(), json!(15000));
+        o.insert("hold_time".into(), json!(0));
+        o.insert("date_started".into(), json!("1764000000000"));
+        o.insert("date_ended".into(), json!(-5));
+        o.insert("date_connected".into(), json!("yesterday"));
+        o.insert("entry_point_target".into(), json!({}));
+        o.insert("proxy_target".into(), json!({}));
+        o.insert("transferred_from".into(), json!({}));
+        o.insert("contact".into(), json!("bob"));
+        o.insert("direction".into(), json!(1));
+        o.insert(
+            "routing_breadcrumbs".into(),
+            json!([{"target_id": 1, "target_type": "office"}]),
+        );
+        o.insert("labels".into(), json!(["予約"]));
+        o.insert("call_recording_ids".into(), json!([]));
+        o.insert("integrations".into(), json!(null));
+        o.insert("custom_data".into(), json!({"k": "v"}));
+        o.insert("brand_new".into(), json!({"deep": [[[1]]]}));
+        let e = parse_json(v).unwrap();
+        assert_eq!(e.total_duration_ms, Some(463));
+        assert_eq!(e.duration_ms, Some(19954));
+        assert_eq!(e.talk_time_ms, Some(15000));
+        assert_eq!(e.hold_time_ms, Some(0));
+        assert_eq!(e.date_started, Some(1764000000000));
+        assert_eq!(e.date_ended, None);
+        assert_eq!(e.date_connected, None);
+        assert_eq!(e.entry_point_target, None);
+        assert_eq!(e.contact, None);
+        assert_eq!(e.direction, Direction::Unknown);
+    }
+
+    #[test]
+    fn reads_what_the_enrichment_needs() {
+        let mut v = ringing();
+        let o = v.as_object_mut().unwrap();
+        o.insert("state".into(), json!("recording"));
+        o.insert(
+            "recording_details".into(),
+            json!([
+                {"id": "r1", "recording_type": "callrecording", "url": "https://dialpad.com/r/1", "duration": 1000, "start_time": 1},
+                {"id": "r2", "recording_type": "admincallrecording", "url": "https://dialpad.com/r/2"},
+                {"id": "r3", "url": "javascript:alert(1)"},
+                {"id": "r4"},
+                "not an object"
+            ]),
+        );
+        o.insert(
+            "recording_url".into(),
+            json!(["https://dialpad.com/r/1", "https://dialpad.com/r/5"]),
+        );
+        o.insert("voicemail_link".into(), json!("https://dialpad.com/vm/9"));
+        o.insert("transcription_text".into(), json!("  予約の変更です  "));
+        o.insert("recap_summary".into(), json!({"summary": "予約変更の電話"}));
+        o.insert(
+            "entry_point_target".into(),
+            json!({"id": 1, "name": "代表", "phone": "+815017481000", "type": "office", "office_id": 4785074604081152_u64}),
+        );
+        o.insert("operator_call_id".into(), json!(6342343299702790_u64));
+        let e = parse_json(v).unwrap();
+        assert_eq!(e.phase, Phase::PostCall);
+        assert_eq!(
+            e.recording_urls,
+            vec![
+                "https://dialpad.com/r/1",
+                "https://dialpad.com/r/2",
+                "https://dialpad.com/r/5"
+            ]
+        );
+        assert_eq!(
+            e.voicemail_link.as_deref(),
+            Some("https://dialpad.com/vm/9")
+        );
+        assert_eq!(e.transcription_text.as_deref(), Some("予約の変更です"));
+        assert_eq!(e.recap_summary.as_deref(), Some("予約変更の電話"));
+        assert_eq!(e.target_office_id.as_deref(), Some("4785074604081152"));
+        assert_eq!(e.entry_point_phone, Phone::Number("05017481000".into()));
+        assert_eq!(e.entry_point_office_id.as_deref(), Some("4785074604081152"));
+        assert_eq!(
+            e.entry_point_target.unwrap().kind.as_deref(),
+            Some("office")
+        );
+        assert_eq!(e.operator_call_id.as_deref(), Some("6342343299702790"));
+        assert_eq!(e.event_timestamp, Some(1764000000600));
+        // The published CallProto name for the voicemail link, and a plain-string recap.
+        let v = with(
+            with(
+                ringing(),
+                "voicemail_share_link",
+                json!("https://dialpad.com/s/vm"),
+            ),
+            "recap_summary",
+            json!("要約"),
+        );
+        let e = parse_json(v).unwrap();
+        assert_eq!(
+            e.voicemail_link.as_deref(),
+            Some("https://dialpad.com/s/vm")
+        );
+        assert_eq!(e.recap_summary.as_deref(), Some("要約"));
+        // Caps: at most 10 recordings, long text cut.
+        let many: Vec<Value> = (0..50)
+            .map(|i| json!({"url": format!("https://dialpad.com/r/{i}")}))
+            .collect();
+        let e = parse_json(with(
+            with(ringing(), "recording_details", Value::Array(many)),
+            "transcription_text",
+            json!("あ".repeat(50_000)),
+        ))
+        .unwrap();
+        assert_eq!(e.recording_urls.len(), MAX_RECORDINGS);
+        assert_eq!(
+            e.transcription_text.unwrap().chars().count(),
+            MAX_TEXT_CHARS
+        );
+    }
+
+    #[test]
+    fn states_outside_the_published_enum_are_other() {
+        for s in [
+            "transfer_unavailable",
+            "unhold",
+            "abandoned",
+            "call_recording",
+            "unpark",
+        ] {
+            assert_eq!(classify(s, None), Phase::Other, "{s}");
+        }
+        for s in [
+            "voicemail_uploaded",
+            "recap_outcome",
+            "dispositions",
+            "admin_recording",
+        ] {
+            assert_eq!(classify(s, None), Phase::PostCall, "{s}");
+        }
+        assert_eq!(classify("blocked", None), Phase::Missed);
     }
 }

@@ -105,6 +105,28 @@ pub async fn test_call(mut req: Request, env: &Env) -> ApiResult<Response> {
         };
         ApiError::bad(e.code, field, format!("`{field}` is missing or invalid"))
     })?;
+    // Unlike a Dialpad event, this is typed by an admin: a number that is not one is a mistake
+    // to report, not a withheld caller to record.
+    for (kind, field, code) in [
+        (
+            event.external_kind,
+            "customerPhone",
+            "invalid_external_number",
+        ),
+        (
+            event.internal_kind,
+            "incomingNumber",
+            "invalid_internal_number",
+        ),
+    ] {
+        if kind == dialpad::NumberKind::Unusable {
+            return Err(ApiError::bad(
+                code,
+                field,
+                format!("`{field}` is not a phone number"),
+            ));
+        }
+    }
     let outcome = process(env, &event, true, now).await?;
     Ok(http::json_response(
         200,
