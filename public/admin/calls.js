@@ -78,11 +78,12 @@ function renderRow(call) {
     el('td', { class: 'nowrap muted', text: fmtDateTime(call.startedAt) }),
     el('td', { class: 'nowrap mono' }, callerLink(call)),
     el('td', {}, callCustomer(call), call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null),
-    el('td', { class: 'nowrap' }, call.storeName ?? '不明', call.dialled ? el('div', { class: 'muted small mono call-line', text: fmtPhone(call.dialled) }) : null),
+    el('td', { class: 'nowrap', text: call.storeName ?? '不明' }),
     el('td', {}, stateBadge(call.phase, phaseLabel(call.phase, call.direction))),
     el('td', { class: 'nowrap answered-by', text: call.answeredBy ?? '—' }),
     el('td', { class: 'num duration', text: call.durationMs ? fmtDuration(call.durationMs) : '—' }),
     el('td', { class: 'wrapup-cell' }, wrapupSummary(call)),
+    el('td', { class: 'nowrap muted mono call-line', text: call.dialled ? fmtPhone(call.dialled) : '—' }),
   );
 }
 
