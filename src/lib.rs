@@ -152,26 +152,38 @@ async fn socket(req: Request, env: &Env) -> ApiResult<Response> {
     hub_client::connect(env, &info, since).await
 }
 
-/// Daily cron: deletes call-log rows older than `CALL_LOG_RETENTION_DAYS` (default 400).
+/// The daily cron (03:30 JST) deletes call-log rows older than `CALL_LOG_RETENTION_DAYS`
+/// (default 400). Every run, the quarter-hourly one included, closes calls whose end never
+/// arrived (`pipeline::stale`).
+const RETENTION_CRON: &str = "30 18 * * *";
+
 #[event(scheduled)]
-async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let now = http::now_ms();
+    let log = |r: ApiResult<serde_json::Value>, what: &str| match r {
+        Ok(v) => worker::console_log!("{}", v),
+        Err(e) => worker::console_error!(
+            "{}",
+            serde_json::json!({"event": format!("{what}_failed"), "error": e.code(), "detail": format!("{e:?}")})
+        ),
+    };
+    log(pipeline::stale::close(&env, now).await, "stale_calls");
+    if event.cron() != RETENTION_CRON {
+        return;
+    }
     let setting = env
         .var("CALL_LOG_RETENTION_DAYS")
         .ok()
         .map(|v| v.to_string());
-    let Some(cutoff) = domain::retention::cutoff_ms(http::now_ms(), setting.as_deref()) else {
+    let Some(cutoff) = domain::retention::cutoff_ms(now, setting.as_deref()) else {
         return;
     };
-    match calls::prune(&env, cutoff).await {
-        Ok((calls, events)) => worker::console_log!(
-            "{}",
+    log(
+        calls::prune(&env, cutoff, now).await.map(|(calls, events)| {
             serde_json::json!({"event": "retention", "cutoff": http::iso(cutoff), "calls": calls, "events": events})
-        ),
-        Err(e) => worker::console_error!(
-            "{}",
-            serde_json::json!({"event": "retention_failed", "error": e.code(), "detail": format!("{e:?}")})
-        ),
-    }
+        }),
+        "retention",
+    );
 }
 
 /// `GET /api/health` — version and whether D1 and the hub answer. No secrets, no data.

@@ -26,6 +26,9 @@ async function snapshot() {
   ];
 }
 
+// A signed event with no usable call_id is genuine (it verified) but names no call: answered
+// 200 `unattributable` (a 4xx would make Dialpad drop a genuine event as forged), logged, and,
+// like every case here, broadcast nothing and change nothing stored.
 test(`hostile corpus (${hostile.length} webhooks) is refused without side effects`, async () => {
   assert.ok(hostile.length >= 35); // content cases moved to oddButValid (issue 10)
   const socket = await w.openSocket(admin);
@@ -33,6 +36,10 @@ test(`hostile corpus (${hostile.length} webhooks) is refused without side effect
   for (const c of hostile) {
     const res = await w.postWebhook(c.body());
     assert.equal(res.status, c.status, `${c.name}: ${JSON.stringify(res.body)}`);
+    if (c.status === 200) {
+      assert.equal(res.body.status, c.code, c.name);
+      continue;
+    }
     assert.equal(res.body?.error?.code, c.code, c.name);
     assert.equal(typeof res.body.error.message, 'string', c.name);
   }

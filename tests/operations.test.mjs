@@ -21,6 +21,10 @@ test('the daily cron deletes calls older than the retention, keeps the rest', as
   const r = await worker.scheduled({ cron: '30 18 * * *', scheduledTime: new Date() });
   assert.equal(r.outcome, 'ok');
   assert.equal(await w.count('SELECT * FROM calls WHERE id = ?1', String(old)), 0);
+  // Its events are the dedupe keys of the replay window: kept 15 minutes after they arrived.
+  assert.equal(await w.count('SELECT * FROM call_events WHERE group_id = ?1', String(old)), 1);
+  await w.db.prepare('UPDATE call_events SET received_at = ?1 WHERE group_id = ?2').bind(Date.now() - 16 * 60 * 1000, String(old)).run();
+  await worker.scheduled({ cron: '30 18 * * *', scheduledTime: new Date() });
   assert.equal(await w.count('SELECT * FROM call_events WHERE group_id = ?1', String(old)), 0);
   assert.equal(await w.count('SELECT * FROM calls WHERE id = ?1', String(recent)), 1);
 });

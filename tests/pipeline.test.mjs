@@ -93,10 +93,11 @@ test('unsigned JSON is refused unless allowed; oversized bodies are refused', as
   const noState = await w.sendEvent({ call_id: 1, direction: 'inbound' });
   assert.equal(noState.status, 200, JSON.stringify(noState.body));
   assert.equal(await w.count("SELECT 1 FROM call_events WHERE call_id = '1' AND state = 'unknown'"), 1);
-  // Without a call id there is no call to record it on (see src/dialpad.rs).
+  // Without a call id there is no call to record it on (see src/domain/dialpad.rs): genuine,
+  // so 200, logged as unattributable, and nothing stored.
   const missing = await w.sendEvent({ state: 'ringing', direction: 'inbound' });
-  assert.equal(missing.status, 400);
-  assert.deepEqual(missing.body.error, { code: 'missing_call_id', field: 'call_id', message: missing.body.error.message });
+  assert.equal(missing.status, 200);
+  assert.equal(missing.body.status, 'unattributable');
   const expired = await w.sendEvent({ ...callEvent(), exp: Math.floor(Date.now() / 1000) - 3600 });
   assert.equal(expired.status, 401);
   assert.equal(expired.body.error.code, 'token_expired');

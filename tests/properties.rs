@@ -1,7 +1,7 @@
 //! Property tests over the pure webhook path (token verification, event parsing, phone
 //! normalisation): arbitrary input must produce a value or an error, never a panic. Bounded so
 //! `cargo test` stays quick; `fuzz/` has the libFuzzer target for long runs.
-use cti_edge::domain::{dialpad, phone, prefix, token};
+use cti_edge::domain::{dialpad, phone, prefix, replay, token};
 use proptest::prelude::*;
 
 const SECRET: &[u8] = b"property-test-secret";
@@ -108,6 +108,31 @@ proptest! {
         let e = dialpad::parse(&ev);
         prop_assert!(e.is_ok(), "{:?}", e);
         prop_assert_eq!(e.unwrap().call_id, id.to_string());
+    }
+
+    /// The webhook's whole decision before the pipeline: verify, replay window, parse. Any
+    /// signed claims object with a `call_id`, a `state` and a fresh `event_timestamp` passes
+    /// all three (so it is answered 2xx and recorded, never refused).
+    #[test]
+    fn fresh_signed_events_with_call_id_and_state_are_accepted(
+        mut ev in event_like(),
+        id in any::<u64>(),
+        state in "[a-z_]{1,20}|\\PC{0,30}",
+        age_ms in -(replay::MAX_AHEAD_MS)..replay::MAX_AGE_MS,
+    ) {
+        const NOW_MS: i64 = 1_764_000_000_000;
+        ev.insert("call_id".into(), serde_json::json!(id));
+        ev.insert("state".into(), serde_json::json!(state));
+        ev.insert("event_timestamp".into(), serde_json::json!(NOW_MS - age_ms));
+        // Time claims the sender may add must be sane for the token to verify at all.
+        ev.remove("exp");
+        ev.remove("nbf");
+        ev.remove("iat");
+        let claims = token::verify_webhook(&sign(ev), SECRET, NOW_MS / 1000);
+        prop_assert!(claims.is_ok(), "{:?}", claims);
+        let claims = claims.unwrap();
+        prop_assert_eq!(replay::check(&claims, NOW_MS), Ok(()));
+        prop_assert!(dialpad::parse(&claims).is_ok());
     }
 
     #[test]

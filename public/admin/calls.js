@@ -1,5 +1,6 @@
 // 着信履歴: the call log with filters (store for admins, days, missed only, number); a row
 // opens that call's popup.
+import { callDetails, hasDetails } from './lib/call-details.js';
 import './lib/header.js';
 import { $, el, setChildren, onRowActivate } from './lib/dom.js';
 import { api } from './lib/api.js';
@@ -84,6 +85,7 @@ function renderRow(call) {
     el('td', { class: 'num duration', text: call.durationMs ? fmtDuration(call.durationMs) : '—' }),
     el('td', { class: 'wrapup-cell' }, wrapupSummary(call)),
     el('td', { class: 'nowrap muted mono call-line', text: call.dialled ? fmtPhone(call.dialled) : '—' }),
+    el('td', { class: 'call-details' }, hasDetails(call) ? callDetails(call) : el('span', { class: 'muted', text: '—' })),
   );
 }
 

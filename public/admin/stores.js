@@ -25,6 +25,7 @@ const ui = {
   addForm: $('#add-form'),
   addName: $('#add-name'),
   addPrefixes: $('#add-prefixes'),
+  addOffice: $('#add-office'),
   addError: $('#add-error'),
   addStatus: $('#add-status'),
   addSubmit: $('#add-submit'),
@@ -48,7 +49,12 @@ function prefixChips(prefixes) {
 function renderRow(store) {
   const cells = [
     el('td', { class: 'store-name', text: store.name }),
-    el('td', { class: 'store-prefixes' }, prefixChips(store.prefixes)),
+    el(
+      'td',
+      { class: 'store-prefixes' },
+      prefixChips(store.prefixes),
+      store.dialpadOfficeId ? el('div', { class: 'muted small office-id', text: `DialpadオフィスID: ${store.dialpadOfficeId}` }) : null,
+    ),
   ];
   if (isAdmin()) {
     cells.push(
@@ -83,6 +89,10 @@ function renderEditRow(store) {
     attrs: { type: 'text', value: (store.prefixes ?? []).join(', '), 'aria-label': 'プレフィックス' },
     class: 'edit-prefixes',
   });
+  const office = el('input', {
+    attrs: { type: 'text', value: store.dialpadOfficeId ?? '', inputmode: 'numeric', 'aria-label': 'DialpadオフィスID', placeholder: 'DialpadオフィスID' },
+    class: 'edit-office',
+  });
   const error = el('p', { class: 'form-error edit-error', attrs: { role: 'alert' }, hidden: true });
   const save = el('button', { class: 'btn btn-primary btn-small store-save', text: '保存', attrs: { type: 'submit' } });
   const cancel = el('button', {
@@ -105,6 +115,8 @@ function renderEditRow(store) {
     if (newName !== store.name) body.name = newName;
     const list = splitList(prefixes.value);
     if (list.join(' ') !== (store.prefixes ?? []).join(' ')) body.prefixes = list;
+    const officeId = office.value.trim();
+    if (officeId !== (store.dialpadOfficeId ?? '')) body.dialpadOfficeId = officeId || null;
     if (Object.keys(body).length === 0) {
       stopEdit();
       return;
@@ -125,12 +137,13 @@ function renderEditRow(store) {
   // Inputs live in the cells; `form` attributes tie them to the (cell-less) form.
   name.setAttribute('form', form.id);
   prefixes.setAttribute('form', form.id);
+  office.setAttribute('form', form.id);
   save.setAttribute('form', form.id);
   return el(
     'tr',
     { class: 'edit-row', dataset: { storeId: store.id } },
     el('td', {}, name),
-    el('td', {}, prefixes, error),
+    el('td', {}, prefixes, office, error),
     el('td', {}, form, el('span', { class: 'row-actions' }, save, cancel)),
   );
 }
@@ -200,9 +213,11 @@ ui.addForm.addEventListener('submit', async (ev) => {
   const prefixes = splitList(ui.addPrefixes.value);
   ui.addSubmit.disabled = true;
   try {
-    const res = await api('/api/stores', { method: 'POST', body: { name, prefixes } });
+    const dialpadOfficeId = ui.addOffice.value.trim() || null;
+    const res = await api('/api/stores', { method: 'POST', body: { name, prefixes, dialpadOfficeId } });
     ui.addName.value = '';
     ui.addPrefixes.value = '';
+    ui.addOffice.value = '';
     ui.addStatus.textContent = `「${res.store.name}」を追加しました`;
     ui.addStatus.dataset.kind = 'ok';
     await refresh();

@@ -198,6 +198,22 @@ impl CallEvent {
         &self.external
     }
 
+    /// The Dialpad office the call was routed in (`target.office_id`, else the entry point's):
+    /// the store fallback when the dialled number is hidden.
+    pub fn office_id(&self) -> Option<&str> {
+        self.target_office_id
+            .as_deref()
+            .or(self.entry_point_office_id.as_deref())
+    }
+
+    /// The number the call entered on (`entry_point_target.phone`), when there is one.
+    pub fn entry_number(&self) -> Option<&str> {
+        match &self.entry_point_phone {
+            Phone::Number(n) => Some(n),
+            Phone::Withheld => None,
+        }
+    }
+
     /// Best timestamp for "when did this happen", epoch ms.
     pub fn occurred_at(&self, received_ms: i64) -> i64 {
         self.event_timestamp

@@ -15,6 +15,8 @@ pub enum ApiError {
     Webhook(TokenError),
     /// A webhook body with no signature while signed webhooks are required.
     Unsigned,
+    /// A signed event outside the replay window (`domain::replay`).
+    Replay(crate::domain::replay::Replay),
     PayloadTooLarge,
     /// No session, or one that no longer verifies.
     Unauthenticated(&'static str),
@@ -52,7 +54,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => 400,
             ApiError::Webhook(TokenError::Malformed | TokenError::MalformedClaims) => 400,
-            ApiError::Webhook(_) | ApiError::Unsigned => 401,
+            ApiError::Webhook(_) | ApiError::Unsigned | ApiError::Replay(_) => 401,
             ApiError::PayloadTooLarge => 413,
             ApiError::Unauthenticated(_) | ApiError::InvalidCredentials => 401,
             ApiError::Forbidden(_) => 403,
@@ -71,6 +73,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Webhook(e) => e.code(),
+            ApiError::Replay(r) => r.code(),
             ApiError::InvalidRows(_) => "invalid_rows",
             ApiError::Unsigned => "unsigned_webhook",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -101,6 +104,10 @@ impl ApiError {
                 message.clone()
             }
             ApiError::Webhook(e) => format!("webhook token rejected: {}", e.code()),
+            ApiError::Replay(r) => format!(
+                "event_timestamp is outside the replay window ({}): not a fresh delivery",
+                r.code()
+            ),
             ApiError::InvalidRows(rows) => format!(
                 "{}件のエラーがあります。ファイルは取り込まれていません",
                 rows.len()

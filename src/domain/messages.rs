@@ -53,6 +53,27 @@ pub struct CustomerCard {
     pub version: i64,
 }
 
+/// Longest memo carried in a pop message. The popup reads the full record when it opens; the
+/// message only has to show who is calling, and stays small whatever is stored.
+pub const POP_MEMO_CHARS: usize = 200;
+
+impl CustomerCard {
+    /// The card as a pop message carries it: the memo cut to [`POP_MEMO_CHARS`] (D1 keeps it
+    /// whole), at most [`crate::domain::customer::MAX_PHONES`] numbers.
+    pub fn for_pop(mut self) -> Self {
+        if self.memo.chars().count() > POP_MEMO_CHARS {
+            self.memo = self
+                .memo
+                .chars()
+                .take(POP_MEMO_CHARS - 1)
+                .collect::<String>()
+                + "…";
+        }
+        self.phones.truncate(crate::domain::customer::MAX_PHONES);
+        self
+    }
+}
+
 /// A call event as broadcast to the console and the popup.
 /// The first six fields keep the seed prototype's names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +106,27 @@ pub struct CallMessage {
     pub connected_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub duration_ms: Option<i64>,
+    /// Who answered and what arrived after the call, flattened into the message.
+    #[serde(flatten)]
+    pub details: CallDetails,
+}
+
+/// Facts about a call that later events fill in: who answered (Dialpad's target name) and the
+/// post-call enrichment (voicemail, recordings, transcript, AI recap). Absent fields are left
+/// out of the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CallDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voicemail_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recording_urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 pub const INCOMING_CALL: &str = "incoming_call";
@@ -142,6 +184,28 @@ pub fn with_seq(message: &str, seq: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pop_cards_are_bounded() {
+        let card = CustomerCard {
+            id: 1,
+            name: "山田".into(),
+            kana: String::new(),
+            memo: "長".repeat(5000),
+            customer_type: "会員".into(),
+            flag: None,
+            home_store: None,
+            phones: (0..50).map(|n| format!("0900000{n:04}")).collect(),
+            usage: Usage::default(),
+            updated_at: String::new(),
+            version: 1,
+        }
+        .for_pop();
+        assert_eq!(card.memo.chars().count(), POP_MEMO_CHARS);
+        assert!(card.memo.ends_with('…'));
+        assert_eq!(card.phones.len(), 10);
+        assert!(serde_json::to_string(&card).unwrap().len() < 2048);
+    }
 
     #[test]
     fn seq_is_spliced_into_the_object() {

@@ -14,5 +14,6 @@ pub mod messages;
 pub mod password;
 pub mod phone;
 pub mod prefix;
+pub mod replay;
 pub mod retention;
 pub mod token;

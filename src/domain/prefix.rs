@@ -25,6 +25,48 @@ pub fn longest_match<'a>(number: &str, prefixes: &'a [StorePrefix]) -> Option<&'
         })
 }
 
+/// A store known by its Dialpad office (`stores.dialpad_office_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOffice {
+    pub office_id: String,
+    pub store_id: i64,
+    pub store_name: String,
+}
+
+/// Everything that says which store a call is for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreTable {
+    pub prefixes: Vec<StorePrefix>,
+    pub offices: Vec<StoreOffice>,
+}
+
+/// Where a call's store came from, for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matched {
+    Prefix,
+    Office,
+    EntryNumber,
+}
+
+/// The store of a call: the longest prefix of the dialled number; when that number is hidden
+/// (`blocked`) or matches nothing, the store whose Dialpad office the call was routed to; last,
+/// the longest prefix of the number the call entered on (`entry_point_target`).
+pub fn resolve<'a>(
+    table: &'a StoreTable,
+    dialled: &str,
+    office: Option<&str>,
+    entry_number: Option<&str>,
+) -> Option<(i64, &'a str, Matched)> {
+    if let Some(p) = longest_match(dialled, &table.prefixes) {
+        return Some((p.store_id, &p.store_name, Matched::Prefix));
+    }
+    if let Some(o) = office.and_then(|id| table.offices.iter().find(|o| o.office_id == id)) {
+        return Some((o.store_id, &o.store_name, Matched::Office));
+    }
+    let p = longest_match(entry_number?, &table.prefixes)?;
+    Some((p.store_id, &p.store_name, Matched::EntryNumber))
+}
+
 /// A store's prefixes as an admin typed them: normalised digits (2 to 20), duplicates folded.
 pub fn parse_list(list: &[String]) -> Result<Vec<String>, ApiError> {
     let mut out = Vec::new();
@@ -87,6 +129,38 @@ mod tests {
         let mut reversed = table.clone();
         reversed.reverse();
         assert_eq!(longest_match("05017489123", &reversed).unwrap().store_id, 3);
+    }
+
+    #[test]
+    fn office_and_entry_number_fall_back_in_order() {
+        let table = StoreTable {
+            prefixes: vec![p("0501748", 1, "西船橋"), p("0501749", 2, "錦糸町")],
+            offices: vec![StoreOffice {
+                office_id: "5012345678901234".into(),
+                store_id: 3,
+                store_name: "葛西".into(),
+            }],
+        };
+        let office = Some("5012345678901234");
+        assert_eq!(
+            resolve(&table, "05017481234", office, None),
+            Some((1, "西船橋", Matched::Prefix))
+        );
+        // A blocked dialled number ("" once normalised) falls back to the office…
+        assert_eq!(
+            resolve(&table, "", office, Some("05017491234")),
+            Some((3, "葛西", Matched::Office))
+        );
+        // …and without a known office, to the number the call entered on.
+        assert_eq!(
+            resolve(&table, "", Some("999"), Some("05017491234")),
+            Some((2, "錦糸町", Matched::EntryNumber))
+        );
+        assert_eq!(resolve(&table, "", None, None), None);
+        assert_eq!(
+            resolve(&table, "0312345678", None, Some("0399999999")),
+            None
+        );
     }
 
     #[test]

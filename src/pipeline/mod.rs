@@ -4,4 +4,5 @@
 pub mod hub;
 pub mod hub_client;
 pub mod record;
+pub mod stale;
 pub mod webhook;

@@ -8,8 +8,11 @@ use super::hub_client;
 use super::record::{self, CallRow, CallStateRow};
 use crate::domain::dialpad::{self, CallEvent, Direction, Phase};
 use crate::domain::error::ApiError;
-use crate::domain::messages::{BroadcastRequest, CallMessage, StoreRef, CALL_STATE, INCOMING_CALL};
+use crate::domain::messages::{
+    BroadcastRequest, CallDetails, CallMessage, CustomerCard, StoreRef, CALL_STATE, INCOMING_CALL,
+};
 use crate::domain::phone::{self, Phone};
+use crate::domain::replay;
 use crate::domain::token;
 use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
@@ -46,8 +49,17 @@ pub async fn webhook(mut req: Request, env: &Env) -> ApiResult<Response> {
             let secret = auth::secret(env, "DIALPAD_WEBHOOK_SECRET")?;
             token::verify_webhook(text, secret.as_bytes(), started / 1000)?
         };
-        let event = dialpad::parse(&claims)?;
-        process(env, &event, false, started).await
+        replay::check(&claims, started).map_err(ApiError::Replay)?;
+        match dialpad::parse(&claims) {
+            Ok(event) => process(env, &event, false, started).await,
+            // Genuine, but about no call we could name: recorded in the log, answered 2xx
+            // (a 4xx would tell Dialpad a genuine event was forged, and drop it).
+            Err(e) => {
+                log(json!({"event": "webhook", "decision": "unattributable", "code": e.code,
+                    "field": e.field, "state": claims.get("state"), "ms": http::now_ms() - started}));
+                Ok(json!({ "ok": true, "status": "unattributable" }))
+            }
+        }
     }
     .await;
     if let Err(e) = &result {
@@ -144,7 +156,7 @@ pub async fn process(
     let db = env.d1("DB")?;
     let caller = ev.customer_phone().as_str().to_string();
     let dialled = ev.internal.as_str().to_string();
-    let key = format!("{}:{}", ev.call_id, ev.state);
+    let key = record::event_key(ev);
 
     // A child leg that went unanswered (one phone of a ring group) does not end the customer's
     // call: another leg may still pick it up.
@@ -186,6 +198,12 @@ pub async fn process(
         duration_ms: duration,
         answered_by,
         now_ms: now,
+        leg: &ev.call_id,
+        voicemail_url: ev.voicemail_link.as_deref(),
+        recording_urls: (!ev.recording_urls.is_empty())
+            .then(|| serde_json::to_string(&ev.recording_urls).unwrap_or_default()),
+        transcript: ev.transcription_text.as_deref(),
+        summary: ev.recap_summary.as_deref(),
     };
     // One pop per customer call: the first live inbound event claims it.
     let may_pop = ev.direction != Direction::Outbound && ev.phase.is_live();
@@ -197,11 +215,12 @@ pub async fn process(
     // nothing. The store and the customer are decided here, in Rust, by the rules that
     // decide them everywhere, and written after the broadcast (`record::finish_stmts`).
     let mut batch = vec![
-        record::insert_event_stmt(&db, ev, now)?,
+        // The leg's own rank: a missed child leg is over, even though it does not end the call.
+        record::insert_event_stmt(&db, ev, ev.phase.rank(), now)?,
         record::event_delivered_stmt(&db, ev)?,
         queries::by_phone_stmt(&db, &caller, now)?,
         record::upsert_call_stmt(&db, &row)?,
-        stores::prefixes_stmt(&db),
+        stores::table_stmt(&db),
     ];
     if may_pop {
         batch.push(record::claim_pop_stmt(&db, ev.group_id(), &key)?);
@@ -220,10 +239,22 @@ pub async fn process(
         );
         return Ok(json!({ "ok": true, "status": "duplicate", "callId": ev.group_id() }));
     }
+    // Stored data never fails a genuine event: a customer row that cannot be read pops the
+    // call without its card (and says so in the log) rather than answering 5xx, which Dialpad
+    // would retry three times and then drop.
     let cards = if caller.is_empty() {
         vec![]
     } else {
-        queries::cards_from(&results[2])?
+        match queries::cards_from(&results[2]) {
+            Ok(cards) => cards.into_iter().map(CustomerCard::for_pop).collect(),
+            Err(e) => {
+                log(
+                    json!({"event": "customer_unreadable", "callId": ev.group_id(),
+                    "caller": phone::mask(&caller), "error": e.code(), "detail": format!("{e:?}")}),
+                );
+                vec![]
+            }
+        }
     };
     let call: CallStateRow = results
         .last()
@@ -236,7 +267,12 @@ pub async fn process(
             id: Some(id),
             name: name.clone(),
         },
-        _ => stores::store_for(&call.dialled, &stores::prefixes_from(&results[4])?),
+        _ => stores::store_of_call(
+            &stores::table_from(&results[4])?,
+            &call.dialled,
+            ev.office_id(),
+            ev.entry_number(),
+        ),
     };
     let customer_id = (cards.len() == 1).then(|| cards[0].id);
 
@@ -246,7 +282,11 @@ pub async fn process(
         (1, _) => "found",
         _ => "multiple",
     };
-    if ev.phase == Phase::PostCall {
+    let enriches = ev.voicemail_link.is_some()
+        || !ev.recording_urls.is_empty()
+        || ev.transcription_text.is_some()
+        || ev.recap_summary.is_some();
+    if ev.phase == Phase::PostCall && !enriches {
         db.batch(record::finish_stmts(&db, ev, store.id, customer_id)?)
             .await?;
         log(
@@ -280,6 +320,16 @@ pub async fn process(
         connected_at: call.connected_at,
         ended_at: call.ended_at,
         duration_ms: call.duration_ms,
+        details: CallDetails {
+            answered_by: call.answered_by,
+            voicemail_url: call.voicemail_url,
+            recording_urls: call
+                .recording_urls
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default(),
+            transcript: call.transcript,
+            summary: call.summary,
+        },
     };
     let text = serde_json::to_string(&message).map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let result = hub_client::broadcast(

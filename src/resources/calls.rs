@@ -39,13 +39,27 @@ pub struct CallLogEntry {
     pub wrapup_note: Option<String>,
     #[serde(default)]
     pub wrapup_by: Option<String>,
+    pub voicemail_url: Option<String>,
+    /// Stored as a JSON array; sent as one.
+    #[serde(serialize_with = "json_list")]
+    pub recording_urls: Option<String>,
+    pub transcript: Option<String>,
+    pub summary: Option<String>,
+}
+
+fn json_list<S: serde::Serializer>(v: &Option<String>, ser: S) -> Result<S::Ok, S::Error> {
+    let list: Vec<String> = v
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    serde::Serialize::serialize(&list, ser)
 }
 
 /// The one column list and join of a call-log read; `k` is the call, `WHERE` follows.
 pub const LOG_SELECT: &str = "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, s.name AS store_name, \
   k.customer_id, c.name AS customer_name, k.state, k.phase, k.is_test, k.started_at, k.connected_at, \
-  k.ended_at, k.duration_ms, k.answered_by, w.category AS wrapup_category, w.outcome AS wrapup_outcome, \
-  w.note AS wrapup_note, w.updated_by AS wrapup_by \
+  k.ended_at, k.duration_ms, k.answered_by, k.voicemail_url, k.recording_urls, k.transcript, k.summary, \
+  w.category AS wrapup_category, w.outcome AS wrapup_outcome, w.note AS wrapup_note, w.updated_by AS wrapup_by \
   FROM calls k LEFT JOIN stores s ON s.id = k.store_id LEFT JOIN customers c ON c.id = k.customer_id \
   LEFT JOIN call_wrapups w ON w.call_id = k.id";
 
@@ -193,15 +207,17 @@ pub async fn log(req: Request, env: &Env) -> ApiResult<Response> {
 }
 
 /// Deletes calls (and their events) that started before `cutoff_ms`. Returns the row counts.
-pub async fn prune(env: &Env, cutoff_ms: i64) -> ApiResult<(usize, usize)> {
+/// Events received inside the replay window stay whatever the retention: they are the dedupe
+/// keys that stop a replayed token from popping again (`domain::replay`).
+pub async fn prune(env: &Env, cutoff_ms: i64, now_ms: i64) -> ApiResult<(usize, usize)> {
     let db = env.d1("DB")?;
     let results = db
         .batch(vec![
             db::stmt(
                 &db,
-                "DELETE FROM call_events WHERE group_id IN (SELECT id FROM calls WHERE started_at < ?1) \
-                 OR received_at < ?1",
-                &[i(cutoff_ms)],
+                "DELETE FROM call_events WHERE (group_id IN (SELECT id FROM calls WHERE started_at < ?1) \
+                 OR group_id NOT IN (SELECT id FROM calls) OR received_at < ?1) AND received_at < ?2",
+                &[i(cutoff_ms), i(now_ms - crate::domain::replay::MAX_AGE_MS)],
             )?,
             db::stmt(&db, "DELETE FROM calls WHERE started_at < ?1", &[i(cutoff_ms)])?,
         ])

@@ -4,7 +4,7 @@
 use crate::domain::error::ApiError;
 use crate::domain::messages::StoreRef;
 use crate::domain::phone::{self, Phone};
-use crate::domain::prefix::{self, StorePrefix};
+use crate::domain::prefix::{self, StoreOffice, StorePrefix, StoreTable};
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -12,37 +12,61 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env, Request, Response};
 
-const PREFIXES_SQL: &str = "SELECT p.prefix, p.store_id, s.name AS store_name \
-     FROM store_prefixes p JOIN stores s ON s.id = p.store_id";
+/// The whole store table in one statement: prefixes, then Dialpad office ids.
+const TABLE_SQL: &str =
+    "SELECT 'prefix' AS kind, p.prefix AS key, p.store_id, s.name AS store_name \
+     FROM store_prefixes p JOIN stores s ON s.id = p.store_id \
+     UNION ALL SELECT 'office', s.dialpad_office_id, s.id, s.name FROM stores s \
+     WHERE s.dialpad_office_id IS NOT NULL";
 
-pub fn prefixes_stmt(db: &D1Database) -> D1PreparedStatement {
-    db.prepare(PREFIXES_SQL)
+pub fn table_stmt(db: &D1Database) -> D1PreparedStatement {
+    db.prepare(TABLE_SQL)
 }
 
 #[derive(Deserialize)]
-struct PrefixRow {
-    prefix: String,
+struct TableRow {
+    kind: String,
+    key: String,
     store_id: i64,
     store_name: String,
 }
 
-pub fn prefixes_from(r: &D1Result) -> ApiResult<Vec<StorePrefix>> {
-    Ok(db::rows::<PrefixRow>(r)?
-        .into_iter()
-        .map(|p| StorePrefix {
-            prefix: p.prefix,
-            store_id: p.store_id,
-            store_name: p.store_name,
-        })
-        .collect())
+pub fn table_from(r: &D1Result) -> ApiResult<StoreTable> {
+    let mut table = StoreTable::default();
+    for row in db::rows::<TableRow>(r)? {
+        if row.kind == "office" {
+            table.offices.push(StoreOffice {
+                office_id: row.key,
+                store_id: row.store_id,
+                store_name: row.store_name,
+            });
+        } else {
+            table.prefixes.push(StorePrefix {
+                prefix: row.key,
+                store_id: row.store_id,
+                store_name: row.store_name,
+            });
+        }
+    }
+    Ok(table)
 }
 
 /// The store a dialled number belongs to (`不明` when no prefix matches).
-pub fn store_for(dialled: &str, prefixes: &[StorePrefix]) -> StoreRef {
-    prefix::longest_match(dialled, prefixes)
-        .map(|p| StoreRef {
-            id: Some(p.store_id),
-            name: p.store_name.clone(),
+pub fn store_for(dialled: &str, table: &StoreTable) -> StoreRef {
+    store_of_call(table, dialled, None, None)
+}
+
+/// The store of a call (`domain::prefix::resolve`), `不明` when nothing matches.
+pub fn store_of_call(
+    table: &StoreTable,
+    dialled: &str,
+    office: Option<&str>,
+    entry_number: Option<&str>,
+) -> StoreRef {
+    prefix::resolve(table, dialled, office, entry_number)
+        .map(|(id, name, _)| StoreRef {
+            id: Some(id),
+            name: name.to_string(),
         })
         .unwrap_or_else(StoreRef::unknown)
 }
@@ -55,24 +79,26 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     struct StoreRow {
         id: i64,
         name: String,
+        dialpad_office_id: Option<String>,
     }
     let results = db
         .batch(vec![
-            prefixes_stmt(&db),
-            db.prepare("SELECT id, name FROM stores ORDER BY id"),
+            table_stmt(&db),
+            db.prepare("SELECT id, name, dialpad_office_id FROM stores ORDER BY id"),
         ])
         .await?;
-    let prefixes = prefixes_from(&results[0])?;
+    let table = table_from(&results[0])?;
     let list: Vec<_> = db::rows::<StoreRow>(&results[1])?
         .into_iter()
         .map(|st| {
-            let mut ps: Vec<&str> = prefixes
+            let mut ps: Vec<&str> = table
+                .prefixes
                 .iter()
                 .filter(|p| p.store_id == st.id)
                 .map(|p| p.prefix.as_str())
                 .collect();
             ps.sort_unstable();
-            json!({ "id": st.id, "name": st.name, "prefixes": ps })
+            json!({ "id": st.id, "name": st.name, "prefixes": ps, "dialpadOfficeId": st.dialpad_office_id })
         })
         .collect();
     Ok(http::json_response(
@@ -83,9 +109,38 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct StoreBody {
     name: Option<String>,
     prefixes: Option<Vec<String>>,
+    /// Dialpad's office id (digits): "" or null clears it.
+    #[serde(default, with = "double_option")]
+    dialpad_office_id: Option<Option<String>>,
+}
+
+/// Tells "field absent" (leave as is) from "field: null" (clear it).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// A Dialpad office id as typed: its digits (Dialpad ids are 64-bit integers), or none.
+fn office_id(v: Option<&str>) -> ApiResult<Option<String>> {
+    match v.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.len() <= 20 && v.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Some(v.to_string()))
+        }
+        Some(_) => Err(ApiError::bad(
+            "invalid_office_id",
+            "dialpadOfficeId",
+            "DialpadオフィスIDは数字で入力してください",
+        )),
+    }
 }
 
 fn store_name(name: &str) -> ApiResult<&str> {
@@ -153,6 +208,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let body: StoreBody = http::read_json(&mut req, 16 * 1024).await?;
     let name = store_name(body.name.as_deref().unwrap_or(""))?;
     let prefixes = prefix::parse_list(&body.prefixes.unwrap_or_default())?;
+    let office = office_id(body.dialpad_office_id.flatten().as_deref())?;
     let db = env.d1("DB")?;
     check_free(&db, Some(name), &prefixes, None).await?;
     #[derive(Deserialize, Serialize)]
@@ -163,8 +219,8 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .batch(vec![
             db::stmt(
                 &db,
-                "INSERT INTO stores (name) VALUES (?1) RETURNING id",
-                &[s(name)],
+                "INSERT INTO stores (name, dialpad_office_id) VALUES (?1, ?2) RETURNING id",
+                &[s(name), db::opt_s(office.as_deref())],
             )?,
             db::stmt(
                 &db,
@@ -178,11 +234,12 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .ok_or_else(|| ApiError::Unavailable("store insert returned no id".into()))?;
     Ok(http::json_response(
         201,
-        &json!({ "store": { "id": st.id, "name": name, "prefixes": prefixes } }),
+        &json!({ "store": { "id": st.id, "name": name, "prefixes": prefixes, "dialpadOfficeId": office } }),
     )?)
 }
 
-/// `PATCH /api/stores/{id}` (admin) `{name?, prefixes?}` — prefixes replace the store's list.
+/// `PATCH /api/stores/{id}` (admin) `{name?, prefixes?, dialpadOfficeId?}` — prefixes replace
+/// the store's list; `dialpadOfficeId: null` (or "") clears it.
 pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     auth::require_admin(&req, env).await?;
     let body: StoreBody = http::read_json(&mut req, 16 * 1024).await?;
@@ -192,12 +249,23 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         .as_deref()
         .map(prefix::parse_list)
         .transpose()?;
+    let office = body
+        .dialpad_office_id
+        .as_ref()
+        .map(|o| office_id(o.as_deref()))
+        .transpose()?;
     let db = env.d1("DB")?;
     check_free(&db, name, prefixes.as_deref().unwrap_or(&[]), Some(id)).await?;
     let mut batch = vec![db::stmt(
         &db,
-        "UPDATE stores SET name = coalesce(?2, name) WHERE id = ?1",
-        &[i(id), db::opt_s(name)],
+        "UPDATE stores SET name = coalesce(?2, name), \
+           dialpad_office_id = CASE WHEN ?3 THEN ?4 ELSE dialpad_office_id END WHERE id = ?1",
+        &[
+            i(id),
+            db::opt_s(name),
+            i(office.is_some() as i64),
+            db::opt_s(office.flatten().as_deref()),
+        ],
     )?];
     if let Some(prefixes) = &prefixes {
         batch.push(db::stmt(
@@ -220,7 +288,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
 fn store_stmt(db: &D1Database, id: i64) -> ApiResult<D1PreparedStatement> {
     db::stmt(
         db,
-        "SELECT id, name, (SELECT group_concat(prefix, ' ') FROM (SELECT prefix FROM store_prefixes \
+        "SELECT id, name, dialpad_office_id, (SELECT group_concat(prefix, ' ') FROM (SELECT prefix FROM store_prefixes \
            WHERE store_id = ?1 ORDER BY prefix)) AS prefixes FROM stores WHERE id = ?1",
         &[i(id)],
     )
@@ -231,6 +299,7 @@ fn store_json(r: &D1Result) -> ApiResult<Response> {
     struct Row {
         id: i64,
         name: String,
+        dialpad_office_id: Option<String>,
         prefixes: Option<String>,
     }
     let r: Row = db::first(r)?.ok_or(ApiError::NotFound)?;
@@ -241,7 +310,7 @@ fn store_json(r: &D1Result) -> ApiResult<Response> {
         .unwrap_or_default();
     Ok(http::json_response(
         200,
-        &json!({ "store": { "id": r.id, "name": r.name, "prefixes": prefixes } }),
+        &json!({ "store": { "id": r.id, "name": r.name, "prefixes": prefixes, "dialpadOfficeId": r.dialpad_office_id } }),
     )?)
 }
 
@@ -295,10 +364,10 @@ pub async fn resolve(req: Request, env: &Env) -> ApiResult<Response> {
             ))
         }
     };
-    let prefixes = prefixes_from(&prefixes_stmt(&env.d1("DB")?).all().await?)?;
-    let hit = prefix::longest_match(&number, &prefixes);
+    let table = table_from(&table_stmt(&env.d1("DB")?).all().await?)?;
+    let hit = prefix::longest_match(&number, &table.prefixes);
     Ok(http::json_response(
         200,
-        &json!({ "number": number, "store": store_for(&number, &prefixes), "prefix": hit.map(|p| p.prefix.clone()) }),
+        &json!({ "number": number, "store": store_for(&number, &table), "prefix": hit.map(|p| p.prefix.clone()) }),
     )?)
 }

@@ -37,8 +37,10 @@ const officeTarget = (phone = NISHI) => ({ id: OFFICE_ID, name: '西船橋店', 
 const userTarget = (id, name) => ({ id, name, phone: NISHI, email: `${id}@example.jp`, type: 'user', office_id: OFFICE_ID });
 const ccTarget = () => ({ id: CC_ID, name: '受付センター', phone: NISHI, email: '', type: 'callcenter', office_id: OFFICE_ID });
 
-/** A full CallProto-shaped inbound event with every field present, most of them empty. */
-function call({ id = newId(), state = 'ringing', t = Date.now(), ...over } = {}) {
+/** A full CallProto-shaped inbound event with every field present, most of them empty. Calls
+ * start six minutes ago, so every event of the corpus (the latest a few minutes after the start)
+ * sits inside the webhook's replay window (15 minutes back, 2 ahead) when the test sends it. */
+function call({ id = newId(), state = 'ringing', t = Date.now() - 6 * 60_000, ...over } = {}) {
   return {
     call_id: id,
     master_call_id: null,

@@ -1,5 +1,6 @@
 // The call popup: who is calling, the live state of the call, registration of new callers,
 // the memo (memo.js), the latest notes and the number's call history.
+import { callDetails, hasDetails } from '../lib/call-details.js';
 import { $, el, setChildren } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { clearFormErrors, showFormError } from '../lib/forms.js';
@@ -20,6 +21,7 @@ const incoming = (params.get('incoming') ?? '').trim();
 
 const ui = {
   callerNumber: $('#caller-number'),
+  callDetails: $('#call-details'),
   storeName: $('#store-name'),
   conn: $('#conn'),
   connStatus: $('#conn-status'),
@@ -324,6 +326,10 @@ function startSocket() {
     applyCall(msg, true);
     updateHistoryFrom(msg);
     frontDesk.onCallMessage(msg);
+    if (hasDetails(msg)) {
+      setChildren(ui.callDetails, callDetails(msg));
+      ui.callDetails.hidden = false;
+    }
     const view = VIEWS.find((v) => !ui[v].hidden);
     if (msg.customer && (view === 'customerView' || view === 'unknownView') && isNewer(msg.customer, state.customer)) {
       renderCustomer(msg.customer);

@@ -11,6 +11,8 @@ export const PHASE_LABELS = Object.freeze({
   ended: '終了',
   missed: '不在着信',
   voicemail: '留守電',
+  // Closed by the server when its end never arrived (no event for hours).
+  unknown: '不明',
   other: 'その他',
 });
 

@@ -48,6 +48,8 @@ export function onRowActivate(tbody, rowSelector, open) {
   tbody.addEventListener('click', (ev) => {
     const row = ev.target.closest(rowSelector);
     if (!row || !tbody.contains(row)) return;
+    // Controls inside a row (a disclosure, a button) do their own thing.
+    if (ev.target.closest('details, summary, button')) return;
     const link = ev.target.closest('a[href]');
     // A modified click on the link is the browser's (new tab / window); other links are left alone.
     if (link && (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey || !link.classList.contains('row-open'))) return;

@@ -36,7 +36,7 @@ pub async fn lookup(req: Request, env: &Env) -> ApiResult<Response> {
         .batch(vec![
             queries::by_phone_stmt(&db, &phone, now)?,
             calls::from_number_stmt(&db, viewer, &phone, 10)?,
-            stores::prefixes_stmt(&db),
+            stores::table_stmt(&db),
             db::stmt(
                 &db,
                 "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
@@ -51,8 +51,8 @@ pub async fn lookup(req: Request, env: &Env) -> ApiResult<Response> {
         .filter(|c| viewer.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)))
         .collect();
     let history: Vec<calls::CallLogEntry> = db::rows(&results[1])?;
-    let prefixes = stores::prefixes_from(&results[2])?;
-    let store = incoming.as_deref().map(|n| stores::store_for(n, &prefixes));
+    let table = stores::table_from(&results[2])?;
+    let store = incoming.as_deref().map(|n| stores::store_for(n, &table));
     // The popup shows the latest notes of the one customer it shows.
     let notes: Vec<notes::Note> = match cards.as_slice() {
         [one] => notes::from(&results[3])?
