@@ -297,7 +297,7 @@ test('e. who and where: the answering staff member and the line in the popup and
   await page.goto(`${base}/admin/calls.html`);
   const row = page.locator(`#calls-body tr[data-call-id="${ev.call_id}"]`);
   await row.waitFor();
-  assert.match(await row.locator('.answered-by').textContent(), /鈴木 一郎/);
-  assert.match(await row.locator('.call-line').textContent(), /050-1748-1234/);
+  assert.match(await row.locator('td.answered-by').textContent(), /鈴木 一郎/);
+  assert.match(await row.locator('td.call-line').textContent(), /050-1748-1234/);
   await page.close();
 });
