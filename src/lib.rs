@@ -23,7 +23,7 @@ use platform::http::{self, ApiResult};
 use platform::router::{self, Miss, Route};
 use resources::accounts::auth;
 use resources::customers::{api as customers, csv_io, notes};
-use resources::{calls, stores};
+use resources::{callbacks, calls, settings, stores, wrapups};
 use worker::{event, Context, Env, Method, Request, Response};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -118,6 +118,13 @@ async fn api(req: Request, env: &Env) -> ApiResult<Response> {
         Route::StoreResolve => stores::resolve(req, env).await,
         Route::StoreUpdate => stores::update(req, env, id()?).await,
         Route::StoreDelete => stores::delete(req, env, id()?).await,
+        Route::FrontDeskSettings => settings::get(req, env).await,
+        Route::FrontDeskSettingsSave => settings::put(req, env).await,
+        Route::WrapupGet => wrapups::get(req, env).await,
+        Route::WrapupSave => wrapups::put(req, env).await,
+        Route::CallbackList => callbacks::list(req, env).await,
+        Route::CallbackCount => callbacks::count(req, env).await,
+        Route::CallbackUpdate => callbacks::update(req, env, id()?).await,
     }
 }
 

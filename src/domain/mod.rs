@@ -8,6 +8,7 @@ pub mod csv;
 pub mod customer;
 pub mod dialpad;
 pub mod error;
+pub mod front_desk;
 pub mod limiter;
 pub mod messages;
 pub mod password;

@@ -345,6 +345,21 @@ pub async fn process(
         },
     )
     .await?;
+    // Before the event is marked delivered, so that a retry after a failure here redoes it.
+    crate::resources::callbacks::on_call_event(
+        env,
+        &db,
+        &crate::resources::callbacks::CallFacts {
+            call_id: ev.group_id(),
+            caller: &caller,
+            direction: ev.direction.as_str(),
+            phase: &message.phase,
+            connected: message.connected_at.is_some(),
+            store_id: store.id,
+        },
+        now,
+    )
+    .await?;
     db.batch(record::finish_stmts(&db, ev, store.id, customer_id)?)
         .await?;
     log(

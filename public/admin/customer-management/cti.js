@@ -12,6 +12,7 @@ import { TEXT } from '../lib/messages.js';
 import { initCallState, applyCall } from './call-state.js';
 import { initMemo, showMemoText, resetMemoEditor, memoSaving } from './memo.js';
 import { initHistory, setHistory, refreshHistory, updateHistoryFrom, hideHistory } from './history.js';
+import * as frontDesk from './front-desk.js';
 
 const params = new URLSearchParams(location.search);
 const callId = params.get('callId') || null;
@@ -130,6 +131,7 @@ function renderCustomer(card, { fromPicker = false, notes } = {}) {
   );
   show('customerView');
   setTitle();
+  frontDesk.setCaller({ phone, customer: card, store: state.store });
 }
 
 function renderPicker() {
@@ -155,6 +157,7 @@ function renderPicker() {
   );
   show('pickerView');
   setTitle();
+  frontDesk.setCaller({ phone, store: state.store });
 }
 
 ui.backToPicker.addEventListener('click', () => {
@@ -167,6 +170,7 @@ function renderUnknown() {
   renderStore();
   show('unknownView');
   setTitle();
+  frontDesk.setCaller({ phone, store: state.store });
   ui.registerForm.elements.name.focus();
 }
 
@@ -321,6 +325,7 @@ function startSocket() {
     }
     applyCall(msg, true);
     updateHistoryFrom(msg);
+    frontDesk.onCallMessage(msg);
     if (hasDetails(msg)) {
       setChildren(ui.callDetails, callDetails(msg));
       ui.callDetails.hidden = false;
@@ -342,6 +347,7 @@ function startSocket() {
 ui.callerNumber.textContent = fmtPhone(phone);
 initHistory(callId);
 initCallState(Boolean(callId));
+frontDesk.initFrontDesk(callId);
 setTitle();
 if (callId) startSocket();
 else ui.conn.hidden = true;
