@@ -23,7 +23,7 @@ use platform::http::{self, ApiResult};
 use platform::router::{self, Miss, Route};
 use resources::accounts::auth;
 use resources::customers::{api as customers, csv_io, notes};
-use resources::{calls, stores};
+use resources::{callbacks, calls, settings, stores, wrapups};
 use worker::{event, Context, Env, Method, Request, Response};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -118,6 +118,13 @@ async fn api(req: Request, env: &Env) -> ApiResult<Response> {
         Route::StoreResolve => stores::resolve(req, env).await,
         Route::StoreUpdate => stores::update(req, env, id()?).await,
         Route::StoreDelete => stores::delete(req, env, id()?).await,
+        Route::FrontDeskSettings => settings::get(req, env).await,
+        Route::FrontDeskSettingsSave => settings::put(req, env).await,
+        Route::WrapupGet => wrapups::get(req, env).await,
+        Route::WrapupSave => wrapups::put(req, env).await,
+        Route::CallbackList => callbacks::list(req, env).await,
+        Route::CallbackCount => callbacks::count(req, env).await,
+        Route::CallbackUpdate => callbacks::update(req, env, id()?).await,
     }
 }
 
@@ -161,6 +168,14 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
         ),
     };
     log(pipeline::stale::close(&env, now).await, "stale_calls");
+    if let Ok(db) = env.d1("DB") {
+        log(
+            customers::backfill_keys(&db)
+                .await
+                .map(|n| serde_json::json!({"event": "search_keys", "customers": n})),
+            "search_keys",
+        );
+    }
     if event.cron() != RETENTION_CRON {
         return;
     }

@@ -80,7 +80,7 @@ test('memo edit with version; a stale version is 409 with the current text, noth
   assert.equal(a.body.customer.memo, 'Aさんの追記');
   assert.equal(a.body.customer.version, cur.version + 1);
   // B edited from the same old version: refused, told what is there now.
-  const b = await api(admin, `/api/customers/${ids.yamada}`, { method: 'PATCH', body: { version: cur.version, memo: 'Bさんの上書き', phones: ['0000'] } });
+  const b = await api(admin, `/api/customers/${ids.yamada}`, { method: 'PATCH', body: { version: cur.version, memo: 'Bさんの上書き', phones: ['0399990000'] } });
   assert.equal(b.status, 409);
   assert.equal(b.body.error.code, 'version_conflict');
   assert.equal(b.body.error.current.memo, 'Aさんの追記');
@@ -292,4 +292,43 @@ test('routes: 404 and 405 come from one table; stored-data conflicts are 409, ne
   const bad = await api(admin, '/api/customers', { method: 'POST', body: { name: '店なし', phone: '09077770000', homeStoreId: 999999 } });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.field, 'homeStoreId');
+});
+
+test('search finds what people type: hiragana, half-width kana, no space, full-width digits; long queries are fine', async () => {
+  for (const q of ['やまだ', 'ヤマダ', 'ﾔﾏﾀﾞ', '山田太郎', '山田　太郎', 'やまだ たろう', '０９０－１２３４', '5678']) {
+    const r = await api(admin, `/api/customers?q=${encodeURIComponent(q)}`);
+    assert.equal(r.status, 200, q);
+    assert.ok(r.body.customers.some((c) => c.name === '山田 太郎'), `${q} finds 山田 太郎`);
+  }
+  // Longer than D1's 50-byte LIKE pattern (about 16 kanji): an answer, not a 5xx.
+  const long = await api(admin, `/api/customers?q=${encodeURIComponent('山'.repeat(40))}`);
+  assert.equal(long.status, 200);
+  assert.equal(long.body.total, 0);
+  // フリガナ typed in hiragana (or half-width) is stored in katakana, and found either way.
+  const c = await api(admin, '/api/customers', { method: 'POST', body: { name: '高橋 一', kana: 'たかはし はじめ', phone: '090-7000-1111' } });
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  assert.equal(c.body.customer.kana, 'タカハシ ハジメ');
+  const found = await api(admin, `/api/customers?q=${encodeURIComponent('ﾀｶﾊｼ')}`);
+  assert.ok(found.body.customers.some((x) => x.id === c.body.customer.id));
+  const edit = await api(admin, `/api/customers/${c.body.customer.id}`, { method: 'PATCH', body: { version: c.body.customer.version, kana: 'ﾀｶﾊｼ ﾊｼﾞﾒ', name: '髙橋 一' } });
+  assert.equal(edit.body.customer.kana, 'タカハシ ハジメ');
+  assert.ok((await api(admin, `/api/customers?q=${encodeURIComponent('髙橋一')}`)).body.customers.some((x) => x.id === c.body.customer.id), 'the key follows an edit');
+  // A customer written straight into D1 (no keys yet) is found too: keys are filled in.
+  await w.db.prepare("INSERT INTO customers (name, kana) VALUES ('直接 登録', 'チョクセツ トウロク')").run();
+  assert.ok((await api(admin, `/api/customers?q=${encodeURIComponent('ちょくせつ')}`)).body.customers.some((x) => x.name === '直接 登録'));
+});
+
+test('phone numbers are Japanese numbers (10–11 digits) or E.164 on every write path', async () => {
+  const create = await api(admin, '/api/customers', { method: 'POST', body: { name: '短い 番号', phone: '12345' } });
+  assert.equal(create.status, 400);
+  assert.equal(create.body.error.field, 'phone');
+  assert.match(create.body.error.message, /10〜11桁/);
+  const v = (await api(admin, `/api/customers/${ids.yamada}`)).body.customer.version;
+  const edit = await api(admin, `/api/customers/${ids.yamada}`, { method: 'PATCH', body: { version: v, phones: ['09012345678', '12345'] } });
+  assert.equal(edit.status, 400);
+  assert.equal(edit.body.error.field, 'phones');
+  const csv = await api(admin, '/api/customers/import', { method: 'POST', body: '氏名,電話番号\n短い 番号,12345\n' });
+  assert.equal(csv.status, 400);
+  assert.deepEqual(csv.body.error.rows.map((e) => `${e.line}:${e.field}`), ['2:phones']);
+  assert.equal((await api(admin, '/api/customers', { method: 'POST', body: { name: '海外 顧客', phone: '+1 415 555 0100' } })).status, 201);
 });

@@ -4,12 +4,13 @@ import { callDetails, hasDetails } from './lib/call-details.js';
 import './lib/header.js';
 import { $, el, setChildren, onRowActivate } from './lib/dom.js';
 import { api } from './lib/api.js';
-import { fmtDateTime, fmtDuration } from './lib/format.js';
+import { fmtDateTime, fmtDuration, fmtPhone } from './lib/format.js';
 import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer, openCallPopup } from './lib/calls.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
+import { loadFrontDesk } from './lib/front-desk.js';
 
 const PER_PAGE = 50;
 
@@ -21,6 +22,11 @@ const ui = {
   to: $('#filter-to'),
   q: $('#filter-q'),
   missed: $('#filter-missed'),
+  category: $('#filter-category'),
+  outcome: $('#filter-outcome'),
+  customer: $('#filter-customer'),
+  customerName: $('#filter-customer-name'),
+  customerClear: $('#filter-customer-clear'),
   reset: $('#filter-reset'),
   filterError: $('#filter-error'),
   body: $('#calls-body'),
@@ -29,7 +35,7 @@ const ui = {
   pager: $('#pager'),
 };
 
-const state = { user: null, page: 1, seq: 0, calls: new Map() };
+const state = { user: null, page: 1, seq: 0, calls: new Map(), customer: null };
 const isAdmin = () => state.user?.role === 'admin';
 
 function filterParams() {
@@ -40,6 +46,9 @@ function filterParams() {
   if (ui.missed.checked) q.set('missed', '1');
   const number = ui.q.value.trim();
   if (number) q.set('q', number);
+  if (ui.category.value) q.set('category', ui.category.value);
+  if (ui.outcome.value) q.set('outcome', ui.outcome.value);
+  if (state.customer) q.set('customer', state.customer);
   return q;
 }
 
@@ -50,6 +59,13 @@ function applyParams(params) {
   ui.to.value = params.get('to') ?? '';
   ui.missed.checked = params.get('missed') === '1';
   ui.q.value = params.get('q') ?? '';
+  for (const [select, name] of [[ui.category, 'category'], [ui.outcome, 'outcome']]) {
+    const v = params.get(name) ?? '';
+    if (v && ![...select.options].some((o) => o.value === v)) select.append(el('option', { text: v, attrs: { value: v } }));
+    select.value = v;
+  }
+  state.customer = params.get('customer') || null;
+  ui.customer.hidden = !state.customer;
   state.page = pageParam(params);
 }
 
@@ -65,9 +81,19 @@ function renderRow(call) {
     el('td', {}, callCustomer(call), call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null),
     el('td', { class: 'nowrap', text: call.storeName ?? '不明' }),
     el('td', {}, stateBadge(call.phase, phaseLabel(call.phase, call.direction))),
+    el('td', { class: 'nowrap answered-by', text: call.answeredBy ?? '—' }),
     el('td', { class: 'num duration', text: call.durationMs ? fmtDuration(call.durationMs) : '—' }),
+    el('td', { class: 'wrapup-cell' }, wrapupSummary(call)),
+    el('td', { class: 'nowrap muted mono call-line', text: call.dialled ? fmtPhone(call.dialled) : '—' }),
     el('td', { class: 'call-details' }, hasDetails(call) ? callDetails(call) : el('span', { class: 'muted', text: '—' })),
   );
+}
+
+/** The call's wrap-up in one cell: 用件 · 対応結果, and the note below. */
+function wrapupSummary(call) {
+  const head = [call.wrapupCategory, call.wrapupOutcome].filter(Boolean).join(' · ');
+  if (!head && !call.wrapupNote) return '—';
+  return [head ? el('div', { class: 'wrapup-head', text: head }) : null, call.wrapupNote ? el('div', { class: 'muted small wrapup-note', text: call.wrapupNote }) : null];
 }
 
 async function load() {
@@ -109,6 +135,7 @@ async function load() {
   // What the rows on screen answer (tests and the curious can tell a stale table from a fresh one).
   ui.body.dataset.loaded = q.toString();
   ui.empty.hidden = calls.length > 0;
+  if (state.customer) ui.customerName.textContent = calls.find((c) => c.customerName)?.customerName ?? `ID ${state.customer}`;
   ui.total.textContent = isAdmin() ? `${data.total}件` : `${data.total}件（自店舗のみ）`;
   renderPager(ui.pager, { total: data.total, page: data.page, perPage: data.perPage }, (p) => {
     state.page = p;
@@ -134,6 +161,12 @@ ui.filters.addEventListener('change', () => {
   state.page = 1;
   load();
 });
+ui.customerClear.addEventListener('click', () => {
+  state.customer = null;
+  ui.customer.hidden = true;
+  state.page = 1;
+  load();
+});
 ui.reset.addEventListener('click', () => {
   applyParams(new URLSearchParams());
   load();
@@ -148,6 +181,13 @@ async function main() {
     } catch (e) {
       if (handleAuthError(e)) return;
     }
+  }
+  try {
+    const fd = await loadFrontDesk();
+    ui.category.append(...(fd.settings?.categories ?? []).map((c) => el('option', { text: c, attrs: { value: c } })));
+    ui.outcome.append(...(fd.outcomes ?? []).map((c) => el('option', { text: c, attrs: { value: c } })));
+  } catch (e) {
+    if (handleAuthError(e)) return;
   }
   applyParams(new URLSearchParams(location.search));
   ui.view.hidden = false;

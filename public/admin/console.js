@@ -6,6 +6,7 @@ import { $ } from './lib/dom.js';
 import { CtiSocket, showConnection } from './lib/socket.js';
 import { LIVE_PHASES } from './lib/calls.js';
 import { showUser } from './lib/header.js';
+import { refreshCallbackCount } from './lib/front-desk.js';
 import { TEXT } from './lib/messages.js';
 import { fmtPhone } from './lib/format.js';
 import { initSession, showLogin, currentUser } from './console/session.js';
@@ -131,6 +132,11 @@ socket.addEventListener('message', (ev) => {
   trackRinging(call);
   updateRinging();
   showRinging();
+});
+
+// The 折り返し count in the nav follows the hub.
+socket.addEventListener('message', (ev) => {
+  if (ev.detail.msg.type === 'callbacks_changed') refreshCallbackCount();
 });
 
 // After a reconnect, pop only the replayed calls that are still going on.

@@ -14,6 +14,7 @@ import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
 import { FIELD_LABELS, cardValues, diff, fillForm as fill, readForm, displayValue } from './customers/fields.js';
 import { initImport } from './customers/import.js';
+import { renderDialLinks } from './lib/front-desk.js';
 
 const PER_PAGE = 20;
 
@@ -253,6 +254,7 @@ async function openEditor(id) {
   ui.conflict.hidden = true;
   setStatus('', null);
   renderEditorHead(card);
+  renderDialLinks($('#editor-dial'), card.phones, card.homeStore?.id ?? null);
   fillForm(cardValues(card));
   setEditable(state.edit.canEdit);
   renderNotes();

@@ -334,7 +334,7 @@ mod tests {
 
     #[test]
     fn reports_every_bad_row() {
-        let recs = parse("name,phone,type,visits,last_visit\n,0901234,VIP,1,\nOK,abc,会員,x,2026-13-01\nFine,0312345678,新規,3,\n").unwrap();
+        let recs = parse("name,phone,type,visits,last_visit\n,09012341234,VIP,1,\nOK,abc,会員,x,2026-13-01\nFine,0312345678,新規,3,\n").unwrap();
         let errs = import_rows(&recs).unwrap_err();
         let got: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.field)).collect();
         assert_eq!(

@@ -6,6 +6,7 @@
 //! for every path at once.
 use crate::domain::error::{max_chars, ApiError};
 use crate::domain::phone::{self, Phone};
+use crate::domain::search;
 
 pub const TYPES: &[&str] = &["新規", "会員", "VIP"];
 pub const FLAGS: &[&str] = &["要注意", "ブロック"];
@@ -36,10 +37,11 @@ pub fn name(v: &str) -> Result<String, ApiError> {
     Ok(v.to_string())
 }
 
+/// フリガナ is stored in full-width katakana, however it was typed (ひらがな, ﾊﾝｶｸ).
 pub fn kana(v: &str) -> Result<String, ApiError> {
-    let v = v.trim();
-    max_chars(v, MAX_KANA, "invalid_kana", "kana", "フリガナ")?;
-    Ok(v.to_string())
+    let v = search::to_katakana(&search::fold_width(v.trim()));
+    max_chars(&v, MAX_KANA, "invalid_kana", "kana", "フリガナ")?;
+    Ok(v)
 }
 
 pub fn memo(v: &str) -> Result<String, ApiError> {
@@ -74,10 +76,20 @@ pub fn flag(v: Option<&str>) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// One number, as typed. `field` is the request's name for it.
+/// One number, as typed. `field` is the request's name for it. A customer's number is a
+/// Japanese number (10 or 11 digits starting with 0) or an international one in E.164 (`+`
+/// and 8 to 15 digits): `12345` is a typo, not a number anyone can call back.
 pub fn phone(raw: &str, field: &'static str) -> Result<String, ApiError> {
     match phone::normalize(raw) {
-        Ok(Phone::Number(n)) => Ok(n),
+        Ok(Phone::Number(n)) if callable(&n) => Ok(n),
+        Ok(Phone::Number(_)) => Err(ApiError::bad(
+            "invalid_phone",
+            field,
+            format!(
+                "電話番号は市外局番からの10〜11桁、または+で始まる国際番号で入力してください: {}",
+                raw.trim()
+            ),
+        )),
         Ok(Phone::Withheld) => Err(ApiError::bad(
             "missing_phone",
             field,
@@ -88,6 +100,13 @@ pub fn phone(raw: &str, field: &'static str) -> Result<String, ApiError> {
             field,
             format!("電話番号が正しくありません: {}", raw.trim()),
         )),
+    }
+}
+
+fn callable(n: &str) -> bool {
+    match n.strip_prefix('+') {
+        Some(intl) => (8..=15).contains(&intl.len()),
+        None => n.starts_with('0') && (10..=11).contains(&n.len()),
     }
 }
 
@@ -234,6 +253,24 @@ mod tests {
         let e = phones(many.iter().map(String::as_str)).unwrap_err();
         assert_eq!(e.code(), "too_many_phones");
         assert!(phones(many[..10].iter().map(String::as_str)).is_ok());
+    }
+
+    #[test]
+    fn numbers_people_can_call_back() {
+        assert_eq!(phone("090-1234-5678", "phone").unwrap(), "09012345678");
+        assert_eq!(phone("03-1234-5678", "phone").unwrap(), "0312345678");
+        assert_eq!(phone("+1 415 555 0100", "phone").unwrap(), "+14155550100");
+        for bad in ["12345", "0901234", "090123456789", "110", "+1234"] {
+            let e = phone(bad, "phone").unwrap_err();
+            assert_eq!(e.code(), "invalid_phone", "{bad}");
+            assert!(e.message().contains("10〜11桁"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kana_is_stored_in_katakana() {
+        assert_eq!(kana(" やまだ たろう ").unwrap(), "ヤマダ タロウ");
+        assert_eq!(kana("ﾔﾏﾀﾞ").unwrap(), "ヤマダ");
     }
 
     #[test]

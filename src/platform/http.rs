@@ -165,15 +165,13 @@ pub fn page_params(req: &Request) -> (i64, i64) {
     (page, per)
 }
 
-/// A `LIKE … ESCAPE '\'` pattern that matches `q` anywhere, its wildcards taken literally.
-pub fn like_pattern(q: &str) -> String {
-    let mut p = String::from("%");
-    for c in q.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
+/// For `#[serde(default, with = "http::double_option")]` on an `Option<Option<T>>` field of a
+/// PATCH body: tells "field absent" (leave as is) from "field: null" (clear it).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
-    p.push('%');
-    p
 }

@@ -28,6 +28,13 @@ pub enum Route {
     StoreResolve,
     StoreUpdate,
     StoreDelete,
+    FrontDeskSettings,
+    FrontDeskSettingsSave,
+    WrapupGet,
+    WrapupSave,
+    CallbackList,
+    CallbackCount,
+    CallbackUpdate,
 }
 
 /// `{id}` matches a positive integer, so a literal sibling (`/api/customers/lookup`) can never
@@ -57,6 +64,17 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/api/stores/resolve", Route::StoreResolve),
     ("PATCH", "/api/stores/{id}", Route::StoreUpdate),
     ("DELETE", "/api/stores/{id}", Route::StoreDelete),
+    ("GET", "/api/settings/front-desk", Route::FrontDeskSettings),
+    (
+        "PUT",
+        "/api/settings/front-desk",
+        Route::FrontDeskSettingsSave,
+    ),
+    ("GET", "/api/calls/wrapup", Route::WrapupGet),
+    ("PUT", "/api/calls/wrapup", Route::WrapupSave),
+    ("GET", "/api/callbacks", Route::CallbackList),
+    ("GET", "/api/callbacks/count", Route::CallbackCount),
+    ("PATCH", "/api/callbacks/{id}", Route::CallbackUpdate),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,5 +183,17 @@ mod tests {
             }
         }
         assert_eq!(methods("/api/customers/5"), vec!["GET", "PATCH", "DELETE"]);
+        assert_eq!(
+            find("GET", "/api/callbacks/count"),
+            Ok((Route::CallbackCount, None))
+        );
+        assert_eq!(
+            find("PATCH", "/api/callbacks/3"),
+            Ok((Route::CallbackUpdate, Some(3)))
+        );
+        assert_eq!(
+            find("PUT", "/api/calls/wrapup"),
+            Ok((Route::WrapupSave, None))
+        );
     }
 }

@@ -30,6 +30,15 @@ pub struct CallLogEntry {
     pub ended_at: Option<i64>,
     pub duration_ms: Option<i64>,
     pub answered_by: Option<String>,
+    /// The call's wrap-up (`resources::wrapups`), when someone wrote one.
+    #[serde(default)]
+    pub wrapup_category: Option<String>,
+    #[serde(default)]
+    pub wrapup_outcome: Option<String>,
+    #[serde(default)]
+    pub wrapup_note: Option<String>,
+    #[serde(default)]
+    pub wrapup_by: Option<String>,
     pub voicemail_url: Option<String>,
     /// Stored as a JSON array; sent as one.
     #[serde(serialize_with = "json_list")]
@@ -47,10 +56,12 @@ fn json_list<S: serde::Serializer>(v: &Option<String>, ser: S) -> Result<S::Ok, 
 }
 
 /// The one column list and join of a call-log read; `k` is the call, `WHERE` follows.
-const LOG_SELECT: &str = "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, s.name AS store_name, \
+pub const LOG_SELECT: &str = "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, s.name AS store_name, \
   k.customer_id, c.name AS customer_name, k.state, k.phase, k.is_test, k.started_at, k.connected_at, \
-  k.ended_at, k.duration_ms, k.answered_by, k.voicemail_url, k.recording_urls, k.transcript, k.summary \
-  FROM calls k LEFT JOIN stores s ON s.id = k.store_id LEFT JOIN customers c ON c.id = k.customer_id";
+  k.ended_at, k.duration_ms, k.answered_by, k.voicemail_url, k.recording_urls, k.transcript, k.summary, \
+  w.category AS wrapup_category, w.outcome AS wrapup_outcome, w.note AS wrapup_note, w.updated_by AS wrapup_by \
+  FROM calls k LEFT JOIN stores s ON s.id = k.store_id LEFT JOIN customers c ON c.id = k.customer_id \
+  LEFT JOIN call_wrapups w ON w.call_id = k.id";
 
 /// The last `limit` calls from `phone` that `viewer` may see, newest first.
 pub fn from_number_stmt(
@@ -101,8 +112,9 @@ pub async fn recent(req: Request, env: &Env) -> ApiResult<Response> {
     Ok(http::json_response(200, &json!({ "calls": calls }))?)
 }
 
-/// `GET /api/calls?store=&from=YYYY-MM-DD&to=YYYY-MM-DD&missed=1&q=&page=&perPage=` — the
-/// call log (着信履歴). Dates are days in Japan time, inclusive. Staff: their store only.
+/// `GET /api/calls?store=&from=YYYY-MM-DD&to=YYYY-MM-DD&missed=1&q=&customer=&category=&outcome=&page=&perPage=`
+/// — the call log (着信履歴). `customer` narrows to the calls of one customer's numbers;
+/// `category` / `outcome` to a wrap-up's 用件 / 対応結果. Dates are days in Japan time, inclusive. Staff: their store only.
 pub async fn log(req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
     let viewer = Viewer::from(&session);
@@ -138,11 +150,22 @@ pub async fn log(req: Request, env: &Env) -> ApiResult<Response> {
         },
         None => None,
     };
+    let customer = match http::query_param(&req, "customer").filter(|v| !v.is_empty()) {
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ApiError::bad("invalid_customer", "customer", "顧客IDが正しくありません")
+        })?),
+        None => None,
+    };
+    let category = http::query_param(&req, "category").filter(|v| !v.is_empty());
+    let outcome = http::query_param(&req, "outcome").filter(|v| !v.is_empty());
     // The store filter narrows; the viewer's scope (?8) limits. Staff asking for another
     // store get nothing rather than an error: the filter is a view, not a permission.
     let filter = format!(
         "(?1 IS NULL OR k.store_id = ?1) AND (?2 IS NULL OR k.started_at >= ?2) AND (?3 IS NULL OR k.started_at < ?3) \
-         AND (?4 = 0 OR k.phase IN ('missed', 'voicemail')) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {}",
+         AND (?4 = 0 OR k.phase IN ('missed', 'voicemail')) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {} \
+         AND (?9 IS NULL OR k.customer_id = ?9 OR k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?9)) \
+         AND (?10 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE category = ?10)) \
+         AND (?11 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE outcome = ?11))",
         call_visible_sql(8)
     );
     let args = [
@@ -154,6 +177,9 @@ pub async fn log(req: Request, env: &Env) -> ApiResult<Response> {
         i(per),
         i((page - 1) * per),
         opt_i(viewer.scope()),
+        opt_i(customer),
+        opt_s(category.as_deref()),
+        opt_s(outcome.as_deref()),
     ];
     let db = env.d1("DB")?;
     let results = db

@@ -2,6 +2,9 @@
 //! domain rules, runs its queries and maps the outcome; the queries of a resource live with
 //! it and nowhere else.
 pub mod accounts;
+pub mod callbacks;
 pub mod calls;
 pub mod customers;
+pub mod settings;
 pub mod stores;
+pub mod wrapups;

@@ -114,18 +114,8 @@ struct StoreBody {
     name: Option<String>,
     prefixes: Option<Vec<String>>,
     /// Dialpad's office id (digits): "" or null clears it.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "http::double_option")]
     dialpad_office_id: Option<Option<String>>,
-}
-
-/// Tells "field absent" (leave as is) from "field: null" (clear it).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 /// A Dialpad office id as typed: its digits (Dialpad ids are 64-bit integers), or none.

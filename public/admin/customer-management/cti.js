@@ -12,6 +12,7 @@ import { TEXT } from '../lib/messages.js';
 import { initCallState, applyCall } from './call-state.js';
 import { initMemo, showMemoText, resetMemoEditor, memoSaving, setMemoEditable } from './memo.js';
 import { initHistory, setHistory, refreshHistory, updateHistoryFrom, hideHistory, previousCallBefore } from './history.js';
+import * as frontDesk from './front-desk.js';
 
 const params = new URLSearchParams(location.search);
 const callId = params.get('callId') || null;
@@ -133,6 +134,7 @@ function renderCustomer(card, { fromPicker = false, notes } = {}) {
   );
   show('customerView');
   setTitle();
+  frontDesk.setCaller({ phone, customer: card, store: state.store });
 }
 
 /** 最終着信 is the call before this one: the call ringing now is not "the last call". */
@@ -166,6 +168,7 @@ function renderPicker() {
   );
   show('pickerView');
   setTitle();
+  frontDesk.setCaller({ phone, store: state.store });
 }
 
 ui.backToPicker.addEventListener('click', () => {
@@ -178,6 +181,7 @@ function renderUnknown() {
   renderStore();
   show('unknownView');
   setTitle();
+  frontDesk.setCaller({ phone, store: state.store });
   ui.registerForm.elements.name.focus();
 }
 
@@ -329,7 +333,16 @@ async function customerChanged(customer) {
   if (!phone || !Array.isArray(customer?.phones) || !customer.phones.includes(phone)) return;
   const view = VIEWS.find((v) => !ui[v].hidden);
   if (!['unknownView', 'customerView', 'pickerView'].includes(view) || memoSaving()) return;
-  if (view === 'customerView' && state.customer && state.customer.id !== customer.id) return;
+  if (view === 'customerView' && state.customer) {
+    // The record on screen: its new name only. The rest (and its version) stays as loaded, so
+    // a memo edit under way still meets a conflict rather than silently building on text the
+    // user has not seen.
+    if (state.customer.id !== customer.id || typeof customer.name !== 'string') return;
+    state.customer = { ...state.customer, name: customer.name };
+    ui.customerName.textContent = customer.name;
+    setTitle();
+    return;
+  }
   let data;
   try {
     data = await fetchLookup();
@@ -360,6 +373,7 @@ function startSocket() {
     }
     applyCall(msg, true);
     updateHistoryFrom(msg);
+    frontDesk.onCallMessage(msg);
     if (hasDetails(msg)) {
       setChildren(ui.callDetails, callDetails(msg));
       ui.callDetails.hidden = false;
@@ -381,6 +395,7 @@ function startSocket() {
 ui.callerNumber.textContent = fmtPhone(phone);
 initHistory(callId);
 initCallState(Boolean(callId));
+frontDesk.initFrontDesk(callId);
 setTitle();
 if (callId) startSocket();
 else ui.conn.hidden = true;

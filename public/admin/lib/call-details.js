@@ -1,6 +1,5 @@
-// What later events tell about a call: who answered (Dialpad's target name), the voicemail,
-// the recordings, the transcript and the AI recap. One renderer for the call log and the
-// popup. Links are shown only for https URLs; text goes through textContent.
+// What arrives after a call: the voicemail, the recordings, the transcript and the AI recap.
+// One renderer for the call log and the popup (who answered has its own place in both). Links are shown only for https URLs; text goes through textContent.
 import { el } from './dom.js';
 
 function safeUrl(u) {
@@ -14,13 +13,12 @@ function safeUrl(u) {
 
 /** Whether the call has anything to show beyond its state. */
 export function hasDetails(c) {
-  return Boolean(c.answeredBy || c.voicemailUrl || c.recordingUrls?.length || c.transcript || c.summary);
+  return Boolean(c.voicemailUrl || c.recordingUrls?.length || c.transcript || c.summary);
 }
 
 /** The details as nodes (empty array when there is nothing). */
 export function callDetails(c) {
   const out = [];
-  if (c.answeredBy) out.push(el('div', { class: 'detail answered-by' }, el('span', { class: 'muted', text: '対応者: ' }), c.answeredBy));
   const links = [];
   const vm = c.voicemailUrl && safeUrl(c.voicemailUrl);
   if (vm) links.push(el('a', { class: 'detail-link voicemail-link', text: '留守電を聞く', attrs: { href: vm, target: '_blank', rel: 'noopener noreferrer' } }));

@@ -4,12 +4,15 @@
 // `#session-bar`, `#logout` or `#conn-status`.
 import { $, el } from './dom.js';
 import { loadStores } from './stores.js';
+import { refreshCallbackCount } from './front-desk.js';
 
 export const NAV_ITEMS = Object.freeze([
   { href: '/admin/', label: '着信' },
   { href: '/admin/customers.html', label: '顧客' },
   { href: '/admin/stores.html', label: '店舗' },
   { href: '/admin/calls.html', label: '着信履歴' },
+  { href: '/admin/callbacks.html', label: '折り返し' },
+  { href: '/admin/settings.html', label: '設定' },
 ]);
 
 const canonical = (path) => path.replace(/\.html$/, '').replace(/\/index$/, '/');
@@ -66,6 +69,7 @@ let shownUser = null;
 export async function showUser(user) {
   shownUser = user;
   $('#session-bar').hidden = false;
+  refreshCallbackCount();
   $('#user-name').textContent = user.name;
   const role = $('#user-role');
   role.textContent = user.role === 'admin' ? '管理者' : 'スタッフ';

@@ -8,6 +8,7 @@ use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::messages::{BroadcastRequest, CustomerCard};
 use crate::domain::phone::{self, Phone};
+use crate::domain::search;
 use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
@@ -120,8 +121,16 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .batch(vec![
             db::stmt(
                 &db,
-                "INSERT INTO customers (name, kana, memo, home_store_id) VALUES (?1, ?2, ?3, ?4)",
-                &[s(&name), s(&kana), s(&memo), opt_i(home_store)],
+                "INSERT INTO customers (name, kana, memo, home_store_id, name_key, kana_key) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &[
+                    s(&name),
+                    s(&kana),
+                    s(&memo),
+                    opt_i(home_store),
+                    s(&search::key(&name)),
+                    s(&search::key(&kana)),
+                ],
             )?,
             db::stmt(
                 &db,
@@ -165,21 +174,24 @@ pub async fn search(req: Request, env: &Env) -> ApiResult<Response> {
         Ok(Phone::Number(n)) if !q.is_empty() => Some(n),
         _ => None,
     };
+    // Text matches the folded keys; `instr`, not LIKE, so the query's length in bytes is no
+    // limit (D1 caps a LIKE pattern at 50 bytes: about 16 kanji).
     let filter = format!(
         "(?1 = '' OR (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM customer_phones p WHERE p.customer_id = c.id \
-           AND instr(p.phone, ?2) > 0)) OR c.name LIKE ?3 ESCAPE '\\' OR c.kana LIKE ?3 ESCAPE '\\') AND {}",
+           AND instr(p.phone, ?2) > 0)) OR instr(c.name_key, ?3) > 0 OR instr(c.kana_key, ?3) > 0) AND {}",
         customer_visible_sql(4)
     );
     let args = [
-        s(q),
+        s(&search::key(q)),
         opt_s(digits.as_deref()),
-        s(&http::like_pattern(q)),
+        s(&search::key(q)),
         opt_i(viewer.scope()),
         i(per),
         i((page - 1) * per),
         i(thirty_days_ago(http::now_ms())),
     ];
     let db = env.d1("DB")?;
+    backfill_keys(&db).await?;
     let results = db
         .batch(vec![
             db::stmt(
@@ -204,6 +216,38 @@ pub async fn search(req: Request, env: &Env) -> ApiResult<Response> {
         200,
         &json!({ "customers": customers, "total": total, "page": page, "perPage": per }),
     )?)
+}
+
+/// Most customers rows written before search keys existed (or by a script straight into D1)
+/// get theirs here, in bounded steps: one read, one write.
+pub async fn backfill_keys(db: &worker::D1Database) -> ApiResult<usize> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        name: String,
+        kana: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare("SELECT id, name, kana FROM customers WHERE name_key IS NULL LIMIT 1000")
+        .all()
+        .await?
+        .results()?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let keys: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| json!([r.id, search::key(&r.name), search::key(&r.kana)]))
+        .collect();
+    db::stmt(
+        db,
+        "UPDATE customers SET name_key = json_extract(j.value, '$[1]'), kana_key = json_extract(j.value, '$[2]') \
+         FROM json_each(?1) j WHERE customers.id = json_extract(j.value, '$[0]')",
+        &[db::json(&keys)],
+    )?
+    .run()
+    .await?;
+    Ok(rows.len())
 }
 
 /// `GET /api/customers/{id}` — the card, its notes and the last 10 calls from its numbers.
@@ -240,25 +284,15 @@ struct CustomerPatch {
     kana: Option<String>,
     memo: Option<String>,
     customer_type: Option<String>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "http::double_option")]
     flag: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "http::double_option")]
     home_store_id: Option<Option<i64>>,
     phones: Option<Vec<String>>,
     visits: Option<i64>,
     total_spend: Option<i64>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "http::double_option")]
     last_visit: Option<Option<String>>,
-}
-
-/// Tells "field absent" (leave as is) from "field: null" (clear it).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 /// `PATCH /api/customers/{id}` — an edit based on `version`. A stale version is a 409 with the
@@ -282,10 +316,14 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         args.push(v);
     };
     if let Some(v) = &patch.name {
-        set("name", s(&customer::name(v)?));
+        let name = customer::name(v)?;
+        set("name_key", s(&search::key(&name)));
+        set("name", s(&name));
     }
     if let Some(v) = &patch.kana {
-        set("kana", s(&customer::kana(v)?));
+        let kana = customer::kana(v)?;
+        set("kana_key", s(&search::key(&kana)));
+        set("kana", s(&kana));
     }
     if let Some(v) = &patch.memo {
         set("memo", s(&customer::memo(v)?));

@@ -7,6 +7,7 @@
 use crate::domain::access::{customer_visible_sql, Viewer};
 use crate::domain::csv::{self, ImportRow, RowError};
 use crate::domain::error::ApiError;
+use crate::domain::search;
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -68,6 +69,8 @@ struct Item<'a> {
     spend: i64,
     last: Option<&'a str>,
     phones: &'a [String],
+    name_key: String,
+    kana_key: String,
 }
 
 impl<'a> Item<'a> {
@@ -84,6 +87,8 @@ impl<'a> Item<'a> {
             spend: row.spend,
             last: row.last_visit.as_deref(),
             phones: &row.phones,
+            name_key: search::key(&row.name),
+            kana_key: search::key(&row.kana),
         }
     }
 }
@@ -119,7 +124,7 @@ fn chunks(items: &[Item]) -> Vec<(String, usize)> {
 const FIELDS: &str = "json_extract(j.value, '$.name'), json_extract(j.value, '$.kana'), \
   json_extract(j.value, '$.memo'), json_extract(j.value, '$.store'), json_extract(j.value, '$.type'), \
   json_extract(j.value, '$.flag'), json_extract(j.value, '$.visits'), json_extract(j.value, '$.spend'), \
-  json_extract(j.value, '$.last')";
+  json_extract(j.value, '$.last'), json_extract(j.value, '$.name_key'), json_extract(j.value, '$.kana_key')";
 
 fn update_stmts(db: &D1Database, json: &str) -> ApiResult<[D1PreparedStatement; 2]> {
     Ok([
@@ -127,7 +132,7 @@ fn update_stmts(db: &D1Database, json: &str) -> ApiResult<[D1PreparedStatement; 
             db,
             &format!(
                 "UPDATE customers SET (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
-                   total_spend, last_visit_at) = (SELECT {FIELDS} FROM json_each(?1) j \
+                   total_spend, last_visit_at, name_key, kana_key) = (SELECT {FIELDS} FROM json_each(?1) j \
                    WHERE json_extract(j.value, '$.id') = customers.id), version = version + 1, \
                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
                  WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))"
@@ -149,7 +154,7 @@ fn insert_stmts(db: &D1Database, json: &str, rows: usize) -> ApiResult<[D1Prepar
             db,
             &format!(
                 "INSERT INTO customers (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
-                   total_spend, last_visit_at) SELECT {FIELDS} FROM json_each(?1) j ORDER BY j.key"
+                   total_spend, last_visit_at, name_key, kana_key) SELECT {FIELDS} FROM json_each(?1) j ORDER BY j.key"
             ),
             &[s(json)],
         )?,

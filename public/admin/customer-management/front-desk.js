@@ -1,0 +1,211 @@
+// The popup's front desk: pinned notes (注意 / 苦情, however old), who answered and which line
+// rang, the next steps (詳細を見る, 全履歴, the admin's action buttons, click-to-call) and the
+// call's wrap-up (用件, 対応結果, メモ), whose half-typed input survives a reload (kept in
+// localStorage under the call's id until it is saved).
+import { $, el, setChildren, setStatusLine } from '../lib/dom.js';
+import { api } from '../lib/api.js';
+import { fmtPhone } from '../lib/format.js';
+import { noteItem } from '../lib/notes.js';
+import { loadFrontDesk, expandTemplate, actionsFor, dialLink } from '../lib/front-desk.js';
+import { TEXT } from '../lib/messages.js';
+
+const PINNED_TYPES = new Set(['注意', '苦情']);
+
+const ui = {
+  pinned: $('#pinned-notes'),
+  pinnedList: $('#pinned-list'),
+  callInfo: $('#call-info'),
+  answeredBy: $('#answered-by'),
+  line: $('#call-line'),
+  steps: $('#next-steps'),
+  stepLinks: $('#next-step-links'),
+  wrapup: $('#wrapup'),
+  form: $('#wrapup-form'),
+  category: $('#wrapup-category'),
+  outcome: $('#wrapup-outcome'),
+  note: $('#wrapup-note'),
+  save: $('#wrapup-save'),
+  status: $('#wrapup-status'),
+};
+
+const fd = {
+  callId: null,
+  settings: null,
+  caller: null,
+  call: null,
+  saved: null,
+  pinnedFor: undefined,
+};
+
+const draftKey = () => `cti-wrapup-draft:${fd.callId}`;
+
+function readDraft() {
+  try {
+    return JSON.parse(localStorage.getItem(draftKey()) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+function formValues() {
+  return { category: ui.category.value, outcome: ui.outcome.value, note: ui.note.value };
+}
+
+function fillOptions(select, values, current) {
+  const list = [...values];
+  if (current && !list.includes(current)) list.push(current); // a category since removed
+  setChildren(
+    select,
+    el('option', { text: '（未選択）', attrs: { value: '' } }),
+    list.map((v) => el('option', { text: v, attrs: { value: v } })),
+  );
+  select.value = current ?? '';
+}
+
+function fillWrapup(values) {
+  fillOptions(ui.category, fd.settings?.settings?.categories ?? [], values?.category ?? '');
+  fillOptions(ui.outcome, fd.settings?.outcomes ?? [], values?.outcome ?? '');
+  ui.note.value = values?.note ?? '';
+}
+
+function savedValues(call) {
+  return call ? { category: call.wrapupCategory ?? '', outcome: call.wrapupOutcome ?? '', note: call.wrapupNote ?? '' } : null;
+}
+
+function renderCallInfo() {
+  const c = fd.call;
+  if (!c) return;
+  ui.answeredBy.textContent = c.answeredBy || (c.phase === 'ringing' ? '—（呼出中）' : '—');
+  ui.line.textContent = [c.dialled ? fmtPhone(c.dialled) : null, c.storeName ? `（${c.storeName}）` : null].filter(Boolean).join(' ') || '不明';
+  ui.callInfo.hidden = false;
+}
+
+async function loadCall({ wrapup = false } = {}) {
+  if (!fd.callId) return;
+  let data;
+  try {
+    data = await api(`/api/calls/wrapup?callId=${encodeURIComponent(fd.callId)}`);
+  } catch {
+    return; // the call may not be visible (yet); the rest of the popup works
+  }
+  fd.call = data.call;
+  renderCallInfo();
+  if (wrapup) {
+    fd.saved = savedValues(fd.call);
+    const draft = readDraft();
+    fillWrapup(draft ?? fd.saved);
+    if (draft) setStatusLine(ui.status, '未保存の入力があります', 'pending');
+    else if (fd.call.wrapupBy) setStatusLine(ui.status, `保存済み（${fd.call.wrapupBy}）`, 'ok');
+  }
+}
+
+function renderSteps() {
+  const c = fd.caller;
+  if (!c || !c.phone) {
+    ui.steps.hidden = true;
+    return;
+  }
+  const s = fd.settings?.settings;
+  const storeId = c.store?.id ?? null;
+  const customer = c.customer;
+  const values = {
+    phone: c.phone,
+    customerId: customer?.id ?? null,
+    customerName: customer?.name ?? '',
+    store: c.store?.name ?? '',
+    callId: fd.callId ?? '',
+  };
+  const link = (text, href, cls = 'btn btn-small') =>
+    el('a', { class: cls, text, attrs: { href, target: '_blank', rel: 'noopener noreferrer' } });
+  setChildren(
+    ui.stepLinks,
+    customer ? link('詳細を見る', `/admin/customers.html?id=${encodeURIComponent(customer.id)}`) : null,
+    link('全履歴', customer ? `/admin/calls.html?customer=${encodeURIComponent(customer.id)}` : `/admin/calls.html?q=${encodeURIComponent(c.phone)}`),
+    actionsFor(s, storeId).map((a) => {
+      const href = expandTemplate(a.url, values);
+      return href ? link(a.label, href, 'btn btn-small btn-primary action-link') : null;
+    }),
+    dialLink(c.phone, storeId, s, { label: '発信' }),
+  );
+  ui.steps.hidden = false;
+}
+
+async function renderPinned(customer) {
+  const id = customer?.id ?? null;
+  if (fd.pinnedFor === id) return;
+  fd.pinnedFor = id;
+  if (id === null) {
+    ui.pinned.hidden = true;
+    return;
+  }
+  let notes = [];
+  try {
+    notes = (await api(`/api/customers/${encodeURIComponent(id)}/notes`)).notes ?? [];
+  } catch {
+    /* optional */
+  }
+  if (fd.pinnedFor !== id) return;
+  const pinned = notes.filter((n) => PINNED_TYPES.has(n.noteType));
+  setChildren(ui.pinnedList, pinned.map(noteItem));
+  ui.pinned.hidden = pinned.length === 0;
+}
+
+/** The popup tells us who is on the line (after the lookup, a pick or a registration). */
+export function setCaller({ phone, customer = null, store = null }) {
+  fd.caller = { phone, customer, store };
+  renderSteps();
+  renderPinned(customer);
+}
+
+let lastPhase = null;
+/** A live message of this call: who answered and the line follow it. */
+export function onCallMessage(msg) {
+  if (msg.phase === lastPhase) return;
+  lastPhase = msg.phase;
+  if (fd.call) {
+    fd.call = { ...fd.call, phase: msg.phase };
+    renderCallInfo();
+  }
+  if (msg.phase === 'connected' || msg.phase === 'ended') loadCall();
+}
+
+ui.form.addEventListener('input', () => {
+  try {
+    localStorage.setItem(draftKey(), JSON.stringify(formValues()));
+  } catch {
+    /* private mode: the form still works */
+  }
+  setStatusLine(ui.status, '未保存の入力があります', 'pending');
+});
+
+ui.form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  ui.save.disabled = true;
+  setStatusLine(ui.status, TEXT.saving, 'pending');
+  try {
+    const { wrapup } = await api('/api/calls/wrapup', { method: 'PUT', body: { callId: fd.callId, ...formValues() } });
+    localStorage.removeItem(draftKey());
+    fd.saved = wrapup;
+    setStatusLine(ui.status, `${TEXT.saved}（${wrapup.updatedBy}）`, 'ok');
+  } catch (e) {
+    setStatusLine(ui.status, TEXT.saveFailed(e.message), 'error');
+  } finally {
+    ui.save.disabled = false;
+  }
+});
+
+/** Starts the front desk for the popup's call (null: a number opened without a call). */
+export async function initFrontDesk(callId) {
+  fd.callId = callId;
+  try {
+    fd.settings = await loadFrontDesk();
+  } catch {
+    fd.settings = null;
+  }
+  renderSteps();
+  if (callId) {
+    fillWrapup(readDraft());
+    ui.wrapup.hidden = false;
+    await loadCall({ wrapup: true });
+  }
+}

@@ -1,0 +1,123 @@
+// 設定 (admin): the popup's action buttons (URL templates, for every store or one), the 用件
+// list of wrap-ups, and how click-to-call dials. Staff see the settings read-only.
+import './lib/header.js';
+import { $, el, setChildren, setStatusLine } from './lib/dom.js';
+import { api } from './lib/api.js';
+import { loadStores } from './lib/stores.js';
+import { startPage, handleAuthError } from './lib/page.js';
+import { TEXT } from './lib/messages.js';
+
+const ui = {
+  form: $('#page-view'),
+  actions: $('#action-list'),
+  add: $('#action-add'),
+  categories: $('#categories'),
+  dialMode: $('#dial-mode'),
+  callerIds: $('#caller-id-list'),
+  error: $('#settings-error'),
+  status: $('#settings-status'),
+  save: $('#settings-save'),
+};
+
+const state = { stores: [], admin: false };
+
+function actionRow(a = { label: '', url: '', storeId: null }) {
+  const store = el(
+    'select',
+    { attrs: { name: 'action-store' } },
+    el('option', { text: '全店舗', attrs: { value: '' } }),
+    state.stores.map((s) => el('option', { text: s.name, attrs: { value: String(s.id) } })),
+  );
+  store.value = a.storeId === null || a.storeId === undefined ? '' : String(a.storeId);
+  const row = el(
+    'li',
+    { class: 'settings-row action-row' },
+    el('label', { class: 'field' }, el('span', { class: 'field-label', text: 'ボタン名' }), el('input', { attrs: { type: 'text', name: 'action-label', maxlength: 20, value: a.label, autocomplete: 'off' } })),
+    el('label', { class: 'field' }, el('span', { class: 'field-label', text: 'URL' }), el('input', { attrs: { type: 'url', name: 'action-url', value: a.url, placeholder: 'https://example.com/orders/new?tel={phone}', autocomplete: 'off' } })),
+    el('label', { class: 'field' }, el('span', { class: 'field-label', text: '対象店舗' }), store),
+    el('button', { class: 'btn btn-small btn-ghost', text: '削除', attrs: { type: 'button' }, on: { click: () => row.remove() } }),
+  );
+  return row;
+}
+
+function render(settings) {
+  setChildren(ui.actions, settings.actions.map(actionRow));
+  ui.categories.value = settings.categories.join('\n');
+  ui.dialMode.value = settings.dialMode;
+  const ids = new Map(settings.callerIds.map((c) => [c.storeId, c.number]));
+  setChildren(
+    ui.callerIds,
+    state.stores.map((s) =>
+      el(
+        'li',
+        { class: 'settings-row' },
+        el(
+          'label',
+          { class: 'field' },
+          el('span', { class: 'field-label', text: `発信者番号（${s.name}）` }),
+          el('input', { attrs: { type: 'tel', name: 'caller-id', value: ids.get(s.id) ?? '', placeholder: '050-1748-0000', autocomplete: 'off' }, dataset: { storeId: s.id } }),
+        ),
+      ),
+    ),
+  );
+  for (const node of ui.form.querySelectorAll('input, select, textarea, #action-add')) node.disabled = !state.admin;
+}
+
+function read() {
+  return {
+    actions: [...ui.actions.querySelectorAll('.action-row')]
+      .map((row) => ({
+        label: row.querySelector('[name="action-label"]').value.trim(),
+        url: row.querySelector('[name="action-url"]').value.trim(),
+        storeId: row.querySelector('[name="action-store"]').value ? Number(row.querySelector('[name="action-store"]').value) : null,
+      }))
+      .filter((a) => a.label || a.url),
+    categories: ui.categories.value.split('\n').map((c) => c.trim()).filter(Boolean),
+    dialMode: ui.dialMode.value,
+    callerIds: [...ui.callerIds.querySelectorAll('input[name="caller-id"]')]
+      .filter((i) => i.value.trim())
+      .map((i) => ({ storeId: Number(i.dataset.storeId), number: i.value.trim() })),
+  };
+}
+
+ui.add.addEventListener('click', () => {
+  const row = actionRow();
+  ui.actions.append(row);
+  row.querySelector('input').focus();
+});
+
+ui.form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  ui.error.hidden = true;
+  ui.save.disabled = true;
+  setStatusLine(ui.status, TEXT.saving, 'pending');
+  try {
+    const { settings } = await api('/api/settings/front-desk', { method: 'PUT', body: read() });
+    render(settings);
+    setStatusLine(ui.status, TEXT.saved, 'ok');
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    setStatusLine(ui.status, '', null);
+    ui.error.textContent = TEXT.saveFailed(e.message);
+    ui.error.hidden = false;
+  } finally {
+    ui.save.disabled = false;
+  }
+});
+
+async function main() {
+  const user = await startPage();
+  state.admin = user.role === 'admin';
+  try {
+    state.stores = await loadStores();
+    const { settings } = await api('/api/settings/front-desk');
+    render(settings);
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    ui.error.textContent = TEXT.loadFailed('設定', e.message);
+    ui.error.hidden = false;
+  }
+  ui.form.hidden = false;
+}
+
+main();

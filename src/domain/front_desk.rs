@@ -1,0 +1,504 @@
+//! The front desk's rules: the popup's action buttons (URL templates), the wrap-up of a call
+//! (用件 / 対応結果 / note), the callback list's statuses and how click-to-call dials. Pure:
+//! no `worker` types, unit-tested natively.
+//!
+//! An action URL is a template an admin writes once, e.g.
+//! `https://shop.example/orders/new?tel={phone}&c={customerId}`. The popup fills it in with
+//! each value percent-encoded (as `encodeURIComponent` does), so a value can never change the
+//! address's scheme or host: the template must start with `http://` or `https://` and name its
+//! host literally, without placeholders.
+use crate::domain::error::ApiError;
+use crate::domain::phone::{self, Phone};
+use serde::{Deserialize, Serialize};
+
+/// The placeholders an action URL may use.
+pub const PLACEHOLDERS: &[&str] = &["phone", "customerId", "customerName", "store", "callId"];
+
+/// 対応結果: fixed, so the call log's filter means the same thing in every store.
+pub const OUTCOMES: &[&str] = &["対応済み", "折り返し予定", "担当者へ引継ぎ", "対応不要"];
+
+/// The 用件 list a fresh installation starts with; admins edit it on the 設定 page.
+pub const DEFAULT_CATEGORIES: &[&str] =
+    &["予約", "問い合わせ", "注文", "変更・キャンセル", "その他"];
+
+pub const MAX_ACTIONS: usize = 20;
+pub const MAX_CATEGORIES: usize = 30;
+pub const MAX_LABEL_CHARS: usize = 20;
+pub const MAX_CATEGORY_CHARS: usize = 30;
+pub const MAX_TEMPLATE_CHARS: usize = 2000;
+pub const MAX_WRAPUP_NOTE_CHARS: usize = 2000;
+
+/// Checks an action URL template. Returns it trimmed.
+pub fn url_template(t: &str) -> Result<String, ApiError> {
+    let bad = |m: &str| ApiError::bad("invalid_action_url", "url", m.to_string());
+    let t = t.trim();
+    if t.is_empty() || t.chars().count() > MAX_TEMPLATE_CHARS {
+        return Err(bad("URLを入力してください（2000文字以内）"));
+    }
+    if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("URLに空白や制御文字は使えません"));
+    }
+    let lower = t.to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &t[8..]
+    } else if lower.starts_with("http://") {
+        &t[7..]
+    } else {
+        return Err(bad("URLは http:// または https:// で始めてください"));
+    };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host = &rest[..host_end];
+    if host.is_empty() || host.contains(['{', '}', '@', '\\']) {
+        return Err(bad(
+            "ホスト名はそのまま書いてください（差し込み項目や @ は使えません）",
+        ));
+    }
+    // Every `{…}` must be a known placeholder, and braces must pair.
+    let mut chars = rest[host_end..].char_indices();
+    let tail = &rest[host_end..];
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '{' => {
+                let close = tail[i + 1..]
+                    .find('}')
+                    .ok_or_else(|| bad("{ に対応する } がありません"))?;
+                let name = &tail[i + 1..i + 1 + close];
+                if !PLACEHOLDERS.contains(&name) {
+                    return Err(ApiError::bad(
+                        "invalid_action_url",
+                        "url",
+                        format!(
+                            "使えない差し込み項目です: {{{name}}}（使えるのは {} ）",
+                            PLACEHOLDERS
+                                .iter()
+                                .map(|p| format!("{{{p}}}"))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ),
+                    ));
+                }
+                for _ in 0..=close {
+                    chars.next();
+                }
+            }
+            '}' => return Err(bad("} に対応する { がありません")),
+            _ => {}
+        }
+    }
+    Ok(t.to_string())
+}
+
+/// What the placeholders stand for in one popup.
+#[derive(Debug, Default, Clone)]
+pub struct ActionValues<'a> {
+    pub phone: &'a str,
+    pub customer_id: Option<i64>,
+    pub customer_name: &'a str,
+    pub store: &'a str,
+    pub call_id: &'a str,
+}
+
+/// `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` is percent-encoded.
+pub fn encode_component(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Fills a template checked by [`url_template`]; an unknown caller leaves the customer's
+/// placeholders empty. `public/admin/lib/front-desk.js` does the same in the popup.
+pub fn expand(template: &str, v: &ActionValues) -> String {
+    let id = v.customer_id.map(|n| n.to_string()).unwrap_or_default();
+    let mut out = template.to_string();
+    for (name, value) in [
+        ("phone", v.phone),
+        ("customerId", id.as_str()),
+        ("customerName", v.customer_name),
+        ("store", v.store),
+        ("callId", v.call_id),
+    ] {
+        out = out.replace(&format!("{{{name}}}"), &encode_component(value));
+    }
+    out
+}
+
+/// One action button: its label, URL template, and the store it is for (None: every store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Action {
+    pub label: String,
+    pub url: String,
+    #[serde(default)]
+    pub store_id: Option<i64>,
+}
+
+/// A store's own number, shown as the caller ID when dialling through Dialpad.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CallerId {
+    pub store_id: i64,
+    pub number: String,
+}
+
+/// How click-to-call dials: `tel:` (the computer's default phone app) or `dialpad://` (the
+/// Dialpad app, with the store's number as caller ID when one is set).
+pub const DIAL_MODES: &[&str] = &["tel", "dialpad"];
+
+/// The front desk's settings document, as the 設定 page edits it and the popup reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub actions: Vec<Action>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default = "default_dial_mode")]
+    pub dial_mode: String,
+    #[serde(default)]
+    pub caller_ids: Vec<CallerId>,
+}
+
+fn default_dial_mode() -> String {
+    "tel".into()
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            actions: vec![],
+            categories: DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect(),
+            dial_mode: default_dial_mode(),
+            caller_ids: vec![],
+        }
+    }
+}
+
+/// Checks and normalises a settings document (trimmed labels, checked URLs, unique categories,
+/// domestic-digit caller IDs).
+pub fn settings(mut s: Settings) -> Result<Settings, ApiError> {
+    if s.actions.len() > MAX_ACTIONS {
+        return Err(ApiError::bad(
+            "too_many_actions",
+            "actions",
+            format!("ボタンは{MAX_ACTIONS}個までです"),
+        ));
+    }
+    for a in &mut s.actions {
+        let label = a.label.trim();
+        if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
+            return Err(ApiError::bad(
+                "invalid_action_label",
+                "label",
+                format!("ボタン名は1〜{MAX_LABEL_CHARS}文字で入力してください"),
+            ));
+        }
+        a.label = label.to_string();
+        a.url = url_template(&a.url)?;
+    }
+    let mut categories: Vec<String> = Vec::new();
+    for c in &s.categories {
+        let c = c.trim();
+        if c.is_empty() {
+            continue;
+        }
+        if c.chars().count() > MAX_CATEGORY_CHARS {
+            return Err(ApiError::bad(
+                "invalid_category",
+                "categories",
+                format!("用件は{MAX_CATEGORY_CHARS}文字以内です: {c}"),
+            ));
+        }
+        if !categories.iter().any(|x| x == c) {
+            categories.push(c.to_string());
+        }
+    }
+    if categories.len() > MAX_CATEGORIES {
+        return Err(ApiError::bad(
+            "too_many_categories",
+            "categories",
+            format!("用件は{MAX_CATEGORIES}個までです"),
+        ));
+    }
+    s.categories = categories;
+    if !DIAL_MODES.contains(&s.dial_mode.as_str()) {
+        return Err(ApiError::bad(
+            "invalid_dial_mode",
+            "dialMode",
+            "発信方法は tel か dialpad です",
+        ));
+    }
+    for c in &mut s.caller_ids {
+        c.number = match phone::normalize(&c.number) {
+            Ok(Phone::Number(n)) if n.len() >= 10 => n,
+            _ => {
+                return Err(ApiError::bad(
+                    "invalid_caller_id",
+                    "callerIds",
+                    format!("発信者番号の形式が正しくありません: {}", c.number),
+                ))
+            }
+        };
+    }
+    s.caller_ids.retain(|c| !c.number.is_empty());
+    Ok(s)
+}
+
+/// A call's wrap-up as saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wrapup {
+    pub category: String,
+    pub outcome: String,
+    pub note: String,
+}
+
+/// Checks a wrap-up against the current 用件 list. Empty fields are allowed (saved as they are:
+/// a wrap-up may be filled in bit by bit).
+pub fn wrapup(
+    category: &str,
+    outcome: &str,
+    note: &str,
+    categories: &[String],
+) -> Result<Wrapup, ApiError> {
+    let category = category.trim();
+    if !category.is_empty() && !categories.iter().any(|c| c == category) {
+        return Err(ApiError::bad(
+            "invalid_category",
+            "category",
+            "用件は設定の一覧から選んでください",
+        ));
+    }
+    let outcome = outcome.trim();
+    if !outcome.is_empty() && !OUTCOMES.contains(&outcome) {
+        return Err(ApiError::bad(
+            "invalid_outcome",
+            "outcome",
+            format!("対応結果は {} のいずれかです", OUTCOMES.join("・")),
+        ));
+    }
+    if note.chars().count() > MAX_WRAPUP_NOTE_CHARS {
+        return Err(ApiError::bad(
+            "invalid_note",
+            "note",
+            format!("メモは{MAX_WRAPUP_NOTE_CHARS}文字以内です"),
+        ));
+    }
+    Ok(Wrapup {
+        category: category.to_string(),
+        outcome: outcome.to_string(),
+        note: note.to_string(),
+    })
+}
+
+/// 未対応 / 対応中 / 対応済 as stored.
+pub const CALLBACK_STATUSES: &[&str] = &["open", "in_progress", "done"];
+
+pub fn callback_status(v: &str) -> Result<&'static str, ApiError> {
+    CALLBACK_STATUSES
+        .iter()
+        .find(|s| **s == v)
+        .copied()
+        .ok_or_else(|| {
+            ApiError::bad(
+                "invalid_status",
+                "status",
+                "状態は open（未対応）・in_progress（対応中）・done（対応済）のいずれかです",
+            )
+        })
+}
+
+/// Does a call in `phase` put the caller on the store's callback list?
+pub fn needs_callback(direction: &str, phase: &str, caller: &str) -> bool {
+    direction != "outbound" && matches!(phase, "missed" | "voicemail") && !caller.is_empty()
+}
+
+/// Does a call in `phase` reach the caller, resolving their open callbacks?
+pub fn reaches_caller(phase: &str, connected: bool, caller: &str) -> bool {
+    !caller.is_empty() && (phase == "connected" || (phase == "ended" && connected))
+}
+
+/// The note an automatically resolved callback gets.
+pub fn auto_resolve_note(direction: &str) -> String {
+    match direction {
+        "outbound" => "折り返し発信で通話できたため、自動で対応済にしました".into(),
+        _ => "お客様から再度着信があり応答したため、自動で対応済にしました".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(r: Result<String, ApiError>) -> &'static str {
+        r.unwrap_err().code()
+    }
+
+    #[test]
+    fn templates_must_be_http_with_a_literal_host() {
+        assert_eq!(
+            url_template(" https://shop.example/new?tel={phone}&c={customerId} ").unwrap(),
+            "https://shop.example/new?tel={phone}&c={customerId}"
+        );
+        assert!(url_template("HTTP://shop.example").is_ok());
+        assert!(url_template("https://x.example/{store}/{callId}#{customerName}").is_ok());
+        for bad in [
+            "",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "//shop.example/",
+            "ftp://shop.example/",
+            "https://{phone}.example/",
+            "https://user@evil.example/",
+            "https:///path",
+            "https://shop.example/{nope}",
+            "https://shop.example/{phone",
+            "https://shop.example/phone}",
+            "https://shop.example/a b",
+        ] {
+            assert_eq!(code(url_template(bad)), "invalid_action_url", "{bad}");
+        }
+        assert!(url_template(&format!("https://a.example/{}", "x".repeat(2000))).is_err());
+    }
+
+    #[test]
+    fn expansion_encodes_every_value() {
+        let v = ActionValues {
+            phone: "09012345678",
+            customer_id: Some(42),
+            customer_name: "山田 太郎&x=1",
+            store: "西船橋",
+            call_id: "123",
+        };
+        assert_eq!(
+            expand(
+                "https://a.example/o?t={phone}&c={customerId}&n={customerName}&s={store}&k={callId}",
+                &v
+            ),
+            "https://a.example/o?t=09012345678&c=42&n=%E5%B1%B1%E7%94%B0%20%E5%A4%AA%E9%83%8E%26x%3D1\
+             &s=%E8%A5%BF%E8%88%B9%E6%A9%8B&k=123"
+        );
+        // An unknown caller: the number alone.
+        let unknown = ActionValues {
+            phone: "0312345678",
+            ..Default::default()
+        };
+        assert_eq!(
+            expand("https://a.example/?t={phone}&c={customerId}", &unknown),
+            "https://a.example/?t=0312345678&c="
+        );
+        assert_eq!(encode_component("a/b?c#d"), "a%2Fb%3Fc%23d");
+    }
+
+    #[test]
+    fn settings_are_normalised_and_checked() {
+        let s = settings(Settings {
+            actions: vec![Action {
+                label: " 新規受注 ".into(),
+                url: "https://a.example/?t={phone}".into(),
+                store_id: Some(1),
+            }],
+            categories: vec![" 予約 ".into(), "予約".into(), "".into(), "苦情".into()],
+            dial_mode: "dialpad".into(),
+            caller_ids: vec![CallerId {
+                store_id: 1,
+                number: "+81 50-1748-0000".into(),
+            }],
+        })
+        .unwrap();
+        assert_eq!(s.actions[0].label, "新規受注");
+        assert_eq!(s.categories, vec!["予約", "苦情"]);
+        assert_eq!(s.caller_ids[0].number, "05017480000");
+
+        let with = |f: &dyn Fn(&mut Settings)| {
+            let mut s = Settings::default();
+            f(&mut s);
+            settings(s).unwrap_err().code()
+        };
+        assert_eq!(with(&|s| s.dial_mode = "skype".into()), "invalid_dial_mode");
+        assert_eq!(
+            with(&|s| s.actions = vec![Action {
+                label: "".into(),
+                url: "https://a.example".into(),
+                store_id: None
+            }]),
+            "invalid_action_label"
+        );
+        assert_eq!(
+            with(&|s| s.actions = vec![Action {
+                label: "x".into(),
+                url: "javascript:1".into(),
+                store_id: None
+            }]),
+            "invalid_action_url"
+        );
+        assert_eq!(
+            with(&|s| s.caller_ids = vec![CallerId {
+                store_id: 1,
+                number: "abc".into()
+            }]),
+            "invalid_caller_id"
+        );
+        assert_eq!(
+            with(&|s| s.categories = vec!["あ".repeat(31)]),
+            "invalid_category"
+        );
+        assert!(serde_json::from_str::<Settings>(r#"{"evil":1}"#).is_err());
+        assert_eq!(
+            serde_json::from_str::<Settings>("{}").unwrap().dial_mode,
+            "tel"
+        );
+    }
+
+    #[test]
+    fn wrapups_follow_the_lists() {
+        let cats = vec!["予約".to_string()];
+        assert_eq!(
+            wrapup(" 予約 ", "対応済み", "メモ", &cats).unwrap(),
+            Wrapup {
+                category: "予約".into(),
+                outcome: "対応済み".into(),
+                note: "メモ".into()
+            }
+        );
+        assert!(wrapup("", "", "", &cats).is_ok(), "a draft may be empty");
+        assert_eq!(
+            wrapup("注文", "", "", &cats).unwrap_err().code(),
+            "invalid_category"
+        );
+        assert_eq!(
+            wrapup("", "完了", "", &cats).unwrap_err().code(),
+            "invalid_outcome"
+        );
+        assert_eq!(
+            wrapup("", "", &"x".repeat(2001), &cats).unwrap_err().code(),
+            "invalid_note"
+        );
+    }
+
+    #[test]
+    fn callbacks() {
+        assert_eq!(callback_status("in_progress").unwrap(), "in_progress");
+        assert_eq!(
+            callback_status("closed").unwrap_err().code(),
+            "invalid_status"
+        );
+        assert!(needs_callback("inbound", "missed", "0312345678"));
+        assert!(needs_callback("inbound", "voicemail", "0312345678"));
+        assert!(!needs_callback("outbound", "missed", "0312345678"));
+        assert!(
+            !needs_callback("inbound", "missed", ""),
+            "withheld: nobody to call back"
+        );
+        assert!(!needs_callback("inbound", "ended", "0312345678"));
+        assert!(reaches_caller("connected", true, "0312345678"));
+        assert!(reaches_caller("ended", true, "0312345678"));
+        assert!(!reaches_caller("ended", false, "0312345678"));
+        assert!(!reaches_caller("missed", false, "0312345678"));
+        assert!(auto_resolve_note("outbound").contains("自動"));
+    }
+}

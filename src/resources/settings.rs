@@ -1,0 +1,56 @@
+//! `/api/settings/front-desk`: the front desk's settings document (the popup's action buttons,
+//! the 用件 list, click-to-call). Everyone signed in reads it (the popup needs it); admins
+//! write it. The rules are `domain::front_desk`'s.
+use crate::domain::front_desk::{self, Settings, OUTCOMES};
+use crate::platform::db::{self, i, s};
+use crate::platform::http::{self, ApiResult};
+use crate::resources::accounts::auth;
+use serde::Deserialize;
+use serde_json::json;
+use worker::{D1Database, Env, Request, Response};
+
+/// The stored settings, or the defaults when an admin has not saved any yet.
+pub async fn load(db: &D1Database) -> ApiResult<Settings> {
+    #[derive(Deserialize)]
+    struct Row {
+        body: String,
+    }
+    let row: Option<Row> = db
+        .prepare("SELECT body FROM front_desk_settings WHERE id = 1")
+        .first(None)
+        .await?;
+    Ok(row
+        .and_then(|r| serde_json::from_str(&r.body).ok())
+        .unwrap_or_default())
+}
+
+fn body(settings: &Settings) -> serde_json::Value {
+    json!({ "settings": settings, "outcomes": OUTCOMES, "placeholders": front_desk::PLACEHOLDERS })
+}
+
+/// `GET /api/settings/front-desk`
+pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
+    auth::authenticate(&req, env).await?;
+    let settings = load(&env.d1("DB")?).await?;
+    Ok(http::json_response(200, &body(&settings))?)
+}
+
+/// `PUT /api/settings/front-desk` (admin): replaces the whole document.
+pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let session = auth::require_admin(&req, env).await?;
+    let input: Settings = http::read_json(&mut req, 64 * 1024).await?;
+    let settings = front_desk::settings(input)?;
+    let text = serde_json::to_string(&settings)
+        .map_err(|e| crate::domain::error::ApiError::Unavailable(e.to_string()))?;
+    let db = env.d1("DB")?;
+    db::stmt(
+        &db,
+        "INSERT INTO front_desk_settings (id, body, updated_by, updated_at) VALUES (1, ?1, ?2, ?3) \
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, \
+         updated_at = excluded.updated_at",
+        &[s(&text), s(&session.name), i(http::now_ms())],
+    )?
+    .run()
+    .await?;
+    Ok(http::json_response(200, &body(&settings))?)
+}
