@@ -22,7 +22,7 @@ use pipeline::{hub_client, webhook};
 use platform::http::{self, ApiResult};
 use platform::router::{self, Miss, Route};
 use resources::accounts::auth;
-use resources::customers::{api as customers, csv_io, notes};
+use resources::customers::{api as customers, csv_io, merge, notes};
 use resources::{callbacks, calls, settings, stores, wrapups};
 use worker::{event, Context, Env, Method, Request, Response};
 
@@ -109,6 +109,7 @@ async fn api(req: Request, env: &Env) -> ApiResult<Response> {
         Route::CustomerDetail => customers::detail(req, env, id()?).await,
         Route::CustomerUpdate => customers::update(req, env, id()?).await,
         Route::CustomerDelete => customers::delete(req, env, id()?).await,
+        Route::CustomerMerge => merge::merge(req, env, id()?).await,
         Route::NotesList => notes::list(req, env, id()?).await,
         Route::NotesAdd => notes::add(req, env, id()?).await,
         Route::RecentCalls => calls::recent(req, env).await,

@@ -3,7 +3,7 @@
 // account told apart from a wrong password at login.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker } from './helpers/worker.mjs';
+import { startWorker, callEvent } from './helpers/worker.mjs';
 
 let w;
 let admin;
@@ -84,4 +84,42 @@ test('login: a disabled account with the right password is told so (403 account_
   const wrong = await post('not-the-password');
   assert.equal(wrong.status, 401);
   assert.equal(wrong.body.error.code, 'invalid_credentials');
+});
+
+test('merge two duplicate customers (admin): numbers, notes, calls and usage move to the one kept, in one batch', async () => {
+  const kept = await w.addCustomer({ name: '統合 残る', phone: ['09055550001'], memo: '残る方のメモ', visits: 2, spend: 1000, lastVisit: '2026-01-10' });
+  const gone = await w.addCustomer({ name: '統合 消える', phone: ['09055550002', '09055550001'], memo: '消える方のメモ', visits: 3, spend: 500, lastVisit: '2026-03-01' });
+  await w.db
+    .prepare("INSERT INTO customer_notes (customer_id, note_type, body, author_name) VALUES (?1, '好み', '窓際の席', '受付')")
+    .bind(gone)
+    .run();
+  const call = await w.sendEvent(callEvent({ external_number: '+819055550002', contact: null }));
+  assert.equal(call.status, 200);
+  assert.equal(await w.count('SELECT 1 FROM calls WHERE customer_id = ?1', gone), 1);
+
+  const post = (u, id, body) => w.json(`/api/customers/${id}/merge`, { method: 'POST', headers: auth(u), body: JSON.stringify(body) });
+  const staff = await w.login({ role: 'staff', store: '西船橋' });
+  assert.equal((await post(staff, kept, { from: gone })).status, 403);
+  assert.equal((await post(admin, kept, { from: kept })).status, 400);
+  assert.equal((await post(admin, kept, { from: 999999 })).status, 404);
+  assert.equal(await w.count('SELECT 1 FROM customers WHERE id IN (?1, ?2)', kept, gone), 2, 'a refused merge changes nothing');
+
+  const socket = await w.openSocket(admin);
+  const r = await post(admin, kept, { from: gone });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const c = r.body.customer;
+  assert.equal(c.id, kept);
+  assert.equal(c.name, '統合 残る');
+  assert.deepEqual([...c.phones].sort(), ['09055550001', '09055550002']);
+  assert.equal(c.usage.visits, 5);
+  assert.equal(c.usage.totalSpend, 1500);
+  assert.match(c.usage.lastVisit, /^2026-03-01/);
+  assert.equal(c.memo, '残る方のメモ\n消える方のメモ');
+  assert.equal(await w.count('SELECT 1 FROM customers WHERE id = ?1', gone), 0);
+  assert.equal(await w.count('SELECT 1 FROM customer_phones WHERE customer_id = ?1', kept), 2);
+  assert.equal(await w.count("SELECT 1 FROM customer_notes WHERE customer_id = ?1 AND body = '窓際の席'", kept), 1);
+  assert.equal(await w.count('SELECT 1 FROM calls WHERE customer_id = ?1', kept), 1);
+  await socket.waitFor((m) => m.type === 'customer_changed' && m.customer?.id === kept && m.customer.phones.length === 2);
+  // The one merged away is gone for good: merging it again is a 404.
+  assert.equal((await post(admin, kept, { from: gone })).status, 404);
 });

@@ -415,7 +415,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
 /// Tells the consoles and popups that may see this customer (admins, and the staff of the
 /// home store) that a caller's name or numbers changed, so open rows and popups follow
 /// without a reload. Best effort: the write is done whether or not the hub answers.
-async fn announce(env: &Env, card: &CustomerCard) {
+pub(crate) async fn announce(env: &Env, card: &CustomerCard) {
     let store_id = card.home_store.as_ref().and_then(|h| h.id);
     let message = json!({
         "type": "customer_changed",

@@ -1,9 +1,10 @@
 //! Customer records: the popup's lookup and registration, search, the detail page, versioned
-//! edits, notes, CSV import and export.
+//! edits, notes, CSV import and export, merging duplicates.
 //!
 //! Who may see or edit a customer is `domain::access`; what a valid field is, is
 //! `domain::customer`. The handlers here only apply them.
 pub mod api;
 pub mod csv_io;
+pub mod merge;
 pub mod notes;
 pub mod queries;

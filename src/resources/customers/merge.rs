@@ -1,0 +1,70 @@
+//! Merging two records of one person (admin): `POST /api/customers/{id}/merge {from}`. The
+//! numbers, notes and calls of `from` move to `id`, visits and spend add up, the later last
+//! visit and both memos stay, and `from` is deleted. One D1 batch: all of it or nothing.
+use super::{api, queries};
+use crate::domain::error::ApiError;
+use crate::platform::db::{self, i};
+use crate::platform::http::{self, ApiResult};
+use crate::resources::accounts::auth;
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    from: i64,
+}
+
+/// Every write applies only when both customers exist (?1 the one kept, ?2 the one merged in),
+/// so a missing one changes nothing.
+const BOTH: &str = "(SELECT count(*) FROM customers WHERE id IN (?1, ?2)) = 2";
+
+pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    let body: MergeBody = http::read_json(&mut req, 1024).await?;
+    if body.from == id {
+        return Err(ApiError::bad(
+            "same_customer",
+            "from",
+            "同じ顧客どうしは統合できません",
+        ));
+    }
+    let db = env.d1("DB")?;
+    let args = [i(id), i(body.from)];
+    let stmt = |sql: String| db::stmt(&db, &sql, &args);
+    let results = db
+        .batch(vec![
+            stmt("SELECT count(*) AS n FROM customers WHERE id IN (?1, ?2)".into())?,
+            stmt(format!(
+                "INSERT OR IGNORE INTO customer_phones (phone, customer_id) \
+                 SELECT phone, ?1 FROM customer_phones WHERE customer_id = ?2 AND {BOTH}"
+            ))?,
+            stmt(format!(
+                "UPDATE customer_notes SET customer_id = ?1 WHERE customer_id = ?2 AND {BOTH}"
+            ))?,
+            stmt(format!(
+                "UPDATE calls SET customer_id = ?1 WHERE customer_id = ?2 AND {BOTH}"
+            ))?,
+            stmt(format!(
+                "UPDATE customers AS k SET \
+                   visit_count = min(k.visit_count + f.visit_count, 9007199254740991), \
+                   total_spend = min(k.total_spend + f.total_spend, 9007199254740991), \
+                   last_visit_at = CASE WHEN k.last_visit_at IS NULL OR f.last_visit_at > k.last_visit_at \
+                     THEN f.last_visit_at ELSE k.last_visit_at END, \
+                   memo = substr(CASE WHEN f.memo = '' THEN k.memo WHEN k.memo = '' THEN f.memo \
+                     ELSE k.memo || char(10) || f.memo END, 1, 2000), \
+                   version = k.version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                 FROM (SELECT * FROM customers WHERE id = ?2) AS f WHERE k.id = ?1 AND {BOTH}"
+            ))?,
+            stmt(format!("DELETE FROM customers WHERE id = ?2 AND {BOTH}"))?,
+            queries::by_id_stmt(&db, id, http::now_ms())?,
+        ])
+        .await?;
+    if db::count(&results[0])? != 2 {
+        return Err(ApiError::NotFound);
+    }
+    let card = queries::one(results.last().expect("the batch ends with the read"))?;
+    api::announce(env, &card).await;
+    Ok(http::json_response(200, &json!({ "customer": card }))?)
+}
