@@ -30,7 +30,7 @@ use crate::domain::limiter;
 use crate::domain::messages::{
     self, BroadcastRequest, BroadcastResult, RevokeRequest, RevokeResult, SocketInfo, UserState,
 };
-use crate::domain::token::{Role, SESSION_TTL_SECS};
+use crate::domain::token::Role;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::users;
 use serde::Deserialize;
@@ -49,6 +49,11 @@ const KEEP_COUNT: i64 = 2000;
 const RECHECK_SECS: i64 = 20;
 /// A socket's lease lasts this many re-checks: one failed D1 read does not cut anyone off.
 const LEASE_RECHECKS: i64 = 3;
+
+/// How long a logged-out session id is remembered. Its sockets are closed at once and the
+/// Worker refuses its token (the D1 row is gone), so this only covers a connect racing the
+/// logout; short, so that the set loaded per broadcast stays small.
+const REVOKED_KEEP_MS: i64 = 60 * 60 * 1000;
 
 /// Close codes.
 const CLOSE_REVOKED: u16 = 4001;
@@ -218,7 +223,7 @@ impl Hub {
         if let Some(sid) = req.sid.as_deref() {
             self.sql().exec(
                 "INSERT INTO revoked_sessions (sid, until) VALUES (?, ?) ON CONFLICT (sid) DO NOTHING",
-                vec![sid.into(), (now + SESSION_TTL_SECS * 1000).into()],
+                vec![sid.into(), (now + REVOKED_KEEP_MS).into()],
             )?;
             for ws in self.state.get_websockets_with_tag(&tag_session(sid)) {
                 let _ = ws.close(Some(CLOSE_REVOKED), Some("logged out"));
