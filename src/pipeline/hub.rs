@@ -650,3 +650,91 @@ impl DurableObject for Hub {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::limiter::Bucket;
+
+    /// The one check used by a broadcast, a `sync` replay and nothing else: every way a
+    /// socket loses access.
+    #[test]
+    fn access_covers_every_way_a_socket_ends() {
+        let now = 1_000_000_000;
+        let info = SocketInfo {
+            uid: 7,
+            role: Role::Staff,
+            store: Some(1),
+            exp: now / 1000 + 60,
+            tv: 2,
+            sid: "abc".into(),
+            lease: now + 1,
+            bucket: Bucket::default(),
+        };
+        let user = UserState {
+            uid: 7,
+            tv: 2,
+            disabled: false,
+            role: Some(Role::Staff),
+            store: Some(1),
+        };
+        let known = |u: Option<UserState>, revoked: &[&str]| Known {
+            users: u.into_iter().map(|u| (u.uid, u)).collect(),
+            revoked: revoked.iter().map(|s| s.to_string()).collect(),
+        };
+        let ok = known(Some(user.clone()), &[]);
+        assert_eq!(Hub::access(&info, &ok, now), Access::Allowed);
+        let cases = [
+            (known(Some(user.clone()), &["abc"]), Access::Revoked),
+            (known(None, &[]), Access::Revoked),
+            (
+                known(
+                    Some(UserState {
+                        tv: 3,
+                        ..user.clone()
+                    }),
+                    &[],
+                ),
+                Access::Revoked,
+            ),
+            (
+                known(
+                    Some(UserState {
+                        store: Some(2),
+                        ..user.clone()
+                    }),
+                    &[],
+                ),
+                Access::Revoked,
+            ),
+            (
+                known(
+                    Some(UserState {
+                        disabled: true,
+                        ..user.clone()
+                    }),
+                    &[],
+                ),
+                Access::Revoked,
+            ),
+        ];
+        for (k, want) in cases {
+            assert_eq!(Hub::access(&info, &k, now), want);
+        }
+        let expired = SocketInfo {
+            exp: now / 1000,
+            ..info.clone()
+        };
+        assert_eq!(Hub::access(&expired, &ok, now), Access::Revoked);
+        let no_sid = SocketInfo {
+            sid: String::new(),
+            ..info.clone()
+        };
+        assert_eq!(Hub::access(&no_sid, &ok, now), Access::Revoked);
+        let stale = SocketInfo {
+            lease: now - 1,
+            ..info
+        };
+        assert_eq!(Hub::access(&stale, &ok, now), Access::LeaseOver);
+    }
+}
