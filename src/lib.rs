@@ -35,6 +35,11 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    // A Worker with a missing, short, placeholder or shared secret serves nothing (500
+    // `server_misconfigured` naming the setting, never its value).
+    if let Err(e) = auth::check_secrets(&env) {
+        return http::respond(Err(e));
+    }
     let path = req.path();
     if path.starts_with("/api/") {
         let req = match buffered(req).await {
@@ -97,7 +102,9 @@ async fn api(req: Request, env: &Env) -> ApiResult<Response> {
         Route::Webhook => webhook::webhook(req, env).await,
         Route::TestCall => webhook::test_call(req, env).await,
         Route::Login => auth::login(req, env).await,
-        Route::Logout => auth::logout(),
+        Route::Logout => auth::logout(req, env).await,
+        Route::LogoutAll => auth::logout_all(req, env).await,
+        Route::LogoutUser => auth::logout_user(req, env, id()?).await,
         Route::Me => auth::me(req, env).await,
         Route::Socket => socket(req, env).await,
         Route::Health => health(env).await,
@@ -148,6 +155,10 @@ async fn socket(req: Request, env: &Env) -> ApiResult<Response> {
         role: session.role,
         store: session.store,
         exp,
+        tv: session.tv,
+        sid: session.sid,
+        lease: 0,
+        bucket: Default::default(),
     };
     hub_client::connect(env, &info, since).await
 }
