@@ -12,7 +12,6 @@ impl From<worker::Error> for ApiError {
     }
 }
 
-
 /// Content-Security-Policy for everything we serve: scripts and styles only from files of our
 /// own origin (no inline script, so injected markup cannot run), sockets to our own origin,
 /// and no framing by other sites.
