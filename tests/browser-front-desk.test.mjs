@@ -191,7 +191,8 @@ test('c. 折り返し: a missed call lands on the list, the count moves live on 
   await consoleA.goto(`${base}/admin/`);
   await consoleA.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
   const countA = consoleA.locator('.topnav a[href="/admin/callbacks.html"]');
-  await countA.waitFor();
+  // The count arrives after the page (its own request): wait for it, do not race it.
+  await consoleA.locator('.topnav a[href="/admin/callbacks.html"][data-open]').waitFor();
   assert.equal(await countA.getAttribute('data-open'), '0');
 
   // Two missed calls from two numbers to 西船橋.
