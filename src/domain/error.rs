@@ -16,6 +16,8 @@ pub enum ApiError {
     /// A webhook body with no signature while signed webhooks are required.
     Unsigned,
     PayloadTooLarge,
+    /// A browser write whose body is not JSON, multipart (or CSV for an import).
+    UnsupportedMediaType,
     /// No session, or one that no longer verifies.
     Unauthenticated(&'static str),
     InvalidCredentials,
@@ -54,6 +56,7 @@ impl ApiError {
             ApiError::Webhook(TokenError::Malformed | TokenError::MalformedClaims) => 400,
             ApiError::Webhook(_) | ApiError::Unsigned => 401,
             ApiError::PayloadTooLarge => 413,
+            ApiError::UnsupportedMediaType => 415,
             ApiError::Unauthenticated(_) | ApiError::InvalidCredentials => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound => 404,
@@ -74,6 +77,7 @@ impl ApiError {
             ApiError::InvalidRows(_) => "invalid_rows",
             ApiError::Unsigned => "unsigned_webhook",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unauthenticated(code) | ApiError::Forbidden(code) => code,
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::NotFound => "not_found",
@@ -109,7 +113,10 @@ impl ApiError {
                 "unsigned webhooks are not accepted: create the Dialpad webhook with a secret"
                     .into()
             }
-            ApiError::PayloadTooLarge => "request body too large".into(),
+            ApiError::PayloadTooLarge => "リクエストが大きすぎます".into(),
+            ApiError::UnsupportedMediaType => {
+                "JSON (またはCSV取り込みではCSV) で送信してください".into()
+            }
             ApiError::Unauthenticated(_) => "ログインしてください".into(),
             ApiError::InvalidCredentials => "ログインIDまたはパスワードが違います".into(),
             ApiError::Forbidden(_) => "この操作の権限がありません".into(),
@@ -119,7 +126,11 @@ impl ApiError {
             ApiError::RateLimited(s) => {
                 format!("試行回数が多すぎます。{s}秒後にもう一度お試しください")
             }
-            ApiError::Misconfigured(what) => format!("server is missing configuration: {what}"),
+            // Which secret or binding is wrong goes to the log (see `platform::http::respond`),
+            // never to the client.
+            ApiError::Misconfigured(_) => {
+                "サーバーの設定に問題があります。管理者に連絡してください".into()
+            }
             ApiError::Unavailable(_) => {
                 "一時的に処理できません。しばらくしてから再試行してください".into()
             }
@@ -269,5 +280,8 @@ mod tests {
         assert_eq!(b["error"]["field"], "state");
         let u = ApiError::Unavailable("D1_ERROR: secret detail".into()).body();
         assert!(!u.to_string().contains("secret detail"));
+        let m = ApiError::Misconfigured("JWT_SECRET").body().to_string();
+        assert!(!m.contains("JWT_SECRET"), "{m}");
+        assert_eq!(ApiError::UnsupportedMediaType.status(), 415);
     }
 }
