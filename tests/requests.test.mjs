@@ -142,6 +142,13 @@ test('no phone number in a URL: the popup address carries the call id; lookups a
   assert.equal(pop.body.phone, '09012345678');
   assert.equal(pop.body.customer.name, '山田 太郎');
   assert.equal(pop.body.store.name, '西船橋');
+  // The pipeline writes the call's store after the broadcast: a popup that asks first still
+  // gets its call, the store decided from the dialled line.
+  await w.db.prepare('UPDATE calls SET store_id = NULL WHERE id = ?1').bind(String(ev.call_id)).run();
+  const early = await api(nishi, '/api/customers/lookup', { method: 'POST', body: { callId: String(ev.call_id) } });
+  assert.equal(early.status, 200, JSON.stringify(early.body));
+  assert.equal(early.body.customer.name, '山田 太郎');
+  await w.db.prepare("UPDATE calls SET store_id = (SELECT id FROM stores WHERE name = '西船橋') WHERE id = ?1").bind(String(ev.call_id)).run();
   // Another store's staff cannot read a call that is not theirs by guessing its id.
   assert.equal((await api(kinshi, '/api/customers/lookup', { method: 'POST', body: { callId: String(ev.call_id) } })).status, 404);
   assert.equal((await api(admin, '/api/customers/lookup', { method: 'POST', body: { callId: 'nope' } })).status, 404);

@@ -57,15 +57,25 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
                     ))
                 }
             };
-            let call: CallNumbers = db::stmt(
-                &db,
-                "SELECT caller, dialled, store_id FROM calls WHERE id = ?1",
-                &[s(&id)],
-            )?
-            .first(None)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-            if !viewer.may_see_call(call.store_id) {
+            let found = db
+                .batch(vec![
+                    db::stmt(
+                        &db,
+                        "SELECT caller, dialled, store_id FROM calls WHERE id = ?1",
+                        &[s(&id)],
+                    )?,
+                    stores::prefixes_stmt(&db),
+                ])
+                .await?;
+            let call: CallNumbers = db::first(&found[0])?.ok_or(ApiError::NotFound)?;
+            // The pipeline writes the call's store after the broadcast, so a popup can ask
+            // before it is there: the line's store is then decided by the same prefix rule.
+            let store = call.store_id.or_else(|| {
+                stores::prefixes_from(&found[1])
+                    .ok()
+                    .and_then(|p| stores::store_for(&call.dialled, &p).id)
+            });
+            if !viewer.may_see_call(store) {
                 return Err(ApiError::NotFound);
             }
             (call.caller, Some(call.dialled))
