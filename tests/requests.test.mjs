@@ -249,6 +249,24 @@ test('store ids are never reused: a store created after one was deleted gets a n
   assert.ok(bId > aId, `new store got id ${bId}, the deleted one had ${aId}`);
 });
 
+test('a socket tagged with a deleted store does not hear the calls of a store created after it', async () => {
+  const a = await api(admin, '/api/stores', { method: 'POST', body: { name: '旧店舗', prefixes: ['0509993'] } });
+  assert.equal(a.status, 201, JSON.stringify(a.body));
+  const staff = await w.login({ role: 'staff', store: '旧店舗' });
+  const s = await w.openSocket(staff);
+  const closed = new Promise((resolve) => s.ws.once('close', () => resolve([])));
+  assert.equal((await api(admin, `/api/stores/${a.body.store.id}`, { method: 'DELETE' })).status, 200);
+  const b = await api(admin, '/api/stores', { method: 'POST', body: { name: '新店舗', prefixes: ['0509994'] } });
+  assert.equal(b.status, 201, JSON.stringify(b.body));
+  const ev = callEvent({ internal_number: '+81509994000' });
+  assert.equal((await w.sendEvent(ev)).status, 200);
+  // Either the socket was closed (revocation) or it settles without the new store's call.
+  const after = s.closed ? [] : await Promise.race([s.settle(), closed]);
+  const heard = [...s.messages, ...after].filter((m) => m.callId === String(ev.call_id));
+  assert.deepEqual(heard, [], `store ids ${a.body.store.id} → ${b.body.store.id}`);
+  s.close();
+});
+
 test('migration 0006 keeps every store id and every reference to it', async () => {
   const mf = new Miniflare({ modules: true, script: 'export default { fetch() { return new Response("") } }', d1Databases: { DB: 'm6' } });
   try {
