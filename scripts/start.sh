@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [ -f .dev.vars ] && grep -q 'change-me' .dev.vars; then
+  # A copy of .dev.vars.example: the Worker would refuse to serve with its placeholders.
+  echo "start: .dev.vars still holds the example's placeholders; replacing them with random secrets"
+  rm .dev.vars
+fi
 if [ ! -f .dev.vars ]; then
   # Fresh random secrets for local use; a deploy sets its own with `wrangler secret put`.
   {

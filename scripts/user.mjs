@@ -2,21 +2,28 @@
 //
 //   npm run user -- add <login> --role admin|staff [--store 西船橋|<id>] [--name 表示名] [--password P]
 //   npm run user -- reset-password <login> [--password P]
+//   npm run user -- update <login> [--role admin|staff] [--store 西船橋|<id>] [--name 表示名]
 //   npm run user -- disable <login>
+//   npm run user -- logout-everywhere <login>
 //   npm run user -- list
 //
 // Works on the local D1 (what `npm start` serves) by default. With --remote it works on the
 // deployed D1 through Cloudflare's D1 query API (bound parameters, as everywhere), which needs
 // CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (a token with D1 edit permission) and reads
 // the database id from wrangler.toml (or --database-id; --env staging for staging's). Without --password a random one is
-// generated and printed once. Changing a password or disabling ends the user's sessions.
+// generated and printed once; a given one must pass the password policy (at least 12 characters,
+// not a common password: scripts/lib/password.mjs, the Worker's rule). Changing a password,
+// role or store, disabling, or logging out everywhere ends the user's sessions: their tokens
+// stop working at once and their open consoles are cut within a minute (the hub re-checks D1).
 import { openD1 } from './lib/d1.mjs';
-import { upsertUser } from './lib/seed.mjs';
+import { upsertUser, storeId } from './lib/seed.mjs';
 import { randomPassword } from './lib/password.mjs';
 
 const USAGE = `usage: npm run user -- add <login> --role admin|staff [--store S] [--name N] [--password P] [--remote]
        npm run user -- reset-password <login> [--password P] [--remote]
+       npm run user -- update <login> [--role R] [--store S] [--name N] [--remote]
        npm run user -- disable <login> [--remote]
+       npm run user -- logout-everywhere <login> [--remote]
        npm run user -- list [--remote]
        npm run user -- --help
 
@@ -64,12 +71,33 @@ try {
     await upsertUser(db, { login: u.login_id, name: u.display_name, role: u.role, store: u.store_id, password });
     console.log(`password of ${u.login_id} reset; existing sessions ended`);
     if (!given) console.log(`password: ${password}   (shown once)`);
-  } else if (cmd === 'disable') {
+  } else if (cmd === 'update') {
+    const u = await db.prepare('SELECT id, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
+    if (!u) throw new Error(`no user ${login}`);
+    const newRole = role ?? u.role;
+    if (!['admin', 'staff'].includes(newRole)) throw new Error(`role must be admin or staff, not ${newRole}`);
+    const sid = store === undefined ? (newRole === 'admin' ? null : u.store_id) : await storeId(db, store);
+    if (newRole === 'staff' && sid === null) throw new Error('a staff account needs --store');
+    await db
+      .prepare(
+        `UPDATE users SET role = ?2, store_id = ?3, display_name = coalesce(?4, display_name),
+           token_version = token_version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1`,
+      )
+      .bind(u.id, newRole, newRole === 'admin' ? null : sid, name ?? null)
+      .run();
+    await db.prepare('DELETE FROM sessions WHERE user_id = ?1').bind(u.id).run();
+    console.log(`${login} updated; sessions ended`);
+  } else if (cmd === 'disable' || cmd === 'logout-everywhere') {
     const r = await db
-      .prepare('UPDATE users SET disabled = 1, token_version = token_version + 1 WHERE login_id = ?1')
+      .prepare(
+        `UPDATE users SET ${cmd === 'disable' ? 'disabled = 1, ' : ''}token_version = token_version + 1 WHERE login_id = ?1`,
+      )
       .bind(login)
       .run();
-    console.log(r.meta?.changes ? `${login} disabled; sessions ended` : `no user ${login}`);
+    if (r.meta?.changes) {
+      await db.prepare('DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE login_id = ?1)').bind(login).run();
+    }
+    console.log(r.meta?.changes ? `${login} ${cmd === 'disable' ? 'disabled' : 'logged out everywhere'}; sessions ended` : `no user ${login}`);
   } else if (cmd === 'list') {
     const { results } = await db
       .prepare('SELECT u.login_id, u.display_name, u.role, s.name AS store, u.disabled FROM users u LEFT JOIN stores s ON s.id = u.store_id ORDER BY u.id')

@@ -191,7 +191,8 @@ test('c. 折り返し: a missed call lands on the list, the count moves live on 
   await consoleA.goto(`${base}/admin/`);
   await consoleA.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
   const countA = consoleA.locator('.topnav a[href="/admin/callbacks.html"]');
-  await countA.waitFor();
+  // The count arrives after the page (its own request): wait for it, do not race it.
+  await consoleA.locator('.topnav a[href="/admin/callbacks.html"][data-open]').waitFor();
   assert.equal(await countA.getAttribute('data-open'), '0');
 
   // Two missed calls from two numbers to 西船橋.
@@ -250,7 +251,7 @@ test('d. click-to-call: tel: by default; dialpad:// with the store number as cal
   await page.locator('#settings-status', { hasText: '保存しました' }).waitFor();
 
   // The customer page.
-  const { body } = await api('/api/customers?q=09012345678');
+  const { body } = await api('/api/customers/search', { method: 'POST', body: { q: '09012345678' } });
   await page.goto(`${base}/admin/customers.html?id=${body.customers[0].id}`);
   await page.locator('#editor-title', { hasText: '山田 太郎' }).waitFor();
   const dial = page.locator('#editor-dial a').first();
@@ -275,7 +276,7 @@ test('d. click-to-call: tel: by default; dialpad:// with the store number as cal
 });
 
 test('e. who and where: the answering staff member and the line in the popup and the log; 注意 and 苦情 notes stay pinned however old', async () => {
-  const { body } = await api('/api/customers?q=09012345678');
+  const { body } = await api('/api/customers/search', { method: 'POST', body: { q: '09012345678' } });
   const id = body.customers[0].id;
   await api(`/api/customers/${id}/notes`, { method: 'POST', body: { type: '注意', body: '大声での対応に注意' } });
   for (let n = 0; n < 4; n++) await api(`/api/customers/${id}/notes`, { method: 'POST', body: { type: '一般', body: `一般ノート ${n}` } });

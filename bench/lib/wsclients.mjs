@@ -25,7 +25,8 @@ export class WsFleet {
   openOne(timeoutMs) {
     return new Promise((resolve, reject) => {
       const url = this.resume && this.maxSeq > 0 ? `${this.url}?since=${this.maxSeq}` : this.url;
-      const ws = new WebSocket(url, { headers: this.headers, perMessageDeflate: this.deflate });
+      const headers = typeof this.headers === 'function' ? this.headers() : this.headers;
+      const ws = new WebSocket(url, { headers, perMessageDeflate: this.deflate });
       let ready = false;
       const timer = setTimeout(() => {
         ws.terminate();

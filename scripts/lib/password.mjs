@@ -1,8 +1,40 @@
-// Password hashes in the Worker's format (src/password.rs): PBKDF2-HMAC-SHA256,
+// Password hashes in the Worker's format (src/domain/password.rs): PBKDF2-HMAC-SHA256,
 // `pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>`. Both sides are tested against each other.
+// The password policy mirrors `check_policy` there (same list file, same shared test cases in
+// tests/corpus/password-policy.json).
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 export const ITERATIONS = 100_000;
+export const MIN_PASSWORD_CHARS = 12;
+export const MAX_PASSWORD_BYTES = 256;
+
+const COMMON = new Set(
+  readFileSync(new URL('../../src/domain/common-passwords.txt', import.meta.url), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#')),
+);
+
+/** null when `password` is acceptable, else the same code as the Worker's rule. */
+export function policyError(password) {
+  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return 'password_too_long';
+  if ([...password].length < MIN_PASSWORD_CHARS) return 'password_too_short';
+  if (COMMON.has(password.toLowerCase())) return 'password_too_common';
+  return null;
+}
+
+const POLICY_TEXT = {
+  password_too_short: `at least ${MIN_PASSWORD_CHARS} characters`,
+  password_too_long: `at most ${MAX_PASSWORD_BYTES} bytes`,
+  password_too_common: 'not one of the common passwords',
+};
+
+/** Throws a readable error when `password` breaks the policy. */
+export function checkPolicy(password) {
+  const code = policyError(password);
+  if (code) throw new Error(`password refused (${code}): it must be ${POLICY_TEXT[code]}`);
+}
 
 export function hashPassword(password, { iterations = ITERATIONS, salt = randomBytes(16) } = {}) {
   const dk = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
@@ -10,7 +42,7 @@ export function hashPassword(password, { iterations = ITERATIONS, salt = randomB
 }
 
 /** A readable random password (no look-alike characters). */
-export function randomPassword(length = 14) {
+export function randomPassword(length = 16) {
   const alphabet = 'abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
   return Array.from(randomBytes(length), (b) => alphabet[b % alphabet.length]).join('');
 }

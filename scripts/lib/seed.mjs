@@ -1,6 +1,6 @@
 // Demo data: stores with their number prefixes (the seed prototype's rule: 0501748 -> 西船橋),
 // a few customers, and accounts. Idempotent; every value is a bound parameter.
-import { hashPassword } from './password.mjs';
+import { hashPassword, checkPolicy } from './password.mjs';
 
 export const DEMO_STORES = [
   { name: '西船橋', prefixes: ['0501748'] },
@@ -43,9 +43,14 @@ export async function storeId(db, nameOrId) {
   return row.id;
 }
 
-/** Creates or updates an account. Changing the password bumps token_version (old sessions end). */
+/**
+ * Creates or updates an account. Any change bumps token_version: the user's sessions end (their
+ * open sockets close within the hub's re-check, at most a minute). The password must pass the
+ * policy (at least 12 characters, not a common one).
+ */
 export async function upsertUser(db, { login, name, role, store, password }) {
   if (!['admin', 'staff'].includes(role)) throw new Error(`role must be admin or staff, not ${role}`);
+  checkPolicy(password);
   const sid = await storeId(db, store);
   if (role === 'staff' && sid === null) throw new Error('a staff account needs --store');
   await db
@@ -83,6 +88,7 @@ export async function seedDemo(db) {
     const exists = await db.prepare('SELECT 1 FROM customer_phones WHERE phone = ?1').bind(c.phone).first();
     if (!exists) await addCustomer(db, c);
   }
+  for (const u of DEMO_USERS) checkPolicy(u.password);
   const created = [];
   for (const u of DEMO_USERS) {
     const exists = await db.prepare('SELECT 1 FROM users WHERE login_id = ?1').bind(u.login).first();

@@ -1,5 +1,6 @@
 //! What travels between the Worker, the hub and the browser. Pure serde types.
 use crate::domain::access::Viewer;
+use crate::domain::limiter::Bucket;
 use crate::domain::token::Role;
 use serde::{Deserialize, Serialize};
 
@@ -160,6 +161,60 @@ pub struct SocketInfo {
     pub store: Option<i64>,
     /// Session expiry, epoch seconds: the hub stops serving a socket whose session ended.
     pub exp: i64,
+    /// users.token_version of the session: a higher one known to the hub revokes the socket.
+    #[serde(default)]
+    pub tv: i64,
+    /// The session's id (a logout revokes it).
+    #[serde(default)]
+    pub sid: String,
+    /// Until when (epoch ms) the user's access was last confirmed against D1: the hub's alarm
+    /// renews it; a socket whose lease ran out is sent nothing and asked to reconnect (which
+    /// re-authenticates through the Worker).
+    #[serde(default)]
+    pub lease: i64,
+    /// The socket's message budget (`sync` and anything else it sends).
+    #[serde(default)]
+    pub bucket: Bucket,
+}
+
+/// What the hub knows about a user, as confirmed by the Worker or by its own D1 re-check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserState {
+    pub uid: i64,
+    pub tv: i64,
+    pub disabled: bool,
+    pub role: Option<Role>,
+    pub store: Option<i64>,
+}
+
+impl SocketInfo {
+    /// Whether `user` (the hub's latest knowledge of this socket's user) still lets it listen.
+    /// Any change of version, role or store, or a disabled account, ends the socket.
+    pub fn still_allowed(&self, user: &UserState) -> bool {
+        !user.disabled
+            && user.tv == self.tv
+            && user.role == Some(self.role)
+            && user.store == self.store
+    }
+}
+
+/// Worker -> hub: a user's access changed (logout, log out everywhere, an account change).
+/// The hub closes the matching sockets with 4001 before answering.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokeRequest {
+    pub uid: i64,
+    /// One session logged out.
+    #[serde(default)]
+    pub sid: Option<String>,
+    /// The user as they are now (after the change); every socket that no longer fits closes.
+    #[serde(default)]
+    pub user: Option<UserState>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RevokeResult {
+    pub closed: u32,
 }
 
 impl SocketInfo {
@@ -208,6 +263,56 @@ mod tests {
     }
 
     #[test]
+    fn any_change_of_the_user_ends_the_socket() {
+        let info = SocketInfo {
+            uid: 1,
+            role: Role::Staff,
+            store: Some(2),
+            exp: 0,
+            tv: 3,
+            sid: "s".into(),
+            lease: 0,
+            bucket: Bucket::default(),
+        };
+        let now = UserState {
+            uid: 1,
+            tv: 3,
+            disabled: false,
+            role: Some(Role::Staff),
+            store: Some(2),
+        };
+        assert!(info.still_allowed(&now));
+        for changed in [
+            UserState {
+                tv: 4,
+                ..now.clone()
+            },
+            UserState {
+                disabled: true,
+                ..now.clone()
+            },
+            UserState {
+                role: Some(Role::Admin),
+                ..now.clone()
+            },
+            UserState {
+                role: None,
+                ..now.clone()
+            },
+            UserState {
+                store: Some(3),
+                ..now.clone()
+            },
+            UserState {
+                store: None,
+                ..now.clone()
+            },
+        ] {
+            assert!(!info.still_allowed(&changed), "{changed:?}");
+        }
+    }
+
+    #[test]
     fn seq_is_spliced_into_the_object() {
         let m = with_seq(r#"{"type":"incoming_call","x":1}"#, 42);
         let v: serde_json::Value = serde_json::from_str(&m).unwrap();
@@ -224,6 +329,13 @@ mod tests {
             role: Role::Staff,
             store: Some(i64::MAX),
             exp: i64::MAX,
+            tv: i64::MAX,
+            sid: "f".repeat(32),
+            lease: i64::MAX,
+            bucket: Bucket {
+                milli_tokens: i64::MAX,
+                at: i64::MAX,
+            },
         };
         assert!(serde_json::to_string(&s).unwrap().len() < 2048);
     }

@@ -4,8 +4,11 @@
 //! the string so it can be raised later without invalidating existing hashes. The same format
 //! is produced by `scripts/lib/password.mjs` (Node's `crypto.pbkdf2`), which creates accounts.
 //!
-//! Why 100,000 iterations: Workers' WebCrypto caps PBKDF2 at 100k, and this hash runs in wasm on
-//! every login (about 0.1 s of CPU); more would exceed the CPU budget of a Worker request.
+//! Why 100,000 iterations: Workers' WebCrypto caps PBKDF2 at 100k. In the Worker the derivation
+//! runs in the runtime's native WebCrypto (`resources/accounts/hashing.rs`); this pure-Rust one
+//! serves native tests, parity with Node, and stored counts above the runtime's cap. Both read
+//! and write the same stored form, so existing hashes verify unchanged; a hash with fewer
+//! iterations than today's is replaced after its next successful login.
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -60,9 +63,7 @@ fn from_hex(s: &str) -> Option<Vec<u8>> {
 
 /// Hashes with a fresh random salt.
 pub fn hash(password: &str) -> Result<String, getrandom::Error> {
-    let mut salt = [0u8; SALT_LEN];
-    getrandom::getrandom(&mut salt)?;
-    Ok(hash_with(password, &salt, DEFAULT_ITERATIONS))
+    Ok(hash_with(password, &new_salt()?, DEFAULT_ITERATIONS))
 }
 
 pub fn hash_with(password: &str, salt: &[u8], iterations: u32) -> String {
@@ -77,6 +78,25 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// True when `password` matches `stored`. A malformed stored hash never matches.
 pub fn verify(password: &str, stored: &str) -> bool {
+    parse(stored).is_some_and(|p| p.matches(&derive(password, &p.salt, p.iterations)))
+}
+
+/// The hash an unknown login id is checked against, so that a wrong id and a wrong password
+/// cost the same single PBKDF2 run (no account enumeration by timing). A constant: computed
+/// once, offline, from a random password nobody knows; never computed at run time.
+pub const DUMMY_HASH: &str = "pbkdf2_sha256$100000$ab9ee575a47f7bdc574c4deaf99cdcc2$\
+299430f5a06fb6310b1a7e0b3f56430c63007a9a06151b4f65ecb505fe91897e";
+
+/// A stored hash, taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub iterations: u32,
+    pub salt: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// Parses `pbkdf2_sha256$iter$salt$hash`; `None` for anything else (which never verifies).
+pub fn parse(stored: &str) -> Option<Stored> {
     let mut parts = stored.split('$');
     let (Some(scheme), Some(iter), Some(salt), Some(want), None) = (
         parts.next(),
@@ -85,27 +105,92 @@ pub fn verify(password: &str, stored: &str) -> bool {
         parts.next(),
         parts.next(),
     ) else {
-        return false;
+        return None;
     };
-    let Ok(iterations) = iter.parse::<u32>() else {
-        return false;
-    };
+    let iterations = iter.parse::<u32>().ok()?;
     if scheme != SCHEME || iterations == 0 || iterations > MAX_ITERATIONS {
-        return false;
+        return None;
     }
-    let (Some(salt), Some(want)) = (from_hex(salt), from_hex(want)) else {
-        return false;
-    };
-    ct_eq(
-        &pbkdf2_sha256(password.as_bytes(), &salt, iterations),
-        &want,
-    )
+    let hash = from_hex(want)?;
+    (hash.len() == HASH_LEN).then_some(())?;
+    Some(Stored {
+        iterations,
+        salt: from_hex(salt)?,
+        hash,
+    })
 }
 
-/// A hash of a random password, verified against when the login id does not exist, so that
-/// a wrong id and a wrong password take the same time (no account enumeration by timing).
-pub fn dummy_hash() -> String {
-    hash_with("\u{0}no-such-user", b"cti-edge-dummy-s", DEFAULT_ITERATIONS)
+impl Stored {
+    /// Whether `derived` (PBKDF2 of the candidate with this salt and count) matches.
+    pub fn matches(&self, derived: &[u8]) -> bool {
+        ct_eq(derived, &self.hash)
+    }
+    /// Weaker than today's parameters: re-hash after the next successful login.
+    pub fn needs_upgrade(&self) -> bool {
+        self.iterations < DEFAULT_ITERATIONS
+    }
+}
+
+/// The stored form of a derived key.
+pub fn format(salt: &[u8], iterations: u32, derived: &[u8]) -> String {
+    format!("{SCHEME}${iterations}${}${}", to_hex(salt), to_hex(derived))
+}
+
+/// A fresh random salt.
+pub fn new_salt() -> Result<[u8; SALT_LEN], getrandom::Error> {
+    let mut salt = [0u8; SALT_LEN];
+    getrandom::getrandom(&mut salt)?;
+    Ok(salt)
+}
+
+/// The pure-Rust derivation (native tests, parity with Node, and stored counts above what
+/// the runtime's WebCrypto accepts).
+pub fn derive(password: &str, salt: &[u8], iterations: u32) -> Vec<u8> {
+    pbkdf2_sha256(password.as_bytes(), salt, iterations).to_vec()
+}
+
+/// The password policy, one rule for the server, the CLI and the seed (the CLI's copy in
+/// `scripts/lib/password.mjs` is tested against the same cases,
+/// `tests/corpus/password-policy.json`): at least 12 characters, at most 256 bytes, and not
+/// one of the common passwords in `common-passwords.txt`.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_BYTES: usize = 256;
+const COMMON: &str = include_str!("common-passwords.txt");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyError {
+    TooShort,
+    TooLong,
+    Common,
+}
+
+impl PolicyError {
+    pub fn code(self) -> &'static str {
+        match self {
+            PolicyError::TooShort => "password_too_short",
+            PolicyError::TooLong => "password_too_long",
+            PolicyError::Common => "password_too_common",
+        }
+    }
+}
+
+pub fn check_policy(password: &str) -> Result<(), PolicyError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(PolicyError::TooLong);
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(PolicyError::TooShort);
+    }
+    let lower = password.to_lowercase();
+    let common = COMMON
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .any(|l| l == lower);
+    if common {
+        return Err(PolicyError::Common);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -158,6 +243,46 @@ mod tests {
             "pbkdf2_sha256$10$00$00$extra",
         ] {
             assert!(!verify("pw", bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dummy_hash_is_well_formed_and_current() {
+        let d = parse(DUMMY_HASH).expect("parses");
+        assert_eq!(d.iterations, DEFAULT_ITERATIONS);
+        assert!(!d.needs_upgrade());
+        assert!(!verify("", DUMMY_HASH));
+    }
+
+    #[test]
+    fn old_weaker_hashes_verify_and_ask_for_an_upgrade() {
+        let old = hash_with("correct horse battery", b"0123456789abcdef", 1000);
+        let p = parse(&old).unwrap();
+        assert!(p.needs_upgrade());
+        assert!(p.matches(&derive("correct horse battery", &p.salt, p.iterations)));
+        assert_eq!(format(&p.salt, p.iterations, &p.hash), old);
+    }
+
+    #[test]
+    fn policy_agrees_with_the_shared_cases() {
+        #[derive(serde::Deserialize)]
+        struct Case {
+            password: String,
+            ok: bool,
+            code: Option<String>,
+        }
+        let cases: Vec<Case> =
+            serde_json::from_str(include_str!("../../tests/corpus/password-policy.json")).unwrap();
+        assert!(cases.len() > 5);
+        for c in cases {
+            let got = check_policy(&c.password);
+            assert_eq!(got.is_ok(), c.ok, "{:?}", c.password);
+            assert_eq!(
+                got.err().map(|e| e.code().to_string()),
+                c.code,
+                "{:?}",
+                c.password
+            );
         }
     }
 

@@ -133,8 +133,13 @@ pub struct Session {
     /// Staff belong to one store; admins see every store.
     #[serde(default)]
     pub store: Option<i64>,
-    /// users.token_version at issue time; bumping it (password reset, disable) revokes tokens.
+    /// users.token_version at issue time; bumping it (password reset, disable, role or store
+    /// change, "log out everywhere") revokes every token of the user.
     pub tv: i64,
+    /// The session's row in D1 (`sessions.id`); deleting it (logout) revokes this token only.
+    /// Tokens from before sessions were stored have none and are refused.
+    #[serde(default)]
+    pub sid: String,
 }
 
 pub fn issue_session(session: &Session, secret: &[u8], now_secs: i64) -> String {
@@ -334,6 +339,7 @@ pub(crate) mod tests {
             role: Role::Staff,
             store: Some(1),
             tv: 0,
+            sid: "0123456789abcdef0123456789abcdef".into(),
         };
         let t = issue_session(&s, b"jwt", NOW);
         let (back, exp) = verify_session(&t, b"jwt", NOW + 10).unwrap();

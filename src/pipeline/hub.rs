@@ -8,12 +8,33 @@
 //!
 //! Recent events are kept in the object's SQLite storage with a sequence number, so a console
 //! that reconnects asks for "everything after seq N" and misses nothing.
+//!
+//! Access ends when it should, without a D1 read on the pop's path: the hub keeps what it
+//! needs about users in its own SQLite (`users`: token version, role, store, disabled;
+//! `revoked_sessions`: logged-out session ids) and checks every socket against it before
+//! sending anything, a broadcast and a `sync` replay alike.
+//! - A change made through the Worker (logout, log out everywhere) reaches the hub as
+//!   `/revoke` before the Worker answers: the user's sockets are closed with 4001 at once.
+//! - A change made straight in D1 (the `npm run user` CLI) is found by the hub's alarm, which
+//!   re-reads the connected users from D1 every `HUB_RECHECK_SECS` (20 s) and renews each
+//!   socket's lease (3 re-checks long). A socket whose lease ran out (D1 did not answer) is
+//!   sent nothing and asked to reconnect (1013), which re-authenticates through the Worker.
+//!
+//! Per user at most `MAX_SOCKETS_PER_USER` sockets; each socket's messages spend a small
+//! token bucket, and a socket that floods (or sends anything oversized or binary) is closed,
+//! so it costs the hub one cheap check per message and never slows the others.
 use super::hub_client::SOCKET_HEADER;
 use crate::domain::access;
 use crate::domain::error::ApiError;
-use crate::domain::messages::{self, BroadcastRequest, BroadcastResult, SocketInfo};
+use crate::domain::limiter;
+use crate::domain::messages::{
+    self, BroadcastRequest, BroadcastResult, RevokeRequest, RevokeResult, SocketInfo, UserState,
+};
+use crate::domain::token::Role;
 use crate::platform::http::{self, ApiResult};
+use crate::resources::accounts::users;
 use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
 use worker::wasm_bindgen;
 use worker::{
     durable_object, DurableObject, Env, Method, Request, Response, ResponseBuilder,
@@ -24,9 +45,71 @@ use worker::{
 /// How long events stay replayable, and how many at most.
 const KEEP_MS: i64 = 15 * 60 * 1000;
 const KEEP_COUNT: i64 = 2000;
+/// How often the alarm re-reads the connected users from D1 (default; `HUB_RECHECK_SECS`).
+const RECHECK_SECS: i64 = 20;
+/// A socket's lease lasts this many re-checks: one failed D1 read does not cut anyone off.
+const LEASE_RECHECKS: i64 = 3;
+
+/// How long a logged-out session id is remembered. Its sockets are closed at once and the
+/// Worker refuses its token (the D1 row is gone), so this only covers a connect racing the
+/// logout; short, so that the set loaded per broadcast stays small.
+const REVOKED_KEEP_MS: i64 = 60 * 60 * 1000;
+
+/// Close codes.
+const CLOSE_REVOKED: u16 = 4001;
+const CLOSE_TRY_AGAIN: u16 = 1013;
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_TOO_BIG: u16 = 1009;
+const CLOSE_UNSUPPORTED: u16 = 1003;
+
 #[durable_object]
 pub struct Hub {
     state: State,
+    env: Env,
+}
+
+/// What a socket may do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Allowed,
+    /// Session over, logged out, or the user changed: the console shows the login screen.
+    Revoked,
+    /// Not re-confirmed recently: reconnect (through the Worker, which checks D1).
+    LeaseOver,
+}
+
+/// The hub's knowledge of users and logged-out sessions, loaded once per broadcast.
+struct Known {
+    users: HashMap<i64, UserState>,
+    revoked: HashSet<String>,
+}
+
+#[derive(Deserialize)]
+struct UserRow {
+    uid: i64,
+    tv: i64,
+    disabled: i64,
+    role: Option<String>,
+    store: Option<i64>,
+}
+
+impl UserRow {
+    fn state(self) -> UserState {
+        UserState {
+            uid: self.uid,
+            tv: self.tv,
+            disabled: self.disabled != 0,
+            role: self.role.as_deref().and_then(Role::parse),
+            store: self.store,
+        }
+    }
+}
+
+fn tag_user(uid: i64) -> String {
+    format!("u:{uid}")
+}
+fn tag_session(sid: &str) -> String {
+    format!("s:{sid}")
 }
 
 #[derive(Deserialize)]
@@ -39,6 +122,205 @@ struct EventRow {
 impl Hub {
     fn sql(&self) -> worker::SqlStorage {
         self.state.storage().sql()
+    }
+
+    fn recheck_ms(&self) -> i64 {
+        self.env
+            .var("HUB_RECHECK_SECS")
+            .ok()
+            .and_then(|v| v.to_string().parse::<i64>().ok())
+            .filter(|s| (1..=60).contains(s))
+            .unwrap_or(RECHECK_SECS)
+            * 1000
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.recheck_ms() * LEASE_RECHECKS
+    }
+
+    fn known(&self, only: Option<i64>) -> worker::Result<Known> {
+        let rows: Vec<UserRow> = match only {
+            Some(uid) => self
+                .sql()
+                .exec(
+                    "SELECT uid, tv, disabled, role, store FROM users WHERE uid = ?",
+                    vec![uid.into()],
+                )?
+                .to_array()?,
+            None => self
+                .sql()
+                .exec("SELECT uid, tv, disabled, role, store FROM users", None)?
+                .to_array()?,
+        };
+        #[derive(Deserialize)]
+        struct Sid {
+            sid: String,
+        }
+        let revoked: Vec<Sid> = self
+            .sql()
+            .exec("SELECT sid FROM revoked_sessions", None)?
+            .to_array()?;
+        Ok(Known {
+            users: rows.into_iter().map(|r| (r.uid, r.state())).collect(),
+            revoked: revoked.into_iter().map(|r| r.sid).collect(),
+        })
+    }
+
+    fn put_user(&self, u: &UserState) -> worker::Result<()> {
+        self.sql().exec(
+            "INSERT INTO users (uid, tv, disabled, role, store) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (uid) DO UPDATE SET tv = excluded.tv, disabled = excluded.disabled, \
+             role = excluded.role, store = excluded.store",
+            vec![
+                u.uid.into(),
+                u.tv.into(),
+                (u.disabled as i64).into(),
+                u.role.map(Role::as_str).into(),
+                u.store.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The one check before anything is sent to a socket (broadcast, replay, sync).
+    fn access(info: &SocketInfo, known: &Known, now: i64) -> Access {
+        if info.exp <= now / 1000 || info.sid.is_empty() || known.revoked.contains(&info.sid) {
+            return Access::Revoked;
+        }
+        match known.users.get(&info.uid) {
+            Some(u) if !info.still_allowed(u) => return Access::Revoked,
+            None => return Access::Revoked,
+            Some(_) => {}
+        }
+        if info.lease < now {
+            return Access::LeaseOver;
+        }
+        Access::Allowed
+    }
+
+    fn close_for(ws: &WebSocket, access: Access) {
+        let _ = match access {
+            Access::Allowed => Ok(()),
+            Access::Revoked => ws.close(Some(CLOSE_REVOKED), Some("session ended")),
+            Access::LeaseOver => ws.close(Some(CLOSE_TRY_AGAIN), Some("reconnect")),
+        };
+    }
+
+    async fn ensure_alarm(&self) -> worker::Result<()> {
+        let storage = self.state.storage();
+        if storage.get_alarm().await?.is_none() {
+            storage
+                .set_alarm(std::time::Duration::from_millis(self.recheck_ms() as u64))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `/revoke`: records the change, closes the sockets that no longer fit, answers after.
+    fn revoke(&self, req: RevokeRequest) -> ApiResult<RevokeResult> {
+        let now = http::now_ms();
+        let mut closed = 0;
+        if let Some(sid) = req.sid.as_deref() {
+            self.sql().exec(
+                "INSERT INTO revoked_sessions (sid, until) VALUES (?, ?) ON CONFLICT (sid) DO NOTHING",
+                vec![sid.into(), (now + REVOKED_KEEP_MS).into()],
+            )?;
+            for ws in self.state.get_websockets_with_tag(&tag_session(sid)) {
+                let _ = ws.close(Some(CLOSE_REVOKED), Some("logged out"));
+                closed += 1;
+            }
+        }
+        if let Some(user) = req.user.as_ref().filter(|u| u.uid == req.uid) {
+            self.put_user(user)?;
+            for ws in self.state.get_websockets_with_tag(&tag_user(req.uid)) {
+                let keep = matches!(ws.deserialize_attachment::<SocketInfo>(),
+                    Ok(Some(info)) if info.still_allowed(user));
+                if !keep {
+                    let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+                    closed += 1;
+                }
+            }
+        }
+        self.sql().exec(
+            "DELETE FROM revoked_sessions WHERE until < ?",
+            vec![now.into()],
+        )?;
+        Ok(RevokeResult { closed })
+    }
+
+    /// The alarm: re-reads every connected user (and session) from D1, closes the sockets
+    /// whose access changed, renews the others' leases. Off the pop's path.
+    async fn recheck(&self) -> worker::Result<()> {
+        let sockets = self.state.get_websockets();
+        if sockets.is_empty() {
+            return Ok(());
+        }
+        let infos: Vec<(WebSocket, SocketInfo)> = sockets
+            .into_iter()
+            .filter_map(|ws| match ws.deserialize_attachment::<SocketInfo>() {
+                Ok(Some(i)) => Some((ws, i)),
+                _ => {
+                    let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+                    None
+                }
+            })
+            .collect();
+        let uids: Vec<i64> = infos
+            .iter()
+            .map(|(_, i)| i.uid)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let sids: Vec<String> = infos.iter().map(|(_, i)| i.sid.clone()).collect();
+        let now = http::now_ms();
+        let checked = match self.env.d1("DB") {
+            Ok(db) => users::states(&db, &uids, &sids, now / 1000).await.ok(),
+            Err(_) => None,
+        };
+        let Some((states, live)) = checked else {
+            worker::console_warn!(
+                "{}",
+                serde_json::json!({"event": "hub_recheck_failed", "users": uids.len()})
+            );
+            return self.reschedule().await;
+        };
+        for st in &states {
+            self.put_user(st)?;
+        }
+        let by_uid: HashMap<i64, &UserState> = states.iter().map(|u| (u.uid, u)).collect();
+        let live: HashSet<String> = live.into_iter().collect();
+        let lease = http::now_ms() + self.lease_ms();
+        for (ws, mut info) in infos {
+            let ok = live.contains(&info.sid)
+                && by_uid.get(&info.uid).is_some_and(|u| info.still_allowed(u));
+            if ok {
+                info.lease = lease;
+                let _ = ws.serialize_attachment(&info);
+            } else {
+                let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+            }
+        }
+        // Users no longer in D1 (deleted) can never connect again.
+        for uid in uids.iter().filter(|u| !by_uid.contains_key(u)) {
+            self.put_user(&UserState {
+                uid: *uid,
+                tv: i64::MAX,
+                disabled: true,
+                role: None,
+                store: None,
+            })?;
+        }
+        self.reschedule().await
+    }
+
+    async fn reschedule(&self) -> worker::Result<()> {
+        if !self.state.get_websockets().is_empty() {
+            self.state
+                .storage()
+                .set_alarm(std::time::Duration::from_millis(self.recheck_ms() as u64))
+                .await?;
+        }
+        Ok(())
     }
 
     fn latest_seq(&self) -> i64 {
@@ -99,19 +381,51 @@ impl Hub {
         Ok(sent)
     }
 
-    fn accept(&self, req: &Request) -> ApiResult<Response> {
-        let info: SocketInfo = req
+    async fn accept(&self, req: &Request) -> ApiResult<Response> {
+        let mut info: SocketInfo = req
             .headers()
             .get(SOCKET_HEADER)?
             .and_then(|h| serde_json::from_str(&h).ok())
             .ok_or(ApiError::Unauthenticated("missing_identity"))?;
+        let now = http::now_ms();
+        // The Worker just checked this session against D1; the hub may know of a later
+        // change (a logout or revocation that raced this connect).
+        let known = self.known(Some(info.uid))?;
+        let stale = known.revoked.contains(&info.sid)
+            || known
+                .users
+                .get(&info.uid)
+                .is_some_and(|u| u.tv > info.tv || (u.tv == info.tv && u.disabled));
+        if stale {
+            return Err(ApiError::Unauthenticated("session_revoked"));
+        }
+        if self
+            .state
+            .get_websockets_with_tag(&tag_user(info.uid))
+            .len()
+            >= limiter::MAX_SOCKETS_PER_USER
+        {
+            return Err(ApiError::RateLimited(60));
+        }
+        self.put_user(&UserState {
+            uid: info.uid,
+            tv: info.tv,
+            disabled: false,
+            role: Some(info.role),
+            store: info.store,
+        })?;
+        info.lease = now + self.lease_ms();
+        info.bucket = limiter::Bucket::default();
         let since = http::query_param(req, "since").and_then(|s| s.parse::<i64>().ok());
         let pair = WebSocketPair::new()?;
-        let rooms = info.viewer().rooms();
-        let tags: Vec<&str> = rooms.iter().map(String::as_str).collect();
+        let mut tags = info.viewer().rooms();
+        tags.push(tag_user(info.uid));
+        tags.push(tag_session(&info.sid));
+        let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
         self.state.accept_websocket_with_tags(&pair.server, &tags);
         pair.server.serialize_attachment(&info)?;
         self.catch_up(&pair.server, &info, since)?;
+        self.ensure_alarm().await?;
         Ok(ResponseBuilder::new()
             .with_status(101)
             .with_websocket(pair.client)
@@ -158,20 +472,21 @@ impl Hub {
             });
         };
         let text = messages::with_seq(&req.message, seq);
-        let now_secs = now / 1000;
+        let known = self.known(None)?;
         let mut delivered = 0;
         for room in access::call_rooms(req.store_id) {
             for ws in self.state.get_websockets_with_tag(&room) {
-                match ws.deserialize_attachment::<SocketInfo>() {
-                    Ok(Some(info)) if info.exp > now_secs => {
-                        if ws.send_with_str(&text).is_ok() {
-                            delivered += 1;
-                        }
+                let access = match ws.deserialize_attachment::<SocketInfo>() {
+                    Ok(Some(info)) => Self::access(&info, &known, now),
+                    // Unreadable: the console logs in again.
+                    _ => Access::Revoked,
+                };
+                if access == Access::Allowed {
+                    if ws.send_with_str(&text).is_ok() {
+                        delivered += 1;
                     }
-                    // Session over (or unreadable): the console logs in again.
-                    _ => {
-                        let _ = ws.close(Some(4001), Some("session expired"));
-                    }
+                } else {
+                    Self::close_for(&ws, access);
                 }
             }
         }
@@ -202,7 +517,11 @@ impl Hub {
 
     async fn route(&self, mut req: Request) -> ApiResult<Response> {
         match (req.method(), req.path().as_str()) {
-            (Method::Get, "/connect") => self.accept(&req),
+            (Method::Get, "/connect") => self.accept(&req).await,
+            (Method::Post, "/revoke") => {
+                let body: RevokeRequest = http::read_json(&mut req, 4096).await?;
+                Ok(http::json_response(200, &self.revoke(body)?)?)
+            }
             (Method::Post, "/broadcast") => {
                 let body: BroadcastRequest = http::read_json(&mut req, 256 * 1024).await?;
                 Ok(http::json_response(200, &self.broadcast(body)?)?)
@@ -214,8 +533,17 @@ impl Hub {
 }
 
 impl DurableObject for Hub {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
+        let _ = sql.exec(
+            "CREATE TABLE IF NOT EXISTS users (uid INTEGER PRIMARY KEY, tv INTEGER NOT NULL, \
+               disabled INTEGER NOT NULL, role TEXT, store INTEGER)",
+            None,
+        );
+        let _ = sql.exec(
+            "CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, until INTEGER NOT NULL)",
+            None,
+        );
         // Runs on every wake-up; IF NOT EXISTS makes it a no-op after the first.
         let _ = sql.exec(
             "CREATE TABLE IF NOT EXISTS events (\
@@ -237,11 +565,16 @@ impl DurableObject for Hub {
         if let Ok(pair) = WebSocketRequestResponsePair::new("ping", "pong") {
             state.set_websocket_auto_response(&pair);
         }
-        Self { state }
+        Self { state, env }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         http::respond(self.route(req).await)
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.recheck().await?;
+        Response::empty()
     }
 
     async fn websocket_message(
@@ -250,8 +583,19 @@ impl DurableObject for Hub {
         message: WebSocketIncomingMessage,
     ) -> worker::Result<()> {
         let WebSocketIncomingMessage::String(text) = message else {
-            return Ok(());
+            return ws.close(Some(CLOSE_UNSUPPORTED), Some("text only"));
         };
+        if text.len() > limiter::MAX_CLIENT_MESSAGE {
+            return ws.close(Some(CLOSE_TOO_BIG), Some("message too big"));
+        }
+        let Some(mut info) = ws.deserialize_attachment::<SocketInfo>()? else {
+            return ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+        };
+        let now = http::now_ms();
+        if !info.bucket.take(now) {
+            return ws.close(Some(CLOSE_POLICY), Some("too many messages"));
+        }
+        ws.serialize_attachment(&info)?;
         if text == "ping" {
             // Normally answered by the auto-response; kept for runtimes without it.
             return ws.send_with_str("pong");
@@ -263,10 +607,14 @@ impl DurableObject for Hub {
             since: Option<i64>,
         }
         match serde_json::from_str::<ClientMessage>(&text) {
-            // A console that noticed a gap asks for a replay without reconnecting.
+            // A console that noticed a gap asks for a replay without reconnecting: the same
+            // checks as a broadcast first.
             Ok(m) if m.kind == "sync" => {
-                if let Some(info) = ws.deserialize_attachment::<SocketInfo>()? {
+                let access = Self::access(&info, &self.known(Some(info.uid))?, now);
+                if access == Access::Allowed {
                     self.catch_up(&ws, &info, m.since)?;
+                } else {
+                    Self::close_for(&ws, access);
                 }
                 Ok(())
             }
@@ -300,5 +648,93 @@ impl DurableObject for Hub {
         );
         let _ = ws.close(Some(1011), Some("socket error"));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::limiter::Bucket;
+
+    /// The one check used by a broadcast, a `sync` replay and nothing else: every way a
+    /// socket loses access.
+    #[test]
+    fn access_covers_every_way_a_socket_ends() {
+        let now = 1_000_000_000;
+        let info = SocketInfo {
+            uid: 7,
+            role: Role::Staff,
+            store: Some(1),
+            exp: now / 1000 + 60,
+            tv: 2,
+            sid: "abc".into(),
+            lease: now + 1,
+            bucket: Bucket::default(),
+        };
+        let user = UserState {
+            uid: 7,
+            tv: 2,
+            disabled: false,
+            role: Some(Role::Staff),
+            store: Some(1),
+        };
+        let known = |u: Option<UserState>, revoked: &[&str]| Known {
+            users: u.into_iter().map(|u| (u.uid, u)).collect(),
+            revoked: revoked.iter().map(|s| s.to_string()).collect(),
+        };
+        let ok = known(Some(user.clone()), &[]);
+        assert_eq!(Hub::access(&info, &ok, now), Access::Allowed);
+        let cases = [
+            (known(Some(user.clone()), &["abc"]), Access::Revoked),
+            (known(None, &[]), Access::Revoked),
+            (
+                known(
+                    Some(UserState {
+                        tv: 3,
+                        ..user.clone()
+                    }),
+                    &[],
+                ),
+                Access::Revoked,
+            ),
+            (
+                known(
+                    Some(UserState {
+                        store: Some(2),
+                        ..user.clone()
+                    }),
+                    &[],
+                ),
+                Access::Revoked,
+            ),
+            (
+                known(
+                    Some(UserState {
+                        disabled: true,
+                        ..user.clone()
+                    }),
+                    &[],
+                ),
+                Access::Revoked,
+            ),
+        ];
+        for (k, want) in cases {
+            assert_eq!(Hub::access(&info, &k, now), want);
+        }
+        let expired = SocketInfo {
+            exp: now / 1000,
+            ..info.clone()
+        };
+        assert_eq!(Hub::access(&expired, &ok, now), Access::Revoked);
+        let no_sid = SocketInfo {
+            sid: String::new(),
+            ..info.clone()
+        };
+        assert_eq!(Hub::access(&no_sid, &ok, now), Access::Revoked);
+        let stale = SocketInfo {
+            lease: now - 1,
+            ..info
+        };
+        assert_eq!(Hub::access(&stale, &ok, now), Access::LeaseOver);
     }
 }

@@ -2,7 +2,9 @@
 //! Kept apart from the object itself so that resources can talk to the hub without
 //! depending on the webhook pipeline.
 use crate::domain::error::ApiError;
-use crate::domain::messages::{BroadcastRequest, BroadcastResult, SocketInfo};
+use crate::domain::messages::{
+    BroadcastRequest, BroadcastResult, RevokeRequest, RevokeResult, SocketInfo,
+};
 use crate::platform::http::ApiResult;
 use crate::platform::stub;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
@@ -14,6 +16,12 @@ pub const SOCKET_HEADER: &str = "x-cti-socket";
 /// Asks the hub to broadcast.
 pub async fn broadcast(env: &Env, req: &BroadcastRequest) -> ApiResult<BroadcastResult> {
     stub::post(&stub::object(env, "HUB")?, "/broadcast", req).await
+}
+
+/// Tells the hub a user's access changed; it has closed the sockets that no longer fit (with
+/// 4001) when this returns, so nothing more is sent to them.
+pub async fn revoke(env: &Env, req: &RevokeRequest) -> ApiResult<RevokeResult> {
+    stub::post(&stub::object(env, "HUB")?, "/revoke", req).await
 }
 
 /// Hands an authenticated WebSocket upgrade to the hub.

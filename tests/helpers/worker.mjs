@@ -10,6 +10,8 @@ import { seedDemo, upsertUser, addCustomer, upsertStore } from '../../scripts/li
 import { signHS256, signRaw } from '../../scripts/lib/jwt.mjs';
 import { randomPassword } from '../../scripts/lib/password.mjs';
 
+// At least 32 characters, distinct, and not the .dev.vars.example placeholders: the Worker
+// refuses to serve with anything else.
 export const WEBHOOK_SECRET = 'test-dialpad-webhook-secret-0123456789';
 export const JWT_SECRET = 'test-session-signing-secret-0123456789';
 
@@ -135,7 +137,11 @@ export class WorkerClient {
     return this.postWebhook(signHS256(event, secret));
   }
 
-  /** Creates an account and logs it in; returns { token, user, cookie, password }. */
+  /**
+   * Creates an account and logs it in; returns { token, user, cookie, password }. The login
+   * response carries no token (browsers keep it in the HttpOnly cookie): `token` is read from
+   * the `__Host-cti_session` cookie, which non-browser clients may send as a Bearer token.
+   */
   async login({ login, role = 'admin', store = null, name } = {}) {
     login ??= `${role}-${Math.random().toString(36).slice(2, 8)}`;
     const password = randomPassword();
@@ -147,7 +153,8 @@ export class WorkerClient {
     });
     if (r.status !== 200) throw new Error(`login failed: ${r.status} ${JSON.stringify(r.body)}`);
     const cookie = r.headers.get('set-cookie').split(';')[0];
-    return { token: r.body.token, user: r.body.user, cookie, password, login };
+    const token = cookie.slice(cookie.indexOf('=') + 1);
+    return { token, user: r.body.user, cookie, password, login };
   }
 
   /** Opens the CTI socket; resolves once the hub's hello arrived. */
@@ -256,6 +263,23 @@ export class SocketProbe {
     this.ws.send('ping');
     await pong;
     return this.messages.slice(before).filter((m) => m.raw !== 'pong');
+  }
+
+  /**
+   * Resolves with the close code once the server's close frame arrived (rejects after `ms`,
+   * a bound, not a measurement). `ws` fires 'close' only when the TCP connection ends, which
+   * Miniflare's proxy delays by seconds; the frame is what a client acts on.
+   */
+  closedWith(ms = 5000) {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const poll = () => {
+        if (this.ws.readyState >= WebSocket.CLOSING) return resolve(this.ws._closeCode ?? this.closed?.code);
+        if (Date.now() - started > ms) return reject(new Error(`socket still open after ${ms} ms`));
+        setTimeout(poll, 20);
+      };
+      poll();
+    });
   }
 
   close() {

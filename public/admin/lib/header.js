@@ -1,8 +1,11 @@
 // The page header of the four admin pages (着信, 顧客, 店舗, 着信履歴), from this one source.
 // The HTML holds only `<header class="topbar" data-app-header>` (`data-conn` adds the live
 // connection indicator); importing this module fills it in, before any page code looks up
-// `#session-bar`, `#logout` or `#conn-status`.
+// `#session-bar`, `#logout` or `#conn-status`. 「すべての端末からログアウト」 (`#logout-all`) is
+// wired here for every page: it ends every session of the user on the server (their other
+// consoles close at once) and returns to the login screen.
 import { $, el } from './dom.js';
+import { api } from './api.js';
 import { loadStores } from './stores.js';
 import { refreshCallbackCount } from './front-desk.js';
 
@@ -55,10 +58,32 @@ export function renderHeader(slot, { conn = false } = {}) {
         el('span', { class: 'badge', attrs: { id: 'user-role' } }),
         el('span', { class: 'user-store', attrs: { id: 'user-store' } }),
       ),
+      el('button', {
+        class: 'btn btn-ghost btn-small',
+        text: 'すべての端末からログアウト',
+        attrs: { type: 'button', id: 'logout-all', title: 'この端末を含め、このユーザーのすべてのセッションを終了します' },
+      }),
       el('button', { class: 'btn btn-ghost', text: 'ログアウト', attrs: { type: 'button', id: 'logout' } }),
     ),
   );
   markCurrentNav(slot);
+  slot.querySelector('#logout-all').addEventListener('click', logoutEverywhere);
+}
+
+async function logoutEverywhere(ev) {
+  const button = ev.currentTarget;
+  button.disabled = true;
+  try {
+    await api('/api/auth/logout-all', { method: 'POST' });
+  } catch (e) {
+    // 401: already logged out; anything else: say so and let the user try again.
+    if (e.status !== 401) {
+      button.disabled = false;
+      button.title = e.message;
+      return;
+    }
+  }
+  location.assign('/admin/');
 }
 
 /**

@@ -1,30 +1,69 @@
 //! Console authentication: login, logout, and resolving the caller of any API request.
 //!
-//! Transport of the session: an `HttpOnly; Secure; SameSite=Strict` cookie set at login. A
+//! Transport of the session: a `__Host-` cookie, `HttpOnly; Secure; SameSite=Strict`, set at
+//! login (the login response no longer carries the token). Each login is a row in D1's
+//! `sessions`; the token names it, so a logout ends the token everywhere it was used. A
 //! browser cannot put an Authorization header on a WebSocket, but it does send the cookie on a
 //! same-origin upgrade, so the console and the popup authenticate their sockets with no token
 //! in the URL (URLs end up in logs) and no token readable by scripts (XSS cannot steal it).
 //! Cross-site socket hijacking is stopped by SameSite=Strict plus the Origin check below.
 //! Scripts and tests may send the same token as `Authorization: Bearer` instead.
-use super::{guard, users};
+use super::{guard, hashing, users};
 use crate::domain::error::ApiError;
+use crate::domain::limiter;
+use crate::domain::messages::RevokeRequest;
 use crate::domain::password;
 use crate::domain::token::{self, Role, Session};
-use crate::platform::http::{self, ApiResult, SESSION_COOKIE};
+use crate::pipeline::hub_client;
+use crate::platform::http::{self, ApiResult};
 use serde::Deserialize;
 use worker::{Env, Method, Request, Response};
 
-pub fn secret(env: &Env, name: &'static str) -> ApiResult<String> {
-    let v = env
-        .secret(name)
+/// The session cookie. `__Host-`: the browser only accepts it `Secure`, with `Path=/` and no
+/// `Domain`, so no sibling subdomain can set or overwrite it.
+pub const SESSION_COOKIE: &str = "__Host-cti_session";
+
+/// Placeholders shipped in `.dev.vars.example`: a Worker started with one of them refuses to
+/// serve (anyone who read the repository could sign tokens or webhooks).
+const PLACEHOLDERS: &[&str] = &[
+    "change-me-dialpad-webhook-secret-at-least-32-chars",
+    "change-me-session-signing-secret-at-least-32-chars",
+    "change-me-dialpad-webhook-secret",
+    "change-me-session-signing-secret",
+];
+/// Shortest secret accepted (HS256 with a short key is brute-forceable offline).
+pub const MIN_SECRET_CHARS: usize = 32;
+
+fn raw_secret(env: &Env, name: &'static str) -> Option<String> {
+    env.secret(name)
         .map(|s| s.to_string())
         .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .map_err(|_| ApiError::Misconfigured(name))?;
-    if v.len() < 16 {
-        // A short secret makes HS256 brute-forceable; refuse to run with one.
-        return Err(ApiError::Misconfigured(name));
+        .ok()
+}
+
+/// What is wrong with the secrets, naming the setting (never its value): missing, shorter than
+/// 32 characters, still the example's placeholder, or the session secret equal to the webhook
+/// secret (then a webhook sender could mint console sessions).
+pub fn check_secrets(env: &Env) -> ApiResult<()> {
+    let webhook = raw_secret(env, "DIALPAD_WEBHOOK_SECRET");
+    let jwt = raw_secret(env, "JWT_SECRET");
+    for (name, v) in [("DIALPAD_WEBHOOK_SECRET", &webhook), ("JWT_SECRET", &jwt)] {
+        match v {
+            Some(v)
+                if v.chars().count() >= MIN_SECRET_CHARS && !PLACEHOLDERS.contains(&v.as_str()) => {
+            }
+            _ => return Err(ApiError::Misconfigured(name)),
+        }
     }
-    Ok(v)
+    if webhook == jwt {
+        return Err(ApiError::Misconfigured("JWT_SECRET"));
+    }
+    Ok(())
+}
+
+pub fn secret(env: &Env, name: &'static str) -> ApiResult<String> {
+    check_secrets(env)?;
+    raw_secret(env, name).ok_or(ApiError::Misconfigured(name))
 }
 
 fn own_origin(req: &Request) -> Option<String> {
@@ -51,29 +90,38 @@ pub fn check_origin(req: &Request, env: &Env) -> ApiResult<()> {
     Err(ApiError::Forbidden("bad_origin"))
 }
 
-/// The signed-in user behind a request, re-checked against D1 so that disabling a user or
-/// resetting a password ends their sessions at once.
+/// The token a request carries: `Authorization: Bearer` (scripts, tests, other non-browser
+/// clients, which read it from the login's `Set-Cookie`) or the session cookie (browsers).
+fn token_of(req: &Request) -> Option<(String, bool)> {
+    http::bearer(req)
+        .map(|t| (t, false))
+        .or_else(|| http::cookie(req, SESSION_COOKIE).map(|t| (t, true)))
+}
+
+/// The signed-in user behind a request, re-checked against D1 (the user row and the session
+/// row) so that disabling a user, resetting a password, changing a role or store, and logging
+/// out end their sessions at once.
 pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<(Session, i64)> {
-    let from_cookie = http::cookie(req, SESSION_COOKIE);
-    let token = http::bearer(req)
-        .or_else(|| from_cookie.clone())
-        .ok_or(ApiError::Unauthenticated("not_logged_in"))?;
-    if from_cookie.is_some() && http::bearer(req).is_none() && req.method() != Method::Get {
+    let (token, from_cookie) = token_of(req).ok_or(ApiError::Unauthenticated("not_logged_in"))?;
+    if from_cookie && req.method() != Method::Get {
         // Cookie-authenticated writes must come from our own pages (CSRF defence in depth).
         check_origin(req, env)?;
     }
     let secret = secret(env, "JWT_SECRET")?;
     let now = http::now_ms() / 1000;
-    let (session, exp) = token::verify_session(&token, secret.as_bytes(), now)
+    let (claims, exp) = token::verify_session(&token, secret.as_bytes(), now)
         .map_err(|e| ApiError::Unauthenticated(e.code()))?;
-    let user = users::by_id(&env.d1("DB")?, session.uid)
+    if claims.sid.is_empty() {
+        return Err(ApiError::Unauthenticated("session_revoked"));
+    }
+    let user = users::by_session(&env.d1("DB")?, claims.uid, &claims.sid, now)
         .await?
         .ok_or(ApiError::Unauthenticated("session_revoked"))?;
-    if user.disabled != 0 || user.token_version != session.tv {
+    if user.disabled != 0 || user.token_version != claims.tv {
         return Err(ApiError::Unauthenticated("session_revoked"));
     }
     let session = user
-        .session()
+        .session(claims.sid)
         .ok_or(ApiError::Unauthenticated("session_revoked"))?;
     Ok((session, exp))
 }
@@ -99,6 +147,20 @@ struct LoginBody {
     password: String,
 }
 
+fn random_sid() -> ApiResult<String> {
+    let mut b = [0u8; 16];
+    getrandom::getrandom(&mut b).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(password::to_hex(&b))
+}
+
+fn log_login(outcome: &str, pbkdf2: u32, iterations: u32) {
+    worker::console_log!(
+        "{}",
+        serde_json::json!({"event": "login", "outcome": outcome, "pbkdf2": pbkdf2,
+            "iterations": iterations})
+    );
+}
+
 pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     check_origin(&req, env)?;
     let body: LoginBody = http::read_json(&mut req, 4096).await?;
@@ -110,7 +172,7 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
             "ログインIDを入力してください",
         ));
     }
-    if body.password.is_empty() || body.password.len() > 256 {
+    if body.password.is_empty() || body.password.len() > password::MAX_PASSWORD_BYTES {
         return Err(ApiError::bad(
             "invalid_password",
             "password",
@@ -118,38 +180,59 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
         ));
     }
     let secret = secret(env, "JWT_SECRET")?;
-    // Throttled before the (deliberately slow) hash, so a locked account costs no CPU.
     let ip = req
         .headers()
         .get("CF-Connecting-IP")?
         .unwrap_or_else(|| "unknown".into());
-    let account_key = format!("acct:{}", login.to_lowercase());
-    let keys = [account_key.clone(), format!("ip:{ip}")];
-    guard::check(env, &keys).await?;
-    let user = users::by_login(&env.d1("DB")?, login).await?;
-    // Hash even for an unknown id so both failures take the same time.
-    let stored = user
+    let network = limiter::network(&ip);
+    // Reserved before the (deliberately slow) hash: a refused attempt costs no CPU, and
+    // parallel guesses cannot all slip in before the first failure is counted.
+    if let Err(e) = guard::reserve(env, login, &network).await {
+        log_login("throttled", 0, 0);
+        return Err(e);
+    }
+    let db = env.d1("DB")?;
+    let user = users::by_login(&db, login).await?;
+    // An unknown id is checked against a constant hash with today's parameters: one
+    // derivation either way, so the time taken does not tell whether the id exists.
+    let stored_text = user
         .as_ref()
-        .map_or_else(password::dummy_hash, |u| u.password_hash.clone());
-    let ok = password::verify(&body.password, &stored);
+        .map_or(password::DUMMY_HASH, |u| u.password_hash.as_str())
+        .to_string();
+    let stored = password::parse(&stored_text)
+        .or_else(|| password::parse(password::DUMMY_HASH))
+        .ok_or(ApiError::InvalidCredentials)?;
+    let ok = hashing::verify(&body.password, &stored).await;
     let user = match user {
         Some(u) if ok && u.disabled == 0 => u,
         // The right password of a disabled account: say so, so nobody retries in vain.
         Some(_) if ok => return Err(ApiError::Forbidden("account_disabled")),
         _ => {
-            guard::failed(env, &keys).await?;
+            log_login("failed", 1, stored.iterations);
             return Err(ApiError::InvalidCredentials);
         }
     };
-    guard::succeeded(env, &[account_key]).await?;
-    let session = user.session().ok_or(ApiError::InvalidCredentials)?;
+    log_login("ok", 1, stored.iterations);
+    guard::succeeded(env, login, &network).await?;
+    if stored.needs_upgrade() {
+        // Migration path: a hash made with fewer iterations than today's is replaced now that
+        // the password is known to be right.
+        if let Some(new) = hashing::hash(&body.password).await {
+            users::upgrade_hash(&db, user.id, &stored_text, &new).await?;
+        }
+    }
+    let sid = random_sid()?;
+    let session = user.session(sid).ok_or(ApiError::InvalidCredentials)?;
     let now = http::now_ms() / 1000;
+    let expires = now + token::SESSION_TTL_SECS;
+    users::create_session(&db, session.uid, &session.sid, now, expires).await?;
     let token = token::issue_session(&session, secret.as_bytes(), now);
+    // The token goes only into the HttpOnly cookie: page scripts never see it. Non-browser
+    // clients read it from Set-Cookie and may send it as `Authorization: Bearer`.
     let resp = http::json_response(
         200,
         &serde_json::json!({
-            "token": token,
-            "expiresAt": http::iso((now + token::SESSION_TTL_SECS) * 1000),
+            "expiresAt": http::iso(expires * 1000),
             "user": user_json(&session),
         }),
     )?;
@@ -163,13 +246,70 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     Ok(resp)
 }
 
-pub fn logout() -> ApiResult<Response> {
+fn cleared() -> ApiResult<Response> {
     let resp = http::json_response(200, &serde_json::json!({ "ok": true }))?;
     resp.headers().set(
         "Set-Cookie",
         &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"),
     )?;
     Ok(resp)
+}
+
+/// `POST /api/auth/logout`: ends this session server-side (the token stops working wherever
+/// it was used, and its open sockets close with 4001), then clears the cookie. Without a
+/// valid session it only clears the cookie.
+pub async fn logout(req: Request, env: &Env) -> ApiResult<Response> {
+    match authenticate(&req, env).await {
+        Ok((s, _)) => {
+            users::delete_session(&env.d1("DB")?, s.uid, &s.sid).await?;
+            hub_client::revoke(
+                env,
+                &RevokeRequest {
+                    uid: s.uid,
+                    sid: Some(s.sid),
+                    user: None,
+                },
+            )
+            .await?;
+            cleared()
+        }
+        Err(ApiError::Unauthenticated(_)) => cleared(),
+        Err(e) => Err(e),
+    }
+}
+
+/// Ends every session of user `uid` and closes all their sockets; returns how many closed.
+async fn end_everywhere(env: &Env, uid: i64) -> ApiResult<u32> {
+    let user = users::end_all_sessions(&env.d1("DB")?, uid)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let r = hub_client::revoke(
+        env,
+        &RevokeRequest {
+            uid,
+            sid: None,
+            user: Some(user.state()),
+        },
+    )
+    .await?;
+    Ok(r.closed)
+}
+
+/// `POST /api/auth/logout-all`: 「すべての端末からログアウト」 for the signed-in user.
+pub async fn logout_all(req: Request, env: &Env) -> ApiResult<Response> {
+    let (s, _) = authenticate(&req, env).await?;
+    end_everywhere(env, s.uid).await?;
+    cleared()
+}
+
+/// `POST /api/users/{id}/logout-all`: an admin ends every session of another user.
+pub async fn logout_user(req: Request, env: &Env, uid: i64) -> ApiResult<Response> {
+    require_admin(&req, env).await?;
+    let closed = end_everywhere(env, uid).await?;
+    Ok(http::json_response(
+        200,
+        &serde_json::json!({ "ok": true, "socketsClosed": closed }),
+    )?)
 }
 
 pub async fn me(req: Request, env: &Env) -> ApiResult<Response> {

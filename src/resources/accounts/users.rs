@@ -1,4 +1,5 @@
-//! The user rows behind sessions.
+//! The user rows behind sessions, and the sessions themselves (`sessions`, one row per login).
+use crate::domain::messages::UserState;
 use crate::domain::token::{Role, Session};
 use crate::platform::db::{self, i, s};
 use crate::platform::http::ApiResult;
@@ -19,7 +20,7 @@ pub struct UserRow {
 
 impl UserRow {
     /// The session this account gets (None when its role is unknown).
-    pub fn session(self) -> Option<Session> {
+    pub fn session(self, sid: String) -> Option<Session> {
         Some(Session {
             role: Role::parse(&self.role)?,
             uid: self.id,
@@ -27,7 +28,19 @@ impl UserRow {
             name: self.display_name,
             store: self.store_id,
             tv: self.token_version,
+            sid,
         })
+    }
+
+    /// What the hub needs to know about this user.
+    pub fn state(&self) -> UserState {
+        UserState {
+            uid: self.id,
+            tv: self.token_version,
+            disabled: self.disabled != 0,
+            role: Role::parse(&self.role),
+            store: self.store_id,
+        }
     }
 }
 
@@ -50,4 +63,120 @@ pub async fn by_id(db: &D1Database, id: i64) -> ApiResult<Option<UserRow>> {
             .first::<UserRow>(None)
             .await?,
     )
+}
+
+/// The user of a live session: `None` when the session was logged out, expired or belongs
+/// to someone else.
+pub async fn by_session(
+    db: &D1Database,
+    uid: i64,
+    sid: &str,
+    now_secs: i64,
+) -> ApiResult<Option<UserRow>> {
+    Ok(db::stmt(
+        db,
+        &format!(
+            "{USER_SELECT} WHERE id = ?1 AND EXISTS (SELECT 1 FROM sessions \
+             WHERE sessions.id = ?2 AND sessions.user_id = ?1 AND sessions.expires_at > ?3)"
+        ),
+        &[i(uid), s(sid), i(now_secs)],
+    )?
+    .first::<UserRow>(None)
+    .await?)
+}
+
+/// Records a new session (and forgets the user's expired ones).
+pub async fn create_session(
+    db: &D1Database,
+    uid: i64,
+    sid: &str,
+    now_secs: i64,
+    expires_at: i64,
+) -> ApiResult<()> {
+    db.batch(vec![
+        db::stmt(
+            db,
+            "DELETE FROM sessions WHERE user_id = ?1 AND expires_at <= ?2",
+            &[i(uid), i(now_secs)],
+        )?,
+        db::stmt(
+            db,
+            "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            &[s(sid), i(uid), i(now_secs), i(expires_at)],
+        )?,
+    ])
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_session(db: &D1Database, uid: i64, sid: &str) -> ApiResult<()> {
+    db::stmt(
+        db,
+        "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
+        &[s(sid), i(uid)],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of the user: deletes them and bumps the token version (so a token
+/// whose row somehow survived is refused too). Returns the user as they are now.
+pub async fn end_all_sessions(db: &D1Database, uid: i64) -> ApiResult<Option<UserRow>> {
+    db.batch(vec![
+        db::stmt(
+            db,
+            "UPDATE users SET token_version = token_version + 1, \
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+            &[i(uid)],
+        )?,
+        db::stmt(db, "DELETE FROM sessions WHERE user_id = ?1", &[i(uid)])?,
+    ])
+    .await?;
+    by_id(db, uid).await
+}
+
+/// Replaces a password hash (a login upgrading an old hash), unless it changed meanwhile.
+pub async fn upgrade_hash(db: &D1Database, uid: i64, old: &str, new: &str) -> ApiResult<()> {
+    db::stmt(
+        db,
+        "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+        &[i(uid), s(old), s(new)],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// The users among `uids` with their live sessions among `sids`: the hub's periodic re-check.
+pub async fn states(
+    db: &D1Database,
+    uids: &[i64],
+    sids: &[String],
+    now_secs: i64,
+) -> ApiResult<(Vec<UserState>, Vec<String>)> {
+    let users: Vec<UserRow> = db::stmt(
+        db,
+        &format!("{USER_SELECT} WHERE id IN (SELECT value FROM json_each(?1))"),
+        &[db::json(uids)],
+    )?
+    .all()
+    .await?
+    .results()?;
+    #[derive(Deserialize)]
+    struct Sid {
+        id: String,
+    }
+    let live: Vec<Sid> = db::stmt(
+        db,
+        "SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?1)) AND expires_at > ?2",
+        &[db::json(sids), i(now_secs)],
+    )?
+    .all()
+    .await?
+    .results()?;
+    Ok((
+        users.iter().map(UserRow::state).collect(),
+        live.into_iter().map(|s| s.id).collect(),
+    ))
 }

@@ -1,0 +1,81 @@
+// The account CLI (`npm run user -- … --remote`, through a local fake of Cloudflare's D1 API
+// on a real local D1, as in user-remote.test.mjs) changes D1 straight, not through the Worker:
+// the hub's re-check still closes the user's open sockets (4001), and the CLI applies the
+// password policy.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startWorker } from './helpers/worker.mjs';
+
+const run = promisify(execFile);
+let w;
+let server;
+let api;
+const seen = [];
+
+before(async () => {
+  // The hub re-reads connected users every second here (default 20 s).
+  w = await startWorker({ bindings: { HUB_RECHECK_SECS: '1' } });
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', async () => {
+      const send = (status, obj) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(obj));
+      };
+      const m = req.url.match(/^\/client\/v4\/accounts\/([^/]+)\/d1\/database\/([^/]+)\/query$/);
+      if (!m || req.method !== 'POST') return send(404, { success: false, errors: [{ message: 'no route' }] });
+      if (req.headers.authorization !== 'Bearer cf-test-token') return send(403, { success: false, errors: [{ code: 10000, message: 'Authentication error' }] });
+      const { sql, params } = JSON.parse(body);
+      seen.push({ account: m[1], database: m[2], sql, params });
+      try {
+        const r = await w.db.prepare(sql).bind(...(params ?? [])).all();
+        send(200, { success: true, errors: [], result: [{ results: r.results, meta: r.meta, success: true }] });
+      } catch (e) {
+        send(400, { success: false, errors: [{ message: e.message }] });
+      }
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  api = `http://127.0.0.1:${server.address().port}/client/v4`;
+});
+after(async () => {
+  server?.close();
+  await w?.close();
+});
+
+const cli = (args, env = {}) =>
+  run('node', ['scripts/user.mjs', ...args, '--remote'], {
+    env: { ...process.env, CLOUDFLARE_ACCOUNT_ID: 'acct-123', CLOUDFLARE_API_TOKEN: 'cf-test-token', CLOUDFLARE_API_BASE: api, ...env },
+  });
+
+
+const closed = (probe, ms) => probe.closedWith(ms);
+
+for (const [what, args] of [
+  ['disable', (login) => ['disable', login]],
+  ['reset-password', (login) => ['reset-password', login]],
+  ['update --role', (login) => ['update', login, '--role', 'admin']],
+  ['update --store', (login) => ['update', login, '--store', '松戸']],
+  ['logout-everywhere', (login) => ['logout-everywhere', login]],
+]) {
+  test(`npm run user -- ${what} --remote closes the user's open sockets with 4001`, async () => {
+    const u = await w.login({ role: 'staff', store: '西船橋' });
+    const s = await w.openSocket(u);
+    await cli(args(u.login));
+    assert.equal(await closed(s, 15000), 4001);
+    const me = await w.json('/api/auth/me', { headers: { authorization: `Bearer ${u.token}` } });
+    assert.equal(me.status, 401);
+  });
+}
+
+test('the CLI refuses a password that breaks the policy', async () => {
+  await assert.rejects(cli(['add', 'weakling', '--role', 'admin', '--password', 'short']), /password_too_short/);
+  await assert.rejects(cli(['add', 'weakling', '--role', 'admin', '--password', 'password1234']), /password_too_common/);
+  assert.equal(await w.count('SELECT * FROM users WHERE login_id = ?1', 'weakling'), 0);
+  const { stdout } = await cli(['add', 'strongling', '--role', 'admin', '--password', 'a sufficiently long passphrase']);
+  assert.match(stdout, /strongling/);
+});
