@@ -58,7 +58,8 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
                  FROM (SELECT * FROM customers WHERE id = ?2) AS f WHERE k.id = ?1 AND {BOTH}"
             ))?,
             stmt(format!("DELETE FROM customers WHERE id = ?2 AND {BOTH}"))?,
-            queries::by_id_stmt(&db, id, http::now_ms())?,
+            // Admin only: usage over every store.
+            queries::by_id_stmt(&db, id, http::now_ms(), None)?,
         ])
         .await?;
     if db::count(&results[0])? != 2 {
