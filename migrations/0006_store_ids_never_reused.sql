@@ -13,9 +13,12 @@ PRAGMA defer_foreign_keys = on;
 CREATE TABLE stores_new (
   id         INTEGER PRIMARY KEY AUTOINCREMENT,
   name       TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 100),
-  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  -- From 0004: the store's Dialpad office (the fallback for a hidden dialled number).
+  dialpad_office_id TEXT
 );
-INSERT INTO stores_new (id, name, created_at) SELECT id, name, created_at FROM stores;
+INSERT INTO stores_new (id, name, created_at, dialpad_office_id)
+  SELECT id, name, created_at, dialpad_office_id FROM stores;
 
 CREATE TABLE m0006_prefixes AS SELECT prefix, store_id FROM store_prefixes;
 CREATE TABLE m0006_users AS SELECT id, store_id FROM users WHERE store_id IS NOT NULL;
@@ -24,6 +27,8 @@ CREATE TABLE m0006_calls AS SELECT id, store_id FROM calls WHERE store_id IS NOT
 
 DROP TABLE stores;
 ALTER TABLE stores_new RENAME TO stores;
+CREATE UNIQUE INDEX IF NOT EXISTS stores_dialpad_office ON stores(dialpad_office_id)
+  WHERE dialpad_office_id IS NOT NULL;
 
 INSERT INTO store_prefixes (prefix, store_id) SELECT prefix, store_id FROM m0006_prefixes;
 UPDATE users SET store_id = (SELECT b.store_id FROM m0006_users b WHERE b.id = users.id)

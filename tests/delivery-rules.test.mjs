@@ -200,3 +200,26 @@ test('property: whatever a stored customer row holds, the webhook answers 200 an
     assert.ok(JSON.stringify(pop).length < 16 * 1024, 'a pop message stays small');
   }
 });
+
+test('a staff pop carries only the cards the access policy gives that store; the admin sees all', async () => {
+  const kinshi = await w.login({ role: 'staff', store: '錦糸町' });
+  const staffSock = await w.openSocket(kinshi);
+  // 山田 太郎's home store is 西船橋; he calls 錦糸町's line (Dialpad knows him by no contact name).
+  const ev = callEvent({ external_number: '+819012345678', internal_number: '+815017491234', contact: null });
+  assert.equal((await w.sendEvent(ev)).status, 200);
+  const id = String(ev.call_id);
+  const adminPop = await sock.waitFor((m) => m.callId === id);
+  assert.equal(adminPop.customer?.name, '山田 太郎');
+  const staffPop = await staffSock.waitFor((m) => m.callId === id);
+  assert.equal(staffPop.type, 'incoming_call');
+  assert.equal(staffPop.store.name, '錦糸町');
+  assert.equal(staffPop.customer, null, 'another store\'s customer is not shown to this store');
+  assert.deepEqual(staffPop.candidates, []);
+  assert.ok(!JSON.stringify(staffPop).includes('山田'), 'nothing of the card leaks');
+  // A console that connects later (catch-up) gets the same staff version.
+  const late = await w.openSocket(kinshi);
+  const replayed = await late.waitFor((m) => m.callId === id);
+  assert.equal(replayed.customer, null);
+  late.close();
+  staffSock.close();
+});

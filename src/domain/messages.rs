@@ -141,6 +141,10 @@ pub struct BroadcastRequest {
     pub key: String,
     pub store_id: Option<i64>,
     pub message: String,
+    /// The message as the store room (its staff) may see it, when that differs from
+    /// `message` (a caller's card of another store is left out: `domain::access`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -117,6 +117,8 @@ struct EventRow {
     seq: i64,
     store_id: Option<i64>,
     body: String,
+    /// The message as the store's staff may see it, when it differs (`staff_message`).
+    staff_body: Option<String>,
 }
 
 impl Hub {
@@ -351,14 +353,14 @@ impl Hub {
             Some(s) if s <= latest => self
                 .sql()
                 .exec(
-                    "SELECT seq, store_id, body FROM events WHERE seq > ? ORDER BY seq",
+                    "SELECT seq, store_id, body, staff_body FROM events WHERE seq > ? ORDER BY seq",
                     vec![SqlStorageValue::from(s)],
                 )?
                 .to_array()?,
             _ => self
                 .sql()
                 .exec(
-                    "SELECT seq, store_id, body FROM events WHERE seq IN \
+                    "SELECT seq, store_id, body, staff_body FROM events WHERE seq IN \
                        (SELECT max(seq) FROM events GROUP BY call_id) AND live = 1 ORDER BY seq",
                     None,
                 )?
@@ -375,7 +377,11 @@ impl Hub {
                 .to_string(),
         )?;
         for row in visible {
-            ws.send_with_str(messages::with_seq(&row.body, row.seq))?;
+            let body = match (&row.staff_body, viewer.is_admin()) {
+                (Some(staff), false) => staff,
+                _ => &row.body,
+            };
+            ws.send_with_str(messages::with_seq(body, row.seq))?;
             sent += 1;
         }
         Ok(sent)
@@ -452,8 +458,8 @@ impl Hub {
         let inserted: Vec<Seq> = self
             .sql()
             .exec(
-                "INSERT INTO events (key, call_id, store_id, live, created_at, body) \
-                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING seq",
+                "INSERT INTO events (key, call_id, store_id, live, created_at, body, staff_body) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING seq",
                 vec![
                     req.key.as_str().into(),
                     call_id.as_str().into(),
@@ -461,6 +467,7 @@ impl Hub {
                     (live as i64).into(),
                     now.into(),
                     req.message.as_str().into(),
+                    req.staff_message.as_deref().into(),
                 ],
             )?
             .to_array()?;
@@ -472,9 +479,18 @@ impl Hub {
             });
         };
         let text = messages::with_seq(&req.message, seq);
+        // The store room hears the staff version when there is one; the admin room the whole.
+        let staff_text = req
+            .staff_message
+            .as_deref()
+            .map(|m| messages::with_seq(m, seq));
         let known = self.known(None)?;
         let mut delivered = 0;
         for room in access::call_rooms(req.store_id) {
+            let text = match (&staff_text, room == access::ADMIN_ROOM) {
+                (Some(staff), false) => staff,
+                _ => &text,
+            };
             for ws in self.state.get_websockets_with_tag(&room) {
                 let access = match ws.deserialize_attachment::<SocketInfo>() {
                     Ok(Some(info)) => Self::access(&info, &known, now),
@@ -482,7 +498,7 @@ impl Hub {
                     _ => Access::Revoked,
                 };
                 if access == Access::Allowed {
-                    if ws.send_with_str(&text).is_ok() {
+                    if ws.send_with_str(text).is_ok() {
                         delivered += 1;
                     }
                 } else {
@@ -549,9 +565,24 @@ impl DurableObject for Hub {
             "CREATE TABLE IF NOT EXISTS events (\
                seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, \
                call_id TEXT NOT NULL, store_id INTEGER, live INTEGER NOT NULL, \
-               created_at INTEGER NOT NULL, body TEXT NOT NULL)",
+               created_at INTEGER NOT NULL, body TEXT NOT NULL, staff_body TEXT)",
             None,
         );
+        // Hubs created before `staff_body` existed get the column once.
+        #[derive(Deserialize)]
+        struct N {
+            n: i64,
+        }
+        let has_staff_body = sql
+            .exec(
+                "SELECT count(*) AS n FROM pragma_table_info('events') WHERE name = 'staff_body'",
+                None,
+            )
+            .and_then(|c| c.one::<N>())
+            .map_or(true, |r| r.n > 0);
+        if !has_staff_body {
+            let _ = sql.exec("ALTER TABLE events ADD COLUMN staff_body TEXT", None);
+        }
         let _ = sql.exec(
             "CREATE INDEX IF NOT EXISTS events_created ON events(created_at)",
             None,

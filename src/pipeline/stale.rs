@@ -95,6 +95,7 @@ pub async fn close(env: &Env, now_ms: i64) -> ApiResult<serde_json::Value> {
                 key: format!("{}:stale", call.id),
                 store_id: call.store_id,
                 message: text,
+                staff_message: None,
             },
         )
         .await?;

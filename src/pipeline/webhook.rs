@@ -6,6 +6,7 @@
 //! delivery failed half-way therefore completes it without duplicating anything.
 use super::hub_client;
 use super::record::{self, CallRow, CallStateRow};
+use crate::domain::access::Viewer;
 use crate::domain::dialpad::{self, CallEvent, Direction, Phase};
 use crate::domain::error::ApiError;
 use crate::domain::messages::{
@@ -14,6 +15,7 @@ use crate::domain::messages::{
 use crate::domain::phone::{self, Phone};
 use crate::domain::replay;
 use crate::domain::token;
+use crate::domain::token::Role;
 use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -325,6 +327,18 @@ pub async fn process(
     }
 
     let pops = call.popped_by.as_deref() == Some(key.as_str());
+    // The store's staff see only the cards the access policy gives them; the admin room
+    // hears the whole message.
+    let staff = Viewer {
+        role: Role::Staff,
+        store: store.id,
+    };
+    let staff_cards: Vec<CustomerCard> = cards
+        .iter()
+        .filter(|c| staff.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)))
+        .cloned()
+        .collect();
+    let staff_differs = staff_cards.len() != cards.len();
     let message = CallMessage {
         kind: if pops { INCOMING_CALL } else { CALL_STATE }.to_string(),
         call_id: ev.group_id().to_string(),
@@ -358,12 +372,25 @@ pub async fn process(
         },
     };
     let text = serde_json::to_string(&message).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let staff_message = if staff_differs {
+        let mut m = message.clone();
+        m.customer = (staff_cards.len() == 1).then(|| staff_cards[0].clone());
+        m.candidates = if staff_cards.len() > 1 {
+            staff_cards
+        } else {
+            vec![]
+        };
+        Some(serde_json::to_string(&m).map_err(|e| ApiError::Unavailable(e.to_string()))?)
+    } else {
+        None
+    };
     let result = hub_client::broadcast(
         env,
         &BroadcastRequest {
             key: key.clone(),
             store_id: store.id,
             message: text,
+            staff_message,
         },
     )
     .await?;

@@ -92,6 +92,7 @@ async fn changed(env: &Env, store: Option<i64>, key: &str) -> ApiResult<()> {
             key: key.to_string(),
             store_id: store,
             message: json!({ "type": "callbacks_changed", "storeId": store }).to_string(),
+            staff_message: None,
         },
     )
     .await?;

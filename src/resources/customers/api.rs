@@ -560,6 +560,8 @@ pub(crate) async fn announce(env: &Env, card: &CustomerCard) {
         key: format!("customer:{}:{}:{}", card.id, card.version, http::now_ms()),
         store_id,
         message: message.to_string(),
+        // The store room is the customer's home store: its staff may see the customer.
+        staff_message: None,
     };
     if let Err(e) = hub_client::broadcast(env, &req).await {
         worker::console_warn!("customer_changed not broadcast: {e:?}");
