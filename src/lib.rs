@@ -42,10 +42,6 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     }
     let path = req.path();
     if path.starts_with("/api/") {
-        let req = match buffered(req).await {
-            Ok(r) => r,
-            Err(e) => return http::respond(Err(e)),
-        };
         let method = req.method();
         let result = api(req, &env).await;
         if let Err(e) = &result {
@@ -58,29 +54,99 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
                 );
             }
         }
-        return http::respond(result);
+        return http::respond(result).map(http::with_hsts);
     }
     if path == "/" || path == "/admin" {
         let mut url = req.url()?;
         url.set_path("/admin/");
         url.set_query(None);
-        return Response::redirect_with_status(url, 302);
+        return Response::redirect_with_status(url, 302).and_then(http::with_security_headers);
     }
     let resp = env.assets("ASSETS")?.fetch_request(req).await?;
     http::with_security_headers(resp)
 }
 
-/// Largest API request body (a CSV import); webhooks have their own, smaller limit.
-const MAX_API_BODY: usize = 5 * 1024 * 1024;
+/// Bytes of a refused request's body read anyway, so a small refused request does not cost
+/// the client its keep-alive connection (workerd resets a connection whose request body was
+/// left unread). A bigger body is cut off after this much.
+const DRAIN_REFUSED: usize = 64 * 1024;
 
-/// Reads a request's body before routing. A handler that answers early (401, 403, 404, 405)
-/// without reading the body would otherwise leave it unread, and workerd then resets the
-/// client's keep-alive connection, failing that client's *next* request.
-async fn buffered(mut req: Request) -> ApiResult<Request> {
+/// Everything decided before a body is read: the route (404/405), the session token's
+/// signature for routes that need one (401), and for browser (cookie) writes the origin (403)
+/// and content type (415). Only then is the body read, as a stream and up to the route's
+/// limit (413), and handed to the handler.
+async fn api(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let found = router::find(req.method().as_ref(), &req.path()).map_err(|m| match m {
+        Miss::NotFound => ApiError::NotFound,
+        Miss::MethodNotAllowed => ApiError::MethodNotAllowed,
+    });
+    let checked = found.and_then(|(route, id)| gate(&req, env, route).map(|_| (route, id)));
+    let (route, id) = match checked {
+        Ok(found) => found,
+        Err(e) => {
+            http::discard_body(&mut req, DRAIN_REFUSED).await;
+            return Err(e);
+        }
+    };
+    let req = buffered(req, route.body_limit()).await?;
+    dispatch(route, id, req, env).await
+}
+
+/// The checks made on a request's headers alone (see [`api`]).
+fn gate(req: &Request, env: &Env, route: Route) -> ApiResult<()> {
+    let bearer = http::bearer(req);
+    let cookie = http::cookie(req, auth::SESSION_COOKIE);
+    let writes = !matches!(req.method(), Method::Get | Method::Head | Method::Options);
+    if writes && bearer.is_none() && cookie.is_some() {
+        // A browser write: it must come from our own pages (a cross-site form or fetch can
+        // carry the cookie of a lax browser) and be JSON, multipart or CSV, which a
+        // cross-site form cannot send without a preflight.
+        match req.headers().get("Origin")? {
+            Some(_) => auth::check_origin(req, env)?,
+            None => {
+                let site = req.headers().get("Sec-Fetch-Site")?.unwrap_or_default();
+                if site != "same-origin" {
+                    return Err(ApiError::Forbidden("bad_origin"));
+                }
+            }
+        }
+        if has_body(req)? {
+            let ct = req.headers().get("Content-Type")?.unwrap_or_default();
+            if !route.accepts_content_type(&ct) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+    }
+    if route.needs_session() {
+        // The signature only: the handler re-checks the user against D1.
+        let token = bearer
+            .or(cookie)
+            .ok_or(ApiError::Unauthenticated("not_logged_in"))?;
+        let secret = auth::secret(env, "JWT_SECRET")?;
+        domain::token::verify_session(&token, secret.as_bytes(), http::now_ms() / 1000)
+            .map_err(|e| ApiError::Unauthenticated(e.code()))?;
+    }
+    Ok(())
+}
+
+/// Whether a request carries a body (a declared non-zero length, or a chunked upload).
+fn has_body(req: &Request) -> ApiResult<bool> {
+    let h = req.headers();
+    if let Some(len) = h.get("Content-Length")? {
+        return Ok(len.trim() != "0");
+    }
+    Ok(h.get("Transfer-Encoding")?.is_some() || req.inner().body().is_some())
+}
+
+/// Reads a request's body (up to `limit`, as a stream) before the handler runs. A handler
+/// that answers early (403, 404 …) without reading the body would otherwise leave it unread,
+/// and workerd then resets the client's keep-alive connection, failing that client's *next*
+/// request.
+async fn buffered(mut req: Request, limit: usize) -> ApiResult<Request> {
     if matches!(req.method(), Method::Get | Method::Head | Method::Options) {
         return Ok(req);
     }
-    let body = http::read_body(&mut req, MAX_API_BODY).await?;
+    let body = http::read_body(&mut req, limit).await?;
     let mut init = worker::RequestInit::new();
     init.with_method(req.method())
         .with_headers(req.headers().clone());
@@ -92,11 +158,7 @@ async fn buffered(mut req: Request) -> ApiResult<Request> {
     Ok(Request::new_with_init(req.url()?.as_str(), &init)?)
 }
 
-async fn api(req: Request, env: &Env) -> ApiResult<Response> {
-    let (route, id) = router::find(req.method().as_ref(), &req.path()).map_err(|m| match m {
-        Miss::NotFound => ApiError::NotFound,
-        Miss::MethodNotAllowed => ApiError::MethodNotAllowed,
-    })?;
+async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> ApiResult<Response> {
     let id = || http::path_id(id);
     match route {
         Route::Webhook => webhook::webhook(req, env).await,
@@ -111,7 +173,7 @@ async fn api(req: Request, env: &Env) -> ApiResult<Response> {
         Route::UserPassword => accounts::reset_password(req, env, id()?).await,
         Route::Me => auth::me(req, env).await,
         Route::Socket => socket(req, env).await,
-        Route::Health => health(env).await,
+        Route::Health => health(req, env).await,
         Route::CustomerLookup => customers::lookup(req, env).await,
         Route::CustomerSearch => customers::search(req, env).await,
         Route::CustomerCreate => customers::create(req, env).await,
@@ -209,8 +271,9 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
     );
 }
 
-/// `GET /api/health` — version and whether D1 and the hub answer. No secrets, no data.
-async fn health(env: &Env) -> ApiResult<Response> {
+/// `GET /api/health` — whether the service answers, and its version. That is all the public
+/// gets; an admin's request also says whether D1 and the hub answer, with the hub's counts.
+async fn health(req: Request, env: &Env) -> ApiResult<Response> {
     let d1 = match env.d1("DB") {
         Ok(db) => db
             .prepare("SELECT 1 AS ok")
@@ -219,10 +282,15 @@ async fn health(env: &Env) -> ApiResult<Response> {
             .is_ok(),
         Err(_) => false,
     };
-    let hub = hub_client::stats(env).await.is_ok();
-    let ok = d1 && hub;
-    Ok(http::json_response(
-        if ok { 200 } else { 503 },
-        &serde_json::json!({ "ok": ok, "version": VERSION, "d1": d1, "hub": hub }),
-    )?)
+    let hub = hub_client::stats(env).await.ok();
+    let ok = d1 && hub.is_some();
+    let mut body = serde_json::json!({ "ok": ok, "version": VERSION });
+    let has_token =
+        http::bearer(&req).is_some() || http::cookie(&req, auth::SESSION_COOKIE).is_some();
+    if has_token && auth::require_admin(&req, env).await.is_ok() {
+        body["d1"] = d1.into();
+        body["hub"] = hub.is_some().into();
+        body["hubStats"] = hub.unwrap_or(serde_json::Value::Null);
+    }
+    Ok(http::json_response(if ok { 200 } else { 503 }, &body)?)
 }

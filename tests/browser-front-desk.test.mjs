@@ -251,7 +251,7 @@ test('d. click-to-call: tel: by default; dialpad:// with the store number as cal
   await page.locator('#settings-status', { hasText: '保存しました' }).waitFor();
 
   // The customer page.
-  const { body } = await api('/api/customers?q=09012345678');
+  const { body } = await api('/api/customers/search', { method: 'POST', body: { q: '09012345678' } });
   await page.goto(`${base}/admin/customers.html?id=${body.customers[0].id}`);
   await page.locator('#editor-title', { hasText: '山田 太郎' }).waitFor();
   const dial = page.locator('#editor-dial a').first();
@@ -276,7 +276,7 @@ test('d. click-to-call: tel: by default; dialpad:// with the store number as cal
 });
 
 test('e. who and where: the answering staff member and the line in the popup and the log; 注意 and 苦情 notes stay pinned however old', async () => {
-  const { body } = await api('/api/customers?q=09012345678');
+  const { body } = await api('/api/customers/search', { method: 'POST', body: { q: '09012345678' } });
   const id = body.customers[0].id;
   await api(`/api/customers/${id}/notes`, { method: 'POST', body: { type: '注意', body: '大声での対応に注意' } });
   for (let n = 0; n < 4; n++) await api(`/api/customers/${id}/notes`, { method: 'POST', body: { type: '一般', body: `一般ノート ${n}` } });

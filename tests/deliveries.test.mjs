@@ -21,7 +21,7 @@ after(() => w?.close());
 async function callLog() {
   const rows = [];
   for (let page = 1; ; page++) {
-    const r = await w.json(`/api/calls?perPage=100&page=${page}`, { headers: { authorization: `Bearer ${admin.token}` } });
+    const r = await w.json('/api/calls/search', { method: 'POST', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ perPage: 100, page }) });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     rows.push(...r.body.calls);
     if (rows.length >= r.body.total || r.body.calls.length === 0) return rows;

@@ -138,7 +138,7 @@ test('enrichment before and after the hangup lands on the call, in the call log 
   assert.equal(last.answeredBy, '田中 花子');
   assert.deepEqual(last.recordingUrls, ['https://dialpad.example/r/1.mp3']);
   assert.match(last.transcript, /予約の変更/);
-  const log = await w.json('/api/calls?perPage=100', { headers: { authorization: `Bearer ${admin.token}` } });
+  const log = await w.json('/api/calls/search', { method: 'POST', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ perPage: 100 }) });
   const row = log.body.calls.find((c) => c.id === id);
   assert.deepEqual([row.phase, row.answeredBy, row.summary], ['ended', '田中 花子', '予約を来週に変更したい。']);
   assert.deepEqual(row.recordingUrls, ['https://dialpad.example/r/1.mp3']);
@@ -147,7 +147,7 @@ test('enrichment before and after the hangup lands on the call, in the call log 
   await w.sendEvent(vm);
   await w.sendEvent({ ...vm, state: 'voicemail', event_timestamp: vm.event_timestamp + 20000 });
   await w.sendEvent({ ...vm, state: 'voicemail_uploaded', event_timestamp: vm.event_timestamp + 60000, voicemail_link: 'https://dialpad.example/vm/9' });
-  const vmRow = (await w.json('/api/calls?perPage=100', { headers: { authorization: `Bearer ${admin.token}` } })).body.calls.find((c) => c.id === String(vm.call_id));
+  const vmRow = (await w.json('/api/calls/search', { method: 'POST', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ perPage: 100 }) })).body.calls.find((c) => c.id === String(vm.call_id));
   assert.deepEqual([vmRow.phase, vmRow.voicemailUrl], ['voicemail', 'https://dialpad.example/vm/9']);
 });
 

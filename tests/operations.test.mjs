@@ -61,10 +61,10 @@ test('one JSON log line per webhook and per rejection, phone numbers masked', as
   const rejected = lines().find((l) => l.event === 'webhook_rejected');
   assert.deepEqual([rejected.status, rejected.code], [400, 'malformed_token']);
   assert.ok(!logs.includes('09012345678') && !logs.includes('819012345678'), 'no number in clear');
-  await w.json('/api/customers/lookup?phone=09012345678');
+  await w.json('/api/customers/lookup', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: '09012345678' }) });
   const deadline2 = Date.now() + 5000;
   while (!lines().some((l) => l.event === 'request_rejected') && Date.now() < deadline2) await new Promise((r) => setImmediate(r));
   const other = lines().find((l) => l.event === 'request_rejected');
-  assert.deepEqual([other.method, other.path, other.status, other.code], ['GET', '/api/customers/lookup', 401, 'not_logged_in']);
-  assert.ok(!logs.includes('09012345678'), 'the query string (a phone number) is not logged');
+  assert.deepEqual([other.method, other.path, other.status, other.code], ['POST', '/api/customers/lookup', 401, 'not_logged_in']);
+  assert.ok(!logs.includes('09012345678'), 'the number (in the body) is not logged');
 });

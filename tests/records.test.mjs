@@ -29,18 +29,18 @@ const api = (who, path, { method = 'GET', body, headers = {} } = {}) =>
 
 test('search by any number format, part of a number, name or kana; paging', async () => {
   for (const q of ['090-1234-5678', '+81 90 1234 5678', '5678', '山田', 'ヤマダ']) {
-    const r = await api(admin, `/api/customers?q=${encodeURIComponent(q)}`);
+    const r = await api(admin, '/api/customers/search', { method: 'POST', body: { q } });
     assert.equal(r.status, 200, q);
     assert.ok(r.body.customers.some((c) => c.name === '山田 太郎'), q);
   }
-  const none = await api(admin, '/api/customers?q=%25');
+  const none = await api(admin, '/api/customers/search', { method: 'POST', body: { q: '%' } });
   assert.equal(none.body.total, 0, 'LIKE wildcards match literally');
-  const p1 = await api(admin, '/api/customers?perPage=2&page=1');
-  const p2 = await api(admin, '/api/customers?perPage=2&page=2');
+  const p1 = await api(admin, '/api/customers/search', { method: 'POST', body: { perPage: 2, page: 1 } });
+  const p2 = await api(admin, '/api/customers/search', { method: 'POST', body: { perPage: 2, page: 2 } });
   assert.equal(p1.body.customers.length, 2);
   assert.ok(p1.body.total >= 4);
   assert.notDeepEqual(p1.body.customers.map((c) => c.id), p2.body.customers.map((c) => c.id));
-  const staff = await api(nishi, '/api/customers');
+  const staff = await api(nishi, '/api/customers/search', { method: 'POST', body: {} });
   assert.ok(staff.body.customers.every((c) => c.homeStore === null || c.homeStore.name === '西船橋'));
   assert.ok(!staff.body.customers.some((c) => c.name === '佐藤 花子'));
 });
@@ -53,7 +53,7 @@ test('detail: card, notes, history; staff of another store are refused', async (
   assert.ok(Array.isArray(r.body.notes) && Array.isArray(r.body.history));
   assert.equal((await api(kinshi, `/api/customers/${ids.yamada}`)).status, 403);
   assert.equal((await api(kinshi, `/api/customers/${ids.yamada}`, { method: 'PATCH', body: { version: 1, memo: 'x' } })).status, 403);
-  const hidden = await api(kinshi, '/api/customers/lookup?phone=09012345678');
+  const hidden = await api(kinshi, '/api/customers/lookup', { method: 'POST', body: { phone: '09012345678' } });
   assert.equal(hidden.body.customer, null, 'another store\'s customer who never called here stays hidden');
   assert.equal((await api(admin, '/api/customers/999999')).status, 404);
   assert.equal((await api(admin, '/api/customers/abc')).status, 404);
@@ -61,15 +61,15 @@ test('detail: card, notes, history; staff of another store are refused', async (
   // this store. The customer page and the popup lookup agree (they used to disagree).
   await w.sendEvent(callEvent({ external_number: '+818011112222', internal_number: '+815017481111' }));
   assert.equal((await api(nishi, `/api/customers/${ids.sato}`)).status, 403);
-  const pop = await api(nishi, '/api/customers/lookup?phone=08011112222');
+  const pop = await api(nishi, '/api/customers/lookup', { method: 'POST', body: { phone: '08011112222' } });
   assert.equal(pop.body.customer, null);
   assert.equal(pop.body.canEdit, false);
   assert.ok(pop.body.history.length > 0 && pop.body.history.every((c) => c.storeName === '西船橋'), 'the number\'s calls to this store are listed');
-  const search = await api(nishi, '/api/customers?q=08011112222');
+  const search = await api(nishi, '/api/customers/search', { method: 'POST', body: { q: '08011112222' } });
   assert.equal(search.body.total, 0, 'search agrees');
   const admin_view = await api(admin, `/api/customers/${ids.sato}`);
   assert.ok(admin_view.body.history.some((c) => c.storeName === '西船橋'));
-  assert.equal((await api(nishi, '/api/customers/lookup?phone=09012345678')).body.canEdit, true);
+  assert.equal((await api(nishi, '/api/customers/lookup', { method: 'POST', body: { phone: '09012345678' } })).body.canEdit, true);
   assert.equal((await api(nishi, `/api/customers/${ids.sato}`, { method: 'PATCH', body: { version: 1, memo: 'x' } })).status, 403);
 });
 
@@ -133,7 +133,7 @@ test('notes: typed, newest first, validated, scoped', async () => {
   assert.equal((await add(nishi, { type: '雑談', body: 'x' })).body.error.field, 'type');
   assert.equal((await add(nishi, { type: '一般', body: '  ' })).body.error.field, 'body');
   assert.equal((await add(kinshi, { type: '一般', body: 'x' })).status, 403);
-  const lookup = await api(nishi, '/api/customers/lookup?phone=09012345678');
+  const lookup = await api(nishi, '/api/customers/lookup', { method: 'POST', body: { phone: '09012345678' } });
   assert.equal(lookup.body.notes[0].noteType, '苦情', 'the popup gets the latest notes');
 });
 
@@ -162,7 +162,7 @@ test('CSV import: Shift_JIS file creates and updates customers; export round-tri
   const r = await api(admin, '/api/customers/import', { method: 'POST', body: sjis, headers: { 'content-type': 'text/csv' } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.deepEqual([r.body.created, r.body.updated], [1, 1]);
-  const suzuki = (await api(admin, '/api/customers?q=スズキ')).body.customers[0];
+  const suzuki = (await api(admin, '/api/customers/search', { method: 'POST', body: { q: 'スズキ' } })).body.customers[0];
   assert.equal(suzuki.name, '鈴木 一郎');
   assert.deepEqual(suzuki.phones.sort(), ['0344440001', '09044440001']);
   assert.equal(suzuki.homeStore.name, '葛西');
@@ -227,17 +227,18 @@ test('call log: filters by store, day (Japan time), missed; staff see their stor
   await w.sendEvent(missedCall);
   await w.sendEvent({ ...missedCall, state: 'hangup', date_ended: Date.now() });
   const kinshiId = (await w.db.prepare("SELECT id FROM stores WHERE name = '錦糸町'").first()).id;
-  const all = await api(admin, `/api/calls?store=${kinshiId}&perPage=100`);
+  const log = (who, body) => api(who, '/api/calls/search', { method: 'POST', body });
+  const all = await log(admin, { store: kinshiId, perPage: 100 });
   assert.ok(all.body.calls.length >= 2 && all.body.calls.every((c) => c.storeName === '錦糸町'));
-  const jan = await api(admin, '/api/calls?from=2026-01-15&to=2026-01-15');
+  const jan = await log(admin, { from: '2026-01-15', to: '2026-01-15' });
   assert.equal(jan.body.total, 1);
   assert.equal(jan.body.calls[0].startedAt, old);
-  const missed = await api(admin, '/api/calls?missed=1&perPage=100');
+  const missed = await log(admin, { missed: true, perPage: 100 });
   assert.ok(missed.body.calls.some((c) => c.id === String(missedCall.call_id)));
   assert.ok(missed.body.calls.every((c) => ['missed', 'voicemail'].includes(c.phase)));
-  const staff = await api(nishi, `/api/calls?store=${kinshiId}&perPage=100`);
+  const staff = await log(nishi, { store: kinshiId, perPage: 100 });
   assert.ok(staff.body.calls.every((c) => c.storeName === '西船橋'), 'staff cannot widen to another store');
-  assert.equal((await api(admin, '/api/calls?from=2026-13-40')).body.error.field, 'from');
+  assert.equal((await log(admin, { from: '2026-13-40' })).body.error.field, 'from');
   assert.ok(Date.now() - old > day);
 });
 
@@ -277,7 +278,7 @@ test('CSV import of 5,000 rows lands in one transaction of a few statements', as
 });
 
 test('routes: 404 and 405 come from one table; stored-data conflicts are 409, never 503', async () => {
-  for (const [method, path] of [['POST', '/api/calls'], ['DELETE', '/api/calls/recent'], ['PUT', '/api/customers/1'], ['POST', '/api/customers/export'], ['GET', '/api/dialpad/webhook']]) {
+  for (const [method, path] of [['GET', '/api/calls/search'], ['GET', '/api/customers/lookup'], ['DELETE', '/api/calls/recent'], ['PUT', '/api/customers/1'], ['POST', '/api/customers/export'], ['GET', '/api/dialpad/webhook']]) {
     const r = await api(admin, path, { method });
     assert.equal(r.status, 405, `${method} ${path}`);
     assert.equal(r.body.error.code, 'method_not_allowed');
@@ -296,26 +297,26 @@ test('routes: 404 and 405 come from one table; stored-data conflicts are 409, ne
 
 test('search finds what people type: hiragana, half-width kana, no space, full-width digits; long queries are fine', async () => {
   for (const q of ['やまだ', 'ヤマダ', 'ﾔﾏﾀﾞ', '山田太郎', '山田　太郎', 'やまだ たろう', '０９０－１２３４', '5678']) {
-    const r = await api(admin, `/api/customers?q=${encodeURIComponent(q)}`);
+    const r = await api(admin, '/api/customers/search', { method: 'POST', body: { q: q } });
     assert.equal(r.status, 200, q);
     assert.ok(r.body.customers.some((c) => c.name === '山田 太郎'), `${q} finds 山田 太郎`);
   }
   // Longer than D1's 50-byte LIKE pattern (about 16 kanji): an answer, not a 5xx.
-  const long = await api(admin, `/api/customers?q=${encodeURIComponent('山'.repeat(40))}`);
+  const long = await api(admin, '/api/customers/search', { method: 'POST', body: { q: '山'.repeat(40) } });
   assert.equal(long.status, 200);
   assert.equal(long.body.total, 0);
   // フリガナ typed in hiragana (or half-width) is stored in katakana, and found either way.
   const c = await api(admin, '/api/customers', { method: 'POST', body: { name: '高橋 一', kana: 'たかはし はじめ', phone: '090-7000-1111' } });
   assert.equal(c.status, 201, JSON.stringify(c.body));
   assert.equal(c.body.customer.kana, 'タカハシ ハジメ');
-  const found = await api(admin, `/api/customers?q=${encodeURIComponent('ﾀｶﾊｼ')}`);
+  const found = await api(admin, '/api/customers/search', { method: 'POST', body: { q: 'ﾀｶﾊｼ' } });
   assert.ok(found.body.customers.some((x) => x.id === c.body.customer.id));
   const edit = await api(admin, `/api/customers/${c.body.customer.id}`, { method: 'PATCH', body: { version: c.body.customer.version, kana: 'ﾀｶﾊｼ ﾊｼﾞﾒ', name: '髙橋 一' } });
   assert.equal(edit.body.customer.kana, 'タカハシ ハジメ');
-  assert.ok((await api(admin, `/api/customers?q=${encodeURIComponent('髙橋一')}`)).body.customers.some((x) => x.id === c.body.customer.id), 'the key follows an edit');
+  assert.ok((await api(admin, '/api/customers/search', { method: 'POST', body: { q: '髙橋一' } })).body.customers.some((x) => x.id === c.body.customer.id), 'the key follows an edit');
   // A customer written straight into D1 (no keys yet) is found too: keys are filled in.
   await w.db.prepare("INSERT INTO customers (name, kana) VALUES ('直接 登録', 'チョクセツ トウロク')").run();
-  assert.ok((await api(admin, `/api/customers?q=${encodeURIComponent('ちょくせつ')}`)).body.customers.some((x) => x.name === '直接 登録'));
+  assert.ok((await api(admin, '/api/customers/search', { method: 'POST', body: { q: 'ちょくせつ' } })).body.customers.some((x) => x.name === '直接 登録'));
 });
 
 test('phone numbers are Japanese numbers (10–11 digits) or E.164 on every write path', async () => {

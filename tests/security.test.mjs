@@ -83,12 +83,15 @@ test('cookie-authenticated writes from another site are refused', async () => {
   assert.equal(same.status, 201);
 });
 
-test('ALLOW_UNSIGNED_WEBHOOKS=true accepts a plain-JSON event (and still validates it)', async () => {
-  const open = await startWorker({ bindings: { ALLOW_UNSIGNED_WEBHOOKS: 'true' } });
+test('ALLOW_UNSIGNED_WEBHOOKS=true accepts a plain-JSON event with the hook key (and still validates it)', async () => {
+  const KEY = 'k'.repeat(20) + 'unsigned-hook-key-0123456789';
+  const open = await startWorker({ bindings: { ALLOW_UNSIGNED_WEBHOOKS: 'true', UNSIGNED_WEBHOOK_KEY: KEY } });
   try {
     const admin = await open.login({ role: 'admin' });
     const s = await open.openSocket(admin);
     const ev = callEvent();
+    open.postWebhook = (body, headers = {}) =>
+      open.json(`/api/dialpad/webhook?key=${KEY}`, { method: 'POST', headers: { 'content-type': 'application/jwt', ...headers }, body });
     const r = await open.postWebhook(JSON.stringify(ev), { 'content-type': 'application/json' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal((await s.waitFor((m) => m.legId === String(ev.call_id))).store.name, '西船橋');

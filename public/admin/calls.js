@@ -52,6 +52,16 @@ function filterParams() {
   return q;
 }
 
+/** The call log search's JSON body for the filters `q` (a URLSearchParams). */
+function searchBody(q) {
+  const body = { missed: q.get('missed') === '1' };
+  for (const k of ['from', 'to', 'q', 'category', 'outcome']) if (q.get(k)) body[k] = q.get(k);
+  for (const k of ['store', 'customer']) if (q.get(k)) body[k] = Number(q.get(k));
+  body.page = Number(q.get('page'));
+  body.perPage = Number(q.get('perPage'));
+  return body;
+}
+
 function applyParams(params) {
   ui.store.value = params.get('store') ?? '';
   if (ui.store.selectedIndex < 0) ui.store.value = '';
@@ -105,7 +115,10 @@ async function load() {
     return;
   }
   const q = filterParams();
+  // The page's own address keeps the filters for a reload, but never the number: addresses
+  // end up in logs.
   const shown = new URLSearchParams(q);
+  shown.delete('q');
   if (state.page > 1) shown.set('page', String(state.page));
   history.replaceState(null, '', shown.toString() ? `?${shown}` : location.pathname);
   q.set('page', String(state.page));
@@ -113,7 +126,7 @@ async function load() {
   ui.body.setAttribute('aria-busy', 'true');
   let data;
   try {
-    data = await api(`/api/calls?${q}`);
+    data = await api('/api/calls/search', { method: 'POST', body: searchBody(q) });
   } catch (e) {
     if (seq !== state.seq || handleAuthError(e)) return;
     ui.body.setAttribute('aria-busy', 'false');

@@ -67,9 +67,9 @@ const isAdmin = () => state.user?.role === 'admin';
 // ---------------------------------------------------------------------------------------------
 // List
 
+/** The page's own address: the page number, never the search (it may be a phone number). */
 function syncUrl() {
   const q = new URLSearchParams();
-  if (state.q) q.set('q', state.q);
   if (state.page > 1) q.set('page', String(state.page));
   const search = q.toString();
   history.replaceState(null, '', search ? `?${search}` : location.pathname);
@@ -107,7 +107,7 @@ async function loadList() {
   if (state.q) q.set('q', state.q);
   let data;
   try {
-    data = await api(`/api/customers?${q}`);
+    data = await api('/api/customers/search', { method: 'POST', body: { q: state.q, page: state.page, perPage: PER_PAGE } });
   } catch (e) {
     if (seq !== state.listSeq || handleAuthError(e)) return;
     ui.body.setAttribute('aria-busy', 'false');

@@ -46,6 +46,16 @@ impl Viewer {
         self.is_admin() || (store.is_some() && store == self.store)
     }
 
+    /// May this viewer give one of their customers a number that the customers with home
+    /// stores `owners` already have? Not when any of them belongs to another store: that
+    /// would show this viewer the other store's calls from the number (an admin does it).
+    pub fn may_attach_number(&self, owners: &[Option<i64>]) -> bool {
+        self.is_admin()
+            || owners
+                .iter()
+                .all(|home| home.is_none() || (self.store.is_some() && *home == self.store))
+    }
+
     /// A call that came in on `store`'s line (None: no store matched).
     pub fn may_see_call(&self, store: Option<i64>) -> bool {
         self.is_admin() || (self.store.is_some() && store == self.store)
@@ -124,6 +134,16 @@ mod tests {
         assert!(STORELESS.may_see_customer(None) && !STORELESS.may_see_customer(Some(1)));
         assert!(NISHI.may_assign_home(Some(1)) && !NISHI.may_assign_home(Some(2)));
         assert!(!NISHI.may_assign_home(None) && ADMIN.may_assign_home(None));
+    }
+
+    #[test]
+    fn numbers_of_other_stores_need_an_admin() {
+        assert!(NISHI.may_attach_number(&[]));
+        assert!(NISHI.may_attach_number(&[None, Some(1)]));
+        assert!(!NISHI.may_attach_number(&[Some(1), Some(2)]));
+        assert!(!STORELESS.may_attach_number(&[Some(1)]));
+        assert!(STORELESS.may_attach_number(&[None]));
+        assert!(ADMIN.may_attach_number(&[Some(2)]));
     }
 
     /// The bug this policy replaced: the popup lookup let staff read another store's customer

@@ -18,6 +18,8 @@ pub enum ApiError {
     /// A signed event outside the replay window (`domain::replay`).
     Replay(crate::domain::replay::Replay),
     PayloadTooLarge,
+    /// A browser write whose body is not JSON, multipart (or CSV for an import).
+    UnsupportedMediaType,
     /// No session, or one that no longer verifies.
     Unauthenticated(&'static str),
     InvalidCredentials,
@@ -56,6 +58,7 @@ impl ApiError {
             ApiError::Webhook(TokenError::Malformed | TokenError::MalformedClaims) => 400,
             ApiError::Webhook(_) | ApiError::Unsigned | ApiError::Replay(_) => 401,
             ApiError::PayloadTooLarge => 413,
+            ApiError::UnsupportedMediaType => 415,
             ApiError::Unauthenticated(_) | ApiError::InvalidCredentials => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound => 404,
@@ -77,6 +80,7 @@ impl ApiError {
             ApiError::InvalidRows(_) => "invalid_rows",
             ApiError::Unsigned => "unsigned_webhook",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unauthenticated(code) | ApiError::Forbidden(code) => code,
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::NotFound => "not_found",
@@ -116,7 +120,10 @@ impl ApiError {
                 "unsigned webhooks are not accepted: create the Dialpad webhook with a secret"
                     .into()
             }
-            ApiError::PayloadTooLarge => "request body too large".into(),
+            ApiError::PayloadTooLarge => "リクエストが大きすぎます".into(),
+            ApiError::UnsupportedMediaType => {
+                "JSON (またはCSV取り込みではCSV) で送信してください".into()
+            }
             ApiError::Unauthenticated(_) => "ログインしてください".into(),
             ApiError::InvalidCredentials => "ログインIDまたはパスワードが違います".into(),
             ApiError::Forbidden(_) => "この操作の権限がありません".into(),
@@ -126,7 +133,11 @@ impl ApiError {
             ApiError::RateLimited(s) => {
                 format!("試行回数が多すぎます。{s}秒後にもう一度お試しください")
             }
-            ApiError::Misconfigured(what) => format!("server is missing configuration: {what}"),
+            // Which secret or binding is wrong goes to the log (see `platform::http::respond`),
+            // never to the client.
+            ApiError::Misconfigured(_) => {
+                "サーバーの設定に問題があります。管理者に連絡してください".into()
+            }
             ApiError::Unavailable(_) => {
                 "一時的に処理できません。しばらくしてから再試行してください".into()
             }
@@ -276,5 +287,8 @@ mod tests {
         assert_eq!(b["error"]["field"], "state");
         let u = ApiError::Unavailable("D1_ERROR: secret detail".into()).body();
         assert!(!u.to_string().contains("secret detail"));
+        let m = ApiError::Misconfigured("JWT_SECRET").body().to_string();
+        assert!(!m.contains("JWT_SECRET"), "{m}");
+        assert_eq!(ApiError::UnsupportedMediaType.status(), 415);
     }
 }

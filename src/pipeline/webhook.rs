@@ -31,6 +31,27 @@ fn unsigned_allowed(env: &Env) -> bool {
         .unwrap_or(false)
 }
 
+/// Shortest `UNSIGNED_WEBHOOK_KEY` accepted: a long random key, not a password.
+const MIN_UNSIGNED_KEY: usize = 32;
+
+/// An unsigned event must carry the hook URL's `?key=`, equal (compared in constant time) to
+/// the secret `UNSIGNED_WEBHOOK_KEY` of at least 32 characters: knowing the URL alone is not
+/// enough to pop windows.
+fn check_unsigned_key(req: &Request, env: &Env) -> ApiResult<()> {
+    let expected = env
+        .secret("UNSIGNED_WEBHOOK_KEY")
+        .map(|s| s.to_string())
+        .or_else(|_| env.var("UNSIGNED_WEBHOOK_KEY").map(|v| v.to_string()))
+        .ok()
+        .filter(|k| k.len() >= MIN_UNSIGNED_KEY)
+        .ok_or(ApiError::Misconfigured("UNSIGNED_WEBHOOK_KEY"))?;
+    let given = http::query_param(req, "key").unwrap_or_default();
+    if !http::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        return Err(ApiError::Unauthenticated("bad_webhook_key"));
+    }
+    Ok(())
+}
+
 /// `POST /api/dialpad/webhook`
 pub async fn webhook(mut req: Request, env: &Env) -> ApiResult<Response> {
     let started = http::now_ms();
@@ -44,6 +65,7 @@ pub async fn webhook(mut req: Request, env: &Env) -> ApiResult<Response> {
             if !unsigned_allowed(env) {
                 return Err(ApiError::Unsigned);
             }
+            check_unsigned_key(&req, env)?;
             serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
                 .map_err(|_| ApiError::Webhook(token::TokenError::MalformedClaims))?
         } else {

@@ -19,7 +19,12 @@ pub const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
+/// Strict-Transport-Security on every response: browsers that saw us once never talk to us over
+/// plain HTTP again (a downgraded connection would carry the session cookie in clear).
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
 pub fn security_headers(h: &Headers) -> worker::Result<()> {
+    h.set("Strict-Transport-Security", HSTS)?;
     h.set("Content-Security-Policy", CSP)?;
     h.set("X-Content-Type-Options", "nosniff")?;
     h.set("Referrer-Policy", "no-referrer")?;
@@ -57,15 +62,27 @@ pub fn respond(result: ApiResult<Response>) -> worker::Result<Response> {
         Ok(r) => Ok(r),
         Err(e) => {
             // The detail of our own failures goes to the log, never to the client.
-            if let ApiError::Unavailable(detail) = &e {
-                worker::console_error!(
+            match &e {
+                ApiError::Unavailable(detail) => worker::console_error!(
                     "{}",
                     serde_json::json!({"event": "error", "code": e.code(), "detail": detail})
-                );
+                ),
+                ApiError::Misconfigured(what) => worker::console_error!(
+                    "{}",
+                    serde_json::json!({"event": "error", "code": e.code(), "detail": what})
+                ),
+                _ => {}
             }
             error_response(&e)
         }
     }
+}
+
+/// Adds HSTS to a response we built (its headers are mutable). A response whose headers are
+/// not (a WebSocket upgrade passed on from the hub) is returned as it is.
+pub fn with_hsts(resp: Response) -> Response {
+    let _ = resp.headers().set("Strict-Transport-Security", HSTS);
+    resp
 }
 
 /// Re-issues a fetched response (whose headers are immutable) with our security headers.
@@ -83,19 +100,56 @@ pub fn with_security_headers(resp: Response) -> worker::Result<Response> {
         .body(body))
 }
 
-/// Reads the body, refusing more than `limit` bytes (checked against Content-Length first so
-/// an oversized upload is refused before it is buffered).
+/// Reads the body chunk by chunk, refusing more than `limit` bytes: the stream is cancelled as
+/// soon as the limit is passed, so an oversized upload (chunked ones included, which carry no
+/// Content-Length) costs at most `limit` bytes of reading and memory. A declared
+/// Content-Length over the limit is refused before anything is read.
 pub async fn read_body(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
+    use worker::js_sys::{Reflect, Uint8Array};
+    use worker::wasm_bindgen::JsCast;
+    use worker::wasm_bindgen_futures::JsFuture;
     if let Some(len) = req.headers().get("Content-Length")? {
         if len.trim().parse::<u64>().is_ok_and(|n| n > limit as u64) {
             return Err(ApiError::PayloadTooLarge);
         }
     }
-    let body = req.bytes().await?;
-    if body.len() > limit {
-        return Err(ApiError::PayloadTooLarge);
+    let Some(stream) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    let unreadable = |_| ApiError::BadRequest {
+        code: "unreadable_body",
+        field: None,
+        message: "リクエスト本文を読み取れませんでした".into(),
+    };
+    let reader: worker::web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut body = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+        let done = Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        if done {
+            return Ok(body);
+        }
+        let value = Reflect::get(&chunk, &"value".into()).map_err(unreadable)?;
+        let bytes = Uint8Array::new(&value);
+        let n = bytes.length() as usize;
+        if body.len() + n > limit {
+            // Stop the upload here; what was read is dropped.
+            let _ = reader.cancel();
+            return Err(ApiError::PayloadTooLarge);
+        }
+        let start = body.len();
+        body.resize(start + n, 0);
+        bytes.copy_to(&mut body[start..]);
     }
-    Ok(body)
+}
+
+/// Reads and drops at most `max` bytes of a request being refused, so that a small refused
+/// request leaves the client's keep-alive connection usable; anything bigger is cut off.
+pub async fn discard_body(req: &mut Request, max: usize) {
+    let _ = read_body(req, max).await;
 }
 
 /// Parses a JSON request body into `T`; any failure is a 400 naming the problem.
@@ -150,17 +204,27 @@ pub fn path_id(id: Option<i64>) -> ApiResult<i64> {
     id.filter(|n| *n > 0).ok_or(ApiError::NotFound)
 }
 
-/// `page` (from 1) and `perPage` (1 to 100, default 20) of a list request.
+/// `page` (from 1) and `perPage` (1 to 100, default 20) as a JSON body gave them.
+/// `page` and `perPage` from a GET list's query (see [`page_of`]).
 pub fn page_params(req: &Request) -> (i64, i64) {
-    let page = query_param(req, "page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1i64)
-        .max(1);
-    let per = query_param(req, "perPage")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(20i64)
-        .clamp(1, 100);
-    (page, per)
+    let n = |name| query_param(req, name).and_then(|p| p.parse().ok());
+    page_of(n("page"), n("perPage"))
+}
+
+pub fn page_of(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
+    (
+        page.unwrap_or(1).max(1),
+        per_page.unwrap_or(20).clamp(1, 100),
+    )
+}
+
+/// Byte-wise equality whose time does not depend on where the inputs differ (only on their
+/// lengths), for comparing secrets.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// For `#[serde(default, with = "http::double_option")]` on an `Option<Option<T>>` field of a
@@ -171,5 +235,15 @@ pub mod double_option {
         d: D,
     ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn constant_time_eq() {
+        assert!(super::constant_time_eq(b"abc", b"abc"));
+        assert!(!super::constant_time_eq(b"abc", b"abd"));
+        assert!(!super::constant_time_eq(b"abc", b"abcd"));
     }
 }

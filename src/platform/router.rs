@@ -43,6 +43,45 @@ pub enum Route {
     CallbackUpdate,
 }
 
+/// Largest body of a CSV import.
+pub const MAX_IMPORT_BODY: usize = 5 * 1024 * 1024;
+/// Largest body of any other API request (every handler reads less than this).
+pub const MAX_BODY: usize = 256 * 1024;
+
+impl Route {
+    /// Whether the route needs a signed-in user. Checked (the token's signature) before the
+    /// body is read, so an anonymous upload is refused without reading it.
+    pub fn needs_session(self) -> bool {
+        !matches!(
+            self,
+            Route::Webhook | Route::Login | Route::Logout | Route::Health
+        )
+    }
+
+    /// The most body bytes the route reads; more is a 413, decided while streaming.
+    pub fn body_limit(self) -> usize {
+        match self {
+            Route::CustomerImport => MAX_IMPORT_BODY,
+            _ => MAX_BODY,
+        }
+    }
+
+    /// Request content types a browser (cookie-authenticated) write may send.
+    pub fn accepts_content_type(self, content_type: &str) -> bool {
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" | "multipart/form-data" => true,
+            "text/csv" => self == Route::CustomerImport,
+            _ => false,
+        }
+    }
+}
+
 /// `{id}` matches a positive integer, so a literal sibling (`/api/customers/lookup`) can never
 /// be taken for an id.
 const TABLE: &[(&str, &str, Route)] = &[
@@ -59,8 +98,9 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/api/auth/me", Route::Me),
     ("GET", "/api/cti/socket", Route::Socket),
     ("GET", "/api/health", Route::Health),
-    ("GET", "/api/customers/lookup", Route::CustomerLookup),
-    ("GET", "/api/customers", Route::CustomerSearch),
+    // Lookups and searches by number take the number in the body: URLs end up in logs.
+    ("POST", "/api/customers/lookup", Route::CustomerLookup),
+    ("POST", "/api/customers/search", Route::CustomerSearch),
     ("POST", "/api/customers", Route::CustomerCreate),
     ("POST", "/api/customers/import", Route::CustomerImport),
     ("GET", "/api/customers/export", Route::CustomerExport),
@@ -70,7 +110,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/api/customers/{id}/notes", Route::NotesList),
     ("POST", "/api/customers/{id}/notes", Route::NotesAdd),
     ("GET", "/api/calls/recent", Route::RecentCalls),
-    ("GET", "/api/calls", Route::CallLog),
+    ("POST", "/api/calls/search", Route::CallLog),
     ("GET", "/api/stores", Route::StoreList),
     ("POST", "/api/stores", Route::StoreCreate),
     ("GET", "/api/stores/resolve", Route::StoreResolve),
@@ -157,8 +197,17 @@ mod tests {
             Ok((Route::CustomerDetail, Some(42)))
         );
         assert_eq!(
-            find("GET", "/api/customers/lookup"),
+            find("POST", "/api/customers/lookup"),
             Ok((Route::CustomerLookup, None))
+        );
+        assert_eq!(
+            find("GET", "/api/customers/lookup"),
+            Err(Miss::MethodNotAllowed),
+            "numbers never travel in a URL"
+        );
+        assert_eq!(
+            find("POST", "/api/calls/search"),
+            Ok((Route::CallLog, None))
         );
         assert_eq!(
             find("POST", "/api/customers/7/notes"),
@@ -173,7 +222,10 @@ mod tests {
     #[test]
     fn not_found_and_method_not_allowed_come_from_the_table() {
         // Written by hand before, this list had gaps: POST /api/calls answered 404.
-        assert_eq!(find("POST", "/api/calls"), Err(Miss::MethodNotAllowed));
+        assert_eq!(
+            find("POST", "/api/calls/recent"),
+            Err(Miss::MethodNotAllowed)
+        );
         assert_eq!(
             find("PUT", "/api/customers/lookup"),
             Err(Miss::MethodNotAllowed)
@@ -216,5 +268,19 @@ mod tests {
             find("PUT", "/api/calls/wrapup"),
             Ok((Route::WrapupSave, None))
         );
+    }
+
+    #[test]
+    fn sessions_limits_and_content_types() {
+        assert!(!Route::Webhook.needs_session() && !Route::Login.needs_session());
+        assert!(Route::CustomerImport.needs_session() && Route::NotesAdd.needs_session());
+        assert_eq!(Route::CustomerImport.body_limit(), MAX_IMPORT_BODY);
+        assert_eq!(Route::NotesAdd.body_limit(), MAX_BODY);
+        assert!(Route::NotesAdd.accepts_content_type("application/json; charset=utf-8"));
+        assert!(Route::NotesAdd.accepts_content_type("multipart/form-data; boundary=x"));
+        assert!(!Route::NotesAdd.accepts_content_type("text/plain"));
+        assert!(!Route::NotesAdd.accepts_content_type("text/csv"));
+        assert!(Route::CustomerImport.accepts_content_type("text/csv"));
+        assert!(!Route::CustomerImport.accepts_content_type(""));
     }
 }

@@ -112,32 +112,57 @@ pub async fn recent(req: Request, env: &Env) -> ApiResult<Response> {
     Ok(http::json_response(200, &json!({ "calls": calls }))?)
 }
 
-/// `GET /api/calls?store=&from=YYYY-MM-DD&to=YYYY-MM-DD&missed=1&q=&customer=&category=&outcome=&page=&perPage=`
-/// — the call log (着信履歴). `customer` narrows to the calls of one customer's numbers;
-/// `category` / `outcome` to a wrap-up's 用件 / 対応結果. Dates are days in Japan time, inclusive. Staff: their store only.
-pub async fn log(req: Request, env: &Env) -> ApiResult<Response> {
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogQuery {
+    #[serde(default)]
+    store: Option<i64>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    missed: bool,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
+    per_page: Option<i64>,
+    /// The calls of one customer's numbers.
+    #[serde(default)]
+    customer: Option<i64>,
+    /// A wrap-up's 用件 / 対応結果.
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    outcome: Option<String>,
+}
+
+/// `POST /api/calls/search` with `{"store", "from": "YYYY-MM-DD", "to", "missed", "q",
+/// "customer", "category", "outcome", "page", "perPage"}` (all optional) — the call log
+/// (着信履歴). `customer` narrows to the calls of one customer's numbers; `category` /
+/// `outcome` to a wrap-up's 用件 / 対応結果. The filters travel in the body:
+/// a number in a URL ends up in logs. Dates are days in Japan time, inclusive. Staff: their
+/// store only.
+pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
     let viewer = Viewer::from(&session);
-    let (page, per) = http::page_params(&req);
-    let store = match http::query_param(&req, "store").filter(|v| !v.is_empty()) {
-        Some(v) => Some(
-            v.parse::<i64>()
-                .map_err(|_| ApiError::bad("invalid_store", "store", "店舗IDが正しくありません"))?,
-        ),
-        None => None,
-    };
-    let day = |name: &'static str, end: bool| -> ApiResult<Option<i64>> {
-        match http::query_param(&req, name).filter(|v| !v.is_empty()) {
+    let body: LogQuery = http::read_json(&mut req, 4096).await?;
+    let (page, per) = http::page_of(body.page, body.per_page);
+    let store = body.store;
+    let day = |v: &Option<String>, name: &'static str, end: bool| -> ApiResult<Option<i64>> {
+        match v.as_deref().filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => crate::domain::retention::jst_day_start_ms(&v)
+            Some(v) => crate::domain::retention::jst_day_start_ms(v)
                 .map(|ms| Some(if end { ms + 24 * 3600 * 1000 } else { ms }))
                 .ok_or_else(|| ApiError::bad("invalid_date", name, "日付は YYYY-MM-DD 形式です")),
         }
     };
-    let from = day("from", false)?;
-    let to = day("to", true)?;
-    let missed = http::query_param(&req, "missed").is_some_and(|v| v == "1" || v == "true");
-    let q = match http::query_param(&req, "q").filter(|v| !v.trim().is_empty()) {
+    let from = day(&body.from, "from", false)?;
+    let to = day(&body.to, "to", true)?;
+    let missed = body.missed;
+    let q = match body.q.filter(|v| !v.trim().is_empty()) {
         Some(v) => match phone::normalize(&v) {
             Ok(Phone::Number(n)) => Some(n),
             _ => {
@@ -150,14 +175,18 @@ pub async fn log(req: Request, env: &Env) -> ApiResult<Response> {
         },
         None => None,
     };
-    let customer = match http::query_param(&req, "customer").filter(|v| !v.is_empty()) {
-        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            ApiError::bad("invalid_customer", "customer", "顧客IDが正しくありません")
-        })?),
-        None => None,
+    let customer = match body.customer {
+        Some(n) if n <= 0 => {
+            return Err(ApiError::bad(
+                "invalid_customer",
+                "customer",
+                "顧客IDが正しくありません",
+            ))
+        }
+        other => other,
     };
-    let category = http::query_param(&req, "category").filter(|v| !v.is_empty());
-    let outcome = http::query_param(&req, "outcome").filter(|v| !v.is_empty());
+    let category = body.category.filter(|v| !v.is_empty());
+    let outcome = body.outcome.filter(|v| !v.is_empty());
     // The store filter narrows; the viewer's scope (?8) limits. Staff asking for another
     // store get nothing rather than an error: the filter is a view, not a permission.
     let filter = format!(

@@ -15,10 +15,12 @@ import { initMemo, showMemoText, resetMemoEditor, memoSaving } from './memo.js';
 import { initHistory, setHistory, refreshHistory, updateHistoryFrom, hideHistory } from './history.js';
 import * as frontDesk from './front-desk.js';
 
+// The address carries the call id only; the caller's number comes from the lookup (numbers in
+// addresses end up in logs).
 const params = new URLSearchParams(location.search);
 const callId = params.get('callId') || null;
-const phone = (params.get('phone') ?? '').trim();
-const incoming = (params.get('incoming') ?? '').trim();
+/** the caller's number, as the lookup of the call gave it ('' when withheld) */
+let phone = '';
 
 const ui = {
   callerNumber: $('#caller-number'),
@@ -206,11 +208,9 @@ mountNoteForm($('#note-form-slot'), {
 // ---------------------------------------------------------------------------------------------
 // Lookup
 
-/** The popup lookup of this number (and the dialled number's store). */
+/** The popup lookup of this call: its numbers, the caller's records and the line's store. */
 function fetchLookup() {
-  const q = new URLSearchParams({ phone });
-  if (incoming) q.set('incoming', incoming);
-  return api(`/api/customers/lookup?${q}`);
+  return api('/api/customers/lookup', { method: 'POST', body: { callId } });
 }
 
 const listOf = (v) => (Array.isArray(v) ? v : []);
@@ -231,6 +231,13 @@ async function lookup() {
   }
   state.store = data.store ?? state.store ?? { id: null, name: '不明' };
   renderStore();
+  phone = data.phone ?? '';
+  ui.callerNumber.textContent = fmtPhone(phone);
+  if (!phone) {
+    show('withheldView');
+    setTitle();
+    return;
+  }
   const mine = setHistory(listOf(data.history));
   if (mine) applyCall(mine, false);
   state.candidates = listOf(data.candidates);
@@ -346,16 +353,17 @@ function startSocket() {
 
 // ---------------------------------------------------------------------------------------------
 
-ui.callerNumber.textContent = fmtPhone(phone);
 initHistory(callId);
 initCallState(Boolean(callId));
 frontDesk.initFrontDesk(callId);
 setTitle();
-if (callId) startSocket();
-else ui.conn.hidden = true;
-if (phone) {
+if (callId) {
+  startSocket();
   lookup();
 } else {
+  ui.conn.hidden = true;
   renderStore();
-  show('withheldView');
+  ui.errorText.textContent = '着信が指定されていません。着信一覧から開いてください';
+  ui.retry.hidden = true;
+  show('errorView');
 }

@@ -37,20 +37,19 @@ export function stateBadge(phase, text) {
   return el('span', { class: `state state-${phase}`, text });
 }
 
-/** The popup's URL for a call. */
-export function popupUrl({ callId, phone, incoming }) {
-  const q = new URLSearchParams();
-  if (callId) q.set('callId', callId);
-  q.set('phone', phone ?? '');
-  if (incoming) q.set('incoming', incoming);
-  return `/admin/customer-management/cti?${q}`;
+/**
+ * The popup's URL for a call: the call id only. The popup asks the Worker for the numbers,
+ * so no phone number ever appears in an address (addresses end up in logs).
+ */
+export function popupUrl({ callId }) {
+  return `/admin/customer-management/cti?${new URLSearchParams({ callId })}`;
 }
 
 export const POPUP_FEATURES = 'width=500,height=700';
 
 /** The popup of a call row (`{id, caller, dialled}`): its URL and window name. */
 function popupOf(call) {
-  return { url: popupUrl({ callId: call.id, phone: call.caller, incoming: call.dialled }), name: `cti-${call.id}` };
+  return { url: popupUrl({ callId: call.id }), name: `cti-${call.id}` };
 }
 
 /**

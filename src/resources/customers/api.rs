@@ -17,33 +17,95 @@ use serde_json::json;
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request, Response};
 
-/// `GET /api/customers/lookup?phone=…&incoming=…` — everything the popup shows for a caller:
-/// the store the call came in on, the customer (or several sharing the number) this user may
-/// see, their latest notes, and the number's recent calls.
-pub async fn lookup(req: Request, env: &Env) -> ApiResult<Response> {
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LookupBody {
+    #[serde(default)]
+    call_id: Option<serde_json::Value>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    incoming: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CallNumbers {
+    caller: String,
+    dialled: String,
+    store_id: Option<i64>,
+}
+
+/// `POST /api/customers/lookup` with `{"callId"}` (the popup: the numbers come from the call
+/// log, so no number travels in a URL) or `{"phone", "incoming"?}` — everything the popup
+/// shows for a caller: the store the call came in on, the customer (or several sharing the
+/// number) this user may see, their latest notes, and the number's recent calls. A call this
+/// user may not see is a 404.
+pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
     let viewer = Viewer::from(&session);
-    let phone = customer::phone(
-        &http::query_param(&req, "phone").unwrap_or_default(),
-        "phone",
-    )?;
-    let incoming = match http::query_param(&req, "incoming").filter(|v| !v.trim().is_empty()) {
+    let body: LookupBody = http::read_json(&mut req, 4096).await?;
+    let db = env.d1("DB")?;
+    let (raw_phone, raw_incoming) = match &body.call_id {
+        Some(id) => {
+            let id = match id {
+                serde_json::Value::String(s) if !s.is_empty() && s.len() <= 64 => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(ApiError::bad(
+                        "invalid_call_id",
+                        "callId",
+                        "callId が正しくありません",
+                    ))
+                }
+            };
+            let found = db
+                .batch(vec![
+                    db::stmt(
+                        &db,
+                        "SELECT caller, dialled, store_id FROM calls WHERE id = ?1",
+                        &[s(&id)],
+                    )?,
+                    stores::table_stmt(&db),
+                ])
+                .await?;
+            let call: CallNumbers = db::first(&found[0])?.ok_or(ApiError::NotFound)?;
+            // The pipeline writes the call's store after the broadcast, so a popup can ask
+            // before it is there: the line's store is then decided by the same prefix rule.
+            let store = call.store_id.or_else(|| {
+                stores::table_from(&found[1])
+                    .ok()
+                    .and_then(|t| stores::store_for(&call.dialled, &t).id)
+            });
+            if !viewer.may_see_call(store) {
+                return Err(ApiError::NotFound);
+            }
+            (call.caller, Some(call.dialled))
+        }
+        None => (body.phone.unwrap_or_default(), body.incoming),
+    };
+    let incoming = match raw_incoming.filter(|v| !v.trim().is_empty()) {
         Some(raw) => Some(customer::phone(&raw, "incoming")?),
         None => None,
     };
-    let db = env.d1("DB")?;
+    // A withheld caller (a call's empty number) has no customer, only the line it came in on.
+    let phone = match (&body.call_id, phone::normalize(&raw_phone)) {
+        (Some(_), Ok(Phone::Withheld)) => None,
+        (Some(_), Err(_)) => None,
+        _ => Some(customer::phone(&raw_phone, "phone")?),
+    };
     let now = http::now_ms();
+    let number = phone.clone().unwrap_or_default();
     let results = db
         .batch(vec![
-            queries::by_phone_stmt(&db, &phone, now)?,
-            calls::from_number_stmt(&db, viewer, &phone, 10)?,
+            queries::by_phone_for(&db, &number, now, viewer.scope())?,
+            calls::from_number_stmt(&db, viewer, &number, 10)?,
             stores::table_stmt(&db),
             db::stmt(
                 &db,
                 "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
                  WHERE customer_id IN (SELECT customer_id FROM customer_phones WHERE phone = ?1) \
                  ORDER BY id DESC LIMIT 50",
-                &[s(&phone)],
+                &[s(&number)],
             )?,
         ])
         .await?;
@@ -51,7 +113,11 @@ pub async fn lookup(req: Request, env: &Env) -> ApiResult<Response> {
         .into_iter()
         .filter(|c| viewer.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)))
         .collect();
-    let history: Vec<calls::CallLogEntry> = db::rows(&results[1])?;
+    // A withheld number's "history" would be every withheld call: none is shown.
+    let history: Vec<calls::CallLogEntry> = match phone {
+        Some(_) => db::rows(&results[1])?,
+        None => vec![],
+    };
     let table = stores::table_from(&results[2])?;
     let store = incoming.as_deref().map(|n| stores::store_for(n, &table));
     // The popup shows the latest notes of the one customer it shows.
@@ -80,6 +146,51 @@ pub async fn lookup(req: Request, env: &Env) -> ApiResult<Response> {
             "canEdit": can_edit,
         }),
     )?)
+}
+
+/// The home stores of the other customers who already have one of `phones`.
+async fn owners_of(
+    db: &worker::D1Database,
+    phones: &[String],
+    except: Option<i64>,
+) -> ApiResult<Vec<Option<i64>>> {
+    #[derive(Deserialize)]
+    struct Owner {
+        home_store_id: Option<i64>,
+    }
+    let rows: Vec<Owner> = db::stmt(
+        db,
+        "SELECT DISTINCT c.home_store_id FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
+         WHERE p.phone IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR c.id <> ?2)",
+        &[db::json(phones), opt_i(except)],
+    )?
+    .all()
+    .await?
+    .results()?;
+    Ok(rows.into_iter().map(|r| r.home_store_id).collect())
+}
+
+/// Refuses (409) giving a staff member's customer a number that another store's customer has.
+async fn check_attach(
+    db: &worker::D1Database,
+    viewer: Viewer,
+    phones: &[String],
+    except: Option<i64>,
+) -> ApiResult<()> {
+    if viewer.is_admin() || phones.is_empty() {
+        return Ok(());
+    }
+    let owners = owners_of(db, phones, except).await?;
+    if !viewer.may_attach_number(&owners) {
+        return Err(ApiError::Conflict {
+            code: "number_of_other_store",
+            message:
+                "この電話番号は他店舗の顧客に登録されています。登録・変更は管理者に依頼してください"
+                    .into(),
+            current: None,
+        });
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -111,6 +222,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         session.store
     };
     let db = env.d1("DB")?;
+    check_attach(&db, viewer, std::slice::from_ref(&phone), None).await?;
     let now = http::now_ms();
     // One batch is one transaction: the customer, their number, the link of their earlier
     // calls and the card read back, together or not at all. An unknown store fails the
@@ -141,7 +253,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
                  WHERE caller = ?1 AND customer_id IS NULL",
                 &[s(&phone)],
             )?,
-            queries::newest_stmt(&db, now)?,
+            queries::newest_stmt(&db, now, viewer.scope())?,
         ])
         .await
         .map_err(|e| match ApiError::from(e) {
@@ -155,17 +267,29 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     Ok(http::json_response(201, &json!({ "customer": card }))?)
 }
 
-/// `GET /api/customers?q=&page=&perPage=` — search by number (any format, any part of it),
-/// name or kana, among the customers this user may see.
-pub async fn search(req: Request, env: &Env) -> ApiResult<Response> {
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SearchBody {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
+    per_page: Option<i64>,
+}
+
+/// `POST /api/customers/search` with `{"q", "page", "perPage"}` — search by number (any
+/// format, any part of it), name or kana, among the customers this user may see. The query
+/// travels in the body: a number in a URL ends up in logs.
+pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
     let viewer = Viewer::from(&session);
-    let q = http::query_param(&req, "q").unwrap_or_default();
-    let q = q.trim();
+    let body: SearchBody = http::read_json(&mut req, 4096).await?;
+    let q = body.q.trim();
     if q.chars().count() > 100 {
         return Err(ApiError::bad("invalid_query", "q", "検索語が長すぎます"));
     }
-    let (page, per) = http::page_params(&req);
+    let (page, per) = http::page_of(body.page, body.per_page);
     // A query that normalises to digits is a number search; anything else is a text search.
     let digits = match phone::normalize(q) {
         Ok(Phone::Number(n)) if !q.is_empty() => Some(n),
@@ -186,6 +310,7 @@ pub async fn search(req: Request, env: &Env) -> ApiResult<Response> {
         i(per),
         i((page - 1) * per),
         i(thirty_days_ago(http::now_ms())),
+        opt_i(viewer.scope()),
     ];
     let db = env.d1("DB")?;
     backfill_keys(&db).await?;
@@ -255,7 +380,7 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let results = db
         .batch(vec![
             notes::home_stmt(&db, id)?,
-            queries::by_id_stmt(&db, id, http::now_ms())?,
+            queries::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?,
             notes::list_stmt(&db, id, 50)?,
             calls::of_customer_stmt(&db, viewer, id, 10)?,
         ])
@@ -372,6 +497,9 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         customer_visible_sql(4)
     );
     let db = env.d1("DB")?;
+    if let Some(phones) = &phones {
+        check_attach(&db, viewer, phones, Some(id)).await?;
+    }
     let mut batch = vec![
         notes::home_stmt(&db, id)?,
         db::stmt(&db, &update_sql, &args)?,
@@ -390,7 +518,12 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
             &[i(id), db::json(phones), s(&token)],
         )?);
     }
-    batch.push(queries::by_id_stmt(&db, id, http::now_ms())?);
+    batch.push(queries::by_id_stmt(
+        &db,
+        id,
+        http::now_ms(),
+        viewer.scope(),
+    )?);
     let results = db.batch(batch).await?;
     let home = notes::check_visible(&results[0], viewer)?;
     if !viewer.may_edit_customer(home.home_store_id) {

@@ -292,52 +292,75 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     )?)
 }
 
-/// `GET /api/customers/export` — CSV in the import's own format (so it round-trips), of the
-/// customers this user may see.
-pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
-    let (session, _) = auth::authenticate(&req, env).await?;
-    let viewer = Viewer::from(&session);
-    #[derive(Deserialize)]
-    struct Row {
-        id: i64,
-        name: String,
-        kana: String,
-        phones: Option<String>,
-        store: Option<String>,
-        customer_type: String,
-        flag: Option<String>,
-        visit_count: i64,
-        total_spend: i64,
-        last_visit_at: Option<String>,
-        memo: String,
+/// Rows read per D1 query while streaming an export.
+const EXPORT_PAGE: i64 = 500;
+/// Exports a user may start per minute: each reads the whole customer table.
+const EXPORTS_PER_MINUTE: i64 = 3;
+
+#[derive(Deserialize)]
+struct ExportRow {
+    id: i64,
+    name: String,
+    kana: String,
+    phones: Option<String>,
+    store: Option<String>,
+    customer_type: String,
+    flag: Option<String>,
+    visit_count: i64,
+    total_spend: i64,
+    last_visit_at: Option<String>,
+    memo: String,
+}
+
+/// Where a streamed export is: the last id written, and whether the table is exhausted.
+struct ExportCursor {
+    db: D1Database,
+    scope: Option<i64>,
+    after: Option<i64>,
+    done: bool,
+}
+
+/// The next page of an export as CSV text (the header first), or None at the end.
+async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, ExportCursor)>> {
+    if cur.done {
+        return Ok(None);
     }
-    let rows: Vec<Row> = db::stmt(
-        &env.d1("DB")?,
-        &format!(
+    let Some(after) = cur.after else {
+        let mut out = String::from("\u{feff}");
+        out.push_str(&csv::write_row(&[
+            "ID",
+            "氏名",
+            "フリガナ",
+            "電話番号",
+            "店舗",
+            "区分",
+            "フラグ",
+            "来店回数",
+            "累計利用額",
+            "最終来店日",
+            "メモ",
+        ]));
+        cur.after = Some(0);
+        return Ok(Some((out.into_bytes(), cur)));
+    };
+    let rows: Vec<ExportRow> = cur
+        .db
+        .prepare(format!(
             "SELECT c.id, c.name, c.kana, (SELECT group_concat(phone, ' / ') FROM customer_phones WHERE customer_id = c.id) AS phones, \
                s.name AS store, c.customer_type, c.flag, c.visit_count, c.total_spend, c.last_visit_at, c.memo \
-             FROM customers c LEFT JOIN stores s ON s.id = c.home_store_id WHERE {} ORDER BY c.id",
+             FROM customers c LEFT JOIN stores s ON s.id = c.home_store_id WHERE {} AND c.id > ?2 ORDER BY c.id LIMIT ?3",
             customer_visible_sql(1)
-        ),
-        &[opt_i(viewer.scope())],
-    )?
-    .all()
-    .await?
-    .results()?;
-    let mut out = String::from("\u{feff}");
-    out.push_str(&csv::write_row(&[
-        "ID",
-        "氏名",
-        "フリガナ",
-        "電話番号",
-        "店舗",
-        "区分",
-        "フラグ",
-        "来店回数",
-        "累計利用額",
-        "最終来店日",
-        "メモ",
-    ]));
+        ))
+        .bind(&[opt_i(cur.scope), i(after), i(EXPORT_PAGE)])?
+        .all()
+        .await?
+        .results()?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    cur.done = (rows.len() as i64) < EXPORT_PAGE;
+    cur.after = rows.last().map(|r| r.id);
+    let mut out = String::new();
     for r in rows {
         out.push_str(&csv::write_row(&[
             &r.id.to_string(),
@@ -353,6 +376,56 @@ pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
             &r.memo,
         ]));
     }
+    Ok(Some((out.into_bytes(), cur)))
+}
+
+/// Counts one action of `key` if fewer than `max` happened in the last `window_ms`; a 429
+/// otherwise. One statement, so parallel requests cannot both take the last slot.
+async fn rate_limit(db: &D1Database, key: &str, max: i64, window_ms: i64) -> ApiResult<()> {
+    let now = http::now_ms();
+    let results = db
+        .batch(vec![
+            db::stmt(
+                db,
+                "DELETE FROM rate_events WHERE key = ?1 AND at <= ?2",
+                &[s(key), i(now - window_ms)],
+            )?,
+            db::stmt(
+                db,
+                "INSERT INTO rate_events (key, at) SELECT ?1, ?2 \
+                 WHERE (SELECT count(*) FROM rate_events WHERE key = ?1 AND at > ?3) < ?4",
+                &[s(key), i(now), i(now - window_ms), i(max)],
+            )?,
+        ])
+        .await?;
+    if db::changes(&results[1]) == 0 {
+        return Err(ApiError::RateLimited((window_ms / 1000) as u32));
+    }
+    Ok(())
+}
+
+/// `GET /api/customers/export` — CSV in the import's own format (so it round-trips), of the
+/// customers this user may see (staff: their store's and those with no store). Streamed a
+/// page of rows at a time, so neither the Worker nor D1 holds the whole table at once, and
+/// limited to a few exports per minute per user.
+pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let viewer = Viewer::from(&session);
+    let db = env.d1("DB")?;
+    rate_limit(
+        &db,
+        &format!("export:{}", session.uid),
+        EXPORTS_PER_MINUTE,
+        60_000,
+    )
+    .await?;
+    let cursor = ExportCursor {
+        db,
+        scope: viewer.scope(),
+        after: None,
+        done: false,
+    };
+    let stream = futures_util::stream::try_unfold(cursor, export_page);
     let headers = worker::Headers::new();
     headers.set("Content-Type", "text/csv; charset=utf-8")?;
     headers.set(
@@ -363,5 +436,5 @@ pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
     http::security_headers(&headers)?;
     Ok(ResponseBuilder::new()
         .with_headers(headers)
-        .fixed(out.into_bytes()))
+        .from_stream(stream)?)
 }

@@ -1,6 +1,7 @@
 //! The customer card and how it is read: the one column list every customer read uses.
+use crate::domain::access::call_visible_sql;
 use crate::domain::messages::{CustomerCard, StoreRef, Usage};
-use crate::platform::db::{self, i, s};
+use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::ApiResult;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, D1Result};
@@ -9,39 +10,64 @@ const THIRTY_DAYS_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// The customer card columns, usage included. The call-log figures count calls from any of
 /// the customer's numbers (so calls made before the customer was registered count too) and
-/// leave out test calls. `?{n}` is bound to epoch ms 30 days ago (see [`card_columns`]).
+/// leave out test calls. `?{n}` is bound to epoch ms 30 days ago and `?{s}` to the viewer's
+/// scope (see [`card_columns`]): a staff member's figures count only calls they may see.
 const CARD_COLUMNS: &str = "c.id, c.name, c.kana, c.memo, c.customer_type, c.flag, \
   c.visit_count, c.total_spend, c.last_visit_at, c.updated_at, c.version, c.home_store_id, hs.name AS home_store_name, \
   (SELECT group_concat(phone, ',') FROM customer_phones WHERE customer_id = c.id) AS phones, \
-  (SELECT count(*) FROM calls k WHERE k.is_test = 0 AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS call_count, \
-  (SELECT max(started_at) FROM calls k WHERE k.is_test = 0 AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS last_call, \
-  (SELECT min(started_at) FROM calls k WHERE k.is_test = 0 AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS first_contact, \
-  (SELECT count(*) FROM calls k WHERE k.is_test = 0 AND k.phase IN ('missed', 'voicemail') AND k.started_at >= ?{n} \
+  (SELECT count(*) FROM calls k WHERE k.is_test = 0 AND {VIS} AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS call_count, \
+  (SELECT max(started_at) FROM calls k WHERE k.is_test = 0 AND {VIS} AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS last_call, \
+  (SELECT min(started_at) FROM calls k WHERE k.is_test = 0 AND {VIS} AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS first_contact, \
+  (SELECT count(*) FROM calls k WHERE k.is_test = 0 AND {VIS} AND k.phase IN ('missed', 'voicemail') AND k.started_at >= ?{n} \
      AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS missed_30d";
 
-/// Every customer who has `phone` (at most 10: a shared family or office number).
+/// Every customer who has `phone` (at most 10: a shared family or office number), with usage
+/// counted over every call (the pipeline's view; see [`by_phone_for`]).
 pub fn by_phone_stmt(db: &D1Database, phone: &str, now_ms: i64) -> ApiResult<D1PreparedStatement> {
+    by_phone_for(db, phone, now_ms, None)
+}
+
+/// [`by_phone_stmt`] with usage counted over the calls of `scope` ([`Viewer::scope`]).
+pub fn by_phone_for(
+    db: &D1Database,
+    phone: &str,
+    now_ms: i64,
+    scope: Option<i64>,
+) -> ApiResult<D1PreparedStatement> {
     let sql = format!(
         "SELECT {} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
          LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
          ORDER BY c.updated_at DESC, c.id LIMIT 10",
         card_columns(2)
     );
-    db::stmt(db, &sql, &[s(phone), i(now_ms - THIRTY_DAYS_MS)])
+    db::stmt(
+        db,
+        &sql,
+        &[s(phone), i(now_ms - THIRTY_DAYS_MS), opt_i(scope)],
+    )
 }
 
-pub fn by_id_stmt(db: &D1Database, id: i64, now_ms: i64) -> ApiResult<D1PreparedStatement> {
+pub fn by_id_stmt(
+    db: &D1Database,
+    id: i64,
+    now_ms: i64,
+    scope: Option<i64>,
+) -> ApiResult<D1PreparedStatement> {
     let sql = format!(
         "SELECT {} FROM customers c LEFT JOIN stores hs ON hs.id = c.home_store_id \
          WHERE c.id = ?1",
         card_columns(2)
     );
-    db::stmt(db, &sql, &[i(id), i(now_ms - THIRTY_DAYS_MS)])
+    db::stmt(db, &sql, &[i(id), i(now_ms - THIRTY_DAYS_MS), opt_i(scope)])
 }
 
 /// The newest customer (the one this batch just inserted: a batch is one transaction), for a
 /// create's answer. ?1 is bound NULL and unused so that ?2 stays the 30-day bound.
-pub fn newest_stmt(db: &D1Database, now_ms: i64) -> ApiResult<D1PreparedStatement> {
+pub fn newest_stmt(
+    db: &D1Database,
+    now_ms: i64,
+    scope: Option<i64>,
+) -> ApiResult<D1PreparedStatement> {
     let sql = format!(
         "SELECT {} FROM customers c LEFT JOIN stores hs ON hs.id = c.home_store_id \
          WHERE c.id = (SELECT max(id) FROM customers) AND ?1 IS NULL",
@@ -53,13 +79,17 @@ pub fn newest_stmt(db: &D1Database, now_ms: i64) -> ApiResult<D1PreparedStatemen
         &[
             worker::wasm_bindgen::JsValue::NULL,
             i(now_ms - THIRTY_DAYS_MS),
+            opt_i(scope),
         ],
     )
 }
 
-/// The card's column list with the 30-day bound at `?n`, so a card read fits any statement.
+/// The card's column list with the 30-day bound at `?n` and the viewer's scope at `?n+1`, so
+/// a card read fits any statement.
 pub fn card_columns(n: usize) -> String {
-    CARD_COLUMNS.replace("?{n}", &format!("?{n}"))
+    CARD_COLUMNS
+        .replace("{VIS}", &call_visible_sql(n + 1))
+        .replace("?{n}", &format!("?{n}"))
 }
 
 pub fn thirty_days_ago(now_ms: i64) -> i64 {
@@ -126,4 +156,15 @@ pub fn one(r: &D1Result) -> ApiResult<CustomerCard> {
     cards_from(r)?
         .pop()
         .ok_or(crate::domain::error::ApiError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn usage_counts_only_calls_in_scope() {
+        let cols = super::card_columns(7);
+        // Each of the four call figures is limited by the scope bound at ?8.
+        assert_eq!(cols.matches("(?8 IS NULL OR k.store_id = ?8)").count(), 4);
+        assert!(cols.contains("k.started_at >= ?7"));
+    }
 }
