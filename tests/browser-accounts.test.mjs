@@ -47,7 +47,7 @@ test('an admin adds, disables, enables and resets a staff account; the staff con
     const page = await context.newPage();
     await consoleIn(page, admin.login, admin.password);
     await page.getByRole('link', { name: 'アカウント' }).click();
-    await page.getByRole('heading', { name: 'アカウント' }).waitFor();
+    await page.getByRole('heading', { name: 'アカウント', exact: true }).waitFor();
 
     // Add a staff member of 西船橋 with a generated password.
     const add = page.locator('#add-form');

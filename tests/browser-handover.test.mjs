@@ -83,12 +83,12 @@ test('first run: no store yet → the setup card leads to 店舗; X placeholders
     await card.waitFor();
     await page.screenshot({ path: 'docs/first-run.png' });
     await card.getByRole('link', { name: '店舗を登録する' }).click();
-    await page.getByRole('heading', { name: '店舗' }).waitFor();
+    await page.getByRole('heading', { name: '店舗', exact: true }).waitFor();
     await page.getByLabel('店舗名').fill('本店');
     await page.getByLabel('プレフィックス（カンマ・空白・改行区切り）').fill('0501748');
     await page.getByRole('button', { name: '追加する' }).click();
     await page.locator('tr.store-row', { hasText: '本店' }).waitFor();
-    await page.getByRole('link', { name: '着信' }).click();
+    await page.getByRole('link', { name: '着信', exact: true }).click();
     await page.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
     await page.locator('#test-call-form, #console-view').first().waitFor();
     assert.equal(await page.locator('#first-run').count(), 0);

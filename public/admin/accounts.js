@@ -64,7 +64,7 @@ async function patch(user, body) {
 function resetRow(user) {
   const input = el('input', {
     class: 'reset-password-input',
-    attrs: { type: 'password', autocomplete: 'new-password', 'aria-label': '新しいパスワード（空欄なら自動生成）', placeholder: '空欄なら自動生成' },
+    attrs: { type: 'password', autocomplete: 'new-password', placeholder: '空欄なら自動生成' },
   });
   const error = el('p', { class: 'form-error', attrs: { role: 'alert' }, hidden: true });
   const submit = el('button', { class: 'btn btn-primary btn-small', text: '再設定する', attrs: { type: 'submit' } });

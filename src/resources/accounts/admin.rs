@@ -19,7 +19,7 @@ use worker::{D1Database, Env, Request, Response};
 const BODY_LIMIT: usize = 4096;
 
 #[derive(Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all(serialize = "camelCase"))]
 struct ListedUser {
     id: i64,
     login_id: String,
