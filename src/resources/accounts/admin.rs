@@ -7,9 +7,7 @@
 use super::{auth, hashing, users};
 use crate::domain::account;
 use crate::domain::error::ApiError;
-use crate::domain::messages::RevokeRequest;
 use crate::domain::token::Role;
-use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
 use serde::{Deserialize, Serialize};
@@ -182,38 +180,6 @@ struct UpdateBody {
     disabled: Option<bool>,
 }
 
-/// Ends every session of `uid` in the same batch as `change`, then tells the hub (their
-/// sockets close with 4001 before this returns). Answers how many sockets closed.
-async fn change_and_end_sessions(
-    env: &Env,
-    db: &D1Database,
-    uid: i64,
-    change: worker::D1PreparedStatement,
-) -> ApiResult<u32> {
-    db.batch(vec![
-        change,
-        db::stmt(
-            db,
-            "UPDATE users SET token_version = token_version + 1, \
-             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
-            &[i(uid)],
-        )?,
-        db::stmt(db, "DELETE FROM sessions WHERE user_id = ?1", &[i(uid)])?,
-    ])
-    .await?;
-    let user = users::by_id(db, uid).await?.ok_or(ApiError::NotFound)?;
-    let r = hub_client::revoke(
-        env,
-        &RevokeRequest {
-            uid,
-            sid: None,
-            user: Some(user.state()),
-        },
-    )
-    .await?;
-    Ok(r.closed)
-}
-
 /// `PATCH /api/users/{id}` — `{name?, role?, storeId?, disabled?}`. An admin cannot disable
 /// or demote their own account (the last admin would lock everyone out).
 pub async fn update(mut req: Request, env: &Env, uid: i64) -> ApiResult<Response> {
@@ -253,7 +219,7 @@ pub async fn update(mut req: Request, env: &Env, uid: i64) -> ApiResult<Response
             i(disabled as i64),
         ],
     )?;
-    let closed = change_and_end_sessions(env, &db, uid, change).await?;
+    let closed = auth::end_everywhere(env, uid, Some(change)).await?;
     Ok(http::json_response(
         200,
         &json!({ "user": listed(&db, uid).await?, "socketsClosed": closed }),
@@ -290,7 +256,7 @@ pub async fn reset_password(mut req: Request, env: &Env, uid: i64) -> ApiResult<
         "UPDATE users SET password_hash = ?2 WHERE id = ?1",
         &[i(uid), s(&hash)],
     )?;
-    let closed = change_and_end_sessions(env, &db, uid, change).await?;
+    let closed = auth::end_everywhere(env, uid, Some(change)).await?;
     Ok(http::json_response(
         200,
         &json!({
