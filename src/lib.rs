@@ -21,7 +21,7 @@ use domain::messages::SocketInfo;
 use pipeline::{hub_client, webhook};
 use platform::http::{self, ApiResult};
 use platform::router::{self, Miss, Route};
-use resources::accounts::auth;
+use resources::accounts::{admin as accounts, auth};
 use resources::customers::{api as customers, csv_io, merge, notes};
 use resources::{callbacks, calls, settings, stores, wrapups};
 use worker::{event, Context, Env, Method, Request, Response};
@@ -167,6 +167,10 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::Logout => auth::logout(req, env).await,
         Route::LogoutAll => auth::logout_all(req, env).await,
         Route::LogoutUser => auth::logout_user(req, env, id()?).await,
+        Route::UserList => accounts::list(req, env).await,
+        Route::UserCreate => accounts::create(req, env).await,
+        Route::UserUpdate => accounts::update(req, env, id()?).await,
+        Route::UserPassword => accounts::reset_password(req, env, id()?).await,
         Route::Me => auth::me(req, env).await,
         Route::Socket => socket(req, env).await,
         Route::Health => health(req, env).await,

@@ -6,6 +6,7 @@ import { $ } from './lib/dom.js';
 import { CtiSocket, showConnection } from './lib/socket.js';
 import { LIVE_PHASES } from './lib/calls.js';
 import { showUser } from './lib/header.js';
+import { showFirstRun } from './console/first-run.js';
 import { refreshCallbackCount } from './lib/front-desk.js';
 import { TEXT } from './lib/messages.js';
 import { fmtPhone } from './lib/format.js';
@@ -14,7 +15,7 @@ import { initSettings, loadSettings, currentSettings } from './console/settings.
 import { initRing, updateRinging, trackRinging, clearRinging, unlockRing, ringingCount } from './console/ring.js';
 import { setClaimUser, claimPop, wasPopped, markPopped } from './console/popup-claim.js';
 import { initPopups, openPopup, hideBlocked, updateBlocked, closeNotification, closeAllNotifications, popTrigger, rememberPhase, forgetPhases, recentEnough, missedWithoutPop } from './console/popups.js';
-import { initCallList, listedCall, callFromMessage, upsertCall, clearList, loadRecent, applyCustomer } from './console/call-list.js';
+import { initCallList, listedCall, callFromMessage, upsertCall, clearList, loadRecent, markClaimed, applyCustomer } from './console/call-list.js';
 import { showTestCall } from './console/test-call.js';
 
 const ui = {
@@ -134,6 +135,9 @@ socket.addEventListener('message', (ev) => {
   showRinging();
 });
 
+// 対応中: someone at another console has the call.
+socket.addEventListener('claim', (ev) => markClaimed(ev.detail.callId, ev.detail.by));
+
 // The 折り返し count in the nav follows the hub.
 socket.addEventListener('message', (ev) => {
   if (ev.detail.msg.type === 'callbacks_changed') refreshCallbackCount();
@@ -161,6 +165,7 @@ initSession({
     setClaimUser(user);
     loadSettings(user);
     showTestCall(user);
+    showFirstRun(user);
     ui.callsNote.textContent = user.role === 'admin' ? '全店舗' : '';
     showUser(user).then((store) => {
       if (store && currentUser() === user) ui.callsNote.textContent = `${store}のみ`;
@@ -175,6 +180,7 @@ initSession({
     showRinging();
   },
   logout() {
+    showFirstRun(null);
     clearCalls();
     socket.reset();
   },

@@ -4,6 +4,7 @@
 //! instead of deciding for themselves: a second place that decides the same thing is a bug
 //! waiting to disagree with the first.
 pub mod access;
+pub mod account;
 pub mod csv;
 pub mod customer;
 pub mod dialpad;

@@ -514,6 +514,80 @@ impl Hub {
         })
     }
 
+    /// A socket's `{type:"claim", callId}`: tells every console that may see the call (the
+    /// admin room and the call's store) `{type:"call_claimed", callId, by, uid}`, live and
+    /// unsequenced (nothing is stored or replayed). The claimer must be allowed now and may
+    /// see the call; the store comes from the call's events here, the name from D1.
+    async fn claim(
+        &self,
+        ws: &WebSocket,
+        info: &SocketInfo,
+        call_id: &str,
+        now: i64,
+    ) -> worker::Result<()> {
+        let known = self.known(None)?;
+        let access = Self::access(info, &known, now);
+        if access != Access::Allowed {
+            Self::close_for(ws, access);
+            return Ok(());
+        }
+        #[derive(Deserialize)]
+        struct Store {
+            store_id: Option<i64>,
+        }
+        let store: Option<Store> = if call_id.len() <= 64 {
+            self.sql()
+                .exec(
+                    "SELECT store_id FROM events WHERE call_id = ? ORDER BY seq DESC LIMIT 1",
+                    vec![call_id.into()],
+                )?
+                .to_array::<Store>()?
+                .into_iter()
+                .next()
+        } else {
+            None
+        };
+        let store = match store {
+            Some(s) if info.viewer().may_see_call(s.store_id) => s.store_id,
+            _ => {
+                return ws.send_with_str(
+                    serde_json::json!({"type": "error", "code": "unknown_call"}).to_string(),
+                )
+            }
+        };
+        let name = match self.env.d1("DB") {
+            Ok(db) => users::by_id(&db, info.uid)
+                .await
+                .ok()
+                .flatten()
+                .map(|u| u.display_name),
+            Err(_) => None,
+        };
+        let Some(name) = name else {
+            return ws.send_with_str(
+                serde_json::json!({"type": "error", "code": "temporarily_unavailable"}).to_string(),
+            );
+        };
+        let text = serde_json::json!({
+            "type": "call_claimed", "callId": call_id, "by": name, "uid": info.uid,
+        })
+        .to_string();
+        for room in access::call_rooms(store) {
+            for other in self.state.get_websockets_with_tag(&room) {
+                let access = match other.deserialize_attachment::<SocketInfo>() {
+                    Ok(Some(i)) => Self::access(&i, &known, now),
+                    _ => Access::Revoked,
+                };
+                if access == Access::Allowed {
+                    let _ = other.send_with_str(&text);
+                } else {
+                    Self::close_for(&other, access);
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn prune(&self, now: i64) -> worker::Result<()> {
         self.sql().exec(
             "DELETE FROM events WHERE created_at < ? OR seq <= (SELECT max(seq) FROM events) - ?",
@@ -636,6 +710,8 @@ impl DurableObject for Hub {
             #[serde(rename = "type")]
             kind: String,
             since: Option<i64>,
+            #[serde(rename = "callId")]
+            call_id: Option<String>,
         }
         match serde_json::from_str::<ClientMessage>(&text) {
             // A console that noticed a gap asks for a replay without reconnecting: the same
@@ -649,6 +725,12 @@ impl DurableObject for Hub {
                 }
                 Ok(())
             }
+            // 「対応中」: this user has the call (answering it, or its wrap-up open).
+            Ok(ClientMessage {
+                kind,
+                call_id: Some(call_id),
+                ..
+            }) if kind == "claim" => self.claim(&ws, &info, &call_id, now).await,
             _ => ws.send_with_str(
                 serde_json::json!({"type": "error", "code": "unknown_message"}).to_string(),
             ),

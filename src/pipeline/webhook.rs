@@ -115,11 +115,40 @@ struct TestCallBody {
     call_id: Option<String>,
 }
 
+/// A number written the way the README and the seed write examples, `0501748XXXX`: digits
+/// (and separators) with X's standing for the digits to fill in.
+fn is_placeholder(number: &str) -> bool {
+    let mut x = false;
+    for c in number.chars() {
+        match c {
+            'X' | 'x' | 'Ｘ' | 'ｘ' => x = true,
+            '0'..='9' | '+' | '-' | ' ' | '(' | ')' => {}
+            _ => return false,
+        }
+    }
+    x
+}
+
 /// `POST /api/dialpad/test-call` (admin): the same path as a real call, marked `isTest`, so a
 /// deployment can be checked end to end without phoning it.
 pub async fn test_call(mut req: Request, env: &Env) -> ApiResult<Response> {
     auth::require_admin(&req, env).await?;
     let body: TestCallBody = http::read_json(&mut req, 4096).await?;
+    for (value, field) in [
+        (&body.customer_phone, "customerPhone"),
+        (&body.incoming_number, "incomingNumber"),
+    ] {
+        if is_placeholder(value) {
+            return Err(ApiError::bad(
+                "placeholder_number",
+                field,
+                format!(
+                    "「{value}」の X は例の伏せ字です。X を実際の電話番号の数字に置き換えてください \
+                     (the X's in `{field}` are placeholders: replace them with a real number)"
+                ),
+            ));
+        }
+    }
     let now = http::now_ms();
     let mut claims = serde_json::Map::new();
     claims.insert(
@@ -427,4 +456,18 @@ pub async fn process(
         "store": message.store,
         "customerFound": customer_found,
     }))
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::is_placeholder;
+
+    #[test]
+    fn placeholders_are_told_apart_from_numbers() {
+        assert!(is_placeholder("0501748XXXX"));
+        assert!(is_placeholder("050-1748-xxxx"));
+        assert!(!is_placeholder("05017481234"));
+        assert!(!is_placeholder("anonymous"));
+        assert!(!is_placeholder(""));
+    }
 }

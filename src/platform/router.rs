@@ -10,6 +10,10 @@ pub enum Route {
     Logout,
     LogoutAll,
     LogoutUser,
+    UserList,
+    UserCreate,
+    UserUpdate,
+    UserPassword,
     Me,
     Socket,
     Health,
@@ -88,6 +92,10 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("POST", "/api/auth/logout", Route::Logout),
     ("POST", "/api/auth/logout-all", Route::LogoutAll),
     ("POST", "/api/users/{id}/logout-all", Route::LogoutUser),
+    ("GET", "/api/users", Route::UserList),
+    ("POST", "/api/users", Route::UserCreate),
+    ("PATCH", "/api/users/{id}", Route::UserUpdate),
+    ("POST", "/api/users/{id}/password", Route::UserPassword),
     ("GET", "/api/auth/me", Route::Me),
     ("GET", "/api/cti/socket", Route::Socket),
     ("GET", "/api/health", Route::Health),
@@ -249,6 +257,15 @@ mod tests {
             find("PATCH", "/api/callbacks/3"),
             Ok((Route::CallbackUpdate, Some(3)))
         );
+        assert_eq!(
+            find("PATCH", "/api/users/4"),
+            Ok((Route::UserUpdate, Some(4)))
+        );
+        assert_eq!(
+            find("POST", "/api/users/4/password"),
+            Ok((Route::UserPassword, Some(4)))
+        );
+        assert_eq!(find("DELETE", "/api/users/4"), Err(Miss::MethodNotAllowed));
         assert_eq!(
             find("PUT", "/api/calls/wrapup"),
             Ok((Route::WrapupSave, None))

@@ -49,6 +49,7 @@ export function callFromMessage(msg, prev) {
     connectedAt: msg.connectedAt ?? prev?.connectedAt ?? null,
     endedAt: msg.endedAt ?? prev?.endedAt ?? null,
     durationMs: msg.durationMs ?? prev?.durationMs ?? null,
+    answeredBy: msg.answeredBy ?? prev?.answeredBy ?? null,
   };
 }
 
@@ -56,6 +57,24 @@ function stateText(call) {
   const label = phaseLabel(call.phase, call.direction);
   if (call.phase === 'ended' && call.durationMs) return `${label} (${fmtDuration(call.durationMs)})`;
   return label;
+}
+
+/** callId -> name of who has the call (the hub's `call_claimed`), kept across row updates. */
+const claims = new Map();
+
+/** 対応中: <name>: who claimed the call, or who answered it while it goes on. */
+function claimNote(call) {
+  const by = claims.get(call.id) ?? (LIVE_PHASES.has(call.phase) && call.phase !== 'ringing' ? call.answeredBy : null);
+  return by ? el('span', { class: 'badge call-claim', text: `対応中: ${by}` }) : null;
+}
+
+/** A `call_claimed` message: shows 対応中 on the call's row (when listed). */
+export function markClaimed(callId, by) {
+  const id = String(callId);
+  if (!by) return;
+  claims.set(id, String(by));
+  const entry = calls.get(id);
+  if (entry) upsertCall(entry.call);
 }
 
 function renderRow(call) {
@@ -75,7 +94,7 @@ function renderRow(call) {
       call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
     ),
     el('td', { class: 'col-store', text: call.storeName ?? '不明' }),
-    el('td', { class: 'col-state' }, stateBadge(call.phase, stateText(call))),
+    el('td', { class: 'col-state' }, stateBadge(call.phase, stateText(call)), claimNote(call)),
   );
 }
 
@@ -134,6 +153,7 @@ export function applyCustomer(customer) {
 /** Empties the list (logout, another user). */
 export function clearList() {
   calls.clear();
+  claims.clear();
   ui.body.replaceChildren();
   ui.empty.hidden = false;
 }

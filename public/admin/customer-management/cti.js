@@ -8,6 +8,7 @@ import { fmtPhone, fmtDate, fmtDateTime, fmtYen, fmtCount } from '../lib/format.
 import { customerBadges } from '../lib/customer.js';
 import { renderNotes as renderNoteList, mountNoteForm } from '../lib/notes.js';
 import { CtiSocket, showConnection } from '../lib/socket.js';
+import { claimOnWrapup } from './claim.js';
 import { TEXT } from '../lib/messages.js';
 import { initCallState, applyCall } from './call-state.js';
 import { initMemo, showMemoText, resetMemoEditor, memoSaving, setMemoEditable } from './memo.js';
@@ -390,6 +391,7 @@ function startSocket() {
       renderCustomer(msg.customer);
     }
   });
+  claimOnWrapup(socket, callId, document.querySelector('#wrapup-form'));
   socket.start();
   window.addEventListener('pagehide', () => socket.stop());
   window.addEventListener('pageshow', (ev) => {

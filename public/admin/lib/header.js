@@ -16,6 +16,7 @@ export const NAV_ITEMS = Object.freeze([
   { href: '/admin/calls.html', label: '着信履歴' },
   { href: '/admin/callbacks.html', label: '折り返し' },
   { href: '/admin/settings.html', label: '設定' },
+  { href: '/admin/accounts.html', label: 'アカウント', adminOnly: true },
 ]);
 
 const canonical = (path) => path.replace(/\.html$/, '').replace(/\/index$/, '/');
@@ -48,7 +49,9 @@ export function renderHeader(slot, { conn = false } = {}) {
       el(
         'nav',
         { class: 'topnav', attrs: { 'aria-label': 'メニュー' } },
-        NAV_ITEMS.map(({ href, label }) => el('a', { class: 'btn btn-ghost btn-small', text: label, attrs: { href } })),
+        NAV_ITEMS.map(({ href, label, adminOnly }) =>
+          el('a', { class: 'btn btn-ghost btn-small', text: label, attrs: { href, 'data-admin-nav': adminOnly }, hidden: adminOnly }),
+        ),
       ),
       conn ? connIndicator() : null,
       el(
@@ -94,6 +97,8 @@ let shownUser = null;
 export async function showUser(user) {
   shownUser = user;
   $('#session-bar').hidden = false;
+  // Admin-only entries (アカウント): shown to admins, hidden again when a staff member logs in.
+  for (const a of document.querySelectorAll('.topnav a[data-admin-nav]')) a.hidden = user.role !== 'admin';
   refreshCallbackCount();
   $('#user-name').textContent = user.name;
   const role = $('#user-role');

@@ -193,10 +193,22 @@ export class CtiSocket extends EventTarget {
       console.warn('cti socket:', msg);
       return;
     }
+    if (msg.type === 'call_claimed') {
+      // 対応中: live only, never replayed, so it carries no seq.
+      this.dispatchEvent(new CustomEvent('claim', { detail: msg }));
+      return;
+    }
     if (typeof msg.seq !== 'number') return;
     if (msg.seq <= this.lastSeq) return; // already seen (replay overlap)
     this.lastSeq = msg.seq;
     this.dispatchEvent(new CustomEvent('message', { detail: { msg, replay: this.replaying, catchUp: this.replaying && this.catchUp } }));
+  }
+
+  /** Sends a client message (`{type: "claim", callId}`); false when not connected. */
+  send(msg) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || !this.gotHello) return false;
+    this.ws.send(JSON.stringify(msg));
+    return true;
   }
 
   ping() {

@@ -278,9 +278,14 @@ pub async fn logout(req: Request, env: &Env) -> ApiResult<Response> {
     }
 }
 
-/// Ends every session of user `uid` and closes all their sockets; returns how many closed.
-async fn end_everywhere(env: &Env, uid: i64) -> ApiResult<u32> {
-    let user = users::end_all_sessions(&env.d1("DB")?, uid)
+/// Ends every session of user `uid` (with `change`, an admin's edit, in the same batch) and
+/// closes all their sockets before answering; returns how many closed.
+pub async fn end_everywhere(
+    env: &Env,
+    uid: i64,
+    change: Option<worker::D1PreparedStatement>,
+) -> ApiResult<u32> {
+    let user = users::end_all_sessions(&env.d1("DB")?, uid, change)
         .await?
         .ok_or(ApiError::NotFound)?;
     let r = hub_client::revoke(
@@ -298,14 +303,14 @@ async fn end_everywhere(env: &Env, uid: i64) -> ApiResult<u32> {
 /// `POST /api/auth/logout-all`: 「すべての端末からログアウト」 for the signed-in user.
 pub async fn logout_all(req: Request, env: &Env) -> ApiResult<Response> {
     let (s, _) = authenticate(&req, env).await?;
-    end_everywhere(env, s.uid).await?;
+    end_everywhere(env, s.uid, None).await?;
     cleared()
 }
 
 /// `POST /api/users/{id}/logout-all`: an admin ends every session of another user.
 pub async fn logout_user(req: Request, env: &Env, uid: i64) -> ApiResult<Response> {
     require_admin(&req, env).await?;
-    let closed = end_everywhere(env, uid).await?;
+    let closed = end_everywhere(env, uid, None).await?;
     Ok(http::json_response(
         200,
         &serde_json::json!({ "ok": true, "socketsClosed": closed }),

@@ -121,9 +121,15 @@ pub async fn delete_session(db: &D1Database, uid: i64, sid: &str) -> ApiResult<(
 }
 
 /// Ends every session of the user: deletes them and bumps the token version (so a token
-/// whose row somehow survived is refused too). Returns the user as they are now.
-pub async fn end_all_sessions(db: &D1Database, uid: i64) -> ApiResult<Option<UserRow>> {
-    db.batch(vec![
+/// whose row somehow survived is refused too), in one batch with `change` (an admin's edit of
+/// the user) when there is one. Returns the user as they are now.
+pub async fn end_all_sessions(
+    db: &D1Database,
+    uid: i64,
+    change: Option<worker::D1PreparedStatement>,
+) -> ApiResult<Option<UserRow>> {
+    let mut batch: Vec<worker::D1PreparedStatement> = change.into_iter().collect();
+    batch.extend([
         db::stmt(
             db,
             "UPDATE users SET token_version = token_version + 1, \
@@ -131,8 +137,8 @@ pub async fn end_all_sessions(db: &D1Database, uid: i64) -> ApiResult<Option<Use
             &[i(uid)],
         )?,
         db::stmt(db, "DELETE FROM sessions WHERE user_id = ?1", &[i(uid)])?,
-    ])
-    .await?;
+    ]);
+    db.batch(batch).await?;
     by_id(db, uid).await
 }
 

@@ -1,0 +1,158 @@
+//! Accounts as an admin edits them in the console (アカウント): what a login id, a display
+//! name, a role and store, and a typed password must be, and the generated password. Pure.
+use crate::domain::error::ApiError;
+use crate::domain::password::{self, PolicyError};
+use crate::domain::token::Role;
+
+pub const MAX_LOGIN_CHARS: usize = 64;
+pub const MAX_NAME_CHARS: usize = 100;
+/// Length of a generated password (the CLI's `randomPassword` makes the same kind).
+pub const GENERATED_CHARS: usize = 16;
+/// No look-alikes (0/O, 1/l/I): a generated password is read off the screen and typed.
+const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A login id: trimmed, 1 to 64 characters, no spaces or control characters.
+pub fn login_id(raw: &str) -> Result<String, ApiError> {
+    let v = raw.trim();
+    if v.is_empty() || v.chars().count() > MAX_LOGIN_CHARS {
+        return Err(ApiError::bad(
+            "invalid_login_id",
+            "loginId",
+            "ログインIDは1〜64文字で入力してください",
+        ));
+    }
+    if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ApiError::bad(
+            "invalid_login_id",
+            "loginId",
+            "ログインIDに空白や制御文字は使えません",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// A display name: trimmed, 1 to 100 characters, no control characters.
+pub fn display_name(raw: &str) -> Result<String, ApiError> {
+    let v = raw.trim();
+    if v.is_empty() || v.chars().count() > MAX_NAME_CHARS || v.chars().any(char::is_control) {
+        return Err(ApiError::bad(
+            "invalid_name",
+            "name",
+            "表示名は1〜100文字で入力してください",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+pub fn role(raw: &str) -> Result<Role, ApiError> {
+    Role::parse(raw).ok_or_else(|| {
+        ApiError::bad(
+            "invalid_role",
+            "role",
+            "権限は admin（管理者）か staff（スタッフ）です",
+        )
+    })
+}
+
+/// A staff account sees one store's calls, so it needs one; an admin sees every store and may
+/// have one (or none).
+pub fn store_fits(role: Role, store: Option<i64>) -> Result<(), ApiError> {
+    if role == Role::Staff && store.is_none() {
+        return Err(ApiError::bad(
+            "store_required",
+            "storeId",
+            "スタッフには店舗を選んでください",
+        ));
+    }
+    Ok(())
+}
+
+/// A typed password under `domain::password`'s policy, as a 400 the console shows.
+pub fn typed_password(raw: &str) -> Result<(), ApiError> {
+    password::check_policy(raw).map_err(|e| {
+        let message = match e {
+            PolicyError::TooShort => format!(
+                "パスワードは{}文字以上にしてください",
+                password::MIN_PASSWORD_CHARS
+            ),
+            PolicyError::TooLong => "パスワードが長すぎます".to_string(),
+            PolicyError::Common => {
+                "よく使われるパスワードは使えません。別のパスワードにしてください".to_string()
+            }
+        };
+        ApiError::bad(e.code(), "password", message)
+    })
+}
+
+/// A password made from `random` bytes (one character per byte).
+pub fn password_from(random: &[u8; GENERATED_CHARS]) -> String {
+    random
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// A fresh random password that passes the policy.
+pub fn generate() -> Result<String, getrandom::Error> {
+    loop {
+        let mut b = [0u8; GENERATED_CHARS];
+        getrandom::getrandom(&mut b)?;
+        let p = password_from(&b);
+        if password::check_policy(&p).is_ok() {
+            return Ok(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_ids_and_names() {
+        assert_eq!(login_id("  tanaka ").unwrap(), "tanaka");
+        assert!(login_id("").is_err());
+        assert!(login_id("a b").is_err());
+        assert!(login_id(&"x".repeat(65)).is_err());
+        assert_eq!(display_name(" 田中 ").unwrap(), "田中");
+        assert!(display_name("  ").is_err());
+        assert!(display_name("a\u{7}").is_err());
+    }
+
+    #[test]
+    fn staff_needs_a_store_admin_does_not() {
+        assert_eq!(role("staff").unwrap(), Role::Staff);
+        assert_eq!(role("owner").unwrap_err().code(), "invalid_role");
+        assert_eq!(
+            store_fits(Role::Staff, None).unwrap_err().code(),
+            "store_required"
+        );
+        assert!(store_fits(Role::Staff, Some(1)).is_ok());
+        assert!(store_fits(Role::Admin, None).is_ok());
+    }
+
+    #[test]
+    fn typed_passwords_follow_the_policy() {
+        assert_eq!(
+            typed_password("short").unwrap_err().code(),
+            "password_too_short"
+        );
+        assert_eq!(
+            typed_password("password1234").unwrap_err().code(),
+            "password_too_common"
+        );
+        assert!(typed_password("correct horse battery").is_ok());
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_policy() {
+        let p = password_from(&[0; GENERATED_CHARS]);
+        assert_eq!(p.chars().count(), GENERATED_CHARS);
+        for _ in 0..20 {
+            let p = generate().unwrap();
+            assert_eq!(p.len(), GENERATED_CHARS);
+            assert!(password::check_policy(&p).is_ok());
+            assert!(p.bytes().all(|b| ALPHABET.contains(&b)));
+        }
+    }
+}
