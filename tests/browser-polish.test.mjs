@@ -138,7 +138,7 @@ test('a ringing call shows in the tab title and favicon; the blocked banner goes
   const svg = await page.request.get(`${base}/favicon.svg`);
   assert.equal(svg.status(), 200);
   assert.match(svg.headers()['content-type'], /svg/);
-  for (const path of ['/admin/', '/admin/customers.html', '/admin/stores.html', '/admin/calls.html', '/admin/callbacks.html', '/admin/settings.html', CTI_PATH, '/']) {
+  for (const path of ['/admin/', '/admin/customers.html', '/admin/stores.html', '/admin/calls.html', '/admin/callbacks.html', '/admin/settings.html', '/admin/accounts.html', CTI_PATH, '/']) {
     const html = await (await page.request.get(`${base}${path}`)).text();
     assert.match(html, /<link rel="icon" href="\/favicon.svg"/, `${path} links the favicon`);
   }
