@@ -408,3 +408,28 @@ test('staff: admin-only controls are hidden; pages without a session go back to 
   assert.deepEqual(errors, []);
   assert.deepEqual(dialogs, []);
 });
+
+test('着信履歴: search by the customer\'s name as people type it; a filter that errors clears the old rows', async () => {
+  const page = await context.newPage();
+  try {
+    const ev = callEvent({ external_number: '+819012345678' }); // 山田 太郎
+    await w.sendEvent(ev);
+    const other = callEvent({ external_number: '+819099990000' });
+    await w.sendEvent(other);
+    await page.goto(`${base}/admin/calls.html`);
+    const rows = page.locator('tr.call-row');
+    await rows.first().waitFor();
+    await page.getByLabel('電話番号・顧客名').fill('やまだ');
+    await page.getByRole('button', { name: '検索' }).click();
+    // The other caller's row goes once the filtered answer is on screen; 山田's stays.
+    await page.locator(`tr.call-row[data-call-id="${other.call_id}"]`).waitFor({ state: 'detached' });
+    assert.equal(await page.locator(`tr.call-row[data-call-id="${ev.call_id}"]`).count(), 1, '山田\'s call is found by やまだ');
+    // A filter the server refuses: the error shows and no stale rows stay behind.
+    await page.getByLabel('電話番号・顧客名').fill('山'.repeat(101));
+    await page.getByRole('button', { name: '検索' }).click();
+    await page.locator('#filter-error:not([hidden])').waitFor();
+    assert.equal(await rows.count(), 0);
+  } finally {
+    await page.close();
+  }
+});

@@ -130,6 +130,13 @@ async function load() {
   } catch (e) {
     if (seq !== state.seq || handleAuthError(e)) return;
     ui.body.setAttribute('aria-busy', 'false');
+    // The rows on screen answered another filter: clear them rather than let them look filtered.
+    state.calls = new Map();
+    setChildren(ui.body, []);
+    delete ui.body.dataset.loaded;
+    ui.total.textContent = '';
+    setChildren(ui.pager, []);
+    ui.empty.hidden = true;
     ui.filterError.textContent = e.field === 'q' ? TEXT.badPhoneFilter : TEXT.loadFailed('着信履歴', e.message);
     ui.filterError.hidden = false;
     return;

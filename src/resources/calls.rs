@@ -162,18 +162,20 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     let from = day(&body.from, "from", false)?;
     let to = day(&body.to, "to", true)?;
     let missed = body.missed;
-    let q = match body.q.filter(|v| !v.trim().is_empty()) {
+    // A query that reads as a number matches part of the caller's number; anything else the
+    // customer's name or フリガナ, folded like every search (`domain::search`).
+    let (q, name_key) = match body.q.filter(|v| !v.trim().is_empty()) {
         Some(v) => match phone::normalize(&v) {
-            Ok(Phone::Number(n)) => Some(n),
+            Ok(Phone::Number(n)) => (Some(n), None),
             _ => {
-                return Err(ApiError::bad(
-                    "invalid_phone",
-                    "q",
-                    "電話番号の形式が正しくありません",
-                ))
+                let key = crate::domain::search::key(&v);
+                if key.chars().count() > 100 {
+                    return Err(ApiError::bad("invalid_query", "q", "検索語が長すぎます"));
+                }
+                (None, Some(key))
             }
         },
-        None => None,
+        None => (None, None),
     };
     let customer = match body.customer {
         Some(n) if n <= 0 => {
@@ -194,7 +196,10 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
          AND (?4 = 0 OR k.phase IN ('missed', 'voicemail')) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {} \
          AND (?9 IS NULL OR k.customer_id = ?9 OR k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?9)) \
          AND (?10 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE category = ?10)) \
-         AND (?11 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE outcome = ?11))",
+         AND (?11 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE outcome = ?11)) \
+         AND (?12 IS NULL OR k.customer_id IN (SELECT id FROM customers WHERE instr(name_key, ?12) > 0 OR instr(kana_key, ?12) > 0) \
+           OR k.caller IN (SELECT p.phone FROM customer_phones p JOIN customers c2 ON c2.id = p.customer_id \
+             WHERE instr(c2.name_key, ?12) > 0 OR instr(c2.kana_key, ?12) > 0))",
         call_visible_sql(8)
     );
     let args = [
@@ -209,8 +214,12 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
         opt_i(customer),
         opt_s(category.as_deref()),
         opt_s(outcome.as_deref()),
+        opt_s(name_key.as_deref()),
     ];
     let db = env.d1("DB")?;
+    if name_key.is_some() {
+        crate::resources::customers::api::backfill_keys(&db).await?;
+    }
     let results = db
         .batch(vec![
             db::stmt(

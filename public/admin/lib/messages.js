@@ -62,7 +62,7 @@ export const TEXT = Object.freeze({
   noteRequired: 'ノートの内容を入力してください',
   csvRequired: 'CSV ファイルを選んでください',
   dateOrder: '開始日は終了日より前にしてください',
-  badPhoneFilter: '電話番号の形式が正しくありません',
+  badPhoneFilter: '検索語を確認してください（電話番号の一部、名前、ふりがな）',
   // refusals, by what was being done
   noteForbidden: 'この顧客にノートを追加する権限がありません',
   memoForbidden: 'このお客様のメモを編集する権限がありません',
