@@ -23,6 +23,8 @@
 //! Per user at most `MAX_SOCKETS_PER_USER` sockets; each socket's messages spend a small
 //! token bucket, and a socket that floods (or sends anything oversized or binary) is closed,
 //! so it costs the hub one cheap check per message and never slows the others.
+mod sockets;
+
 use super::hub_client::SOCKET_HEADER;
 use crate::domain::access;
 use crate::domain::error::ApiError;
@@ -34,6 +36,7 @@ use crate::domain::token::Role;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::users;
 use serde::Deserialize;
+use sockets::{tag_session, tag_user, Access};
 use std::collections::{HashMap, HashSet};
 use worker::wasm_bindgen;
 use worker::{
@@ -68,50 +71,6 @@ pub struct Hub {
     env: Env,
 }
 
-/// What a socket may do now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    Allowed,
-    /// Session over, logged out, or the user changed: the console shows the login screen.
-    Revoked,
-    /// Not re-confirmed recently: reconnect (through the Worker, which checks D1).
-    LeaseOver,
-}
-
-/// The hub's knowledge of users and logged-out sessions, loaded once per broadcast.
-struct Known {
-    users: HashMap<i64, UserState>,
-    revoked: HashSet<String>,
-}
-
-#[derive(Deserialize)]
-struct UserRow {
-    uid: i64,
-    tv: i64,
-    disabled: i64,
-    role: Option<String>,
-    store: Option<i64>,
-}
-
-impl UserRow {
-    fn state(self) -> UserState {
-        UserState {
-            uid: self.uid,
-            tv: self.tv,
-            disabled: self.disabled != 0,
-            role: self.role.as_deref().and_then(Role::parse),
-            store: self.store,
-        }
-    }
-}
-
-fn tag_user(uid: i64) -> String {
-    format!("u:{uid}")
-}
-fn tag_session(sid: &str) -> String {
-    format!("s:{sid}")
-}
-
 #[derive(Deserialize)]
 struct EventRow {
     seq: i64,
@@ -124,205 +83,6 @@ struct EventRow {
 impl Hub {
     fn sql(&self) -> worker::SqlStorage {
         self.state.storage().sql()
-    }
-
-    fn recheck_ms(&self) -> i64 {
-        self.env
-            .var("HUB_RECHECK_SECS")
-            .ok()
-            .and_then(|v| v.to_string().parse::<i64>().ok())
-            .filter(|s| (1..=60).contains(s))
-            .unwrap_or(RECHECK_SECS)
-            * 1000
-    }
-
-    fn lease_ms(&self) -> i64 {
-        self.recheck_ms() * LEASE_RECHECKS
-    }
-
-    fn known(&self, only: Option<i64>) -> worker::Result<Known> {
-        let rows: Vec<UserRow> = match only {
-            Some(uid) => self
-                .sql()
-                .exec(
-                    "SELECT uid, tv, disabled, role, store FROM users WHERE uid = ?",
-                    vec![uid.into()],
-                )?
-                .to_array()?,
-            None => self
-                .sql()
-                .exec("SELECT uid, tv, disabled, role, store FROM users", None)?
-                .to_array()?,
-        };
-        #[derive(Deserialize)]
-        struct Sid {
-            sid: String,
-        }
-        let revoked: Vec<Sid> = self
-            .sql()
-            .exec("SELECT sid FROM revoked_sessions", None)?
-            .to_array()?;
-        Ok(Known {
-            users: rows.into_iter().map(|r| (r.uid, r.state())).collect(),
-            revoked: revoked.into_iter().map(|r| r.sid).collect(),
-        })
-    }
-
-    fn put_user(&self, u: &UserState) -> worker::Result<()> {
-        self.sql().exec(
-            "INSERT INTO users (uid, tv, disabled, role, store) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (uid) DO UPDATE SET tv = excluded.tv, disabled = excluded.disabled, \
-             role = excluded.role, store = excluded.store",
-            vec![
-                u.uid.into(),
-                u.tv.into(),
-                (u.disabled as i64).into(),
-                u.role.map(Role::as_str).into(),
-                u.store.into(),
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// The one check before anything is sent to a socket (broadcast, replay, sync).
-    fn access(info: &SocketInfo, known: &Known, now: i64) -> Access {
-        if info.exp <= now / 1000 || info.sid.is_empty() || known.revoked.contains(&info.sid) {
-            return Access::Revoked;
-        }
-        match known.users.get(&info.uid) {
-            Some(u) if !info.still_allowed(u) => return Access::Revoked,
-            None => return Access::Revoked,
-            Some(_) => {}
-        }
-        if info.lease < now {
-            return Access::LeaseOver;
-        }
-        Access::Allowed
-    }
-
-    fn close_for(ws: &WebSocket, access: Access) {
-        let _ = match access {
-            Access::Allowed => Ok(()),
-            Access::Revoked => ws.close(Some(CLOSE_REVOKED), Some("session ended")),
-            Access::LeaseOver => ws.close(Some(CLOSE_TRY_AGAIN), Some("reconnect")),
-        };
-    }
-
-    async fn ensure_alarm(&self) -> worker::Result<()> {
-        let storage = self.state.storage();
-        if storage.get_alarm().await?.is_none() {
-            storage
-                .set_alarm(std::time::Duration::from_millis(self.recheck_ms() as u64))
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// `/revoke`: records the change, closes the sockets that no longer fit, answers after.
-    fn revoke(&self, req: RevokeRequest) -> ApiResult<RevokeResult> {
-        let now = http::now_ms();
-        let mut closed = 0;
-        if let Some(sid) = req.sid.as_deref() {
-            self.sql().exec(
-                "INSERT INTO revoked_sessions (sid, until) VALUES (?, ?) ON CONFLICT (sid) DO NOTHING",
-                vec![sid.into(), (now + REVOKED_KEEP_MS).into()],
-            )?;
-            for ws in self.state.get_websockets_with_tag(&tag_session(sid)) {
-                let _ = ws.close(Some(CLOSE_REVOKED), Some("logged out"));
-                closed += 1;
-            }
-        }
-        if let Some(user) = req.user.as_ref().filter(|u| u.uid == req.uid) {
-            self.put_user(user)?;
-            for ws in self.state.get_websockets_with_tag(&tag_user(req.uid)) {
-                let keep = matches!(ws.deserialize_attachment::<SocketInfo>(),
-                    Ok(Some(info)) if info.still_allowed(user));
-                if !keep {
-                    let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
-                    closed += 1;
-                }
-            }
-        }
-        self.sql().exec(
-            "DELETE FROM revoked_sessions WHERE until < ?",
-            vec![now.into()],
-        )?;
-        Ok(RevokeResult { closed })
-    }
-
-    /// The alarm: re-reads every connected user (and session) from D1, closes the sockets
-    /// whose access changed, renews the others' leases. Off the pop's path.
-    async fn recheck(&self) -> worker::Result<()> {
-        let sockets = self.state.get_websockets();
-        if sockets.is_empty() {
-            return Ok(());
-        }
-        let infos: Vec<(WebSocket, SocketInfo)> = sockets
-            .into_iter()
-            .filter_map(|ws| match ws.deserialize_attachment::<SocketInfo>() {
-                Ok(Some(i)) => Some((ws, i)),
-                _ => {
-                    let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
-                    None
-                }
-            })
-            .collect();
-        let uids: Vec<i64> = infos
-            .iter()
-            .map(|(_, i)| i.uid)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let sids: Vec<String> = infos.iter().map(|(_, i)| i.sid.clone()).collect();
-        let now = http::now_ms();
-        let checked = match self.env.d1("DB") {
-            Ok(db) => users::states(&db, &uids, &sids, now / 1000).await.ok(),
-            Err(_) => None,
-        };
-        let Some((states, live)) = checked else {
-            worker::console_warn!(
-                "{}",
-                serde_json::json!({"event": "hub_recheck_failed", "users": uids.len()})
-            );
-            return self.reschedule().await;
-        };
-        for st in &states {
-            self.put_user(st)?;
-        }
-        let by_uid: HashMap<i64, &UserState> = states.iter().map(|u| (u.uid, u)).collect();
-        let live: HashSet<String> = live.into_iter().collect();
-        let lease = http::now_ms() + self.lease_ms();
-        for (ws, mut info) in infos {
-            let ok = live.contains(&info.sid)
-                && by_uid.get(&info.uid).is_some_and(|u| info.still_allowed(u));
-            if ok {
-                info.lease = lease;
-                let _ = ws.serialize_attachment(&info);
-            } else {
-                let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
-            }
-        }
-        // Users no longer in D1 (deleted) can never connect again.
-        for uid in uids.iter().filter(|u| !by_uid.contains_key(u)) {
-            self.put_user(&UserState {
-                uid: *uid,
-                tv: i64::MAX,
-                disabled: true,
-                role: None,
-                store: None,
-            })?;
-        }
-        self.reschedule().await
-    }
-
-    async fn reschedule(&self) -> worker::Result<()> {
-        if !self.state.get_websockets().is_empty() {
-            self.state
-                .storage()
-                .set_alarm(std::time::Duration::from_millis(self.recheck_ms() as u64))
-                .await?;
-        }
-        Ok(())
     }
 
     fn latest_seq(&self) -> i64 {
@@ -761,93 +521,5 @@ impl DurableObject for Hub {
         );
         let _ = ws.close(Some(1011), Some("socket error"));
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::limiter::Bucket;
-
-    /// The one check used by a broadcast, a `sync` replay and nothing else: every way a
-    /// socket loses access.
-    #[test]
-    fn access_covers_every_way_a_socket_ends() {
-        let now = 1_000_000_000;
-        let info = SocketInfo {
-            uid: 7,
-            role: Role::Staff,
-            store: Some(1),
-            exp: now / 1000 + 60,
-            tv: 2,
-            sid: "abc".into(),
-            lease: now + 1,
-            bucket: Bucket::default(),
-        };
-        let user = UserState {
-            uid: 7,
-            tv: 2,
-            disabled: false,
-            role: Some(Role::Staff),
-            store: Some(1),
-        };
-        let known = |u: Option<UserState>, revoked: &[&str]| Known {
-            users: u.into_iter().map(|u| (u.uid, u)).collect(),
-            revoked: revoked.iter().map(|s| s.to_string()).collect(),
-        };
-        let ok = known(Some(user.clone()), &[]);
-        assert_eq!(Hub::access(&info, &ok, now), Access::Allowed);
-        let cases = [
-            (known(Some(user.clone()), &["abc"]), Access::Revoked),
-            (known(None, &[]), Access::Revoked),
-            (
-                known(
-                    Some(UserState {
-                        tv: 3,
-                        ..user.clone()
-                    }),
-                    &[],
-                ),
-                Access::Revoked,
-            ),
-            (
-                known(
-                    Some(UserState {
-                        store: Some(2),
-                        ..user.clone()
-                    }),
-                    &[],
-                ),
-                Access::Revoked,
-            ),
-            (
-                known(
-                    Some(UserState {
-                        disabled: true,
-                        ..user.clone()
-                    }),
-                    &[],
-                ),
-                Access::Revoked,
-            ),
-        ];
-        for (k, want) in cases {
-            assert_eq!(Hub::access(&info, &k, now), want);
-        }
-        let expired = SocketInfo {
-            exp: now / 1000,
-            ..info.clone()
-        };
-        assert_eq!(Hub::access(&expired, &ok, now), Access::Revoked);
-        let no_sid = SocketInfo {
-            sid: String::new(),
-            ..info.clone()
-        };
-        assert_eq!(Hub::access(&no_sid, &ok, now), Access::Revoked);
-        let stale = SocketInfo {
-            lease: now - 1,
-            ..info
-        };
-        assert_eq!(Hub::access(&stale, &ok, now), Access::LeaseOver);
     }
 }
