@@ -174,6 +174,7 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::Me => auth::me(req, env).await,
         Route::Socket => socket(req, env).await,
         Route::Health => health(req, env).await,
+        Route::IndexRebuild => rebuild_index(req, env).await,
         Route::CustomerLookup => customers::lookup(req, env).await,
         Route::CustomerSearch => customers::search(req, env).await,
         Route::CustomerCreate => customers::create(req, env).await,
@@ -245,7 +246,19 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
             serde_json::json!({"event": format!("{what}_failed"), "error": e.code(), "detail": format!("{e:?}")})
         ),
     };
-    log(pipeline::stale::close(&env, now).await, "stale_calls");
+    let retention = (event.cron() == RETENTION_CRON)
+        .then(|| {
+            let setting = env
+                .var("CALL_LOG_RETENTION_DAYS")
+                .ok()
+                .map(|v| v.to_string());
+            domain::retention::cutoff_ms(now, setting.as_deref())
+        })
+        .flatten();
+    log(
+        pipeline::stale::close(&env, now, retention).await,
+        "stale_calls",
+    );
     if let Ok(db) = env.d1("DB") {
         log(
             customers::backfill_keys(&db)
@@ -254,14 +267,7 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
             "search_keys",
         );
     }
-    if event.cron() != RETENTION_CRON {
-        return;
-    }
-    let setting = env
-        .var("CALL_LOG_RETENTION_DAYS")
-        .ok()
-        .map(|v| v.to_string());
-    let Some(cutoff) = domain::retention::cutoff_ms(now, setting.as_deref()) else {
+    let Some(cutoff) = retention else {
         return;
     };
     log(
@@ -270,6 +276,14 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
         }),
         "retention",
     );
+}
+
+/// `POST /api/admin/index/rebuild` (admin): re-reads the hub's pop index from D1 now, for a
+/// change made straight in D1 (a migration, the CLI, a restore). Answers what was loaded.
+async fn rebuild_index(req: Request, env: &Env) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    let loaded = hub_client::rebuild_index(env).await?;
+    Ok(http::json_response(200, &loaded)?)
 }
 
 /// `GET /api/health` — whether the service answers, and its version. That is all the public

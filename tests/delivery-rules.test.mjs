@@ -55,7 +55,10 @@ test('a call whose hangup was lost is closed as 不明 after hours without an ev
   await w.sendEvent({ ...ev, state: 'connected', date_connected: Date.now(), event_timestamp: Date.now() });
   const fresh = callEvent();
   await w.sendEvent(fresh);
+  await w.flush();
   await w.db.prepare('UPDATE calls SET updated_at = ?1 WHERE id = ?2').bind(Date.now() - 5 * 3600 * 1000, String(ev.call_id)).run();
+  // Written straight into D1 (the record): the hub, which owns the live state, re-reads it.
+  await w.reindex();
   const worker = await w.mf.getWorker();
   assert.equal((await worker.scheduled({ cron: '*/15 * * * *', scheduledTime: new Date() })).outcome, 'ok');
   const row = await w.db.prepare('SELECT phase, state, ended_at FROM calls WHERE id = ?1').bind(String(ev.call_id)).first();
@@ -104,6 +107,7 @@ test('stored data never fails an event: an unreadable customer row pops without 
   await w.db.prepare("INSERT INTO customers (name, memo, visit_count, total_spend) VALUES ('壊れた 行', ?1, 1e300, 3)").bind('長'.repeat(3000)).run();
   const id = (await w.db.prepare("SELECT id FROM customers WHERE name = '壊れた 行'").first()).id;
   await w.db.prepare("INSERT INTO customer_phones (phone, customer_id) VALUES ('09055550000', ?1)").bind(id).run();
+  await w.reindex(); // written straight into D1: the pop index re-reads it
   const ev = callEvent({ external_number: '+819055550000' });
   const r = await w.sendEvent(ev);
   assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -112,6 +116,7 @@ test('stored data never fails an event: an unreadable customer row pops without 
   assert.match(logs, /"event":"customer_unreadable"/);
   // A readable customer with a very long memo pops with the memo cut in the message only.
   await w.db.prepare('UPDATE customers SET visit_count = 1 WHERE id = ?1').bind(id).run();
+  await w.reindex();
   const ev2 = callEvent({ external_number: '+819055550000' });
   await w.sendEvent(ev2);
   const pop2 = await sock.waitFor((m) => m.callId === String(ev2.call_id));
@@ -192,6 +197,7 @@ test('property: whatever a stored customer row holds, the webhook answers 200 an
     const extra = Math.floor(rnd() * 15); // more numbers than any write path allows
     await w.db.prepare('INSERT INTO customer_phones (phone, customer_id) VALUES (?1, ?2)').bind(phone, id).run();
     for (let k = 0; k < extra; k++) await w.db.prepare('INSERT OR IGNORE INTO customer_phones (phone, customer_id) VALUES (?1, ?2)').bind(`0${String(700000000 + n * 100 + k)}`, id).run();
+    await w.reindex(); // the pop index reads what was written straight into D1
     const ev = callEvent({ external_number: phone });
     const r = await w.sendEvent(ev);
     assert.equal(r.status, 200, `seed ${seedUsed}, row ${n}: ${JSON.stringify(cols).slice(0, 200)} → ${JSON.stringify(r.body)}`);

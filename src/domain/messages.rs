@@ -147,6 +147,29 @@ pub struct BroadcastRequest {
     pub staff_message: Option<String>,
 }
 
+/// Worker -> hub: a verified call event (its claims, parsed again by the hub: a few
+/// microseconds, and the claims are what Dialpad sent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventRequest {
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    pub is_test: bool,
+    pub received_at: i64,
+}
+
+/// Worker -> hub: what a write path changed in D1, for the pop index to re-read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexChange {
+    #[serde(default)]
+    pub customers: Vec<i64>,
+    #[serde(default)]
+    pub stores: bool,
+    /// Rebuild the whole index from D1.
+    #[serde(default)]
+    pub all: bool,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct BroadcastResult {

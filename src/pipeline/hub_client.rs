@@ -3,7 +3,8 @@
 //! depending on the webhook pipeline.
 use crate::domain::error::ApiError;
 use crate::domain::messages::{
-    BroadcastRequest, BroadcastResult, RevokeRequest, RevokeResult, SocketInfo,
+    BroadcastRequest, BroadcastResult, EventRequest, IndexChange, RevokeRequest, RevokeResult,
+    SocketInfo,
 };
 use crate::platform::http::ApiResult;
 use crate::platform::stub;
@@ -16,6 +17,63 @@ pub const SOCKET_HEADER: &str = "x-cti-socket";
 /// Asks the hub to broadcast.
 pub async fn broadcast(env: &Env, req: &BroadcastRequest) -> ApiResult<BroadcastResult> {
     stub::post(&stub::object(env, "HUB")?, "/broadcast", req).await
+}
+
+/// Hands a verified call event to the hub, which pops it and answers what Dialpad is told.
+pub async fn event(env: &Env, req: &EventRequest) -> ApiResult<serde_json::Value> {
+    stub::post(&stub::object(env, "HUB")?, "/event", req).await
+}
+
+/// Tells the hub's pop index what a write path changed in D1; the hub has re-read those rows
+/// when this returns. Best effort: a failure is logged, and the hub's periodic comparison with
+/// D1 finds the difference within minutes.
+pub async fn index_changed(env: &Env, change: &IndexChange) {
+    let r: ApiResult<serde_json::Value> =
+        async { stub::post(&stub::object(env, "HUB")?, "/index", change).await }.await;
+    if let Err(e) = r {
+        worker::console_warn!(
+            "{}",
+            serde_json::json!({"event": "index_change_not_applied", "error": e.code(), "detail": format!("{e:?}")})
+        );
+    }
+}
+
+/// Rebuilds the hub's pop index from D1 now; answers what was loaded.
+pub async fn rebuild_index(env: &Env) -> ApiResult<serde_json::Value> {
+    let all = IndexChange {
+        all: true,
+        ..Default::default()
+    };
+    stub::post(&stub::object(env, "HUB")?, "/index", &all).await
+}
+
+/// The cron's sweep: stale calls closed, calls past retention forgotten.
+pub async fn sweep(
+    env: &Env,
+    now: i64,
+    retention_cutoff: Option<i64>,
+) -> ApiResult<serde_json::Value> {
+    stub::post(
+        &stub::object(env, "HUB")?,
+        "/sweep",
+        &serde_json::json!({"now": now, "retentionCutoff": retention_cutoff}),
+    )
+    .await
+}
+
+/// Before reading the call log (or writing what hangs off a call): gets what waits in the
+/// hub's outbox into D1, so a call that just popped is there. Best effort: if the hub cannot,
+/// the reader reads D1 as it is.
+pub async fn flush(env: &Env) {
+    let r: ApiResult<serde_json::Value> =
+        async { stub::post(&stub::object(env, "HUB")?, "/flush", &serde_json::json!({})).await }
+            .await;
+    if let Err(e) = r {
+        worker::console_warn!(
+            "{}",
+            serde_json::json!({"event": "outbox_flush_failed", "error": e.code()})
+        );
+    }
 }
 
 /// Tells the hub a user's access changed; it has closed the sockets that no longer fit (with

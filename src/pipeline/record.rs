@@ -1,36 +1,48 @@
-//! What the pipeline writes to D1: each event once per (leg, state), and the call row it
-//! updates. Every statement is idempotent, so a retry that runs it again changes nothing.
-use crate::domain::dialpad::CallEvent;
-use crate::platform::db::{self, i, opt_i, opt_s, s};
-use crate::platform::http::ApiResult;
-use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement};
+//! What a call event writes: the event once per (leg, state, occurrence), and the call row it
+//! updates. The same statements run twice: in the hub's SQLite when the event arrives (that
+//! decides the pop) and in D1 when the outbox drains (the call log). Every statement is
+//! idempotent, so a drain that runs again after a failure changes nothing.
+use crate::domain::dialpad::{CallEvent, Direction, Phase};
+use crate::platform::sql::{Stmt, Val};
+use serde::{Deserialize, Serialize};
 
-/// Logs the event once per (leg, state) and occurrence: a retry (same `event_timestamp`)
-/// changes nothing; a newer occurrence of a state the leg had before (connected, hold,
-/// connected again) is a new event, to be delivered like any other. `rank` is the leg's phase
-/// rank after this event, which tells whether the leg is still open (1, 2) or over (3).
-pub fn insert_event_stmt(
-    db: &D1Database,
-    ev: &CallEvent,
-    rank: i64,
-    now_ms: i64,
-) -> ApiResult<D1PreparedStatement> {
-    db::stmt(
-        db,
-        "INSERT INTO call_events (call_id, state, group_id, received_at, event_ts, rank) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (call_id, state) DO UPDATE SET \
-           event_ts = excluded.event_ts, received_at = excluded.received_at, delivered = 0 \
-         WHERE excluded.event_ts > coalesce(call_events.event_ts, 0)",
-        &[
-            s(&ev.call_id),
-            s(&ev.state),
-            s(ev.group_id()),
-            i(now_ms),
-            opt_i(ev.event_timestamp),
-            i(rank),
-        ],
-    )
+/// One delivery of one leg's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub call_id: String,
+    pub state: String,
+    pub group_id: String,
+    pub received_at: i64,
+    pub event_ts: Option<i64>,
+    /// The leg's own phase rank after this event: 1, 2 open; 3 over; 0 says nothing.
+    pub rank: i64,
+}
+
+/// What the call row is upserted with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallRow {
+    pub id: String,
+    pub direction: String,
+    pub caller: String,
+    pub dialled: String,
+    pub state: String,
+    pub phase: String,
+    pub rank: i64,
+    pub is_test: bool,
+    pub started_at: i64,
+    pub connected_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub answered_by: Option<String>,
+    pub now_ms: i64,
+    /// The leg this event is about: its end ends the call only when no other leg of the call
+    /// is still open (a transfer's first leg hangs up while the second talks).
+    pub leg: String,
+    pub voicemail_url: Option<String>,
+    /// JSON array, or None when this event has no recordings.
+    pub recording_urls: Option<String>,
+    pub transcript: Option<String>,
+    pub summary: Option<String>,
 }
 
 /// The key of one delivery of an event: leg, state and occurrence. The hub sends a key once;
@@ -44,77 +56,103 @@ pub fn event_key(ev: &CallEvent) -> String {
     )
 }
 
-/// Whether an earlier delivery of the event already reached the hub.
-pub fn event_delivered_stmt(db: &D1Database, ev: &CallEvent) -> ApiResult<D1PreparedStatement> {
-    db::stmt(
-        db,
-        "SELECT delivered FROM call_events WHERE call_id = ?1 AND state = ?2",
-        &[s(&ev.call_id), s(&ev.state)],
+/// The rows an event writes, decided from the event alone.
+pub fn rows(ev: &CallEvent, is_test: bool, now: i64) -> (EventRow, CallRow) {
+    // A child leg that went unanswered (one phone of a ring group) does not end the customer's
+    // call: another leg may still pick it up.
+    let child_leg = ev.call_id != ev.group_id();
+    let rank = if child_leg && ev.phase == Phase::Missed {
+        0
+    } else {
+        ev.phase.rank()
+    };
+    let occurred = ev.occurred_at(now);
+    let terminal = matches!(ev.phase, Phase::Ended | Phase::Missed | Phase::Voicemail) && rank > 0;
+    let ended_at = terminal.then(|| ev.date_ended.unwrap_or(occurred));
+    let duration = if ev.phase == Phase::Ended {
+        ev.duration_ms
+            .or_else(|| Some(ended_at? - ev.date_connected?))
+    } else {
+        None
+    };
+    let answered_by = (ev.phase == Phase::Connected)
+        .then(|| {
+            ev.target
+                .as_ref()
+                .filter(|t| t.kind.as_deref() == Some("user"))
+        })
+        .flatten()
+        .and_then(|t| t.name.clone());
+    let event = EventRow {
+        call_id: ev.call_id.clone(),
+        state: ev.state.clone(),
+        group_id: ev.group_id().to_string(),
+        received_at: now,
+        event_ts: ev.event_timestamp,
+        // The leg's own rank: a missed child leg is over, even though it does not end the call.
+        rank: ev.phase.rank(),
+    };
+    let call = CallRow {
+        id: ev.group_id().to_string(),
+        direction: ev.direction.as_str().to_string(),
+        caller: ev.customer_phone().as_str().to_string(),
+        dialled: ev.internal.as_str().to_string(),
+        state: ev.state.clone(),
+        phase: ev.phase.as_str().to_string(),
+        rank,
+        is_test,
+        started_at: ev.date_started.or(ev.date_rang).unwrap_or(occurred),
+        connected_at: ev.date_connected,
+        ended_at,
+        duration_ms: duration,
+        answered_by,
+        now_ms: now,
+        leg: ev.call_id.clone(),
+        voicemail_url: ev.voicemail_link.clone(),
+        recording_urls: (!ev.recording_urls.is_empty())
+            .then(|| serde_json::to_string(&ev.recording_urls).unwrap_or_default()),
+        transcript: ev.transcription_text.clone(),
+        summary: ev.recap_summary.clone(),
+    };
+    (event, call)
+}
+
+/// Whether an event may claim the call's one pop: the first live inbound event does.
+pub fn may_pop(ev: &CallEvent) -> bool {
+    ev.direction != Direction::Outbound && ev.phase.is_live()
+}
+
+/// Logs the event once per (leg, state) and occurrence: a retry (same `event_timestamp`)
+/// changes nothing and returns no row; a newer occurrence of a state the leg had before
+/// (connected, hold, connected again) is a new event, to be delivered like any other.
+pub fn insert_event(e: &EventRow) -> Stmt {
+    Stmt::new(
+        "INSERT INTO call_events (call_id, state, group_id, received_at, event_ts, rank) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (call_id, state) DO UPDATE SET \
+           event_ts = excluded.event_ts, received_at = excluded.received_at \
+         WHERE excluded.event_ts > coalesce(call_events.event_ts, 0) RETURNING 1 AS fresh",
+        vec![
+            e.call_id.as_str().into(),
+            e.state.as_str().into(),
+            e.group_id.as_str().into(),
+            e.received_at.into(),
+            e.event_ts.into(),
+            e.rank.into(),
+        ],
     )
-}
-
-/// After the hub has the event: marks it delivered and fills in what this Worker decided
-/// about the call (its store and customer) where the row has none yet.
-pub fn finish_stmts(
-    db: &D1Database,
-    ev: &CallEvent,
-    store: Option<i64>,
-    customer: Option<i64>,
-) -> ApiResult<Vec<D1PreparedStatement>> {
-    Ok(vec![
-        db::stmt(
-            db,
-            "UPDATE calls SET store_id = coalesce(store_id, ?2), customer_id = coalesce(customer_id, ?3) \
-             WHERE id = ?1",
-            &[s(ev.group_id()), opt_i(store), opt_i(customer)],
-        )?,
-        db::stmt(
-            db,
-            "UPDATE call_events SET delivered = 1 WHERE call_id = ?1 AND state = ?2",
-            &[s(&ev.call_id), s(&ev.state)],
-        )?,
-    ])
-}
-
-/// What the call log row is updated with.
-pub struct CallRow<'a> {
-    pub id: &'a str,
-    pub direction: &'a str,
-    pub caller: &'a str,
-    pub dialled: &'a str,
-    pub state: &'a str,
-    pub phase: &'a str,
-    pub rank: i64,
-    pub is_test: bool,
-    pub started_at: i64,
-    pub connected_at: Option<i64>,
-    pub ended_at: Option<i64>,
-    pub duration_ms: Option<i64>,
-    pub answered_by: Option<&'a str>,
-    pub now_ms: i64,
-    /// The leg this event is about (`call_id`): its end ends the call only when no other leg
-    /// of the call is still open (a transfer's first leg hangs up while the second talks).
-    pub leg: &'a str,
-    pub voicemail_url: Option<&'a str>,
-    /// JSON array, or None when this event has no recordings.
-    pub recording_urls: Option<String>,
-    pub transcript: Option<&'a str>,
-    pub summary: Option<&'a str>,
 }
 
 /// Upserts the call row. State only moves forward in rank (out-of-order retries never regress
 /// it), and a leg's end ends the call only when no other leg is open; first-seen facts
 /// (caller, dialled number, start) are kept; later facts and post-call enrichment fill in.
-/// The store and customer are decided in Rust and written by [`finish_stmts`].
-pub fn upsert_call_stmt(db: &D1Database, c: &CallRow) -> ApiResult<D1PreparedStatement> {
+pub fn upsert_call(c: &CallRow) -> Stmt {
     // Whether this event moves the call's state (?7: its rank, ?15: its leg).
     const MOVES: &str =
         "(excluded.rank > 0 AND excluded.rank >= calls.rank AND NOT (excluded.rank = 3 AND EXISTS \
         (SELECT 1 FROM call_events e WHERE e.group_id = calls.id AND e.call_id != ?15 \
          GROUP BY e.call_id HAVING max(e.rank) BETWEEN 1 AND 2)))";
-    db::stmt(
-        db,
-        &format!(
+    Stmt::new(
+        format!(
             "INSERT INTO calls (id, direction, caller, dialled, state, phase, rank, \
                is_test, started_at, connected_at, ended_at, duration_ms, answered_by, updated_at, \
                voicemail_url, recording_urls, transcript, summary) \
@@ -135,50 +173,60 @@ pub fn upsert_call_stmt(db: &D1Database, c: &CallRow) -> ApiResult<D1PreparedSta
                recording_urls = coalesce(excluded.recording_urls, calls.recording_urls), \
                transcript = coalesce(excluded.transcript, calls.transcript), \
                summary = coalesce(excluded.summary, calls.summary), \
-               updated_at = excluded.updated_at"
+               updated_at = max(calls.updated_at, excluded.updated_at)"
         ),
-        &[
-            s(c.id),
-            s(c.direction),
-            s(c.caller),
-            s(c.dialled),
-            s(c.state),
-            s(c.phase),
-            i(c.rank),
-            i(c.is_test as i64),
-            i(c.started_at),
-            opt_i(c.connected_at),
-            opt_i(c.ended_at),
-            opt_i(c.duration_ms),
-            opt_s(c.answered_by),
-            i(c.now_ms),
-            s(c.leg),
-            opt_s(c.voicemail_url),
-            opt_s(c.recording_urls.as_deref()),
-            opt_s(c.transcript),
-            opt_s(c.summary),
+        vec![
+            c.id.as_str().into(),
+            c.direction.as_str().into(),
+            c.caller.as_str().into(),
+            c.dialled.as_str().into(),
+            c.state.as_str().into(),
+            c.phase.as_str().into(),
+            c.rank.into(),
+            (c.is_test as i64).into(),
+            c.started_at.into(),
+            c.connected_at.into(),
+            c.ended_at.into(),
+            c.duration_ms.into(),
+            c.answered_by.as_deref().into(),
+            c.now_ms.into(),
+            c.leg.as_str().into(),
+            c.voicemail_url.as_deref().into(),
+            c.recording_urls.as_deref().into(),
+            c.transcript.as_deref().into(),
+            c.summary.as_deref().into(),
         ],
     )
 }
 
-/// Claims the call's one pop for `key` (`leg:state`) unless another event already has it.
-pub fn claim_pop_stmt(db: &D1Database, call: &str, key: &str) -> ApiResult<D1PreparedStatement> {
-    db::stmt(
-        db,
+/// Claims the call's one pop for `key` unless another event already has it.
+pub fn claim_pop(call: &str, key: &str) -> Stmt {
+    Stmt::new(
         "UPDATE calls SET popped_by = ?2 WHERE id = ?1 AND popped_by IS NULL",
-        &[s(call), s(key)],
+        vec![call.into(), key.into()],
+    )
+}
+
+/// Fills in the call's store and customer where the row has none yet. A store or customer
+/// deleted meanwhile is left out rather than failing the write (D1 checks foreign keys).
+pub fn finish(call: &str, store: Option<i64>, customer: Option<i64>) -> Stmt {
+    Stmt::new(
+        "UPDATE calls SET \
+           store_id = coalesce(store_id, (SELECT id FROM stores WHERE id = ?2)), \
+           customer_id = coalesce(customer_id, (SELECT id FROM customers WHERE id = ?3)) \
+         WHERE id = ?1",
+        vec![call.into(), store.into(), customer.into()],
     )
 }
 
 /// The call's state after this event's upsert.
-pub fn call_state_stmt(db: &D1Database, call: &str) -> ApiResult<D1PreparedStatement> {
-    db::stmt(
-        db,
+pub fn call_state(call: &str) -> Stmt {
+    Stmt::new(
         "SELECT k.popped_by, k.state, k.phase, k.dialled, k.started_at, k.connected_at, k.ended_at, \
            k.duration_ms, k.store_id, s.name AS store_name, k.answered_by, k.voicemail_url, \
            k.recording_urls, k.transcript, k.summary \
          FROM calls k LEFT JOIN stores s ON s.id = k.store_id WHERE k.id = ?1",
-        &[s(call)],
+        vec![call.into()],
     )
 }
 
@@ -199,4 +247,16 @@ pub struct CallStateRow {
     pub recording_urls: Option<String>,
     pub transcript: Option<String>,
     pub summary: Option<String>,
+}
+
+/// Closes calls whose end never arrived (`pipeline::stale`): the same statement in the hub
+/// and, through the outbox, in D1. `?1` is a JSON array of call ids; `?2` the cutoff, so that
+/// a call that got an event meanwhile stays open.
+pub fn close_stale(ids_json: &str, cutoff: i64) -> Stmt {
+    Stmt::new(
+        "UPDATE calls SET state = 'unknown', phase = 'unknown', rank = 3, \
+           ended_at = coalesce(ended_at, updated_at) \
+         WHERE id IN (SELECT value FROM json_each(?1)) AND rank BETWEEN 1 AND 2 AND updated_at < ?2",
+        vec![Val::Text(ids_json.to_string()), cutoff.into()],
+    )
 }

@@ -3,4 +3,5 @@
 pub mod db;
 pub mod http;
 pub mod router;
+pub mod sql;
 pub mod stub;

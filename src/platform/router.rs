@@ -17,6 +17,7 @@ pub enum Route {
     Me,
     Socket,
     Health,
+    IndexRebuild,
     CustomerLookup,
     CustomerSearch,
     CustomerCreate,
@@ -99,6 +100,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/api/auth/me", Route::Me),
     ("GET", "/api/cti/socket", Route::Socket),
     ("GET", "/api/health", Route::Health),
+    ("POST", "/api/admin/index/rebuild", Route::IndexRebuild),
     // Lookups and searches by number take the number in the body: URLs end up in logs.
     ("POST", "/api/customers/lookup", Route::CustomerLookup),
     ("POST", "/api/customers/search", Route::CustomerSearch),

@@ -10,92 +10,86 @@ use crate::domain::messages::BroadcastRequest;
 use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::sql::Stmt;
 use crate::resources::accounts::auth;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use worker::{D1Database, Env, Request, Response};
+use worker::{D1Result, Env, Request, Response};
 
-/// What the pipeline knows about a call after an event.
-pub struct CallFacts<'a> {
-    pub call_id: &'a str,
-    pub caller: &'a str,
-    pub direction: &'a str,
+/// What the pipeline knows about a call after an event (kept in the outbox with the event).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallFacts {
+    pub call_id: String,
+    pub caller: String,
+    pub direction: String,
     /// The call's phase after the event (not the leg's).
-    pub phase: &'a str,
+    pub phase: String,
     pub connected: bool,
     pub store_id: Option<i64>,
 }
 
-/// The pipeline's hook: adds a missed call to its store's list, or resolves the number's open
-/// callbacks when this call reached the caller. Idempotent (a retried event changes nothing
-/// twice); tells the consoles when a count changed.
-pub async fn on_call_event(
-    env: &Env,
-    db: &D1Database,
-    c: &CallFacts<'_>,
-    now: i64,
-) -> ApiResult<()> {
-    let mut stores: Vec<Option<i64>> = vec![];
-    if front_desk::needs_callback(c.direction, c.phase, c.caller) {
-        let r = db::stmt(
-            db,
+/// The pipeline's hook, run when the outbox copies the event to D1 (after the call row, in
+/// the same batch): adds a missed call to its store's list, or resolves the number's open
+/// callbacks when this call reached the caller. Idempotent (a retried drain changes nothing
+/// twice). Every statement returns the store whose list changed, one row per store
+/// ([`changed_message`] tells the consoles).
+pub fn on_call_event(c: &CallFacts, now: i64) -> Option<Stmt> {
+    if front_desk::needs_callback(&c.direction, &c.phase, &c.caller) {
+        Some(Stmt::new(
             "INSERT INTO callbacks (call_id, store_id, phone, status, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, 'open', ?4, ?4) ON CONFLICT (call_id) DO NOTHING",
-            &[s(c.call_id), opt_i(c.store_id), s(c.caller), i(now)],
-        )?
-        .run()
-        .await?;
-        if db::changes(&r) > 0 {
-            stores.push(c.store_id);
-        }
-    } else if front_desk::reaches_caller(c.phase, c.connected, c.caller) {
-        #[derive(Deserialize)]
-        struct Resolved {
-            store_id: Option<i64>,
-        }
-        let r = db::stmt(
-            db,
+             VALUES (?1, (SELECT id FROM stores WHERE id = ?2), ?3, 'open', ?4, ?4) \
+             ON CONFLICT (call_id) DO NOTHING RETURNING store_id",
+            vec![
+                c.call_id.as_str().into(),
+                c.store_id.into(),
+                c.caller.as_str().into(),
+                now.into(),
+            ],
+        ))
+    } else if front_desk::reaches_caller(&c.phase, c.connected, &c.caller) {
+        Some(Stmt::new(
             "UPDATE callbacks SET status = 'done', note = ?3, updated_by = '自動', updated_at = ?4 \
              WHERE phone = ?1 AND status != 'done' AND call_id != ?2 RETURNING store_id",
-            &[
-                s(c.caller),
-                s(c.call_id),
-                s(&front_desk::auto_resolve_note(c.direction)),
-                i(now),
+            vec![
+                c.caller.as_str().into(),
+                c.call_id.as_str().into(),
+                front_desk::auto_resolve_note(&c.direction).into(),
+                now.into(),
             ],
-        )?
-        .all()
-        .await?;
-        for row in db::rows::<Resolved>(&r)? {
-            if !stores.contains(&row.store_id) {
-                stores.push(row.store_id);
-            }
+        ))
+    } else {
+        None
+    }
+}
+
+/// The stores whose list a [`on_call_event`] statement changed, from its returned rows.
+pub fn changed_stores(rows: &D1Result) -> ApiResult<Vec<Option<i64>>> {
+    #[derive(Deserialize)]
+    struct Changed {
+        store_id: Option<i64>,
+    }
+    let mut stores = vec![];
+    for row in db::rows::<Changed>(rows)? {
+        if !stores.contains(&row.store_id) {
+            stores.push(row.store_id);
         }
     }
-    for store in stores {
-        changed(
-            env,
-            store,
-            &format!("callbacks:{}:{}:{store:?}", c.call_id, c.phase),
-        )
-        .await?;
-    }
-    Ok(())
+    Ok(stores)
 }
 
 /// Tells the store's consoles (and the admins') that its callback list changed. `key` makes
 /// the message once-only in the hub.
+pub fn changed_message(store: Option<i64>, key: &str) -> BroadcastRequest {
+    BroadcastRequest {
+        key: key.to_string(),
+        store_id: store,
+        message: json!({ "type": "callbacks_changed", "storeId": store }).to_string(),
+        staff_message: None,
+    }
+}
+
 async fn changed(env: &Env, store: Option<i64>, key: &str) -> ApiResult<()> {
-    hub_client::broadcast(
-        env,
-        &BroadcastRequest {
-            key: key.to_string(),
-            store_id: store,
-            message: json!({ "type": "callbacks_changed", "storeId": store }).to_string(),
-            staff_message: None,
-        },
-    )
-    .await?;
+    hub_client::broadcast(env, &changed_message(store, key)).await?;
     Ok(())
 }
 
@@ -121,6 +115,8 @@ struct CallbackRow {
 /// first for the ones still to do, newest first for the done ones. Staff: their store only.
 pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
+    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
+    crate::pipeline::hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let (page, per) = http::page_params(&req);
     let status = match http::query_param(&req, "status").filter(|v| !v.is_empty()) {
@@ -178,6 +174,8 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
 /// `GET /api/callbacks/count` — how many are 未対応 for the user's stores (the nav's badge).
 pub async fn count(req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
+    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
+    crate::pipeline::hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let r = db::stmt(
         &env.d1("DB")?,

@@ -13,7 +13,7 @@ use serde_json::json;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env, Request, Response};
 
 /// The whole store table in one statement: prefixes, then Dialpad office ids.
-const TABLE_SQL: &str =
+pub const TABLE_SQL: &str =
     "SELECT 'prefix' AS kind, p.prefix AS key, p.store_id, s.name AS store_name \
      FROM store_prefixes p JOIN stores s ON s.id = p.store_id \
      UNION ALL SELECT 'office', s.dialpad_office_id, s.id, s.name FROM stores s \
@@ -24,7 +24,7 @@ pub fn table_stmt(db: &D1Database) -> D1PreparedStatement {
 }
 
 #[derive(Deserialize)]
-struct TableRow {
+pub struct TableRow {
     kind: String,
     key: String,
     store_id: i64,
@@ -32,8 +32,13 @@ struct TableRow {
 }
 
 pub fn table_from(r: &D1Result) -> ApiResult<StoreTable> {
+    Ok(table_of(db::rows::<TableRow>(r)?))
+}
+
+/// The table from rows read anywhere (D1 or the hub's index).
+pub fn table_of(rows: Vec<TableRow>) -> StoreTable {
     let mut table = StoreTable::default();
-    for row in db::rows::<TableRow>(r)? {
+    for row in rows {
         if row.kind == "office" {
             table.offices.push(StoreOffice {
                 office_id: row.key,
@@ -48,7 +53,7 @@ pub fn table_from(r: &D1Result) -> ApiResult<StoreTable> {
             });
         }
     }
-    Ok(table)
+    table
 }
 
 /// The store a dialled number belongs to (`不明` when no prefix matches).
@@ -222,6 +227,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .await?;
     let st: Created = db::first(&results[0])?
         .ok_or_else(|| ApiError::Unavailable("store insert returned no id".into()))?;
+    reindex(env, false).await;
     Ok(http::json_response(
         201,
         &json!({ "store": { "id": st.id, "name": name, "prefixes": prefixes, "dialpadOfficeId": office } }),
@@ -272,6 +278,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     }
     batch.push(store_stmt(&db, id)?);
     let results = db.batch(batch).await?;
+    reindex(env, false).await;
     store_json(results.last().expect("the batch ends with the read"))
 }
 
@@ -337,7 +344,23 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     if db::changes(&results[4]) == 0 {
         return Err(ApiError::NotFound);
     }
+    // Its customers lost their home store too: the whole index is re-read.
+    reindex(env, true).await;
     Ok(http::json_response(200, &json!({ "ok": true }))?)
+}
+
+/// Brings the hub's pop index up to date with the stores and prefixes (or, with `all`,
+/// everything) before the change is answered: the next call is routed by what was saved.
+async fn reindex(env: &Env, all: bool) {
+    crate::pipeline::hub_client::index_changed(
+        env,
+        &crate::domain::messages::IndexChange {
+            stores: true,
+            all,
+            ..Default::default()
+        },
+    )
+    .await;
 }
 
 /// `GET /api/stores/resolve?number=` — which store a dialled number would hit.

@@ -23,6 +23,8 @@ fn call_id_param(v: Option<String>) -> ApiResult<String> {
 /// its wrap-up.
 pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
+    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
+    crate::pipeline::hub_client::flush(env).await;
     let call_id = call_id_param(http::query_param(&req, "callId"))?;
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
@@ -49,6 +51,8 @@ struct WrapupBody {
 /// `PUT /api/calls/wrapup` — saves the wrap-up (the whole of it) on a call the user may see.
 pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
+    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
+    crate::pipeline::hub_client::flush(env).await;
     let body: WrapupBody = http::read_json(&mut req, 16 * 1024).await?;
     let call_id = call_id_param(Some(body.call_id))?;
     let db = env.d1("DB")?;

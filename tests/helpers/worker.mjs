@@ -15,11 +15,17 @@ import { randomPassword } from '../../scripts/lib/password.mjs';
 export const WEBHOOK_SECRET = 'test-dialpad-webhook-secret-0123456789';
 export const JWT_SECRET = 'test-session-signing-secret-0123456789';
 
-export function miniflareOptions({ persist, bindings = {}, onLog } = {}) {
+export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = false } = {}) {
   return {
     modules: true,
-    scriptPath: 'build/index.js',
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+    // `d1Fault`: the same build behind tests/helpers/d1-fault-entry.mjs, whose D1 binding a
+    // test can make unavailable (`WorkerClient.setD1`).
+    scriptPath: d1Fault ? 'tests/helpers/d1-fault-entry.mjs' : 'build/index.js',
+    ...(d1Fault ? { modulesRoot: '.', kvNamespaces: { FAULTS: 'faults' } } : {}),
+    modulesRules: [
+      { type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true },
+      ...(d1Fault ? [{ type: 'ESModule', include: ['**/*.js'] }] : []),
+    ],
     compatibilityDate: '2026-04-01',
     d1Databases: { DB: 'cti-test' },
     durableObjects: { HUB: { className: 'Hub', useSQLite: true }, GUARD: { className: 'Guard', useSQLite: true } },
@@ -91,11 +97,33 @@ export function callEvent(overrides = {}) {
   };
 }
 
+/**
+ * The D1 binding as tests use it, as an oracle: every query first gets what waits in the hub's
+ * outbox into D1 (the product's own reads do the same), so a test reads what the hub decided.
+ */
+function settledD1(raw, flush) {
+  const wrap = (stmt) => ({
+    unwrapped: stmt,
+    bind: (...args) => wrap(stmt.bind(...args)),
+    first: async (...a) => (await flush(), stmt.first(...a)),
+    all: async (...a) => (await flush(), stmt.all(...a)),
+    run: async (...a) => (await flush(), stmt.run(...a)),
+    raw: async (...a) => (await flush(), stmt.raw(...a)),
+  });
+  return {
+    prepare: (sql) => wrap(raw.prepare(sql)),
+    batch: async (stmts) => (await flush(), raw.batch(stmts.map((s) => s.unwrapped ?? s))),
+    exec: async (sql) => (await flush(), raw.exec(sql)),
+    dump: () => raw.dump(),
+  };
+}
+
 export class WorkerClient {
   constructor(mf, url, db) {
     this.mf = mf;
     this.url = url;
-    this.db = db;
+    this.rawDb = db;
+    this.db = settledD1(db, () => this.flush());
     this.sockets = [];
   }
 
@@ -167,15 +195,49 @@ export class WorkerClient {
     return new SocketProbe(ws).ready();
   }
 
-  addCustomer(c) {
-    return addCustomer(this.db, c);
+  /** The tenant's hub object, reached the way the Worker reaches it (tests only). */
+  async hub(path, body) {
+    const ns = await this.mf.getDurableObjectNamespace('HUB');
+    const stub = ns.get(ns.idFromName('default'));
+    const res = await stub.fetch(`https://hub${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`hub ${path}: ${res.status} ${text}`);
+    return JSON.parse(text);
   }
 
-  upsertStore(name, prefixes) {
-    return upsertStore(this.db, name, prefixes);
+  /**
+   * After writing straight into D1 (what the CLI or a migration does), tells the hub's pop
+   * index to re-read it, as `POST /api/admin/index/rebuild` does.
+   */
+  reindex() {
+    return this.hub('/index', { all: true });
+  }
+
+  /** With `startWorker({ d1Fault: true })`: 'down', 'lost-answer' or 'up' (see d1-fault-entry.mjs). */
+  async setD1(mode) {
+    const kv = await this.mf.getKVNamespace('FAULTS');
+    await kv.put('d1', mode);
+  }
+
+  /** Gets what waits in the hub's outbox into D1 (what every call-log read does first). */
+  flush() {
+    return this.hub('/flush', {});
+  }
+
+  async addCustomer(c) {
+    const id = await addCustomer(this.db, c);
+    await this.reindex();
+    return id;
+  }
+
+  async upsertStore(name, prefixes) {
+    const r = await upsertStore(this.db, name, prefixes);
+    await this.reindex();
+    return r;
   }
 
   async count(sql, ...args) {
+    await this.flush();
     const row = await this.db.prepare(`SELECT count(*) AS n FROM (${sql})`).bind(...args).first();
     return row.n;
   }

@@ -23,6 +23,9 @@
 //! Per user at most `MAX_SOCKETS_PER_USER` sockets; each socket's messages spend a small
 //! token bucket, and a socket that floods (or sends anything oversized or binary) is closed,
 //! so it costs the hub one cheap check per message and never slows the others.
+mod index;
+mod outbox;
+mod pop;
 mod sockets;
 
 use super::hub_client::SOCKET_HEADER;
@@ -30,7 +33,8 @@ use crate::domain::access;
 use crate::domain::error::ApiError;
 use crate::domain::limiter;
 use crate::domain::messages::{
-    self, BroadcastRequest, BroadcastResult, RevokeRequest, RevokeResult, SocketInfo, UserState,
+    self, BroadcastRequest, BroadcastResult, EventRequest, IndexChange, RevokeRequest,
+    RevokeResult, SocketInfo, UserState,
 };
 use crate::domain::token::Role;
 use crate::platform::http::{self, ApiResult};
@@ -57,6 +61,13 @@ const LEASE_RECHECKS: i64 = 3;
 /// Worker refuses its token (the D1 row is gone), so this only covers a connect racing the
 /// logout; short, so that the set loaded per broadcast stays small.
 const REVOKED_KEEP_MS: i64 = 60 * 60 * 1000;
+
+/// How long a leg's deliveries are kept for dedupe once its call is over: far longer than the
+/// replay window (`domain::replay`) outside which a delivery is refused anyway.
+const LEGS_KEEP_MS: i64 = 24 * 3600 * 1000;
+
+/// At most this many outbox batches are written for a reader's flush.
+const FLUSH_BATCHES: usize = 8;
 
 /// Close codes.
 const CLOSE_REVOKED: u16 = 4001;
@@ -362,6 +373,8 @@ impl Hub {
             "sockets": sockets.len(),
             "admin": self.state.get_websockets_with_tag(access::ADMIN_ROOM).len(),
             "seq": self.latest_seq(),
+            "index": self.index_stats(),
+            "outbox": self.outbox_stats(),
         })
     }
 
@@ -375,6 +388,40 @@ impl Hub {
             (Method::Post, "/broadcast") => {
                 let body: BroadcastRequest = http::read_json(&mut req, 256 * 1024).await?;
                 Ok(http::json_response(200, &self.broadcast(body)?)?)
+            }
+            (Method::Post, "/event") => {
+                let body: EventRequest = http::read_json(&mut req, 256 * 1024).await?;
+                Ok(http::json_response(200, &self.on_event(body).await?)?)
+            }
+            (Method::Post, "/index") => {
+                let body: IndexChange = http::read_json(&mut req, 256 * 1024).await?;
+                Ok(http::json_response(200, &self.index_change(&body).await?)?)
+            }
+            (Method::Post, "/sweep") => {
+                #[derive(Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Sweep {
+                    now: i64,
+                    retention_cutoff: Option<i64>,
+                }
+                let body: Sweep = http::read_json(&mut req, 4096).await?;
+                Ok(http::json_response(
+                    200,
+                    &self.sweep(body.now, body.retention_cutoff).await?,
+                )?)
+            }
+            (Method::Post, "/flush") => {
+                // A reader of the call log first gets what waits in the outbox into D1, so a
+                // call that just popped is in the log it reads. Bounded: a long backlog (D1
+                // was down) is left to the alarm.
+                let left = self.drain(Some(FLUSH_BATCHES)).await?;
+                if let Some(at) = left {
+                    self.schedule_at(at).await?;
+                }
+                Ok(http::json_response(
+                    200,
+                    &serde_json::json!({"waiting": self.waiting()}),
+                )?)
             }
             (Method::Get, "/stats") => Ok(http::json_response(200, &self.stats())?),
             _ => Err(ApiError::NotFound),
@@ -425,6 +472,8 @@ impl DurableObject for Hub {
             "CREATE INDEX IF NOT EXISTS events_call ON events(call_id, seq)",
             None,
         );
+        Self::init_index(&sql);
+        Self::init_pipeline(&sql);
         // Answered by the runtime itself, without waking the object: the browser's liveness
         // probe costs nothing even while the hub hibernates.
         if let Ok(pair) = WebSocketRequestResponsePair::new("ping", "pong") {
@@ -437,8 +486,45 @@ impl DurableObject for Hub {
         http::respond(self.route(req).await)
     }
 
+    /// One alarm for three jobs: copy the outbox to D1 (as soon as something waits, backing
+    /// off while D1 fails), re-check the connected users every `HUB_RECHECK_SECS`, and compare
+    /// the pop index with D1 every few minutes while consoles are connected.
     async fn alarm(&self) -> worker::Result<Response> {
-        self.recheck().await?;
+        let now = http::now_ms();
+        let mut next: Option<i64> = match self.drain(None).await {
+            Ok(at) => at,
+            Err(e) => {
+                worker::console_warn!(
+                    "{}",
+                    serde_json::json!({"event": "outbox_drain_failed", "error": e.code(), "detail": format!("{e:?}")})
+                );
+                Some(now + 5000)
+            }
+        };
+        if !self.state.get_websockets().is_empty() {
+            let due = self
+                .meta_get("recheck_at")
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0);
+            let mut at = due;
+            if due <= now {
+                self.recheck().await?;
+                at = http::now_ms() + self.recheck_ms();
+                self.meta_set("recheck_at", &at.to_string())?;
+            }
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+        // At most every few minutes, and only when the hub has work (an alarm): a change made
+        // straight in D1 reaches the index without anyone asking.
+        if let Err(e) = self.check_index(now).await {
+            worker::console_warn!(
+                "{}",
+                serde_json::json!({"event": "index_check_failed", "error": e.code()})
+            );
+        }
+        if let Some(at) = next {
+            self.schedule_at(at).await?;
+        }
         Response::empty()
     }
 

@@ -130,14 +130,9 @@ impl Hub {
         };
     }
 
+    /// Makes sure the alarm comes back to re-check the connected users.
     pub(super) async fn ensure_alarm(&self) -> worker::Result<()> {
-        let storage = self.state.storage();
-        if storage.get_alarm().await?.is_none() {
-            storage
-                .set_alarm(std::time::Duration::from_millis(self.recheck_ms() as u64))
-                .await?;
-        }
-        Ok(())
+        self.schedule_at(http::now_ms() + self.recheck_ms()).await
     }
 
     /// `/revoke`: records the change, closes the sockets that no longer fit, answers after.
@@ -206,7 +201,7 @@ impl Hub {
                 "{}",
                 serde_json::json!({"event": "hub_recheck_failed", "users": uids.len()})
             );
-            return self.reschedule().await;
+            return Ok(());
         };
         for st in &states {
             self.put_user(st)?;
@@ -233,16 +228,6 @@ impl Hub {
                 role: None,
                 store: None,
             })?;
-        }
-        self.reschedule().await
-    }
-
-    pub(super) async fn reschedule(&self) -> worker::Result<()> {
-        if !self.state.get_websockets().is_empty() {
-            self.state
-                .storage()
-                .set_alarm(std::time::Duration::from_millis(self.recheck_ms() as u64))
-                .await?;
         }
         Ok(())
     }

@@ -44,6 +44,8 @@ struct CallNumbers {
 /// user may not see is a 404.
 pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
+    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
+    crate::pipeline::hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let body: LookupBody = http::read_json(&mut req, 4096).await?;
     let db = env.d1("DB")?;
@@ -266,6 +268,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
             other => other,
         })?;
     let card = queries::one(&results[3])?;
+    reindex(env, &[card.id]).await;
     announce(env, &card).await;
     Ok(http::json_response(201, &json!({ "customer": card }))?)
 }
@@ -378,6 +381,8 @@ pub async fn backfill_keys(db: &worker::D1Database) -> ApiResult<usize> {
 /// `GET /api/customers/{id}` — the card, its notes and the last 10 calls from its numbers.
 pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
+    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
+    crate::pipeline::hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
     let results = db
@@ -541,6 +546,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
             current: serde_json::to_value(&current).ok(),
         });
     }
+    reindex(env, &[id]).await;
     announce(env, &current).await;
     Ok(http::json_response(200, &json!({ "customer": current }))?)
 }
@@ -581,5 +587,19 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     if db::changes(&r) == 0 {
         return Err(ApiError::NotFound);
     }
+    reindex(env, &[id]).await;
     Ok(http::json_response(200, &json!({ "ok": true }))?)
+}
+
+/// Brings the hub's pop index up to date with customers this request changed in D1, before
+/// the request is answered: the next call from their numbers pops with what was just saved.
+pub(crate) async fn reindex(env: &Env, ids: &[i64]) {
+    crate::pipeline::hub_client::index_changed(
+        env,
+        &crate::domain::messages::IndexChange {
+            customers: ids.to_vec(),
+            ..Default::default()
+        },
+    )
+    .await;
 }

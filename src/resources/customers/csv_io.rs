@@ -286,6 +286,10 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         batch.extend(insert_stmts(&db, &json, n)?);
     }
     db.batch(batch).await?;
+    // New customers' ids are D1's to give: the pop index re-reads everything (one pass).
+    if let Err(e) = crate::pipeline::hub_client::rebuild_index(env).await {
+        worker::console_warn!("index not rebuilt after import: {e:?}");
+    }
     Ok(http::json_response(
         200,
         &json!({ "imported": rows.len(), "created": inserts.len(), "updated": updates.len() }),

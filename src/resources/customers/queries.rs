@@ -1,8 +1,9 @@
 //! The customer card and how it is read: the one column list every customer read uses.
 use crate::domain::access::call_visible_sql;
 use crate::domain::messages::{CustomerCard, StoreRef, Usage};
-use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::db::{self, i, opt_i};
 use crate::platform::http::ApiResult;
+use crate::platform::sql::Stmt;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
@@ -34,16 +35,21 @@ pub fn by_phone_for(
     now_ms: i64,
     scope: Option<i64>,
 ) -> ApiResult<D1PreparedStatement> {
+    by_phone(phone, now_ms, scope).d1(db)
+}
+
+/// The lookup itself, for D1 and for the hub's pop index alike (the index mirrors the tables
+/// it reads, so both answer the same).
+pub fn by_phone(phone: &str, now_ms: i64, scope: Option<i64>) -> Stmt {
     let sql = format!(
         "SELECT {} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
          LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
          ORDER BY c.updated_at DESC, c.id LIMIT 10",
         card_columns(2)
     );
-    db::stmt(
-        db,
-        &sql,
-        &[s(phone), i(now_ms - THIRTY_DAYS_MS), opt_i(scope)],
+    Stmt::new(
+        sql,
+        vec![phone.into(), (now_ms - THIRTY_DAYS_MS).into(), scope.into()],
     )
 }
 
@@ -97,7 +103,7 @@ pub fn thirty_days_ago(now_ms: i64) -> i64 {
 }
 
 #[derive(Deserialize)]
-struct CardRow {
+pub struct CardRow {
     id: i64,
     name: String,
     kana: String,
@@ -119,8 +125,12 @@ struct CardRow {
 }
 
 pub fn cards_from(r: &D1Result) -> ApiResult<Vec<CustomerCard>> {
-    Ok(db::rows::<CardRow>(r)?
-        .into_iter()
+    Ok(cards_of(db::rows::<CardRow>(r)?))
+}
+
+/// Cards from rows read anywhere (D1 or the hub's index).
+pub fn cards_of(rows: Vec<CardRow>) -> Vec<CustomerCard> {
+    rows.into_iter()
         .map(|c| CustomerCard {
             id: c.id,
             name: c.name,
@@ -148,7 +158,7 @@ pub fn cards_from(r: &D1Result) -> ApiResult<Vec<CustomerCard>> {
             updated_at: c.updated_at,
             version: c.version,
         })
-        .collect())
+        .collect()
 }
 
 /// The card of one customer, or 404.

@@ -1,0 +1,414 @@
+//! The hub's pop index: what a pop needs, in the hub's own SQLite, so that a call pops without
+//! waiting on D1. D1 stays the system of record; the index mirrors the tables the pop reads
+//! (stores, prefixes, customers, their numbers) with the same names and columns, so the one
+//! lookup (`queries::by_phone`, `stores::TABLE_SQL`) runs unchanged on either side and both
+//! answer the same.
+//!
+//! Kept current three ways:
+//! - every write path tells the hub what changed (`/index`, from `hub_client::index_changed`)
+//!   and the hub re-reads those rows from D1 before the write is answered;
+//! - a rebuild from D1 runs on demand (`POST /api/admin/index/rebuild`), on the first event
+//!   after the index's schema version changed, and when the periodic check finds that D1 and
+//!   the index disagree (a change made straight in D1, by the CLI or a failed notice);
+//! - the call figures of a card come from the hub's own `calls`, which the pipeline writes
+//!   first (and the outbox copies to D1); a rebuild takes D1's calls, but for those whose
+//!   writes still wait in the outbox (the hub's copy is newer).
+use super::Hub;
+use crate::domain::error::ApiError;
+use crate::domain::messages::IndexChange;
+use crate::platform::db;
+use crate::platform::http::{self, ApiResult};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Bumped whenever the mirror's tables change shape: the hub then drops and rebuilds them.
+pub(super) const INDEX_VERSION: i64 = 1;
+/// How often (while the hub is busy) the index is compared with D1.
+pub(super) const CHECK_EVERY_MS: i64 = 5 * 60 * 1000;
+const PAGE: i64 = 1000;
+
+/// The mirror's tables: the D1 columns the pop reads, nothing else.
+const MIRROR: &[(&str, &str)] = &[
+    (
+        "stores",
+        "CREATE TABLE stores (id INTEGER PRIMARY KEY, name TEXT NOT NULL, dialpad_office_id TEXT)",
+    ),
+    (
+        "store_prefixes",
+        "CREATE TABLE store_prefixes (prefix TEXT PRIMARY KEY, store_id INTEGER NOT NULL)",
+    ),
+    (
+        "customers",
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, kana TEXT NOT NULL, \
+           memo TEXT NOT NULL, home_store_id INTEGER, customer_type TEXT NOT NULL, flag TEXT, \
+           visit_count INTEGER NOT NULL, total_spend INTEGER NOT NULL, last_visit_at TEXT, \
+           updated_at TEXT NOT NULL, version INTEGER NOT NULL)",
+    ),
+    (
+        "customer_phones",
+        "CREATE TABLE customer_phones (phone TEXT NOT NULL, customer_id INTEGER NOT NULL, \
+           PRIMARY KEY (phone, customer_id))",
+    ),
+];
+
+/// The columns copied per table, in the order of the mirror's definitions.
+const STORE_COLS: &str = "id, name, dialpad_office_id";
+const PREFIX_COLS: &str = "prefix, store_id";
+const CUSTOMER_COLS: &str = "id, name, kana, memo, home_store_id, customer_type, flag, \
+    visit_count, total_spend, last_visit_at, updated_at, version";
+const PHONE_COLS: &str = "phone, customer_id";
+/// The calls columns the hub keeps (all of D1's but the links written after the pop).
+pub(super) const CALL_COLS: &str = "id, direction, caller, dialled, store_id, customer_id, state, \
+    phase, rank, popped_by, is_test, started_at, connected_at, ended_at, duration_ms, answered_by, \
+    updated_at, voicemail_url, recording_urls, transcript, summary";
+
+/// One fingerprint of the mirrored tables, computed by the same SQL on D1 and on the index:
+/// counts, ids, versions and number endings. Equal fingerprints mean nothing to rebuild.
+const FINGERPRINT: &str = "SELECT \
+    (SELECT count(*) || ':' || total(id) || ':' || total(version) || ':' || coalesce(max(updated_at), '') \
+       || ':' || total(coalesce(home_store_id, 0)) FROM customers) || '|' || \
+    (SELECT count(*) || ':' || total(customer_id + CAST(substr(phone, -6) AS INTEGER)) FROM customer_phones) || '|' || \
+    (SELECT count(*) || ':' || total(id) || ':' || group_concat(name || coalesce(dialpad_office_id, ''), ',') FROM stores) || '|' || \
+    (SELECT count(*) || ':' || total(store_id + CAST(prefix AS INTEGER)) FROM store_prefixes) AS f";
+
+/// Inserts a JSON array of D1 rows (objects) into a mirror table in one statement.
+fn insert_json_sql(table: &str, cols: &str) -> String {
+    let values: Vec<String> = cols
+        .split(',')
+        .map(|c| format!("json_extract(value, '$.{}')", c.trim()))
+        .collect();
+    format!(
+        "INSERT OR REPLACE INTO {table} ({cols}) SELECT {} FROM json_each(?)",
+        values.join(", ")
+    )
+}
+
+#[derive(Deserialize)]
+struct Fingerprint {
+    f: Option<String>,
+}
+
+impl Hub {
+    pub(super) fn meta_get(&self, key: &str) -> Option<String> {
+        #[derive(Deserialize)]
+        struct V {
+            value: Option<String>,
+        }
+        self.sql()
+            .exec("SELECT value FROM meta WHERE key = ?", vec![key.into()])
+            .and_then(|c| c.to_array::<V>())
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .and_then(|v| v.value)
+    }
+
+    pub(super) fn meta_set(&self, key: &str, value: &str) -> worker::Result<()> {
+        self.sql().exec(
+            "INSERT INTO meta (key, value) VALUES (?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            vec![key.into(), value.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Creates the mirror, dropping an older shape of it (then it needs a rebuild).
+    pub(super) fn init_index(sql: &worker::SqlStorage) {
+        #[derive(Deserialize)]
+        struct V {
+            value: Option<String>,
+        }
+        let _ = sql.exec(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+            None,
+        );
+        let version = sql
+            .exec("SELECT value FROM meta WHERE key = 'index_version'", None)
+            .and_then(|c| c.to_array::<V>())
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .and_then(|v| v.value);
+        if version.as_deref() == Some(INDEX_VERSION.to_string().as_str()) {
+            return;
+        }
+        for (table, create) in MIRROR {
+            let _ = sql.exec(&format!("DROP TABLE IF EXISTS {table}"), None);
+            let _ = sql.exec(create, None);
+        }
+        let _ = sql.exec(
+            "CREATE INDEX IF NOT EXISTS customer_phones_customer ON customer_phones(customer_id)",
+            None,
+        );
+        let _ = sql.exec("DELETE FROM meta WHERE key = 'index_built_at'", None);
+        let _ = sql.exec(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('index_version', ?)",
+            vec![INDEX_VERSION.to_string().into()],
+        );
+    }
+
+    /// Whether the index was ever built (at this schema version).
+    pub(super) fn index_built(&self) -> bool {
+        self.meta_get("index_built_at").is_some()
+    }
+
+    /// Applies a change reported by a write path: re-reads those rows from D1.
+    pub(super) async fn index_change(&self, change: &IndexChange) -> ApiResult<Value> {
+        if change.all || !self.index_built() {
+            return self.rebuild().await;
+        }
+        let db = self.env.d1("DB")?;
+        let mut stmts = vec![];
+        if change.stores {
+            stmts.push(db.prepare(format!("SELECT {STORE_COLS} FROM stores")));
+            stmts.push(db.prepare(format!("SELECT {PREFIX_COLS} FROM store_prefixes")));
+        }
+        let ids = db::json(&change.customers);
+        if !change.customers.is_empty() {
+            stmts.push(db::stmt(
+                &db,
+                &format!(
+                    "SELECT {CUSTOMER_COLS} FROM customers WHERE id IN (SELECT value FROM json_each(?1))"
+                ),
+                std::slice::from_ref(&ids),
+            )?);
+            stmts.push(db::stmt(
+                &db,
+                &format!(
+                    "SELECT {PHONE_COLS} FROM customer_phones \
+                     WHERE customer_id IN (SELECT value FROM json_each(?1))"
+                ),
+                std::slice::from_ref(&ids),
+            )?);
+        }
+        if stmts.is_empty() {
+            return Ok(serde_json::json!({"ok": true}));
+        }
+        let results = db.batch(stmts).await?;
+        let mut r = results.iter();
+        let sql = self.sql();
+        // From here on, synchronous: the change lands whole.
+        if change.stores {
+            let stores: Vec<Value> = db::rows(r.next().expect("stores result"))?;
+            let prefixes: Vec<Value> = db::rows(r.next().expect("prefixes result"))?;
+            sql.exec("DELETE FROM stores", None)?;
+            sql.exec("DELETE FROM store_prefixes", None)?;
+            self.insert_rows("stores", STORE_COLS, &stores)?;
+            self.insert_rows("store_prefixes", PREFIX_COLS, &prefixes)?;
+        }
+        if !change.customers.is_empty() {
+            let customers: Vec<Value> = db::rows(r.next().expect("customers result"))?;
+            let phones: Vec<Value> = db::rows(r.next().expect("phones result"))?;
+            let ids = serde_json::to_string(&change.customers).unwrap_or_else(|_| "[]".into());
+            sql.exec(
+                "DELETE FROM customer_phones WHERE customer_id IN (SELECT value FROM json_each(?))",
+                vec![ids.as_str().into()],
+            )?;
+            sql.exec(
+                "DELETE FROM customers WHERE id IN (SELECT value FROM json_each(?))",
+                vec![ids.as_str().into()],
+            )?;
+            self.insert_rows("customers", CUSTOMER_COLS, &customers)?;
+            self.insert_rows("customer_phones", PHONE_COLS, &phones)?;
+        }
+        Ok(serde_json::json!({"ok": true}))
+    }
+
+    fn insert_rows(&self, table: &str, cols: &str, rows: &[Value]) -> ApiResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let json = serde_json::to_string(rows).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        self.sql()
+            .exec(&insert_json_sql(table, cols), vec![json.as_str().into()])?;
+        Ok(())
+    }
+
+    /// Reads everything the index mirrors from D1 (page by page), then replaces the index in
+    /// one synchronous step, so a pop never sees half of it. Calls come from D1 too, but for
+    /// those the outbox has not copied yet (the hub's own are newer).
+    pub(super) async fn rebuild(&self) -> ApiResult<Value> {
+        let started = http::now_ms();
+        let db = self.env.d1("DB")?;
+        let first = db
+            .batch(vec![
+                db.prepare(format!("SELECT {STORE_COLS} FROM stores")),
+                db.prepare(format!("SELECT {PREFIX_COLS} FROM store_prefixes")),
+            ])
+            .await?;
+        let stores: Vec<Value> = db::rows(&first[0])?;
+        let prefixes: Vec<Value> = db::rows(&first[1])?;
+        let mut customers: Vec<Value> = vec![];
+        let mut phones: Vec<Value> = vec![];
+        let mut after = 0i64;
+        loop {
+            let page = db
+                .batch(vec![
+                    db::stmt(
+                        &db,
+                        &format!(
+                            "SELECT {CUSTOMER_COLS} FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2"
+                        ),
+                        &[db::i(after), db::i(PAGE)],
+                    )?,
+                    db::stmt(
+                        &db,
+                        &format!(
+                            "SELECT {PHONE_COLS} FROM customer_phones WHERE customer_id IN \
+                             (SELECT id FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2)"
+                        ),
+                        &[db::i(after), db::i(PAGE)],
+                    )?,
+                ])
+                .await?;
+            let rows: Vec<Value> = db::rows(&page[0])?;
+            let n = rows.len() as i64;
+            after = rows
+                .last()
+                .and_then(|r| r.get("id"))
+                .and_then(Value::as_i64)
+                .unwrap_or(after);
+            customers.extend(rows);
+            phones.extend(db::rows::<Value>(&page[1])?);
+            if n < PAGE {
+                break;
+            }
+        }
+        let mut calls: Vec<Value> = vec![];
+        let mut after_call = String::new();
+        loop {
+            let page = db::stmt(
+                &db,
+                &format!("SELECT {CALL_COLS} FROM calls WHERE id > ?1 ORDER BY id LIMIT ?2"),
+                &[db::s(&after_call), db::i(PAGE)],
+            )?
+            .all()
+            .await?;
+            let rows: Vec<Value> = db::rows(&page)?;
+            let n = rows.len() as i64;
+            if let Some(id) = rows
+                .last()
+                .and_then(|r| r.get("id"))
+                .and_then(Value::as_str)
+            {
+                after_call = id.to_string();
+            }
+            calls.extend(rows);
+            if n < PAGE {
+                break;
+            }
+        }
+        // The legs of the calls still open, and every recent delivery: what the next event's
+        // dedupe and "is another leg still open" need.
+        let legs: Vec<Value> = db::rows(
+            &db::stmt(
+                &db,
+                "SELECT call_id, state, group_id, received_at, event_ts, rank FROM call_events \
+                 WHERE received_at > ?1 OR group_id IN (SELECT id FROM calls WHERE rank BETWEEN 1 AND 2)",
+                &[db::i(started - super::LEGS_KEEP_MS)],
+            )?
+            .all()
+            .await?,
+        )?;
+        let sql = self.sql();
+        for table in ["stores", "store_prefixes", "customers", "customer_phones"] {
+            sql.exec(&format!("DELETE FROM {table}"), None)?;
+        }
+        self.insert_rows("stores", STORE_COLS, &stores)?;
+        self.insert_rows("store_prefixes", PREFIX_COLS, &prefixes)?;
+        for chunk in customers.chunks(PAGE as usize) {
+            self.insert_rows("customers", CUSTOMER_COLS, chunk)?;
+        }
+        for chunk in phones.chunks(PAGE as usize) {
+            self.insert_rows("customer_phones", PHONE_COLS, chunk)?;
+        }
+        // D1 is the record for every call the outbox has copied; the hub's own copy wins only
+        // while its writes still wait there.
+        let calls_sql = format!(
+            "{} WHERE json_extract(value, '$.id') NOT IN (SELECT call_id FROM outbox)",
+            insert_json_sql("calls", CALL_COLS)
+        );
+        for chunk in calls.chunks(PAGE as usize) {
+            let json = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into());
+            sql.exec(&calls_sql, vec![json.as_str().into()])?;
+        }
+        let legs_json = serde_json::to_string(&legs).unwrap_or_else(|_| "[]".into());
+        sql.exec(
+            &insert_json_sql(
+                "call_events",
+                "call_id, state, group_id, received_at, event_ts, rank",
+            )
+            .replace("INSERT OR REPLACE", "INSERT OR IGNORE"),
+            vec![legs_json.as_str().into()],
+        )?;
+        let now = http::now_ms();
+        self.meta_set("index_built_at", &now.to_string())?;
+        self.meta_set("index_checked_at", &now.to_string())?;
+        let summary = serde_json::json!({
+            "event": "index_rebuilt", "customers": customers.len(), "phones": phones.len(),
+            "stores": stores.len(), "calls": calls.len(), "ms": now - started,
+        });
+        worker::console_log!("{summary}");
+        Ok(summary)
+    }
+
+    /// Compares the index with D1 (one small query each side); rebuilds when they differ.
+    /// Run by the alarm at most every [`CHECK_EVERY_MS`].
+    pub(super) async fn check_index(&self, now: i64) -> ApiResult<()> {
+        let last = self
+            .meta_get("index_checked_at")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        if now - last < CHECK_EVERY_MS {
+            return Ok(());
+        }
+        let db = self.env.d1("DB")?;
+        let theirs = db.prepare(FINGERPRINT).first::<Fingerprint>(None).await?;
+        let ours = self
+            .sql()
+            .exec(FINGERPRINT, None)?
+            .to_array::<Fingerprint>()?
+            .into_iter()
+            .next();
+        self.meta_set("index_checked_at", &now.to_string())?;
+        if theirs.and_then(|f| f.f) != ours.and_then(|f| f.f) {
+            worker::console_warn!("{}", serde_json::json!({"event": "index_differs_from_d1"}));
+            self.rebuild().await?;
+        }
+        Ok(())
+    }
+
+    /// The admin part of `/api/health`.
+    pub(super) fn index_stats(&self) -> Value {
+        #[derive(Deserialize)]
+        struct N {
+            customers: i64,
+            phones: i64,
+            stores: i64,
+            calls: i64,
+        }
+        let n = self
+            .sql()
+            .exec(
+                "SELECT (SELECT count(*) FROM customers) AS customers, \
+                   (SELECT count(*) FROM customer_phones) AS phones, \
+                   (SELECT count(*) FROM stores) AS stores, (SELECT count(*) FROM calls) AS calls",
+                None,
+            )
+            .and_then(|c| c.one::<N>())
+            .ok();
+        let at = |k: &str| {
+            self.meta_get(k)
+                .and_then(|v| v.parse::<i64>().ok())
+                .map(http::iso)
+        };
+        serde_json::json!({
+            "version": INDEX_VERSION,
+            "customers": n.as_ref().map(|n| n.customers),
+            "phones": n.as_ref().map(|n| n.phones),
+            "stores": n.as_ref().map(|n| n.stores),
+            "calls": n.as_ref().map(|n| n.calls),
+            "lastRebuild": at("index_built_at"),
+            "lastCheck": at("index_checked_at"),
+            "bytes": self.sql().database_size(),
+        })
+    }
+}

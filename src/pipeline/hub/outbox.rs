@@ -1,0 +1,376 @@
+//! The outbox: the D1 writes of every event, kept in the hub's SQLite (in the same step as the
+//! pop) and copied to D1 by the alarm, in order, in batches, idempotently. While D1 fails the
+//! alarm backs off and pops go on; when D1 answers again, everything lands, nothing doubles
+//! (each statement is idempotent and a batch is one D1 transaction, so a drain interrupted
+//! after D1 committed but before the hub forgot the rows only runs them again).
+use super::Hub;
+use crate::domain::error::ApiError;
+use crate::pipeline::record::{self, CallRow, EventRow};
+use crate::platform::http::{self, ApiResult};
+use crate::platform::sql::Stmt;
+use crate::resources::callbacks::{self, CallFacts};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Operations per D1 batch (each a handful of statements).
+const BATCH_OPS: i64 = 25;
+/// Above this many waiting operations, health warns.
+pub(super) const WARN_AT: i64 = 10_000;
+/// At this many, new events are refused with a 503 (Dialpad retries them) rather than
+/// growing the hub's storage without end while D1 stays down.
+const MAX_WAITING: i64 = 200_000;
+/// An operation that fails this many times for a reason other than D1 being unavailable is
+/// set aside (`outbox_dead`, reported by health) so that it cannot hold up the rest.
+const MAX_ATTEMPTS: i64 = 5;
+/// Backoff while D1 fails: 1 s doubling up to a minute.
+const BACKOFF_MAX_MS: i64 = 60_000;
+
+/// One unit of D1 work, in the order it happened.
+// Ops live one at a time, on their way to or from their JSON: boxing the large variant buys
+// nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// A call event: its log row, the call upsert, the pop claim, the store and customer
+    /// links, the callback list.
+    Event {
+        event: EventRow,
+        call: CallRow,
+        pop_key: Option<String>,
+        store_id: Option<i64>,
+        customer_id: Option<i64>,
+        callback: Option<CallFacts>,
+    },
+    /// Calls closed as 不明 by the stale sweep.
+    Close { ids: Vec<String>, cutoff: i64 },
+}
+
+impl Op {
+    /// The D1 statements, and the index (among them) of the callback statement, if any.
+    fn statements(&self) -> (Vec<Stmt>, Option<usize>) {
+        match self {
+            Op::Event {
+                event,
+                call,
+                pop_key,
+                store_id,
+                customer_id,
+                callback,
+            } => {
+                let mut v = vec![record::insert_event(event), record::upsert_call(call)];
+                if let Some(key) = pop_key {
+                    v.push(record::claim_pop(&call.id, key));
+                }
+                v.push(record::finish(&call.id, *store_id, *customer_id));
+                let cb = callback
+                    .as_ref()
+                    .and_then(|c| callbacks::on_call_event(c, call.now_ms))
+                    .map(|s| {
+                        v.push(s);
+                        v.len() - 1
+                    });
+                (v, cb)
+            }
+            Op::Close { ids, cutoff } => (
+                vec![record::close_stale(
+                    &serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()),
+                    *cutoff,
+                )],
+                None,
+            ),
+        }
+    }
+
+    fn call_id(&self) -> &str {
+        match self {
+            Op::Event { call, .. } => &call.id,
+            Op::Close { .. } => "",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Waiting {
+    seq: i64,
+    op: String,
+    attempts: i64,
+}
+
+impl Hub {
+    /// The hub's own working tables: calls and their legs (the live state the pop decides
+    /// from, and the figures of a card), and the outbox.
+    pub(super) fn init_pipeline(sql: &worker::SqlStorage) {
+        for ddl in [
+            "CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, direction TEXT NOT NULL, \
+               caller TEXT NOT NULL DEFAULT '', dialled TEXT NOT NULL DEFAULT '', store_id INTEGER, \
+               customer_id INTEGER, state TEXT NOT NULL, phase TEXT NOT NULL, \
+               rank INTEGER NOT NULL DEFAULT 0, popped_by TEXT, is_test INTEGER NOT NULL DEFAULT 0, \
+               started_at INTEGER NOT NULL, connected_at INTEGER, ended_at INTEGER, duration_ms INTEGER, \
+               answered_by TEXT, updated_at INTEGER NOT NULL, voicemail_url TEXT, recording_urls TEXT, \
+               transcript TEXT, summary TEXT)",
+            "CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started_at DESC)",
+            "CREATE INDEX IF NOT EXISTS calls_open ON calls(rank, updated_at)",
+            "CREATE TABLE IF NOT EXISTS call_events (call_id TEXT NOT NULL, state TEXT NOT NULL, \
+               group_id TEXT NOT NULL, received_at INTEGER NOT NULL, event_ts INTEGER, \
+               rank INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (call_id, state))",
+            "CREATE INDEX IF NOT EXISTS call_events_group ON call_events(group_id)",
+            "CREATE INDEX IF NOT EXISTS call_events_received ON call_events(received_at)",
+            "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
+               call_id TEXT NOT NULL, op TEXT NOT NULL, created_at INTEGER NOT NULL, \
+               attempts INTEGER NOT NULL DEFAULT 0)",
+            "CREATE INDEX IF NOT EXISTS outbox_call ON outbox(call_id)",
+            "CREATE TABLE IF NOT EXISTS outbox_dead (seq INTEGER PRIMARY KEY, op TEXT NOT NULL, \
+               error TEXT NOT NULL, created_at INTEGER NOT NULL)",
+        ] {
+            let _ = sql.exec(ddl, None);
+        }
+    }
+
+    pub(super) fn waiting(&self) -> i64 {
+        #[derive(Deserialize)]
+        struct N {
+            n: i64,
+        }
+        self.sql()
+            .exec("SELECT count(*) AS n FROM outbox", None)
+            .and_then(|c| c.one::<N>())
+            .map_or(0, |n| n.n)
+    }
+
+    pub(super) fn outbox_full(&self) -> bool {
+        self.waiting() >= MAX_WAITING
+    }
+
+    pub(super) fn append(&self, op: &Op) -> ApiResult<()> {
+        let text = serde_json::to_string(op).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        self.sql().exec(
+            "INSERT INTO outbox (call_id, op, created_at) VALUES (?, ?, ?)",
+            vec![
+                op.call_id().into(),
+                text.as_str().into(),
+                http::now_ms().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Asks for the alarm now, unless it is due sooner (or D1 is being waited out).
+    pub(super) async fn schedule_drain(&self) -> worker::Result<()> {
+        let backoff = self
+            .meta_get("outbox_retry_at")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        self.schedule_at(backoff.max(http::now_ms())).await
+    }
+
+    /// Sets the alarm for `at` (epoch ms) unless one is due sooner.
+    pub(super) async fn schedule_at(&self, at: i64) -> worker::Result<()> {
+        let storage = self.state.storage();
+        let current = storage.get_alarm().await?;
+        if current.is_none_or(|c| c > at) {
+            storage.set_alarm((at - http::now_ms()).max(0)).await?;
+        }
+        Ok(())
+    }
+
+    /// Copies the outbox to D1 until it is empty, D1 fails, or `max_batches` batches were
+    /// written. Returns when to try again (epoch ms), if anything is left.
+    ///
+    /// Two drains may overlap (the alarm, and a reader's flush): both may then write the same
+    /// operations, which is harmless because every statement is idempotent and monotonic (a
+    /// call's state only moves forward, its first facts stay, a delivery is logged once).
+    pub(super) async fn drain(&self, max_batches: Option<usize>) -> ApiResult<Option<i64>> {
+        let db = self.env.d1("DB")?;
+        let mut batches = 0;
+        loop {
+            if max_batches.is_some_and(|m| batches >= m) {
+                return Ok(Some(http::now_ms()));
+            }
+            batches += 1;
+            let rows: Vec<Waiting> = self
+                .sql()
+                .exec(
+                    "SELECT seq, op, attempts FROM outbox ORDER BY seq LIMIT ?",
+                    vec![BATCH_OPS.into()],
+                )?
+                .to_array()?;
+            let Some(last) = rows.last().map(|r| r.seq) else {
+                self.sql()
+                    .exec("DELETE FROM meta WHERE key = 'outbox_retry_at'", None)?;
+                return Ok(None);
+            };
+            let ops: Vec<(i64, Option<Op>, i64)> = rows
+                .iter()
+                .map(|r| (r.seq, serde_json::from_str::<Op>(&r.op).ok(), r.attempts))
+                .collect();
+            match self
+                .apply(&db, ops.iter().filter_map(|(_, o, _)| o.as_ref()))
+                .await
+            {
+                Ok(()) => {
+                    // Unreadable rows (none expected) are set aside with the batch's others.
+                    for (seq, op, _) in &ops {
+                        if op.is_none() {
+                            self.dead(*seq, "unreadable operation")?;
+                        }
+                    }
+                    self.sql()
+                        .exec("DELETE FROM outbox WHERE seq <= ?", vec![last.into()])?;
+                    self.count("outbox_drained", rows.len() as i64)?;
+                }
+                Err(e) if e.status() == 503 || rows.len() == 1 => {
+                    // D1 unavailable (or the one operation left is refused): back off.
+                    let first = &ops[0];
+                    if e.status() != 503 && first.2 + 1 >= MAX_ATTEMPTS {
+                        self.dead(first.0, &format!("{e:?}"))?;
+                        self.sql()
+                            .exec("DELETE FROM outbox WHERE seq = ?", vec![first.0.into()])?;
+                        continue;
+                    }
+                    self.sql().exec(
+                        "UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?",
+                        vec![first.0.into()],
+                    )?;
+                    let failures = self.count("outbox_failures", 1)?;
+                    let wait = (1000i64 << failures.clamp(0, 6)).min(BACKOFF_MAX_MS);
+                    let at = http::now_ms() + wait;
+                    self.meta_set("outbox_retry_at", &at.to_string())?;
+                    worker::console_warn!(
+                        "{}",
+                        json!({"event": "outbox_drain_failed", "waiting": self.waiting(),
+                            "retryInMs": wait, "error": e.code(), "detail": format!("{e:?}")})
+                    );
+                    return Ok(Some(at));
+                }
+                Err(_) => {
+                    // One of the batch is refused by D1 (a constraint): apply them one by one,
+                    // so the good ones land and the bad one is found.
+                    for (seq, op, attempts) in &ops {
+                        let Some(op) = op else {
+                            self.dead(*seq, "unreadable operation")?;
+                            self.sql()
+                                .exec("DELETE FROM outbox WHERE seq = ?", vec![(*seq).into()])?;
+                            continue;
+                        };
+                        match self.apply(&db, std::iter::once(op)).await {
+                            Ok(()) => {}
+                            Err(e) if e.status() == 503 => break,
+                            Err(e) if attempts + 1 >= MAX_ATTEMPTS => {
+                                self.dead(*seq, &format!("{e:?}"))?;
+                            }
+                            Err(_) => {
+                                self.sql().exec(
+                                    "UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?",
+                                    vec![(*seq).into()],
+                                )?;
+                                break;
+                            }
+                        }
+                        self.sql()
+                            .exec("DELETE FROM outbox WHERE seq = ?", vec![(*seq).into()])?;
+                    }
+                }
+            }
+            self.sql()
+                .exec("DELETE FROM meta WHERE key = 'outbox_failures'", None)?;
+        }
+    }
+
+    /// Runs operations as one D1 batch (one transaction), then tells the consoles whose
+    /// callback lists changed.
+    async fn apply<'a>(
+        &self,
+        db: &worker::D1Database,
+        ops: impl Iterator<Item = &'a Op>,
+    ) -> ApiResult<()> {
+        let mut stmts = vec![];
+        let mut callback_at = vec![];
+        for op in ops {
+            let (v, cb) = op.statements();
+            if let (Some(i), Op::Event { call, .. }) = (cb, op) {
+                callback_at.push((stmts.len() + i, call.id.clone(), call.phase.clone()));
+            }
+            for s in v {
+                stmts.push(s.d1(db)?);
+            }
+        }
+        if stmts.is_empty() {
+            return Ok(());
+        }
+        let results = db
+            .batch(stmts)
+            .await
+            .map_err(|e| ApiError::from_storage(e.to_string()))?;
+        for (i, call, phase) in callback_at {
+            for store in callbacks::changed_stores(&results[i])? {
+                self.broadcast(callbacks::changed_message(
+                    store,
+                    &format!("callbacks:{call}:{phase}:{store:?}"),
+                ))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn dead(&self, seq: i64, error: &str) -> ApiResult<()> {
+        worker::console_error!(
+            "{}",
+            json!({"event": "outbox_operation_set_aside", "seq": seq, "error": error})
+        );
+        self.sql().exec(
+            "INSERT OR REPLACE INTO outbox_dead (seq, op, error, created_at) \
+             SELECT seq, op, ?, ? FROM outbox WHERE seq = ?",
+            vec![error.into(), http::now_ms().into(), seq.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Adds to a counter kept in `meta`; returns the new value.
+    fn count(&self, key: &str, by: i64) -> ApiResult<i64> {
+        let n = self
+            .meta_get(key)
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+            + by;
+        self.meta_set(key, &n.to_string())?;
+        Ok(n)
+    }
+
+    pub(super) fn outbox_stats(&self) -> Value {
+        #[derive(Deserialize)]
+        struct S {
+            waiting: i64,
+            oldest: Option<i64>,
+            dead: i64,
+        }
+        let s = self
+            .sql()
+            .exec(
+                "SELECT (SELECT count(*) FROM outbox) AS waiting, \
+                   (SELECT min(created_at) FROM outbox) AS oldest, \
+                   (SELECT count(*) FROM outbox_dead) AS dead",
+                None,
+            )
+            .and_then(|c| c.one::<S>())
+            .ok();
+        let num = |k: &str| self.meta_get(k).and_then(|v| v.parse::<i64>().ok());
+        let waiting = s.as_ref().map_or(0, |s| s.waiting);
+        let mut warnings = vec![];
+        if waiting >= WARN_AT {
+            warnings.push(format!("{waiting} call events wait for D1"));
+        }
+        if s.as_ref().is_some_and(|s| s.dead > 0) {
+            warnings.push("some call events could not be written to D1 (outbox_dead)".into());
+        }
+        json!({
+            "waiting": waiting,
+            "oldestWaiting": s.as_ref().and_then(|s| s.oldest).map(http::iso),
+            "setAside": s.as_ref().map_or(0, |s| s.dead),
+            "drained": num("outbox_drained").unwrap_or(0),
+            "failuresInARow": num("outbox_failures").unwrap_or(0),
+            "retryAt": num("outbox_retry_at").map(http::iso),
+            "warnings": warnings,
+        })
+    }
+}

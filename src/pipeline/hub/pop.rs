@@ -1,0 +1,289 @@
+//! A call event inside the hub, in one synchronous step on its own SQLite: dedupe, resolve the
+//! store and the customer from the pop index, upsert the call, decide pop or update, append
+//! the D1 writes to the outbox, send to the rooms. No D1 round trip before the answer (but
+//! the very first event of a hub whose index was never built, which builds it first).
+use super::outbox::Op;
+use super::Hub;
+use crate::domain::access::Viewer;
+use crate::domain::dialpad::{self, Phase};
+use crate::domain::error::ApiError;
+use crate::domain::messages::{
+    BroadcastRequest, CallDetails, CallMessage, CustomerCard, EventRequest, StoreRef, CALL_STATE,
+    INCOMING_CALL,
+};
+use crate::domain::phone::{self, Phone};
+use crate::domain::token::Role;
+use crate::pipeline::record::{self, CallStateRow};
+use crate::platform::http::{self, ApiResult};
+use crate::platform::sql::Stmt;
+use crate::resources::callbacks::CallFacts;
+use crate::resources::customers::queries::{self, CardRow};
+use crate::resources::stores::{self, TableRow};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn log(v: Value) {
+    worker::console_log!("{v}");
+}
+
+impl Hub {
+    pub(super) fn run(&self, s: &Stmt) -> worker::Result<worker::SqlCursor> {
+        self.sql().exec(&s.sql, s.storage_params())
+    }
+
+    pub(super) fn all<T: DeserializeOwned>(&self, s: &Stmt) -> worker::Result<Vec<T>> {
+        self.run(s)?.to_array()
+    }
+
+    /// `/event`: runs one verified event. Returns the JSON answered to Dialpad.
+    pub(super) async fn on_event(&self, req: EventRequest) -> ApiResult<Value> {
+        let mut d1_round_trips = 0;
+        if !self.index_built() {
+            // The first event after a deploy that changed the index (or of a new tenant):
+            // build it now, so that this call pops with its card. If D1 does not answer, the
+            // call pops without one rather than not at all.
+            d1_round_trips = 1;
+            if let Err(e) = self.rebuild().await {
+                log(
+                    json!({"event": "index_rebuild_failed", "error": e.code(), "detail": format!("{e:?}")}),
+                );
+            }
+        }
+        if self.outbox_full() {
+            return Err(ApiError::Unavailable("outbox full".into()));
+        }
+        let ev = dialpad::parse(&req.claims)?;
+        let now = req.received_at;
+        let (event_row, call_row) = record::rows(&ev, req.is_test, now);
+        let group = ev.group_id().to_string();
+        let caller = call_row.caller.clone();
+        #[derive(Deserialize)]
+        struct Fresh {
+            #[allow(dead_code)]
+            fresh: i64,
+        }
+        // From here to the answer nothing is awaited: the event lands whole or not at all.
+        if self
+            .all::<Fresh>(&record::insert_event(&event_row))?
+            .is_empty()
+        {
+            log(
+                json!({"event": "webhook", "callId": group, "leg": ev.call_id,
+                "state": ev.state, "decision": "duplicate", "ms": http::now_ms() - now}),
+            );
+            return Ok(json!({ "ok": true, "status": "duplicate", "callId": group }));
+        }
+        self.run(&record::upsert_call(&call_row))?;
+        let key = record::event_key(&ev);
+        let may_pop = record::may_pop(&ev);
+        if may_pop {
+            self.run(&record::claim_pop(&group, &key))?;
+        }
+        let call: CallStateRow = self
+            .all(&record::call_state(&group))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::Unavailable("call row missing after upsert".into()))?;
+        // Stored data never fails a genuine event: a customer row that cannot be read pops the
+        // call without its card (and says so in the log).
+        let cards: Vec<CustomerCard> = if caller.is_empty() {
+            vec![]
+        } else {
+            match self.all::<CardRow>(&queries::by_phone(&caller, now, None)) {
+                Ok(rows) => queries::cards_of(rows)
+                    .into_iter()
+                    .map(CustomerCard::for_pop)
+                    .collect(),
+                Err(e) => {
+                    log(json!({"event": "customer_unreadable", "callId": group,
+                        "caller": phone::mask(&caller), "detail": e.to_string()}));
+                    vec![]
+                }
+            }
+        };
+        let store = match (call.store_id, &call.store_name) {
+            (Some(id), Some(name)) => StoreRef {
+                id: Some(id),
+                name: name.clone(),
+            },
+            _ => stores::store_of_call(
+                &stores::table_of(self.all::<TableRow>(&Stmt::new(stores::TABLE_SQL, vec![]))?),
+                &call.dialled,
+                ev.office_id(),
+                ev.entry_number(),
+            ),
+        };
+        let customer_id = (cards.len() == 1).then(|| cards[0].id);
+        self.run(&record::finish(&group, store.id, customer_id))?;
+        let customer_found = match (cards.len(), ev.customer_phone()) {
+            (_, Phone::Withheld) => "withheld",
+            (0, _) => "unknown",
+            (1, _) => "found",
+            _ => "multiple",
+        };
+        let enriches = ev.voicemail_link.is_some()
+            || !ev.recording_urls.is_empty()
+            || ev.transcription_text.is_some()
+            || ev.recap_summary.is_some();
+        let facts = CallFacts {
+            call_id: group.clone(),
+            caller: caller.clone(),
+            direction: ev.direction.as_str().to_string(),
+            phase: call.phase.clone(),
+            connected: call.connected_at.is_some(),
+            store_id: store.id,
+        };
+        self.append(&Op::Event {
+            event: event_row,
+            call: call_row,
+            pop_key: may_pop.then(|| key.clone()),
+            store_id: store.id,
+            customer_id,
+            callback: Some(facts),
+        })?;
+        if ev.phase == Phase::PostCall && !enriches {
+            self.schedule_drain().await?;
+            log(
+                json!({"event": "webhook", "callId": group, "leg": ev.call_id,
+                "state": ev.state, "store": store.name, "customer": customer_found,
+                "caller": phone::mask(&caller), "sockets": 0, "decision": "recorded",
+                "d1": d1_round_trips, "ms": http::now_ms() - now}),
+            );
+            return Ok(json!({ "ok": true, "status": "recorded", "callId": group,
+                "d1RoundTrips": d1_round_trips }));
+        }
+        let pops = call.popped_by.as_deref() == Some(key.as_str());
+        let occurred = ev.occurred_at(now);
+        let message = CallMessage {
+            kind: if pops { INCOMING_CALL } else { CALL_STATE }.to_string(),
+            call_id: group.clone(),
+            leg_id: ev.call_id.clone(),
+            customer_phone: caller.clone(),
+            incoming_number: ev.internal.as_str().to_string(),
+            timestamp: http::iso(occurred),
+            is_test: req.is_test,
+            // The call's state after this event, not the leg's: a late or partial event never
+            // moves the popup backwards.
+            state: call.state,
+            phase: call.phase,
+            direction: ev.direction.as_str().to_string(),
+            store: store.clone(),
+            customer: (cards.len() == 1).then(|| cards[0].clone()),
+            candidates: if cards.len() > 1 {
+                cards.clone()
+            } else {
+                vec![]
+            },
+            contact_name: ev.contact.as_ref().and_then(|c| c.name.clone()),
+            started_at: call.started_at,
+            connected_at: call.connected_at,
+            ended_at: call.ended_at,
+            duration_ms: call.duration_ms,
+            details: CallDetails {
+                answered_by: call.answered_by,
+                voicemail_url: call.voicemail_url,
+                recording_urls: call
+                    .recording_urls
+                    .and_then(|j| serde_json::from_str(&j).ok())
+                    .unwrap_or_default(),
+                transcript: call.transcript,
+                summary: call.summary,
+            },
+        };
+        let result = self.broadcast(BroadcastRequest {
+            key: key.clone(),
+            store_id: store.id,
+            message: serialise(&message)?,
+            staff_message: staff_version(&message, &cards, store.id)?,
+        })?;
+        self.schedule_drain().await?;
+        log(
+            json!({"event": "webhook", "callId": group, "leg": ev.call_id,
+            "state": ev.state, "store": store.name, "customer": customer_found,
+            "caller": phone::mask(&caller), "sockets": result.delivered,
+            "decision": if pops { "pop" } else { "update" }, "d1": d1_round_trips,
+            "ms": http::now_ms() - now}),
+        );
+        Ok(json!({
+            "ok": true,
+            "status": if result.duplicate { "duplicate" } else { "broadcast" },
+            "type": message.kind,
+            "callId": message.call_id,
+            "delivered": result.delivered,
+            "seq": result.seq,
+            "store": message.store,
+            "customerFound": customer_found,
+            "d1RoundTrips": d1_round_trips,
+        }))
+    }
+}
+
+fn serialise(m: &CallMessage) -> ApiResult<String> {
+    serde_json::to_string(m).map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
+/// The message as the store's staff may see it, when it differs: only the cards the access
+/// policy gives them (the admin room hears the whole message).
+fn staff_version(
+    message: &CallMessage,
+    cards: &[CustomerCard],
+    store: Option<i64>,
+) -> ApiResult<Option<String>> {
+    let staff = Viewer {
+        role: Role::Staff,
+        store,
+    };
+    let staff_cards: Vec<CustomerCard> = cards
+        .iter()
+        .filter(|c| staff.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)))
+        .cloned()
+        .collect();
+    if staff_cards.len() == cards.len() {
+        return Ok(None);
+    }
+    let mut m = message.clone();
+    m.customer = (staff_cards.len() == 1).then(|| staff_cards[0].clone());
+    m.candidates = if staff_cards.len() > 1 {
+        staff_cards
+    } else {
+        vec![]
+    };
+    serialise(&m).map(Some)
+}
+
+impl Hub {
+    /// `/sweep` (the cron): closes the calls whose end never arrived, tells the consoles, and
+    /// copies the change to D1 through the outbox; forgets the calls that retention deletes
+    /// from D1 and the legs no dedupe needs any more.
+    pub(super) async fn sweep(&self, now: i64, retention_cutoff: Option<i64>) -> ApiResult<Value> {
+        use crate::pipeline::stale;
+        let cutoff = now - stale::STALE_AFTER_MS;
+        let calls: Vec<stale::Stale> = self.all(&Stmt::new(
+            stale::STALE_SQL,
+            vec![cutoff.into(), stale::BATCH.into()],
+        ))?;
+        if !calls.is_empty() {
+            let ids: Vec<String> = calls.iter().map(|c| c.id.clone()).collect();
+            let ids_json = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+            self.run(&record::close_stale(&ids_json, cutoff))?;
+            self.append(&Op::Close { ids, cutoff })?;
+            for call in &calls {
+                self.broadcast(stale::message(call, now)?)?;
+            }
+        }
+        if let Some(before) = retention_cutoff {
+            self.sql().exec(
+                "DELETE FROM calls WHERE started_at < ? AND id NOT IN (SELECT call_id FROM outbox)",
+                vec![before.into()],
+            )?;
+        }
+        self.sql().exec(
+            "DELETE FROM call_events WHERE received_at < ? AND group_id NOT IN \
+               (SELECT id FROM calls WHERE rank BETWEEN 1 AND 2)",
+            vec![(now - super::LEGS_KEEP_MS).into()],
+        )?;
+        self.schedule_drain().await?;
+        Ok(json!({ "closed": calls.len() }))
+    }
+}

@@ -1,0 +1,93 @@
+//! A statement both SQLite engines run: D1 (the system of record) and the hub's own storage
+//! (the pop index and the live calls). The pipeline's rules are written once, as SQL with
+//! bound values, and run in the hub first (the pop) and in D1 later (the outbox), so the two
+//! can never decide differently.
+use crate::platform::http::ApiResult;
+use serde::{Deserialize, Serialize};
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, SqlStorageValue};
+
+/// One bound value. Serialisable, so a statement's values can wait in the outbox.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Val {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::Int(v)
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(v.to_string())
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(v)
+    }
+}
+impl<T: Into<Val>> From<Option<T>> for Val {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Val::Null, Into::into)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    pub sql: String,
+    pub params: Vec<Val>,
+}
+
+impl Stmt {
+    pub fn new(sql: impl Into<String>, params: Vec<Val>) -> Self {
+        Stmt {
+            sql: sql.into(),
+            params,
+        }
+    }
+
+    /// The statement for D1.
+    pub fn d1(&self, db: &D1Database) -> ApiResult<D1PreparedStatement> {
+        let args: Vec<JsValue> = self
+            .params
+            .iter()
+            .map(|v| match v {
+                Val::Null => JsValue::NULL,
+                // D1 takes JS numbers; ids, epoch ms and amounts stay below 2^53.
+                Val::Int(i) => JsValue::from_f64(*i as f64),
+                Val::Text(s) => JsValue::from_str(s),
+            })
+            .collect();
+        Ok(db.prepare(&self.sql).bind(&args)?)
+    }
+
+    /// The values for the hub's SQLite (`?1` … bind by position there too).
+    pub fn storage_params(&self) -> Vec<SqlStorageValue> {
+        self.params
+            .iter()
+            .map(|v| match v {
+                Val::Null => SqlStorageValue::Null,
+                Val::Int(i) => SqlStorageValue::Integer(*i),
+                Val::Text(s) => SqlStorageValue::String(s.clone()),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_through_json() {
+        let v = vec![Val::Null, Val::Int(-3), Val::Text("9".into())];
+        let j = serde_json::to_string(&v).unwrap();
+        assert_eq!(j, r#"[null,-3,"9"]"#);
+        assert_eq!(serde_json::from_str::<Vec<Val>>(&j).unwrap(), v);
+    }
+}

@@ -1,0 +1,82 @@
+// Test-only entry: the built Worker (build/index.js) with its D1 binding behind a switch, so a
+// test can make D1 unavailable and bring it back while the Worker and its hub keep running.
+// The switch lives in a KV namespace (FAULTS, key `d1`) that the test flips from Node:
+//   'down'          every D1 call fails as a network loss does ("D1_ERROR: Network connection lost.")
+//   'lost-answer'   a batch commits, then its answer is lost (the caller sees a failure): what a
+//                   drain interrupted after D1 committed looks like to the hub
+// Nothing here is part of the product; the Worker sees a D1Database as usual.
+import Base, { Hub as BaseHub, Guard as BaseGuard } from '../../build/index.js';
+
+const lost = () => new Error('D1_ERROR: Network connection lost.');
+
+class D1PreparedStatement {
+  constructor(inner, mode) {
+    this.inner = inner;
+    this.mode = mode;
+  }
+  bind(...args) {
+    return new D1PreparedStatement(this.inner.bind(...args), this.mode);
+  }
+  async first(...a) {
+    if ((await this.mode()) === 'down') throw lost();
+    return this.inner.first(...a);
+  }
+  async all(...a) {
+    if ((await this.mode()) === 'down') throw lost();
+    return this.inner.all(...a);
+  }
+  async run(...a) {
+    if ((await this.mode()) === 'down') throw lost();
+    return this.inner.run(...a);
+  }
+  async raw(...a) {
+    if ((await this.mode()) === 'down') throw lost();
+    return this.inner.raw(...a);
+  }
+}
+
+// Named like the runtime's class: workers-rs checks the binding's constructor name.
+class D1Database {
+  constructor(inner, kv) {
+    this.inner = inner;
+    this.mode = async () => (await kv.get('d1')) ?? 'up';
+  }
+  prepare(sql) {
+    return new D1PreparedStatement(this.inner.prepare(sql), this.mode);
+  }
+  async batch(stmts) {
+    const mode = await this.mode();
+    if (mode === 'down') throw lost();
+    const result = await this.inner.batch(stmts.map((s) => s.inner ?? s));
+    if (mode === 'lost-answer') throw lost();
+    return result;
+  }
+  async exec(sql) {
+    if ((await this.mode()) === 'down') throw lost();
+    return this.inner.exec(sql);
+  }
+  dump() {
+    return this.inner.dump();
+  }
+}
+
+function faulty(env) {
+  const db = new D1Database(env.DB, env.FAULTS);
+  return new Proxy(env, { get: (t, k) => (k === 'DB' ? db : Reflect.get(t, k)) });
+}
+
+export default class extends Base {
+  constructor(ctx, env) {
+    super(ctx, faulty(env));
+  }
+}
+export class Hub extends BaseHub {
+  constructor(state, env) {
+    super(state, faulty(env));
+  }
+}
+export class Guard extends BaseGuard {
+  constructor(state, env) {
+    super(state, faulty(env));
+  }
+}

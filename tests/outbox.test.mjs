@@ -1,0 +1,150 @@
+// The pop does not wait on D1 (issue #12): the hub answers from its own index and records the
+// call through its outbox. D1 is made unavailable through the test entry's switch
+// (tests/helpers/d1-fault-entry.mjs); what D1 holds is read straight from the real database.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startWorker, callEvent } from './helpers/worker.mjs';
+
+const dir = mkdtempSync(join(tmpdir(), 'cti-outbox-'));
+let w;
+let admin;
+let sock;
+before(async () => {
+  w = await startWorker({ d1Fault: true, persist: dir });
+  admin = await w.login({ role: 'admin' });
+  sock = await w.openSocket(admin);
+});
+after(async () => {
+  await w?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** D1 as it is, without settling the outbox first (the test's oracle). */
+const inD1 = async (sql, ...args) => (await w.rawDb.prepare(`SELECT count(*) AS n FROM (${sql})`).bind(...args).first()).n;
+const until = async (what, check, ms = 40000) => {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+test('a webhook makes no D1 round trip before its 200', async () => {
+  const warm = callEvent();
+  assert.equal((await w.sendEvent(warm)).status, 200); // builds the index once (fresh hub)
+  const ev = callEvent();
+  const r = await w.sendEvent(ev);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.d1RoundTrips, 0);
+  assert.equal(r.body.customerFound, 'found');
+});
+
+test('D1 down: pops keep arriving with their cards, webhooks answer 200, the log catches up when D1 returns', async () => {
+  const before = await inD1('SELECT id FROM calls');
+  await w.setD1('down');
+  const sent = [];
+  try {
+    for (let n = 0; n < 12; n++) {
+      // Alternate a known customer and unknown callers; some calls are answered and end.
+      const ev = callEvent(n % 2 ? { external_number: `+8180${String(55500000 + n)}` } : {});
+      const r = await w.sendEvent(ev);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.status, 'broadcast');
+      const pop = await sock.waitFor((m) => m.callId === String(ev.call_id) && m.type === 'incoming_call');
+      if (n % 2 === 0) assert.equal(pop.customer?.name, '山田 太郎', 'the card comes from the hub index');
+      else assert.equal(pop.customer, null);
+      assert.equal(pop.store.name, '西船橋');
+      if (n % 3 === 0) {
+        const t = Date.now();
+        await w.sendEvent({ ...ev, state: 'missed', event_timestamp: t, date_ended: t });
+      }
+      sent.push(ev);
+    }
+    const stats = await w.hub('/stats');
+    assert.ok(stats.outbox.waiting >= 12, JSON.stringify(stats.outbox));
+    assert.equal(await inD1('SELECT id FROM calls'), before, 'nothing reached D1 while it was down');
+    // The console's reads need D1: they answer 503, never a wrong empty list.
+    const log = await w.json('/api/calls/recent', { headers: { authorization: `Bearer ${admin.token}` } });
+    assert.equal(log.status, 503);
+  } finally {
+    await w.setD1('up');
+  }
+  // The alarm (backing off while D1 failed) copies everything, in order, once.
+  await until('the outbox to drain', async () => (await w.hub('/stats')).outbox.waiting === 0);
+  assert.equal(await inD1('SELECT id FROM calls'), before + sent.length);
+  const ids = sent.map((e) => String(e.call_id));
+  const rows = await w.rawDb.prepare(`SELECT id, phase, store_id, customer_id FROM calls WHERE id IN (${ids.map(() => '?').join(',')})`).bind(...ids).all();
+  assert.equal(rows.results.length, sent.length);
+  for (const [n, ev] of sent.entries()) {
+    const row = rows.results.find((r) => r.id === String(ev.call_id));
+    assert.equal(row.phase, n % 3 === 0 ? 'missed' : 'ringing', `call ${n}`);
+    assert.ok(row.store_id, 'store linked');
+    assert.equal(row.customer_id !== null, n % 2 === 0, `customer linked for call ${n}`);
+  }
+  const missed = sent.filter((_, n) => n % 3 === 0).map((e) => String(e.call_id));
+  assert.equal(await inD1(`SELECT id FROM callbacks WHERE call_id IN (${missed.map(() => '?').join(',')})`, ...missed), missed.length, 'one callback per missed call');
+  const events = await inD1(`SELECT call_id FROM call_events WHERE call_id IN (${ids.map(() => '?').join(',')})`, ...ids);
+  assert.equal(events, sent.length + missed.length);
+  const log = await w.json('/api/calls/search', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ perPage: 100 }),
+  });
+  assert.equal(log.status, 200);
+  for (const id of ids) assert.ok(log.body.calls.some((c) => c.id === id), `call ${id} in the log`);
+});
+
+test('a just-popped call is in the call log at once (the read flushes the outbox first)', async () => {
+  const ev = callEvent();
+  await w.sendEvent(ev);
+  const log = await w.json('/api/calls/recent?limit=5', { headers: { authorization: `Bearer ${admin.token}` } });
+  assert.equal(log.status, 200);
+  assert.ok(log.body.calls.some((c) => c.id === String(ev.call_id)));
+});
+
+test('a drain whose D1 answer was lost after the commit, and a restart mid-way, double nothing', async () => {
+  const baseCalls = await inD1('SELECT id FROM calls');
+  const baseCallbacks = await inD1('SELECT id FROM callbacks');
+  await w.setD1('down');
+  const sent = [];
+  for (let n = 0; n < 6; n++) {
+    const ev = callEvent({ external_number: `+8170${String(44400000 + n)}` });
+    await w.sendEvent(ev);
+    const t = Date.now();
+    await w.sendEvent({ ...ev, state: 'missed', event_timestamp: t, date_ended: t });
+    sent.push(ev);
+  }
+  // D1 commits the next batch but its answer is lost: the hub keeps the rows and retries.
+  await w.setD1('lost-answer');
+  await until('a batch to land in D1', async () => (await inD1('SELECT id FROM calls')) > baseCalls, 20000);
+  assert.ok((await w.hub('/stats')).outbox.waiting > 0, 'the hub still holds what D1 committed');
+  // Restart workerd on the same storage while the outbox is not empty.
+  sock.close();
+  const kvMode = 'up';
+  await w.close();
+  w = await startWorker({ d1Fault: true, persist: dir, seed: false });
+  await w.setD1(kvMode);
+  admin = await w.login({ role: 'admin' });
+  sock = await w.openSocket(admin);
+  await until('the outbox to drain after the restart', async () => (await w.hub('/stats')).outbox.waiting === 0);
+  assert.equal(await inD1('SELECT id FROM calls'), baseCalls + sent.length, 'each call once');
+  assert.equal(await inD1('SELECT id FROM callbacks'), baseCallbacks + sent.length, 'each missed call one callback');
+  // A retry of a delivery after all that is still a duplicate.
+  const again = await w.sendEvent(sent[0]);
+  assert.equal(again.status, 200);
+  assert.equal(again.body.status, 'duplicate');
+});
+
+test('health (admin) reports the index and the outbox', async () => {
+  const h = await w.json('/api/health', { headers: { authorization: `Bearer ${admin.token}` } });
+  assert.equal(h.status, 200);
+  const { index, outbox } = h.body.hubStats;
+  assert.ok(index.customers > 0 && index.phones > 0 && index.stores > 0, JSON.stringify(index));
+  assert.ok(index.lastRebuild);
+  assert.equal(outbox.waiting, 0);
+  assert.deepEqual(outbox.warnings, []);
+});
