@@ -66,6 +66,6 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
         return Err(ApiError::NotFound);
     }
     let card = queries::one(results.last().expect("the batch ends with the read"))?;
-    api::announce(env, &card).await;
+    api::announce(env, &card, Some(body.from)).await;
     Ok(http::json_response(200, &json!({ "customer": card }))?)
 }
