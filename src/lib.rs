@@ -22,7 +22,7 @@ use pipeline::{hub_client, webhook};
 use platform::http::{self, ApiResult};
 use platform::router::{self, Miss, Route};
 use resources::accounts::{admin as accounts, auth};
-use resources::customers::{api as customers, csv_io, merge, notes};
+use resources::customers::{api as customers, csv_io, duplicates, merge, notes};
 use resources::{callbacks, calls, settings, stores, wrapups};
 use worker::{event, Context, Env, Method, Request, Response};
 
@@ -178,6 +178,7 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::CustomerLookup => customers::lookup(req, env).await,
         Route::CustomerSearch => customers::search(req, env).await,
         Route::CustomerCreate => customers::create(req, env).await,
+        Route::CustomerDuplicates => duplicates::check(req, env).await,
         Route::CustomerImport => csv_io::import(req, env).await,
         Route::CustomerExport => csv_io::export(req, env).await,
         Route::CustomerDetail => customers::detail(req, env, id()?).await,

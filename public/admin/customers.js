@@ -1,5 +1,6 @@
 // 顧客: search, paged list, the edit panel (versioned PATCH; a 409 shows what is there now and
-// keeps the user's input), notes, and (admin) CSV import / export (customers/import.js).
+// keeps the user's input), notes, and (admin) CSV import / export (customers/import.js) and
+// 重複を統合 (customers/merge.js). A number another customer has is warned about before saving.
 import './lib/header.js';
 import { $, el, setChildren, setStatusLine, onRowActivate } from './lib/dom.js';
 import { api } from './lib/api.js';
@@ -12,8 +13,10 @@ import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
-import { FIELD_LABELS, cardValues, diff, fillForm as fill, readForm, displayValue } from './customers/fields.js';
+import { FIELD_LABELS, cardValues, diff, fillForm as fill, readForm, displayValue, addedPhones } from './customers/fields.js';
 import { initImport } from './customers/import.js';
+import { initMerge } from './customers/merge.js';
+import { sharedNumberGuard } from './lib/shared-numbers.js';
 import { renderDialLinks } from './lib/front-desk.js';
 
 const PER_PAGE = 20;
@@ -76,6 +79,10 @@ const state = {
 };
 
 const isAdmin = () => state.user?.role === 'admin';
+
+// Before saving a number another customer has: a warning naming them, then 「それでも保存する」.
+const editShared = sharedNumberGuard($('#edit-shared'), { form: ui.form, except: () => state.edit?.id ?? null, focusField: 'phones' });
+const createShared = sharedNumberGuard($('#create-shared'), { form: ui.createForm, confirmLabel: 'それでも登録する', focusField: 'phone' });
 
 // ---------------------------------------------------------------------------------------------
 // List
@@ -251,6 +258,7 @@ async function openEditor(id) {
     notes: Array.isArray(data.notes) ? data.notes : [],
   };
   clearFieldErrors();
+  editShared.reset();
   ui.conflict.hidden = true;
   setStatus('', null);
   renderEditorHead(card);
@@ -300,12 +308,18 @@ ui.form.addEventListener('submit', async (ev) => {
   ui.save.disabled = true;
   setStatus(TEXT.saving, 'pending');
   try {
+    if (changes.phones && !(await editShared.check(addedPhones(changes.phones, edit.base.phones)))) {
+      setStatus('', null);
+      return;
+    }
+    if (state.edit !== edit) return;
     const res = await api(`/api/customers/${encodeURIComponent(edit.id)}`, {
       method: 'PATCH',
       body: { version: edit.base.version, ...changes },
     });
     if (state.edit !== edit) return;
     edit.base = res.customer;
+    editShared.reset();
     ui.conflict.hidden = true;
     renderEditorHead(res.customer);
     fillForm(cardValues(res.customer));
@@ -353,6 +367,7 @@ ui.form.addEventListener('keydown', (ev) => {
     ev.preventDefault();
     const changed = Object.keys(diff(readForm(ui.form).values ?? {}, cardValues(state.edit.base))).length > 0;
     clearFieldErrors();
+    editShared.reset();
     fillForm(cardValues(state.edit.base));
     setStatus(changed ? '変更を取り消しました' : '', changed ? 'pending' : null);
   } else if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
@@ -366,6 +381,7 @@ ui.form.addEventListener('keydown', (ev) => {
 
 ui.createOpen.addEventListener('click', () => {
   ui.createForm.reset();
+  createShared.reset();
   clearFormErrors(ui.createForm, ui.createError);
   setChildren(ui.createStore, [
     el('option', { text: '未設定', attrs: { value: '' } }),
@@ -386,6 +402,7 @@ ui.createForm.addEventListener('submit', async (ev) => {
   if (!body.phone) return showFormError(ui.createForm, ui.createError, 'phone', TEXT.phoneRequired);
   ui.createSubmit.disabled = true;
   try {
+    if (!(await createShared.check([body.phone]))) return;
     const res = await api('/api/customers', { method: 'POST', body });
     ui.createDialog.close();
     await loadList();
@@ -440,6 +457,16 @@ const { error: noteError } = mountNoteForm($('#note-form-slot'), {
 });
 
 initImport({ imported: () => loadList(), authLost: handleAuthError });
+
+initMerge({
+  kept: () => state.edit?.base ?? null,
+  async merged(card, fromName) {
+    await loadList();
+    await openEditor(card.id);
+    setStatus(`「${fromName}」を統合しました`, 'ok');
+  },
+  authLost: handleAuthError,
+});
 
 // ---------------------------------------------------------------------------------------------
 

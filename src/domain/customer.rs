@@ -4,9 +4,12 @@
 //! Each function takes what a person typed and returns the value to store, or a 400 naming
 //! the API field. CSV import reports the same errors per row, so a rule changed here changes
 //! for every path at once.
+use crate::domain::access::Viewer;
 use crate::domain::error::{max_chars, ApiError};
+use crate::domain::messages::StoreRef;
 use crate::domain::phone::{self, Phone};
 use crate::domain::search;
+use serde::{Deserialize, Serialize};
 
 pub const TYPES: &[&str] = &["新規", "会員", "VIP"];
 pub const FLAGS: &[&str] = &["要注意", "ブロック"];
@@ -220,6 +223,67 @@ pub fn note_body(v: &str) -> Result<String, ApiError> {
     Ok(v.to_string())
 }
 
+/// Another customer who already has one of the numbers being saved, as D1 has them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NumberOwner {
+    pub phone: String,
+    pub id: i64,
+    pub name: String,
+    pub home_store_id: Option<i64>,
+    pub home_store_name: Option<String>,
+}
+
+/// A number being saved that another customer already has: the warning 「この番号は 山田 太郎
+/// さんにも登録されています」. `customer` is that customer, or `None` when this viewer may not
+/// see them (another store's customer): then only the fact is told, never who.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedNumber {
+    pub phone: String,
+    pub customer: Option<OtherCustomer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OtherCustomer {
+    pub id: i64,
+    pub name: String,
+    pub home_store: Option<StoreRef>,
+}
+
+/// The most shared-number entries one answer lists (an office number can be on many records).
+pub const MAX_SHARED: usize = 20;
+
+/// What `viewer` is told about the other owners of the numbers being saved: each customer they
+/// may see (the access policy) by id and name; the ones they may not, as one nameless entry
+/// per number. At most [`MAX_SHARED`] entries.
+pub fn shared_numbers(viewer: Viewer, owners: &[NumberOwner]) -> Vec<SharedNumber> {
+    let mut out: Vec<SharedNumber> = Vec::new();
+    for o in owners {
+        let entry = SharedNumber {
+            phone: o.phone.clone(),
+            customer: viewer
+                .may_see_customer(o.home_store_id)
+                .then(|| OtherCustomer {
+                    id: o.id,
+                    name: o.name.clone(),
+                    home_store: match (o.home_store_id, &o.home_store_name) {
+                        (Some(id), Some(name)) => Some(StoreRef {
+                            id: Some(id),
+                            name: name.clone(),
+                        }),
+                        _ => None,
+                    },
+                }),
+        };
+        if !out.contains(&entry) {
+            out.push(entry);
+        }
+    }
+    out.truncate(MAX_SHARED);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,5 +373,58 @@ mod tests {
         assert_eq!(field(note_type("雑談")), "type");
         assert_eq!(field(note_body("  ")), "body");
         assert_eq!(note_body(" ok ").unwrap(), "ok");
+    }
+
+    #[test]
+    fn shared_numbers_name_only_customers_the_viewer_may_see() {
+        use crate::domain::token::Role;
+        let owner = |id, home: Option<i64>| NumberOwner {
+            phone: "09011112222".into(),
+            id,
+            name: format!("顧客{id}"),
+            home_store_id: home,
+            home_store_name: home.map(|h| format!("店{h}")),
+        };
+        let owners = [
+            owner(1, Some(1)),
+            owner(2, Some(2)),
+            owner(3, Some(2)),
+            owner(4, None),
+        ];
+        let admin = Viewer {
+            role: Role::Admin,
+            store: None,
+        };
+        let named = |v: Vec<SharedNumber>| -> Vec<Option<i64>> {
+            v.iter()
+                .map(|s| s.customer.as_ref().map(|c| c.id))
+                .collect()
+        };
+        assert_eq!(
+            named(shared_numbers(admin, &owners)),
+            vec![Some(1), Some(2), Some(3), Some(4)]
+        );
+        let nishi = Viewer {
+            role: Role::Staff,
+            store: Some(1),
+        };
+        // Store 2's two customers: one nameless entry, no id, no name.
+        let staff = shared_numbers(nishi, &owners);
+        assert_eq!(named(staff.clone()), vec![Some(1), None, Some(4)]);
+        let text = serde_json::to_string(&staff).unwrap();
+        assert!(!text.contains("顧客2") && !text.contains("顧客3") && !text.contains("店2"));
+        assert_eq!(
+            staff[0]
+                .customer
+                .as_ref()
+                .unwrap()
+                .home_store
+                .as_ref()
+                .unwrap()
+                .name,
+            "店1"
+        );
+        let many: Vec<NumberOwner> = (0..30).map(|n| owner(n, None)).collect();
+        assert_eq!(shared_numbers(admin, &many).len(), MAX_SHARED);
     }
 }

@@ -14,6 +14,7 @@ import { initCallState, applyCall } from './call-state.js';
 import { initMemo, showMemoText, resetMemoEditor, memoSaving, setMemoEditable } from './memo.js';
 import { initHistory, setHistory, refreshHistory, updateHistoryFrom, hideHistory, previousCallBefore } from './history.js';
 import * as frontDesk from './front-desk.js';
+import { sharedNumberGuard } from '../lib/shared-numbers.js';
 
 // The address carries the call id only; the caller's number comes from the lookup (numbers in
 // addresses end up in logs).
@@ -180,6 +181,7 @@ ui.backToPicker.addEventListener('click', () => {
 });
 
 function renderUnknown() {
+  registerShared.reset();
   ui.unknownNumber.textContent = fmtPhone(phone);
   renderStore();
   show('unknownView');
@@ -275,6 +277,10 @@ function showAuth() {
 // ---------------------------------------------------------------------------------------------
 // Registration
 
+// A number another customer has (registered since the lookup, or another store's): a warning
+// naming whom this user may see, then 「それでも登録する」.
+const registerShared = sharedNumberGuard($('#register-shared'), { form: ui.registerForm, confirmLabel: 'それでも登録する', focusField: 'name' });
+
 ui.registerForm.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   clearFormErrors(ui.registerForm, ui.registerError);
@@ -292,6 +298,7 @@ ui.registerForm.addEventListener('submit', async (ev) => {
   }
   ui.registerSubmit.disabled = true;
   try {
+    if (!(await registerShared.check([phone]))) return;
     const res = await api('/api/customers', { method: 'POST', body });
     state.candidates = [];
     state.canEdit = true;
@@ -335,13 +342,14 @@ function isNewer(a, b) {
 
 /**
  * A customer with this caller's number was registered or renamed elsewhere (another popup, the
- * 顧客 page): show the record as a fresh lookup has it, unless the user is typing in it.
+ * 顧客 page): show the record as a fresh lookup has it, unless the user is typing in it. When the
+ * record on screen was merged into another (`mergedFrom`), the one kept replaces it.
  */
-async function customerChanged(customer) {
+async function customerChanged(customer, mergedFrom) {
   if (!phone || !Array.isArray(customer?.phones) || !customer.phones.includes(phone)) return;
   const view = VIEWS.find((v) => !ui[v].hidden);
   if (!['unknownView', 'customerView', 'pickerView'].includes(view) || memoSaving()) return;
-  if (view === 'customerView' && state.customer) {
+  if (view === 'customerView' && state.customer && state.customer.id !== mergedFrom) {
     // The record on screen: its new name only. The rest (and its version) stays as loaded, so
     // a memo edit under way still meets a conflict rather than silently building on text the
     // user has not seen.
@@ -359,9 +367,13 @@ async function customerChanged(customer) {
   }
   refreshHistory(listOf(data.history));
   state.candidates = listOf(data.candidates);
+  // Meanwhile the user registered or picked someone (the message can arrive before their own
+  // registration's answer): that record stays on screen.
+  const shown = VIEWS.find((v) => !ui[v].hidden) === 'customerView' && state.customer && state.customer.id !== mergedFrom;
+  if (shown) return;
   state.canEdit = data.customer ? data.canEdit !== false : true;
   if (data.customer) renderCustomer(data.customer, { notes: listOf(data.notes) });
-  else if (state.candidates.length > 1 && view !== 'customerView') renderPicker();
+  else if (state.candidates.length > 1) renderPicker();
 }
 
 function startSocket() {
@@ -371,7 +383,7 @@ function startSocket() {
   socket.addEventListener('message', (ev) => {
     const { msg } = ev.detail;
     if (msg.type === 'customer_changed') {
-      customerChanged(msg.customer);
+      customerChanged(msg.customer, msg.mergedFrom);
       return;
     }
     if (msg.callId !== callId) return;

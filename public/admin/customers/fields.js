@@ -46,6 +46,12 @@ function sameValue(field, a, b) {
   return (a ?? null) === (b ?? null);
 }
 
+/** The numbers of `phones` that `basePhones` does not have yet (as typed). */
+export function addedPhones(phones, basePhones) {
+  const had = new Set((basePhones ?? []).map(normPhone));
+  return (phones ?? []).filter((p) => !had.has(normPhone(p)));
+}
+
 /** The fields whose values differ from `base`'s. */
 export function diff(values, base) {
   const out = {};

@@ -1,6 +1,7 @@
 //! Customer handlers: the popup's lookup and registration, search, detail, edit, delete.
 //! Each reads or writes in one D1 batch; the access check rides in the same batch and is
 //! applied before anything read is returned.
+use super::duplicates::check_attach;
 use super::notes;
 use super::queries::{self, card_columns, thirty_days_ago};
 use crate::domain::access::{customer_visible_sql, Viewer};
@@ -152,51 +153,6 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     )?)
 }
 
-/// The home stores of the other customers who already have one of `phones`.
-async fn owners_of(
-    db: &worker::D1Database,
-    phones: &[String],
-    except: Option<i64>,
-) -> ApiResult<Vec<Option<i64>>> {
-    #[derive(Deserialize)]
-    struct Owner {
-        home_store_id: Option<i64>,
-    }
-    let rows: Vec<Owner> = db::stmt(
-        db,
-        "SELECT DISTINCT c.home_store_id FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
-         WHERE p.phone IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR c.id <> ?2)",
-        &[db::json(phones), opt_i(except)],
-    )?
-    .all()
-    .await?
-    .results()?;
-    Ok(rows.into_iter().map(|r| r.home_store_id).collect())
-}
-
-/// Refuses (409) giving a staff member's customer a number that another store's customer has.
-async fn check_attach(
-    db: &worker::D1Database,
-    viewer: Viewer,
-    phones: &[String],
-    except: Option<i64>,
-) -> ApiResult<()> {
-    if viewer.is_admin() || phones.is_empty() {
-        return Ok(());
-    }
-    let owners = owners_of(db, phones, except).await?;
-    if !viewer.may_attach_number(&owners) {
-        return Err(ApiError::Conflict {
-            code: "number_of_other_store",
-            message:
-                "この電話番号は他店舗の顧客に登録されています。登録・変更は管理者に依頼してください"
-                    .into(),
-            current: None,
-        });
-    }
-    Ok(())
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct NewCustomer {
@@ -226,7 +182,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         session.store
     };
     let db = env.d1("DB")?;
-    check_attach(&db, viewer, std::slice::from_ref(&phone), None).await?;
+    let duplicates = check_attach(&db, viewer, std::slice::from_ref(&phone), None).await?;
     let now = http::now_ms();
     // One batch is one transaction: the customer, their number, the link of their earlier
     // calls and the card read back, together or not at all. An unknown store fails the
@@ -269,8 +225,11 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         })?;
     let card = queries::one(&results[3])?;
     reindex(env, &[card.id]).await;
-    announce(env, &card).await;
-    Ok(http::json_response(201, &json!({ "customer": card }))?)
+    announce(env, &card, None).await;
+    Ok(http::json_response(
+        201,
+        &json!({ "customer": card, "duplicates": duplicates }),
+    )?)
 }
 
 #[derive(Deserialize, Default)]
@@ -505,9 +464,10 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         customer_visible_sql(4)
     );
     let db = env.d1("DB")?;
-    if let Some(phones) = &phones {
-        check_attach(&db, viewer, phones, Some(id)).await?;
-    }
+    let duplicates = match &phones {
+        Some(phones) => check_attach(&db, viewer, phones, Some(id)).await?,
+        None => vec![],
+    };
     let mut batch = vec![
         notes::home_stmt(&db, id)?,
         db::stmt(&db, &update_sql, &args)?,
@@ -547,20 +507,28 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         });
     }
     reindex(env, &[id]).await;
-    announce(env, &current).await;
-    Ok(http::json_response(200, &json!({ "customer": current }))?)
+    announce(env, &current, None).await;
+    Ok(http::json_response(
+        200,
+        &json!({ "customer": current, "duplicates": duplicates }),
+    )?)
 }
 
 /// Tells the consoles and popups that may see this customer (admins, and the staff of the
 /// home store) that a caller's name or numbers changed, so open rows and popups follow
-/// without a reload. Best effort: the write is done whether or not the hub answers.
-pub(crate) async fn announce(env: &Env, card: &CustomerCard) {
+/// without a reload. `merged_from`: the customer just merged into this one (gone now), so a
+/// popup showing them switches to the one kept. Best effort: the write is done whether or not
+/// the hub answers.
+pub(crate) async fn announce(env: &Env, card: &CustomerCard, merged_from: Option<i64>) {
     let store_id = card.home_store.as_ref().and_then(|h| h.id);
-    let message = json!({
+    let mut message = json!({
         "type": "customer_changed",
         "customer": { "id": card.id, "name": card.name, "phones": card.phones },
         "storeId": store_id,
     });
+    if let Some(from) = merged_from {
+        message["mergedFrom"] = json!(from);
+    }
     let req = BroadcastRequest {
         // Unique per change: the hub sends each key once.
         key: format!("customer:{}:{}:{}", card.id, card.version, http::now_ms()),
