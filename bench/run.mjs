@@ -1,10 +1,11 @@
-// `npm run bench`: latency (webhook -> every socket) of the product and two baselines at
-// 1/100/1000 sockets, the product's webhook throughput, its size and cold start. Prints a
-// table and writes bench/results/latest.{json,md} (quick and partial runs: quick.*, partial.*,
-// git-ignored). Loopback only; every loop is bounded in count
-// and time, and a global deadline stops the run whatever happens. See docs/benchmarks.md.
+// `npm run bench`: latency (webhook -> every socket) of the product and three baselines at
+// 1/100/1000 sockets, the webhook throughput of the product and of the like-for-like baseline,
+// the product's size and cold start. Prints a table and writes bench/results/latest.{json,md}
+// (quick and partial runs: quick.*, partial.*, git-ignored). Loopback only; every loop is
+// bounded in count and time, and a global deadline stops the run whatever happens. Builds
+// build/ first (scripts/build.sh) when it is missing. See docs/benchmarks.md.
 //
-//   node bench/run.mjs [--quick] [--only=latency,a,b,deflate,throughput,size,start] [--events=N]
+//   node bench/run.mjs [--quick] [--only=latency,a,like,b,deflate,throughput,size,start] [--events=N]
 //                      [--build=DIR]   another worker-build output than build/ (index.js + wasm)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
@@ -22,7 +23,7 @@ const args = process.argv.slice(2);
 const flag = (name) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
 const value = (name) => flag(name)?.split('=')[1];
 const quick = Boolean(flag('quick'));
-const only = value('only')?.split(',') ?? ['latency', 'a', 'b', 'deflate', 'throughput', 'size', 'start'];
+const only = value('only')?.split(',') ?? ['latency', 'a', 'like', 'b', 'deflate', 'throughput', 'size', 'start'];
 const cfg = {
   ns: quick ? [1, 10, 50] : [1, 100, 1000],
   events: Number(value('events') ?? (quick ? 20 : 200)),
@@ -38,6 +39,28 @@ const cfg = {
 };
 
 const log = (m) => process.stderr.write(m + '\n');
+
+// The sections that run the product need its build. A fresh clone has none: build it first
+// (before the global deadline starts; the build's own output goes to stderr).
+const buildDir = cfg.buildDir ?? 'build';
+const built = () => existsSync(`${buildDir}/index.js`) && existsSync(`${buildDir}/index_bg.wasm`);
+if (['latency', 'deflate', 'throughput', 'size', 'start'].some((s) => only.includes(s)) && !built()) {
+  if (cfg.buildDir) {
+    log(`bench: ${buildDir}/index.js or index_bg.wasm is missing`);
+    process.exit(1);
+  }
+  log('bench: build/ is missing: building the Worker first (bash scripts/build.sh, release; a few minutes)');
+  try {
+    execFileSync('bash', ['scripts/build.sh'], { stdio: ['ignore', 2, 2] });
+  } catch {
+    log('bench: the build failed (see above); fix it or run `npm run build`, then run the bench again');
+    process.exit(1);
+  }
+  if (!built()) {
+    log('bench: scripts/build.sh finished but build/index.js or index_bg.wasm is still missing');
+    process.exit(1);
+  }
+}
 const cleanup = new Cleanup();
 let finished = false;
 async function abort(why, code) {
@@ -51,12 +74,6 @@ const deadline = setTimeout(() => abort(`global deadline of ${cfg.deadlineMinute
 deadline.unref();
 process.on('SIGINT', () => abort('interrupted', 130));
 process.on('SIGTERM', () => abort('terminated', 143));
-
-const buildDir = cfg.buildDir ?? 'build';
-if (!existsSync(`${buildDir}/index.js`) || !existsSync(`${buildDir}/index_bg.wasm`)) {
-  log(`bench: ${buildDir}/index.js or index_bg.wasm is missing: run \`npm run build\` first`);
-  process.exit(1);
-}
 
 function sh(cmd, argv) {
   try {
@@ -94,7 +111,7 @@ const meta = {
   git: { commit: sh('git', ['rev-parse', '--short', 'HEAD']), dirty: Boolean(sh('git', ['status', '--porcelain', '--', 'src', 'Cargo.toml', 'Cargo.lock'])) },
 };
 
-const results = { meta, latency: {}, ratios: {}, throughput: null, size: null, coldStart: {} };
+const results = { meta, latency: {}, ratios: {}, throughput: null, throughputC: null, size: null, coldStart: {} };
 
 const { waitQuiet } = await import('./lib/cpu.mjs');
 results.meta.otherLoadBeforeSection = {};
@@ -123,6 +140,12 @@ async function main() {
     const { baselineLatency } = await import('./lib/baseline-js.mjs');
     results.latency.baselineA = await baselineLatency(common);
   }
+  if (only.includes('like')) {
+    await quiet('like');
+    log('bench: latency, baseline C (like for like: the same pipeline as a JS Worker + Durable Object)');
+    const { likeLatency } = await import('./lib/baseline-like.mjs');
+    results.latency.baselineC = await likeLatency(common);
+  }
   if (only.includes('b')) {
     await quiet('b');
     log('bench: latency, baseline B (Express + Socket.IO + jsonwebtoken, the seed stack)');
@@ -146,6 +169,10 @@ async function main() {
     await quiet('throughput');
     log(`bench: throughput, ours — ${cfg.throughput.sockets} sockets, concurrency ${cfg.throughput.concurrencies.join('/')}, ${cfg.throughput.seconds} s each`);
     results.throughput = await ours.oursThroughput({ ...cfg.throughput, log, cleanup, buildDir: cfg.buildDir });
+    await quiet('throughputC');
+    log(`bench: throughput, baseline C — the same load`);
+    const { likeThroughput } = await import('./lib/baseline-like.mjs');
+    results.throughputC = await likeThroughput({ ...cfg.throughput, log, cleanup });
   }
   if (only.includes('start')) {
     await quiet('start');
@@ -157,6 +184,8 @@ async function main() {
 
   for (const [mine, key, name] of [
     ['ours', 'baselineA', 'oursOverA'],
+    ['ours', 'baselineC', 'oursOverC'],
+    ['baselineC', 'baselineA', 'cOverA'],
     ['ours', 'baselineB', 'oursOverB'],
     ['oursDeflate', 'baselineADeflate', 'oursOverADeflate'],
   ]) {
@@ -166,8 +195,7 @@ async function main() {
     results.ratios[name] = o.map((s, i) => ({ n: s.n, p50: ratio(s.p50, t[i]?.p50), p99: ratio(s.p99, t[i]?.p99) }));
   }
   results.meta.seconds = Math.round((performance.now() - started) / 100) / 10;
-  const after = ours.oursSize(cfg.buildDir).wasmSha256;
-  if (results.size && after !== results.size.wasmSha256) {
+  if (results.size && ours.oursSize(cfg.buildDir).wasmSha256 !== results.size.wasmSha256) {
     results.meta.buildChangedDuringRun = true;
     log(`bench: WARNING: ${buildDir}/index_bg.wasm changed during the run (rebuilt by someone?); figures mix two builds`);
   }
@@ -185,6 +213,7 @@ function table() {
   const stacks = [
     ['ours', 'ours: Rust Worker, full path'],
     ['baselineA', 'A: thinnest JS Durable Object'],
+    ['baselineC', 'C: same pipeline, JS Worker+DO'],
     ['baselineB', 'B: Express + Socket.IO (seed)'],
     ['oursDeflate', 'ours, permessage-deflate'],
     ['baselineADeflate', 'A, permessage-deflate'],
@@ -198,6 +227,8 @@ function table() {
     }
     for (const [k, label] of [
       ['oursOverA', 'ratio ours / A  (p50, p99)'],
+      ['oursOverC', 'ratio ours / C  (p50, p99)'],
+      ['cOverA', 'ratio C / A  (p50, p99)'],
       ['oursOverB', 'ratio ours / B  (p50, p99)'],
       ['oursOverADeflate', 'ratio, both deflate: ours / A'],
     ]) {
@@ -216,14 +247,20 @@ function table() {
       L[k].series.filter((s) => s.lost || s.errors || s.deliveredMismatch).map((s) => `${label} N=${s.n}: lost ${s.lost}, errors ${s.errors}, delivered!=N ${s.deliveredMismatch}`),
     );
     out.push(problems.length ? 'problems: ' + problems.join('; ') : 'every measured event reached every socket; no errors');
+    const d1 = L.baselineC?.d1;
+    if (d1) out.push(`C's outbox drained into D1 ${d1.drainMs ?? '(not within 30 s)'} ms after its last event: ${d1.missingRows} of ${d1.accepted} accepted calls without a D1 row`);
     const shared = stacks.flatMap(([k, label]) => L[k].series.filter((s) => s.cpu?.otherCores >= 0.25).map((s) => `${label} N=${s.n} (${s.cpu.otherCores})`));
     if (shared.length) out.push('shared the cores with other work (other >= 0.25): ' + shared.join('; '));
     out.push('');
   }
-  if (results.throughput) {
-    out.push(`Throughput, ours (signed webhooks, full path, ${cfg.throughput.sockets} admin sockets, ${cfg.throughput.seconds} s per row)`);
+  for (const [rows, title] of [
+    [results.throughput, `Throughput, ours (signed webhooks, full path, ${cfg.throughput.sockets} admin sockets, ${cfg.throughput.seconds} s per row)`],
+    [results.throughputC, `Throughput, baseline C (the same webhooks and sockets; D1 rows counted after its outbox drained)`],
+  ]) {
+    if (!rows) continue;
+    out.push(title);
     out.push(['concurrency', 'webhooks/s', 'accepted', 'errors', 'lost', 'POST p50 ms', 'POST p99 ms', 'workerd cores', 'driver cores', 'other cores'].map((h) => lpad(h, 14)).join(''));
-    for (const t of results.throughput) {
+    for (const t of rows) {
       out.push([t.concurrency, t.perSecond, t.accepted, t.errors, t.lost, f(t.response.p50), f(t.response.p99), t.cpu.serverCores, t.cpu.driverCores, t.cpu.otherCores].map((h) => lpad(h, 14)).join(''));
     }
     out.push('lost = accepted (200) but not received by every socket within 30 s, or no row in D1 `calls`');
@@ -254,6 +291,7 @@ function markdown() {
   const rows = [
     ['ours', 'ours — Rust Worker, full path'],
     ['baselineA', 'A — thinnest JS Durable Object'],
+    ['baselineC', 'C — same pipeline, JS Worker + Durable Object'],
     ['baselineB', 'B — Express + Socket.IO (seed stack)'],
     ['oursDeflate', 'ours, permessage-deflate'],
     ['baselineADeflate', 'A, permessage-deflate'],
@@ -266,6 +304,8 @@ function markdown() {
     for (const [k, label] of rows) out.push(`| ${label} | ${L[k].series.map((s) => cell(s) + other(s)).join(' | ')} | ${f(L[k].series[0]?.response.p50)} |`);
     for (const [k, label] of [
       ['oursOverA', 'ratio ours / A (p50, p99)'],
+      ['oursOverC', 'ratio ours / C (p50, p99)'],
+      ['cOverA', 'ratio C / A (p50, p99)'],
       ['oursOverB', 'ratio ours / B (p50, p99)'],
       ['oursOverADeflate', 'ratio ours / A, both deflate'],
     ]) {
@@ -281,12 +321,19 @@ function markdown() {
     out.push(`| --- | ${cfg.ns.map(() => '---:').join(' | ')} |`);
     for (const [k, label] of rows) out.push(`| ${label} | ${L[k].series.map((s) => (s.cpu ? `${s.cpu.serverCores} / ${s.cpu.driverCores} / ${s.cpu.otherCores}` : '—')).join(' | ')} |`);
     out.push('');
+    const d1 = L.baselineC?.d1;
+    if (d1) {
+      out.push(`C's outbox drained into D1 ${d1.drainMs ?? '(not within 30 s)'} ms after its last event: ${d1.missingRows} of ${d1.accepted} accepted calls without a D1 row.`);
+      out.push('');
+    }
   }
-  if (results.throughput) {
+  if (results.throughput || results.throughputC) {
     out.push(`| throughput, ${cfg.throughput.sockets} sockets, ${cfg.throughput.seconds} s | webhooks/s | accepted | errors | lost | POST p50 ms | POST p99 ms | cores: workerd / driver / other |`);
     out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const t of results.throughput) {
-      out.push(`| concurrency ${t.concurrency} | ${t.perSecond} | ${t.accepted} | ${t.errors} | ${t.lost} | ${f(t.response.p50)} | ${f(t.response.p99)} | ${t.cpu.serverCores} / ${t.cpu.driverCores} / ${t.cpu.otherCores}${t.cpu.otherCores >= 0.25 ? ' ⚠' : ''} |`);
+    for (const [rows, who] of [[results.throughput, 'ours'], [results.throughputC, 'C']]) {
+      for (const t of rows ?? []) {
+        out.push(`| ${who}, concurrency ${t.concurrency} | ${t.perSecond} | ${t.accepted} | ${t.errors} | ${t.lost} | ${f(t.response.p50)} | ${f(t.response.p99)} | ${t.cpu.serverCores} / ${t.cpu.driverCores} / ${t.cpu.otherCores}${t.cpu.otherCores >= 0.25 ? ' ⚠' : ''} |`);
+      }
     }
     out.push('');
   }

@@ -15,7 +15,7 @@ import { FanIn } from './fanin.mjs';
 import { WsFleet } from './wsclients.mjs';
 import { latencySeries } from './latency.mjs';
 import { summarize } from './stats.mjs';
-import { cpuSnapshot, cpuSince } from './cpu.mjs';
+import { throughputRows, d1CallIds } from './throughput.mjs';
 import { sectionSizes, withoutNameSection } from './wasm.mjs';
 
 const quiet = { onLog: () => {} }; // one JSON log line per webhook would flood the output
@@ -38,14 +38,15 @@ async function start(buildDir) {
   return new WorkerClient(mf, url, db);
 }
 
-function webhookSender(w) {
+/** Signed webhooks to `url`, one per call: what every Worker stack (ours, baseline C) is sent. */
+export function webhookSender(url) {
   return () => {
     const ev = callEvent(); // new call id, ringing, +819012345678 (a seeded customer) -> 西船橋
     const body = signHS256(ev, WEBHOOK_SECRET);
     return {
       id: String(ev.call_id),
       send: () =>
-        fetch(w.url + '/api/dialpad/webhook', {
+        fetch(url + '/api/dialpad/webhook', {
           method: 'POST',
           headers: { 'content-type': 'application/jwt' },
           body,
@@ -88,7 +89,7 @@ export async function oursLatency({ ns, events, warmup, batch, log, cleanup, def
       await fleet.open(n - fleet.sockets.length, { batch });
       const openMs = Math.round(performance.now() - t);
       log(`  ${label}: ${n} sockets open (+${openMs} ms); ${warmup}+${events} events`);
-      const r = await latencySeries({ n, events, warmup, fanin, prepare: webhookSender(w), log }, retry);
+      const r = await latencySeries({ n, events, warmup, fanin, prepare: webhookSender(w.url), log }, retry);
       r.openMs = openMs;
       r.socketErrors = fleet.errors;
       r.unexpectedCloses = fleet.unexpectedCloses;
@@ -118,81 +119,16 @@ export async function oursThroughput({ sockets, concurrencies, seconds, log, cle
   try {
     fleet = await fleetFor(w, fanin);
     await fleet.open(sockets);
-    const prepare = webhookSender(w);
-    // Warm-up, not counted: JIT, wasm tiering, D1 statement caches.
-    for (let i = 0; i < 30; i++) {
-      const { id, send } = prepare();
-      const d = fanin.expect(id, sockets, 10000);
-      await (await send()).text();
-      await d;
-    }
-    const out = [];
-    for (const c of concurrencies) {
-      const accepted = [];
-      const deliveries = [];
-      const latencies = [];
-      let errors = 0;
-      const statuses = {};
-      const cpu = cpuSnapshot();
-      const start = performance.now();
-      const deadline = start + seconds * 1000;
-      let last = start;
-      const worker = async () => {
-        while (performance.now() < deadline) {
-          const { id, send } = prepare();
-          const d = fanin.expect(id, sockets, 30000);
-          const t0 = performance.now();
-          let status = 0;
-          try {
-            const res = await send();
-            status = res.status;
-            await res.text();
-          } catch {
-            status = 0;
-          }
-          const t1 = performance.now();
-          last = Math.max(last, t1);
-          statuses[status] = (statuses[status] ?? 0) + 1;
-          if (status === 200) {
-            accepted.push(id);
-            deliveries.push(d);
-            latencies.push(t1 - t0);
-          } else {
-            errors++;
-            fanin.cancel(id);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: c }, worker));
-      const cpuUsed = cpuSince(cpu);
-      const elapsed = (last - start) / 1000;
-      // Every accepted event must reach every socket (bounded wait: each expectation times
-      // out 30 s after its POST) ...
-      const results = await Promise.all(deliveries);
-      const notDelivered = results.filter((r) => r.timedOut).length;
-      // ... and have its row in the D1 call log.
-      const { results: rows } = await w.db.prepare('SELECT id FROM calls').all();
-      const ids = new Set(rows.map((r) => String(r.id)));
-      const missingRows = accepted.filter((id) => !ids.has(id)).length;
-      const r = {
-        concurrency: c,
-        sockets,
-        seconds: Math.round(elapsed * 100) / 100,
-        requests: accepted.length + errors,
-        accepted: accepted.length,
-        perSecond: Math.round((accepted.length / elapsed) * 10) / 10,
-        errors,
-        statuses,
-        lostDeliveries: notDelivered,
-        missingRows,
-        lost: notDelivered + missingRows,
-        response: summarize(latencies),
-        cpu: cpuUsed,
-      };
-      out.push(r);
-      log(`  ours throughput c=${c}: ${r.perSecond}/s, ${r.accepted} accepted, ${errors} errors, ${r.lost} lost`);
-    }
-    return out;
+    return await throughputRows({
+      label: 'ours',
+      fanin,
+      sockets,
+      concurrencies,
+      seconds,
+      prepare: webhookSender(w.url),
+      callIds: () => d1CallIds(w.db),
+      log,
+    });
   } finally {
     await release();
   }
