@@ -247,6 +247,8 @@ function table() {
       L[k].series.filter((s) => s.lost || s.errors || s.deliveredMismatch).map((s) => `${label} N=${s.n}: lost ${s.lost}, errors ${s.errors}, delivered!=N ${s.deliveredMismatch}`),
     );
     out.push(problems.length ? 'problems: ' + problems.join('; ') : 'every measured event reached every socket; no errors');
+    const trips = L.ours?.series.map((s) => s.d1RoundTripsBefore200).filter(Boolean);
+    if (trips?.length) out.push(`ours: D1 round trips before the 200, per measured webhook: at most ${Math.max(...trips.map((x) => x.max))} (total ${trips.reduce((a, x) => a + x.total, 0)} over ${L.ours.series.reduce((a, s) => a + s.events, 0)} webhooks)`);
     const d1 = L.baselineC?.d1;
     if (d1) out.push(`C's outbox drained into D1 ${d1.drainMs ?? '(not within 30 s)'} ms after its last event: ${d1.missingRows} of ${d1.accepted} accepted calls without a D1 row`);
     const shared = stacks.flatMap(([k, label]) => L[k].series.filter((s) => s.cpu?.otherCores >= 0.25).map((s) => `${label} N=${s.n} (${s.cpu.otherCores})`));

@@ -14,6 +14,9 @@ export async function latencyRun({ n, events, warmup, fanin, prepare, timeoutMs 
   let lost = 0;
   let partial = 0;
   let deliveredMismatch = 0;
+  // D1 round trips the product made before answering (`d1RoundTrips` in its 200), when told.
+  let d1Max = null;
+  let d1Sum = 0;
   const total = warmup + events;
   const started = performance.now();
   let cpu = null;
@@ -47,6 +50,10 @@ export async function latencyRun({ n, events, warmup, fanin, prepare, timeoutMs 
     }
     responses.push(tResp - t0);
     if (body && typeof body.delivered === 'number' && body.delivered !== n) deliveredMismatch++;
+    if (body && typeof body.d1RoundTrips === 'number') {
+      d1Max = Math.max(d1Max ?? 0, body.d1RoundTrips);
+      d1Sum += body.d1RoundTrips;
+    }
     if (r.timedOut) {
       lost++;
       if (r.got > 0) partial++;
@@ -68,6 +75,7 @@ export async function latencyRun({ n, events, warmup, fanin, prepare, timeoutMs 
     lost,
     partial,
     deliveredMismatch,
+    ...(d1Max === null ? {} : { d1RoundTripsBefore200: { max: d1Max, total: d1Sum } }),
     cpu: cpu && cpuSince(cpu),
     seconds: Math.round((performance.now() - started) / 10) / 100,
   };

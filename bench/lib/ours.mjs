@@ -127,6 +127,15 @@ export async function oursThroughput({ sockets, concurrencies, seconds, log, cle
       seconds,
       prepare: webhookSender(w.url),
       callIds: () => d1CallIds(w.db),
+      // The hub records through its outbox: wait until it has copied everything to D1.
+      settle: async () => {
+        const t0 = performance.now();
+        while ((await w.hub('/stats')).outbox.waiting > 0) {
+          if (performance.now() - t0 > 60000) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return Math.round(performance.now() - t0);
+      },
       log,
     });
   } finally {

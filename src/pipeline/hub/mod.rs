@@ -80,6 +80,9 @@ const CLOSE_UNSUPPORTED: u16 = 1003;
 pub struct Hub {
     state: State,
     env: Env,
+    /// When the alarm this instance last set is due (epoch ms): lets an event skip the two
+    /// storage round trips of asking and setting the alarm when one is due soon anyway.
+    alarm_at: std::cell::Cell<Option<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -479,7 +482,11 @@ impl DurableObject for Hub {
         if let Ok(pair) = WebSocketRequestResponsePair::new("ping", "pong") {
             state.set_websocket_auto_response(&pair);
         }
-        Self { state, env }
+        Self {
+            state,
+            env,
+            alarm_at: std::cell::Cell::new(None),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
@@ -490,6 +497,7 @@ impl DurableObject for Hub {
     /// off while D1 fails), re-check the connected users every `HUB_RECHECK_SECS`, and compare
     /// the pop index with D1 every few minutes while consoles are connected.
     async fn alarm(&self) -> worker::Result<Response> {
+        self.alarm_at.set(None);
         let now = http::now_ms();
         let mut next: Option<i64> = match self.drain(None).await {
             Ok(at) => at,

@@ -14,6 +14,10 @@ use serde_json::{json, Value};
 
 /// Operations per D1 batch (each a handful of statements).
 const BATCH_OPS: i64 = 25;
+/// How long after an event the alarm copies the outbox: events arriving meanwhile share its
+/// D1 batch instead of each costing one, and the pop's own step is not followed at once by a
+/// drain competing with the next event. A reader flushes first, so nothing shows late.
+const DRAIN_DELAY_MS: i64 = 50;
 /// Above this many waiting operations, health warns.
 pub(super) const WARN_AT: i64 = 10_000;
 /// At this many, new events are refused with a 503 (Dialpad retries them) rather than
@@ -161,15 +165,27 @@ impl Hub {
             .meta_get("outbox_retry_at")
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0);
-        self.schedule_at(backoff.max(http::now_ms())).await
+        self.schedule_at(backoff.max(http::now_ms() + DRAIN_DELAY_MS))
+            .await
     }
 
     /// Sets the alarm for `at` (epoch ms) unless one is due sooner.
     pub(super) async fn schedule_at(&self, at: i64) -> worker::Result<()> {
+        let now = http::now_ms();
+        if self
+            .alarm_at
+            .get()
+            .is_some_and(|due| due <= at && due > now)
+        {
+            return Ok(());
+        }
         let storage = self.state.storage();
         let current = storage.get_alarm().await?;
         if current.is_none_or(|c| c > at) {
-            storage.set_alarm((at - http::now_ms()).max(0)).await?;
+            storage.set_alarm((at - now).max(0)).await?;
+            self.alarm_at.set(Some(at));
+        } else {
+            self.alarm_at.set(current);
         }
         Ok(())
     }
