@@ -23,6 +23,7 @@
 //! Per user at most `MAX_SOCKETS_PER_USER` sockets; each socket's messages spend a small
 //! token bucket, and a socket that floods (or sends anything oversized or binary) is closed,
 //! so it costs the hub one cheap check per message and never slows the others.
+mod claim;
 mod index;
 mod outbox;
 mod pop;
@@ -286,80 +287,6 @@ impl Hub {
             seq: Some(seq),
             duplicate: false,
         })
-    }
-
-    /// A socket's `{type:"claim", callId}`: tells every console that may see the call (the
-    /// admin room and the call's store) `{type:"call_claimed", callId, by, uid}`, live and
-    /// unsequenced (nothing is stored or replayed). The claimer must be allowed now and may
-    /// see the call; the store comes from the call's events here, the name from D1.
-    async fn claim(
-        &self,
-        ws: &WebSocket,
-        info: &SocketInfo,
-        call_id: &str,
-        now: i64,
-    ) -> worker::Result<()> {
-        let known = self.known(None)?;
-        let access = Self::access(info, &known, now);
-        if access != Access::Allowed {
-            Self::close_for(ws, access);
-            return Ok(());
-        }
-        #[derive(Deserialize)]
-        struct Store {
-            store_id: Option<i64>,
-        }
-        let store: Option<Store> = if call_id.len() <= 64 {
-            self.sql()
-                .exec(
-                    "SELECT store_id FROM events WHERE call_id = ? ORDER BY seq DESC LIMIT 1",
-                    vec![call_id.into()],
-                )?
-                .to_array::<Store>()?
-                .into_iter()
-                .next()
-        } else {
-            None
-        };
-        let store = match store {
-            Some(s) if info.viewer().may_see_call(s.store_id) => s.store_id,
-            _ => {
-                return ws.send_with_str(
-                    serde_json::json!({"type": "error", "code": "unknown_call"}).to_string(),
-                )
-            }
-        };
-        let name = match self.env.d1("DB") {
-            Ok(db) => users::by_id(&db, info.uid)
-                .await
-                .ok()
-                .flatten()
-                .map(|u| u.display_name),
-            Err(_) => None,
-        };
-        let Some(name) = name else {
-            return ws.send_with_str(
-                serde_json::json!({"type": "error", "code": "temporarily_unavailable"}).to_string(),
-            );
-        };
-        let text = serde_json::json!({
-            "type": "call_claimed", "callId": call_id, "by": name, "uid": info.uid,
-        })
-        .to_string();
-        for room in access::call_rooms(store) {
-            for other in self.state.get_websockets_with_tag(&room) {
-                let access = match other.deserialize_attachment::<SocketInfo>() {
-                    Ok(Some(i)) => Self::access(&i, &known, now),
-                    _ => Access::Revoked,
-                };
-                if access == Access::Allowed {
-                    let _ = other.send_with_str(&text);
-                } else {
-                    Self::close_for(&other, access);
-                }
-            }
-        }
-        Ok(())
     }
 
     fn prune(&self, now: i64) -> worker::Result<()> {

@@ -1,0 +1,85 @@
+//! 「対応中」: a console says its user has a call (answering it, or its wrap-up open); every
+//! console that may see the call hears who, live and unsequenced (nothing stored or replayed).
+use super::sockets::Access;
+use super::Hub;
+use crate::domain::access;
+use crate::domain::messages::SocketInfo;
+use crate::resources::accounts::users;
+use serde::Deserialize;
+use worker::WebSocket;
+
+impl Hub {
+    /// A socket's `{type:"claim", callId}`: tells every console that may see the call (the
+    /// admin room and the call's store) `{type:"call_claimed", callId, by, uid}`, live and
+    /// unsequenced (nothing is stored or replayed). The claimer must be allowed now and may
+    /// see the call; the store comes from the call's events here, the name from D1.
+    pub(super) async fn claim(
+        &self,
+        ws: &WebSocket,
+        info: &SocketInfo,
+        call_id: &str,
+        now: i64,
+    ) -> worker::Result<()> {
+        let known = self.known(None)?;
+        let access = Self::access(info, &known, now);
+        if access != Access::Allowed {
+            Self::close_for(ws, access);
+            return Ok(());
+        }
+        #[derive(Deserialize)]
+        struct Store {
+            store_id: Option<i64>,
+        }
+        let store: Option<Store> = if call_id.len() <= 64 {
+            self.sql()
+                .exec(
+                    "SELECT store_id FROM events WHERE call_id = ? ORDER BY seq DESC LIMIT 1",
+                    vec![call_id.into()],
+                )?
+                .to_array::<Store>()?
+                .into_iter()
+                .next()
+        } else {
+            None
+        };
+        let store = match store {
+            Some(s) if info.viewer().may_see_call(s.store_id) => s.store_id,
+            _ => {
+                return ws.send_with_str(
+                    serde_json::json!({"type": "error", "code": "unknown_call"}).to_string(),
+                )
+            }
+        };
+        let name = match self.env.d1("DB") {
+            Ok(db) => users::by_id(&db, info.uid)
+                .await
+                .ok()
+                .flatten()
+                .map(|u| u.display_name),
+            Err(_) => None,
+        };
+        let Some(name) = name else {
+            return ws.send_with_str(
+                serde_json::json!({"type": "error", "code": "temporarily_unavailable"}).to_string(),
+            );
+        };
+        let text = serde_json::json!({
+            "type": "call_claimed", "callId": call_id, "by": name, "uid": info.uid,
+        })
+        .to_string();
+        for room in access::call_rooms(store) {
+            for other in self.state.get_websockets_with_tag(&room) {
+                let access = match other.deserialize_attachment::<SocketInfo>() {
+                    Ok(Some(i)) => Self::access(&i, &known, now),
+                    _ => Access::Revoked,
+                };
+                if access == Access::Allowed {
+                    let _ = other.send_with_str(&text);
+                } else {
+                    Self::close_for(&other, access);
+                }
+            }
+        }
+        Ok(())
+    }
+}
