@@ -34,7 +34,7 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     // A Worker with a missing, short, placeholder or shared secret serves nothing (500
     // `server_misconfigured` naming the setting, never its value).
     if let Err(e) = auth::check_secrets(&env) {
@@ -44,6 +44,16 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     if path.starts_with("/api/") {
         let method = req.method();
         let result = api(req, &env).await;
+        // A call event the hub took waits in its outbox: have it copied to D1 once Dialpad
+        // has its answer (the hub's alarm does it if this is lost).
+        if matches!(
+            path.as_str(),
+            "/api/dialpad/webhook" | "/api/dialpad/test-call"
+        ) && matches!(&result, Ok(r) if r.status_code() == 200)
+        {
+            let env = env.clone();
+            ctx.wait_until(async move { hub_client::kick(&env).await });
+        }
         if let Err(e) = &result {
             // Webhook rejections are logged by the webhook handler with their timing.
             if path != "/api/dialpad/webhook" && e.status() < 500 {
@@ -271,6 +281,8 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
     let Some(cutoff) = retention else {
         return;
     };
+    // Retention applies to the record as a whole: what still waits in the hub's outbox first.
+    hub_client::flush(&env).await;
     log(
         calls::prune(&env, cutoff, now).await.map(|(calls, events)| {
             serde_json::json!({"event": "retention", "cutoff": http::iso(cutoff), "calls": calls, "events": events})

@@ -61,6 +61,21 @@ pub async fn sweep(
     .await
 }
 
+/// After a webhook was answered (from the Worker's `wait_until`): the hub copies what the
+/// event left in its outbox to D1 now, off the pop's path.
+pub async fn kick(env: &Env) {
+    let r: ApiResult<serde_json::Value> =
+        async { stub::post(&stub::object(env, "HUB")?, "/kick", &serde_json::json!({})).await }
+            .await;
+    if let Err(e) = r {
+        // The hub's alarm drains it instead.
+        worker::console_warn!(
+            "{}",
+            serde_json::json!({"event": "outbox_kick_failed", "error": e.code()})
+        );
+    }
+}
+
 /// Before reading the call log (or writing what hangs off a call): gets what waits in the
 /// hub's outbox into D1, so a call that just popped is there. Best effort: if the hub cannot,
 /// the reader reads D1 as it is.

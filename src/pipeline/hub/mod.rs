@@ -84,6 +84,8 @@ pub struct Hub {
     /// When the alarm this instance last set is due (epoch ms): lets an event skip the two
     /// storage round trips of asking and setting the alarm when one is due soon anyway.
     alarm_at: std::cell::Cell<Option<i64>>,
+    /// Whether a `/kick` drain is running (one at a time; readers' flushes do not wait on it).
+    draining: std::cell::Cell<bool>,
 }
 
 #[derive(Deserialize)]
@@ -340,6 +342,10 @@ impl Hub {
                     &self.sweep(body.now, body.retention_cutoff).await?,
                 )?)
             }
+            (Method::Post, "/kick") => {
+                self.kick().await?;
+                Ok(http::json_response(200, &serde_json::json!({"ok": true}))?)
+            }
             (Method::Post, "/flush") => {
                 // A reader of the call log first gets what waits in the outbox into D1, so a
                 // call that just popped is in the log it reads. Bounded: a long backlog (D1
@@ -413,6 +419,7 @@ impl DurableObject for Hub {
             state,
             env,
             alarm_at: std::cell::Cell::new(None),
+            draining: std::cell::Cell::new(false),
         }
     }
 

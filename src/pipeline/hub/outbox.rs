@@ -14,10 +14,13 @@ use serde_json::{json, Value};
 
 /// Operations per D1 batch (each a handful of statements).
 const BATCH_OPS: i64 = 25;
-/// How long after an event the alarm copies the outbox: events arriving meanwhile share its
-/// D1 batch instead of each costing one, and the pop's own step is not followed at once by a
-/// drain competing with the next event. A reader flushes first, so nothing shows late.
-const DRAIN_DELAY_MS: i64 = 50;
+/// The alarm that backs up the prompt drain (the Worker's `/kick` after each webhook) is due
+/// within this long: longer than the 20 s user re-check, so that while consoles are connected
+/// that alarm serves and an event never pays for setting one (an alarm write holds the pop's
+/// messages at the output gate like any storage write).
+const BACKUP_MS: i64 = 30_000;
+/// How long a kick waits before it drains, so that a burst shares one drain.
+const KICK_DELAY_MS: u64 = 100;
 /// Above this many waiting operations, health warns.
 pub(super) const WARN_AT: i64 = 10_000;
 /// At this many, new events are refused with a 503 (Dialpad retries them) rather than
@@ -159,14 +162,39 @@ impl Hub {
         Ok(())
     }
 
-    /// Asks for the alarm now, unless it is due sooner (or D1 is being waited out).
-    pub(super) async fn schedule_drain(&self) -> worker::Result<()> {
-        let backoff = self
+    /// Makes sure an alarm will drain the outbox if the prompt drain does not happen (the
+    /// Worker's `/kick` lost, the object evicted): one due within [`BACKUP_MS`], or at the end
+    /// of the backoff while D1 fails.
+    pub(super) async fn ensure_drain_alarm(&self) -> worker::Result<()> {
+        let retry = self
             .meta_get("outbox_retry_at")
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0);
-        self.schedule_at(backoff.max(http::now_ms() + DRAIN_DELAY_MS))
+        self.schedule_at(retry.max(http::now_ms() + BACKUP_MS))
             .await
+    }
+
+    /// `/kick`, sent by the Worker after it answered a webhook: copies the outbox to D1 shortly
+    /// ([`KICK_DELAY_MS`]), unless a drain is already pending or running (it takes what arrived
+    /// meanwhile) or D1 is being waited out.
+    pub(super) async fn kick(&self) -> ApiResult<()> {
+        let retry = self
+            .meta_get("outbox_retry_at")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        if self.draining.get() || retry > http::now_ms() {
+            return Ok(());
+        }
+        self.draining.set(true);
+        // Events arriving meanwhile join this drain: one D1 batch (and one set of outbox
+        // writes, which hold the object's outgoing messages like any write) for all of them.
+        worker::Delay::from(std::time::Duration::from_millis(KICK_DELAY_MS)).await;
+        let left = self.drain(None).await;
+        self.draining.set(false);
+        if let Some(at) = left? {
+            self.schedule_at(at).await?;
+        }
+        Ok(())
     }
 
     /// Sets the alarm for `at` (epoch ms) unless one is due sooner.

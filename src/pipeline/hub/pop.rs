@@ -143,7 +143,7 @@ impl Hub {
             callback: Some(facts),
         })?;
         if ev.phase == Phase::PostCall && !enriches {
-            self.schedule_drain().await?;
+            self.ensure_drain_alarm().await?;
             log(
                 json!({"event": "webhook", "callId": group, "leg": ev.call_id,
                 "state": ev.state, "store": store.name, "customer": customer_found,
@@ -197,7 +197,7 @@ impl Hub {
             message: serialise(&message)?,
             staff_message: staff_version(&message, &cards, store.id)?,
         })?;
-        self.schedule_drain().await?;
+        self.ensure_drain_alarm().await?;
         log(
             json!({"event": "webhook", "callId": group, "leg": ev.call_id,
             "state": ev.state, "store": store.name, "customer": customer_found,
@@ -283,7 +283,7 @@ impl Hub {
                (SELECT id FROM calls WHERE rank BETWEEN 1 AND 2)",
             vec![(now - super::LEGS_KEEP_MS).into()],
         )?;
-        self.schedule_drain().await?;
+        self.ensure_drain_alarm().await?;
         Ok(json!({ "closed": calls.len() }))
     }
 }
