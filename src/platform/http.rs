@@ -182,10 +182,7 @@ pub fn bearer(req: &Request) -> Option<String> {
 }
 
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    let url = req.url().ok()?;
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    super::url::query_param(req, name)
 }
 
 pub fn now_ms() -> i64 {
