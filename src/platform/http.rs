@@ -191,9 +191,7 @@ pub fn now_ms() -> i64 {
 
 /// Formats epoch milliseconds as ISO 8601 UTC.
 pub fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_default()
+    crate::domain::date::iso_ms(ms)
 }
 
 /// The positive integer id a route carried (the router only matches those).
