@@ -146,15 +146,13 @@ async fn buffered(mut req: Request, limit: usize) -> ApiResult<Request> {
         return Ok(req);
     }
     let body = http::read_body(&mut req, limit).await?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(req.method())
-        .with_headers(req.headers().clone());
-    if !body.is_empty() {
-        init.with_body(Some(
-            worker::js_sys::Uint8Array::from(body.as_slice()).into(),
-        ));
-    }
-    Ok(Request::new_with_init(&req.inner().url(), &init)?)
+    let body = (!body.is_empty()).then(|| worker::js_sys::Uint8Array::from(body.as_slice()).into());
+    Ok(http::new_request(
+        &req.inner().url(),
+        req.method(),
+        Some(req.headers()),
+        body.as_ref(),
+    )?)
 }
 
 async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> ApiResult<Response> {
