@@ -2,8 +2,10 @@
 # Optional, not part of `npm run bench`: what each release-profile lever buys in wasm size.
 # Builds the committed tree (git archive HEAD) in a scratch directory once per variant, each
 # with its own target dir, so neither the repository's build/ nor target/ is touched:
-#   shipped   opt-level "s", lto = true, codegen-units = 1, wasm-opt -O (Cargo.toml as is)
-#   z         opt-level "z"
+#   shipped   opt-level "z", lto = true, codegen-units = 1, wasm-opt -O, name section
+#             stripped (Cargo.toml and scripts/build.sh as they are)
+#   s         opt-level "s"
+#   names     the wasm `name` section kept (KEEP_WASM_NAMES=1)
 #   no-lto    lto = false
 #   cgu16     codegen-units = 16
 #   no-wasm-opt  worker-build's wasm-opt pass replaced by a no-op
@@ -14,7 +16,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=${1:-/tmp/cti-opt-size}
 shift || true
-VARIANTS=("${@:-shipped z no-lto cgu16 no-wasm-opt}")
+VARIANTS=("${@:-shipped s names no-lto cgu16 no-wasm-opt}")
 read -r -a VARIANTS <<<"${VARIANTS[*]}"
 COMMIT=$(git rev-parse --short HEAD)
 rm -rf "$WORK/tree"
@@ -27,7 +29,8 @@ for v in "${VARIANTS[@]}"; do
   envs=(CARGO_TARGET_DIR="$WORK/target-$v")
   case "$v" in
     shipped) ;;
-    z) envs+=(CARGO_PROFILE_RELEASE_OPT_LEVEL=z) ;;
+    s) envs+=(CARGO_PROFILE_RELEASE_OPT_LEVEL=s) ;;
+    names) envs+=(KEEP_WASM_NAMES=1) ;;
     no-lto) envs+=(CARGO_PROFILE_RELEASE_LTO=false) ;;
     cgu16) envs+=(CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16) ;;
     no-wasm-opt) envs+=(WASM_OPT_OVERRIDE="$WORK/noop-wasm-opt") ;;

@@ -271,7 +271,7 @@ function table() {
   if (results.size) {
     const s = results.size;
     out.push(`Size: index_bg.wasm ${s.wasmBytes} B (${kib(s.wasmBytes)}), gzip ${s.wasmGzipBytes} B (${kib(s.wasmGzipBytes)}); index.js ${s.jsBytes} B, gzip ${s.jsGzipBytes} B`);
-    out.push(`      wasm sections: code ${kib(s.sections.code)}, data ${kib(s.sections.data)}, name (function names, kept for stack traces) ${kib(s.sections.name)}; without the name section ${kib(s.withoutNameSection.wasmBytes)}, gzip ${kib(s.withoutNameSection.wasmGzipBytes)}`);
+    out.push(`      wasm sections: code ${kib(s.sections.code)}, data ${kib(s.sections.data)}, name (function names; 0 when scripts/build.sh stripped it) ${kib(s.sections.name)}; without the name section ${kib(s.withoutNameSection.wasmBytes)}, gzip ${kib(s.withoutNameSection.wasmGzipBytes)}`);
   }
   for (const [k, label] of [
     ['ours', 'ours (GET /api/health)'],

@@ -67,10 +67,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         return http::respond(result).map(http::with_hsts);
     }
     if path == "/" || path == "/admin" {
-        let mut url = req.url()?;
-        url.set_path("/admin/");
-        url.set_query(None);
-        return Response::redirect_with_status(url, 302).and_then(http::with_security_headers);
+        let to = platform::url::with_path(&req, "/admin/")?;
+        let resp = worker::web_sys::Response::redirect_with_status(&to, 302)?;
+        return http::with_security_headers(Response::from(resp));
     }
     let resp = env.assets("ASSETS")?.fetch_request(req).await?;
     http::with_security_headers(resp)
@@ -157,15 +156,13 @@ async fn buffered(mut req: Request, limit: usize) -> ApiResult<Request> {
         return Ok(req);
     }
     let body = http::read_body(&mut req, limit).await?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(req.method())
-        .with_headers(req.headers().clone());
-    if !body.is_empty() {
-        init.with_body(Some(
-            worker::js_sys::Uint8Array::from(body.as_slice()).into(),
-        ));
-    }
-    Ok(Request::new_with_init(req.url()?.as_str(), &init)?)
+    let body = (!body.is_empty()).then(|| worker::js_sys::Uint8Array::from(body.as_slice()).into());
+    Ok(http::new_request(
+        &req.inner().url(),
+        req.method(),
+        Some(req.headers()),
+        body.as_ref(),
+    )?)
 }
 
 async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> ApiResult<Response> {

@@ -1,6 +1,6 @@
 // Reads a wasm module's section sizes, and drops its `name` custom section (function names,
-// which worker-build keeps on purpose with wasm-opt --debuginfo so that stack traces stay
-// readable) to show what that section costs.
+// which worker-build keeps with wasm-opt --debuginfo; scripts/build.sh strips it from the
+// release module, so there it is 0) to show what that section costs.
 function* sections(buf) {
   let p = 8; // magic + version
   const leb = () => {

@@ -195,8 +195,10 @@ pub fn last_visit(v: &str) -> Result<Option<String>, ApiError> {
     if !(1900..=2100).contains(&y) {
         return Err(bad());
     }
-    let date = chrono::NaiveDate::from_ymd_opt(y, m, d).ok_or_else(bad)?;
-    Ok(Some(date.format("%Y-%m-%d").to_string()))
+    if !super::date::valid(i64::from(y), m, d) {
+        return Err(bad());
+    }
+    Ok(Some(format!("{y:04}-{m:02}-{d:02}")))
 }
 
 pub fn note_type(v: &str) -> Result<String, ApiError> {

@@ -7,6 +7,7 @@ pub mod access;
 pub mod account;
 pub mod csv;
 pub mod customer;
+pub mod date;
 pub mod dialpad;
 pub mod error;
 pub mod front_desk;

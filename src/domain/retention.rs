@@ -22,9 +22,8 @@ pub fn cutoff_ms(now_ms: i64, setting: Option<&str>) -> Option<i64> {
 
 /// Midnight (Japan time, UTC+9, no DST) at the start of `YYYY-MM-DD`, as epoch ms.
 pub fn jst_day_start_ms(day: &str) -> Option<i64> {
-    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
-    let utc = date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
-    Some(utc - 9 * 3600 * 1000)
+    let (y, m, d) = super::date::parse_ymd(day.trim())?;
+    Some(super::date::days_from_civil(y, m, d) * DAY_MS - 9 * 3600 * 1000)
 }
 
 #[cfg(test)]

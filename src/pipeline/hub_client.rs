@@ -6,9 +6,9 @@ use crate::domain::messages::{
     BroadcastRequest, BroadcastResult, EventRequest, IndexChange, RevokeRequest, RevokeResult,
     SocketInfo,
 };
-use crate::platform::http::ApiResult;
+use crate::platform::http::{self, ApiResult};
 use crate::platform::stub;
-use worker::{Env, Headers, Method, Request, RequestInit, Response};
+use worker::{Env, Headers, Method, Response};
 
 /// Header through which the Worker hands the authenticated socket's identity to the hub. The
 /// hub is reachable only through the Worker's binding, never from the internet.
@@ -109,11 +109,8 @@ pub async fn connect(env: &Env, info: &SocketInfo, since: Option<i64>) -> ApiRes
         Some(s) => format!("https://hub/connect?since={s}"),
         None => "https://hub/connect".to_string(),
     };
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
-    Ok(stub::object(env, "HUB")?
-        .fetch_with_request(Request::new_with_init(&url, &init)?)
-        .await?)
+    let req = http::new_request(&url, Method::Get, Some(&headers), None)?;
+    Ok(stub::object(env, "HUB")?.fetch_with_request(req).await?)
 }
 
 /// Numbers for the health check.

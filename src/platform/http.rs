@@ -36,6 +36,36 @@ pub fn security_headers(h: &Headers) -> worker::Result<()> {
     Ok(())
 }
 
+/// A `Request` made with the runtime's own constructor, as `worker::Request::new_with_init`
+/// makes one (method, the headers when given, `redirect: "follow"`, the body), without going
+/// through `worker::RequestInit`: its conversion also writes Cloudflare `cf` options, which we
+/// never set, and that code (with the serde serializer it uses) is ~12 KB of wasm (issue #12).
+pub fn new_request(
+    url: &str,
+    method: worker::Method,
+    headers: Option<&Headers>,
+    body: Option<&worker::wasm_bindgen::JsValue>,
+) -> worker::Result<Request> {
+    use worker::web_sys;
+    let init = web_sys::RequestInit::new();
+    if let Some(h) = headers {
+        init.set_headers(h.as_ref());
+    }
+    init.set_method(method.as_ref());
+    init.set_redirect(web_sys::RequestRedirect::Follow);
+    if let Some(b) = body {
+        init.set_body(b);
+    }
+    web_sys::Request::new_with_str_and_init(url, &init)
+        .map(Request::from)
+        .map_err(|e| {
+            worker::Error::JsError(
+                e.as_string()
+                    .unwrap_or_else(|| "invalid URL or options for Request".to_string()),
+            )
+        })
+}
+
 pub fn json_response<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
     let text = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let headers = Headers::new();
@@ -182,10 +212,7 @@ pub fn bearer(req: &Request) -> Option<String> {
 }
 
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    let url = req.url().ok()?;
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    super::url::query_param(req, name)
 }
 
 pub fn now_ms() -> i64 {
@@ -194,9 +221,7 @@ pub fn now_ms() -> i64 {
 
 /// Formats epoch milliseconds as ISO 8601 UTC.
 pub fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_default()
+    crate::domain::date::iso_ms(ms)
 }
 
 /// The positive integer id a route carried (the router only matches those).

@@ -5,3 +5,4 @@ pub mod http;
 pub mod router;
 pub mod sql;
 pub mod stub;
+pub mod url;

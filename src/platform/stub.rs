@@ -1,9 +1,10 @@
 //! The one way to reach a Durable Object: by binding name, one object per tenant.
 use crate::domain::error::ApiError;
+use crate::platform::http;
 use crate::platform::http::ApiResult;
 use serde::{de::DeserializeOwned, Serialize};
 use worker::wasm_bindgen::JsValue;
-use worker::{Env, Method, Request, RequestInit, Stub};
+use worker::{Env, Method, Stub};
 
 /// The tenant's object behind `binding` (`HUB`, `GUARD`). A tenant (business) is one object of
 /// each kind, named by the `TENANT` variable.
@@ -26,12 +27,13 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(
     body: &B,
 ) -> ApiResult<T> {
     let text = serde_json::to_string(body).map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&text)));
-    let mut resp = stub
-        .fetch_with_request(Request::new_with_init(&format!("https://do{path}"), &init)?)
-        .await?;
+    let req = http::new_request(
+        &format!("https://do{path}"),
+        Method::Post,
+        None,
+        Some(&JsValue::from_str(&text)),
+    )?;
+    let mut resp = stub.fetch_with_request(req).await?;
     if resp.status_code() != 200 {
         return Err(ApiError::Unavailable(format!(
             "{path} answered {}",

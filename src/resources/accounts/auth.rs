@@ -67,8 +67,7 @@ pub fn secret(env: &Env, name: &'static str) -> ApiResult<String> {
 }
 
 fn own_origin(req: &Request) -> Option<String> {
-    let url = req.url().ok()?;
-    Some(url.origin().ascii_serialization())
+    crate::platform::url::origin(req)
 }
 
 /// Refuses a request whose `Origin` is another site. Browsers always send Origin on WebSocket
