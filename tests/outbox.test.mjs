@@ -150,3 +150,31 @@ test('health (admin) reports the index and the outbox', async () => {
   assert.equal(outbox.waiting, 0);
   assert.deepEqual(outbox.warnings, []);
 });
+
+test('a hub whose index was never built pops while D1 is down, and does not wait on D1 for every event', async () => {
+  const fresh = await startWorker({ d1Fault: true });
+  try {
+    const who = await fresh.login({ role: 'admin' });
+    const s = await fresh.openSocket(who);
+    await fresh.setD1('down');
+    const first = callEvent();
+    const r1 = await fresh.sendEvent(first);
+    assert.equal(r1.status, 200, JSON.stringify(r1.body));
+    assert.equal(r1.body.d1RoundTrips, 1, 'it tried to build the index once');
+    const pop = await s.waitFor((m) => m.callId === String(first.call_id));
+    assert.equal(pop.type, 'incoming_call');
+    assert.equal(pop.customer, null, 'no card without an index');
+    const r2 = await fresh.sendEvent(callEvent());
+    assert.equal(r2.status, 200);
+    assert.equal(r2.body.d1RoundTrips, 0, 'the next event does not wait on D1 again');
+    await fresh.setD1('up');
+    const rebuilt = await fresh.json('/api/admin/index/rebuild', { method: 'POST', headers: { authorization: `Bearer ${who.token}`, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(rebuilt.status, 200);
+    assert.ok(rebuilt.body.customers > 0);
+    const third = callEvent();
+    await fresh.sendEvent(third);
+    assert.equal((await s.waitFor((m) => m.callId === String(third.call_id))).customer?.name, '山田 太郎');
+  } finally {
+    await fresh.close();
+  }
+});

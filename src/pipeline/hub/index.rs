@@ -26,6 +26,9 @@ pub(super) const INDEX_VERSION: i64 = 1;
 /// How often (while the hub is busy) the index is compared with D1.
 pub(super) const CHECK_EVERY_MS: i64 = 5 * 60 * 1000;
 const PAGE: i64 = 1000;
+/// After a failed first build on an event's path, events pop without waiting on D1 for this
+/// long before one tries again.
+pub(super) const RETRY_BUILD_MS: i64 = 30_000;
 
 /// The mirror's tables: the D1 columns the pop reads, nothing else.
 const MIRROR: &[(&str, &str)] = &[

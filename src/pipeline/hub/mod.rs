@@ -86,6 +86,8 @@ pub struct Hub {
     alarm_at: std::cell::Cell<Option<i64>>,
     /// Whether a `/kick` drain is running (one at a time; readers' flushes do not wait on it).
     draining: std::cell::Cell<bool>,
+    /// When this instance last tried to build a never-built index on an event's path.
+    index_tried_at: std::cell::Cell<Option<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -420,6 +422,7 @@ impl DurableObject for Hub {
             env,
             alarm_at: std::cell::Cell::new(None),
             draining: std::cell::Cell::new(false),
+            index_tried_at: std::cell::Cell::new(None),
         }
     }
 

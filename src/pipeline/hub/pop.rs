@@ -39,11 +39,15 @@ impl Hub {
     /// `/event`: runs one verified event. Returns the JSON answered to Dialpad.
     pub(super) async fn on_event(&self, req: EventRequest) -> ApiResult<Value> {
         let mut d1_round_trips = 0;
-        if !self.index_built() {
+        let now_ms = http::now_ms();
+        let tried = self.index_tried_at.get();
+        if !self.index_built() && tried.is_none_or(|t| now_ms - t > super::index::RETRY_BUILD_MS) {
             // The first event after a deploy that changed the index (or of a new tenant):
             // build it now, so that this call pops with its card. If D1 does not answer, the
-            // call pops without one rather than not at all.
+            // call pops without one rather than not at all, and the events of the next 30 s do
+            // not wait on D1 again.
             d1_round_trips = 1;
+            self.index_tried_at.set(Some(now_ms));
             if let Err(e) = self.rebuild().await {
                 log(
                     json!({"event": "index_rebuild_failed", "error": e.code(), "detail": format!("{e:?}")}),
