@@ -74,8 +74,8 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
                 ])
                 .await?;
             let call: CallNumbers = db::first(&found[0])?.ok_or(ApiError::NotFound)?;
-            // The pipeline writes the call's store after the broadcast, so a popup can ask
-            // before it is there: the line's store is then decided by the same prefix rule.
+            // The call's row reaches D1 through the hub's outbox (flushed above, best effort):
+            // should it not have its store yet, the line's store is decided by the same rule.
             let store = call.store_id.or_else(|| {
                 stores::table_from(&found[1])
                     .ok()

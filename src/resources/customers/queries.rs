@@ -23,12 +23,7 @@ const CARD_COLUMNS: &str = "c.id, c.name, c.kana, c.memo, c.customer_type, c.fla
      AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS missed_30d";
 
 /// Every customer who has `phone` (at most 10: a shared family or office number), with usage
-/// counted over every call (the pipeline's view; see [`by_phone_for`]).
-pub fn by_phone_stmt(db: &D1Database, phone: &str, now_ms: i64) -> ApiResult<D1PreparedStatement> {
-    by_phone_for(db, phone, now_ms, None)
-}
-
-/// [`by_phone_stmt`] with usage counted over the calls of `scope` ([`Viewer::scope`]).
+/// counted over the calls of `scope` ([`Viewer::scope`]; `None`: every call, the pop's view).
 pub fn by_phone_for(
     db: &D1Database,
     phone: &str,
