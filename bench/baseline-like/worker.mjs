@@ -360,6 +360,7 @@ const SCHEMA = [
      voicemail_url TEXT, recording_urls TEXT, transcript TEXT, summary TEXT)`,
   `CREATE INDEX IF NOT EXISTS calls_started ON calls(started_at DESC)`,
   `CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started_at DESC)`,
+  `CREATE INDEX IF NOT EXISTS calls_caller_usage ON calls(caller, is_test, started_at, store_id, phase)`,
   `CREATE INDEX IF NOT EXISTS calls_store ON calls(store_id, started_at DESC)`,
   `CREATE TABLE IF NOT EXISTS call_events (call_id TEXT NOT NULL, state TEXT NOT NULL, group_id TEXT NOT NULL,
      received_at INTEGER NOT NULL, event_ts INTEGER, rank INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (call_id, state))`,

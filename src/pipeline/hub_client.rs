@@ -24,6 +24,12 @@ pub async fn event(env: &Env, req: &EventRequest) -> ApiResult<serde_json::Value
     stub::post(&stub::object(env, "HUB")?, "/event", req).await
 }
 
+/// As [`event`], with the hub's answer passed on to Dialpad unread (the webhook's path: the
+/// hub's JSON is already what Dialpad is told, headers included).
+pub async fn event_response(env: &Env, req: &EventRequest) -> ApiResult<Response> {
+    stub::post_for_response(&stub::object(env, "HUB")?, "/event", req).await
+}
+
 /// Tells the hub's pop index what a write path changed in D1; the hub has re-read those rows
 /// when this returns. Best effort: a failure is logged, and the hub's periodic comparison with
 /// D1 finds the difference within minutes.
@@ -59,21 +65,6 @@ pub async fn sweep(
         &serde_json::json!({"now": now, "retentionCutoff": retention_cutoff}),
     )
     .await
-}
-
-/// After a webhook was answered (from the Worker's `wait_until`): the hub copies what the
-/// event left in its outbox to D1 now, off the pop's path.
-pub async fn kick(env: &Env) {
-    let r: ApiResult<serde_json::Value> =
-        async { stub::post(&stub::object(env, "HUB")?, "/kick", &serde_json::json!({})).await }
-            .await;
-    if let Err(e) = r {
-        // The hub's alarm drains it instead.
-        worker::console_warn!(
-            "{}",
-            serde_json::json!({"event": "outbox_kick_failed", "error": e.code()})
-        );
-    }
 }
 
 /// Before reading the call log (or writing what hangs off a call): gets what waits in the

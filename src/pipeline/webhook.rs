@@ -13,10 +13,11 @@ use crate::domain::messages::EventRequest;
 use crate::domain::replay;
 use crate::domain::token;
 use crate::platform::http::{self, ApiResult};
+use crate::platform::url;
 use crate::resources::accounts::auth;
 use serde::Deserialize;
 use serde_json::json;
-use worker::{Env, Request, Response};
+use worker::{web_sys, Env, Request, Response};
 
 /// Whether plain-JSON (unsigned) webhooks are accepted. Off unless explicitly configured:
 /// anyone who knows the URL could otherwise pop windows on every console.
@@ -32,7 +33,7 @@ const MIN_UNSIGNED_KEY: usize = 32;
 /// An unsigned event must carry the hook URL's `?key=`, equal (compared in constant time) to
 /// the secret `UNSIGNED_WEBHOOK_KEY` of at least 32 characters: knowing the URL alone is not
 /// enough to pop windows.
-fn check_unsigned_key(req: &Request, env: &Env) -> ApiResult<()> {
+fn check_unsigned_key(req: &web_sys::Request, env: &Env) -> ApiResult<()> {
     let expected = env
         .secret("UNSIGNED_WEBHOOK_KEY")
         .map(|s| s.to_string())
@@ -40,7 +41,7 @@ fn check_unsigned_key(req: &Request, env: &Env) -> ApiResult<()> {
         .ok()
         .filter(|k| k.len() >= MIN_UNSIGNED_KEY)
         .ok_or(ApiError::Misconfigured("UNSIGNED_WEBHOOK_KEY"))?;
-    let given = http::query_param(req, "key").unwrap_or_default();
+    let given = url::query_param_of(&req.url(), "key").unwrap_or_default();
     if !http::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
         return Err(ApiError::Unauthenticated("bad_webhook_key"));
     }
@@ -48,10 +49,10 @@ fn check_unsigned_key(req: &Request, env: &Env) -> ApiResult<()> {
 }
 
 /// `POST /api/dialpad/webhook`
-pub async fn webhook(mut req: Request, env: &Env) -> ApiResult<Response> {
+pub async fn webhook(req: &web_sys::Request, env: &Env) -> ApiResult<Response> {
     let started = http::now_ms();
     let result = async {
-        let body = http::read_body(&mut req, token::MAX_WEBHOOK_BYTES).await?;
+        let body = http::read_raw_body(req, token::MAX_WEBHOOK_BYTES).await?;
         let text = std::str::from_utf8(&body)
             .map_err(|_| ApiError::Webhook(token::TokenError::Malformed))?
             .trim();
@@ -60,7 +61,7 @@ pub async fn webhook(mut req: Request, env: &Env) -> ApiResult<Response> {
             if !unsigned_allowed(env) {
                 return Err(ApiError::Unsigned);
             }
-            check_unsigned_key(&req, env)?;
+            check_unsigned_key(req, env)?;
             serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
                 .map_err(|_| ApiError::Webhook(token::TokenError::MalformedClaims))?
         } else {
@@ -69,7 +70,17 @@ pub async fn webhook(mut req: Request, env: &Env) -> ApiResult<Response> {
         };
         replay::check(&claims, started).map_err(ApiError::Replay)?;
         match dialpad::parse(&claims) {
-            Ok(_) => process(env, claims, false, started).await,
+            Ok(_) => {
+                hub_client::event_response(
+                    env,
+                    &EventRequest {
+                        claims,
+                        is_test: false,
+                        received_at: started,
+                    },
+                )
+                .await
+            }
             // An unsigned body (allowed by configuration) proved nothing: its flaws are
             // the sender's to fix.
             Err(e) if !signed => Err(e.into()),
@@ -78,7 +89,10 @@ pub async fn webhook(mut req: Request, env: &Env) -> ApiResult<Response> {
             Err(e) => {
                 log(json!({"event": "webhook", "decision": "unattributable", "code": e.code,
                     "field": e.field, "state": claims.get("state"), "ms": http::now_ms() - started}));
-                Ok(json!({ "ok": true, "status": "unattributable" }))
+                Ok(http::json_response(
+                    200,
+                    &json!({ "ok": true, "status": "unattributable" }),
+                )?)
             }
         }
     }
@@ -89,8 +103,7 @@ pub async fn webhook(mut req: Request, env: &Env) -> ApiResult<Response> {
             "ms": http::now_ms() - started,
         }));
     }
-    let outcome = result?;
-    Ok(http::json_response(200, &outcome)?)
+    result
 }
 
 fn log(v: serde_json::Value) {

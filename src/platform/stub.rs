@@ -4,7 +4,7 @@ use crate::platform::http;
 use crate::platform::http::ApiResult;
 use serde::{de::DeserializeOwned, Serialize};
 use worker::wasm_bindgen::JsValue;
-use worker::{Env, Method, Stub};
+use worker::{Env, Method, Response, Stub};
 
 /// The tenant's object behind `binding` (`HUB`, `GUARD`). A tenant (business) is one object of
 /// each kind, named by the `TENANT` variable.
@@ -26,6 +26,16 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(
     path: &str,
     body: &B,
 ) -> ApiResult<T> {
+    Ok(post_for_response(stub, path, body).await?.json().await?)
+}
+
+/// As [`post`], but hands back the object's 200 response unread, for a caller that passes it
+/// on as it is.
+pub async fn post_for_response<B: Serialize>(
+    stub: &Stub,
+    path: &str,
+    body: &B,
+) -> ApiResult<Response> {
     let text = serde_json::to_string(body).map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let req = http::new_request(
         &format!("https://do{path}"),
@@ -33,12 +43,12 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(
         None,
         Some(&JsValue::from_str(&text)),
     )?;
-    let mut resp = stub.fetch_with_request(req).await?;
+    let resp = stub.fetch_with_request(req).await?;
     if resp.status_code() != 200 {
         return Err(ApiError::Unavailable(format!(
             "{path} answered {}",
             resp.status_code()
         )));
     }
-    Ok(resp.json().await?)
+    Ok(resp)
 }

@@ -37,7 +37,26 @@ fn parse(req: &Request) -> Option<JsUrl> {
 /// The first value of query parameter `name`, decoded as a form (`+` is a space, `%xx` bytes,
 /// invalid UTF-8 replaced), as `url::Url::query_pairs` decodes it.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    parse(req)?.search_params().get(name)
+    query_param_of(&req.inner().url(), name)
+}
+
+/// [`query_param`] of a URL as the runtime serialised it.
+pub fn query_param_of(url: &str, name: &str) -> Option<String> {
+    JsUrl::new(url).ok()?.search_params().get(name)
+}
+
+/// The path of a URL as the runtime serialised it (`https://host/path?query`): that
+/// serialisation always has a path starting at the first `/` after the host, and its `?` and
+/// `#` inside the path are percent-encoded.
+pub fn path_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let Some(start) = rest.find('/') else {
+        return "/";
+    };
+    let path = &rest[start..];
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    &path[..end]
 }
 
 /// The request's origin (`https://host[:port]`), as `url::Url::origin().ascii_serialization()`.
@@ -51,4 +70,23 @@ pub fn with_path(req: &Request, path: &str) -> worker::Result<String> {
     url.set_pathname(path);
     url.set_search("");
     Ok(url.href())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_of;
+
+    #[test]
+    fn the_path_is_cut_from_a_serialised_url() {
+        assert_eq!(
+            path_of("https://x.example/api/dialpad/webhook"),
+            "/api/dialpad/webhook"
+        );
+        assert_eq!(
+            path_of("http://127.0.0.1:8787/api/dialpad/webhook?key=a/b"),
+            "/api/dialpad/webhook"
+        );
+        assert_eq!(path_of("https://x.example/a#f"), "/a");
+        assert_eq!(path_of("https://x.example"), "/");
+    }
 }

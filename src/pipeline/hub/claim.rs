@@ -2,7 +2,6 @@
 //! console that may see the call hears who, live and unsequenced (nothing stored or replayed).
 use super::sockets::Access;
 use super::Hub;
-use crate::domain::access;
 use crate::domain::messages::SocketInfo;
 use crate::resources::accounts::users;
 use serde::Deserialize;
@@ -67,19 +66,7 @@ impl Hub {
             "type": "call_claimed", "callId": call_id, "by": name, "uid": info.uid,
         })
         .to_string();
-        for room in access::call_rooms(store) {
-            for other in self.state.get_websockets_with_tag(&room) {
-                let access = match other.deserialize_attachment::<SocketInfo>() {
-                    Ok(Some(i)) => Self::access(&i, &known, now),
-                    _ => Access::Revoked,
-                };
-                if access == Access::Allowed {
-                    let _ = other.send_with_str(&text);
-                } else {
-                    Self::close_for(&other, access);
-                }
-            }
-        }
+        self.send_to_rooms(store, &text, None, now)?;
         Ok(())
     }
 }

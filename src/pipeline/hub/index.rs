@@ -92,25 +92,49 @@ struct Fingerprint {
 }
 
 impl Hub {
+    /// A `meta` value. Read through an in-memory copy: the event path asks for several per
+    /// event, and only this instance writes the table (the copy starts empty with the instance).
     pub(super) fn meta_get(&self, key: &str) -> Option<String> {
+        if let Some(v) = self.meta.borrow().get(key) {
+            return v.clone();
+        }
         #[derive(Deserialize)]
         struct V {
             value: Option<String>,
         }
-        self.sql()
+        let v = self
+            .sql()
             .exec("SELECT value FROM meta WHERE key = ?", vec![key.into()])
             .and_then(|c| c.to_array::<V>())
             .ok()
             .and_then(|v| v.into_iter().next())
-            .and_then(|v| v.value)
+            .and_then(|v| v.value);
+        self.meta.borrow_mut().insert(key.to_string(), v.clone());
+        v
     }
 
     pub(super) fn meta_set(&self, key: &str, value: &str) -> worker::Result<()> {
+        self.meta.borrow_mut().remove(key);
         self.sql().exec(
             "INSERT INTO meta (key, value) VALUES (?, ?) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             vec![key.into(), value.into()],
         )?;
+        self.meta
+            .borrow_mut()
+            .insert(key.to_string(), Some(value.to_string()));
+        Ok(())
+    }
+
+    /// Forgets a `meta` value (no write when it is already absent).
+    pub(super) fn meta_delete(&self, key: &str) -> worker::Result<()> {
+        if self.meta.borrow().get(key).is_some_and(|v| v.is_none()) {
+            return Ok(());
+        }
+        self.meta.borrow_mut().remove(key);
+        self.sql()
+            .exec("DELETE FROM meta WHERE key = ?", vec![key.into()])?;
+        self.meta.borrow_mut().insert(key.to_string(), None);
         Ok(())
     }
 

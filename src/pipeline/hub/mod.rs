@@ -42,7 +42,9 @@ use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::users;
 use serde::Deserialize;
 use sockets::{tag_session, tag_user, Access};
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use worker::wasm_bindgen;
 use worker::{
     durable_object, DurableObject, Env, Method, Request, Response, ResponseBuilder,
@@ -83,11 +85,40 @@ pub struct Hub {
     env: Env,
     /// When the alarm this instance last set is due (epoch ms): lets an event skip the two
     /// storage round trips of asking and setting the alarm when one is due soon anyway.
-    alarm_at: std::cell::Cell<Option<i64>>,
-    /// Whether a `/kick` drain is running (one at a time; readers' flushes do not wait on it).
-    draining: std::cell::Cell<bool>,
+    alarm_at: Rc<Cell<Option<i64>>>,
+    /// Whether a prompt drain is pending or running (one at a time; readers' flushes do not
+    /// wait on it).
+    draining: Rc<Cell<bool>>,
     /// When this instance last tried to build a never-built index on an event's path.
-    index_tried_at: std::cell::Cell<Option<i64>>,
+    index_tried_at: Rc<Cell<Option<i64>>>,
+    /// This instance's copy of the `meta` table (`index::meta_get`).
+    meta: Rc<RefCell<HashMap<String, Option<String>>>>,
+    /// Each room's sockets with their attachments, read once and kept until a socket comes,
+    /// goes or has its attachment renewed (`sockets::room_sockets`).
+    rooms: Rc<RefCell<HashMap<String, Rc<sockets::RoomSockets>>>>,
+}
+
+impl Hub {
+    /// The same object, owned: for work that goes on after the request that started it (the
+    /// prompt drain). The in-memory state is shared, not copied.
+    fn handle(&self) -> Hub {
+        Hub {
+            state: {
+                use worker::wasm_bindgen::JsCast;
+                let raw: &wasm_bindgen::JsValue = self.state.as_raw().as_ref();
+                State::from(
+                    raw.clone()
+                        .unchecked_into::<worker::worker_sys::DurableObjectState>(),
+                )
+            },
+            env: self.env.clone(),
+            alarm_at: self.alarm_at.clone(),
+            draining: self.draining.clone(),
+            index_tried_at: self.index_tried_at.clone(),
+            meta: self.meta.clone(),
+            rooms: self.rooms.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -209,25 +240,31 @@ impl Hub {
         let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
         self.state.accept_websocket_with_tags(&pair.server, &tags);
         pair.server.serialize_attachment(&info)?;
+        self.sockets_changed();
         self.catch_up(&pair.server, &info, since)?;
         self.ensure_alarm().await?;
+        // HSTS here: the Worker passes this response on and cannot add to its headers.
         Ok(ResponseBuilder::new()
             .with_status(101)
+            .with_header("Strict-Transport-Security", http::HSTS)?
             .with_websocket(pair.client)
             .empty())
     }
 
     fn broadcast(&self, req: BroadcastRequest) -> ApiResult<BroadcastResult> {
         let now = http::now_ms();
-        let v: serde_json::Value = serde_json::from_str(&req.message)
+        // Only two fields are needed: the rest of the message is skipped, not built.
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Head {
+            call_id: Option<String>,
+            phase: Option<String>,
+        }
+        let head: Head = serde_json::from_str(&req.message)
             .map_err(|e| ApiError::bad("invalid_message", "message", e.to_string()))?;
-        let call_id = v
-            .get("callId")
-            .and_then(|c| c.as_str())
-            .unwrap_or(&req.key)
-            .to_string();
+        let call_id = head.call_id.unwrap_or_else(|| req.key.clone());
         let live = matches!(
-            v.get("phase").and_then(|p| p.as_str()),
+            head.phase.as_deref(),
             Some("ringing" | "connected" | "hold")
         );
         #[derive(Deserialize)]
@@ -263,28 +300,7 @@ impl Hub {
             .staff_message
             .as_deref()
             .map(|m| messages::with_seq(m, seq));
-        let known = self.known(None)?;
-        let mut delivered = 0;
-        for room in access::call_rooms(req.store_id) {
-            let text = match (&staff_text, room == access::ADMIN_ROOM) {
-                (Some(staff), false) => staff,
-                _ => &text,
-            };
-            for ws in self.state.get_websockets_with_tag(&room) {
-                let access = match ws.deserialize_attachment::<SocketInfo>() {
-                    Ok(Some(info)) => Self::access(&info, &known, now),
-                    // Unreadable: the console logs in again.
-                    _ => Access::Revoked,
-                };
-                if access == Access::Allowed {
-                    if ws.send_with_str(text).is_ok() {
-                        delivered += 1;
-                    }
-                } else {
-                    Self::close_for(&ws, access);
-                }
-            }
-        }
+        let delivered = self.send_to_rooms(req.store_id, &text, staff_text.as_deref(), now)?;
         self.prune(now)?;
         Ok(BroadcastResult {
             delivered,
@@ -325,6 +341,7 @@ impl Hub {
             }
             (Method::Post, "/event") => {
                 let body: EventRequest = http::read_json(&mut req, 256 * 1024).await?;
+                // The Worker passes this answer on to Dialpad as it is (its headers included).
                 Ok(http::json_response(200, &self.on_event(body).await?)?)
             }
             (Method::Post, "/index") => {
@@ -343,10 +360,6 @@ impl Hub {
                     200,
                     &self.sweep(body.now, body.retention_cutoff).await?,
                 )?)
-            }
-            (Method::Post, "/kick") => {
-                self.kick().await?;
-                Ok(http::json_response(200, &serde_json::json!({"ok": true}))?)
             }
             (Method::Post, "/flush") => {
                 // A reader of the call log first gets what waits in the outbox into D1, so a
@@ -420,9 +433,11 @@ impl DurableObject for Hub {
         Self {
             state,
             env,
-            alarm_at: std::cell::Cell::new(None),
-            draining: std::cell::Cell::new(false),
-            index_tried_at: std::cell::Cell::new(None),
+            alarm_at: Default::default(),
+            draining: Default::default(),
+            index_tried_at: Default::default(),
+            meta: Default::default(),
+            rooms: Default::default(),
         }
     }
 
@@ -478,6 +493,8 @@ impl DurableObject for Hub {
         ws: WebSocket,
         message: WebSocketIncomingMessage,
     ) -> worker::Result<()> {
+        // Whatever the message leads to (a close, a claim) may change who hears what.
+        self.sockets_changed();
         let WebSocketIncomingMessage::String(text) = message else {
             return ws.close(Some(CLOSE_UNSUPPORTED), Some("text only"));
         };
@@ -541,6 +558,7 @@ impl DurableObject for Hub {
         } else {
             code as u16
         };
+        self.sockets_changed();
         let _ = ws.close(Some(code), Some("bye"));
         Ok(())
     }
@@ -550,6 +568,7 @@ impl DurableObject for Hub {
             "{}",
             serde_json::json!({"event": "socket_error", "error": error.to_string()})
         );
+        self.sockets_changed();
         let _ = ws.close(Some(1011), Some("socket error"));
         Ok(())
     }

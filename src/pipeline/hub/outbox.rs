@@ -14,12 +14,12 @@ use serde_json::{json, Value};
 
 /// Operations per D1 batch (each a handful of statements).
 const BATCH_OPS: i64 = 25;
-/// The alarm that backs up the prompt drain (the Worker's `/kick` after each webhook) is due
+/// The alarm that backs up the prompt drain (`drain_soon` after each event) is due
 /// within this long: longer than the 20 s user re-check, so that while consoles are connected
 /// that alarm serves and an event never pays for setting one (an alarm write holds the pop's
 /// messages at the output gate like any storage write).
 const BACKUP_MS: i64 = 30_000;
-/// How long a kick waits before it drains, so that a burst shares one drain.
+/// How long a prompt drain waits before it runs, so that a burst shares one drain.
 const KICK_DELAY_MS: u64 = 100;
 /// Above this many waiting operations, health warns.
 pub(super) const WARN_AT: i64 = 10_000;
@@ -117,6 +117,8 @@ impl Hub {
                answered_by TEXT, updated_at INTEGER NOT NULL, voicemail_url TEXT, recording_urls TEXT, \
                transcript TEXT, summary TEXT)",
             "CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started_at DESC)",
+            // The card's figures read this index alone (migrations/0009 gives D1 the same).
+            "CREATE INDEX IF NOT EXISTS calls_caller_usage ON calls(caller, is_test, started_at, store_id, phase)",
             "CREATE INDEX IF NOT EXISTS calls_open ON calls(rank, updated_at)",
             "CREATE TABLE IF NOT EXISTS call_events (call_id TEXT NOT NULL, state TEXT NOT NULL, \
                group_id TEXT NOT NULL, received_at INTEGER NOT NULL, event_ts INTEGER, \
@@ -183,27 +185,39 @@ impl Hub {
             .await
     }
 
-    /// `/kick`, sent by the Worker after it answered a webhook: copies the outbox to D1 shortly
-    /// ([`KICK_DELAY_MS`]), unless a drain is already pending or running (it takes what arrived
-    /// meanwhile) or D1 is being waited out.
-    pub(super) async fn kick(&self) -> ApiResult<()> {
+    /// After an event was taken: copies the outbox to D1 shortly ([`KICK_DELAY_MS`]), off the
+    /// pop's path and after the answer, unless a drain is already pending or running (it takes
+    /// what arrived meanwhile) or D1 is being waited out. The alarm set by
+    /// [`Self::ensure_drain_alarm`] drains if this does not happen (the object evicted).
+    pub(super) fn drain_soon(&self) {
         let retry = self
             .meta_get("outbox_retry_at")
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0);
         if self.draining.get() || retry > http::now_ms() {
-            return Ok(());
+            return;
         }
         self.draining.set(true);
-        // Events arriving meanwhile join this drain: one D1 batch (and one set of outbox
-        // writes, which hold the object's outgoing messages like any write) for all of them.
-        worker::Delay::from(std::time::Duration::from_millis(KICK_DELAY_MS)).await;
-        let left = self.drain(None).await;
-        self.draining.set(false);
-        if let Some(at) = left? {
-            self.schedule_at(at).await?;
-        }
-        Ok(())
+        let hub = self.handle();
+        worker::wasm_bindgen_futures::spawn_local(async move {
+            // Events arriving meanwhile join this drain: one D1 batch (and one set of outbox
+            // writes, which hold the object's outgoing messages like any write) for all of them.
+            worker::Delay::from(std::time::Duration::from_millis(KICK_DELAY_MS)).await;
+            let left = hub.drain(None).await;
+            hub.draining.set(false);
+            let scheduled = match left {
+                Ok(Some(at)) => hub.schedule_at(at).await.map_err(ApiError::from),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = scheduled {
+                worker::console_warn!(
+                    "{}",
+                    serde_json::json!({"event": "outbox_drain_failed", "error": e.code(),
+                        "detail": format!("{e:?}")})
+                );
+            }
+        });
     }
 
     /// Sets the alarm for `at` (epoch ms) unless one is due sooner.
@@ -249,8 +263,7 @@ impl Hub {
                 )?
                 .to_array()?;
             let Some(last) = rows.last().map(|r| r.seq) else {
-                self.sql()
-                    .exec("DELETE FROM meta WHERE key = 'outbox_retry_at'", None)?;
+                self.meta_delete("outbox_retry_at")?;
                 return Ok(None);
             };
             let ops: Vec<(i64, Option<Op>, i64)> = rows
@@ -325,8 +338,7 @@ impl Hub {
                     }
                 }
             }
-            self.sql()
-                .exec("DELETE FROM meta WHERE key = 'outbox_failures'", None)?;
+            self.meta_delete("outbox_failures")?;
         }
     }
 

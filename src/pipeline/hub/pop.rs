@@ -148,6 +148,7 @@ impl Hub {
         })?;
         if ev.phase == Phase::PostCall && !enriches {
             self.ensure_drain_alarm().await?;
+            self.drain_soon();
             log(
                 json!({"event": "webhook", "callId": group, "leg": ev.call_id,
                 "state": ev.state, "store": store.name, "customer": customer_found,
@@ -202,6 +203,7 @@ impl Hub {
             staff_message: staff_version(&message, &cards, store.id)?,
         })?;
         self.ensure_drain_alarm().await?;
+        self.drain_soon();
         log(
             json!({"event": "webhook", "callId": group, "leg": ev.call_id,
             "state": ev.state, "store": store.name, "customer": customer_found,
@@ -288,6 +290,7 @@ impl Hub {
             vec![(now - super::LEGS_KEEP_MS).into()],
         )?;
         self.ensure_drain_alarm().await?;
+        self.drain_soon();
         Ok(json!({ "closed": calls.len() }))
     }
 }

@@ -40,6 +40,9 @@ impl UserRow {
     }
 }
 
+/// A room's sockets and what each one's attachment said when they were read.
+pub(super) type RoomSockets = Vec<(WebSocket, SocketInfo)>;
+
 pub(super) fn tag_user(uid: i64) -> String {
     format!("u:{uid}")
 }
@@ -106,6 +109,75 @@ impl Hub {
         Ok(())
     }
 
+    /// Forgets the rooms' socket lists: a socket came or went, or its lease changed.
+    pub(super) fn sockets_changed(&self) {
+        self.rooms.borrow_mut().clear();
+    }
+
+    /// `room`'s sockets with their attachments. Deserialising every attachment on every
+    /// broadcast cost a few microseconds per socket (milliseconds at a thousand consoles), so
+    /// the list is kept until [`Self::sockets_changed`]; after a wake from hibernation the
+    /// object is new and reads the runtime's list again. A socket whose attachment cannot be
+    /// read is closed (its console logs in again).
+    fn room_sockets(&self, room: &str) -> Rc<RoomSockets> {
+        if let Some(list) = self.rooms.borrow().get(room) {
+            return list.clone();
+        }
+        let list: RoomSockets = self
+            .state
+            .get_websockets_with_tag(room)
+            .into_iter()
+            .filter_map(|ws| match ws.deserialize_attachment::<SocketInfo>() {
+                Ok(Some(info)) => Some((ws, info)),
+                _ => {
+                    let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+                    None
+                }
+            })
+            .collect();
+        let list = Rc::new(list);
+        self.rooms
+            .borrow_mut()
+            .insert(room.to_string(), list.clone());
+        list
+    }
+
+    /// Sends a call's message to the rooms of `store` (the store room hears `staff_text` when
+    /// given, the admin room `text`), after the one access check; closes the sockets that
+    /// fail it. Returns how many sockets were sent the message.
+    pub(super) fn send_to_rooms(
+        &self,
+        store: Option<i64>,
+        text: &str,
+        staff_text: Option<&str>,
+        now: i64,
+    ) -> worker::Result<u32> {
+        let known = self.known(None)?;
+        let mut delivered = 0;
+        let mut closed = false;
+        for room in access::call_rooms(store) {
+            let text = match staff_text {
+                Some(staff) if room != access::ADMIN_ROOM => staff,
+                _ => text,
+            };
+            for (ws, info) in self.room_sockets(&room).iter() {
+                let access = Self::access(info, &known, now);
+                if access == Access::Allowed {
+                    if ws.send_with_str(text).is_ok() {
+                        delivered += 1;
+                    }
+                } else {
+                    Self::close_for(ws, access);
+                    closed = true;
+                }
+            }
+        }
+        if closed {
+            self.sockets_changed();
+        }
+        Ok(delivered)
+    }
+
     /// The one check before anything is sent to a socket (broadcast, replay, sync).
     pub(super) fn access(info: &SocketInfo, known: &Known, now: i64) -> Access {
         if info.exp <= now / 1000 || info.sid.is_empty() || known.revoked.contains(&info.sid) {
@@ -137,6 +209,7 @@ impl Hub {
 
     /// `/revoke`: records the change, closes the sockets that no longer fit, answers after.
     pub(super) fn revoke(&self, req: RevokeRequest) -> ApiResult<RevokeResult> {
+        self.sockets_changed();
         let now = http::now_ms();
         let mut closed = 0;
         if let Some(sid) = req.sid.as_deref() {
@@ -170,6 +243,7 @@ impl Hub {
     /// The alarm: re-reads every connected user (and session) from D1, closes the sockets
     /// whose access changed, renews the others' leases. Off the pop's path.
     pub(super) async fn recheck(&self) -> worker::Result<()> {
+        self.sockets_changed();
         let sockets = self.state.get_websockets();
         if sockets.is_empty() {
             return Ok(());
@@ -219,6 +293,8 @@ impl Hub {
                 let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
             }
         }
+        // Again: a broadcast during the D1 read above may have read the old leases.
+        self.sockets_changed();
         // Users no longer in D1 (deleted) can never connect again.
         for uid in uids.iter().filter(|u| !by_uid.contains_key(u)) {
             self.put_user(&UserState {

@@ -45,6 +45,20 @@ fn raw_secret(env: &Env, name: &'static str) -> Option<String> {
 /// 32 characters, still the example's placeholder, or the session secret equal to the webhook
 /// secret (then a webhook sender could mint console sessions).
 pub fn check_secrets(env: &Env) -> ApiResult<()> {
+    thread_local! {
+        // Secrets and variables are fixed for an isolate's life (a change is a new deploy, so
+        // a new isolate): once they passed, every later request of this isolate passes.
+        static PASSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if PASSED.with(|p| p.get()) {
+        return Ok(());
+    }
+    check_secrets_now(env)?;
+    PASSED.with(|p| p.set(true));
+    Ok(())
+}
+
+fn check_secrets_now(env: &Env) -> ApiResult<()> {
     let webhook = raw_secret(env, "DIALPAD_WEBHOOK_SECRET");
     let jwt = raw_secret(env, "JWT_SECRET");
     for (name, v) in [("DIALPAD_WEBHOOK_SECRET", &webhook), ("JWT_SECRET", &jwt)] {
