@@ -178,3 +178,33 @@ test('a hub whose index was never built pops while D1 is down, and does not wait
     await fresh.close();
   }
 });
+
+test('a customer edited while the index is being rebuilt pops as edited (the rebuild reads it again)', async () => {
+  const auth = { authorization: `Bearer ${admin.token}` };
+  const { id } = await w.rawDb.prepare("SELECT customer_id AS id FROM customer_phones WHERE phone = '09012345678'").first();
+  const rename = async (name) => {
+    const cur = (await w.json(`/api/customers/${id}`, { headers: auth })).body.customer;
+    const r = await w.json(`/api/customers/${id}`, {
+      method: 'PATCH',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ version: cur.version, name }),
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  };
+  // The rebuild has read every customer page and waits at its calls page; the edit lands in
+  // D1 and in the index being replaced, then the rebuild goes on with its older page.
+  const hold = await w.holdD1('FROM calls WHERE id > ?1 ORDER BY id LIMIT');
+  const rebuild = w.reindex();
+  try {
+    assert.match(await hold.reached(), /FROM calls/);
+    await rename('山田 花子');
+  } finally {
+    await hold.release();
+  }
+  await rebuild;
+  const ev = callEvent();
+  assert.equal((await w.sendEvent(ev)).status, 200);
+  const pop = await sock.waitFor((m) => m.callId === String(ev.call_id));
+  assert.equal(pop.customer?.name, '山田 花子');
+  await rename('山田 太郎');
+});

@@ -177,3 +177,21 @@ test('a socket opened with a pre-session token (no sid) is refused', async () =>
   const status = await new Promise((resolve) => ws.once('unexpected-response', (_q, res) => resolve(res.statusCode)));
   assert.equal(status, 401);
 });
+
+test('a console stays served across lease renewals: a call after several re-checks still reaches it', async () => {
+  // The hub keeps each room's sockets (and their leases) in memory between broadcasts; the
+  // re-check that renews a lease must reach that copy too, or the socket would be judged
+  // expired (lease: 3 re-checks, 3 s here) and told to reconnect.
+  const u = await w.login({ role: 'admin' });
+  const s = await w.openSocket(u);
+  const first = callEvent();
+  assert.equal((await w.sendEvent(first)).status, 200);
+  await s.waitFor((m) => m.legId === String(first.call_id));
+  await new Promise((r) => setTimeout(r, 4500));
+  const second = callEvent();
+  const res = await w.sendEvent(second);
+  assert.equal(res.status, 200);
+  assert.equal(res.body.delivered >= 1, true, JSON.stringify(res.body));
+  await s.waitFor((m) => m.legId === String(second.call_id));
+  s.close();
+});

@@ -4,33 +4,49 @@
 //   'down'          every D1 call fails as a network loss does ("D1_ERROR: Network connection lost.")
 //   'lost-answer'   a batch commits, then its answer is lost (the caller sees a failure): what a
 //                   drain interrupted after D1 committed looks like to the hub
+// And a hold (key `hold`, a piece of SQL): a statement containing it waits, before it runs,
+// until the test deletes the key (the entry sets `held` to the statement's SQL meanwhile), so a
+// test can make something happen at an exact point of a multi-step D1 read.
 // Nothing here is part of the product; the Worker sees a D1Database as usual.
 import Base, { Hub as BaseHub, Guard as BaseGuard } from '../../build/index.js';
 
 const lost = () => new Error('D1_ERROR: Network connection lost.');
 
+async function hold(kv, sql) {
+  const pattern = await kv.get('hold');
+  if (!pattern || !sql.includes(pattern)) return;
+  await kv.put('held', sql);
+  while ((await kv.get('hold')) === pattern) await new Promise((r) => setTimeout(r, 20));
+}
+
 class D1PreparedStatement {
-  constructor(inner, mode) {
+  constructor(inner, mode, kv, sql) {
     this.inner = inner;
     this.mode = mode;
+    this.kv = kv;
+    this.sql = sql;
   }
   bind(...args) {
-    return new D1PreparedStatement(this.inner.bind(...args), this.mode);
+    return new D1PreparedStatement(this.inner.bind(...args), this.mode, this.kv, this.sql);
+  }
+  async ready() {
+    await hold(this.kv, this.sql);
+    if ((await this.mode()) === 'down') throw lost();
   }
   async first(...a) {
-    if ((await this.mode()) === 'down') throw lost();
+    await this.ready();
     return this.inner.first(...a);
   }
   async all(...a) {
-    if ((await this.mode()) === 'down') throw lost();
+    await this.ready();
     return this.inner.all(...a);
   }
   async run(...a) {
-    if ((await this.mode()) === 'down') throw lost();
+    await this.ready();
     return this.inner.run(...a);
   }
   async raw(...a) {
-    if ((await this.mode()) === 'down') throw lost();
+    await this.ready();
     return this.inner.raw(...a);
   }
 }
@@ -39,12 +55,14 @@ class D1PreparedStatement {
 class D1Database {
   constructor(inner, kv) {
     this.inner = inner;
+    this.kv = kv;
     this.mode = async () => (await kv.get('d1')) ?? 'up';
   }
   prepare(sql) {
-    return new D1PreparedStatement(this.inner.prepare(sql), this.mode);
+    return new D1PreparedStatement(this.inner.prepare(sql), this.mode, this.kv, sql);
   }
   async batch(stmts) {
+    for (const s of stmts) if (s.sql) await hold(this.kv, s.sql);
     const mode = await this.mode();
     if (mode === 'down') throw lost();
     const result = await this.inner.batch(stmts.map((s) => s.inner ?? s));

@@ -219,6 +219,23 @@ export class WorkerClient {
     await kv.put('d1', mode);
   }
 
+  /**
+   * With `startWorker({ d1Fault: true })`: D1 statements whose SQL contains `sql` wait before
+   * they run until `release()` is called; `reached()` resolves once one is waiting.
+   */
+  async holdD1(sql) {
+    const kv = await this.mf.getKVNamespace('FAULTS');
+    await kv.delete('held');
+    await kv.put('hold', sql);
+    return {
+      reached: async () => {
+        for (let i = 0; i < 500 && !(await kv.get('held')); i++) await new Promise((r) => setTimeout(r, 20));
+        return kv.get('held');
+      },
+      release: () => kv.delete('hold'),
+    };
+  }
+
   /** Gets what waits in the hub's outbox into D1 (what every call-log read does first). */
   flush() {
     return this.hub('/flush', {});

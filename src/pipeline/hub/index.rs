@@ -182,6 +182,12 @@ impl Hub {
         if change.all || !self.index_built() {
             return self.rebuild().await;
         }
+        // A rebuild running now may have read these rows before the change: it applies the
+        // change again once it has replaced the index.
+        if let Some(during) = self.changed_in_rebuild.borrow_mut().as_mut() {
+            during.stores |= change.stores;
+            during.customers.extend_from_slice(&change.customers);
+        }
         let db = self.env.d1("DB")?;
         let mut stmts = vec![];
         if change.stores {
@@ -253,6 +259,25 @@ impl Hub {
     /// one synchronous step, so a pop never sees half of it. Calls come from D1 too, but for
     /// those the outbox has not copied yet (the hub's own are newer).
     pub(super) async fn rebuild(&self) -> ApiResult<Value> {
+        let running = self.changed_in_rebuild.borrow().is_some();
+        if !running {
+            *self.changed_in_rebuild.borrow_mut() = Some(IndexChange::default());
+        }
+        let result = self.rebuild_from_d1().await;
+        if running {
+            return result;
+        }
+        // What write paths changed while the pages were read: read again, onto the new index.
+        let during = self.changed_in_rebuild.borrow_mut().take();
+        if let (Ok(_), Some(change)) = (&result, during) {
+            if change.stores || !change.customers.is_empty() {
+                Box::pin(self.index_change(&change)).await?;
+            }
+        }
+        result
+    }
+
+    async fn rebuild_from_d1(&self) -> ApiResult<Value> {
         let started = http::now_ms();
         let db = self.env.d1("DB")?;
         let first = db
@@ -347,11 +372,18 @@ impl Hub {
         for chunk in phones.chunks(PAGE as usize) {
             self.insert_rows("customer_phones", PHONE_COLS, chunk)?;
         }
-        // D1 is the record for every call the outbox has copied; the hub's own copy wins only
-        // while its writes still wait there.
+        // D1 is the record for every call the outbox has copied; the hub's own copy wins while
+        // its writes still wait there, and when it changed after D1's page was read (an event
+        // whose drain ran during this rebuild).
         let calls_sql = format!(
-            "{} WHERE json_extract(value, '$.id') NOT IN (SELECT call_id FROM outbox)",
-            insert_json_sql("calls", CALL_COLS)
+            "{} WHERE json_extract(value, '$.id') NOT IN (SELECT call_id FROM outbox) \
+             ON CONFLICT (id) DO UPDATE SET {} WHERE excluded.updated_at >= calls.updated_at",
+            insert_json_sql("calls", CALL_COLS).replace("INSERT OR REPLACE", "INSERT"),
+            CALL_COLS
+                .split(',')
+                .map(|c| format!("{0} = excluded.{0}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         for chunk in calls.chunks(PAGE as usize) {
             let json = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into());

@@ -96,6 +96,11 @@ pub struct Hub {
     /// Each room's sockets with their attachments, read once and kept until a socket comes,
     /// goes or has its attachment renewed (`sockets::room_sockets`).
     rooms: Rc<RefCell<HashMap<String, Rc<sockets::RoomSockets>>>>,
+    /// Every user and revoked session the hub knows (`sockets::known`).
+    known_all: Rc<RefCell<Option<Rc<sockets::Known>>>>,
+    /// While a rebuild of the pop index runs: what write paths changed meanwhile
+    /// (`index::rebuild` applies it again after replacing the index).
+    changed_in_rebuild: Rc<RefCell<Option<IndexChange>>>,
 }
 
 impl Hub {
@@ -117,6 +122,8 @@ impl Hub {
             index_tried_at: self.index_tried_at.clone(),
             meta: self.meta.clone(),
             rooms: self.rooms.clone(),
+            known_all: self.known_all.clone(),
+            changed_in_rebuild: self.changed_in_rebuild.clone(),
         }
     }
 }
@@ -438,6 +445,8 @@ impl DurableObject for Hub {
             index_tried_at: Default::default(),
             meta: Default::default(),
             rooms: Default::default(),
+            known_all: Default::default(),
+            changed_in_rebuild: Default::default(),
         }
     }
 
@@ -525,7 +534,7 @@ impl DurableObject for Hub {
             // A console that noticed a gap asks for a replay without reconnecting: the same
             // checks as a broadcast first.
             Ok(m) if m.kind == "sync" => {
-                let access = Self::access(&info, &self.known(Some(info.uid))?, now);
+                let access = Self::access(&info, &*self.known(Some(info.uid))?, now);
                 if access == Access::Allowed {
                     self.catch_up(&ws, &info, m.since)?;
                 } else {

@@ -40,6 +40,22 @@ impl UserRow {
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The runtime's WebSocket, for `send` with a string already in JS:
+    /// `worker::WebSocket::send_with_str` copies and decodes the message out of wasm memory
+    /// for every socket (a thousand decodes of the same text for a thousand consoles).
+    type RawSocket;
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send(this: &RawSocket, data: &wasm_bindgen::JsValue) -> Result<(), wasm_bindgen::JsValue>;
+}
+
+fn raw_socket(ws: &WebSocket) -> &RawSocket {
+    use wasm_bindgen::JsCast;
+    let ws: &worker::web_sys::WebSocket = ws.as_ref();
+    ws.unchecked_ref()
+}
+
 /// A room's sockets and what each one's attachment said when they were read.
 pub(super) type RoomSockets = Vec<(WebSocket, SocketInfo)>;
 
@@ -65,7 +81,22 @@ impl Hub {
         self.recheck_ms() * LEASE_RECHECKS
     }
 
-    pub(super) fn known(&self, only: Option<i64>) -> worker::Result<Known> {
+    /// What the hub knows of `only` (a socket's user), or of every user: that one is kept in
+    /// memory between broadcasts (every broadcast checks every socket against it) until a
+    /// user or a session changes here ([`Self::put_user`], [`Self::revoke`]).
+    pub(super) fn known(&self, only: Option<i64>) -> worker::Result<Rc<Known>> {
+        if only.is_some() {
+            return self.load_known(only).map(Rc::new);
+        }
+        if let Some(k) = self.known_all.borrow().as_ref() {
+            return Ok(k.clone());
+        }
+        let k = Rc::new(self.load_known(None)?);
+        *self.known_all.borrow_mut() = Some(k.clone());
+        Ok(k)
+    }
+
+    fn load_known(&self, only: Option<i64>) -> worker::Result<Known> {
         let rows: Vec<UserRow> = match only {
             Some(uid) => self
                 .sql()
@@ -94,6 +125,7 @@ impl Hub {
     }
 
     pub(super) fn put_user(&self, u: &UserState) -> worker::Result<()> {
+        *self.known_all.borrow_mut() = None;
         self.sql().exec(
             "INSERT INTO users (uid, tv, disabled, role, store) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (uid) DO UPDATE SET tv = excluded.tv, disabled = excluded.disabled, \
@@ -155,15 +187,17 @@ impl Hub {
         let known = self.known(None)?;
         let mut delivered = 0;
         let mut closed = false;
+        let text = wasm_bindgen::JsValue::from_str(text);
+        let staff_text = staff_text.map(wasm_bindgen::JsValue::from_str);
         for room in access::call_rooms(store) {
-            let text = match staff_text {
+            let text = match &staff_text {
                 Some(staff) if room != access::ADMIN_ROOM => staff,
-                _ => text,
+                _ => &text,
             };
             for (ws, info) in self.room_sockets(&room).iter() {
                 let access = Self::access(info, &known, now);
                 if access == Access::Allowed {
-                    if ws.send_with_str(text).is_ok() {
+                    if raw_socket(ws).send(text).is_ok() {
                         delivered += 1;
                     }
                 } else {
@@ -210,6 +244,7 @@ impl Hub {
     /// `/revoke`: records the change, closes the sockets that no longer fit, answers after.
     pub(super) fn revoke(&self, req: RevokeRequest) -> ApiResult<RevokeResult> {
         self.sockets_changed();
+        *self.known_all.borrow_mut() = None;
         let now = http::now_ms();
         let mut closed = 0;
         if let Some(sid) = req.sid.as_deref() {
