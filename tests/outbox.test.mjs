@@ -208,3 +208,27 @@ test('a customer edited while the index is being rebuilt pops as edited (the reb
   assert.equal(pop.customer?.name, '山田 花子');
   await rename('山田 太郎');
 });
+
+test('a call whose events were copied to D1 while the index was being rebuilt keeps its state in the hub', async () => {
+  const ev = callEvent();
+  assert.equal((await w.sendEvent(ev)).status, 200);
+  await w.flush();
+  // The rebuild has read the calls page (this call ringing) and waits before its next read;
+  // meanwhile the call is answered and the outbox copies that to D1.
+  const hold = await w.holdD1('FROM call_events WHERE received_at > ?1');
+  const rebuild = w.reindex();
+  try {
+    assert.match(await hold.reached(), /FROM call_events/);
+    const now = Date.now();
+    assert.equal((await w.sendEvent({ ...ev, state: 'connected', date_connected: now, event_timestamp: now })).status, 200);
+    await w.flush();
+  } finally {
+    await hold.release();
+  }
+  await rebuild;
+  // A late ringing delivery: the hub answers with the call's state, which never goes back.
+  const late = await w.sendEvent({ ...ev, state: 'ringing', event_timestamp: Date.now() - 1000, call_id: ev.call_id + 1, master_call_id: ev.call_id });
+  assert.equal(late.status, 200, JSON.stringify(late.body));
+  const msg = await sock.waitFor((m) => m.callId === String(ev.call_id) && m.legId === String(ev.call_id + 1));
+  assert.equal(msg.phase, 'connected', 'the rebuild did not put back the older D1 page');
+});

@@ -86,6 +86,15 @@ fn insert_json_sql(table: &str, cols: &str) -> String {
     )
 }
 
+/// The rebuilds running now, what write paths changed meanwhile, and the calls the outbox
+/// copied to D1 meanwhile (`Hub::rebuild`).
+#[derive(Default)]
+pub(super) struct Rebuilds {
+    running: u32,
+    changed: IndexChange,
+    drained: std::collections::BTreeSet<String>,
+}
+
 #[derive(Deserialize)]
 struct Fingerprint {
     f: Option<String>,
@@ -102,13 +111,13 @@ impl Hub {
         struct V {
             value: Option<String>,
         }
-        let v = self
+        let rows = self
             .sql()
             .exec("SELECT value FROM meta WHERE key = ?", vec![key.into()])
-            .and_then(|c| c.to_array::<V>())
-            .ok()
-            .and_then(|v| v.into_iter().next())
-            .and_then(|v| v.value);
+            .and_then(|c| c.to_array::<V>());
+        // A failed read is not remembered as "absent".
+        let Ok(rows) = rows else { return None };
+        let v = rows.into_iter().next().and_then(|v| v.value);
         self.meta.borrow_mut().insert(key.to_string(), v.clone());
         v
     }
@@ -184,9 +193,12 @@ impl Hub {
         }
         // A rebuild running now may have read these rows before the change: it applies the
         // change again once it has replaced the index.
-        if let Some(during) = self.changed_in_rebuild.borrow_mut().as_mut() {
-            during.stores |= change.stores;
-            during.customers.extend_from_slice(&change.customers);
+        {
+            let mut r = self.rebuilds.borrow_mut();
+            if r.running > 0 {
+                r.changed.stores |= change.stores;
+                r.changed.customers.extend_from_slice(&change.customers);
+            }
         }
         let db = self.env.d1("DB")?;
         let mut stmts = vec![];
@@ -259,22 +271,37 @@ impl Hub {
     /// one synchronous step, so a pop never sees half of it. Calls come from D1 too, but for
     /// those the outbox has not copied yet (the hub's own are newer).
     pub(super) async fn rebuild(&self) -> ApiResult<Value> {
-        let running = self.changed_in_rebuild.borrow().is_some();
-        if !running {
-            *self.changed_in_rebuild.borrow_mut() = Some(IndexChange::default());
-        }
+        self.rebuilds.borrow_mut().running += 1;
         let result = self.rebuild_from_d1().await;
-        if running {
-            return result;
-        }
-        // What write paths changed while the pages were read: read again, onto the new index.
-        let during = self.changed_in_rebuild.borrow_mut().take();
-        if let (Ok(_), Some(change)) = (&result, during) {
-            if change.stores || !change.customers.is_empty() {
-                Box::pin(self.index_change(&change)).await?;
+        // What write paths changed while this rebuild (or one overlapping it) read its pages:
+        // read again, onto the index just swapped in. Kept until the last rebuild is done, so
+        // an overlapping one that swaps in later applies it again too.
+        let change = {
+            let mut r = self.rebuilds.borrow_mut();
+            r.running -= 1;
+            let change = r.changed.clone();
+            if r.running == 0 {
+                r.changed = IndexChange::default();
+                r.drained.clear();
             }
+            change
+        };
+        if result.is_ok() && (change.stores || !change.customers.is_empty()) {
+            Box::pin(self.index_change(&change)).await?;
         }
         result
+    }
+
+    /// The outbox copied these operations to D1: a rebuild running now may have read those
+    /// calls before, and must keep the hub's rows for them.
+    pub(super) fn drained<'a>(&self, ops: impl Iterator<Item = &'a super::outbox::Op>) {
+        let mut r = self.rebuilds.borrow_mut();
+        if r.running > 0 {
+            for op in ops {
+                r.drained
+                    .extend(op.call_ids().into_iter().map(str::to_string));
+            }
+        }
     }
 
     async fn rebuild_from_d1(&self) -> ApiResult<Value> {
@@ -373,21 +400,21 @@ impl Hub {
             self.insert_rows("customer_phones", PHONE_COLS, chunk)?;
         }
         // D1 is the record for every call the outbox has copied; the hub's own copy wins while
-        // its writes still wait there, and when it changed after D1's page was read (an event
-        // whose drain ran during this rebuild).
+        // its writes still wait there, or when they were copied while this rebuild ran (its
+        // page of that call may be older).
+        let drained =
+            serde_json::to_string(&self.rebuilds.borrow().drained).unwrap_or_else(|_| "[]".into());
         let calls_sql = format!(
             "{} WHERE json_extract(value, '$.id') NOT IN (SELECT call_id FROM outbox) \
-             ON CONFLICT (id) DO UPDATE SET {} WHERE excluded.updated_at >= calls.updated_at",
-            insert_json_sql("calls", CALL_COLS).replace("INSERT OR REPLACE", "INSERT"),
-            CALL_COLS
-                .split(',')
-                .map(|c| format!("{0} = excluded.{0}", c.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
+             AND json_extract(value, '$.id') NOT IN (SELECT value FROM json_each(?2))",
+            insert_json_sql("calls", CALL_COLS).replace("json_each(?)", "json_each(?1)")
         );
         for chunk in calls.chunks(PAGE as usize) {
             let json = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into());
-            sql.exec(&calls_sql, vec![json.as_str().into()])?;
+            sql.exec(
+                &calls_sql,
+                vec![json.as_str().into(), drained.as_str().into()],
+            )?;
         }
         let legs_json = serde_json::to_string(&legs).unwrap_or_else(|_| "[]".into());
         sql.exec(

@@ -98,9 +98,9 @@ pub struct Hub {
     rooms: Rc<RefCell<HashMap<String, Rc<sockets::RoomSockets>>>>,
     /// Every user and revoked session the hub knows (`sockets::known`).
     known_all: Rc<RefCell<Option<Rc<sockets::Known>>>>,
-    /// While a rebuild of the pop index runs: what write paths changed meanwhile
+    /// The pop index rebuilds running and what write paths changed meanwhile
     /// (`index::rebuild` applies it again after replacing the index).
-    changed_in_rebuild: Rc<RefCell<Option<IndexChange>>>,
+    rebuilds: Rc<RefCell<index::Rebuilds>>,
 }
 
 impl Hub {
@@ -123,7 +123,7 @@ impl Hub {
             meta: self.meta.clone(),
             rooms: self.rooms.clone(),
             known_all: self.known_all.clone(),
-            changed_in_rebuild: self.changed_in_rebuild.clone(),
+            rebuilds: self.rebuilds.clone(),
         }
     }
 }
@@ -446,7 +446,7 @@ impl DurableObject for Hub {
             meta: Default::default(),
             rooms: Default::default(),
             known_all: Default::default(),
-            changed_in_rebuild: Default::default(),
+            rebuilds: Default::default(),
         }
     }
 

@@ -95,6 +95,14 @@ impl Op {
             Op::Close { .. } => "",
         }
     }
+
+    /// Every call the operation writes.
+    pub(super) fn call_ids(&self) -> Vec<&str> {
+        match self {
+            Op::Event { call, .. } => vec![&call.id],
+            Op::Close { ids, .. } => ids.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -174,7 +182,7 @@ impl Hub {
     }
 
     /// Makes sure an alarm will drain the outbox if the prompt drain does not happen (the
-    /// Worker's `/kick` lost, the object evicted): one due within [`BACKUP_MS`], or at the end
+    /// object evicted before [`Self::drain_soon`] ran): one due within [`BACKUP_MS`], or at the end
     /// of the backoff while D1 fails.
     pub(super) async fn ensure_drain_alarm(&self) -> worker::Result<()> {
         let retry = self
@@ -283,6 +291,7 @@ impl Hub {
                     }
                     self.sql()
                         .exec("DELETE FROM outbox WHERE seq <= ?", vec![last.into()])?;
+                    self.drained(ops.iter().filter_map(|(_, o, _)| o.as_ref()));
                     self.count("outbox_drained", rows.len() as i64)?;
                 }
                 Err(e) if e.status() == 503 || rows.len() == 1 => {
@@ -320,7 +329,7 @@ impl Hub {
                             continue;
                         };
                         match self.apply(&db, std::iter::once(op)).await {
-                            Ok(()) => {}
+                            Ok(()) => self.drained(std::iter::once(op)),
                             Err(e) if e.status() == 503 => break,
                             Err(e) if attempts + 1 >= MAX_ATTEMPTS => {
                                 self.dead(*seq, &format!("{e:?}"))?;
