@@ -179,7 +179,8 @@ async fn buffered(mut req: Request, limit: usize) -> ApiResult<Request> {
 async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> ApiResult<Response> {
     let id = || http::path_id(id);
     match route {
-        // Served before routing (see `fetch`); here only for completeness of the table.
+        // Deliveries with a declared length are served before routing (see `fetch`); a
+        // chunked one arrives here, buffered (a copy of the request with its body in memory).
         Route::Webhook => {
             let raw: &worker::wasm_bindgen::JsValue = req.inner().as_ref();
             webhook::webhook(&web_sys::Request::from(raw.clone()), env).await
