@@ -4,8 +4,8 @@
 // once, the old one stops working, and the console open with it is cut).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, WAIT } from './helpers/browser.mjs';
-import { startWorker } from './helpers/worker.mjs';
+import { WAIT, startWithBrowser } from './helpers/browser.mjs';
+
 
 let w;
 let base;
@@ -13,17 +13,13 @@ let browser;
 let context;
 let pageErrors;
 
+let session;
 before(async () => {
-  w = await startWorker();
-  // The session cookie is `Secure`: Chromium keeps it over plain http only for localhost.
-  base = w.url.replace('127.0.0.1', 'localhost');
-  ({ browser, context, pageErrors } = await openBrowser());
+  session = await startWithBrowser();
+  ({ w, base, browser, context, pageErrors } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  await w?.close();
-});
+after(() => session?.close());
 
 async function logIn(page, login, password) {
   await page.goto(`${base}/admin/`);

@@ -5,8 +5,8 @@
 // the DOM, never a sleep.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser } from './helpers/browser.mjs';
-import { startWorker, callEvent } from './helpers/worker.mjs';
+import { startWithBrowser } from './helpers/browser.mjs';
+import { callEvent } from './helpers/worker.mjs';
 
 const SHOTS = new URL('../docs/', import.meta.url);
 const CTI_PATH = '/admin/customer-management/cti';
@@ -19,20 +19,13 @@ let pageErrors;
 let dialogs;
 let admin;
 
+let session;
 before(async () => {
-  w = await startWorker();
-  // The session cookie is `Secure`: Chromium keeps it over plain http only for localhost.
-  base = w.url.replace('127.0.0.1', 'localhost');
-  admin = await w.login({ role: 'admin', name: '管理 花子' });
-  ({ browser, context, pageErrors, dialogs } = await openBrowser());
-  const res = await context.request.post(`${base}/api/auth/login`, { data: { loginId: admin.login, password: admin.password } });
-  assert.equal(res.status(), 200);
+  session = await startWithBrowser({ login: { role: 'admin', name: '管理 花子' } });
+  ({ w, base, account: admin, browser, context, pageErrors, dialogs } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  await w?.close();
-});
+after(() => session?.close());
 
 afterEach(() => {
   assert.deepEqual(pageErrors.splice(0), [], 'no page errors or CSP violations');

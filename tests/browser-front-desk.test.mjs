@@ -4,8 +4,8 @@
 // README's "A day at the front desk" are written to docs/.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, WAIT } from './helpers/browser.mjs';
-import { startWorker, callEvent } from './helpers/worker.mjs';
+import { WAIT, startWithBrowser, apiAs } from './helpers/browser.mjs';
+import { callEvent } from './helpers/worker.mjs';
 
 let w;
 let base;
@@ -17,30 +17,19 @@ let consolePage;
 
 const YAMADA = '+819012345678'; // the seed's 山田 太郎 (西船橋)
 
+let session;
 before(async () => {
-  w = await startWorker();
-  base = w.url.replace('127.0.0.1', 'localhost');
-  admin = await w.login({ role: 'admin', name: '管理 花子' });
-  ({ browser, context, pageErrors } = await openBrowser());
-  const res = await context.request.post(`${base}/api/auth/login`, { data: { loginId: admin.login, password: admin.password } });
-  assert.equal(res.status(), 200);
+  session = await startWithBrowser({ login: { role: 'admin', name: '管理 花子' } });
+  ({ w, base, account: admin, browser, context, pageErrors } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  await w?.close();
-});
+after(() => session?.close());
 
 afterEach(() => {
   assert.deepEqual(pageErrors.splice(0), []);
 });
 
-const api = (path, { method = 'GET', body } = {}) =>
-  w.json(path, {
-    method,
-    headers: { authorization: `Bearer ${admin.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
+const api = (path, options) => apiAs(w, admin)(path, options);
 
 async function openConsole() {
   if (consolePage) return consolePage;

@@ -3,8 +3,8 @@
 // against the built Worker in workerd; every wait is on the DOM or on an event, never a sleep.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser } from './helpers/browser.mjs';
-import { startWorker, callEvent } from './helpers/worker.mjs';
+import { startWithBrowser } from './helpers/browser.mjs';
+import { callEvent } from './helpers/worker.mjs';
 
 const CTI_PATH = '/admin/customer-management/cti';
 const SHOTS = new URL('../docs/', import.meta.url);
@@ -22,11 +22,10 @@ let consolePage;
 const popups = [];
 const popupWaiters = [];
 
+let session;
 before(async () => {
-  w = await startWorker();
-  base = w.url.replace('127.0.0.1', 'localhost');
-  account = await w.login({ role: 'admin', name: '受付 花子' });
-  ({ browser, context, pageErrors, dialogs } = await openBrowser());
+  session = await startWithBrowser({ login: { role: 'admin', name: '受付 花子' }, loggedIn: false });
+  ({ w, base, account, browser, context, pageErrors, dialogs } = session);
   context.on('page', async (p) => {
     await p.waitForLoadState('domcontentloaded').catch(() => {});
     let url;
@@ -41,10 +40,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  await browser?.close();
-  await w?.close();
-});
+after(() => session?.close());
 
 afterEach(() => {
   assert.deepEqual(pageErrors, [], 'no page errors or CSP violations');

@@ -2,8 +2,8 @@
 // and the console's record pages (顧客, 店舗, 着信履歴), in Chromium against the built Worker.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser } from './helpers/browser.mjs';
-import { startWorker, callEvent } from './helpers/worker.mjs';
+import { startWithBrowser, apiAs } from './helpers/browser.mjs';
+import { callEvent } from './helpers/worker.mjs';
 
 let w;
 let base;
@@ -20,20 +20,13 @@ const STORY_DIGITS = '08055550101';
 const STORY_NAME = '物語 一郎';
 let storyCustomerId;
 
+let session;
 before(async () => {
-  w = await startWorker();
-  // The session cookie is `Secure`: Chromium keeps it over plain http only for localhost.
-  base = w.url.replace('127.0.0.1', 'localhost');
-  admin = await w.login({ role: 'admin', name: '管理 花子' });
-  ({ browser, context, pageErrors, dialogs } = await openBrowser());
-  const res = await context.request.post(`${base}/api/auth/login`, { data: { loginId: admin.login, password: admin.password } });
-  assert.equal(res.status(), 200);
+  session = await startWithBrowser({ login: { role: 'admin', name: '管理 花子' } });
+  ({ w, base, account: admin, browser, context, pageErrors, dialogs } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  await w?.close();
-});
+after(() => session?.close());
 
 afterEach(() => {
   // Every page of every test must run within the CSP and without script errors.
@@ -41,12 +34,7 @@ afterEach(() => {
 });
 
 /** Same-origin API call with the admin's bearer token (the "other person"). */
-const api = (path, { method = 'GET', body } = {}) =>
-  w.json(path, {
-    method,
-    headers: { authorization: `Bearer ${admin.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
+const api = (path, options) => apiAs(w, admin)(path, options);
 
 async function openConsole() {
   if (consolePage) return consolePage;

@@ -3,8 +3,8 @@
 // in D1 (the user CLI) does the same through the hub's re-check.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, WAIT } from './helpers/browser.mjs';
-import { startWorker } from './helpers/worker.mjs';
+import { WAIT, startWithBrowser } from './helpers/browser.mjs';
+
 
 let w;
 let base;
@@ -12,17 +12,13 @@ let browser;
 let context;
 let pageErrors;
 
+let session;
 before(async () => {
-  w = await startWorker({ bindings: { HUB_RECHECK_SECS: '1' } });
-  // The session cookie is `Secure`: Chromium keeps it over plain http only for localhost.
-  base = w.url.replace('127.0.0.1', 'localhost');
-  ({ browser, context, pageErrors } = await openBrowser());
+  session = await startWithBrowser({ worker: { bindings: { HUB_RECHECK_SECS: '1' } } });
+  ({ w, base, browser, context, pageErrors } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  await w?.close();
-});
+after(() => session?.close());
 
 async function consoleIn(ctx, account) {
   const page = await ctx.newPage();

@@ -2,8 +2,8 @@
 // Signed webhooks go in at one end; the test watches what a member of staff would see.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, WAIT } from './helpers/browser.mjs';
-import { startWorker, callEvent } from './helpers/worker.mjs';
+import { WAIT, startWithBrowser } from './helpers/browser.mjs';
+import { callEvent } from './helpers/worker.mjs';
 
 let w;
 let base;
@@ -14,18 +14,13 @@ let account;
 let dialogs;
 let pageErrors;
 
+let session;
 before(async () => {
-  w = await startWorker();
-  // The session cookie is `Secure`: Chromium keeps it over plain http only for localhost.
-  base = w.url.replace('127.0.0.1', 'localhost');
-  account = await w.login({ role: 'admin', name: '受付 花子' });
-  ({ browser, context, pageErrors, dialogs } = await openBrowser());
+  session = await startWithBrowser({ login: { role: 'admin', name: '受付 花子' }, loggedIn: false });
+  ({ w, base, account, browser, context, pageErrors, dialogs } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  await w?.close();
-});
+after(() => session?.close());
 
 /** The console, logged in through its form (once). */
 async function openConsole() {

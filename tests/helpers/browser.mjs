@@ -1,5 +1,7 @@
 // Debian's Chromium driven by playwright-core, set up the way every browser test needs it.
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { startWorker } from './worker.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const WAIT = 15_000;
@@ -66,3 +68,41 @@ export async function openBrowser() {
   });
   return { browser, context, pageErrors, dialogs };
 }
+
+/**
+ * The set-up every browser test file starts with: the built Worker in workerd
+ * (`startWorker(worker)`), its URL on `localhost` (the session cookie is `Secure`, which
+ * Chromium keeps over plain http only there), Chromium ({@link openBrowser}), and, with
+ * `login`, an account whose session the browser context already holds (`loggedIn`, default)
+ * or only the account. Returns those plus `close()` for the file's `after`.
+ */
+export async function startWithBrowser({ worker = {}, login = null, loggedIn = true } = {}) {
+  const w = await startWorker(worker);
+  const base = w.url.replace('127.0.0.1', 'localhost');
+  const account = login ? await w.login(login) : null;
+  const opened = await openBrowser();
+  if (account && loggedIn) {
+    const res = await opened.context.request.post(`${base}/api/auth/login`, { data: { loginId: account.login, password: account.password } });
+    assert.equal(res.status(), 200);
+  }
+  return {
+    w,
+    base,
+    account,
+    ...opened,
+    close: async () => {
+      await opened.browser?.close();
+      await w?.close();
+    },
+  };
+}
+
+/** Same-origin API calls with `account`'s bearer token (a JSON body when given). */
+export const apiAs =
+  (w, account) =>
+  (path, { method = 'GET', body } = {}) =>
+    w.json(path, {
+      method,
+      headers: { authorization: `Bearer ${account.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
