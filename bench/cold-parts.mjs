@@ -1,7 +1,7 @@
 // Optional, not part of `npm run bench` (issue #12): where a local cold start goes. Starts
 // fresh Miniflare/workerd instances, the variants interleaved, and times `new Miniflare()` to
 // workerd ready and to the first 200 from /api/health:
-//   ours           build/ (or --build=DIR) with the tests' configuration
+//   ours           build/ (or --build=DIR) with the tests' configuration (both Workers)
 //   base           --base=DIR, another worker-build output to compare (optional)
 //   noWasm         the same configuration with bench/cold-probe/worker.mjs: no wasm at all
 //   noWasmNoAssets the same without the static assets binding
@@ -15,6 +15,7 @@ import { miniflareOptions } from '../tests/helpers/worker.mjs';
 import { Cleanup } from './lib/cleanup.mjs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
 
 process.chdir(join(dirname(fileURLToPath(import.meta.url)), '..'));
 const arg = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
@@ -23,19 +24,32 @@ const build = arg('build', 'build');
 const base = arg('base', null);
 
 const probe = 'bench/cold-probe/worker.mjs';
-const withScript = (script, drop = []) => () => {
+// One Worker holding everything (the probe, or a build from before the two Workers): the
+// console Worker's configuration with the hub as its own class.
+const single = (script, drop = []) => () => {
+  const { workers, ...shared } = miniflareOptions({});
+  const w = { ...workers[0], scriptPath: script };
+  w.durableObjects = { ...w.durableObjects, HUB: { className: 'Hub', useSQLite: true } };
+  delete w.serviceBindings;
+  for (const k of drop) delete w[k];
+  return { ...shared, ...w };
+};
+// The product's two Workers from a build directory (`drop` applies to the console Worker).
+const pair = (dir, drop = []) => () => {
   const o = miniflareOptions({});
-  o.scriptPath = script;
-  for (const k of drop) delete o[k];
+  o.workers[0].scriptPath = `${dir}/index.js`;
+  o.workers[1].scriptPath = `${dir}/pop/index.js`;
+  for (const k of drop) delete o.workers[0][k];
   return o;
 };
+const built = (dir, drop) => (existsSync(`${dir}/pop/index.js`) ? pair(dir, drop) : single(`${dir}/index.js`, drop));
 const variants = {
-  ours: withScript(`${build}/index.js`),
-  ...(base ? { base: withScript(`${base}/index.js`) } : {}),
-  noWasm: withScript(probe),
-  noWasmNoAssets: withScript(probe, ['assets']),
-  noWasmNoAssetsNoD1: withScript(probe, ['assets', 'd1Databases']),
-  oursNoAssets: withScript(`${build}/index.js`, ['assets']),
+  ours: built(build),
+  ...(base ? { base: built(base) } : {}),
+  noWasm: single(probe),
+  noWasmNoAssets: single(probe, ['assets']),
+  noWasmNoAssetsNoD1: single(probe, ['assets', 'd1Databases']),
+  oursNoAssets: built(build, ['assets']),
 };
 
 const cleanup = new Cleanup();

@@ -22,15 +22,19 @@ const sockets = arg('sockets', 10);
 const top = arg('top', 40);
 const port = 9239;
 
-if (!existsSync('build/index_bg.names.wasm')) throw new Error('run `npm run build` first');
-// Inside the project: workerd refuses modules outside its starting directory.
+if (!existsSync('build/pop/index_bg.names.wasm')) throw new Error('run `npm run build` first');
+// Inside the project: workerd refuses modules outside its starting directory. Both Workers
+// with their names (the webhook and the hub run in the pop Worker).
 const dir = 'build/profile';
 rmSync(dir, { recursive: true, force: true });
-mkdirSync(dir);
-for (const f of ['index.js', 'worker']) cpSync(join('build', f), join(dir, f), { recursive: true });
-cpSync('build/index_bg.names.wasm', join(dir, 'index_bg.wasm'));
+for (const sub of ['', 'pop']) {
+  mkdirSync(join(dir, sub), { recursive: true });
+  for (const f of ['index.js', 'worker']) cpSync(join('build', sub, f), join(dir, sub, f), { recursive: true });
+  cpSync(join('build', sub, 'index_bg.names.wasm'), join(dir, sub, 'index_bg.wasm'));
+}
 const o = miniflareOptions({ onLog: (l) => { if (!l.startsWith('{')) process.stderr.write(l); } });
-o.scriptPath = join(dir, 'index.js');
+o.workers[0].scriptPath = join(dir, 'index.js');
+o.workers[1].scriptPath = join(dir, 'pop', 'index.js');
 o.inspectorPort = port;
 const mf = new Miniflare(o);
 const url = (await mf.ready).toString().replace(/\/$/, '');

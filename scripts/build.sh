@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Worker (build/index.js + build/index_bg.wasm) with worker-build, entirely from
-# locally installed, pinned tools: worker-build would otherwise download wasm-bindgen,
-# wasm-opt and esbuild at build time.
+# Builds the two Workers with worker-build, entirely from locally installed, pinned tools
+# (worker-build would otherwise download wasm-bindgen, wasm-opt and esbuild at build time):
+#   build/pop/      the pop Worker: Dialpad's webhook and the hub (Cargo feature `pop`)
+#   build/          the console Worker: API, pages, login guard, crons (feature `console`)
 #   scripts/build.sh           release build (what is deployed and tested)
 #   scripts/build.sh --dev     faster, unoptimised build for local iteration
 set -euo pipefail
@@ -20,7 +21,9 @@ export WASM_OPT_BIN="${WASM_OPT_OVERRIDE:-$PWD/node_modules/.bin/wasm-opt}"
 
 mode=--release
 [ "${1:-}" = "--dev" ] && mode=--dev
-worker-build "$mode"
+worker-build "$mode" --out-dir build/pop -- --no-default-features --features pop
+# The console's build/ holds the pop's build/pop/: worker-build replaces only its own files.
+worker-build "$mode" --out-dir build -- --no-default-features --features console
 
 # Release: drop the wasm `name` section (function names) from what is deployed. worker-build
 # always passes --debuginfo to wasm-opt, which keeps it; it is ~17 % of the module's raw size
@@ -29,9 +32,11 @@ worker-build "$mode"
 # strip removes that one section and copies every other byte, so function N is the same in
 # both and a stack trace's `wasm-function[N]` can be named with it (e.g. `twiggy paths`, or any
 # wasm name-section reader). KEEP_WASM_NAMES=1 skips it.
-rm -f build/index_bg.names.wasm
-if [ "$mode" = --release ] && [ "${KEEP_WASM_NAMES:-}" != 1 ]; then
-  mv build/index_bg.wasm build/index_bg.names.wasm
-  node scripts/strip-wasm-names.mjs build/index_bg.names.wasm build/index_bg.wasm
-fi
-ls -l build/index.js build/index_bg.wasm build/index_bg.names.wasm 2>/dev/null | awk '{print "build: " $NF " " $5 " bytes"}'
+for dir in build/pop build; do
+  rm -f $dir/index_bg.names.wasm
+  if [ "$mode" = --release ] && [ "${KEEP_WASM_NAMES:-}" != 1 ]; then
+    mv $dir/index_bg.wasm $dir/index_bg.names.wasm
+    node scripts/strip-wasm-names.mjs $dir/index_bg.names.wasm $dir/index_bg.wasm
+  fi
+  ls -l $dir/index.js $dir/index_bg.wasm $dir/index_bg.names.wasm 2>/dev/null | awk '{print "build: " $NF " " $5 " bytes"}'
+done

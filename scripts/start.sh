@@ -25,4 +25,6 @@ echo
 echo "  Console:   http://localhost:8787/admin/"
 echo "  Simulate:  npm run call -- 09012345678 05017481234"
 echo
-exec npx wrangler dev --port "${PORT:-8787}" --ip 127.0.0.1 "$@"
+# Both Workers in one wrangler dev: the console (first, serving the port) and the pop Worker,
+# which the console hands Dialpad's deliveries to through its POP binding.
+exec npx wrangler dev -c wrangler.toml -c wrangler.pop.toml --port "${PORT:-8787}" --ip 127.0.0.1 "$@"

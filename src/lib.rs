@@ -7,23 +7,35 @@
 //! - `resources/`: what the console reads and edits (customers, stores, calls, accounts).
 //! - `pipeline/`: a call event's way from the webhook through the call log to the hub.
 //!
-//! This file holds the entry points and maps each route to its handler.
+//! The crate is deployed as two Workers (Cargo features, see `Cargo.toml`): `pop` serves
+//! Dialpad's deliveries and holds the hub (a small module that starts fast, so the first call
+//! of the morning pops without waiting on the console's code), `console` serves everything
+//! else (`console.rs`) and reaches the hub through a Durable Object binding to the pop
+//! Worker's class. This file holds the entry points.
+// Each deployed module compiles the whole crate and uses half of it; the default build (both
+// halves: tests, clippy) is the one that checks for dead code.
+#![cfg_attr(
+    not(all(feature = "pop", feature = "console")),
+    allow(dead_code, unused_imports)
+)]
 pub mod domain;
 pub mod pipeline;
 pub mod platform;
 pub mod resources;
 
+#[cfg(feature = "console")]
+mod console;
+
+#[cfg(feature = "pop")]
 pub use pipeline::hub::Hub;
+#[cfg(feature = "console")]
 pub use resources::accounts::guard::Guard;
 
 use domain::error::ApiError;
-use domain::messages::SocketInfo;
-use pipeline::{hub_client, webhook};
+use pipeline::webhook;
 use platform::http::{self, ApiResult};
-use platform::router::{self, Miss, Route};
-use resources::accounts::{admin as accounts, auth};
-use resources::customers::{api as customers, csv_io, duplicates, merge, notes};
-use resources::{callbacks, calls, settings, stores, wrapups};
+use platform::router::{self, Route};
+use resources::accounts::auth;
 use worker::{event, web_sys, Context, Env, Method, Request, Response};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -42,127 +54,63 @@ async fn fetch(raw: web_sys::Request, env: Env, _ctx: Context) -> worker::Result
     }
     // Dialpad's deliveries take the shortest way to the hub: no `worker::Request` (whose
     // conversion reads the runtime's `cf` object, rebuilt on every read: a quarter of a
-    // millisecond) and no buffering into a copy of the request (the handler's first step is
-    // to read the body, up to its limit). The route is still the table's.
-    // Only with a declared length (Dialpad's deliveries have one): a chunked body goes the
-    // usual way, buffered up to the route's limit, so an oversized one still gets its 413.
-    let declared = raw.headers().has("Content-Length").unwrap_or(false);
-    if declared
-        && router::find(&raw.method(), platform::url::path_of(&raw.url()))
-            .is_ok_and(|(route, _)| route == Route::Webhook)
+    // millisecond) and no router buffering. The route is still the table's.
+    let found = router::find(&raw.method(), platform::url::path_of(&raw.url()));
+    if found.is_ok_and(|(route, _)| route == Route::Webhook) {
+        return http::respond(deliver(raw, &env).await).map(http::with_hsts);
+    }
+    #[cfg(feature = "console")]
     {
-        let result = webhook::webhook(&raw, &env).await;
-        if matches!(result, Err(ApiError::PayloadTooLarge)) {
-            // Read and drop what the route table allows (as `api` would have buffered), so
-            // the client reads its 413: workerd resets a connection whose request body was
-            // left unread.
-            let _ = http::read_raw_body(&raw, Route::Webhook.body_limit()).await;
-        }
-        return http::respond(result).map(http::with_hsts);
+        let _ = found;
+        console::serve(Request::from(raw), &env).await
     }
-    let req = Request::from(raw);
-    let path = req.path();
-    if path.starts_with("/api/") {
-        let method = req.method();
-        let result = api(req, &env).await;
-        if let Err(e) = &result {
-            // Webhook rejections are logged by the webhook handler with their timing.
-            if path != "/api/dialpad/webhook" && e.status() < 500 {
-                worker::console_log!(
-                    "{}",
-                    serde_json::json!({"event": "request_rejected", "method": method.to_string(),
-                        "path": path, "status": e.status(), "code": e.code()})
-                );
-            }
-        }
-        return http::respond(result).map(http::with_hsts);
+    // The pop Worker serves deliveries only.
+    #[cfg(not(feature = "console"))]
+    {
+        let miss = match found {
+            Err(router::Miss::MethodNotAllowed) => ApiError::MethodNotAllowed,
+            _ => ApiError::NotFound,
+        };
+        http::respond(Err(miss)).map(http::with_hsts)
     }
-    if path == "/" || path == "/admin" {
-        let to = platform::url::with_path(&req, "/admin/")?;
-        let resp = worker::web_sys::Response::redirect_with_status(&to, 302)?;
-        return http::with_security_headers(Response::from(resp));
-    }
-    let resp = env.assets("ASSETS")?.fetch_request(req).await?;
-    http::with_security_headers(resp)
 }
 
-/// Bytes of a refused request's body read anyway, so a small refused request does not cost
-/// the client its keep-alive connection (workerd resets a connection whose request body was
-/// left unread). A bigger body is cut off after this much.
-const DRAIN_REFUSED: usize = 64 * 1024;
-
-/// Everything decided before a body is read: the route (404/405), the session token's
-/// signature for routes that need one (401), and for browser (cookie) writes the origin (403)
-/// and content type (415). Only then is the body read, as a stream and up to the route's
-/// limit (413), and handed to the handler.
-async fn api(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let found = router::find(req.method().as_ref(), &req.path()).map_err(|m| match m {
-        Miss::NotFound => ApiError::NotFound,
-        Miss::MethodNotAllowed => ApiError::MethodNotAllowed,
-    });
-    let checked = found.and_then(|(route, id)| gate(&req, env, route).map(|_| (route, id)));
-    let (route, id) = match checked {
-        Ok(found) => found,
-        Err(e) => {
-            http::discard_body(&mut req, DRAIN_REFUSED).await;
-            return Err(e);
-        }
-    };
-    let req = buffered(req, route.body_limit()).await?;
-    dispatch(route, id, req, env).await
+/// A Dialpad delivery, in the pop Worker.
+#[cfg(feature = "pop")]
+async fn deliver(raw: web_sys::Request, env: &Env) -> ApiResult<Response> {
+    // Dialpad's deliveries declare their length: the body is read straight from the
+    // runtime's request, up to the route's limit. A chunked body is buffered first (a copy of
+    // the request with its body in memory), so an oversized one still gets its 413.
+    if !raw.headers().has("Content-Length").unwrap_or(false) {
+        let req = buffered(Request::from(raw), Route::Webhook.body_limit()).await?;
+        let inner: &worker::wasm_bindgen::JsValue = req.inner().as_ref();
+        return webhook::webhook(&web_sys::Request::from(inner.clone()), env).await;
+    }
+    let result = webhook::webhook(&raw, env).await;
+    if matches!(result, Err(ApiError::PayloadTooLarge)) {
+        // Read and drop what the route table allows, so the client reads its 413: workerd
+        // resets a connection whose request body was left unread.
+        let _ = http::read_raw_body(&raw, Route::Webhook.body_limit()).await;
+    }
+    result
 }
 
-/// The checks made on a request's headers alone (see [`api`]).
-fn gate(req: &Request, env: &Env, route: Route) -> ApiResult<()> {
-    let bearer = http::bearer(req);
-    let cookie = http::cookie(req, auth::SESSION_COOKIE);
-    let writes = !matches!(req.method(), Method::Get | Method::Head | Method::Options);
-    if writes && bearer.is_none() && cookie.is_some() {
-        // A browser write: it must come from our own pages (a cross-site form or fetch can
-        // carry the cookie of a lax browser) and be JSON, multipart or CSV, which a
-        // cross-site form cannot send without a preflight.
-        match req.headers().get("Origin")? {
-            Some(_) => auth::check_origin(req, env)?,
-            None => {
-                let site = req.headers().get("Sec-Fetch-Site")?.unwrap_or_default();
-                if site != "same-origin" {
-                    return Err(ApiError::Forbidden("bad_origin"));
-                }
-            }
-        }
-        if has_body(req)? {
-            let ct = req.headers().get("Content-Type")?.unwrap_or_default();
-            if !route.accepts_content_type(&ct) {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-        }
-    }
-    if route.needs_session() {
-        // The signature only: the handler re-checks the user against D1.
-        let token = bearer
-            .or(cookie)
-            .ok_or(ApiError::Unauthenticated("not_logged_in"))?;
-        let secret = auth::secret(env, "JWT_SECRET")?;
-        domain::token::verify_session(&token, secret.as_bytes(), http::now_ms() / 1000)
-            .map_err(|e| ApiError::Unauthenticated(e.code()))?;
-    }
-    Ok(())
-}
-
-/// Whether a request carries a body (a declared non-zero length, or a chunked upload).
-fn has_body(req: &Request) -> ApiResult<bool> {
-    let h = req.headers();
-    if let Some(len) = h.get("Content-Length")? {
-        return Ok(len.trim() != "0");
-    }
-    Ok(h.get("Transfer-Encoding")?.is_some() || req.inner().body().is_some())
+/// A Dialpad delivery that reached the console Worker (local development, or a deployment
+/// whose webhook path has no route of its own): handed on unchanged to the pop Worker through
+/// the `POP` service binding, which answers it.
+#[cfg(not(feature = "pop"))]
+async fn deliver(raw: web_sys::Request, env: &Env) -> ApiResult<Response> {
+    let pop = env
+        .service("POP")
+        .map_err(|_| ApiError::Misconfigured("POP"))?;
+    Ok(pop.fetch_request(Request::from(raw)).await?)
 }
 
 /// Reads a request's body (up to `limit`, as a stream) before the handler runs. A handler
 /// that answers early (403, 404 …) without reading the body would otherwise leave it unread,
 /// and workerd then resets the client's keep-alive connection, failing that client's *next*
 /// request.
-async fn buffered(mut req: Request, limit: usize) -> ApiResult<Request> {
+pub(crate) async fn buffered(mut req: Request, limit: usize) -> ApiResult<Request> {
     if matches!(req.method(), Method::Get | Method::Head | Method::Options) {
         return Ok(req);
     }
@@ -176,162 +124,8 @@ async fn buffered(mut req: Request, limit: usize) -> ApiResult<Request> {
     )?)
 }
 
-async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> ApiResult<Response> {
-    let id = || http::path_id(id);
-    match route {
-        // Deliveries with a declared length are served before routing (see `fetch`); a
-        // chunked one arrives here, buffered (a copy of the request with its body in memory).
-        Route::Webhook => {
-            let raw: &worker::wasm_bindgen::JsValue = req.inner().as_ref();
-            webhook::webhook(&web_sys::Request::from(raw.clone()), env).await
-        }
-        Route::TestCall => webhook::test_call(req, env).await,
-        Route::Login => auth::login(req, env).await,
-        Route::Logout => auth::logout(req, env).await,
-        Route::LogoutAll => auth::logout_all(req, env).await,
-        Route::LogoutUser => auth::logout_user(req, env, id()?).await,
-        Route::UserList => accounts::list(req, env).await,
-        Route::UserCreate => accounts::create(req, env).await,
-        Route::UserUpdate => accounts::update(req, env, id()?).await,
-        Route::UserPassword => accounts::reset_password(req, env, id()?).await,
-        Route::Me => auth::me(req, env).await,
-        Route::Socket => socket(req, env).await,
-        Route::Health => health(req, env).await,
-        Route::IndexRebuild => rebuild_index(req, env).await,
-        Route::CustomerLookup => customers::lookup(req, env).await,
-        Route::CustomerSearch => customers::search(req, env).await,
-        Route::CustomerCreate => customers::create(req, env).await,
-        Route::CustomerDuplicates => duplicates::check(req, env).await,
-        Route::CustomerImport => csv_io::import(req, env).await,
-        Route::CustomerExport => csv_io::export(req, env).await,
-        Route::CustomerDetail => customers::detail(req, env, id()?).await,
-        Route::CustomerUpdate => customers::update(req, env, id()?).await,
-        Route::CustomerDelete => customers::delete(req, env, id()?).await,
-        Route::CustomerMerge => merge::merge(req, env, id()?).await,
-        Route::NotesList => notes::list(req, env, id()?).await,
-        Route::NotesAdd => notes::add(req, env, id()?).await,
-        Route::RecentCalls => calls::recent(req, env).await,
-        Route::CallLog => calls::log(req, env).await,
-        Route::StoreList => stores::list(req, env).await,
-        Route::StoreCreate => stores::create(req, env).await,
-        Route::StoreResolve => stores::resolve(req, env).await,
-        Route::StoreUpdate => stores::update(req, env, id()?).await,
-        Route::StoreDelete => stores::delete(req, env, id()?).await,
-        Route::FrontDeskSettings => settings::get(req, env).await,
-        Route::FrontDeskSettingsSave => settings::put(req, env).await,
-        Route::WrapupGet => wrapups::get(req, env).await,
-        Route::WrapupSave => wrapups::put(req, env).await,
-        Route::CallbackList => callbacks::list(req, env).await,
-        Route::CallbackCount => callbacks::count(req, env).await,
-        Route::CallbackUpdate => callbacks::update(req, env, id()?).await,
-    }
-}
-
-/// `GET /api/cti/socket` — the console's and the popup's live channel. Authenticated and
-/// origin-checked here, before the upgrade, so a refused client never reaches the hub.
-async fn socket(req: Request, env: &Env) -> ApiResult<Response> {
-    let upgrade = req.headers().get("Upgrade")?.unwrap_or_default();
-    if !upgrade.eq_ignore_ascii_case("websocket") {
-        return Err(ApiError::UpgradeRequired);
-    }
-    auth::check_origin(&req, env)?;
-    let (session, exp) = auth::authenticate(&req, env).await?;
-    let since = match http::query_param(&req, "since") {
-        None => None,
-        Some(s) => Some(s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::bad("invalid_since", "since", "since must be a sequence number")
-        })?),
-    };
-    let info = SocketInfo {
-        uid: session.uid,
-        role: session.role,
-        store: session.store,
-        exp,
-        tv: session.tv,
-        sid: session.sid,
-        lease: 0,
-        bucket: Default::default(),
-    };
-    hub_client::connect(env, &info, since).await
-}
-
-/// The daily cron (03:30 JST) deletes call-log rows older than `CALL_LOG_RETENTION_DAYS`
-/// (default 400). Every run, the quarter-hourly one included, closes calls whose end never
-/// arrived (`pipeline::stale`).
-const RETENTION_CRON: &str = "30 18 * * *";
-
+#[cfg(feature = "console")]
 #[event(scheduled)]
 async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
-    let now = http::now_ms();
-    let log = |r: ApiResult<serde_json::Value>, what: &str| match r {
-        Ok(v) => worker::console_log!("{}", v),
-        Err(e) => worker::console_error!(
-            "{}",
-            serde_json::json!({"event": format!("{what}_failed"), "error": e.code(), "detail": format!("{e:?}")})
-        ),
-    };
-    let retention = (event.cron() == RETENTION_CRON)
-        .then(|| {
-            let setting = env
-                .var("CALL_LOG_RETENTION_DAYS")
-                .ok()
-                .map(|v| v.to_string());
-            domain::retention::cutoff_ms(now, setting.as_deref())
-        })
-        .flatten();
-    log(
-        pipeline::stale::close(&env, now, retention).await,
-        "stale_calls",
-    );
-    if let Ok(db) = env.d1("DB") {
-        log(
-            customers::backfill_keys(&db)
-                .await
-                .map(|n| serde_json::json!({"event": "search_keys", "customers": n})),
-            "search_keys",
-        );
-    }
-    let Some(cutoff) = retention else {
-        return;
-    };
-    // Retention applies to the record as a whole: what still waits in the hub's outbox first.
-    hub_client::flush(&env).await;
-    log(
-        calls::prune(&env, cutoff, now).await.map(|(calls, events)| {
-            serde_json::json!({"event": "retention", "cutoff": http::iso(cutoff), "calls": calls, "events": events})
-        }),
-        "retention",
-    );
-}
-
-/// `POST /api/admin/index/rebuild` (admin): re-reads the hub's pop index from D1 now, for a
-/// change made straight in D1 (a migration, the CLI, a restore). Answers what was loaded.
-async fn rebuild_index(req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
-    let loaded = hub_client::rebuild_index(env).await?;
-    Ok(http::json_response(200, &loaded)?)
-}
-
-/// `GET /api/health` — whether the service answers, and its version. That is all the public
-/// gets; an admin's request also says whether D1 and the hub answer, with the hub's counts.
-async fn health(req: Request, env: &Env) -> ApiResult<Response> {
-    let d1 = match env.d1("DB") {
-        Ok(db) => db
-            .prepare("SELECT 1 AS ok")
-            .first::<serde_json::Value>(None)
-            .await
-            .is_ok(),
-        Err(_) => false,
-    };
-    let hub = hub_client::stats(env).await.ok();
-    let ok = d1 && hub.is_some();
-    let mut body = serde_json::json!({ "ok": ok, "version": VERSION });
-    let has_token =
-        http::bearer(&req).is_some() || http::cookie(&req, auth::SESSION_COOKIE).is_some();
-    if has_token && auth::require_admin(&req, env).await.is_ok() {
-        body["d1"] = d1.into();
-        body["hub"] = hub.is_some().into();
-        body["hubStats"] = hub.unwrap_or(serde_json::Value::Null);
-    }
-    Ok(http::json_response(if ok { 200 } else { 503 }, &body)?)
+    console::scheduled(event, env).await
 }

@@ -1,10 +1,11 @@
-// The product: the built Rust Worker (build/index.js + build/index_bg.wasm) in workerd via
-// Miniflare, with local D1 (migrated, demo data seeded) and the SQLite-backed hub, through
+// The product: the two built Rust Workers (console build/index.js, pop build/pop/index.js, each
+// with its index_bg.wasm) in workerd via Miniflare, with local D1 (migrated, demo data seeded) and the SQLite-backed hub, through
 // the integration tests' harness. Every webhook takes the full path: JWT verification, D1
 // batch (event log + store prefixes + customer lookup), D1 call-log upsert + pop claim, hub
 // broadcast (with its own SQLite insert), D1 mark-delivered.
 import { Miniflare } from 'miniflare';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -21,9 +22,12 @@ import { sectionSizes, withoutNameSection } from './wasm.mjs';
 const quiet = { onLog: () => {} }; // one JSON log line per webhook would flood the output
 
 /** The harness's options, with another build directory when `--build=DIR` was given. */
-function options(buildDir) {
-  const o = miniflareOptions(quiet);
-  if (buildDir) o.scriptPath = join(buildDir, 'index.js');
+function options(buildDir, extra = {}) {
+  const o = miniflareOptions({ ...quiet, ...extra });
+  if (buildDir) {
+    o.workers[0].scriptPath = join(buildDir, 'index.js');
+    o.workers[1].scriptPath = join(buildDir, 'pop', 'index.js');
+  }
   return o;
 }
 
@@ -143,9 +147,10 @@ export async function oursThroughput({ sockets, concurrencies, seconds, log, cle
   }
 }
 
-export function oursSize(buildDir = 'build') {
-  const wasm = readFileSync(join(buildDir, 'index_bg.wasm'));
-  const js = readFileSync(join(buildDir, 'index.js'));
+/** One module's size (the pop Worker's in `build/pop/`, the console Worker's in `build/`). */
+function moduleSize(dir) {
+  const wasm = readFileSync(join(dir, 'index_bg.wasm'));
+  const js = readFileSync(join(dir, 'index.js'));
   const sections = sectionSizes(wasm);
   const stripped = withoutNameSection(wasm);
   return {
@@ -156,13 +161,21 @@ export function oursSize(buildDir = 'build') {
     sections: { code: sections.code, data: sections.data, name: sections['custom:name'] ?? 0 },
     withoutNameSection: { wasmBytes: stripped.length, wasmGzipBytes: gzipSync(stripped).length },
     wasmSha256: createHash('sha256').update(wasm).digest('hex').slice(0, 16),
-    buildDir,
-    builtAt: statSync(join(buildDir, 'index_bg.wasm')).mtime.toISOString(),
+    buildDir: dir,
+    builtAt: statSync(join(dir, 'index_bg.wasm')).mtime.toISOString(),
   };
 }
 
-/** Time from `new Miniflare()` (a fresh workerd process) to the first 200 from GET /api/health. */
-export async function coldStart(makeOptions, path, { starts, log, cleanup, label }) {
+/** The pop Worker's module (what a call's pop loads) with the console Worker's as `console`. */
+export function oursSize(buildDir = 'build') {
+  return { ...moduleSize(join(buildDir, 'pop')), console: moduleSize(buildDir) };
+}
+
+/**
+ * Time from `new Miniflare()` (a fresh workerd process) to the first 200 from `path` (a GET,
+ * or what `request()` gives: a fresh request per try).
+ */
+export async function coldStart(makeOptions, path, { starts, log, cleanup, label, request = () => ({}) }) {
   const ready = [];
   const first = [];
   for (let i = 0; i < starts; i++) {
@@ -175,7 +188,7 @@ export async function coldStart(makeOptions, path, { starts, log, cleanup, label
       let ok = false;
       for (let k = 0; k < 300 && !ok; k++) {
         try {
-          const res = await fetch(url + path);
+          const res = await fetch(url + path, request());
           await res.arrayBuffer();
           ok = res.status === 200;
         } catch {
@@ -195,4 +208,45 @@ export async function coldStart(makeOptions, path, { starts, log, cleanup, label
   return r;
 }
 
-export const oursColdStart = (o) => coldStart(() => options(o.buildDir), '/api/health', { ...o, label: 'ours' });
+/** Both Workers (the console's assets included), to the console's GET /api/health. */
+export const oursColdStart = (o) => coldStart(() => options(o.buildDir), '/api/health', { ...o, label: 'ours, both Workers' });
+
+/**
+ * The pop Worker alone (what Dialpad's delivery starts on Cloudflare: no console, no assets),
+ * to the 200 of a signed delivery, on a D1 database and hub prepared beforehand (migrated,
+ * seeded, the hub's pop index built), as a deployed hub's storage is.
+ */
+export async function oursPopColdStart(o) {
+  const dir = mkdtempSync(join(tmpdir(), 'cti-cold-'));
+  try {
+    const prep = new Miniflare(options(o.buildDir, { persist: dir }));
+    try {
+      await prep.ready;
+      const db = await prep.getD1Database('DB');
+      await applyMigrations(db);
+      await seedDemo(db);
+      const url = (await prep.ready).toString().replace(/\/$/, '');
+      const res = await webhookSender(url)().send();
+      if (res.status !== 200) throw new Error(`pop cold start: preparing delivery answered ${res.status}`);
+    } finally {
+      await prep.dispose();
+    }
+    const popOnly = () => {
+      const all = options(o.buildDir, { persist: dir });
+      const pop = { ...all.workers[1] };
+      delete pop.routes;
+      return { ...all, workers: [pop] };
+    };
+    return await coldStart(popOnly, '/api/dialpad/webhook', {
+      ...o,
+      label: 'ours, pop Worker',
+      request: () => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/jwt' },
+        body: signHS256(callEvent(), WEBHOOK_SECRET),
+      }),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

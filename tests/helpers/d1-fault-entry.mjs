@@ -1,96 +1,11 @@
-// Test-only entry: the built Worker (build/index.js) with its D1 binding behind a switch, so a
-// test can make D1 unavailable and bring it back while the Worker and its hub keep running.
-// The switch lives in a KV namespace (FAULTS, key `d1`) that the test flips from Node:
-//   'down'          every D1 call fails as a network loss does ("D1_ERROR: Network connection lost.")
-//   'lost-answer'   a batch commits, then its answer is lost (the caller sees a failure): what a
-//                   drain interrupted after D1 committed looks like to the hub
-// And a hold (key `hold`, a piece of SQL): a statement containing it waits, before it runs,
-// until the test deletes the key (the entry sets `held` to the statement's SQL meanwhile), so a
-// test can make something happen at an exact point of a multi-step D1 read.
-// Nothing here is part of the product; the Worker sees a D1Database as usual.
-import Base, { Hub as BaseHub, Guard as BaseGuard } from '../../build/index.js';
-
-const lost = () => new Error('D1_ERROR: Network connection lost.');
-
-async function hold(kv, sql) {
-  const pattern = await kv.get('hold');
-  if (!pattern || !sql.includes(pattern)) return;
-  await kv.put('held', sql);
-  while ((await kv.get('hold')) === pattern) await new Promise((r) => setTimeout(r, 20));
-}
-
-class D1PreparedStatement {
-  constructor(inner, mode, kv, sql) {
-    this.inner = inner;
-    this.mode = mode;
-    this.kv = kv;
-    this.sql = sql;
-  }
-  bind(...args) {
-    return new D1PreparedStatement(this.inner.bind(...args), this.mode, this.kv, this.sql);
-  }
-  async ready() {
-    await hold(this.kv, this.sql);
-    if ((await this.mode()) === 'down') throw lost();
-  }
-  async first(...a) {
-    await this.ready();
-    return this.inner.first(...a);
-  }
-  async all(...a) {
-    await this.ready();
-    return this.inner.all(...a);
-  }
-  async run(...a) {
-    await this.ready();
-    return this.inner.run(...a);
-  }
-  async raw(...a) {
-    await this.ready();
-    return this.inner.raw(...a);
-  }
-}
-
-// Named like the runtime's class: workers-rs checks the binding's constructor name.
-class D1Database {
-  constructor(inner, kv) {
-    this.inner = inner;
-    this.kv = kv;
-    this.mode = async () => (await kv.get('d1')) ?? 'up';
-  }
-  prepare(sql) {
-    return new D1PreparedStatement(this.inner.prepare(sql), this.mode, this.kv, sql);
-  }
-  async batch(stmts) {
-    for (const s of stmts) if (s.sql) await hold(this.kv, s.sql);
-    const mode = await this.mode();
-    if (mode === 'down') throw lost();
-    const result = await this.inner.batch(stmts.map((s) => s.inner ?? s));
-    if (mode === 'lost-answer') throw lost();
-    return result;
-  }
-  async exec(sql) {
-    if ((await this.mode()) === 'down') throw lost();
-    return this.inner.exec(sql);
-  }
-  dump() {
-    return this.inner.dump();
-  }
-}
-
-function faulty(env) {
-  const db = new D1Database(env.DB, env.FAULTS);
-  return new Proxy(env, { get: (t, k) => (k === 'DB' ? db : Reflect.get(t, k)) });
-}
+// Test-only entry: the built console Worker (build/index.js) with its D1 binding behind the
+// switch of d1-fault.mjs.
+import Base, { Guard as BaseGuard } from '../../build/index.js';
+import { faulty } from './d1-fault.mjs';
 
 export default class extends Base {
   constructor(ctx, env) {
     super(ctx, faulty(env));
-  }
-}
-export class Hub extends BaseHub {
-  constructor(state, env) {
-    super(state, faulty(env));
   }
 }
 export class Guard extends BaseGuard {

@@ -1,5 +1,6 @@
-// One Miniflare instance running the *built* Worker (build/index.js + wasm) in workerd, with
-// local D1, the SQLite-backed hub Durable Object and the static assets, listening on a real
+// One Miniflare instance running the *built* Workers (build/index.js and build/pop/index.js,
+// with their wasm) in workerd, with local D1, the SQLite-backed hub Durable Object and the
+// static assets, listening on a real
 // port so tests use real HTTP and WebSocket clients. The idea of cloudflare/workers-rs's
 // test/tests/mf.ts, without sleeps: helpers wait for the message they expect.
 import { Miniflare } from 'miniflare';
@@ -15,25 +16,25 @@ import { randomPassword } from '../../scripts/lib/password.mjs';
 export const WEBHOOK_SECRET = 'test-dialpad-webhook-secret-0123456789';
 export const JWT_SECRET = 'test-session-signing-secret-0123456789';
 
-export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = false } = {}) {
-  return {
+/**
+ * Miniflare options for the product's two Workers (see wrangler.toml and wrangler.pop.toml):
+ * `console` (first: the entry for every request, with the static assets, the login guard and
+ * the crons) and `pop` (Dialpad's webhook and the hub), sharing one D1 database. Deliveries
+ * reach the pop Worker through its route, as in production; `direct: false` leaves the route
+ * out, so they go through the console Worker's `POP` service binding, as under `npm start`.
+ */
+export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = false, direct = true } = {}) {
+  // `d1Fault`: the same builds behind tests/helpers/d1-fault-entry.mjs, whose D1 binding a
+  // test can make unavailable (`WorkerClient.setD1`).
+  const common = {
     modules: true,
-    // `d1Fault`: the same build behind tests/helpers/d1-fault-entry.mjs, whose D1 binding a
-    // test can make unavailable (`WorkerClient.setD1`).
-    scriptPath: d1Fault ? 'tests/helpers/d1-fault-entry.mjs' : 'build/index.js',
     ...(d1Fault ? { modulesRoot: '.', kvNamespaces: { FAULTS: 'faults' } } : {}),
     modulesRules: [
       { type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true },
-      ...(d1Fault ? [{ type: 'ESModule', include: ['**/*.js'] }] : []),
+      ...(d1Fault ? [{ type: 'ESModule', include: ['**/*.js', '**/*.mjs'] }] : []),
     ],
     compatibilityDate: '2026-04-01',
     d1Databases: { DB: 'cti-test' },
-    durableObjects: { HUB: { className: 'Hub', useSQLite: true }, GUARD: { className: 'Guard', useSQLite: true } },
-    assets: {
-      directory: 'public',
-      binding: 'ASSETS',
-      routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true },
-    },
     bindings: {
       DIALPAD_WEBHOOK_SECRET: WEBHOOK_SECRET,
       JWT_SECRET,
@@ -42,9 +43,11 @@ export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = fals
       ALLOWED_ORIGINS: '',
       ...bindings,
     },
+  };
+  return {
     host: '127.0.0.1',
     port: 0,
-    // Tests that assert on the Worker's log lines read workerd's stdout.
+    // Tests that assert on the Workers' log lines read workerd's stdout.
     ...(onLog
       ? {
           handleRuntimeStdio(stdout, stderr) {
@@ -54,18 +57,49 @@ export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = fals
         }
       : {}),
     ...(persist ? { d1Persist: `${persist}/d1`, durableObjectsPersist: `${persist}/do` } : {}),
+    workers: [
+      {
+        ...common,
+        name: 'console',
+        scriptPath: d1Fault ? 'tests/helpers/d1-fault-entry.mjs' : 'build/index.js',
+        durableObjects: {
+          HUB: { className: 'Hub', scriptName: 'pop', useSQLite: true },
+          GUARD: { className: 'Guard', useSQLite: true },
+        },
+        serviceBindings: { POP: 'pop' },
+        assets: {
+          directory: 'public',
+          binding: 'ASSETS',
+          routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true },
+        },
+      },
+      {
+        ...common,
+        name: 'pop',
+        scriptPath: d1Fault ? 'tests/helpers/d1-fault-pop.mjs' : 'build/pop/index.js',
+        durableObjects: { HUB: { className: 'Hub', useSQLite: true } },
+        ...(direct ? { routes: ['*/api/dialpad/webhook*'] } : {}),
+      },
+    ],
   };
 }
 
 export async function startWorker(opts = {}) {
-  if (!existsSync('build/index.js')) throw new Error('build/index.js is missing: run `npm run build` first');
+  for (const f of ['build/index.js', 'build/pop/index.js']) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
+  }
   const mf = new Miniflare(miniflareOptions(opts));
-  const url = (await mf.ready).toString().replace(/\/$/, '');
-  const db = await mf.getD1Database('DB');
-  await applyMigrations(db);
-  if (opts.seed !== false) await seedDemo(db);
-  const w = new WorkerClient(mf, url, db);
-  return w;
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, '');
+    const db = await mf.getD1Database('DB');
+    await applyMigrations(db);
+    if (opts.seed !== false) await seedDemo(db);
+    return new WorkerClient(mf, url, db);
+  } catch (e) {
+    // A workerd left running would keep the test process alive after its failure.
+    await mf.dispose().catch(() => {});
+    throw e;
+  }
 }
 
 let callSeq = 0;

@@ -79,7 +79,7 @@ const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_UNSUPPORTED: u16 = 1003;
 
-#[durable_object]
+#[cfg_attr(feature = "pop", durable_object)]
 pub struct Hub {
     state: State,
     env: Env,
@@ -387,6 +387,7 @@ impl Hub {
     }
 }
 
+#[cfg(feature = "pop")]
 impl DurableObject for Hub {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();

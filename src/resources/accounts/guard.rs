@@ -46,7 +46,7 @@ pub async fn succeeded(env: &Env, account: &str, network: &str) -> ApiResult<()>
     call(env, "/success", account, network).await.map(|_| ())
 }
 
-#[durable_object]
+#[cfg_attr(feature = "console", durable_object)]
 pub struct Guard {
     state: State,
 }
@@ -164,6 +164,7 @@ impl Guard {
     }
 }
 
+#[cfg(feature = "console")]
 impl DurableObject for Guard {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();

@@ -1,0 +1,267 @@
+//! The console Worker's side: the console's API (routed, checked, buffered, dispatched to
+//! `resources/`), `/` and the static pages, and the crons. Dialpad's deliveries never come
+//! here (`crate::fetch` hands them to the pop Worker).
+use crate::domain::error::ApiError;
+use crate::domain::{self, messages::SocketInfo};
+use crate::pipeline::{self, hub_client, webhook};
+use crate::platform::http::{self, ApiResult};
+use crate::platform::router::{self, Miss, Route};
+use crate::resources::accounts::{admin as accounts, auth};
+use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
+use crate::resources::{callbacks, calls, settings, stores, wrapups};
+use crate::{buffered, platform, VERSION};
+use worker::{Env, Method, Request, Response};
+
+/// Everything but Dialpad's deliveries: the API, `/` and the static pages.
+pub(crate) async fn serve(req: Request, env: &Env) -> worker::Result<Response> {
+    let path = req.path();
+    if path.starts_with("/api/") {
+        let method = req.method();
+        let result = api(req, env).await;
+        if let Err(e) = &result {
+            // Webhook rejections are logged by the webhook handler with their timing.
+            if path != "/api/dialpad/webhook" && e.status() < 500 {
+                worker::console_log!(
+                    "{}",
+                    serde_json::json!({"event": "request_rejected", "method": method.to_string(),
+                        "path": path, "status": e.status(), "code": e.code()})
+                );
+            }
+        }
+        return http::respond(result).map(http::with_hsts);
+    }
+    if path == "/" || path == "/admin" {
+        let to = platform::url::with_path(&req, "/admin/")?;
+        let resp = worker::web_sys::Response::redirect_with_status(&to, 302)?;
+        return http::with_security_headers(Response::from(resp));
+    }
+    let resp = env.assets("ASSETS")?.fetch_request(req).await?;
+    http::with_security_headers(resp)
+}
+
+/// Bytes of a refused request's body read anyway, so a small refused request does not cost
+/// the client its keep-alive connection (workerd resets a connection whose request body was
+/// left unread). A bigger body is cut off after this much.
+const DRAIN_REFUSED: usize = 64 * 1024;
+
+/// Everything decided before a body is read: the route (404/405), the session token's
+/// signature for routes that need one (401), and for browser (cookie) writes the origin (403)
+/// and content type (415). Only then is the body read, as a stream and up to the route's
+/// limit (413), and handed to the handler.
+async fn api(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let found = router::find(req.method().as_ref(), &req.path()).map_err(|m| match m {
+        Miss::NotFound => ApiError::NotFound,
+        Miss::MethodNotAllowed => ApiError::MethodNotAllowed,
+    });
+    let checked = found.and_then(|(route, id)| gate(&req, env, route).map(|_| (route, id)));
+    let (route, id) = match checked {
+        Ok(found) => found,
+        Err(e) => {
+            http::discard_body(&mut req, DRAIN_REFUSED).await;
+            return Err(e);
+        }
+    };
+    let req = buffered(req, route.body_limit()).await?;
+    dispatch(route, id, req, env).await
+}
+
+/// The checks made on a request's headers alone (see [`api`]).
+fn gate(req: &Request, env: &Env, route: Route) -> ApiResult<()> {
+    let bearer = http::bearer(req);
+    let cookie = http::cookie(req, auth::SESSION_COOKIE);
+    let writes = !matches!(req.method(), Method::Get | Method::Head | Method::Options);
+    if writes && bearer.is_none() && cookie.is_some() {
+        // A browser write: it must come from our own pages (a cross-site form or fetch can
+        // carry the cookie of a lax browser) and be JSON, multipart or CSV, which a
+        // cross-site form cannot send without a preflight.
+        match req.headers().get("Origin")? {
+            Some(_) => auth::check_origin(req, env)?,
+            None => {
+                let site = req.headers().get("Sec-Fetch-Site")?.unwrap_or_default();
+                if site != "same-origin" {
+                    return Err(ApiError::Forbidden("bad_origin"));
+                }
+            }
+        }
+        if has_body(req)? {
+            let ct = req.headers().get("Content-Type")?.unwrap_or_default();
+            if !route.accepts_content_type(&ct) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+    }
+    if route.needs_session() {
+        // The signature only: the handler re-checks the user against D1.
+        let token = bearer
+            .or(cookie)
+            .ok_or(ApiError::Unauthenticated("not_logged_in"))?;
+        let secret = auth::secret(env, "JWT_SECRET")?;
+        domain::token::verify_session(&token, secret.as_bytes(), http::now_ms() / 1000)
+            .map_err(|e| ApiError::Unauthenticated(e.code()))?;
+    }
+    Ok(())
+}
+
+/// Whether a request carries a body (a declared non-zero length, or a chunked upload).
+fn has_body(req: &Request) -> ApiResult<bool> {
+    let h = req.headers();
+    if let Some(len) = h.get("Content-Length")? {
+        return Ok(len.trim() != "0");
+    }
+    Ok(h.get("Transfer-Encoding")?.is_some() || req.inner().body().is_some())
+}
+
+async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> ApiResult<Response> {
+    let id = || http::path_id(id);
+    match route {
+        // `fetch` hands every delivery to `deliver` before the API is routed.
+        Route::Webhook => Err(ApiError::NotFound),
+        Route::TestCall => webhook::test_call(req, env).await,
+        Route::Login => auth::login(req, env).await,
+        Route::Logout => auth::logout(req, env).await,
+        Route::LogoutAll => auth::logout_all(req, env).await,
+        Route::LogoutUser => auth::logout_user(req, env, id()?).await,
+        Route::UserList => accounts::list(req, env).await,
+        Route::UserCreate => accounts::create(req, env).await,
+        Route::UserUpdate => accounts::update(req, env, id()?).await,
+        Route::UserPassword => accounts::reset_password(req, env, id()?).await,
+        Route::Me => auth::me(req, env).await,
+        Route::Socket => socket(req, env).await,
+        Route::Health => health(req, env).await,
+        Route::IndexRebuild => rebuild_index(req, env).await,
+        Route::CustomerLookup => customers::lookup(req, env).await,
+        Route::CustomerSearch => customers::search(req, env).await,
+        Route::CustomerCreate => customers::create(req, env).await,
+        Route::CustomerDuplicates => duplicates::check(req, env).await,
+        Route::CustomerImport => csv_io::import(req, env).await,
+        Route::CustomerExport => csv_io::export(req, env).await,
+        Route::CustomerDetail => customers::detail(req, env, id()?).await,
+        Route::CustomerUpdate => customers::update(req, env, id()?).await,
+        Route::CustomerDelete => customers::delete(req, env, id()?).await,
+        Route::CustomerMerge => merge::merge(req, env, id()?).await,
+        Route::NotesList => notes::list(req, env, id()?).await,
+        Route::NotesAdd => notes::add(req, env, id()?).await,
+        Route::RecentCalls => calls::recent(req, env).await,
+        Route::CallLog => calls::log(req, env).await,
+        Route::StoreList => stores::list(req, env).await,
+        Route::StoreCreate => stores::create(req, env).await,
+        Route::StoreResolve => stores::resolve(req, env).await,
+        Route::StoreUpdate => stores::update(req, env, id()?).await,
+        Route::StoreDelete => stores::delete(req, env, id()?).await,
+        Route::FrontDeskSettings => settings::get(req, env).await,
+        Route::FrontDeskSettingsSave => settings::put(req, env).await,
+        Route::WrapupGet => wrapups::get(req, env).await,
+        Route::WrapupSave => wrapups::put(req, env).await,
+        Route::CallbackList => callbacks::list(req, env).await,
+        Route::CallbackCount => callbacks::count(req, env).await,
+        Route::CallbackUpdate => callbacks::update(req, env, id()?).await,
+    }
+}
+
+/// `GET /api/cti/socket` — the console's and the popup's live channel. Authenticated and
+/// origin-checked here, before the upgrade, so a refused client never reaches the hub.
+async fn socket(req: Request, env: &Env) -> ApiResult<Response> {
+    let upgrade = req.headers().get("Upgrade")?.unwrap_or_default();
+    if !upgrade.eq_ignore_ascii_case("websocket") {
+        return Err(ApiError::UpgradeRequired);
+    }
+    auth::check_origin(&req, env)?;
+    let (session, exp) = auth::authenticate(&req, env).await?;
+    let since = match http::query_param(&req, "since") {
+        None => None,
+        Some(s) => Some(s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::bad("invalid_since", "since", "since must be a sequence number")
+        })?),
+    };
+    let info = SocketInfo {
+        uid: session.uid,
+        role: session.role,
+        store: session.store,
+        exp,
+        tv: session.tv,
+        sid: session.sid,
+        lease: 0,
+        bucket: Default::default(),
+    };
+    hub_client::connect(env, &info, since).await
+}
+
+/// The daily cron (03:30 JST) deletes call-log rows older than `CALL_LOG_RETENTION_DAYS`
+/// (default 400). Every run, the quarter-hourly one included, closes calls whose end never
+/// arrived (`pipeline::stale`).
+const RETENTION_CRON: &str = "30 18 * * *";
+
+pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
+    let now = http::now_ms();
+    let log = |r: ApiResult<serde_json::Value>, what: &str| match r {
+        Ok(v) => worker::console_log!("{}", v),
+        Err(e) => worker::console_error!(
+            "{}",
+            serde_json::json!({"event": format!("{what}_failed"), "error": e.code(), "detail": format!("{e:?}")})
+        ),
+    };
+    let retention = (event.cron() == RETENTION_CRON)
+        .then(|| {
+            let setting = env
+                .var("CALL_LOG_RETENTION_DAYS")
+                .ok()
+                .map(|v| v.to_string());
+            domain::retention::cutoff_ms(now, setting.as_deref())
+        })
+        .flatten();
+    log(
+        pipeline::stale::close(&env, now, retention).await,
+        "stale_calls",
+    );
+    if let Ok(db) = env.d1("DB") {
+        log(
+            customers::backfill_keys(&db)
+                .await
+                .map(|n| serde_json::json!({"event": "search_keys", "customers": n})),
+            "search_keys",
+        );
+    }
+    let Some(cutoff) = retention else {
+        return;
+    };
+    // Retention applies to the record as a whole: what still waits in the hub's outbox first.
+    hub_client::flush(&env).await;
+    log(
+        calls::prune(&env, cutoff, now).await.map(|(calls, events)| {
+            serde_json::json!({"event": "retention", "cutoff": http::iso(cutoff), "calls": calls, "events": events})
+        }),
+        "retention",
+    );
+}
+
+/// `POST /api/admin/index/rebuild` (admin): re-reads the hub's pop index from D1 now, for a
+/// change made straight in D1 (a migration, the CLI, a restore). Answers what was loaded.
+async fn rebuild_index(req: Request, env: &Env) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    let loaded = hub_client::rebuild_index(env).await?;
+    Ok(http::json_response(200, &loaded)?)
+}
+
+/// `GET /api/health` — whether the service answers, and its version. That is all the public
+/// gets; an admin's request also says whether D1 and the hub answer, with the hub's counts.
+async fn health(req: Request, env: &Env) -> ApiResult<Response> {
+    let d1 = match env.d1("DB") {
+        Ok(db) => db
+            .prepare("SELECT 1 AS ok")
+            .first::<serde_json::Value>(None)
+            .await
+            .is_ok(),
+        Err(_) => false,
+    };
+    let hub = hub_client::stats(env).await.ok();
+    let ok = d1 && hub.is_some();
+    let mut body = serde_json::json!({ "ok": ok, "version": VERSION });
+    let has_token =
+        http::bearer(&req).is_some() || http::cookie(&req, auth::SESSION_COOKIE).is_some();
+    if has_token && auth::require_admin(&req, env).await.is_ok() {
+        body["d1"] = d1.into();
+        body["hub"] = hub.is_some().into();
+        body["hubStats"] = hub.unwrap_or(serde_json::Value::Null);
+    }
+    Ok(http::json_response(if ok { 200 } else { 503 }, &body)?)
+}

@@ -1,0 +1,15 @@
+// Test-only entry: the built pop Worker (build/pop/index.js) and its hub with the D1 binding
+// behind the switch of d1-fault.mjs (one switch for both Workers: D1 is one database).
+import Base, { Hub as BaseHub } from '../../build/pop/index.js';
+import { faulty } from './d1-fault.mjs';
+
+export default class extends Base {
+  constructor(ctx, env) {
+    super(ctx, faulty(env));
+  }
+}
+export class Hub extends BaseHub {
+  constructor(state, env) {
+    super(state, faulty(env));
+  }
+}
