@@ -62,3 +62,11 @@ export async function baselineLatency({ ns, events, warmup, batch, log, cleanup,
 }
 
 export const baselineColdStart = (o) => coldStart(baselineOptions, '/health', { ...o, label: 'baseline A' });
+
+/** A's first 200 through its Durable Object (a POST /broadcast), like the pop Worker's delivery. */
+export const baselineBroadcastColdStart = (o) =>
+  coldStart(baselineOptions, '/broadcast', {
+    ...o,
+    label: 'baseline A, through its Durable Object',
+    request: () => ({ method: 'POST', body: JSON.stringify(callMessage('7000000000000000000', 1)) }),
+  });
