@@ -103,7 +103,10 @@ async fn deliver(raw: web_sys::Request, env: &Env) -> ApiResult<Response> {
     let pop = env
         .service("POP")
         .map_err(|_| ApiError::Misconfigured("POP"))?;
-    Ok(pop.fetch_request(Request::from(raw)).await?)
+    // Not reaching it is transient (503: Dialpad retries); its own answer passes unchanged.
+    pop.fetch_request(Request::from(raw))
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("pop worker: {e}")))
 }
 
 /// Reads a request's body (up to `limit`, as a stream) before the handler runs. A handler
