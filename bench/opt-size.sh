@@ -40,9 +40,10 @@ for v in "${VARIANTS[@]}"; do
   ( cd "$WORK/tree" && env "${envs[@]}" nice -n 10 bash scripts/build.sh >"$WORK/build-$v.log" 2>&1 ) ||
     { echo "build $v failed: see $WORK/build-$v.log" >&2; exit 1; }
   rm -rf "$WORK/build-$v" && cp -r "$WORK/tree/build" "$WORK/build-$v"
+  # Both modules: the pop Worker's (build/pop/, what a call's pop loads) and the console's.
   node -e '
     const fs = require("fs"), zlib = require("zlib");
-    const w = fs.readFileSync(process.argv[2] + "/index_bg.wasm");
-    console.log(JSON.stringify({ variant: process.argv[1], commit: process.argv[3], wasmBytes: w.length, wasmGzipBytes: zlib.gzipSync(w).length }));
+    const size = (d) => { const w = fs.readFileSync(d + "/index_bg.wasm"); return { wasmBytes: w.length, wasmGzipBytes: zlib.gzipSync(w).length }; };
+    console.log(JSON.stringify({ variant: process.argv[1], commit: process.argv[3], pop: size(process.argv[2] + "/pop"), console: size(process.argv[2]) }));
   ' "$v" "$WORK/build-$v" "$COMMIT" | tee "$WORK/size-$v.json"
 done

@@ -197,9 +197,10 @@ async function main() {
     results.ratios[name] = o.map((s, i) => ({ n: s.n, p50: ratio(s.p50, t[i]?.p50), p99: ratio(s.p99, t[i]?.p99) }));
   }
   results.meta.seconds = Math.round((performance.now() - started) / 100) / 10;
-  if (results.size && ours.oursSize(cfg.buildDir).wasmSha256 !== results.size.wasmSha256) {
+  const now = results.size && ours.oursSize(cfg.buildDir);
+  if (now && (now.wasmSha256 !== results.size.wasmSha256 || now.console.wasmSha256 !== results.size.console.wasmSha256)) {
     results.meta.buildChangedDuringRun = true;
-    log(`bench: WARNING: ${buildDir}/index_bg.wasm changed during the run (rebuilt by someone?); figures mix two builds`);
+    log(`bench: WARNING: a module in ${buildDir}/ or ${buildDir}/pop/ changed during the run (rebuilt by someone?); figures mix two builds`);
   }
 }
 

@@ -177,10 +177,13 @@ async function main(argv) {
   const r = await setup(api, { url, states, targetType: opt('--target-type'), targetId: opt('--target-id') });
   console.log(`${r.reused ? 're-keyed existing' : 'created'} webhook ${r.webhook.id} -> ${url}`);
   console.log(`call subscription ${r.subscription.id}: ${r.subscription.call_states?.join(', ')}`);
-  console.log('\nWebhook secret (shown once; store it in the Worker now):\n');
+  console.log('\nWebhook secret (shown once; store it in both Workers now):\n');
   console.log(`  ${r.secret}\n`);
-  console.log('  npx wrangler secret put DIALPAD_WEBHOOK_SECRET      # paste the secret above');
-  console.log('  (add --env staging for the staging Worker)');
+  // The pop Worker verifies the deliveries; the console Worker checks that its own copy
+  // differs from JWT_SECRET. A pop Worker left with the old secret answers Dialpad 401.
+  console.log('  npx wrangler secret put DIALPAD_WEBHOOK_SECRET -c wrangler.pop.toml   # paste the secret above');
+  console.log('  npx wrangler secret put DIALPAD_WEBHOOK_SECRET                        # and again, for the console');
+  console.log('  (add --env staging to both for the staging Workers)');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

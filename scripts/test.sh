@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm test: everything CI checks. Builds the release Worker, checks formatting and lints, runs
-# the native unit tests, then the integration and browser tests against the built Worker.
+# npm test: everything CI checks. Builds the release Workers (pop and console), checks
+# formatting and lints (the crate as a whole and each Worker's half), runs the native unit
+# tests, then the integration and browser tests against the built Workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -23,5 +24,8 @@ fi
 bash scripts/build.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
+for half in pop console; do
+  cargo clippy --quiet --no-default-features --features "$half" -- -D warnings
+done
 cargo test --quiet
 node --test --test-concurrency=1 tests/*.test.mjs

@@ -27,7 +27,7 @@ pub mod resources;
 mod console;
 
 #[cfg(feature = "pop")]
-pub use pipeline::hub::Hub;
+pub use pipeline::hub::CallHub;
 #[cfg(feature = "console")]
 pub use resources::accounts::guard::Guard;
 

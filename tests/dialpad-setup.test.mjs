@@ -218,7 +218,8 @@ test('creates a signed webhook and a call subscription naming it by endpoint_id,
   assert.equal(created.body.hook_url, URL_);
   assert.ok(created.body.secret.length >= 40, 'a long random secret');
   assert.ok(stdout.includes(created.body.secret), 'the secret is printed');
-  assert.match(stdout, /wrangler secret put DIALPAD_WEBHOOK_SECRET/);
+  assert.match(stdout, /wrangler secret put DIALPAD_WEBHOOK_SECRET -c wrangler.pop.toml/);
+  assert.match(stdout, /wrangler secret put DIALPAD_WEBHOOK_SECRET +#/);
   const sub = requests.find((r) => r.method === 'POST' && r.url === '/api/v2/subscriptions/call');
   assert.equal(sub.body.webhook_id, undefined);
   assert.equal(rawInt(sub.raw, 'endpoint_id'), String(state.webhooks[0].id), 'the 64-bit webhook id, exactly');

@@ -32,6 +32,25 @@ test('a delivery that reaches the console Worker is handed to the pop Worker: it
   }
 });
 
+test('with its route, a delivery goes straight to the pop Worker (the console\'s hand-on not needed)', async () => {
+  const o = miniflareOptions(quiet);
+  delete o.workers[0].serviceBindings; // the console could not hand it on
+  const mf = new Miniflare(o);
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, '');
+    const db = await mf.getD1Database('DB');
+    await applyMigrations(db);
+    await seedDemo(db);
+    const w = new WorkerClient(mf, url, db);
+    const ev = callEvent();
+    const r = await w.sendEvent(ev);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(await w.count('SELECT * FROM calls WHERE id = ?1', String(ev.call_id)), 1);
+  } finally {
+    await mf.dispose();
+  }
+});
+
 test('the pop Worker alone serves deliveries and nothing else', async () => {
   const all = miniflareOptions(quiet);
   const pop = { ...all.workers[1] };
@@ -72,10 +91,10 @@ test('wrangler.toml and wrangler.pop.toml name the same hub, D1 database and ten
   assert.equal(one(pop, /^main = "([^"]+)"/m), 'build/pop/index.js');
   assert.equal(one(console_, /^main = "([^"]+)"/m), 'build/index.js');
   // The console reaches the pop Worker's hub class and hands deliveries to it.
-  assert.equal(one(console_, /^name = "HUB"\nclass_name = "Hub"\nscript_name = "([^"]+)"/m), popName);
+  assert.equal(one(console_, /^name = "HUB"\nclass_name = "CallHub"\nscript_name = "([^"]+)"/m), popName);
   assert.equal(one(console_, /^\[\[services\]\]\nbinding = "POP"\nservice = "([^"]+)"/m), popName);
   const stagingPop = one(pop, /^\[env\.staging\]\nname = "([^"]+)"/m);
-  assert.equal(one(console_, /^name = "HUB"\nclass_name = "Hub"\nscript_name = "([^"]+-staging)"/m), stagingPop);
+  assert.equal(one(console_, /^name = "HUB"\nclass_name = "CallHub"\nscript_name = "([^"]+-staging)"/m), stagingPop);
   assert.equal(one(console_, /^\[\[env\.staging\.services\]\]\nbinding = "POP"\nservice = "([^"]+)"/m), stagingPop);
   // One database, one tenant.
   const ids = (text) => [...text.matchAll(/^database_id = "([^"]+)"/gm)].map((m) => m[1]);
@@ -83,6 +102,12 @@ test('wrangler.toml and wrangler.pop.toml name the same hub, D1 database and ten
   const tenants = (text) => [...text.matchAll(/^TENANT = "([^"]+)"/gm)].map((m) => m[1]);
   assert.deepEqual(tenants(pop), tenants(console_));
   // The hub class lives in the pop Worker only; the console keeps the login guard.
-  assert.match(pop, /new_sqlite_classes = \["Hub"\]/);
+  assert.match(pop, /new_sqlite_classes = \["CallHub"\]/);
   assert.match(console_, /deleted_classes = \["Hub"\]/);
+  // Cloudflare refuses to delete a class that a binding of the same name still names.
+  const bound = [...console_.matchAll(/^class_name = "([^"]+)"/gm)].map((m) => m[1]);
+  assert.ok(!bound.includes('Hub'), `bindings: ${bound}`);
+  // The unsigned-webhook switch is read by the pop Worker only.
+  assert.match(pop, /^ALLOW_UNSIGNED_WEBHOOKS = "false"/m);
+  assert.doesNotMatch(console_, /ALLOW_UNSIGNED_WEBHOOKS/);
 });

@@ -1,6 +1,6 @@
 // Test-only entry: the built pop Worker (build/pop/index.js) and its hub with the D1 binding
 // behind the switch of d1-fault.mjs (one switch for both Workers: D1 is one database).
-import Base, { Hub as BaseHub } from '../../build/pop/index.js';
+import Base, { CallHub as BaseHub } from '../../build/pop/index.js';
 import { faulty } from './d1-fault.mjs';
 
 export default class extends Base {
@@ -8,7 +8,7 @@ export default class extends Base {
     super(ctx, faulty(env));
   }
 }
-export class Hub extends BaseHub {
+export class CallHub extends BaseHub {
   constructor(state, env) {
     super(state, faulty(env));
   }

@@ -63,7 +63,7 @@ export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = fals
         name: 'console',
         scriptPath: d1Fault ? 'tests/helpers/d1-fault-entry.mjs' : 'build/index.js',
         durableObjects: {
-          HUB: { className: 'Hub', scriptName: 'pop', useSQLite: true },
+          HUB: { className: 'CallHub', scriptName: 'pop', useSQLite: true },
           GUARD: { className: 'Guard', useSQLite: true },
         },
         serviceBindings: { POP: 'pop' },
@@ -77,7 +77,7 @@ export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = fals
         ...common,
         name: 'pop',
         scriptPath: d1Fault ? 'tests/helpers/d1-fault-pop.mjs' : 'build/pop/index.js',
-        durableObjects: { HUB: { className: 'Hub', useSQLite: true } },
+        durableObjects: { HUB: { className: 'CallHub', useSQLite: true } },
         ...(direct ? { routes: ['*/api/dialpad/webhook*'] } : {}),
       },
     ],

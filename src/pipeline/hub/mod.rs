@@ -79,8 +79,12 @@ const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_UNSUPPORTED: u16 = 1003;
 
+/// The class is `CallHub` in the pop Worker: a name of its own, because the console Worker,
+/// which held the hub as `Hub` before the two Workers, deletes that class (wrangler.toml,
+/// migration v2) and Cloudflare refuses to delete a class that a binding of the same name
+/// still refers to. In the crate it is `Hub`.
 #[cfg_attr(feature = "pop", durable_object)]
-pub struct Hub {
+pub struct CallHub {
     state: State,
     env: Env,
     /// When the alarm this instance last set is due (epoch ms): lets an event skip the two
@@ -386,6 +390,8 @@ impl Hub {
         }
     }
 }
+
+pub type Hub = CallHub;
 
 #[cfg(feature = "pop")]
 impl DurableObject for Hub {
