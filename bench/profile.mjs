@@ -56,7 +56,11 @@ const fleet = new WsFleet({
 await fleet.open(sockets);
 
 const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-const target = targets.find((t) => /core:user/.test(t.webSocketDebuggerUrl ?? t.url ?? '')) ?? targets[0];
+// The pop Worker's isolate: the webhook and the hub run there (the console's is idle here).
+const target =
+  targets.find((t) => /core:user:pop/.test(t.webSocketDebuggerUrl ?? t.url ?? '')) ??
+  targets.find((t) => /core:user/.test(t.webSocketDebuggerUrl ?? t.url ?? '')) ??
+  targets[0];
 const cdp = new WebSocket(target.webSocketDebuggerUrl);
 await new Promise((r) => cdp.once('open', r));
 let nextId = 1;
