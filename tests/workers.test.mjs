@@ -5,10 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Miniflare } from 'miniflare';
-import { startWorker, miniflareOptions, callEvent, signHS256, WEBHOOK_SECRET, WorkerClient } from './helpers/worker.mjs';
-import { applyMigrations } from '../scripts/lib/sql.mjs';
-import { seedDemo } from '../scripts/lib/seed.mjs';
+import { startWorker, callEvent, signHS256 } from './helpers/worker.mjs';
 
 const quiet = { onLog: () => {} };
 
@@ -33,36 +30,26 @@ test('a delivery that reaches the console Worker is handed to the pop Worker: it
 });
 
 test('with its route, a delivery goes straight to the pop Worker (the console\'s hand-on not needed)', async () => {
-  const o = miniflareOptions(quiet);
-  delete o.workers[0].serviceBindings; // the console could not hand it on
-  const mf = new Miniflare(o);
+  // The console could not hand it on.
+  const w = await startWorker({ ...quiet, configure: (o) => delete o.workers[0].serviceBindings });
   try {
-    const url = (await mf.ready).toString().replace(/\/$/, '');
-    const db = await mf.getD1Database('DB');
-    await applyMigrations(db);
-    await seedDemo(db);
-    const w = new WorkerClient(mf, url, db);
     const ev = callEvent();
     const r = await w.sendEvent(ev);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(await w.count('SELECT * FROM calls WHERE id = ?1', String(ev.call_id)), 1);
   } finally {
-    await mf.dispose();
+    await w.close();
   }
 });
 
 test('the pop Worker alone serves deliveries and nothing else', async () => {
-  const all = miniflareOptions(quiet);
-  const pop = { ...all.workers[1] };
-  delete pop.routes;
-  const { workers, ...shared } = all;
-  const mf = new Miniflare({ ...shared, workers: [pop] });
+  const popAlone = (o) => {
+    const pop = { ...o.workers[1] };
+    delete pop.routes;
+    o.workers = [pop];
+  };
+  const w = await startWorker({ ...quiet, configure: popAlone });
   try {
-    const url = (await mf.ready).toString().replace(/\/$/, '');
-    const db = await mf.getD1Database('DB');
-    await applyMigrations(db);
-    await seedDemo(db);
-    const w = new WorkerClient(mf, url, db);
     const ev = callEvent();
     const r = await w.sendEvent(ev);
     assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -75,7 +62,7 @@ test('the pop Worker alone serves deliveries and nothing else', async () => {
     assert.equal((await w.json('/api/dialpad/webhook')).status, 405);
     assert.equal((await w.json('/api/auth/login', { method: 'POST', body: '{}' })).status, 404);
   } finally {
-    await mf.dispose();
+    await w.close();
   }
 });
 

@@ -88,7 +88,10 @@ export async function startWorker(opts = {}) {
   for (const f of ['build/index.js', 'build/pop/index.js']) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
   }
-  const mf = new Miniflare(miniflareOptions(opts));
+  const options = miniflareOptions(opts);
+  // `configure(options)`: a test changes the configuration (a binding removed, a Worker alone).
+  opts.configure?.(options);
+  const mf = new Miniflare(options);
   try {
     const url = (await mf.ready).toString().replace(/\/$/, '');
     const db = await mf.getD1Database('DB');
