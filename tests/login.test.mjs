@@ -43,18 +43,28 @@ async function settleLogs(n, from) {
   return loginLines(from);
 }
 
-test('40 parallel guesses with the right one among them: at most 5 are evaluated, the rest 429', async () => {
+test('40 parallel guesses: at most 5 are evaluated, the rest 429 (5 more only after the right one got in)', async () => {
   const password = 'the-real-password-1';
   await upsertUser(w.db, { login: 'raced', role: 'staff', store: '西船橋', password });
   const from = logs.length;
   const guesses = Array.from({ length: 40 }, (_, i) => (i === 20 ? password : `wrong-guess-${i}`));
   const res = await Promise.all(guesses.map((g) => login('raced', g, '198.51.100.40')));
   const evaluated = res.filter((r) => r.status !== 429);
-  assert.ok(evaluated.length <= 5, `evaluated ${evaluated.length}: ${JSON.stringify(res.map((r) => r.status))}`);
+  // Reserving is atomic: 5 evaluations per window. When the right guess is among those five,
+  // its success starts the account's counter afresh (a user's own typos must not lock them out
+  // after they got in), which lets at most 5 more of the parallel guesses in: an attacker who
+  // already has the password gains nothing from them. Which of the two happens is timing.
+  const bound = res.some((r) => r.status === 200) ? 10 : 5;
+  assert.ok(evaluated.length <= bound, `evaluated ${evaluated.length}: ${JSON.stringify(res.map((r) => r.status))}`);
   assert.equal(res.filter((r) => r.status === 429).length, 40 - evaluated.length);
   assert.ok(res.every((r) => [200, 401, 429].includes(r.status)));
   const lines = await settleLogs(40, from);
-  assert.ok(lines.filter((l) => l.pbkdf2 > 0).length <= 5, JSON.stringify(lines));
+  assert.ok(lines.filter((l) => l.pbkdf2 > 0).length <= bound, JSON.stringify(lines));
+  // Without the right guess, the bound is 5 whatever the timing.
+  await upsertUser(w.db, { login: 'raced2', role: 'staff', store: '西船橋', password });
+  const wrong = await Promise.all(Array.from({ length: 40 }, (_, i) => login('raced2', `wrong-${i}`, '198.51.100.41')));
+  const tried = wrong.filter((r) => r.status !== 429);
+  assert.ok(tried.length <= 5 && tried.every((r) => r.status === 401), JSON.stringify(wrong.map((r) => r.status)));
 });
 
 test('an attacker hammering from one network does not lock the real user out of their usual network', async () => {
