@@ -29,6 +29,22 @@ test('a delivery that reaches the console Worker is handed to the pop Worker: it
   }
 });
 
+test('a console that cannot reach the pop Worker answers a delivery 503 (Dialpad retries), never a 4xx', async () => {
+  const broken = (o) => {
+    // The pop Worker failing as a whole: the hand-on's call throws.
+    o.workers.push({ name: 'down', modules: true, script: 'export default { fetch() { throw new Error("down"); } };' });
+    o.workers[0].serviceBindings = { POP: 'down' };
+  };
+  const w = await startWorker({ ...quiet, direct: false, configure: broken });
+  try {
+    const r = await w.sendEvent(callEvent());
+    assert.equal(r.status, 503, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'temporarily_unavailable');
+  } finally {
+    await w.close();
+  }
+});
+
 test('with its route, a delivery goes straight to the pop Worker (the console\'s hand-on not needed)', async () => {
   // The console could not hand it on.
   const w = await startWorker({ ...quiet, configure: (o) => delete o.workers[0].serviceBindings });
