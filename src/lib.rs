@@ -61,7 +61,6 @@ async fn fetch(raw: web_sys::Request, env: Env, _ctx: Context) -> worker::Result
     }
     #[cfg(feature = "console")]
     {
-        let _ = found;
         console::serve(Request::from(raw), &env).await
     }
     // The pop Worker serves deliveries only.

@@ -2,9 +2,10 @@
 //! events out to the rooms that may see them.
 //!
 //! Sockets are accepted with the hibernation API, so an idle hub is evicted from memory while
-//! its sockets stay open. Nothing about a socket lives in Rust memory: its room is its
-//! hibernation tag and its user is its serialized attachment, both handed back by the runtime
-//! (`get_websockets_with_tag`, `deserialize_attachment`) after a wake-up.
+//! its sockets stay open. What a socket is lives with the runtime: its room is its hibernation
+//! tag and its user is its serialized attachment, both handed back (`get_websockets_with_tag`,
+//! `deserialize_attachment`) after a wake-up. Rust memory holds only a cache of them (each
+//! room's list, dropped whenever a socket changes), which a new instance reads again.
 //!
 //! Recent events are kept in the object's SQLite storage with a sequence number, so a console
 //! that reconnects asks for "everything after seq N" and misses nothing.
@@ -106,6 +107,8 @@ pub struct CallHub {
     /// (`index::rebuild` applies it again after replacing the index).
     rebuilds: Rc<RefCell<index::Rebuilds>>,
 }
+
+pub type Hub = CallHub;
 
 impl Hub {
     /// The same object, owned: for work that goes on after the request that started it (the
@@ -390,8 +393,6 @@ impl Hub {
         }
     }
 }
-
-pub type Hub = CallHub;
 
 #[cfg(feature = "pop")]
 impl DurableObject for Hub {

@@ -155,19 +155,7 @@ impl Hub {
         if let Some(list) = self.rooms.borrow().get(room) {
             return list.clone();
         }
-        let list: RoomSockets = self
-            .state
-            .get_websockets_with_tag(room)
-            .into_iter()
-            .filter_map(|ws| match ws.deserialize_attachment::<SocketInfo>() {
-                Ok(Some(info)) => Some((ws, info)),
-                _ => {
-                    let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
-                    None
-                }
-            })
-            .collect();
-        let list = Rc::new(list);
+        let list = Rc::new(with_infos(self.state.get_websockets_with_tag(room)));
         self.rooms
             .borrow_mut()
             .insert(room.to_string(), list.clone());
@@ -283,16 +271,7 @@ impl Hub {
         if sockets.is_empty() {
             return Ok(());
         }
-        let infos: Vec<(WebSocket, SocketInfo)> = sockets
-            .into_iter()
-            .filter_map(|ws| match ws.deserialize_attachment::<SocketInfo>() {
-                Ok(Some(i)) => Some((ws, i)),
-                _ => {
-                    let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
-                    None
-                }
-            })
-            .collect();
+        let infos = with_infos(sockets);
         let uids: Vec<i64> = infos
             .iter()
             .map(|(_, i)| i.uid)
@@ -342,6 +321,21 @@ impl Hub {
         }
         Ok(())
     }
+}
+
+/// Each socket with its attachment; a socket whose attachment cannot be read is closed (its
+/// console logs in again).
+fn with_infos(sockets: Vec<WebSocket>) -> Vec<(WebSocket, SocketInfo)> {
+    sockets
+        .into_iter()
+        .filter_map(|ws| match ws.deserialize_attachment::<SocketInfo>() {
+            Ok(Some(info)) => Some((ws, info)),
+            _ => {
+                let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+                None
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
