@@ -240,6 +240,47 @@ test('usage figures a staff member sees count only the calls they may see', asyn
   assert.equal(lookup.body.customer.usage.missed30d, 0);
 });
 
+test('usage figures: every number of the customer, first and last call, missed in 30 days, per viewer', async () => {
+  const [phone, other] = ['09044445555', '09044446666'];
+  const id = await w.addCustomer({ name: '集計 二番号', phone }); // no home store: both stores' staff see the card
+  const me = await api(admin, `/api/customers/${id}`);
+  const patched = await api(admin, `/api/customers/${id}`, { method: 'PATCH', body: { version: me.body.customer.version, phones: [phone, other] } });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  const day = 24 * 3600 * 1000;
+  const now = Date.now();
+  const at = (ms) => ({ date_started: ms, date_rang: ms }); // delivered now (a replay window applies), started then
+  const e164 = (p) => `+81${p.slice(1)}`;
+  const nishiLine = '+815017481234';
+  const kinshiLine = '+815017491234';
+  const calls = [
+    { external_number: e164(phone), internal_number: nishiLine, ...at(now - 40 * day), state: 'missed' }, // first, not in 30 days
+    { external_number: e164(other), internal_number: kinshiLine, ...at(now - 20 * day), state: 'missed' },
+    { external_number: e164(other), internal_number: nishiLine, ...at(now - 3 * day), state: 'voicemail' },
+    { external_number: e164(phone), internal_number: kinshiLine, ...at(now - 2 * day) }, // 錦糸町's last
+    { external_number: e164(other), internal_number: nishiLine, ...at(now - day) }, // the last
+  ];
+  for (const c of calls) {
+    const r = await w.sendEvent(callEvent(c));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+  const usage = async (who) => (await api(who, `/api/customers/${id}`)).body.customer.usage;
+  const all = await usage(admin);
+  assert.equal(all.calls, 5);
+  assert.equal(all.firstContact, now - 40 * day);
+  assert.equal(all.lastCall, now - day);
+  assert.equal(all.missed30d, 2, 'the missed call and the voicemail of the last 30 days');
+  const n = await usage(nishi);
+  assert.deepEqual([n.calls, n.firstContact, n.lastCall, n.missed30d], [3, now - 40 * day, now - day, 1]);
+  const k = await usage(kinshi);
+  assert.deepEqual([k.calls, k.firstContact, k.lastCall, k.missed30d], [2, now - 20 * day, now - 2 * day, 1]);
+  // The pop's card (the hub's own index) counts the same.
+  const pop = await w.sendEvent(callEvent({ external_number: e164(phone), internal_number: nishiLine }));
+  assert.equal(pop.status, 200);
+  const after = await usage(admin);
+  assert.equal(after.calls, 6);
+  assert.equal(after.missed30d, 2);
+});
+
 test('/api/health says ok and version to the public; D1 and hub detail are for admins', async () => {
   const pub = await w.json('/api/health');
   assert.equal(pub.status, 200);
