@@ -1,5 +1,6 @@
 // `npm run bench`: latency (webhook -> every socket) of the product and three baselines at
-// 1/100/1000 sockets, the webhook throughput of the product and of the like-for-like baseline,
+// 1/100/1000 sockets, the webhook throughput of the product, of the like-for-like baseline and
+// of the thinnest object (the platform's ceiling),
 // the product's size and cold start. Prints a table and writes bench/results/latest.{json,md}
 // (quick and partial runs: quick.*, partial.*, git-ignored). Loopback only; every loop is
 // bounded in count and time, and a global deadline stops the run whatever happens. Builds
@@ -111,7 +112,7 @@ const meta = {
   git: { commit: sh('git', ['rev-parse', '--short', 'HEAD']), dirty: Boolean(sh('git', ['status', '--porcelain', '--', 'src', 'Cargo.toml', 'Cargo.lock'])) },
 };
 
-const results = { meta, latency: {}, ratios: {}, throughput: null, throughputC: null, size: null, coldStart: {} };
+const results = { meta, latency: {}, ratios: {}, throughput: null, throughputC: null, throughputA: null, size: null, coldStart: {} };
 
 const { waitQuiet } = await import('./lib/cpu.mjs');
 results.meta.otherLoadBeforeSection = {};
@@ -173,6 +174,10 @@ async function main() {
     log(`bench: throughput, baseline C — the same load`);
     const { likeThroughput } = await import('./lib/baseline-like.mjs');
     results.throughputC = await likeThroughput({ ...cfg.throughput, log, cleanup });
+    await quiet('throughputA');
+    log(`bench: throughput, baseline A — the same load on the thinnest Durable Object (no token, no work): the platform's ceiling here`);
+    const { baselineThroughput } = await import('./lib/baseline-js.mjs');
+    results.throughputA = await baselineThroughput({ ...cfg.throughput, log, cleanup });
   }
   if (only.includes('start')) {
     await quiet('start');
@@ -261,6 +266,7 @@ function table() {
   for (const [rows, title] of [
     [results.throughput, `Throughput, ours (signed webhooks, full path, ${cfg.throughput.sockets} admin sockets, ${cfg.throughput.seconds} s per row)`],
     [results.throughputC, `Throughput, baseline C (the same webhooks and sockets; D1 rows counted after its outbox drained)`],
+    [results.throughputA, `Throughput, baseline A (the same sockets; each request only crosses the Worker into the object and out to them: this machine's ceiling for the path)`],
   ]) {
     if (!rows) continue;
     out.push(title);
@@ -336,10 +342,10 @@ function markdown() {
       out.push('');
     }
   }
-  if (results.throughput || results.throughputC) {
+  if (results.throughput || results.throughputC || results.throughputA) {
     out.push(`| throughput, ${cfg.throughput.sockets} sockets, ${cfg.throughput.seconds} s | webhooks/s | accepted | errors | lost | POST p50 ms | POST p99 ms | cores: workerd / driver / other |`);
     out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const [rows, who] of [[results.throughput, 'ours'], [results.throughputC, 'C']]) {
+    for (const [rows, who] of [[results.throughput, 'ours'], [results.throughputC, 'C'], [results.throughputA, 'A (no work)']]) {
       for (const t of rows ?? []) {
         out.push(`| ${who}, concurrency ${t.concurrency} | ${t.perSecond} | ${t.accepted} | ${t.errors} | ${t.lost} | ${f(t.response.p50)} | ${f(t.response.p99)} | ${t.cpu.serverCores} / ${t.cpu.driverCores} / ${t.cpu.otherCores}${t.cpu.otherCores >= 0.25 ? ' ⚠' : ''} |`);
       }

@@ -3,6 +3,7 @@ import { Miniflare } from 'miniflare';
 import { FanIn } from './fanin.mjs';
 import { WsFleet } from './wsclients.mjs';
 import { latencySeries } from './latency.mjs';
+import { throughputRows } from './throughput.mjs';
 import { callMessage } from './message.mjs';
 import { coldStart } from './ours.mjs';
 
@@ -18,6 +19,16 @@ export function baselineOptions() {
 }
 
 let seq = 0;
+/** A's request: the call message, POSTed straight to its object's broadcast (no token, no work). */
+const broadcastSender = (url) => () => {
+  const id = String(7_000_000_000_000_000 + ++seq);
+  const body = JSON.stringify(callMessage(id, seq));
+  return {
+    id,
+    send: () => fetch(url + '/broadcast', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+  };
+};
+
 export async function baselineLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry }) {
   const mf = new Miniflare(baselineOptions());
   const fanin = new FanIn();
@@ -30,14 +41,7 @@ export async function baselineLatency({ ns, events, warmup, batch, log, cleanup,
     const url = (await mf.ready).toString().replace(/\/$/, '');
     fleet = new WsFleet({ url: url.replace('http', 'ws') + '/ws', fanin, deflate });
     const label = deflate ? 'baseline A+deflate' : 'baseline A';
-    const prepare = () => {
-      const id = String(7_000_000_000_000_000 + ++seq);
-      const body = JSON.stringify(callMessage(id, seq));
-      return {
-        id,
-        send: () => fetch(url + '/broadcast', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
-      };
-    };
+    const prepare = broadcastSender(url);
     const out = [];
     for (const n of ns) {
       const t = performance.now();
@@ -70,3 +74,35 @@ export const baselineBroadcastColdStart = (o) =>
     label: 'baseline A, through its Durable Object',
     request: () => ({ method: 'POST', body: JSON.stringify(callMessage('7000000000000000000', 1)) }),
   });
+
+/**
+ * A's throughput under the same load as ours and C's: what this machine's workerd does per
+ * second when a request only crosses a Worker into a Durable Object and out to the sockets.
+ * The ceiling for any pipeline on this path here; A writes nothing, so there are no rows.
+ */
+export async function baselineThroughput({ sockets, concurrencies, seconds, log, cleanup }) {
+  const mf = new Miniflare(baselineOptions());
+  const fanin = new FanIn();
+  let fleet;
+  const release = cleanup.add(async () => {
+    fleet?.close();
+    await mf.dispose();
+  });
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, '');
+    fleet = new WsFleet({ url: url.replace('http', 'ws') + '/ws', fanin });
+    await fleet.open(sockets);
+    return await throughputRows({
+      label: 'baseline A',
+      fanin,
+      sockets,
+      concurrencies,
+      seconds,
+      prepare: broadcastSender(url),
+      callIds: async () => null,
+      log,
+    });
+  } finally {
+    await release();
+  }
+}

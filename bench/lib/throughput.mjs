@@ -62,8 +62,9 @@ export async function throughputRows({ label, fanin, sockets, concurrencies, sec
     const notDelivered = results.filter((r) => r.timedOut).length;
     // ... and have its row in the D1 call log.
     const settleMs = settle ? await settle() : null;
+    // null: a stack that records nothing (baseline A); only its deliveries count.
     const ids = await callIds();
-    const missingRows = accepted.filter((id) => !ids.has(id)).length;
+    const missingRows = ids ? accepted.filter((id) => !ids.has(id)).length : 0;
     const r = {
       concurrency: c,
       sockets,
