@@ -29,17 +29,28 @@ const broadcastSender = (url) => () => {
   };
 };
 
-export async function baselineLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry }) {
+/** A fresh A with its sockets' client (not yet open); `release` closes both. */
+async function startA(cleanup, deflate = false) {
   const mf = new Miniflare(baselineOptions());
   const fanin = new FanIn();
-  let fleet;
-  const release = cleanup.add(async () => {
-    fleet?.close();
+  const a = { fanin, fleet: null };
+  a.release = cleanup.add(async () => {
+    a.fleet?.close();
     await mf.dispose();
   });
   try {
-    const url = (await mf.ready).toString().replace(/\/$/, '');
-    fleet = new WsFleet({ url: url.replace('http', 'ws') + '/ws', fanin, deflate });
+    a.url = (await mf.ready).toString().replace(/\/$/, '');
+  } catch (e) {
+    await a.release();
+    throw e;
+  }
+  a.fleet = new WsFleet({ url: a.url.replace('http', 'ws') + '/ws', fanin, deflate });
+  return a;
+}
+
+export async function baselineLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry }) {
+  const { url, fleet, fanin, release } = await startA(cleanup, deflate);
+  try {
     const label = deflate ? 'baseline A+deflate' : 'baseline A';
     const prepare = broadcastSender(url);
     const out = [];
@@ -81,16 +92,8 @@ export const baselineBroadcastColdStart = (o) =>
  * The ceiling for any pipeline on this path here; A writes nothing, so there are no rows.
  */
 export async function baselineThroughput({ sockets, concurrencies, seconds, log, cleanup }) {
-  const mf = new Miniflare(baselineOptions());
-  const fanin = new FanIn();
-  let fleet;
-  const release = cleanup.add(async () => {
-    fleet?.close();
-    await mf.dispose();
-  });
+  const { url, fleet, fanin, release } = await startA(cleanup);
   try {
-    const url = (await mf.ready).toString().replace(/\/$/, '');
-    fleet = new WsFleet({ url: url.replace('http', 'ws') + '/ws', fanin });
     await fleet.open(sockets);
     return await throughputRows({
       label: 'baseline A',
