@@ -4,7 +4,7 @@
 // README's "A day at the front desk" are written to docs/.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { WAIT, startWithBrowser, apiAs } from './helpers/browser.mjs';
+import { WAIT, startWithBrowser, apiAs, tracePage } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
 let w;
@@ -194,10 +194,12 @@ test('c. 折り返し: a missed call lands on the list, the count moves live on 
 
   // B opens 折り返し and takes the first one.
   const listB = await ctxB.newPage();
+  // Seen to time out twice in many full runs, never alone: on a timeout, say what B's page showed.
+  const traced = tracePage(listB);
   await listB.goto(`${base}/admin/`);
   await listB.getByRole('link', { name: /折り返し/ }).click();
   const row1 = listB.locator(`#cb-body tr[data-call-id="${missed1.call_id}"]`);
-  await row1.waitFor();
+  await traced(() => row1.waitFor());
   assert.match(await row1.textContent(), /080-1111-0001/);
   assert.match(await row1.textContent(), /未対応/);
   await shot(listB, 'front-desk-callbacks');

@@ -106,3 +106,30 @@ export const apiAs =
       headers: { authorization: `Bearer ${account.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
+
+/**
+ * Records what a page did (its navigations, console lines and API answers) so that a wait that
+ * times out can say what the page showed and had been told:
+ *   const traced = tracePage(page); … await traced(() => locator.waitFor());
+ * For waits that fail rarely and only under load, where a screenshot after the fact is too late.
+ */
+export function tracePage(page) {
+  const lines = [];
+  const at = () => new Date().toISOString().slice(11, 23);
+  page.on('framenavigated', (f) => f === page.mainFrame() && lines.push(`${at()} navigated ${f.url()}`));
+  page.on('console', (m) => lines.push(`${at()} console.${m.type()} ${m.text()}`));
+  page.on('response', async (r) => {
+    if (!r.url().includes('/api/')) return;
+    const body = await r.text().catch(() => '');
+    lines.push(`${at()} ${r.request().method()} ${r.url()} -> ${r.status()} ${body.slice(0, 500)}`);
+  });
+  return async (wait) => {
+    try {
+      return await wait();
+    } catch (e) {
+      const text = await page.locator('body').innerText().catch((x) => `(unreadable: ${x.message})`);
+      e.message += `\n--- the page at the timeout: ${page.url()}\n${text.slice(0, 2000)}\n--- what it did:\n${lines.join('\n')}`;
+      throw e;
+    }
+  };
+}
