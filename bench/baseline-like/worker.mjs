@@ -361,7 +361,7 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS calls_started ON calls(started_at DESC)`,
   `CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started_at DESC)`,
   `CREATE INDEX IF NOT EXISTS calls_caller_usage ON calls(caller, is_test, started_at, store_id, phase)`,
-  `CREATE INDEX IF NOT EXISTS calls_caller_missed ON calls(caller, started_at, store_id) WHERE is_test = 0 AND phase IN ('missed', 'voicemail')`,
+  `CREATE INDEX IF NOT EXISTS calls_caller_phase ON calls(caller, is_test, phase, started_at, store_id)`,
   `CREATE INDEX IF NOT EXISTS calls_store ON calls(store_id, started_at DESC)`,
   `CREATE TABLE IF NOT EXISTS call_events (call_id TEXT NOT NULL, state TEXT NOT NULL, group_id TEXT NOT NULL,
      received_at INTEGER NOT NULL, event_ts INTEGER, rank INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (call_id, state))`,
@@ -403,7 +403,7 @@ const CARD_SQL =
   `(SELECT count(*) FROM calls k WHERE k.is_test = 0 AND ${VIS} AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS call_count, ` +
   `(SELECT max((SELECT max(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND ${VIS})) FROM customer_phones cp WHERE cp.customer_id = c.id) AS last_call, ` +
   `(SELECT min((SELECT min(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND ${VIS})) FROM customer_phones cp WHERE cp.customer_id = c.id) AS first_contact, ` +
-  `(SELECT count(*) FROM calls k INDEXED BY calls_caller_missed WHERE k.is_test = 0 AND k.phase IN ('missed', 'voicemail') AND ${VIS} AND k.started_at >= ?2 ` +
+  `(SELECT count(*) FROM calls k WHERE k.is_test = 0 AND k.phase IN ('missed', 'voicemail') AND ${VIS} AND k.started_at >= ?2 ` +
   '   AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS missed_30d ' +
   'FROM customer_phones p JOIN customers c ON c.id = p.customer_id ' +
   'LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 ' +

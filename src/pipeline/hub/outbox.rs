@@ -169,9 +169,8 @@ impl Hub {
             "CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started_at DESC)",
             // The card's figures read this index alone (migrations/0009 gives D1 the same).
             "CREATE INDEX IF NOT EXISTS calls_caller_usage ON calls(caller, is_test, started_at, store_id, phase)",
-            // The card's missed calls (migrations/0010 gives D1 the same; the card names it).
-            "CREATE INDEX IF NOT EXISTS calls_caller_missed ON calls(caller, started_at, store_id) \
-               WHERE is_test = 0 AND phase IN ('missed', 'voicemail')",
+            // The card's missed calls (migrations/0010 gives D1 the same).
+            "CREATE INDEX IF NOT EXISTS calls_caller_phase ON calls(caller, is_test, phase, started_at, store_id)",
             "CREATE INDEX IF NOT EXISTS calls_open ON calls(rank, updated_at)",
             "CREATE TABLE IF NOT EXISTS call_events (call_id TEXT NOT NULL, state TEXT NOT NULL, \
                group_id TEXT NOT NULL, received_at INTEGER NOT NULL, event_ts INTEGER, \

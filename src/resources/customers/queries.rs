@@ -17,9 +17,9 @@ const THIRTY_DAYS_MS: i64 = 30 * 24 * 3600 * 1000;
 /// Written so that a frequent caller costs little (the pop reads this on every call): the
 /// first and last call are taken per number (`caller = ?` lets SQLite read one end of
 /// `calls_caller_usage` instead of every entry, which `caller IN (…)` prevents), and the
-/// missed calls are counted in the partial index that holds only missed calls
-/// (migrations/0010; without `INDEXED BY` SQLite prefers the wider index and reads every call
-/// of the last 30 days). Only the call count still reads each of the caller's entries.
+/// missed calls from `calls_caller_phase` (migrations/0010: the phase before the date, so only
+/// the missed calls of the last 30 days are read). Only the call count still reads each of
+/// the caller's entries.
 const CARD_COLUMNS: &str = "c.id, c.name, c.kana, c.memo, c.customer_type, c.flag, \
   c.visit_count, c.total_spend, c.last_visit_at, c.updated_at, c.version, c.home_store_id, hs.name AS home_store_name, \
   (SELECT group_concat(phone, ',') FROM customer_phones WHERE customer_id = c.id) AS phones, \
@@ -28,7 +28,7 @@ const CARD_COLUMNS: &str = "c.id, c.name, c.kana, c.memo, c.customer_type, c.fla
      FROM customer_phones cp WHERE cp.customer_id = c.id) AS last_call, \
   (SELECT min((SELECT min(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND {VIS})) \
      FROM customer_phones cp WHERE cp.customer_id = c.id) AS first_contact, \
-  (SELECT count(*) FROM calls k INDEXED BY calls_caller_missed \
+  (SELECT count(*) FROM calls k \
      WHERE k.is_test = 0 AND k.phase IN ('missed', 'voicemail') AND {VIS} AND k.started_at >= ?{n} \
      AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS missed_30d";
 
