@@ -274,7 +274,7 @@ function table() {
     for (const t of rows) {
       out.push([t.concurrency, t.perSecond, t.accepted, t.errors, t.lost, f(t.response.p50), f(t.response.p99), t.cpu.serverCores, t.cpu.driverCores, t.cpu.otherCores].map((h) => lpad(h, 14)).join(''));
     }
-    out.push('lost = accepted (200) but not received by every socket within 30 s, or no row in D1 `calls`');
+    out.push(rows === results.throughputA ? 'lost = accepted (200) but not received by every socket within 30 s (A writes no rows)' : 'lost = accepted (200) but not received by every socket within 30 s, or no row in D1 `calls`');
     out.push('');
   }
   if (results.size) {

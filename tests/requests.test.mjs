@@ -247,14 +247,16 @@ test('usage figures: every number of the customer, first and last call, missed i
   const patched = await api(admin, `/api/customers/${id}`, { method: 'PATCH', body: { version: me.body.customer.version, phones: [phone, other] } });
   assert.equal(patched.status, 200, JSON.stringify(patched.body));
   const day = 24 * 3600 * 1000;
+  const hour = 3600 * 1000;
   const now = Date.now();
   const at = (ms) => ({ date_started: ms, date_rang: ms }); // delivered now (a replay window applies), started then
   const e164 = (p) => `+81${p.slice(1)}`;
   const nishiLine = '+815017481234';
   const kinshiLine = '+815017491234';
   const calls = [
-    { external_number: e164(phone), internal_number: nishiLine, ...at(now - 40 * day), state: 'missed' }, // first, not in 30 days
-    { external_number: e164(other), internal_number: kinshiLine, ...at(now - 20 * day), state: 'missed' },
+    { external_number: e164(phone), internal_number: nishiLine, ...at(now - 40 * day), state: 'missed' }, // the first
+    { external_number: e164(phone), internal_number: nishiLine, ...at(now - 30 * day - hour), state: 'missed' }, // just outside 30 days
+    { external_number: e164(other), internal_number: kinshiLine, ...at(now - 30 * day + hour), state: 'missed' }, // just inside
     { external_number: e164(other), internal_number: nishiLine, ...at(now - 3 * day), state: 'voicemail' },
     { external_number: e164(phone), internal_number: kinshiLine, ...at(now - 2 * day) }, // 錦糸町's last
     { external_number: e164(other), internal_number: nishiLine, ...at(now - day) }, // the last
@@ -263,22 +265,26 @@ test('usage figures: every number of the customer, first and last call, missed i
     const r = await w.sendEvent(callEvent(c));
     assert.equal(r.status, 200, JSON.stringify(r.body));
   }
+  // A test call (テスト着信) from the customer's number counts nowhere.
+  const trial = await api(admin, '/api/dialpad/test-call', { method: 'POST', body: { customerPhone: phone, incomingNumber: '0501748XXXX'.replace(/X/g, '9'), state: 'missed' } });
+  assert.equal(trial.status, 200, JSON.stringify(trial.body));
   const usage = async (who) => (await api(who, `/api/customers/${id}`)).body.customer.usage;
   const all = await usage(admin);
-  assert.equal(all.calls, 5);
-  assert.equal(all.firstContact, now - 40 * day);
-  assert.equal(all.lastCall, now - day);
-  assert.equal(all.missed30d, 2, 'the missed call and the voicemail of the last 30 days');
+  assert.deepEqual([all.calls, all.firstContact, all.lastCall, all.missed30d], [6, now - 40 * day, now - day, 2], 'the missed call just inside 30 days and the voicemail');
   const n = await usage(nishi);
-  assert.deepEqual([n.calls, n.firstContact, n.lastCall, n.missed30d], [3, now - 40 * day, now - day, 1]);
+  assert.deepEqual([n.calls, n.firstContact, n.lastCall, n.missed30d], [4, now - 40 * day, now - day, 1]);
   const k = await usage(kinshi);
-  assert.deepEqual([k.calls, k.firstContact, k.lastCall, k.missed30d], [2, now - 20 * day, now - 2 * day, 1]);
-  // The pop's card (the hub's own index) counts the same.
-  const pop = await w.sendEvent(callEvent({ external_number: e164(phone), internal_number: nishiLine }));
-  assert.equal(pop.status, 200);
-  const after = await usage(admin);
-  assert.equal(after.calls, 6);
-  assert.equal(after.missed30d, 2);
+  assert.deepEqual([k.calls, k.firstContact, k.lastCall, k.missed30d], [2, now - 30 * day + hour, now - 2 * day, 1]);
+  // The pop's card, read from the hub's own index, counts the same (and this call once more).
+  const s = await w.openSocket(admin);
+  const ev = callEvent({ external_number: e164(phone), internal_number: nishiLine });
+  assert.equal((await w.sendEvent(ev)).status, 200);
+  const pop = await s.waitFor((m) => m.callId === String(ev.call_id) && m.type === 'incoming_call');
+  const u = pop.customer.usage;
+  assert.deepEqual([u.calls, u.firstContact, u.missed30d], [7, now - 40 * day, 2], JSON.stringify(u));
+  assert.ok(u.lastCall >= ev.date_started, 'the last call is this one');
+  s.close();
+  assert.deepEqual(await usage(admin), u, 'D1 answers what the pop showed');
 });
 
 test('/api/health says ok and version to the public; D1 and hub detail are for admins', async () => {

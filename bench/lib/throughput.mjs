@@ -1,6 +1,6 @@
-// The throughput loop shared by ours and baseline C: `concurrency` senders POST signed webhooks
-// for `seconds`; every accepted event must then reach every socket (30 s limit each) and have
-// its row in the D1 `calls` table.
+// The throughput loop shared by ours and baselines C and A: `concurrency` senders POST their
+// requests for `seconds`; every accepted event must then reach every socket (30 s limit each)
+// and, for a stack that records calls, have its row in the D1 `calls` table.
 import { summarize } from './stats.mjs';
 import { cpuSnapshot, cpuSince } from './cpu.mjs';
 

@@ -129,6 +129,9 @@ export function tracePage(page) {
     } catch (e) {
       const text = await page.locator('body').innerText().catch((x) => `(unreadable: ${x.message})`);
       e.message += `\n--- the page at the timeout: ${page.url()}\n${text.slice(0, 2000)}\n--- what it did:\n${lines.join('\n')}`;
+      // Reporters print the stack, which Playwright fixed before the message grew.
+      const frames = String(e.stack ?? '').split('\n').filter((l) => l.startsWith('    at '));
+      e.stack = [`${e.name}: ${e.message}`, ...frames].join('\n');
       throw e;
     }
   };
