@@ -3,7 +3,7 @@
 // while the V8 profiler samples workerd through its inspector. Prints the self time of the
 // heaviest functions and where the time goes by category. Not part of `npm run bench`.
 //
-//   node bench/profile.mjs [--seconds=5] [--concurrency=8] [--sockets=10] [--top=40]
+//   node bench/profile.mjs [--seconds=5] [--concurrency=8] [--sockets=10] [--top=40] [--ours]
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
 import { cpSync, rmSync, mkdirSync, existsSync } from 'node:fs';
@@ -164,4 +164,27 @@ if (callersOf) {
   }
   console.log(`\n${callersOf} by caller:`);
   for (const [name, us] of [...by.entries()].sort((a, b) => b[1] - a[1])) console.log(`${(us / n).toFixed(0).padStart(6)} µs/wh  ${name.slice(0, 140)}`);
+}
+// `--ours`: every sample's time given to the nearest function of our crate on its stack
+// (itself included), so each of our functions carries what it calls outside the crate (the
+// runtime, serde, SQLite); a sample with none of ours goes to the JS glue or runtime frame
+// nearest the root (the event loop, the request's entry, microtasks).
+if (process.argv.includes('--ours')) {
+  const by = new Map();
+  for (const [id, us] of dt) {
+    const f0 = byId.get(id).callFrame.functionName;
+    if (f0 === '(idle)') continue;
+    let name = null;
+    let outer = f0;
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur).callFrame.functionName;
+      if (f.includes('cti_edge')) { name = f; break; }
+      if (f && f !== '(root)') outer = f;
+    }
+    name = name ? name.replace(/::h[0-9a-f]{16}$/, '') : `(no frame of ours) ${outer}`;
+    by.set(name, (by.get(name) ?? 0) + us);
+  }
+  console.log('\nby nearest function of ours:');
+  for (const [name, us] of [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / n).toFixed(0).padStart(6)} µs/wh  ${name.slice(0, 150)}`);
 }

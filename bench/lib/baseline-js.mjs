@@ -18,6 +18,15 @@ export function baselineOptions() {
   };
 }
 
+/** Baseline R (bench/rust-floor, built by its build.sh): A's shape in Rust, same requests. */
+export function rustFloorOptions() {
+  return {
+    ...baselineOptions(),
+    scriptPath: 'bench/rust-floor/build/index.js',
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+  };
+}
+
 let seq = 0;
 /** A's request: the call message, POSTed straight to its object's broadcast (no token, no work). */
 const broadcastSender = (url) => () => {
@@ -30,8 +39,8 @@ const broadcastSender = (url) => () => {
 };
 
 /** A fresh A with its sockets' client (not yet open); `release` closes both. */
-async function startA(cleanup, deflate = false) {
-  const mf = new Miniflare(baselineOptions());
+async function startA(cleanup, deflate = false, options = baselineOptions) {
+  const mf = new Miniflare(options());
   const fanin = new FanIn();
   const a = { fanin, fleet: null };
   a.release = cleanup.add(async () => {
@@ -48,10 +57,10 @@ async function startA(cleanup, deflate = false) {
   return a;
 }
 
-export async function baselineLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry }) {
-  const { url, fleet, fanin, release } = await startA(cleanup, deflate);
+export async function baselineLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry, options, name = 'baseline A' }) {
+  const { url, fleet, fanin, release } = await startA(cleanup, deflate, options);
   try {
-    const label = deflate ? 'baseline A+deflate' : 'baseline A';
+    const label = deflate ? `${name}+deflate` : name;
     const prepare = broadcastSender(url);
     const out = [];
     for (const n of ns) {
@@ -91,12 +100,12 @@ export const baselineBroadcastColdStart = (o) =>
  * second when a request only crosses a Worker into a Durable Object and out to the sockets.
  * The ceiling for any pipeline on this path here; A writes nothing, so there are no rows.
  */
-export async function baselineThroughput({ sockets, concurrencies, seconds, log, cleanup }) {
-  const { url, fleet, fanin, release } = await startA(cleanup);
+export async function baselineThroughput({ sockets, concurrencies, seconds, log, cleanup, options, name = 'baseline A' }) {
+  const { url, fleet, fanin, release } = await startA(cleanup, false, options);
   try {
     await fleet.open(sockets);
     return await throughputRows({
-      label: 'baseline A',
+      label: name,
       fanin,
       sockets,
       concurrencies,

@@ -167,17 +167,18 @@ pub async fn read_raw_body(req: &worker::web_sys::Request, limit: usize) -> ApiR
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
-    let Some(stream) = req.body() else {
-        return Ok(Vec::new());
-    };
     if declared.is_some() {
         // The runtime holds a body to its declared length, so it is read in one step (one
-        // promise instead of two per chunk).
+        // promise instead of two per chunk), without asking for its stream first: `body()`
+        // builds a stream object on every call, and an empty body reads as empty anyway.
         let buf = JsFuture::from(req.array_buffer().map_err(unreadable)?)
             .await
             .map_err(unreadable)?;
         return Ok(Uint8Array::new(&buf).to_vec());
     }
+    let Some(stream) = req.body() else {
+        return Ok(Vec::new());
+    };
     let reader: worker::web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut body = Vec::new();
     loop {
@@ -243,7 +244,9 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 }
 
 pub fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
+    // `Date.now()` itself: `worker::Date::now()` builds a JS `Date` object to read it, and a
+    // webhook reads the clock several times.
+    worker::js_sys::Date::now() as i64
 }
 
 /// Formats epoch milliseconds as ISO 8601 UTC.
