@@ -3,7 +3,7 @@
 # this folder applied to a scratch copy, into bench/cut-probe/build-<cut>/ (git-ignored; inside
 # the project because workerd loads modules only from below its starting folder), with the
 # console Worker copied from build/. The cuts take work out of the webhook's path to measure
-# what it costs (docs/benchmarks.md, "Where a webhook's CPU goes"); they are never shipped:
+# what it costs (docs/benchmarks.md, "Where a webhook's time goes above the floor"); they are never shipped:
 #   no-storage  the hub sends the parsed event to the admin room and answers, before any
 #               statement, outbox write or log line: the Worker's and the hub's plumbing only
 #   no-d1       the whole pipeline, but the outbox's drain sends nothing to D1 (the copy to the
