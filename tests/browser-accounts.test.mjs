@@ -73,8 +73,17 @@ test('an admin adds, disables, enables and resets a staff account; the staff con
     await consoleIn(staff, 'hanako', first);
     await staff.locator('#user-name', { hasText: '受付 花子' }).waitFor();
 
+    // 無効にする asks first; キャンセル changes nothing.
+    await row.getByRole('button', { name: '無効にする' }).click();
+    const confirm = page.getByRole('dialog', { name: /受付 花子（hanako）を無効にしますか/ });
+    await confirm.getByRole('button', { name: 'キャンセル' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await row.filter({ hasText: '有効' }).getByRole('button', { name: '無効にする' }).waitFor();
+    assert.equal(await staff.locator('#console-view').isVisible(), true);
+
     // Disabled: their console shows the login screen, and they cannot log in.
     await row.getByRole('button', { name: '無効にする' }).click();
+    await confirm.getByRole('button', { name: '無効にする' }).click();
     await row.filter({ hasText: '無効' }).getByRole('button', { name: '有効にする' }).waitFor();
     await staff.locator('#login-view').waitFor({ state: 'visible' });
     assert.equal(await staff.locator('#console-view').isHidden(), true);
