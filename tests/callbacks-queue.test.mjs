@@ -9,8 +9,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
-import { startWorker, callEvent } from './helpers/worker.mjs';
+import { startWorker, callEvent, WEBHOOK_SECRET } from './helpers/worker.mjs';
 import { applyMigrations } from '../scripts/lib/sql.mjs';
 
 const NISHI_LINE = '+815017481234'; // 西船橋
@@ -310,6 +312,27 @@ test('a call the hub saw connected whose hangup lacks date_connected ends as 終
   // A call never connected still is.
   const missed = await missedCall(e164);
   assert.equal((await w.db.prepare('SELECT phase FROM calls WHERE id = ?1').bind(missed).first()).phase, 'missed');
+});
+
+test('npm run call: --answer and --hangup act on a call rung earlier (by its --call-id); the hangup ends it as 終了', async () => {
+  const run = (...args) =>
+    promisify(execFile)(process.execPath, ['scripts/call.mjs', '080-7777-0001', '050-1748-1234', '--url', w.url, ...args], {
+      env: { ...process.env, DIALPAD_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    });
+  const id = String(7_100_000_000_000_000 + (Date.now() % 1_000_000_000));
+  const phase = async () => (await w.db.prepare('SELECT phase FROM calls WHERE id = ?1').bind(id).first())?.phase;
+  const rang = await run('--call-id', id);
+  assert.match(rang.stdout, new RegExp(`ringing +call ${id} -> 200`));
+  assert.equal(await phase(), 'ringing');
+  await run('--answer', '--call-id', id);
+  assert.equal(await phase(), 'connected');
+  await run('--hangup', '--call-id', id);
+  assert.equal(await phase(), 'ended');
+  assert.deepEqual(await itemsOf(admin, '08077770001'), [], 'an answered call is no callback');
+  await assert.rejects(run('--answer', '--hangup', '--call-id', id), /choose one/);
+  const help = await promisify(execFile)(process.execPath, ['scripts/call.mjs', '--help']);
+  assert.match(help.stdout, /--answer/);
+  assert.match(help.stdout, /--hangup/);
 });
 
 test('CSV: the export writes numbers as Excel text (="0…") and re-imports; a number that lost its 0 is named', async () => {
