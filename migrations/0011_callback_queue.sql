@@ -27,8 +27,10 @@ CREATE TABLE callbacks (
   updated_by     TEXT,
   updated_at     INTEGER NOT NULL
 );
--- One open item per number and store (a call with no store: store 0, which no store has).
-CREATE UNIQUE INDEX callbacks_one_open ON callbacks(phone, ifnull(store_id, 0)) WHERE status != 'done';
+-- One open item per number and store. Items whose store is unknown or deleted (NULL) are
+-- kept apart by the writes (`resources::callbacks`), not by the index, so that deleting a
+-- store (store_id set to NULL) never collides.
+CREATE UNIQUE INDEX callbacks_one_open ON callbacks(phone, store_id) WHERE status != 'done';
 CREATE INDEX callbacks_status ON callbacks(status, store_id, created_at);
 
 -- The calls of an item: why each is there (missed, voicemail, wrapup). A call deleted by

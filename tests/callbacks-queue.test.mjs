@@ -314,6 +314,41 @@ test('a call the hub saw connected whose hangup lacks date_connected ends as 終
   assert.equal((await w.db.prepare('SELECT phase FROM calls WHERE id = ?1').bind(missed).first()).phase, 'missed');
 });
 
+test('bad input is a clear 4xx; deleting a store keeps its items and never collides with another', async () => {
+  const { e164, domestic } = number();
+  await missedCall(e164);
+  const [item] = await itemsOf(admin, domestic);
+  const expect = async (r, status, code) => {
+    const res = await r;
+    assert.equal(res.status, status, JSON.stringify(res.body));
+    if (code) assert.equal(res.body.error.code, code);
+  };
+  await expect(api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: {} }), 400, 'nothing_to_change');
+  await expect(api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { status: 'closed' } }), 400, 'invalid_status');
+  await expect(api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { owner: 1 } }), 400);
+  await expect(api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { dueAt: 'tomorrow' } }), 400);
+  await expect(api(admin, `/api/callbacks/${item.id}/attempts`, { method: 'POST', body: { result: '不在', note: 'x'.repeat(1001) } }), 400, 'invalid_note');
+  await expect(api(admin, '/api/callbacks/close', { method: 'POST', body: { ids: Array.from({ length: 201 }, (_, i) => i + 1) } }), 400, 'invalid_ids');
+  await expect(api(admin, '/api/callbacks/99999999'), 404);
+  await expect(api(admin, '/api/callbacks?assignee=someone'), 400, 'invalid_assignee');
+  await expect(api(admin, '/api/callbacks?status=bogus'), 400, 'invalid_status');
+
+  // A store is deleted while the number has open items there and at an unknown line.
+  const store = await api(admin, '/api/stores', { method: 'POST', body: { name: '臨時窓口', prefixes: ['0509995'] } });
+  assert.equal(store.status, 201, JSON.stringify(store.body));
+  const other = number();
+  await missedCall(other.e164, '+81509995000');
+  await missedCall(other.e164, '+81120000000');
+  assert.deepEqual((await itemsOf(admin, other.domestic)).map((i) => i.storeName).sort(), ['臨時窓口', null].sort());
+  await expect(api(admin, `/api/stores/${store.body.store.id}`, { method: 'DELETE' }), 200);
+  const kept = await itemsOf(admin, other.domestic);
+  assert.equal(kept.length, 2, 'both items stay, their store unknown');
+  assert.ok(kept.every((i) => i.storeId === null && i.status === 'open'));
+  await missedCall(other.e164, '+81120000000');
+  assert.equal((await itemsOf(admin, other.domestic)).length, 2, 'a later call joins an open item');
+  assert.equal((await itemsOf(admin, other.domestic)).reduce((n, i) => n + i.calls, 0), 3);
+});
+
 test('npm run call: --answer and --hangup act on a call rung earlier (by its --call-id); the hangup ends it as 終了', async () => {
   const run = (...args) =>
     promisify(execFile)(process.execPath, ['scripts/call.mjs', '080-7777-0001', '050-1748-1234', '--url', w.url, ...args], {

@@ -41,11 +41,14 @@ pub struct CallFacts {
 /// otherwise.
 fn join_queue(call_id: &str, phone: &str, store: Option<i64>, reason: &str, now: i64) -> Vec<Stmt> {
     vec![
-        // The unique index on open items makes this a no-op when the number already has one.
+        // A no-op when the number already has an open item at the store (for a known store
+        // the unique index says so too).
         Stmt::new(
             "INSERT OR IGNORE INTO callbacks (store_id, phone, status, created_at, updated_at) \
              SELECT (SELECT id FROM stores WHERE id = ?2), ?1, 'open', ?4, ?4 \
-             WHERE NOT EXISTS (SELECT 1 FROM callback_calls WHERE call_id = ?3)",
+             WHERE NOT EXISTS (SELECT 1 FROM callback_calls WHERE call_id = ?3) \
+               AND NOT EXISTS (SELECT 1 FROM callbacks k WHERE k.phone = ?1 \
+                 AND k.store_id IS (SELECT id FROM stores WHERE id = ?2) AND k.status != 'done')",
             vec![phone.into(), store.into(), call_id.into(), now.into()],
         ),
         Stmt::new(
@@ -54,6 +57,7 @@ fn join_queue(call_id: &str, phone: &str, store: Option<i64>, reason: &str, now:
              WHERE k.phone = ?1 AND k.store_id IS (SELECT id FROM stores WHERE id = ?2) \
                AND k.status != 'done' \
                AND NOT EXISTS (SELECT 1 FROM callback_calls WHERE call_id = ?3) \
+             ORDER BY k.id DESC LIMIT 1 \
              RETURNING (SELECT store_id FROM callbacks WHERE id = callback_id) AS store_id",
             vec![
                 phone.into(),
