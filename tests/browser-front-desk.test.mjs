@@ -206,24 +206,26 @@ test('c. 折り返し: a missed call lands on the list, the count moves live on 
   await row1.getByRole('button', { name: '対応中にする' }).click();
   await listB.locator(`#cb-body tr[data-call-id="${missed1.call_id}"][data-status="in_progress"]`).waitFor();
   assert.match(await row1.textContent(), /受付 B/);
-  // A's console count drops to 1, live.
-  await consoleA.locator('#callback-count', { hasText: /^1$/ }).waitFor();
+  // 対応中 is still a promise to keep: A's count stays at 2.
+  assert.equal(await consoleA.locator('#callback-count').textContent(), '2');
 
-  // The second number calls again and is answered: its callback resolves by itself.
+  // The second number calls again and is answered at the same store: its callback closes by itself.
   const again = callEvent({ external_number: '+818011110002', contact: null });
   await w.sendEvent(again);
   await w.sendEvent({ ...again, state: 'connected', date_connected: again.date_started + 1000, event_timestamp: again.date_started + 1000 });
-  await consoleA.locator('#callback-count').waitFor({ state: 'hidden' });
-  assert.equal(await countA.getAttribute('data-open'), '0');
+  // A's console count drops to 1, live.
+  await consoleA.locator('#callback-count', { hasText: /^1$/ }).waitFor();
   await listB.getByLabel('状態').selectOption('done');
   const row2 = listB.locator(`#cb-body tr[data-call-id="${missed2.call_id}"]`);
   await row2.waitFor();
-  assert.match(await row2.textContent(), /自動で対応済/);
+  assert.match(await row2.textContent(), /後の着信（応答済み）で自動的に完了/);
 
   // B finishes the first by hand: who and when are shown.
   await listB.getByLabel('状態').selectOption('in_progress');
   await row1.getByRole('button', { name: '対応済にする' }).click();
   await listB.locator('#cb-empty').waitFor({ state: 'visible' });
+  await consoleA.locator('#callback-count').waitFor({ state: 'hidden' });
+  assert.equal(await countA.getAttribute('data-open'), '0');
   await ctxA.close();
   await ctxB.close();
 });

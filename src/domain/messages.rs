@@ -145,6 +145,10 @@ pub struct BroadcastRequest {
     /// `message` (a caller's card of another store is left out: `domain::access`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff_message: Option<String>,
+    /// Live only (like `call_claimed`): sent to the sockets there now, with no seq, not kept
+    /// for replay (so it never counts as a call's latest event).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub live: bool,
 }
 
 /// Worker -> hub: a verified call event (its claims, parsed again by the hub: a few

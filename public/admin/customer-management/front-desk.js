@@ -34,6 +34,8 @@ const fd = {
   caller: null,
   call: null,
   saved: null,
+  // The wrap-up's version as read (0: none yet); a save names it, a stale one is a 409.
+  version: 0,
   pinnedFor: undefined,
 };
 
@@ -92,6 +94,7 @@ async function loadCall({ wrapup = false } = {}) {
   renderCallInfo();
   if (wrapup) {
     fd.saved = savedValues(fd.call);
+    fd.version = fd.call.wrapupVersion ?? 0;
     const draft = readDraft();
     fillWrapup(draft ?? fd.saved);
     if (draft) setStatusLine(ui.status, '未保存の入力があります', 'pending');
@@ -178,17 +181,73 @@ ui.form.addEventListener('input', () => {
   setStatusLine(ui.status, '未保存の入力があります', 'pending');
 });
 
+// Two desks, one call: a save names the version it read; when someone saved first, their
+// text and name are shown with 上書きする (save mine over theirs) and 最新を読み込む.
+let conflictBox = null;
+function clearConflict() {
+  conflictBox?.remove();
+  conflictBox = null;
+}
+
+function showConflict(current) {
+  clearConflict();
+  const who = current?.by || '不明';
+  conflictBox = el(
+    'div',
+    { class: 'wrapup-conflict', attrs: { role: 'alert' } },
+    el('p', { text: `他の人（${who}）が先に保存しました` }),
+    el('p', { class: 'small', text: `用件: ${current?.category || '—'} / 対応結果: ${current?.outcome || '—'}` }),
+    current?.note ? el('p', { class: 'wrapup-conflict-note', text: current.note }) : null,
+    el('button', {
+      class: 'btn btn-small',
+      text: '上書きする',
+      attrs: { type: 'button' },
+      on: {
+        click: () => {
+          fd.version = current?.version ?? fd.version;
+          clearConflict();
+          ui.form.requestSubmit();
+        },
+      },
+    }),
+    ' ',
+    el('button', {
+      class: 'btn btn-small',
+      text: '最新を読み込む',
+      attrs: { type: 'button' },
+      on: {
+        click: () => {
+          fd.version = current?.version ?? fd.version;
+          fd.saved = { category: current?.category ?? '', outcome: current?.outcome ?? '', note: current?.note ?? '' };
+          localStorage.removeItem(draftKey());
+          fillWrapup(fd.saved);
+          clearConflict();
+          setStatusLine(ui.status, `保存済み（${who}）`, 'ok');
+        },
+      },
+    }),
+  );
+  ui.status.after(conflictBox);
+}
+
 ui.form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   ui.save.disabled = true;
   setStatusLine(ui.status, TEXT.saving, 'pending');
   try {
-    const { wrapup } = await api('/api/calls/wrapup', { method: 'PUT', body: { callId: fd.callId, ...formValues() } });
+    const { wrapup } = await api('/api/calls/wrapup', { method: 'PUT', body: { callId: fd.callId, ...formValues(), version: fd.version } });
     localStorage.removeItem(draftKey());
     fd.saved = wrapup;
+    fd.version = wrapup.version;
+    clearConflict();
     setStatusLine(ui.status, `${TEXT.saved}（${wrapup.updatedBy}）`, 'ok');
   } catch (e) {
-    setStatusLine(ui.status, TEXT.saveFailed(e.message), 'error');
+    if (e.status === 409 && e.code === 'version_conflict') {
+      setStatusLine(ui.status, '保存していません（他の人の記録があります）', 'error');
+      showConflict(e.details?.current);
+    } else {
+      setStatusLine(ui.status, TEXT.saveFailed(e.message), 'error');
+    }
   } finally {
     ui.save.disabled = false;
   }

@@ -91,7 +91,7 @@ export function showCallbackCount(n) {
   if (!link) return;
   let badge = link.querySelector('.nav-count');
   if (!badge) {
-    badge = el('span', { class: 'nav-count', attrs: { id: 'callback-count', 'aria-label': '未対応の折り返し' } });
+    badge = el('span', { class: 'nav-count', attrs: { id: 'callback-count', 'aria-label': '未完了の折り返し（未対応・対応中）' } });
     link.append(badge);
   }
   badge.textContent = String(n);

@@ -137,6 +137,7 @@ impl Hub {
             phase: call.phase.clone(),
             connected: call.connected_at.is_some(),
             store_id: store.id,
+            started_at: Some(call.started_at),
         };
         self.append(&Op::Event {
             event: event_row,
@@ -201,6 +202,7 @@ impl Hub {
             store_id: store.id,
             message: serialise(&message)?,
             staff_message: staff_version(&message, &cards, store.id)?,
+            live: false,
         })?;
         self.ensure_drain_alarm().await?;
         self.drain_soon();

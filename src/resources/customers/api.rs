@@ -536,6 +536,7 @@ pub(crate) async fn announce(env: &Env, card: &CustomerCard, merged_from: Option
         message: message.to_string(),
         // The store room is the customer's home store: its staff may see the customer.
         staff_message: None,
+        live: false,
     };
     if let Err(e) = hub_client::broadcast(env, &req).await {
         worker::console_warn!("customer_changed not broadcast: {e:?}");

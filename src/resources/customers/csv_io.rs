@@ -366,19 +366,23 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
     cur.after = rows.last().map(|r| r.id);
     let mut out = String::new();
     for r in rows {
-        out.push_str(&csv::write_row(&[
-            &r.id.to_string(),
-            &r.name,
-            &r.kana,
-            r.phones.as_deref().unwrap_or(""),
-            r.store.as_deref().unwrap_or(""),
-            &r.customer_type,
-            r.flag.as_deref().unwrap_or(""),
-            &r.visit_count.to_string(),
-            &r.total_spend.to_string(),
-            r.last_visit_at.as_deref().unwrap_or(""),
-            &r.memo,
-        ]));
+        // The numbers as Excel text (`="090…"`), so they keep their leading 0 there.
+        out.push_str(&csv::write_row_with_text(
+            &[
+                &r.id.to_string(),
+                &r.name,
+                &r.kana,
+                r.phones.as_deref().unwrap_or(""),
+                r.store.as_deref().unwrap_or(""),
+                &r.customer_type,
+                r.flag.as_deref().unwrap_or(""),
+                &r.visit_count.to_string(),
+                &r.total_spend.to_string(),
+                r.last_visit_at.as_deref().unwrap_or(""),
+                &r.memo,
+            ],
+            &[3],
+        ));
     }
     Ok(Some((out.into_bytes(), cur)))
 }
