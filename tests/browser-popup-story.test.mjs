@@ -141,6 +141,12 @@ test('a. the previous call\'s wrap-up is in the next popup near the top; the nam
   await pinned.getByText('折り返しは夕方以降に。', { exact: false }).last().waitFor();
   assert.ok((await pinned.boundingBox()).height > lineHeight * 1.5, 'opened, the note shows in full');
   await summary.click();
+  // A 苦情 note added in the popup is pinned at once, not listed in ノート.
+  await popup.getByLabel('種類').selectOption('苦情');
+  await popup.getByLabel('ノート', { exact: true }).fill('待ち時間が長いと言われた');
+  await popup.getByRole('button', { name: '追加', exact: true }).click();
+  await pinned.getByText('待ち時間が長いと言われた').first().waitFor();
+  assert.doesNotMatch(await notes.textContent(), /待ち時間が長い/);
 
   // A long katakana name wraps, never with ー (or a small kana) at the start of a line. Also
   // the same name shifted by a character or more, so some break would fall before a ー.
@@ -244,4 +250,47 @@ test('d. 対応中: the name shows live in a second popup of the call when the f
   await inReach(popupB, claimed, '対応中');
   await ctxB.close();
   await popupA.close();
+});
+
+test('e. call_wrapup: a wrap-up saved at another desk shows in this popup (the form and 前回までの対応), a draft being typed stays', async () => {
+  assert.ok(firstCall, 'test a made the first call');
+  const staffB = await w.login({ role: 'staff', store: '西船橋', name: '受付 B' });
+  const asB = apiAs(w, staffB);
+  const { id: storeId } = await w.db.prepare("SELECT id FROM stores WHERE name = '西船橋'").first();
+  // What the wrap-up API tells the call's rooms once a wrap-up is saved (the hub's broadcast).
+  const announce = (callId, wrapup, n) =>
+    w.hub('/broadcast', {
+      key: `test-wrapup:${callId}:${n}`,
+      storeId,
+      message: JSON.stringify({ type: 'call_wrapup', callId: String(callId), category: wrapup.category, outcome: wrapup.outcome, by: '受付 B', at: Date.now() }),
+    });
+
+  const ev = callEvent({ external_number: CALLER, internal_number: NISHI_LINE, contact: null });
+  const popup = await callAndPopup(ev);
+  await popup.locator('#customer-name', { hasText: LONG_NAME }).waitFor();
+  await popup.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
+
+  // B saves this call's wrap-up: A's form shows it, who saved it, without a reload.
+  const mine = { callId: String(ev.call_id), category: '予約', outcome: '対応済み', note: '来週の予約を受けた' };
+  assert.equal((await asB('/api/calls/wrapup', { method: 'PUT', body: mine })).status, 200);
+  await announce(ev.call_id, mine, 1);
+  await popup.locator('#wrapup-status', { hasText: '保存済み（受付 B）' }).waitFor();
+  assert.equal(await popup.getByLabel('用件').inputValue(), '予約');
+  assert.equal(await popup.getByLabel('対応メモ').inputValue(), '来週の予約を受けた');
+
+  // B corrects the previous call's wrap-up: 前回までの対応 follows.
+  const earlier = { callId: String(firstCall.call_id), category: '問い合わせ', outcome: '対応済み', note: '料金は午後に伝えた' };
+  assert.equal((await asB('/api/calls/wrapup', { method: 'PUT', body: earlier })).status, 200);
+  await announce(firstCall.call_id, earlier, 2);
+  await popup.getByRole('region', { name: '前回までの対応' }).getByText('料金は午後に伝えた').waitFor();
+
+  // A is typing: B's next save does not overwrite A's draft.
+  await popup.getByLabel('対応メモ').fill('Aの下書き');
+  const again = { ...mine, note: 'Bの二度目' };
+  assert.equal((await asB('/api/calls/wrapup', { method: 'PUT', body: again })).status, 200);
+  await announce(ev.call_id, again, 3);
+  // (the message arrived: this call's history row shows B's text)
+  await popup.locator(`#history li[data-call-id="${ev.call_id}"]`, { hasText: 'Bの二度目' }).waitFor();
+  assert.equal(await popup.getByLabel('対応メモ').inputValue(), 'Aの下書き');
+  await popup.close();
 });

@@ -400,7 +400,7 @@ function isNewer(a, b) {
 async function customerChanged(customer, mergedFrom) {
   if (!phone || !Array.isArray(customer?.phones) || !customer.phones.includes(phone)) return;
   const view = VIEWS.find((v) => !ui[v].hidden);
-  if (!['unknownView', 'customerView', 'pickerView'].includes(view) || memoSaving()) return;
+  if (!['unknownView', 'otherStoreView', 'customerView', 'pickerView'].includes(view) || memoSaving()) return;
   if (view === 'customerView' && state.customer && state.customer.id !== mergedFrom) {
     // The record on screen: its new name only. The rest (and its version) stays as loaded, so
     // a memo edit under way still meets a conflict rather than silently building on text the

@@ -198,9 +198,15 @@ export function showClaim(by) {
 export async function onWrapupSaved(msg) {
   showClaim('');
   if (readDraft()) return;
-  await loadCall({ wrapup: true });
-  if (readDraft()) return;
-  const by = fd.call?.wrapupBy ?? msg.by;
+  const shown = JSON.stringify(formValues());
+  await loadCall();
+  if (readDraft() || !fd.call) return;
+  const saved = savedValues(fd.call);
+  // This popup's own save (or nothing new): the form and its 保存しました stay as they are.
+  if (JSON.stringify(saved) === shown) return;
+  fd.saved = saved;
+  fillWrapup(saved);
+  const by = fd.call.wrapupBy ?? msg.by;
   if (by) setStatusLine(ui.status, `保存済み（${by}）`, 'ok');
 }
 
