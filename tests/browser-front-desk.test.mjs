@@ -4,7 +4,7 @@
 // README's "A day at the front desk" are written to docs/.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { WAIT, startWithBrowser, apiAs, tracePage } from './helpers/browser.mjs';
+import { WAIT, startWithBrowser, apiAs, tracePage, docShot } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
 let w;
@@ -62,7 +62,7 @@ async function otherPerson(user) {
   return ctx;
 }
 
-const shot = (page, name) => page.screenshot({ path: `docs/${name}.png` });
+const shot = (page, name) => docShot(page, `docs/${name}.png`);
 
 test('a. 設定: an admin adds 新規受注; the popup offers 詳細を見る, 全履歴 and 新規受注 for a known and an unknown caller', async () => {
   const page = await context.newPage();
@@ -197,6 +197,9 @@ test('c. 折り返し: a missed call lands on the list, the count moves live on 
   // Seen to time out twice in many full runs, never alone: on a timeout, say what B's page showed.
   const traced = tracePage(listB);
   await listB.goto(`${base}/admin/`);
+  // The nav's count arrives after the page and widens its link: click once it is there (a
+  // click during that layout shift could land beside the link).
+  await listB.locator('.topnav a[href="/admin/callbacks.html"][data-open]').waitFor();
   await listB.getByRole('link', { name: /折り返し/ }).click();
   const row1 = listB.locator(`#cb-body tr[data-call-id="${missed1.call_id}"]`);
   await traced(() => row1.waitFor());
