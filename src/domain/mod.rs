@@ -15,6 +15,7 @@ pub mod limiter;
 pub mod messages;
 pub mod password;
 pub mod phone;
+pub mod placement;
 pub mod prefix;
 pub mod replay;
 pub mod retention;
