@@ -285,7 +285,8 @@ test('e. who and where: the answering staff member and the line in the popup and
   await pinned.waitFor();
   assert.match(await pinned.textContent(), /大声での対応に注意/);
   assert.doesNotMatch(await popup.textContent('#notes'), /大声での対応に注意/, 'older than the 3 latest notes');
-  assert.match(await popup.textContent('#call-line'), /050-1748-1234/);
+  // The line comes with the popup's lookup (the name may show first, from the pop).
+  await popup.locator('#call-line', { hasText: '050-1748-1234' }).waitFor();
 
   await w.sendEvent({ ...ev, state: 'connected', date_connected: ev.date_started + 1000, event_timestamp: ev.date_started + 1000, target: { id: 7, name: '鈴木 一郎', type: 'user' } });
   await popup.locator('#answered-by', { hasText: '鈴木 一郎' }).waitFor();
