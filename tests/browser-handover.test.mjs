@@ -51,6 +51,7 @@ test('対応中: the wrap-up opened in one popup and who answered show on the ot
     const row = second.page.locator(`tr.call-row[data-call-id="${ev.call_id}"]`);
     await row.waitFor();
     assert.equal(await row.locator('.call-claim').count(), 0);
+    await popup.getByLabel('用件').waitFor(); // the form shows once the popup's settings load
     await popup.getByLabel('用件').focus();
     // 二子 sees who has it, without reloading.
     await row.locator('.call-claim', { hasText: '対応中: 受付 一子' }).waitFor();
