@@ -125,7 +125,10 @@ impl ApiError {
                 "JSON (またはCSV取り込みではCSV) で送信してください".into()
             }
             ApiError::Unauthenticated(_) => "ログインしてください".into(),
-            ApiError::InvalidCredentials => "ログインIDまたはパスワードが違います".into(),
+            ApiError::InvalidCredentials => "ログインIDまたはパスワードが正しくありません".into(),
+            ApiError::Forbidden("account_disabled") => {
+                "このアカウントは無効になっています。管理者に連絡してください".into()
+            }
             ApiError::Forbidden(_) => "この操作の権限がありません".into(),
             ApiError::NotFound => "見つかりません".into(),
             ApiError::MethodNotAllowed => "method not allowed".into(),
