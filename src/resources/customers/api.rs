@@ -53,7 +53,9 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (raw_phone, raw_incoming, this_call) = match &body.call_id {
         Some(id) => {
             let id = match id {
-                serde_json::Value::String(s) if !s.is_empty() && s.len() <= 64 => s.clone(),
+                serde_json::Value::String(s) if crate::domain::call::call_id(s).is_some() => {
+                    s.trim().to_string()
+                }
                 serde_json::Value::Number(n) => n.to_string(),
                 _ => {
                     return Err(ApiError::bad(
