@@ -1,0 +1,24 @@
+// Phone numbers: the browser's rule (public/admin/lib/phone.js) against the corpus the server's
+// rule (src/domain/phone.rs) is tested with too, so the two cannot drift.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { normalizePhone, phoneKey, e164 } from '../public/admin/lib/phone.js';
+
+const { cases } = JSON.parse(readFileSync('tests/corpus/phone.json', 'utf8'));
+
+test('every corpus case normalises in the browser as on the server', () => {
+  assert.ok(cases.length >= 30);
+  for (const { input, expected } of cases) {
+    const got = normalizePhone(input);
+    const as = 'number' in got ? got.number : 'withheld' in got ? 'withheld' : got.error;
+    assert.equal(as, expected, `input ${JSON.stringify(input).slice(0, 40)}`);
+  }
+});
+
+test('keys and dialling: typed forms of one number compare equal; E.164 for the dialler', () => {
+  assert.equal(phoneKey('090-1234-5678'), phoneKey('+81 90 1234 5678'));
+  assert.equal(phoneKey('０９０ー１２３４ー５６７８'), '09012345678');
+  assert.equal(e164('090-1234-5678'), '+819012345678');
+  assert.equal(e164('+1 415 555 0100'), '+14155550100');
+});
