@@ -1,4 +1,5 @@
-// Phone numbers: the browser's rule (public/admin/lib/phone.js) against the corpus the server's
+// Rules that run in the browser and on the server, tested against one corpus each: phone
+// numbers (public/admin/lib/phone.js vs src/domain/phone.rs) and action-button URLs
 // rule (src/domain/phone.rs) is tested with too, so the two cannot drift.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,4 +22,11 @@ test('keys and dialling: typed forms of one number compare equal; E.164 for the 
   assert.equal(phoneKey('０９０ー１２３４ー５６７８'), '09012345678');
   assert.equal(e164('090-1234-5678'), '+819012345678');
   assert.equal(e164('+1 415 555 0100'), '+14155550100');
+});
+
+test('action-button URLs fill in the browser as on the server (one corpus)', async () => {
+  const { expandTemplate } = await import('../public/admin/lib/front-desk.js');
+  const doc = JSON.parse(readFileSync('tests/corpus/action-templates.json', 'utf8'));
+  assert.ok(doc.cases.length >= 8);
+  for (const { template, values, expected } of doc.cases) assert.equal(expandTemplate(template, values), expected, template);
 });
