@@ -1,6 +1,6 @@
 // Rules that run in the browser and on the server, tested against one corpus each: phone
 // numbers (public/admin/lib/phone.js vs src/domain/phone.rs) and action-button URLs
-// rule (src/domain/phone.rs) is tested with too, so the two cannot drift.
+// (public/admin/lib/front-desk.js vs src/domain/front_desk.rs), so the copies cannot drift.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
