@@ -201,6 +201,13 @@ async function main() {
     results.throughputA = await baselineThroughput({ ...cfg.throughput, log, cleanup });
   }
   if (only.includes('r')) {
+    // R's throughput is read against A's: run A's too when the throughput section did not.
+    if (!results.throughputA) {
+      await quiet('throughputA');
+      log(`bench: throughput, baseline A — the load R gets, on the thinnest JS Durable Object`);
+      const { baselineThroughput } = await import('./baselines/a-thinnest/driver.mjs');
+      results.throughputA = await baselineThroughput({ ...cfg.throughput, log, cleanup });
+    }
     await quiet('throughputR');
     log(`bench: throughput, baseline R — A's load on A's shape in Rust`);
     const { rustFloorThroughput } = await import('./baselines/r-rust-floor/driver.mjs');
