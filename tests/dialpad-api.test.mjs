@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { startWorker, callEvent, newCallId } from './helpers/worker.mjs';
 import { startDialpadFake } from './helpers/dialpad-fake.mjs';
 import { addCustomer } from '../scripts/lib/seed.mjs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
 const dir = mkdtempSync(join(tmpdir(), 'cti-dialpad-'));
 let fake;
@@ -260,4 +262,19 @@ test('a recording plays through a share link, for a call the user may see only',
   const none = await api(staff, '/api/dialpad/recording', 'POST', { callId: String(ev.call_id), kind: 'voicemail' });
   assert.equal(none.status, 409);
   assert.equal((await api(staff, '/api/dialpad/recording', 'POST', { callId: String(ev.call_id), kind: 'x' })).status, 400);
+});
+
+test('npm run dialpad:sync starts a full resync as an admin, and shows its progress', async () => {
+  await settings({ contactsSync: true });
+  const run = (extra, env) =>
+    promisify(execFile)('node', ['scripts/dialpad-sync.mjs', '--url', w.url, ...extra], { env: { ...process.env, ...env } });
+  const before = fake.contactWrites.length;
+  const started = await run([], { CTI_TOKEN: admin.token });
+  assert.match(started.stdout, /^full resync started: synced \d+, waiting \d+, refused 0/);
+  await until(() => fake.contactWrites.length - before >= fake.contacts.size, 'every contact written again');
+  const status = await run(['--status'], { CTI_TOKEN: admin.token });
+  assert.match(status.stdout, /^synced \d+, waiting \d+/);
+  const staff = await w.login({ role: 'staff', store: '西船橋' });
+  await assert.rejects(run([], { CTI_TOKEN: staff.token }), /403/);
+  assert.match((await run(['--help'], {})).stdout, /npm run dialpad:sync/);
 });
