@@ -5,7 +5,7 @@
 // API; a recording plays in place; the console hears of recovered missed calls.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { WAIT, startWithBrowser, apiAs } from './helpers/browser.mjs';
+import { WAIT, startWithBrowser, apiAs, docShot } from './helpers/browser.mjs';
 import { callEvent, newCallId } from './helpers/worker.mjs';
 import { startDialpadFake } from './helpers/dialpad-fake.mjs';
 
@@ -56,6 +56,8 @@ test('設定: contacts are said to be company-wide before the sync is on; switch
   await page.locator('#dialpad-progress dd').nth(0).filter({ hasText: new RegExp(`^${customers}件$`) }).waitFor({ timeout: 30_000 });
   await page.locator('#dialpad-progress dd').nth(1).filter({ hasText: /^0件$/ }).waitFor();
   assert.equal(fake.contacts.size, customers);
+  await card.scrollIntoViewIfNeeded();
+  await docShot(card, 'docs/settings-dialpad-sync.png');
   const saved = (await api('/api/settings/dialpad')).body.settings;
   assert.equal(saved.contactsSync, true);
   assert.deepEqual(saved.categoryLabels, { 予約: 'reservation' });
