@@ -21,4 +21,5 @@ pub mod prefix;
 pub mod replay;
 pub mod retention;
 pub mod search;
+pub mod store;
 pub mod token;
