@@ -6,7 +6,7 @@ use crate::domain::{self, messages::SocketInfo};
 use crate::pipeline::{self, hub_client, webhook};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::router::{self, Miss, Route};
-use crate::resources::accounts::{admin as accounts, auth};
+use crate::resources::accounts::{admin as accounts, auth, users};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
 use crate::resources::{callbacks, calls, settings, stores, wrapups};
 use crate::{buffered, platform, VERSION};
@@ -227,6 +227,14 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
     let Some(cutoff) = retention else {
         return;
     };
+    if let Ok(db) = env.d1("DB") {
+        log(
+            users::prune_sessions(&db, now / 1000, auth::idle_secs(&env))
+                .await
+                .map(|n| serde_json::json!({"event": "sessions_pruned", "sessions": n})),
+            "sessions_pruned",
+        );
+    }
     // Retention applies to the record as a whole: what still waits in the hub's outbox first.
     hub_client::flush(&env).await;
     log(

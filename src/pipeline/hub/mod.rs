@@ -220,7 +220,7 @@ impl Hub {
         let now = http::now_ms();
         // The Worker just checked this session against D1; the hub may know of a later
         // change (a logout or revocation that raced this connect).
-        let known = self.known(Some(info.uid))?;
+        let known = self.known(Some(&info))?;
         let stale = known.revoked.contains(&info.sid)
             || known
                 .users
@@ -551,7 +551,7 @@ impl DurableObject for Hub {
             // A console that noticed a gap asks for a replay without reconnecting: the same
             // checks as a broadcast first.
             Ok(m) if m.kind == "sync" => {
-                let access = Self::access(&info, &*self.known(Some(info.uid))?, now);
+                let access = Self::access(&info, &*self.known(Some(&info))?, now);
                 if access == Access::Allowed {
                     self.catch_up(&ws, &info, m.since)?;
                 } else {

@@ -128,16 +128,34 @@ pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<(Session, i64)>
     if claims.sid.is_empty() {
         return Err(ApiError::Unauthenticated("session_revoked"));
     }
-    let user = users::by_session(&env.d1("DB")?, claims.uid, &claims.sid, now)
+    let db = env.d1("DB")?;
+    let (user, last_seen) = users::by_session(&db, claims.uid, &claims.sid, now)
         .await?
         .ok_or(ApiError::Unauthenticated("session_revoked"))?;
     if user.disabled != 0 || user.token_version != claims.tv {
         return Err(ApiError::Unauthenticated("session_revoked"));
     }
+    // Activity keeps a session alive; a store PC left signed in overnight asks again. The
+    // refresh is written at most every few minutes, not on every request.
+    match token::idle_state(last_seen, now, idle_secs(env)) {
+        token::Idle::Fresh => {}
+        token::Idle::Touch => users::touch_session(&db, &claims.sid, now).await?,
+        token::Idle::Expired => return Err(ApiError::Unauthenticated("session_idle")),
+    }
     let session = user
         .session(claims.sid)
         .ok_or(ApiError::Unauthenticated("session_revoked"))?;
     Ok((session, exp))
+}
+
+/// The idle timeout in seconds: `SESSION_IDLE_SECS` (tests) or `SESSION_IDLE_MINUTES`
+/// (default 12 h).
+pub fn idle_secs(env: &Env) -> i64 {
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    token::idle_secs(
+        var("SESSION_IDLE_SECS").as_deref(),
+        var("SESSION_IDLE_MINUTES").as_deref(),
+    )
 }
 
 pub async fn require_admin(req: &Request, env: &Env) -> ApiResult<Session> {
@@ -226,8 +244,13 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
             return Err(ApiError::InvalidCredentials);
         }
     };
+    // Successful logins are limited per account too (each one is a session row): a loop of
+    // login/logout by one valid account is refused with 429 before it costs anything more.
+    if let Err(e) = guard::succeeded(env, login, &network).await {
+        log_login("throttled", 1, stored.iterations);
+        return Err(e);
+    }
     log_login("ok", 1, stored.iterations);
-    guard::succeeded(env, login, &network).await?;
     if stored.needs_upgrade() {
         // Migration path: a hash made with fewer iterations than today's is replaced now that
         // the password is known to be right.
@@ -238,8 +261,22 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     let sid = random_sid()?;
     let session = user.session(sid).ok_or(ApiError::InvalidCredentials)?;
     let now = http::now_ms() / 1000;
-    let expires = now + token::SESSION_TTL_SECS;
-    users::create_session(&db, session.uid, &session.sid, now, expires).await?;
+    let ttl = token::session_ttl(session.role);
+    let expires = now + ttl;
+    let evicted =
+        users::create_session(&db, session.uid, &session.sid, now, expires, idle_secs(env)).await?;
+    // Beyond the cap the oldest sessions were deleted: their open sockets close now.
+    for sid in evicted {
+        hub_client::revoke(
+            env,
+            &RevokeRequest {
+                uid: session.uid,
+                sid: Some(sid),
+                user: None,
+            },
+        )
+        .await?;
+    }
     let token = token::issue_session(&session, secret.as_bytes(), now);
     // The token goes only into the HttpOnly cookie: page scripts never see it. Non-browser
     // clients read it from Set-Cookie and may send it as `Authorization: Bearer`.
@@ -253,8 +290,7 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     resp.headers().set(
         "Set-Cookie",
         &format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
-            token::SESSION_TTL_SECS
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={ttl}"
         ),
     )?;
     Ok(resp)
