@@ -193,6 +193,23 @@ fn log_login(outcome: &str, pbkdf2: u32, iterations: u32) {
     );
 }
 
+/// Whether the demo passwords may sign in: only where `ALLOW_DEMO_PASSWORDS` is `"true"`
+/// (`.dev.vars` written by `npm start`, the test helper), never in a deployment.
+fn demo_passwords_allowed(env: &Env) -> bool {
+    env.var("ALLOW_DEMO_PASSWORDS")
+        .map(|v| v.to_string() == "true")
+        .unwrap_or(false)
+}
+
+/// The client network of a request (`CF-Connecting-IP`, see `limiter::network`).
+pub fn client_network(req: &Request) -> ApiResult<String> {
+    let ip = req
+        .headers()
+        .get("CF-Connecting-IP")?
+        .unwrap_or_else(|| "unknown".into());
+    Ok(limiter::network(&ip))
+}
+
 pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     check_origin(&req, env)?;
     let body: LoginBody = http::read_json(&mut req, 4096).await?;
@@ -211,12 +228,13 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
             "パスワードを入力してください",
         ));
     }
+    // The demo passwords are published: they sign in only in local development.
+    if password::is_demo(&body.password) && !demo_passwords_allowed(env) {
+        log_login("demo_password", 0, 0);
+        return Err(ApiError::Forbidden("demo_password"));
+    }
     let secret = secret(env, "JWT_SECRET")?;
-    let ip = req
-        .headers()
-        .get("CF-Connecting-IP")?
-        .unwrap_or_else(|| "unknown".into());
-    let network = limiter::network(&ip);
+    let network = client_network(&req)?;
     // Reserved before the (deliberately slow) hash: a refused attempt costs no CPU, and
     // parallel guesses cannot all slip in before the first failure is counted.
     if let Err(e) = guard::reserve(env, login, &network).await {
@@ -335,7 +353,14 @@ pub async fn end_everywhere(
     uid: i64,
     change: Option<worker::D1PreparedStatement>,
 ) -> ApiResult<u32> {
-    let user = users::end_all_sessions(&env.d1("DB")?, uid, change)
+    users::end_all_sessions(&env.d1("DB")?, uid, change).await?;
+    revoke_user(env, uid).await
+}
+
+/// Tells the hub what user `uid` is now (after a change in D1 that ended their sessions): it
+/// closes their sockets that no longer fit, before this returns how many.
+pub async fn revoke_user(env: &Env, uid: i64) -> ApiResult<u32> {
+    let user = users::by_id(&env.d1("DB")?, uid)
         .await?
         .ok_or(ApiError::NotFound)?;
     let r = hub_client::revoke(

@@ -178,12 +178,12 @@ pub async fn delete_session(db: &D1Database, uid: i64, sid: &str) -> ApiResult<(
 
 /// Ends every session of the user: deletes them and bumps the token version (so a token
 /// whose row somehow survived is refused too), in one batch with `change` (an admin's edit of
-/// the user) when there is one. Returns the user as they are now.
+/// the user) when there is one.
 pub async fn end_all_sessions(
     db: &D1Database,
     uid: i64,
     change: Option<worker::D1PreparedStatement>,
-) -> ApiResult<Option<UserRow>> {
+) -> ApiResult<()> {
     let mut batch: Vec<worker::D1PreparedStatement> = change.into_iter().collect();
     batch.extend([
         db::stmt(
@@ -195,7 +195,7 @@ pub async fn end_all_sessions(
         db::stmt(db, "DELETE FROM sessions WHERE user_id = ?1", &[i(uid)])?,
     ]);
     db.batch(batch).await?;
-    by_id(db, uid).await
+    Ok(())
 }
 
 /// Replaces a password hash (a login upgrading an old hash), unless it changed meanwhile.
