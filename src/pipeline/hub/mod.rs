@@ -12,8 +12,9 @@
 //!
 //! Access ends when it should, without a D1 read on the pop's path: the hub keeps what it
 //! needs about users in its own SQLite (`users`: token version, role, store, disabled;
-//! `revoked_sessions`: logged-out session ids) and checks every socket against it before
-//! sending anything, a broadcast and a `sync` replay alike.
+//! `revoked_sessions`: logged-out session ids, looked up by key for the one socket that
+//! connects or asks for a replay, never loaded as a set) and checks every socket against it
+//! before sending anything, a broadcast and a `sync` replay alike.
 //! - A change made through the Worker (logout, log out everywhere) reaches the hub as
 //!   `/revoke` before the Worker answers: the user's sockets are closed with 4001 at once.
 //! - A change made straight in D1 (the `npm run user` CLI) is found by the hub's alarm, which
@@ -63,7 +64,7 @@ const LEASE_RECHECKS: i64 = 3;
 
 /// How long a logged-out session id is remembered. Its sockets are closed at once and the
 /// Worker refuses its token (the D1 row is gone), so this only covers a connect racing the
-/// logout; short, so that the set loaded per broadcast stays small.
+/// logout (a keyed lookup at connect and `sync`).
 const REVOKED_KEEP_MS: i64 = 60 * 60 * 1000;
 
 /// How long a leg's deliveries are kept for dedupe once its call is over: far longer than the
@@ -414,6 +415,10 @@ impl DurableObject for Hub {
         );
         let _ = sql.exec(
             "CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, until INTEGER NOT NULL)",
+            None,
+        );
+        let _ = sql.exec(
+            "CREATE INDEX IF NOT EXISTS revoked_until ON revoked_sessions(until)",
             None,
         );
         // Runs on every wake-up; IF NOT EXISTS makes it a no-op after the first.
