@@ -224,17 +224,20 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
             "search_keys",
         );
     }
+    // Daily: expired and idle sessions go (whatever the call-log retention).
+    if event.cron() == RETENTION_CRON {
+        if let Ok(db) = env.d1("DB") {
+            log(
+                users::prune_sessions(&db, now / 1000, auth::idle_secs(&env))
+                    .await
+                    .map(|n| serde_json::json!({"event": "sessions_pruned", "sessions": n})),
+                "sessions_pruned",
+            );
+        }
+    }
     let Some(cutoff) = retention else {
         return;
     };
-    if let Ok(db) = env.d1("DB") {
-        log(
-            users::prune_sessions(&db, now / 1000, auth::idle_secs(&env))
-                .await
-                .map(|n| serde_json::json!({"event": "sessions_pruned", "sessions": n})),
-            "sessions_pruned",
-        );
-    }
     // Retention applies to the record as a whole: what still waits in the hub's outbox first.
     hub_client::flush(&env).await;
     log(

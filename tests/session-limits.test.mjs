@@ -152,3 +152,25 @@ test('the login guard is one object per account and one per network; a spray ove
   // Another network still reaches the accounts.
   assert.equal((await login('spray-30', 'real-spray-30-password', '198.51.100.9')).status, 200);
 });
+
+test('the daily cron deletes expired and idle sessions, keeps live ones', async () => {
+  const u = await upsertUser(w.db, { login: 'pruned-user', role: 'staff', store: '西船橋', password: 'pruned-user-password' });
+  const now = nowSecs();
+  const rows = {
+    expired: [now - 7200, now - 1, now - 10],
+    idle: [now - 7200, now + 3600, now - IDLE_SECS - 5],
+    live: [now - 60, now + 3600, now - 30],
+  };
+  const ids = {};
+  for (const [what, [created, expires, seen]] of Object.entries(rows)) {
+    ids[what] = randomBytes(16).toString('hex');
+    await w.db
+      .prepare('INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?5)')
+      .bind(ids[what], u.id, created, expires, seen)
+      .run();
+  }
+  const worker = await w.mf.getWorker();
+  assert.equal((await worker.scheduled({ cron: '30 18 * * *', scheduledTime: new Date() })).outcome, 'ok');
+  const left = (await w.db.prepare('SELECT id FROM sessions WHERE user_id = ?1').bind(u.id).all()).results.map((r) => r.id);
+  assert.deepEqual(left, [ids.live]);
+});

@@ -187,8 +187,9 @@ struct UpdateBody {
     current_password: Option<String>,
 }
 
-/// `PATCH /api/users/{id}` — `{name?, role?, storeId?, disabled?}`. An admin cannot disable
-/// or demote their own account (the last admin would lock everyone out).
+/// `PATCH /api/users/{id}` — `{name?, role?, storeId?, disabled?, currentPassword?}`. An
+/// admin cannot disable or demote their own account, no change may leave no enabled admin
+/// (409 `last_admin`), and demoting an admin needs the acting admin's password.
 pub async fn update(mut req: Request, env: &Env, uid: i64) -> ApiResult<Response> {
     let me = auth::require_admin(&req, env).await?;
     let body: UpdateBody = http::read_json(&mut req, BODY_LIMIT).await?;
