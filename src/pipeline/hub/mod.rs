@@ -102,7 +102,7 @@ pub struct CallHub {
     /// Each room's sockets with their attachments, read once and kept until a socket comes,
     /// goes or has its attachment renewed (`sockets::room_sockets`).
     rooms: Rc<RefCell<HashMap<String, Rc<sockets::RoomSockets>>>>,
-    /// Every user and revoked session the hub knows (`sockets::known`).
+    /// Every user the hub knows (`sockets::known`; a revoked session is looked up by key).
     known_all: Rc<RefCell<Option<Rc<sockets::Known>>>>,
     /// The pop index rebuilds running and what write paths changed meanwhile
     /// (`index::rebuild` applies it again after replacing the index).
