@@ -51,15 +51,9 @@ async fn call(
     account: &str,
     network: &str,
 ) -> ApiResult<Verdict> {
-    let tenant = env
-        .var("TENANT")
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| "default".into());
     let account = account.to_lowercase();
-    let guard = env
-        .durable_object("GUARD")?
-        .id_from_name(&object_name(&tenant, scope, &account, network))?
-        .get_stub()?;
+    let name = object_name(&stub::tenant(env), scope, &account, network);
+    let guard = stub::named(env, "GUARD", &name)?;
     let attempt = Attempt {
         scope,
         account,
