@@ -32,7 +32,9 @@ import {
   recentEnough,
   missedWithoutPop,
   POPUP_BLOCKED_HELP,
+  setDialpadUser,
 } from '../console/popups.js';
+import { api } from './api.js';
 
 export const socket = new CtiSocket();
 
@@ -395,6 +397,16 @@ export function startListening(u, previous = null) {
   user = u;
   setClaimUser(u);
   loadSettings(u);
+  // Who this account answers as in Dialpad (応答時 mode pops only that user's calls). The login
+  // answer does not carry it; /api/auth/me does.
+  setDialpadUser(u.dialpadUserId ?? null);
+  if (!('dialpadUserId' in u)) {
+    api('/api/auth/me')
+      .then((r) => {
+        if (user === u) setDialpadUser(r.user?.dialpadUserId ?? null);
+      })
+      .catch(() => {});
+  }
   socket.start();
 }
 

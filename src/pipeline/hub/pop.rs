@@ -192,6 +192,7 @@ impl Hub {
             duration_ms: call.duration_ms,
             details: CallDetails {
                 answered_by: call.answered_by,
+                answered_by_user_id: record::answering_user(&ev).and_then(|t| t.id.clone()),
                 voicemail_url: call.voicemail_url,
                 recording_urls: call
                     .recording_urls

@@ -396,5 +396,9 @@ pub async fn me(req: Request, env: &Env) -> ApiResult<Response> {
     let (s, exp) = authenticate(&req, env).await?;
     let mut u = user_json(&s);
     u["expiresAt"] = http::iso(exp * 1000).into();
+    // The Dialpad user this account is linked to (アカウント): in 応答時 mode the console pops
+    // only the calls that user answered.
+    let link = crate::resources::dialpad::linked(&env.d1("DB")?, s.uid).await?;
+    u["dialpadUserId"] = link.map(|l| l.0).into();
     Ok(http::json_response(200, &serde_json::json!({ "user": u }))?)
 }
