@@ -8,6 +8,7 @@ import { api } from '../lib/api.js';
 import { fmtPhone, fmtDateTime } from '../lib/format.js';
 import { noteKey } from '../lib/notes.js';
 import { loadFrontDesk, expandTemplate, actionsFor, dialLink } from '../lib/front-desk.js';
+import { putHandoff } from '../lib/handoff.js';
 import { TEXT } from '../lib/messages.js';
 
 /** Note types pinned above everything (and so left out of the popup's ノート list). */
@@ -106,6 +107,12 @@ async function loadCall({ wrapup = false } = {}) {
   }
 }
 
+/** 着信履歴 of an unregistered number: the number is handed over, never put in the address. */
+function historyOfNumber(phone) {
+  const token = putHandoff(phone);
+  return token ? `/admin/calls.html?h=${token}` : '/admin/calls.html';
+}
+
 function renderSteps() {
   const c = fd.caller;
   if (!c || !c.phone) {
@@ -127,7 +134,7 @@ function renderSteps() {
   setChildren(
     ui.stepLinks,
     customer ? link('詳細を見る', `/admin/customers.html?id=${encodeURIComponent(customer.id)}`) : null,
-    link('全履歴', customer ? `/admin/calls.html?customer=${encodeURIComponent(customer.id)}` : `/admin/calls.html?q=${encodeURIComponent(c.phone)}`),
+    link('全履歴', customer ? `/admin/calls.html?customer=${encodeURIComponent(customer.id)}` : historyOfNumber(c.phone)),
     actionsFor(s, storeId).map((a) => {
       const href = expandTemplate(a.url, values);
       return href ? link(a.label, href, 'btn btn-small btn-primary action-link') : null;
