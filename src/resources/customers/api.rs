@@ -4,7 +4,9 @@
 use super::duplicates::check_attach;
 use super::notes;
 use super::queries::{self, card_columns, thirty_days_ago};
-use crate::domain::access::{customer_visible_sql, Viewer};
+use crate::domain::access::{
+    call_links_customer_sql, call_visible_sql, customer_visible_sql, Viewer,
+};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::messages::{BroadcastRequest, CustomerCard};
@@ -153,6 +155,10 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     )?)
 }
 
+/// Customers one user may create per minute (popup and 顧客 together): a person at the front
+/// desk registers a few an hour; a script squatting on numbers is stopped (429 `rate_limited`).
+const CREATES_PER_MINUTE: i64 = 60;
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct NewCustomer {
@@ -181,7 +187,17 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     } else {
         session.store
     };
+    // The calls the hub has not copied to D1 yet (the caller's call that just popped) first,
+    // so that the create links them.
+    crate::pipeline::hub_client::flush(env).await;
     let db = env.d1("DB")?;
+    super::csv_io::rate_limit(
+        &db,
+        &format!("create:{}", session.uid),
+        CREATES_PER_MINUTE,
+        60_000,
+    )
+    .await?;
     let duplicates = check_attach(&db, viewer, std::slice::from_ref(&phone), None).await?;
     let now = http::now_ms();
     // One batch is one transaction: the customer, their number, the link of their earlier
@@ -191,8 +207,8 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .batch(vec![
             db::stmt(
                 &db,
-                "INSERT INTO customers (name, kana, memo, home_store_id, name_key, kana_key) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO customers (name, kana, memo, home_store_id, name_key, kana_key, created_by) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 &[
                     s(&name),
                     s(&kana),
@@ -200,6 +216,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
                     opt_i(home_store),
                     s(&search::key(&name)),
                     s(&search::key(&kana)),
+                    i(session.uid),
                 ],
             )?,
             db::stmt(
@@ -207,11 +224,18 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
                 "INSERT INTO customer_phones (phone, customer_id) VALUES (?1, last_insert_rowid())",
                 &[s(&phone)],
             )?,
+            // Links the earlier calls from the number that the creator may see and whose
+            // store may see the new customer: a staff create links its own store's calls only,
+            // never another store's (no squatting on a number another store's caller uses).
             db::stmt(
                 &db,
-                "UPDATE calls SET customer_id = (SELECT max(id) FROM customers) \
-                 WHERE caller = ?1 AND customer_id IS NULL",
-                &[s(&phone)],
+                &format!(
+                    "UPDATE calls AS k SET customer_id = (SELECT max(id) FROM customers) \
+                     WHERE k.caller = ?1 AND k.customer_id IS NULL AND {} AND {}",
+                    call_visible_sql(2),
+                    call_links_customer_sql(3)
+                ),
+                &[s(&phone), opt_i(viewer.scope()), opt_i(home_store)],
             )?,
             queries::newest_stmt(&db, now, viewer.scope())?,
         ])
