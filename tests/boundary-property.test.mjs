@@ -71,6 +71,8 @@ function remember(card) {
   });
 }
 
+const live = () => [...customers].filter(([, c]) => !c.gone).map(([id]) => id);
+
 const steps = {
   async staffCreates() {
     const s = pick(staff);
@@ -100,8 +102,8 @@ const steps = {
     return `call ${ev.external_number} → ${ev.internal_number}`;
   },
   async adminMoves() {
-    if (!customers.size) return 'no customer to move';
-    const id = pick([...customers.keys()]);
+    if (!live().length) return 'no customer to move';
+    const id = pick(live());
     const home = rnd() < 0.2 ? null : storeIds[pick(STORES)];
     const r = await api(admin, `/api/customers/${id}`, { method: 'PATCH', body: { version: customers.get(id).version, homeStoreId: home } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -109,8 +111,8 @@ const steps = {
     return `admin moves ${id} to ${home}`;
   },
   async adminRenames() {
-    if (!customers.size) return 'no customer to rename';
-    const id = pick([...customers.keys()]);
+    if (!live().length) return 'no customer to rename';
+    const id = pick(live());
     const c = customers.get(id);
     const r = await api(admin, `/api/customers/${id}`, { method: 'PATCH', body: { version: c.version, name: `改名 ${c.tag} ${Math.floor(rnd() * 100)}` } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -119,7 +121,7 @@ const steps = {
   },
   async staffAddsNumber() {
     const s = pick(staff);
-    const own = [...customers].filter(([, c]) => c.home === s.store);
+    const own = [...customers].filter(([, c]) => c.home === s.store && !c.gone);
     if (!own.length) return 'no own customer';
     const [id, c] = pick(own);
     const phones = [...new Set([...c.phones, pick(POOL)])];
@@ -128,8 +130,19 @@ const steps = {
     remember(r.body.customer);
     return `staff ${s.name} gives ${id} ${phones}`;
   },
+  async adminMerges() {
+    if (live().length < 2) return 'nothing to merge';
+    const id = pick(live());
+    const from = pick(live().filter((x) => x !== id));
+    const r = await api(admin, `/api/customers/${id}/merge`, { method: 'POST', body: { from } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    remember(r.body.customer);
+    customers.get(from).gone = true;
+    return `admin merges ${from} into ${id}`;
+  },
 };
 const WEIGHTS = [
+  ['adminMerges', 1],
   ['staffCreates', 3],
   ['adminCreates', 2],
   ['call', 6],

@@ -540,26 +540,40 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
 
 /// Tells the consoles and popups that may see this customer (admins, and the staff of the
 /// home store) that a caller's name or numbers changed, so open rows and popups follow
-/// without a reload. `merged_from`: the customer just merged into this one (gone now), so a
-/// popup showing them switches to the one kept. Best effort: the write is done whether or not
-/// the hub answers.
-pub(crate) async fn announce(env: &Env, card: &CustomerCard, merged_from: Option<i64>) {
+/// without a reload. `merged_from`: the customer just merged into this one (gone now) and
+/// their home store, so a popup showing them switches to the one kept; the home store's staff
+/// are told that id only when they could see that customer. Best effort: the write is done
+/// whether or not the hub answers.
+pub(crate) async fn announce(
+    env: &Env,
+    card: &CustomerCard,
+    merged_from: Option<(i64, Option<i64>)>,
+) {
     let store_id = card.home_store.as_ref().and_then(|h| h.id);
-    let mut message = json!({
+    let message = json!({
         "type": "customer_changed",
         "customer": { "id": card.id, "name": card.name, "phones": card.phones },
         "storeId": store_id,
     });
-    if let Some(from) = merged_from {
-        message["mergedFrom"] = json!(from);
+    let mut whole = message.clone();
+    let mut staff_message = None;
+    if let Some((from, from_home)) = merged_from {
+        whole["mergedFrom"] = json!(from);
+        let staff = Viewer {
+            role: crate::domain::token::Role::Staff,
+            store: store_id,
+        };
+        if !staff.may_see_customer(from_home) {
+            staff_message = Some(message.to_string());
+        }
     }
     let req = BroadcastRequest {
         // Unique per change: the hub sends each key once.
         key: format!("customer:{}:{}:{}", card.id, card.version, http::now_ms()),
         store_id,
-        message: message.to_string(),
+        message: whole.to_string(),
         // The store room is the customer's home store: its staff may see the customer.
-        staff_message: None,
+        staff_message,
     };
     if let Err(e) = hub_client::broadcast(env, &req).await {
         worker::console_warn!("customer_changed not broadcast: {e:?}");

@@ -36,6 +36,7 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
     let results = db
         .batch(vec![
             stmt("SELECT count(*) AS n FROM customers WHERE id IN (?1, ?2)".into())?,
+            stmt("SELECT home_store_id FROM customers WHERE id = ?2 AND ?1 IS NOT NULL".into())?,
             stmt(format!(
                 "INSERT OR IGNORE INTO customer_phones (phone, customer_id) \
                  SELECT phone, ?1 FROM customer_phones WHERE customer_id = ?2 AND {BOTH}"
@@ -65,8 +66,13 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
     if db::count(&results[0])? != 2 {
         return Err(ApiError::NotFound);
     }
+    #[derive(Deserialize)]
+    struct Home {
+        home_store_id: Option<i64>,
+    }
+    let from_home = db::first::<Home>(&results[1])?.and_then(|h| h.home_store_id);
     let card = queries::one(results.last().expect("the batch ends with the read"))?;
     api::reindex(env, &[id, body.from]).await;
-    api::announce(env, &card, Some(body.from)).await;
+    api::announce(env, &card, Some((body.from, from_home))).await;
     Ok(http::json_response(200, &json!({ "customer": card }))?)
 }
