@@ -2,24 +2,36 @@
 // it to the Worker, exactly as Dialpad would.
 //
 //   npm run call -- <caller> <dialled> [--state ringing] [--flow] [--call-id N] [--url URL]
+//   npm run call -- <caller> <dialled> --answer --call-id N    (answer a ringing call now)
+//   npm run call -- <caller> <dialled> --hangup --call-id N    (hang it up later)
 //
 //   caller, dialled   any format: 090-1234-5678, +819012345678, 0501748xxxx (x = random digit)
 //   --state S         Dialpad state to send (default ringing)
 //   --flow            a whole answered call: ringing, connected 3 s later, hangup 5 s after that
 //   --missed          a whole unanswered call: ringing, then hangup 5 s later
+//   --answer          connected, now (with --call-id: a call rung earlier)
+//   --hangup          hangup, now, without date_connected (as Dialpad may send it): a call
+//                     the hub saw connected ends as 終了, one never answered as 不在着信
 //   --url URL         the Worker (default http://localhost:8787)
 // The secret comes from DIALPAD_WEBHOOK_SECRET or .dev.vars.
 import { signHS256 } from './lib/jwt.mjs';
 import { devVars } from './lib/devvars.mjs';
 
-const USAGE = `usage: npm run call -- <caller> <dialled> [--state S] [--flow|--missed] [--call-id N] [--url URL]
+const USAGE = `usage: npm run call -- <caller> <dialled> [--state S] [--flow|--missed|--answer|--hangup] [--call-id N] [--url URL]
 
   caller, dialled   any format: 090-1234-5678, +819012345678, 0501748xxxx (x = random digit)
   --state S         Dialpad state to send (default ringing)
   --flow            a whole answered call: ringing, connected 3 s later, hangup 5 s after that
   --missed          a whole unanswered call: ringing, then hangup 5 s later
-  --call-id N       the Dialpad call id to use (default: a fresh one)
+  --answer          answer a call now (connected); with --call-id, one that rang earlier
+  --hangup          hang up a call now (hangup without date_connected, as Dialpad may send
+                    it): one the hub saw connected ends as 終了, else 不在着信
+  --call-id N       the Dialpad call id to use (default: a fresh one; printed on every run)
   --url URL         the Worker (default http://localhost:8787)
+
+  e.g.  npm run call -- 09012345678 05017481234 --call-id 42           # rings
+        npm run call -- 09012345678 05017481234 --answer --call-id 42  # 通話中
+        npm run call -- 09012345678 05017481234 --hangup --call-id 42  # 終了
 
 The webhook secret comes from DIALPAD_WEBHOOK_SECRET or .dev.vars.`;
 const args = process.argv.slice(2);
@@ -45,6 +57,16 @@ const state = flag('--state', 'ringing');
 const callId = Number(flag('--call-id', String(6_000_000_000_000_000 + Date.now())));
 const flow = bool('--flow');
 const missed = bool('--missed');
+const answer = bool('--answer');
+const hangup = bool('--hangup');
+if ([flow, missed, answer, hangup].filter(Boolean).length > 1) {
+  console.error('call: choose one of --flow, --missed, --answer, --hangup');
+  process.exit(2);
+}
+if (!Number.isSafeInteger(callId) || callId <= 0) {
+  console.error('call: --call-id must be a positive integer');
+  process.exit(2);
+}
 const [callerArg, dialledArg] = args;
 if (!callerArg || !dialledArg) {
   console.error(USAGE);
@@ -86,7 +108,7 @@ async function send(st, extra = {}) {
     headers: { 'content-type': 'application/jwt' },
     body: signHS256(event, secret),
   });
-  console.log(`${st.padEnd(10)} -> ${res.status} ${await res.text()}`);
+  console.log(`${st.padEnd(10)} call ${callId} -> ${res.status} ${await res.text()}`);
   if (!res.ok) process.exitCode = 1;
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -99,6 +121,10 @@ if (flow) {
   await sleep(5000);
   const ended = Date.now();
   await send('hangup', { date_connected: connected, date_ended: ended, duration: ended - connected });
+} else if (answer) {
+  await send('connected', { date_connected: Date.now() });
+} else if (hangup) {
+  await send('hangup', { date_ended: Date.now() });
 } else if (missed) {
   await send('ringing');
   await sleep(5000);

@@ -155,7 +155,10 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::WrapupSave => wrapups::put(req, env).await,
         Route::CallbackList => callbacks::list(req, env).await,
         Route::CallbackCount => callbacks::count(req, env).await,
+        Route::CallbackDetail => callbacks::detail(req, env, id()?).await,
         Route::CallbackUpdate => callbacks::update(req, env, id()?).await,
+        Route::CallbackAttempt => callbacks::add_attempt(req, env, id()?).await,
+        Route::CallbackClose => callbacks::close(req, env).await,
     }
 }
 

@@ -228,6 +228,9 @@ test(`staff never receive a customer their store may not see (seed ${seed})`, as
       await check('/api/customers/lookup', { method: 'POST', body: { callId: id } });
       await check(`/api/calls/wrapup?callId=${id}`);
     }
+    // 折り返し (the callback list and each item with its calls).
+    const callbacks = await check('/api/callbacks?status=all&perPage=100');
+    for (const cb of callbacks.body.callbacks ?? []) await check(`/api/callbacks/${cb.id}`);
     const csv = await (await w.fetch('/api/customers/export', { headers: { authorization: `Bearer ${u.token}` } })).text();
     assertNothingOf(hiddenNow, csv, what('export'));
   }

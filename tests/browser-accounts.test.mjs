@@ -4,7 +4,7 @@
 // once, the old one stops working, and the console open with it is cut).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { WAIT, startWithBrowser } from './helpers/browser.mjs';
+import { WAIT, startWithBrowser, docShot } from './helpers/browser.mjs';
 
 
 let w;
@@ -73,12 +73,21 @@ test('an admin adds, disables, enables and resets a staff account; the staff con
     await consoleIn(staff, 'hanako', first);
     await staff.locator('#user-name', { hasText: '受付 花子' }).waitFor();
 
+    // 無効にする asks first; キャンセル changes nothing.
+    await row.getByRole('button', { name: '無効にする' }).click();
+    const confirm = page.getByRole('dialog', { name: /受付 花子（hanako）を無効にしますか/ });
+    await confirm.getByRole('button', { name: 'キャンセル' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await row.filter({ hasText: '有効' }).getByRole('button', { name: '無効にする' }).waitFor();
+    assert.equal(await staff.locator('#console-view').isVisible(), true);
+
     // Disabled: their console shows the login screen, and they cannot log in.
     await row.getByRole('button', { name: '無効にする' }).click();
+    await confirm.getByRole('button', { name: '無効にする' }).click();
     await row.filter({ hasText: '無効' }).getByRole('button', { name: '有効にする' }).waitFor();
     await staff.locator('#login-view').waitFor({ state: 'visible' });
     assert.equal(await staff.locator('#console-view').isHidden(), true);
-    await page.screenshot({ path: 'docs/accounts.png' });
+    await docShot(page, 'docs/accounts.png');
     await logIn(staff, 'hanako', first);
     await staff.locator('#login-error').filter({ hasText: /.+/ }).waitFor();
 

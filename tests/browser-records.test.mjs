@@ -169,20 +169,21 @@ test('b. memo: saved in place; a conflicting edit is shown with the other text, 
 test('c. a note added in the popup appears in the list with its type', async () => {
   assert.ok(storyCustomerId, 'test a registers the customer');
   const popup = await storyPopup();
-  await popup.selectOption('#note-type', '苦情');
+  // 重要: 注意 / 苦情 notes are pinned above instead (tests/browser-popup-story.test.mjs).
+  await popup.selectOption('#note-type', '重要');
   await popup.fill('#note-body', '前回の待ち時間が長かった');
   await popup.click('#note-submit');
   const note = popup.locator('#notes li.note').first();
   await note.locator('.note-body', { hasText: '前回の待ち時間が長かった' }).waitFor();
-  assert.equal(await note.getAttribute('data-type'), '苦情');
-  assert.match(await note.getAttribute('class'), /note-complaint/);
-  assert.equal((await note.locator('.note-type').textContent()).trim(), '苦情');
+  assert.equal(await note.getAttribute('data-type'), '重要');
+  assert.match(await note.getAttribute('class'), /note-important/);
+  assert.equal((await note.locator('.note-type').textContent()).trim(), '重要');
   assert.match(await note.locator('.note-meta').textContent(), /管理 花子/);
   assert.equal(await popup.inputValue('#note-body'), '');
   // The next popup for the number lists it too.
   await popup.close();
   const next = await storyPopup();
-  await next.locator('#notes li.note[data-type="苦情"]', { hasText: '前回の待ち時間が長かった' }).waitFor();
+  await next.locator('#notes li.note[data-type="重要"]', { hasText: '前回の待ち時間が長かった' }).waitFor();
   await next.close();
 });
 

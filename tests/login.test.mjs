@@ -159,3 +159,23 @@ test('the Worker refuses to serve with a placeholder, short or shared secret (th
     }
   }
 });
+
+test('a login id of kana or kanji that an admin can create can sign in (one rule: characters, not bytes)', async () => {
+  const admin = await w.login({ role: 'admin' });
+  // 30 kanji: 90 bytes in UTF-8 (login used to count bytes and refused anything over 64).
+  const loginId = '西船橋店受付'.repeat(5);
+  const password = 'kanji-login-passphrase-2026';
+  const created = await w.json('/api/users', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ loginId, role: 'admin', password }),
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const res = await login(loginId, password, '203.0.113.77');
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.body.user.loginId, loginId);
+  // 65 characters could never have been created: refused as before, with the field named.
+  const tooLong = await login('山'.repeat(65), password, '203.0.113.77');
+  assert.equal(tooLong.status, 400);
+  assert.equal(tooLong.body.error.field, 'loginId');
+});

@@ -87,7 +87,7 @@ test('D1 down: pops keep arriving with their cards, webhooks answer 200, the log
     assert.equal(row.customer_id !== null, n % 2 === 0, `customer linked for call ${n}`);
   }
   const missed = sent.filter((_, n) => n % 3 === 0).map((e) => String(e.call_id));
-  assert.equal(await inD1(`SELECT id FROM callbacks WHERE call_id IN (${missed.map(() => '?').join(',')})`, ...missed), missed.length, 'one callback per missed call');
+  assert.equal(await inD1(`SELECT callback_id FROM callback_calls WHERE call_id IN (${missed.map(() => '?').join(',')})`, ...missed), missed.length, 'each missed call on one callback');
   const events = await inD1(`SELECT call_id FROM call_events WHERE call_id IN (${ids.map(() => '?').join(',')})`, ...ids);
   assert.equal(events, sent.length + missed.length);
   const log = await w.json('/api/calls/search', {
@@ -110,7 +110,7 @@ test('a just-popped call is in the call log at once (the read flushes the outbox
 test('a drain whose D1 answer was lost after the commit, and a restart mid-way, double nothing', async () => {
   await w.flush();
   const baseCalls = await inD1('SELECT id FROM calls');
-  const baseCallbacks = await inD1('SELECT id FROM callbacks');
+  const baseCallbacks = await inD1('SELECT call_id FROM callback_calls');
   await w.setD1('down');
   const sent = [];
   for (let n = 0; n < 6; n++) {
@@ -134,7 +134,7 @@ test('a drain whose D1 answer was lost after the commit, and a restart mid-way, 
   sock = await w.openSocket(admin);
   await until('the outbox to drain after the restart', async () => (await w.hub('/stats')).outbox.waiting === 0);
   assert.equal(await inD1('SELECT id FROM calls'), baseCalls + sent.length, 'each call once');
-  assert.equal(await inD1('SELECT id FROM callbacks'), baseCallbacks + sent.length, 'each missed call one callback');
+  assert.equal(await inD1('SELECT call_id FROM callback_calls'), baseCallbacks + sent.length, 'each missed call on one callback, once');
   // A retry of a delivery after all that is still a duplicate.
   const again = await w.sendEvent(sent[0]);
   assert.equal(again.status, 200);

@@ -6,6 +6,7 @@ import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
+import { confirmDialog } from './lib/confirm.js';
 import { TEXT } from './lib/messages.js';
 
 const ui = {
@@ -59,6 +60,19 @@ async function patch(user, body) {
     return;
   }
   await refresh();
+}
+
+/** 無効にする asks first (the user's sessions end and their consoles close); 有効にする does not. */
+async function toggleDisabled(user) {
+  if (!user.disabled) {
+    const ok = await confirmDialog({
+      title: `${user.name}（${user.loginId}）を無効にしますか？`,
+      text: 'このアカウントではログインできなくなり、開いているコンソールとポップアップはすぐに閉じます。あとから「有効にする」で戻せます。',
+      confirmLabel: '無効にする',
+    });
+    if (!ok) return;
+  }
+  await patch(user, { disabled: !user.disabled });
 }
 
 function resetRow(user) {
@@ -131,7 +145,7 @@ function renderRow(user) {
           class: user.disabled ? 'btn btn-small account-enable' : 'btn btn-small btn-danger account-disable',
           text: user.disabled ? '有効にする' : '無効にする',
           attrs: { type: 'button' },
-          on: { click: () => patch(user, { disabled: !user.disabled }) },
+          on: { click: () => toggleDisabled(user) },
         }),
   );
   return el(

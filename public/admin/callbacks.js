@@ -1,15 +1,18 @@
-// 折り返し: missed and voicemail calls to call back, 未対応 → 対応中 → 対応済, who and when. The
-// list and the nav's count follow the hub's `callbacks_changed` messages live.
+// 折り返し: a queue of promises. One row per item (a number at a store, with every call that
+// asked for a call back), 未対応 → 対応中 → 対応済, an owner (担当), the last attempt; a row
+// opens its calls (each with its wrap-up) and attempts, with a form to log one. Checkboxes close
+// several at once. The list and the nav's count follow the hub's `callbacks_changed` live.
 import './lib/header.js';
 import { $, el, setChildren } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime, fmtPhone } from './lib/format.js';
-import { phaseLabel, stateBadge, callCustomer } from './lib/calls.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { renderPager, pageAfterOverflow } from './lib/pager.js';
 import { CtiSocket } from './lib/socket.js';
 import { loadFrontDesk, dialLink, refreshCallbackCount } from './lib/front-desk.js';
+import { loadStores } from './lib/stores.js';
 import { TEXT } from './lib/messages.js';
+import { openDetail, reloadDetail, detailId } from './callbacks/detail.js';
 
 const PER_PAGE = 50;
 export const STATUS_LABELS = Object.freeze({ open: '未対応', in_progress: '対応中', done: '対応済' });
@@ -17,70 +20,172 @@ export const STATUS_LABELS = Object.freeze({ open: '未対応', in_progress: '�
 const ui = {
   view: $('#page-view'),
   filters: $('#cb-filters'),
+  store: $('#cb-store-filter'),
   status: $('#cb-status-filter'),
+  assignee: $('#cb-assignee-filter'),
   body: $('#cb-body'),
   total: $('#cb-total'),
   empty: $('#cb-empty'),
   error: $('#cb-error'),
   pager: $('#pager'),
+  selectAll: $('#cb-select-all'),
+  closeSelected: $('#cb-close-selected'),
+  selectedCount: $('#cb-selected-count'),
 };
 
-const state = { page: 1, seq: 0, settings: null };
+const state = { page: 1, seq: 0, settings: null, user: null, selected: new Set() };
 
-function statusButton(cb, status, text) {
+export function showError(text) {
+  ui.error.textContent = text;
+  ui.error.hidden = !text;
+}
+
+/** PATCH an item (status, assignee); the list, the open detail and the count follow. */
+export async function patchItem(id, body) {
+  showError('');
+  try {
+    await api(`/api/callbacks/${encodeURIComponent(id)}`, { method: 'PATCH', body });
+  } catch (e) {
+    if (handleAuthError(e)) return false;
+    showError(TEXT.saveFailed(e.message));
+    return false;
+  }
+  await refresh();
+  return true;
+}
+
+/** The buttons that move an item: 対応中にする, 対応済にする or 未対応に戻す. */
+export function statusButtons(cb) {
+  const button = (status, text) =>
+    el('button', { class: 'btn btn-small', text, attrs: { type: 'button' }, on: { click: () => patchItem(cb.id, { status }) } });
+  const out = [];
+  if (cb.status === 'open') out.push(button('in_progress', '対応中にする'));
+  if (cb.status !== 'done') out.push(button('done', '対応済にする'));
+  else out.push(button('open', '未対応に戻す'));
+  return out;
+}
+
+/** 担当にする (take it) or 担当を外す (when it is yours or someone's). */
+export function ownerButton(cb) {
+  const mine = state.user && cb.assigneeId === state.user.id;
   return el('button', {
     class: 'btn btn-small',
-    text,
+    text: mine ? '担当を外す' : '担当にする',
     attrs: { type: 'button' },
-    on: { click: () => setStatus(cb, status) },
+    on: { click: () => patchItem(cb.id, { assignee: mine ? null : 'me' }) },
   });
 }
 
+export function customerCell(cb) {
+  if (cb.customerId && cb.customerName) {
+    return el('a', { class: 'cust', text: cb.customerName, attrs: { href: `/admin/customers.html?id=${encodeURIComponent(cb.customerId)}` } });
+  }
+  return el('span', { class: 'unregistered', text: '未登録' });
+}
+
+export function attemptText(a) {
+  if (!a) return '—';
+  return [a.result, a.note ? `「${a.note}」` : null, `${a.by ?? a.byName ?? ''} ${fmtDateTime(a.at)}`].filter(Boolean).join(' ');
+}
+
+function callsText(cb) {
+  const parts = [];
+  if (cb.missedCalls > 0) parts.push(`不在着信 ${cb.missedCalls}件`);
+  if (cb.calls > cb.missedCalls) parts.push(`折り返し予定 ${cb.calls - cb.missedCalls}件`);
+  return parts.join(' / ') || '—';
+}
+
 function renderRow(cb) {
-  const actions = [];
-  if (cb.status === 'open') actions.push(statusButton(cb, 'in_progress', '対応中にする'));
-  if (cb.status !== 'done') actions.push(statusButton(cb, 'done', '対応済にする'));
-  else actions.push(statusButton(cb, 'open', '未対応に戻す'));
-  const updated = cb.status === 'open' && !cb.updatedBy ? '—' : `${cb.updatedBy ?? ''} ${fmtDateTime(cb.updatedAt)}`;
+  const checkbox = el('input', {
+    attrs: { type: 'checkbox', 'aria-label': `選択 ${fmtPhone(cb.phone)}`, disabled: cb.status === 'done' },
+    on: {
+      change: (ev) => {
+        if (ev.target.checked) state.selected.add(cb.id);
+        else state.selected.delete(cb.id);
+        renderSelection();
+      },
+    },
+  });
+  checkbox.checked = state.selected.has(cb.id);
   return el(
     'tr',
-    { class: ['cb-row', `cb-${cb.status}`], dataset: { id: cb.id, callId: cb.callId, status: cb.status } },
-    el('td', { class: 'nowrap muted', text: fmtDateTime(cb.startedAt) }),
-    el('td', { class: 'nowrap mono', text: fmtPhone(cb.phone) }),
-    el('td', {}, callCustomer(cb)),
+    { class: ['cb-row', `cb-${cb.status}`, detailId() === cb.id ? 'cb-row-open' : null], dataset: { id: cb.id, callId: cb.callId ?? '', status: cb.status } },
+    el('td', {}, checkbox),
+    el('td', {}, el('div', { class: 'nowrap mono', text: fmtPhone(cb.phone) }), customerCell(cb)),
     el('td', { class: 'nowrap', text: cb.storeName ?? '不明' }),
-    el('td', {}, stateBadge(cb.phase, phaseLabel(cb.phase))),
-    el('td', {}, el('span', { class: `cb-status cb-status-${cb.status}`, text: STATUS_LABELS[cb.status] ?? cb.status })),
-    el('td', { class: 'small' }, el('span', { text: updated }), cb.note ? el('div', { class: 'muted cb-note', text: cb.note }) : null),
-    el('td', {}, el('div', { class: 'cb-actions' }, dialLink(cb.phone, cb.storeId, state.settings, { label: '発信' }), actions)),
+    el('td', { class: 'nowrap small cb-calls', text: callsText(cb) }),
+    el('td', { class: 'nowrap muted', text: cb.lastCallAt ? fmtDateTime(cb.lastCallAt) : '—' }),
+    el(
+      'td',
+      {},
+      el('span', { class: `cb-status cb-status-${cb.status}`, text: STATUS_LABELS[cb.status] ?? cb.status }),
+      cb.status !== 'open' && cb.updatedBy ? el('div', { class: 'muted small', text: `${cb.updatedBy} ${fmtDateTime(cb.updatedAt)}` }) : null,
+      cb.note ? el('div', { class: 'muted small cb-note', text: cb.note }) : null,
+    ),
+    el('td', { class: 'nowrap cb-owner', text: cb.assigneeName ?? '—' }),
+    el('td', { class: 'small cb-last-attempt', text: attemptText(cb.lastAttempt) }),
+    el(
+      'td',
+      {},
+      el(
+        'div',
+        { class: 'cb-actions' },
+        el('button', {
+          class: 'btn btn-small',
+          text: '詳細',
+          attrs: { type: 'button', 'aria-label': `詳細 ${fmtPhone(cb.phone)}` },
+          on: { click: () => openDetail(cb.id) },
+        }),
+        dialLink(cb.phone, cb.storeId, state.settings, { label: '発信' }),
+        statusButtons(cb),
+      ),
+    ),
   );
 }
 
-async function setStatus(cb, status) {
-  ui.error.hidden = true;
+function renderSelection() {
+  const n = state.selected.size;
+  ui.closeSelected.disabled = n === 0;
+  ui.selectedCount.textContent = n ? `${n}件選択中` : '';
+}
+
+async function closeSelected() {
+  const ids = [...state.selected];
+  if (!ids.length) return;
+  showError('');
+  ui.closeSelected.disabled = true;
   try {
-    await api(`/api/callbacks/${encodeURIComponent(cb.id)}`, { method: 'PATCH', body: { status } });
+    await api('/api/callbacks/close', { method: 'POST', body: { ids } });
   } catch (e) {
     if (handleAuthError(e)) return;
-    ui.error.textContent = TEXT.saveFailed(e.message);
-    ui.error.hidden = false;
+    showError(TEXT.saveFailed(e.message));
+    renderSelection();
     return;
   }
-  load();
-  refreshCallbackCount();
+  state.selected.clear();
+  await refresh();
+}
+
+function filterQuery() {
+  const q = new URLSearchParams();
+  if (ui.status.value !== 'todo') q.set('status', ui.status.value);
+  if (ui.store.value) q.set('store', ui.store.value);
+  if (ui.assignee.value) q.set('assignee', ui.assignee.value);
+  return q;
 }
 
 async function load() {
   const seq = ++state.seq;
+  const filters = filterQuery();
   const q = new URLSearchParams({ status: ui.status.value, page: String(state.page), perPage: String(PER_PAGE) });
-  history.replaceState(null, '', ui.status.value === 'todo' ? location.pathname : `?status=${ui.status.value}`);
+  for (const [k, v] of filters) q.set(k, v);
+  history.replaceState(null, '', filters.toString() ? `?${filters}` : location.pathname);
   let data;
   try {
     data = await api(`/api/callbacks?${q}`);
   } catch (e) {
     if (seq !== state.seq || handleAuthError(e)) return;
-    ui.error.textContent = TEXT.loadFailed('折り返し', e.message);
-    ui.error.hidden = false;
+    showError(TEXT.loadFailed('折り返し', e.message));
     return;
   }
   if (seq !== state.seq) return;
@@ -91,38 +196,74 @@ async function load() {
     load();
     return;
   }
+  // Only what is on screen (and still to do) stays selected.
+  const selectable = new Set(rows.filter((r) => r.status !== 'done').map((r) => r.id));
+  for (const id of [...state.selected]) if (!selectable.has(id)) state.selected.delete(id);
+  ui.selectAll.checked = false;
   setChildren(ui.body, rows.map(renderRow));
   ui.body.dataset.loaded = q.toString();
   ui.empty.hidden = rows.length > 0;
   ui.total.textContent = `${data.total}件`;
+  renderSelection();
   renderPager(ui.pager, { total: data.total, page: data.page, perPage: data.perPage }, (p) => {
     state.page = p;
     load();
   });
 }
 
+/** Reloads the list, the open detail and the nav's count. */
+export async function refresh() {
+  await Promise.all([load(), reloadDetail()]);
+  refreshCallbackCount();
+}
+
 ui.filters.addEventListener('change', () => {
   state.page = 1;
+  state.selected.clear();
   load();
 });
 
+ui.selectAll.addEventListener('change', () => {
+  for (const box of ui.body.querySelectorAll('input[type="checkbox"]:not(:disabled)')) {
+    box.checked = ui.selectAll.checked;
+    const id = Number(box.closest('tr').dataset.id);
+    if (box.checked) state.selected.add(id);
+    else state.selected.delete(id);
+  }
+  renderSelection();
+});
+
+ui.closeSelected.addEventListener('click', closeSelected);
+
+async function fillStores() {
+  if (state.user?.role !== 'admin') return;
+  try {
+    const stores = await loadStores();
+    ui.store.append(...stores.map((s) => el('option', { text: s.name, attrs: { value: String(s.id) } })));
+  } catch {
+    /* the filter stays at すべての店舗 */
+  }
+}
+
 async function main() {
-  await startPage();
+  state.user = await startPage();
   try {
     state.settings = (await loadFrontDesk()).settings;
   } catch {
     state.settings = null;
   }
-  const wanted = new URLSearchParams(location.search).get('status');
-  if (wanted && STATUS_LABELS[wanted] !== undefined) ui.status.value = wanted;
-  if (wanted === 'all') ui.status.value = 'all';
+  await fillStores();
+  const wanted = new URLSearchParams(location.search);
+  const status = wanted.get('status');
+  if (status && (STATUS_LABELS[status] !== undefined || status === 'all')) ui.status.value = status;
+  if (wanted.get('store') && [...ui.store.options].some((o) => o.value === wanted.get('store'))) ui.store.value = wanted.get('store');
+  if (['me', 'none'].includes(wanted.get('assignee'))) ui.assignee.value = wanted.get('assignee');
   ui.view.hidden = false;
   await load();
   const socket = new CtiSocket();
   socket.addEventListener('message', (ev) => {
     if (ev.detail.msg.type !== 'callbacks_changed') return;
-    load();
-    refreshCallbackCount();
+    refresh();
   });
   socket.start();
   window.addEventListener('pagehide', () => socket.stop());

@@ -31,6 +31,14 @@ pub fn login_id(raw: &str) -> Result<String, ApiError> {
     Ok(v.to_string())
 }
 
+/// A login id as typed at the login: trimmed, and refused only when it could never have been
+/// created (empty, or longer than [`MAX_LOGIN_CHARS`] characters: the same count as
+/// [`login_id`], so an id of kana or kanji that could be created can sign in).
+pub fn login_attempt(raw: &str) -> Option<&str> {
+    let v = raw.trim();
+    (!v.is_empty() && v.chars().count() <= MAX_LOGIN_CHARS).then_some(v)
+}
+
 /// A display name: trimmed, 1 to 100 characters, no control characters.
 pub fn display_name(raw: &str) -> Result<String, ApiError> {
     let v = raw.trim();
@@ -153,6 +161,22 @@ mod tests {
             assert_eq!(p.len(), GENERATED_CHARS);
             assert!(password::check_policy(&p).is_ok());
             assert!(p.bytes().all(|b| ALPHABET.contains(&b)));
+        }
+    }
+
+    #[test]
+    fn every_id_that_can_be_created_can_be_tried_at_login() {
+        // 64 kanji: 192 bytes in UTF-8, 64 characters.
+        let kanji = "山".repeat(MAX_LOGIN_CHARS);
+        assert_eq!(login_id(&kanji).unwrap(), kanji);
+        assert_eq!(login_attempt(&kanji), Some(kanji.as_str()));
+        let too_long = "山".repeat(MAX_LOGIN_CHARS + 1);
+        assert!(login_id(&too_long).is_err());
+        assert_eq!(login_attempt(&too_long), None);
+        assert_eq!(login_attempt("  yamada "), Some("yamada"));
+        assert_eq!(login_attempt("   "), None);
+        for id in ["a", "受付", &"ア".repeat(22), &"x".repeat(64)] {
+            assert!(login_id(id).is_ok() && login_attempt(id).is_some(), "{id}");
         }
     }
 }

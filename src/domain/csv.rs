@@ -127,12 +127,7 @@ pub struct ImportRow {
     pub memo: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RowError {
-    pub line: usize,
-    pub field: &'static str,
-    pub message: String,
-}
+pub use crate::domain::error::RowError;
 
 /// Maps and validates every data row. Returns the rows, or every error found (the import is
 /// all-or-nothing, so the user gets the whole list to fix at once).
@@ -185,6 +180,8 @@ pub fn read_rows(records: &[(usize, Vec<String>)]) -> Result<RowsAndErrors, Vec<
             // A leading apostrophe is Excel's "this is text" marker (and what export writes
             // before formula-like cells): not part of the value.
             let value = value.strip_prefix('\'').unwrap_or(value);
+            // `="09012345678"`: how export writes a number so Excel keeps its leading 0.
+            let value = excel_text_value(value);
             let v = value.trim();
             let mut check = |r: Result<(), ApiError>| {
                 if let Err(e) = r {
@@ -251,15 +248,51 @@ pub fn read_rows(records: &[(usize, Vec<String>)]) -> Result<RowsAndErrors, Vec<
     Ok((rows, errors))
 }
 
+/// A cell written as an Excel text formula (`="…"`, see [`excel_text`]) read back as its text.
+pub fn excel_text_value(v: &str) -> &str {
+    v.trim()
+        .strip_prefix("=\"")
+        .and_then(|r| r.strip_suffix('"'))
+        .filter(|r| !r.contains('"'))
+        .unwrap_or(v)
+}
+
+/// A value Excel must keep as text (phone numbers: `09012345678` would lose its leading 0 and
+/// become 9012345678): written as the formula `="09012345678"`, which Excel shows as the text
+/// and saves back as the plain number; the importer reads both. Only for values without `"`
+/// (numbers are digits, `+` and ` / `); anything else is left to [`write_row`].
+pub fn excel_text(v: &str) -> String {
+    if v.is_empty() || v.contains('"') {
+        v.to_string()
+    } else {
+        format!("=\"{v}\"")
+    }
+}
+
 /// One CSV line (CRLF-terminated). Cells that a spreadsheet would evaluate as a formula get a
 /// leading `'` (CSV injection); the importer strips it again.
 pub fn write_row(fields: &[&str]) -> String {
+    write_row_with_text(fields, &[])
+}
+
+/// [`write_row`], with the cells at `text_columns` written by [`excel_text`] (our own formula,
+/// so not marked as a risky one).
+pub fn write_row_with_text(fields: &[&str], text_columns: &[usize]) -> String {
     let mut line = String::new();
     for (n, f) in fields.iter().enumerate() {
         if n > 0 {
             line.push(',');
         }
-        let risky = f.starts_with(['=', '+', '-', '@', '\t', '\r']) && f.parse::<f64>().is_err();
+        let text;
+        let f: &str = if text_columns.contains(&n) {
+            text = excel_text(f);
+            &text
+        } else {
+            f
+        };
+        let risky = !(text_columns.contains(&n) && f.starts_with("=\""))
+            && f.starts_with(['=', '+', '-', '@', '\t', '\r'])
+            && f.parse::<f64>().is_err();
         let v = if risky {
             format!("'{f}")
         } else {
@@ -330,6 +363,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows[0].phones, vec!["+14155550100"]);
+    }
+
+    #[test]
+    fn numbers_keep_their_leading_zero_through_excel() {
+        let line = write_row_with_text(&["山田", "09012345678 / +14155550100"], &[1]);
+        assert_eq!(line, "山田,\"=\"\"09012345678 / +14155550100\"\"\"\r\n");
+        let rows = import_rows(&parse(&format!("氏名,電話番号\n{line}")).unwrap()).unwrap();
+        assert_eq!(rows[0].phones, vec!["09012345678", "+14155550100"]);
+        // What Excel writes back after opening that file: the plain text.
+        let rows = import_rows(&parse("氏名,電話番号\n山田,09012345678\n").unwrap()).unwrap();
+        assert_eq!(rows[0].phones, vec!["09012345678"]);
+        // A number that lost its 0 (opened without the formula) is named as such.
+        let errs = import_rows(&parse("氏名,電話番号\n山田,9012345678\n").unwrap()).unwrap_err();
+        assert_eq!(errs[0].field, "phones");
+        assert!(errs[0].message.contains("先頭の0"), "{}", errs[0].message);
+        assert_eq!(excel_text_value("=\"a\"b\""), "=\"a\"b\"");
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! for every path at once.
 use crate::domain::access::Viewer;
 use crate::domain::error::{max_chars, ApiError};
-use crate::domain::messages::StoreRef;
 use crate::domain::phone::{self, Phone};
 use crate::domain::search;
+use crate::domain::store::StoreRef;
 use serde::{Deserialize, Serialize};
 
 pub const TYPES: &[&str] = &["新規", "会員", "VIP"];
@@ -85,6 +85,15 @@ pub fn flag(v: Option<&str>) -> Result<Option<String>, ApiError> {
 pub fn phone(raw: &str, field: &'static str) -> Result<String, ApiError> {
     match phone::normalize(raw) {
         Ok(Phone::Number(n)) if callable(&n) => Ok(n),
+        Ok(Phone::Number(n)) if lost_leading_zero(&n) => Err(ApiError::bad(
+            "phone_leading_zero_lost",
+            field,
+            format!(
+                "電話番号の先頭の0が抜けています（Excelで開いて保存すると消えることがあります）: {} → 0{}",
+                raw.trim(),
+                n
+            ),
+        )),
         Ok(Phone::Number(_)) => Err(ApiError::bad(
             "invalid_phone",
             field,
@@ -104,6 +113,12 @@ pub fn phone(raw: &str, field: &'static str) -> Result<String, ApiError> {
             format!("電話番号が正しくありません: {}", raw.trim()),
         )),
     }
+}
+
+/// A domestic number whose trunk 0 was dropped (a spreadsheet read it as a number):
+/// 9 or 10 digits not starting with 0 or +.
+fn lost_leading_zero(n: &str) -> bool {
+    !n.starts_with(['0', '+']) && (9..=10).contains(&n.len()) && callable(&format!("0{n}"))
 }
 
 fn callable(n: &str) -> bool {

@@ -316,17 +316,48 @@ pub fn needs_callback(direction: &str, phase: &str, caller: &str) -> bool {
     direction != "outbound" && matches!(phase, "missed" | "voicemail") && !caller.is_empty()
 }
 
-/// Does a call in `phase` reach the caller, resolving their open callbacks?
-pub fn reaches_caller(phase: &str, connected: bool, caller: &str) -> bool {
-    !caller.is_empty() && (phase == "connected" || (phase == "ended" && connected))
+/// Does a call in `phase` reach the caller, closing the open callback of its number at its
+/// store? Only an inbound call that was answered: a call from the number answered at the same
+/// store (the caller checks the store). An outbound call closes nothing by itself: whoever
+/// called logs the attempt.
+pub fn reaches_caller(direction: &str, phase: &str, connected: bool, caller: &str) -> bool {
+    direction != "outbound"
+        && !caller.is_empty()
+        && (phase == "connected" || (phase == "ended" && connected))
 }
 
-/// The note an automatically resolved callback gets.
-pub fn auto_resolve_note(direction: &str) -> String {
-    match direction {
-        "outbound" => "折り返し発信で通話できたため、自動で対応済にしました".into(),
-        _ => "お客様から再度着信があり応答したため、自動で対応済にしました".into(),
+/// The note an automatically closed callback gets (with the call that closed it).
+pub const AUTO_CLOSE_NOTE: &str = "後の着信（応答済み）で自動的に完了";
+
+/// The 対応結果 that puts the call's number on the callback queue.
+pub const CALLBACK_OUTCOME: &str = "折り返し予定";
+
+/// The results of an attempt to call back.
+pub const ATTEMPT_RESULTS: &[&str] = &["不在", "伝言", "つながった", "その他"];
+pub const MAX_ATTEMPT_NOTE_CHARS: usize = 1000;
+
+/// Checks an attempt (result from [`ATTEMPT_RESULTS`], a note of at most 1000 characters).
+pub fn attempt(result: &str, note: &str) -> Result<(&'static str, String), ApiError> {
+    let result = ATTEMPT_RESULTS
+        .iter()
+        .find(|r| **r == result.trim())
+        .copied()
+        .ok_or_else(|| {
+            ApiError::bad(
+                "invalid_result",
+                "result",
+                format!("結果は {} のいずれかです", ATTEMPT_RESULTS.join("・")),
+            )
+        })?;
+    let note = note.trim();
+    if note.chars().count() > MAX_ATTEMPT_NOTE_CHARS {
+        return Err(ApiError::bad(
+            "invalid_note",
+            "note",
+            format!("メモは{MAX_ATTEMPT_NOTE_CHARS}文字以内です"),
+        ));
     }
+    Ok((result, note.to_string()))
 }
 
 #[cfg(test)]
@@ -502,10 +533,44 @@ mod tests {
             "withheld: nobody to call back"
         );
         assert!(!needs_callback("inbound", "ended", "0312345678"));
-        assert!(reaches_caller("connected", true, "0312345678"));
-        assert!(reaches_caller("ended", true, "0312345678"));
-        assert!(!reaches_caller("ended", false, "0312345678"));
-        assert!(!reaches_caller("missed", false, "0312345678"));
-        assert!(auto_resolve_note("outbound").contains("自動"));
+        assert!(reaches_caller("inbound", "connected", true, "0312345678"));
+        assert!(reaches_caller("inbound", "ended", true, "0312345678"));
+        assert!(!reaches_caller("inbound", "ended", false, "0312345678"));
+        assert!(!reaches_caller("inbound", "missed", false, "0312345678"));
+        assert!(
+            !reaches_caller("outbound", "connected", true, "0312345678"),
+            "a call back is logged as an attempt, it closes nothing by itself"
+        );
+        assert_eq!(attempt(" 不在 ", "").unwrap(), ("不在", String::new()));
+        assert_eq!(attempt("留守", "").unwrap_err().code(), "invalid_result");
+        assert_eq!(
+            attempt("伝言", &"x".repeat(1001)).unwrap_err().code(),
+            "invalid_note"
+        );
+    }
+
+    /// The corpus the browser's copy (public/admin/lib/front-desk.js) is tested with too.
+    #[test]
+    fn action_templates_shared_corpus() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/corpus/action-templates.json")).unwrap();
+        let cases = doc["cases"].as_array().unwrap();
+        assert!(cases.len() >= 8);
+        for case in cases {
+            let v = &case["values"];
+            let values = ActionValues {
+                phone: v["phone"].as_str().unwrap(),
+                customer_id: v["customerId"].as_i64(),
+                customer_name: v["customerName"].as_str().unwrap(),
+                store: v["store"].as_str().unwrap(),
+                call_id: v["callId"].as_str().unwrap(),
+            };
+            let template = case["template"].as_str().unwrap();
+            assert_eq!(
+                expand(template, &values),
+                case["expected"].as_str().unwrap(),
+                "{template}"
+            );
+        }
     }
 }

@@ -4,23 +4,7 @@ use crate::domain::limiter::Bucket;
 use crate::domain::token::Role;
 use serde::{Deserialize, Serialize};
 
-/// The store the call came in on. `id: null, name: "不明"` when no prefix matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoreRef {
-    pub id: Option<i64>,
-    pub name: String,
-}
-
-pub const UNKNOWN_STORE: &str = "不明";
-
-impl StoreRef {
-    pub fn unknown() -> Self {
-        StoreRef {
-            id: None,
-            name: UNKNOWN_STORE.into(),
-        }
-    }
-}
+pub use crate::domain::store::{StoreRef, UNKNOWN_STORE};
 
 /// 利用状況: what the business's records and our call log say about the customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -145,6 +129,10 @@ pub struct BroadcastRequest {
     /// `message` (a caller's card of another store is left out: `domain::access`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff_message: Option<String>,
+    /// Live only (like `call_claimed`): sent to the sockets there now, with no seq, not kept
+    /// for replay (so it never counts as a call's latest event).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub live: bool,
 }
 
 /// Worker -> hub: a verified call event (its claims, parsed again by the hub: a few

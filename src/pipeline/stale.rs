@@ -72,6 +72,7 @@ pub fn message(call: &Stale, now_ms: i64) -> ApiResult<BroadcastRequest> {
         message: serde_json::to_string(&message)
             .map_err(|e| crate::domain::error::ApiError::Unavailable(e.to_string()))?,
         staff_message: None,
+        live: false,
     })
 }
 

@@ -44,7 +44,10 @@ pub enum Route {
     WrapupSave,
     CallbackList,
     CallbackCount,
+    CallbackDetail,
     CallbackUpdate,
+    CallbackAttempt,
+    CallbackClose,
 }
 
 /// Largest body of a CSV import.
@@ -142,7 +145,14 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("PUT", "/api/calls/wrapup", Route::WrapupSave),
     ("GET", "/api/callbacks", Route::CallbackList),
     ("GET", "/api/callbacks/count", Route::CallbackCount),
+    ("POST", "/api/callbacks/close", Route::CallbackClose),
+    ("GET", "/api/callbacks/{id}", Route::CallbackDetail),
     ("PATCH", "/api/callbacks/{id}", Route::CallbackUpdate),
+    (
+        "POST",
+        "/api/callbacks/{id}/attempts",
+        Route::CallbackAttempt,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,6 +280,18 @@ mod tests {
         assert_eq!(
             find("PATCH", "/api/callbacks/3"),
             Ok((Route::CallbackUpdate, Some(3)))
+        );
+        assert_eq!(
+            find("POST", "/api/callbacks/3/attempts"),
+            Ok((Route::CallbackAttempt, Some(3)))
+        );
+        assert_eq!(
+            find("POST", "/api/callbacks/close"),
+            Ok((Route::CallbackClose, None))
+        );
+        assert_eq!(
+            find("GET", "/api/callbacks/3"),
+            Ok((Route::CallbackDetail, Some(3)))
         );
         assert_eq!(
             find("PATCH", "/api/users/4"),

@@ -41,6 +41,11 @@ pub struct CallLogEntry {
     pub wrapup_note: Option<String>,
     #[serde(default)]
     pub wrapup_by: Option<String>,
+    /// When it was saved, and its version (a save names the version it read).
+    #[serde(default)]
+    pub wrapup_at: Option<i64>,
+    #[serde(default)]
+    pub wrapup_version: Option<i64>,
     pub voicemail_url: Option<String>,
     /// Stored as a JSON array; sent as one.
     #[serde(serialize_with = "json_list")]
@@ -66,7 +71,8 @@ pub fn log_select(n: usize) -> String {
         "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, s.name AS store_name, \
   {}, k.state, k.phase, k.is_test, k.started_at, k.connected_at, \
   k.ended_at, k.duration_ms, k.answered_by, k.voicemail_url, k.recording_urls, k.transcript, k.summary, \
-  w.category AS wrapup_category, w.outcome AS wrapup_outcome, w.note AS wrapup_note, w.updated_by AS wrapup_by \
+  w.category AS wrapup_category, w.outcome AS wrapup_outcome, w.note AS wrapup_note, w.updated_by AS wrapup_by, \
+  w.updated_at AS wrapup_at, w.version AS wrapup_version \
   FROM calls k LEFT JOIN stores s ON s.id = k.store_id LEFT JOIN customers c ON c.id = k.customer_id \
   LEFT JOIN call_wrapups w ON w.call_id = k.id",
         call_customer_columns_sql(n)

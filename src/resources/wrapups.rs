@@ -1,21 +1,26 @@
 //! `/api/calls/wrapup`: the wrap-up of one call (用件, 対応結果, note), saved on the call. Anyone
-//! who may see the call may read and write it. The call log shows and filters it
+//! who may see the call may read and write it; a save names the version it read (two desks
+//! never overwrite each other's without a word). The call log shows and filters it
 //! (`resources::calls`).
 use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::error::ApiError;
 use crate::domain::front_desk;
+use crate::domain::messages::BroadcastRequest;
+use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
+use crate::resources::callbacks;
 use crate::resources::calls::{log_select, CallLogEntry};
 use crate::resources::settings;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{Env, Request, Response};
 
 fn call_id_param(v: Option<String>) -> ApiResult<String> {
-    v.map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty() && c.len() <= 100)
+    v.as_deref()
+        .and_then(crate::domain::call::call_id)
+        .map(str::to_string)
         .ok_or_else(|| ApiError::bad("invalid_call_id", "callId", "callId を指定してください"))
 }
 
@@ -50,48 +55,137 @@ struct WrapupBody {
     outcome: String,
     #[serde(default)]
     note: String,
+    /// The version read with `GET` (`call.wrapupVersion`); 0 or absent: there was none yet.
+    #[serde(default)]
+    version: Option<i64>,
 }
 
-/// `PUT /api/calls/wrapup` — saves the wrap-up (the whole of it) on a call the user may see.
+/// The wrap-up as it is stored now (a conflict's `current`, and the broadcast).
+#[derive(Debug, Deserialize, Serialize)]
+struct Current {
+    category: String,
+    outcome: String,
+    note: String,
+    #[serde(rename(serialize = "by"))]
+    by_name: Option<String>,
+    at: i64,
+    version: i64,
+    #[serde(skip_serializing)]
+    caller: String,
+    #[serde(skip_serializing)]
+    store_id: Option<i64>,
+}
+
+/// `PUT /api/calls/wrapup` — saves the wrap-up (the whole of it) on a call the user may see,
+/// if `version` is the one stored (409 `version_conflict` with `error.current` otherwise: the
+/// other person's text, who and when). A save with 対応結果 = 折り返し予定 puts the number on
+/// the 折り返し queue; every save tells the call's consoles `call_wrapup`, live.
 pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
     // Whatever the hub has not copied to D1 yet (a call that just popped) first.
     crate::pipeline::hub_client::flush(env).await;
     let body: WrapupBody = http::read_json(&mut req, 16 * 1024).await?;
     let call_id = call_id_param(Some(body.call_id))?;
+    let version = body.version.unwrap_or(0);
+    if !(0..=i64::from(i32::MAX)).contains(&version) {
+        return Err(ApiError::bad(
+            "invalid_version",
+            "version",
+            "version が正しくありません",
+        ));
+    }
     let db = env.d1("DB")?;
     let categories = settings::load(&db).await?.categories;
     let w = front_desk::wrapup(&body.category, &body.outcome, &body.note, &categories)?;
     let viewer = Viewer::from(&session);
     let now = http::now_ms();
-    let r = db::stmt(
-        &db,
-        &format!(
-            "INSERT INTO call_wrapups (call_id, category, outcome, note, updated_by, updated_at) \
-             SELECT k.id, ?2, ?3, ?4, ?5, ?6 FROM calls k WHERE k.id = ?1 AND {} \
-             ON CONFLICT (call_id) DO UPDATE SET category = excluded.category, \
-             outcome = excluded.outcome, note = excluded.note, updated_by = excluded.updated_by, \
-             updated_at = excluded.updated_at",
-            call_visible_sql(7)
-        ),
-        &[
-            s(&call_id),
-            s(&w.category),
-            s(&w.outcome),
-            s(&w.note),
-            s(&session.name),
-            i(now),
-            opt_i(viewer.scope()),
-        ],
-    )?
-    .run()
-    .await?;
-    if db::changes(&r) == 0 {
-        return Err(ApiError::NotFound);
+    let results = db
+        .batch(vec![
+            db::stmt(
+                &db,
+                &format!(
+                    "INSERT INTO call_wrapups (call_id, category, outcome, note, updated_by, updated_at, version) \
+                     SELECT k.id, ?2, ?3, ?4, ?5, ?6, 1 FROM calls k WHERE k.id = ?1 AND {} \
+                     ON CONFLICT (call_id) DO UPDATE SET category = excluded.category, \
+                     outcome = excluded.outcome, note = excluded.note, updated_by = excluded.updated_by, \
+                     updated_at = excluded.updated_at, version = call_wrapups.version + 1 \
+                     WHERE call_wrapups.version = ?8",
+                    call_visible_sql(7)
+                ),
+                &[
+                    s(&call_id),
+                    s(&w.category),
+                    s(&w.outcome),
+                    s(&w.note),
+                    s(&session.name),
+                    i(now),
+                    opt_i(viewer.scope()),
+                    i(version),
+                ],
+            )?,
+            db::stmt(
+                &db,
+                &format!(
+                    "SELECT w.category, w.outcome, w.note, w.updated_by AS by_name, w.updated_at AS at, \
+                     w.version, k.caller, k.store_id FROM call_wrapups w JOIN calls k ON k.id = w.call_id \
+                     WHERE w.call_id = ?1 AND {}",
+                    call_visible_sql(2)
+                ),
+                &[s(&call_id), opt_i(viewer.scope())],
+            )?,
+        ])
+        .await?;
+    let current: Option<Current> = db::first(&results[1])?;
+    let current = current.ok_or(ApiError::NotFound)?;
+    if db::changes(&results[0]) == 0 {
+        let by = current.by_name.clone().unwrap_or_default();
+        return Err(ApiError::Conflict {
+            code: "version_conflict",
+            message: format!(
+                "他の人（{by}）が先に保存しました。内容を確認してから保存してください"
+            ),
+            current: serde_json::to_value(&current).ok(),
+        });
+    }
+    if w.outcome == front_desk::CALLBACK_OUTCOME {
+        let stmts = callbacks::wrapup_statements(&call_id, &current.caller, current.store_id, now);
+        if !stmts.is_empty() {
+            let prepared = stmts
+                .iter()
+                .map(|s| s.d1(&db))
+                .collect::<ApiResult<Vec<_>>>()?;
+            let r = db.batch(prepared).await?;
+            if let Some(last) = r.last() {
+                for store in callbacks::changed_stores(last)? {
+                    callbacks::changed(env, store, &format!("callbacks:wrapup:{call_id}:{now}"))
+                        .await?;
+                }
+            }
+        }
+    }
+    let message = json!({
+        "type": "call_wrapup", "callId": call_id, "category": current.category,
+        "outcome": current.outcome, "by": current.by_name, "at": current.at, "version": current.version,
+    });
+    // Best effort: the wrap-up is saved whether or not a console hears of it now.
+    if let Err(e) = hub_client::broadcast(
+        env,
+        &BroadcastRequest {
+            key: format!("wrapup:{call_id}:{}", current.version),
+            store_id: current.store_id,
+            message: message.to_string(),
+            staff_message: None,
+            live: true,
+        },
+    )
+    .await
+    {
+        worker::console_warn!("call_wrapup not broadcast: {e:?}");
     }
     Ok(http::json_response(
         200,
-        &json!({ "wrapup": { "callId": call_id, "category": w.category, "outcome": w.outcome,
-            "note": w.note, "updatedBy": session.name, "updatedAt": now } }),
+        &json!({ "wrapup": { "callId": call_id, "category": current.category,
+            "outcome": current.outcome, "note": current.note, "updatedBy": current.by_name,
+            "updatedAt": current.at, "version": current.version } }),
     )?)
 }

@@ -39,6 +39,8 @@ export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = fals
       DIALPAD_WEBHOOK_SECRET: WEBHOOK_SECRET,
       JWT_SECRET,
       TENANT: 'default',
+      // As deployed (wrangler.toml): the hub and the guard are created with the apac hint.
+      HUB_LOCATION: 'apac',
       ALLOW_UNSIGNED_WEBHOOKS: 'false',
       ALLOWED_ORIGINS: '',
       ...bindings,

@@ -4,6 +4,7 @@ import { $, el, onRowActivate } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { fmtTime, fmtDuration } from '../lib/format.js';
 import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer } from '../lib/calls.js';
+export { callFromMessage } from '../lib/calls.js';
 import { TEXT } from '../lib/messages.js';
 
 const MAX_ROWS = 50;
@@ -22,37 +23,6 @@ export function listedCall(id) {
   return calls.get(id)?.call;
 }
 
-function customerNameOf(msg) {
-  if (msg.customer) return msg.customer.name;
-  const c = Array.isArray(msg.candidates) ? msg.candidates : [];
-  if (c.length === 1) return c[0].name;
-  if (c.length > 1) return `${c[0].name} 他${c.length - 1}名`;
-  return null;
-}
-
-/** A socket message in the shape of a /api/calls/recent row, merged over what we had. */
-export function callFromMessage(msg, prev) {
-  const ts = Date.parse(msg.timestamp);
-  return {
-    ...(prev ?? {}),
-    id: msg.callId,
-    direction: msg.direction,
-    caller: msg.customerPhone,
-    dialled: msg.incomingNumber,
-    storeId: msg.store?.id ?? null,
-    storeName: msg.store?.name ?? prev?.storeName ?? null,
-    customerName: customerNameOf(msg) ?? prev?.customerName ?? null,
-    state: msg.state,
-    phase: msg.phase,
-    isTest: Boolean(msg.isTest),
-    startedAt: prev?.startedAt ?? (Number.isFinite(msg.startedAt) ? msg.startedAt : Number.isFinite(ts) ? ts : Date.now()),
-    connectedAt: msg.connectedAt ?? prev?.connectedAt ?? null,
-    endedAt: msg.endedAt ?? prev?.endedAt ?? null,
-    durationMs: msg.durationMs ?? prev?.durationMs ?? null,
-    answeredBy: msg.answeredBy ?? prev?.answeredBy ?? null,
-  };
-}
-
 function stateText(call) {
   const label = phaseLabel(call.phase, call.direction);
   if (call.phase === 'ended' && call.durationMs) return `${label} (${fmtDuration(call.durationMs)})`;
@@ -62,10 +32,18 @@ function stateText(call) {
 /** callId -> name of who has the call (the hub's `call_claimed`), kept across row updates. */
 const claims = new Map();
 
-/** 対応中: <name>: who claimed the call, or who answered it while it goes on. */
+/** 対応中: <name>: who claimed the call, or who answered it, while the call goes on. */
 function claimNote(call) {
-  const by = claims.get(call.id) ?? (LIVE_PHASES.has(call.phase) && call.phase !== 'ringing' ? call.answeredBy : null);
+  if (!LIVE_PHASES.has(call.phase)) return null; // over: nobody is on it any more
+  if (call.wrapupCategory || call.wrapupBy) return null; // recorded: the row shows the 用件
+  const by = claims.get(call.id) ?? (call.phase !== 'ringing' ? call.answeredBy : null);
   return by ? el('span', { class: 'badge call-claim', text: `対応中: ${by}` }) : null;
+}
+
+/** 用件: the wrap-up's subject once someone wrote it. */
+function wrapupNote(call) {
+  if (!call.wrapupCategory) return null;
+  return el('span', { class: 'badge call-wrapup', text: `用件: ${call.wrapupCategory}`, attrs: { title: call.wrapupOutcome ?? '' } });
 }
 
 /** A `call_claimed` message: shows 対応中 on the call's row (when listed). */
@@ -75,6 +53,21 @@ export function markClaimed(callId, by) {
   claims.set(id, String(by));
   const entry = calls.get(id);
   if (entry) upsertCall(entry.call);
+}
+
+/** A `call_wrapup` message: the row shows the 用件, and 対応中 is over (the record is written). */
+export function applyWrapup(msg) {
+  const id = String(msg?.callId ?? '');
+  claims.delete(id);
+  const entry = calls.get(id);
+  if (!entry) return;
+  upsertCall({
+    ...entry.call,
+    wrapupCategory: msg.category ?? null,
+    wrapupOutcome: msg.outcome ?? null,
+    wrapupBy: msg.by ?? null,
+    answeredBy: LIVE_PHASES.has(entry.call.phase) ? entry.call.answeredBy : null,
+  });
 }
 
 function renderRow(call) {
@@ -94,12 +87,13 @@ function renderRow(call) {
       call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
     ),
     el('td', { class: 'col-store', text: call.storeName ?? '不明' }),
-    el('td', { class: 'col-state' }, stateBadge(call.phase, stateText(call)), claimNote(call)),
+    el('td', { class: 'col-state' }, stateBadge(call.phase, stateText(call)), claimNote(call), wrapupNote(call)),
   );
 }
 
 /** Adds or updates the row of a call. */
 export function upsertCall(call) {
+  if (!LIVE_PHASES.has(call.phase)) claims.delete(call.id);
   const entry = calls.get(call.id);
   const row = renderRow(call);
   if (entry) {
@@ -114,25 +108,45 @@ export function upsertCall(call) {
   ui.empty.hidden = calls.size > 0;
 }
 
-/** Keeps rows ordered by start time, newest first. */
+/** Live calls (ringing, connected, on hold) first, then the rest; newest first within each. */
+function before(a, b) {
+  const la = LIVE_PHASES.has(a.phase);
+  const lb = LIVE_PHASES.has(b.phase);
+  if (la !== lb) return la;
+  return a.startedAt > b.startedAt;
+}
+
+/** Keeps rows ordered: live calls pinned at the top (いま), then by start time, newest first. */
 function placeRow(id) {
   const { call, row } = calls.get(id);
-  let before = null;
+  let next = null;
   for (const other of ui.body.children) {
     if (other === row) continue;
     const o = calls.get(other.dataset.callId);
-    if (o && o.call.startedAt <= call.startedAt) {
-      before = other;
+    if (o && !before(o.call, call)) {
+      next = other;
       break;
     }
   }
-  if (row.nextSibling !== before || row.parentNode !== ui.body) ui.body.insertBefore(row, before);
+  if (row.nextSibling !== next || row.parentNode !== ui.body) ui.body.insertBefore(row, next);
+  markLiveEdge();
+}
+
+/** The last live row carries a divider under it: what is going on now, then the log. */
+function markLiveEdge() {
+  let last = null;
+  for (const r of ui.body.children) {
+    r.classList.remove('live-edge');
+    if (LIVE_PHASES.has(calls.get(r.dataset.callId)?.call.phase)) last = r;
+  }
+  if (last && last.nextElementSibling) last.classList.add('live-edge');
 }
 
 function trimRows() {
+  // The oldest ended calls go first; a live call is never trimmed away.
   while (calls.size > MAX_ROWS) {
     const last = ui.body.lastElementChild;
-    if (!last) break;
+    if (!last || LIVE_PHASES.has(calls.get(last.dataset.callId)?.call.phase)) break;
     calls.delete(last.dataset.callId);
     last.remove();
   }

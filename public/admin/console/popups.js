@@ -1,67 +1,105 @@
 // When a call pops (the settings' timing and outbound choice) and how: the window, the banner
 // when the browser blocked it, and a desktop notification that stands in for a blocked popup.
-import { $ } from '../lib/dom.js';
+import { $, el } from '../lib/dom.js';
 import { fmtPhone } from '../lib/format.js';
 import { LIVE_PHASES, openCallPopup } from '../lib/calls.js';
 import { currentSettings, notifyPermission } from './settings.js';
 import { POPPED_MAX } from './popup-claim.js';
 
-const ui = {
-  blocked: $('#popup-blocked'),
-  blockedDetail: $('#popup-blocked-detail'),
-  open: $('#popup-open'),
-  dismiss: $('#popup-dismiss'),
-};
+/**
+ * Where to allow pop-ups, said on the blocked banner: Chrome and Edge both show a blocked-popup
+ * icon at the right end of the address bar, and keep the list under their site settings.
+ */
+export const POPUP_BLOCKED_HELP =
+  'このサイトのポップアップを許可してください。Chrome・Edge: アドレスバー右端のポップアップブロックのアイコンをクリックし「常に許可」を選んで「完了」。' +
+  'または Chrome は 設定 › プライバシーとセキュリティ › サイトの設定 › ポップアップとリダイレクト、' +
+  'Edge は 設定 › Cookie とサイトのアクセス許可 › ポップアップとリダイレクト の「許可」にこのサイトを追加します。';
 
 /** Phases in which a call counts as answered. */
 const ANSWERED = new Set(['connected', 'hold']);
 
-let blockedCall = null;
+/** The blocked-popup banner (built by the listener's banners; looked up when first needed). */
+const ui = {
+  get blocked() {
+    return $('#popup-blocked');
+  },
+  get list() {
+    return $('#popup-blocked-list');
+  },
+};
+
+/** callId -> the live call whose popup the browser blocked (every one, in the order blocked) */
+const blockedCalls = new Map();
 /** callId -> the desktop notification standing in for its blocked popup */
 const notifications = new Map();
 /** The latest state of a call by id (the call list's), so a late click opens what is current. */
 let latest = (call) => call;
+/** How a call's window opens: `openCallPopup`, or the single window's opener. */
+let opener = (call) => openCallPopup(call);
 
-/** `latestCall(call)` returns the newest known version of `call`. */
-export function initPopups(latestCall) {
+/**
+ * `latestCall(call)` returns the newest known version of `call`; `open(call)` (optional)
+ * opens its window and returns false when the browser blocked it.
+ */
+export function initPopups(latestCall, open) {
   latest = latestCall;
-  ui.open.addEventListener('click', () => {
-    if (blockedCall) openPopup(blockedCall);
-  });
-  ui.dismiss.addEventListener('click', hideBlocked);
+  if (open) opener = open;
 }
 
 /** Opens (or focuses) the popup of a call. Returns false when the browser blocked it. */
 export function openPopup(call) {
-  if (!openCallPopup(call)) {
+  if (!opener(call)) {
     showBlocked(call);
     return false;
   }
-  if (blockedCall && blockedCall.id === call.id) hideBlocked();
+  if (blockedCalls.delete(call.id)) renderBlocked();
   closeNotification(call.id);
   return true;
 }
 
-/** Keeps the blocked banner's call current. */
+/** Keeps a blocked call current; a call that is over has nothing left to pop: its line goes. */
 export function updateBlocked(call) {
-  if (!blockedCall || blockedCall.id !== call.id) return;
-  blockedCall = call;
-  // A call that is over has nothing left to pop: its banner goes.
-  if (!LIVE_PHASES.has(call.phase)) hideBlocked();
+  if (!blockedCalls.has(call.id)) return;
+  if (LIVE_PHASES.has(call.phase)) blockedCalls.set(call.id, call);
+  else blockedCalls.delete(call.id);
+  renderBlocked();
 }
 
 function showBlocked(call) {
-  blockedCall = call;
-  const who = call.customerName ? `${call.customerName} 様` : '未登録の番号';
-  const what = call.direction === 'outbound' ? 'への発信' : 'からの着信';
-  ui.blockedDetail.textContent = `${fmtPhone(call.caller)}（${who}）${what}`;
-  ui.blocked.hidden = false;
+  blockedCalls.set(call.id, call);
+  renderBlocked();
   notifyBlocked(call);
 }
 
+/** The banner lists every blocked live call, each with its own button. */
+function renderBlocked() {
+  const banner = ui.blocked;
+  if (!banner) return;
+  const list = ui.list;
+  list.replaceChildren(
+    ...[...blockedCalls.values()].map((call) => {
+      const who = call.caller ? `${fmtPhone(call.caller)}（${call.customerName ? `${call.customerName} 様` : '未登録の番号'}）` : '非通知';
+      const what = call.direction === 'outbound' ? 'への発信' : 'からの着信';
+      const text = `${who}${what}${call.storeName ? `・${call.storeName}` : ''}`;
+      return el(
+        'li',
+        { class: 'blocked-call', dataset: { callId: call.id } },
+        el('span', { class: 'blocked-call-text', text }),
+        el('button', {
+          class: 'btn btn-primary btn-small',
+          text: 'ポップアップを開く',
+          attrs: { type: 'button', 'aria-label': `${text}のポップアップを開く` },
+          on: { click: () => openPopup(latest(blockedCalls.get(call.id) ?? call)) },
+        }),
+      );
+    }),
+  );
+  banner.hidden = blockedCalls.size === 0;
+}
+
 export function hideBlocked() {
-  blockedCall = null;
-  ui.blocked.hidden = true;
+  blockedCalls.clear();
+  renderBlocked();
 }
 
 /** Where allowed, a desktop notification whose click opens the popup the browser blocked. */

@@ -160,8 +160,9 @@ let ringTimer = null;
 let enabled = () => false;
 
 function renderRinger() {
-  ui.status.hidden = !ringer.playing;
-  ui.hint.hidden = !(enabled() && !ringer.audible);
+  // The console's settings card shows these; other pages ring without them.
+  if (ui.status) ui.status.hidden = !ringer.playing;
+  if (ui.hint) ui.hint.hidden = !(enabled() && !ringer.audible);
 }
 
 const ringer = new Ringer(renderRinger);

@@ -4,6 +4,7 @@
 import { $ } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { TEXT } from '../lib/messages.js';
+import { confirmLogout } from '../lib/logout.js';
 
 const ui = {
   boot: $('#boot'),
@@ -37,14 +38,14 @@ export function showLogin(message) {
   $('#login-id').focus();
 }
 
-function start(u) {
+function start(u, opts = {}) {
   const previous = lastUser;
   user = u;
   lastUser = u;
   ui.loginView.hidden = true;
   ui.consoleView.hidden = false;
   document.title = 'CTI コンソール';
-  hooks.start(u, previous);
+  hooks.start(u, previous, opts);
 }
 
 async function login(ev) {
@@ -61,7 +62,7 @@ async function login(ev) {
   try {
     const res = await api('/api/auth/login', { method: 'POST', body: { loginId, password } });
     ui.loginForm.elements.password.value = '';
-    start(res.user);
+    start(res.user, { loggedIn: true });
   } catch (e) {
     ui.loginError.textContent = e.message;
     ui.loginError.hidden = false;
@@ -70,6 +71,7 @@ async function login(ev) {
 }
 
 async function logout() {
+  if (!(await confirmLogout())) return;
   hooks.stop();
   try {
     await api('/api/auth/logout', { method: 'POST' });
@@ -82,8 +84,9 @@ async function logout() {
 
 /**
  * Wires the login form and the logout button, then checks the session. Hooks:
- * `start(user, previousUser)` when someone is logged in (`previousUser`: the one before,
- * even if a login form came between); `stop()` before the login form shows;
+ * `start(user, previousUser, {loggedIn})` when someone is logged in (`previousUser`: the one
+ * before, even if a login form came between; `loggedIn`: through the form, not a session
+ * found at load); `stop()` before the login form shows;
  * `logout()` after a logout, before the form shows.
  */
 export async function initSession(h) {

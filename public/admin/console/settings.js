@@ -10,7 +10,12 @@ const DEFAULT_SETTINGS = Object.freeze({
   popOutbound: false,
   ringSound: false,
   desktopNotify: false,
+  popupMode: 'each', // 'each' = a window per call, 'single' = one window for every call
+  autoCloseSecs: 60, // a popup of a call that ended unanswered closes after this (0 = never)
 });
+
+/** The choices of 不在着信のポップアップを閉じる (seconds; 0 = never). */
+export const AUTO_CLOSE_CHOICES = Object.freeze([0, 30, 60, 300]);
 
 const ui = {
   form: $('#settings-form'),
@@ -39,6 +44,8 @@ function readSettings() {
   if (v && typeof v === 'object') {
     if (v.popTiming === 'ring' || v.popTiming === 'answer') s.popTiming = v.popTiming;
     for (const k of ['popOutbound', 'ringSound', 'desktopNotify']) if (typeof v[k] === 'boolean') s[k] = v[k];
+    if (v.popupMode === 'each' || v.popupMode === 'single') s.popupMode = v.popupMode;
+    if (AUTO_CLOSE_CHOICES.includes(v.autoCloseSecs)) s.autoCloseSecs = v.autoCloseSecs;
   }
   return s;
 }
@@ -54,12 +61,15 @@ function saveSettings() {
 }
 
 function renderSettings() {
+  if (!ui.form) return; // a page without the console's settings card follows them all the same
   const f = ui.form.elements;
   $('#set-pop-ring').checked = settings.popTiming === 'ring';
   $('#set-pop-answer').checked = settings.popTiming === 'answer';
   f.popOutbound.checked = settings.popOutbound;
   f.ringSound.checked = settings.ringSound;
   f.desktopNotify.checked = settings.desktopNotify;
+  f.popupMode.value = settings.popupMode;
+  f.autoCloseSecs.value = String(settings.autoCloseSecs);
   if (settings.desktopNotify && notifyPermission() !== 'granted') {
     notifyHint(TEXT.notifyNotAllowed);
   } else if (settings.desktopNotify || !ui.notifyHint.dataset.sticky) {
@@ -118,6 +128,14 @@ async function askNotify() {
  */
 export function initSettings({ changed, ringTurnedOn }) {
   onChange = changed;
+  // Another tab of this browser changed the settings: follow.
+  window.addEventListener('storage', (ev) => {
+    if (userId !== null && ev.key === storageKey()) {
+      settings = readSettings();
+      apply();
+    }
+  });
+  if (!ui.form) return;
   ui.form.addEventListener('submit', (ev) => ev.preventDefault());
   ui.form.addEventListener('change', async (ev) => {
     const t = ev.target;
@@ -129,6 +147,14 @@ export function initSettings({ changed, ringTurnedOn }) {
       case 'popOutbound':
         settings.popOutbound = t.checked;
         break;
+      case 'popupMode':
+        if (t.checked) settings.popupMode = t.value === 'single' ? 'single' : 'each';
+        break;
+      case 'autoCloseSecs': {
+        const secs = Number(t.value);
+        settings.autoCloseSecs = AUTO_CLOSE_CHOICES.includes(secs) ? secs : DEFAULT_SETTINGS.autoCloseSecs;
+        break;
+      }
       case 'ringSound':
         settings.ringSound = t.checked;
         if (t.checked) ringTurnedOn();
@@ -148,12 +174,5 @@ export function initSettings({ changed, ringTurnedOn }) {
     }
     saveSettings();
     apply();
-  });
-  // Another tab of this browser changed the settings: follow.
-  window.addEventListener('storage', (ev) => {
-    if (userId !== null && ev.key === storageKey()) {
-      settings = readSettings();
-      apply();
-    }
   });
 }

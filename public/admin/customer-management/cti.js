@@ -1,5 +1,6 @@
-// The call popup: who is calling, the live state of the call, registration of new callers,
-// the memo (memo.js), the latest notes and the number's call history.
+// The call popup: who is calling (the name first), the live state of the call, the number's
+// last wrap-ups (story.js), registration of new callers (never for another store's customer:
+// 他店舗のお客様です), the memo (memo.js), the latest notes and the number's call history.
 import { callDetails, hasDetails } from '../lib/call-details.js';
 import { $, el, setChildren } from '../lib/dom.js';
 import { api } from '../lib/api.js';
@@ -12,9 +13,11 @@ import { claimOnWrapup } from './claim.js';
 import { TEXT } from '../lib/messages.js';
 import { initCallState, applyCall } from './call-state.js';
 import { initMemo, showMemoText, resetMemoEditor, memoSaving, setMemoEditable } from './memo.js';
-import { initHistory, setHistory, refreshHistory, updateHistoryFrom, hideHistory, previousCallBefore } from './history.js';
+import { initHistory, setHistory, refreshHistory, updateHistoryFrom, hideHistory, previousCallBefore, historyEntry } from './history.js';
+import { initStory, setStory } from './story.js';
 import * as frontDesk from './front-desk.js';
 import { sharedNumberGuard } from '../lib/shared-numbers.js';
+import { onCallMessage } from './live-link.js';
 
 // The address carries the call id only; the caller's number comes from the lookup (numbers in
 // addresses end up in logs).
@@ -38,6 +41,9 @@ const ui = {
   unknownView: $('#unknown-view'),
   unknownNumber: $('#unknown-number'),
   unknownStore: $('#unknown-store'),
+  otherStoreView: $('#other-store-view'),
+  otherStoreNumber: $('#other-store-number'),
+  lead: $('#lead'),
   registerForm: $('#register-form'),
   registerError: $('#register-error'),
   registerSubmit: $('#register-submit'),
@@ -54,6 +60,7 @@ const ui = {
   notes: $('#notes'),
   notesEmpty: $('#notes-empty'),
   usage: $('#usage'),
+  historyView: $('#history-view'),
 };
 
 const state = {
@@ -70,9 +77,17 @@ const state = {
 
 const NOTES_SHOWN = 3;
 
-const VIEWS = ['loading', 'authView', 'errorView', 'withheldView', 'unknownView', 'pickerView', 'customerView'];
+const VIEWS = ['loading', 'authView', 'errorView', 'withheldView', 'otherStoreView', 'unknownView', 'pickerView', 'customerView'];
 function show(view) {
   for (const v of VIEWS) ui[v].hidden = v !== view;
+  // The story, who answered and the next steps sit right under the view's head (the name,
+  // or the banner), above the rest of it; they wait at the end while there is no caller.
+  const slot = ui[view].querySelector('[data-lead-slot]');
+  if (slot) {
+    if (ui.lead.parentNode !== slot) slot.append(ui.lead);
+  } else if (ui.lead.parentNode !== ui.historyView.parentNode) {
+    ui.historyView.before(ui.lead);
+  }
 }
 
 function setTitle() {
@@ -116,9 +131,7 @@ function renderCustomer(card, { fromPicker = false, notes } = {}) {
   showMemoText(card.memo);
   setMemoEditable(state.canEdit);
   if (notes) {
-    state.notes = notes.slice(0, NOTES_SHOWN);
-    state.notesFor = card.id;
-    renderNotes();
+    setNotes(card.id, notes);
   } else if (state.notesFor !== card.id) {
     state.notes = [];
     state.notesFor = card.id;
@@ -190,18 +203,38 @@ function renderUnknown() {
   ui.registerForm.elements.name.focus();
 }
 
+/** The number belongs to another store's customer: said up front, and no registration. */
+function renderOtherStore() {
+  ui.otherStoreNumber.textContent = fmtPhone(phone);
+  renderStore();
+  show('otherStoreView');
+  setTitle();
+  frontDesk.setCaller({ phone, store: state.store });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Notes
 
+// 注意 / 苦情 notes are pinned at the top (front-desk.js), so ノート lists the others.
+const unpinned = (notes) => notes.filter((n) => !frontDesk.PINNED_TYPES.has(n.noteType));
+
 function renderNotes() {
   renderNoteList(ui.notes, ui.notesEmpty, state.notes);
+}
+
+/** The lookup's latest notes; when pinned ones took places among them, the full list fills up. */
+function setNotes(id, notes) {
+  state.notes = unpinned(notes).slice(0, NOTES_SHOWN);
+  state.notesFor = id;
+  renderNotes();
+  if (state.notes.length < Math.min(NOTES_SHOWN, notes.length)) loadNotes(id);
 }
 
 async function loadNotes(id) {
   try {
     const { notes } = await api(`/api/customers/${encodeURIComponent(id)}/notes`);
     if (state.notesFor !== id) return;
-    state.notes = (Array.isArray(notes) ? notes : []).slice(0, NOTES_SHOWN);
+    state.notes = unpinned(Array.isArray(notes) ? notes : []).slice(0, NOTES_SHOWN);
     renderNotes();
   } catch {
     /* the rest of the popup works without them */
@@ -212,6 +245,10 @@ mountNoteForm($('#note-form-slot'), {
   customerId: () => state.customer?.id ?? null,
   onAdded(note, id) {
     if (state.notesFor !== id) return;
+    if (frontDesk.PINNED_TYPES.has(note.noteType)) {
+      frontDesk.addPinnedNote(note, id);
+      return;
+    }
     state.notes = [note, ...state.notes].slice(0, NOTES_SHOWN);
     renderNotes();
   },
@@ -229,19 +266,23 @@ function fetchLookup() {
 const listOf = (v) => (Array.isArray(v) ? v : []);
 
 async function lookup() {
-  show('loading');
+  if (!early.shown) show('loading');
   let data;
   try {
     data = await fetchLookup();
   } catch (e) {
     if (e.status === 401) {
       showAuth();
+    } else if (early.shown) {
+      // Who is calling is on screen already (from the pop): say only what is missing.
+      early.note(`履歴・ノートを取得できませんでした: ${e.message}`);
     } else {
       ui.errorText.textContent = `顧客情報を取得できませんでした: ${e.message}`;
       show('errorView');
     }
     return;
   }
+  early.done();
   state.store = data.store ?? state.store ?? { id: null, name: '不明' };
   renderStore();
   phone = data.phone ?? '';
@@ -253,6 +294,7 @@ async function lookup() {
   }
   const mine = setHistory(listOf(data.history));
   if (mine) applyCall(mine, false);
+  setStory(listOf(data.wrapups));
   state.candidates = listOf(data.candidates);
   state.canEdit = data.customer ? data.canEdit !== false : true;
   if (data.customer) {
@@ -261,9 +303,23 @@ async function lookup() {
     renderPicker();
   } else if (state.candidates.length === 1) {
     renderCustomer(state.candidates[0]);
+  } else if (data.otherStore) {
+    renderOtherStore();
   } else {
     renderUnknown();
   }
+}
+
+/** Someone saved a wrap-up of one of the number's calls: 前回までの対応 and the history follow. */
+async function refreshStory() {
+  let data;
+  try {
+    data = await fetchLookup();
+  } catch {
+    return;
+  }
+  refreshHistory(listOf(data.history));
+  setStory(listOf(data.wrapups));
 }
 
 ui.retry.addEventListener('click', lookup);
@@ -324,6 +380,7 @@ async function refreshAfterRegister(id) {
     return; // the view already shows the new customer and the history we had
   }
   refreshHistory(listOf(data.history));
+  setStory(listOf(data.wrapups));
   if (data.customer && data.customer.id === id && state.customer?.id === id && !memoSaving()) {
     renderCustomer(data.customer, { notes: listOf(data.notes) });
   }
@@ -348,7 +405,7 @@ function isNewer(a, b) {
 async function customerChanged(customer, mergedFrom) {
   if (!phone || !Array.isArray(customer?.phones) || !customer.phones.includes(phone)) return;
   const view = VIEWS.find((v) => !ui[v].hidden);
-  if (!['unknownView', 'customerView', 'pickerView'].includes(view) || memoSaving()) return;
+  if (!['unknownView', 'otherStoreView', 'customerView', 'pickerView'].includes(view) || memoSaving()) return;
   if (view === 'customerView' && state.customer && state.customer.id !== mergedFrom) {
     // The record on screen: its new name only. The rest (and its version) stays as loaded, so
     // a memo edit under way still meets a conflict rather than silently building on text the
@@ -366,6 +423,7 @@ async function customerChanged(customer, mergedFrom) {
     return;
   }
   refreshHistory(listOf(data.history));
+  setStory(listOf(data.wrapups));
   state.candidates = listOf(data.candidates);
   // Meanwhile the user registered or picked someone (the message can arrive before their own
   // registration's answer): that record stays on screen.
@@ -375,6 +433,48 @@ async function customerChanged(customer, mergedFrom) {
   if (data.customer) renderCustomer(data.customer, { notes: listOf(data.notes) });
   else if (state.candidates.length > 1) renderPicker();
 }
+
+// ---------------------------------------------------------------------------------------------
+// The card from the pop: the pop message already carries the caller's card (name, kana, badges,
+// numbers, memo's start, usage). It comes from the page that opened this window (over the
+// browser's channel) or from this popup's own socket; the popup shows it at once, while its
+// lookup (history, notes, who may edit) is still on its way, and keeps it if D1 cannot answer.
+
+const early = {
+  shown: false,
+  finished: false,
+  noteNode: null,
+  /** A message of this call with a card, before the lookup answered: show who is calling. */
+  show(msg) {
+    if (this.finished || this.shown || !msg?.customer || String(msg.callId) !== callId) return;
+    this.shown = true;
+    state.store = msg.store ?? state.store;
+    renderStore();
+    phone = msg.customerPhone ?? '';
+    ui.callerNumber.textContent = fmtPhone(phone);
+    state.canEdit = false; // until the lookup says who may edit
+    renderCustomer(msg.customer, { notes: [] });
+    document.body.dataset.card = 'pop';
+  },
+  done() {
+    this.finished = true;
+    this.noteNode?.remove();
+    this.noteNode = null;
+    delete document.body.dataset.card;
+  },
+  note(text) {
+    this.noteNode?.remove();
+    this.noteNode = el(
+      'p',
+      { class: 'form-error early-note', attrs: { role: 'alert' } },
+      text,
+      ' ',
+      el('button', { class: 'btn btn-small', text: '再読み込み', attrs: { type: 'button' }, on: { click: lookup } }),
+    );
+    ui.customerView.prepend(this.noteNode);
+  },
+};
+onCallMessage((msg) => early.show(msg));
 
 function startSocket() {
   const socket = new CtiSocket();
@@ -386,7 +486,13 @@ function startSocket() {
       customerChanged(msg.customer, msg.mergedFrom);
       return;
     }
+    if (msg.type === 'call_wrapup') {
+      if (msg.callId === callId) frontDesk.onWrapupSaved(msg);
+      if (msg.callId === callId || historyEntry(msg.callId)) refreshStory();
+      return;
+    }
     if (msg.callId !== callId) return;
+    early.show(msg);
     if (msg.store?.name && (!state.store || state.store.id === null)) {
       state.store = msg.store;
       renderStore();
@@ -403,6 +509,10 @@ function startSocket() {
       renderCustomer(msg.customer);
     }
   });
+  // 対応中: someone (this user too) has the call: every popup of it says who, live.
+  socket.addEventListener('claim', (ev) => {
+    if (ev.detail?.callId === callId) frontDesk.showClaim(ev.detail.by);
+  });
   claimOnWrapup(socket, callId, document.querySelector('#wrapup-form'));
   socket.start();
   window.addEventListener('pagehide', () => socket.stop());
@@ -414,6 +524,7 @@ function startSocket() {
 // ---------------------------------------------------------------------------------------------
 
 initHistory(callId);
+initStory({ entryOf: historyEntry });
 initCallState(Boolean(callId));
 frontDesk.initFrontDesk(callId);
 setTitle();

@@ -1,15 +1,17 @@
-// The popup's front desk: pinned notes (注意 / 苦情, however old), who answered and which line
-// rang, the next steps (詳細を見る, 全履歴, the admin's action buttons, click-to-call) and the
-// call's wrap-up (用件, 対応結果, メモ), whose half-typed input survives a reload (kept in
-// localStorage under the call's id until it is saved).
+// The popup's front desk: pinned notes (注意 / 苦情, however old: one line each, opened in
+// place), who answered and which line rang, the next steps (詳細を見る, 全履歴, the admin's
+// action buttons, click-to-call) and the call's wrap-up (用件, 対応結果, メモ) docked at the
+// bottom (Alt+W focuses 用件), whose half-typed input survives a reload (kept in localStorage
+// under the call's id until it is saved); 対応中: <name> when someone claims the call.
 import { $, el, setChildren, setStatusLine } from '../lib/dom.js';
 import { api } from '../lib/api.js';
-import { fmtPhone } from '../lib/format.js';
-import { noteItem } from '../lib/notes.js';
+import { fmtPhone, fmtDateTime } from '../lib/format.js';
+import { noteKey } from '../lib/notes.js';
 import { loadFrontDesk, expandTemplate, actionsFor, dialLink } from '../lib/front-desk.js';
 import { TEXT } from '../lib/messages.js';
 
-const PINNED_TYPES = new Set(['注意', '苦情']);
+/** Note types pinned above everything (and so left out of the popup's ノート list). */
+export const PINNED_TYPES = new Set(['注意', '苦情']);
 
 const ui = {
   pinned: $('#pinned-notes'),
@@ -26,6 +28,7 @@ const ui = {
   note: $('#wrapup-note'),
   save: $('#wrapup-save'),
   status: $('#wrapup-status'),
+  claimedBy: $('#claimed-by'),
 };
 
 const fd = {
@@ -34,7 +37,10 @@ const fd = {
   caller: null,
   call: null,
   saved: null,
+  // The wrap-up's version as read (0: none yet); a save names it, a stale one is a 409.
+  version: 0,
   pinnedFor: undefined,
+  pinned: [],
 };
 
 const draftKey = () => `cti-wrapup-draft:${fd.callId}`;
@@ -92,6 +98,7 @@ async function loadCall({ wrapup = false } = {}) {
   renderCallInfo();
   if (wrapup) {
     fd.saved = savedValues(fd.call);
+    fd.version = fd.call.wrapupVersion ?? 0;
     const draft = readDraft();
     fillWrapup(draft ?? fd.saved);
     if (draft) setStatusLine(ui.status, '未保存の入力があります', 'pending');
@@ -145,9 +152,65 @@ async function renderPinned(customer) {
     /* optional */
   }
   if (fd.pinnedFor !== id) return;
-  const pinned = notes.filter((n) => PINNED_TYPES.has(n.noteType));
-  setChildren(ui.pinnedList, pinned.map(noteItem));
-  ui.pinned.hidden = pinned.length === 0;
+  fd.pinned = notes.filter((n) => PINNED_TYPES.has(n.noteType));
+  showPinned();
+}
+
+/** A pinned note in one line (type and the start of its text); opened, the whole of it. */
+function pinnedItem(note) {
+  const key = noteKey(note.noteType);
+  return el(
+    'li',
+    { class: ['pinned-note', `note-${key}`], dataset: { type: note.noteType ?? '', noteId: note.id ?? '' } },
+    el(
+      'details',
+      {},
+      el(
+        'summary',
+        { class: 'pinned-summary' },
+        el('span', { class: ['note-type', `note-type-${key}`], text: note.noteType }),
+        el('span', { class: 'pinned-line', text: note.body ?? '' }),
+      ),
+      el('p', { class: 'pinned-body', text: note.body ?? '' }),
+      el('p', { class: 'note-meta', text: [note.authorName, note.createdAt ? fmtDateTime(note.createdAt) : null].filter(Boolean).join(' · ') }),
+    ),
+  );
+}
+
+function showPinned() {
+  setChildren(ui.pinnedList, fd.pinned.map(pinnedItem));
+  ui.pinned.hidden = fd.pinned.length === 0;
+}
+
+/** A 注意 / 苦情 note was just added to the customer on screen: pinned at once. */
+export function addPinnedNote(note, customerId) {
+  if (!PINNED_TYPES.has(note?.noteType) || fd.pinnedFor !== customerId) return;
+  fd.pinned = [note, ...fd.pinned];
+  showPinned();
+}
+
+/** `call_claimed` for this call: 対応中: <name>, live, in every popup of the call. */
+export function showClaim(by) {
+  ui.claimedBy.textContent = by ? `対応中: ${by}` : '';
+}
+
+/**
+ * `call_wrapup` for this call: someone saved its wrap-up. The form shows what was saved unless
+ * this user has unsaved input in it (their draft stays; their save meets the saved record).
+ */
+export async function onWrapupSaved(msg) {
+  showClaim('');
+  if (readDraft()) return;
+  const shown = JSON.stringify(formValues());
+  await loadCall();
+  if (readDraft() || !fd.call) return;
+  const saved = savedValues(fd.call);
+  // This popup's own save (or nothing new): the form and its 保存しました stay as they are.
+  if (JSON.stringify(saved) === shown) return;
+  fd.saved = saved;
+  fillWrapup(saved);
+  const by = fd.call.wrapupBy ?? msg.by;
+  if (by) setStatusLine(ui.status, `保存済み（${by}）`, 'ok');
 }
 
 /** The popup tells us who is on the line (after the lookup, a pick or a registration). */
@@ -178,20 +241,83 @@ ui.form.addEventListener('input', () => {
   setStatusLine(ui.status, '未保存の入力があります', 'pending');
 });
 
+// Two desks, one call: a save names the version it read; when someone saved first, their
+// text and name are shown with 上書きする (save mine over theirs) and 最新を読み込む.
+let conflictBox = null;
+function clearConflict() {
+  conflictBox?.remove();
+  conflictBox = null;
+}
+
+function showConflict(current) {
+  clearConflict();
+  const who = current?.by || '不明';
+  conflictBox = el(
+    'div',
+    { class: 'wrapup-conflict', attrs: { role: 'alert' } },
+    el('p', { text: `他の人（${who}）が先に保存しました` }),
+    el('p', { class: 'small', text: `用件: ${current?.category || '—'} / 対応結果: ${current?.outcome || '—'}` }),
+    current?.note ? el('p', { class: 'wrapup-conflict-note', text: current.note }) : null,
+    el('button', {
+      class: 'btn btn-small',
+      text: '上書きする',
+      attrs: { type: 'button' },
+      on: {
+        click: () => {
+          fd.version = current?.version ?? fd.version;
+          clearConflict();
+          ui.form.requestSubmit();
+        },
+      },
+    }),
+    ' ',
+    el('button', {
+      class: 'btn btn-small',
+      text: '最新を読み込む',
+      attrs: { type: 'button' },
+      on: {
+        click: () => {
+          fd.version = current?.version ?? fd.version;
+          fd.saved = { category: current?.category ?? '', outcome: current?.outcome ?? '', note: current?.note ?? '' };
+          localStorage.removeItem(draftKey());
+          fillWrapup(fd.saved);
+          clearConflict();
+          setStatusLine(ui.status, `保存済み（${who}）`, 'ok');
+        },
+      },
+    }),
+  );
+  ui.status.after(conflictBox);
+}
+
 ui.form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   ui.save.disabled = true;
   setStatusLine(ui.status, TEXT.saving, 'pending');
   try {
-    const { wrapup } = await api('/api/calls/wrapup', { method: 'PUT', body: { callId: fd.callId, ...formValues() } });
+    const { wrapup } = await api('/api/calls/wrapup', { method: 'PUT', body: { callId: fd.callId, ...formValues(), version: fd.version } });
     localStorage.removeItem(draftKey());
     fd.saved = wrapup;
+    fd.version = wrapup.version;
+    clearConflict();
     setStatusLine(ui.status, `${TEXT.saved}（${wrapup.updatedBy}）`, 'ok');
   } catch (e) {
-    setStatusLine(ui.status, TEXT.saveFailed(e.message), 'error');
+    if (e.status === 409 && e.code === 'version_conflict') {
+      setStatusLine(ui.status, '保存していません（他の人の記録があります）', 'error');
+      showConflict(e.details?.current);
+    } else {
+      setStatusLine(ui.status, TEXT.saveFailed(e.message), 'error');
+    }
   } finally {
     ui.save.disabled = false;
   }
+});
+
+// Alt+W: to 用件 of the docked 対応記録, from anywhere in the popup.
+document.addEventListener('keydown', (ev) => {
+  if (!ev.altKey || ev.ctrlKey || ev.metaKey || ev.code !== 'KeyW' || ui.wrapup.hidden) return;
+  ev.preventDefault();
+  ui.category.focus();
 });
 
 /** Starts the front desk for the popup's call (null: a number opened without a call). */

@@ -1,8 +1,10 @@
 // The popup's list of the number's recent calls (直近10件), with this call marked and kept in
-// step with the live state.
+// step with the live state. Each row shows the call's 用件 once written and is a button that
+// opens the call's details (call-dialog.js).
 import { $, el, setChildren } from '../lib/dom.js';
 import { fmtDateTime, fmtDuration } from '../lib/format.js';
 import { phaseLabel, stateBadge } from '../lib/calls.js';
+import { openCall } from './call-dialog.js';
 
 const ui = { view: $('#history-view'), list: $('#history'), empty: $('#history-empty') };
 
@@ -17,19 +19,25 @@ export function initHistory(id) {
 function render() {
   const items = history.slice(0, 10).map((h) => {
     const current = callId && h.id === callId;
+    const wrapup = [h.wrapupCategory, h.wrapupOutcome].filter(Boolean).join(' · ');
     return el(
       'li',
       { class: ['history-item', current && 'current'], dataset: { callId: h.id } },
-      el('span', { class: 'h-date', text: fmtDateTime(h.startedAt) }),
       el(
-        'span',
-        { class: 'h-store' },
-        h.storeName ?? '不明',
-        current ? el('span', { class: 'badge badge-current', text: 'この通話' }) : null,
-        h.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
+        'button',
+        { class: 'h-open', attrs: { type: 'button', title: '着信の詳細を開く' }, on: { click: (ev) => openCall(h, ev.currentTarget) } },
+        el('span', { class: 'h-date', text: fmtDateTime(h.startedAt) }),
+        el(
+          'span',
+          { class: 'h-store' },
+          h.storeName ?? '不明',
+          current ? el('span', { class: 'badge badge-current', text: 'この通話' }) : null,
+          h.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
+        ),
+        el('span', { class: 'h-state' }, stateBadge(h.phase, phaseLabel(h.phase))),
+        el('span', { class: 'h-duration mono', text: h.durationMs ? fmtDuration(h.durationMs) : '' }),
+        wrapup || h.wrapupNote ? el('span', { class: 'h-wrapup', text: [wrapup, h.wrapupNote].filter(Boolean).join('：') }) : null,
       ),
-      el('span', { class: 'h-state' }, stateBadge(h.phase, phaseLabel(h.phase))),
-      el('span', { class: 'h-duration mono', text: h.durationMs ? fmtDuration(h.durationMs) : '' }),
     );
   });
   setChildren(ui.list, items);
@@ -86,6 +94,11 @@ export function previousCallBefore() {
   const start = Number(mine.startedAt);
   const earlier = history.filter((h) => h.id !== callId && Number(h.startedAt) < start).map((h) => Number(h.startedAt));
   return { thisCall: start, previous: earlier.length ? Math.max(...earlier) : null };
+}
+
+/** The listed entry of a call, if any. */
+export function historyEntry(id) {
+  return history.find((h) => h.id === id);
 }
 
 export function hideHistory() {

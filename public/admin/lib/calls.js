@@ -25,11 +25,42 @@ export function phaseLabel(phase, direction) {
   return PHASE_LABELS[phase] ?? PHASE_LABELS.other;
 }
 
-/** Who called, as the call lists show it: the customer's name, or 未登録. */
+/** Who called, as the call lists show it: the customer's name, 非通知 (withheld), or 未登録. */
 export function callCustomer(call) {
-  return call.customerName
-    ? el('span', { class: 'cust', text: call.customerName })
-    : el('span', { class: 'unregistered', text: '未登録' });
+  if (call.customerName) return el('span', { class: 'cust', text: call.customerName });
+  if (!call.caller) return el('span', { class: 'withheld', text: '非通知' });
+  return el('span', { class: 'unregistered', text: '未登録' });
+}
+
+function customerNameOf(msg) {
+  if (msg.customer) return msg.customer.name;
+  const c = Array.isArray(msg.candidates) ? msg.candidates : [];
+  if (c.length === 1) return c[0].name;
+  if (c.length > 1) return `${c[0].name} 他${c.length - 1}名`;
+  return null;
+}
+
+/** A socket message in the shape of a /api/calls/recent row, merged over what we had. */
+export function callFromMessage(msg, prev) {
+  const ts = Date.parse(msg.timestamp);
+  return {
+    ...(prev ?? {}),
+    id: msg.callId,
+    direction: msg.direction,
+    caller: msg.customerPhone,
+    dialled: msg.incomingNumber,
+    storeId: msg.store?.id ?? null,
+    storeName: msg.store?.name ?? prev?.storeName ?? null,
+    customerName: customerNameOf(msg) ?? prev?.customerName ?? null,
+    state: msg.state,
+    phase: msg.phase,
+    isTest: Boolean(msg.isTest),
+    startedAt: prev?.startedAt ?? (Number.isFinite(msg.startedAt) ? msg.startedAt : Number.isFinite(ts) ? ts : Date.now()),
+    connectedAt: msg.connectedAt ?? prev?.connectedAt ?? null,
+    endedAt: msg.endedAt ?? prev?.endedAt ?? null,
+    durationMs: msg.durationMs ?? prev?.durationMs ?? null,
+    answeredBy: msg.answeredBy ?? prev?.answeredBy ?? null,
+  };
 }
 
 /** The phase as a coloured label. */

@@ -4,6 +4,7 @@
 import { el } from './dom.js';
 import { api } from './api.js';
 import { fmtPhone } from './format.js';
+import { e164 } from './phone.js';
 
 let settingsP = null;
 
@@ -33,14 +34,6 @@ export function expandTemplate(template, { phone = '', customerId = null, custom
 /** The action buttons for a call on `storeId`: every store's, then the store's own. */
 export function actionsFor(settings, storeId) {
   return (settings?.actions ?? []).filter((a) => a.storeId === null || a.storeId === undefined || a.storeId === storeId);
-}
-
-/** A domestic number (0…) in E.164 (+81…); a foreign one (+…) as it is. */
-export function e164(phone) {
-  const digits = String(phone ?? '').replace(/[^\d+]/g, '');
-  if (digits.startsWith('+')) return digits;
-  if (digits.startsWith('0')) return `+81${digits.slice(1)}`;
-  return digits;
 }
 
 /**
@@ -91,7 +84,7 @@ export function showCallbackCount(n) {
   if (!link) return;
   let badge = link.querySelector('.nav-count');
   if (!badge) {
-    badge = el('span', { class: 'nav-count', attrs: { id: 'callback-count', 'aria-label': '未対応の折り返し' } });
+    badge = el('span', { class: 'nav-count', attrs: { id: 'callback-count', 'aria-label': '未完了の折り返し（未対応・対応中）' } });
     link.append(badge);
   }
   badge.textContent = String(n);

@@ -1,6 +1,6 @@
-// The page header of the four admin pages (着信, 顧客, 店舗, 着信履歴), from this one source.
+// The page header of every admin page, from this one source.
 // The HTML holds only `<header class="topbar" data-app-header>` (`data-conn` adds the live
-// connection indicator); importing this module fills it in, before any page code looks up
+// connection indicator: every signed-in page listens for calls and says so there); importing this module fills it in, before any page code looks up
 // `#session-bar`, `#logout` or `#conn-status`. 「すべての端末からログアウト」 (`#logout-all`) is
 // wired here for every page: it ends every session of the user on the server (their other
 // consoles close at once) and returns to the login screen.
@@ -33,7 +33,7 @@ export function markCurrentNav(root = document) {
 function connIndicator() {
   return el(
     'div',
-    { class: 'conn', attrs: { id: 'conn' }, dataset: { status: 'connecting' } },
+    { class: 'conn', attrs: { id: 'conn', title: 'このページで着信を受けています（接続中のあいだ、着信のポップアップが開きます）' }, dataset: { status: 'connecting' } },
     el('span', { class: 'dot', attrs: { 'aria-hidden': 'true' } }),
     el('span', { text: '接続待ち', attrs: { id: 'conn-status', role: 'status', 'aria-live': 'polite' } }),
   );

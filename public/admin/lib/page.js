@@ -1,10 +1,13 @@
-// The start of a record page (顧客, 店舗, 着信履歴): the session check, the header's user and
-// logout, and what to do when the session is gone. The session is the HttpOnly cookie; nothing
+// The start of a record page (顧客, 店舗, 着信履歴, 折り返し, 設定, アカウント): the session
+// check, the header's user and logout, the call listener (every page pops calls), and what to
+// do when the session is gone. The session is the HttpOnly cookie; nothing
 // is kept in storage.
 import { $ } from './dom.js';
 import { api } from './api.js';
 import { showUser } from './header.js';
 import { TEXT } from './messages.js';
+import { confirmLogout } from './logout.js';
+import { initListener, startListening, live } from './listener.js';
 
 /** Back to the console, which shows the login form. */
 export function toLogin() {
@@ -39,10 +42,15 @@ export async function startPage() {
   }
   if (boot) boot.hidden = true;
   showUser(user);
+  // Every signed-in page listens for calls and pops them (lib/listener.js).
+  initListener();
+  live.addEventListener('authlost', toLogin);
+  startListening(user);
   document.body.dataset.role = user.role;
   for (const node of document.querySelectorAll('[data-admin-only]')) node.hidden = user.role !== 'admin';
   for (const node of document.querySelectorAll('[data-staff-only]')) node.hidden = user.role === 'admin';
   $('#logout').addEventListener('click', async () => {
+    if (!(await confirmLogout())) return;
     try {
       await api('/api/auth/logout', { method: 'POST' });
     } catch {

@@ -198,6 +198,11 @@ export class CtiSocket extends EventTarget {
       this.dispatchEvent(new CustomEvent('claim', { detail: msg }));
       return;
     }
+    if (msg.type === 'call_wrapup' && typeof msg.seq !== 'number') {
+      // A wrap-up was saved: live only (never replayed), so it carries no seq either.
+      this.dispatchEvent(new CustomEvent('message', { detail: { msg, replay: false, catchUp: false } }));
+      return;
+    }
     if (typeof msg.seq !== 'number') return;
     if (msg.seq <= this.lastSeq) return; // already seen (replay overlap)
     this.lastSeq = msg.seq;

@@ -267,6 +267,15 @@ impl Hub {
 
     fn broadcast(&self, req: BroadcastRequest) -> ApiResult<BroadcastResult> {
         let now = http::now_ms();
+        if req.live {
+            // Live only (`call_wrapup`): nothing stored, no seq, never replayed.
+            let delivered = self.send_to_rooms(req.store_id, &req.message, None, now)?;
+            return Ok(BroadcastResult {
+                delivered,
+                seq: None,
+                duplicate: false,
+            });
+        }
         // Only two fields are needed: the rest of the message is skipped, not built.
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]

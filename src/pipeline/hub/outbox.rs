@@ -96,7 +96,8 @@ impl<'de> Deserialize<'de> for Op {
 }
 
 impl Op {
-    /// The D1 statements, and the index (among them) of the callback statement, if any.
+    /// The D1 statements, and the index (among them) of the callback statement that returns the
+    /// stores whose list changed, if any.
     fn statements(&self) -> (Vec<Stmt>, Option<usize>) {
         match self {
             Op::Event {
@@ -112,13 +113,13 @@ impl Op {
                     v.push(record::claim_pop(&call.id, key));
                 }
                 v.push(record::finish(&call.id, *store_id, *customer_id));
-                let cb = callback
+                let queue = callback
                     .as_ref()
-                    .and_then(|c| callbacks::on_call_event(c, call.now_ms))
-                    .map(|s| {
-                        v.push(s);
-                        v.len() - 1
-                    });
+                    .map(|c| callbacks::on_call_event(c, call.now_ms))
+                    .unwrap_or_default();
+                // The last of the queue's statements says which store's list changed.
+                let cb = (!queue.is_empty()).then(|| v.len() + queue.len() - 1);
+                v.extend(queue);
                 (v, cb)
             }
             Op::Close { ids, cutoff } => (
@@ -538,6 +539,7 @@ mod tests {
                 phase: "missed".into(),
                 connected: false,
                 store_id: Some(1),
+                started_at: Some(4),
             }),
         }
     }
@@ -552,6 +554,23 @@ mod tests {
             let json = serde_json::to_string(&op).unwrap();
             assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op, "{json}");
         }
+    }
+
+    #[test]
+    fn an_outbox_row_written_before_started_at_still_reads() {
+        let mut json = serde_json::to_value(event(None, true)).unwrap();
+        json["callback"]
+            .as_object_mut()
+            .unwrap()
+            .remove("started_at");
+        let Op::Event { callback, .. } = serde_json::from_value::<Op>(json).unwrap() else {
+            panic!("an event")
+        };
+        assert_eq!(callback.unwrap().started_at, None);
+        // A missed call: the item (if none is open) and the call's link, which answers.
+        let (stmts, cb) = event(None, true).statements();
+        assert_eq!(cb, Some(stmts.len() - 1));
+        assert!(stmts[cb.unwrap()].sql.contains("RETURNING"));
     }
 
     #[test]

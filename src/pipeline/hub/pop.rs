@@ -145,6 +145,7 @@ impl Hub {
             phase: call.phase.clone(),
             connected: call.connected_at.is_some(),
             store_id: store.id,
+            started_at: Some(call.started_at),
         };
         self.append(&Op::Event {
             event: event_row,
@@ -209,6 +210,7 @@ impl Hub {
             store_id: store.id,
             message: serialise(&message)?,
             staff_message: self.staff_version(&message, &caller, now, store.id)?,
+            live: false,
         })?;
         self.ensure_drain_alarm().await?;
         self.drain_soon();

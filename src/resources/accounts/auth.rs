@@ -9,6 +9,7 @@
 //! Cross-site socket hijacking is stopped by SameSite=Strict plus the Origin check below.
 //! Scripts and tests may send the same token as `Authorization: Bearer` instead.
 use super::{guard, hashing, users};
+use crate::domain::account;
 use crate::domain::error::ApiError;
 use crate::domain::limiter;
 use crate::domain::messages::RevokeRequest;
@@ -177,14 +178,14 @@ fn log_login(outcome: &str, pbkdf2: u32, iterations: u32) {
 pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     check_origin(&req, env)?;
     let body: LoginBody = http::read_json(&mut req, 4096).await?;
-    let login = body.login_id.trim();
-    if login.is_empty() || login.len() > 64 {
+    // The same rule as at creation (characters, not bytes): see domain::account.
+    let Some(login) = account::login_attempt(&body.login_id) else {
         return Err(ApiError::bad(
             "invalid_login_id",
             "loginId",
             "ログインIDを入力してください",
         ));
-    }
+    };
     if body.password.is_empty() || body.password.len() > password::MAX_PASSWORD_BYTES {
         return Err(ApiError::bad(
             "invalid_password",

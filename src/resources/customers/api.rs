@@ -52,10 +52,12 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let viewer = Viewer::from(&session);
     let body: LookupBody = http::read_json(&mut req, 4096).await?;
     let db = env.d1("DB")?;
-    let (raw_phone, raw_incoming) = match &body.call_id {
+    let (raw_phone, raw_incoming, this_call) = match &body.call_id {
         Some(id) => {
             let id = match id {
-                serde_json::Value::String(s) if !s.is_empty() && s.len() <= 64 => s.clone(),
+                serde_json::Value::String(s) if crate::domain::call::call_id(s).is_some() => {
+                    s.trim().to_string()
+                }
                 serde_json::Value::Number(n) => n.to_string(),
                 _ => {
                     return Err(ApiError::bad(
@@ -86,9 +88,9 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             if !viewer.may_see_call(store) {
                 return Err(ApiError::NotFound);
             }
-            (call.caller, Some(call.dialled))
+            (call.caller, Some(call.dialled), Some(id))
         }
-        None => (body.phone.unwrap_or_default(), body.incoming),
+        None => (body.phone.unwrap_or_default(), body.incoming, None),
     };
     let incoming = match raw_incoming.filter(|v| !v.trim().is_empty()) {
         Some(raw) => Some(customer::phone(&raw, "incoming")?),
@@ -114,17 +116,29 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
                  ORDER BY id DESC LIMIT 50",
                 &[s(&number)],
             )?,
+            wrapups_stmt(&db, viewer, &number, this_call.as_deref())?,
         ])
         .await?;
-    let cards: Vec<_> = queries::cards_from(&results[0])?
+    let (cards, hidden): (Vec<_>, Vec<_>) = queries::cards_from(&results[0])?
         .into_iter()
-        .filter(|c| viewer.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)))
-        .collect();
+        .partition(|c| viewer.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)));
+    // The number belongs to customers this user may not see (another store's) and to none
+    // they may: the popup says so instead of offering a registration that would be refused.
+    // Who they are stays hidden (the access policy decides; `hidden` never leaves this scope).
+    let other_store = cards.is_empty() && !hidden.is_empty();
     // A withheld number's "history" would be every withheld call: none is shown.
-    let history: Vec<calls::CallLogEntry> = match phone {
-        Some(_) => db::rows(&results[1])?,
-        None => vec![],
+    let (mut history, wrapups): (Vec<calls::CallLogEntry>, Vec<Wrapup>) = match phone {
+        Some(_) => (db::rows(&results[1])?, db::rows(&results[4])?),
+        None => (vec![], vec![]),
     };
+    // A call of this user's store may be linked to a customer they may not see: the row keeps
+    // its call, not that customer's name.
+    for h in &mut history {
+        if !viewer.is_admin() && !cards.iter().any(|c| Some(c.id) == h.customer_id) {
+            h.customer_id = None;
+            h.customer_name = None;
+        }
+    }
     let table = stores::table_from(&results[2])?;
     let store = incoming.as_deref().map(|n| stores::store_for(n, &table));
     // The popup shows the latest notes of the one customer it shows.
@@ -151,8 +165,47 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             "history": history,
             "notes": notes,
             "canEdit": can_edit,
+            "wrapups": wrapups,
+            "otherStore": other_store,
         }),
     )?)
+}
+
+/// One of the number's latest wrap-ups, as the popup's 前回までの対応 shows it.
+#[derive(Deserialize, serde::Serialize)]
+#[serde(rename_all(serialize = "camelCase"))]
+struct Wrapup {
+    call_id: String,
+    started_at: i64,
+    store_name: Option<String>,
+    category: String,
+    outcome: String,
+    note: String,
+    #[serde(rename(serialize = "by"))]
+    updated_by: Option<String>,
+    #[serde(rename(serialize = "at"))]
+    updated_at: i64,
+}
+
+/// The last 3 wrap-ups written on calls from `phone` that `viewer` may see (the history's
+/// visibility), newest call first, leaving out `except` (the call the popup is about: its
+/// own wrap-up is the form) and wrap-ups left empty.
+fn wrapups_stmt(
+    db: &worker::D1Database,
+    viewer: Viewer,
+    phone: &str,
+    except: Option<&str>,
+) -> ApiResult<worker::D1PreparedStatement> {
+    let sql = format!(
+        "SELECT k.id AS call_id, k.started_at, s.name AS store_name, w.category, w.outcome, \
+         w.note, w.updated_by, w.updated_at FROM calls k JOIN call_wrapups w ON w.call_id = k.id \
+         LEFT JOIN stores s ON s.id = k.store_id \
+         WHERE k.caller = ?1 AND (?2 IS NULL OR k.id <> ?2) AND {} \
+         AND (w.category <> '' OR w.outcome <> '' OR w.note <> '') \
+         ORDER BY k.started_at DESC LIMIT 3",
+        call_visible_sql(3)
+    );
+    db::stmt(db, &sql, &[s(phone), opt_s(except), opt_i(viewer.scope())])
 }
 
 /// Customers one user may create per minute (popup and 顧客 together): a person at the front
@@ -574,6 +627,7 @@ pub(crate) async fn announce(
         message: whole.to_string(),
         // The store room is the customer's home store: its staff may see the customer.
         staff_message,
+        live: false,
     };
     if let Err(e) = hub_client::broadcast(env, &req).await {
         worker::console_warn!("customer_changed not broadcast: {e:?}");
