@@ -8,6 +8,7 @@ use crate::platform::http::{self, ApiResult};
 use crate::platform::router::{self, Miss, Route};
 use crate::resources::accounts::{admin as accounts, auth};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
+use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
 use crate::resources::{callbacks, calls, settings, stores, wrapups};
 use crate::{buffered, platform, VERSION};
 use worker::{Env, Method, Request, Response};
@@ -159,6 +160,17 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::CallbackUpdate => callbacks::update(req, env, id()?).await,
         Route::CallbackAttempt => callbacks::add_attempt(req, env, id()?).await,
         Route::CallbackClose => callbacks::close(req, env).await,
+        Route::DialpadSettings => dialpad::get(req, env).await,
+        Route::DialpadSettingsSave => dialpad::put(req, env).await,
+        Route::DialpadSyncStatus => dialpad::sync_status(req, env).await,
+        Route::DialpadResync => dialpad::resync(req, env).await,
+        Route::DialpadSyncRetry => dialpad::sync_retry(req, env).await,
+        Route::DialpadGapFill => gap_fill(req, env).await,
+        Route::DialpadCall => dialpad_actions::call(req, env).await,
+        Route::DialpadRecording => dialpad_actions::recording(req, env).await,
+        Route::DialpadUsers => dialpad_actions::users(req, env).await,
+        Route::DialpadLinks => dialpad_actions::links(req, env).await,
+        Route::DialpadLink => dialpad_actions::link(req, env, id()?).await,
     }
 }
 
@@ -217,6 +229,10 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
         pipeline::stale::close(&env, now, retention).await,
         "stale_calls",
     );
+    // Dialpad's concluded calls that no webhook brought (when the gap filler is on).
+    if let Some(r) = dialpad::gap::run(&env, now).await.transpose() {
+        log(r, "gap_fill");
+    }
     if let Ok(db) = env.d1("DB") {
         log(
             customers::backfill_keys(&db)
@@ -236,6 +252,20 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
         }),
         "retention",
     );
+}
+
+/// `POST /api/dialpad/gap-fill` (admin): the gap filler's run now, rather than at the next
+/// cron → the run's result (`{lastRun, filled, missed, …}`); 409 when it is off.
+async fn gap_fill(req: Request, env: &Env) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    match dialpad::gap::run(env, http::now_ms()).await? {
+        Some(v) => Ok(http::json_response(200, &v)?),
+        None => Err(ApiError::Conflict {
+            code: "dialpad_feature_off",
+            message: "Dialpadの通話履歴の補完は有効になっていません（設定）".into(),
+            current: None,
+        }),
+    }
 }
 
 /// `POST /api/admin/index/rebuild` (admin): re-reads the hub's pop index from D1 now, for a
@@ -275,6 +305,7 @@ async fn health(req: Request, env: &Env) -> ApiResult<Response> {
         "d1": d1,
         "hub": hub.is_some(),
         "hubStats": hub.unwrap_or(serde_json::Value::Null),
+        "dialpad": dialpad::health(env).await,
     });
     Ok(http::json_response(if ok { 200 } else { 503 }, &body)?)
 }

@@ -49,3 +49,27 @@ test('domain/ has no import cycle', () => {
   for (const m of modules) if (!state.has(m)) visit(m);
   assert.deepEqual(cycles, []);
 });
+
+/** Every module a page's entry scripts import, directly or not (relative imports only). */
+function moduleGraph(entries) {
+  const seen = new Set();
+  const walk = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const src = readFileSync(file, 'utf8');
+    for (const [, a, b] of src.matchAll(/^(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]|^import\s+['"](\.[^'"]+)['"]/gm)) {
+      walk(new URL(a ?? b, `file://${process.cwd()}/${file}`).pathname.slice(process.cwd().length + 1));
+    }
+  };
+  for (const e of entries) walk(e);
+  return seen;
+}
+
+test('the popup preloads every module it loads (no import-by-import waterfall before the name shows)', () => {
+  const html = readFileSync('public/admin/customer-management/cti.html', 'utf8');
+  const entries = [...html.matchAll(/<script type="module" src="\/([^"]+)"/g)].map((m) => `public/${m[1]}`);
+  const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="\/([^"]+)"/g)].map((m) => `public/${m[1]}`));
+  const needed = [...moduleGraph(entries)].filter((f) => !entries.includes(f));
+  assert.deepEqual(needed.filter((f) => !preloaded.has(f)), [], 'modules loaded but not preloaded');
+  assert.deepEqual([...preloaded].filter((f) => !needed.includes(f)), [], 'preloaded but never loaded');
+});

@@ -8,6 +8,7 @@ import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { confirmDialog } from './lib/confirm.js';
 import { TEXT } from './lib/messages.js';
+import { initDialpadLinks } from './accounts/dialpad.js';
 
 const ui = {
   view: $('#page-view'),
@@ -181,6 +182,7 @@ async function refresh() {
     return;
   }
   render();
+  initDialpadLinks(state.users);
 }
 
 function renderStoreOptions() {

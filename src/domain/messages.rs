@@ -143,6 +143,10 @@ pub struct EventRequest {
     pub claims: serde_json::Map<String, serde_json::Value>,
     pub is_test: bool,
     pub received_at: i64,
+    /// Found by the gap filler in Dialpad's call list (a concluded call), not delivered:
+    /// recorded if new, never popped or broadcast (`resources::dialpad::gap`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reconciled: bool,
 }
 
 /// Worker -> hub: what a write path changed in D1, for the pop index to re-read.

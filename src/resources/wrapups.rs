@@ -182,6 +182,8 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     {
         worker::console_warn!("call_wrapup not broadcast: {e:?}");
     }
+    crate::resources::dialpad::wrapup_saved(env, &call_id, &current.category, &current.outcome)
+        .await;
     Ok(http::json_response(
         200,
         &json!({ "wrapup": { "callId": call_id, "category": current.category,

@@ -5,7 +5,7 @@
 //   'down'          every D1 call fails as a network loss does ("D1_ERROR: Network connection lost.")
 //   'lost-answer'   a batch commits, then its answer is lost (the caller sees a failure): what a
 //                   drain interrupted after D1 committed looks like to the hub
-//   'slow:<ms>'     every D1 call waits <ms> first, as a far primary would (bench/e2e-popup.mjs)
+//   'slow:<ms>'     every D1 call waits <ms> first, as a far primary would (bench/tools/e2e-popup.mjs)
 // And a hold (key `hold`, a piece of SQL): a statement containing it waits, before it runs,
 // until the test deletes the key (the entry sets `held` to the statement's SQL meanwhile), so a
 // test can make something happen at an exact point of a multi-step D1 read.

@@ -67,6 +67,7 @@ export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = fals
         durableObjects: {
           HUB: { className: 'CallHub', scriptName: 'pop', useSQLite: true },
           GUARD: { className: 'Guard', useSQLite: true },
+          DIALPAD_SYNC: { className: 'DialpadSync', useSQLite: true },
         },
         serviceBindings: { POP: 'pop' },
         assets: {

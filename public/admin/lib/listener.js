@@ -155,6 +155,21 @@ export function setBaseTitle(title) {
   showRinging();
 }
 
+/** The gap filler recorded missed calls no webhook brought (issue 26): say so, once per page. */
+let recovered = 0;
+function noticeRecovered(msg) {
+  recovered += Number(msg.missed) || 0;
+  let node = $('#recovered-notice');
+  if (!node) {
+    node = el('div', { class: 'banner banner-info', attrs: { id: 'recovered-notice', role: 'status' } },
+      el('span', { class: 'banner-text', attrs: { id: 'recovered-notice-text' } }),
+      el('span', { class: 'banner-actions' }, el('button', { class: 'btn btn-ghost btn-small', text: '×', attrs: { type: 'button', 'aria-label': '補完の通知を閉じる' }, on: { click: () => node.remove() } })));
+    $('#live-banners')?.append(node);
+  }
+  $('#recovered-notice-text').textContent = `Dialpad の通話履歴から、届いていなかった不在着信を${recovered}件補完しました（着信履歴・折り返しに追加済み）。`;
+  refreshCallbackCount();
+}
+
 /** 応答時 mode: a call that ended unanswered never popped; say so. */
 function noticeMissed(call) {
   const who = call.customerName ? `${call.customerName} 様` : call.caller ? '未登録の番号' : '非通知';
@@ -286,6 +301,10 @@ socket.addEventListener('message', (ev) => {
   }
   if (msg.type === 'callbacks_changed') {
     refreshCallbackCount();
+    return;
+  }
+  if (msg.type === 'calls_recovered') {
+    noticeRecovered(msg);
     return;
   }
   if (msg.type !== 'incoming_call' && msg.type !== 'call_state') return;

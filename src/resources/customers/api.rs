@@ -303,6 +303,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let card = queries::one(&results[3])?;
     reindex(env, &[card.id]).await;
     announce(env, &card, None).await;
+    crate::resources::dialpad::sync::customers(env, &req, &[card.id]).await;
     Ok(http::json_response(
         201,
         &json!({ "customer": card, "duplicates": duplicates }),
@@ -585,6 +586,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     }
     reindex(env, &[id]).await;
     announce(env, &current, None).await;
+    crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
     Ok(http::json_response(
         200,
         &json!({ "customer": current, "duplicates": duplicates }),
@@ -648,6 +650,7 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
         return Err(ApiError::NotFound);
     }
     reindex(env, &[id]).await;
+    crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
     Ok(http::json_response(200, &json!({ "ok": true }))?)
 }
 

@@ -326,7 +326,17 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     for (json, n) in chunks(&inserts) {
         batch.extend(insert_stmts(&db, &json, n)?);
     }
+    let since = http::iso(http::now_ms() - 1000);
     db.batch(batch).await?;
+    crate::resources::dialpad::sync::enqueue(
+        env,
+        crate::resources::dialpad::sync::Enqueue {
+            since: Some(since),
+            origin: crate::platform::url::origin(&req),
+            ..Default::default()
+        },
+    )
+    .await;
     // New customers' ids are D1's to give: the pop index re-reads everything (one pass).
     if let Err(e) = crate::pipeline::hub_client::rebuild_index(env).await {
         worker::console_warn!("index not rebuilt after import: {e:?}");

@@ -108,5 +108,6 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
     let card = queries::one(results.last().expect("the batch ends with the read"))?;
     api::reindex(env, &[id, body.from]).await;
     api::announce(env, &card, Some((body.from, from_home))).await;
+    crate::resources::dialpad::sync::customers(env, &req, &[id, body.from]).await;
     Ok(http::json_response(200, &json!({ "customer": card }))?)
 }

@@ -6,17 +6,17 @@
 // when the popup's history arrived (that one does wait on D1). Loopback only; every loop is
 // bounded; writes bench/results/e2e-popup.{json,md}.
 //
-//   node bench/e2e-popup.mjs [--calls=50] [--delay=30]
+//   node bench/tools/e2e-popup.mjs [--calls=50] [--delay=30]
 // The two D1 modes alternate call by call (50 calls each by default).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 process.chdir(ROOT);
-const { startWorker, callEvent } = await import('../tests/helpers/worker.mjs');
-const { openBrowser } = await import('../tests/helpers/browser.mjs');
+const { startWorker, callEvent } = await import('../../tests/helpers/worker.mjs');
+const { openBrowser } = await import('../../tests/helpers/browser.mjs');
 
 const args = process.argv.slice(2);
 const value = (name, d) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);

@@ -3,17 +3,17 @@
 // while the V8 profiler samples workerd through its inspector. Prints the self time of the
 // heaviest functions and where the time goes by category. Not part of `npm run bench`.
 //
-//   node bench/profile.mjs [--seconds=5] [--concurrency=8] [--sockets=10] [--top=40] [--ours]
+//   node bench/tools/profile.mjs [--seconds=5] [--concurrency=8] [--sockets=10] [--top=40] [--ours]
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
 import { cpSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { miniflareOptions, WorkerClient } from '../tests/helpers/worker.mjs';
-import { applyMigrations } from '../scripts/lib/sql.mjs';
-import { seedDemo } from '../scripts/lib/seed.mjs';
-import { webhookSender } from './lib/ours.mjs';
-import { FanIn } from './lib/fanin.mjs';
-import { WsFleet } from './lib/wsclients.mjs';
+import { miniflareOptions, WorkerClient } from '../../tests/helpers/worker.mjs';
+import { applyMigrations } from '../../scripts/lib/sql.mjs';
+import { seedDemo } from '../../scripts/lib/seed.mjs';
+import { webhookSender } from '../lib/ours.mjs';
+import { FanIn } from '../lib/fanin.mjs';
+import { WsFleet } from '../lib/wsclients.mjs';
 
 const arg = (k, d) => Number(process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d);
 const seconds = arg('seconds', 5);

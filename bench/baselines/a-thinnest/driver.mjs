@@ -1,29 +1,20 @@
 // Baseline A in the same workerd, through Miniflare, the way the product runs.
 import { Miniflare } from 'miniflare';
-import { FanIn } from './fanin.mjs';
-import { WsFleet } from './wsclients.mjs';
-import { latencySeries } from './latency.mjs';
-import { throughputRows } from './throughput.mjs';
-import { callMessage } from './message.mjs';
-import { coldStart } from './ours.mjs';
+import { FanIn } from '../../lib/fanin.mjs';
+import { WsFleet } from '../../lib/wsclients.mjs';
+import { latencySeries } from '../../lib/latency.mjs';
+import { throughputRows } from '../../lib/throughput.mjs';
+import { callMessage } from '../../lib/message.mjs';
+import { coldStart } from '../../lib/ours.mjs';
 
 export function baselineOptions() {
   return {
     modules: true,
-    scriptPath: 'bench/baseline-js/worker.mjs',
+    scriptPath: 'bench/baselines/a-thinnest/worker.mjs',
     compatibilityDate: '2026-04-01',
     durableObjects: { HUB: { className: 'Hub', useSQLite: true } },
     host: '127.0.0.1',
     port: 0,
-  };
-}
-
-/** Baseline R (bench/rust-floor, built by its build.sh): A's shape in Rust, same requests. */
-export function rustFloorOptions() {
-  return {
-    ...baselineOptions(),
-    scriptPath: 'bench/rust-floor/build/index.js',
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
   };
 }
 

@@ -1,20 +1,20 @@
-// Baseline C — like for like: bench/baseline-like/worker.mjs (a JS Worker + Durable Object
+// Baseline C — like for like: bench/baselines/c-like-for-like/worker.mjs (a JS Worker + Durable Object
 // doing the product's webhook pipeline) in the same workerd, through Miniflare, with a local
 // D1 migrated and seeded exactly as for ours, sent the same signed webhooks as ours.
 import { Miniflare } from 'miniflare';
-import { WEBHOOK_SECRET } from '../../tests/helpers/worker.mjs';
-import { applyMigrations } from '../../scripts/lib/sql.mjs';
-import { seedDemo } from '../../scripts/lib/seed.mjs';
-import { FanIn } from './fanin.mjs';
-import { WsFleet } from './wsclients.mjs';
-import { latencySeries } from './latency.mjs';
-import { throughputRows, d1CallIds } from './throughput.mjs';
-import { webhookSender } from './ours.mjs';
+import { WEBHOOK_SECRET } from '../../../tests/helpers/worker.mjs';
+import { applyMigrations } from '../../../scripts/lib/sql.mjs';
+import { seedDemo } from '../../../scripts/lib/seed.mjs';
+import { FanIn } from '../../lib/fanin.mjs';
+import { WsFleet } from '../../lib/wsclients.mjs';
+import { latencySeries } from '../../lib/latency.mjs';
+import { throughputRows, d1CallIds } from '../../lib/throughput.mjs';
+import { webhookSender } from '../../lib/ours.mjs';
 
 export function likeOptions() {
   return {
     modules: true,
-    scriptPath: 'bench/baseline-like/worker.mjs',
+    scriptPath: 'bench/baselines/c-like-for-like/worker.mjs',
     compatibilityDate: '2026-04-01',
     d1Databases: { DB: 'bench-like' },
     durableObjects: { HUB: { className: 'Hub', useSQLite: true } },

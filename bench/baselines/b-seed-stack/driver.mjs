@@ -1,25 +1,25 @@
-// Baseline B: the seed's stack (bench/peer/server.mjs), a separate Node process, driven with
+// Baseline B: the seed's stack (bench/baselines/b-seed-stack/server.mjs), a separate Node process, driven with
 // socket.io-client (WebSocket transport only, no long-polling). Benchmark only.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { FanIn } from './fanin.mjs';
-import { latencySeries } from './latency.mjs';
-import { callEvent, signHS256 } from '../../tests/helpers/worker.mjs';
+import { FanIn } from '../../lib/fanin.mjs';
+import { latencySeries } from '../../lib/latency.mjs';
+import { callEvent, signHS256 } from '../../../tests/helpers/worker.mjs';
 
-const PEER = resolve('bench/peer');
+const PEER = resolve('bench/baselines/b-seed-stack');
 const WEBHOOK_SECRET = 'bench-peer-webhook-secret-0123456789';
 const JWT_SECRET = 'bench-peer-session-secret-0123456789';
 
 export function ensurePeerInstalled(log) {
   if (existsSync(resolve(PEER, 'node_modules/socket.io-client'))) return;
-  log('  installing bench/peer dependencies (npm install --prefix bench/peer)');
-  const r = spawnSync('npm', ['install', '--prefix', 'bench/peer', '--no-audit', '--no-fund'], {
+  log('  installing bench/baselines/b-seed-stack dependencies (npm install --prefix bench/baselines/b-seed-stack)');
+  const r = spawnSync('npm', ['install', '--prefix', 'bench/baselines/b-seed-stack', '--no-audit', '--no-fund'], {
     stdio: ['ignore', 'inherit', 'inherit'],
     timeout: 300000,
   });
-  if (r.status !== 0) throw new Error('npm install --prefix bench/peer failed');
+  if (r.status !== 0) throw new Error('npm install --prefix bench/baselines/b-seed-stack failed');
 }
 
 function startServer(cleanup) {

@@ -10,9 +10,9 @@
 #   cgu16     codegen-units = 16
 #   no-wasm-opt  worker-build's wasm-opt pass replaced by a no-op
 # Each variant is a full release build (1-2 minutes on 2 cores). Prints one JSON line each.
-#   bash bench/opt-size.sh [scratch dir, default /tmp/cti-opt-size] [variant ...]
+#   bash bench/tools/opt-size.sh [scratch dir, default /tmp/cti-opt-size] [variant ...]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=$PWD
 WORK=${1:-/tmp/cti-opt-size}
 shift || true

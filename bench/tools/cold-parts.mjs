@@ -3,27 +3,27 @@
 // workerd ready and to the first 200 from /api/health:
 //   ours           build/ (or --build=DIR) with the tests' configuration (both Workers)
 //   base           --base=DIR, another worker-build output to compare (optional)
-//   noWasm         the same configuration with bench/cold-probe/worker.mjs: no wasm at all
+//   noWasm         the same configuration with bench/tools/cold-probe/worker.mjs: no wasm at all
 //   noWasmNoAssets the same without the static assets binding
 //   noWasmNoAssetsNoD1  … and without D1 (baseline A's shape, plus two Durable Objects)
 //   oursNoAssets   ours without the static assets binding
-//   node bench/cold-parts.mjs [--starts=7] [--build=build] [--base=DIR]
+//   node bench/tools/cold-parts.mjs [--starts=7] [--build=build] [--base=DIR]
 // Build directories must sit inside the project folder (Miniflare's modules root). Each start
 // waits at most 15 s for its 200; every instance is disposed, also on an error or Ctrl-C.
 import { Miniflare } from 'miniflare';
-import { miniflareOptions } from '../tests/helpers/worker.mjs';
-import { Cleanup } from './lib/cleanup.mjs';
+import { miniflareOptions } from '../../tests/helpers/worker.mjs';
+import { Cleanup } from '../lib/cleanup.mjs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 
-process.chdir(join(dirname(fileURLToPath(import.meta.url)), '..'));
+process.chdir(join(dirname(fileURLToPath(import.meta.url)), '../..'));
 const arg = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
 const starts = Math.max(1, Math.min(50, Number(arg('starts', 7)) || 7));
 const build = arg('build', 'build');
 const base = arg('base', null);
 
-const probe = 'bench/cold-probe/worker.mjs';
+const probe = 'bench/tools/cold-probe/worker.mjs';
 // One Worker holding everything (the probe, or a build from before the two Workers): the
 // console Worker's configuration with the hub as its own class.
 const single = (script, drop = []) => () => {

@@ -1,4 +1,4 @@
-// `node bench/login.mjs [--build=DIR] [--n=20]`: CPU of one login in the built Worker
+// `node bench/tools/login.mjs [--build=DIR] [--n=20]`: CPU of one login in the built Worker
 // (workerd's CPU time while N sequential logins run, divided by N), for comparing builds:
 // e.g. the wasm PBKDF2 of an older build (`--build=` its worker-build output) against the
 // runtime's WebCrypto. Prints figures only; nothing is asserted.
@@ -6,12 +6,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 process.chdir(ROOT);
-const { miniflareOptions, WorkerClient } = await import('../tests/helpers/worker.mjs');
-const { applyMigrations } = await import('../scripts/lib/sql.mjs');
-const { upsertUser } = await import('../scripts/lib/seed.mjs');
-const { cpuSnapshot, cpuSince } = await import('./lib/cpu.mjs');
+const { miniflareOptions, WorkerClient } = await import('../../tests/helpers/worker.mjs');
+const { applyMigrations } = await import('../../scripts/lib/sql.mjs');
+const { upsertUser } = await import('../../scripts/lib/seed.mjs');
+const { cpuSnapshot, cpuSince } = await import('../lib/cpu.mjs');
 
 const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const n = Number(arg('n') ?? 20);

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds baseline R (bench/rust-floor) the way scripts/build.sh builds the product: the same
-# pinned worker-build, wasm-bindgen, esbuild and wasm-opt, release profile, into
-# bench/rust-floor/build/. Its own target directory, so the product's build is left alone.
+# Builds baseline R (bench/baselines/r-rust-floor) the way scripts/build.sh builds the product:
+# the same pinned worker-build, wasm-bindgen, esbuild and wasm-opt, release profile, into its
+# build/ (git-ignored). Its own target directory, so the product's build is left alone.
 set -euo pipefail
 cd "$(dirname "$0")"
-root="$(cd ../.. && pwd)"
+root="$(cd ../../.. && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
 bash "$root/scripts/toolchain.sh" >/dev/null
 export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
