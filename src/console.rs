@@ -6,7 +6,7 @@ use crate::domain::{self, messages::SocketInfo};
 use crate::pipeline::{self, hub_client, webhook};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::router::{self, Miss, Route};
-use crate::resources::accounts::{admin as accounts, auth};
+use crate::resources::accounts::{admin as accounts, auth, users};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
 use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
 use crate::resources::{callbacks, calls, settings, stores, wrapups};
@@ -240,6 +240,17 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
                 .map(|n| serde_json::json!({"event": "search_keys", "customers": n})),
             "search_keys",
         );
+    }
+    // Daily: expired and idle sessions go (whatever the call-log retention).
+    if event.cron() == RETENTION_CRON {
+        if let Ok(db) = env.d1("DB") {
+            log(
+                users::prune_sessions(&db, now / 1000, auth::idle_secs(&env))
+                    .await
+                    .map(|n| serde_json::json!({"event": "sessions_pruned", "sessions": n})),
+                "sessions_pruned",
+            );
+        }
     }
     let Some(cutoff) = retention else {
         return;
