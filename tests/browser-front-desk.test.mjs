@@ -74,7 +74,7 @@ test('a. 設定: an admin adds 新規受注; the popup offers 詳細を見る, �
   // A script URL is refused by the server with a clear message.
   await page.getByLabel('URL').fill('javascript:alert(1)');
   await page.getByRole('button', { name: '設定を保存' }).click();
-  await page.locator('#settings-error', { hasText: 'http:// または https://' }).waitFor();
+  await page.locator('#settings-error', { hasText: 'https:// で始めてください' }).waitFor();
   await page.getByLabel('URL').fill('https://shop.example/orders/new?tel={phone}&c={customerId}&n={customerName}&s={store}');
   await page.getByLabel('用件の一覧（1行に1つ）').fill('予約\n問い合わせ\n苦情');
   await page.getByRole('button', { name: '設定を保存' }).click();

@@ -342,8 +342,11 @@ impl Hub {
     }
 
     fn stats(&self) -> serde_json::Value {
+        // Counted, so a test can show that an anonymous health check never reaches the hub.
+        let _ = self.add_to(index::STATS_COUNTER, 1);
         let sockets = self.state.get_websockets();
         serde_json::json!({
+            "statsRequests": self.meta_get(index::STATS_COUNTER).and_then(|v| v.parse::<i64>().ok()),
             "sockets": sockets.len(),
             "admin": self.state.get_websockets_with_tag(access::ADMIN_ROOM).len(),
             "seq": self.latest_seq(),
