@@ -29,6 +29,13 @@ afterEach(async () => {
   assert.deepEqual(pageErrors.splice(0), [], 'no page errors or CSP violations');
   assert.deepEqual(dialogs.splice(0), [], 'no browser dialogs (alert/confirm) anywhere');
   for (const p of context.pages()) await p.close().catch(() => {});
+  // Each test starts from the default console settings, whatever the one before left.
+  const p = await context.newPage();
+  await p.goto(`${base}/favicon.svg`);
+  await p.evaluate(() => {
+    for (const k of Object.keys(localStorage)) if (k.startsWith('cti.settings.')) localStorage.removeItem(k);
+  });
+  await p.close();
 });
 
 /**

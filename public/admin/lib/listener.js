@@ -61,6 +61,8 @@ const pendingPops = new Set();
 const channel = openChannel();
 /** When the single popup window last said it is there (0: gone). */
 let deskSeenAt = 0;
+/** When this page opened the single window (it says it is there only once it has loaded). */
+let deskOpenedAt = 0;
 
 // ---------------------------------------------------------------------------------------------
 // The banners: connection lost, blocked popups, 応答時 notices. Built here for every page.
@@ -193,7 +195,9 @@ export function deskUrl(call) {
  * to switch: never over unsaved text); otherwise the window is opened. False when blocked.
  */
 function openInDesk(call) {
-  if (Date.now() - deskSeenAt < DESK_SILENCE_MS) {
+  // Open, or opened a moment ago and still loading (a burst: the window must not be sent to
+  // each new call before it has even shown the first).
+  if (Date.now() - Math.max(deskSeenAt, deskOpenedAt) < DESK_SILENCE_MS) {
     channel.postMessage({ type: 'desk-show', callId: call.id });
     return true;
   }
@@ -206,8 +210,10 @@ function openInDesk(call) {
   } catch {
     blank = true;
   }
-  if (blank) win.location.replace(deskUrl(call));
-  else channel.postMessage({ type: 'desk-show', callId: call.id });
+  if (blank) {
+    win.location.replace(deskUrl(call));
+    deskOpenedAt = Date.now();
+  } else channel.postMessage({ type: 'desk-show', callId: call.id });
   try {
     win.focus();
   } catch {
@@ -235,7 +241,10 @@ channel.addEventListener('message', (ev) => {
   const m = ev.data;
   if (!m || typeof m !== 'object') return;
   if (m.type === 'desk-here') deskSeenAt = Date.now();
-  else if (m.type === 'desk-gone') deskSeenAt = 0;
+  else if (m.type === 'desk-gone') {
+    deskSeenAt = 0;
+    deskOpenedAt = 0;
+  }
   else if (m.type === 'call?' && user && messages.has(String(m.callId))) {
     channel.postMessage({ type: 'call-msg', msg: messages.get(String(m.callId)) });
   } else if (m.type === 'calls?' && user) {
