@@ -8,7 +8,7 @@ use crate::platform::http::{self, ApiResult};
 use crate::platform::router::{self, Miss, Route};
 use crate::resources::accounts::{admin as accounts, auth};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
-use crate::resources::{callbacks, calls, settings, stores, wrapups};
+use crate::resources::{callbacks, calls, reports, settings, stores, wrapups};
 use crate::{buffered, platform, VERSION};
 use worker::{Env, Method, Request, Response};
 
@@ -158,6 +158,7 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::CallbackUpdate => callbacks::update(req, env, id()?).await,
         Route::CallbackAttempt => callbacks::add_attempt(req, env, id()?).await,
         Route::CallbackClose => callbacks::close(req, env).await,
+        Route::ReportCalls => reports::calls(req, env).await,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod password;
 pub mod phone;
 pub mod prefix;
 pub mod replay;
+pub mod report;
 pub mod retention;
 pub mod search;
 pub mod token;

@@ -47,6 +47,7 @@ pub enum Route {
     CallbackUpdate,
     CallbackAttempt,
     CallbackClose,
+    ReportCalls,
 }
 
 /// Largest body of a CSV import.
@@ -147,6 +148,7 @@ const TABLE: &[(&str, &str, Route)] = &[
         "/api/callbacks/{id}/attempts",
         Route::CallbackAttempt,
     ),
+    ("POST", "/api/reports/calls", Route::ReportCalls),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

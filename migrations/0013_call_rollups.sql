@@ -1,0 +1,69 @@
+-- 着信分析 (issue 27): per-store, per-hour rollups of the call log, so a report over a year
+-- reads at most stores × hours small rows instead of every call.
+--
+-- A rollup row is recomputed from the call log for the hours an outbox batch touched, in the
+-- same D1 batch (one transaction) as the calls it copies (`pipeline::rollup`): recomputing is
+-- idempotent, so a batch the hub runs twice (an answer lost after D1 committed) changes
+-- nothing, where adding +1 would count twice. `npm run reports:rebuild` recomputes every hour
+-- from the call log (after this migration, an import, a restore).
+--
+-- What is rolled up: inbound, non-test calls by the hour their first leg started (epoch hour =
+-- started_at / 3600000; Japan time has no DST, so a JST day or business day is whole hours).
+-- Figures that depend on customers (known callers, names) are not rolled up: a registration
+-- or a merge relinks old calls without going through the outbox.
+CREATE TABLE call_rollups (
+  hour        INTEGER NOT NULL,           -- started_at / 3600000 (epoch hour, UTC)
+  store_id    INTEGER NOT NULL,           -- 0: no store matched
+  calls       INTEGER NOT NULL,
+  answered    INTEGER NOT NULL,           -- connected at some point
+  missed      INTEGER NOT NULL,           -- phase missed (不在着信)
+  voicemail   INTEGER NOT NULL,           -- phase voicemail (留守電)
+  ring_n      INTEGER NOT NULL,           -- answered calls with a ring time
+  ring_ms     INTEGER NOT NULL,           -- sum of connected_at - started_at
+  ring_max_ms INTEGER NOT NULL,
+  talk_n      INTEGER NOT NULL,           -- ended calls with a duration
+  talk_ms     INTEGER NOT NULL,
+  withheld    INTEGER NOT NULL,           -- 非通知
+  PRIMARY KEY (hour, store_id)
+) WITHOUT ROWID;
+
+-- Hours to recompute, filled and emptied inside one batch.
+CREATE TABLE call_rollup_dirty (hour INTEGER PRIMARY KEY) WITHOUT ROWID;
+
+-- The callers of a period (repeat callers, unknown numbers, known vs new) read this index
+-- alone, from the period's first call to its last.
+CREATE INDEX calls_report ON calls(started_at, store_id, caller, direction, is_test);
+
+-- 折り返し of a period, by when the item was opened.
+CREATE INDEX callbacks_created ON callbacks(created_at, store_id);
+
+-- The weekly summary's webhook (設定): one row.
+CREATE TABLE report_settings (
+  id            INTEGER PRIMARY KEY CHECK (id = 1),
+  webhook_url   TEXT,
+  last_sent_week TEXT,
+  updated_by    TEXT,
+  updated_at    INTEGER NOT NULL
+);
+
+-- Everything already in the call log (the statement of src/pipeline/rollup.sql, as of this
+-- migration). Calls copied between this migration and the deploy of the release that keeps
+-- the rollups: `npm run reports:rebuild -- --remote` once the release is out.
+INSERT INTO call_rollup_dirty (hour) SELECT DISTINCT started_at / 3600000 FROM calls;
+INSERT INTO call_rollups (hour, store_id, calls, answered, missed, voicemail, ring_n, ring_ms,
+  ring_max_ms, talk_n, talk_ms, withheld)
+SELECT d.hour, coalesce(k.store_id, 0), count(*),
+  sum(k.connected_at IS NOT NULL OR k.phase IN ('connected', 'hold', 'ended')),
+  sum(k.phase = 'missed'),
+  sum(k.phase = 'voicemail'),
+  count(k.connected_at),
+  coalesce(sum(max(k.connected_at - k.started_at, 0)), 0),
+  coalesce(max(max(k.connected_at - k.started_at, 0)), 0),
+  count(CASE WHEN k.phase = 'ended' THEN k.duration_ms END),
+  coalesce(sum(CASE WHEN k.phase = 'ended' THEN k.duration_ms END), 0),
+  sum(k.caller = '')
+FROM call_rollup_dirty d
+JOIN calls k ON k.started_at >= d.hour * 3600000 AND k.started_at < d.hour * 3600000 + 3600000
+WHERE k.direction = 'inbound' AND k.is_test = 0
+GROUP BY d.hour, coalesce(k.store_id, 0);
+DELETE FROM call_rollup_dirty;

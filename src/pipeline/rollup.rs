@@ -1,0 +1,64 @@
+//! The 着信分析 rollups (`call_rollups`, migration 0013): per store and per hour, kept by the
+//! outbox in the same D1 batch as the calls it copies. The hours a batch touches (each call's
+//! start before and after its upsert: a later leg may move the start earlier) are marked, then
+//! recomputed from the call log and unmarked, all in the one transaction. Recomputing is
+//! idempotent, so a batch that runs twice (its answer lost after D1 committed) changes
+//! nothing; and an hour holds few calls, so the recompute is a short indexed read.
+use crate::platform::sql::{Stmt, Val};
+
+/// The recompute of every marked hour (shared with `npm run reports:rebuild`).
+pub const RECOMPUTE: &str = include_str!("rollup.sql");
+
+/// Marks the hours of the calls (`ids`) as they are now.
+pub fn mark(ids: &[&str]) -> Stmt {
+    Stmt::new(
+        "INSERT OR IGNORE INTO call_rollup_dirty (hour) \
+         SELECT started_at / 3600000 FROM calls WHERE id IN (SELECT value FROM json_each(?1))",
+        vec![Val::Text(
+            serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()),
+        )],
+    )
+}
+
+/// Recomputes the marked hours and unmarks them.
+pub fn recompute() -> Vec<Stmt> {
+    vec![
+        Stmt::new(
+            "DELETE FROM call_rollups WHERE hour IN (SELECT hour FROM call_rollup_dirty)",
+            vec![],
+        ),
+        Stmt::new(RECOMPUTE, vec![]),
+        Stmt::new("DELETE FROM call_rollup_dirty", vec![]),
+    ]
+}
+
+/// A batch's statements wrapped in the rollup upkeep: the calls' hours marked before and
+/// after, then recomputed. The batch's own statements keep their order (shifted by one).
+pub fn wrap(ids: &[&str], batch: Vec<Stmt>) -> Vec<Stmt> {
+    if ids.is_empty() {
+        return batch;
+    }
+    let mut v = Vec::with_capacity(batch.len() + 5);
+    v.push(mark(ids));
+    v.extend(batch);
+    v.push(mark(ids));
+    v.extend(recompute());
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_batch_is_wrapped_in_marks_and_the_recompute() {
+        let own = vec![Stmt::new("SELECT 1", vec![])];
+        let v = wrap(&["a", "b"], own.clone());
+        assert_eq!(v.len(), 6);
+        assert_eq!(v[1], own[0]);
+        assert_eq!(v[0], v[2]);
+        assert_eq!(v[0].params, vec![Val::Text("[\"a\",\"b\"]".into())]);
+        assert!(v[4].sql.starts_with("INSERT INTO call_rollups"));
+        assert_eq!(wrap(&[], own.clone()), own);
+    }
+}

@@ -1,0 +1,451 @@
+//! `POST /api/reports/calls` — 着信分析 (issue 27): how the phones are doing, per store, day
+//! and hour. The call figures come from the per-store, per-hour rollups (`call_rollups`, kept
+//! by the outbox: `pipeline::rollup`), so a year reads at most stores × hours small rows; the
+//! 折り返し figures from the items opened in the period, the callers from the period's calls
+//! by a covering index (`calls_report`), the wrap-ups from the period's calls. One D1 batch.
+//! Staff see their store only (`domain::access`); customer names only where the viewer may see
+//! the customer.
+use crate::domain::access::{customer_visible_sql, Viewer};
+use crate::domain::error::ApiError;
+use crate::domain::report::{self, GroupBy, Period};
+use crate::platform::db::{self, i, json, opt_i};
+use crate::platform::http::{self, ApiResult};
+use crate::resources::accounts::auth;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use worker::{Env, Request, Response};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Query {
+    from: String,
+    to: String,
+    #[serde(default)]
+    stores: Option<Vec<i64>>,
+    #[serde(default)]
+    group_by: Option<String>,
+    #[serde(default)]
+    day_start_minutes: Option<i64>,
+}
+
+/// The stores a report covers, by the access rule: `None` = every store (an admin who picked
+/// none), else the ids (0 = calls no store matched). Staff get their store whatever they ask;
+/// asking for another is a 403.
+fn scope(viewer: Viewer, asked: Option<Vec<i64>>) -> ApiResult<Option<Vec<i64>>> {
+    let asked = asked.filter(|v| !v.is_empty());
+    if let Some(list) = &asked {
+        if list.len() > 200 || list.iter().any(|s| *s < 0) {
+            return Err(ApiError::bad(
+                "invalid_stores",
+                "stores",
+                "店舗の指定が正しくありません",
+            ));
+        }
+        if list
+            .iter()
+            .any(|s| !viewer.may_see_call((*s != 0).then_some(*s)))
+        {
+            return Err(ApiError::Forbidden("other_store"));
+        }
+    }
+    Ok(match viewer.scope() {
+        None => asked,
+        Some(own) => Some(vec![own]),
+    })
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct Sums {
+    calls: i64,
+    answered: i64,
+    missed: i64,
+    voicemail: i64,
+    ring_n: i64,
+    ring_ms: i64,
+    ring_max_ms: i64,
+    talk_n: i64,
+    talk_ms: i64,
+    withheld: i64,
+}
+
+impl Sums {
+    fn add(&mut self, o: &Sums) {
+        self.calls += o.calls;
+        self.answered += o.answered;
+        self.missed += o.missed;
+        self.voicemail += o.voicemail;
+        self.ring_n += o.ring_n;
+        self.ring_ms += o.ring_ms;
+        self.ring_max_ms = self.ring_max_ms.max(o.ring_max_ms);
+        self.talk_n += o.talk_n;
+        self.talk_ms += o.talk_ms;
+        self.withheld += o.withheld;
+    }
+
+    fn figures(&self, store_id: Option<i64>, store_name: &str) -> Value {
+        let avg = |sum: i64, n: i64| (n > 0).then(|| report::secs(sum as f64 / n as f64));
+        json!({
+            "storeId": store_id,
+            "storeName": store_name,
+            "calls": self.calls,
+            "answered": self.answered,
+            "missed": self.missed,
+            "voicemail": self.voicemail,
+            "unanswered": self.calls - self.answered,
+            "answerRate": report::rate(self.answered, self.calls),
+            // Business hours are not known yet (the organisation issue): no figure.
+            "outsideHours": Value::Null,
+            "avgRingSec": avg(self.ring_ms, self.ring_n),
+            "maxRingSec": (self.ring_n > 0).then(|| report::secs(self.ring_max_ms as f64)),
+            "talkSec": report::secs(self.talk_ms as f64),
+            "avgTalkSec": avg(self.talk_ms, self.talk_n),
+            "withheld": self.withheld,
+        })
+    }
+}
+
+const SUMS: &str = "sum(r.calls) AS calls, sum(r.answered) AS answered, sum(r.missed) AS missed, \
+  sum(r.voicemail) AS voicemail, sum(r.ring_n) AS ring_n, sum(r.ring_ms) AS ring_ms, \
+  max(r.ring_max_ms) AS ring_max_ms, sum(r.talk_n) AS talk_n, sum(r.talk_ms) AS talk_ms, \
+  sum(r.withheld) AS withheld";
+
+/// The period's calls that count (inbound, not a test) in the stores at `?3`, between `?1` and
+/// `?2` (epoch ms). Covered by `calls_report`.
+const PERIOD_CALLS: &str = "FROM calls k WHERE k.started_at >= ?1 AND k.started_at < ?2 \
+  AND k.direction = 'inbound' AND k.is_test = 0 \
+  AND (?3 IS NULL OR coalesce(k.store_id, 0) IN (SELECT value FROM json_each(?3)))";
+
+/// `POST /api/reports/calls` with `{from, to, stores?, groupBy?, dayStartMinutes?}`.
+pub async fn calls(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let q: Query = http::read_json(&mut req, 8192).await?;
+    let viewer = Viewer::from(&session);
+    let period = Period::parse(&q.from, &q.to, q.day_start_minutes)?;
+    let group = GroupBy::parse(q.group_by.as_deref())?;
+    let stores = scope(viewer, q.stores)?;
+    // What the hub has not copied to D1 yet (a call that just ended) first.
+    crate::pipeline::hub_client::flush(env).await;
+    let body = build(env, viewer, period, group, stores.as_deref()).await?;
+    Ok(http::json_response(200, &body)?)
+}
+
+/// The report as JSON (the page, the API and the weekly summary read the same).
+pub async fn build(
+    env: &Env,
+    viewer: Viewer,
+    period: Period,
+    group: GroupBy,
+    stores: Option<&[i64]>,
+) -> ApiResult<Value> {
+    let db = env.d1("DB")?;
+    let prev = period.previous();
+    let hour = |ms: i64| ms / 3_600_000;
+    let (start, end) = (period.start_ms(), period.end_ms());
+    let stores_v = stores.map_or(wasm_null(), json);
+    let in_stores = "(?3 IS NULL OR r.store_id IN (SELECT value FROM json_each(?3)))";
+    let cut = i(period.day_start * 60_000);
+    let day = Period::day_sql("r.hour", 4);
+    let rollup_args = |from: i64| vec![i(hour(from)), i(hour(end)), stores_v.clone(), cut.clone()];
+    let calls_args = vec![i(start), i(end), stores_v.clone()];
+    let cb_in = "created_at >= ?1 AND created_at < ?2 \
+      AND (?3 IS NULL OR coalesce(store_id, 0) IN (SELECT value FROM json_each(?3)))";
+    let callers = format!("WITH g AS (SELECT k.caller, count(*) AS n {PERIOD_CALLS} AND k.caller != '' GROUP BY k.caller)");
+    let known = "EXISTS (SELECT 1 FROM customer_phones p WHERE p.phone = g.caller)";
+    let stmts = vec![
+        // 0: per store
+        db::stmt(
+            &db,
+            &format!(
+                "SELECT r.store_id, s.name AS store_name, {SUMS} FROM call_rollups r \
+                 LEFT JOIN stores s ON s.id = r.store_id \
+                 WHERE r.hour >= ?1 AND r.hour < ?2 AND {in_stores} \
+                 GROUP BY r.store_id ORDER BY r.store_id"
+            ),
+            &rollup_args(start)[..3],
+        )?,
+        // 1: weekday × hour of the day (clock time, JST)
+        db::stmt(
+            &db,
+            &format!(
+                "SELECT ({day} + 3) % 7 AS dow, (r.hour + 9) % 24 AS hod, sum(r.calls) AS calls, \
+                   sum(r.calls - r.answered) AS unanswered \
+                 FROM call_rollups r WHERE r.hour >= ?1 AND r.hour < ?2 AND {in_stores} \
+                 GROUP BY dow, hod"
+            ),
+            &rollup_args(start),
+        )?,
+        // 2: per business day, this period and the previous one
+        db::stmt(
+            &db,
+            &format!(
+                "SELECT {day} AS day, sum(r.calls) AS calls, sum(r.answered) AS answered, \
+                   sum(r.calls - r.answered) AS unanswered \
+                 FROM call_rollups r WHERE r.hour >= ?1 AND r.hour < ?2 AND {in_stores} \
+                 GROUP BY day"
+            ),
+            &rollup_args(prev.start_ms()),
+        )?,
+        // 3: 折り返し opened in the period
+        db::stmt(
+            &db,
+            &format!(
+                "SELECT count(*) AS opened, coalesce(sum(status = 'done'), 0) AS done, \
+                   coalesce(sum(status != 'done'), 0) AS still_open, \
+                   coalesce(sum(closed_by_call IS NOT NULL), 0) AS called_back_first \
+                 FROM callbacks WHERE {cb_in}"
+            ),
+            &calls_args,
+        )?,
+        // 4: median and 90th percentile (nearest rank) of opened → 対応済
+        db::stmt(
+            &db,
+            &format!(
+                "SELECT rn, n, d FROM (SELECT updated_at - created_at AS d, \
+                   row_number() OVER (ORDER BY updated_at - created_at) AS rn, count(*) OVER () AS n \
+                   FROM callbacks WHERE {cb_in} AND status = 'done') \
+                 WHERE rn = (50 * n + 99) / 100 OR rn = (90 * n + 99) / 100"
+            ),
+            &calls_args,
+        )?,
+        // 5: callers: how many numbers, how many registered
+        db::stmt(
+            &db,
+            &format!(
+                "{callers} SELECT count(*) AS numbers, coalesce(sum({known}), 0) AS known FROM g"
+            ),
+            &calls_args,
+        )?,
+        // 6: the top repeat callers, with a name only where the viewer may see the customer
+        db::stmt(
+            &db,
+            &format!(
+                "{callers} SELECT g.caller AS phone, g.n AS calls, {known} AS known, \
+                   (SELECT c.name FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
+                    WHERE p.phone = g.caller AND {} ORDER BY c.id LIMIT 1) AS name \
+                 FROM g WHERE g.n >= 2 ORDER BY g.n DESC, g.caller LIMIT 10",
+                customer_visible_sql(4)
+            ),
+            &[calls_args.clone(), vec![opt_i(viewer.scope())]].concat(),
+        )?,
+        // 7: unknown numbers that called 3 times or more (candidates to register)
+        db::stmt(
+            &db,
+            &format!(
+                "{callers} SELECT g.caller AS phone, g.n AS calls FROM g \
+                 WHERE g.n >= 3 AND NOT {known} ORDER BY g.n DESC, g.caller LIMIT 20"
+            ),
+            &calls_args,
+        )?,
+        // 8: wrap-ups of the period's calls
+        db::stmt(
+            &db,
+            &format!(
+                "SELECT w.category, w.outcome, count(*) AS n {} \
+                 JOIN call_wrapups w ON w.call_id = k.id WHERE k.started_at >= ?1 \
+                 AND k.started_at < ?2 AND k.direction = 'inbound' AND k.is_test = 0 \
+                 AND (?3 IS NULL OR coalesce(k.store_id, 0) IN (SELECT value FROM json_each(?3))) \
+                 GROUP BY w.category, w.outcome",
+                "FROM calls k"
+            ),
+            &calls_args,
+        )?,
+    ];
+    let results = db.batch(stmts).await?;
+
+    // Per store, and the total.
+    // Read as they are (not `#[serde(flatten)]`, which buffers JS numbers as floats).
+    #[derive(Deserialize)]
+    struct StoreRow {
+        store_id: i64,
+        store_name: Option<String>,
+    }
+    let rows: Vec<StoreRow> = db::rows(&results[0])?;
+    let sums: Vec<Sums> = db::rows(&results[0])?;
+    let mut total = Sums::default();
+    let per_store: Vec<Value> = rows
+        .iter()
+        .zip(&sums)
+        .map(|(r, sums)| {
+            total.add(sums);
+            let name = match (r.store_id, &r.store_name) {
+                (0, _) => "不明".to_string(),
+                (_, Some(n)) => n.clone(),
+                (id, None) => format!("削除された店舗 ({id})"),
+            };
+            sums.figures((r.store_id != 0).then_some(r.store_id), &name)
+        })
+        .collect();
+
+    #[derive(Deserialize)]
+    struct Cell {
+        dow: usize,
+        hod: usize,
+        calls: i64,
+        unanswered: i64,
+    }
+    let mut heat_calls = vec![vec![0i64; 24]; 7];
+    let mut heat_unanswered = vec![vec![0i64; 24]; 7];
+    for c in db::rows::<Cell>(&results[1])? {
+        if c.dow < 7 && c.hod < 24 {
+            heat_calls[c.dow][c.hod] = c.calls;
+            heat_unanswered[c.dow][c.hod] = c.unanswered;
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct Day {
+        day: i64,
+        calls: i64,
+        answered: i64,
+        unanswered: i64,
+    }
+    let days: BTreeMap<i64, Day> = db::rows::<Day>(&results[2])?
+        .into_iter()
+        .map(|d| (d.day, d))
+        .collect();
+    let series_of = |p: Period| {
+        let mut buckets: Vec<(String, [i64; 3])> = vec![];
+        for d in p.first..=p.last {
+            let label = report::bucket(group, d);
+            let v = days
+                .get(&d)
+                .map_or([0; 3], |x| [x.calls, x.answered, x.unanswered]);
+            match buckets.last_mut() {
+                Some((l, acc)) if *l == label => {
+                    for k in 0..3 {
+                        acc[k] += v[k];
+                    }
+                }
+                _ => buckets.push((label, v)),
+            }
+        }
+        buckets
+            .into_iter()
+            .map(|(label, v)| {
+                json!({"label": label, "calls": v[0], "answered": v[1], "unanswered": v[2]})
+            })
+            .collect::<Vec<_>>()
+    };
+
+    #[derive(Deserialize)]
+    struct Cb {
+        opened: i64,
+        done: i64,
+        still_open: i64,
+        called_back_first: i64,
+    }
+    let cb: Option<Cb> = db::first(&results[3])?;
+    #[derive(Deserialize)]
+    struct Pct {
+        rn: i64,
+        n: i64,
+        d: i64,
+    }
+    let pct: Vec<Pct> = db::rows(&results[4])?;
+    let at_rank = |p: i64| {
+        pct.iter()
+            .find(|r| r.rn == (p * r.n + 99) / 100)
+            .map(|r| (r.d as f64 / 6000.0).round() / 10.0)
+    };
+
+    #[derive(Deserialize)]
+    struct Numbers {
+        numbers: i64,
+        known: i64,
+    }
+    let numbers: Option<Numbers> = db::first(&results[5])?;
+    #[derive(Deserialize)]
+    struct Repeat {
+        phone: String,
+        calls: i64,
+        known: i64,
+        name: Option<String>,
+    }
+    let repeat: Vec<Value> = db::rows::<Repeat>(&results[6])?
+        .into_iter()
+        .map(|r| json!({"phone": r.phone, "calls": r.calls, "known": r.known != 0, "name": r.name}))
+        .collect();
+    #[derive(Deserialize, Serialize)]
+    struct Unknown {
+        phone: String,
+        calls: i64,
+    }
+    let unknown: Vec<Unknown> = db::rows(&results[7])?;
+
+    #[derive(Deserialize)]
+    struct Wrap {
+        category: String,
+        outcome: String,
+        n: i64,
+    }
+    let mut categories: BTreeMap<String, i64> = BTreeMap::new();
+    let mut outcomes: BTreeMap<String, i64> = BTreeMap::new();
+    for w in db::rows::<Wrap>(&results[8])? {
+        *categories.entry(w.category).or_default() += w.n;
+        *outcomes.entry(w.outcome).or_default() += w.n;
+    }
+    let counted = |m: BTreeMap<String, i64>| {
+        let mut v: Vec<(String, i64)> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.into_iter()
+            .map(|(label, count)| {
+                json!({"label": if label.is_empty() { "（未入力）".to_string() } else { label }, "count": count})
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let numbers = numbers.unwrap_or(Numbers {
+        numbers: 0,
+        known: 0,
+    });
+    let cb = cb.unwrap_or(Cb {
+        opened: 0,
+        done: 0,
+        still_open: 0,
+        called_back_first: 0,
+    });
+    Ok(json!({
+        "period": {
+            "from": report::ymd(period.first),
+            "to": report::ymd(period.last),
+            "days": period.days(),
+            "dayStartMinutes": period.day_start,
+            "startAt": http::iso(start),
+            "endAt": http::iso(end),
+            "previous": {"from": report::ymd(prev.first), "to": report::ymd(prev.last)},
+        },
+        "groupBy": group.as_str(),
+        "stores": per_store,
+        "total": total.figures(None, "合計"),
+        "businessHours": Value::Null,
+        "heatmap": {
+            "weekdays": ["月", "火", "水", "木", "金", "土", "日"],
+            "calls": heat_calls,
+            "unanswered": heat_unanswered,
+        },
+        "series": series_of(period),
+        "previousSeries": series_of(prev),
+        "callbacks": {
+            "opened": cb.opened,
+            "done": cb.done,
+            "open": cb.still_open,
+            "calledBackFirst": cb.called_back_first,
+            "medianMinutes": at_rank(50),
+            "p90Minutes": at_rank(90),
+        },
+        "callers": {
+            "numbers": numbers.numbers,
+            "known": numbers.known,
+            "unknown": numbers.numbers - numbers.known,
+            "withheld": total.withheld,
+            "repeat": repeat,
+            "unknownFrequent": unknown,
+        },
+        "wrapups": {"categories": counted(categories), "outcomes": counted(outcomes)},
+    }))
+}
+
+fn wasm_null() -> worker::wasm_bindgen::JsValue {
+    worker::wasm_bindgen::JsValue::NULL
+}
