@@ -394,3 +394,15 @@ test('property: after random sequences of events the rollups agree with the raw 
   assert.ok(byHand.length > 3);
   assert.deepEqual(stored, byHand, `seed ${seed}`);
 });
+
+test('npm run reports:rebuild recomputes the rollups from the call log (a wiped or stale table)', async () => {
+  const { rebuildRollups } = await import('../scripts/lib/rollups.mjs');
+  const expected = await rollupsByHand();
+  await w.db.prepare('DELETE FROM call_rollups').run();
+  await w.db.prepare("INSERT INTO call_rollups VALUES (?1, 1, 99, 0, 0, 0, 0, 0, 0, 0, 0, 0)").bind(Math.floor(jst('2026-10-06 12:00:00') / 3600000)).run();
+  const r = await rebuildRollups(w.db);
+  assert.equal(r.rows, expected.length);
+  assert.deepEqual(await rollupsStored(), expected);
+  const again = await report(admin, FIXTURE);
+  assert.equal(again.body.total.calls, 9);
+});
