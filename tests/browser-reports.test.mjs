@@ -47,7 +47,7 @@ test('admin: 着信分析 from the nav, every store, then one store picked; numb
   await page.goto(`${base}/admin/`);
   await page.getByRole('link', { name: '着信分析' }).click();
   await page.getByRole('heading', { name: '着信分析' }).waitFor();
-  await page.getByLabel('期間').selectOption({ label: '今日' });
+  await page.getByLabel('期間', { exact: true }).selectOption({ label: '今日' });
   await page.getByRole('table', { name: '店舗別の着信' }).waitFor();
   await page.waitForFunction(() => document.querySelector('#rp-status')?.textContent.startsWith('集計しました'));
   const rows = await storeRows(page);
@@ -91,7 +91,7 @@ test('staff: their store only, no store picker, no other store name', async () =
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${base}/admin/`);
   await page.getByRole('link', { name: '着信分析' }).click();
-  await page.getByLabel('期間').selectOption({ label: '今日' });
+  await page.getByLabel('期間', { exact: true }).selectOption({ label: '今日' });
   await page.waitForFunction(() => document.querySelector('#rp-status')?.textContent.startsWith('集計しました'));
   assert.deepEqual((await storeRows(page)).map((r) => r.slice(0, 3)), [['西船橋', '2', '1']]);
   assert.equal(await page.getByRole('checkbox', { name: '錦糸町' }).count(), 0);
