@@ -27,6 +27,16 @@ CREATE TABLE call_rollups (
   PRIMARY KEY (hour, store_id)
 ) WITHOUT ROWID;
 
+-- The wrap-ups (用件 × 対応結果) of the calls that started in an hour, kept with them.
+CREATE TABLE call_wrapup_rollups (
+  hour     INTEGER NOT NULL,
+  store_id INTEGER NOT NULL,
+  category TEXT NOT NULL,
+  outcome  TEXT NOT NULL,
+  n        INTEGER NOT NULL,
+  PRIMARY KEY (hour, store_id, category, outcome)
+) WITHOUT ROWID;
+
 -- Hours to recompute, filled and emptied inside one batch.
 CREATE TABLE call_rollup_dirty (hour INTEGER PRIMARY KEY) WITHOUT ROWID;
 
@@ -35,7 +45,7 @@ CREATE TABLE call_rollup_dirty (hour INTEGER PRIMARY KEY) WITHOUT ROWID;
 CREATE INDEX calls_report ON calls(started_at, store_id, caller, direction, is_test);
 
 -- 折り返し of a period, by when the item was opened.
-CREATE INDEX callbacks_created ON callbacks(created_at, store_id);
+CREATE INDEX callbacks_created ON callbacks(created_at, store_id, status, updated_at, closed_by_call);
 
 -- The weekly summary's webhook (設定): one row.
 CREATE TABLE report_settings (
@@ -66,4 +76,11 @@ FROM call_rollup_dirty d
 JOIN calls k ON k.started_at >= d.hour * 3600000 AND k.started_at < d.hour * 3600000 + 3600000
 WHERE k.direction = 'inbound' AND k.is_test = 0
 GROUP BY d.hour, coalesce(k.store_id, 0);
+INSERT INTO call_wrapup_rollups (hour, store_id, category, outcome, n)
+SELECT d.hour, coalesce(k.store_id, 0), w.category, w.outcome, count(*)
+FROM call_rollup_dirty d
+JOIN calls k ON k.started_at >= d.hour * 3600000 AND k.started_at < d.hour * 3600000 + 3600000
+JOIN call_wrapups w ON w.call_id = k.id
+WHERE k.direction = 'inbound' AND k.is_test = 0
+GROUP BY d.hour, coalesce(k.store_id, 0), w.category, w.outcome;
 DELETE FROM call_rollup_dirty;

@@ -405,4 +405,8 @@ test('npm run reports:rebuild recomputes the rollups from the call log (a wiped 
   assert.deepEqual(await rollupsStored(), expected);
   const again = await report(admin, FIXTURE);
   assert.equal(again.body.total.calls, 9);
+  assert.deepEqual(again.body.wrapups.categories, [{ label: '予約', count: 2 }, { label: '問い合わせ', count: 1 }]);
+  const wrapRollups = async () => (await w.db.prepare('SELECT category, outcome, sum(n) AS n FROM call_wrapup_rollups GROUP BY 1, 2 ORDER BY 1, 2').raw()).map(String);
+  const byHand = (await w.db.prepare("SELECT w.category, w.outcome, count(*) AS n FROM call_wrapups w JOIN calls k ON k.id = w.call_id WHERE k.direction = 'inbound' AND k.is_test = 0 GROUP BY 1, 2 ORDER BY 1, 2").raw()).map(String);
+  assert.deepEqual(await wrapRollups(), byHand);
 });

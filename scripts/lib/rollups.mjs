@@ -5,9 +5,12 @@ import { readFileSync } from 'node:fs';
 const HOUR = 3600000;
 const SPAN_HOURS = 24 * 31;
 
-/** rollup.sql over `calls` between hours ?1 and ?2 (instead of over the marked hours). */
-export function rangeSql() {
-  const sql = readFileSync(new URL('../../src/pipeline/rollup.sql', import.meta.url), 'utf8');
+/**
+ * A recompute (src/pipeline/rollup.sql, rollup_wrapups.sql) over `calls` between hours ?1 and
+ * ?2 instead of over the marked hours.
+ */
+export function rangeSql(file = 'rollup.sql') {
+  const sql = readFileSync(new URL(`../../src/pipeline/${file}`, import.meta.url), 'utf8');
   const marked = /FROM call_rollup_dirty d\s+JOIN calls k ON [^\n]+\n/;
   if (!marked.test(sql)) throw new Error('src/pipeline/rollup.sql changed shape: update scripts/lib/rollups.mjs');
   return sql
@@ -32,11 +35,13 @@ export async function rebuildRollups(db, { log = () => {} } = {}) {
   }
   const first = Math.floor(span.lo / HOUR);
   const last = Math.floor(span.hi / HOUR) + 1;
-  const insert = rangeSql();
+  const [calls, wrapups] = [rangeSql('rollup.sql'), rangeSql('rollup_wrapups.sql')];
   for (let h = first; h < last; h += SPAN_HOURS) {
     const to = Math.min(h + SPAN_HOURS, last);
     await db.prepare('DELETE FROM call_rollups WHERE hour >= ?1 AND hour < ?2').bind(h, to).run();
-    await db.prepare(insert).bind(h, to).run();
+    await db.prepare(calls).bind(h, to).run();
+    await db.prepare('DELETE FROM call_wrapup_rollups WHERE hour >= ?1 AND hour < ?2').bind(h, to).run();
+    await db.prepare(wrapups).bind(h, to).run();
     log(`${new Date(h * HOUR).toISOString().slice(0, 10)} … ${new Date(to * HOUR).toISOString().slice(0, 10)}`);
   }
   const rows = await db.prepare('SELECT count(*) AS n FROM call_rollups').first();

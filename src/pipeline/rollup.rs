@@ -6,8 +6,10 @@
 //! nothing; and an hour holds few calls, so the recompute is a short indexed read.
 use crate::platform::sql::{Stmt, Val};
 
-/// The recompute of every marked hour (shared with `npm run reports:rebuild`).
+/// The recompute of every marked hour (shared with `npm run reports:rebuild`): the calls'
+/// figures, and the wrap-ups' counts (用件 × 対応結果) of the calls that started in it.
 pub const RECOMPUTE: &str = include_str!("rollup.sql");
+pub const RECOMPUTE_WRAPUPS: &str = include_str!("rollup_wrapups.sql");
 
 /// Marks the hours of the calls (`ids`) as they are now.
 pub fn mark(ids: &[&str]) -> Stmt {
@@ -28,8 +30,21 @@ pub fn recompute() -> Vec<Stmt> {
             vec![],
         ),
         Stmt::new(RECOMPUTE, vec![]),
+        Stmt::new(
+            "DELETE FROM call_wrapup_rollups WHERE hour IN (SELECT hour FROM call_rollup_dirty)",
+            vec![],
+        ),
+        Stmt::new(RECOMPUTE_WRAPUPS, vec![]),
         Stmt::new("DELETE FROM call_rollup_dirty", vec![]),
     ]
+}
+
+/// For a write outside the outbox that changes what a call's hour rolls up (a wrap-up saved):
+/// its hour marked and recomputed, to run in the same batch after the write.
+pub fn refresh(ids: &[&str]) -> Vec<Stmt> {
+    let mut v = vec![mark(ids)];
+    v.extend(recompute());
+    v
 }
 
 /// A batch's statements wrapped in the rollup upkeep: the calls' hours marked before and
@@ -38,7 +53,7 @@ pub fn wrap(ids: &[&str], batch: Vec<Stmt>) -> Vec<Stmt> {
     if ids.is_empty() {
         return batch;
     }
-    let mut v = Vec::with_capacity(batch.len() + 5);
+    let mut v = Vec::with_capacity(batch.len() + 7);
     v.push(mark(ids));
     v.extend(batch);
     v.push(mark(ids));
@@ -54,11 +69,13 @@ mod tests {
     fn the_batch_is_wrapped_in_marks_and_the_recompute() {
         let own = vec![Stmt::new("SELECT 1", vec![])];
         let v = wrap(&["a", "b"], own.clone());
-        assert_eq!(v.len(), 6);
+        assert_eq!(v.len(), 8);
         assert_eq!(v[1], own[0]);
         assert_eq!(v[0], v[2]);
         assert_eq!(v[0].params, vec![Val::Text("[\"a\",\"b\"]".into())]);
         assert!(v[4].sql.starts_with("INSERT INTO call_rollups"));
+        assert!(v[6].sql.starts_with("INSERT INTO call_wrapup_rollups"));
+        assert_eq!(refresh(&["a"]).len(), 6);
         assert_eq!(wrap(&[], own.clone()), own);
     }
 }

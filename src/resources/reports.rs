@@ -11,7 +11,7 @@ use crate::domain::report::{self, GroupBy, Period};
 use crate::platform::db::{self, i, json, opt_i};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use worker::{Env, Request, Response};
@@ -150,7 +150,6 @@ pub async fn build(
     let calls_args = vec![i(start), i(end), stores_v.clone()];
     let cb_in = "created_at >= ?1 AND created_at < ?2 \
       AND (?3 IS NULL OR coalesce(store_id, 0) IN (SELECT value FROM json_each(?3)))";
-    let callers = format!("WITH g AS (SELECT k.caller, count(*) AS n {PERIOD_CALLS} AND k.caller != '' GROUP BY k.caller)");
     let known = "EXISTS (SELECT 1 FROM customer_phones p WHERE p.phone = g.caller)";
     let stmts = vec![
         // 0: per store
@@ -208,47 +207,36 @@ pub async fn build(
             ),
             &calls_args,
         )?,
-        // 5: callers: how many numbers, how many registered
+        // 5: callers, one grouping of the period's calls read three ways: how many numbers
+        // (and how many registered), the top repeat callers (a name only where the viewer may
+        // see the customer), unknown numbers that called 3 times or more (to register)
         db::stmt(
             &db,
             &format!(
-                "{callers} SELECT count(*) AS numbers, coalesce(sum({known}), 0) AS known FROM g"
-            ),
-            &calls_args,
-        )?,
-        // 6: the top repeat callers, with a name only where the viewer may see the customer
-        db::stmt(
-            &db,
-            &format!(
-                "{callers} SELECT g.caller AS phone, g.n AS calls, {known} AS known, \
+                "WITH g AS MATERIALIZED (SELECT k.caller, count(*) AS n {PERIOD_CALLS} \
+                   AND k.caller != '' GROUP BY k.caller), \
+                 h AS MATERIALIZED (SELECT g.caller, g.n, {known} AS known FROM g) \
+                 SELECT 'all' AS kind, NULL AS phone, count(*) AS calls, \
+                   coalesce(sum(known), 0) AS known, NULL AS name FROM h \
+                 UNION ALL SELECT * FROM (SELECT 'repeat', h.caller, h.n, h.known, \
                    (SELECT c.name FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
-                    WHERE p.phone = g.caller AND {} ORDER BY c.id LIMIT 1) AS name \
-                 FROM g WHERE g.n >= 2 ORDER BY g.n DESC, g.caller LIMIT 10",
+                    WHERE p.phone = h.caller AND {} ORDER BY c.id LIMIT 1) \
+                   FROM h WHERE h.n >= 2 ORDER BY h.n DESC, h.caller LIMIT 10) \
+                 UNION ALL SELECT * FROM (SELECT 'unknown', h.caller, h.n, h.known, NULL \
+                   FROM h WHERE h.n >= 3 AND NOT h.known ORDER BY h.n DESC, h.caller LIMIT 20)",
                 customer_visible_sql(4)
             ),
             &[calls_args.clone(), vec![opt_i(viewer.scope())]].concat(),
         )?,
-        // 7: unknown numbers that called 3 times or more (candidates to register)
+        // 6: wrap-ups (用件 × 対応結果) of the period's calls, from their rollups
         db::stmt(
             &db,
             &format!(
-                "{callers} SELECT g.caller AS phone, g.n AS calls FROM g \
-                 WHERE g.n >= 3 AND NOT {known} ORDER BY g.n DESC, g.caller LIMIT 20"
+                "SELECT r.category, r.outcome, sum(r.n) AS n FROM call_wrapup_rollups r \
+                 WHERE r.hour >= ?1 AND r.hour < ?2 AND {in_stores} \
+                 GROUP BY r.category, r.outcome"
             ),
-            &calls_args,
-        )?,
-        // 8: wrap-ups of the period's calls
-        db::stmt(
-            &db,
-            &format!(
-                "SELECT w.category, w.outcome, count(*) AS n {} \
-                 JOIN call_wrapups w ON w.call_id = k.id WHERE k.started_at >= ?1 \
-                 AND k.started_at < ?2 AND k.direction = 'inbound' AND k.is_test = 0 \
-                 AND (?3 IS NULL OR coalesce(k.store_id, 0) IN (SELECT value FROM json_each(?3))) \
-                 GROUP BY w.category, w.outcome",
-                "FROM calls k"
-            ),
-            &calls_args,
+            &rollup_args(start)[..3],
         )?,
     ];
     let results = db.batch(stmts).await?;
@@ -350,28 +338,25 @@ pub async fn build(
     };
 
     #[derive(Deserialize)]
-    struct Numbers {
-        numbers: i64,
-        known: i64,
-    }
-    let numbers: Option<Numbers> = db::first(&results[5])?;
-    #[derive(Deserialize)]
-    struct Repeat {
-        phone: String,
+    struct Caller {
+        kind: String,
+        phone: Option<String>,
         calls: i64,
         known: i64,
         name: Option<String>,
     }
-    let repeat: Vec<Value> = db::rows::<Repeat>(&results[6])?
-        .into_iter()
-        .map(|r| json!({"phone": r.phone, "calls": r.calls, "known": r.known != 0, "name": r.name}))
-        .collect();
-    #[derive(Deserialize, Serialize)]
-    struct Unknown {
-        phone: String,
-        calls: i64,
+    let (mut numbers, mut known) = (0, 0);
+    let (mut repeat, mut unknown) = (vec![], vec![]);
+    for c in db::rows::<Caller>(&results[5])? {
+        let phone = c.phone.unwrap_or_default();
+        match c.kind.as_str() {
+            "all" => (numbers, known) = (c.calls, c.known),
+            "repeat" => repeat.push(
+                json!({"phone": phone, "calls": c.calls, "known": c.known != 0, "name": c.name}),
+            ),
+            _ => unknown.push(json!({"phone": phone, "calls": c.calls})),
+        }
     }
-    let unknown: Vec<Unknown> = db::rows(&results[7])?;
 
     #[derive(Deserialize)]
     struct Wrap {
@@ -381,7 +366,7 @@ pub async fn build(
     }
     let mut categories: BTreeMap<String, i64> = BTreeMap::new();
     let mut outcomes: BTreeMap<String, i64> = BTreeMap::new();
-    for w in db::rows::<Wrap>(&results[8])? {
+    for w in db::rows::<Wrap>(&results[6])? {
         *categories.entry(w.category).or_default() += w.n;
         *outcomes.entry(w.outcome).or_default() += w.n;
     }
@@ -395,10 +380,6 @@ pub async fn build(
             .collect::<Vec<_>>()
     };
 
-    let numbers = numbers.unwrap_or(Numbers {
-        numbers: 0,
-        known: 0,
-    });
     let cb = cb.unwrap_or(Cb {
         opened: 0,
         done: 0,
@@ -435,9 +416,9 @@ pub async fn build(
             "p90Minutes": at_rank(90),
         },
         "callers": {
-            "numbers": numbers.numbers,
-            "known": numbers.known,
-            "unknown": numbers.numbers - numbers.known,
+            "numbers": numbers,
+            "known": known,
+            "unknown": numbers - known,
             "withheld": total.withheld,
             "repeat": repeat,
             "unknownFrequent": unknown,
