@@ -27,6 +27,24 @@ CREATE TABLE call_rollups (
   PRIMARY KEY (hour, store_id)
 ) WITHOUT ROWID;
 
+-- The same per Japan-time day (midnight to midnight: day = (hour + 9) / 24), summed from the
+-- hours: the totals and the daily line of a long period read these.
+CREATE TABLE call_rollups_day (
+  day         INTEGER NOT NULL,
+  store_id    INTEGER NOT NULL,
+  calls       INTEGER NOT NULL,
+  answered    INTEGER NOT NULL,
+  missed      INTEGER NOT NULL,
+  voicemail   INTEGER NOT NULL,
+  ring_n      INTEGER NOT NULL,
+  ring_ms     INTEGER NOT NULL,
+  ring_max_ms INTEGER NOT NULL,
+  talk_n      INTEGER NOT NULL,
+  talk_ms     INTEGER NOT NULL,
+  withheld    INTEGER NOT NULL,
+  PRIMARY KEY (day, store_id)
+) WITHOUT ROWID;
+
 -- The wrap-ups (用件 × 対応結果) of the calls that started in an hour, kept with them.
 CREATE TABLE call_wrapup_rollups (
   hour     INTEGER NOT NULL,
@@ -83,4 +101,9 @@ JOIN calls k ON k.started_at >= d.hour * 3600000 AND k.started_at < d.hour * 360
 JOIN call_wrapups w ON w.call_id = k.id
 WHERE k.direction = 'inbound' AND k.is_test = 0
 GROUP BY d.hour, coalesce(k.store_id, 0), w.category, w.outcome;
+INSERT INTO call_rollups_day (day, store_id, calls, answered, missed, voicemail, ring_n, ring_ms,
+  ring_max_ms, talk_n, talk_ms, withheld)
+SELECT (hour + 9) / 24, store_id, sum(calls), sum(answered), sum(missed), sum(voicemail),
+  sum(ring_n), sum(ring_ms), max(ring_max_ms), sum(talk_n), sum(talk_ms), sum(withheld)
+FROM call_rollups GROUP BY (hour + 9) / 24, store_id;
 DELETE FROM call_rollup_dirty;

@@ -304,6 +304,14 @@ test('bad input is a clear 400, never a 5xx', async () => {
   }
   const week = await report(admin, { ...FIXTURE, groupBy: 'week' });
   assert.deepEqual(week.body.series, [{ label: '2026-10-05', calls: 9, answered: 5, unanswered: 4 }]);
+  // A long period reads its callers only when asked.
+  const long = { from: '2026-06-01', to: '2026-10-31' };
+  const noCallers = await report(admin, long);
+  assert.equal(noCallers.body.callers, null);
+  assert.equal(noCallers.body.callersMaxDays, 93);
+  assert.equal(noCallers.body.total.calls, 12, 'the other figures are there (with 10-08)');
+  const withCallers = await report(admin, { ...long, callers: true });
+  assert.equal(withCallers.body.callers.numbers, 5);
   const anon = await w.json('/api/reports/calls', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
   assert.equal(anon.status, 401);
 });
@@ -393,6 +401,12 @@ test('property: after random sequences of events the rollups agree with the raw 
   const [stored, byHand] = [await rollupsStored(), await rollupsByHand()];
   assert.ok(byHand.length > 3);
   assert.deepEqual(stored, byHand, `seed ${seed}`);
+  // The daily rollups are their Japan-time days' hours, summed.
+  const days = await w.db.prepare('SELECT * FROM call_rollups_day ORDER BY day, store_id').raw();
+  const fromHours = await w.db
+    .prepare('SELECT (hour + 9) / 24, store_id, sum(calls), sum(answered), sum(missed), sum(voicemail), sum(ring_n), sum(ring_ms), max(ring_max_ms), sum(talk_n), sum(talk_ms), sum(withheld) FROM call_rollups GROUP BY 1, 2 ORDER BY 1, 2')
+    .raw();
+  assert.deepEqual(days.map(String), fromHours.map(String), `seed ${seed}`);
 });
 
 test('npm run reports:rebuild recomputes the rollups from the call log (a wiped or stale table)', async () => {

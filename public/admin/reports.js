@@ -217,7 +217,13 @@ function render(r) {
         ['先にお客様からかけ直して応答', n(cb.calledBackFirst)],
       ]),
     ),
-    section(
+    c === null
+      ? section(
+          '発信者',
+          el('p', { class: 'muted small', text: `${r.callersMaxDays}日を超える期間では、発信者の集計は求めたときだけ行います（期間中の着信をすべて読むため）。` }),
+          el('button', { class: 'btn btn-small', text: '発信者も集計する', attrs: { type: 'button' }, on: { click: () => run({ callers: true }) } }),
+        )
+      : section(
       '発信者',
       table('発信者の内訳', ['区分', '番号数'], [
         ['登録済みの顧客', n(c.known)],
@@ -264,12 +270,12 @@ function downloadCsv() {
 }
 
 let seq = 0;
-async function run() {
+async function run(extra = {}) {
   const mine = ++seq;
   ui.error.hidden = true;
   ui.status.textContent = '集計中…';
   const stores = [...ui.stores.querySelectorAll('input:checked')].map((i) => Number(i.value));
-  const body = { from: ui.from.value, to: ui.to.value, groupBy: ui.group.value, ...(stores.length ? { stores } : {}) };
+  const body = { from: ui.from.value, to: ui.to.value, groupBy: ui.group.value, ...(stores.length ? { stores } : {}), ...extra };
   const t0 = performance.now();
   try {
     const r = await api('/api/reports/calls', { method: 'POST', body });
@@ -314,6 +320,7 @@ async function main() {
     e.preventDefault();
     run();
   });
+  ui.group.addEventListener('change', () => run());
   ui.csv.addEventListener('click', downloadCsv);
   await run();
 }

@@ -3,6 +3,13 @@
 import { readFileSync } from 'node:fs';
 
 const HOUR = 3600000;
+
+/** Days ?1 to ?2 (Japan time) summed from their hours, as the outbox does (pipeline::rollup). */
+const DAYS = `INSERT INTO call_rollups_day (day, store_id, calls, answered, missed, voicemail, ring_n,
+  ring_ms, ring_max_ms, talk_n, talk_ms, withheld)
+  SELECT (hour + 9) / 24 AS day, store_id, sum(calls), sum(answered), sum(missed), sum(voicemail),
+    sum(ring_n), sum(ring_ms), max(ring_max_ms), sum(talk_n), sum(talk_ms), sum(withheld)
+  FROM call_rollups WHERE hour >= ?1 * 24 - 9 AND hour < ?2 * 24 - 9 GROUP BY day, store_id`;
 const SPAN_HOURS = 24 * 31;
 
 /**
@@ -42,6 +49,11 @@ export async function rebuildRollups(db, { log = () => {} } = {}) {
     await db.prepare(calls).bind(h, to).run();
     await db.prepare('DELETE FROM call_wrapup_rollups WHERE hour >= ?1 AND hour < ?2').bind(h, to).run();
     await db.prepare(wrapups).bind(h, to).run();
+    // The Japan-time days of the span, summed again from their hours (whole days: a day's
+    // hours may straddle two spans, so both recompute it, the second one last).
+    const [d0, d1] = [Math.floor((h + 9) / 24), Math.floor((to - 1 + 9) / 24) + 1];
+    await db.prepare('DELETE FROM call_rollups_day WHERE day >= ?1 AND day < ?2').bind(d0, d1).run();
+    await db.prepare(DAYS).bind(d0, d1).run();
     log(`${new Date(h * HOUR).toISOString().slice(0, 10)} … ${new Date(to * HOUR).toISOString().slice(0, 10)}`);
   }
   const rows = await db.prepare('SELECT count(*) AS n FROM call_rollups').first();

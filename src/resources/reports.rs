@@ -27,7 +27,13 @@ struct Query {
     group_by: Option<String>,
     #[serde(default)]
     day_start_minutes: Option<i64>,
+    /// Read the callers of a period longer than [`CALLERS_MAX_DAYS`] too.
+    #[serde(default)]
+    callers: Option<bool>,
 }
+
+/// Up to this many days the callers are read unless `callers: false`; beyond, only when asked.
+pub const CALLERS_MAX_DAYS: i64 = 93;
 
 /// The stores a report covers, by the access rule: `None` = every store (an admin who picked
 /// none), else the ids (0 = calls no store matched). Staff get their store whatever they ask;
@@ -126,7 +132,8 @@ pub async fn calls(mut req: Request, env: &Env) -> ApiResult<Response> {
     let stores = scope(viewer, q.stores)?;
     // What the hub has not copied to D1 yet (a call that just ended) first.
     crate::pipeline::hub_client::flush(env).await;
-    let body = build(env, viewer, period, group, stores.as_deref()).await?;
+    let with_callers = q.callers.unwrap_or(period.days() <= CALLERS_MAX_DAYS);
+    let body = build(env, viewer, period, group, stores.as_deref(), with_callers).await?;
     Ok(http::json_response(200, &body)?)
 }
 
@@ -137,6 +144,7 @@ pub async fn build(
     period: Period,
     group: GroupBy,
     stores: Option<&[i64]>,
+    with_callers: bool,
 ) -> ApiResult<Value> {
     let db = env.d1("DB")?;
     let prev = period.previous();
@@ -151,18 +159,33 @@ pub async fn build(
     let cb_in = "created_at >= ?1 AND created_at < ?2 \
       AND (?3 IS NULL OR coalesce(store_id, 0) IN (SELECT value FROM json_each(?3)))";
     let known = "EXISTS (SELECT 1 FROM customer_phones p WHERE p.phone = g.caller)";
-    let stmts = vec![
-        // 0: per store
-        db::stmt(
-            &db,
-            &format!(
-                "SELECT r.store_id, s.name AS store_name, {SUMS} FROM call_rollups r \
-                 LEFT JOIN stores s ON s.id = r.store_id \
-                 WHERE r.hour >= ?1 AND r.hour < ?2 AND {in_stores} \
-                 GROUP BY r.store_id ORDER BY r.store_id"
-            ),
-            &rollup_args(start)[..3],
-        )?,
+    // Business days from midnight are the daily rollups' days.
+    let daily = period.day_start == 0;
+    let mut stmts = vec![
+        // 0: per store (midnight business days: from the daily rollups)
+        if daily {
+            db::stmt(
+                &db,
+                &format!(
+                    "SELECT r.store_id, s.name AS store_name, {SUMS} FROM call_rollups_day r \
+                     LEFT JOIN stores s ON s.id = r.store_id \
+                     WHERE r.day >= ?1 AND r.day < ?2 AND {in_stores} \
+                     GROUP BY r.store_id ORDER BY r.store_id"
+                ),
+                &[i(period.first), i(period.last + 1), stores_v.clone()],
+            )?
+        } else {
+            db::stmt(
+                &db,
+                &format!(
+                    "SELECT r.store_id, s.name AS store_name, {SUMS} FROM call_rollups r \
+                     LEFT JOIN stores s ON s.id = r.store_id \
+                     WHERE r.hour >= ?1 AND r.hour < ?2 AND {in_stores} \
+                     GROUP BY r.store_id ORDER BY r.store_id"
+                ),
+                &rollup_args(start)[..3],
+            )?
+        },
         // 1: weekday × hour of the day (clock time, JST)
         db::stmt(
             &db,
@@ -175,16 +198,29 @@ pub async fn build(
             &rollup_args(start),
         )?,
         // 2: per business day, this period and the previous one
-        db::stmt(
-            &db,
-            &format!(
-                "SELECT {day} AS day, sum(r.calls) AS calls, sum(r.answered) AS answered, \
-                   sum(r.calls - r.answered) AS unanswered \
-                 FROM call_rollups r WHERE r.hour >= ?1 AND r.hour < ?2 AND {in_stores} \
-                 GROUP BY day"
-            ),
-            &rollup_args(prev.start_ms()),
-        )?,
+        if daily {
+            db::stmt(
+                &db,
+                &format!(
+                    "SELECT r.day AS day, sum(r.calls) AS calls, sum(r.answered) AS answered, \
+                       sum(r.calls - r.answered) AS unanswered \
+                     FROM call_rollups_day r WHERE r.day >= ?1 AND r.day < ?2 AND {in_stores} \
+                     GROUP BY r.day"
+                ),
+                &[i(prev.first), i(period.last + 1), stores_v.clone()],
+            )?
+        } else {
+            db::stmt(
+                &db,
+                &format!(
+                    "SELECT {day} AS day, sum(r.calls) AS calls, sum(r.answered) AS answered, \
+                       sum(r.calls - r.answered) AS unanswered \
+                     FROM call_rollups r WHERE r.hour >= ?1 AND r.hour < ?2 AND {in_stores} \
+                     GROUP BY day"
+                ),
+                &rollup_args(prev.start_ms()),
+            )?
+        },
         // 3: 折り返し opened in the period
         db::stmt(
             &db,
@@ -207,10 +243,22 @@ pub async fn build(
             ),
             &calls_args,
         )?,
-        // 5: callers, one grouping of the period's calls read three ways: how many numbers
-        // (and how many registered), the top repeat callers (a name only where the viewer may
-        // see the customer), unknown numbers that called 3 times or more (to register)
+        // 5: wrap-ups (用件 × 対応結果) of the period's calls, from their rollups
         db::stmt(
+            &db,
+            &format!(
+                "SELECT r.category, r.outcome, sum(r.n) AS n FROM call_wrapup_rollups r \
+                 WHERE r.hour >= ?1 AND r.hour < ?2 AND {in_stores} \
+                 GROUP BY r.category, r.outcome"
+            ),
+            &rollup_args(start)[..3],
+        )?,
+    ];
+    // 6: callers, one grouping of the period's calls read three ways: how many numbers
+    // (and how many registered), the top repeat callers (a name only where the viewer may
+    // see the customer), unknown numbers that called 3 times or more (to register)
+    if with_callers {
+        stmts.push(db::stmt(
             &db,
             &format!(
                 "WITH g AS MATERIALIZED (SELECT k.caller, count(*) AS n {PERIOD_CALLS} \
@@ -227,18 +275,8 @@ pub async fn build(
                 customer_visible_sql(4)
             ),
             &[calls_args.clone(), vec![opt_i(viewer.scope())]].concat(),
-        )?,
-        // 6: wrap-ups (用件 × 対応結果) of the period's calls, from their rollups
-        db::stmt(
-            &db,
-            &format!(
-                "SELECT r.category, r.outcome, sum(r.n) AS n FROM call_wrapup_rollups r \
-                 WHERE r.hour >= ?1 AND r.hour < ?2 AND {in_stores} \
-                 GROUP BY r.category, r.outcome"
-            ),
-            &rollup_args(start)[..3],
-        )?,
-    ];
+        )?);
+    }
     let results = db.batch(stmts).await?;
 
     // Per store, and the total.
@@ -345,18 +383,30 @@ pub async fn build(
         known: i64,
         name: Option<String>,
     }
-    let (mut numbers, mut known) = (0, 0);
-    let (mut repeat, mut unknown) = (vec![], vec![]);
-    for c in db::rows::<Caller>(&results[5])? {
-        let phone = c.phone.unwrap_or_default();
-        match c.kind.as_str() {
-            "all" => (numbers, known) = (c.calls, c.known),
-            "repeat" => repeat.push(
-                json!({"phone": phone, "calls": c.calls, "known": c.known != 0, "name": c.name}),
-            ),
-            _ => unknown.push(json!({"phone": phone, "calls": c.calls})),
+    let callers = match results.get(6) {
+        None => Value::Null,
+        Some(rows) => {
+            let (mut numbers, mut known) = (0, 0);
+            let (mut repeat, mut unknown) = (vec![], vec![]);
+            for c in db::rows::<Caller>(rows)? {
+                let phone = c.phone.unwrap_or_default();
+                match c.kind.as_str() {
+                    "all" => (numbers, known) = (c.calls, c.known),
+                    "repeat" => repeat.push(json!({"phone": phone, "calls": c.calls,
+                        "known": c.known != 0, "name": c.name})),
+                    _ => unknown.push(json!({"phone": phone, "calls": c.calls})),
+                }
+            }
+            json!({
+                "numbers": numbers,
+                "known": known,
+                "unknown": numbers - known,
+                "withheld": total.withheld,
+                "repeat": repeat,
+                "unknownFrequent": unknown,
+            })
         }
-    }
+    };
 
     #[derive(Deserialize)]
     struct Wrap {
@@ -366,7 +416,7 @@ pub async fn build(
     }
     let mut categories: BTreeMap<String, i64> = BTreeMap::new();
     let mut outcomes: BTreeMap<String, i64> = BTreeMap::new();
-    for w in db::rows::<Wrap>(&results[6])? {
+    for w in db::rows::<Wrap>(&results[5])? {
         *categories.entry(w.category).or_default() += w.n;
         *outcomes.entry(w.outcome).or_default() += w.n;
     }
@@ -415,14 +465,10 @@ pub async fn build(
             "medianMinutes": at_rank(50),
             "p90Minutes": at_rank(90),
         },
-        "callers": {
-            "numbers": numbers,
-            "known": known,
-            "unknown": numbers - known,
-            "withheld": total.withheld,
-            "repeat": repeat,
-            "unknownFrequent": unknown,
-        },
+        "callers": callers,
+        // Longer periods read the callers only when asked (`callers: true`): the one figure
+        // that reads every call of the period.
+        "callersMaxDays": CALLERS_MAX_DAYS,
         "wrapups": {"categories": counted(categories), "outcomes": counted(outcomes)},
     }))
 }
