@@ -156,7 +156,7 @@ try {
           await page.getByLabel('開始日').fill(p.from);
           await page.getByLabel('終了日').fill(p.to);
           const before = await page.evaluate(() => document.body.dataset.reportReady ?? '0');
-          await page.getByRole('button', { name: '集計する' }).click();
+          await page.getByRole('button', { name: '集計する', exact: true }).click();
           await page.waitForFunction((b) => (document.body.dataset.reportReady ?? '0') !== b, before);
           renders.push(Number(await page.evaluate(() => document.body.dataset.renderMs)));
           apis.push(Number(await page.evaluate(() => document.body.dataset.apiMs)));

@@ -159,6 +159,9 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::CallbackAttempt => callbacks::add_attempt(req, env, id()?).await,
         Route::CallbackClose => callbacks::close(req, env).await,
         Route::ReportCalls => reports::calls(req, env).await,
+        Route::ReportSettings => reports::get_settings(req, env).await,
+        Route::ReportSettingsSave => reports::put_settings(req, env).await,
+        Route::ReportSettingsTest => reports::send_test(req, env).await,
     }
 }
 
@@ -225,6 +228,11 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
             "search_keys",
         );
     }
+    // 着信分析's weekly summary (Monday from 09:00 JST, once a week), by the run's own time.
+    log(
+        reports::weekly(&env, event.schedule() as i64).await,
+        "weekly_summary",
+    );
     let Some(cutoff) = retention else {
         return;
     };

@@ -67,7 +67,7 @@ test('admin: 着信分析 from the nav, every store, then one store picked; numb
 
   // One store picked.
   await page.getByRole('checkbox', { name: '錦糸町' }).check();
-  await page.getByRole('button', { name: '集計する' }).click();
+  await page.getByRole('button', { name: '集計する', exact: true }).click();
   await page.waitForFunction(() => [...document.querySelectorAll('table caption')].some((c) => c.textContent === '店舗別の着信')
     && document.querySelectorAll('table')[0].tBodies[0].rows.length === 1);
   assert.deepEqual((await storeRows(page)).map((r) => r[0]), ['錦糸町']);

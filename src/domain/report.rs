@@ -161,6 +161,86 @@ pub fn secs(ms: f64) -> f64 {
     (ms / 100.0).round() / 10.0
 }
 
+/// The weekly summary's destination: an `https://` URL (a chat channel's incoming webhook),
+/// or nothing (`None`: no summary).
+pub fn webhook_url(v: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::bad(
+            "invalid_webhook_url",
+            "webhookUrl",
+            "送信先は https:// で始まるURLにしてください",
+        )
+    };
+    let rest = v
+        .get(..8)
+        .filter(|p| p.eq_ignore_ascii_case("https://"))
+        .map(|_| &v[8..])
+        .ok_or_else(bad)?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if v.len() > 1000
+        || host.is_empty()
+        || host.contains('@')
+        || v.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(bad());
+    }
+    Ok(Some(v.to_string()))
+}
+
+/// The week before the one `now` falls in (Monday to Sunday, Japan time), and its label.
+pub fn last_week(now_ms: i64) -> (Period, String) {
+    let today = (now_ms + JST_MS).div_euclid(DAY_MS);
+    let monday = today - weekday(today) as i64 - 7;
+    (
+        Period {
+            first: monday,
+            last: monday + 6,
+            day_start: 0,
+        },
+        ymd(monday),
+    )
+}
+
+/// Whether the weekly summary is due at `now_ms`: from Monday 09:00 Japan time on.
+pub fn weekly_due(now_ms: i64) -> bool {
+    let t = now_ms + JST_MS;
+    let today = t.div_euclid(DAY_MS);
+    weekday(today) > 0 || t.rem_euclid(DAY_MS) >= 9 * HOUR_MS
+}
+
+/// One store's line of the weekly summary.
+pub struct SummaryRow {
+    pub store: String,
+    pub calls: i64,
+    pub answered: i64,
+    pub missed: i64,
+    pub voicemail: i64,
+}
+
+/// The weekly summary as chat text.
+pub fn summary_text(period: &Period, rows: &[SummaryRow], open_callbacks: i64) -> String {
+    let mut out = format!(
+        "着信分析 週次サマリー {}〜{}\n",
+        ymd(period.first),
+        ymd(period.last)
+    );
+    for r in rows {
+        let rate = rate(r.answered, r.calls).map_or("—".to_string(), |v| format!("{v}%"));
+        out.push_str(&format!(
+            "・{}: 着信 {} / 応答 {} ({rate}) / 不在着信 {} / 留守電 {}\n",
+            r.store, r.calls, r.answered, r.missed, r.voicemail
+        ));
+    }
+    if rows.is_empty() {
+        out.push_str("・着信はありませんでした\n");
+    }
+    out.push_str(&format!("未完了の折り返し: {open_callbacks}件"));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +306,59 @@ mod tests {
             }
         }
         assert!(GroupBy::parse(Some("hour")).is_err());
+    }
+
+    #[test]
+    fn the_weekly_summary() {
+        assert_eq!(webhook_url(None).unwrap(), None);
+        assert_eq!(webhook_url(Some("  ")).unwrap(), None);
+        assert_eq!(
+            webhook_url(Some(" https://hooks.example/x?y=1 ")).unwrap(),
+            Some("https://hooks.example/x?y=1".into())
+        );
+        for bad in [
+            "http://hooks.example/x",
+            "https://",
+            "https:///x",
+            "https://a b.example",
+            "https://user@hooks.example/",
+            "javascript:alert(1)",
+            "ftp://x",
+        ] {
+            assert!(webhook_url(Some(bad)).is_err(), "{bad}");
+        }
+        // 2026-12-07 is a Monday: at 10:00 JST last week is 11-30 … 12-06.
+        let monday_10 = Period::parse("2026-12-07", "2026-12-07", None)
+            .unwrap()
+            .start_ms()
+            + 10 * HOUR_MS;
+        let (p, label) = last_week(monday_10);
+        assert_eq!(
+            (ymd(p.first), ymd(p.last), label.as_str()),
+            ("2026-11-30".into(), "2026-12-06".into(), "2026-11-30")
+        );
+        assert!(weekly_due(monday_10));
+        assert!(!weekly_due(monday_10 - 2 * HOUR_MS), "Monday 08:00");
+        assert!(
+            weekly_due(monday_10 + 2 * DAY_MS),
+            "later in the week, if missed"
+        );
+        let text = summary_text(
+            &p,
+            &[SummaryRow {
+                store: "西船橋".into(),
+                calls: 3,
+                answered: 2,
+                missed: 1,
+                voicemail: 0,
+            }],
+            4,
+        );
+        assert_eq!(
+            text,
+            "着信分析 週次サマリー 2026-11-30〜2026-12-06\n\
+             ・西船橋: 着信 3 / 応答 2 (66.7%) / 不在着信 1 / 留守電 0\n未完了の折り返し: 4件"
+        );
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub enum Route {
     CallbackAttempt,
     CallbackClose,
     ReportCalls,
+    ReportSettings,
+    ReportSettingsSave,
+    ReportSettingsTest,
 }
 
 /// Largest body of a CSV import.
@@ -149,6 +152,13 @@ const TABLE: &[(&str, &str, Route)] = &[
         Route::CallbackAttempt,
     ),
     ("POST", "/api/reports/calls", Route::ReportCalls),
+    ("GET", "/api/settings/reports", Route::ReportSettings),
+    ("PUT", "/api/settings/reports", Route::ReportSettingsSave),
+    (
+        "POST",
+        "/api/settings/reports/test",
+        Route::ReportSettingsTest,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
