@@ -64,6 +64,8 @@ test('admin: 着信分析 from the nav, every store, then one store picked; numb
   await page.getByText('数値を表示').first().click();
   await heatTable.waitFor();
   assert.equal(await page.getByRole('cell', { name: '080-5556-0001' }).count(), 0, 'one call only: not a repeat caller');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: 'docs/reports.png', fullPage: true });
 
   // One store picked.
   await page.getByRole('checkbox', { name: '錦糸町' }).check();

@@ -89,7 +89,9 @@ function table(caption, head, rows, { cls = '' } = {}) {
       el(
         'tbody',
         {},
-        rows.map((r) => el('tr', {}, r.map((c, i) => (i === 0 ? el('th', { text: c, attrs: { scope: 'row' } }) : el('td', { class: typeof c === 'number' ? 'num' : '', text: c }))))),
+        rows.length
+          ? rows.map((r) => el('tr', {}, r.map((c, i) => (i === 0 ? el('th', { text: c, attrs: { scope: 'row' } }) : el('td', { class: typeof c === 'number' ? 'num' : '', text: c })))))
+          : el('tr', {}, el('td', { class: 'muted', text: 'なし', attrs: { colspan: head.length } })),
       ),
     ),
   );
@@ -189,8 +191,10 @@ function render(r) {
     section('店舗別', table('店舗別の着信', ['店舗', '着信', '応答', '不在着信', '留守電', '応答率', '平均呼出', '最長呼出', '通話時間', '平均通話'], storeRows)),
     section(
       '曜日×時間帯',
+      el('h3', { class: 'small', text: '着信数' }),
       heatmap('着信数', r.heatmap.calls, r.heatmap.weekdays, '#1f6feb'),
       numbers(table('曜日×時間帯の着信数', ['曜日', ...hours], heatRows(r.heatmap.calls), { cls: 'rp-heat' })),
+      el('h3', { class: 'small', text: '応答できなかった着信（不在着信・留守電など）' }),
       heatmap('応答できなかった着信', r.heatmap.unanswered, r.heatmap.weekdays, '#d1242f'),
       numbers(table('曜日×時間帯の応答できなかった着信', ['曜日', ...hours], heatRows(r.heatmap.unanswered), { cls: 'rp-heat' })),
     ),
