@@ -100,7 +100,7 @@ try {
       'wrap-ups (rollups)': ['SELECT category, outcome, sum(n) FROM call_wrapup_rollups WHERE hour >= ?1 / 3600000 AND hour < ?2 / 3600000 GROUP BY 1, 2', [y0, y1]],
       'callers (every call of the period)': ["SELECT count(*), sum(EXISTS (SELECT 1 FROM customer_phones p WHERE p.phone = g.caller)) FROM (SELECT caller, count(*) n FROM calls k WHERE k.started_at >= ?1 AND k.started_at < ?2 AND k.direction = 'inbound' AND k.is_test = 0 AND k.caller != '' GROUP BY caller) g", [y0, y1]],
       '折り返し counts': ["SELECT count(*), sum(status = 'done') FROM callbacks WHERE created_at >= ?1 AND created_at < ?2", [y0, y1]],
-      '折り返し percentiles': ["SELECT rn, n, d FROM (SELECT updated_at - created_at AS d, row_number() OVER (ORDER BY updated_at - created_at) AS rn, count(*) OVER () AS n FROM callbacks WHERE created_at >= ?1 AND created_at < ?2 AND +status = 'done') WHERE rn = (50 * n + 99) / 100 OR rn = (90 * n + 99) / 100", [y0, y1]],
+      '折り返し percentiles': ["SELECT min(CASE WHEN cum >= (50 * n + 99) / 100 THEN m END), min(CASE WHEN cum >= (90 * n + 99) / 100 THEN m END) FROM (SELECT m, sum(c) OVER (ORDER BY m) AS cum, sum(c) OVER () AS n FROM (SELECT (updated_at - created_at) / 60000 AS m, count(*) AS c FROM callbacks WHERE created_at >= ?1 AND created_at < ?2 AND +status = 'done' GROUP BY m))", [y0, y1]],
       'select 1': ['SELECT 1', []],
     };
     for (const [name, [sql, args]] of Object.entries(probes)) {

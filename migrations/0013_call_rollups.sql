@@ -74,36 +74,6 @@ CREATE TABLE report_settings (
   updated_at    INTEGER NOT NULL
 );
 
--- Everything already in the call log (the statement of src/pipeline/rollup.sql, as of this
--- migration). Calls copied between this migration and the deploy of the release that keeps
--- the rollups: `npm run reports:rebuild -- --remote` once the release is out.
-INSERT INTO call_rollup_dirty (hour) SELECT DISTINCT started_at / 3600000 FROM calls;
-INSERT INTO call_rollups (hour, store_id, calls, answered, missed, voicemail, ring_n, ring_ms,
-  ring_max_ms, talk_n, talk_ms, withheld)
-SELECT d.hour, coalesce(k.store_id, 0), count(*),
-  sum(k.connected_at IS NOT NULL OR k.phase IN ('connected', 'hold', 'ended')),
-  sum(k.phase = 'missed'),
-  sum(k.phase = 'voicemail'),
-  count(k.connected_at),
-  coalesce(sum(max(k.connected_at - k.started_at, 0)), 0),
-  coalesce(max(max(k.connected_at - k.started_at, 0)), 0),
-  count(CASE WHEN k.phase = 'ended' THEN k.duration_ms END),
-  coalesce(sum(CASE WHEN k.phase = 'ended' THEN k.duration_ms END), 0),
-  sum(k.caller = '')
-FROM call_rollup_dirty d
-JOIN calls k ON k.started_at >= d.hour * 3600000 AND k.started_at < d.hour * 3600000 + 3600000
-WHERE k.direction = 'inbound' AND k.is_test = 0
-GROUP BY d.hour, coalesce(k.store_id, 0);
-INSERT INTO call_wrapup_rollups (hour, store_id, category, outcome, n)
-SELECT d.hour, coalesce(k.store_id, 0), w.category, w.outcome, count(*)
-FROM call_rollup_dirty d
-JOIN calls k ON k.started_at >= d.hour * 3600000 AND k.started_at < d.hour * 3600000 + 3600000
-JOIN call_wrapups w ON w.call_id = k.id
-WHERE k.direction = 'inbound' AND k.is_test = 0
-GROUP BY d.hour, coalesce(k.store_id, 0), w.category, w.outcome;
-INSERT INTO call_rollups_day (day, store_id, calls, answered, missed, voicemail, ring_n, ring_ms,
-  ring_max_ms, talk_n, talk_ms, withheld)
-SELECT (hour + 9) / 24, store_id, sum(calls), sum(answered), sum(missed), sum(voicemail),
-  sum(ring_n), sum(ring_ms), max(ring_max_ms), sum(talk_n), sum(talk_ms), sum(withheld)
-FROM call_rollups GROUP BY (hour + 9) / 24, store_id;
-DELETE FROM call_rollup_dirty;
+-- The calls already in the call log are rolled up by `npm run reports:rebuild [-- --remote]`
+-- after the release is deployed, a month per statement: one statement over a large call log
+-- here could outlast D1's limit on a single query.

@@ -288,6 +288,23 @@ test('折り返し: opened, done, still open, called back first, median and 90th
   assert.equal(s.body.callbacks.opened, 6, 'not 錦糸町 X3');
 });
 
+test('折り返し percentiles by hand: 10 items done after 1…10 minutes, one still open', async () => {
+  const t0 = jst('2026-08-03 10:00:00');
+  const nishi = stores['西船橋'];
+  for (let i = 1; i <= 10; i++) {
+    await w.db
+      .prepare("INSERT INTO callbacks (store_id, phone, status, created_at, updated_at) VALUES (?1, ?2, 'done', ?3, ?4)")
+      .bind(nishi, `0805559${String(i).padStart(4, '0')}`, t0 + i * 1000, t0 + i * 1000 + i * 60000 + 30000)
+      .run();
+  }
+  await w.db.prepare("INSERT INTO callbacks (store_id, phone, status, created_at, updated_at) VALUES (?1, '08055590099', 'open', ?2, ?2)").bind(nishi, t0).run();
+  const r = await report(admin, { from: '2026-08-03', to: '2026-08-03' });
+  // Nearest rank: the 5th of 10 (5 min 30 s → 5) and the 9th (9 min 30 s → 9), whole minutes.
+  assert.deepEqual(r.body.callbacks, { opened: 11, done: 10, open: 1, calledBackFirst: 0, medianMinutes: 5, p90Minutes: 9 });
+  const other = await report(admin, { from: '2026-08-03', to: '2026-08-03', stores: [stores['錦糸町']] });
+  assert.equal(other.body.callbacks.opened, 0);
+});
+
 test('bad input is a clear 400, never a 5xx', async () => {
   for (const [body, code] of [
     [{ from: '2026-10-07', to: '2026-10-06' }, 'invalid_period'],
