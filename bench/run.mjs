@@ -5,8 +5,13 @@
 // (quick and partial runs: quick.*, partial.*, git-ignored). Loopback only; every loop is
 // bounded in count and time, and a global deadline stops the run whatever happens. Builds
 // build/ first (scripts/build.sh) when it is missing. See docs/benchmarks.md.
+// The baselines live in bench/baselines/ (a-thinnest, b-seed-stack, c-like-for-like,
+// r-rust-floor), each with its worker (or server) and its driver; bench/lib/ holds what they
+// and the product's driver (lib/ours.mjs) share.
 //
 //   node bench/run.mjs [--quick] [--only=latency,a,like,b,deflate,throughput,size,start] [--events=N]
+//                      [--only=a,r]    baseline R (A in Rust) beside A: not in the default run;
+//                                      builds R first when its build/ is missing (~1 min)
 //                      [--build=DIR]   another worker-build output than build/ (index.js + wasm)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
@@ -62,6 +67,16 @@ if (['latency', 'deflate', 'throughput', 'size', 'start'].some((s) => only.inclu
     process.exit(1);
   }
 }
+// Baseline R is Rust too: its own build, also before the deadline starts.
+if (only.includes('r')) {
+  const { ensureRustFloorBuilt } = await import('./baselines/r-rust-floor/driver.mjs');
+  try {
+    ensureRustFloorBuilt(log);
+  } catch (e) {
+    log(`bench: baseline R's build failed (${e.message}); see above`);
+    process.exit(1);
+  }
+}
 const cleanup = new Cleanup();
 let finished = false;
 async function abort(why, code) {
@@ -112,7 +127,7 @@ const meta = {
   git: { commit: sh('git', ['rev-parse', '--short', 'HEAD']), dirty: Boolean(sh('git', ['status', '--porcelain', '--', 'src', 'Cargo.toml', 'Cargo.lock'])) },
 };
 
-const results = { meta, latency: {}, ratios: {}, throughput: null, throughputC: null, throughputA: null, size: null, coldStart: {} };
+const results = { meta, latency: {}, ratios: {}, throughput: null, throughputC: null, throughputA: null, throughputR: null, size: null, coldStart: {} };
 
 const { waitQuiet } = await import('./lib/cpu.mjs');
 results.meta.otherLoadBeforeSection = {};
@@ -138,32 +153,38 @@ async function main() {
   if (only.includes('a')) {
     await quiet('a');
     log('bench: latency, baseline A (thinnest JS Durable Object, same workerd)');
-    const { baselineLatency } = await import('./lib/baseline-js.mjs');
+    const { baselineLatency } = await import('./baselines/a-thinnest/driver.mjs');
     results.latency.baselineA = await baselineLatency(common);
   }
   if (only.includes('like')) {
     await quiet('like');
     log('bench: latency, baseline C (like for like: the same pipeline as a JS Worker + Durable Object)');
-    const { likeLatency } = await import('./lib/baseline-like.mjs');
+    const { likeLatency } = await import('./baselines/c-like-for-like/driver.mjs');
     results.latency.baselineC = await likeLatency(common);
+  }
+  if (only.includes('r')) {
+    await quiet('r');
+    log('bench: latency, baseline R (A\'s Worker and object in Rust, the product\'s stack; A\'s requests)');
+    const { rustFloorLatency } = await import('./baselines/r-rust-floor/driver.mjs');
+    results.latency.baselineR = await rustFloorLatency(common);
   }
   if (only.includes('b')) {
     await quiet('b');
     log('bench: latency, baseline B (Express + Socket.IO + jsonwebtoken, the seed stack)');
-    const { peerLatency } = await import('./lib/peer.mjs');
+    const { peerLatency } = await import('./baselines/b-seed-stack/driver.mjs');
     results.latency.baselineB = await peerLatency(common);
     results.latency.baselineB.versions = {
-      express: pkgVersion('bench/peer/node_modules/express/package.json'),
-      'socket.io': pkgVersion('bench/peer/node_modules/socket.io/package.json'),
-      'socket.io-client': pkgVersion('bench/peer/node_modules/socket.io-client/package.json'),
-      jsonwebtoken: pkgVersion('bench/peer/node_modules/jsonwebtoken/package.json'),
+      express: pkgVersion('bench/baselines/b-seed-stack/node_modules/express/package.json'),
+      'socket.io': pkgVersion('bench/baselines/b-seed-stack/node_modules/socket.io/package.json'),
+      'socket.io-client': pkgVersion('bench/baselines/b-seed-stack/node_modules/socket.io-client/package.json'),
+      jsonwebtoken: pkgVersion('bench/baselines/b-seed-stack/node_modules/jsonwebtoken/package.json'),
     };
   }
   if (only.includes('deflate')) {
     await quiet('deflate');
     log('bench: latency with permessage-deflate negotiated (what a browser gets from workerd): ours, then baseline A');
     results.latency.oursDeflate = await ours.oursLatency({ ...common, deflate: true });
-    const { baselineLatency } = await import('./lib/baseline-js.mjs');
+    const { baselineLatency } = await import('./baselines/a-thinnest/driver.mjs');
     results.latency.baselineADeflate = await baselineLatency({ ...common, deflate: true });
   }
   if (only.includes('throughput')) {
@@ -172,19 +193,32 @@ async function main() {
     results.throughput = await ours.oursThroughput({ ...cfg.throughput, log, cleanup, buildDir: cfg.buildDir });
     await quiet('throughputC');
     log(`bench: throughput, baseline C — the same load`);
-    const { likeThroughput } = await import('./lib/baseline-like.mjs');
+    const { likeThroughput } = await import('./baselines/c-like-for-like/driver.mjs');
     results.throughputC = await likeThroughput({ ...cfg.throughput, log, cleanup });
     await quiet('throughputA');
     log(`bench: throughput, baseline A — the same load on the thinnest Durable Object (no token, no work): the platform's ceiling here`);
-    const { baselineThroughput } = await import('./lib/baseline-js.mjs');
+    const { baselineThroughput } = await import('./baselines/a-thinnest/driver.mjs');
     results.throughputA = await baselineThroughput({ ...cfg.throughput, log, cleanup });
+  }
+  if (only.includes('r')) {
+    // R's throughput is read against A's: run A's too when the throughput section did not.
+    if (!results.throughputA) {
+      await quiet('throughputA');
+      log(`bench: throughput, baseline A — the load R gets, on the thinnest JS Durable Object`);
+      const { baselineThroughput } = await import('./baselines/a-thinnest/driver.mjs');
+      results.throughputA = await baselineThroughput({ ...cfg.throughput, log, cleanup });
+    }
+    await quiet('throughputR');
+    log(`bench: throughput, baseline R — A's load on A's shape in Rust`);
+    const { rustFloorThroughput } = await import('./baselines/r-rust-floor/driver.mjs');
+    results.throughputR = await rustFloorThroughput({ ...cfg.throughput, log, cleanup });
   }
   if (only.includes('start')) {
     await quiet('start');
     log(`bench: cold start (${cfg.starts} fresh Miniflare/workerd instances each)`);
     results.coldStart.oursPop = await ours.oursPopColdStart({ starts: cfg.starts, log, cleanup, buildDir: cfg.buildDir });
     results.coldStart.ours = await ours.oursColdStart({ starts: cfg.starts, log, cleanup, buildDir: cfg.buildDir });
-    const { baselineColdStart, baselineBroadcastColdStart } = await import('./lib/baseline-js.mjs');
+    const { baselineColdStart, baselineBroadcastColdStart } = await import('./baselines/a-thinnest/driver.mjs');
     results.coldStart.baselineA = await baselineColdStart({ starts: cfg.starts, log, cleanup });
     results.coldStart.baselineADo = await baselineBroadcastColdStart({ starts: cfg.starts, log, cleanup });
   }
@@ -193,6 +227,7 @@ async function main() {
     ['ours', 'baselineA', 'oursOverA'],
     ['ours', 'baselineC', 'oursOverC'],
     ['baselineC', 'baselineA', 'cOverA'],
+    ['baselineR', 'baselineA', 'rOverA'],
     ['ours', 'baselineB', 'oursOverB'],
     ['oursDeflate', 'baselineADeflate', 'oursOverADeflate'],
   ]) {
@@ -222,6 +257,7 @@ function table() {
     ['ours', 'ours: Rust Worker, full path'],
     ['baselineA', 'A: thinnest JS Durable Object'],
     ['baselineC', 'C: same pipeline, JS Worker+DO'],
+    ['baselineR', 'R: A in Rust (product stack)'],
     ['baselineB', 'B: Express + Socket.IO (seed)'],
     ['oursDeflate', 'ours, permessage-deflate'],
     ['baselineADeflate', 'A, permessage-deflate'],
@@ -237,6 +273,7 @@ function table() {
       ['oursOverA', 'ratio ours / A  (p50, p99)'],
       ['oursOverC', 'ratio ours / C  (p50, p99)'],
       ['cOverA', 'ratio C / A  (p50, p99)'],
+      ['rOverA', 'ratio R / A  (p50, p99)'],
       ['oursOverB', 'ratio ours / B  (p50, p99)'],
       ['oursOverADeflate', 'ratio, both deflate: ours / A'],
     ]) {
@@ -267,6 +304,7 @@ function table() {
     [results.throughput, `Throughput, ours (signed webhooks, full path, ${cfg.throughput.sockets} admin sockets, ${cfg.throughput.seconds} s per row)`],
     [results.throughputC, `Throughput, baseline C (the same webhooks and sockets; D1 rows counted after its outbox drained)`],
     [results.throughputA, `Throughput, baseline A (the same sockets; each request only crosses the Worker into the object and out to them: this machine's ceiling for the path)`],
+    [results.throughputR, `Throughput, baseline R (A's load on A's shape in Rust: the ceiling with the product's stack)`],
   ]) {
     if (!rows) continue;
     out.push(title);
@@ -274,7 +312,7 @@ function table() {
     for (const t of rows) {
       out.push([t.concurrency, t.perSecond, t.accepted, t.errors, t.lost, f(t.response.p50), f(t.response.p99), t.cpu.serverCores, t.cpu.driverCores, t.cpu.otherCores].map((h) => lpad(h, 14)).join(''));
     }
-    out.push(rows === results.throughputA ? 'lost = accepted (200) but not received by every socket within 30 s (A writes no rows)' : 'lost = accepted (200) but not received by every socket within 30 s, or no row in D1 `calls`');
+    out.push(rows === results.throughputA || rows === results.throughputR ? 'lost = accepted (200) but not received by every socket within 30 s (A and R write no rows)' : 'lost = accepted (200) but not received by every socket within 30 s, or no row in D1 `calls`');
     out.push('');
   }
   if (results.size) {
@@ -307,6 +345,7 @@ function markdown() {
     ['ours', 'ours — Rust Worker, full path'],
     ['baselineA', 'A — thinnest JS Durable Object'],
     ['baselineC', 'C — same pipeline, JS Worker + Durable Object'],
+    ['baselineR', 'R — A in Rust, the product\'s stack'],
     ['baselineB', 'B — Express + Socket.IO (seed stack)'],
     ['oursDeflate', 'ours, permessage-deflate'],
     ['baselineADeflate', 'A, permessage-deflate'],
@@ -321,6 +360,7 @@ function markdown() {
       ['oursOverA', 'ratio ours / A (p50, p99)'],
       ['oursOverC', 'ratio ours / C (p50, p99)'],
       ['cOverA', 'ratio C / A (p50, p99)'],
+      ['rOverA', 'ratio R / A (p50, p99)'],
       ['oursOverB', 'ratio ours / B (p50, p99)'],
       ['oursOverADeflate', 'ratio ours / A, both deflate'],
     ]) {
@@ -342,10 +382,10 @@ function markdown() {
       out.push('');
     }
   }
-  if (results.throughput || results.throughputC || results.throughputA) {
+  if (results.throughput || results.throughputC || results.throughputA || results.throughputR) {
     out.push(`| throughput, ${cfg.throughput.sockets} sockets, ${cfg.throughput.seconds} s | webhooks/s | accepted | errors | lost | POST p50 ms | POST p99 ms | cores: workerd / driver / other |`);
     out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const [rows, who] of [[results.throughput, 'ours'], [results.throughputC, 'C'], [results.throughputA, 'A (no work)']]) {
+    for (const [rows, who] of [[results.throughput, 'ours'], [results.throughputC, 'C'], [results.throughputA, 'A (no work)'], [results.throughputR, 'R (no work)']]) {
       for (const t of rows ?? []) {
         out.push(`| ${who}, concurrency ${t.concurrency} | ${t.perSecond} | ${t.accepted} | ${t.errors} | ${t.lost} | ${f(t.response.p50)} | ${f(t.response.p99)} | ${t.cpu.serverCores} / ${t.cpu.driverCores} / ${t.cpu.otherCores}${t.cpu.otherCores >= 0.25 ? ' ⚠' : ''} |`);
       }

@@ -16,7 +16,7 @@ bash scripts/toolchain.sh >/dev/null
 }
 export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
 export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
-# WASM_OPT_OVERRIDE lets bench/opt-size.sh measure a build without the wasm-opt pass.
+# WASM_OPT_OVERRIDE lets bench/tools/opt-size.sh measure a build without the wasm-opt pass.
 export WASM_OPT_BIN="${WASM_OPT_OVERRIDE:-$PWD/node_modules/.bin/wasm-opt}"
 
 mode=--release

@@ -6,8 +6,9 @@ use crate::domain::{self, messages::SocketInfo};
 use crate::pipeline::{self, hub_client, webhook};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::router::{self, Miss, Route};
-use crate::resources::accounts::{admin as accounts, auth};
+use crate::resources::accounts::{admin as accounts, auth, users};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
+use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
 use crate::resources::{callbacks, calls, reports, settings, stores, wrapups};
 use crate::{buffered, platform, VERSION};
 use worker::{Env, Method, Request, Response};
@@ -162,6 +163,17 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::ReportSettings => reports::get_settings(req, env).await,
         Route::ReportSettingsSave => reports::put_settings(req, env).await,
         Route::ReportSettingsTest => reports::send_test(req, env).await,
+        Route::DialpadSettings => dialpad::get(req, env).await,
+        Route::DialpadSettingsSave => dialpad::put(req, env).await,
+        Route::DialpadSyncStatus => dialpad::sync_status(req, env).await,
+        Route::DialpadResync => dialpad::resync(req, env).await,
+        Route::DialpadSyncRetry => dialpad::sync_retry(req, env).await,
+        Route::DialpadGapFill => gap_fill(req, env).await,
+        Route::DialpadCall => dialpad_actions::call(req, env).await,
+        Route::DialpadRecording => dialpad_actions::recording(req, env).await,
+        Route::DialpadUsers => dialpad_actions::users(req, env).await,
+        Route::DialpadLinks => dialpad_actions::links(req, env).await,
+        Route::DialpadLink => dialpad_actions::link(req, env, id()?).await,
     }
 }
 
@@ -220,6 +232,10 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
         pipeline::stale::close(&env, now, retention).await,
         "stale_calls",
     );
+    // Dialpad's concluded calls that no webhook brought (when the gap filler is on).
+    if let Some(r) = dialpad::gap::run(&env, now).await.transpose() {
+        log(r, "gap_fill");
+    }
     if let Ok(db) = env.d1("DB") {
         log(
             customers::backfill_keys(&db)
@@ -233,6 +249,17 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
         reports::weekly(&env, event.schedule() as i64).await,
         "weekly_summary",
     );
+    // Daily: expired and idle sessions go (whatever the call-log retention).
+    if event.cron() == RETENTION_CRON {
+        if let Ok(db) = env.d1("DB") {
+            log(
+                users::prune_sessions(&db, now / 1000, auth::idle_secs(&env))
+                    .await
+                    .map(|n| serde_json::json!({"event": "sessions_pruned", "sessions": n})),
+                "sessions_pruned",
+            );
+        }
+    }
     let Some(cutoff) = retention else {
         return;
     };
@@ -244,6 +271,20 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
         }),
         "retention",
     );
+}
+
+/// `POST /api/dialpad/gap-fill` (admin): the gap filler's run now, rather than at the next
+/// cron → the run's result (`{lastRun, filled, missed, …}`); 409 when it is off.
+async fn gap_fill(req: Request, env: &Env) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    match dialpad::gap::run(env, http::now_ms()).await? {
+        Some(v) => Ok(http::json_response(200, &v)?),
+        None => Err(ApiError::Conflict {
+            code: "dialpad_feature_off",
+            message: "Dialpadの通話履歴の補完は有効になっていません（設定）".into(),
+            current: None,
+        }),
+    }
 }
 
 /// `POST /api/admin/index/rebuild` (admin): re-reads the hub's pop index from D1 now, for a
@@ -274,6 +315,7 @@ async fn health(req: Request, env: &Env) -> ApiResult<Response> {
         body["d1"] = d1.into();
         body["hub"] = hub.is_some().into();
         body["hubStats"] = hub.unwrap_or(serde_json::Value::Null);
+        body["dialpad"] = dialpad::health(env).await;
     }
     Ok(http::json_response(if ok { 200 } else { 503 }, &body)?)
 }

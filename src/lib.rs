@@ -30,6 +30,8 @@ mod console;
 pub use pipeline::hub::CallHub;
 #[cfg(feature = "console")]
 pub use resources::accounts::guard::Guard;
+#[cfg(feature = "console")]
+pub use resources::dialpad::sync::DialpadSync;
 
 use domain::error::ApiError;
 use pipeline::webhook;

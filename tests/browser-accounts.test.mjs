@@ -4,7 +4,7 @@
 // once, the old one stops working, and the console open with it is cut).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { WAIT, startWithBrowser } from './helpers/browser.mjs';
+import { WAIT, startWithBrowser, docShot } from './helpers/browser.mjs';
 
 
 let w;
@@ -87,7 +87,7 @@ test('an admin adds, disables, enables and resets a staff account; the staff con
     await row.filter({ hasText: '無効' }).getByRole('button', { name: '有効にする' }).waitFor();
     await staff.locator('#login-view').waitFor({ state: 'visible' });
     assert.equal(await staff.locator('#console-view').isHidden(), true);
-    await page.screenshot({ path: 'docs/accounts.png' });
+    await docShot(page, 'docs/accounts.png');
     await logIn(staff, 'hanako', first);
     await staff.locator('#login-error').filter({ hasText: /.+/ }).waitFor();
 

@@ -5,7 +5,7 @@
 // the DOM, never a sleep.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWithBrowser } from './helpers/browser.mjs';
+import { startWithBrowser, docShot } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
 const SHOTS = new URL('../docs/', import.meta.url);
@@ -63,7 +63,7 @@ test('顧客: adding a number another customer has warns, naming them with a lin
   );
   assert.equal(await warning.getByRole('link', { name: '重複 花子' }).getAttribute('href'), `/admin/customers.html?id=${owner}`);
   assert.deepEqual(await phonesOf(editing), ['09071110002'], 'nothing saved before the user decides');
-  await page.screenshot({ path: new URL('customers-shared-number.png', SHOTS).pathname });
+  await docShot(page, new URL('customers-shared-number.png', SHOTS).pathname);
 
   await warning.getByRole('button', { name: 'それでも保存する' }).click();
   await page.locator('#edit-status', { hasText: '保存しました' }).waitFor();
@@ -122,7 +122,7 @@ test('顧客: 重複を統合 (admin) — choose the duplicate, read what will h
   await summary.getByText('ノート 1件と着信履歴 1件を「統合 太郎」に移します').waitFor();
   await summary.getByText('「統合 太郎（旧）」は削除されます。元に戻すことはできません。').waitFor();
   assert.equal(await pick.getAttribute('aria-pressed'), 'true');
-  await page.screenshot({ path: new URL('customers-merge.png', SHOTS).pathname });
+  await docShot(page, new URL('customers-merge.png', SHOTS).pathname);
   assert.equal(await w.count('SELECT 1 FROM customers WHERE id = ?1', dup), 1, 'nothing merged before 統合する');
 
   await dialog.getByRole('button', { name: '統合する', exact: true }).click();

@@ -245,9 +245,14 @@ test('console rows: live calls pinned on top, 対応中 only while the call goes
   // Someone claims the call (the popup's wrap-up is focused): 対応中 on its row; when the call
   // ends, 対応中 goes.
   const popup = await popups.next();
+  await popup.getByLabel('用件').waitFor();
   await popup.getByLabel('用件').focus();
   const heldRow = rows.filter({ hasText: '090-5555-0001' });
   await heldRow.filter({ hasText: '対応中: 受付 一郎' }).waitFor();
+  // The wrap-up is saved: the row shows its 用件 at once (call_wrapup), without a reload.
+  await popup.getByLabel('用件').selectOption('予約');
+  await popup.getByRole('button', { name: '対応記録を保存' }).click();
+  await heldRow.filter({ hasText: '用件: 予約' }).waitFor();
   await end(held, 'hangup', { date_connected: now });
   await heldRow.filter({ hasText: '終了' }).waitFor();
   assert.doesNotMatch(await heldRow.innerText(), /対応中/);
@@ -288,4 +293,26 @@ test('shift change: logging out with a live call asks; the popup comes back afte
   assert.equal(popups.list.length, 1, 'no second window');
   await end(ev, 'hangup');
   popups.stop();
+});
+
+test('the header holds at 960 px: no label breaks inside a word, nothing overflows sideways', async () => {
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 960, height: 700 });
+  await page.goto(`${base}/admin/customers.html`);
+  await listening(page);
+  const report = await page.evaluate(() => {
+    const controls = [...document.querySelectorAll('.topbar a, .topbar button, .topbar .conn, .topbar .user')].filter((n) => n.offsetParent);
+    const broken = controls
+      .filter((n) => {
+        const lh = parseFloat(getComputedStyle(n).lineHeight) || parseFloat(getComputedStyle(n).fontSize) * 1.5;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        // A label on one line has one line box per text run: its text is no taller than a line.
+        return range.getBoundingClientRect().height > lh * 1.5;
+      })
+      .map((n) => n.textContent.trim());
+    return { broken, scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth };
+  });
+  assert.deepEqual(report.broken, []);
+  assert.ok(report.scrollWidth <= report.width, JSON.stringify(report));
 });

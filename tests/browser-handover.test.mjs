@@ -4,7 +4,7 @@
 // setup card that leads to 店舗; a test call with the README's X placeholders is a clear 400.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, WAIT } from './helpers/browser.mjs';
+import { openBrowser, WAIT, docShot } from './helpers/browser.mjs';
 import { startWorker, callEvent } from './helpers/worker.mjs';
 
 let browser;
@@ -51,10 +51,11 @@ test('対応中: the wrap-up opened in one popup and who answered show on the ot
     const row = second.page.locator(`tr.call-row[data-call-id="${ev.call_id}"]`);
     await row.waitFor();
     assert.equal(await row.locator('.call-claim').count(), 0);
+    await popup.getByLabel('用件').waitFor(); // the form shows once the popup's settings load
     await popup.getByLabel('用件').focus();
     // 二子 sees who has it, without reloading.
     await row.locator('.call-claim', { hasText: '対応中: 受付 一子' }).waitFor();
-    await second.page.screenshot({ path: 'docs/call-claimed.png' });
+    await docShot(second.page, 'docs/call-claimed.png');
 
     // Another call is answered in Dialpad by 佐藤 花子: both consoles show it on that row.
     const t0 = Date.now();
@@ -81,7 +82,7 @@ test('first run: no store yet → the setup card leads to 店舗; X placeholders
   try {
     const card = page.getByRole('region', { name: '最初に店舗を登録してください' });
     await card.waitFor();
-    await page.screenshot({ path: 'docs/first-run.png' });
+    await docShot(page, 'docs/first-run.png');
     await card.getByRole('link', { name: '店舗を登録する' }).click();
     await page.getByRole('heading', { name: '店舗', exact: true }).waitFor();
     await page.getByLabel('店舗名').fill('本店');

@@ -3,7 +3,7 @@
 // against the built Worker in workerd; every wait is on the DOM or on an event, never a sleep.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWithBrowser } from './helpers/browser.mjs';
+import { startWithBrowser, docShot } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
 const CTI_PATH = '/admin/customer-management/cti';
@@ -148,7 +148,7 @@ test('a ringing call shows in the tab title and favicon; the blocked banner goes
   await page.locator('#popup-blocked').waitFor();
   await page.waitForFunction(() => /着信中/.test(document.title));
   assert.equal(await page.locator('link[rel="icon"]').getAttribute('href'), '/favicon-ringing.svg');
-  await page.screenshot({ path: new URL('console-ringing.png', SHOTS).pathname });
+  await docShot(page, new URL('console-ringing.png', SHOTS).pathname);
 
   await send(ended(ev, 'missed'));
   await page.locator('#popup-blocked').waitFor({ state: 'hidden' });
@@ -163,7 +163,7 @@ test('a ringing call shows in the tab title and favicon; the blocked banner goes
   await send(ended(missed, 'missed'));
   await page.locator('#missed-notice', { hasText: '080-5550-5555' }).waitFor();
   assert.deepEqual(await opensFor(page, missed.call_id), []);
-  await page.screenshot({ path: new URL('console-missed-notice.png', SHOTS).pathname });
+  await docShot(page, new URL('console-missed-notice.png', SHOTS).pathname);
   await page.click('#missed-notice-dismiss');
   await page.locator('#missed-notice').waitFor({ state: 'hidden' });
   await page.check('#set-pop-ring');
@@ -220,7 +220,7 @@ test('the popup: 最終着信 is the previous call, 着信履歴 within reach at
   }, storeName);
   assert.equal(lines, 1, 'the store name stays on one line');
   await popup.evaluate(() => window.scrollTo(0, 0));
-  await popup.screenshot({ path: new URL('popup-previous-call.png', SHOTS).pathname });
+  await docShot(popup, new URL('popup-previous-call.png', SHOTS).pathname);
 
   // The memo by keyboard: Esc cancels, Ctrl+Enter saves, focus returns to 編集.
   await popup.click('#memo-edit');
@@ -300,7 +300,7 @@ test('顧客: Ctrl+Enter saves and focus returns to the field, Esc cancels; 新�
   await page.fill('#create-name', '削除 予定子');
   await page.fill('#create-kana', 'サクジョ ヨテイコ');
   await page.fill('#create-phone', '090-8888-1234');
-  await page.screenshot({ path: new URL('customers-create.png', SHOTS).pathname });
+  await docShot(page, new URL('customers-create.png', SHOTS).pathname);
   await page.getByRole('button', { name: '登録する' }).click();
   await page.locator('#create-dialog').waitFor({ state: 'hidden' });
   await page.locator('#editor-title', { hasText: '削除 予定子' }).waitFor();
@@ -318,7 +318,7 @@ test('顧客: Ctrl+Enter saves and focus returns to the field, Esc cancels; 新�
   // 削除 asks first (a dialog of the page, not window.confirm); キャンセル keeps the customer.
   await page.getByRole('button', { name: '削除', exact: true }).click();
   await page.locator('#delete-dialog', { hasText: '「削除 予定子」を削除しますか？' }).waitFor();
-  await page.screenshot({ path: new URL('customers-delete.png', SHOTS).pathname });
+  await docShot(page, new URL('customers-delete.png', SHOTS).pathname);
   await page.click('#delete-cancel');
   await page.locator('#delete-dialog').waitFor({ state: 'hidden' });
   assert.equal(await w.count("SELECT 1 FROM customers WHERE name = '削除 予定子'"), 1);
@@ -363,7 +363,7 @@ test('small texts: the lockout in minutes, a disabled account says so, the role 
       await page.locator('#login-submit:not([disabled])').waitFor();
     }
     await page.locator('#login-error', { hasText: /約1[45]分後/ }).waitFor();
-    await page.screenshot({ path: new URL('login-lockout.png', SHOTS).pathname });
+    await docShot(page, new URL('login-lockout.png', SHOTS).pathname);
   } finally {
     await fresh.close();
   }

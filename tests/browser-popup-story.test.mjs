@@ -256,6 +256,12 @@ test('e. call_wrapup: a wrap-up saved at another desk shows in this popup (the f
   assert.ok(firstCall, 'test a made the first call');
   const staffB = await w.login({ role: 'staff', store: '西船橋', name: '受付 B' });
   const asB = apiAs(w, staffB);
+  // B saves as the popup does: with the version it read (a stale one would be a 409).
+  const saveAsB = async (body) => {
+    const current = await asB(`/api/calls/wrapup?callId=${encodeURIComponent(body.callId)}`);
+    assert.equal(current.status, 200, JSON.stringify(current.body));
+    return asB('/api/calls/wrapup', { method: 'PUT', body: { ...body, version: current.body.call?.wrapupVersion ?? 0 } });
+  };
   const { id: storeId } = await w.db.prepare("SELECT id FROM stores WHERE name = '西船橋'").first();
   // What the wrap-up API tells the call's rooms once a wrap-up is saved (the hub's broadcast).
   const announce = (callId, wrapup, n) =>
@@ -272,7 +278,7 @@ test('e. call_wrapup: a wrap-up saved at another desk shows in this popup (the f
 
   // B saves this call's wrap-up: A's form shows it, who saved it, without a reload.
   const mine = { callId: String(ev.call_id), category: '予約', outcome: '対応済み', note: '来週の予約を受けた' };
-  assert.equal((await asB('/api/calls/wrapup', { method: 'PUT', body: mine })).status, 200);
+  assert.equal((await saveAsB(mine)).status, 200);
   await announce(ev.call_id, mine, 1);
   await popup.locator('#wrapup-status', { hasText: '保存済み（受付 B）' }).waitFor();
   assert.equal(await popup.getByLabel('用件').inputValue(), '予約');
@@ -280,14 +286,14 @@ test('e. call_wrapup: a wrap-up saved at another desk shows in this popup (the f
 
   // B corrects the previous call's wrap-up: 前回までの対応 follows.
   const earlier = { callId: String(firstCall.call_id), category: '問い合わせ', outcome: '対応済み', note: '料金は午後に伝えた' };
-  assert.equal((await asB('/api/calls/wrapup', { method: 'PUT', body: earlier })).status, 200);
+  assert.equal((await saveAsB(earlier)).status, 200);
   await announce(firstCall.call_id, earlier, 2);
   await popup.getByRole('region', { name: '前回までの対応' }).getByText('料金は午後に伝えた').waitFor();
 
   // A is typing: B's next save does not overwrite A's draft.
   await popup.getByLabel('対応メモ').fill('Aの下書き');
   const again = { ...mine, note: 'Bの二度目' };
-  assert.equal((await asB('/api/calls/wrapup', { method: 'PUT', body: again })).status, 200);
+  assert.equal((await saveAsB(again)).status, 200);
   await announce(ev.call_id, again, 3);
   // (the message arrived: this call's history row shows B's text)
   await popup.locator(`#history li[data-call-id="${ev.call_id}"]`, { hasText: 'Bの二度目' }).waitFor();

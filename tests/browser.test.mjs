@@ -179,7 +179,7 @@ test('a blocked popup leaves a banner whose button opens it', async () => {
     assert.match(await textOf(page, '#popup-blocked'), /090-1234-5678/);
     assert.match(await textOf(page, '#popup-blocked'), /山田 太郎/);
     const popupP = context.waitForEvent('page');
-    await page.click('#popup-open');
+    await page.locator('#popup-blocked').getByRole('button', { name: /山田 太郎.*ポップアップを開く$/ }).click();
     const popup = await popupP;
     await popup.waitForLoadState('domcontentloaded');
     assert.equal(new URL(popup.url()).searchParams.get('callId'), String(ev.call_id));
@@ -273,6 +273,9 @@ test('without a session: the popup asks to log in; logging out returns the conso
 
   const page = await openConsole();
   await page.click('#logout');
+  // Calls of the earlier tests are still live here: the logout asks first (通話中の着信があります).
+  const confirm = page.getByRole('dialog', { name: '通話中の着信があります' }).getByRole('button', { name: 'ログアウトする' });
+  await Promise.race([page.locator('#login-form').waitFor(), confirm.waitFor().then(() => confirm.click())]);
   await page.locator('#login-form').waitFor();
   await page.reload();
   await page.locator('#login-form').waitFor();

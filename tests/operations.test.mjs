@@ -41,6 +41,9 @@ test('export has stores with prefixes, customers with phones, calls; CSV is safe
   assert.match(csv, /'=HYPERLINK/);
   assert.match(csv, /"a,""b""\nc"/);
   assert.match(csv, /,-5\r\n$/);
+  // Numbers keep their leading 0 through Excel: written as the text formula ="0…".
+  const numbers = toCsv([{ phones: '09012345678 0312345678', caller: '+819012345678', dialled: '05017481234' }]);
+  assert.ok(numbers.endsWith('\r\n"=""09012345678 0312345678""","=""+819012345678""","=""05017481234"""\r\n'), numbers);
 });
 
 test('one JSON log line per webhook and per rejection, phone numbers masked', async () => {

@@ -262,7 +262,7 @@ async function openEditor(id) {
   ui.conflict.hidden = true;
   setStatus('', null);
   renderEditorHead(card);
-  renderDialLinks($('#editor-dial'), card.phones, card.homeStore?.id ?? null);
+  renderDialLinks($('#editor-dial'), card.phones, card.homeStore?.id ?? null, card.id);
   fillForm(cardValues(card));
   setEditable(state.edit.canEdit);
   renderNotes();

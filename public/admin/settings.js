@@ -6,6 +6,7 @@ import { api } from './lib/api.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { TEXT } from './lib/messages.js';
+import { initDialpad } from './settings/dialpad.js';
 
 const ui = {
   form: $('#page-view'),
@@ -110,8 +111,9 @@ async function main() {
   state.admin = user.role === 'admin';
   try {
     state.stores = await loadStores();
-    const { settings } = await api('/api/settings/front-desk');
+    const { settings, outcomes } = await api('/api/settings/front-desk');
     render(settings);
+    initDialpad({ admin: state.admin, categories: settings.categories, outcomes });
   } catch (e) {
     if (handleAuthError(e)) return;
     ui.error.textContent = TEXT.loadFailed('設定', e.message);

@@ -21,16 +21,24 @@ export async function exportAll(db) {
   };
 }
 
-/** RFC 4180 CSV with a header row; a UTF-8 BOM so Excel opens Japanese text correctly. */
+/** Columns that hold phone numbers or number prefixes: Excel must keep them as text. */
+export const NUMBER_COLUMNS = Object.freeze(['phones', 'caller', 'dialled', 'prefixes']);
+
+/**
+ * RFC 4180 CSV with a header row; a UTF-8 BOM so Excel opens Japanese text correctly. Cells of
+ * `NUMBER_COLUMNS` are written as `="09012345678"` (as the API's export does, see
+ * domain::csv::excel_text), so Excel keeps their leading 0 instead of making 9012345678.
+ */
 export function toCsv(rows) {
   if (!rows.length) return '\ufeff';
   const cols = Object.keys(rows[0]);
-  const cell = (v) => {
+  const cell = (v, col) => {
     if (v === null || v === undefined) return '';
     const s = String(v);
+    if (NUMBER_COLUMNS.includes(col) && /^[+\d][\d +]*$/.test(s)) return `"=""${s}"""`;
     // A leading = + - @ makes spreadsheets evaluate the cell: neutralise (CSV injection).
     const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
-  return '\ufeff' + [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n';
+  return '\ufeff' + [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c], c)).join(','))].join('\r\n') + '\r\n';
 }

@@ -127,12 +127,7 @@ pub struct ImportRow {
     pub memo: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RowError {
-    pub line: usize,
-    pub field: &'static str,
-    pub message: String,
-}
+pub use crate::domain::error::RowError;
 
 /// Maps and validates every data row. Returns the rows, or every error found (the import is
 /// all-or-nothing, so the user gets the whole list to fix at once).

@@ -6,9 +6,9 @@
 //! for every path at once.
 use crate::domain::access::Viewer;
 use crate::domain::error::{max_chars, ApiError};
-use crate::domain::messages::StoreRef;
 use crate::domain::phone::{self, Phone};
 use crate::domain::search;
+use crate::domain::store::StoreRef;
 use serde::{Deserialize, Serialize};
 
 pub const TYPES: &[&str] = &["新規", "会員", "VIP"];

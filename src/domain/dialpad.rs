@@ -17,8 +17,9 @@
 use crate::domain::phone::{self, Phone};
 use serde_json::{Map, Value};
 
-/// Longest text kept from a free-form field (names, states); longer input is refused or cut.
-const MAX_ID_LEN: usize = 64;
+/// Longest id kept from an event (call ids: the one rule of `domain::call`); longer input is
+/// refused or cut.
+const MAX_ID_LEN: usize = crate::domain::call::MAX_CALL_ID_LEN;
 const MAX_NAME_CHARS: usize = 200;
 /// Longest URL kept (voicemail and recording links).
 const MAX_URL_LEN: usize = 2048;

@@ -3,6 +3,14 @@
 use crate::domain::dialpad::EventError;
 use crate::domain::token::TokenError;
 
+/// One problem of a CSV import row (the import is all or nothing: every problem is listed).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    pub line: usize,
+    pub field: &'static str,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// Input that is not what the endpoint takes; `field` names the culprit when there is one.
@@ -34,7 +42,7 @@ pub enum ApiError {
         current: Option<serde_json::Value>,
     },
     /// A file (CSV import) with row-level problems; nothing was written.
-    InvalidRows(Vec<crate::domain::csv::RowError>),
+    InvalidRows(Vec<RowError>),
     /// Too many attempts; retry after this many seconds.
     RateLimited(u32),
     /// A binding or secret is missing: an operator's mistake, not the caller's.
@@ -125,7 +133,17 @@ impl ApiError {
                 "JSON (またはCSV取り込みではCSV) で送信してください".into()
             }
             ApiError::Unauthenticated(_) => "ログインしてください".into(),
-            ApiError::InvalidCredentials => "ログインIDまたはパスワードが違います".into(),
+            ApiError::InvalidCredentials => "ログインIDまたはパスワードが正しくありません".into(),
+            ApiError::Forbidden("account_disabled") => {
+                "このアカウントは無効になっています。管理者に連絡してください".into()
+            }
+            ApiError::Forbidden("reauth_required") => {
+                "この操作には、あなた自身のパスワードの入力が必要です".into()
+            }
+            ApiError::Forbidden("demo_password") => {
+                "デモ用のパスワードは開発環境でしか使えません。管理者にパスワードの再設定を依頼してください"
+                    .into()
+            }
             ApiError::Forbidden(_) => "この操作の権限がありません".into(),
             ApiError::NotFound => "見つかりません".into(),
             ApiError::MethodNotAllowed => "method not allowed".into(),

@@ -541,4 +541,29 @@ mod tests {
             "invalid_note"
         );
     }
+
+    /// The corpus the browser's copy (public/admin/lib/front-desk.js) is tested with too.
+    #[test]
+    fn action_templates_shared_corpus() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/corpus/action-templates.json")).unwrap();
+        let cases = doc["cases"].as_array().unwrap();
+        assert!(cases.len() >= 8);
+        for case in cases {
+            let v = &case["values"];
+            let values = ActionValues {
+                phone: v["phone"].as_str().unwrap(),
+                customer_id: v["customerId"].as_i64(),
+                customer_name: v["customerName"].as_str().unwrap(),
+                store: v["store"].as_str().unwrap(),
+                call_id: v["callId"].as_str().unwrap(),
+            };
+            let template = case["template"].as_str().unwrap();
+            assert_eq!(
+                expand(template, &values),
+                case["expected"].as_str().unwrap(),
+                "{template}"
+            );
+        }
+    }
 }

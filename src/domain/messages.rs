@@ -4,23 +4,7 @@ use crate::domain::limiter::Bucket;
 use crate::domain::token::Role;
 use serde::{Deserialize, Serialize};
 
-/// The store the call came in on. `id: null, name: "不明"` when no prefix matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoreRef {
-    pub id: Option<i64>,
-    pub name: String,
-}
-
-pub const UNKNOWN_STORE: &str = "不明";
-
-impl StoreRef {
-    pub fn unknown() -> Self {
-        StoreRef {
-            id: None,
-            name: UNKNOWN_STORE.into(),
-        }
-    }
-}
+pub use crate::domain::store::{StoreRef, UNKNOWN_STORE};
 
 /// 利用状況: what the business's records and our call log say about the customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -159,6 +143,10 @@ pub struct EventRequest {
     pub claims: serde_json::Map<String, serde_json::Value>,
     pub is_test: bool,
     pub received_at: i64,
+    /// Found by the gap filler in Dialpad's call list (a concluded call), not delivered:
+    /// recorded if new, never popped or broadcast (`resources::dialpad::gap`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reconciled: bool,
 }
 
 /// Worker -> hub: what a write path changed in D1, for the pop index to re-read.

@@ -5,6 +5,7 @@
 //! waiting to disagree with the first.
 pub mod access;
 pub mod account;
+pub mod call;
 pub mod csv;
 pub mod customer;
 pub mod date;
@@ -15,9 +16,11 @@ pub mod limiter;
 pub mod messages;
 pub mod password;
 pub mod phone;
+pub mod placement;
 pub mod prefix;
 pub mod replay;
 pub mod report;
 pub mod retention;
 pub mod search;
+pub mod store;
 pub mod token;

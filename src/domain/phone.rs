@@ -182,6 +182,25 @@ mod tests {
         assert!(normalize(&"1".repeat(20)).is_ok());
     }
 
+    /// The corpus the browser's copy (public/admin/lib/phone.js) is tested with too.
+    #[test]
+    fn shared_corpus() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/corpus/phone.json")).unwrap();
+        let cases = doc["cases"].as_array().unwrap();
+        assert!(cases.len() >= 30);
+        for case in cases {
+            let input = case["input"].as_str().unwrap();
+            let got = match normalize(input) {
+                Ok(Phone::Number(n)) => n,
+                Ok(Phone::Withheld) => "withheld".into(),
+                Err(PhoneError::InvalidCharacters) => "invalid".into(),
+                Err(PhoneError::TooLong) => "too_long".into(),
+            };
+            assert_eq!(got, case["expected"].as_str().unwrap(), "input {input:?}");
+        }
+    }
+
     #[test]
     fn masks_all_but_last_four() {
         assert_eq!(mask("09012345678"), "*******5678");

@@ -77,6 +77,7 @@ pub async fn webhook(req: &web_sys::Request, env: &Env) -> ApiResult<Response> {
                         claims,
                         is_test: false,
                         received_at: started,
+                        reconciled: false,
                     },
                 )
                 .await
@@ -225,6 +226,7 @@ pub async fn process(
             claims,
             is_test,
             received_at: now,
+            reconciled: false,
         },
     )
     .await

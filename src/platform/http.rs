@@ -14,10 +14,11 @@ impl From<worker::Error> for ApiError {
 
 /// Content-Security-Policy for everything we serve: scripts and styles only from files of our
 /// own origin (no inline script, so injected markup cannot run), sockets to our own origin,
-/// and no framing by other sites.
+/// audio also from https (a Dialpad recording's share link played in place), and no framing
+/// by other sites.
 pub const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+media-src 'self' https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /// Strict-Transport-Security on every response: browsers that saw us once never talk to us over
 /// plain HTTP again (a downgraded connection would carry the session cookie in clear).

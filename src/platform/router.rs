@@ -51,6 +51,17 @@ pub enum Route {
     ReportSettings,
     ReportSettingsSave,
     ReportSettingsTest,
+    DialpadSettings,
+    DialpadSettingsSave,
+    DialpadSyncStatus,
+    DialpadResync,
+    DialpadSyncRetry,
+    DialpadGapFill,
+    DialpadCall,
+    DialpadRecording,
+    DialpadUsers,
+    DialpadLinks,
+    DialpadLink,
 }
 
 /// Largest body of a CSV import.
@@ -159,6 +170,17 @@ const TABLE: &[(&str, &str, Route)] = &[
         "/api/settings/reports/test",
         Route::ReportSettingsTest,
     ),
+    ("GET", "/api/settings/dialpad", Route::DialpadSettings),
+    ("PUT", "/api/settings/dialpad", Route::DialpadSettingsSave),
+    ("GET", "/api/dialpad/sync", Route::DialpadSyncStatus),
+    ("POST", "/api/dialpad/sync", Route::DialpadResync),
+    ("POST", "/api/dialpad/sync/retry", Route::DialpadSyncRetry),
+    ("POST", "/api/dialpad/gap-fill", Route::DialpadGapFill),
+    ("POST", "/api/dialpad/call", Route::DialpadCall),
+    ("POST", "/api/dialpad/recording", Route::DialpadRecording),
+    ("GET", "/api/dialpad/users", Route::DialpadUsers),
+    ("GET", "/api/dialpad/links", Route::DialpadLinks),
+    ("PUT", "/api/users/{id}/dialpad", Route::DialpadLink),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

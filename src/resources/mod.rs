@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod callbacks;
 pub mod calls;
 pub mod customers;
+pub mod dialpad;
 pub mod reports;
 pub mod settings;
 pub mod stores;

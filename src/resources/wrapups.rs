@@ -18,8 +18,9 @@ use serde_json::json;
 use worker::{Env, Request, Response};
 
 fn call_id_param(v: Option<String>) -> ApiResult<String> {
-    v.map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty() && c.len() <= 100)
+    v.as_deref()
+        .and_then(crate::domain::call::call_id)
+        .map(str::to_string)
         .ok_or_else(|| ApiError::bad("invalid_call_id", "callId", "callId を指定してください"))
 }
 
@@ -182,6 +183,8 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     {
         worker::console_warn!("call_wrapup not broadcast: {e:?}");
     }
+    crate::resources::dialpad::wrapup_saved(env, &call_id, &current.category, &current.outcome)
+        .await;
     Ok(http::json_response(
         200,
         &json!({ "wrapup": { "callId": call_id, "category": current.category,

@@ -136,3 +136,12 @@ export function tracePage(page) {
     }
   };
 }
+
+/**
+ * A screenshot for the README, written only by `npm run docs:screenshots`
+ * (DOCS_SCREENSHOTS=1): `npm test` leaves a clean checkout clean.
+ */
+export async function docShot(page, path) {
+  if (process.env.DOCS_SCREENSHOTS !== '1') return;
+  await page.screenshot({ path });
+}

@@ -5,12 +5,17 @@
 //   'down'          every D1 call fails as a network loss does ("D1_ERROR: Network connection lost.")
 //   'lost-answer'   a batch commits, then its answer is lost (the caller sees a failure): what a
 //                   drain interrupted after D1 committed looks like to the hub
+//   'slow:<ms>'     every D1 call waits <ms> first, as a far primary would (bench/tools/e2e-popup.mjs)
 // And a hold (key `hold`, a piece of SQL): a statement containing it waits, before it runs,
 // until the test deletes the key (the entry sets `held` to the statement's SQL meanwhile), so a
 // test can make something happen at an exact point of a multi-step D1 read.
 // Nothing here is part of the product; the Worker sees a D1Database as usual.
 
 const lost = () => new Error('D1_ERROR: Network connection lost.');
+
+/** 'slow:<ms>': the delay every D1 call waits first (0 otherwise). */
+const slowMs = (mode) => (mode.startsWith('slow:') ? Number(mode.slice(5)) || 0 : 0);
+const pause = (ms) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : null);
 
 async function hold(kv, sql) {
   const pattern = await kv.get('hold');
@@ -31,7 +36,9 @@ class D1PreparedStatement {
   }
   async ready() {
     await hold(this.kv, this.sql);
-    if ((await this.mode()) === 'down') throw lost();
+    const mode = await this.mode();
+    if (mode === 'down') throw lost();
+    await pause(slowMs(mode));
   }
   async first(...a) {
     await this.ready();
@@ -65,12 +72,15 @@ class D1Database {
     for (const s of stmts) if (s.sql) await hold(this.kv, s.sql);
     const mode = await this.mode();
     if (mode === 'down') throw lost();
+    await pause(slowMs(mode));
     const result = await this.inner.batch(stmts.map((s) => s.inner ?? s));
     if (mode === 'lost-answer') throw lost();
     return result;
   }
   async exec(sql) {
-    if ((await this.mode()) === 'down') throw lost();
+    const mode = await this.mode();
+    if (mode === 'down') throw lost();
+    await pause(slowMs(mode));
     return this.inner.exec(sql);
   }
   dump() {

@@ -39,8 +39,12 @@ export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = fals
       DIALPAD_WEBHOOK_SECRET: WEBHOOK_SECRET,
       JWT_SECRET,
       TENANT: 'default',
+      // As deployed (wrangler.toml): the hub and the guard are created with the apac hint.
+      HUB_LOCATION: 'apac',
       ALLOW_UNSIGNED_WEBHOOKS: 'false',
       ALLOWED_ORIGINS: '',
+      // As .dev.vars: the demo passwords sign in (a test turns it off to see them refused).
+      ALLOW_DEMO_PASSWORDS: 'true',
       ...bindings,
     },
   };
@@ -65,6 +69,7 @@ export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = fals
         durableObjects: {
           HUB: { className: 'CallHub', scriptName: 'pop', useSQLite: true },
           GUARD: { className: 'Guard', useSQLite: true },
+          DIALPAD_SYNC: { className: 'DialpadSync', useSQLite: true },
         },
         serviceBindings: { POP: 'pop' },
         assets: {

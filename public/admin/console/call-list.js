@@ -35,6 +35,7 @@ const claims = new Map();
 /** 対応中: <name>: who claimed the call, or who answered it, while the call goes on. */
 function claimNote(call) {
   if (!LIVE_PHASES.has(call.phase)) return null; // over: nobody is on it any more
+  if (call.wrapupCategory || call.wrapupBy) return null; // recorded: the row shows the 用件
   const by = claims.get(call.id) ?? (call.phase !== 'ringing' ? call.answeredBy : null);
   return by ? el('span', { class: 'badge call-claim', text: `対応中: ${by}` }) : null;
 }

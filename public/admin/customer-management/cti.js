@@ -17,6 +17,7 @@ import { initHistory, setHistory, refreshHistory, updateHistoryFrom, hideHistory
 import { initStory, setStory } from './story.js';
 import * as frontDesk from './front-desk.js';
 import { sharedNumberGuard } from '../lib/shared-numbers.js';
+import { onCallMessage } from './live-link.js';
 
 // The address carries the call id only; the caller's number comes from the lookup (numbers in
 // addresses end up in logs).
@@ -265,19 +266,23 @@ function fetchLookup() {
 const listOf = (v) => (Array.isArray(v) ? v : []);
 
 async function lookup() {
-  show('loading');
+  if (!early.shown) show('loading');
   let data;
   try {
     data = await fetchLookup();
   } catch (e) {
     if (e.status === 401) {
       showAuth();
+    } else if (early.shown) {
+      // Who is calling is on screen already (from the pop): say only what is missing.
+      early.note(`履歴・ノートを取得できませんでした: ${e.message}`);
     } else {
       ui.errorText.textContent = `顧客情報を取得できませんでした: ${e.message}`;
       show('errorView');
     }
     return;
   }
+  early.done();
   state.store = data.store ?? state.store ?? { id: null, name: '不明' };
   renderStore();
   phone = data.phone ?? '';
@@ -429,6 +434,48 @@ async function customerChanged(customer, mergedFrom) {
   else if (state.candidates.length > 1) renderPicker();
 }
 
+// ---------------------------------------------------------------------------------------------
+// The card from the pop: the pop message already carries the caller's card (name, kana, badges,
+// numbers, memo's start, usage). It comes from the page that opened this window (over the
+// browser's channel) or from this popup's own socket; the popup shows it at once, while its
+// lookup (history, notes, who may edit) is still on its way, and keeps it if D1 cannot answer.
+
+const early = {
+  shown: false,
+  finished: false,
+  noteNode: null,
+  /** A message of this call with a card, before the lookup answered: show who is calling. */
+  show(msg) {
+    if (this.finished || this.shown || !msg?.customer || String(msg.callId) !== callId) return;
+    this.shown = true;
+    state.store = msg.store ?? state.store;
+    renderStore();
+    phone = msg.customerPhone ?? '';
+    ui.callerNumber.textContent = fmtPhone(phone);
+    state.canEdit = false; // until the lookup says who may edit
+    renderCustomer(msg.customer, { notes: [] });
+    document.body.dataset.card = 'pop';
+  },
+  done() {
+    this.finished = true;
+    this.noteNode?.remove();
+    this.noteNode = null;
+    delete document.body.dataset.card;
+  },
+  note(text) {
+    this.noteNode?.remove();
+    this.noteNode = el(
+      'p',
+      { class: 'form-error early-note', attrs: { role: 'alert' } },
+      text,
+      ' ',
+      el('button', { class: 'btn btn-small', text: '再読み込み', attrs: { type: 'button' }, on: { click: lookup } }),
+    );
+    ui.customerView.prepend(this.noteNode);
+  },
+};
+onCallMessage((msg) => early.show(msg));
+
 function startSocket() {
   const socket = new CtiSocket();
   showConnection(socket, ui.conn, ui.connStatus);
@@ -445,6 +492,7 @@ function startSocket() {
       return;
     }
     if (msg.callId !== callId) return;
+    early.show(msg);
     if (msg.store?.name && (!state.store || state.store.id === null)) {
       state.store = msg.store;
       renderStore();

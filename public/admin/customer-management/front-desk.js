@@ -132,7 +132,7 @@ function renderSteps() {
       const href = expandTemplate(a.url, values);
       return href ? link(a.label, href, 'btn btn-small btn-primary action-link') : null;
     }),
-    dialLink(c.phone, storeId, s, { label: '発信' }),
+    dialLink(c.phone, storeId, s, { label: '発信', customerId: customer?.id }),
   );
   ui.steps.hidden = false;
 }

@@ -3,6 +3,7 @@
 import { el, setChildren } from '../lib/dom.js';
 import { fmtPhone, fmtDate, fmtYen, fmtCount } from '../lib/format.js';
 import { TEXT } from '../lib/messages.js';
+import { phoneKey } from '../lib/phone.js';
 
 export const FIELD_LABELS = Object.freeze({
   name: '氏名',
@@ -17,7 +18,7 @@ export const FIELD_LABELS = Object.freeze({
   memo: 'メモ',
 });
 
-const normPhone = (p) => String(p).replace(/[^\d+]/g, '');
+const normPhone = phoneKey;
 
 /** A card as the form's values. */
 export function cardValues(card) {

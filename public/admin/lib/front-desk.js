@@ -4,18 +4,57 @@
 import { el } from './dom.js';
 import { api } from './api.js';
 import { fmtPhone } from './format.js';
+import { e164 } from './phone.js';
 
 let settingsP = null;
 
-/** The settings document and the fixed lists ({settings, outcomes}); loaded once per page. */
+/**
+ * The settings document and the fixed lists ({settings, outcomes}); loaded once per page.
+ * `settings.apiCall`: this user's 発信 goes through Dialpad's API (switched on, and the account
+ * linked to a Dialpad user); `settings.playRecordings`: recordings play through share links.
+ */
 export function loadFrontDesk({ fresh = false } = {}) {
   if (!settingsP || fresh) {
-    settingsP = api('/api/settings/front-desk').catch((e) => {
-      settingsP = null;
-      throw e;
-    });
+    const dialpad = api('/api/settings/dialpad').catch(() => null);
+    settingsP = Promise.all([api('/api/settings/front-desk'), dialpad])
+      .then(([fd, dp]) => {
+        fd.settings.apiCall = Boolean(dp?.me?.canCall && dp?.me?.linked);
+        fd.settings.playRecordings = Boolean(dp?.me?.recordings);
+        return fd;
+      })
+      .catch((e) => {
+        settingsP = null;
+        throw e;
+      });
   }
   return settingsP;
+}
+
+/**
+ * 発信 through Dialpad's API: Dialpad rings the user's own devices, then calls `phone` from
+ * the store's number. The button says how it went (5 a minute: a refusal says so).
+ */
+function apiDialButton(phone, storeId, { label, customerId } = {}) {
+  const text = label ?? `発信 ${fmtPhone(phone)}`;
+  const button = el('button', {
+    class: 'btn btn-small dial-link dial-api',
+    text,
+    attrs: { type: 'button', title: 'Dialpad で発信（お使いの Dialpad の端末が鳴ります）' },
+  });
+  const status = el('span', { class: 'dial-status small', attrs: { role: 'status', 'aria-live': 'polite' } });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    status.textContent = '発信中…';
+    try {
+      await api('/api/dialpad/call', { method: 'POST', body: { phone, storeId: storeId ?? null, customerId: customerId ?? null } });
+      status.textContent = 'Dialpad の端末を呼び出しています';
+    } catch (e) {
+      status.textContent = e.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el('span', { class: 'dial-api-wrap' }, button, status);
 }
 
 /**
@@ -35,14 +74,6 @@ export function actionsFor(settings, storeId) {
   return (settings?.actions ?? []).filter((a) => a.storeId === null || a.storeId === undefined || a.storeId === storeId);
 }
 
-/** A domestic number (0…) in E.164 (+81…); a foreign one (+…) as it is. */
-export function e164(phone) {
-  const digits = String(phone ?? '').replace(/[^\d+]/g, '');
-  if (digits.startsWith('+')) return digits;
-  if (digits.startsWith('0')) return `+81${digits.slice(1)}`;
-  return digits;
-}
-
 /**
  * The click-to-call address of `phone`: `tel:` or, when the settings say so, the Dialpad
  * app's `dialpad://` with the store's own number as caller ID (when one is set for it).
@@ -58,7 +89,8 @@ export function dialHref(phone, storeId, settings) {
 }
 
 /** A 発信 link for `phone` (null when there is no number). */
-export function dialLink(phone, storeId, settings, { label } = {}) {
+export function dialLink(phone, storeId, settings, { label, customerId } = {}) {
+  if (phone && settings?.apiCall) return apiDialButton(phone, storeId, { label, customerId });
   const href = dialHref(phone, storeId, settings);
   if (!href) return null;
   return el('a', {
@@ -69,14 +101,14 @@ export function dialLink(phone, storeId, settings, { label } = {}) {
 }
 
 /** Fills `node` with a 発信 link per number (the 顧客 page); the store decides the caller ID. */
-export async function renderDialLinks(node, phones, storeId) {
+export async function renderDialLinks(node, phones, storeId, customerId = null) {
   let settings = null;
   try {
     settings = (await loadFrontDesk()).settings;
   } catch {
     /* tel: links without settings */
   }
-  node.replaceChildren(...(phones ?? []).map((p) => dialLink(p, storeId, settings)).filter(Boolean));
+  node.replaceChildren(...(phones ?? []).map((p) => dialLink(p, storeId, settings, { customerId })).filter(Boolean));
   node.hidden = node.childElementCount === 0;
 }
 

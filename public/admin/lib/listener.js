@@ -45,6 +45,8 @@ export const live = new EventTarget();
 
 /** callId -> the call as this page last heard it (bounded: the newest calls). */
 const calls = new Map();
+/** callId -> the last message of the call (with its card): a popup opening shows it at once. */
+const messages = new Map();
 const MAX_CALLS = 300;
 
 /** The newest state this page knows of a call (or the one given). */
@@ -153,6 +155,21 @@ export function setBaseTitle(title) {
   showRinging();
 }
 
+/** The gap filler recorded missed calls no webhook brought (issue 26): say so, once per page. */
+let recovered = 0;
+function noticeRecovered(msg) {
+  recovered += Number(msg.missed) || 0;
+  let node = $('#recovered-notice');
+  if (!node) {
+    node = el('div', { class: 'banner banner-info', attrs: { id: 'recovered-notice', role: 'status' } },
+      el('span', { class: 'banner-text', attrs: { id: 'recovered-notice-text' } }),
+      el('span', { class: 'banner-actions' }, el('button', { class: 'btn btn-ghost btn-small', text: '×', attrs: { type: 'button', 'aria-label': '補完の通知を閉じる' }, on: { click: () => node.remove() } })));
+    $('#live-banners')?.append(node);
+  }
+  $('#recovered-notice-text').textContent = `Dialpad の通話履歴から、届いていなかった不在着信を${recovered}件補完しました（着信履歴・折り返しに追加済み）。`;
+  refreshCallbackCount();
+}
+
 /** 応答時 mode: a call that ended unanswered never popped; say so. */
 function noticeMissed(call) {
   const who = call.customerName ? `${call.customerName} 様` : call.caller ? '未登録の番号' : '非通知';
@@ -217,7 +234,9 @@ channel.addEventListener('message', (ev) => {
   if (!m || typeof m !== 'object') return;
   if (m.type === 'desk-here') deskSeenAt = Date.now();
   else if (m.type === 'desk-gone') deskSeenAt = 0;
-  else if (m.type === 'calls?' && user) {
+  else if (m.type === 'call?' && user && messages.has(String(m.callId))) {
+    channel.postMessage({ type: 'call-msg', msg: messages.get(String(m.callId)) });
+  } else if (m.type === 'calls?' && user) {
     channel.postMessage({ type: 'calls', calls: liveCalls(), autoCloseSecs: currentSettings().autoCloseSecs });
   }
 });
@@ -262,10 +281,15 @@ function popFor(call) {
   });
 }
 
-function remember(call) {
+function remember(call, msg) {
   calls.delete(call.id);
   calls.set(call.id, call);
   while (calls.size > MAX_CALLS) calls.delete(calls.keys().next().value);
+  // The card (customer) stays from the pop: later messages of the call may carry it again.
+  const prev = messages.get(call.id);
+  messages.delete(call.id);
+  messages.set(call.id, prev && !msg.customer && prev.customer ? { ...msg, customer: prev.customer } : msg);
+  while (messages.size > MAX_CALLS) messages.delete(messages.keys().next().value);
 }
 
 socket.addEventListener('message', (ev) => {
@@ -279,12 +303,16 @@ socket.addEventListener('message', (ev) => {
     refreshCallbackCount();
     return;
   }
+  if (msg.type === 'calls_recovered') {
+    noticeRecovered(msg);
+    return;
+  }
   if (msg.type !== 'incoming_call' && msg.type !== 'call_state') return;
   if (!msg.callId) return;
   const id = String(msg.callId);
   const prevPhase = rememberPhase(id, msg.phase);
   const call = callFromMessage({ ...msg, callId: id }, calls.get(id));
-  remember(call);
+  remember(call, { ...msg, callId: id });
   live.dispatchEvent(new CustomEvent('call', { detail: { call, msg: { ...msg, callId: id }, replay } }));
   const current = latest(call);
   if (popTrigger(msg, prevPhase)) {
@@ -387,6 +415,7 @@ export function forgetCalls() {
 
 function clearCalls() {
   calls.clear();
+  messages.clear();
   pendingPops.clear();
   forgetPhases();
   clearRinging();

@@ -13,6 +13,9 @@
 //  - `desk-show` {callId}: the listening page that won a call's pop asks the single window to
 //                show it (the window decides when: never over unsaved text).
 //  - `login`     {userId}: someone logged in; a popup whose session had ended looks again.
+//  - `call?`     {callId}: a popup opening asks for its call's last message (the pop, with the
+//                caller's card); a listening page that has it answers `call-msg` {msg}, so the
+//                popup shows who is calling without waiting for D1.
 
 export const CHANNEL = 'cti-live';
 

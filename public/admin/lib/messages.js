@@ -1,41 +1,11 @@
-// The Japanese strings of every error and status message the pages show, in one place.
+// The Japanese strings the pages say themselves, in one place.
 //
-// The server answers a refused request with `{"error": {"code", "message", "field"}}`.
-// `ERRORS` maps the codes whose wording is fixed to the text the pages show; a code that is not
-// here (or whose message names a value, e.g. which prefix conflicts with which store) shows the
-// server's own message. `TEXT` holds what the pages say themselves: input checks done before a
-// request, and the context-specific wording of a refusal (403 on a note vs. on a memo).
-
-/** Server error code -> text shown. */
-export const ERRORS = Object.freeze({
-  // session (auth.rs)
-  invalid_credentials: 'ログインIDまたはパスワードが正しくありません',
-  invalid_login_id: 'ログインIDを入力してください',
-  invalid_password: 'パスワードを入力してください',
-  not_logged_in: 'ログインしてください',
-  session_revoked: 'ログインしてください',
-  token_expired: 'ログインしてください',
-  account_disabled: 'このアカウントは無効になっています。管理者に連絡してください',
-  // permission
-  admin_only: 'この操作の権限がありません',
-  other_store: 'この操作の権限がありません',
-  bad_origin: 'この操作の権限がありません',
-  // records
-  not_found: '見つかりません',
-  version_conflict: '他の人がこの顧客を更新しました。最新の内容を確認してから保存してください',
-  missing_name: '氏名を入力してください',
-  missing_phone: '電話番号を入力してください',
-  invalid_type: '区分は新規・会員・VIPのいずれかです',
-  invalid_flag: 'フラグは要注意・ブロックのいずれかです',
-  invalid_number: '0以上の数値を入力してください',
-  unknown_store: '店舗が見つかりません',
-  invalid_store: '店舗IDが正しくありません',
-  invalid_query: '検索語が長すぎます',
-  invalid_note_type: '種類は一般・好み・苦情・注意・重要のいずれかです',
-  missing_body: '内容を入力してください',
-  // the platform
-  temporarily_unavailable: '一時的に処理できません。しばらくしてから再試行してください',
-});
+// The server answers a refused request with `{"error": {"code", "message", "field"}}`, and its
+// `message` is the one wording of that refusal (Japanese, written where the rule is: the
+// server knows *why*, e.g. a login id with a space vs. an empty one). The pages show it as it
+// is. `TEXT` holds only what the pages say themselves: input checks done before a request,
+// the context-specific wording of a refusal (403 on a note vs. on a memo), and what is said
+// when there is no answer at all.
 
 /** What the pages say themselves. */
 export const TEXT = Object.freeze({
@@ -51,9 +21,9 @@ export const TEXT = Object.freeze({
   rateLimited: (seconds) => `ログインの試行回数が多すぎます。約${Math.max(1, Math.ceil(seconds / 60))}分後にもう一度お試しください`,
   popupBlocked: 'ポップアップがブロックされました。ブラウザの設定でこのサイトのポップアップを許可してください。',
   // input checks before a request
-  loginIdRequired: ERRORS.invalid_login_id,
-  passwordRequired: ERRORS.invalid_password,
-  nameRequired: ERRORS.missing_name,
+  loginIdRequired: 'ログインIDを入力してください',
+  passwordRequired: 'パスワードを入力してください',
+  nameRequired: '氏名を入力してください',
   storeNameRequired: '店舗名を入力してください',
   phoneRequired: '電話番号を入力してください',
   customerPhoneRequired: '顧客電話番号を入力してください',
@@ -76,13 +46,12 @@ export const TEXT = Object.freeze({
 });
 
 /**
- * The text for a server error body's `error` object (or null): the catalogue's for a known
- * code, else the server's message, else a generic line for the HTTP status (0: no network).
- * A 429's wait (`retryAfter`, seconds) is said in minutes.
+ * The text for a server error body's `error` object (or null): the server's own message, else
+ * a generic line for the HTTP status (0: no network). A 429's wait (`retryAfter`, seconds) is
+ * said in minutes.
  */
 export function errorText(err, status, retryAfter = null) {
   if (err?.code === 'rate_limited' && retryAfter > 0) return TEXT.rateLimited(retryAfter);
-  if (err?.code && Object.hasOwn(ERRORS, err.code)) return ERRORS[err.code];
-  if (err?.message) return err.message;
+  if (typeof err?.message === 'string' && err.message) return err.message;
   return status === 0 ? TEXT.network : TEXT.httpError(status);
 }

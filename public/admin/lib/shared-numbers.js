@@ -6,11 +6,12 @@
 import { el, setChildren } from './dom.js';
 import { api } from './api.js';
 import { fmtPhone } from './format.js';
+import { phoneKey } from './phone.js';
 
 /** The 顧客 page of one customer (opens its edit panel). */
 export const customerHref = (id) => `/admin/customers.html?id=${encodeURIComponent(id)}`;
 
-const norm = (p) => String(p).replace(/[^\d+]/g, '');
+const norm = phoneKey;
 
 /** Who else has `phones` (not the customer `except`): `{duplicates, allowed}`. */
 export function findShared(phones, except = null) {

@@ -29,7 +29,7 @@ impl Hub {
         struct Store {
             store_id: Option<i64>,
         }
-        let store: Option<Store> = if call_id.len() <= 64 {
+        let store: Option<Store> = if crate::domain::call::call_id(call_id).is_some() {
             self.sql()
                 .exec(
                     "SELECT store_id FROM events WHERE call_id = ? ORDER BY seq DESC LIMIT 1",

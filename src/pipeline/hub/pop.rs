@@ -59,6 +59,10 @@ impl Hub {
         }
         let ev = dialpad::parse(&req.claims)?;
         let now = req.received_at;
+        if req.reconciled && self.call_over(ev.group_id())? {
+            // The gap filler's copy of a call the hub already has whole: one call.
+            return Ok(json!({ "ok": true, "status": "duplicate", "callId": ev.group_id() }));
+        }
         let (event_row, call_row) = record::rows(&ev, req.is_test, now);
         let group = ev.group_id().to_string();
         let caller = call_row.caller.clone();
@@ -80,7 +84,7 @@ impl Hub {
         }
         self.run(&record::upsert_call(&call_row))?;
         let key = record::event_key(&ev);
-        let may_pop = record::may_pop(&ev);
+        let may_pop = !req.reconciled && record::may_pop(&ev);
         if may_pop {
             self.run(&record::claim_pop(&group, &key))?;
         }
@@ -147,7 +151,7 @@ impl Hub {
             customer_id,
             callback: Some(facts),
         })?;
-        if ev.phase == Phase::PostCall && !enriches {
+        if (ev.phase == Phase::PostCall && !enriches) || req.reconciled {
             self.ensure_drain_alarm().await?;
             self.drain_soon();
             log(
@@ -157,7 +161,7 @@ impl Hub {
                 "d1": d1_round_trips, "ms": http::now_ms() - now}),
             );
             return Ok(json!({ "ok": true, "status": "recorded", "callId": group,
-                "d1RoundTrips": d1_round_trips }));
+                "phase": call.phase, "storeId": store.id, "d1RoundTrips": d1_round_trips }));
         }
         let pops = call.popped_by.as_deref() == Some(key.as_str());
         let occurred = ev.occurred_at(now);
@@ -224,6 +228,21 @@ impl Hub {
             "customerFound": customer_found,
             "d1RoundTrips": d1_round_trips,
         }))
+    }
+}
+
+impl Hub {
+    /// Whether the hub has the call and it is over (its rank says ended, missed or voicemail).
+    fn call_over(&self, id: &str) -> ApiResult<bool> {
+        #[derive(Deserialize)]
+        struct R {
+            rank: i64,
+        }
+        let rows: Vec<R> = self.all(&Stmt::new(
+            "SELECT rank FROM calls WHERE id = ?1",
+            vec![id.into()],
+        ))?;
+        Ok(rows.first().is_some_and(|r| r.rank >= 3))
     }
 }
 

@@ -53,7 +53,9 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (raw_phone, raw_incoming, this_call) = match &body.call_id {
         Some(id) => {
             let id = match id {
-                serde_json::Value::String(s) if !s.is_empty() && s.len() <= 64 => s.clone(),
+                serde_json::Value::String(s) if crate::domain::call::call_id(s).is_some() => {
+                    s.trim().to_string()
+                }
                 serde_json::Value::Number(n) => n.to_string(),
                 _ => {
                     return Err(ApiError::bad(
@@ -277,6 +279,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let card = queries::one(&results[3])?;
     reindex(env, &[card.id]).await;
     announce(env, &card, None).await;
+    crate::resources::dialpad::sync::customers(env, &req, &[card.id]).await;
     Ok(http::json_response(
         201,
         &json!({ "customer": card, "duplicates": duplicates }),
@@ -559,6 +562,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     }
     reindex(env, &[id]).await;
     announce(env, &current, None).await;
+    crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
     Ok(http::json_response(
         200,
         &json!({ "customer": current, "duplicates": duplicates }),
@@ -608,6 +612,7 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
         return Err(ApiError::NotFound);
     }
     reindex(env, &[id]).await;
+    crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
     Ok(http::json_response(200, &json!({ "ok": true }))?)
 }
 

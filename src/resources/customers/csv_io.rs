@@ -6,6 +6,7 @@
 //! and the statements go in one batch, which D1 runs as one transaction.
 use crate::domain::access::{customer_visible_sql, Viewer};
 use crate::domain::csv::{self, ImportRow, RowError};
+use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::search;
 use crate::platform::db::{self, i, opt_i, s};
@@ -233,6 +234,8 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
 
     let mut updates = Vec::new();
     let mut inserts = Vec::new();
+    // (line, customer, the row's numbers) of every update, for the numbers' limit below.
+    let mut updated_numbers: Vec<(usize, i64, &Vec<String>)> = Vec::new();
     for row in &rows {
         let store_id = match &row.home_store {
             None => None,
@@ -269,8 +272,46 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
             }
         };
         match target {
-            Some(id) => updates.push(Item::new(row, Some(id), store_id)),
+            Some(id) => {
+                updated_numbers.push((row.line, id, &row.phones));
+                updates.push(Item::new(row, Some(id), store_id));
+            }
             None => inserts.push(Item::new(row, None, store_id)),
+        }
+    }
+    // An update adds its numbers to the customer's: together they stay within MAX_PHONES.
+    if !updated_numbers.is_empty() {
+        let targets: Vec<i64> = updated_numbers.iter().map(|(_, id, _)| *id).collect();
+        let have: Vec<PhoneRow> = db::rows(
+            &db::stmt(
+                &db,
+                "SELECT phone, customer_id FROM customer_phones \
+                 WHERE customer_id IN (SELECT value FROM json_each(?1))",
+                &[db::json(&targets)],
+            )?
+            .all()
+            .await?,
+        )?;
+        for (line, id, phones) in &updated_numbers {
+            let mut all: Vec<&str> = have
+                .iter()
+                .filter(|p| p.customer_id == *id)
+                .map(|p| p.phone.as_str())
+                .collect();
+            all.extend(phones.iter().map(String::as_str));
+            all.sort_unstable();
+            all.dedup();
+            if all.len() > customer::MAX_PHONES {
+                errors.push(RowError {
+                    line: *line,
+                    field: "phones",
+                    message: format!(
+                        "電話番号は1人{}件までです（登録済みの番号と合わせて{}件になります）",
+                        customer::MAX_PHONES,
+                        all.len()
+                    ),
+                });
+            }
         }
     }
     if !errors.is_empty() {
@@ -285,7 +326,17 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     for (json, n) in chunks(&inserts) {
         batch.extend(insert_stmts(&db, &json, n)?);
     }
+    let since = http::iso(http::now_ms() - 1000);
     db.batch(batch).await?;
+    crate::resources::dialpad::sync::enqueue(
+        env,
+        crate::resources::dialpad::sync::Enqueue {
+            since: Some(since),
+            origin: crate::platform::url::origin(&req),
+            ..Default::default()
+        },
+    )
+    .await;
     // New customers' ids are D1's to give: the pop index re-reads everything (one pass).
     if let Err(e) = crate::pipeline::hub_client::rebuild_index(env).await {
         worker::console_warn!("index not rebuilt after import: {e:?}");

@@ -1,0 +1,138 @@
+// Baseline C — like for like: bench/baselines/c-like-for-like/worker.mjs (a JS Worker + Durable Object
+// doing the product's webhook pipeline) in the same workerd, through Miniflare, with a local
+// D1 migrated and seeded exactly as for ours, sent the same signed webhooks as ours.
+import { Miniflare } from 'miniflare';
+import { WEBHOOK_SECRET } from '../../../tests/helpers/worker.mjs';
+import { applyMigrations } from '../../../scripts/lib/sql.mjs';
+import { seedDemo } from '../../../scripts/lib/seed.mjs';
+import { FanIn } from '../../lib/fanin.mjs';
+import { WsFleet } from '../../lib/wsclients.mjs';
+import { latencySeries } from '../../lib/latency.mjs';
+import { throughputRows, d1CallIds } from '../../lib/throughput.mjs';
+import { webhookSender } from '../../lib/ours.mjs';
+
+export function likeOptions() {
+  return {
+    modules: true,
+    scriptPath: 'bench/baselines/c-like-for-like/worker.mjs',
+    compatibilityDate: '2026-04-01',
+    d1Databases: { DB: 'bench-like' },
+    durableObjects: { HUB: { className: 'Hub', useSQLite: true } },
+    bindings: { DIALPAD_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    host: '127.0.0.1',
+    port: 0,
+    // One JSON log line per webhook, as ours writes; read and dropped, as for ours.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on('data', () => {});
+      stderr.on('data', () => {});
+    },
+  };
+}
+
+async function start(cleanup) {
+  const mf = new Miniflare(likeOptions());
+  const release = cleanup.add(() => mf.dispose());
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  const db = await mf.getD1Database('DB');
+  await applyMigrations(db);
+  await seedDemo(db);
+  return { mf, url, db, release };
+}
+
+/** Waits (at most `maxMs`) until the hub's outbox is empty, i.e. every write reached D1. */
+async function drained(url, maxMs = 30000) {
+  const t0 = performance.now();
+  while (performance.now() - t0 < maxMs) {
+    const r = await (await fetch(url + '/outbox')).json();
+    if (r.pending === 0) return Math.round(performance.now() - t0);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  return null;
+}
+
+/** webhookSender, also remembering which ids were answered 200 (to find their D1 rows). */
+function recording(url, accepted) {
+  const next = webhookSender(url);
+  return () => {
+    const { id, send } = next();
+    return {
+      id,
+      send: async () => {
+        const res = await send();
+        if (res.status === 200) accepted.push(id);
+        return res;
+      },
+    };
+  };
+}
+
+export async function likeLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry }) {
+  const s = await start(cleanup);
+  const fanin = new FanIn();
+  let fleet;
+  const release = cleanup.add(async () => {
+    fleet?.close();
+    await s.release();
+  });
+  try {
+    // Sockets after the first reconnect with ?since=, as for ours (the hub replays the same way).
+    fleet = new WsFleet({ url: s.url.replace('http', 'ws') + '/ws', fanin, deflate, resume: true });
+    const label = deflate ? 'baseline C+deflate' : 'baseline C';
+    const accepted = [];
+    const out = [];
+    for (const n of ns) {
+      const t = performance.now();
+      await fleet.open(n - fleet.sockets.length, { batch });
+      const openMs = Math.round(performance.now() - t);
+      const r = await latencySeries({ n, events, warmup, fanin, prepare: recording(s.url, accepted), log }, retry);
+      r.openMs = openMs;
+      r.socketErrors = fleet.errors;
+      r.unexpectedCloses = fleet.unexpectedCloses;
+      out.push(r);
+      log(`  ${label} N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
+    }
+    // The writes the hub deferred must all be in D1 once its outbox drained.
+    const drainMs = await drained(s.url);
+    const ids = await d1CallIds(s.db);
+    const d1 = { accepted: accepted.length, missingRows: accepted.filter((id) => !ids.has(id)).length, drainMs };
+    log(`  ${label}: D1 after the outbox drained (${drainMs ?? 'not within 30 s'} ms): ${d1.missingRows} of ${d1.accepted} calls missing`);
+    return {
+      series: out,
+      deflate,
+      d1,
+      wsExtensions: fleet.extensions,
+      messageBytes: fleet.sample ? Buffer.byteLength(fleet.sample) : null,
+      sampleMessage: fleet.sample,
+    };
+  } finally {
+    await release();
+  }
+}
+
+export async function likeThroughput({ sockets, concurrencies, seconds, log, cleanup }) {
+  const s = await start(cleanup);
+  const fanin = new FanIn();
+  let fleet;
+  const release = cleanup.add(async () => {
+    fleet?.close();
+    await s.release();
+  });
+  try {
+    fleet = new WsFleet({ url: s.url.replace('http', 'ws') + '/ws', fanin, resume: true });
+    await fleet.open(sockets);
+    return await throughputRows({
+      label: 'baseline C',
+      fanin,
+      sockets,
+      concurrencies,
+      seconds,
+      prepare: webhookSender(s.url),
+      settle: () => drained(s.url),
+      callIds: () => d1CallIds(s.db),
+      log,
+    });
+  } finally {
+    await release();
+  }
+}
+
