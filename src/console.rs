@@ -9,7 +9,7 @@ use crate::platform::router::{self, Miss, Route};
 use crate::resources::accounts::{admin as accounts, auth, users};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
 use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
-use crate::resources::{callbacks, calls, settings, stores, wrapups};
+use crate::resources::{callbacks, calls, reports, settings, stores, wrapups};
 use crate::{buffered, platform, VERSION};
 use worker::{Env, Method, Request, Response};
 
@@ -160,6 +160,10 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::CallbackUpdate => callbacks::update(req, env, id()?).await,
         Route::CallbackAttempt => callbacks::add_attempt(req, env, id()?).await,
         Route::CallbackClose => callbacks::close(req, env).await,
+        Route::ReportCalls => reports::calls(req, env).await,
+        Route::ReportSettings => reports::get_settings(req, env).await,
+        Route::ReportSettingsSave => reports::put_settings(req, env).await,
+        Route::ReportSettingsTest => reports::send_test(req, env).await,
         Route::DialpadSettings => dialpad::get(req, env).await,
         Route::DialpadSettingsSave => dialpad::put(req, env).await,
         Route::DialpadSyncStatus => dialpad::sync_status(req, env).await,
@@ -241,6 +245,11 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
             "search_keys",
         );
     }
+    // 着信分析's weekly summary (Monday from 09:00 JST, once a week), by the run's own time.
+    log(
+        reports::weekly(&env, event.schedule() as i64).await,
+        "weekly_summary",
+    );
     // Daily: expired and idle sessions go (whatever the call-log retention).
     if event.cron() == RETENTION_CRON {
         if let Ok(db) = env.d1("DB") {

@@ -19,6 +19,7 @@ pub mod phone;
 pub mod placement;
 pub mod prefix;
 pub mod replay;
+pub mod report;
 pub mod retention;
 pub mod search;
 pub mod store;

@@ -4,5 +4,6 @@
 pub mod hub;
 pub mod hub_client;
 pub mod record;
+pub mod rollup;
 pub mod stale;
 pub mod webhook;

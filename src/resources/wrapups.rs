@@ -6,7 +6,7 @@ use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::error::ApiError;
 use crate::domain::front_desk;
 use crate::domain::messages::BroadcastRequest;
-use crate::pipeline::hub_client;
+use crate::pipeline::{hub_client, rollup};
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -133,7 +133,12 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
                 ),
                 &[s(&call_id), opt_i(viewer.scope())],
             )?,
-        ])
+        ]
+        .into_iter()
+        // 着信分析's wrap-up counts of the call's hour, in the same transaction.
+        .map(Ok)
+        .chain(rollup::refresh(&[&call_id]).iter().map(|s| s.d1(&db)))
+        .collect::<ApiResult<Vec<_>>>()?)
         .await?;
     let current: Option<Current> = db::first(&results[1])?;
     let current = current.ok_or(ApiError::NotFound)?;

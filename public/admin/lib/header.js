@@ -15,6 +15,7 @@ export const NAV_ITEMS = Object.freeze([
   { href: '/admin/stores.html', label: '店舗' },
   { href: '/admin/calls.html', label: '着信履歴' },
   { href: '/admin/callbacks.html', label: '折り返し' },
+  { href: '/admin/reports.html', label: '着信分析' },
   { href: '/admin/settings.html', label: '設定' },
   { href: '/admin/accounts.html', label: 'アカウント', adminOnly: true },
 ]);

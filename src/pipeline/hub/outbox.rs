@@ -6,6 +6,7 @@
 use super::Hub;
 use crate::domain::error::ApiError;
 use crate::pipeline::record::{self, CallRow, EventRow};
+use crate::pipeline::rollup;
 use crate::platform::http::{self, ApiResult};
 use crate::platform::sql::Stmt;
 use crate::resources::callbacks::{self, CallFacts};
@@ -403,20 +404,26 @@ impl Hub {
         db: &worker::D1Database,
         ops: impl Iterator<Item = &'a Op>,
     ) -> ApiResult<()> {
-        let mut stmts = vec![];
+        let mut own = vec![];
         let mut callback_at = vec![];
+        let mut ids = vec![];
         for op in ops {
             let (v, cb) = op.statements();
             if let (Some(i), Op::Event { call, .. }) = (cb, op) {
-                callback_at.push((stmts.len() + i, call.id.clone(), call.phase.clone()));
+                // +1: the rollups' first mark goes before the batch's own statements.
+                callback_at.push((own.len() + i + 1, call.id.clone(), call.phase.clone()));
             }
-            for s in v {
-                stmts.push(s.d1(db)?);
-            }
+            ids.extend(op.call_ids());
+            own.extend(v);
         }
-        if stmts.is_empty() {
+        if own.is_empty() {
             return Ok(());
         }
+        // The 着信分析 rollups of the hours these calls fall in, in the same transaction.
+        let stmts = rollup::wrap(&ids, own)
+            .iter()
+            .map(|s| s.d1(db))
+            .collect::<ApiResult<Vec<_>>>()?;
         let results = db
             .batch(stmts)
             .await
