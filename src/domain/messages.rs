@@ -36,6 +36,19 @@ pub struct CustomerCard {
     pub updated_at: String,
     /// Edit precondition: an update must send the version it was based on.
     pub version: i64,
+    /// The custom fields the card shows (those an admin marked for it, in their order, with
+    /// a value): read with the card, from D1 or the hub's index alike.
+    #[serde(default)]
+    pub fields: Vec<CardField>,
+}
+
+/// One custom field on the card: its label and value as stored (text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardField {
+    pub id: i64,
+    pub label: String,
+    pub kind: String,
+    pub value: String,
 }
 
 /// Longest memo carried in a pop message. The popup reads the full record when it opens; the
@@ -273,6 +286,7 @@ mod tests {
             usage: Usage::default(),
             updated_at: String::new(),
             version: 1,
+            fields: vec![],
         }
         .for_pop();
         assert_eq!(card.memo.chars().count(), POP_MEMO_CHARS);
