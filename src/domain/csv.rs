@@ -93,9 +93,18 @@ pub enum Column {
     Custom(usize),
 }
 
-/// Whether a header names one of the standard columns (a custom field may not take it).
-pub fn is_builtin_column(header: &str) -> bool {
-    column(header).is_some()
+/// A custom field's name: [`crate::domain::fields::label`], and not a standard column's
+/// (the field is a CSV column named by it).
+pub fn field_label(v: &str) -> Result<String, ApiError> {
+    let v = crate::domain::fields::label(v)?;
+    if column(&v).is_some() {
+        return Err(ApiError::bad(
+            "reserved_label",
+            "label",
+            format!("「{v}」は標準の項目名と同じです（CSVの列名が重なります）"),
+        ));
+    }
+    Ok(v)
 }
 
 /// Header names understood (Japanese as the business's systems export them, or English).
@@ -448,6 +457,9 @@ mod tests {
         let recs = parse("氏名,電話番号,指名\n山田,09012345678,田中\n").unwrap();
         let (_, errors) = read_rows_with(&recs, &[def]).unwrap();
         assert_eq!((errors[0].line, errors[0].field), (2, "fields"));
+        assert_eq!(field_label("氏名").unwrap_err().code(), "reserved_label");
+        assert_eq!(field_label("電話").unwrap_err().code(), "reserved_label");
+        assert_eq!(field_label(" 指名 ").unwrap(), "指名");
         // Without the definition the column is not read.
         assert!(read_rows(&recs).unwrap().0[0].custom.is_empty());
     }

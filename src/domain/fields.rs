@@ -44,6 +44,7 @@ impl Definition {
     }
 }
 
+/// A field's name (its CSV column too: `csv::field_label` also refuses a standard column's).
 pub fn label(v: &str) -> Result<String, ApiError> {
     let v = v.trim();
     if v.is_empty() {
@@ -54,13 +55,6 @@ pub fn label(v: &str) -> Result<String, ApiError> {
         ));
     }
     max_chars(v, MAX_LABEL, "invalid_label", "label", "項目名")?;
-    if crate::domain::csv::is_builtin_column(v) {
-        return Err(ApiError::bad(
-            "reserved_label",
-            "label",
-            format!("「{v}」は標準の項目名と同じです（CSVの列名が重なります）"),
-        ));
-    }
     Ok(v.to_string())
 }
 
@@ -269,7 +263,6 @@ mod tests {
     fn definitions() {
         assert_eq!(label(" 指名 ").unwrap(), "指名");
         assert_eq!(label("").unwrap_err().code(), "missing_label");
-        assert_eq!(label("氏名").unwrap_err().code(), "reserved_label");
         assert_eq!(label(&"x".repeat(31)).unwrap_err().code(), "invalid_label");
         assert!(kind("choice").is_ok());
         assert_eq!(kind("color").unwrap_err().code(), "invalid_kind");

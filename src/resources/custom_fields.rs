@@ -107,7 +107,7 @@ fn checked(input: Input, base: Option<Definition>) -> Result<Definition, ApiErro
     }
     Ok(Definition {
         id: base.id,
-        label: fields::label(&input.label.unwrap_or(base.label))?,
+        label: crate::domain::csv::field_label(&input.label.unwrap_or(base.label))?,
         kind,
         options,
         store_id: input.store_id.unwrap_or(base.store_id),
