@@ -164,3 +164,20 @@ test('CSV: export has the columns, import reads them by name, a bad value is an 
   const hanako = (await api(admin, '/api/customers/search', { method: 'POST', body: { q: 'シルバー' } })).body.customers;
   assert.deepEqual(hanako.map((c) => c.name), ['CSV 花子']);
 });
+
+test('a field of one store: only that store\'s staff and customers have it', async () => {
+  const stores = (await api(admin, '/api/stores')).body.stores;
+  const kinshi = stores.find((s) => s.name === '錦糸町');
+  const r = await api(admin, '/api/custom-fields', { method: 'POST', body: { label: '錦糸町メモ', kind: 'text', storeId: kinshi.id, onCard: true } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const id = r.body.field.id;
+  assert.ok(!(await api(nishi, '/api/custom-fields')).body.fields.some((d) => d.id === id), 'another store\'s field is not listed');
+  assert.ok(!(await detail(yamada)).customFields.some((d) => d.id === id), 'nor shown on a 西船橋 customer');
+  const v = (await detail(yamada)).customer.version;
+  const e = await api(admin, `/api/customers/${yamada}`, { method: 'PATCH', body: { version: v, fields: { [id]: 'x' } } });
+  assert.equal(e.status, 400);
+  assert.equal(e.body.error.code, 'unknown_field');
+  const deleted = await api(admin, `/api/custom-fields/${id}`, { method: 'DELETE' });
+  assert.equal(deleted.status, 200);
+  assert.equal((await api(admin, `/api/custom-fields/${id}`, { method: 'DELETE' })).status, 404);
+});
