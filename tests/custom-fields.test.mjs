@@ -177,7 +177,24 @@ test('a field of one store: only that store\'s staff and customers have it', asy
   const e = await api(admin, `/api/customers/${yamada}`, { method: 'PATCH', body: { version: v, fields: { [id]: 'x' } } });
   assert.equal(e.status, 400);
   assert.equal(e.body.error.code, 'unknown_field');
+  // Another store's staff may not edit that customer's fields (the access policy first).
+  const sato = (await w.db.prepare('SELECT customer_id FROM customer_phones WHERE phone = ?1').bind('08011112222').first()).customer_id; // 錦糸町
+  const satoVersion = (await detail(sato)).customer.version;
+  const other = await api(nishi, `/api/customers/${sato}`, { method: 'PATCH', body: { version: satoVersion, fields: { [f['指名']]: '佐藤' } } });
+  assert.equal(other.status, 403);
+  assert.equal(other.body.error.code, 'other_store');
   const deleted = await api(admin, `/api/custom-fields/${id}`, { method: 'DELETE' });
   assert.equal(deleted.status, 200);
   assert.equal((await api(admin, `/api/custom-fields/${id}`, { method: 'DELETE' })).status, 404);
+});
+
+test('a merge keeps the kept customer\'s values and takes the merged one\'s for the fields it lacked', async () => {
+  const make = async (name, phone, fields) => (await api(admin, '/api/customers', { method: 'POST', body: { name, phone, fields } })).body.customer.id;
+  const kept = await make('統合 先', '09077770001', { [f['指名']]: '佐藤' });
+  const from = await make('統合 元', '09077770002', { [f['指名']]: '鈴木', [f['誕生日']]: '2000-05-05' });
+  const r = await api(admin, `/api/customers/${kept}/merge`, { method: 'POST', body: { from } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const d = await detail(kept);
+  const value = (label) => d.customFields.find((x) => x.label === label).value;
+  assert.deepEqual([value('指名'), value('誕生日')], ['佐藤', '2000-05-05']);
 });

@@ -578,27 +578,22 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         // the version check below, so these are the values the edit changes.
         let read = db
             .batch(vec![
-                db::stmt(
-                    &db,
-                    "SELECT custom, home_store_id FROM customers WHERE id = ?1",
-                    &[i(id)],
-                )?,
+                notes::home_stmt(&db, id)?,
+                db::stmt(&db, "SELECT custom FROM customers WHERE id = ?1", &[i(id)])?,
                 crate::resources::custom_fields::all_stmt(&db),
             ])
             .await?;
-        #[derive(Deserialize)]
-        struct Home {
-            home_store_id: Option<i64>,
-        }
-        let home: Home = db::first(&read[0])?.ok_or(ApiError::NotFound)?;
-        if !viewer.may_see_customer(home.home_store_id) {
-            return Err(ApiError::NotFound);
+        // The access checks the write below makes, made first: nothing about the fields is
+        // told to someone who may not edit this customer.
+        let home = notes::check_visible(&read[0], viewer)?;
+        if !viewer.may_edit_customer(home.home_store_id) {
+            return Err(ApiError::Forbidden("other_store"));
         }
         let home = patch.home_store_id.unwrap_or(home.home_store_id);
-        let defs = crate::resources::custom_fields::from(&read[1])?;
+        let defs = crate::resources::custom_fields::from(&read[2])?;
         let custom = crate::domain::fields::apply(
             &defs,
-            &stored_custom(&read[0])?,
+            &stored_custom(&read[1])?,
             changes,
             home,
             viewer.is_admin(),
