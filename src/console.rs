@@ -9,7 +9,7 @@ use crate::platform::router::{self, Miss, Route};
 use crate::resources::accounts::{admin as accounts, auth, users};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
 use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
-use crate::resources::{callbacks, calls, reports, settings, stores, wrapups};
+use crate::resources::{callbacks, calls, custom_fields, reports, settings, stores, wrapups};
 use crate::{buffered, platform, VERSION};
 use worker::{Env, Method, Request, Response};
 
@@ -175,6 +175,10 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::DialpadUsers => dialpad_actions::users(req, env).await,
         Route::DialpadLinks => dialpad_actions::links(req, env).await,
         Route::DialpadLink => dialpad_actions::link(req, env, id()?).await,
+        Route::CustomFieldList => custom_fields::list(req, env).await,
+        Route::CustomFieldCreate => custom_fields::create(req, env).await,
+        Route::CustomFieldUpdate => custom_fields::update(req, env, id()?).await,
+        Route::CustomFieldDelete => custom_fields::delete(req, env, id()?).await,
     }
 }
 

@@ -14,6 +14,7 @@ import { startPage, handleAuthError } from './lib/page.js';
 import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
 import { FIELD_LABELS, cardValues, diff, fillForm as fill, readForm, displayValue, addedPhones } from './customers/fields.js';
+import { renderCustomFields, customChanges, markCustomSaved } from './customers/fields.js';
 import { initImport } from './customers/import.js';
 import { initMerge } from './customers/merge.js';
 import { sharedNumberGuard } from './lib/shared-numbers.js';
@@ -265,6 +266,7 @@ async function openEditor(id) {
   renderDialLinks($('#editor-dial'), card.phones, card.homeStore?.id ?? null, card.id);
   fillForm(cardValues(card));
   setEditable(state.edit.canEdit);
+  renderCustomFields($('#edit-custom-fields'), data.customFields, state.edit.canEdit);
   renderNotes();
   renderHistory(Array.isArray(data.history) ? data.history : []);
   ui.placeholder.hidden = true;
@@ -301,6 +303,8 @@ ui.form.addEventListener('submit', async (ev) => {
   }
   const changes = diff(read.values, cardValues(edit.base));
   if (!isAdmin()) delete changes.homeStoreId;
+  const custom = customChanges($('#edit-custom-fields'));
+  if (custom) changes.fields = custom;
   if (Object.keys(changes).length === 0) {
     setStatus('変更はありません', 'pending');
     return;
@@ -319,6 +323,7 @@ ui.form.addEventListener('submit', async (ev) => {
     });
     if (state.edit !== edit) return;
     edit.base = res.customer;
+    markCustomSaved($('#edit-custom-fields'));
     editShared.reset();
     ui.conflict.hidden = true;
     renderEditorHead(res.customer);

@@ -89,6 +89,22 @@ pub enum Column {
     Spend,
     LastVisit,
     Memo,
+    /// A custom field, by its index in the definitions given.
+    Custom(usize),
+}
+
+/// A custom field's name: [`crate::domain::fields::label`], and not a standard column's
+/// (the field is a CSV column named by it).
+pub fn field_label(v: &str) -> Result<String, ApiError> {
+    let v = crate::domain::fields::label(v)?;
+    if column(&v).is_some() {
+        return Err(ApiError::bad(
+            "reserved_label",
+            "label",
+            format!("「{v}」は標準の項目名と同じです（CSVの列名が重なります）"),
+        ));
+    }
+    Ok(v)
 }
 
 /// Header names understood (Japanese as the business's systems export them, or English).
@@ -125,6 +141,8 @@ pub struct ImportRow {
     pub spend: i64,
     pub last_visit: Option<String>,
     pub memo: String,
+    /// The row's custom field cells: (field id, value; `None` clears it).
+    pub custom: Vec<(i64, Option<String>)>,
 }
 
 pub use crate::domain::error::RowError;
@@ -144,6 +162,15 @@ pub fn import_rows(records: &[(usize, Vec<String>)]) -> Result<Vec<ImportRow>, V
 pub type RowsAndErrors = (Vec<ImportRow>, Vec<RowError>);
 
 pub fn read_rows(records: &[(usize, Vec<String>)]) -> Result<RowsAndErrors, Vec<RowError>> {
+    read_rows_with(records, &[])
+}
+
+/// [`read_rows`] with the business's custom fields: a column named as a field's label is read
+/// into that field, validated by `domain::fields`.
+pub fn read_rows_with(
+    records: &[(usize, Vec<String>)],
+    defs: &[crate::domain::fields::Definition],
+) -> Result<RowsAndErrors, Vec<RowError>> {
     let Some((header_line, header)) = records.first() else {
         return Err(vec![RowError {
             line: 1,
@@ -151,7 +178,16 @@ pub fn read_rows(records: &[(usize, Vec<String>)]) -> Result<RowsAndErrors, Vec<
             message: "ヘッダー行がありません".into(),
         }]);
     };
-    let cols: Vec<Option<Column>> = header.iter().map(|h| column(h)).collect();
+    let cols: Vec<Option<Column>> = header
+        .iter()
+        .map(|h| {
+            column(h).or_else(|| {
+                defs.iter()
+                    .position(|d| d.label == h.trim())
+                    .map(Column::Custom)
+            })
+        })
+        .collect();
     if !cols.contains(&Some(Column::Name)) || !cols.contains(&Some(Column::Phones)) {
         return Err(vec![RowError {
             line: *header_line,
@@ -221,6 +257,10 @@ pub fn read_rows(records: &[(usize, Vec<String>)]) -> Result<RowsAndErrors, Vec<
                     check(customer::last_visit(v).map(|d| row.last_visit = d))
                 }
                 Some(Column::Memo) => check(customer::memo(value).map(|m| row.memo = m)),
+                Some(Column::Custom(n)) => check(
+                    crate::domain::fields::value_text(&defs[n], v)
+                        .map(|x| row.custom.push((defs[n].id, x))),
+                ),
             }
         }
         // A short row may not reach the name column at all.
@@ -395,5 +435,32 @@ mod tests {
             "header"
         );
         assert_eq!(import_rows(&[]).unwrap_err()[0].field, "file");
+    }
+
+    #[test]
+    fn custom_field_columns_by_label() {
+        let def = crate::domain::fields::Definition {
+            id: 7,
+            label: "指名".into(),
+            kind: "choice".into(),
+            options: vec!["佐藤".into(), "鈴木".into()],
+            store_id: None,
+            on_card: true,
+            position: 0,
+            staff_edit: true,
+        };
+        let recs = parse("氏名,電話番号,指名\n山田,09012345678,鈴木\n田中,09011112222,\n").unwrap();
+        let (rows, errors) = read_rows_with(&recs, std::slice::from_ref(&def)).unwrap();
+        assert!(errors.is_empty());
+        assert_eq!(rows[0].custom, vec![(7, Some("鈴木".to_string()))]);
+        assert_eq!(rows[1].custom, vec![(7, None)]);
+        let recs = parse("氏名,電話番号,指名\n山田,09012345678,田中\n").unwrap();
+        let (_, errors) = read_rows_with(&recs, &[def]).unwrap();
+        assert_eq!((errors[0].line, errors[0].field), (2, "fields"));
+        assert_eq!(field_label("氏名").unwrap_err().code(), "reserved_label");
+        assert_eq!(field_label("電話").unwrap_err().code(), "reserved_label");
+        assert_eq!(field_label(" 指名 ").unwrap(), "指名");
+        // Without the definition the column is not read.
+        assert!(read_rows(&recs).unwrap().0[0].custom.is_empty());
     }
 }

@@ -36,11 +36,27 @@ pub struct CustomerCard {
     pub updated_at: String,
     /// Edit precondition: an update must send the version it was based on.
     pub version: i64,
+    /// The custom fields the card shows (those an admin marked for it, in their order, with
+    /// a value): read with the card, from D1 or the hub's index alike.
+    #[serde(default)]
+    pub fields: Vec<CardField>,
+}
+
+/// One custom field on the card: its label and value as stored (text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardField {
+    pub id: i64,
+    pub label: String,
+    pub kind: String,
+    pub value: String,
 }
 
 /// Longest memo carried in a pop message. The popup reads the full record when it opens; the
 /// message only has to show who is calling, and stays small whatever is stored.
 pub const POP_MEMO_CHARS: usize = 200;
+/// Most custom fields a pop message's card carries, and the longest value of each.
+pub const POP_FIELDS: usize = 10;
+pub const POP_FIELD_CHARS: usize = 60;
 
 impl CustomerCard {
     /// The card as a pop message carries it: the memo cut to [`POP_MEMO_CHARS`] (D1 keeps it
@@ -55,6 +71,18 @@ impl CustomerCard {
                 + "…";
         }
         self.phones.truncate(crate::domain::customer::MAX_PHONES);
+        // The card's custom fields: the first few, each value cut like the memo.
+        self.fields.truncate(POP_FIELDS);
+        for f in &mut self.fields {
+            if f.value.chars().count() > POP_FIELD_CHARS {
+                f.value = f
+                    .value
+                    .chars()
+                    .take(POP_FIELD_CHARS - 1)
+                    .collect::<String>()
+                    + "…";
+            }
+        }
         self
     }
 }
@@ -278,12 +306,22 @@ mod tests {
             usage: Usage::default(),
             updated_at: String::new(),
             version: 1,
+            fields: (0..50)
+                .map(|id| CardField {
+                    id,
+                    label: format!("項目{id}"),
+                    kind: "text".into(),
+                    value: "長".repeat(200),
+                })
+                .collect(),
         }
         .for_pop();
+        assert_eq!(card.fields.len(), POP_FIELDS);
+        assert_eq!(card.fields[0].value.chars().count(), POP_FIELD_CHARS);
         assert_eq!(card.memo.chars().count(), POP_MEMO_CHARS);
         assert!(card.memo.ends_with('…'));
         assert_eq!(card.phones.len(), 10);
-        assert!(serde_json::to_string(&card).unwrap().len() < 2048);
+        assert!(serde_json::to_string(&card).unwrap().len() < 4096);
     }
 
     #[test]

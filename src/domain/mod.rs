@@ -11,6 +11,7 @@ pub mod customer;
 pub mod date;
 pub mod dialpad;
 pub mod error;
+pub mod fields;
 pub mod front_desk;
 pub mod limiter;
 pub mod messages;

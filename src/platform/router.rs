@@ -63,6 +63,10 @@ pub enum Route {
     DialpadUsers,
     DialpadLinks,
     DialpadLink,
+    CustomFieldList,
+    CustomFieldCreate,
+    CustomFieldUpdate,
+    CustomFieldDelete,
 }
 
 /// Largest body of a CSV import.
@@ -187,6 +191,14 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/api/dialpad/users", Route::DialpadUsers),
     ("GET", "/api/dialpad/links", Route::DialpadLinks),
     ("PUT", "/api/users/{id}/dialpad", Route::DialpadLink),
+    ("GET", "/api/custom-fields", Route::CustomFieldList),
+    ("POST", "/api/custom-fields", Route::CustomFieldCreate),
+    ("PATCH", "/api/custom-fields/{id}", Route::CustomFieldUpdate),
+    (
+        "DELETE",
+        "/api/custom-fields/{id}",
+        Route::CustomFieldDelete,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod callbacks;
 pub mod calls;
+pub mod custom_fields;
 pub mod customers;
 pub mod dialpad;
 pub mod reports;

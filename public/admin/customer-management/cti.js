@@ -18,6 +18,7 @@ import { initStory, setStory } from './story.js';
 import * as frontDesk from './front-desk.js';
 import { sharedNumberGuard } from '../lib/shared-numbers.js';
 import { onCallMessage } from './live-link.js';
+import { renderCardFields } from './fields.js';
 
 // The address carries the call id only; the caller's number comes from the lookup (numbers in
 // addresses end up in logs).
@@ -117,6 +118,7 @@ function renderCustomer(card, { fromPicker = false, notes } = {}) {
   ui.customerKana.hidden = !card.kana;
   setChildren(ui.customerBadges, customerBadges(card));
   ui.customerPhones.textContent = (card.phones ?? []).map(fmtPhone).join(' / ') || fmtPhone(phone);
+  renderCardFields(card);
   const home = card.homeStore;
   if (home && home.name && home.name !== state.store?.name) {
     ui.homeStore.textContent = `登録店舗: ${home.name}`;

@@ -16,6 +16,7 @@ export const FIELD_LABELS = Object.freeze({
   totalSpend: '累計利用額',
   lastVisit: '最終来店日',
   memo: 'メモ',
+  fields: 'フリー項目',
 });
 
 const normPhone = phoneKey;
@@ -145,4 +146,59 @@ export function displayValue(stores, field, v) {
     default:
       return v === '' || v === null || v === undefined ? '（空）' : String(v);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// フリー項目: the business's own fields (GET /api/customers/{id} → customFields), one control
+// each; a field this user may not edit (管理者のみ) is shown disabled.
+
+function customControl(f, name) {
+  const value = f.value ?? '';
+  const attrs = { name, 'aria-label': f.label, 'data-base': value, disabled: !f.canEdit };
+  if (f.kind === 'choice' || f.kind === 'yesno') {
+    const options = f.kind === 'choice' ? f.options : ['はい', 'いいえ'];
+    return el(
+      'select',
+      { attrs },
+      el('option', { text: '未設定', attrs: { value: '' } }),
+      options.map((o) => el('option', { text: o, attrs: { value: o, selected: o === value } })),
+    );
+  }
+  const type = f.kind === 'date' ? 'date' : 'text';
+  return el('input', { attrs: { ...attrs, type, value, inputmode: f.kind === 'number' ? 'decimal' : null, maxlength: f.kind === 'text' ? 200 : null, autocomplete: 'off' } });
+}
+
+/** Fills the フリー項目 fieldset (hidden when no field applies to this customer). */
+export function renderCustomFields(container, fields, canEdit) {
+  const list = Array.isArray(fields) ? fields : [];
+  setChildren(
+    container,
+    list.length ? el('legend', { class: 'field-label', text: 'フリー項目' }) : null,
+    list.map((f) =>
+      el(
+        'label',
+        { class: 'field' },
+        el('span', { class: 'field-label', text: f.canEdit || !canEdit ? f.label : `${f.label}（管理者のみ編集）` }),
+        customControl({ ...f, canEdit: canEdit && f.canEdit }, `cf-${f.id}`),
+      ),
+    ),
+    el('span', { class: 'field-error', dataset: { errorFor: 'fields' }, hidden: true }),
+  );
+  container.hidden = list.length === 0;
+}
+
+/** The フリー項目 changed in the form (field id → value; '' clears), or null when none. */
+export function customChanges(container) {
+  const out = {};
+  for (const node of container.querySelectorAll('[name^="cf-"]')) {
+    if (node.disabled) continue;
+    const value = node.value.trim();
+    if (value !== (node.dataset.base ?? '')) out[node.name.slice(3)] = value;
+  }
+  return Object.keys(out).length ? out : null;
+}
+
+/** After a save: what the form shows now is what is stored. */
+export function markCustomSaved(container) {
+  for (const node of container.querySelectorAll('[name^="cf-"]')) node.dataset.base = node.value.trim();
 }

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// Bumped whenever the mirror's tables change shape: the hub then drops and rebuilds them.
-pub(super) const INDEX_VERSION: i64 = 1;
+pub(super) const INDEX_VERSION: i64 = 2;
 /// How often (while the hub is busy) the index is compared with D1.
 pub(super) const CHECK_EVERY_MS: i64 = 5 * 60 * 1000;
 const PAGE: i64 = 1000;
@@ -45,7 +45,12 @@ const MIRROR: &[(&str, &str)] = &[
         "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, kana TEXT NOT NULL, \
            memo TEXT NOT NULL, home_store_id INTEGER, customer_type TEXT NOT NULL, flag TEXT, \
            visit_count INTEGER NOT NULL, total_spend INTEGER NOT NULL, last_visit_at TEXT, \
-           updated_at TEXT NOT NULL, version INTEGER NOT NULL)",
+           updated_at TEXT NOT NULL, version INTEGER NOT NULL, custom TEXT NOT NULL DEFAULT '{}')",
+    ),
+    (
+        "custom_fields",
+        "CREATE TABLE custom_fields (id INTEGER PRIMARY KEY, label TEXT NOT NULL, kind TEXT NOT NULL, \
+           store_id INTEGER, on_card INTEGER NOT NULL, position INTEGER NOT NULL)",
     ),
     (
         "customer_phones",
@@ -58,7 +63,10 @@ const MIRROR: &[(&str, &str)] = &[
 const STORE_COLS: &str = "id, name, dialpad_office_id";
 const PREFIX_COLS: &str = "prefix, store_id";
 const CUSTOMER_COLS: &str = "id, name, kana, memo, home_store_id, customer_type, flag, \
-    visit_count, total_spend, last_visit_at, updated_at, version";
+    visit_count, total_spend, last_visit_at, updated_at, version, custom";
+/// The definitions of the custom fields (the card shows those marked `on_card`), reloaded
+/// with the stores.
+const FIELD_COLS: &str = "id, label, kind, store_id, on_card, position";
 const PHONE_COLS: &str = "phone, customer_id";
 /// The calls columns the hub keeps (all of D1's but the links written after the pop).
 pub(super) const CALL_COLS: &str = "id, direction, caller, dialled, store_id, customer_id, state, \
@@ -72,7 +80,8 @@ const FINGERPRINT: &str = "SELECT \
        || ':' || total(coalesce(home_store_id, 0)) FROM customers) || '|' || \
     (SELECT count(*) || ':' || total(customer_id + CAST(substr(phone, -6) AS INTEGER)) FROM customer_phones) || '|' || \
     (SELECT count(*) || ':' || total(id) || ':' || group_concat(name || coalesce(dialpad_office_id, ''), ',') FROM stores) || '|' || \
-    (SELECT count(*) || ':' || total(store_id + CAST(prefix AS INTEGER)) FROM store_prefixes) AS f";
+    (SELECT count(*) || ':' || total(store_id + CAST(prefix AS INTEGER)) FROM store_prefixes) || '|' || \
+    (SELECT count(*) || ':' || total(id * (on_card + 1) + position) || ':' || coalesce(group_concat(label, ','), '') FROM custom_fields) AS f";
 
 /// Inserts a JSON array of D1 rows (objects) into a mirror table in one statement.
 fn insert_json_sql(table: &str, cols: &str) -> String {
@@ -205,6 +214,7 @@ impl Hub {
         if change.stores {
             stmts.push(db.prepare(format!("SELECT {STORE_COLS} FROM stores")));
             stmts.push(db.prepare(format!("SELECT {PREFIX_COLS} FROM store_prefixes")));
+            stmts.push(db.prepare(format!("SELECT {FIELD_COLS} FROM custom_fields")));
         }
         let ids = db::json(&change.customers);
         if !change.customers.is_empty() {
@@ -234,11 +244,14 @@ impl Hub {
         if change.stores {
             let stores: Vec<Value> = db::rows(r.next().expect("stores result"))?;
             let prefixes: Vec<Value> = db::rows(r.next().expect("prefixes result"))?;
+            let fields: Vec<Value> = db::rows(r.next().expect("fields result"))?;
             sql.exec("DELETE FROM stores", None)?;
             sql.exec("DELETE FROM store_prefixes", None)?;
+            sql.exec("DELETE FROM custom_fields", None)?;
             self.insert_rows("stores", STORE_COLS, &stores)?;
             self.insert_rows("store_prefixes", PREFIX_COLS, &prefixes)?;
             self.meta_set(STORES_COUNTER, &stores.len().to_string())?;
+            self.insert_rows("custom_fields", FIELD_COLS, &fields)?;
         }
         if !change.customers.is_empty() {
             let customers: Vec<Value> = db::rows(r.next().expect("customers result"))?;
@@ -331,10 +344,12 @@ impl Hub {
             .batch(vec![
                 db.prepare(format!("SELECT {STORE_COLS} FROM stores")),
                 db.prepare(format!("SELECT {PREFIX_COLS} FROM store_prefixes")),
+                db.prepare(format!("SELECT {FIELD_COLS} FROM custom_fields")),
             ])
             .await?;
         let stores: Vec<Value> = db::rows(&first[0])?;
         let prefixes: Vec<Value> = db::rows(&first[1])?;
+        let fields: Vec<Value> = db::rows(&first[2])?;
         let mut customers: Vec<Value> = vec![];
         let mut phones: Vec<Value> = vec![];
         let mut after = 0i64;
@@ -408,11 +423,18 @@ impl Hub {
             .await?,
         )?;
         let sql = self.sql();
-        for table in ["stores", "store_prefixes", "customers", "customer_phones"] {
+        for table in [
+            "stores",
+            "store_prefixes",
+            "custom_fields",
+            "customers",
+            "customer_phones",
+        ] {
             sql.exec(&format!("DELETE FROM {table}"), None)?;
         }
         self.insert_rows("stores", STORE_COLS, &stores)?;
         self.insert_rows("store_prefixes", PREFIX_COLS, &prefixes)?;
+        self.insert_rows("custom_fields", FIELD_COLS, &fields)?;
         for chunk in customers.chunks(PAGE as usize) {
             self.insert_rows("customers", CUSTOMER_COLS, chunk)?;
         }

@@ -223,6 +223,9 @@ struct NewCustomer {
     phone: String,
     #[serde(default)]
     home_store_id: Option<i64>,
+    /// Custom field values (field id → value).
+    #[serde(default)]
+    fields: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `POST /api/customers` — registers an unknown caller from the popup.
@@ -251,6 +254,20 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         60_000,
     )
     .await?;
+    let (custom, custom_key) = if body.fields.is_empty() {
+        (serde_json::Map::new(), String::new())
+    } else {
+        let defs = crate::resources::custom_fields::load(&db).await?;
+        let custom = crate::domain::fields::apply(
+            &defs,
+            &serde_json::Map::new(),
+            &body.fields,
+            home_store,
+            viewer.is_admin(),
+        )?;
+        let key = crate::domain::fields::search_key(&defs, &custom);
+        (custom, key)
+    };
     let duplicates = check_attach(&db, viewer, std::slice::from_ref(&phone), None).await?;
     let now = http::now_ms();
     // One batch is one transaction: the customer, their number, the link of their earlier
@@ -260,8 +277,8 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .batch(vec![
             db::stmt(
                 &db,
-                "INSERT INTO customers (name, kana, memo, home_store_id, name_key, kana_key, created_by) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO customers (name, kana, memo, home_store_id, name_key, kana_key, created_by, custom, custom_key) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 &[
                     s(&name),
                     s(&kana),
@@ -270,6 +287,8 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
                     s(&search::key(&name)),
                     s(&search::key(&kana)),
                     i(session.uid),
+                    db::json(&custom),
+                    s(&custom_key),
                 ],
             )?,
             db::stmt(
@@ -342,7 +361,8 @@ pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
     // limit (D1 caps a LIKE pattern at 50 bytes: about 16 kanji).
     let filter = format!(
         "(?1 = '' OR (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM customer_phones p WHERE p.customer_id = c.id \
-           AND instr(p.phone, ?2) > 0)) OR instr(c.name_key, ?3) > 0 OR instr(c.kana_key, ?3) > 0) AND {}",
+           AND instr(p.phone, ?2) > 0)) OR instr(c.name_key, ?3) > 0 OR instr(c.kana_key, ?3) > 0 \
+           OR instr(c.custom_key, ?3) > 0) AND {}",
         customer_visible_sql(4)
     );
     let args = [
@@ -428,17 +448,28 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
             queries::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?,
             notes::list_stmt(&db, id, 50)?,
             calls::of_customer_stmt(&db, viewer, id, 10)?,
+            db::stmt(&db, "SELECT custom FROM customers WHERE id = ?1", &[i(id)])?,
+            crate::resources::custom_fields::all_stmt(&db),
         ])
         .await?;
     let home = notes::check_visible(&results[0], viewer)?;
     let history: Vec<calls::CallLogEntry> = db::rows(&results[3])?;
+    let can_edit = viewer.may_edit_customer(home.home_store_id);
+    let custom_fields = custom_values(
+        &crate::resources::custom_fields::from(&results[5])?,
+        &stored_custom(&results[4])?,
+        home.home_store_id,
+        viewer,
+        can_edit,
+    );
     Ok(http::json_response(
         200,
         &json!({
             "customer": queries::one(&results[1])?,
             "notes": notes::from(&results[2])?,
             "history": history,
-            "canEdit": viewer.may_edit_customer(home.home_store_id),
+            "canEdit": can_edit,
+            "customFields": custom_fields,
         }),
     )?)
 }
@@ -460,6 +491,47 @@ struct CustomerPatch {
     total_spend: Option<i64>,
     #[serde(default, with = "http::double_option")]
     last_visit: Option<Option<String>>,
+    /// Custom field values to change (field id → value; null or "" clears).
+    fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A customer's stored custom values (`SELECT custom`), empty when there is no row.
+fn stored_custom(r: &worker::D1Result) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
+    #[derive(Deserialize)]
+    struct Row {
+        custom: Option<String>,
+    }
+    let row: Option<Row> = db::first(r)?;
+    Ok(row
+        .and_then(|r| r.custom)
+        .and_then(|c| serde_json::from_str(&c).ok())
+        .unwrap_or_default())
+}
+
+/// The custom fields of a customer of `home` as the edit panel shows them: every field that
+/// applies, its value, and whether this viewer may change it.
+fn custom_values(
+    defs: &[crate::domain::fields::Definition],
+    values: &serde_json::Map<String, serde_json::Value>,
+    home: Option<i64>,
+    viewer: Viewer,
+    can_edit: bool,
+) -> Vec<serde_json::Value> {
+    defs.iter()
+        .filter(|d| d.applies_to(home))
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "label": d.label,
+                "kind": d.kind,
+                "options": d.options,
+                "onCard": d.on_card,
+                "staffEdit": d.staff_edit,
+                "value": values.get(&d.id.to_string()),
+                "canEdit": can_edit && (viewer.is_admin() || d.staff_edit),
+            })
+        })
+        .collect()
 }
 
 /// `PATCH /api/customers/{id}` — an edit based on `version`. A stale version is a 409 with the
@@ -524,6 +596,38 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         Some(list) => Some(customer::phones(list.iter().map(String::as_str))?),
         None => None,
     };
+    let db = env.d1("DB")?;
+    if let Some(changes) = patch.fields.as_ref().filter(|f| !f.is_empty()) {
+        // The stored values and home store, read at the edit's version: a newer write fails
+        // the version check below, so these are the values the edit changes.
+        let read = db
+            .batch(vec![
+                notes::home_stmt(&db, id)?,
+                db::stmt(&db, "SELECT custom FROM customers WHERE id = ?1", &[i(id)])?,
+                crate::resources::custom_fields::all_stmt(&db),
+            ])
+            .await?;
+        // The access checks the write below makes, made first: nothing about the fields is
+        // told to someone who may not edit this customer.
+        let home = notes::check_visible(&read[0], viewer)?;
+        if !viewer.may_edit_customer(home.home_store_id) {
+            return Err(ApiError::Forbidden("other_store"));
+        }
+        let home = patch.home_store_id.unwrap_or(home.home_store_id);
+        let defs = crate::resources::custom_fields::from(&read[2])?;
+        let custom = crate::domain::fields::apply(
+            &defs,
+            &stored_custom(&read[1])?,
+            changes,
+            home,
+            viewer.is_admin(),
+        )?;
+        set(
+            "custom_key",
+            s(&crate::domain::fields::search_key(&defs, &custom)),
+        );
+        set("custom", db::json(&custom));
+    }
     // One token per edit: the phone statements below apply only if this edit's version and
     // access checks passed (a batch is one transaction, but a zero-row UPDATE is no failure).
     let mut token = [0u8; 12];
@@ -541,7 +645,6 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
          WHERE c.id = ?1 AND c.version = ?2 AND {}",
         customer_visible_sql(4)
     );
-    let db = env.d1("DB")?;
     let duplicates = match &phones {
         Some(phones) => check_attach(&db, viewer, phones, Some(id)).await?,
         None => vec![],

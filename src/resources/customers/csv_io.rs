@@ -72,10 +72,27 @@ struct Item<'a> {
     phones: &'a [String],
     name_key: String,
     kana_key: String,
+    /// The customer's custom values after this row (JSON text) and their search key.
+    custom: String,
+    custom_key: String,
 }
 
 impl<'a> Item<'a> {
-    fn new(row: &'a ImportRow, id: Option<i64>, store: Option<i64>) -> Self {
+    /// `custom`: the customer's stored values (empty for a new one); the row's cells apply
+    /// onto them (an empty cell clears, a column not in the file keeps).
+    fn new(
+        row: &'a ImportRow,
+        id: Option<i64>,
+        store: Option<i64>,
+        mut custom: serde_json::Map<String, serde_json::Value>,
+        defs: &[crate::domain::fields::Definition],
+    ) -> Self {
+        for (field, v) in &row.custom {
+            match v {
+                Some(v) => custom.insert(field.to_string(), json!(v)),
+                None => custom.remove(&field.to_string()),
+            };
+        }
         Item {
             id,
             name: &row.name,
@@ -90,6 +107,8 @@ impl<'a> Item<'a> {
             phones: &row.phones,
             name_key: search::key(&row.name),
             kana_key: search::key(&row.kana),
+            custom_key: crate::domain::fields::search_key(defs, &custom),
+            custom: serde_json::Value::Object(custom).to_string(),
         }
     }
 }
@@ -125,7 +144,8 @@ fn chunks(items: &[Item]) -> Vec<(String, usize)> {
 const FIELDS: &str = "json_extract(j.value, '$.name'), json_extract(j.value, '$.kana'), \
   json_extract(j.value, '$.memo'), json_extract(j.value, '$.store'), json_extract(j.value, '$.type'), \
   json_extract(j.value, '$.flag'), json_extract(j.value, '$.visits'), json_extract(j.value, '$.spend'), \
-  json_extract(j.value, '$.last'), json_extract(j.value, '$.name_key'), json_extract(j.value, '$.kana_key')";
+  json_extract(j.value, '$.last'), json_extract(j.value, '$.name_key'), json_extract(j.value, '$.kana_key'), \
+  json_extract(j.value, '$.custom'), json_extract(j.value, '$.custom_key')";
 
 fn update_stmts(db: &D1Database, json: &str) -> ApiResult<[D1PreparedStatement; 2]> {
     Ok([
@@ -133,7 +153,7 @@ fn update_stmts(db: &D1Database, json: &str) -> ApiResult<[D1PreparedStatement; 
             db,
             &format!(
                 "UPDATE customers SET (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
-                   total_spend, last_visit_at, name_key, kana_key) = (SELECT {FIELDS} FROM json_each(?1) j \
+                   total_spend, last_visit_at, name_key, kana_key, custom, custom_key) = (SELECT {FIELDS} FROM json_each(?1) j \
                    WHERE json_extract(j.value, '$.id') = customers.id), version = version + 1, \
                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
                  WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))"
@@ -155,7 +175,7 @@ fn insert_stmts(db: &D1Database, json: &str, rows: usize) -> ApiResult<[D1Prepar
             db,
             &format!(
                 "INSERT INTO customers (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
-                   total_spend, last_visit_at, name_key, kana_key) SELECT {FIELDS} FROM json_each(?1) j ORDER BY j.key"
+                   total_spend, last_visit_at, name_key, kana_key, custom, custom_key) SELECT {FIELDS} FROM json_each(?1) j ORDER BY j.key"
             ),
             &[s(json)],
         )?,
@@ -187,8 +207,9 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
             message: e.message,
         }])
     })?;
-    let (rows, mut errors) = csv::read_rows(&records).map_err(ApiError::InvalidRows)?;
     let db = env.d1("DB")?;
+    let defs = crate::resources::custom_fields::load(&db).await?;
+    let (rows, mut errors) = csv::read_rows_with(&records, &defs).map_err(ApiError::InvalidRows)?;
 
     // Stores, existing ids and the owners of every number, in one round trip.
     #[derive(Deserialize)]
@@ -232,7 +253,7 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         .map(|r| r.id)
         .collect();
 
-    let mut updates = Vec::new();
+    let mut updates: Vec<(&ImportRow, i64, Option<i64>)> = Vec::new();
     let mut inserts = Vec::new();
     // (line, customer, the row's numbers) of every update, for the numbers' limit below.
     let mut updated_numbers: Vec<(usize, i64, &Vec<String>)> = Vec::new();
@@ -274,9 +295,15 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         match target {
             Some(id) => {
                 updated_numbers.push((row.line, id, &row.phones));
-                updates.push(Item::new(row, Some(id), store_id));
+                updates.push((row, id, store_id));
             }
-            None => inserts.push(Item::new(row, None, store_id)),
+            None => inserts.push(Item::new(
+                row,
+                None,
+                store_id,
+                serde_json::Map::new(),
+                &defs,
+            )),
         }
     }
     // An update adds its numbers to the customer's: together they stay within MAX_PHONES.
@@ -319,6 +346,38 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         errors.sort_by_key(|e| e.line);
         return Err(ApiError::InvalidRows(errors));
     }
+    // The updated customers' stored custom values, which the rows' cells apply onto.
+    #[derive(Deserialize)]
+    struct CustomRow {
+        id: i64,
+        custom: Option<String>,
+    }
+    let stored: Vec<CustomRow> = if updates.is_empty() {
+        vec![]
+    } else {
+        let targets: Vec<i64> = updates.iter().map(|(_, id, _)| *id).collect();
+        db::rows(
+            &db::stmt(
+                &db,
+                "SELECT id, custom FROM customers WHERE id IN (SELECT value FROM json_each(?1))",
+                &[db::json(&targets)],
+            )?
+            .all()
+            .await?,
+        )?
+    };
+    let updates: Vec<Item> = updates
+        .into_iter()
+        .map(|(row, id, store)| {
+            let custom = stored
+                .iter()
+                .find(|c| c.id == id)
+                .and_then(|c| c.custom.as_deref())
+                .and_then(|c| serde_json::from_str(c).ok())
+                .unwrap_or_default();
+            Item::new(row, Some(id), store, custom, &defs)
+        })
+        .collect();
     let mut batch = Vec::new();
     for (json, _) in chunks(&updates) {
         batch.extend(update_stmts(&db, &json)?);
@@ -365,6 +424,7 @@ struct ExportRow {
     total_spend: i64,
     last_visit_at: Option<String>,
     memo: String,
+    custom: Option<String>,
 }
 
 /// Where a streamed export is: the last id written, and whether the table is exhausted.
@@ -373,6 +433,8 @@ struct ExportCursor {
     scope: Option<i64>,
     after: Option<i64>,
     done: bool,
+    /// The custom fields exported, one column each after the standard ones.
+    defs: Vec<crate::domain::fields::Definition>,
 }
 
 /// The next page of an export as CSV text (the header first), or None at the end.
@@ -382,7 +444,7 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
     }
     let Some(after) = cur.after else {
         let mut out = String::from("\u{feff}");
-        out.push_str(&csv::write_row(&[
+        let mut header = vec![
             "ID",
             "氏名",
             "フリガナ",
@@ -394,7 +456,9 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
             "累計利用額",
             "最終来店日",
             "メモ",
-        ]));
+        ];
+        header.extend(cur.defs.iter().map(|d| d.label.as_str()));
+        out.push_str(&csv::write_row(&header));
         cur.after = Some(0);
         return Ok(Some((out.into_bytes(), cur)));
     };
@@ -402,7 +466,7 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
         .db
         .prepare(format!(
             "SELECT c.id, c.name, c.kana, (SELECT group_concat(phone, ' / ') FROM customer_phones WHERE customer_id = c.id) AS phones, \
-               s.name AS store, c.customer_type, c.flag, c.visit_count, c.total_spend, c.last_visit_at, c.memo \
+               s.name AS store, c.customer_type, c.flag, c.visit_count, c.total_spend, c.last_visit_at, c.memo, c.custom \
              FROM customers c LEFT JOIN stores s ON s.id = c.home_store_id WHERE {} AND c.id > ?2 ORDER BY c.id LIMIT ?3",
             customer_visible_sql(1)
         ))
@@ -417,23 +481,42 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
     cur.after = rows.last().map(|r| r.id);
     let mut out = String::new();
     for r in rows {
+        let custom: serde_json::Map<String, serde_json::Value> = r
+            .custom
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or_default();
+        let values: Vec<&str> = cur
+            .defs
+            .iter()
+            .map(|d| {
+                custom
+                    .get(&d.id.to_string())
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+            })
+            .collect();
+        let (id, visits, spend) = (
+            r.id.to_string(),
+            r.visit_count.to_string(),
+            r.total_spend.to_string(),
+        );
+        let mut cells: Vec<&str> = vec![
+            &id,
+            &r.name,
+            &r.kana,
+            r.phones.as_deref().unwrap_or(""),
+            r.store.as_deref().unwrap_or(""),
+            &r.customer_type,
+            r.flag.as_deref().unwrap_or(""),
+            &visits,
+            &spend,
+            r.last_visit_at.as_deref().unwrap_or(""),
+            &r.memo,
+        ];
+        cells.extend(values);
         // The numbers as Excel text (`="090…"`), so they keep their leading 0 there.
-        out.push_str(&csv::write_row_with_text(
-            &[
-                &r.id.to_string(),
-                &r.name,
-                &r.kana,
-                r.phones.as_deref().unwrap_or(""),
-                r.store.as_deref().unwrap_or(""),
-                &r.customer_type,
-                r.flag.as_deref().unwrap_or(""),
-                &r.visit_count.to_string(),
-                &r.total_spend.to_string(),
-                r.last_visit_at.as_deref().unwrap_or(""),
-                &r.memo,
-            ],
-            &[3],
-        ));
+        out.push_str(&csv::write_row_with_text(&cells, &[3]));
     }
     Ok(Some((out.into_bytes(), cur)))
 }
@@ -483,11 +566,17 @@ pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
         60_000,
     )
     .await?;
+    let defs = crate::resources::custom_fields::load(&db)
+        .await?
+        .into_iter()
+        .filter(|d| viewer.is_admin() || d.applies_to(session.store))
+        .collect();
     let cursor = ExportCursor {
         db,
         scope: viewer.scope(),
         after: None,
         done: false,
+        defs,
     };
     let stream = futures_util::stream::try_unfold(cursor, export_page);
     let headers = worker::Headers::new();

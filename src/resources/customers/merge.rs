@@ -71,6 +71,9 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
                      THEN f.last_visit_at ELSE k.last_visit_at END, \
                    memo = substr(CASE WHEN f.memo = '' THEN k.memo WHEN k.memo = '' THEN f.memo \
                      ELSE k.memo || char(10) || f.memo END, 1, ?5), \
+                   custom = json_patch(f.custom, k.custom), \
+                   custom_key = CASE WHEN f.custom_key = '' THEN k.custom_key WHEN k.custom_key = '' THEN f.custom_key \
+                     ELSE k.custom_key || char(10) || f.custom_key END, \
                    version = k.version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
                  FROM (SELECT * FROM customers WHERE id = ?2) AS f WHERE k.id = ?1 AND {BOTH}"
             ))?,

@@ -30,7 +30,11 @@ const CARD_COLUMNS: &str = "c.id, c.name, c.kana, c.memo, c.customer_type, c.fla
      FROM customer_phones cp WHERE cp.customer_id = c.id) AS first_contact, \
   (SELECT count(*) FROM calls k \
      WHERE k.is_test = 0 AND k.phase IN ('missed', 'voicemail') AND {VIS} AND k.started_at >= ?{n} \
-     AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS missed_30d";
+     AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS missed_30d, \
+  (SELECT json_group_array(json_object('id', f.id, 'label', f.label, 'kind', f.kind, 'value', f.v)) FROM \
+     (SELECT d.id, d.label, d.kind, json_extract(c.custom, '$.\"' || d.id || '\"') AS v FROM custom_fields d \
+      WHERE d.on_card = 1 AND (d.store_id IS NULL OR d.store_id = c.home_store_id) ORDER BY d.position, d.id) f \
+   WHERE f.v IS NOT NULL AND f.v <> '') AS card_fields";
 
 /// Every customer who has `phone` (at most 10: a shared family or office number), with usage
 /// counted over the calls of `scope` ([`Viewer::scope`]; `None`: every call, the pop's view).
@@ -127,6 +131,7 @@ pub struct CardRow {
     last_call: Option<i64>,
     first_contact: Option<i64>,
     missed_30d: i64,
+    card_fields: Option<String>,
 }
 
 pub fn cards_from(r: &D1Result) -> ApiResult<Vec<CustomerCard>> {
@@ -162,6 +167,10 @@ pub fn cards_of(rows: Vec<CardRow>) -> Vec<CustomerCard> {
             },
             updated_at: c.updated_at,
             version: c.version,
+            fields: c
+                .card_fields
+                .and_then(|f| serde_json::from_str(&f).ok())
+                .unwrap_or_default(),
         })
         .collect()
 }
