@@ -12,6 +12,7 @@ pub mod date;
 pub mod dialpad;
 pub mod error;
 pub mod front_desk;
+pub mod hours;
 pub mod limiter;
 pub mod messages;
 pub mod password;
