@@ -9,7 +9,7 @@ use crate::platform::router::{self, Miss, Route};
 use crate::resources::accounts::{admin as accounts, auth};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
 use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
-use crate::resources::{callbacks, calls, settings, stores, wrapups};
+use crate::resources::{callbacks, calls, hours, settings, stores, wrapups};
 use crate::{buffered, platform, VERSION};
 use worker::{Env, Method, Request, Response};
 
@@ -170,6 +170,11 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::DialpadUsers => dialpad_actions::users(req, env).await,
         Route::DialpadLinks => dialpad_actions::links(req, env).await,
         Route::DialpadLink => dialpad_actions::link(req, env, id()?).await,
+        Route::StoreHours => hours::get_store(req, env, id()?).await,
+        Route::StoreHoursSave => hours::put_store(req, env, id()?).await,
+        Route::HoursSettings => hours::get_settings(req, env).await,
+        Route::CallbackAssignees => callbacks::assignees(req, env).await,
+        Route::HoursSettingsSave => hours::put_settings(req, env).await,
     }
 }
 

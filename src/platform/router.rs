@@ -58,6 +58,11 @@ pub enum Route {
     DialpadUsers,
     DialpadLinks,
     DialpadLink,
+    StoreHours,
+    StoreHoursSave,
+    HoursSettings,
+    HoursSettingsSave,
+    CallbackAssignees,
 }
 
 /// Largest body of a CSV import.
@@ -169,6 +174,11 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/api/dialpad/users", Route::DialpadUsers),
     ("GET", "/api/dialpad/links", Route::DialpadLinks),
     ("PUT", "/api/users/{id}/dialpad", Route::DialpadLink),
+    ("GET", "/api/stores/{id}/hours", Route::StoreHours),
+    ("PUT", "/api/stores/{id}/hours", Route::StoreHoursSave),
+    ("GET", "/api/settings/hours", Route::HoursSettings),
+    ("GET", "/api/callbacks/assignees", Route::CallbackAssignees),
+    ("PUT", "/api/settings/hours", Route::HoursSettingsSave),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

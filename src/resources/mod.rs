@@ -6,6 +6,7 @@ pub mod callbacks;
 pub mod calls;
 pub mod customers;
 pub mod dialpad;
+pub mod hours;
 pub mod settings;
 pub mod stores;
 pub mod wrapups;
