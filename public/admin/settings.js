@@ -7,6 +7,7 @@ import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { TEXT } from './lib/messages.js';
 import { initDialpad } from './settings/dialpad.js';
+import { initHours } from './settings/hours.js';
 
 const ui = {
   form: $('#page-view'),
@@ -114,6 +115,7 @@ async function main() {
     const { settings, outcomes } = await api('/api/settings/front-desk');
     render(settings);
     initDialpad({ admin: state.admin, categories: settings.categories, outcomes });
+    await initHours({ admin: state.admin });
   } catch (e) {
     if (handleAuthError(e)) return;
     ui.error.textContent = TEXT.loadFailed('設定', e.message);
