@@ -164,3 +164,27 @@ test('required wrap-up: an answered call of a store that requires it shows a rem
     await call(`/api/stores/${stores['西船橋']}/hours`, { method: 'PUT', body: { requireWrapup: false } });
   }
 });
+
+test('設定: 営業日切替, 折り返しの期限 and the required outcome are saved by label; a closed item without a 結果 says why', async () => {
+  const page = await context.newPage();
+  await page.goto(`${base}/admin/settings.html`);
+  await page.getByLabel('営業日切替（この時刻より前の着信は前日の営業日）').fill('05:00');
+  await page.getByLabel('折り返しの期限（営業時間内の着信から何分以内。時間外は次の営業開始から）').fill('45');
+  await page.getByLabel('折り返しを完了にするには対応結果の記録を必須にする').check();
+  await page.getByRole('button', { name: '営業日と折り返しを保存' }).click();
+  await page.locator('#hours-settings-status[data-kind="ok"]').waitFor();
+  try {
+    assert.deepEqual((await call('/api/settings/hours')).body.settings, { businessDayCutoff: '05:00', callbackDueMinutes: 45, callbackRequireOutcome: true });
+    await missedCall('+818044440005');
+    const cb = await context.newPage();
+    await cb.goto(`${base}/admin/callbacks.html`);
+    const row = cb.locator('#cb-body tr', { hasText: '080-4444-0005' });
+    await row.getByRole('button', { name: '対応済にする' }).click();
+    await cb.getByText('完了にする前に、折り返しの対応結果', { exact: false }).waitFor();
+    assert.match(await row.textContent(), /未対応/);
+    await cb.close();
+  } finally {
+    await call('/api/settings/hours', { method: 'PUT', body: { businessDayCutoff: '00:00', callbackDueMinutes: 30, callbackRequireOutcome: false } });
+  }
+  await page.close();
+});

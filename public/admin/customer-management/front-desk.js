@@ -231,6 +231,7 @@ export async function onWrapupSaved(msg) {
   if (JSON.stringify(saved) === shown) return;
   fd.saved = saved;
   fillWrapup(saved);
+  renderRequired();
   const by = fd.call.wrapupBy ?? msg.by;
   if (by) setStatusLine(ui.status, `保存済み（${by}）`, 'ok');
 }
