@@ -188,3 +188,32 @@ test('設定: 営業日切替, 折り返しの期限 and the required outcome ar
   }
   await page.close();
 });
+
+test('営業時間外は着信音を鳴らさない: a call ringing outside hours pops and is marked 時間外 but does not ring until the setting is off', async () => {
+  await call(`/api/stores/${stores['西船橋']}/hours`, { method: 'PUT', body: { hours: CLOSED() } });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${base}/admin/`);
+    await page.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
+    await page.locator('#set-ring').check();
+    assert.equal(await page.getByLabel('営業時間外は着信音を鳴らさない').isChecked(), true);
+    const ev = callEvent({ external_number: '+818044440006', contact: null });
+    const popupP = context.waitForEvent('page');
+    await w.sendEvent(ev);
+    const popup = await popupP; // it still pops
+    const row = page.locator(`tr.call-row[data-call-id="${ev.call_id}"]`);
+    await row.getByText('時間外', { exact: true }).waitFor();
+    assert.equal(await page.locator('#ring-status').isVisible(), false, 'muted');
+    await page.getByLabel('営業時間外は着信音を鳴らさない').uncheck();
+    await page.locator('#ring-status').waitFor({ state: 'visible' });
+    await page.getByLabel('営業時間外は着信音を鳴らさない').check();
+    await page.locator('#ring-status').waitFor({ state: 'hidden' });
+    const t = Date.now();
+    await w.sendEvent({ ...ev, state: 'hangup', event_timestamp: t, date_ended: t });
+    await popup.close();
+    await page.locator('#set-ring').uncheck();
+  } finally {
+    await call(`/api/stores/${stores['西船橋']}/hours`, { method: 'PUT', body: { hours: ALWAYS } });
+    await page.close();
+  }
+});
