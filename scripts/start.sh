@@ -17,6 +17,10 @@ if [ ! -f .dev.vars ]; then
   } > .dev.vars
   echo "start: wrote .dev.vars with new local secrets"
 fi
+if ! grep -q '^ALLOW_DEMO_PASSWORDS=' .dev.vars; then
+  # The README's demo accounts sign in only where this is set: local development, never a deploy.
+  echo 'ALLOW_DEMO_PASSWORDS="true"' >> .dev.vars
+fi
 
 bash scripts/build.sh
 npx wrangler d1 migrations apply DB --local

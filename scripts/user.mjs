@@ -1,7 +1,7 @@
 // Account management for the console.
 //
-//   npm run user -- add <login> --role admin|staff [--store 西船橋|<id>] [--name 表示名] [--password P]
-//   npm run user -- reset-password <login> [--password P]
+//   npm run user -- add <login> --role admin|staff [--store 西船橋|<id>] [--name 表示名] [--password-stdin]
+//   npm run user -- reset-password <login> [--password-stdin]
 //   npm run user -- update <login> [--role admin|staff] [--store 西船橋|<id>] [--name 表示名]
 //   npm run user -- disable <login>
 //   npm run user -- logout-everywhere <login>
@@ -10,22 +10,28 @@
 // Works on the local D1 (what `npm start` serves) by default. With --remote it works on the
 // deployed D1 through Cloudflare's D1 query API (bound parameters, as everywhere), which needs
 // CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (a token with D1 edit permission) and reads
-// the database id from wrangler.toml (or --database-id; --env staging for staging's). Without --password a random one is
-// generated and printed once; a given one must pass the password policy (at least 12 characters,
-// not a common password: scripts/lib/password.mjs, the Worker's rule). Changing a password,
+// the database id from wrangler.toml (or --database-id; --env staging for staging's). Without
+// --password-stdin a random password is generated and printed once; with it the password is read
+// from a prompt (a terminal: typed without echo) or from standard input (piped), never from the
+// command line (which lands in shell history and `ps`): `--password` is refused. A given one must
+// pass the password policy (at least 12 characters, not a common password:
+// scripts/lib/password.mjs, the Worker's rule). Changing a password,
 // role or store, disabling, or logging out everywhere ends the user's sessions: their tokens
 // stop working at once and their open consoles are cut within a minute (the hub re-checks D1).
 import { openD1 } from './lib/d1.mjs';
 import { upsertUser, storeId } from './lib/seed.mjs';
-import { randomPassword } from './lib/password.mjs';
+import { randomPassword, checkPolicy } from './lib/password.mjs';
 
-const USAGE = `usage: npm run user -- add <login> --role admin|staff [--store S] [--name N] [--password P] [--remote]
-       npm run user -- reset-password <login> [--password P] [--remote]
+const USAGE = `usage: npm run user -- add <login> --role admin|staff [--store S] [--name N] [--password-stdin] [--remote]
+       npm run user -- reset-password <login> [--password-stdin] [--remote]
        npm run user -- update <login> [--role R] [--store S] [--name N] [--remote]
        npm run user -- disable <login> [--remote]
        npm run user -- logout-everywhere <login> [--remote]
        npm run user -- list [--remote]
        npm run user -- --help
+
+Without --password-stdin a password is generated and shown once. --password-stdin reads it from
+a prompt (typed without echo) or from standard input: printf '%s' "$PW" | npm run user -- … --password-stdin
 
 Works on the local D1 by default. --remote (with --env staging, --database-id ID) works on the
 deployed D1 and needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN.`;
@@ -45,7 +51,15 @@ const remote = args.includes('--remote') && args.splice(args.indexOf('--remote')
 const role = opt('--role');
 const store = opt('--store');
 const name = opt('--name');
-const given = opt('--password');
+if (args.some((a) => a === '--password' || a.startsWith('--password='))) {
+  console.error(
+    'user: --password is refused: a password on the command line lands in shell history and in the process list.\n' +
+      "      Use --password-stdin (it prompts without echo, or reads a pipe: printf '%s' \"$PW\" | npm run user -- … --password-stdin),\n" +
+      '      or leave it out to have one generated and shown once.',
+  );
+  process.exit(2);
+}
+const fromStdin = args.includes('--password-stdin') && Boolean(args.splice(args.indexOf('--password-stdin'), 1));
 const databaseId = opt('--database-id');
 const envName = opt('--env');
 const [cmd, login] = args;
@@ -56,6 +70,50 @@ function usage() {
 }
 
 if (!cmd || (cmd !== 'list' && !login)) usage();
+
+/** The password typed at a prompt (no echo) or piped in; one trailing newline is dropped. */
+async function readPassword() {
+  const input = process.stdin;
+  if (!input.isTTY) {
+    let text = '';
+    for await (const chunk of input) text += chunk;
+    return text.replace(/\r?\n$/, '');
+  }
+  process.stderr.write('password: ');
+  input.setRawMode(true);
+  input.setEncoding('utf8');
+  let typed = '';
+  try {
+    for await (const chunk of input) {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return typed;
+        if (ch === '\u0003') throw new Error('cancelled');
+        if (ch === '\u007f' || ch === '\b') typed = [...typed].slice(0, -1).join('');
+        else typed += ch;
+      }
+    }
+    return typed;
+  } finally {
+    input.setRawMode(false);
+    input.pause();
+    process.stderr.write('\n');
+  }
+}
+
+let given;
+if (fromStdin) {
+  given = await readPassword();
+  if (!given) {
+    console.error('user: --password-stdin read an empty password');
+    process.exit(2);
+  }
+  try {
+    checkPolicy(given);
+  } catch (e) {
+    console.error(`user: ${e.message}`);
+    process.exit(1);
+  }
+}
 const { db, dispose } = await openD1({ remote: Boolean(remote), env: envName, id: databaseId });
 try {
   if (cmd === 'add') {

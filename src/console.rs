@@ -6,7 +6,7 @@ use crate::domain::{self, messages::SocketInfo};
 use crate::pipeline::{self, hub_client, webhook};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::router::{self, Miss, Route};
-use crate::resources::accounts::{admin as accounts, auth};
+use crate::resources::accounts::{admin as accounts, auth, users};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
 use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
 use crate::resources::{callbacks, calls, hours, settings, stores, wrapups};
@@ -134,6 +134,7 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::CustomerSearch => customers::search(req, env).await,
         Route::CustomerCreate => customers::create(req, env).await,
         Route::CustomerDuplicates => duplicates::check(req, env).await,
+        Route::CustomerSharedNumbers => duplicates::shared_numbers(req, env).await,
         Route::CustomerImport => csv_io::import(req, env).await,
         Route::CustomerExport => csv_io::export(req, env).await,
         Route::CustomerDetail => customers::detail(req, env, id()?).await,
@@ -245,6 +246,17 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
             "search_keys",
         );
     }
+    // Daily: expired and idle sessions go (whatever the call-log retention).
+    if event.cron() == RETENTION_CRON {
+        if let Ok(db) = env.d1("DB") {
+            log(
+                users::prune_sessions(&db, now / 1000, auth::idle_secs(&env))
+                    .await
+                    .map(|n| serde_json::json!({"event": "sessions_pruned", "sessions": n})),
+                "sessions_pruned",
+            );
+        }
+    }
     let Some(cutoff) = retention else {
         return;
     };
@@ -280,9 +292,19 @@ async fn rebuild_index(req: Request, env: &Env) -> ApiResult<Response> {
     Ok(http::json_response(200, &loaded)?)
 }
 
-/// `GET /api/health` — whether the service answers, and its version. That is all the public
-/// gets; an admin's request also says whether D1 and the hub answer, with the hub's counts.
+/// `GET /api/health` — whether the service answers, and its version: that is all the public
+/// (and staff) get, from the Worker alone — no D1 query, no request to the hub, so no flood of
+/// anonymous checks can slow a pop. Only an admin's request also says whether D1 and the hub
+/// answer, with the hub's counters.
 async fn health(req: Request, env: &Env) -> ApiResult<Response> {
+    let has_token =
+        http::bearer(&req).is_some() || http::cookie(&req, auth::SESSION_COOKIE).is_some();
+    if !(has_token && auth::require_admin(&req, env).await.is_ok()) {
+        return Ok(http::json_response(
+            200,
+            &serde_json::json!({ "ok": true, "version": VERSION }),
+        )?);
+    }
     let d1 = match env.d1("DB") {
         Ok(db) => db
             .prepare("SELECT 1 AS ok")
@@ -293,14 +315,13 @@ async fn health(req: Request, env: &Env) -> ApiResult<Response> {
     };
     let hub = hub_client::stats(env).await.ok();
     let ok = d1 && hub.is_some();
-    let mut body = serde_json::json!({ "ok": ok, "version": VERSION });
-    let has_token =
-        http::bearer(&req).is_some() || http::cookie(&req, auth::SESSION_COOKIE).is_some();
-    if has_token && auth::require_admin(&req, env).await.is_ok() {
-        body["d1"] = d1.into();
-        body["hub"] = hub.is_some().into();
-        body["hubStats"] = hub.unwrap_or(serde_json::Value::Null);
-        body["dialpad"] = dialpad::health(env).await;
-    }
+    let body = serde_json::json!({
+        "ok": ok,
+        "version": VERSION,
+        "d1": d1,
+        "hub": hub.is_some(),
+        "hubStats": hub.unwrap_or(serde_json::Value::Null),
+        "dialpad": dialpad::health(env).await,
+    });
     Ok(http::json_response(if ok { 200 } else { 503 }, &body)?)
 }

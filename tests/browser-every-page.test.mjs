@@ -316,3 +316,37 @@ test('the header holds at 960 px: no label breaks inside a word, nothing overflo
   assert.deepEqual(report.broken, []);
   assert.ok(report.scrollWidth <= report.width, JSON.stringify(report));
 });
+
+test('応答時 mode with the account linked to a Dialpad user: only the desk whose user answered pops', async () => {
+  const uid = session.account.user.id;
+  await w.db
+    .prepare('INSERT OR REPLACE INTO dialpad_user_links (user_id, dialpad_user_id, dialpad_name, updated_at) VALUES (?1, ?2, ?3, ?4)')
+    .bind(uid, '5551', '受付 一郎', Date.now())
+    .run();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/admin/`);
+    await listening(page);
+    await page.getByLabel('応答時').check();
+    const popups = watchPopups();
+    const rows = page.locator('#calls-body tr.call-row');
+    // Answered by another Dialpad user: listed as 通話中, no window here.
+    const other = await ring({ external_number: '+819066660001', contact: null });
+    const t1 = Date.now();
+    await w.sendEvent({ ...other, state: 'connected', date_connected: t1, event_timestamp: t1, target: { id: 7772, name: '別の 人', type: 'user' } });
+    await rows.filter({ hasText: '090-6666-0001' }).filter({ hasText: '通話中' }).waitFor();
+    // Answered by this account's Dialpad user: it pops.
+    const mine = await ring({ external_number: '+819066660002', contact: null });
+    const t2 = Date.now();
+    await w.sendEvent({ ...mine, state: 'connected', date_connected: t2, event_timestamp: t2, target: { id: 5551, name: '受付 一郎', type: 'user' } });
+    const popup = await popups.next();
+    assert.equal(new URL(popup.url()).searchParams.get('callId'), String(mine.call_id));
+    assert.equal(popups.list.length, 1, 'the call another user answered did not pop here');
+    await end(other, 'hangup', { date_connected: t1 });
+    await end(mine, 'hangup', { date_connected: t2 });
+    await page.getByLabel('着信時').check();
+    popups.stop();
+  } finally {
+    await w.db.prepare('DELETE FROM dialpad_user_links WHERE user_id = ?1').bind(uid).run();
+  }
+});

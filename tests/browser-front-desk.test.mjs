@@ -74,7 +74,7 @@ test('a. 設定: an admin adds 新規受注; the popup offers 詳細を見る, �
   // A script URL is refused by the server with a clear message.
   await page.getByLabel('URL').fill('javascript:alert(1)');
   await page.getByRole('button', { name: '設定を保存' }).click();
-  await page.locator('#settings-error', { hasText: 'http:// または https://' }).waitFor();
+  await page.locator('#settings-error', { hasText: 'https:// で始めてください' }).waitFor();
   await page.getByLabel('URL').fill('https://shop.example/orders/new?tel={phone}&c={customerId}&n={customerName}&s={store}');
   await page.getByLabel('用件の一覧（1行に1つ）').fill('予約\n問い合わせ\n苦情');
   await page.getByRole('button', { name: '設定を保存' }).click();
@@ -120,7 +120,17 @@ test('a. 設定: an admin adds 新規受注; the popup offers 詳細を見る, �
   assert.equal(href2.searchParams.get('tel'), '0312340001');
   assert.equal(href2.searchParams.get('c'), '');
   assert.equal(await unknown.getByRole('link', { name: '詳細を見る' }).count(), 0);
-  assert.match(await unknown.getByRole('link', { name: '全履歴' }).getAttribute('href'), /q=0312340001/);
+  // 全履歴 of an unknown number: the call log searched by it, with no number in any address.
+  const href3 = await unknown.getByRole('link', { name: '全履歴' }).getAttribute('href');
+  assert.doesNotMatch(href3, /0312340001|312340001/);
+  const logP = context.waitForEvent('page');
+  await unknown.getByRole('link', { name: '全履歴' }).click();
+  const log = await logP;
+  await log.waitForLoadState('domcontentloaded');
+  assert.doesNotMatch(log.url(), /312340001/);
+  await log.locator('#calls-body tr', { hasText: '03-1234-0001' }).first().waitFor();
+  assert.equal(await log.getByRole('searchbox').or(log.locator('#filter-q')).first().inputValue(), '0312340001');
+  await log.close();
   await unknown.close();
 });
 

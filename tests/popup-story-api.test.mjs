@@ -99,9 +99,11 @@ test('another store\'s customer: staff are told otherStore, never who, nor the o
   const n2 = await call(SATO, NISHI_LINE, 0);
   await wrapup(kinshi, k1, '予約', '対応済み', '錦糸町だけの記録');
   await wrapup(nishi, n1, '問い合わせ', '折り返し予定', '西船橋の記録');
-  // The pipeline links the calls to 佐藤 花子 (the number is hers).
+  // The pipeline links a call to 佐藤 花子 only where the call's store may see her (issue 23):
+  // 錦糸町's call, not 西船橋's.
   const linked = await w.db.prepare('SELECT count(*) AS n FROM calls WHERE id IN (?1, ?2) AND customer_id IS NOT NULL').bind(n1, n2).first();
-  assert.equal(linked.n, 2);
+  assert.equal(linked.n, 0);
+  assert.equal((await w.db.prepare('SELECT count(*) AS n FROM calls WHERE id = ?1 AND customer_id IS NOT NULL').bind(k1).first()).n, 1);
 
   const staff = await lookup(nishi, { callId: n2 });
   assert.equal(staff.otherStore, true);
@@ -130,7 +132,7 @@ test('another store\'s customer: staff are told otherStore, never who, nor the o
   assert.equal(all.otherStore, false);
   assert.equal(all.customer.name, '佐藤 花子');
   assert.deepEqual(all.wrapups.map((x) => x.callId), [n1, k1]);
-  assert.equal(all.history.find((h) => h.id === n1).customerName, '佐藤 花子');
+  assert.equal(all.history.find((h) => h.id === k1).customerName, '佐藤 花子');
 
   // A number shared by a customer staff may see and another store's: the one they see, no flag.
   const shared = '+819011110002';

@@ -72,10 +72,44 @@ for (const [what, args] of [
   });
 }
 
+/** Runs the CLI with `input` on its standard input (a pipe, as `printf '%s' "$PW" |`). */
+const cliWithStdin = (args, input) => {
+  const p = cli(args);
+  p.child.stdin.end(input);
+  return p;
+};
+
 test('the CLI refuses a password that breaks the policy', async () => {
-  await assert.rejects(cli(['add', 'weakling', '--role', 'admin', '--password', 'short']), /password_too_short/);
-  await assert.rejects(cli(['add', 'weakling', '--role', 'admin', '--password', 'password1234']), /password_too_common/);
+  await assert.rejects(cliWithStdin(['add', 'weakling', '--role', 'admin', '--password-stdin'], 'short\n'), /password_too_short/);
+  await assert.rejects(cliWithStdin(['add', 'weakling', '--role', 'admin', '--password-stdin'], 'password1234\n'), /password_too_common/);
   assert.equal(await w.count('SELECT * FROM users WHERE login_id = ?1', 'weakling'), 0);
-  const { stdout } = await cli(['add', 'strongling', '--role', 'admin', '--password', 'a sufficiently long passphrase']);
+  const { stdout } = await cliWithStdin(['add', 'strongling', '--role', 'admin', '--password-stdin'], 'a sufficiently long passphrase\n');
   assert.match(stdout, /strongling/);
+});
+
+test('npm run user refuses --password (shell history) and reads the password from stdin', async () => {
+  const refused = await cli(['add', 'argv-user', '--role', 'admin', '--password', 'a-long-enough-password']).catch((e) => e);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--password is refused/);
+  assert.match(refused.stderr, /--password-stdin/);
+  assert.doesNotMatch(refused.stdout ?? '', /saved/);
+  assert.equal(await w.count('SELECT * FROM users WHERE login_id = ?1', 'argv-user'), 0);
+  // The same password through stdin: saved, not printed, and it signs in.
+  const { stdout } = await cliWithStdin(['add', 'stdin-user', '--role', 'admin', '--password-stdin'], 'a-long-enough-password\n');
+  assert.match(stdout, /stdin-user/);
+  assert.doesNotMatch(stdout, /a-long-enough-password/);
+  const r = await w.json('/api/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ loginId: 'stdin-user', password: 'a-long-enough-password' }),
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  // reset-password too.
+  await cliWithStdin(['reset-password', 'stdin-user', '--password-stdin'], 'another-long-password');
+  const again = await w.json('/api/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ loginId: 'stdin-user', password: 'another-long-password' }),
+  });
+  assert.equal(again.status, 200, JSON.stringify(again.body));
 });

@@ -81,6 +81,12 @@ function resetRow(user) {
     class: 'reset-password-input',
     attrs: { type: 'password', autocomplete: 'new-password', placeholder: '空欄なら自動生成' },
   });
+  // Another admin's password: the acting admin proves who they are with their own password
+  // (the API answers 403 reauth_required without it).
+  const reauth = user.role === 'admin' && !(state.me && user.id === state.me.id);
+  const current = reauth
+    ? el('input', { class: 'reauth-password-input', attrs: { type: 'password', autocomplete: 'current-password', required: true } })
+    : null;
   const error = el('p', { class: 'form-error', attrs: { role: 'alert' }, hidden: true });
   const submit = el('button', { class: 'btn btn-primary btn-small', text: '再設定する', attrs: { type: 'submit' } });
   const cancel = el('button', {
@@ -98,6 +104,8 @@ function resetRow(user) {
     'form',
     { class: 'inline-form', attrs: { novalidate: true } },
     el('label', { class: 'field' }, el('span', { class: 'field-label', text: `${user.name} の新しいパスワード` }), input),
+    current &&
+      el('label', { class: 'field' }, el('span', { class: 'field-label', text: 'あなたのパスワード（管理者の再設定には確認が必要です）' }), current),
     submit,
     cancel,
     error,
@@ -109,14 +117,25 @@ function resetRow(user) {
     hidePassword();
     try {
       const body = input.value ? { password: input.value } : {};
+      if (current) {
+        if (!current.value) {
+          error.textContent = 'あなたのパスワードを入力してください';
+          error.hidden = false;
+          submit.disabled = false;
+          current.focus();
+          return;
+        }
+        body.currentPassword = current.value;
+      }
       const res = await api(`/api/users/${encodeURIComponent(user.id)}/password`, { method: 'POST', body });
       state.resetting = null;
       if (res.password) showPassword(user, res.password);
       else setStatusLine(ui.addStatus, `${user.name} のパスワードを変更しました`, 'ok');
       await refresh();
     } catch (e) {
-      if (handleAuthError(e)) return;
-      error.textContent = e.message;
+      // A wrong own password is a 401 too, but the session is fine: say so here.
+      if (e.code !== 'invalid_credentials' && handleAuthError(e)) return;
+      error.textContent = e.code === 'invalid_credentials' ? 'あなたのパスワードが違います' : e.message;
       error.hidden = false;
       submit.disabled = false;
     }

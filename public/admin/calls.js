@@ -8,6 +8,7 @@ import { fmtDateTime, fmtDuration, fmtPhone } from './lib/format.js';
 import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer, openCallPopup } from './lib/calls.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
+import { takeHandoff } from './lib/handoff.js';
 import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
 import { loadFrontDesk } from './lib/front-desk.js';
@@ -68,7 +69,8 @@ function applyParams(params) {
   ui.from.value = params.get('from') ?? '';
   ui.to.value = params.get('to') ?? '';
   ui.missed.checked = params.get('missed') === '1';
-  ui.q.value = params.get('q') ?? '';
+  // A number handed over by the popup's 全履歴 (never in the address: see lib/handoff.js).
+  ui.q.value = takeHandoff(params.get('h')) ?? params.get('q') ?? '';
   for (const [select, name] of [[ui.category, 'category'], [ui.outcome, 'outcome']]) {
     const v = params.get(name) ?? '';
     if (v && ![...select.options].some((o) => o.value === v)) select.append(el('option', { text: v, attrs: { value: v } }));

@@ -184,7 +184,7 @@ function stopEdit() {
 
 async function remove(store) {
   const ok = window.confirm(
-    `店舗「${store.name}」を削除しますか？\nプレフィックスも削除され、この店舗の顧客・着信は「店舗なし」になります。`,
+    `店舗「${store.name}」を削除しますか？\nプレフィックスも削除され、この店舗の着信は「店舗なし」になります（顧客やアカウントがある店舗は、先に別の店舗へ移すまで削除できません）。`,
   );
   if (!ok) return;
   ui.error.hidden = true;

@@ -46,11 +46,12 @@ export async function storeId(db, nameOrId) {
 /**
  * Creates or updates an account. Any change bumps token_version: the user's sessions end (their
  * open sockets close within the hub's re-check, at most a minute). The password must pass the
- * policy (at least 12 characters, not a common one).
+ * policy (at least 12 characters, not a common one); `demo: true` (the demo seed only) lets the
+ * demo passwords through. `updated_by` is cleared: the change was not an admin's in the console.
  */
-export async function upsertUser(db, { login, name, role, store, password }) {
+export async function upsertUser(db, { login, name, role, store, password, demo = false }) {
   if (!['admin', 'staff'].includes(role)) throw new Error(`role must be admin or staff, not ${role}`);
-  checkPolicy(password);
+  checkPolicy(password, { demo });
   const sid = await storeId(db, store);
   if (role === 'staff' && sid === null) throw new Error('a staff account needs --store');
   await db
@@ -58,7 +59,7 @@ export async function upsertUser(db, { login, name, role, store, password }) {
       `INSERT INTO users (login_id, display_name, role, store_id, password_hash) VALUES (?1, ?2, ?3, ?4, ?5)
        ON CONFLICT (login_id) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,
          store_id = excluded.store_id, password_hash = excluded.password_hash, disabled = 0,
-         token_version = users.token_version + 1,
+         token_version = users.token_version + 1, updated_by = NULL,
          updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
     )
     .bind(login, name ?? login, role, sid, hashPassword(password))
@@ -88,12 +89,12 @@ export async function seedDemo(db) {
     const exists = await db.prepare('SELECT 1 FROM customer_phones WHERE phone = ?1').bind(c.phone).first();
     if (!exists) await addCustomer(db, c);
   }
-  for (const u of DEMO_USERS) checkPolicy(u.password);
+  for (const u of DEMO_USERS) checkPolicy(u.password, { demo: true });
   const created = [];
   for (const u of DEMO_USERS) {
     const exists = await db.prepare('SELECT 1 FROM users WHERE login_id = ?1').bind(u.login).first();
     if (!exists) {
-      await upsertUser(db, u);
+      await upsertUser(db, { ...u, demo: true });
       created.push(u);
     }
   }

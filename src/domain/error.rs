@@ -137,6 +137,13 @@ impl ApiError {
             ApiError::Forbidden("account_disabled") => {
                 "このアカウントは無効になっています。管理者に連絡してください".into()
             }
+            ApiError::Forbidden("reauth_required") => {
+                "この操作には、あなた自身のパスワードの入力が必要です".into()
+            }
+            ApiError::Forbidden("demo_password") => {
+                "デモ用のパスワードは開発環境でしか使えません。管理者にパスワードの再設定を依頼してください"
+                    .into()
+            }
             ApiError::Forbidden(_) => "この操作の権限がありません".into(),
             ApiError::NotFound => "見つかりません".into(),
             ApiError::MethodNotAllowed => "method not allowed".into(),

@@ -5,7 +5,7 @@
 //! An action URL is a template an admin writes once, e.g.
 //! `https://shop.example/orders/new?tel={phone}&c={customerId}`. The popup fills it in with
 //! each value percent-encoded (as `encodeURIComponent` does), so a value can never change the
-//! address's scheme or host: the template must start with `http://` or `https://` and name its
+//! address's scheme or host: the template must start with `https://` (it carries names) and name its
 //! host literally, without placeholders.
 use crate::domain::error::ApiError;
 use crate::domain::phone::{self, Phone};
@@ -39,12 +39,11 @@ pub fn url_template(t: &str) -> Result<String, ApiError> {
         return Err(bad("URLに空白や制御文字は使えません"));
     }
     let lower = t.to_ascii_lowercase();
+    // https only: the URL carries the caller's name and number.
     let rest = if lower.starts_with("https://") {
         &t[8..]
-    } else if lower.starts_with("http://") {
-        &t[7..]
     } else {
-        return Err(bad("URLは http:// または https:// で始めてください"));
+        return Err(bad("URLは https:// で始めてください"));
     };
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let host = &rest[..host_end];
@@ -375,7 +374,15 @@ mod tests {
             url_template(" https://shop.example/new?tel={phone}&c={customerId} ").unwrap(),
             "https://shop.example/new?tel={phone}&c={customerId}"
         );
-        assert!(url_template("HTTP://shop.example").is_ok());
+        assert!(url_template("HTTPS://shop.example").is_ok());
+        assert_eq!(
+            code(url_template("http://shop.example")),
+            "invalid_action_url"
+        );
+        assert_eq!(
+            code(url_template("HTTP://shop.example")),
+            "invalid_action_url"
+        );
         assert!(url_template("https://x.example/{store}/{callId}#{customerName}").is_ok());
         for bad in [
             "",

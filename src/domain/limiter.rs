@@ -11,6 +11,12 @@
 //!   usual ones, remembered 30 days) do not count against this budget, so nobody can lock the
 //!   real user out.
 //!
+//! - per account, successful logins: 10 a minute (each is a session row; a loop of login and
+//!   logout by one valid account is refused with 429 `rate_limited`).
+//!
+//! The counters of a network live in that network's guard object, those of an account in the
+//! account's (`resources::accounts::guard`).
+//!
 //! A client network is an IPv4 address or an IPv6 /64 (one customer's prefix: a host can pick
 //! any address in it).
 use std::net::IpAddr;
@@ -38,6 +44,11 @@ pub const UNKNOWN_NETWORKS: Rule = Rule {
     max_failures: 20,
     window_ms: WINDOW_MS,
 };
+/// Successful logins of one account.
+pub const SUCCESSES: Rule = Rule {
+    max_failures: 10,
+    window_ms: 60 * 1000,
+};
 /// How long a network where the account logged in stays "usual".
 pub const KNOWN_NETWORK_MS: i64 = 30 * 24 * 3600 * 1000;
 
@@ -62,12 +73,22 @@ pub fn network(ip: &str) -> String {
 pub fn login_keys(account: &str, net: &str, known_network: bool) -> Vec<(String, Rule)> {
     let mut keys = vec![
         (format!("an:{account}|{net}"), ACCOUNT),
-        (format!("net:{net}"), CLIENT),
+        (network_key(net), CLIENT),
     ];
     if !known_network {
         keys.push((format!("acct:{account}"), UNKNOWN_NETWORKS));
     }
     keys
+}
+
+/// The counter of a client network.
+pub fn network_key(net: &str) -> String {
+    format!("net:{net}")
+}
+
+/// The counter of an account's successful logins.
+pub fn success_key(account: &str) -> String {
+    format!("ok:{account}")
 }
 
 /// A stored counter: attempts since `window_start` (epoch ms).
@@ -186,6 +207,19 @@ mod tests {
         // A usual network does not spend the account's unknown-network budget.
         assert_eq!(login_keys("admin", "203.0.113.9", true).len(), 2);
         const { assert!(CLIENT.max_failures > ACCOUNT.max_failures) };
+    }
+
+    #[test]
+    fn successful_logins_have_a_budget_per_minute() {
+        let mut w = None;
+        for _ in 0..SUCCESSES.max_failures {
+            assert_eq!(retry_after(w, SUCCESSES, 5_000), None);
+            w = Some(record_failure(w, SUCCESSES, 5_000));
+        }
+        assert_eq!(retry_after(w, SUCCESSES, 5_000), Some(60));
+        assert_eq!(retry_after(w, SUCCESSES, 65_000), None);
+        assert_eq!(success_key("admin"), "ok:admin");
+        assert_eq!(network_key("203.0.113.9"), "net:203.0.113.9");
     }
 
     #[test]

@@ -104,6 +104,11 @@ pub struct CallMessage {
 pub struct CallDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_by: Option<String>,
+    /// The Dialpad user id of who answered, on the event that connected the call (not kept:
+    /// replays carry the name only). In 応答時 mode a console linked to a Dialpad user pops
+    /// only the calls that user answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by_user_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voicemail_url: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -157,6 +157,16 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_BYTES: usize = 256;
 const COMMON: &str = include_str!("common-passwords.txt");
 
+/// The demo accounts' passwords (published in the README). They are on the common list, so no
+/// one can set them through the Worker; the seed writes them for local development, and a login
+/// with one is refused unless `ALLOW_DEMO_PASSWORDS` is `"true"` (only `.dev.vars` and the
+/// test helper set it).
+pub const DEMO_PASSWORDS: &[&str] = &["cti-admin-demo", "cti-staff-demo"];
+
+pub fn is_demo(password: &str) -> bool {
+    DEMO_PASSWORDS.contains(&password)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyError {
     TooShort,
@@ -261,6 +271,20 @@ mod tests {
         assert!(p.needs_upgrade());
         assert!(p.matches(&derive("correct horse battery", &p.salt, p.iterations)));
         assert_eq!(format(&p.salt, p.iterations, &p.hash), old);
+    }
+
+    #[test]
+    fn the_common_list_is_real_and_holds_the_demo_passwords() {
+        let n = COMMON
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .count();
+        assert!(n > 5000, "{n} entries");
+        for demo in DEMO_PASSWORDS {
+            assert!(is_demo(demo));
+            assert_eq!(check_policy(demo), Err(PolicyError::Common));
+        }
+        assert!(!is_demo("a-real-long-password"));
     }
 
     #[test]

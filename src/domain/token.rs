@@ -17,8 +17,60 @@ pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
 pub const LEEWAY_SECS: i64 = 60;
 /// An `iat` further ahead than this was not issued by a sender with a sane clock.
 pub const MAX_IAT_AHEAD_SECS: i64 = 300;
-/// Session lifetime (the seed's 30 days).
+/// Session lifetime of a staff account (a store PC): 30 days, cut short by the idle timeout.
 pub const SESSION_TTL_SECS: i64 = 30 * 24 * 3600;
+/// Session lifetime of an admin account: 12 hours, whatever the activity.
+pub const ADMIN_SESSION_TTL_SECS: i64 = 12 * 3600;
+/// Default idle timeout (`SESSION_IDLE_MINUTES`): a store PC left logged in overnight asks
+/// again the next morning.
+pub const DEFAULT_IDLE_SECS: i64 = 12 * 3600;
+/// A session's `last_seen` is written at most this often (so activity costs no write per
+/// request); a shorter idle timeout refreshes at a tenth of it.
+pub const TOUCH_EVERY_SECS: i64 = 5 * 60;
+/// Most live sessions per user: the 21st login evicts the oldest.
+pub const MAX_SESSIONS_PER_USER: usize = 20;
+
+/// How long a session of `role` lasts at most.
+pub fn session_ttl(role: Role) -> i64 {
+    match role {
+        Role::Admin => ADMIN_SESSION_TTL_SECS,
+        Role::Staff => SESSION_TTL_SECS,
+    }
+}
+
+/// The idle timeout from the variables: `SESSION_IDLE_SECS` (tests) wins over
+/// `SESSION_IDLE_MINUTES`; missing, unparseable or not positive means the default.
+pub fn idle_secs(idle_secs_var: Option<&str>, idle_minutes_var: Option<&str>) -> i64 {
+    let parse = |v: Option<&str>| {
+        v.and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|n| *n > 0)
+    };
+    parse(idle_secs_var)
+        .or_else(|| parse(idle_minutes_var).map(|m| m.saturating_mul(60)))
+        .unwrap_or(DEFAULT_IDLE_SECS)
+}
+
+/// What a request does with its session's `last_seen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    /// Used recently enough: nothing to write.
+    Fresh,
+    /// Still live, but `last_seen` is old enough to be refreshed now.
+    Touch,
+    /// Unused for longer than the idle timeout: the session is over.
+    Expired,
+}
+
+pub fn idle_state(last_seen: i64, now_secs: i64, idle: i64) -> Idle {
+    let since = now_secs - last_seen;
+    if since >= idle {
+        Idle::Expired
+    } else if since >= (idle / 10).clamp(1, TOUCH_EVERY_SECS) {
+        Idle::Touch
+    } else {
+        Idle::Fresh
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenError {
@@ -144,7 +196,7 @@ pub struct Session {
 
 pub fn issue_session(session: &Session, secret: &[u8], now_secs: i64) -> String {
     let mut claims = Claims::new(session.clone());
-    claims.expiration = DateTime::from_timestamp(now_secs + SESSION_TTL_SECS, 0);
+    claims.expiration = DateTime::from_timestamp(now_secs + session_ttl(session.role), 0);
     claims.issued_at = DateTime::from_timestamp(now_secs, 0);
     Hs256
         .token(&Header::empty(), &claims, &Hs256Key::new(secret))
@@ -314,6 +366,36 @@ pub(crate) mod tests {
             TokenError::IssuedInFuture
         );
         assert!(with(json!({"iat": NOW - 10})).is_ok());
+    }
+
+    #[test]
+    fn admin_sessions_are_shorter_and_idle_sessions_end() {
+        assert!(session_ttl(Role::Admin) < session_ttl(Role::Staff));
+        assert_eq!(session_ttl(Role::Admin), 12 * 3600);
+        assert_eq!(idle_secs(None, None), DEFAULT_IDLE_SECS);
+        assert_eq!(idle_secs(None, Some("30")), 1800);
+        assert_eq!(idle_secs(Some("3"), Some("30")), 3);
+        assert_eq!(idle_secs(Some("0"), Some("x")), DEFAULT_IDLE_SECS);
+        let idle = 12 * 3600;
+        assert_eq!(idle_state(NOW, NOW, idle), Idle::Fresh);
+        assert_eq!(idle_state(NOW, NOW + 299, idle), Idle::Fresh);
+        assert_eq!(idle_state(NOW, NOW + 300, idle), Idle::Touch);
+        assert_eq!(idle_state(NOW, NOW + idle - 1, idle), Idle::Touch);
+        assert_eq!(idle_state(NOW, NOW + idle, idle), Idle::Expired);
+        // A short timeout (tests) refreshes at least every second.
+        assert_eq!(idle_state(NOW, NOW + 1, 3), Idle::Touch);
+        assert_eq!(idle_state(NOW, NOW + 3, 3), Idle::Expired);
+        let admin = Session {
+            uid: 1,
+            login: "a".into(),
+            name: "a".into(),
+            role: Role::Admin,
+            store: None,
+            tv: 0,
+            sid: "0123456789abcdef0123456789abcdef".into(),
+        };
+        let t = issue_session(&admin, b"jwt", NOW);
+        assert_eq!(verify_session(&t, b"jwt", NOW).unwrap().1, NOW + 12 * 3600);
     }
 
     #[test]

@@ -47,6 +47,18 @@ pub struct CallRow {
 
 /// The key of one delivery of an event: leg, state and occurrence. The hub sends a key once;
 /// the call's single pop is claimed by one key.
+/// The Dialpad user who answered, on the event that connected the call (`target` of type
+/// `user`).
+pub fn answering_user(ev: &CallEvent) -> Option<&crate::domain::dialpad::Party> {
+    (ev.phase == Phase::Connected)
+        .then(|| {
+            ev.target
+                .as_ref()
+                .filter(|t| t.kind.as_deref() == Some("user"))
+        })
+        .flatten()
+}
+
 pub fn event_key(ev: &CallEvent) -> String {
     format!(
         "{}:{}:{}",
@@ -75,14 +87,7 @@ pub fn rows(ev: &CallEvent, is_test: bool, now: i64) -> (EventRow, CallRow) {
     } else {
         None
     };
-    let answered_by = (ev.phase == Phase::Connected)
-        .then(|| {
-            ev.target
-                .as_ref()
-                .filter(|t| t.kind.as_deref() == Some("user"))
-        })
-        .flatten()
-        .and_then(|t| t.name.clone());
+    let answered_by = answering_user(ev).and_then(|t| t.name.clone());
     let event = EventRow {
         call_id: ev.call_id.clone(),
         state: ev.state.clone(),

@@ -7,19 +7,28 @@ use serde::{de::DeserializeOwned, Serialize};
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Method, Response, Stub};
 
+/// The tenant (business) these Workers serve: the `TENANT` variable, default `default`.
+pub fn tenant(env: &Env) -> String {
+    env.var("TENANT")
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| "default".into())
+}
+
 /// The tenant's object behind `binding` (`HUB`, `GUARD`). A tenant (business) is one object of
 /// each kind, named by the `TENANT` variable, and created near `HUB_LOCATION` (a location
 /// hint, see `domain::placement`; it only matters when the object is first created). A value
 /// that is not a hint is a configuration error: refused loudly rather than silently ignored.
 pub fn object(env: &Env, binding: &str) -> ApiResult<Stub> {
-    let tenant = env
-        .var("TENANT")
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| "default".into());
+    named(env, binding, &tenant(env))
+}
+
+/// The object named `name` behind `binding`, created near `HUB_LOCATION` as [`object`]'s
+/// (the login guard's objects: one per account and one per network, named under the tenant).
+pub fn named(env: &Env, binding: &str, name: &str) -> ApiResult<Stub> {
     let location = env.var("HUB_LOCATION").ok().map(|v| v.to_string());
     let placement = placement::parse(location.as_deref()).map_err(ApiError::Unavailable)?;
     let namespace = env.durable_object(binding)?;
-    let id = namespace.id_from_name(&tenant)?;
+    let id = namespace.id_from_name(name)?;
     Ok(match placement {
         Placement::Nearest => id.get_stub()?,
         Placement::Hint(hint) => id.get_stub_with_location_hint(hint)?,

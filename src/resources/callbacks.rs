@@ -15,7 +15,7 @@ use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::sql::Stmt;
 use crate::resources::accounts::auth;
-use crate::resources::calls::{CallLogEntry, LOG_SELECT};
+use crate::resources::calls::{log_select, CallLogEntry};
 use crate::resources::hours::{self, HoursContext};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -426,9 +426,10 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
             db::stmt(
                 &db,
                 &format!(
-                    "{LOG_SELECT} JOIN callback_calls x ON x.call_id = k.id \
+                    "{} JOIN callback_calls x ON x.call_id = k.id \
                      JOIN callbacks cb ON cb.id = x.callback_id \
-                     WHERE x.callback_id = ?1 AND {visible} ORDER BY k.started_at DESC LIMIT 100"
+                     WHERE x.callback_id = ?1 AND {visible} ORDER BY k.started_at DESC LIMIT 100",
+                    log_select(2)
                 ),
                 &[i(id), opt_i(viewer.scope())],
             )?,

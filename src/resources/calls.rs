@@ -1,6 +1,8 @@
 //! The call log (着信履歴) as the console, the popup and the customer page read it, and its
 //! retention. The pipeline writes it (`pipeline::record`); this module only reads and prunes.
-use crate::domain::access::{call_visible_sql, Viewer};
+use crate::domain::access::{
+    call_customer_columns_sql, call_visible_sql, customer_visible_sql, Viewer,
+};
 use crate::domain::error::ApiError;
 use crate::domain::phone::{self, Phone};
 use crate::platform::db::{self, i, opt_i, opt_s, s};
@@ -72,14 +74,22 @@ fn json_list<S: serde::Serializer>(v: &Option<String>, ser: S) -> Result<S::Ok, 
     serde::Serialize::serialize(&list, ser)
 }
 
-/// The one column list and join of a call-log read; `k` is the call, `WHERE` follows.
-pub const LOG_SELECT: &str = "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, s.name AS store_name, \
-  k.customer_id, c.name AS customer_name, k.state, k.phase, k.is_test, k.started_at, k.connected_at, \
+/// The one column list and join of a call-log read; `k` is the call, `WHERE` follows. `?{n}`
+/// is the viewer's scope ([`Viewer::scope`]): the call's customer (id and name) is there only
+/// when the viewer may see that customer (`access::call_customer_columns_sql`); the call
+/// itself is limited by the caller's `WHERE` (`call_visible_sql`).
+pub fn log_select(n: usize) -> String {
+    format!(
+        "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, s.name AS store_name, \
+  {}, k.state, k.phase, k.is_test, k.started_at, k.connected_at, \
   k.ended_at, k.duration_ms, k.answered_by, k.voicemail_url, k.recording_urls, k.transcript, k.summary, \
   w.category AS wrapup_category, w.outcome AS wrapup_outcome, w.note AS wrapup_note, w.updated_by AS wrapup_by, \
   w.updated_at AS wrapup_at, w.version AS wrapup_version \
   FROM calls k LEFT JOIN stores s ON s.id = k.store_id LEFT JOIN customers c ON c.id = k.customer_id \
-  LEFT JOIN call_wrapups w ON w.call_id = k.id";
+  LEFT JOIN call_wrapups w ON w.call_id = k.id",
+        call_customer_columns_sql(n)
+    )
+}
 
 /// The last `limit` calls from `phone` that `viewer` may see, newest first.
 pub fn from_number_stmt(
@@ -89,7 +99,8 @@ pub fn from_number_stmt(
     limit: i64,
 ) -> ApiResult<D1PreparedStatement> {
     let sql = format!(
-        "{LOG_SELECT} WHERE k.caller = ?1 AND {} ORDER BY k.started_at DESC LIMIT ?2",
+        "{} WHERE k.caller = ?1 AND {} ORDER BY k.started_at DESC LIMIT ?2",
+        log_select(3),
         call_visible_sql(3)
     );
     db::stmt(db, &sql, &[s(phone), i(limit), opt_i(viewer.scope())])
@@ -103,8 +114,9 @@ pub fn of_customer_stmt(
     limit: i64,
 ) -> ApiResult<D1PreparedStatement> {
     let sql = format!(
-        "{LOG_SELECT} WHERE k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?1) \
+        "{} WHERE k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?1) \
          AND {} ORDER BY k.started_at DESC LIMIT ?2",
+        log_select(3),
         call_visible_sql(3)
     );
     db::stmt(db, &sql, &[i(customer), i(limit), opt_i(viewer.scope())])
@@ -120,7 +132,8 @@ pub async fn recent(req: Request, env: &Env) -> ApiResult<Response> {
         .unwrap_or(20)
         .clamp(1, 100);
     let sql = format!(
-        "{LOG_SELECT} WHERE {} ORDER BY k.started_at DESC LIMIT ?2",
+        "{} WHERE {} ORDER BY k.started_at DESC LIMIT ?2",
+        log_select(1),
         call_visible_sql(1)
     );
     let viewer = Viewer::from(&session);
@@ -221,13 +234,16 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     let filter = format!(
         "(?1 IS NULL OR k.store_id = ?1) AND (?2 IS NULL OR k.started_at >= ?2 + {CUTOFF}) AND (?3 IS NULL OR k.started_at < ?3 + {CUTOFF}) \
          AND (?4 = 0 OR k.phase IN ('missed', 'voicemail')) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {} \
-         AND (?9 IS NULL OR k.customer_id = ?9 OR k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?9)) \
+         AND (?9 IS NULL OR (EXISTS (SELECT 1 FROM customers c WHERE c.id = ?9 AND {vis}) \
+           AND (k.customer_id = ?9 OR k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?9)))) \
          AND (?10 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE category = ?10)) \
          AND (?11 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE outcome = ?11)) \
-         AND (?12 IS NULL OR k.customer_id IN (SELECT id FROM customers WHERE instr(name_key, ?12) > 0 OR instr(kana_key, ?12) > 0) \
-           OR k.caller IN (SELECT p.phone FROM customer_phones p JOIN customers c2 ON c2.id = p.customer_id \
-             WHERE instr(c2.name_key, ?12) > 0 OR instr(c2.kana_key, ?12) > 0))",
-        call_visible_sql(8)
+         AND (?12 IS NULL OR k.customer_id IN (SELECT c.id FROM customers c \
+             WHERE (instr(c.name_key, ?12) > 0 OR instr(c.kana_key, ?12) > 0) AND {vis}) \
+           OR k.caller IN (SELECT p.phone FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
+             WHERE (instr(c.name_key, ?12) > 0 OR instr(c.kana_key, ?12) > 0) AND {vis}))",
+        call_visible_sql(8),
+        vis = customer_visible_sql(8)
     );
     let args = [
         opt_i(store),
@@ -257,7 +273,8 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
             db::stmt(
                 &db,
                 &format!(
-                    "{LOG_SELECT} WHERE {filter} ORDER BY k.started_at DESC LIMIT ?6 OFFSET ?7"
+                    "{} WHERE {filter} ORDER BY k.started_at DESC LIMIT ?6 OFFSET ?7",
+                    log_select(8)
                 ),
                 &args,
             )?,

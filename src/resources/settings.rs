@@ -1,6 +1,7 @@
 //! `/api/settings/front-desk`: the front desk's settings document (the popup's action buttons,
 //! the 用件 list, click-to-call). Everyone signed in reads it (the popup needs it); admins
 //! write it. The rules are `domain::front_desk`'s.
+use crate::domain::access::Viewer;
 use crate::domain::front_desk::{self, Settings, OUTCOMES};
 use crate::platform::db::{self, i, s};
 use crate::platform::http::{self, ApiResult};
@@ -28,10 +29,18 @@ fn body(settings: &Settings) -> serde_json::Value {
     json!({ "settings": settings, "outcomes": OUTCOMES, "placeholders": front_desk::PLACEHOLDERS })
 }
 
-/// `GET /api/settings/front-desk`
+/// `GET /api/settings/front-desk` — staff get only their store's (and the global) action
+/// buttons and their own store's caller id (`Viewer::may_see_store_setting`).
 pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
-    auth::authenticate(&req, env).await?;
-    let settings = load(&env.d1("DB")?).await?;
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let viewer = Viewer::from(&session);
+    let mut settings = load(&env.d1("DB")?).await?;
+    settings
+        .actions
+        .retain(|a| viewer.may_see_store_setting(a.store_id));
+    settings
+        .caller_ids
+        .retain(|c| viewer.may_see_store_setting(Some(c.store_id)));
     Ok(http::json_response(200, &body(&settings))?)
 }
 

@@ -316,35 +316,55 @@ fn store_json(r: &D1Result) -> ApiResult<Response> {
 pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     auth::require_admin(&req, env).await?;
     let db = env.d1("DB")?;
+    // A store with customers or accounts is not deleted: its customers would become "no
+    // home store", visible and editable by every store's staff. The check and the delete are
+    // one batch (one transaction): each write holds only while the store is still unused.
+    const UNUSED: &str = "NOT EXISTS (SELECT 1 FROM customers WHERE home_store_id = ?1) \
+         AND NOT EXISTS (SELECT 1 FROM users WHERE store_id = ?1)";
     let results = db
         .batch(vec![
             db::stmt(
                 &db,
-                "DELETE FROM store_prefixes WHERE store_id = ?1",
+                "SELECT (SELECT count(*) FROM customers WHERE home_store_id = ?1) AS customers, \
+                   (SELECT count(*) FROM users WHERE store_id = ?1) AS users",
                 &[i(id)],
             )?,
             db::stmt(
                 &db,
-                "UPDATE customers SET home_store_id = NULL WHERE home_store_id = ?1",
+                &format!("DELETE FROM store_prefixes WHERE store_id = ?1 AND {UNUSED}"),
                 &[i(id)],
             )?,
             db::stmt(
                 &db,
-                "UPDATE calls SET store_id = NULL WHERE store_id = ?1",
+                &format!("UPDATE calls SET store_id = NULL WHERE store_id = ?1 AND {UNUSED}"),
                 &[i(id)],
             )?,
             db::stmt(
                 &db,
-                "UPDATE users SET store_id = NULL WHERE store_id = ?1",
+                &format!("DELETE FROM stores WHERE id = ?1 AND {UNUSED}"),
                 &[i(id)],
             )?,
-            db::stmt(&db, "DELETE FROM stores WHERE id = ?1", &[i(id)])?,
         ])
         .await?;
-    if db::changes(&results[4]) == 0 {
+    #[derive(Deserialize)]
+    struct InUse {
+        customers: i64,
+        users: i64,
+    }
+    let in_use: Option<InUse> = db::first(&results[0])?;
+    if let Some(u) = in_use.filter(|u| u.customers > 0 || u.users > 0) {
+        return Err(ApiError::Conflict {
+            code: "store_in_use",
+            message: format!(
+                "この店舗には顧客が{}人、アカウントが{}件あります。先に別の店舗へ移してから削除してください",
+                u.customers, u.users
+            ),
+            current: Some(json!({ "customers": u.customers, "users": u.users })),
+        });
+    }
+    if db::changes(&results[3]) == 0 {
         return Err(ApiError::NotFound);
     }
-    // Its customers lost their home store too: the whole index is re-read.
     reindex(env, true).await;
     Ok(http::json_response(200, &json!({ "ok": true }))?)
 }

@@ -11,7 +11,7 @@ use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use crate::resources::callbacks;
-use crate::resources::calls::{CallLogEntry, LOG_SELECT};
+use crate::resources::calls::{log_select, CallLogEntry};
 use crate::resources::settings;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -33,7 +33,11 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let call_id = call_id_param(http::query_param(&req, "callId"))?;
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
-    let sql = format!("{LOG_SELECT} WHERE k.id = ?1 AND {}", call_visible_sql(2));
+    let sql = format!(
+        "{} WHERE k.id = ?1 AND {}",
+        log_select(2),
+        call_visible_sql(2)
+    );
     let call: Option<CallLogEntry> = db::stmt(&db, &sql, &[s(&call_id), opt_i(viewer.scope())])?
         .first(None)
         .await?;

@@ -43,6 +43,8 @@ export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = fals
       HUB_LOCATION: 'apac',
       ALLOW_UNSIGNED_WEBHOOKS: 'false',
       ALLOWED_ORIGINS: '',
+      // As .dev.vars: the demo passwords sign in (a test turns it off to see them refused).
+      ALLOW_DEMO_PASSWORDS: 'true',
       ...bindings,
     },
   };

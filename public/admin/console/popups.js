@@ -149,6 +149,12 @@ export function closeAllNotifications() {
   for (const id of [...notifications.keys()]) closeNotification(id);
 }
 
+/** The Dialpad user this console's account is linked to (null: not linked). */
+let myDialpadUser = null;
+export function setDialpadUser(id) {
+  myDialpadUser = id === null || id === undefined ? null : String(id);
+}
+
 /**
  * Whether this message is the moment to pop its call, given the phase this console last saw
  * the call in (undefined: first sighting). Ended, missed, voicemail and other phases never pop.
@@ -158,7 +164,12 @@ export function popTrigger(msg, prevPhase) {
   if (!LIVE_PHASES.has(msg.phase)) return false;
   const outbound = msg.direction === 'outbound';
   if (outbound && !settings.popOutbound) return false;
-  if (settings.popTiming === 'answer') return ANSWERED.has(msg.phase) && !ANSWERED.has(prevPhase);
+  if (settings.popTiming === 'answer') {
+    if (!ANSWERED.has(msg.phase) || ANSWERED.has(prevPhase)) return false;
+    // A console linked to a Dialpad user (アカウント) pops only the calls that user answered;
+    // unlinked consoles, and events that do not say who answered, pop at every desk.
+    return !(myDialpadUser && msg.answeredByUserId && String(msg.answeredByUserId) !== myDialpadUser);
+  }
   if (outbound) return prevPhase === undefined;
   return msg.type === 'incoming_call';
 }

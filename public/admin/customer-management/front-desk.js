@@ -1,13 +1,15 @@
 // The popup's front desk: pinned notes (注意 / 苦情, however old: one line each, opened in
 // place), who answered and which line rang, the next steps (詳細を見る, 全履歴, the admin's
 // action buttons, click-to-call) and the call's wrap-up (用件, 対応結果, メモ) docked at the
-// bottom (Alt+W focuses 用件), whose half-typed input survives a reload (kept in localStorage
+// bottom (Alt+W focuses 用件), whose half-typed input survives a reload (kept by lib/drafts.js
 // under the call's id until it is saved); 対応中: <name> when someone claims the call.
 import { $, el, setChildren, setStatusLine } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { fmtPhone, fmtDateTime } from '../lib/format.js';
 import { noteKey } from '../lib/notes.js';
 import { loadFrontDesk, expandTemplate, actionsFor, dialLink } from '../lib/front-desk.js';
+import { putHandoff } from '../lib/handoff.js';
+import { readDraft as readCallDraft, writeDraft, removeDraft } from '../lib/drafts.js';
 import { TEXT } from '../lib/messages.js';
 import { refreshHours, wrapupRequired } from '../lib/hours.js';
 
@@ -45,15 +47,8 @@ const fd = {
   pinned: [],
 };
 
-const draftKey = () => `cti-wrapup-draft:${fd.callId}`;
-
-function readDraft() {
-  try {
-    return JSON.parse(localStorage.getItem(draftKey()) ?? 'null');
-  } catch {
-    return null;
-  }
-}
+/** This call's half-typed wrap-up (lib/drafts.js: dropped at logout, 401, or after a day). */
+const readDraft = () => readCallDraft(fd.callId);
 
 function formValues() {
   return { category: ui.category.value, outcome: ui.outcome.value, note: ui.note.value };
@@ -128,6 +123,12 @@ window.addEventListener('beforeunload', (ev) => {
   ev.returnValue = '';
 });
 
+/** 着信履歴 of an unregistered number: the number is handed over, never put in the address. */
+function historyOfNumber(phone) {
+  const token = putHandoff(phone);
+  return token ? `/admin/calls.html?h=${token}` : '/admin/calls.html';
+}
+
 function renderSteps() {
   const c = fd.caller;
   if (!c || !c.phone) {
@@ -149,7 +150,7 @@ function renderSteps() {
   setChildren(
     ui.stepLinks,
     customer ? link('詳細を見る', `/admin/customers.html?id=${encodeURIComponent(customer.id)}`) : null,
-    link('全履歴', customer ? `/admin/calls.html?customer=${encodeURIComponent(customer.id)}` : `/admin/calls.html?q=${encodeURIComponent(c.phone)}`),
+    link('全履歴', customer ? `/admin/calls.html?customer=${encodeURIComponent(customer.id)}` : historyOfNumber(c.phone)),
     actionsFor(s, storeId).map((a) => {
       const href = expandTemplate(a.url, values);
       return href ? link(a.label, href, 'btn btn-small btn-primary action-link') : null;
@@ -256,11 +257,7 @@ export function onCallMessage(msg) {
 }
 
 ui.form.addEventListener('input', () => {
-  try {
-    localStorage.setItem(draftKey(), JSON.stringify(formValues()));
-  } catch {
-    /* private mode: the form still works */
-  }
+  writeDraft(fd.callId, formValues());
   setStatusLine(ui.status, '未保存の入力があります', 'pending');
 });
 
@@ -302,7 +299,7 @@ function showConflict(current) {
         click: () => {
           fd.version = current?.version ?? fd.version;
           fd.saved = { category: current?.category ?? '', outcome: current?.outcome ?? '', note: current?.note ?? '' };
-          localStorage.removeItem(draftKey());
+          removeDraft(fd.callId);
           fillWrapup(fd.saved);
           clearConflict();
           setStatusLine(ui.status, `保存済み（${who}）`, 'ok');
@@ -319,7 +316,7 @@ ui.form.addEventListener('submit', async (ev) => {
   setStatusLine(ui.status, TEXT.saving, 'pending');
   try {
     const { wrapup } = await api('/api/calls/wrapup', { method: 'PUT', body: { callId: fd.callId, ...formValues(), version: fd.version } });
-    localStorage.removeItem(draftKey());
+    removeDraft(fd.callId);
     fd.saved = wrapup;
     fd.version = wrapup.version;
     renderRequired();

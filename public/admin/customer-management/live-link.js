@@ -11,6 +11,7 @@ import { $, el } from '../lib/dom.js';
 import { fmtPhone } from '../lib/format.js';
 import { LIVE_PHASES, phaseLabel } from '../lib/calls.js';
 import { openChannel, DESK_HEARTBEAT_MS, UNANSWERED_END } from '../lib/live-channel.js';
+import { readDraft } from '../lib/drafts.js';
 
 const params = new URLSearchParams(location.search);
 const callId = params.get('callId') || null;
@@ -44,13 +45,7 @@ function myPhase() {
 
 /** Typed text that would be lost if the window went away now. */
 export function hasUnsavedText() {
-  if (callId) {
-    try {
-      if (localStorage.getItem(`cti-wrapup-draft:${callId}`)) return true;
-    } catch {
-      /* storage disabled */
-    }
-  }
+  if (callId && readDraft(callId)) return true;
   // The wrap-up keeps its draft above; other text fields start empty (an open memo editor
   // counts as unsaved). Lists are filled in by script, so only typed text is looked at.
   return hasOtherUnsavedText();

@@ -33,7 +33,9 @@ import {
   recentEnough,
   missedWithoutPop,
   POPUP_BLOCKED_HELP,
+  setDialpadUser,
 } from '../console/popups.js';
+import { api } from './api.js';
 
 export const socket = new CtiSocket();
 
@@ -396,6 +398,16 @@ export function startListening(u, previous = null) {
   user = u;
   setClaimUser(u);
   loadSettings(u);
+  // Who this account answers as in Dialpad (応答時 mode pops only that user's calls). The login
+  // answer does not carry it; /api/auth/me does.
+  setDialpadUser(u.dialpadUserId ?? null);
+  if (!('dialpadUserId' in u)) {
+    api('/api/auth/me')
+      .then((r) => {
+        if (user === u) setDialpadUser(r.user?.dialpadUserId ?? null);
+      })
+      .catch(() => {});
+  }
   refreshHours({ force: true }); // 時間外 and the muted ring decide from it at once
   socket.start();
 }

@@ -12,8 +12,9 @@
 //!
 //! Access ends when it should, without a D1 read on the pop's path: the hub keeps what it
 //! needs about users in its own SQLite (`users`: token version, role, store, disabled;
-//! `revoked_sessions`: logged-out session ids) and checks every socket against it before
-//! sending anything, a broadcast and a `sync` replay alike.
+//! `revoked_sessions`: logged-out session ids, looked up by key for the one socket that
+//! connects or asks for a replay, never loaded as a set) and checks every socket against it
+//! before sending anything, a broadcast and a `sync` replay alike.
 //! - A change made through the Worker (logout, log out everywhere) reaches the hub as
 //!   `/revoke` before the Worker answers: the user's sockets are closed with 4001 at once.
 //! - A change made straight in D1 (the `npm run user` CLI) is found by the hub's alarm, which
@@ -63,7 +64,7 @@ const LEASE_RECHECKS: i64 = 3;
 
 /// How long a logged-out session id is remembered. Its sockets are closed at once and the
 /// Worker refuses its token (the D1 row is gone), so this only covers a connect racing the
-/// logout; short, so that the set loaded per broadcast stays small.
+/// logout (a keyed lookup at connect and `sync`).
 const REVOKED_KEEP_MS: i64 = 60 * 60 * 1000;
 
 /// How long a leg's deliveries are kept for dedupe once its call is over: far longer than the
@@ -101,7 +102,7 @@ pub struct CallHub {
     /// Each room's sockets with their attachments, read once and kept until a socket comes,
     /// goes or has its attachment renewed (`sockets::room_sockets`).
     rooms: Rc<RefCell<HashMap<String, Rc<sockets::RoomSockets>>>>,
-    /// Every user and revoked session the hub knows (`sockets::known`).
+    /// Every user the hub knows (`sockets::known`; a revoked session is looked up by key).
     known_all: Rc<RefCell<Option<Rc<sockets::Known>>>>,
     /// The pop index rebuilds running and what write paths changed meanwhile
     /// (`index::rebuild` applies it again after replacing the index).
@@ -220,7 +221,7 @@ impl Hub {
         let now = http::now_ms();
         // The Worker just checked this session against D1; the hub may know of a later
         // change (a logout or revocation that raced this connect).
-        let known = self.known(Some(info.uid))?;
+        let known = self.known(Some(&info))?;
         let stale = known.revoked.contains(&info.sid)
             || known
                 .users
@@ -341,8 +342,11 @@ impl Hub {
     }
 
     fn stats(&self) -> serde_json::Value {
+        // Counted, so a test can show that an anonymous health check never reaches the hub.
+        let _ = self.add_to(index::STATS_COUNTER, 1);
         let sockets = self.state.get_websockets();
         serde_json::json!({
+            "statsRequests": self.meta_get(index::STATS_COUNTER).and_then(|v| v.parse::<i64>().ok()),
             "sockets": sockets.len(),
             "admin": self.state.get_websockets_with_tag(access::ADMIN_ROOM).len(),
             "seq": self.latest_seq(),
@@ -414,6 +418,10 @@ impl DurableObject for Hub {
         );
         let _ = sql.exec(
             "CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, until INTEGER NOT NULL)",
+            None,
+        );
+        let _ = sql.exec(
+            "CREATE INDEX IF NOT EXISTS revoked_until ON revoked_sessions(until)",
             None,
         );
         // Runs on every wake-up; IF NOT EXISTS makes it a no-op after the first.
@@ -551,7 +559,7 @@ impl DurableObject for Hub {
             // A console that noticed a gap asks for a replay without reconnecting: the same
             // checks as a broadcast first.
             Ok(m) if m.kind == "sync" => {
-                let access = Self::access(&info, &*self.known(Some(info.uid))?, now);
+                let access = Self::access(&info, &*self.known(Some(&info))?, now);
                 if access == Access::Allowed {
                     self.catch_up(&ws, &info, m.since)?;
                 } else {

@@ -4,7 +4,7 @@
 //! the very first event of a hub whose index was never built, which builds it first).
 use super::outbox::Op;
 use super::Hub;
-use crate::domain::access::Viewer;
+use crate::domain::access::{may_link_call, Viewer};
 use crate::domain::dialpad::{self, Phase};
 use crate::domain::error::ApiError;
 use crate::domain::messages::{
@@ -83,6 +83,7 @@ impl Hub {
             return Ok(json!({ "ok": true, "status": "duplicate", "callId": group }));
         }
         self.run(&record::upsert_call(&call_row))?;
+        self.add_to(super::index::EVENTS_COUNTER, 1)?;
         let key = record::event_key(&ev);
         let may_pop = !req.reconciled && record::may_pop(&ev);
         if may_pop {
@@ -122,7 +123,14 @@ impl Hub {
                 ev.entry_number(),
             ),
         };
-        let customer_id = (cards.len() == 1).then(|| cards[0].id);
+        // The call links to the one customer its store may see (`access::may_link_call`),
+        // never to another store's customer who has the same number.
+        let linkable: Vec<i64> = cards
+            .iter()
+            .filter(|c| may_link_call(store.id, home_of(c)))
+            .map(|c| c.id)
+            .collect();
+        let customer_id = (linkable.len() == 1).then(|| linkable[0]);
         self.run(&record::finish(&group, store.id, customer_id))?;
         let customer_found = match (cards.len(), ev.customer_phone()) {
             (_, Phone::Withheld) => "withheld",
@@ -192,6 +200,7 @@ impl Hub {
             duration_ms: call.duration_ms,
             details: CallDetails {
                 answered_by: call.answered_by,
+                answered_by_user_id: record::answering_user(&ev).and_then(|t| t.id.clone()),
                 voicemail_url: call.voicemail_url,
                 recording_urls: call
                     .recording_urls
@@ -205,7 +214,7 @@ impl Hub {
             key: key.clone(),
             store_id: store.id,
             message: serialise(&message)?,
-            staff_message: staff_version(&message, &cards, store.id)?,
+            staff_message: self.staff_version(&message, &caller, now, store.id)?,
             live: false,
         })?;
         self.ensure_drain_alarm().await?;
@@ -250,33 +259,53 @@ fn serialise(m: &CallMessage) -> ApiResult<String> {
     serde_json::to_string(m).map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
-/// The message as the store's staff may see it, when it differs: only the cards the access
-/// policy gives them (the admin room hears the whole message).
-fn staff_version(
-    message: &CallMessage,
-    cards: &[CustomerCard],
-    store: Option<i64>,
-) -> ApiResult<Option<String>> {
-    let staff = Viewer {
-        role: Role::Staff,
-        store,
-    };
-    let staff_cards: Vec<CustomerCard> = cards
-        .iter()
-        .filter(|c| staff.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)))
-        .cloned()
-        .collect();
-    if staff_cards.len() == cards.len() {
-        return Ok(None);
+fn home_of(c: &CustomerCard) -> Option<i64> {
+    c.home_store.as_ref().and_then(|h| h.id)
+}
+
+impl Hub {
+    /// The message as the store's staff may see it, when it differs from the admins': only
+    /// the cards the access policy gives them, their usage counted over the store's own calls
+    /// (as the customer page counts it for them). The admin room hears the whole message.
+    fn staff_version(
+        &self,
+        message: &CallMessage,
+        caller: &str,
+        now: i64,
+        store: Option<i64>,
+    ) -> ApiResult<Option<String>> {
+        // A call on no store's line reaches the admin room only.
+        if store.is_none() {
+            return Ok(None);
+        }
+        let staff = Viewer {
+            role: Role::Staff,
+            store,
+        };
+        let staff_cards: Vec<CustomerCard> = if caller.is_empty() {
+            vec![]
+        } else {
+            match self.all::<CardRow>(&queries::by_phone(caller, now, staff.scope())) {
+                Ok(rows) => queries::cards_of(rows)
+                    .into_iter()
+                    .filter(|c| staff.may_see_customer(home_of(c)))
+                    .map(CustomerCard::for_pop)
+                    .collect(),
+                Err(_) => vec![],
+            }
+        };
+        let mut m = message.clone();
+        m.customer = (staff_cards.len() == 1).then(|| staff_cards[0].clone());
+        m.candidates = if staff_cards.len() > 1 {
+            staff_cards
+        } else {
+            vec![]
+        };
+        if &m == message {
+            return Ok(None);
+        }
+        serialise(&m).map(Some)
     }
-    let mut m = message.clone();
-    m.customer = (staff_cards.len() == 1).then(|| staff_cards[0].clone());
-    m.candidates = if staff_cards.len() > 1 {
-        staff_cards
-    } else {
-        vec![]
-    };
-    serialise(&m).map(Some)
 }
 
 impl Hub {
@@ -302,6 +331,11 @@ impl Hub {
         if let Some(before) = retention_cutoff {
             self.sql().exec(
                 "DELETE FROM calls WHERE started_at < ? AND id NOT IN (SELECT call_id FROM outbox)",
+                vec![before.into()],
+            )?;
+            // What could not be written to D1 holds call data too: it goes with retention.
+            self.sql().exec(
+                "DELETE FROM outbox_dead WHERE created_at < ?",
                 vec![before.into()],
             )?;
         }

@@ -2,6 +2,7 @@
 //! the revoked sessions, each socket's lease, and revocation from the Worker or the alarm's
 //! re-check of D1. One check (`Hub::access`) serves a broadcast and a `sync` replay alike.
 use super::*;
+use crate::domain::token;
 
 /// What a socket may do now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,7 +14,9 @@ pub(super) enum Access {
     LeaseOver,
 }
 
-/// The hub's knowledge of users and logged-out sessions, loaded once per broadcast.
+/// The hub's knowledge of users (loaded once per broadcast) and, for one socket's check,
+/// whether its session was logged out: a keyed lookup of that one session, never the whole
+/// revoked set (a broadcast needs none: a revoked session's sockets were closed by `/revoke`).
 pub(super) struct Known {
     pub(super) users: HashMap<i64, UserState>,
     pub(super) revoked: HashSet<String>,
@@ -81,10 +84,10 @@ impl Hub {
         self.recheck_ms() * LEASE_RECHECKS
     }
 
-    /// What the hub knows of `only` (a socket's user), or of every user: that one is kept in
-    /// memory between broadcasts (every broadcast checks every socket against it) until a
-    /// user or a session changes here ([`Self::put_user`], [`Self::revoke`]).
-    pub(super) fn known(&self, only: Option<i64>) -> worker::Result<Rc<Known>> {
+    /// What the hub knows of `only` (a socket's user and session), or of every user: that one
+    /// is kept in memory between broadcasts (every broadcast checks every socket against it)
+    /// until a user or a session changes here ([`Self::put_user`], [`Self::revoke`]).
+    pub(super) fn known(&self, only: Option<&SocketInfo>) -> worker::Result<Rc<Known>> {
         if only.is_some() {
             return self.load_known(only).map(Rc::new);
         }
@@ -96,13 +99,13 @@ impl Hub {
         Ok(k)
     }
 
-    fn load_known(&self, only: Option<i64>) -> worker::Result<Known> {
+    fn load_known(&self, only: Option<&SocketInfo>) -> worker::Result<Known> {
         let rows: Vec<UserRow> = match only {
-            Some(uid) => self
+            Some(info) => self
                 .sql()
                 .exec(
                     "SELECT uid, tv, disabled, role, store FROM users WHERE uid = ?",
-                    vec![uid.into()],
+                    vec![info.uid.into()],
                 )?
                 .to_array()?,
             None => self
@@ -114,10 +117,17 @@ impl Hub {
         struct Sid {
             sid: String,
         }
-        let revoked: Vec<Sid> = self
-            .sql()
-            .exec("SELECT sid FROM revoked_sessions", None)?
-            .to_array()?;
+        // Keyed by the primary key: one row at most, whatever the number of logouts.
+        let revoked: Vec<Sid> = match only {
+            Some(info) => self
+                .sql()
+                .exec(
+                    "SELECT sid FROM revoked_sessions WHERE sid = ?",
+                    vec![info.sid.as_str().into()],
+                )?
+                .to_array()?,
+            None => Vec::new(),
+        };
         Ok(Known {
             users: rows.into_iter().map(|r| (r.uid, r.state())).collect(),
             revoked: revoked.into_iter().map(|r| r.sid).collect(),
@@ -281,7 +291,16 @@ impl Hub {
         let sids: Vec<String> = infos.iter().map(|(_, i)| i.sid.clone()).collect();
         let now = http::now_ms();
         let checked = match self.env.d1("DB") {
-            Ok(db) => users::states(&db, &uids, &sids, now / 1000).await.ok(),
+            Ok(db) => {
+                let var = |name: &str| self.env.var(name).ok().map(|v| v.to_string());
+                let idle = token::idle_secs(
+                    var("SESSION_IDLE_SECS").as_deref(),
+                    var("SESSION_IDLE_MINUTES").as_deref(),
+                );
+                users::states(&db, &uids, &sids, now / 1000, idle)
+                    .await
+                    .ok()
+            }
             Err(_) => None,
         };
         let Some((states, live)) = checked else {

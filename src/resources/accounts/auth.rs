@@ -128,16 +128,34 @@ pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<(Session, i64)>
     if claims.sid.is_empty() {
         return Err(ApiError::Unauthenticated("session_revoked"));
     }
-    let user = users::by_session(&env.d1("DB")?, claims.uid, &claims.sid, now)
+    let db = env.d1("DB")?;
+    let (user, last_seen) = users::by_session(&db, claims.uid, &claims.sid, now)
         .await?
         .ok_or(ApiError::Unauthenticated("session_revoked"))?;
     if user.disabled != 0 || user.token_version != claims.tv {
         return Err(ApiError::Unauthenticated("session_revoked"));
     }
+    // Activity keeps a session alive; a store PC left signed in overnight asks again. The
+    // refresh is written at most every few minutes, not on every request.
+    match token::idle_state(last_seen, now, idle_secs(env)) {
+        token::Idle::Fresh => {}
+        token::Idle::Touch => users::touch_session(&db, &claims.sid, now).await?,
+        token::Idle::Expired => return Err(ApiError::Unauthenticated("session_idle")),
+    }
     let session = user
         .session(claims.sid)
         .ok_or(ApiError::Unauthenticated("session_revoked"))?;
     Ok((session, exp))
+}
+
+/// The idle timeout in seconds: `SESSION_IDLE_SECS` (tests) or `SESSION_IDLE_MINUTES`
+/// (default 12 h).
+pub fn idle_secs(env: &Env) -> i64 {
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    token::idle_secs(
+        var("SESSION_IDLE_SECS").as_deref(),
+        var("SESSION_IDLE_MINUTES").as_deref(),
+    )
 }
 
 pub async fn require_admin(req: &Request, env: &Env) -> ApiResult<Session> {
@@ -175,6 +193,23 @@ fn log_login(outcome: &str, pbkdf2: u32, iterations: u32) {
     );
 }
 
+/// Whether the demo passwords may sign in: only where `ALLOW_DEMO_PASSWORDS` is `"true"`
+/// (`.dev.vars` written by `npm start`, the test helper), never in a deployment.
+fn demo_passwords_allowed(env: &Env) -> bool {
+    env.var("ALLOW_DEMO_PASSWORDS")
+        .map(|v| v.to_string() == "true")
+        .unwrap_or(false)
+}
+
+/// The client network of a request (`CF-Connecting-IP`, see `limiter::network`).
+pub fn client_network(req: &Request) -> ApiResult<String> {
+    let ip = req
+        .headers()
+        .get("CF-Connecting-IP")?
+        .unwrap_or_else(|| "unknown".into());
+    Ok(limiter::network(&ip))
+}
+
 pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     check_origin(&req, env)?;
     let body: LoginBody = http::read_json(&mut req, 4096).await?;
@@ -193,12 +228,13 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
             "パスワードを入力してください",
         ));
     }
+    // The demo passwords are published: they sign in only in local development.
+    if password::is_demo(&body.password) && !demo_passwords_allowed(env) {
+        log_login("demo_password", 0, 0);
+        return Err(ApiError::Forbidden("demo_password"));
+    }
     let secret = secret(env, "JWT_SECRET")?;
-    let ip = req
-        .headers()
-        .get("CF-Connecting-IP")?
-        .unwrap_or_else(|| "unknown".into());
-    let network = limiter::network(&ip);
+    let network = client_network(&req)?;
     // Reserved before the (deliberately slow) hash: a refused attempt costs no CPU, and
     // parallel guesses cannot all slip in before the first failure is counted.
     if let Err(e) = guard::reserve(env, login, &network).await {
@@ -226,8 +262,13 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
             return Err(ApiError::InvalidCredentials);
         }
     };
+    // Successful logins are limited per account too (each one is a session row): a loop of
+    // login/logout by one valid account is refused with 429 before it costs anything more.
+    if let Err(e) = guard::succeeded(env, login, &network).await {
+        log_login("throttled", 1, stored.iterations);
+        return Err(e);
+    }
     log_login("ok", 1, stored.iterations);
-    guard::succeeded(env, login, &network).await?;
     if stored.needs_upgrade() {
         // Migration path: a hash made with fewer iterations than today's is replaced now that
         // the password is known to be right.
@@ -238,8 +279,22 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     let sid = random_sid()?;
     let session = user.session(sid).ok_or(ApiError::InvalidCredentials)?;
     let now = http::now_ms() / 1000;
-    let expires = now + token::SESSION_TTL_SECS;
-    users::create_session(&db, session.uid, &session.sid, now, expires).await?;
+    let ttl = token::session_ttl(session.role);
+    let expires = now + ttl;
+    let evicted =
+        users::create_session(&db, session.uid, &session.sid, now, expires, idle_secs(env)).await?;
+    // Beyond the cap the oldest sessions were deleted: their open sockets close now.
+    for sid in evicted {
+        hub_client::revoke(
+            env,
+            &RevokeRequest {
+                uid: session.uid,
+                sid: Some(sid),
+                user: None,
+            },
+        )
+        .await?;
+    }
     let token = token::issue_session(&session, secret.as_bytes(), now);
     // The token goes only into the HttpOnly cookie: page scripts never see it. Non-browser
     // clients read it from Set-Cookie and may send it as `Authorization: Bearer`.
@@ -253,8 +308,7 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     resp.headers().set(
         "Set-Cookie",
         &format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
-            token::SESSION_TTL_SECS
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={ttl}"
         ),
     )?;
     Ok(resp)
@@ -299,7 +353,14 @@ pub async fn end_everywhere(
     uid: i64,
     change: Option<worker::D1PreparedStatement>,
 ) -> ApiResult<u32> {
-    let user = users::end_all_sessions(&env.d1("DB")?, uid, change)
+    users::end_all_sessions(&env.d1("DB")?, uid, change).await?;
+    revoke_user(env, uid).await
+}
+
+/// Tells the hub what user `uid` is now (after a change in D1 that ended their sessions): it
+/// closes their sockets that no longer fit, before this returns how many.
+pub async fn revoke_user(env: &Env, uid: i64) -> ApiResult<u32> {
+    let user = users::by_id(&env.d1("DB")?, uid)
         .await?
         .ok_or(ApiError::NotFound)?;
     let r = hub_client::revoke(
@@ -335,5 +396,9 @@ pub async fn me(req: Request, env: &Env) -> ApiResult<Response> {
     let (s, exp) = authenticate(&req, env).await?;
     let mut u = user_json(&s);
     u["expiresAt"] = http::iso(exp * 1000).into();
+    // The Dialpad user this account is linked to (アカウント): in 応答時 mode the console pops
+    // only the calls that user answered.
+    let link = crate::resources::dialpad::linked(&env.d1("DB")?, s.uid).await?;
+    u["dialpadUserId"] = link.map(|l| l.0).into();
     Ok(http::json_response(200, &serde_json::json!({ "user": u }))?)
 }

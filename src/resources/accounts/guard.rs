@@ -1,7 +1,12 @@
-//! Guard: the Durable Object that throttles logins (one per tenant). Its SQLite storage
-//! survives eviction, and a single object handles one request at a time, so reserving an
-//! attempt is atomic: the Worker reserves *before* hashing the password, and 40 parallel
-//! guesses against one account get at most 5 evaluations, the rest 429 at once.
+//! Guard: the Durable Objects that throttle logins. One object per client network and one per
+//! account (named `<tenant>/net:<network>` and `<tenant>/acct:<login id>`), so the guard scales
+//! with the accounts and networks instead of one object seeing every attempt of the business,
+//! and each object's table holds only its own few counters (looked up by primary key). Their
+//! SQLite storage survives eviction, and an object handles one request at a time, so reserving
+//! an attempt is atomic: the Worker reserves (network first, then account) *before* hashing the
+//! password, and 40 parallel guesses against one account get at most 5 evaluations, the rest
+//! 429 at once. A botnet spraying one password over every account is slowed per network (each
+//! network object) and per account (each account object's unknown-network budget).
 //! The rules (keys, limits, networks) are `domain::limiter`'s.
 use crate::domain::error::ApiError;
 use crate::domain::limiter::{self, Rule, Window};
@@ -11,8 +16,17 @@ use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+/// Which of the two objects an attempt is asked of.
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+enum Scope {
+    Network,
+    Account,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Attempt {
+    scope: Scope,
     account: String,
     network: String,
 }
@@ -22,28 +36,55 @@ struct Verdict {
     retry_after: Option<u32>,
 }
 
-async fn call(env: &Env, path: &str, account: &str, network: &str) -> ApiResult<Verdict> {
-    let guard = stub::object(env, "GUARD")?;
+/// The name of the guard object for `scope` (see the module's doc).
+fn object_name(tenant: &str, scope: Scope, account: &str, network: &str) -> String {
+    match scope {
+        Scope::Network => format!("{tenant}/net:{network}"),
+        Scope::Account => format!("{tenant}/acct:{account}"),
+    }
+}
+
+async fn call(
+    env: &Env,
+    path: &str,
+    scope: Scope,
+    account: &str,
+    network: &str,
+) -> ApiResult<Verdict> {
+    let account = account.to_lowercase();
+    let name = object_name(&stub::tenant(env), scope, &account, network);
+    let guard = stub::named(env, "GUARD", &name)?;
     let attempt = Attempt {
-        account: account.to_lowercase(),
+        scope,
+        account,
         network: network.to_string(),
     };
     stub::post(&guard, path, &attempt).await
 }
 
-/// Reserves one login attempt for `account` from `network`, or refuses with 429 when a limit
-/// is reached. The attempt counts as a failure until `succeeded` says otherwise.
-pub async fn reserve(env: &Env, account: &str, network: &str) -> ApiResult<()> {
-    match call(env, "/reserve", account, network).await?.retry_after {
+fn verdict(v: Verdict) -> ApiResult<()> {
+    match v.retry_after {
         Some(secs) => Err(ApiError::RateLimited(secs)),
         None => Ok(()),
     }
 }
 
-/// The attempt succeeded: clears the (account, network) counter and remembers the network as
-/// one of the account's usual ones.
+/// Reserves one login attempt for `account` from `network` (the network's object first, so a
+/// network spraying many accounts is stopped before it reaches theirs), or refuses with 429
+/// when a limit is reached. The attempt counts as a failure until `succeeded` says otherwise.
+pub async fn reserve(env: &Env, account: &str, network: &str) -> ApiResult<()> {
+    verdict(call(env, "/reserve", Scope::Network, account, network).await?)?;
+    verdict(call(env, "/reserve", Scope::Account, account, network).await?)
+}
+
+/// The attempt succeeded: clears the (account, network) counter, remembers the network as one
+/// of the account's usual ones and hands the attempt back to the network's budget. Refuses
+/// with 429 when the account had `limiter::SUCCESSES` successful logins in the last minute
+/// (no session is made then).
 pub async fn succeeded(env: &Env, account: &str, network: &str) -> ApiResult<()> {
-    call(env, "/success", account, network).await.map(|_| ())
+    let account_verdict = call(env, "/success", Scope::Account, account, network).await?;
+    call(env, "/success", Scope::Network, account, network).await?;
+    verdict(account_verdict)
 }
 
 #[cfg_attr(feature = "console", durable_object)]
@@ -96,9 +137,19 @@ impl Guard {
         Ok(!rows.is_empty())
     }
 
+    /// This object's counters for an attempt: the network's, or the account's (the
+    /// (account, network) pair and, from an unusual network, the account's budget).
+    fn keys(&self, a: &Attempt, now: i64) -> worker::Result<Vec<(String, Rule)>> {
+        let known = a.scope == Scope::Account && self.known(a, now)?;
+        let all = limiter::login_keys(&a.account, &a.network, known);
+        Ok(all
+            .into_iter()
+            .filter(|(key, _)| (a.scope == Scope::Network) == key.starts_with("net:"))
+            .collect())
+    }
+
     fn reserve(&self, a: &Attempt, now: i64) -> ApiResult<Verdict> {
-        let keys: Vec<(String, Rule)> =
-            limiter::login_keys(&a.account, &a.network, self.known(a, now)?);
+        let keys: Vec<(String, Rule)> = self.keys(a, now)?;
         let mut retry: Option<u32> = None;
         for (key, rule) in &keys {
             if let Some(s) = limiter::retry_after(self.load(key)?, *rule, now) {
@@ -112,19 +163,10 @@ impl Guard {
         }
         let sql = self.state.storage().sql();
         for (key, rule) in &keys {
-            let w = limiter::record_failure(self.load(key)?, *rule, now);
-            sql.exec(
-                "INSERT INTO attempts (key, window_start, failures) VALUES (?, ?, ?) \
-                 ON CONFLICT (key) DO UPDATE SET window_start = excluded.window_start, \
-                 failures = excluded.failures",
-                vec![
-                    key.as_str().into(),
-                    w.window_start.into(),
-                    w.failures.into(),
-                ],
-            )?;
+            self.put(key, limiter::record_failure(self.load(key)?, *rule, now))?;
         }
-        // Old windows are worthless: drop them so the table stays small.
+        // Old windows are worthless: drop them (through `attempts_window`) so the table stays
+        // small.
         sql.exec(
             "DELETE FROM attempts WHERE window_start < ?",
             vec![(now - limiter::CLIENT.window_ms.max(limiter::ACCOUNT.window_ms)).into()],
@@ -134,9 +176,17 @@ impl Guard {
 
     fn success(&self, a: &Attempt, now: i64) -> ApiResult<Verdict> {
         let sql = self.state.storage().sql();
-        // The reservation was no failure after all: the (account, network) counter starts
-        // afresh, and the attempt is handed back to the network's and the account's budgets.
-        let keys = limiter::login_keys(&a.account, &a.network, self.known(a, now)?);
+        if a.scope == Scope::Network {
+            // The reservation was no failure after all: handed back to the network's budget.
+            sql.exec(
+                "UPDATE attempts SET failures = max(failures - 1, 0) WHERE key = ?",
+                vec![limiter::network_key(&a.network).into()],
+            )?;
+            return Ok(Verdict { retry_after: None });
+        }
+        // The (account, network) counter starts afresh, and the attempt is handed back to the
+        // account's unknown-network budget.
+        let keys = self.keys(a, now)?;
         sql.exec(
             "DELETE FROM attempts WHERE key = ?",
             vec![keys[0].0.as_str().into()],
@@ -160,7 +210,42 @@ impl Guard {
             "DELETE FROM known WHERE seen < ?",
             vec![(now - limiter::KNOWN_NETWORK_MS).into()],
         )?;
+        // Successful logins have a budget of their own (each one is a session).
+        let key = limiter::success_key(&a.account);
+        let window = self.load(&key)?;
+        if let Some(secs) = limiter::retry_after(window, limiter::SUCCESSES, now) {
+            return Ok(Verdict {
+                retry_after: Some(secs),
+            });
+        }
+        let w = limiter::record_failure(window, limiter::SUCCESSES, now);
+        self.put(&key, w)?;
         Ok(Verdict { retry_after: None })
+    }
+
+    fn put(&self, key: &str, w: Window) -> worker::Result<()> {
+        self.state.storage().sql().exec(
+            "INSERT INTO attempts (key, window_start, failures) VALUES (?, ?, ?) \
+             ON CONFLICT (key) DO UPDATE SET window_start = excluded.window_start, \
+             failures = excluded.failures",
+            vec![key.into(), w.window_start.into(), w.failures.into()],
+        )?;
+        Ok(())
+    }
+
+    /// How many counters this object holds (tests: each object holds only its own).
+    fn keys_held(&self) -> worker::Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct K {
+            key: String,
+        }
+        let rows: Vec<K> = self
+            .state
+            .storage()
+            .sql()
+            .exec("SELECT key FROM attempts ORDER BY key", None)?
+            .to_array()?;
+        Ok(rows.into_iter().map(|k| k.key).collect())
     }
 }
 
@@ -178,12 +263,23 @@ impl DurableObject for Guard {
              seen INTEGER NOT NULL, PRIMARY KEY (account, network))",
             None,
         );
+        let _ = sql.exec(
+            "CREATE INDEX IF NOT EXISTS attempts_window ON attempts(window_start)",
+            None,
+        );
+        let _ = sql.exec("CREATE INDEX IF NOT EXISTS known_seen ON known(seen)", None);
         Self { state }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let path = req.path();
         let result = async {
+            if path == "/keys" {
+                return Ok(http::json_response(
+                    200,
+                    &serde_json::json!({ "keys": self.keys_held()? }),
+                )?);
+            }
             let a: Attempt = http::read_json(&mut req, 4096).await?;
             let now = http::now_ms();
             let verdict = match path.as_str() {

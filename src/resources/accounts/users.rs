@@ -1,6 +1,6 @@
 //! The user rows behind sessions, and the sessions themselves (`sessions`, one row per login).
 use crate::domain::messages::UserState;
-use crate::domain::token::{Role, Session};
+use crate::domain::token::{self, Role, Session};
 use crate::platform::db::{self, i, s};
 use crate::platform::http::ApiResult;
 use serde::Deserialize;
@@ -65,48 +65,104 @@ pub async fn by_id(db: &D1Database, id: i64) -> ApiResult<Option<UserRow>> {
     )
 }
 
-/// The user of a live session: `None` when the session was logged out, expired or belongs
-/// to someone else.
+/// The user of a live session and when it was last used: `None` when the session was logged
+/// out, expired or belongs to someone else (the idle timeout is the caller's: it says so). One
+/// keyed read (the session's primary key and the user's).
 pub async fn by_session(
     db: &D1Database,
     uid: i64,
     sid: &str,
     now_secs: i64,
-) -> ApiResult<Option<UserRow>> {
+) -> ApiResult<Option<(UserRow, i64)>> {
+    #[derive(Deserialize)]
+    struct Seen {
+        last_seen: i64,
+    }
+    #[derive(Deserialize)]
+    struct Both {
+        #[serde(flatten)]
+        user: UserRow,
+        #[serde(flatten)]
+        seen: Seen,
+    }
     Ok(db::stmt(
         db,
-        &format!(
-            "{USER_SELECT} WHERE id = ?1 AND EXISTS (SELECT 1 FROM sessions \
-             WHERE sessions.id = ?2 AND sessions.user_id = ?1 AND sessions.expires_at > ?3)"
-        ),
+        "SELECT u.id, u.login_id, u.display_name, u.role, u.store_id, u.password_hash, \
+         u.token_version, u.disabled, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id = ?2 AND s.user_id = ?1 AND s.expires_at > ?3",
         &[i(uid), s(sid), i(now_secs)],
     )?
-    .first::<UserRow>(None)
-    .await?)
+    .first::<Both>(None)
+    .await?
+    .map(|b| (b.user, b.seen.last_seen)))
 }
 
-/// Records a new session (and forgets the user's expired ones).
+/// Records that the session was used now (at most every few minutes: `token::idle_state`).
+pub async fn touch_session(db: &D1Database, sid: &str, now_secs: i64) -> ApiResult<()> {
+    db::stmt(
+        db,
+        "UPDATE sessions SET last_seen = ?2 WHERE id = ?1 AND last_seen < ?2",
+        &[s(sid), i(now_secs)],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Records a new session, forgets the user's expired and idle ones, and evicts the oldest
+/// beyond `token::MAX_SESSIONS_PER_USER`, in one batch. Returns the evicted sessions' ids
+/// (their sockets are to be closed).
 pub async fn create_session(
     db: &D1Database,
     uid: i64,
     sid: &str,
     now_secs: i64,
     expires_at: i64,
-) -> ApiResult<()> {
-    db.batch(vec![
-        db::stmt(
-            db,
-            "DELETE FROM sessions WHERE user_id = ?1 AND expires_at <= ?2",
-            &[i(uid), i(now_secs)],
-        )?,
-        db::stmt(
-            db,
-            "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            &[s(sid), i(uid), i(now_secs), i(expires_at)],
-        )?,
-    ])
+    idle: i64,
+) -> ApiResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Sid {
+        id: String,
+    }
+    let results = db
+        .batch(vec![
+            db::stmt(
+                db,
+                "DELETE FROM sessions WHERE user_id = ?1 AND (expires_at <= ?2 OR last_seen <= ?3)",
+                &[i(uid), i(now_secs), i(now_secs - idle)],
+            )?,
+            db::stmt(
+                db,
+                "INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen) \
+                 VALUES (?1, ?2, ?3, ?4, ?3)",
+                &[s(sid), i(uid), i(now_secs), i(expires_at)],
+            )?,
+            db::stmt(
+                db,
+                "DELETE FROM sessions WHERE user_id = ?1 AND id NOT IN (SELECT id FROM sessions \
+                 WHERE user_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2) RETURNING id",
+                &[i(uid), i(token::MAX_SESSIONS_PER_USER as i64)],
+            )?,
+        ])
+        .await?;
+    let evicted: Vec<Sid> = match results.last() {
+        Some(r) => r.results()?,
+        None => Vec::new(),
+    };
+    Ok(evicted.into_iter().map(|s| s.id).collect())
+}
+
+/// The daily cron: deletes every expired or idle session (through `sessions_expires`, and
+/// `last_seen` on what is left). Returns how many.
+pub async fn prune_sessions(db: &D1Database, now_secs: i64, idle: i64) -> ApiResult<u64> {
+    let r = db::stmt(
+        db,
+        "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen <= ?2",
+        &[i(now_secs), i(now_secs - idle)],
+    )?
+    .run()
     .await?;
-    Ok(())
+    Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) as u64)
 }
 
 pub async fn delete_session(db: &D1Database, uid: i64, sid: &str) -> ApiResult<()> {
@@ -122,12 +178,12 @@ pub async fn delete_session(db: &D1Database, uid: i64, sid: &str) -> ApiResult<(
 
 /// Ends every session of the user: deletes them and bumps the token version (so a token
 /// whose row somehow survived is refused too), in one batch with `change` (an admin's edit of
-/// the user) when there is one. Returns the user as they are now.
+/// the user) when there is one.
 pub async fn end_all_sessions(
     db: &D1Database,
     uid: i64,
     change: Option<worker::D1PreparedStatement>,
-) -> ApiResult<Option<UserRow>> {
+) -> ApiResult<()> {
     let mut batch: Vec<worker::D1PreparedStatement> = change.into_iter().collect();
     batch.extend([
         db::stmt(
@@ -139,7 +195,7 @@ pub async fn end_all_sessions(
         db::stmt(db, "DELETE FROM sessions WHERE user_id = ?1", &[i(uid)])?,
     ]);
     db.batch(batch).await?;
-    by_id(db, uid).await
+    Ok(())
 }
 
 /// Replaces a password hash (a login upgrading an old hash), unless it changed meanwhile.
@@ -154,12 +210,14 @@ pub async fn upgrade_hash(db: &D1Database, uid: i64, old: &str, new: &str) -> Ap
     Ok(())
 }
 
-/// The users among `uids` with their live sessions among `sids`: the hub's periodic re-check.
+/// The users among `uids` with their live (not expired, not idle for `idle` seconds) sessions
+/// among `sids`: the hub's periodic re-check, keyed by the sessions' primary key.
 pub async fn states(
     db: &D1Database,
     uids: &[i64],
     sids: &[String],
     now_secs: i64,
+    idle: i64,
 ) -> ApiResult<(Vec<UserState>, Vec<String>)> {
     let users: Vec<UserRow> = db::stmt(
         db,
@@ -175,8 +233,9 @@ pub async fn states(
     }
     let live: Vec<Sid> = db::stmt(
         db,
-        "SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?1)) AND expires_at > ?2",
-        &[db::json(sids), i(now_secs)],
+        "SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?1)) AND expires_at > ?2 \
+         AND last_seen > ?3",
+        &[db::json(sids), i(now_secs), i(now_secs - idle)],
     )?
     .all()
     .await?

@@ -4,7 +4,9 @@
 use super::duplicates::check_attach;
 use super::notes;
 use super::queries::{self, card_columns, thirty_days_ago};
-use crate::domain::access::{call_visible_sql, customer_visible_sql, Viewer};
+use crate::domain::access::{
+    call_links_customer_sql, call_visible_sql, customer_visible_sql, Viewer,
+};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::messages::{BroadcastRequest, CustomerCard};
@@ -206,6 +208,10 @@ fn wrapups_stmt(
     db::stmt(db, &sql, &[s(phone), opt_s(except), opt_i(viewer.scope())])
 }
 
+/// Customers one user may create per minute (popup and 顧客 together): a person at the front
+/// desk registers a few an hour; a script squatting on numbers is stopped (429 `rate_limited`).
+const CREATES_PER_MINUTE: i64 = 60;
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct NewCustomer {
@@ -234,7 +240,17 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     } else {
         session.store
     };
+    // The calls the hub has not copied to D1 yet (the caller's call that just popped) first,
+    // so that the create links them.
+    crate::pipeline::hub_client::flush(env).await;
     let db = env.d1("DB")?;
+    super::csv_io::rate_limit(
+        &db,
+        &format!("create:{}", session.uid),
+        CREATES_PER_MINUTE,
+        60_000,
+    )
+    .await?;
     let duplicates = check_attach(&db, viewer, std::slice::from_ref(&phone), None).await?;
     let now = http::now_ms();
     // One batch is one transaction: the customer, their number, the link of their earlier
@@ -244,8 +260,8 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .batch(vec![
             db::stmt(
                 &db,
-                "INSERT INTO customers (name, kana, memo, home_store_id, name_key, kana_key) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO customers (name, kana, memo, home_store_id, name_key, kana_key, created_by) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 &[
                     s(&name),
                     s(&kana),
@@ -253,6 +269,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
                     opt_i(home_store),
                     s(&search::key(&name)),
                     s(&search::key(&kana)),
+                    i(session.uid),
                 ],
             )?,
             db::stmt(
@@ -260,11 +277,18 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
                 "INSERT INTO customer_phones (phone, customer_id) VALUES (?1, last_insert_rowid())",
                 &[s(&phone)],
             )?,
+            // Links the earlier calls from the number that the creator may see and whose
+            // store may see the new customer: a staff create links its own store's calls only,
+            // never another store's (no squatting on a number another store's caller uses).
             db::stmt(
                 &db,
-                "UPDATE calls SET customer_id = (SELECT max(id) FROM customers) \
-                 WHERE caller = ?1 AND customer_id IS NULL",
-                &[s(&phone)],
+                &format!(
+                    "UPDATE calls AS k SET customer_id = (SELECT max(id) FROM customers) \
+                     WHERE k.caller = ?1 AND k.customer_id IS NULL AND {} AND {}",
+                    call_visible_sql(2),
+                    call_links_customer_sql(3)
+                ),
+                &[s(&phone), opt_i(viewer.scope()), opt_i(home_store)],
             )?,
             queries::newest_stmt(&db, now, viewer.scope())?,
         ])
@@ -571,26 +595,40 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
 
 /// Tells the consoles and popups that may see this customer (admins, and the staff of the
 /// home store) that a caller's name or numbers changed, so open rows and popups follow
-/// without a reload. `merged_from`: the customer just merged into this one (gone now), so a
-/// popup showing them switches to the one kept. Best effort: the write is done whether or not
-/// the hub answers.
-pub(crate) async fn announce(env: &Env, card: &CustomerCard, merged_from: Option<i64>) {
+/// without a reload. `merged_from`: the customer just merged into this one (gone now) and
+/// their home store, so a popup showing them switches to the one kept; the home store's staff
+/// are told that id only when they could see that customer. Best effort: the write is done
+/// whether or not the hub answers.
+pub(crate) async fn announce(
+    env: &Env,
+    card: &CustomerCard,
+    merged_from: Option<(i64, Option<i64>)>,
+) {
     let store_id = card.home_store.as_ref().and_then(|h| h.id);
-    let mut message = json!({
+    let message = json!({
         "type": "customer_changed",
         "customer": { "id": card.id, "name": card.name, "phones": card.phones },
         "storeId": store_id,
     });
-    if let Some(from) = merged_from {
-        message["mergedFrom"] = json!(from);
+    let mut whole = message.clone();
+    let mut staff_message = None;
+    if let Some((from, from_home)) = merged_from {
+        whole["mergedFrom"] = json!(from);
+        let staff = Viewer {
+            role: crate::domain::token::Role::Staff,
+            store: store_id,
+        };
+        if !staff.may_see_customer(from_home) {
+            staff_message = Some(message.to_string());
+        }
     }
     let req = BroadcastRequest {
         // Unique per change: the hub sends each key once.
         key: format!("customer:{}:{}:{}", card.id, card.version, http::now_ms()),
         store_id,
-        message: message.to_string(),
+        message: whole.to_string(),
         // The store room is the customer's home store: its staff may see the customer.
-        staff_message: None,
+        staff_message,
         live: false,
     };
     if let Err(e) = hub_client::broadcast(env, &req).await {

@@ -440,7 +440,12 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
 
 /// Counts one action of `key` if fewer than `max` happened in the last `window_ms`; a 429
 /// otherwise. One statement, so parallel requests cannot both take the last slot.
-async fn rate_limit(db: &D1Database, key: &str, max: i64, window_ms: i64) -> ApiResult<()> {
+pub(crate) async fn rate_limit(
+    db: &D1Database,
+    key: &str,
+    max: i64,
+    window_ms: i64,
+) -> ApiResult<()> {
     let now = http::now_ms();
     let results = db
         .batch(vec![

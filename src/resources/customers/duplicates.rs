@@ -109,3 +109,53 @@ pub async fn check(mut req: Request, env: &Env) -> ApiResult<Response> {
         }),
     )?)
 }
+
+/// Numbers listed by [`shared_numbers`] at most (each with its customers).
+const SHARED_LIST_MAX: i64 = 500;
+
+/// `GET /api/customers/shared-numbers` (admin) — the numbers claimed in two or more stores
+/// (customers of different home stores have them): `{numbers: [{phone, customers: [{id,
+/// name, homeStore}]}]}`, by number, at most 500 numbers. A store registering its own caller
+/// is never refused because another store's customer has the number; an admin sees here where
+/// that happened and may merge or correct the records.
+pub async fn shared_numbers(req: Request, env: &Env) -> ApiResult<Response> {
+    auth::require_admin(&req, env).await?;
+    #[derive(Deserialize)]
+    struct Row {
+        phone: String,
+        id: i64,
+        name: String,
+        home_store_id: Option<i64>,
+        home_store_name: Option<String>,
+    }
+    let rows: Vec<Row> = db::stmt(
+        &env.d1("DB")?,
+        "SELECT p.phone, c.id, c.name, c.home_store_id, hs.name AS home_store_name \
+         FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
+         LEFT JOIN stores hs ON hs.id = c.home_store_id \
+         WHERE p.phone IN (SELECT p2.phone FROM customer_phones p2 JOIN customers c2 ON c2.id = p2.customer_id \
+           GROUP BY p2.phone HAVING count(DISTINCT c2.home_store_id) > 1 ORDER BY p2.phone LIMIT ?1) \
+         ORDER BY p.phone, c.id",
+        &[db::i(SHARED_LIST_MAX)],
+    )?
+    .all()
+    .await?
+    .results()?;
+    let mut numbers: Vec<serde_json::Value> = vec![];
+    for r in rows {
+        let customer = json!({
+            "id": r.id,
+            "name": r.name,
+            "homeStore": r.home_store_id.map(|id| json!({"id": id, "name": r.home_store_name})),
+        });
+        match numbers.last_mut() {
+            Some(last) if last["phone"] == r.phone.as_str() => {
+                if let Some(list) = last["customers"].as_array_mut() {
+                    list.push(customer);
+                }
+            }
+            _ => numbers.push(json!({"phone": r.phone, "customers": [customer]})),
+        }
+    }
+    Ok(http::json_response(200, &json!({ "numbers": numbers }))?)
+}

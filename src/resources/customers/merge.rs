@@ -52,6 +52,7 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
                    ?3 AS max_phones"
                     .into(),
             )?,
+            stmt("SELECT home_store_id FROM customers WHERE id = ?2 AND ?1 IS NOT NULL AND ?3 IS NOT NULL".into())?,
             stmt(format!(
                 "INSERT OR IGNORE INTO customer_phones (phone, customer_id) \
                  SELECT phone, ?1 FROM customer_phones WHERE customer_id = ?2 AND {BOTH}"
@@ -99,9 +100,14 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
             ),
         ));
     }
+    #[derive(Deserialize)]
+    struct Home {
+        home_store_id: Option<i64>,
+    }
+    let from_home = db::first::<Home>(&results[1])?.and_then(|h| h.home_store_id);
     let card = queries::one(results.last().expect("the batch ends with the read"))?;
     api::reindex(env, &[id, body.from]).await;
-    api::announce(env, &card, Some(body.from)).await;
+    api::announce(env, &card, Some((body.from, from_home))).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id, body.from]).await;
     Ok(http::json_response(200, &json!({ "customer": card }))?)
 }
