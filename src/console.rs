@@ -9,7 +9,9 @@ use crate::platform::router::{self, Miss, Route};
 use crate::resources::accounts::{admin as accounts, auth, users};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
 use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
-use crate::resources::{callbacks, calls, custom_fields, reports, settings, stores, wrapups};
+use crate::resources::{
+    callbacks, calls, custom_fields, hours, reports, settings, stores, wrapups,
+};
 use crate::{buffered, platform, VERSION};
 use worker::{Env, Method, Request, Response};
 
@@ -179,6 +181,11 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::CustomFieldCreate => custom_fields::create(req, env).await,
         Route::CustomFieldUpdate => custom_fields::update(req, env, id()?).await,
         Route::CustomFieldDelete => custom_fields::delete(req, env, id()?).await,
+        Route::StoreHours => hours::get_store(req, env, id()?).await,
+        Route::StoreHoursSave => hours::put_store(req, env, id()?).await,
+        Route::HoursSettings => hours::get_settings(req, env).await,
+        Route::CallbackAssignees => callbacks::assignees(req, env).await,
+        Route::HoursSettingsSave => hours::put_settings(req, env).await,
     }
 }
 

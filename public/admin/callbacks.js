@@ -95,6 +95,45 @@ function callsText(cb) {
   return parts.join(' / ') || '—';
 }
 
+/** 期限: the due time, red with 期限切れ when it has passed; (目安) when it is the default one. */
+export function dueLine(cb) {
+  if (cb.status === 'done' || !cb.dueAt) return null;
+  const text = `${cb.overdue ? '期限切れ ' : '期限 '}${fmtDateTime(cb.dueAt)}`;
+  return el('div', { class: ['cb-due', cb.overdue ? 'cb-overdue' : null], text });
+}
+
+/** Who the items of a store may be assigned to (GET /api/callbacks/assignees), per store. */
+const assigneeCache = new Map();
+async function loadAssignees(storeIds) {
+  await Promise.all(
+    [...new Set(storeIds)].filter((s) => !assigneeCache.has(s)).map(async (s) => {
+      try {
+        const q = s === null || s === undefined ? '' : `?store=${encodeURIComponent(s)}`;
+        assigneeCache.set(s, (await api(`/api/callbacks/assignees${q}`)).users);
+      } catch {
+        assigneeCache.set(s, []);
+      }
+    }),
+  );
+}
+
+/** A select of the store's users: choosing one assigns the item to them. */
+export function assignSelect(cb) {
+  if (cb.status === 'done') return null;
+  const users = assigneeCache.get(cb.storeId ?? null) ?? [];
+  const select = el(
+    'select',
+    { class: 'cb-assign', attrs: { 'aria-label': `割り当て先 ${fmtPhone(cb.phone)}` } },
+    el('option', { text: '（割り当て先を選ぶ）', attrs: { value: '' } }),
+    users.map((u) => el('option', { text: u.name, attrs: { value: String(u.id) } })),
+  );
+  select.value = cb.assigneeId && users.some((u) => u.id === cb.assigneeId) ? String(cb.assigneeId) : '';
+  select.addEventListener('change', () => {
+    if (select.value) patchItem(cb.id, { assignee: select.value });
+  });
+  return select;
+}
+
 function renderRow(cb) {
   const checkbox = el('input', {
     attrs: { type: 'checkbox', 'aria-label': `選択 ${fmtPhone(cb.phone)}`, disabled: cb.status === 'done' },
@@ -122,7 +161,7 @@ function renderRow(cb) {
       cb.status !== 'open' && cb.updatedBy ? el('div', { class: 'muted small', text: `${cb.updatedBy} ${fmtDateTime(cb.updatedAt)}` }) : null,
       cb.note ? el('div', { class: 'muted small cb-note', text: cb.note }) : null,
     ),
-    el('td', { class: 'nowrap cb-owner', text: cb.assigneeName ?? '—' }),
+    el('td', { class: 'nowrap' }, el('div', { class: 'cb-owner', text: cb.assigneeName ?? '—' }), assignSelect(cb), dueLine(cb)),
     el('td', { class: 'small cb-last-attempt', text: attemptText(cb.lastAttempt) }),
     el(
       'td',
@@ -200,6 +239,8 @@ async function load() {
   const selectable = new Set(rows.filter((r) => r.status !== 'done').map((r) => r.id));
   for (const id of [...state.selected]) if (!selectable.has(id)) state.selected.delete(id);
   ui.selectAll.checked = false;
+  await loadAssignees(rows.filter((r) => r.status !== 'done').map((r) => r.storeId ?? null));
+  if (seq !== state.seq) return;
   setChildren(ui.body, rows.map(renderRow));
   ui.body.dataset.loaded = q.toString();
   ui.empty.hidden = rows.length > 0;

@@ -8,6 +8,7 @@ import { startPage, handleAuthError } from './lib/page.js';
 import { TEXT } from './lib/messages.js';
 import { initDialpad } from './settings/dialpad.js';
 import { initCustomFields } from './settings/custom-fields.js';
+import { initHours } from './settings/hours.js';
 
 const ui = {
   form: $('#page-view'),
@@ -116,6 +117,7 @@ async function main() {
     render(settings);
     initDialpad({ admin: state.admin, categories: settings.categories, outcomes });
     initCustomFields({ admin: state.admin, stores: state.stores });
+    await initHours({ admin: state.admin });
   } catch (e) {
     if (handleAuthError(e)) return;
     ui.error.textContent = TEXT.loadFailed('設定', e.message);

@@ -1,7 +1,7 @@
 // 店舗: the stores and their number prefixes; admins add, edit and delete them. Everyone can
 // check which store a dialled number reaches.
 import './lib/header.js';
-import { $, el, setChildren } from './lib/dom.js';
+import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtPhone } from './lib/format.js';
 import { loadStores } from './lib/stores.js';
@@ -155,6 +155,7 @@ function render() {
   );
   ui.empty.hidden = state.stores.length > 0;
   ui.count.textContent = `${state.stores.length}店舗`;
+  renderHoursStores();
   if (state.editing !== null) ui.body.querySelector('.edit-name')?.focus();
 }
 
@@ -266,10 +267,115 @@ ui.resolveForm.addEventListener('submit', async (ev) => {
   }
 });
 
+// 営業時間: a store's weekly hours (one text field a day), holidays (one line a date, with
+// optional special hours) and its required wrap-up. The server validates (domain::hours).
+const WEEKDAYS = ['月', '火', '水', '木', '金', '土', '日'];
+const hoursUi = {
+  card: $('#hours-card'),
+  form: $('#hours-form'),
+  store: $('#hours-store'),
+  days: $('#hours-days'),
+  holidays: $('#hours-holidays'),
+  requireWrapup: $('#hours-require-wrapup'),
+  state: $('#hours-state'),
+  error: $('#hours-error'),
+  status: $('#hours-status'),
+  submit: $('#hours-submit'),
+};
+const dayInputs = WEEKDAYS.map((d) =>
+  el('input', { class: 'hours-day', attrs: { type: 'text', name: `day-${d}`, autocomplete: 'off', placeholder: '休み' } }),
+);
+setChildren(
+  hoursUi.days,
+  WEEKDAYS.map((d, i) =>
+    el('label', { class: 'field field-inline' }, el('span', { class: 'field-label', text: `${d}曜日` }), dayInputs[i]),
+  ),
+);
+
+const rangesText = (ranges) => (ranges ?? []).map((r) => `${r.open}-${r.close}`).join(', ');
+/** "10:00-14:00, 15:00-20:00" → ranges; the server says what is wrong with a bad one. */
+function parseRanges(text) {
+  return splitList(text.replace(/[〜～~]/g, '-')).map((part) => {
+    const [open = '', close = ''] = part.split('-');
+    return { open: open.trim(), close: close.trim() };
+  });
+}
+
+let hoursSeq = 0;
+async function loadHours({ keepStatus = false } = {}) {
+  const id = hoursUi.store.value;
+  const seq = ++hoursSeq;
+  delete hoursUi.form.dataset.loaded;
+  hoursUi.error.hidden = true;
+  if (!keepStatus) setStatusLine(hoursUi.status, '', null);
+  if (!id) return;
+  try {
+    const res = await api(`/api/stores/${encodeURIComponent(id)}/hours`);
+    if (seq !== hoursSeq) return;
+    const weekly = res.hours.weekly?.length === 7 ? res.hours.weekly : WEEKDAYS.map(() => []);
+    weekly.forEach((ranges, i) => (dayInputs[i].value = rangesText(ranges)));
+    hoursUi.holidays.value = (res.hours.holidays ?? [])
+      .map((h) => [h.date, rangesText(h.ranges)].filter(Boolean).join(' '))
+      .join('\n');
+    hoursUi.requireWrapup.checked = !!res.requireWrapup;
+    hoursUi.state.textContent = !res.configured
+      ? '営業時間は未設定です（時間外になりません）'
+      : res.openNow
+        ? '現在: 営業中'
+        : `現在: 時間外${res.nextOpening ? `（次の営業開始 ${new Date(res.nextOpening).toLocaleString('ja-JP', { timeZone: 'Asia/Tokyo' })}）` : ''}`;
+    hoursUi.form.dataset.loaded = id; // the form shows this store's hours
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    hoursUi.error.textContent = e.message;
+    hoursUi.error.hidden = false;
+  }
+}
+
+function renderHoursStores() {
+  const current = hoursUi.store.value;
+  setChildren(hoursUi.store, state.stores.map((s) => el('option', { text: s.name, attrs: { value: s.id } })));
+  if (state.stores.some((s) => String(s.id) === current)) hoursUi.store.value = current;
+  hoursUi.card.hidden = state.stores.length === 0;
+}
+
+hoursUi.store.addEventListener('change', () => loadHours());
+hoursUi.form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  hoursUi.error.hidden = true;
+  hoursUi.status.textContent = '';
+  const weekly = dayInputs.map((input) => parseRanges(input.value));
+  const holidays = hoursUi.holidays.value
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [date, ...rest] = line.split(/\s+/);
+      return { date, ranges: parseRanges(rest.join(' ')) };
+    });
+  const configured = weekly.some((d) => d.length) || holidays.length;
+  hoursUi.submit.disabled = true;
+  try {
+    await api(`/api/stores/${encodeURIComponent(hoursUi.store.value)}/hours`, {
+      method: 'PUT',
+      body: { hours: { weekly: configured ? weekly : [], holidays }, requireWrapup: hoursUi.requireWrapup.checked },
+    });
+    setStatusLine(hoursUi.status, '営業時間を保存しました', 'ok');
+    await loadHours({ keepStatus: true });
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    hoursUi.error.textContent = e.message;
+    hoursUi.error.hidden = false;
+  } finally {
+    hoursUi.submit.disabled = false;
+  }
+});
+
 async function main() {
   state.user = await startPage();
   ui.view.hidden = false;
   await refresh();
+  for (const input of [...dayInputs, hoursUi.holidays, hoursUi.requireWrapup]) input.disabled = !isAdmin();
+  await loadHours();
 }
 
 main();

@@ -13,6 +13,7 @@ pub mod dialpad;
 pub mod error;
 pub mod fields;
 pub mod front_desk;
+pub mod hours;
 pub mod limiter;
 pub mod messages;
 pub mod password;

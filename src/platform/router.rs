@@ -67,6 +67,11 @@ pub enum Route {
     CustomFieldCreate,
     CustomFieldUpdate,
     CustomFieldDelete,
+    StoreHours,
+    StoreHoursSave,
+    HoursSettings,
+    HoursSettingsSave,
+    CallbackAssignees,
 }
 
 /// Largest body of a CSV import.
@@ -199,6 +204,11 @@ const TABLE: &[(&str, &str, Route)] = &[
         "/api/custom-fields/{id}",
         Route::CustomFieldDelete,
     ),
+    ("GET", "/api/stores/{id}/hours", Route::StoreHours),
+    ("PUT", "/api/stores/{id}/hours", Route::StoreHoursSave),
+    ("GET", "/api/settings/hours", Route::HoursSettings),
+    ("GET", "/api/callbacks/assignees", Route::CallbackAssignees),
+    ("PUT", "/api/settings/hours", Route::HoursSettingsSave),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use crate::platform::http::{self, ApiResult};
 use crate::platform::sql::Stmt;
 use crate::resources::accounts::auth;
 use crate::resources::calls::{log_select, CallLogEntry};
+use crate::resources::hours::{self, HoursContext};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{D1Result, Env, Request, Response};
@@ -183,6 +184,25 @@ struct ItemRow {
     /// `{result, note, by, at}` of the newest attempt.
     #[serde(serialize_with = "json_text")]
     last_attempt: Option<String>,
+    /// The due time is the default one (no one set it): N minutes after the item was created
+    /// in hours, or after the store's next opening (`resources::hours`).
+    #[serde(default)]
+    due_default: bool,
+    /// Not done and past its due time.
+    #[serde(default)]
+    overdue: bool,
+}
+
+impl ItemRow {
+    /// Fills the default due time and the overdue flag.
+    fn with_due(mut self, ctx: &HoursContext, now: i64) -> Self {
+        if self.due_at.is_none() && self.status != "done" {
+            self.due_at = Some(ctx.default_due(self.store_id, self.created_at));
+            self.due_default = true;
+        }
+        self.overdue = self.status != "done" && self.due_at.is_some_and(|d| d < now);
+        self
+    }
 }
 
 /// The item's columns; `k` is the item, the viewer's scope is bound at `?{n}`.
@@ -293,10 +313,17 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
                 ),
                 &args,
             )?,
+            hours::context_stmts(&db).remove(0),
+            hours::context_stmts(&db).remove(1),
         ])
         .await?;
     let total = db::count(&results[0])?;
-    let callbacks: Vec<ItemRow> = db::rows(&results[1])?;
+    let ctx = hours::context_from(&results[2], &results[3])?;
+    let now = http::now_ms();
+    let callbacks: Vec<ItemRow> = db::rows::<ItemRow>(&results[1])?
+        .into_iter()
+        .map(|r| r.with_due(&ctx, now))
+        .collect();
     Ok(http::json_response(
         200,
         &json!({ "callbacks": callbacks, "total": total, "page": page, "perPage": per }),
@@ -315,24 +342,55 @@ pub async fn count(req: Request, env: &Env) -> ApiResult<Response> {
         unstarted: Option<i64>,
         in_progress: Option<i64>,
     }
-    let r = db::stmt(
-        &env.d1("DB")?,
-        &format!(
-            "SELECT sum(k.status = 'open') AS unstarted, sum(k.status = 'in_progress') AS in_progress \
-             FROM callbacks k WHERE k.status != 'done' AND {}",
-            call_visible_sql(1)
-        ),
-        &[opt_i(viewer.scope())],
-    )?
-    .all()
-    .await?;
-    let c = db::first::<Counts>(&r)?;
+    #[derive(Deserialize)]
+    struct Due {
+        store_id: Option<i64>,
+        due_at: Option<i64>,
+        created_at: i64,
+    }
+    let db = env.d1("DB")?;
+    let mut batch = vec![
+        db::stmt(
+            &db,
+            &format!(
+                "SELECT sum(k.status = 'open') AS unstarted, sum(k.status = 'in_progress') AS in_progress \
+                 FROM callbacks k WHERE k.status != 'done' AND {}",
+                call_visible_sql(1)
+            ),
+            &[opt_i(viewer.scope())],
+        )?,
+        // Overdue needs each open item's due time (the default one from its store's hours).
+        db::stmt(
+            &db,
+            &format!(
+                "SELECT k.store_id, k.due_at, k.created_at FROM callbacks k \
+                 WHERE k.status != 'done' AND {} AND (k.due_at IS NULL OR k.due_at < ?2)",
+                call_visible_sql(1)
+            ),
+            &[opt_i(viewer.scope()), i(http::now_ms())],
+        )?,
+    ];
+    batch.extend(hours::context_stmts(&db));
+    let results = db.batch(batch).await?;
+    let ctx = hours::context_from(&results[2], &results[3])?;
+    let now = http::now_ms();
+    let overdue = db::rows::<Due>(&results[1])?
+        .into_iter()
+        .filter(|d| {
+            d.due_at
+                .unwrap_or_else(|| ctx.default_due(d.store_id, d.created_at))
+                < now
+        })
+        .count();
+    let r = &results[0];
+    let c = db::first::<Counts>(r)?;
     let (unstarted, in_progress) = c.map_or((0, 0), |c| {
         (c.unstarted.unwrap_or(0), c.in_progress.unwrap_or(0))
     });
     Ok(http::json_response(
         200,
-        &json!({ "open": unstarted + in_progress, "unstarted": unstarted, "inProgress": in_progress }),
+        &json!({ "open": unstarted + in_progress, "unstarted": unstarted, "inProgress": in_progress,
+            "overdue": overdue }),
     )?)
 }
 
@@ -395,9 +453,14 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
                 ),
                 &[i(id), opt_i(viewer.scope())],
             )?,
+            hours::context_stmts(&db).remove(0),
+            hours::context_stmts(&db).remove(1),
         ])
         .await?;
-    let item: ItemRow = db::first(&results[0])?.ok_or(ApiError::NotFound)?;
+    let ctx = hours::context_from(&results[4], &results[5])?;
+    let item: ItemRow = db::first::<ItemRow>(&results[0])?
+        .ok_or(ApiError::NotFound)?
+        .with_due(&ctx, http::now_ms());
     let mut calls: Vec<CallLogEntry> = db::rows(&results[1])?;
     #[derive(Deserialize)]
     struct N {
@@ -415,6 +478,7 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
             c.customer_name = None;
         }
     }
+    crate::resources::calls::mark_after_hours(&mut calls, &ctx);
     let attempts: Vec<AttemptRow> = db::rows(&results[2])?;
     Ok(http::json_response(
         200,
@@ -456,13 +520,16 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         None => None,
         Some(None) => Some(None),
         Some(Some(v)) if v == "me" => Some(Some(session.uid)),
-        Some(Some(_)) => {
-            return Err(ApiError::bad(
-                "invalid_assignee",
-                "assignee",
-                "担当は \"me\"（自分）か null（なし）で指定してください",
-            ))
-        }
+        Some(Some(v)) => match v.trim().parse::<i64>() {
+            Ok(n) if n > 0 => Some(Some(n)),
+            _ => {
+                return Err(ApiError::bad(
+                    "invalid_assignee",
+                    "assignee",
+                    "担当は \"me\"（自分）・ユーザーID・null（なし）で指定してください",
+                ))
+            }
+        },
     };
     if let Some(Some(t)) = body.due_at {
         if !(0..=253_402_300_799_000).contains(&t) {
@@ -482,8 +549,14 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     }
     let viewer = Viewer::from(&session);
     let now = http::now_ms();
+    let db = env.d1("DB")?;
+    let closing = status == Some("done");
+    let other_assignee = assignee.flatten().filter(|a| *a != session.uid);
+    if closing || other_assignee.is_some() {
+        check_update(&db, viewer, id, closing, other_assignee).await?;
+    }
     let r = db::stmt(
-        &env.d1("DB")?,
+        &db,
         &format!(
             "UPDATE callbacks SET status = coalesce(?2, status), updated_by = ?3, updated_at = ?4, \
              note = CASE WHEN ?2 IS NULL OR ?2 = 'done' THEN note ELSE '' END, \
@@ -530,6 +603,129 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         &json!({ "callback": { "id": id, "status": row.status, "assigneeId": row.assignee_id,
             "dueAt": row.due_at, "updatedBy": session.name, "updatedAt": now } }),
     )?)
+}
+
+/// `GET /api/callbacks/assignees?store=` — who an item of `store` may be assigned to: the
+/// active accounts that may see the store's calls (`domain::access`), for the 担当 select.
+/// Only someone who may see the store's calls gets the list.
+pub async fn assignees(req: Request, env: &Env) -> ApiResult<Response> {
+    let (session, _) = auth::authenticate(&req, env).await?;
+    let viewer = Viewer::from(&session);
+    let store = match http::query_param(&req, "store").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ApiError::bad("invalid_store", "store", "店舗の指定が正しくありません")
+        })?),
+    };
+    if !viewer.may_see_call(store) {
+        return Err(ApiError::Forbidden("other_store"));
+    }
+    #[derive(Deserialize)]
+    struct User {
+        id: i64,
+        name: String,
+        role: String,
+        store_id: Option<i64>,
+    }
+    let users: Vec<User> = env
+        .d1("DB")?
+        .prepare(
+            "SELECT id, display_name AS name, role, store_id FROM users WHERE disabled = 0 \
+             ORDER BY display_name, id LIMIT 500",
+        )
+        .all()
+        .await?
+        .results()?;
+    let list: Vec<Value> = users
+        .into_iter()
+        .filter(|u| {
+            crate::domain::token::Role::parse(&u.role).is_some_and(|role| {
+                Viewer {
+                    role,
+                    store: u.store_id,
+                }
+                .may_see_call(store)
+            })
+        })
+        .map(|u| json!({ "id": u.id, "name": u.name, "role": u.role }))
+        .collect();
+    Ok(http::json_response(200, &json!({ "users": list }))?)
+}
+
+/// 409 when the rule 「完了には対応結果が必要」 is on and an item has no attempt.
+fn needs_outcome(current: Option<Value>) -> ApiError {
+    ApiError::Conflict {
+        code: "callback_needs_outcome",
+        message:
+            "完了にする前に、折り返しの対応結果（不在・伝言・つながった・その他）を記録してください"
+                .into(),
+        current,
+    }
+}
+
+/// Before a PATCH: closing needs an attempt when the rule is on; an assignee other than the
+/// caller must be an active account that may see the item's store (`domain::access`).
+async fn check_update(
+    db: &worker::D1Database,
+    viewer: Viewer,
+    id: i64,
+    closing: bool,
+    assignee: Option<i64>,
+) -> ApiResult<()> {
+    #[derive(Deserialize)]
+    struct Item {
+        store_id: Option<i64>,
+        attempts: i64,
+    }
+    #[derive(Deserialize)]
+    struct User {
+        role: String,
+        store_id: Option<i64>,
+    }
+    let results = db
+        .batch(vec![
+            db::stmt(
+                db,
+                &format!(
+                    "SELECT k.store_id, (SELECT count(*) FROM callback_attempts a \
+                     WHERE a.callback_id = k.id) AS attempts FROM callbacks k \
+                     WHERE k.id = ?1 AND {}",
+                    call_visible_sql(2)
+                ),
+                &[i(id), opt_i(viewer.scope())],
+            )?,
+            db::stmt(
+                db,
+                "SELECT role, store_id FROM users WHERE id = ?1 AND disabled = 0",
+                &[opt_i(assignee)],
+            )?,
+            db.prepare("SELECT callback_require_outcome AS n FROM hours_settings WHERE id = 1"),
+        ])
+        .await?;
+    let item: Item = db::first(&results[0])?.ok_or(ApiError::NotFound)?;
+    if closing && item.attempts == 0 && db::count(&results[2]).unwrap_or(0) != 0 {
+        return Err(needs_outcome(None));
+    }
+    if assignee.is_some() {
+        let user: Option<User> = db::first(&results[1])?;
+        let ok = user.is_some_and(|u| {
+            crate::domain::token::Role::parse(&u.role).is_some_and(|role| {
+                Viewer {
+                    role,
+                    store: u.store_id,
+                }
+                .may_see_call(item.store_id)
+            })
+        });
+        if !ok {
+            return Err(ApiError::bad(
+                "invalid_assignee",
+                "assignee",
+                "担当にできるのはこの店舗のユーザー（または管理者）だけです",
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -629,8 +825,29 @@ pub async fn close(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let viewer = Viewer::from(&session);
     let now = http::now_ms();
+    let db = env.d1("DB")?;
+    if hours::org(&db).await?.callback_require_outcome {
+        #[derive(Deserialize)]
+        struct Missing {
+            id: i64,
+        }
+        let missing: Vec<Missing> = db::stmt(
+            &db,
+            "SELECT k.id FROM callbacks k WHERE k.id IN (SELECT value FROM json_each(?1)) \
+             AND k.status != 'done' AND NOT EXISTS (SELECT 1 FROM callback_attempts a \
+             WHERE a.callback_id = k.id) ORDER BY k.id",
+            &[db::json(&body.ids)],
+        )?
+        .all()
+        .await?
+        .results()?;
+        if !missing.is_empty() {
+            let ids: Vec<i64> = missing.iter().map(|m| m.id).collect();
+            return Err(needs_outcome(Some(json!({ "ids": ids }))));
+        }
+    }
     let r = db::stmt(
-        &env.d1("DB")?,
+        &db,
         &format!(
             "UPDATE callbacks SET status = 'done', updated_by = ?3, updated_at = ?4 \
              WHERE id IN (SELECT value FROM json_each(?1)) AND status != 'done' AND {} \

@@ -8,6 +8,7 @@ use crate::domain::phone::{self, Phone};
 use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
+use crate::resources::hours;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{D1Database, D1PreparedStatement, Env, Request, Response};
@@ -52,6 +53,17 @@ pub struct CallLogEntry {
     pub recording_urls: Option<String>,
     pub transcript: Option<String>,
     pub summary: Option<String>,
+    /// 時間外: the call started outside its store's hours (decided when read, from the
+    /// store's hours: `resources::hours`), so the hub never waits for it.
+    #[serde(default)]
+    pub after_hours: bool,
+}
+
+/// Marks the calls that started outside their store's hours.
+pub fn mark_after_hours(calls: &mut [CallLogEntry], ctx: &crate::resources::hours::HoursContext) {
+    for c in calls {
+        c.after_hours = ctx.after_hours(c.store_id, c.started_at);
+    }
 }
 
 fn json_list<S: serde::Serializer>(v: &Option<String>, ser: S) -> Result<S::Ok, S::Error> {
@@ -125,11 +137,12 @@ pub async fn recent(req: Request, env: &Env) -> ApiResult<Response> {
         call_visible_sql(1)
     );
     let viewer = Viewer::from(&session);
-    let calls: Vec<CallLogEntry> =
-        db::stmt(&env.d1("DB")?, &sql, &[opt_i(viewer.scope()), i(limit)])?
-            .all()
-            .await?
-            .results()?;
+    let db = env.d1("DB")?;
+    let mut batch = vec![db::stmt(&db, &sql, &[opt_i(viewer.scope()), i(limit)])?];
+    batch.extend(hours::context_stmts(&db));
+    let results = db.batch(batch).await?;
+    let mut calls: Vec<CallLogEntry> = db::rows(&results[0])?;
+    mark_after_hours(&mut calls, &hours::context_from(&results[1], &results[2])?);
     Ok(http::json_response(200, &json!({ "calls": calls }))?)
 }
 
@@ -164,8 +177,9 @@ pub struct LogQuery {
 /// "customer", "category", "outcome", "page", "perPage"}` (all optional) — the call log
 /// (着信履歴). `customer` narrows to the calls of one customer's numbers; `category` /
 /// `outcome` to a wrap-up's 用件 / 対応結果. The filters travel in the body:
-/// a number in a URL ends up in logs. Dates are days in Japan time, inclusive. Staff: their
-/// store only.
+/// a number in a URL ends up in logs. Dates are business days (営業日) in Japan time,
+/// inclusive: a day starts at the organisation's cutoff (`/api/settings/hours`, 00:00 unless
+/// set), so with 05:00 a call at 04:59 belongs to the day before. Staff: their store only.
 pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
     // Whatever the hub has not copied to D1 yet (a call that just popped) first.
@@ -212,10 +226,13 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     };
     let category = body.category.filter(|v| !v.is_empty());
     let outcome = body.outcome.filter(|v| !v.is_empty());
+    // From/to are business days: the cutoff (minutes after midnight) shifts both bounds, read
+    // in the same statement so the search makes no extra round trip.
+    const CUTOFF: &str = "ifnull((SELECT cutoff_min FROM hours_settings WHERE id = 1), 0) * 60000";
     // The store filter narrows; the viewer's scope (?8) limits. Staff asking for another
     // store get nothing rather than an error: the filter is a view, not a permission.
     let filter = format!(
-        "(?1 IS NULL OR k.store_id = ?1) AND (?2 IS NULL OR k.started_at >= ?2) AND (?3 IS NULL OR k.started_at < ?3) \
+        "(?1 IS NULL OR k.store_id = ?1) AND (?2 IS NULL OR k.started_at >= ?2 + {CUTOFF}) AND (?3 IS NULL OR k.started_at < ?3 + {CUTOFF}) \
          AND (?4 = 0 OR k.phase IN ('missed', 'voicemail')) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {} \
          AND (?9 IS NULL OR (EXISTS (SELECT 1 FROM customers c WHERE c.id = ?9 AND {vis}) \
            AND (k.customer_id = ?9 OR k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?9)))) \
@@ -261,10 +278,13 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
                 ),
                 &args,
             )?,
+            hours::context_stmts(&db).remove(0),
+            hours::context_stmts(&db).remove(1),
         ])
         .await?;
     let total = db::count(&results[0])?;
-    let calls: Vec<CallLogEntry> = db::rows(&results[1])?;
+    let mut calls: Vec<CallLogEntry> = db::rows(&results[1])?;
+    mark_after_hours(&mut calls, &hours::context_from(&results[2], &results[3])?);
     Ok(http::json_response(
         200,
         &json!({ "calls": calls, "total": total, "page": page, "perPage": per }),

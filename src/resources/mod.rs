@@ -7,6 +7,7 @@ pub mod calls;
 pub mod custom_fields;
 pub mod customers;
 pub mod dialpad;
+pub mod hours;
 pub mod reports;
 pub mod settings;
 pub mod stores;

@@ -85,6 +85,7 @@ function renderRow(call) {
       callCustomer(call),
       call.direction === 'outbound' ? el('span', { class: 'badge badge-out', text: '発信' }) : null,
       call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
+      call.afterHours ? el('span', { class: 'badge after-hours', text: '時間外', attrs: { title: '店舗の営業時間外の着信' } }) : null,
     ),
     el('td', { class: 'col-store', text: call.storeName ?? '不明' }),
     el('td', { class: 'col-state' }, stateBadge(call.phase, stateText(call)), claimNote(call), wrapupNote(call)),

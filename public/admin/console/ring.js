@@ -1,6 +1,8 @@
 // Ring sound: a short two-pulse tone from an OscillatorNode while a call rings in this console.
 // One tab of the browser rings (Web Lock `cti-ring`); another takes over if that one closes.
 import { $ } from '../lib/dom.js';
+import { closedNow, refreshHours } from '../lib/hours.js';
+import { currentSettings } from './settings.js';
 
 const RING_MAX_MS = 3 * 60 * 1000; // a call "ringing" longer than this lost its end event
 const RING_LOCK = 'cti-ring';
@@ -155,6 +157,8 @@ const ui = { status: $('#ring-status'), hint: $('#ring-hint') };
 
 /** callId -> when this console first saw it ringing (local clock) */
 const ringingSince = new Map();
+/** Ringing calls that came in outside their store's hours (時間外). */
+const afterHours = new Set();
 let ringTimer = null;
 /** Whether the ring sound is wanted at all: someone is logged in and has it switched on. */
 let enabled = () => false;
@@ -178,7 +182,10 @@ export function updateRinging() {
     if (left <= 0) ringingSince.delete(id);
     else next = Math.min(next, left);
   }
-  const ring = enabled() && ringingSince.size > 0;
+  // 営業時間外は着信音を鳴らさない: a call outside its store's hours rings only if that is off.
+  const mute = currentSettings().muteAfterHours;
+  const audible = [...ringingSince.keys()].some((id) => !(mute && afterHours.has(id)));
+  const ring = enabled() && audible;
   ringer.set(ring);
   if (ring && Number.isFinite(next)) ringTimer = setTimeout(updateRinging, next + 50);
   renderRinger();
@@ -190,15 +197,30 @@ export const ringingCount = () => ringingSince.size;
 /** Notes whether `call` is an inbound call ringing now. */
 export function trackRinging(call) {
   if (call.phase === 'ringing' && call.direction !== 'outbound') {
-    if (!ringingSince.has(call.id)) ringingSince.set(call.id, Date.now());
+    if (!ringingSince.has(call.id)) {
+      ringingSince.set(call.id, Date.now());
+      if (closedNow(call.storeId)) afterHours.add(call.id);
+      // The hours as of the last minute decide at once; a fresher answer may still mute it.
+      refreshHours().then(() => {
+        if (ringingSince.has(call.id) && closedNow(call.storeId) && !afterHours.has(call.id)) {
+          afterHours.add(call.id);
+          updateRinging();
+        }
+      });
+    }
   } else {
     ringingSince.delete(call.id);
+    afterHours.delete(call.id);
   }
 }
+
+/** Whether a call this console saw ringing came in outside its store's hours. */
+export const ringingAfterHours = (id) => afterHours.has(id);
 
 /** Forgets every ringing call (logout, another user) and stops the sound. */
 export function clearRinging() {
   ringingSince.clear();
+  afterHours.clear();
   updateRinging();
 }
 

@@ -12,6 +12,7 @@ const DEFAULT_SETTINGS = Object.freeze({
   desktopNotify: false,
   popupMode: 'each', // 'each' = a window per call, 'single' = one window for every call
   autoCloseSecs: 60, // a popup of a call that ended unanswered closes after this (0 = never)
+  muteAfterHours: true, // 営業時間外は着信音を鳴らさない
 });
 
 /** The choices of 不在着信のポップアップを閉じる (seconds; 0 = never). */
@@ -43,7 +44,7 @@ function readSettings() {
   }
   if (v && typeof v === 'object') {
     if (v.popTiming === 'ring' || v.popTiming === 'answer') s.popTiming = v.popTiming;
-    for (const k of ['popOutbound', 'ringSound', 'desktopNotify']) if (typeof v[k] === 'boolean') s[k] = v[k];
+    for (const k of ['popOutbound', 'ringSound', 'desktopNotify', 'muteAfterHours']) if (typeof v[k] === 'boolean') s[k] = v[k];
     if (v.popupMode === 'each' || v.popupMode === 'single') s.popupMode = v.popupMode;
     if (AUTO_CLOSE_CHOICES.includes(v.autoCloseSecs)) s.autoCloseSecs = v.autoCloseSecs;
   }
@@ -67,6 +68,7 @@ function renderSettings() {
   $('#set-pop-answer').checked = settings.popTiming === 'answer';
   f.popOutbound.checked = settings.popOutbound;
   f.ringSound.checked = settings.ringSound;
+  if (f.muteAfterHours) f.muteAfterHours.checked = settings.muteAfterHours;
   f.desktopNotify.checked = settings.desktopNotify;
   f.popupMode.value = settings.popupMode;
   f.autoCloseSecs.value = String(settings.autoCloseSecs);
@@ -155,6 +157,9 @@ export function initSettings({ changed, ringTurnedOn }) {
         settings.autoCloseSecs = AUTO_CLOSE_CHOICES.includes(secs) ? secs : DEFAULT_SETTINGS.autoCloseSecs;
         break;
       }
+      case 'muteAfterHours':
+        settings.muteAfterHours = t.checked;
+        break;
       case 'ringSound':
         settings.ringSound = t.checked;
         if (t.checked) ringTurnedOn();

@@ -11,6 +11,7 @@ import { loadFrontDesk, expandTemplate, actionsFor, dialLink } from '../lib/fron
 import { putHandoff } from '../lib/handoff.js';
 import { readDraft as readCallDraft, writeDraft, removeDraft } from '../lib/drafts.js';
 import { TEXT } from '../lib/messages.js';
+import { refreshHours, wrapupRequired } from '../lib/hours.js';
 
 /** Note types pinned above everything (and so left out of the popup's ノート list). */
 export const PINNED_TYPES = new Set(['注意', '苦情']);
@@ -30,6 +31,7 @@ const ui = {
   note: $('#wrapup-note'),
   save: $('#wrapup-save'),
   status: $('#wrapup-status'),
+  required: $('#wrapup-required'),
   claimedBy: $('#claimed-by'),
 };
 
@@ -99,7 +101,27 @@ async function loadCall({ wrapup = false } = {}) {
     if (draft) setStatusLine(ui.status, '未保存の入力があります', 'pending');
     else if (fd.call.wrapupBy) setStatusLine(ui.status, `保存済み（${fd.call.wrapupBy}）`, 'ok');
   }
+  renderRequired();
 }
+
+/**
+ * 用件の入力が必要 (the store's rule, on 店舗): an answered call whose wrap-up has no 用件 yet.
+ * A reminder, never a trap: an in-page notice, and the browser's "leave this page?" prompt.
+ */
+function wrapupMissing() {
+  const c = fd.call;
+  return Boolean(c && c.connectedAt && wrapupRequired(c.storeId) && !fd.saved?.category);
+}
+
+function renderRequired() {
+  ui.required.hidden = !wrapupMissing();
+}
+
+window.addEventListener('beforeunload', (ev) => {
+  if (!wrapupMissing()) return;
+  ev.preventDefault();
+  ev.returnValue = '';
+});
 
 /** 着信履歴 of an unregistered number: the number is handed over, never put in the address. */
 function historyOfNumber(phone) {
@@ -210,6 +232,7 @@ export async function onWrapupSaved(msg) {
   if (JSON.stringify(saved) === shown) return;
   fd.saved = saved;
   fillWrapup(saved);
+  renderRequired();
   const by = fd.call.wrapupBy ?? msg.by;
   if (by) setStatusLine(ui.status, `保存済み（${by}）`, 'ok');
 }
@@ -296,6 +319,7 @@ ui.form.addEventListener('submit', async (ev) => {
     removeDraft(fd.callId);
     fd.saved = wrapup;
     fd.version = wrapup.version;
+    renderRequired();
     clearConflict();
     setStatusLine(ui.status, `${TEXT.saved}（${wrapup.updatedBy}）`, 'ok');
   } catch (e) {
@@ -327,6 +351,7 @@ export async function initFrontDesk(callId) {
   }
   renderSteps();
   if (callId) {
+    await refreshHours({ force: true });
     fillWrapup(readDraft());
     ui.wrapup.hidden = false;
     await loadCall({ wrapup: true });

@@ -1,5 +1,6 @@
 // A call as the pages show it: the Japanese phase labels, and the popup window of a call
 // (its address and how it is opened), shared by the console, the call log and the popup.
+import { closedNow } from './hours.js';
 import { el } from './dom.js';
 import { fmtPhone } from './format.js';
 
@@ -60,6 +61,9 @@ export function callFromMessage(msg, prev) {
     endedAt: msg.endedAt ?? prev?.endedAt ?? null,
     durationMs: msg.durationMs ?? prev?.durationMs ?? null,
     answeredBy: msg.answeredBy ?? prev?.answeredBy ?? null,
+    // 時間外 comes with the call log's rows; a call first seen live is marked by the console
+    // from its store's hours (lib/hours.js).
+    afterHours: prev?.afterHours ?? closedNow(msg.store?.id ?? null),
   };
 }
 

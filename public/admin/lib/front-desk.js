@@ -131,12 +131,30 @@ export function showCallbackCount(n) {
   link.dataset.open = String(n);
 }
 
+/** Shows `n` overdue callbacks (past their due time) in red beside the open count. */
+export function showOverdueCount(n) {
+  const link = document.querySelector('.topnav a[href="/admin/callbacks.html"]');
+  if (!link) return;
+  let badge = link.querySelector('.nav-overdue');
+  if (!badge) {
+    badge = el('span', { class: 'nav-overdue', attrs: { id: 'callback-overdue' } });
+    link.append(badge);
+  }
+  badge.textContent = `期限切れ ${n}`;
+  badge.setAttribute('aria-label', `期限切れの折り返し ${n}件`);
+  badge.hidden = !(n > 0);
+  link.dataset.overdue = String(n);
+}
+
 /** Reloads the open count (after login, and whenever the hub says it changed). */
 export async function refreshCallbackCount() {
   const seq = ++countSeq;
   try {
-    const { open } = await api('/api/callbacks/count');
-    if (seq === countSeq) showCallbackCount(Number(open) || 0);
+    const { open, overdue } = await api('/api/callbacks/count');
+    if (seq === countSeq) {
+      showCallbackCount(Number(open) || 0);
+      showOverdueCount(Number(overdue) || 0);
+    }
   } catch {
     /* cosmetic */
   }

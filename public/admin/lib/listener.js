@@ -17,6 +17,7 @@ import { refreshCallbackCount } from './front-desk.js';
 import { fmtPhone } from './format.js';
 import { openChannel, DESK_SILENCE_MS } from './live-channel.js';
 import { initRing, updateRinging, trackRinging, clearRinging, unlockRing, ringingCount } from '../console/ring.js';
+import { refreshHours } from './hours.js';
 import { setClaimUser, claimPop, wasPopped, markPopped } from '../console/popup-claim.js';
 import { initSettings, loadSettings, currentSettings } from '../console/settings.js';
 import {
@@ -416,6 +417,7 @@ export function startListening(u, previous = null) {
       })
       .catch(() => {});
   }
+  refreshHours({ force: true }); // 時間外 and the muted ring decide from it at once
   socket.start();
 }
 

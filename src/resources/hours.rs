@@ -1,0 +1,302 @@
+//! Business hours: `/api/stores/{id}/hours` (a store's weekly hours, holidays and required
+//! wrap-up) and `/api/settings/hours` (the business-day cutoff, a callback's default due time,
+//! the required outcome). Everyone signed in reads them (the console and the popup need them);
+//! admins write them. What a moment means for them is `domain::hours`'s alone.
+use crate::domain::error::ApiError;
+use crate::domain::hours::{self, Hours, Schedule};
+use crate::platform::db::{self, i, s};
+use crate::platform::http::{self, ApiResult};
+use crate::resources::accounts::auth;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use worker::{D1Database, D1PreparedStatement, D1Result, Env, Request, Response};
+
+/// The organisation's hours settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgHours {
+    pub cutoff_min: i64,
+    pub callback_due_min: i64,
+    pub callback_require_outcome: bool,
+}
+
+impl Default for OrgHours {
+    fn default() -> Self {
+        OrgHours {
+            cutoff_min: 0,
+            callback_due_min: 30,
+            callback_require_outcome: false,
+        }
+    }
+}
+
+/// Every store's schedule (and required wrap-up) and the settings, as read in one batch.
+#[derive(Debug, Default)]
+pub struct HoursContext {
+    pub org: OrgHours,
+    pub stores: HashMap<i64, (Schedule, bool)>,
+}
+
+impl HoursContext {
+    /// 時間外: the call started outside its store's configured hours.
+    pub fn after_hours(&self, store: Option<i64>, at: i64) -> bool {
+        store
+            .and_then(|id| self.stores.get(&id))
+            .is_some_and(|(s, _)| !s.is_open(at))
+    }
+
+    /// The default due time of a callback of `store` created at `at`.
+    pub fn default_due(&self, store: Option<i64>, at: i64) -> i64 {
+        let empty = Schedule::default();
+        let schedule = store
+            .and_then(|id| self.stores.get(&id))
+            .map_or(&empty, |(s, _)| s);
+        hours::callback_due(schedule, at, self.org.callback_due_min)
+    }
+}
+
+/// The two statements `context_from` reads, to put in a caller's batch.
+pub fn context_stmts(db: &D1Database) -> Vec<D1PreparedStatement> {
+    vec![
+        db.prepare("SELECT store_id, body, require_wrapup FROM store_hours"),
+        db.prepare(
+            "SELECT cutoff_min, callback_due_min, callback_require_outcome FROM hours_settings WHERE id = 1",
+        ),
+    ]
+}
+
+#[derive(Deserialize)]
+struct StoreHoursRow {
+    store_id: i64,
+    body: String,
+    require_wrapup: i64,
+}
+
+#[derive(Deserialize)]
+struct SettingsRow {
+    cutoff_min: i64,
+    callback_due_min: i64,
+    callback_require_outcome: i64,
+}
+
+fn org_of(row: Option<SettingsRow>) -> OrgHours {
+    row.map_or_else(OrgHours::default, |r| OrgHours {
+        cutoff_min: r.cutoff_min,
+        callback_due_min: r.callback_due_min,
+        callback_require_outcome: r.callback_require_outcome != 0,
+    })
+}
+
+pub fn context_from(store_rows: &D1Result, settings: &D1Result) -> ApiResult<HoursContext> {
+    let stores = db::rows::<StoreHoursRow>(store_rows)?
+        .into_iter()
+        .map(|r| {
+            (
+                r.store_id,
+                (hours::schedule(&r.body), r.require_wrapup != 0),
+            )
+        })
+        .collect();
+    Ok(HoursContext {
+        org: org_of(db::first(settings)?),
+        stores,
+    })
+}
+
+/// Reads the context on its own.
+pub async fn context(db: &D1Database) -> ApiResult<HoursContext> {
+    let r = db.batch(context_stmts(db)).await?;
+    context_from(&r[0], &r[1])
+}
+
+pub async fn org(db: &D1Database) -> ApiResult<OrgHours> {
+    let row: Option<SettingsRow> = db
+        .prepare(
+            "SELECT cutoff_min, callback_due_min, callback_require_outcome FROM hours_settings WHERE id = 1",
+        )
+        .first(None)
+        .await?;
+    Ok(org_of(row))
+}
+
+fn hhmm(min: i64) -> String {
+    format!("{:02}:{:02}", min / 60, min % 60)
+}
+
+fn settings_body(o: &OrgHours) -> serde_json::Value {
+    json!({ "settings": {
+        "businessDayCutoff": hhmm(o.cutoff_min),
+        "callbackDueMinutes": o.callback_due_min,
+        "callbackRequireOutcome": o.callback_require_outcome,
+    } })
+}
+
+/// `GET /api/settings/hours`: the settings, and whether each store with hours is open now
+/// (the consoles mark a ringing call 時間外 and may mute its ring from this).
+pub async fn get_settings(req: Request, env: &Env) -> ApiResult<Response> {
+    auth::authenticate(&req, env).await?;
+    let ctx = context(&env.d1("DB")?).await?;
+    let now = http::now_ms();
+    let mut body = settings_body(&ctx.org);
+    let mut stores: Vec<_> = ctx
+        .stores
+        .iter()
+        .filter(|(_, (s, _))| s.configured())
+        .map(|(id, (s, _))| json!({ "storeId": id, "openNow": s.is_open(now) }))
+        .collect();
+    stores.sort_by_key(|v| v["storeId"].as_i64());
+    body["stores"] = json!(stores);
+    body["requireWrapup"] = json!(ctx
+        .stores
+        .iter()
+        .filter(|(_, (_, r))| *r)
+        .map(|(id, _)| *id)
+        .collect::<std::collections::BTreeSet<_>>());
+    Ok(http::json_response(200, &body)?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SettingsInput {
+    business_day_cutoff: Option<String>,
+    callback_due_minutes: Option<i64>,
+    callback_require_outcome: Option<bool>,
+}
+
+/// `PUT /api/settings/hours` (admin): any of the three fields; the others keep their value.
+pub async fn put_settings(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let session = auth::require_admin(&req, env).await?;
+    let input: SettingsInput = http::read_json(&mut req, 4096).await?;
+    let db = env.d1("DB")?;
+    let mut o = org(&db).await?;
+    if let Some(c) = &input.business_day_cutoff {
+        o.cutoff_min = hours::cutoff_minutes(c)?;
+    }
+    if let Some(n) = input.callback_due_minutes {
+        if !(1..=10_080).contains(&n) {
+            return Err(ApiError::bad(
+                "invalid_due_minutes",
+                "callbackDueMinutes",
+                "折り返しの期限は1〜10080分で入力してください",
+            ));
+        }
+        o.callback_due_min = n;
+    }
+    if let Some(b) = input.callback_require_outcome {
+        o.callback_require_outcome = b;
+    }
+    db::stmt(
+        &db,
+        "INSERT INTO hours_settings (id, cutoff_min, callback_due_min, callback_require_outcome, \
+         updated_by, updated_at) VALUES (1, ?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET \
+         cutoff_min = excluded.cutoff_min, callback_due_min = excluded.callback_due_min, \
+         callback_require_outcome = excluded.callback_require_outcome, \
+         updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        &[
+            i(o.cutoff_min),
+            i(o.callback_due_min),
+            i(o.callback_require_outcome as i64),
+            s(&session.name),
+            i(http::now_ms()),
+        ],
+    )?
+    .run()
+    .await?;
+    Ok(http::json_response(200, &settings_body(&o))?)
+}
+
+async fn store_exists(db: &D1Database, id: i64) -> ApiResult<()> {
+    let row: Option<serde_json::Value> =
+        db::stmt(db, "SELECT id FROM stores WHERE id = ?1", &[i(id)])?
+            .first(None)
+            .await?;
+    row.map(|_| ()).ok_or(ApiError::NotFound)
+}
+
+fn store_body(id: i64, hours: &Hours, require_wrapup: bool, now: i64) -> serde_json::Value {
+    let (_, schedule) = hours::validate(hours.clone()).unwrap_or_default();
+    json!({
+        "storeId": id,
+        "hours": hours,
+        "requireWrapup": require_wrapup,
+        "configured": schedule.configured(),
+        "openNow": schedule.is_open(now),
+        "nextOpening": schedule.next_opening(now).map(http::iso),
+    })
+}
+
+/// `GET /api/stores/{id}/hours`
+pub async fn get_store(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
+    auth::authenticate(&req, env).await?;
+    let db = env.d1("DB")?;
+    store_exists(&db, id).await?;
+    let row: Option<StoreHoursRow> = db::stmt(
+        &db,
+        "SELECT store_id, body, require_wrapup FROM store_hours WHERE store_id = ?1",
+        &[i(id)],
+    )?
+    .first(None)
+    .await?;
+    let (hours, require) = row.map_or((Hours::default(), false), |r| {
+        (
+            serde_json::from_str(&r.body).unwrap_or_default(),
+            r.require_wrapup != 0,
+        )
+    });
+    Ok(http::json_response(
+        200,
+        &store_body(id, &hours, require, http::now_ms()),
+    )?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StoreInput {
+    hours: Option<Hours>,
+    require_wrapup: Option<bool>,
+}
+
+/// `PUT /api/stores/{id}/hours` (admin) `{hours: {weekly, holidays}, requireWrapup}`: either
+/// field; the other keeps its value.
+pub async fn put_store(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
+    let session = auth::require_admin(&req, env).await?;
+    let input: StoreInput = http::read_json(&mut req, 64 * 1024).await?;
+    let hours = input
+        .hours
+        .map(hours::validate)
+        .transpose()?
+        .map(|(h, _)| h);
+    let db = env.d1("DB")?;
+    store_exists(&db, id).await?;
+    let body = hours
+        .as_ref()
+        .map(|h| serde_json::to_string(h).unwrap_or_else(|_| "{}".into()));
+    let now = http::now_ms();
+    #[derive(Deserialize)]
+    struct Saved {
+        body: String,
+        require_wrapup: i64,
+    }
+    let saved: Saved = db::stmt(
+        &db,
+        "INSERT INTO store_hours (store_id, body, require_wrapup, updated_by, updated_at) \
+         VALUES (?1, coalesce(?2, '{}'), coalesce(?3, 0), ?4, ?5) ON CONFLICT (store_id) DO UPDATE SET \
+         body = coalesce(?2, body), require_wrapup = coalesce(?3, require_wrapup), \
+         updated_by = ?4, updated_at = ?5 RETURNING body, require_wrapup",
+        &[
+            i(id),
+            db::opt_s(body.as_deref()),
+            db::opt_i(input.require_wrapup.map(i64::from)),
+            s(&session.name),
+            i(now),
+        ],
+    )?
+    .first(None)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let hours: Hours = serde_json::from_str(&saved.body).unwrap_or_default();
+    Ok(http::json_response(
+        200,
+        &store_body(id, &hours, saved.require_wrapup != 0, now),
+    )?)
+}
