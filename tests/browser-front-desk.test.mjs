@@ -72,10 +72,10 @@ test('a. 設定: an admin adds 新規受注; the popup offers 詳細を見る, �
   await page.getByRole('button', { name: 'ボタンを追加' }).click();
   await page.getByLabel('ボタン名').fill('新規受注');
   // A script URL is refused by the server with a clear message.
-  await page.getByLabel('URL').fill('javascript:alert(1)');
+  await page.getByLabel('URL', { exact: true }).fill('javascript:alert(1)');
   await page.getByRole('button', { name: '設定を保存' }).click();
   await page.locator('#settings-error', { hasText: 'https:// で始めてください' }).waitFor();
-  await page.getByLabel('URL').fill('https://shop.example/orders/new?tel={phone}&c={customerId}&n={customerName}&s={store}');
+  await page.getByLabel('URL', { exact: true }).fill('https://shop.example/orders/new?tel={phone}&c={customerId}&n={customerName}&s={store}');
   await page.getByLabel('用件の一覧（1行に1つ）').fill('予約\n問い合わせ\n苦情');
   await page.getByRole('button', { name: '設定を保存' }).click();
   await page.locator('#settings-status', { hasText: '保存しました' }).waitFor();
@@ -230,8 +230,8 @@ test('c. 折り返し: a missed call lands on the list, the count moves live on 
   await consoleA.locator('#callback-count', { hasText: /^1$/ }).waitFor();
   await listB.getByLabel('状態').selectOption('done');
   const row2 = listB.locator(`#cb-body tr[data-call-id="${missed2.call_id}"]`);
-  await row2.waitFor();
-  assert.match(await row2.textContent(), /後の着信（応答済み）で自動的に完了/);
+  // The list re-renders for the new filter: wait for the done row, not the one still shown.
+  await row2.filter({ hasText: '後の着信（応答済み）で自動的に完了' }).waitFor();
 
   // B finishes the first by hand: who and when are shown.
   await listB.getByLabel('状態').selectOption('in_progress');

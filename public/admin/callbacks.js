@@ -175,7 +175,7 @@ function renderRow(cb) {
           attrs: { type: 'button', 'aria-label': `詳細 ${fmtPhone(cb.phone)}` },
           on: { click: () => openDetail(cb.id) },
         }),
-        dialLink(cb.phone, cb.storeId, state.settings, { label: '発信' }),
+        dialLink(cb.phone, cb.storeId, state.settings, { label: '発信', customerId: cb.customerId ?? null }),
         statusButtons(cb),
       ),
     ),
