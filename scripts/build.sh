@@ -38,5 +38,6 @@ for dir in build/pop build; do
     mv $dir/index_bg.wasm $dir/index_bg.names.wasm
     node scripts/strip-wasm-names.mjs $dir/index_bg.names.wasm $dir/index_bg.wasm
   fi
-  ls -l $dir/index.js $dir/index_bg.wasm $dir/index_bg.names.wasm 2>/dev/null | awk '{print "build: " $NF " " $5 " bytes"}'
+  # (a dev build has no index_bg.names.wasm: ls reports it missing, which is not a failure)
+  { ls -l $dir/index.js $dir/index_bg.wasm $dir/index_bg.names.wasm 2>/dev/null || true; } | awk '{print "build: " $NF " " $5 " bytes"}'
 done
