@@ -1,7 +1,9 @@
-//! Customer handlers: the popup's lookup and registration, search, detail, edit, delete.
+//! Customer handlers: registration (the popup's and 顧客's), search, detail, edit, delete (the popup's
+//! lookup is in lookup.rs).
 //! Each reads or writes in one D1 batch; the access check rides in the same batch and is
 //! applied before anything read is returned.
 use super::duplicates::check_attach;
+pub use super::lookup::lookup;
 use super::notes;
 use super::queries::{self, card_columns, thirty_days_ago};
 use crate::domain::access::{
@@ -16,197 +18,11 @@ use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
-use crate::resources::{calls, stores};
+use crate::resources::calls;
 use serde::Deserialize;
 use serde_json::json;
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request, Response};
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct LookupBody {
-    #[serde(default)]
-    call_id: Option<serde_json::Value>,
-    #[serde(default)]
-    phone: Option<String>,
-    #[serde(default)]
-    incoming: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CallNumbers {
-    caller: String,
-    dialled: String,
-    store_id: Option<i64>,
-}
-
-/// `POST /api/customers/lookup` with `{"callId"}` (the popup: the numbers come from the call
-/// log, so no number travels in a URL) or `{"phone", "incoming"?}` — everything the popup
-/// shows for a caller: the store the call came in on, the customer (or several sharing the
-/// number) this user may see, their latest notes, and the number's recent calls. A call this
-/// user may not see is a 404.
-pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
-    let viewer = Viewer::from(&session);
-    let body: LookupBody = http::read_json(&mut req, 4096).await?;
-    let db = env.d1("DB")?;
-    let (raw_phone, raw_incoming, this_call) = match &body.call_id {
-        Some(id) => {
-            let id = match id {
-                serde_json::Value::String(s) if crate::domain::call::call_id(s).is_some() => {
-                    s.trim().to_string()
-                }
-                serde_json::Value::Number(n) => n.to_string(),
-                _ => {
-                    return Err(ApiError::bad(
-                        "invalid_call_id",
-                        "callId",
-                        "callId が正しくありません",
-                    ))
-                }
-            };
-            let found = db
-                .batch(vec![
-                    db::stmt(
-                        &db,
-                        "SELECT caller, dialled, store_id FROM calls WHERE id = ?1",
-                        &[s(&id)],
-                    )?,
-                    stores::table_stmt(&db),
-                ])
-                .await?;
-            let call: CallNumbers = db::first(&found[0])?.ok_or(ApiError::NotFound)?;
-            // The call's row reaches D1 through the hub's outbox (flushed above, best effort):
-            // should it not have its store yet, the line's store is decided by the same rule.
-            let store = call.store_id.or_else(|| {
-                stores::table_from(&found[1])
-                    .ok()
-                    .and_then(|t| stores::store_for(&call.dialled, &t).id)
-            });
-            if !viewer.may_see_call(store) {
-                return Err(ApiError::NotFound);
-            }
-            (call.caller, Some(call.dialled), Some(id))
-        }
-        None => (body.phone.unwrap_or_default(), body.incoming, None),
-    };
-    let incoming = match raw_incoming.filter(|v| !v.trim().is_empty()) {
-        Some(raw) => Some(customer::phone(&raw, "incoming")?),
-        None => None,
-    };
-    // A withheld caller (a call's empty number) has no customer, only the line it came in on.
-    let phone = match (&body.call_id, phone::normalize(&raw_phone)) {
-        (Some(_), Ok(Phone::Withheld)) => None,
-        (Some(_), Err(_)) => None,
-        _ => Some(customer::phone(&raw_phone, "phone")?),
-    };
-    let now = http::now_ms();
-    let number = phone.clone().unwrap_or_default();
-    let results = db
-        .batch(vec![
-            queries::by_phone_for(&db, &number, now, viewer.scope())?,
-            calls::from_number_stmt(&db, viewer, &number, 10)?,
-            stores::table_stmt(&db),
-            db::stmt(
-                &db,
-                "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
-                 WHERE customer_id IN (SELECT customer_id FROM customer_phones WHERE phone = ?1) \
-                 ORDER BY id DESC LIMIT 50",
-                &[s(&number)],
-            )?,
-            wrapups_stmt(&db, viewer, &number, this_call.as_deref())?,
-        ])
-        .await?;
-    let (cards, hidden): (Vec<_>, Vec<_>) = queries::cards_from(&results[0])?
-        .into_iter()
-        .partition(|c| viewer.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)));
-    // The number belongs to customers this user may not see (another store's) and to none
-    // they may: the popup says so instead of offering a registration that would be refused.
-    // Who they are stays hidden (the access policy decides; `hidden` never leaves this scope).
-    let other_store = cards.is_empty() && !hidden.is_empty();
-    // A withheld number's "history" would be every withheld call: none is shown.
-    let (mut history, wrapups): (Vec<calls::CallLogEntry>, Vec<Wrapup>) = match phone {
-        Some(_) => (db::rows(&results[1])?, db::rows(&results[4])?),
-        None => (vec![], vec![]),
-    };
-    // A call of this user's store may be linked to a customer they may not see: the row keeps
-    // its call, not that customer's name.
-    for h in &mut history {
-        if !viewer.is_admin() && !cards.iter().any(|c| Some(c.id) == h.customer_id) {
-            h.customer_id = None;
-            h.customer_name = None;
-        }
-    }
-    let table = stores::table_from(&results[2])?;
-    let store = incoming.as_deref().map(|n| stores::store_for(n, &table));
-    // The popup shows the latest notes of the one customer it shows.
-    let notes: Vec<notes::Note> = match cards.as_slice() {
-        [one] => notes::from(&results[3])?
-            .into_iter()
-            .filter(|n| n.customer_id == Some(one.id))
-            .take(3)
-            .collect(),
-        _ => vec![],
-    };
-    let can_edit = match cards.as_slice() {
-        [one] => viewer.may_edit_customer(one.home_store.as_ref().and_then(|h| h.id)),
-        _ => false,
-    };
-    Ok(http::json_response(
-        200,
-        &json!({
-            "phone": phone,
-            "incomingNumber": incoming,
-            "store": store,
-            "customer": if cards.len() == 1 { Some(&cards[0]) } else { None },
-            "candidates": if cards.len() > 1 { cards.clone() } else { vec![] },
-            "history": history,
-            "notes": notes,
-            "canEdit": can_edit,
-            "wrapups": wrapups,
-            "otherStore": other_store,
-        }),
-    )?)
-}
-
-/// One of the number's latest wrap-ups, as the popup's 前回までの対応 shows it.
-#[derive(Deserialize, serde::Serialize)]
-#[serde(rename_all(serialize = "camelCase"))]
-struct Wrapup {
-    call_id: String,
-    started_at: i64,
-    store_name: Option<String>,
-    category: String,
-    outcome: String,
-    note: String,
-    #[serde(rename(serialize = "by"))]
-    updated_by: Option<String>,
-    #[serde(rename(serialize = "at"))]
-    updated_at: i64,
-}
-
-/// The last 3 wrap-ups written on calls from `phone` that `viewer` may see (the history's
-/// visibility), newest call first, leaving out `except` (the call the popup is about: its
-/// own wrap-up is the form) and wrap-ups left empty.
-fn wrapups_stmt(
-    db: &worker::D1Database,
-    viewer: Viewer,
-    phone: &str,
-    except: Option<&str>,
-) -> ApiResult<worker::D1PreparedStatement> {
-    let sql = format!(
-        "SELECT k.id AS call_id, k.started_at, s.name AS store_name, w.category, w.outcome, \
-         w.note, w.updated_by, w.updated_at FROM calls k JOIN call_wrapups w ON w.call_id = k.id \
-         LEFT JOIN stores s ON s.id = k.store_id \
-         WHERE k.caller = ?1 AND (?2 IS NULL OR k.id <> ?2) AND {} \
-         AND (w.category <> '' OR w.outcome <> '' OR w.note <> '') \
-         ORDER BY k.started_at DESC LIMIT 3",
-        call_visible_sql(3)
-    );
-    db::stmt(db, &sql, &[s(phone), opt_s(except), opt_i(viewer.scope())])
-}
 
 /// Customers one user may create per minute (popup and 顧客 together): a person at the front
 /// desk registers a few an hour; a script squatting on numbers is stopped (429 `rate_limited`).

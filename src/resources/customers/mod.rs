@@ -7,6 +7,7 @@
 pub mod api;
 pub mod csv_io;
 pub mod duplicates;
+pub mod lookup;
 pub mod merge;
 pub mod notes;
 pub mod queries;
