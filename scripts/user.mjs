@@ -1,8 +1,11 @@
 // Account management for the console.
 //
-//   npm run user -- add <login> --role admin|staff [--store 西船橋|<id>] [--name 表示名] [--password-stdin]
+//   npm run user -- add <login> --role admin|staff [--store 西船橋|<id>]… [--name 表示名] [--password-stdin]
 //   npm run user -- reset-password <login> [--password-stdin]
-//   npm run user -- update <login> [--role admin|staff] [--store 西船橋|<id>] [--name 表示名]
+//   npm run user -- update <login> [--role admin|staff] [--store 西船橋|<id>]… [--name 表示名]
+//
+// --store may be given several times: the account belongs to every store named (the first is
+// where their new records go); on update the stores named replace the account's stores.
 //   npm run user -- disable <login>
 //   npm run user -- logout-everywhere <login>
 //   npm run user -- list
@@ -19,16 +22,18 @@
 // role or store, disabling, or logging out everywhere ends the user's sessions: their tokens
 // stop working at once and their open consoles are cut within a minute (the hub re-checks D1).
 import { openD1 } from './lib/d1.mjs';
-import { upsertUser, storeId } from './lib/seed.mjs';
+import { upsertUser, storeId, setStores, ROLES } from './lib/seed.mjs';
 import { randomPassword, checkPolicy } from './lib/password.mjs';
 
-const USAGE = `usage: npm run user -- add <login> --role admin|staff [--store S] [--name N] [--password-stdin] [--remote]
+const USAGE = `usage: npm run user -- add <login> --role admin|staff [--store S]… [--name N] [--password-stdin] [--remote]
        npm run user -- reset-password <login> [--password-stdin] [--remote]
-       npm run user -- update <login> [--role R] [--store S] [--name N] [--remote]
+       npm run user -- update <login> [--role R] [--store S]… [--name N] [--remote]
        npm run user -- disable <login> [--remote]
        npm run user -- logout-everywhere <login> [--remote]
        npm run user -- list [--remote]
        npm run user -- --help
+
+--store may be repeated: the account belongs to each store named, the first one first.
 
 Without --password-stdin a password is generated and shown once. --password-stdin reads it from
 a prompt (typed without echo) or from standard input: printf '%s' "$PW" | npm run user -- … --password-stdin
@@ -49,7 +54,13 @@ const opt = (name) => {
 };
 const remote = args.includes('--remote') && args.splice(args.indexOf('--remote'), 1);
 const role = opt('--role');
-const store = opt('--store');
+/** Every value of a repeatable option, in order (undefined when it is not given). */
+const opts = (name) => {
+  const all = [];
+  for (let v = opt(name); v !== undefined; v = opt(name)) all.push(v);
+  return all.length ? all : undefined;
+};
+const stores = opts('--store');
 const name = opt('--name');
 if (args.some((a) => a === '--password' || a.startsWith('--password='))) {
   console.error(
@@ -119,23 +130,34 @@ try {
   if (cmd === 'add') {
     if (!role) usage();
     const password = given ?? randomPassword();
-    const u = await upsertUser(db, { login, name, role, store, password });
+    const u = await upsertUser(db, { login, name, role, stores, password });
     console.log(`user ${u.login_id} (${u.role}${u.store_id ? ', store ' + u.store_id : ''}) saved`);
     if (!given) console.log(`password: ${password}   (shown once; store it safely)`);
   } else if (cmd === 'reset-password') {
-    const u = await db.prepare('SELECT login_id, display_name, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
+    const u = await db.prepare('SELECT id, login_id, display_name, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
     if (!u) throw new Error(`no user ${login}`);
     const password = given ?? randomPassword();
-    await upsertUser(db, { login: u.login_id, name: u.display_name, role: u.role, store: u.store_id, password });
+    // The account keeps every one of its stores, its first store first.
+    const { results: rows } = await db.prepare('SELECT store_id FROM user_stores WHERE user_id = ?1 ORDER BY store_id').bind(u.id).all();
+    const kept = [u.store_id, ...rows.map((r) => r.store_id)].filter((s, i, all) => s !== null && all.indexOf(s) === i);
+    await upsertUser(db, { login: u.login_id, name: u.display_name, role: u.role, stores: kept, password });
     console.log(`password of ${u.login_id} reset; existing sessions ended`);
     if (!given) console.log(`password: ${password}   (shown once)`);
   } else if (cmd === 'update') {
     const u = await db.prepare('SELECT id, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
     if (!u) throw new Error(`no user ${login}`);
     const newRole = role ?? u.role;
-    if (!['admin', 'staff'].includes(newRole)) throw new Error(`role must be admin or staff, not ${newRole}`);
-    const sid = store === undefined ? (newRole === 'admin' ? null : u.store_id) : await storeId(db, store);
-    if (newRole === 'staff' && sid === null) throw new Error('a staff account needs --store');
+    if (!ROLES.includes(newRole)) throw new Error(`role must be one of ${ROLES.join(', ')}, not ${newRole}`);
+    let ids;
+    if (stores !== undefined) {
+      ids = [];
+      for (const s of stores) {
+        const id = await storeId(db, s);
+        if (!ids.includes(id)) ids.push(id);
+      }
+    }
+    const sid = ids === undefined ? (newRole === 'admin' ? null : u.store_id) : ids[0];
+    if (newRole !== 'admin' && sid === null) throw new Error(`a ${newRole} account needs --store`);
     await db
       .prepare(
         `UPDATE users SET role = ?2, store_id = ?3, display_name = coalesce(?4, display_name),
@@ -143,6 +165,8 @@ try {
       )
       .bind(u.id, newRole, newRole === 'admin' ? null : sid, name ?? null)
       .run();
+    if (newRole === 'admin') await setStores(db, u.id, []);
+    else if (ids !== undefined) await setStores(db, u.id, ids);
     await db.prepare('DELETE FROM sessions WHERE user_id = ?1').bind(u.id).run();
     console.log(`${login} updated; sessions ended`);
   } else if (cmd === 'disable' || cmd === 'logout-everywhere') {
@@ -158,7 +182,13 @@ try {
     console.log(r.meta?.changes ? `${login} ${cmd === 'disable' ? 'disabled' : 'logged out everywhere'}; sessions ended` : `no user ${login}`);
   } else if (cmd === 'list') {
     const { results } = await db
-      .prepare('SELECT u.login_id, u.display_name, u.role, s.name AS store, u.disabled FROM users u LEFT JOIN stores s ON s.id = u.store_id ORDER BY u.id')
+      .prepare(
+        `SELECT u.login_id, u.display_name, u.role, u.disabled,
+           coalesce((SELECT group_concat(name, ',') FROM (SELECT s.name FROM stores s WHERE s.id = u.store_id
+              UNION ALL SELECT s.name FROM user_stores us JOIN stores s ON s.id = us.store_id
+              WHERE us.user_id = u.id AND us.store_id IS NOT u.store_id)), s0.name) AS store
+         FROM users u LEFT JOIN stores s0 ON s0.id = u.store_id ORDER BY u.id`,
+      )
       .all();
     for (const u of results) {
       console.log(`${u.login_id.padEnd(16)} ${u.role.padEnd(6)} ${(u.store ?? '-').padEnd(8)} ${u.display_name}${u.disabled ? '  (disabled)' : ''}`);

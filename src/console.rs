@@ -208,6 +208,7 @@ async fn socket(req: Request, env: &Env) -> ApiResult<Response> {
         uid: session.uid,
         role: session.role,
         store: session.store,
+        stores: session.store_set(),
         exp,
         tv: session.tv,
         sid: session.sid,

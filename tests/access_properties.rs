@@ -11,10 +11,13 @@ fn store() -> impl Strategy<Value = Option<i64>> {
     prop_oneof![Just(None), (1i64..6).prop_map(Some)]
 }
 
+/// An admin, or a staff member of a set of stores (none, one or several).
 fn viewer() -> impl Strategy<Value = Viewer> {
-    (any::<bool>(), store()).prop_map(|(admin, store)| Viewer {
-        role: if admin { Role::Admin } else { Role::Staff },
-        store,
+    (any::<bool>(), proptest::collection::vec(1i64..6, 0..4)).prop_map(|(admin, stores)| {
+        Viewer::new(
+            if admin { Role::Admin } else { Role::Staff },
+            if admin { vec![] } else { stores },
+        )
     })
 }
 
@@ -40,7 +43,7 @@ proptest! {
         v in viewer(), owners in proptest::collection::vec(store(), 0..5)
     ) {
         let allowed = v.may_attach_number(&owners);
-        if v.is_admin() || v.store.is_some() {
+        if v.is_admin() || !v.stores.is_empty() {
             prop_assert!(allowed);
         } else {
             prop_assert_eq!(allowed, owners.iter().all(Option::is_none));
@@ -59,7 +62,32 @@ proptest! {
     /// and the call's store decides which customer a call links to: the two rules are one.
     #[test]
     fn linking_is_the_call_stores_staff_view(call_store in 1i64..6, home in store()) {
-        let staff = Viewer { role: Role::Staff, store: Some(call_store) };
+        let staff = Viewer::staff_of(Some(call_store));
         prop_assert_eq!(may_link_call(Some(call_store), home), staff.may_see_customer(home));
     }
+
+    /// A member of several stores sees exactly the union of what a member of each one sees:
+    /// calls, customers, store settings and the rooms they listen in.
+    #[test]
+    fn a_set_of_stores_is_the_union_of_its_stores(
+        stores in proptest::collection::vec(1i64..6, 1..4), s in store()
+    ) {
+        let v = Viewer::new(Role::Staff, stores.clone());
+        let any = |f: &dyn Fn(&Viewer) -> bool| stores.iter().any(|one| f(&Viewer::staff_of(Some(*one))));
+        prop_assert_eq!(v.may_see_call(s), any(&|o| o.may_see_call(s)));
+        prop_assert_eq!(v.may_see_customer(s), any(&|o| o.may_see_customer(s)));
+        prop_assert_eq!(v.may_edit_customer(s), any(&|o| o.may_edit_customer(s)));
+        prop_assert_eq!(v.may_see_store_setting(s), any(&|o| o.may_see_store_setting(s)));
+        prop_assert_eq!(v.may_assign_home(s), any(&|o| o.may_assign_home(s)));
+        // One room per store, and a call on one store's line reaches the socket by one room.
+        let rooms = v.rooms();
+        for call in 1i64..6 {
+            let shared = access_rooms(Some(call)).iter().filter(|r| rooms.contains(r)).count();
+            prop_assert_eq!(shared, usize::from(v.may_see_call(Some(call))));
+        }
+    }
+}
+
+fn access_rooms(store: Option<i64>) -> Vec<String> {
+    cti_edge::domain::access::call_rooms(store)
 }

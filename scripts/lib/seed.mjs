@@ -48,12 +48,19 @@ export async function storeId(db, nameOrId) {
  * open sockets close within the hub's re-check, at most a minute). The password must pass the
  * policy (at least 12 characters, not a common one); `demo: true` (the demo seed only) lets the
  * demo passwords through. `updated_by` is cleared: the change was not an admin's in the console.
+ * `stores` (names or ids) makes the account a member of several stores, the first of them its
+ * first store (`store_id`); `store` alone means that one store. The set replaces the old one.
  */
-export async function upsertUser(db, { login, name, role, store, password, demo = false }) {
-  if (!['admin', 'staff'].includes(role)) throw new Error(`role must be admin or staff, not ${role}`);
+export async function upsertUser(db, { login, name, role, store, stores, password, demo = false }) {
+  if (!ROLES.includes(role)) throw new Error(`role must be one of ${ROLES.join(', ')}, not ${role}`);
   checkPolicy(password, { demo });
-  const sid = await storeId(db, store);
-  if (role === 'staff' && sid === null) throw new Error('a staff account needs --store');
+  const ids = [];
+  for (const s of stores ?? (store === null || store === undefined ? [] : [store])) {
+    const id = await storeId(db, s);
+    if (!ids.includes(id)) ids.push(id);
+  }
+  const sid = ids[0] ?? null;
+  if (role !== 'admin' && sid === null) throw new Error(`a ${role} account needs --store`);
   await db
     .prepare(
       `INSERT INTO users (login_id, display_name, role, store_id, password_hash) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -64,7 +71,23 @@ export async function upsertUser(db, { login, name, role, store, password, demo 
     )
     .bind(login, name ?? login, role, sid, hashPassword(password))
     .run();
-  return db.prepare('SELECT id, login_id, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
+  const user = await db.prepare('SELECT id, login_id, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
+  await setStores(db, user.id, ids);
+  return user;
+}
+
+/** The roles an account may have (`domain::token::Role`). */
+export const ROLES = ['admin', 'staff'];
+
+/** Replaces the stores of account `uid` (`user_stores`, migration 0018) by `ids`. */
+export async function setStores(db, uid, ids) {
+  await db.prepare('DELETE FROM user_stores WHERE user_id = ?1').bind(uid).run();
+  if (ids.length) {
+    await db
+      .prepare('INSERT INTO user_stores (user_id, store_id) SELECT ?1, value FROM json_each(?2)')
+      .bind(uid, JSON.stringify(ids))
+      .run();
+  }
 }
 
 export async function addCustomer(db, c) {

@@ -8,32 +8,56 @@
 //! rule for a bound scope (see [`Viewer::scope`]).
 use crate::domain::token::{Role, Session};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who is looking: their role and the set of stores they belong to (empty for an admin or an
+/// account whose stores were all deleted). Built from the session, which the Worker reads
+/// from D1 on every request (`users.store_id` and `user_stores`), and from a socket's
+/// attachment on the hub (so the pop path never asks D1).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
     pub role: Role,
-    pub store: Option<i64>,
+    /// The stores this account belongs to, ascending, without duplicates.
+    pub stores: Vec<i64>,
 }
 
 impl From<&Session> for Viewer {
     fn from(s: &Session) -> Self {
-        Viewer {
-            role: s.role,
-            store: s.store,
-        }
+        Viewer::new(s.role, s.store_set())
     }
 }
 
-/// Bound in place of a store id when a staff member has no store: matches no store.
-const NO_STORE: i64 = -1;
-
 impl Viewer {
+    /// A viewer of `role` belonging to `stores` (sorted and deduplicated here).
+    pub fn new(role: Role, stores: impl IntoIterator<Item = i64>) -> Self {
+        let mut stores: Vec<i64> = stores.into_iter().collect();
+        stores.sort_unstable();
+        stores.dedup();
+        Viewer { role, stores }
+    }
+
+    /// The staff view of one store (None: of no store): what a call on that store's line
+    /// may show, on the hub and in the link rule.
+    pub fn staff_of(store: Option<i64>) -> Self {
+        Viewer::new(Role::Staff, store)
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
 
+    /// Is `store` one of this viewer's stores? (None is nobody's store.)
+    pub fn belongs_to(&self, store: Option<i64>) -> bool {
+        store.is_some_and(|s| self.stores.binary_search(&s).is_ok())
+    }
+
+    /// The lowest of their stores: where a new record goes when they name none and the
+    /// account has no first store (`Session::store`) among them.
+    pub fn default_store(&self) -> Option<i64> {
+        self.stores.first().copied()
+    }
+
     /// A customer whose home store is `home`: visible (and editable) to this viewer?
     pub fn may_see_customer(&self, home: Option<i64>) -> bool {
-        self.is_admin() || home.is_none() || (self.store.is_some() && home == self.store)
+        self.is_admin() || home.is_none() || self.belongs_to(home)
     }
 
     /// Staff edit exactly what they see; the rule is separate so it can diverge on purpose.
@@ -43,55 +67,73 @@ impl Viewer {
 
     /// May this viewer make `store` a customer's home store?
     pub fn may_assign_home(&self, store: Option<i64>) -> bool {
-        self.is_admin() || (store.is_some() && store == self.store)
+        self.is_admin() || self.belongs_to(store)
     }
 
     /// May this viewer give one of their customers a number that the customers with home
     /// stores `owners` already have? Yes for an admin, and for a staff member of a store
     /// whatever the other owners' stores: a store is never locked out of recording its own
     /// caller. Nothing of the other store's leaks by it: calls link per store
-    /// ([`may_link_call`]), a staff member sees only their store's calls of the number and
+    /// ([`may_link_call`]), a staff member sees only their stores' calls of the number and
     /// never the other store's customer ([`Viewer::may_see_customer`]); the number is then
     /// claimed in two stores and listed for admins (`GET /api/customers/shared-numbers`). A
     /// staff member without a store registers no one's number but an unassigned customer's.
     pub fn may_attach_number(&self, owners: &[Option<i64>]) -> bool {
-        self.is_admin() || self.store.is_some() || owners.iter().all(|home| home.is_none())
+        self.is_admin() || !self.stores.is_empty() || owners.iter().all(|home| home.is_none())
     }
 
     /// A call that came in on `store`'s line (None: no store matched).
     pub fn may_see_call(&self, store: Option<i64>) -> bool {
-        self.is_admin() || (self.store.is_some() && store == self.store)
+        self.is_admin() || self.belongs_to(store)
     }
 
     /// A setting made for `store` (an action button, a caller id; None: every store): staff
-    /// get only their own store's and the global ones (partner tokens in another store's
+    /// get only their own stores' and the global ones (partner tokens in another store's
     /// button URLs, other stores' caller ids stay with admins).
     pub fn may_see_store_setting(&self, store: Option<i64>) -> bool {
-        self.is_admin() || store.is_none() || (self.store.is_some() && store == self.store)
+        self.is_admin() || store.is_none() || self.belongs_to(store)
     }
 
-    /// The value bound for the SQL fragments below: NULL (everything) for an admin, else the
-    /// staff member's store.
-    pub fn scope(&self) -> Option<i64> {
+    /// The stores whose rows this viewer's lists cover: None (every store) for an admin,
+    /// else their set (empty: none).
+    pub fn scope_stores(&self) -> Option<&[i64]> {
         match self.role {
             Role::Admin => None,
-            Role::Staff => Some(self.store.unwrap_or(NO_STORE)),
+            Role::Staff => Some(&self.stores),
         }
     }
 
-    /// The hub rooms (hibernation tags) a socket of this viewer listens in.
+    /// The value bound for the SQL fragments below: NULL (everything) for an admin, else the
+    /// viewer's stores as one JSON array (`[]`: no store), read with `json_each`, so a set of
+    /// any size is one bound parameter.
+    pub fn scope(&self) -> Option<String> {
+        self.scope_stores().map(|stores| {
+            let ids: Vec<String> = stores.iter().map(i64::to_string).collect();
+            format!("[{}]", ids.join(","))
+        })
+    }
+
+    /// The hub rooms (hibernation tags) a socket of this viewer listens in: one per store, so
+    /// a member of two stores hears each store's calls, each call once ([`call_rooms`]).
     pub fn rooms(&self) -> Vec<String> {
-        match (self.role, self.store) {
-            (Role::Admin, _) => vec![ADMIN_ROOM.to_string()],
-            (Role::Staff, Some(s)) => vec![store_room(s)],
-            (Role::Staff, None) => vec![],
+        match self.role {
+            Role::Admin => vec![ADMIN_ROOM.to_string()],
+            Role::Staff => self.stores.iter().map(|s| store_room(*s)).collect(),
         }
     }
 }
 
+/// `s IN scope`, for a scope bound at `?n` (a JSON array of store ids).
+fn in_scope(column: &str, n: usize) -> String {
+    format!("{column} IN (SELECT value FROM json_each(?{n}))")
+}
+
 /// `may_see_customer` for a customer row aliased `c`, the scope bound at `?n`.
 pub fn customer_visible_sql(n: usize) -> String {
-    format!("(?{n} IS NULL OR c.home_store_id IS NULL OR c.home_store_id = ?{n})")
+    format!(
+        "(?{n} IS NULL OR c.home_store_id IS NULL OR {})",
+        in_scope("c.home_store_id", n)
+    )
 }
 
 /// A call that came in on `call_store`'s line is linked to a customer whose home store is
@@ -100,12 +142,7 @@ pub fn customer_visible_sql(n: usize) -> String {
 /// shown, counted or named) to another store's customer. A call on no store's line is seen
 /// by admins only, so any one customer may be linked.
 pub fn may_link_call(call_store: Option<i64>, customer_home: Option<i64>) -> bool {
-    call_store.is_none()
-        || Viewer {
-            role: Role::Staff,
-            store: call_store,
-        }
-        .may_see_customer(customer_home)
+    call_store.is_none() || Viewer::staff_of(call_store).may_see_customer(customer_home)
 }
 
 /// `may_link_call` for a call row aliased `k` and a customer whose home store is bound at `?n`.
@@ -127,7 +164,7 @@ pub fn call_customer_columns_sql(n: usize) -> String {
 
 /// `may_see_call` for a call row aliased `k`, the scope bound at `?n`.
 pub fn call_visible_sql(n: usize) -> String {
-    format!("(?{n} IS NULL OR k.store_id = ?{n})")
+    format!("(?{n} IS NULL OR {})", in_scope("k.store_id", n))
 }
 
 pub const ADMIN_ROOM: &str = "admin";
@@ -151,37 +188,37 @@ mod tests {
 
     const ADMIN: Viewer = Viewer {
         role: Role::Admin,
-        store: None,
-    };
-    const NISHI: Viewer = Viewer {
-        role: Role::Staff,
-        store: Some(1),
+        stores: Vec::new(),
     };
     const STORELESS: Viewer = Viewer {
         role: Role::Staff,
-        store: None,
+        stores: Vec::new(),
     };
+    #[allow(non_snake_case)]
+    fn NISHI() -> Viewer {
+        Viewer::staff_of(Some(1))
+    }
 
     #[test]
     fn customers() {
         assert!(ADMIN.may_see_customer(Some(2)) && ADMIN.may_see_customer(None));
-        assert!(NISHI.may_see_customer(Some(1)));
+        assert!(NISHI().may_see_customer(Some(1)));
         assert!(
-            NISHI.may_see_customer(None),
+            NISHI().may_see_customer(None),
             "an unassigned customer is everyone's"
         );
-        assert!(!NISHI.may_see_customer(Some(2)));
+        assert!(!NISHI().may_see_customer(Some(2)));
         assert!(STORELESS.may_see_customer(None) && !STORELESS.may_see_customer(Some(1)));
-        assert!(NISHI.may_assign_home(Some(1)) && !NISHI.may_assign_home(Some(2)));
-        assert!(!NISHI.may_assign_home(None) && ADMIN.may_assign_home(None));
+        assert!(NISHI().may_assign_home(Some(1)) && !NISHI().may_assign_home(Some(2)));
+        assert!(!NISHI().may_assign_home(None) && ADMIN.may_assign_home(None));
     }
 
     #[test]
     fn a_store_is_never_locked_out_of_its_own_caller() {
-        assert!(NISHI.may_attach_number(&[]));
-        assert!(NISHI.may_attach_number(&[None, Some(1)]));
+        assert!(NISHI().may_attach_number(&[]));
+        assert!(NISHI().may_attach_number(&[None, Some(1)]));
         // Another store's customer has the number: the number is claimed in two stores.
-        assert!(NISHI.may_attach_number(&[Some(1), Some(2)]));
+        assert!(NISHI().may_attach_number(&[Some(1), Some(2)]));
         assert!(!STORELESS.may_attach_number(&[Some(1)]));
         assert!(STORELESS.may_attach_number(&[None]));
         assert!(ADMIN.may_attach_number(&[Some(2)]));
@@ -190,8 +227,8 @@ mod tests {
     #[test]
     fn store_settings() {
         assert!(ADMIN.may_see_store_setting(Some(2)) && ADMIN.may_see_store_setting(None));
-        assert!(NISHI.may_see_store_setting(Some(1)) && NISHI.may_see_store_setting(None));
-        assert!(!NISHI.may_see_store_setting(Some(2)));
+        assert!(NISHI().may_see_store_setting(Some(1)) && NISHI().may_see_store_setting(None));
+        assert!(!NISHI().may_see_store_setting(Some(2)));
         assert!(!STORELESS.may_see_store_setting(Some(1)));
     }
 
@@ -210,10 +247,7 @@ mod tests {
         // The same rule as what the store's staff see.
         for call in [Some(1), Some(2)] {
             for home in [None, Some(1), Some(2)] {
-                let staff = Viewer {
-                    role: Role::Staff,
-                    store: call,
-                };
+                let staff = Viewer::staff_of(call);
                 assert_eq!(may_link_call(call, home), staff.may_see_customer(home));
             }
         }
@@ -255,18 +289,38 @@ mod tests {
     fn call_history_never_widens_customer_visibility() {
         let satos_home = Some(2);
         // Whatever calls exist, the answer is a function of the home store alone.
-        assert!(!NISHI.may_see_customer(satos_home));
-        assert!(NISHI.may_see_call(Some(1)) && !NISHI.may_see_call(Some(2)));
+        assert!(!NISHI().may_see_customer(satos_home));
+        assert!(NISHI().may_see_call(Some(1)) && !NISHI().may_see_call(Some(2)));
+    }
+
+    /// A member of two stores sees both stores' calls, customers and settings, and nothing of
+    /// a third; their first store is where their new records go.
+    #[test]
+    fn a_member_of_two_stores_sees_the_union() {
+        let both = Viewer::new(Role::Staff, [2, 1]);
+        assert_eq!(both.stores, vec![1, 2]);
+        for s in [Some(1), Some(2)] {
+            assert!(both.may_see_call(s) && both.may_see_customer(s));
+            assert!(both.may_assign_home(s) && both.may_see_store_setting(s));
+        }
+        assert!(!both.may_see_call(Some(3)) && !both.may_see_customer(Some(3)));
+        assert!(!both.may_assign_home(Some(3)) && !both.may_see_store_setting(Some(3)));
+        assert!(!both.may_see_call(None));
+        assert_eq!(both.default_store(), Some(1));
     }
 
     #[test]
     fn calls_and_rooms() {
         assert!(ADMIN.may_see_call(None) && ADMIN.may_see_call(Some(9)));
-        assert!(!NISHI.may_see_call(None));
+        assert!(!NISHI().may_see_call(None));
         assert!(!STORELESS.may_see_call(None) && !STORELESS.may_see_call(Some(1)));
         assert_eq!(ADMIN.rooms(), vec!["admin"]);
-        assert_eq!(NISHI.rooms(), vec!["store:1"]);
+        assert_eq!(NISHI().rooms(), vec!["store:1"]);
         assert!(STORELESS.rooms().is_empty());
+        assert_eq!(
+            Viewer::new(Role::Staff, [2, 1]).rooms(),
+            vec!["store:1", "store:2"]
+        );
         assert_eq!(call_rooms(Some(3)), vec!["admin", "store:3"]);
         assert_eq!(call_rooms(None), vec!["admin"]);
     }
@@ -274,12 +328,17 @@ mod tests {
     #[test]
     fn scope_agrees_with_the_predicates() {
         // What the SQL fragments compute for a bound scope, evaluated here in Rust.
-        let sql_customer = |scope: Option<i64>, home: Option<i64>| {
-            scope.is_none() || home.is_none() || home == scope
+        let within = |scope: &Option<String>, s: Option<i64>| {
+            let set: Vec<i64> = serde_json::from_str(scope.as_deref().unwrap()).unwrap();
+            s.is_some_and(|s| set.contains(&s))
         };
-        let sql_call = |scope: Option<i64>, store: Option<i64>| scope.is_none() || store == scope;
-        for v in [ADMIN, NISHI, STORELESS] {
-            for s in [None, Some(1), Some(2)] {
+        let sql_customer = |scope: Option<String>, home: Option<i64>| {
+            scope.is_none() || home.is_none() || within(&scope, home)
+        };
+        let sql_call =
+            |scope: Option<String>, store: Option<i64>| scope.is_none() || within(&scope, store);
+        for v in [ADMIN, NISHI(), STORELESS, Viewer::new(Role::Staff, [1, 3])] {
+            for s in [None, Some(1), Some(2), Some(3)] {
                 assert_eq!(
                     sql_customer(v.scope(), s),
                     v.may_see_customer(s),
@@ -290,7 +349,13 @@ mod tests {
         }
         assert_eq!(
             customer_visible_sql(4),
-            "(?4 IS NULL OR c.home_store_id IS NULL OR c.home_store_id = ?4)"
+            "(?4 IS NULL OR c.home_store_id IS NULL OR c.home_store_id IN (SELECT value FROM json_each(?4)))"
+        );
+        assert_eq!(ADMIN.scope(), None);
+        assert_eq!(STORELESS.scope().as_deref(), Some("[]"));
+        assert_eq!(
+            Viewer::new(Role::Staff, [3, 1, 3]).scope().as_deref(),
+            Some("[1,3]")
         );
     }
 }

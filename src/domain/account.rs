@@ -75,6 +75,40 @@ pub fn store_fits(role: Role, store: Option<i64>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Most stores one account may belong to.
+pub const MAX_STORES: usize = 100;
+
+/// An account's stores from what an admin sent: `ids` (the whole set, when given) and `first`
+/// (the store its new records go to; must be one of the set). Without `first`, `keep` (the
+/// current first store) stays first if it is still in the set, else the lowest id is. Without
+/// `ids`, the set is `first` alone (the one-store form older clients send). Answers the first
+/// store and the set (ascending, no duplicates).
+pub fn store_set(
+    first: Option<i64>,
+    ids: Option<&[i64]>,
+    keep: Option<i64>,
+) -> Result<(Option<i64>, Vec<i64>), ApiError> {
+    let bad = |msg: &str| ApiError::bad("invalid_stores", "storeIds", msg);
+    let Some(ids) = ids else {
+        return Ok((first, first.into_iter().collect()));
+    };
+    if ids.len() > MAX_STORES {
+        return Err(bad("店舗が多すぎます"));
+    }
+    if ids.iter().any(|s| *s <= 0) {
+        return Err(bad("店舗の指定が正しくありません"));
+    }
+    let mut set = ids.to_vec();
+    set.sort_unstable();
+    set.dedup();
+    let primary = match first {
+        Some(f) if set.contains(&f) => Some(f),
+        Some(_) => return Err(bad("最初の店舗は所属店舗から選んでください")),
+        None => keep.filter(|k| set.contains(k)).or(set.first().copied()),
+    };
+    Ok((primary, set))
+}
+
 /// A typed password under `domain::password`'s policy, as a 400 the console shows.
 pub fn typed_password(raw: &str) -> Result<(), ApiError> {
     password::check_policy(raw).map_err(|e| {
@@ -125,6 +159,36 @@ mod tests {
         assert_eq!(display_name(" 田中 ").unwrap(), "田中");
         assert!(display_name("  ").is_err());
         assert!(display_name("a\u{7}").is_err());
+    }
+
+    #[test]
+    fn a_set_of_stores_and_its_first() {
+        assert_eq!(store_set(Some(2), None, None).unwrap(), (Some(2), vec![2]));
+        assert_eq!(store_set(None, None, Some(3)).unwrap(), (None, vec![]));
+        assert_eq!(
+            store_set(None, Some(&[3, 1, 3]), None).unwrap(),
+            (Some(1), vec![1, 3])
+        );
+        // The current first store stays first while it is in the set.
+        assert_eq!(
+            store_set(None, Some(&[1, 3]), Some(3)).unwrap(),
+            (Some(3), vec![1, 3])
+        );
+        assert_eq!(
+            store_set(None, Some(&[1, 2]), Some(3)).unwrap(),
+            (Some(1), vec![1, 2])
+        );
+        assert_eq!(
+            store_set(Some(2), Some(&[1, 2]), None).unwrap(),
+            (Some(2), vec![1, 2])
+        );
+        assert_eq!(store_set(None, Some(&[]), Some(1)).unwrap(), (None, vec![]));
+        for (first, ids) in [(Some(5), vec![1, 2]), (None, vec![0]), (None, vec![1; 101])] {
+            assert_eq!(
+                store_set(first, Some(&ids), None).unwrap_err().code(),
+                "invalid_stores"
+            );
+        }
     }
 
     #[test]

@@ -274,7 +274,7 @@ pub const MAX_SHARED: usize = 20;
 /// What `viewer` is told about the other owners of the numbers being saved: each customer they
 /// may see (the access policy) by id and name; the ones they may not, as one nameless entry
 /// per number. At most [`MAX_SHARED`] entries.
-pub fn shared_numbers(viewer: Viewer, owners: &[NumberOwner]) -> Vec<SharedNumber> {
+pub fn shared_numbers(viewer: &Viewer, owners: &[NumberOwner]) -> Vec<SharedNumber> {
     let mut out: Vec<SharedNumber> = Vec::new();
     for o in owners {
         let entry = SharedNumber {
@@ -408,25 +408,19 @@ mod tests {
             owner(3, Some(2)),
             owner(4, None),
         ];
-        let admin = Viewer {
-            role: Role::Admin,
-            store: None,
-        };
+        let admin = Viewer::new(Role::Admin, []);
         let named = |v: Vec<SharedNumber>| -> Vec<Option<i64>> {
             v.iter()
                 .map(|s| s.customer.as_ref().map(|c| c.id))
                 .collect()
         };
         assert_eq!(
-            named(shared_numbers(admin, &owners)),
+            named(shared_numbers(&admin, &owners)),
             vec![Some(1), Some(2), Some(3), Some(4)]
         );
-        let nishi = Viewer {
-            role: Role::Staff,
-            store: Some(1),
-        };
+        let nishi = Viewer::staff_of(Some(1));
         // Store 2's two customers: one nameless entry, no id, no name.
-        let staff = shared_numbers(nishi, &owners);
+        let staff = shared_numbers(&nishi, &owners);
         assert_eq!(named(staff.clone()), vec![Some(1), None, Some(4)]);
         let text = serde_json::to_string(&staff).unwrap();
         assert!(!text.contains("顧客2") && !text.contains("顧客3") && !text.contains("店2"));
@@ -442,6 +436,6 @@ mod tests {
             "店1"
         );
         let many: Vec<NumberOwner> = (0..30).map(|n| owner(n, None)).collect();
-        assert_eq!(shared_numbers(admin, &many).len(), MAX_SHARED);
+        assert_eq!(shared_numbers(&admin, &many).len(), MAX_SHARED);
     }
 }

@@ -211,6 +211,9 @@ pub struct SocketInfo {
     pub uid: i64,
     pub role: Role,
     pub store: Option<i64>,
+    /// Every store of the account (`store` included): the socket is in each one's room.
+    #[serde(default)]
+    pub stores: Vec<i64>,
     /// Session expiry, epoch seconds: the hub stops serving a socket whose session ended.
     pub exp: i64,
     /// users.token_version of the session: a higher one known to the hub revokes the socket.
@@ -271,10 +274,8 @@ pub struct RevokeResult {
 
 impl SocketInfo {
     pub fn viewer(&self) -> Viewer {
-        Viewer {
-            role: self.role,
-            store: self.store,
-        }
+        // An attachment from before `stores` existed carries `store` alone.
+        Viewer::new(self.role, self.stores.iter().copied().chain(self.store))
     }
 }
 
@@ -330,6 +331,7 @@ mod tests {
             uid: 1,
             role: Role::Staff,
             store: Some(2),
+            stores: vec![],
             exp: 0,
             tv: 3,
             sid: "s".into(),
@@ -390,6 +392,7 @@ mod tests {
             uid: i64::MAX,
             role: Role::Staff,
             store: Some(i64::MAX),
+            stores: vec![],
             exp: i64::MAX,
             tv: i64::MAX,
             sid: "f".repeat(32),

@@ -182,9 +182,13 @@ pub struct Session {
     pub login: String,
     pub name: String,
     pub role: Role,
-    /// Staff belong to one store; admins see every store.
+    /// The account's first store (`users.store_id`): where their new records go when they
+    /// name none. Admins see every store and may have none.
     #[serde(default)]
     pub store: Option<i64>,
+    /// Every store the account belongs to (`user_stores`, migration 0018), `store` included.
+    #[serde(default)]
+    pub stores: Vec<i64>,
     /// users.token_version at issue time; bumping it (password reset, disable, role or store
     /// change, "log out everywhere") revokes every token of the user.
     pub tv: i64,
@@ -192,6 +196,17 @@ pub struct Session {
     /// Tokens from before sessions were stored have none and are refused.
     #[serde(default)]
     pub sid: String,
+}
+
+impl Session {
+    /// The account's stores: `stores` and `store` together, ascending, without duplicates
+    /// (a token or row written before `user_stores` existed carries `store` alone).
+    pub fn store_set(&self) -> Vec<i64> {
+        let mut set: Vec<i64> = self.stores.iter().copied().chain(self.store).collect();
+        set.sort_unstable();
+        set.dedup();
+        set
+    }
 }
 
 pub fn issue_session(session: &Session, secret: &[u8], now_secs: i64) -> String {
@@ -391,6 +406,7 @@ pub(crate) mod tests {
             name: "a".into(),
             role: Role::Admin,
             store: None,
+            stores: vec![],
             tv: 0,
             sid: "0123456789abcdef0123456789abcdef".into(),
         };
@@ -420,6 +436,7 @@ pub(crate) mod tests {
             name: "西船橋スタッフ".into(),
             role: Role::Staff,
             store: Some(1),
+            stores: vec![1, 4],
             tv: 0,
             sid: "0123456789abcdef0123456789abcdef".into(),
         };

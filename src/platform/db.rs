@@ -19,6 +19,11 @@ pub fn opt_i(v: Option<i64>) -> JsValue {
 pub fn opt_s(v: Option<&str>) -> JsValue {
     v.map_or(JsValue::NULL, s)
 }
+/// A viewer's scope (`access::Viewer::scope`): NULL for every store, else their stores as
+/// one JSON array, for the `access` SQL fragments.
+pub fn scope(viewer: &crate::domain::access::Viewer) -> JsValue {
+    opt_s(viewer.scope().as_deref())
+}
 /// A list bound as one JSON text, read in SQL with `json_each(?n)`: one parameter whatever
 /// the list's length (D1 allows 100 per statement).
 pub fn json<T: serde::Serialize + ?Sized>(v: &T) -> JsValue {

@@ -94,7 +94,7 @@ pub fn log_select(n: usize) -> String {
 /// The last `limit` calls from `phone` that `viewer` may see, newest first.
 pub fn from_number_stmt(
     db: &D1Database,
-    viewer: Viewer,
+    viewer: &Viewer,
     phone: &str,
     limit: i64,
 ) -> ApiResult<D1PreparedStatement> {
@@ -103,13 +103,13 @@ pub fn from_number_stmt(
         log_select(3),
         call_visible_sql(3)
     );
-    db::stmt(db, &sql, &[s(phone), i(limit), opt_i(viewer.scope())])
+    db::stmt(db, &sql, &[s(phone), i(limit), db::scope(viewer)])
 }
 
 /// The last `limit` calls from any of a customer's numbers that `viewer` may see.
 pub fn of_customer_stmt(
     db: &D1Database,
-    viewer: Viewer,
+    viewer: &Viewer,
     customer: i64,
     limit: i64,
 ) -> ApiResult<D1PreparedStatement> {
@@ -119,7 +119,7 @@ pub fn of_customer_stmt(
         log_select(3),
         call_visible_sql(3)
     );
-    db::stmt(db, &sql, &[i(customer), i(limit), opt_i(viewer.scope())])
+    db::stmt(db, &sql, &[i(customer), i(limit), db::scope(viewer)])
 }
 
 /// `GET /api/calls/recent?limit=` — the console's call list, newest first.
@@ -138,7 +138,7 @@ pub async fn recent(req: Request, env: &Env) -> ApiResult<Response> {
     );
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
-    let mut batch = vec![db::stmt(&db, &sql, &[opt_i(viewer.scope()), i(limit)])?];
+    let mut batch = vec![db::stmt(&db, &sql, &[db::scope(&viewer), i(limit)])?];
     batch.extend(hours::context_stmts(&db));
     let results = db.batch(batch).await?;
     let mut calls: Vec<CallLogEntry> = db::rows(&results[0])?;
@@ -253,7 +253,7 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
         opt_s(q.as_deref()),
         i(per),
         i((page - 1) * per),
-        opt_i(viewer.scope()),
+        db::scope(&viewer),
         opt_i(customer),
         opt_s(category.as_deref()),
         opt_s(outcome.as_deref()),

@@ -59,7 +59,7 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     let defs: Vec<Definition> = load(&env.d1("DB")?)
         .await?
         .into_iter()
-        .filter(|d| viewer.is_admin() || d.applies_to(session.store))
+        .filter(|d| viewer.may_see_store_setting(d.store_id))
         .collect();
     Ok(http::json_response(
         200,

@@ -8,7 +8,7 @@
 use crate::domain::access::{customer_visible_sql, Viewer};
 use crate::domain::error::ApiError;
 use crate::domain::report::{self, GroupBy, Period};
-use crate::platform::db::{self, i, json, opt_i};
+use crate::platform::db::{self, i, json};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::Deserialize;
@@ -38,7 +38,7 @@ pub const CALLERS_MAX_DAYS: i64 = 93;
 /// The stores a report covers, by the access rule: `None` = every store (an admin who picked
 /// none), else the ids (0 = calls no store matched). Staff get their store whatever they ask;
 /// asking for another is a 403.
-fn scope(viewer: Viewer, asked: Option<Vec<i64>>) -> ApiResult<Option<Vec<i64>>> {
+fn scope(viewer: &Viewer, asked: Option<Vec<i64>>) -> ApiResult<Option<Vec<i64>>> {
     let asked = asked.filter(|v| !v.is_empty());
     if let Some(list) = &asked {
         if list.len() > 200 || list.iter().any(|s| *s < 0) {
@@ -55,9 +55,10 @@ fn scope(viewer: Viewer, asked: Option<Vec<i64>>) -> ApiResult<Option<Vec<i64>>>
             return Err(ApiError::Forbidden("other_store"));
         }
     }
-    Ok(match viewer.scope() {
+    Ok(match viewer.scope_stores() {
         None => asked,
-        Some(own) => Some(vec![own]),
+        // A member of several stores may narrow the report to some of them.
+        Some(own) => Some(asked.unwrap_or_else(|| own.to_vec())),
     })
 }
 
@@ -129,18 +130,18 @@ pub async fn calls(mut req: Request, env: &Env) -> ApiResult<Response> {
     let viewer = Viewer::from(&session);
     let period = Period::parse(&q.from, &q.to, q.day_start_minutes)?;
     let group = GroupBy::parse(q.group_by.as_deref())?;
-    let stores = scope(viewer, q.stores)?;
+    let stores = scope(&viewer, q.stores)?;
     // What the hub has not copied to D1 yet (a call that just ended) first.
     crate::pipeline::hub_client::flush(env).await;
     let with_callers = q.callers.unwrap_or(period.days() <= CALLERS_MAX_DAYS);
-    let body = build(env, viewer, period, group, stores.as_deref(), with_callers).await?;
+    let body = build(env, &viewer, period, group, stores.as_deref(), with_callers).await?;
     Ok(http::json_response(200, &body)?)
 }
 
 /// The report as JSON (the page, the API and the weekly summary read the same).
 pub async fn build(
     env: &Env,
-    viewer: Viewer,
+    viewer: &Viewer,
     period: Period,
     group: GroupBy,
     stores: Option<&[i64]>,
@@ -277,7 +278,7 @@ pub async fn build(
                    FROM h WHERE h.n >= 3 AND NOT h.known ORDER BY h.n DESC, h.caller LIMIT 20)",
                 customer_visible_sql(4)
             ),
-            &[calls_args.clone(), vec![opt_i(viewer.scope())]].concat(),
+            &[calls_args.clone(), vec![db::scope(viewer)]].concat(),
         )?);
     }
     let results = db.batch(stmts).await?;
@@ -552,11 +553,8 @@ pub async fn send_test(req: Request, env: &Env) -> ApiResult<Response> {
 /// Last week's figures of every store (an admin's view), as chat text, posted to `url` as
 /// `{"text": …}` (what Slack's and Google Chat's incoming webhooks take). Returns the status.
 async fn send_summary(env: &Env, url: &str, period: Period) -> ApiResult<u16> {
-    let admin = Viewer {
-        role: crate::domain::token::Role::Admin,
-        store: None,
-    };
-    let r = build(env, admin, period, GroupBy::Day, None, false).await?;
+    let admin = Viewer::new(crate::domain::token::Role::Admin, []);
+    let r = build(env, &admin, period, GroupBy::Day, None, false).await?;
     let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_i64).unwrap_or(0);
     let rows: Vec<report::SummaryRow> = r["stores"]
         .as_array()

@@ -7,7 +7,7 @@ use crate::domain::error::ApiError;
 use crate::domain::front_desk;
 use crate::domain::messages::BroadcastRequest;
 use crate::pipeline::{hub_client, rollup};
-use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::db::{self, i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use crate::resources::callbacks;
@@ -38,7 +38,7 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
         log_select(2),
         call_visible_sql(2)
     );
-    let call: Option<CallLogEntry> = db::stmt(&db, &sql, &[s(&call_id), opt_i(viewer.scope())])?
+    let call: Option<CallLogEntry> = db::stmt(&db, &sql, &[s(&call_id), db::scope(&viewer)])?
         .first(None)
         .await?;
     let call = call.ok_or(ApiError::NotFound)?;
@@ -119,7 +119,7 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
                     s(&w.note),
                     s(&session.name),
                     i(now),
-                    opt_i(viewer.scope()),
+                    db::scope(&viewer),
                     i(version),
                 ],
             )?,
@@ -131,7 +131,7 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
                      WHERE w.call_id = ?1 AND {}",
                     call_visible_sql(2)
                 ),
-                &[s(&call_id), opt_i(viewer.scope())],
+                &[s(&call_id), db::scope(&viewer)],
             )?,
         ]
         .into_iter()

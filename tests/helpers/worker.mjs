@@ -212,10 +212,10 @@ export class WorkerClient {
    * response carries no token (browsers keep it in the HttpOnly cookie): `token` is read from
    * the `__Host-cti_session` cookie, which non-browser clients may send as a Bearer token.
    */
-  async login({ login, role = 'admin', store = null, name } = {}) {
+  async login({ login, role = 'admin', store = null, stores, name } = {}) {
     login ??= `${role}-${Math.random().toString(36).slice(2, 8)}`;
     const password = randomPassword();
-    await upsertUser(this.db, { login, name: name ?? login, role, store, password });
+    await upsertUser(this.db, { login, name: name ?? login, role, store, stores, password });
     const r = await this.json('/api/auth/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -12,7 +12,6 @@ use crate::domain::messages::{
     INCOMING_CALL,
 };
 use crate::domain::phone::{self, Phone};
-use crate::domain::token::Role;
 use crate::pipeline::record::{self, CallStateRow};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::sql::Stmt;
@@ -278,10 +277,7 @@ impl Hub {
         if store.is_none() {
             return Ok(None);
         }
-        let staff = Viewer {
-            role: Role::Staff,
-            store,
-        };
+        let staff = Viewer::staff_of(store);
         let staff_cards: Vec<CustomerCard> = if caller.is_empty() {
             vec![]
         } else {

@@ -371,6 +371,7 @@ mod tests {
             uid: 7,
             role: Role::Staff,
             store: Some(1),
+            stores: vec![],
             exp: now / 1000 + 60,
             tv: 2,
             sid: "abc".into(),

@@ -26,6 +26,12 @@ struct ListedUser {
     role: String,
     store_id: Option<i64>,
     store_name: Option<String>,
+    /// Every store of the account (`user_stores`, `store_id` included), as D1 answers it.
+    #[serde(skip_serializing, default)]
+    stores: Option<String>,
+    /// The same, as the list answers it.
+    #[serde(skip_deserializing, default)]
+    store_ids: Vec<i64>,
     #[serde(with = "flag")]
     disabled: bool,
     created_at: String,
@@ -45,14 +51,28 @@ mod flag {
     }
 }
 
-const LIST_SQL: &str = "SELECT u.id, u.login_id, u.display_name AS name, u.role, u.store_id, \
-  st.name AS store_name, u.disabled, u.created_at, u.updated_at, ub.login_id AS updated_by \
-  FROM users u LEFT JOIN stores st ON st.id = u.store_id LEFT JOIN users ub ON ub.id = u.updated_by";
+fn list_sql() -> String {
+    format!(
+        "SELECT u.id, u.login_id, u.display_name AS name, u.role, u.store_id, \
+         st.name AS store_name, {}, u.disabled, u.created_at, u.updated_at, \
+         ub.login_id AS updated_by FROM users u LEFT JOIN stores st ON st.id = u.store_id \
+         LEFT JOIN users ub ON ub.id = u.updated_by",
+        users::STORES_OF_U
+    )
+}
+
+impl ListedUser {
+    fn with_store_ids(mut self) -> Self {
+        self.store_ids = users::store_set(self.store_id, self.stores.as_deref());
+        self
+    }
+}
 
 async fn listed(db: &D1Database, id: i64) -> ApiResult<ListedUser> {
-    db::stmt(db, &format!("{LIST_SQL} WHERE u.id = ?1"), &[i(id)])?
+    db::stmt(db, &format!("{} WHERE u.id = ?1", list_sql()), &[i(id)])?
         .first::<ListedUser>(None)
         .await?
+        .map(ListedUser::with_store_ids)
         .ok_or(ApiError::NotFound)
 }
 
@@ -62,27 +82,69 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     let rows: Vec<ListedUser> = env
         .d1("DB")?
         .prepare(format!(
-            "{LIST_SQL} ORDER BY u.role = 'staff', u.login_id COLLATE NOCASE"
+            "{} ORDER BY u.role = 'staff', u.login_id COLLATE NOCASE",
+            list_sql()
         ))
         .all()
         .await?
-        .results()?;
+        .results::<ListedUser>()?
+        .into_iter()
+        .map(ListedUser::with_store_ids)
+        .collect();
     Ok(http::json_response(200, &json!({ "users": rows }))?)
 }
 
-async fn check_store(db: &D1Database, store: Option<i64>) -> ApiResult<()> {
-    let Some(id) = store else { return Ok(()) };
-    let found = db::stmt(db, "SELECT id FROM stores WHERE id = ?1", &[i(id)])?
-        .first::<serde_json::Value>(None)
-        .await?;
-    if found.is_none() {
+/// Every store of `set` exists (one bound JSON array, whatever the set's size).
+async fn check_stores(db: &D1Database, set: &[i64]) -> ApiResult<()> {
+    if set.is_empty() {
+        return Ok(());
+    }
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let found = db::stmt(
+        db,
+        "SELECT count(*) AS n FROM stores WHERE id IN (SELECT value FROM json_each(?1))",
+        &[db::json(set)],
+    )?
+    .first::<N>(None)
+    .await?
+    .map_or(0, |r| r.n);
+    if found != set.len() as i64 {
         return Err(ApiError::bad(
             "unknown_store",
-            "storeId",
+            "storeIds",
             "その店舗はありません",
         ));
     }
     Ok(())
+}
+
+/// Replaces the account's stores by `set` (`user_stores`), when `applied` (bound at ?3, a
+/// statement's condition) holds: in the same batch as the change it belongs to.
+fn write_stores(
+    db: &D1Database,
+    uid: i64,
+    set: &[i64],
+    applied: &str,
+    applied_arg: i64,
+) -> ApiResult<Vec<worker::D1PreparedStatement>> {
+    Ok(vec![
+        db::stmt(
+            db,
+            &format!("DELETE FROM user_stores WHERE user_id = ?1 AND {applied}"),
+            &[i(uid), worker::wasm_bindgen::JsValue::NULL, i(applied_arg)],
+        )?,
+        db::stmt(
+            db,
+            &format!(
+                "INSERT INTO user_stores (user_id, store_id) \
+                 SELECT ?1, value FROM json_each(?2) WHERE {applied}"
+            ),
+            &[i(uid), db::json(set), i(applied_arg)],
+        )?,
+    ])
 }
 
 /// The password to set: the typed one (under the policy) or a generated one.
@@ -114,6 +176,9 @@ struct CreateBody {
     role: String,
     #[serde(default)]
     store_id: Option<i64>,
+    /// Every store of the account (several stores per person); `storeId` alone means one.
+    #[serde(default)]
+    store_ids: Option<Vec<i64>>,
     #[serde(default)]
     password: Option<String>,
 }
@@ -134,10 +199,11 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         None => login.clone(),
     };
     let role = account::role(&body.role)?;
-    account::store_fits(role, body.store_id)?;
+    let (primary, set) = account::store_set(body.store_id, body.store_ids.as_deref(), None)?;
+    account::store_fits(role, primary)?;
     let (password, generated) = chosen_password(body.password)?;
     let db = env.d1("DB")?;
-    check_store(&db, body.store_id).await?;
+    check_stores(&db, &set).await?;
     let hash = hashed(&password).await?;
     #[derive(Deserialize)]
     struct Id {
@@ -151,7 +217,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
             s(&login),
             s(&name),
             s(role.as_str()),
-            opt_i(body.store_id),
+            opt_i(primary),
             s(&hash),
             i(me.uid),
         ],
@@ -164,6 +230,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         current: None,
     })?
     .id;
+    db.batch(write_stores(&db, id, &set, "?3 = ?3", 0)?).await?;
     let user = listed(&db, id).await?;
     Ok(http::json_response(
         201,
@@ -180,6 +247,9 @@ struct UpdateBody {
     role: Option<String>,
     #[serde(default, with = "http::double_option")]
     store_id: Option<Option<i64>>,
+    /// The account's stores, replacing the set (`storeId` then picks the first among them).
+    #[serde(default)]
+    store_ids: Option<Vec<i64>>,
     #[serde(default)]
     disabled: Option<bool>,
     /// The acting admin's own password: needed to change an admin's role.
@@ -203,7 +273,13 @@ pub async fn update(mut req: Request, env: &Env, uid: i64) -> ApiResult<Response
         Some(r) => account::role(r)?,
         None => account::role(&current.role)?,
     };
-    let store = body.store_id.unwrap_or(current.store_id);
+    let (store, set) = match (&body.store_ids, body.store_id) {
+        // The stores unchanged (and the first one too).
+        (None, None) => (current.store_id, current.store_set()),
+        // An older client moving the account: one store (or none), as before.
+        (None, Some(one)) => account::store_set(one, None, None)?,
+        (Some(ids), one) => account::store_set(one.flatten(), Some(ids), current.store_id)?,
+    };
     account::store_fits(role, store)?;
     let disabled = body.disabled.unwrap_or(current.disabled != 0);
     if uid == me.uid && (disabled || role != Role::Admin) {
@@ -213,8 +289,8 @@ pub async fn update(mut req: Request, env: &Env, uid: i64) -> ApiResult<Response
             current: None,
         });
     }
-    if body.store_id.is_some() {
-        check_store(&db, store).await?;
+    if body.store_id.is_some() || body.store_ids.is_some() {
+        check_stores(&db, &set).await?;
     }
     if current.role == Role::Admin.as_str() && role != Role::Admin {
         // Taking an admin's rights away needs the acting admin's own password: a session
@@ -226,33 +302,36 @@ pub async fn update(mut req: Request, env: &Env, uid: i64) -> ApiResult<Response
     // other at the same moment cannot both win. The token version is bumped in the same
     // statement, and the sessions are deleted in the same batch only if it applied.
     let still_admin = role == Role::Admin && !disabled;
-    let results = db
-        .batch(vec![
-            db::stmt(
-                &db,
-                "UPDATE users SET display_name = ?2, role = ?3, store_id = ?4, disabled = ?5, \
+    // The stores are rewritten only if the change applied (its version bump is the sign).
+    let applied = "(SELECT token_version FROM users WHERE id = ?1) > ?3";
+    let stores = write_stores(&db, uid, &set, applied, current.token_version)?;
+    let mut batch = vec![
+        db::stmt(
+            &db,
+            "UPDATE users SET display_name = ?2, role = ?3, store_id = ?4, disabled = ?5, \
                  updated_by = ?6, token_version = token_version + 1, \
                  updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
                  WHERE id = ?1 AND (?7 OR EXISTS (SELECT 1 FROM users o WHERE o.id != ?1 \
                  AND o.role = 'admin' AND o.disabled = 0)) RETURNING id",
-                &[
-                    i(uid),
-                    s(&name),
-                    s(role.as_str()),
-                    opt_i(store),
-                    i(disabled as i64),
-                    i(me.uid),
-                    i(still_admin as i64),
-                ],
-            )?,
-            db::stmt(
-                &db,
-                "DELETE FROM sessions WHERE user_id = ?1 \
+            &[
+                i(uid),
+                s(&name),
+                s(role.as_str()),
+                opt_i(store),
+                i(disabled as i64),
+                i(me.uid),
+                i(still_admin as i64),
+            ],
+        )?,
+        db::stmt(
+            &db,
+            "DELETE FROM sessions WHERE user_id = ?1 \
                  AND (SELECT token_version FROM users WHERE id = ?1) > ?2",
-                &[i(uid), i(current.token_version)],
-            )?,
-        ])
-        .await?;
+            &[i(uid), i(current.token_version)],
+        )?,
+    ];
+    batch.extend(stores);
+    let results = db.batch(batch).await?;
     #[derive(Deserialize)]
     struct Id {
         #[allow(dead_code)]

@@ -168,7 +168,8 @@ pub async fn require_admin(req: &Request, env: &Env) -> ApiResult<Session> {
 
 fn user_json(s: &Session) -> serde_json::Value {
     serde_json::json!({
-        "id": s.uid, "loginId": s.login, "name": s.name, "role": s.role.as_str(), "storeId": s.store
+        "id": s.uid, "loginId": s.login, "name": s.name, "role": s.role.as_str(), "storeId": s.store,
+        "storeIds": s.store_set()
     })
 }
 

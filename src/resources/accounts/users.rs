@@ -1,4 +1,5 @@
 //! The user rows behind sessions, and the sessions themselves (`sessions`, one row per login).
+use crate::domain::access::Viewer;
 use crate::domain::messages::UserState;
 use crate::domain::token::{self, Role, Session};
 use crate::platform::db::{self, i, s};
@@ -16,20 +17,30 @@ pub struct UserRow {
     pub password_hash: String,
     pub token_version: i64,
     pub disabled: i64,
+    /// The account's stores (`user_stores`) as a JSON array.
+    #[serde(default)]
+    pub stores: Option<String>,
 }
 
 impl UserRow {
     /// The session this account gets (None when its role is unknown).
     pub fn session(self, sid: String) -> Option<Session> {
+        let stores = self.store_set();
         Some(Session {
             role: Role::parse(&self.role)?,
             uid: self.id,
             login: self.login_id,
             name: self.display_name,
             store: self.store_id,
+            stores,
             tv: self.token_version,
             sid,
         })
+    }
+
+    /// Every store of the account: `user_stores` and `store_id` together, ascending.
+    pub fn store_set(&self) -> Vec<i64> {
+        store_set(self.store_id, self.stores.as_deref())
     }
 
     /// What the hub needs to know about this user.
@@ -44,13 +55,40 @@ impl UserRow {
     }
 }
 
-const USER_SELECT: &str = "SELECT id, login_id, display_name, role, store_id, password_hash, \
-  token_version, disabled FROM users";
+/// An account's stores from its row: `store_id` and the JSON array of [`STORES_OF_U`].
+pub fn store_set(store_id: Option<i64>, stores: Option<&str>) -> Vec<i64> {
+    let mut set: Vec<i64> = stores
+        .and_then(|j| serde_json::from_str::<Vec<Option<i64>>>(j).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .chain(store_id)
+        .collect();
+    set.sort_unstable();
+    set.dedup();
+    set
+}
+
+/// What another account (an assignee) may see, from its row; None for an unknown role.
+pub fn viewer_of(role: &str, store_id: Option<i64>, stores: Option<&str>) -> Option<Viewer> {
+    Some(Viewer::new(Role::parse(role)?, store_set(store_id, stores)))
+}
+
+/// The stores of the user row aliased `u`, as one JSON array.
+pub const STORES_OF_U: &str =
+    "(SELECT json_group_array(us.store_id) FROM user_stores us WHERE us.user_id = u.id) AS stores";
+
+fn user_select() -> String {
+    format!(
+        "SELECT u.id, u.login_id, u.display_name, u.role, u.store_id, u.password_hash, \
+         u.token_version, u.disabled, {STORES_OF_U} FROM users u"
+    )
+}
 
 pub async fn by_login(db: &D1Database, login: &str) -> ApiResult<Option<UserRow>> {
     Ok(db::stmt(
         db,
-        &format!("{USER_SELECT} WHERE login_id = ?1"),
+        &format!("{} WHERE u.login_id = ?1", user_select()),
         &[s(login)],
     )?
     .first::<UserRow>(None)
@@ -59,7 +97,7 @@ pub async fn by_login(db: &D1Database, login: &str) -> ApiResult<Option<UserRow>
 
 pub async fn by_id(db: &D1Database, id: i64) -> ApiResult<Option<UserRow>> {
     Ok(
-        db::stmt(db, &format!("{USER_SELECT} WHERE id = ?1"), &[i(id)])?
+        db::stmt(db, &format!("{} WHERE u.id = ?1", user_select()), &[i(id)])?
             .first::<UserRow>(None)
             .await?,
     )
@@ -87,9 +125,12 @@ pub async fn by_session(
     }
     Ok(db::stmt(
         db,
-        "SELECT u.id, u.login_id, u.display_name, u.role, u.store_id, u.password_hash, \
-         u.token_version, u.disabled, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.id = ?2 AND s.user_id = ?1 AND s.expires_at > ?3",
+        &format!(
+            "SELECT u.id, u.login_id, u.display_name, u.role, u.store_id, u.password_hash, \
+             u.token_version, u.disabled, {STORES_OF_U}, s.last_seen FROM sessions s \
+             JOIN users u ON u.id = s.user_id \
+             WHERE s.id = ?2 AND s.user_id = ?1 AND s.expires_at > ?3"
+        ),
         &[i(uid), s(sid), i(now_secs)],
     )?
     .first::<Both>(None)
@@ -221,7 +262,10 @@ pub async fn states(
 ) -> ApiResult<(Vec<UserState>, Vec<String>)> {
     let users: Vec<UserRow> = db::stmt(
         db,
-        &format!("{USER_SELECT} WHERE id IN (SELECT value FROM json_each(?1))"),
+        &format!(
+            "{} WHERE u.id IN (SELECT value FROM json_each(?1))",
+            user_select()
+        ),
         &[db::json(uids)],
     )?
     .all()

@@ -6,7 +6,7 @@ use crate::domain::error::ApiError;
 use crate::domain::front_desk;
 use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
-use crate::resources::accounts::auth;
+use crate::resources::accounts::{auth, users};
 use crate::resources::hours::{self};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -79,7 +79,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     let closing = status == Some("done");
     let other_assignee = assignee.flatten().filter(|a| *a != session.uid);
     if closing || other_assignee.is_some() {
-        check_update(&db, viewer, id, closing, other_assignee).await?;
+        check_update(&db, &viewer, id, closing, other_assignee).await?;
     }
     let r = db::stmt(
         &db,
@@ -98,7 +98,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
             opt_s(status),
             s(&session.name),
             i(now),
-            opt_i(viewer.scope()),
+            db::scope(&viewer),
             i(assignee.is_some() as i64),
             opt_i(assignee.flatten()),
             i(body.due_at.is_some() as i64),
@@ -152,26 +152,23 @@ pub async fn assignees(req: Request, env: &Env) -> ApiResult<Response> {
         name: String,
         role: String,
         store_id: Option<i64>,
+        stores: Option<String>,
     }
     let users: Vec<User> = env
         .d1("DB")?
-        .prepare(
-            "SELECT id, display_name AS name, role, store_id FROM users WHERE disabled = 0 \
-             ORDER BY display_name, id LIMIT 500",
-        )
+        .prepare(format!(
+            "SELECT u.id, u.display_name AS name, u.role, u.store_id, {} FROM users u \
+                 WHERE u.disabled = 0 ORDER BY u.display_name, u.id LIMIT 500",
+            users::STORES_OF_U
+        ))
         .all()
         .await?
         .results()?;
     let list: Vec<Value> = users
         .into_iter()
         .filter(|u| {
-            crate::domain::token::Role::parse(&u.role).is_some_and(|role| {
-                Viewer {
-                    role,
-                    store: u.store_id,
-                }
-                .may_see_call(store)
-            })
+            users::viewer_of(&u.role, u.store_id, u.stores.as_deref())
+                .is_some_and(|v| v.may_see_call(store))
         })
         .map(|u| json!({ "id": u.id, "name": u.name, "role": u.role }))
         .collect();
@@ -193,7 +190,7 @@ fn needs_outcome(current: Option<Value>) -> ApiError {
 /// caller must be an active account that may see the item's store (`domain::access`).
 async fn check_update(
     db: &worker::D1Database,
-    viewer: Viewer,
+    viewer: &Viewer,
     id: i64,
     closing: bool,
     assignee: Option<i64>,
@@ -207,6 +204,7 @@ async fn check_update(
     struct User {
         role: String,
         store_id: Option<i64>,
+        stores: Option<String>,
     }
     let results = db
         .batch(vec![
@@ -218,11 +216,14 @@ async fn check_update(
                      WHERE k.id = ?1 AND {}",
                     call_visible_sql(2)
                 ),
-                &[i(id), opt_i(viewer.scope())],
+                &[i(id), db::scope(viewer)],
             )?,
             db::stmt(
                 db,
-                "SELECT role, store_id FROM users WHERE id = ?1 AND disabled = 0",
+                &format!(
+                    "SELECT u.role, u.store_id, {} FROM users u WHERE u.id = ?1 AND u.disabled = 0",
+                    users::STORES_OF_U
+                ),
                 &[opt_i(assignee)],
             )?,
             db.prepare("SELECT callback_require_outcome AS n FROM hours_settings WHERE id = 1"),
@@ -235,13 +236,8 @@ async fn check_update(
     if assignee.is_some() {
         let user: Option<User> = db::first(&results[1])?;
         let ok = user.is_some_and(|u| {
-            crate::domain::token::Role::parse(&u.role).is_some_and(|role| {
-                Viewer {
-                    role,
-                    store: u.store_id,
-                }
-                .may_see_call(item.store_id)
-            })
+            users::viewer_of(&u.role, u.store_id, u.stores.as_deref())
+                .is_some_and(|v| v.may_see_call(item.store_id))
         });
         if !ok {
             return Err(ApiError::bad(
@@ -283,7 +279,7 @@ pub async fn add_attempt(mut req: Request, env: &Env, id: i64) -> ApiResult<Resp
                 ),
                 &[
                     i(id),
-                    opt_i(viewer.scope()),
+                    db::scope(&viewer),
                     s(result),
                     s(&note),
                     i(session.uid),
@@ -298,7 +294,7 @@ pub async fn add_attempt(mut req: Request, env: &Env, id: i64) -> ApiResult<Resp
                      ELSE status END, updated_by = ?3, updated_at = ?4 \
                      WHERE id = ?1 AND {visible} RETURNING store_id, status"
                 ),
-                &[i(id), opt_i(viewer.scope()), s(&session.name), i(now)],
+                &[i(id), db::scope(&viewer), s(&session.name), i(now)],
             )?,
         ])
         .await?;
@@ -382,7 +378,7 @@ pub async fn close(mut req: Request, env: &Env) -> ApiResult<Response> {
         ),
         &[
             db::json(&body.ids),
-            opt_i(viewer.scope()),
+            db::scope(&viewer),
             s(&session.name),
             i(now),
         ],

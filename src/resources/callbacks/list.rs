@@ -159,7 +159,7 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     };
     let args = [
         opt_s(status),
-        opt_i(viewer.scope()),
+        db::scope(&viewer),
         opt_i(store),
         opt_i(assignee),
         i(per),
@@ -225,7 +225,7 @@ pub async fn count(req: Request, env: &Env) -> ApiResult<Response> {
                  FROM callbacks k WHERE k.status != 'done' AND {}",
                 call_visible_sql(1)
             ),
-            &[opt_i(viewer.scope())],
+            &[db::scope(&viewer)],
         )?,
         // Overdue needs each open item's due time (the default one from its store's hours).
         db::stmt(
@@ -235,7 +235,7 @@ pub async fn count(req: Request, env: &Env) -> ApiResult<Response> {
                  WHERE k.status != 'done' AND {} AND (k.due_at IS NULL OR k.due_at < ?2)",
                 call_visible_sql(1)
             ),
-            &[opt_i(viewer.scope()), i(http::now_ms())],
+            &[db::scope(&viewer), i(http::now_ms())],
         )?,
     ];
     batch.extend(hours::context_stmts(&db));
@@ -289,7 +289,7 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
                     item_select(2),
                     call_visible_sql(2)
                 ),
-                &[i(id), opt_i(viewer.scope())],
+                &[i(id), db::scope(&viewer)],
             )?,
             db::stmt(
                 &db,
@@ -299,7 +299,7 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
                      WHERE x.callback_id = ?1 AND {visible} ORDER BY k.started_at DESC LIMIT 100",
                     log_select(2)
                 ),
-                &[i(id), opt_i(viewer.scope())],
+                &[i(id), db::scope(&viewer)],
             )?,
             db::stmt(
                 &db,
@@ -308,7 +308,7 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
                      JOIN callbacks cb ON cb.id = a.callback_id WHERE a.callback_id = ?1 AND {visible} \
                      ORDER BY a.at DESC, a.id DESC LIMIT 200"
                 ),
-                &[i(id), opt_i(viewer.scope())],
+                &[i(id), db::scope(&viewer)],
             )?,
             // The customers of those calls this viewer may see.
             db::stmt(
@@ -319,7 +319,7 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
                      AND {}",
                     customer_visible_sql(2)
                 ),
-                &[i(id), opt_i(viewer.scope())],
+                &[i(id), db::scope(&viewer)],
             )?,
             hours::context_stmts(&db).remove(0),
             hours::context_stmts(&db).remove(1),

@@ -53,11 +53,15 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let kana = customer::kana(&body.kana)?;
     let memo = customer::memo(&body.memo)?;
     let phone = customer::phone(&body.phone, "phone")?;
-    // Staff register customers for their own store only.
+    // Staff register customers for their own stores only: the one they chose among them,
+    // else their first.
     let home_store = if viewer.is_admin() {
         body.home_store_id
     } else {
-        session.store
+        body.home_store_id
+            .filter(|s| viewer.belongs_to(Some(*s)))
+            .or(session.store)
+            .or(viewer.default_store())
     };
     // The calls the hub has not copied to D1 yet (the caller's call that just popped) first,
     // so that the create links them.
@@ -84,7 +88,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         let key = crate::domain::fields::search_key(&defs, &custom);
         (custom, key)
     };
-    let duplicates = check_attach(&db, viewer, std::slice::from_ref(&phone), None).await?;
+    let duplicates = check_attach(&db, &viewer, std::slice::from_ref(&phone), None).await?;
     let now = http::now_ms();
     // One batch is one transaction: the customer, their number, the link of their earlier
     // calls and the card read back, together or not at all. An unknown store fails the
@@ -123,7 +127,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
                     call_visible_sql(2),
                     call_links_customer_sql(3)
                 ),
-                &[s(&phone), opt_i(viewer.scope()), opt_i(home_store)],
+                &[s(&phone), db::scope(&viewer), opt_i(home_store)],
             )?,
             queries::newest_stmt(&db, now, viewer.scope())?,
         ])
@@ -185,11 +189,11 @@ pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
         s(&search::key(q)),
         opt_s(digits.as_deref()),
         s(&search::key(q)),
-        opt_i(viewer.scope()),
+        db::scope(&viewer),
         i(per),
         i((page - 1) * per),
         i(thirty_days_ago(http::now_ms())),
-        opt_i(viewer.scope()),
+        db::scope(&viewer),
     ];
     let db = env.d1("DB")?;
     backfill_keys(&db).await?;
@@ -263,19 +267,19 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
             notes::home_stmt(&db, id)?,
             queries::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?,
             notes::list_stmt(&db, id, 50)?,
-            calls::of_customer_stmt(&db, viewer, id, 10)?,
+            calls::of_customer_stmt(&db, &viewer, id, 10)?,
             db::stmt(&db, "SELECT custom FROM customers WHERE id = ?1", &[i(id)])?,
             crate::resources::custom_fields::all_stmt(&db),
         ])
         .await?;
-    let home = notes::check_visible(&results[0], viewer)?;
+    let home = notes::check_visible(&results[0], &viewer)?;
     let history: Vec<calls::CallLogEntry> = db::rows(&results[3])?;
     let can_edit = viewer.may_edit_customer(home.home_store_id);
     let custom_fields = custom_values(
         &crate::resources::custom_fields::from(&results[5])?,
         &stored_custom(&results[4])?,
         home.home_store_id,
-        viewer,
+        &viewer,
         can_edit,
     );
     Ok(http::json_response(
@@ -330,7 +334,7 @@ fn custom_values(
     defs: &[crate::domain::fields::Definition],
     values: &serde_json::Map<String, serde_json::Value>,
     home: Option<i64>,
-    viewer: Viewer,
+    viewer: &Viewer,
     can_edit: bool,
 ) -> Vec<serde_json::Value> {
     defs.iter()
@@ -365,7 +369,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     })?;
     // ?1 id, ?2 version, ?3 edit token, ?4 the viewer's scope; the columns follow.
     let mut sets: Vec<&str> = Vec::new();
-    let mut args: Vec<JsValue> = vec![i(id), i(version), JsValue::NULL, opt_i(viewer.scope())];
+    let mut args: Vec<JsValue> = vec![i(id), i(version), JsValue::NULL, db::scope(&viewer)];
     let mut set = |col: &'static str, v: JsValue| {
         sets.push(col);
         args.push(v);
@@ -425,7 +429,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
             .await?;
         // The access checks the write below makes, made first: nothing about the fields is
         // told to someone who may not edit this customer.
-        let home = notes::check_visible(&read[0], viewer)?;
+        let home = notes::check_visible(&read[0], &viewer)?;
         if !viewer.may_edit_customer(home.home_store_id) {
             return Err(ApiError::Forbidden("other_store"));
         }
@@ -462,7 +466,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         customer_visible_sql(4)
     );
     let duplicates = match &phones {
-        Some(phones) => check_attach(&db, viewer, phones, Some(id)).await?,
+        Some(phones) => check_attach(&db, &viewer, phones, Some(id)).await?,
         None => vec![],
     };
     let mut batch = vec![
@@ -490,7 +494,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         viewer.scope(),
     )?);
     let results = db.batch(batch).await?;
-    let home = notes::check_visible(&results[0], viewer)?;
+    let home = notes::check_visible(&results[0], &viewer)?;
     if !viewer.may_edit_customer(home.home_store_id) {
         return Err(ApiError::Forbidden("other_store"));
     }
@@ -533,10 +537,7 @@ pub(crate) async fn announce(
     let mut staff_message = None;
     if let Some((from, from_home)) = merged_from {
         whole["mergedFrom"] = json!(from);
-        let staff = Viewer {
-            role: crate::domain::token::Role::Staff,
-            store: store_id,
-        };
+        let staff = Viewer::staff_of(store_id);
         if !staff.may_see_customer(from_home) {
             staff_message = Some(message.to_string());
         }

@@ -9,7 +9,7 @@ use crate::domain::csv::{self, ImportRow, RowError};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::search;
-use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::db::{self, i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::{Deserialize, Serialize};
@@ -430,7 +430,7 @@ struct ExportRow {
 /// Where a streamed export is: the last id written, and whether the table is exhausted.
 struct ExportCursor {
     db: D1Database,
-    scope: Option<i64>,
+    scope: Option<String>,
     after: Option<i64>,
     done: bool,
     /// The custom fields exported, one column each after the standard ones.
@@ -470,7 +470,7 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
              FROM customers c LEFT JOIN stores s ON s.id = c.home_store_id WHERE {} AND c.id > ?2 ORDER BY c.id LIMIT ?3",
             customer_visible_sql(1)
         ))
-        .bind(&[opt_i(cur.scope), i(after), i(EXPORT_PAGE)])?
+        .bind(&[db::opt_s(cur.scope.as_deref()), i(after), i(EXPORT_PAGE)])?
         .all()
         .await?
         .results()?;
@@ -569,7 +569,7 @@ pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
     let defs = crate::resources::custom_fields::load(&db)
         .await?
         .into_iter()
-        .filter(|d| viewer.is_admin() || d.applies_to(session.store))
+        .filter(|d| viewer.may_see_store_setting(d.store_id))
         .collect();
     let cursor = ExportCursor {
         db,

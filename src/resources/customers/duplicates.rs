@@ -62,7 +62,7 @@ async fn owners(
 /// numbers that other customers already have, as this viewer may be told.
 pub async fn check_attach(
     db: &D1Database,
-    viewer: Viewer,
+    viewer: &Viewer,
     phones: &[String],
     except: Option<i64>,
 ) -> ApiResult<Vec<SharedNumber>> {
@@ -104,7 +104,7 @@ pub async fn check(mut req: Request, env: &Env) -> ApiResult<Response> {
     Ok(http::json_response(
         200,
         &json!({
-            "duplicates": customer::shared_numbers(viewer, &owners),
+            "duplicates": customer::shared_numbers(&viewer, &owners),
             "allowed": viewer.may_attach_number(&homes),
         }),
     )?)

@@ -7,7 +7,7 @@ use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::phone::{self, Phone};
-use crate::platform::db::{self, opt_i, opt_s, s};
+use crate::platform::db::{self, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use crate::resources::{calls, stores};
@@ -100,7 +100,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let results = db
         .batch(vec![
             queries::by_phone_for(&db, &number, now, viewer.scope())?,
-            calls::from_number_stmt(&db, viewer, &number, 10)?,
+            calls::from_number_stmt(&db, &viewer, &number, 10)?,
             stores::table_stmt(&db),
             db::stmt(
                 &db,
@@ -109,7 +109,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
                  ORDER BY id DESC LIMIT 50",
                 &[s(&number)],
             )?,
-            wrapups_stmt(&db, viewer, &number, this_call.as_deref())?,
+            wrapups_stmt(&db, &viewer, &number, this_call.as_deref())?,
         ])
         .await?;
     let (cards, hidden): (Vec<_>, Vec<_>) = queries::cards_from(&results[0])?
@@ -185,7 +185,7 @@ struct Wrapup {
 /// own wrap-up is the form) and wrap-ups left empty.
 fn wrapups_stmt(
     db: &worker::D1Database,
-    viewer: Viewer,
+    viewer: &Viewer,
     phone: &str,
     except: Option<&str>,
 ) -> ApiResult<worker::D1PreparedStatement> {
@@ -198,5 +198,5 @@ fn wrapups_stmt(
          ORDER BY k.started_at DESC LIMIT 3",
         call_visible_sql(3)
     );
-    db::stmt(db, &sql, &[s(phone), opt_s(except), opt_i(viewer.scope())])
+    db::stmt(db, &sql, &[s(phone), opt_s(except), db::scope(viewer)])
 }

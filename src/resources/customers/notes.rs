@@ -51,7 +51,7 @@ pub struct Home {
 }
 
 /// 404 for a customer that does not exist, 403 for one the viewer may not see.
-pub fn check_visible(r: &D1Result, viewer: Viewer) -> ApiResult<Home> {
+pub fn check_visible(r: &D1Result, viewer: &Viewer) -> ApiResult<Home> {
     let home: Home = db::first(r)?.ok_or(ApiError::NotFound)?;
     if !viewer.may_see_customer(home.home_store_id) {
         return Err(ApiError::Forbidden("other_store"));
@@ -66,7 +66,7 @@ pub async fn list(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let results = db
         .batch(vec![home_stmt(&db, id)?, list_stmt(&db, id, 200)?])
         .await?;
-    check_visible(&results[0], Viewer::from(&session))?;
+    check_visible(&results[0], &Viewer::from(&session))?;
     Ok(http::json_response(
         200,
         &json!({ "notes": from(&results[1])? }),
@@ -107,12 +107,12 @@ pub async fn add(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
                     s(&body),
                     i(session.uid),
                     s(&session.name),
-                    db::opt_i(viewer.scope()),
+                    db::scope(&viewer),
                 ],
             )?,
         ])
         .await?;
-    check_visible(&results[0], viewer)?;
+    check_visible(&results[0], &viewer)?;
     let created: Note = db::first(&results[1])?
         .ok_or_else(|| ApiError::Unavailable("note insert returned nothing".into()))?;
     Ok(http::json_response(201, &json!({ "note": created }))?)

@@ -1,7 +1,7 @@
 //! The customer card and how it is read: the one column list every customer read uses.
 use crate::domain::access::call_visible_sql;
 use crate::domain::messages::{CustomerCard, StoreRef, Usage};
-use crate::platform::db::{self, i, opt_i};
+use crate::platform::db::{self, i};
 use crate::platform::http::ApiResult;
 use crate::platform::sql::Stmt;
 use serde::Deserialize;
@@ -42,14 +42,14 @@ pub fn by_phone_for(
     db: &D1Database,
     phone: &str,
     now_ms: i64,
-    scope: Option<i64>,
+    scope: Option<String>,
 ) -> ApiResult<D1PreparedStatement> {
     by_phone(phone, now_ms, scope).d1(db)
 }
 
 /// The lookup itself, for D1 and for the hub's pop index alike (the index mirrors the tables
 /// it reads, so both answer the same).
-pub fn by_phone(phone: &str, now_ms: i64, scope: Option<i64>) -> Stmt {
+pub fn by_phone(phone: &str, now_ms: i64, scope: Option<String>) -> Stmt {
     let sql = format!(
         "SELECT {} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
          LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
@@ -66,14 +66,22 @@ pub fn by_id_stmt(
     db: &D1Database,
     id: i64,
     now_ms: i64,
-    scope: Option<i64>,
+    scope: Option<String>,
 ) -> ApiResult<D1PreparedStatement> {
     let sql = format!(
         "SELECT {} FROM customers c LEFT JOIN stores hs ON hs.id = c.home_store_id \
          WHERE c.id = ?1",
         card_columns(2)
     );
-    db::stmt(db, &sql, &[i(id), i(now_ms - THIRTY_DAYS_MS), opt_i(scope)])
+    db::stmt(
+        db,
+        &sql,
+        &[
+            i(id),
+            i(now_ms - THIRTY_DAYS_MS),
+            db::opt_s(scope.as_deref()),
+        ],
+    )
 }
 
 /// The newest customer (the one this batch just inserted: a batch is one transaction), for a
@@ -81,7 +89,7 @@ pub fn by_id_stmt(
 pub fn newest_stmt(
     db: &D1Database,
     now_ms: i64,
-    scope: Option<i64>,
+    scope: Option<String>,
 ) -> ApiResult<D1PreparedStatement> {
     let sql = format!(
         "SELECT {} FROM customers c LEFT JOIN stores hs ON hs.id = c.home_store_id \
@@ -94,7 +102,7 @@ pub fn newest_stmt(
         &[
             worker::wasm_bindgen::JsValue::NULL,
             i(now_ms - THIRTY_DAYS_MS),
-            opt_i(scope),
+            db::opt_s(scope.as_deref()),
         ],
     )
 }
@@ -188,7 +196,11 @@ mod tests {
     fn usage_counts_only_calls_in_scope() {
         let cols = super::card_columns(7);
         // Each of the four call figures is limited by the scope bound at ?8.
-        assert_eq!(cols.matches("(?8 IS NULL OR k.store_id = ?8)").count(), 4);
+        assert_eq!(
+            cols.matches("(?8 IS NULL OR k.store_id IN (SELECT value FROM json_each(?8)))")
+                .count(),
+            4
+        );
         assert!(cols.contains("k.started_at >= ?7"));
     }
 }

@@ -6,7 +6,7 @@ use super::{active, linked};
 use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::error::ApiError;
 use crate::domain::phone::{self, Phone};
-use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::db::{self, i, s};
 use crate::platform::dialpad::{self, Dialpad, Endpoint, Outcome};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -109,7 +109,10 @@ pub async fn call(mut req: Request, env: &Env) -> ApiResult<Response> {
     let store = if viewer.is_admin() {
         body.store_id.or(session.store)
     } else {
-        session.store
+        body.store_id
+            .filter(|s| viewer.belongs_to(Some(*s)))
+            .or(session.store)
+            .or(viewer.default_store())
     };
     let front = crate::resources::settings::load(&db).await?;
     let caller_id = front
@@ -207,7 +210,7 @@ pub async fn recording(mut req: Request, env: &Env) -> ApiResult<Response> {
             "SELECT k.id FROM calls k WHERE k.id = ?1 AND {}",
             call_visible_sql(2)
         ),
-        &[s(&call_id), opt_i(viewer.scope())],
+        &[s(&call_id), db::scope(&viewer)],
     )?
     .first(None)
     .await?;
