@@ -11,3 +11,9 @@ CREATE TABLE user_stores (
 ) WITHOUT ROWID;
 CREATE INDEX user_stores_store ON user_stores(store_id);
 INSERT INTO user_stores (user_id, store_id) SELECT id, store_id FROM users WHERE store_id IS NOT NULL;
+
+-- Roles (issue 25): エリアマネージャー and 受付センター besides 管理者 and スタッフ. `users.role`
+-- keeps its CHECK (admin | staff: what every older reader and the last-admin guard rely on);
+-- the finer role is `org_role`, read as `coalesce(org_role, role)`. (A CHECK cannot be widened
+-- in place, and rebuilding `users` would cascade its DROP to every session and store row.)
+ALTER TABLE users ADD COLUMN org_role TEXT CHECK (org_role IS NULL OR org_role IN ('area_manager', 'reception'));

@@ -1,14 +1,16 @@
 // Account management for the console.
 //
-//   npm run user -- add <login> --role admin|staff [--store 西船橋|<id>]… [--name 表示名] [--password-stdin]
+//   npm run user -- add <login> --role admin|area_manager|staff|reception [--store 西船橋|<id>]… [--name 表示名] [--password-stdin]
 //   npm run user -- reset-password <login> [--password-stdin]
-//   npm run user -- update <login> [--role admin|staff] [--store 西船橋|<id>]… [--name 表示名]
-//
-// --store may be given several times: the account belongs to every store named (the first is
-// where their new records go); on update the stores named replace the account's stores.
+//   npm run user -- update <login> [--role admin|area_manager|staff|reception] [--store 西船橋|<id>]… [--name 表示名]
 //   npm run user -- disable <login>
 //   npm run user -- logout-everywhere <login>
 //   npm run user -- list
+//
+// --store may be given several times: the account belongs to every store named (the first is
+// where their new records go); on update the stores named replace the account's stores.
+// Roles: admin (管理者), area_manager (エリアマネージャー), staff (スタッフ), reception (受付センター);
+// area_manager and staff need a store, reception answers for every store.
 //
 // Works on the local D1 (what `npm start` serves) by default. With --remote it works on the
 // deployed D1 through Cloudflare's D1 query API (bound parameters, as everywhere), which needs
@@ -22,10 +24,10 @@
 // role or store, disabling, or logging out everywhere ends the user's sessions: their tokens
 // stop working at once and their open consoles are cut within a minute (the hub re-checks D1).
 import { openD1 } from './lib/d1.mjs';
-import { upsertUser, storeId, setStores, ROLES } from './lib/seed.mjs';
+import { upsertUser, storeId, setStores, ROLES, NEEDS_STORE, roleColumns } from './lib/seed.mjs';
 import { randomPassword, checkPolicy } from './lib/password.mjs';
 
-const USAGE = `usage: npm run user -- add <login> --role admin|staff [--store S]… [--name N] [--password-stdin] [--remote]
+const USAGE = `usage: npm run user -- add <login> --role admin|area_manager|staff|reception [--store S]… [--name N] [--password-stdin] [--remote]
        npm run user -- reset-password <login> [--password-stdin] [--remote]
        npm run user -- update <login> [--role R] [--store S]… [--name N] [--remote]
        npm run user -- disable <login> [--remote]
@@ -134,7 +136,10 @@ try {
     console.log(`user ${u.login_id} (${u.role}${u.store_id ? ', store ' + u.store_id : ''}) saved`);
     if (!given) console.log(`password: ${password}   (shown once; store it safely)`);
   } else if (cmd === 'reset-password') {
-    const u = await db.prepare('SELECT id, login_id, display_name, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
+    const u = await db
+      .prepare('SELECT id, login_id, display_name, coalesce(org_role, role) AS role, store_id FROM users WHERE login_id = ?1')
+      .bind(login)
+      .first();
     if (!u) throw new Error(`no user ${login}`);
     const password = given ?? randomPassword();
     // The account keeps every one of its stores, its first store first.
@@ -144,7 +149,7 @@ try {
     console.log(`password of ${u.login_id} reset; existing sessions ended`);
     if (!given) console.log(`password: ${password}   (shown once)`);
   } else if (cmd === 'update') {
-    const u = await db.prepare('SELECT id, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
+    const u = await db.prepare('SELECT id, coalesce(org_role, role) AS role, store_id FROM users WHERE login_id = ?1').bind(login).first();
     if (!u) throw new Error(`no user ${login}`);
     const newRole = role ?? u.role;
     if (!ROLES.includes(newRole)) throw new Error(`role must be one of ${ROLES.join(', ')}, not ${newRole}`);
@@ -157,13 +162,14 @@ try {
       }
     }
     const sid = ids === undefined ? (newRole === 'admin' ? null : u.store_id) : ids[0];
-    if (newRole !== 'admin' && sid === null) throw new Error(`a ${newRole} account needs --store`);
+    if (NEEDS_STORE.includes(newRole) && sid === null) throw new Error(`a ${newRole} account needs --store`);
+    const [base, orgRole] = roleColumns(newRole);
     await db
       .prepare(
-        `UPDATE users SET role = ?2, store_id = ?3, display_name = coalesce(?4, display_name),
+        `UPDATE users SET role = ?2, org_role = ?5, store_id = ?3, display_name = coalesce(?4, display_name),
            token_version = token_version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1`,
       )
-      .bind(u.id, newRole, newRole === 'admin' ? null : sid, name ?? null)
+      .bind(u.id, base, newRole === 'admin' ? null : (sid ?? null), name ?? null, orgRole)
       .run();
     if (newRole === 'admin') await setStores(db, u.id, []);
     else if (ids !== undefined) await setStores(db, u.id, ids);
@@ -183,7 +189,7 @@ try {
   } else if (cmd === 'list') {
     const { results } = await db
       .prepare(
-        `SELECT u.login_id, u.display_name, u.role, u.disabled,
+        `SELECT u.login_id, u.display_name, coalesce(u.org_role, u.role) AS role, u.disabled,
            coalesce((SELECT group_concat(name, ',') FROM (SELECT s.name FROM stores s WHERE s.id = u.store_id
               UNION ALL SELECT s.name FROM user_stores us JOIN stores s ON s.id = us.store_id
               WHERE us.user_id = u.id AND us.store_id IS NOT u.store_id)), s0.name) AS store

@@ -11,14 +11,19 @@ fn store() -> impl Strategy<Value = Option<i64>> {
     prop_oneof![Just(None), (1i64..6).prop_map(Some)]
 }
 
-/// An admin, or a staff member of a set of stores (none, one or several).
+/// Any of the four roles; staff and area managers with a set of stores (none, one or
+/// several); a reception desk as it is (no store) or handling a call on a store's line.
 fn viewer() -> impl Strategy<Value = Viewer> {
-    (any::<bool>(), proptest::collection::vec(1i64..6, 0..4)).prop_map(|(admin, stores)| {
-        Viewer::new(
-            if admin { Role::Admin } else { Role::Staff },
-            if admin { vec![] } else { stores },
-        )
-    })
+    (
+        proptest::sample::select(Role::ALL.to_vec()),
+        proptest::collection::vec(1i64..6, 0..4),
+        store(),
+    )
+        .prop_map(|(role, stores, handling)| match role {
+            Role::Admin => Viewer::new(role, []),
+            Role::Reception => Viewer::new(role, []).handling(handling),
+            _ => Viewer::new(role, stores),
+        })
 }
 
 proptest! {
@@ -31,8 +36,11 @@ proptest! {
     fn a_link_never_shows_a_customer_to_someone_who_may_not_see_them(
         v in viewer(), call_store in store(), home in store()
     ) {
+        // Whoever sees the call sees its customer when handling it (a reception desk sees a
+        // customer only then; the call log masks the customer otherwise).
         if may_link_call(call_store, home) && v.may_see_call(call_store) {
-            prop_assert!(v.may_see_customer(home), "{v:?} sees call at {call_store:?} linked to a customer of {home:?}");
+            let handling = v.handling(call_store);
+            prop_assert!(handling.may_see_customer(home), "{v:?} sees call at {call_store:?} linked to a customer of {home:?}");
         }
     }
 
@@ -43,7 +51,9 @@ proptest! {
         v in viewer(), owners in proptest::collection::vec(store(), 0..5)
     ) {
         let allowed = v.may_attach_number(&owners);
-        if v.is_admin() || !v.stores.is_empty() {
+        if v.is_reception() {
+            prop_assert!(!allowed, "a reception desk registers no number");
+        } else if v.is_admin() || !v.stores.is_empty() {
             prop_assert!(allowed);
         } else {
             prop_assert_eq!(allowed, owners.iter().all(Option::is_none));
@@ -55,7 +65,7 @@ proptest! {
     #[test]
     fn staff_settings_are_their_stores(v in viewer(), setting_store in store()) {
         let shown = v.may_see_store_setting(setting_store);
-        prop_assert_eq!(shown, v.is_admin() || setting_store.is_none() || v.may_see_call(setting_store));
+        prop_assert_eq!(shown, v.is_admin() || v.is_reception() || setting_store.is_none() || v.may_see_call(setting_store));
     }
 
     /// What a staff member sees of customers depends on the home store alone (never on calls),
@@ -85,6 +95,25 @@ proptest! {
             let shared = access_rooms(Some(call)).iter().filter(|r| rooms.contains(r)).count();
             prop_assert_eq!(shared, usize::from(v.may_see_call(Some(call))));
         }
+    }
+
+    /// Editing never reaches beyond seeing, for every role; a reception desk never edits,
+    /// creates or reports, and sees every store's calls but no storeless one.
+    #[test]
+    fn roles_keep_to_the_table(v in viewer(), s in store()) {
+        prop_assert!(!v.may_edit_customer(s) || v.may_see_customer(s));
+        prop_assert!(!v.may_assign_home(s) || v.is_admin() || v.may_see_call(s));
+        if v.is_reception() {
+            prop_assert!(!v.may_edit_customer(s) && !v.may_create_customer() && !v.may_see_reports());
+            prop_assert_eq!(v.may_see_call(s), s.is_some());
+        }
+        if matches!(v.role, Role::AreaManager | Role::Staff) {
+            prop_assert_eq!(v.may_see_call(s), s.is_some_and(|s| v.stores.contains(&s)));
+        }
+        // A socket hears a call through exactly one room when it may see the call, else none.
+        let rooms = v.rooms();
+        let shared = access_rooms(s).iter().filter(|r| rooms.contains(r)).count();
+        prop_assert_eq!(shared, usize::from(v.may_see_call(s)));
     }
 }
 

@@ -60,24 +60,38 @@ export async function upsertUser(db, { login, name, role, store, stores, passwor
     if (!ids.includes(id)) ids.push(id);
   }
   const sid = ids[0] ?? null;
-  if (role !== 'admin' && sid === null) throw new Error(`a ${role} account needs --store`);
+  if (NEEDS_STORE.includes(role) && sid === null) throw new Error(`a ${role} account needs --store`);
+  const [base, orgRole] = roleColumns(role);
   await db
     .prepare(
-      `INSERT INTO users (login_id, display_name, role, store_id, password_hash) VALUES (?1, ?2, ?3, ?4, ?5)
+      `INSERT INTO users (login_id, display_name, role, org_role, store_id, password_hash) VALUES (?1, ?2, ?3, ?6, ?4, ?5)
        ON CONFLICT (login_id) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,
-         store_id = excluded.store_id, password_hash = excluded.password_hash, disabled = 0,
+         org_role = excluded.org_role, store_id = excluded.store_id, password_hash = excluded.password_hash, disabled = 0,
          token_version = users.token_version + 1, updated_by = NULL,
          updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
     )
-    .bind(login, name ?? login, role, sid, hashPassword(password))
+    .bind(login, name ?? login, base, sid, hashPassword(password), orgRole)
     .run();
-  const user = await db.prepare('SELECT id, login_id, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
+  const user = await db
+    .prepare('SELECT id, login_id, coalesce(org_role, role) AS role, store_id FROM users WHERE login_id = ?1')
+    .bind(login)
+    .first();
   await setStores(db, user.id, ids);
   return user;
 }
 
 /** The roles an account may have (`domain::token::Role`). */
-export const ROLES = ['admin', 'staff'];
+export const ROLES = ['admin', 'area_manager', 'staff', 'reception'];
+/** The roles that work for stores, so need at least one (`domain::account::store_fits`). */
+export const NEEDS_STORE = ['area_manager', 'staff'];
+
+/**
+ * `users.role` (admin | staff, its CHECK) and `users.org_role` (the finer role, migration 0018)
+ * for a role: read back as `coalesce(org_role, role)`.
+ */
+export function roleColumns(role) {
+  return role === 'admin' ? ['admin', null] : ['staff', role === 'staff' ? null : role];
+}
 
 /** Replaces the stores of account `uid` (`user_stores`, migration 0018) by `ids`. */
 export async function setStores(db, uid, ids) {

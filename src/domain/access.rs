@@ -1,8 +1,15 @@
-//! Who may see and edit what: the one access policy.
+//! Who may see and edit what: the one access policy (the README's table of roles).
 //!
-//! Admins see and edit everything. A staff member works for one store: they see the calls that
-//! came in on that store's lines, and the customers whose home store is theirs or who have no
-//! home store yet (a caller registered by nobody in particular). Everything that shows a
+//! 管理者 (admins) see and edit everything. A スタッフ (staff member) works for a set of stores
+//! (one or more): they see the calls that came in on those stores' lines, and the customers
+//! whose home store is one of theirs or who have no home store yet (a caller registered by
+//! nobody in particular). An エリアマネージャー (area manager) sees and does the same over their
+//! stores (accounts, stores and settings are admins' alone, like every admin route). A
+//! 受付センター (reception desk) answers for every store: it sees every store's calls and hears
+//! every store's pops with the caller's card (what the called store's staff see), works the
+//! callbacks of every store (the item's customer as the item's store sees them), and sees a
+//! customer's record only while handling a call from them ([`Viewer::handling`]); it never
+//! creates or edits a customer and sees no report. Everything that shows a
 //! customer or a call asks here: the popup lookup, the customer pages, search, export, the
 //! call log and the hub's rooms. SQL list queries use the fragments below, which state the same
 //! rule for a bound scope (see [`Viewer::scope`]).
@@ -21,7 +28,12 @@ pub struct Viewer {
 
 impl From<&Session> for Viewer {
     fn from(s: &Session) -> Self {
-        Viewer::new(s.role, s.store_set())
+        match s.role {
+            // A reception desk's own stores decide nothing: it answers for every store, and
+            // sees a customer only through the call it handles.
+            Role::Reception => Viewer::new(Role::Reception, []),
+            _ => Viewer::new(s.role, s.store_set()),
+        }
     }
 }
 
@@ -44,6 +56,31 @@ impl Viewer {
         self.role == Role::Admin
     }
 
+    pub fn is_reception(&self) -> bool {
+        self.role == Role::Reception
+    }
+
+    /// This viewer handling a call on `store`'s line (the popup's lookup of that call): a
+    /// reception desk then sees the caller as the store's staff do (read-only); anyone else
+    /// sees what they always see.
+    pub fn handling(&self, store: Option<i64>) -> Viewer {
+        match self.role {
+            Role::Reception => Viewer::new(Role::Reception, store),
+            _ => self.clone(),
+        }
+    }
+
+    /// Registers new customers (staff of a store, area managers, admins): not a reception
+    /// desk.
+    pub fn may_create_customer(&self) -> bool {
+        !self.is_reception()
+    }
+
+    /// 着信分析.
+    pub fn may_see_reports(&self) -> bool {
+        !self.is_reception()
+    }
+
     /// Is `store` one of this viewer's stores? (None is nobody's store.)
     pub fn belongs_to(&self, store: Option<i64>) -> bool {
         store.is_some_and(|s| self.stores.binary_search(&s).is_ok())
@@ -57,17 +94,26 @@ impl Viewer {
 
     /// A customer whose home store is `home`: visible (and editable) to this viewer?
     pub fn may_see_customer(&self, home: Option<i64>) -> bool {
-        self.is_admin() || home.is_none() || self.belongs_to(home)
+        match self.role {
+            Role::Admin => true,
+            Role::AreaManager | Role::Staff => home.is_none() || self.belongs_to(home),
+            // Only through a call it handles (`handling` gives it that call's store).
+            Role::Reception => !self.stores.is_empty() && (home.is_none() || self.belongs_to(home)),
+        }
     }
 
-    /// Staff edit exactly what they see; the rule is separate so it can diverge on purpose.
+    /// Staff and area managers edit exactly what they see; a reception desk edits nothing.
     pub fn may_edit_customer(&self, home: Option<i64>) -> bool {
-        self.may_see_customer(home)
+        !self.is_reception() && self.may_see_customer(home)
     }
 
     /// May this viewer make `store` a customer's home store?
     pub fn may_assign_home(&self, store: Option<i64>) -> bool {
-        self.is_admin() || self.belongs_to(store)
+        match self.role {
+            Role::Admin => true,
+            Role::AreaManager | Role::Staff => self.belongs_to(store),
+            Role::Reception => false,
+        }
     }
 
     /// May this viewer give one of their customers a number that the customers with home
@@ -79,60 +125,94 @@ impl Viewer {
     /// claimed in two stores and listed for admins (`GET /api/customers/shared-numbers`). A
     /// staff member without a store registers no one's number but an unassigned customer's.
     pub fn may_attach_number(&self, owners: &[Option<i64>]) -> bool {
-        self.is_admin() || !self.stores.is_empty() || owners.iter().all(|home| home.is_none())
+        match self.role {
+            Role::Admin => true,
+            Role::Reception => false,
+            Role::AreaManager | Role::Staff => {
+                !self.stores.is_empty() || owners.iter().all(|home| home.is_none())
+            }
+        }
     }
 
-    /// A call that came in on `store`'s line (None: no store matched).
+    /// A call that came in on `store`'s line (None: no store matched, admins only).
     pub fn may_see_call(&self, store: Option<i64>) -> bool {
-        self.is_admin() || self.belongs_to(store)
+        match self.role {
+            Role::Admin => true,
+            Role::Reception => store.is_some(),
+            Role::AreaManager | Role::Staff => self.belongs_to(store),
+        }
     }
 
     /// A setting made for `store` (an action button, a caller id; None: every store): staff
     /// get only their own stores' and the global ones (partner tokens in another store's
     /// button URLs, other stores' caller ids stay with admins).
     pub fn may_see_store_setting(&self, store: Option<i64>) -> bool {
-        self.is_admin() || store.is_none() || self.belongs_to(store)
-    }
-
-    /// The stores whose rows this viewer's lists cover: None (every store) for an admin,
-    /// else their set (empty: none).
-    pub fn scope_stores(&self) -> Option<&[i64]> {
         match self.role {
-            Role::Admin => None,
-            Role::Staff => Some(&self.stores),
+            Role::Admin | Role::Reception => true,
+            Role::AreaManager | Role::Staff => store.is_none() || self.belongs_to(store),
         }
     }
 
-    /// The value bound for the SQL fragments below: NULL (everything) for an admin, else the
-    /// viewer's stores as one JSON array (`[]`: no store), read with `json_each`, so a set of
-    /// any size is one bound parameter.
+    /// The stores whose calls this viewer's lists cover: None (every store) for an admin and
+    /// a reception desk, else their set (empty: none).
+    pub fn scope_stores(&self) -> Option<&[i64]> {
+        match self.role {
+            Role::Admin | Role::Reception => None,
+            Role::AreaManager | Role::Staff => Some(&self.stores),
+        }
+    }
+
+    /// The value bound for the SQL fragments below: NULL (everything) for an admin, else one
+    /// JSON object read with `json_each`/`json_extract`, so a set of any size is one bound
+    /// parameter: `s`, the viewer's stores; `c`, 1 when the customers of `s` (and the
+    /// unassigned ones) are visible; `all`, 1 when every store's calls are (a reception desk).
     pub fn scope(&self) -> Option<String> {
-        self.scope_stores().map(|stores| {
-            let ids: Vec<String> = stores.iter().map(i64::to_string).collect();
-            format!("[{}]", ids.join(","))
-        })
+        if self.is_admin() {
+            return None;
+        }
+        let ids: Vec<String> = self.stores.iter().map(i64::to_string).collect();
+        let customers = self.may_see_customer(None);
+        Some(format!(
+            "{{\"s\":[{}],\"c\":{},\"all\":{}}}",
+            ids.join(","),
+            u8::from(customers),
+            u8::from(self.is_reception())
+        ))
     }
 
     /// The hub rooms (hibernation tags) a socket of this viewer listens in: one per store, so
-    /// a member of two stores hears each store's calls, each call once ([`call_rooms`]).
+    /// a member of two stores hears each store's calls, each call once ([`call_rooms`]); a
+    /// reception desk listens in the desk's room, which hears every store's calls.
     pub fn rooms(&self) -> Vec<String> {
         match self.role {
             Role::Admin => vec![ADMIN_ROOM.to_string()],
-            Role::Staff => self.stores.iter().map(|s| store_room(*s)).collect(),
+            Role::Reception => vec![DESK_ROOM.to_string()],
+            Role::AreaManager | Role::Staff => self.stores.iter().map(|s| store_room(*s)).collect(),
         }
     }
 }
 
-/// `s IN scope`, for a scope bound at `?n` (a JSON array of store ids).
+/// `column IN scope's stores`, for a scope bound at `?n`.
 fn in_scope(column: &str, n: usize) -> String {
-    format!("{column} IN (SELECT value FROM json_each(?{n}))")
+    format!("{column} IN (SELECT value FROM json_each(?{n}, '$.s'))")
 }
 
 /// `may_see_customer` for a customer row aliased `c`, the scope bound at `?n`.
 pub fn customer_visible_sql(n: usize) -> String {
     format!(
-        "(?{n} IS NULL OR c.home_store_id IS NULL OR {})",
+        "(?{n} IS NULL OR (json_extract(?{n}, '$.c') = 1 AND (c.home_store_id IS NULL OR {})))",
         in_scope("c.home_store_id", n)
+    )
+}
+
+/// The customer of a callback item (aliased `k`, its store `k.store_id`) as the 折り返し list
+/// shows it: what [`customer_visible_sql`] allows, and for a reception desk (which works every
+/// store's callbacks) the customer the item's store may see.
+pub fn callback_customer_visible_sql(n: usize) -> String {
+    format!(
+        "({} OR (json_extract(?{n}, '$.all') = 1 AND (c.home_store_id IS NULL \
+         OR c.home_store_id = k.store_id)))",
+        customer_visible_sql(n)
     )
 }
 
@@ -164,20 +244,27 @@ pub fn call_customer_columns_sql(n: usize) -> String {
 
 /// `may_see_call` for a call row aliased `k`, the scope bound at `?n`.
 pub fn call_visible_sql(n: usize) -> String {
-    format!("(?{n} IS NULL OR {})", in_scope("k.store_id", n))
+    format!(
+        "(?{n} IS NULL OR (json_extract(?{n}, '$.all') = 1 AND k.store_id IS NOT NULL) OR {})",
+        in_scope("k.store_id", n)
+    )
 }
 
 pub const ADMIN_ROOM: &str = "admin";
+/// The reception desk's room: every store's calls, as the called store's staff get them.
+pub const DESK_ROOM: &str = "desk";
 
 pub fn store_room(store_id: i64) -> String {
     format!("store:{store_id}")
 }
 
-/// Rooms a call on `store_id` goes to. Disjoint from one another, so no socket gets it twice.
+/// Rooms a call on `store_id` goes to. A socket listens either in the admin room, in the
+/// desk's, or in store rooms, and a call goes to one store room: no socket gets it twice.
 pub fn call_rooms(store_id: Option<i64>) -> Vec<String> {
     let mut rooms = vec![ADMIN_ROOM.to_string()];
     if let Some(s) = store_id {
         rooms.push(store_room(s));
+        rooms.push(DESK_ROOM.to_string());
     }
     rooms
 }
@@ -293,6 +380,47 @@ mod tests {
         assert!(NISHI().may_see_call(Some(1)) && !NISHI().may_see_call(Some(2)));
     }
 
+    /// The four roles, one line each of the README's table (the routes are tested against
+    /// the same table in `tests/roles.test.mjs`).
+    #[test]
+    fn roles() {
+        let area = Viewer::new(Role::AreaManager, [1, 2]);
+        let desk = Viewer::new(Role::Reception, []);
+        // エリアマネージャー: their stores, like their staff; editing included.
+        assert!(area.may_see_call(Some(2)) && !area.may_see_call(Some(3)));
+        assert!(area.may_edit_customer(Some(1)) && !area.may_see_customer(Some(3)));
+        assert!(area.may_see_reports() && area.may_create_customer());
+        assert_eq!(area.rooms(), vec!["store:1", "store:2"]);
+        // 受付センター: every store's calls, no customer but the one of the call it handles,
+        // never an edit, no report.
+        for s in [Some(1), Some(7)] {
+            assert!(desk.may_see_call(s) && desk.may_see_store_setting(s));
+            assert!(!desk.may_see_customer(s));
+        }
+        assert!(!desk.may_see_call(None) && !desk.may_see_customer(None));
+        let handling = desk.handling(Some(7));
+        assert!(handling.may_see_customer(Some(7)) && handling.may_see_customer(None));
+        assert!(!handling.may_see_customer(Some(1)));
+        assert!(!handling.may_edit_customer(Some(7)) && !handling.may_assign_home(Some(7)));
+        assert!(!desk.may_create_customer() && !desk.may_see_reports());
+        assert!(!desk.may_attach_number(&[]));
+        assert_eq!(desk.rooms(), vec!["desk"]);
+        // Handling a call changes nothing for anyone else.
+        assert_eq!(area.handling(Some(7)), area);
+        // A reception account's own stores decide nothing.
+        let session = Session {
+            uid: 1,
+            login: "desk".into(),
+            name: "受付".into(),
+            role: Role::Reception,
+            store: Some(1),
+            stores: vec![1, 2],
+            tv: 0,
+            sid: String::new(),
+        };
+        assert_eq!(Viewer::from(&session), desk);
+    }
+
     /// A member of two stores sees both stores' calls, customers and settings, and nothing of
     /// a third; their first store is where their new records go.
     #[test]
@@ -321,23 +449,39 @@ mod tests {
             Viewer::new(Role::Staff, [2, 1]).rooms(),
             vec!["store:1", "store:2"]
         );
-        assert_eq!(call_rooms(Some(3)), vec!["admin", "store:3"]);
+        assert_eq!(call_rooms(Some(3)), vec!["admin", "store:3", "desk"]);
         assert_eq!(call_rooms(None), vec!["admin"]);
     }
 
     #[test]
     fn scope_agrees_with_the_predicates() {
         // What the SQL fragments compute for a bound scope, evaluated here in Rust.
+        let parsed = |scope: &Option<String>| -> serde_json::Value {
+            serde_json::from_str(scope.as_deref().unwrap()).unwrap()
+        };
         let within = |scope: &Option<String>, s: Option<i64>| {
-            let set: Vec<i64> = serde_json::from_str(scope.as_deref().unwrap()).unwrap();
+            let set: Vec<i64> = serde_json::from_value(parsed(scope)["s"].clone()).unwrap();
             s.is_some_and(|s| set.contains(&s))
         };
         let sql_customer = |scope: Option<String>, home: Option<i64>| {
-            scope.is_none() || home.is_none() || within(&scope, home)
+            scope.is_none()
+                || (parsed(&scope)["c"] == 1 && (home.is_none() || within(&scope, home)))
         };
-        let sql_call =
-            |scope: Option<String>, store: Option<i64>| scope.is_none() || within(&scope, store);
-        for v in [ADMIN, NISHI(), STORELESS, Viewer::new(Role::Staff, [1, 3])] {
+        let sql_call = |scope: Option<String>, store: Option<i64>| {
+            scope.is_none()
+                || (parsed(&scope)["all"] == 1 && store.is_some())
+                || within(&scope, store)
+        };
+        let desk = Viewer::new(Role::Reception, []);
+        for v in [
+            ADMIN,
+            NISHI(),
+            STORELESS,
+            Viewer::new(Role::Staff, [1, 3]),
+            Viewer::new(Role::AreaManager, [1, 2]),
+            desk.clone(),
+            desk.handling(Some(2)),
+        ] {
             for s in [None, Some(1), Some(2), Some(3)] {
                 assert_eq!(
                     sql_customer(v.scope(), s),
@@ -349,13 +493,18 @@ mod tests {
         }
         assert_eq!(
             customer_visible_sql(4),
-            "(?4 IS NULL OR c.home_store_id IS NULL OR c.home_store_id IN (SELECT value FROM json_each(?4)))"
+            "(?4 IS NULL OR (json_extract(?4, '$.c') = 1 AND (c.home_store_id IS NULL OR \
+             c.home_store_id IN (SELECT value FROM json_each(?4, '$.s')))))"
         );
         assert_eq!(ADMIN.scope(), None);
-        assert_eq!(STORELESS.scope().as_deref(), Some("[]"));
+        assert_eq!(
+            STORELESS.scope().as_deref(),
+            Some(r#"{"s":[],"c":1,"all":0}"#)
+        );
         assert_eq!(
             Viewer::new(Role::Staff, [3, 1, 3]).scope().as_deref(),
-            Some("[1,3]")
+            Some(r#"{"s":[1,3],"c":1,"all":0}"#)
         );
+        assert_eq!(desk.scope().as_deref(), Some(r#"{"s":[],"c":0,"all":1}"#));
     }
 }

@@ -57,15 +57,17 @@ pub fn role(raw: &str) -> Result<Role, ApiError> {
         ApiError::bad(
             "invalid_role",
             "role",
-            "権限は admin（管理者）か staff（スタッフ）です",
+            "権限は admin（管理者）、area_manager（エリアマネージャー）、staff（スタッフ）、\
+             reception（受付センター）のいずれかです",
         )
     })
 }
 
-/// A staff account sees one store's calls, so it needs one; an admin sees every store and may
-/// have one (or none).
+/// A staff member or an area manager works for stores, so needs at least one (`store` is the
+/// first of them); an admin sees every store and a reception desk answers for every store:
+/// either may have stores (or none).
 pub fn store_fits(role: Role, store: Option<i64>) -> Result<(), ApiError> {
-    if role == Role::Staff && store.is_none() {
+    if matches!(role, Role::Staff | Role::AreaManager) && store.is_none() {
         return Err(ApiError::bad(
             "store_required",
             "storeId",

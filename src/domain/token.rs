@@ -34,7 +34,7 @@ pub const MAX_SESSIONS_PER_USER: usize = 20;
 pub fn session_ttl(role: Role) -> i64 {
     match role {
         Role::Admin => ADMIN_SESSION_TTL_SECS,
-        Role::Staff => SESSION_TTL_SECS,
+        Role::AreaManager | Role::Staff | Role::Reception => SESSION_TTL_SECS,
     }
 }
 
@@ -151,25 +151,58 @@ pub fn verify_webhook(
     verify::<serde_json::Map<String, serde_json::Value>>(body, secret, now_secs).map(|c| c.custom)
 }
 
+/// What an account is (`domain::access` decides what each may do; the README's table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// 管理者: everything.
     Admin,
+    /// エリアマネージャー: their stores' customers, calls, callbacks and reports; no accounts,
+    /// stores or settings.
+    AreaManager,
+    /// スタッフ: their stores.
     Staff,
+    /// 受付センター: live calls and pops of every store; a customer only while handling their
+    /// call or through the callback list.
+    Reception,
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::AreaManager, Role::Staff, Role::Reception];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
+            Role::AreaManager => "area_manager",
             Role::Staff => "staff",
+            Role::Reception => "reception",
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "staff" => Some(Role::Staff),
-            _ => None,
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+    /// The console's name for the role.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "管理者",
+            Role::AreaManager => "エリアマネージャー",
+            Role::Staff => "スタッフ",
+            Role::Reception => "受付センター",
+        }
+    }
+    /// What `users.role` stores (its CHECK allows `admin` and `staff` only; the finer role is
+    /// `users.org_role`, migration 0018): `admin` for an admin, `staff` for everyone else.
+    pub fn base(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            _ => "staff",
+        }
+    }
+    /// `users.org_role` for the role (None: the base role says it all).
+    pub fn org_role(self) -> Option<&'static str> {
+        match self {
+            Role::AreaManager | Role::Reception => Some(self.as_str()),
+            Role::Admin | Role::Staff => None,
         }
     }
 }
@@ -426,6 +459,21 @@ pub(crate) mod tests {
             verify_webhook(&t, SECRET, NOW).unwrap_err(),
             TokenError::MalformedClaims
         );
+    }
+
+    #[test]
+    fn roles_round_trip_through_their_names_and_columns() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_eq!(
+                serde_json::to_value(r).unwrap(),
+                serde_json::json!(r.as_str())
+            );
+            // What `coalesce(org_role, role)` reads back.
+            assert_eq!(Role::parse(r.org_role().unwrap_or(r.base())), Some(r));
+        }
+        assert_eq!(Role::parse("manager"), None);
+        assert_eq!(Role::AreaManager.base(), "staff");
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub const CALLERS_MAX_DAYS: i64 = 93;
 /// none), else the ids (0 = calls no store matched). Staff get their store whatever they ask;
 /// asking for another is a 403.
 fn scope(viewer: &Viewer, asked: Option<Vec<i64>>) -> ApiResult<Option<Vec<i64>>> {
+    if !viewer.may_see_reports() {
+        return Err(ApiError::Forbidden("role"));
+    }
     let asked = asked.filter(|v| !v.is_empty());
     if let Some(list) = &asked {
         if list.len() > 200 || list.iter().any(|s| *s < 0) {

@@ -9,7 +9,7 @@ use crate::domain::account;
 use crate::domain::error::ApiError;
 use crate::domain::password;
 use crate::domain::token::{Role, Session};
-use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -53,7 +53,7 @@ mod flag {
 
 fn list_sql() -> String {
     format!(
-        "SELECT u.id, u.login_id, u.display_name AS name, u.role, u.store_id, \
+        "SELECT u.id, u.login_id, u.display_name AS name, coalesce(u.org_role, u.role) AS role, u.store_id, \
          st.name AS store_name, {}, u.disabled, u.created_at, u.updated_at, \
          ub.login_id AS updated_by FROM users u LEFT JOIN stores st ON st.id = u.store_id \
          LEFT JOIN users ub ON ub.id = u.updated_by",
@@ -82,7 +82,7 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     let rows: Vec<ListedUser> = env
         .d1("DB")?
         .prepare(format!(
-            "{} ORDER BY u.role = 'staff', u.login_id COLLATE NOCASE",
+            "{} ORDER BY u.role = 'staff', u.org_role IS NOT NULL, u.login_id COLLATE NOCASE",
             list_sql()
         ))
         .all()
@@ -211,15 +211,17 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let id = db::stmt(
         &db,
-        "INSERT INTO users (login_id, display_name, role, store_id, password_hash, updated_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (login_id) DO NOTHING RETURNING id",
+        "INSERT INTO users (login_id, display_name, role, org_role, store_id, password_hash, \
+         updated_by) VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6) ON CONFLICT (login_id) DO NOTHING \
+         RETURNING id",
         &[
             s(&login),
             s(&name),
-            s(role.as_str()),
+            s(role.base()),
             opt_i(primary),
             s(&hash),
             i(me.uid),
+            opt_s(role.org_role()),
         ],
     )?
     .first::<Id>(None)
@@ -308,7 +310,7 @@ pub async fn update(mut req: Request, env: &Env, uid: i64) -> ApiResult<Response
     let mut batch = vec![
         db::stmt(
             &db,
-            "UPDATE users SET display_name = ?2, role = ?3, store_id = ?4, disabled = ?5, \
+            "UPDATE users SET display_name = ?2, role = ?3, org_role = ?8, store_id = ?4, disabled = ?5, \
                  updated_by = ?6, token_version = token_version + 1, \
                  updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
                  WHERE id = ?1 AND (?7 OR EXISTS (SELECT 1 FROM users o WHERE o.id != ?1 \
@@ -316,11 +318,12 @@ pub async fn update(mut req: Request, env: &Env, uid: i64) -> ApiResult<Response
             &[
                 i(uid),
                 s(&name),
-                s(role.as_str()),
+                s(role.base()),
                 opt_i(store),
                 i(disabled as i64),
                 i(me.uid),
                 i(still_admin as i64),
+                opt_s(role.org_role()),
             ],
         )?,
         db::stmt(

@@ -80,7 +80,7 @@ pub const STORES_OF_U: &str =
 
 fn user_select() -> String {
     format!(
-        "SELECT u.id, u.login_id, u.display_name, u.role, u.store_id, u.password_hash, \
+        "SELECT u.id, u.login_id, u.display_name, coalesce(u.org_role, u.role) AS role, u.store_id, u.password_hash, \
          u.token_version, u.disabled, {STORES_OF_U} FROM users u"
     )
 }
@@ -126,7 +126,7 @@ pub async fn by_session(
     Ok(db::stmt(
         db,
         &format!(
-            "SELECT u.id, u.login_id, u.display_name, u.role, u.store_id, u.password_hash, \
+            "SELECT u.id, u.login_id, u.display_name, coalesce(u.org_role, u.role) AS role, u.store_id, u.password_hash, \
              u.token_version, u.disabled, {STORES_OF_U}, s.last_seen FROM sessions s \
              JOIN users u ON u.id = s.user_id \
              WHERE s.id = ?2 AND s.user_id = ?1 AND s.expires_at > ?3"

@@ -157,7 +157,7 @@ pub async fn assignees(req: Request, env: &Env) -> ApiResult<Response> {
     let users: Vec<User> = env
         .d1("DB")?
         .prepare(format!(
-            "SELECT u.id, u.display_name AS name, u.role, u.store_id, {} FROM users u \
+            "SELECT u.id, u.display_name AS name, coalesce(u.org_role, u.role) AS role, u.store_id, {} FROM users u \
                  WHERE u.disabled = 0 ORDER BY u.display_name, u.id LIMIT 500",
             users::STORES_OF_U
         ))
@@ -221,7 +221,7 @@ async fn check_update(
             db::stmt(
                 db,
                 &format!(
-                    "SELECT u.role, u.store_id, {} FROM users u WHERE u.id = ?1 AND u.disabled = 0",
+                    "SELECT coalesce(u.org_role, u.role) AS role, u.store_id, {} FROM users u WHERE u.id = ?1 AND u.disabled = 0",
                     users::STORES_OF_U
                 ),
                 &[opt_i(assignee)],

@@ -1,6 +1,8 @@
 //! 折り返し's reads: the list (filters, paging), the nav's count and one item's detail (its
 //! calls with their wrap-ups, its attempts).
-use crate::domain::access::{call_visible_sql, customer_visible_sql, Viewer};
+use crate::domain::access::{
+    call_visible_sql, callback_customer_visible_sql, customer_visible_sql, Viewer,
+};
 use crate::domain::error::ApiError;
 use crate::domain::front_desk;
 use crate::pipeline::hub_client;
@@ -79,7 +81,7 @@ fn item_select(n: usize) -> String {
         format!(
             "(SELECT c.{col} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
              WHERE p.phone = k.phone AND {} ORDER BY c.id LIMIT 1)",
-            customer_visible_sql(n)
+            callback_customer_visible_sql(n)
         )
     };
     format!(

@@ -48,6 +48,9 @@ struct NewCustomer {
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
     let viewer = Viewer::from(&session);
+    if !viewer.may_create_customer() {
+        return Err(ApiError::Forbidden("role"));
+    }
     let body: NewCustomer = http::read_json(&mut req, 16 * 1024).await?;
     let name = customer::name(&body.name)?;
     let kana = customer::kana(&body.kana)?;

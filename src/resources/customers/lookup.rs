@@ -42,7 +42,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
     // Whatever the hub has not copied to D1 yet (a call that just popped) first.
     crate::pipeline::hub_client::flush(env).await;
-    let viewer = Viewer::from(&session);
+    let mut viewer = Viewer::from(&session);
     let body: LookupBody = http::read_json(&mut req, 4096).await?;
     let db = env.d1("DB")?;
     let (raw_phone, raw_incoming, this_call) = match &body.call_id {
@@ -81,6 +81,8 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             if !viewer.may_see_call(store) {
                 return Err(ApiError::NotFound);
             }
+            // Handling this call: a reception desk sees the caller as the store's staff do.
+            viewer = viewer.handling(store);
             (call.caller, Some(call.dialled), Some(id))
         }
         None => (body.phone.unwrap_or_default(), body.incoming, None),

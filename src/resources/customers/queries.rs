@@ -197,7 +197,7 @@ mod tests {
         let cols = super::card_columns(7);
         // Each of the four call figures is limited by the scope bound at ?8.
         assert_eq!(
-            cols.matches("(?8 IS NULL OR k.store_id IN (SELECT value FROM json_each(?8)))")
+            cols.matches(&crate::domain::access::call_visible_sql(8))
                 .count(),
             4
         );
