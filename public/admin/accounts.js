@@ -1,3 +1,4 @@
+// @ts-check
 // アカウント (admins): the users, adding staff or admins with a store, resetting a password
 // (a generated one is shown here once), disabling and enabling. Every change ends that user's
 // sessions on the server, so their open consoles return to the login screen at once.

@@ -1,3 +1,4 @@
+// @ts-check
 // 着信履歴: the call log with filters (store for admins, days, missed only, number); a row
 // opens that call's popup.
 import './lib/header.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // 設定 (admin): the popup's action buttons (URL templates, for every store or one), the 用件
 // list of wrap-ups, and how click-to-call dials. Staff see the settings read-only.
 import './lib/header.js';

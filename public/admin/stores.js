@@ -1,3 +1,4 @@
+// @ts-check
 // 店舗: the stores and their number prefixes; admins add, edit and delete them. Everyone can
 // check which store a dialled number reaches.
 import './lib/header.js';
@@ -313,7 +314,9 @@ async function loadHours({ keepStatus = false } = {}) {
     const res = await api(`/api/stores/${encodeURIComponent(id)}/hours`);
     if (seq !== hoursSeq) return;
     const weekly = res.hours.weekly?.length === 7 ? res.hours.weekly : WEEKDAYS.map(() => []);
-    weekly.forEach((ranges, i) => (dayInputs[i].value = rangesText(ranges)));
+    weekly.forEach((ranges, i) => {
+      dayInputs[i].value = rangesText(ranges);
+    });
     hoursUi.holidays.value = (res.hours.holidays ?? [])
       .map((h) => [h.date, rangesText(h.ranges)].filter(Boolean).join(' '))
       .join('\n');

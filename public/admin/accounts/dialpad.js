@@ -1,3 +1,4 @@
+// @ts-check
 // アカウント → Dialpad ユーザーとの紐づけ (admin): links an account to one of the Dialpad users
 // the API lists (GET /api/dialpad/users), so its 発信 goes through Dialpad's API. Shown only
 // when the Dialpad API key is configured.

@@ -1,3 +1,4 @@
+// @ts-check
 // The call listener of every signed-in page (着信, 顧客, 着信履歴, 折り返し, 店舗, 設定,
 // アカウント): no page of the product can be open while calls go unannounced. Each page keeps
 // the socket to the hub and, when a call should pop, races the other tabs of the browser for it
@@ -11,6 +12,7 @@
 // and were not popped yet (the popped list is per browser), so a call ringing during the
 // navigation still pops.
 import { $, el } from './dom.js';
+import { MessageTarget } from './events.js';
 import { CtiSocket, showConnection } from './socket.js';
 import { LIVE_PHASES, callFromMessage, popupUrl, POPUP_FEATURES, openCallPopup } from './calls.js';
 import { refreshCallbackCount } from './front-desk.js';
@@ -44,7 +46,7 @@ export const socket = new CtiSocket();
  * for every call message, `customer` {customer} for `customer_changed`, `claim` {callId, by},
  * `wrapup` {msg} for `call_wrapup`, `authlost`.
  */
-export const live = new EventTarget();
+export const live = new MessageTarget();
 
 /** callId -> the call as this page last heard it (bounded: the newest calls). */
 const calls = new Map();
@@ -383,6 +385,9 @@ let wired = false;
  * Wires the listener into the page once: the banners go at the top of `mount`, the header's
  * indicator (`#conn`) follows the socket. `latestCall(call)` may give a newer state of a call
  * (the console's list).
+ */
+/**
+ * @param {{ mount?: Element, latestCall?: (call: any) => any }} [opts]
  */
 export function initListener({ mount, latestCall } = {}) {
   if (wired) return;

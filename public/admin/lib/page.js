@@ -1,3 +1,4 @@
+// @ts-check
 // The start of a record page (顧客, 店舗, 着信履歴, 折り返し, 設定, アカウント): the session
 // check, the header's user and logout, the call listener (every page pops calls), and what to
 // do when the session is gone. The session is the HttpOnly cookie; nothing
@@ -47,8 +48,8 @@ export async function startPage() {
   live.addEventListener('authlost', toLogin);
   startListening(user);
   document.body.dataset.role = user.role;
-  for (const node of document.querySelectorAll('[data-admin-only]')) node.hidden = user.role !== 'admin';
-  for (const node of document.querySelectorAll('[data-staff-only]')) node.hidden = user.role === 'admin';
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-admin-only]'))) node.hidden = user.role !== 'admin';
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-staff-only]'))) node.hidden = user.role === 'admin';
   $('#logout').addEventListener('click', async () => {
     if (!(await confirmLogout())) return;
     try {

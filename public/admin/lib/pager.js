@@ -1,3 +1,4 @@
+// @ts-check
 // Paged tables (顧客, 着信履歴): the pager under the table.
 import { el } from './dom.js';
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The call popup: who is calling (the name first), the live state of the call, the number's
 // last wrap-ups (story.js), registration of new callers (never for another store's customer:
 // 他店舗のお客様です), the memo (memo.js), the latest notes and the number's call history.
@@ -109,6 +110,10 @@ function usageItem(label, value, cls) {
   return el('div', { class: ['usage-item', cls] }, el('dt', { text: label }), el('dd', { text: value }));
 }
 
+/**
+ * @param {any} card
+ * @param {{ fromPicker?: boolean, notes?: any[] }} [opts]
+ */
 function renderCustomer(card, { fromPicker = false, notes } = {}) {
   const other = state.customer?.id !== card.id;
   state.customer = card;
@@ -120,7 +125,7 @@ function renderCustomer(card, { fromPicker = false, notes } = {}) {
   ui.customerPhones.textContent = (card.phones ?? []).map(fmtPhone).join(' / ') || fmtPhone(phone);
   renderCardFields(card);
   const home = card.homeStore;
-  if (home && home.name && home.name !== state.store?.name) {
+  if (home?.name && home.name !== state.store?.name) {
     ui.homeStore.textContent = `登録店舗: ${home.name}`;
     ui.homeStore.hidden = false;
   } else {

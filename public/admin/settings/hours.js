@@ -1,3 +1,4 @@
+// @ts-check
 // 設定 → 営業日と折り返し (admin): the business-day cutoff (営業日切替), a callback's default
 // due time in minutes, and whether an item needs an outcome before it is closed. Staff see
 // them read-only. The server validates (`PUT /api/settings/hours`).
