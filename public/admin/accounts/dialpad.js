@@ -4,7 +4,7 @@
 // when the Dialpad API key is configured.
 import { $, el, setChildren, setStatusLine } from '../lib/dom.js';
 import { api } from '../lib/api.js';
-import { handleAuthError } from '../lib/page.js';
+import { handleAuthError, showPageError } from '../lib/page.js';
 
 const ui = {
   card: $('#dialpad-link-card'),
@@ -48,9 +48,7 @@ async function save(userId, dialpadUserId, name) {
     renderList();
     setStatusLine(ui.status, dialpadUserId ? '紐づけました' : '紐づけを解除しました', 'ok');
   } catch (e) {
-    if (handleAuthError(e)) return;
-    ui.error.textContent = e.message;
-    ui.error.hidden = false;
+    showPageError(ui.error, e);
   }
 }
 

@@ -70,6 +70,28 @@ let deskOpenedAt = 0;
 // ---------------------------------------------------------------------------------------------
 // The banners: connection lost, blocked popups, 応答時 notices. Built here for every page.
 
+/**
+ * A banner's text: its title in bold, then the rest.
+ * @param {string} title
+ * @param {string | null} titleId
+ * @param {...Node} rest
+ */
+const bannerText = (title, titleId, ...rest) =>
+  el('span', { class: 'banner-text' }, el('strong', { text: title, attrs: { id: titleId } }), ...rest);
+
+/**
+ * A banner's × button.
+ * @param {string} id
+ * @param {string} label what it closes, for a screen reader
+ * @param {() => void} click
+ */
+const dismissButton = (id, label, click) =>
+  el(
+    'span',
+    { class: 'banner-actions' },
+    el('button', { class: 'btn btn-ghost btn-small', text: '×', attrs: { type: 'button', id, 'aria-label': label }, on: { click } }),
+  );
+
 function banners() {
   return el(
     'div',
@@ -77,10 +99,9 @@ function banners() {
     el(
       'div',
       { class: 'banner banner-error', attrs: { id: 'conn-banner', role: 'status' }, hidden: true },
-      el(
-        'span',
-        { class: 'banner-text' },
-        el('strong', { text: 'サーバーとの接続が切れています。', attrs: { id: 'conn-banner-title' } }),
+      bannerText(
+        'サーバーとの接続が切れています。',
+        'conn-banner-title',
         el('span', {
           class: 'small',
           text: '自動的に再接続しています。この間の着信は、再接続後に一覧とポップアップに反映されます。',
@@ -98,44 +119,23 @@ function banners() {
         el('ul', { class: 'blocked-calls', attrs: { id: 'popup-blocked-list', 'aria-label': 'ブロックされた着信' } }),
         el('span', { class: 'muted small blocked-help', text: POPUP_BLOCKED_HELP }),
       ),
-      el(
-        'span',
-        { class: 'banner-actions' },
-        el('button', {
-          class: 'btn btn-ghost btn-small',
-          text: '×',
-          attrs: { type: 'button', id: 'popup-dismiss', 'aria-label': 'ブロックの通知を閉じる' },
-          on: { click: hideBlocked },
-        }),
-      ),
+      dismissButton('popup-dismiss', 'ブロックの通知を閉じる', hideBlocked),
     ),
     el(
       'div',
       { class: 'banner banner-info', attrs: { id: 'missed-notice', role: 'status' }, hidden: true },
-      el(
-        'span',
-        { class: 'banner-text' },
-        el('strong', { text: '応答されなかった着信があります。' }),
+      bannerText(
+        '応答されなかった着信があります。',
+        null,
         el('span', { attrs: { id: 'missed-notice-detail' } }),
         el('span', {
           class: 'muted small',
           text: '応答時ポップアップの設定のため、ポップアップは開いていません。着信の一覧の行から開けます。',
         }),
       ),
-      el(
-        'span',
-        { class: 'banner-actions' },
-        el('button', {
-          class: 'btn btn-ghost btn-small',
-          text: '×',
-          attrs: { type: 'button', id: 'missed-notice-dismiss', 'aria-label': '不在着信の通知を閉じる' },
-          on: {
-            click: () => {
-              $('#missed-notice').hidden = true;
-            },
-          },
-        }),
-      ),
+      dismissButton('missed-notice-dismiss', '不在着信の通知を閉じる', () => {
+        $('#missed-notice').hidden = true;
+      }),
     ),
   );
 }
