@@ -1,3 +1,4 @@
+// @ts-check
 // Half-typed wrap-ups kept in this browser (under the call's id) until saved. A shared store
 // PC must not show one person's draft to the next: drafts are dropped when anyone logs out or
 // a request finds the session gone (401), and a draft older than a day is not offered.
