@@ -18,6 +18,7 @@ export const NAV_ITEMS = Object.freeze([
   { href: '/admin/reports.html', label: '着信分析' },
   { href: '/admin/settings.html', label: '設定' },
   { href: '/admin/accounts.html', label: 'アカウント', adminOnly: true },
+  { href: '/admin/audit.html', label: '操作履歴', adminOnly: true },
 ]);
 
 const canonical = (path) => path.replace(/\.html$/, '').replace(/\/index$/, '/');
