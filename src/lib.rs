@@ -63,10 +63,11 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     }
     #[cfg(feature = "console")]
     {
+        let mark = resources::audit::mark();
         let resp = console::serve(Request::from(raw), &env).await;
         // 操作履歴: what the request recorded is written after its answer (resources::audit).
-        if resources::audit::has_pending() {
-            ctx.wait_until(resources::audit::flush(env));
+        if resources::audit::has_pending(mark) {
+            ctx.wait_until(resources::audit::flush(env, mark));
         }
         resp
     }

@@ -11,8 +11,9 @@ import { startWorker, callEvent } from './helpers/worker.mjs';
 let w;
 let admin;
 let staff;
+let logs = '';
 before(async () => {
-  w = await startWorker();
+  w = await startWorker({ onLog: (t) => (logs += t) });
   admin = await w.login({ role: 'admin', login: 'audit-admin', name: '監査 管理者' });
   staff = await w.login({ role: 'staff', store: '西船橋', login: 'audit-staff', name: '西船橋 スタッフ' });
 });
@@ -273,4 +274,19 @@ test('the daily cron prunes rows older than the retention (3 years by default), 
   assert.equal(r.outcome, 'ok');
   assert.equal(await w.count("SELECT 1 FROM audit_log WHERE login_id = 'old-one'"), 0);
   assert.equal(await w.count("SELECT 1 FROM audit_log WHERE login_id = 'recent-one'"), 1);
+});
+
+test('a failure to write the audit log never fails the request (it is logged)', async () => {
+  const id = await yamada();
+  await w.rawDb.prepare('ALTER TABLE audit_log RENAME TO audit_log_away').run();
+  try {
+    const from = logs.length;
+    const page = await api(staff, `/api/customers/${id}`);
+    assert.equal(page.status, 200, 'the customer page answers');
+    const deadline = Date.now() + 10_000;
+    while (!logs.slice(from).includes('audit_write_failed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    assert.match(logs.slice(from), /"event":"audit_write_failed"/);
+  } finally {
+    await w.rawDb.prepare('ALTER TABLE audit_log_away RENAME TO audit_log').run();
+  }
 });

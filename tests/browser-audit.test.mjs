@@ -41,10 +41,18 @@ test('an admin opens 操作履歴 from the nav, filters by action and customer, 
 
   // Rows are written after the answer: the page shows them once there (a search again).
   await page.getByLabel('操作').selectOption({ label: 'ポップアップ表示' });
+  // The table answers the filter (not the list shown before it).
+  const filtered = () =>
+    page.waitForFunction(() => {
+      const body = document.querySelector('#audit-body');
+      return body?.getAttribute('aria-busy') === 'false' && (body.dataset.loaded ?? '').includes('"action":"popup_open"');
+    });
+  await filtered();
   const popupRow = rows.filter({ hasText: '受付 一郎' }).filter({ hasText: '山田 太郎' });
   for (let i = 0; i < 50 && (await popupRow.count()) === 0; i++) {
+    await page.evaluate(() => delete document.querySelector('#audit-body').dataset.loaded);
     await page.getByRole('button', { name: '検索' }).click();
-    await page.waitForFunction(() => document.querySelector('#audit-body')?.getAttribute('aria-busy') === 'false');
+    await filtered();
   }
   await popupRow.first().waitFor();
   assert.match(await popupRow.first().textContent(), /ポップアップ表示/);

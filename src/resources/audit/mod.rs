@@ -6,6 +6,6 @@ pub mod write;
 
 pub use crate::domain::audit::Action;
 pub use write::{
-    account_changed, flush, has_pending, login_failed, login_succeeded, popup_opened, prune,
+    account_changed, flush, has_pending, login_failed, login_succeeded, mark, popup_opened, prune,
     settings_changed, Entry, ExportAudit,
 };

@@ -8,7 +8,7 @@
 //! The queue is shared by the requests an isolate runs at the same time: whichever request's
 //! flush runs first writes every entry waiting, and each request flushes after its own answer,
 //! so no entry is left behind. A streamed export records itself when its stream ends or is
-//! dropped ([`ExportAudit`]); the flush waits for streams still open.
+//! dropped ([`ExportAudit`]); the flush of the request that opened it waits for that.
 use crate::domain::audit::Action;
 use crate::domain::token::Session;
 use crate::platform::db::{self, i, opt_i, opt_s, s};
@@ -34,7 +34,9 @@ pub struct Entry {
 
 thread_local! {
     static PENDING: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
-    static OPEN_STREAMS: Cell<u32> = const { Cell::new(0) };
+    /// Recorded streams still open, by the number they were opened with.
+    static OPEN_STREAMS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    static STREAMS_OPENED: Cell<u64> = const { Cell::new(0) };
 }
 
 impl Entry {
@@ -124,23 +126,38 @@ impl Entry {
     }
 }
 
-/// Whether anything waits to be written (or a recorded stream is still open): the request
-/// then hands [`flush`] to `ctx.wait_until`.
-pub fn has_pending() -> bool {
-    PENDING.with(|p| !p.borrow().is_empty()) || OPEN_STREAMS.with(Cell::get) > 0
+/// Where a request starts: the streams opened from then on are its own (see [`flush`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Mark(u64);
+
+pub fn mark() -> Mark {
+    Mark(STREAMS_OPENED.with(Cell::get))
+}
+
+/// Whether a stream opened since `mark` is still open.
+fn open_since(mark: Mark) -> bool {
+    OPEN_STREAMS.with(|o| o.borrow().iter().any(|n| *n > mark.0))
+}
+
+/// Whether anything waits to be written (or a stream the request opened is still open): the
+/// request then hands [`flush`] to `ctx.wait_until`.
+pub fn has_pending(mark: Mark) -> bool {
+    PENDING.with(|p| !p.borrow().is_empty()) || open_since(mark)
 }
 
 fn take() -> Vec<Entry> {
     PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()))
 }
 
-/// How long a flush waits for a recorded stream (an export being downloaded) to end.
-const STREAM_WAIT_MS: i64 = 60_000;
+/// How long a flush waits for its request's recorded stream (an export being downloaded) to
+/// end; a download still going after that records itself with a later request's flush.
+const STREAM_WAIT_MS: i64 = 15 * 60_000;
 const STREAM_POLL_MS: u64 = 100;
 
-/// Writes every waiting entry in one D1 batch; then, while a recorded stream is still open
-/// (for at most a minute), what it records when it ends. Never fails: an error is logged.
-pub async fn flush(env: Env) {
+/// Writes every waiting entry in one D1 batch; then, while a recorded stream opened since
+/// `mark` (by this request) is still open, what it records when it ends. Never fails: an
+/// error is logged.
+pub async fn flush(env: Env, mark: Mark) {
     let started = http::now_ms();
     loop {
         let batch = take();
@@ -153,7 +170,7 @@ pub async fn flush(env: Env) {
                 );
             }
         }
-        if OPEN_STREAMS.with(Cell::get) == 0 || http::now_ms() - started > STREAM_WAIT_MS {
+        if !open_since(mark) || http::now_ms() - started > STREAM_WAIT_MS {
             if PENDING.with(|p| p.borrow().is_empty()) {
                 return;
             }
@@ -177,6 +194,7 @@ async fn write(env: &Env, batch: &[Entry]) -> ApiResult<()> {
 /// a download cut off by the client, the rows sent so far, marked `complete: false`). Held by
 /// the stream's state: dropping it records the entry.
 pub struct ExportAudit {
+    stream: u64,
     entry: Option<Entry>,
     rows: i64,
     complete: bool,
@@ -184,8 +202,13 @@ pub struct ExportAudit {
 
 impl ExportAudit {
     pub fn new(entry: Entry) -> ExportAudit {
-        OPEN_STREAMS.with(|n| n.set(n.get() + 1));
+        let stream = STREAMS_OPENED.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        });
+        OPEN_STREAMS.with(|o| o.borrow_mut().push(stream));
         ExportAudit {
+            stream,
             entry: Some(entry),
             rows: 0,
             complete: false,
@@ -216,7 +239,7 @@ impl Drop for ExportAudit {
             }
             entry.record();
         }
-        OPEN_STREAMS.with(|n| n.set(n.get().saturating_sub(1)));
+        OPEN_STREAMS.with(|o| o.borrow_mut().retain(|n| *n != self.stream));
     }
 }
 
