@@ -38,9 +38,20 @@ pub(crate) async fn serve(req: Request, env: &Env) -> worker::Result<Response> {
         let resp = worker::web_sys::Response::redirect_with_status(&to, 302)?;
         return http::with_security_headers(Response::from(resp));
     }
+    if let Some(page) = path.strip_prefix(OLD_POPUP_DIR) {
+        let to = platform::url::with_path_keeping_query(&req, &format!("{POPUP_DIR}{page}"))?;
+        let resp = worker::web_sys::Response::redirect_with_status(&to, 301)?;
+        return http::with_security_headers(Response::from(resp));
+    }
     let resp = env.assets("ASSETS")?.fetch_request(req).await?;
     http::with_security_headers(resp)
 }
+
+/// The popup's folder, and where it was until issue 24: an old address (a bookmark, a window
+/// restored by the browser, a Dialpad app still configured with it) answers 301 to the same
+/// page in the new folder, query kept.
+const POPUP_DIR: &str = "/admin/popup/";
+const OLD_POPUP_DIR: &str = "/admin/customer-management/";
 
 /// Bytes of a refused request's body read anyway, so a small refused request does not cost
 /// the client its keep-alive connection (workerd resets a connection whose request body was

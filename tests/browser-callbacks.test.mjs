@@ -105,7 +105,7 @@ test('two desks, one wrap-up: the popup shows who saved first and their text, an
   const callId = String(ev.call_id);
   const popup = await context.newPage();
   await popup.setViewportSize({ width: 500, height: 700 });
-  await popup.goto(`${base}/admin/customer-management/cti?${new URLSearchParams({ callId })}`);
+  await popup.goto(`${base}/admin/popup/cti?${new URLSearchParams({ callId })}`);
   await popup.getByRole('button', { name: '対応記録を保存' }).waitFor();
   await popup.locator('#wrapup-status').waitFor({ state: 'attached' });
   // The other desk saves first.

@@ -9,7 +9,7 @@ import { startWithBrowser, docShot } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
 const SHOTS = new URL('../docs/', import.meta.url);
-const CTI_PATH = '/admin/customer-management/cti';
+const CTI_PATH = '/admin/popup/cti';
 
 let w;
 let base;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startWithBrowser, tracePage } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
-const CTI_PATH = '/admin/customer-management/cti';
+const CTI_PATH = '/admin/popup/cti';
 
 let w;
 let base;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startWithBrowser, tracePage } from './helpers/browser.mjs';
 import { callEvent, newCallId } from './helpers/worker.mjs';
 
-const CTI_PATH = '/admin/customer-management/cti';
+const CTI_PATH = '/admin/popup/cti';
 const SHOP = '+815017481234'; // 西船橋's line
 
 let w;

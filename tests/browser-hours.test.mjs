@@ -140,7 +140,7 @@ test('required wrap-up: an answered call of a store that requires it shows a rem
     const c = Date.now();
     await w.sendEvent({ ...ev, state: 'connected', date_connected: c, event_timestamp: c });
     const popup = await context.newPage();
-    await popup.goto(`${base}/admin/customer-management/cti?callId=${ev.call_id}`);
+    await popup.goto(`${base}/admin/popup/cti?callId=${ev.call_id}`);
     const notice = popup.getByText('この店舗では、応答した着信は用件を入力してから閉じます', { exact: false });
     await notice.waitFor();
     // Closing is still possible (a reminder, not a trap); the browser asks first.

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { openBrowser, WAIT } from './helpers/browser.mjs';
 import { startWorker, callEvent, miniflareOptions } from './helpers/worker.mjs';
 
-const CTI_PATH = '/admin/customer-management/cti';
+const CTI_PATH = '/admin/popup/cti';
 // Reconnecting after a restart waits out the console's backoff (jittered, doubling from 1 s).
 const RECONNECT_WAIT = 45_000;
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { startWithBrowser, docShot } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
-const CTI_PATH = '/admin/customer-management/cti';
+const CTI_PATH = '/admin/popup/cti';
 const SHOTS = new URL('../docs/', import.meta.url);
 
 let w;

@@ -238,7 +238,7 @@ test('d. 対応中: the name shows live in a second popup of the call when the f
   await popupA.locator('#customer-name', { hasText: LONG_NAME }).waitFor();
   const ctxB = await otherPerson(staffB);
   const popupB = await ctxB.newPage();
-  await popupB.goto(`${base}/admin/customer-management/cti?callId=${encodeURIComponent(ev.call_id)}`);
+  await popupB.goto(`${base}/admin/popup/cti?callId=${encodeURIComponent(ev.call_id)}`);
   await popupB.locator('#customer-name', { hasText: LONG_NAME }).waitFor();
   for (const p of [popupA, popupB]) await p.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
   assert.equal(await popupB.getByText(/対応中:/).count(), 0, 'nobody has it yet');

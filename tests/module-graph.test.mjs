@@ -66,7 +66,7 @@ function moduleGraph(entries) {
 }
 
 test('the popup preloads every module it loads (no import-by-import waterfall before the name shows)', () => {
-  const html = readFileSync('public/admin/customer-management/cti.html', 'utf8');
+  const html = readFileSync('public/admin/popup/cti.html', 'utf8');
   const entries = [...html.matchAll(/<script type="module" src="\/([^"]+)"/g)].map((m) => `public/${m[1]}`);
   const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="\/([^"]+)"/g)].map((m) => `public/${m[1]}`));
   const needed = [...moduleGraph(entries)].filter((f) => !entries.includes(f));

@@ -153,7 +153,7 @@ test('cookie-authenticated writes need our Origin (or Sec-Fetch-Site: same-origi
 
 test('no phone number in a URL: the popup address carries the call id; lookups and searches take the number in the body', async () => {
   const url = popupUrl({ callId: '6001', phone: '09012345678', incoming: '05017481234' });
-  assert.equal(url, '/admin/customer-management/cti?callId=6001');
+  assert.equal(url, '/admin/popup/cti?callId=6001');
   // The old GET forms are gone.
   assert.equal((await api(admin, '/api/customers/lookup?phone=09012345678')).status, 405);
   assert.equal((await api(admin, '/api/customers?q=09012345678')).status, 405);
@@ -308,6 +308,25 @@ test('HSTS on every response: API, errors, pages, redirects', async () => {
     assert.equal(res.status, status, path);
     assert.equal(res.headers.get('strict-transport-security'), want, path);
   }
+});
+
+test('the popup moved to /admin/popup/: its old addresses answer 301 to the same page, query kept', async () => {
+  for (const [old, now] of [
+    ['/admin/customer-management/cti?callId=6001&desk=1', '/admin/popup/cti?callId=6001&desk=1'],
+    ['/admin/customer-management/cti.html?callId=6001', '/admin/popup/cti.html?callId=6001'],
+    ['/admin/customer-management/cti.js', '/admin/popup/cti.js'],
+  ]) {
+    const res = await w.fetch(old, { redirect: 'manual' });
+    await res.arrayBuffer();
+    assert.equal(res.status, 301, old);
+    assert.equal(res.headers.get('location'), w.url + now, old);
+    assert.equal(res.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains', old);
+  }
+  // Followed, the old address opens the popup page itself.
+  const page = await w.fetch('/admin/customer-management/cti?callId=6001');
+  assert.equal(page.status, 200);
+  assert.equal(new URL(page.url).pathname, '/admin/popup/cti');
+  assert.match(await page.text(), /src="\/admin\/popup\/cti\.js"/);
 });
 
 test('store ids are never reused: a store created after one was deleted gets a new id', async () => {

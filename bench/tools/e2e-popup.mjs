@@ -22,7 +22,7 @@ const args = process.argv.slice(2);
 const value = (name, d) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);
 const CALLS = Math.min(Math.max(value('calls', 50), 5), 500);
 const DELAY = Math.min(Math.max(value('delay', 30), 0), 1000);
-const CTI_PATH = '/admin/customer-management/cti';
+const CTI_PATH = '/admin/popup/cti';
 const DEADLINE = Date.now() + 10 * 60_000;
 const log = (m) => process.stderr.write(`${m}\n`);
 

@@ -77,7 +77,7 @@ export function stateBadge(phase, text) {
  * so no phone number ever appears in an address (addresses end up in logs).
  */
 export function popupUrl({ callId }) {
-  return `/admin/customer-management/cti?${new URLSearchParams({ callId })}`;
+  return `/admin/popup/cti?${new URLSearchParams({ callId })}`;
 }
 
 export const POPUP_FEATURES = 'width=500,height=700';

@@ -101,7 +101,7 @@ function callLabel(c) {
 
 function go(id) {
   clearTimeout(closeTimer);
-  location.assign(`/admin/customer-management/cti?${new URLSearchParams({ callId: id, desk: '1' })}`);
+  location.assign(`/admin/popup/cti?${new URLSearchParams({ callId: id, desk: '1' })}`);
 }
 
 function renderOthers() {
