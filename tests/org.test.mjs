@@ -1,7 +1,8 @@
+// @ts-check
 // Integration (issue 25, the organisation): a person may belong to several stores. A member of
 // 西船橋 and 錦糸町 gets the pops, lists, searches, callbacks, exports and reports of both stores
 // and nothing of a third (葛西); their socket is in both store rooms and hears each call once.
-// Accounts get their stores from the API and the CLI, with the API's guards; migration 0018
+// Accounts get their stores from the API and the CLI, with the API's guards; migration 0019
 // keeps every existing account as it was.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +22,11 @@ let kasai; // staff of 葛西
 const ids = {};
 const customers = {};
 
+/**
+ * @param {import('./helpers/worker.mjs').Auth} who
+ * @param {string} path
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ */
 const api = (who, path, { method = 'GET', body } = {}) =>
   w.json(path, {
     method,
@@ -210,12 +216,12 @@ test('アカウント API: an account gets, changes and loses stores with the sa
   assert.deepEqual(again.body.user.storeIds, [ids['葛西']]);
 });
 
-test('migration 0018 keeps every existing account as it was: a staff member with one store, an admin with none', async () => {
-  const mf = new Miniflare({ modules: true, script: 'export default { fetch() { return new Response("") } }', d1Databases: { DB: 'm18' } });
+test('migration 0019 keeps every existing account as it was: a staff member with one store, an admin with none', async () => {
+  const mf = new Miniflare({ modules: true, script: 'export default { fetch() { return new Response("") } }', d1Databases: { DB: 'm19' } });
   try {
     const db = await mf.getD1Database('DB');
-    const before = mkdtempSync(join(tmpdir(), 'm18-'));
-    for (const f of readdirSync('migrations')) if (f < '0018') copyFileSync(join('migrations', f), join(before, f));
+    const before = mkdtempSync(join(tmpdir(), 'm19-'));
+    for (const f of readdirSync('migrations')) if (f < '0019') copyFileSync(join('migrations', f), join(before, f));
     await applyMigrations(db, before);
     await db.batch([
       db.prepare("INSERT INTO stores (id, name) VALUES (1, 'A'), (2, 'B')"),

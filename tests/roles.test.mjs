@@ -1,3 +1,4 @@
+// @ts-check
 // Integration (issue 25): each role, route by route, against the README's table of what each
 // role may do. The table's data is tests/corpus/roles.json; the README's table (between the
 // roles markers) must say the same, and every row is driven through its route for every role:
@@ -16,6 +17,11 @@ const users = {}; // role key → login
 const ids = {};
 const fixtures = {};
 
+/**
+ * @param {import('./helpers/worker.mjs').Auth} who
+ * @param {string} path
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ */
 const api = (who, path, { method = 'GET', body } = {}) =>
   w.json(path, {
     method,
@@ -82,23 +88,23 @@ const heardPop = (role, key) => {
 const CHECKS = {
   pop_own: async (role) => heardPop(role, 'own'),
   pop_other: async (role) => heardPop(role, 'other'),
-  caller_card_other: async (role, u) => {
+  caller_card_other: async (_role, u) => {
     const r = await api(u, '/api/customers/lookup', { method: 'POST', body: { callId: fixtures.other.call } });
     return ok(r) && r.body.customer?.id === fixtures.other.customer.id;
   },
-  calls_own: async (role, u) => {
+  calls_own: async (_role, u) => {
     const r = await api(u, '/api/calls/recent?limit=200');
     return ok(r) && r.body.calls.some((c) => c.id === fixtures.own.call);
   },
-  calls_other: async (role, u) => {
+  calls_other: async (_role, u) => {
     const r = await api(u, '/api/calls/search', { method: 'POST', body: { perPage: 100 } });
     return ok(r) && r.body.calls.some((c) => c.id === fixtures.other.call);
   },
-  customers_own: async (role, u) => {
+  customers_own: async (_role, u) => {
     const r = await api(u, '/api/customers/search', { method: 'POST', body: { q: '権限' } });
     return ok(r) && r.body.customers.some((c) => c.id === fixtures.own.customer.id);
   },
-  customer_page_own: async (role, u) => ok(await api(u, `/api/customers/${fixtures.own.customer.id}`)),
+  customer_page_own: async (_role, u) => ok(await api(u, `/api/customers/${fixtures.own.customer.id}`)),
   customer_edit_own: async (role, u) => {
     const current = (await api(users.admin, `/api/customers/${fixtures.own.customer.id}`)).body.customer;
     const r = await api(u, `/api/customers/${current.id}`, { method: 'PATCH', body: { version: current.version, memo: `by ${role}` } });
@@ -106,32 +112,32 @@ const CHECKS = {
   },
   customer_create: async (role, u) =>
     ok(await api(u, '/api/customers', { method: 'POST', body: { name: `権限 登録 ${role}`, phone: number().domestic, homeStoreId: ids['西船橋'] } })),
-  customer_page_other: async (role, u) => ok(await api(u, `/api/customers/${fixtures.other.customer.id}`)),
-  export_own: async (role, u) => {
+  customer_page_other: async (_role, u) => ok(await api(u, `/api/customers/${fixtures.other.customer.id}`)),
+  export_own: async (_role, u) => {
     const r = await w.fetch('/api/customers/export', { headers: { authorization: `Bearer ${u.token}` } });
     return r.status === 200 && (await r.text()).includes(fixtures.own.customer.name);
   },
-  callbacks_own: async (role, u) => {
+  callbacks_own: async (_role, u) => {
     const r = await api(u, '/api/callbacks?status=all&perPage=100');
     return ok(r) && r.body.callbacks.some((c) => c.id === fixtures.own.callback.id);
   },
-  callbacks_other: async (role, u) => {
+  callbacks_other: async (_role, u) => {
     const r = await api(u, '/api/callbacks?status=all&perPage=100');
     const item = ok(r) && r.body.callbacks.find((c) => c.id === fixtures.other.callback.id);
     return Boolean(item) && item.customerName === fixtures.other.customer.name;
   },
-  callback_take_other: async (role, u) => {
+  callback_take_other: async (_role, u) => {
     const r = await api(u, `/api/callbacks/${fixtures.other.callback.id}`, { method: 'PATCH', body: { assignee: 'me' } });
     return ok(r);
   },
-  reports: async (role, u) => {
+  reports: async (_role, u) => {
     const today = new Date(Date.now() + 9 * 3600 * 1000).toISOString().slice(0, 10);
     return ok(await api(u, '/api/reports/calls', { method: 'POST', body: { from: today, to: today } }));
   },
-  accounts: async (role, u) => ok(await api(u, '/api/users')),
+  accounts: async (_role, u) => ok(await api(u, '/api/users')),
   // Refused for the role (403), or let through to the body's own check (400 for an empty name).
-  stores: async (role, u) => (await api(u, '/api/stores', { method: 'POST', body: { name: '', prefixes: [] } })).status !== 403,
-  settings: async (role, u) => (await api(u, '/api/settings/hours', { method: 'PUT', body: { businessDayCutoff: 'x' } })).status !== 403,
+  stores: async (_role, u) => (await api(u, '/api/stores', { method: 'POST', body: { name: '', prefixes: [] } })).status !== 403,
+  settings: async (_role, u) => (await api(u, '/api/settings/hours', { method: 'PUT', body: { businessDayCutoff: 'x' } })).status !== 403,
 };
 
 test('the README\'s table of roles is tests/corpus/roles.json', () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // Demo data: stores with their number prefixes (the seed prototype's rule: 0501748 -> 西船橋),
 // a few customers, and accounts. Idempotent; every value is a bound parameter.
 import { hashPassword, checkPolicy } from './password.mjs';
@@ -21,6 +22,13 @@ export const DEMO_USERS = [
   { login: 'nishifunabashi', name: '西船橋スタッフ', role: 'staff', store: '西船橋', password: 'cti-staff-demo' },
 ];
 
+/**
+ * Creates the store when missing and adds the prefixes it lacks; returns its id.
+ * @param {any} db a D1 binding
+ * @param {string} name
+ * @param {string[]} prefixes
+ * @returns {Promise<number>}
+ */
 export async function upsertStore(db, name, prefixes) {
   await db.prepare('INSERT INTO stores (name) VALUES (?1) ON CONFLICT (name) DO NOTHING').bind(name).run();
   const { id } = await db.prepare('SELECT id FROM stores WHERE name = ?1').bind(name).first();
@@ -33,6 +41,12 @@ export async function upsertStore(db, name, prefixes) {
   return id;
 }
 
+/**
+ * A store's id from its name or id (null for none); throws when there is no such store.
+ * @param {any} db
+ * @param {string | number | null | undefined} nameOrId
+ * @returns {Promise<number | null>}
+ */
 export async function storeId(db, nameOrId) {
   if (nameOrId === null || nameOrId === undefined) return null;
   const row = await db
@@ -50,10 +64,14 @@ export async function storeId(db, nameOrId) {
  * demo passwords through. `updated_by` is cleared: the change was not an admin's in the console.
  * `stores` (names or ids) makes the account a member of several stores, the first of them its
  * first store (`store_id`); `store` alone means that one store. The set replaces the old one.
+ * @param {any} db
+ * @param {{ login: string, name?: string | null, role: string, store?: string | number | null,
+ *   stores?: Array<string | number>, password: string, demo?: boolean }} user
  */
 export async function upsertUser(db, { login, name, role, store, stores, password, demo = false }) {
   if (!ROLES.includes(role)) throw new Error(`role must be one of ${ROLES.join(', ')}, not ${role}`);
   checkPolicy(password, { demo });
+  /** @type {number[]} */
   const ids = [];
   for (const s of stores ?? (store === null || store === undefined ? [] : [store])) {
     const id = await storeId(db, s);
@@ -86,14 +104,18 @@ export const ROLES = ['admin', 'area_manager', 'staff', 'reception'];
 export const NEEDS_STORE = ['area_manager', 'staff'];
 
 /**
- * `users.role` (admin | staff, its CHECK) and `users.org_role` (the finer role, migration 0018)
+ * `users.role` (admin | staff, its CHECK) and `users.org_role` (the finer role, migration 0019)
  * for a role: read back as `coalesce(org_role, role)`.
  */
+/** @param {string} role @returns {[string, string | null]} */
 export function roleColumns(role) {
   return role === 'admin' ? ['admin', null] : ['staff', role === 'staff' ? null : role];
 }
 
-/** Replaces the stores of account `uid` (`user_stores`, migration 0018) by `ids`. */
+/**
+ * Replaces the stores of account `uid` (`user_stores`, migration 0019) by `ids`.
+ * @param {any} db @param {number} uid @param {number[]} ids
+ */
 export async function setStores(db, uid, ids) {
   await db.prepare('DELETE FROM user_stores WHERE user_id = ?1').bind(uid).run();
   if (ids.length) {
@@ -104,6 +126,26 @@ export async function setStores(db, uid, ids) {
   }
 }
 
+/**
+ * @typedef {object} NewCustomer
+ * @property {string} name
+ * @property {string | string[]} phone one number or several
+ * @property {string} [kana]
+ * @property {string} [memo]
+ * @property {string | number | null} [store] the home store's name or id
+ * @property {string} [type] customer_type (新規 by default)
+ * @property {string | null} [flag]
+ * @property {number} [visits]
+ * @property {number} [spend]
+ * @property {string | null} [lastVisit]
+ */
+
+/**
+ * Adds a customer with their numbers; returns the id.
+ * @param {any} db
+ * @param {NewCustomer} c
+ * @returns {Promise<number>}
+ */
 export async function addCustomer(db, c) {
   const sid = await storeId(db, c.store ?? null);
   const row = await db
@@ -119,7 +161,10 @@ export async function addCustomer(db, c) {
   return row.id;
 }
 
-/** Loads the demo data once; returns the accounts that were created this time. */
+/**
+ * Loads the demo data once; returns the accounts that were created this time.
+ * @param {any} db
+ */
 export async function seedDemo(db) {
   for (const s of DEMO_STORES) await upsertStore(db, s.name, s.prefixes);
   for (const c of DEMO_CUSTOMERS) {

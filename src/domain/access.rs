@@ -56,6 +56,11 @@ impl Viewer {
         self.role == Role::Admin
     }
 
+    /// 操作履歴 (the audit log: who looked at and changed which customer): admins only.
+    pub fn may_read_audit(&self) -> bool {
+        self.is_admin()
+    }
+
     pub fn is_reception(&self) -> bool {
         self.role == Role::Reception
     }

@@ -191,7 +191,7 @@ impl Role {
         }
     }
     /// What `users.role` stores (its CHECK allows `admin` and `staff` only; the finer role is
-    /// `users.org_role`, migration 0018): `admin` for an admin, `staff` for everyone else.
+    /// `users.org_role`, migration 0019): `admin` for an admin, `staff` for everyone else.
     pub fn base(self) -> &'static str {
         match self {
             Role::Admin => "admin",
@@ -219,7 +219,7 @@ pub struct Session {
     /// name none. Admins see every store and may have none.
     #[serde(default)]
     pub store: Option<i64>,
-    /// Every store the account belongs to (`user_stores`, migration 0018), `store` included.
+    /// Every store the account belongs to (`user_stores`, migration 0019), `store` included.
     #[serde(default)]
     pub stores: Vec<i64>,
     /// users.token_version at issue time; bumping it (password reset, disable, role or store
