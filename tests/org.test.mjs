@@ -51,10 +51,15 @@ async function missedCall(caller, line) {
 before(async () => {
   w = await startWorker();
   admin = await w.login({ role: 'admin' });
-  for (const s of Object.keys(LINES)) ids[s] = (await w.db.prepare('SELECT id FROM stores WHERE name = ?1').bind(s).first()).id;
+  for (const s of Object.keys(LINES))
+    ids[s] = (await w.db.prepare('SELECT id FROM stores WHERE name = ?1').bind(s).first()).id;
   both = await w.login({ role: 'staff', stores: ['錦糸町', '西船橋'] });
   kasai = await w.login({ role: 'staff', store: '葛西' });
-  for (const [store, name] of [['西船橋', '二店 西子'], ['錦糸町', '二店 錦子'], ['葛西', '二店 葛子']]) {
+  for (const [store, name] of [
+    ['西船橋', '二店 西子'],
+    ['錦糸町', '二店 錦子'],
+    ['葛西', '二店 葛子'],
+  ]) {
     const phone = number();
     const r = await api(admin, '/api/customers', {
       method: 'POST',
@@ -72,7 +77,10 @@ after(async () => {
 test('the session of a two-store member carries both stores; its first store is the one named first', async () => {
   const me = await api(both, '/api/auth/me');
   assert.equal(me.status, 200);
-  assert.deepEqual(me.body.user.storeIds, [ids['西船橋'], ids['錦糸町']].sort((a, b) => a - b));
+  assert.deepEqual(
+    me.body.user.storeIds,
+    [ids['西船橋'], ids['錦糸町']].sort((a, b) => a - b),
+  );
   assert.equal(me.body.user.storeId, ids['錦糸町']);
 });
 
@@ -81,7 +89,11 @@ test('a two-store member hears the calls of both stores once each, and nothing o
   const k = await w.openSocket(kasai);
   const calls = {};
   for (const store of Object.keys(LINES)) {
-    const ev = callEvent({ external_number: customers[store].phone.e164, internal_number: LINES[store], contact: null });
+    const ev = callEvent({
+      external_number: customers[store].phone.e164,
+      internal_number: LINES[store],
+      contact: null,
+    });
     assert.equal((await w.sendEvent(ev)).status, 200);
     calls[store] = String(ev.call_id);
   }
@@ -93,52 +105,86 @@ test('a two-store member hears the calls of both stores once each, and nothing o
   await k.waitFor((m) => m.type === 'incoming_call' && m.callId === calls['葛西']);
   const heard = [...s.messages, ...(await s.settle())];
   for (const store of ['西船橋', '錦糸町']) {
-    assert.equal(heard.filter((m) => m.type === 'incoming_call' && m.callId === calls[store]).length, 1, `${store} once`);
+    assert.equal(
+      heard.filter((m) => m.type === 'incoming_call' && m.callId === calls[store]).length,
+      1,
+      `${store} once`,
+    );
   }
-  assert.deepEqual(heard.filter((m) => m.callId === calls['葛西'] || JSON.stringify(m).includes('二店 葛子')), []);
+  assert.deepEqual(
+    heard.filter((m) => m.callId === calls['葛西'] || JSON.stringify(m).includes('二店 葛子')),
+    [],
+  );
   const kasaiHeard = [...k.messages, ...(await k.settle())];
-  assert.deepEqual(kasaiHeard.filter((m) => m.callId === calls['西船橋'] || m.callId === calls['錦糸町']), []);
+  assert.deepEqual(
+    kasaiHeard.filter((m) => m.callId === calls['西船橋'] || m.callId === calls['錦糸町']),
+    [],
+  );
   s.close();
   k.close();
 });
 
 test('lists, searches, callbacks, exports and reports cover both stores and nothing of a third', async () => {
   const missed = {};
-  for (const store of Object.keys(LINES)) missed[store] = await missedCall(customers[store].phone.e164, LINES[store]);
+  for (const store of Object.keys(LINES))
+    missed[store] = await missedCall(customers[store].phone.e164, LINES[store]);
   const recent = await api(both, '/api/calls/recent?limit=200');
   assert.equal(recent.status, 200);
   const recentIds = recent.body.calls.map((c) => c.id);
   assert.ok(recentIds.includes(missed['西船橋']) && recentIds.includes(missed['錦糸町']));
   assert.ok(!recentIds.includes(missed['葛西']));
-  assert.ok(recent.body.calls.every((c) => c.storeId === ids['西船橋'] || c.storeId === ids['錦糸町'] || c.store?.id !== ids['葛西']));
+  assert.ok(
+    recent.body.calls.every(
+      (c) =>
+        c.storeId === ids['西船橋'] || c.storeId === ids['錦糸町'] || c.store?.id !== ids['葛西'],
+    ),
+  );
 
   const log = await api(both, '/api/calls/search', { method: 'POST', body: { perPage: 100 } });
   assert.equal(log.status, 200);
   const logIds = log.body.calls.map((c) => c.id);
-  assert.ok(logIds.includes(missed['西船橋']) && logIds.includes(missed['錦糸町']) && !logIds.includes(missed['葛西']));
+  assert.ok(
+    logIds.includes(missed['西船橋']) &&
+      logIds.includes(missed['錦糸町']) &&
+      !logIds.includes(missed['葛西']),
+  );
   // A call's customer is named for either store.
   for (const store of ['西船橋', '錦糸町']) {
     const row = log.body.calls.find((c) => c.id === missed[store]);
     assert.equal(row.customerName, customers[store].name);
   }
   // Filtering by the third store finds nothing.
-  const third = await api(both, '/api/calls/search', { method: 'POST', body: { store: ids['葛西'] } });
+  const third = await api(both, '/api/calls/search', {
+    method: 'POST',
+    body: { store: ids['葛西'] },
+  });
   assert.deepEqual(third.body.calls ?? [], []);
 
   const found = await api(both, '/api/customers/search', { method: 'POST', body: { q: '二店' } });
   assert.equal(found.status, 200);
-  assert.deepEqual(found.body.customers.map((c) => c.name).sort(), ['二店 西子', '二店 錦子'].sort());
+  assert.deepEqual(
+    found.body.customers.map((c) => c.name).sort(),
+    ['二店 西子', '二店 錦子'].sort(),
+  );
 
   const callbacks = await api(both, '/api/callbacks?status=all&perPage=100');
   assert.equal(callbacks.status, 200, JSON.stringify(callbacks.body));
   const cbStores = new Set(callbacks.body.callbacks.map((c) => c.storeId ?? c.store?.id));
-  assert.ok(cbStores.has(ids['西船橋']) && cbStores.has(ids['錦糸町']), JSON.stringify([...cbStores]));
+  assert.ok(
+    cbStores.has(ids['西船橋']) && cbStores.has(ids['錦糸町']),
+    JSON.stringify([...cbStores]),
+  );
   assert.ok(!cbStores.has(ids['葛西']));
   const assignees = await api(admin, `/api/callbacks/assignees?store=${ids['錦糸町']}`);
-  assert.ok(assignees.body.users.some((u) => u.name === both.login), 'a second-store member may be assigned');
+  assert.ok(
+    assignees.body.users.some((u) => u.name === both.login),
+    'a second-store member may be assigned',
+  );
   assert.equal((await api(both, `/api/callbacks/assignees?store=${ids['葛西']}`)).status, 403);
 
-  const csv = await (await w.fetch('/api/customers/export', { headers: { authorization: `Bearer ${both.token}` } })).text();
+  const csv = await (
+    await w.fetch('/api/customers/export', { headers: { authorization: `Bearer ${both.token}` } })
+  ).text();
   assert.ok(csv.includes('二店 西子') && csv.includes('二店 錦子') && !csv.includes('二店 葛子'));
 
   for (const store of ['西船橋', '錦糸町']) {
@@ -149,11 +195,20 @@ test('lists, searches, callbacks, exports and reports cover both stores and noth
   assert.equal((await api(both, `/api/customers/${customers['葛西'].id}`)).status, 403);
 
   const today = new Date(Date.now() + 9 * 3600 * 1000).toISOString().slice(0, 10);
-  const report = await api(both, '/api/reports/calls', { method: 'POST', body: { from: today, to: today } });
+  const report = await api(both, '/api/reports/calls', {
+    method: 'POST',
+    body: { from: today, to: today },
+  });
   assert.equal(report.status, 200, JSON.stringify(report.body));
-  const asked = await api(both, '/api/reports/calls', { method: 'POST', body: { from: today, to: today, stores: [ids['錦糸町']] } });
+  const asked = await api(both, '/api/reports/calls', {
+    method: 'POST',
+    body: { from: today, to: today, stores: [ids['錦糸町']] },
+  });
   assert.equal(asked.status, 200, 'one of their stores may be picked');
-  const other = await api(both, '/api/reports/calls', { method: 'POST', body: { from: today, to: today, stores: [ids['葛西']] } });
+  const other = await api(both, '/api/reports/calls', {
+    method: 'POST',
+    body: { from: today, to: today, stores: [ids['葛西']] },
+  });
   assert.equal(other.status, 403);
 });
 
@@ -170,16 +225,27 @@ test('a two-store member registers a customer in either of their stores, never i
     body: { name: '二店 登録2', phone: number().domestic, homeStoreId: ids['葛西'] },
   });
   assert.equal(third.status, 201);
-  assert.equal(third.body.customer.homeStore.id, ids['錦糸町'], 'a store not theirs: their first store');
+  assert.equal(
+    third.body.customer.homeStore.id,
+    ids['錦糸町'],
+    'a store not theirs: their first store',
+  );
 });
 
 test('アカウント API: an account gets, changes and loses stores with the same guards', async () => {
   const made = await api(admin, '/api/users', {
     method: 'POST',
-    body: { loginId: `multi-${process.pid}`, role: 'staff', storeIds: [ids['葛西'], ids['西船橋']] },
+    body: {
+      loginId: `multi-${process.pid}`,
+      role: 'staff',
+      storeIds: [ids['葛西'], ids['西船橋']],
+    },
   });
   assert.equal(made.status, 201, JSON.stringify(made.body));
-  assert.deepEqual(made.body.user.storeIds, [ids['西船橋'], ids['葛西']].sort((a, b) => a - b));
+  assert.deepEqual(
+    made.body.user.storeIds,
+    [ids['西船橋'], ids['葛西']].sort((a, b) => a - b),
+  );
   assert.equal(made.body.user.storeId, Math.min(ids['西船橋'], ids['葛西']));
   const uid = made.body.user.id;
   const listed = (await api(admin, '/api/users')).body.users.find((u) => u.id === uid);
@@ -200,28 +266,44 @@ test('アカウント API: an account gets, changes and loses stores with the sa
 
   // A change of stores ends the member's sessions (their socket closes) and takes effect.
   const u = await w.login({ role: 'staff', stores: ['西船橋'] });
-  const uid2 = (await w.db.prepare('SELECT id FROM users WHERE login_id = ?1').bind(u.login).first()).id;
+  const uid2 = (
+    await w.db.prepare('SELECT id FROM users WHERE login_id = ?1').bind(u.login).first()
+  ).id;
   const s = await w.openSocket(u);
-  const changed = await api(admin, `/api/users/${uid2}`, { method: 'PATCH', body: { storeIds: [ids['西船橋'], ids['松戸'] ?? ids['錦糸町']] } });
+  const changed = await api(admin, `/api/users/${uid2}`, {
+    method: 'PATCH',
+    body: { storeIds: [ids['西船橋'], ids['松戸'] ?? ids['錦糸町']] },
+  });
   assert.equal(changed.status, 200, JSON.stringify(changed.body));
   assert.equal(changed.body.socketsClosed, 1);
   assert.equal(await s.closedWith(), 4001);
   assert.equal(changed.body.user.storeIds.length, 2);
   // The older one-store form still moves an account to one store.
-  const moved = await api(admin, `/api/users/${uid2}`, { method: 'PATCH', body: { storeId: ids['葛西'] } });
+  const moved = await api(admin, `/api/users/${uid2}`, {
+    method: 'PATCH',
+    body: { storeId: ids['葛西'] },
+  });
   assert.equal(moved.status, 200);
   assert.deepEqual(moved.body.user.storeIds, [ids['葛西']]);
   assert.equal(moved.body.user.storeId, ids['葛西']);
-  const again = await w.json('/api/auth/login', { method: 'POST', body: JSON.stringify({ loginId: u.login, password: u.password }) });
+  const again = await w.json('/api/auth/login', {
+    method: 'POST',
+    body: JSON.stringify({ loginId: u.login, password: u.password }),
+  });
   assert.deepEqual(again.body.user.storeIds, [ids['葛西']]);
 });
 
 test('migration 0019 keeps every existing account as it was: a staff member with one store, an admin with none', async () => {
-  const mf = new Miniflare({ modules: true, script: 'export default { fetch() { return new Response("") } }', d1Databases: { DB: 'm19' } });
+  const mf = new Miniflare({
+    modules: true,
+    script: 'export default { fetch() { return new Response("") } }',
+    d1Databases: { DB: 'm19' },
+  });
   try {
     const db = await mf.getD1Database('DB');
     const before = mkdtempSync(join(tmpdir(), 'm19-'));
-    for (const f of readdirSync('migrations')) if (f < '0019') copyFileSync(join('migrations', f), join(before, f));
+    for (const f of readdirSync('migrations'))
+      if (f < '0019') copyFileSync(join('migrations', f), join(before, f));
     await applyMigrations(db, before);
     await db.batch([
       db.prepare("INSERT INTO stores (id, name) VALUES (1, 'A'), (2, 'B')"),
@@ -247,7 +329,10 @@ test('migration 0019 keeps every existing account as it was: a staff member with
 
 test('an account written the old way (store_id only, no user_stores row) still has its store', async () => {
   const u = await w.login({ role: 'staff', store: '葛西' });
-  await w.db.prepare('DELETE FROM user_stores WHERE user_id = (SELECT id FROM users WHERE login_id = ?1)').bind(u.login).run();
+  await w.db
+    .prepare('DELETE FROM user_stores WHERE user_id = (SELECT id FROM users WHERE login_id = ?1)')
+    .bind(u.login)
+    .run();
   const me = await api(u, '/api/auth/me');
   assert.deepEqual(me.body.user.storeIds, [ids['葛西']]);
   const page = await api(u, `/api/customers/${customers['葛西'].id}`);

@@ -47,16 +47,25 @@ const sockets = {};
 
 before(async () => {
   w = await startWorker();
-  for (const s of ['西船橋', '錦糸町', '葛西']) ids[s] = (await w.db.prepare('SELECT id FROM stores WHERE name = ?1').bind(s).first()).id;
+  for (const s of ['西船橋', '錦糸町', '葛西'])
+    ids[s] = (await w.db.prepare('SELECT id FROM stores WHERE name = ?1').bind(s).first()).id;
   users.admin = await w.login({ role: 'admin' });
   users.area_manager = await w.login({ role: 'area_manager', stores: ['西船橋', '錦糸町'] });
   users.staff = await w.login({ role: 'staff', store: '西船橋' });
   users.reception = await w.login({ role: 'reception' });
-  for (const [store, key] of [['西船橋', 'own'], ['葛西', 'other']]) {
+  for (const [store, key] of [
+    ['西船橋', 'own'],
+    ['葛西', 'other'],
+  ]) {
     const phone = number();
     const r = await api(users.admin, '/api/customers', {
       method: 'POST',
-      body: { name: `権限 ${key === 'own' ? '自子' : '他子'}`, kana: 'ケンゲン', phone: phone.domestic, homeStoreId: ids[store] },
+      body: {
+        name: `権限 ${key === 'own' ? '自子' : '他子'}`,
+        kana: 'ケンゲン',
+        phone: phone.domestic,
+        homeStoreId: ids[store],
+      },
     });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     fixtures[key] = { customer: r.body.customer, phone, store };
@@ -68,8 +77,13 @@ before(async () => {
   }
   const all = (await api(users.admin, '/api/callbacks?status=all&perPage=100')).body.callbacks;
   for (const key of ['own', 'other']) {
-    fixtures[key].callback = all.find((c) => c.phone === fixtures[key].phone.domestic || c.phone === fixtures[key].phone.e164);
-    assert.ok(fixtures[key].callback, `a callback item for the ${key} call: ${JSON.stringify(all)}`);
+    fixtures[key].callback = all.find(
+      (c) => c.phone === fixtures[key].phone.domestic || c.phone === fixtures[key].phone.e164,
+    );
+    assert.ok(
+      fixtures[key].callback,
+      `a callback item for the ${key} call: ${JSON.stringify(all)}`,
+    );
   }
   for (const s of Object.values(sockets)) await s.settle();
 });
@@ -81,7 +95,10 @@ after(async () => {
 const ok = (r) => r.status >= 200 && r.status < 300;
 const heardPop = (role, key) => {
   const f = fixtures[key];
-  return sockets[role].messages.some((m) => m.type === 'incoming_call' && m.callId === f.call && m.customer?.name === f.customer.name);
+  return sockets[role].messages.some(
+    (m) =>
+      m.type === 'incoming_call' && m.callId === f.call && m.customer?.name === f.customer.name,
+  );
 };
 
 /** One check per row: did this role get it? */
@@ -89,7 +106,10 @@ const CHECKS = {
   pop_own: async (role) => heardPop(role, 'own'),
   pop_other: async (role) => heardPop(role, 'other'),
   caller_card_other: async (_role, u) => {
-    const r = await api(u, '/api/customers/lookup', { method: 'POST', body: { callId: fixtures.other.call } });
+    const r = await api(u, '/api/customers/lookup', {
+      method: 'POST',
+      body: { callId: fixtures.other.call },
+    });
     return ok(r) && r.body.customer?.id === fixtures.other.customer.id;
   },
   calls_own: async (_role, u) => {
@@ -104,17 +124,30 @@ const CHECKS = {
     const r = await api(u, '/api/customers/search', { method: 'POST', body: { q: '権限' } });
     return ok(r) && r.body.customers.some((c) => c.id === fixtures.own.customer.id);
   },
-  customer_page_own: async (_role, u) => ok(await api(u, `/api/customers/${fixtures.own.customer.id}`)),
+  customer_page_own: async (_role, u) =>
+    ok(await api(u, `/api/customers/${fixtures.own.customer.id}`)),
   customer_edit_own: async (role, u) => {
-    const current = (await api(users.admin, `/api/customers/${fixtures.own.customer.id}`)).body.customer;
-    const r = await api(u, `/api/customers/${current.id}`, { method: 'PATCH', body: { version: current.version, memo: `by ${role}` } });
+    const current = (await api(users.admin, `/api/customers/${fixtures.own.customer.id}`)).body
+      .customer;
+    const r = await api(u, `/api/customers/${current.id}`, {
+      method: 'PATCH',
+      body: { version: current.version, memo: `by ${role}` },
+    });
     return ok(r);
   },
   customer_create: async (role, u) =>
-    ok(await api(u, '/api/customers', { method: 'POST', body: { name: `権限 登録 ${role}`, phone: number().domestic, homeStoreId: ids['西船橋'] } })),
-  customer_page_other: async (_role, u) => ok(await api(u, `/api/customers/${fixtures.other.customer.id}`)),
+    ok(
+      await api(u, '/api/customers', {
+        method: 'POST',
+        body: { name: `権限 登録 ${role}`, phone: number().domestic, homeStoreId: ids['西船橋'] },
+      }),
+    ),
+  customer_page_other: async (_role, u) =>
+    ok(await api(u, `/api/customers/${fixtures.other.customer.id}`)),
   export_own: async (_role, u) => {
-    const r = await w.fetch('/api/customers/export', { headers: { authorization: `Bearer ${u.token}` } });
+    const r = await w.fetch('/api/customers/export', {
+      headers: { authorization: `Bearer ${u.token}` },
+    });
     return r.status === 200 && (await r.text()).includes(fixtures.own.customer.name);
   },
   callbacks_own: async (_role, u) => {
@@ -127,34 +160,56 @@ const CHECKS = {
     return Boolean(item) && item.customerName === fixtures.other.customer.name;
   },
   callback_take_other: async (_role, u) => {
-    const r = await api(u, `/api/callbacks/${fixtures.other.callback.id}`, { method: 'PATCH', body: { assignee: 'me' } });
+    const r = await api(u, `/api/callbacks/${fixtures.other.callback.id}`, {
+      method: 'PATCH',
+      body: { assignee: 'me' },
+    });
     return ok(r);
   },
   reports: async (_role, u) => {
     const today = new Date(Date.now() + 9 * 3600 * 1000).toISOString().slice(0, 10);
-    return ok(await api(u, '/api/reports/calls', { method: 'POST', body: { from: today, to: today } }));
+    return ok(
+      await api(u, '/api/reports/calls', { method: 'POST', body: { from: today, to: today } }),
+    );
   },
   accounts: async (_role, u) => ok(await api(u, '/api/users')),
   // Refused for the role (403), or let through to the body's own check (400 for an empty name).
-  stores: async (_role, u) => (await api(u, '/api/stores', { method: 'POST', body: { name: '', prefixes: [] } })).status !== 403,
-  settings: async (_role, u) => (await api(u, '/api/settings/hours', { method: 'PUT', body: { businessDayCutoff: 'x' } })).status !== 403,
+  stores: async (_role, u) =>
+    (await api(u, '/api/stores', { method: 'POST', body: { name: '', prefixes: [] } })).status !==
+    403,
+  settings: async (_role, u) =>
+    (await api(u, '/api/settings/hours', { method: 'PUT', body: { businessDayCutoff: 'x' } }))
+      .status !== 403,
 };
 
-test('the README\'s table of roles is tests/corpus/roles.json', () => {
+test("the README's table of roles is tests/corpus/roles.json", () => {
   const readme = readFileSync('README.md', 'utf8');
   const block = readme.split('<!-- roles:begin -->')[1]?.split('<!-- roles:end -->')[0];
   assert.ok(block, 'the README has the roles table');
   const rows = block
     .trim()
     .split('\n')
-    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+    .map((l) =>
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
   assert.deepEqual(rows[0], ['操作', '経路', ...TABLE.roles.map((r) => r.label)]);
   const body = rows.slice(2);
   assert.equal(body.length, TABLE.rows.length);
   TABLE.rows.forEach((row, i) => {
-    assert.deepEqual(body[i], [row.action, `\`${row.route}\``, ...TABLE.roles.map((r) => (row[r.key] ? '○' : '×'))], row.key);
+    assert.deepEqual(
+      body[i],
+      [row.action, `\`${row.route}\``, ...TABLE.roles.map((r) => (row[r.key] ? '○' : '×'))],
+      row.key,
+    );
   });
-  assert.deepEqual(Object.keys(CHECKS).sort(), TABLE.rows.map((r) => r.key).sort(), 'every row has a check');
+  assert.deepEqual(
+    Object.keys(CHECKS).sort(),
+    TABLE.rows.map((r) => r.key).sort(),
+    'every row has a check',
+  );
 });
 
 for (const row of TABLE.rows) {
@@ -166,16 +221,31 @@ for (const row of TABLE.rows) {
   });
 }
 
-test('a reception desk never hears a customer it is not handling, and its pops are the called store\'s cards', async () => {
-  const own = sockets.reception.messages.find((m) => m.type === 'incoming_call' && m.callId === fixtures.own.call);
+test("a reception desk never hears a customer it is not handling, and its pops are the called store's cards", async () => {
+  const own = sockets.reception.messages.find(
+    (m) => m.type === 'incoming_call' && m.callId === fixtures.own.call,
+  );
   assert.equal(own.store.name, '西船橋');
-  assert.equal(own.customer.homeStore?.id ?? own.customer.homeStoreId ?? ids['西船橋'], ids['西船橋']);
+  assert.equal(
+    own.customer.homeStore?.id ?? own.customer.homeStoreId ?? ids['西船橋'],
+    ids['西船橋'],
+  );
   // Handling the call: read-only.
-  const card = await api(users.reception, '/api/customers/lookup', { method: 'POST', body: { callId: fixtures.own.call } });
+  const card = await api(users.reception, '/api/customers/lookup', {
+    method: 'POST',
+    body: { callId: fixtures.own.call },
+  });
   assert.equal(card.body.canEdit, false);
   // Not handling a call: nothing of any customer by number.
-  const byNumber = await api(users.reception, '/api/customers/lookup', { method: 'POST', body: { phone: fixtures.own.phone.domestic } });
+  const byNumber = await api(users.reception, '/api/customers/lookup', {
+    method: 'POST',
+    body: { phone: fixtures.own.phone.domestic },
+  });
   assert.equal(byNumber.body.customer, null);
   // Notes of a customer need the customer's page.
-  assert.ok([403, 404].includes((await api(users.reception, `/api/customers/${fixtures.own.customer.id}/notes`)).status));
+  assert.ok(
+    [403, 404].includes(
+      (await api(users.reception, `/api/customers/${fixtures.own.customer.id}/notes`)).status,
+    ),
+  );
 });

@@ -1,7 +1,10 @@
 // @ts-check
-// アカウント (admins): the users, adding staff or admins with a store, resetting a password
-// (a generated one is shown here once), disabling and enabling. Every change ends that user's
-// sessions on the server, so their open consoles return to the login screen at once.
+// アカウント (admins): the users, adding accounts of the four roles with a store, changing a
+// user's role and stores (権限・店舗を変更: a select and one checkbox per store, with the API's
+// guards: your own role stays, the last admin stays, demoting another admin asks your own
+// password), resetting a password (a generated one is shown here once), disabling and
+// enabling. Every change ends that user's sessions on the server, so their open consoles
+// return to the login screen at once.
 import './lib/header.js';
 import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
@@ -32,9 +35,25 @@ const ui = {
   addSubmit: $('#add-submit'),
 };
 
-const state = { me: null, users: [], stores: [], resetting: null };
+const state = { me: null, users: [], stores: [], resetting: null, editing: null };
 
-const roleLabel = (role) => (role === 'admin' ? '管理者' : 'スタッフ');
+/** The four roles (`domain::token::Role`), in the order the selects offer them. */
+const ROLES = [
+  ['admin', '管理者'],
+  ['area_manager', 'エリアマネージャー'],
+  ['staff', 'スタッフ'],
+  ['reception', '受付センター'],
+];
+/** @param {string} role */
+const roleLabel = (role) => ROLES.find(([key]) => key === role)?.[1] ?? role;
+
+/** The names of a user's stores (every one of `storeIds`), or what having none means. */
+function storeNames(user) {
+  const ids = user.storeIds ?? (user.storeId ? [user.storeId] : []);
+  const names = ids.map((id) => state.stores.find((s) => s.id === id)?.name ?? user.storeName ?? `#${id}`);
+  if (names.length) return names.join('、');
+  return user.role === 'admin' || user.role === 'reception' ? '全店舗' : '未設定';
+}
 
 /** Shows a new password once; it leaves the page with 表示を消す or the next change. */
 function showPassword(user, password) {
@@ -143,6 +162,85 @@ function resetRow(user) {
   return el('tr', { class: 'reset-row', dataset: { userId: user.id } }, el('td', { attrs: { colspan: 7 } }, form));
 }
 
+/** 権限・店舗を変更: the role (a select) and the stores (a checkbox each), saved together. */
+function editRow(user) {
+  const self = state.me && user.id === state.me.id;
+  const role = el(
+    'select',
+    { class: 'edit-role', attrs: { name: 'role' } },
+    ROLES.map(([key, label]) => el('option', { text: label, attrs: { value: key } })),
+  );
+  role.value = user.role;
+  const current = new Set(user.storeIds ?? (user.storeId ? [user.storeId] : []));
+  const boxes = state.stores.map((s) => {
+    const box = el('input', { attrs: { type: 'checkbox', name: 'storeIds', value: s.id } });
+    box.checked = current.has(s.id);
+    return box;
+  });
+  const stores = el(
+    'fieldset',
+    { class: 'setting-group edit-stores' },
+    el('legend', { class: 'field-label', text: `${user.name} の店舗` }),
+    state.stores.map((s, i) => el('label', { class: 'choice' }, boxes[i], el('span', { text: s.name }))),
+    el('span', { class: 'hint', text: 'スタッフとエリアマネージャーは1店舗以上。受付センターは全店舗の着信を受けます。' }),
+  );
+  // Taking an admin's rights away needs the acting admin's own password (403 reauth_required).
+  const reauth =
+    user.role === 'admin' && !self
+      ? el('input', { class: 'reauth-password-input', attrs: { type: 'password', autocomplete: 'current-password' } })
+      : null;
+  const error = el('p', { class: 'form-error', attrs: { role: 'alert' }, hidden: true });
+  const submit = el('button', { class: 'btn btn-primary btn-small', text: '保存する', attrs: { type: 'submit' } });
+  const cancel = el('button', {
+    class: 'btn btn-small',
+    text: 'キャンセル',
+    attrs: { type: 'button' },
+    on: {
+      click: () => {
+        state.editing = null;
+        render();
+      },
+    },
+  });
+  const form = el(
+    'form',
+    { class: 'inline-form account-edit', attrs: { novalidate: true } },
+    el('label', { class: 'field' }, el('span', { class: 'field-label', text: `${user.name} の権限` }), role),
+    stores,
+    reauth &&
+      el('label', { class: 'field' }, el('span', { class: 'field-label', text: 'あなたのパスワード（管理者の権限を外すには確認が必要です）' }), reauth),
+    submit,
+    cancel,
+    error,
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.hidden = true;
+    /** @type {{ role: string, storeIds: number[], currentPassword?: string }} */
+    const body = { role: role.value, storeIds: boxes.filter((b) => b.checked).map((b) => Number(b.value)) };
+    if (reauth?.value) body.currentPassword = reauth.value;
+    submit.disabled = true;
+    try {
+      await api(`/api/users/${encodeURIComponent(user.id)}`, { method: 'PATCH', body });
+      state.editing = null;
+      setStatusLine(ui.addStatus, `${user.name} の権限と店舗を変更しました`, 'ok');
+      await refresh();
+    } catch (e) {
+      // A wrong own password is a 401 too, but the session is fine: say so here.
+      if (e.code !== 'invalid_credentials' && handleAuthError(e)) return;
+      error.textContent =
+        e.code === 'invalid_credentials'
+          ? 'あなたのパスワードが違います'
+          : e.code === 'reauth_required'
+            ? '管理者の権限を外すには、あなたのパスワードを入力してください'
+            : e.message;
+      error.hidden = false;
+      submit.disabled = false;
+    }
+  });
+  return el('tr', { class: 'edit-row', dataset: { userId: user.id } }, el('td', { attrs: { colspan: 7 } }, form));
+}
+
 /** 最終変更: when the account last changed and which admin changed it (the CLI leaves no name). */
 function updatedCell(user) {
   const when = user.updatedAt ? fmtDateTime(user.updatedAt) : '—';
@@ -155,12 +253,25 @@ function renderRow(user) {
     'span',
     { class: 'row-actions' },
     el('button', {
+      class: 'btn btn-small account-edit-open',
+      text: '権限・店舗を変更',
+      attrs: { type: 'button', 'aria-label': `${user.name} の権限・店舗を変更` },
+      on: {
+        click: () => {
+          state.editing = user.id;
+          state.resetting = null;
+          render();
+        },
+      },
+    }),
+    el('button', {
       class: 'btn btn-small account-reset',
       text: 'パスワード再設定',
       attrs: { type: 'button' },
       on: {
         click: () => {
           state.resetting = user.id;
+          state.editing = null;
           render();
         },
       },
@@ -179,8 +290,8 @@ function renderRow(user) {
     { class: ['account-row', user.disabled && 'is-disabled'], dataset: { userId: user.id, login: user.loginId } },
     el('td', { class: 'mono account-login', text: user.loginId }),
     el('td', { class: 'account-name', text: user.name }),
-    el('td', {}, el('span', { class: user.role === 'admin' ? 'badge badge-admin' : 'badge badge-staff', text: roleLabel(user.role) })),
-    el('td', { class: 'account-store', text: user.storeName ?? (user.role === 'admin' ? '全店舗' : '未設定') }),
+    el('td', { class: 'account-role' }, el('span', { class: user.role === 'admin' ? 'badge badge-admin' : 'badge badge-staff', text: roleLabel(user.role) })),
+    el('td', { class: 'account-store', text: storeNames(user) }),
     el('td', { class: 'account-state', text: user.disabled ? '無効' : '有効' }),
     el('td', { class: 'account-updated small' }, updatedCell(user)),
     el('td', { class: 'num' }, actions),
@@ -192,6 +303,7 @@ function render() {
   for (const u of state.users) {
     rows.push(renderRow(u));
     if (state.resetting === u.id) rows.push(resetRow(u));
+    if (state.editing === u.id) rows.push(editRow(u));
   }
   setChildren(ui.body, rows);
   ui.count.textContent = `${state.users.length}件`;
@@ -212,7 +324,7 @@ async function refresh() {
 }
 
 function renderStoreOptions() {
-  const admin = ui.addRole.value === 'admin';
+  const admin = ui.addRole.value === 'admin' || ui.addRole.value === 'reception';
   const current = ui.addStore.value;
   setChildren(
     ui.addStore,
