@@ -4,8 +4,9 @@
 // that returns calls or customers, and every socket message, as each store's staff receive
 // them. Property: a staff member never receives the name or the id of a customer their store
 // may not see (home store another store's). The seed is printed; `BOUNDARY_SEED=n` replays.
-// Issue 25: besides one account per store, random accounts belong to random sets of two or
-// more stores and must see exactly the union (never a customer of a store outside the set).
+// Issue 25: besides one account per store, a staff member and an area manager belong to random
+// sets of two or more stores and must see exactly the union (never a customer of a store
+// outside the set, every customer of each store of the set).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker, callEvent } from './helpers/worker.mjs';
@@ -47,10 +48,11 @@ before(async () => {
     const user = await w.login({ role: 'staff', store: name });
     staff.push({ user, name, stores: [storeIds[name]], socket: await w.openSocket(user) });
   }
-  // Members of several stores: a random set of 2–3 of the four, twice.
-  for (let k = 0; k < 2; k++) {
+  // Members of several stores: a random set of 2–3 of the four, a staff member and an area
+  // manager (who sees exactly what their stores' staff see).
+  for (const role of ['staff', 'area_manager']) {
     const set = [...STORES].sort(() => rnd() - 0.5).slice(0, 2 + Math.floor(rnd() * 2));
-    const user = await w.login({ role: 'staff', stores: set });
+    const user = await w.login({ role, stores: set });
     staff.push({ user, name: set.join('+'), stores: set.map((s) => storeIds[s]), socket: await w.openSocket(user) });
   }
 });
