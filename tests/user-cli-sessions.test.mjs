@@ -116,3 +116,39 @@ test('npm run user refuses --password (shell history) and reads the password fro
   });
   assert.equal(again.status, 200, JSON.stringify(again.body));
 });
+
+test('npm run user takes several stores (--store repeated) and the four roles (issue 25)', async () => {
+  const login = async (loginId, password) =>
+    w.json('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ loginId, password }),
+    });
+  const storeIds = async (...names) => {
+    const ids = [];
+    for (const n of names) ids.push((await w.db.prepare('SELECT id FROM stores WHERE name = ?1').bind(n).first()).id);
+    return ids.sort((a, b) => a - b);
+  };
+  await cliWithStdin(['add', 'area-cli', '--role', 'area_manager', '--store', '西船橋', '--store', '錦糸町', '--password-stdin'], 'area-manager-password\n');
+  let r = await login('area-cli', 'area-manager-password');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.user.role, 'area_manager');
+  assert.deepEqual(r.body.user.storeIds, await storeIds('西船橋', '錦糸町'));
+  assert.equal(r.body.user.storeId, (await storeIds('西船橋'))[0], 'the first --store is the first store');
+  // A password reset keeps every store.
+  await cliWithStdin(['reset-password', 'area-cli', '--password-stdin'], 'area-manager-password-2\n');
+  r = await login('area-cli', 'area-manager-password-2');
+  assert.deepEqual(r.body.user.storeIds, await storeIds('西船橋', '錦糸町'));
+  // update --store replaces the set; --role changes the role.
+  await cli(['update', 'area-cli', '--store', '葛西', '--store', '松戸', '--role', 'staff']);
+  r = await login('area-cli', 'area-manager-password-2');
+  assert.equal(r.body.user.role, 'staff');
+  assert.deepEqual(r.body.user.storeIds, await storeIds('葛西', '松戸'));
+  const { stdout } = await cli(['list']);
+  assert.match(stdout, /area-cli\s+staff\s+葛西,松戸/);
+  // A reception desk needs no store; an area manager does; an unknown role is refused.
+  await cliWithStdin(['add', 'desk-cli', '--role', 'reception', '--password-stdin'], 'reception-desk-password\n');
+  assert.equal((await login('desk-cli', 'reception-desk-password')).body.user.role, 'reception');
+  await assert.rejects(cli(['add', 'lost-area', '--role', 'area_manager']), /area_manager account needs --store/);
+  await assert.rejects(cli(['add', 'boss2', '--role', 'owner']), /role must be one of admin, area_manager, staff, reception/);
+});
