@@ -123,3 +123,49 @@ test("demoting another admin on アカウント asks for your own password (the 
   assert.equal((await userRow(admin.login)).role, 'admin');
   await ctx.close();
 });
+
+test('the header and the nav follow the role: an area manager with two stores, a reception desk', async () => {
+  const area = await w.login({
+    role: 'area_manager',
+    stores: ['西船橋', '錦糸町'],
+    name: '地区 長子',
+  });
+  const desk = await w.login({ role: 'reception', name: '受付 夜子' });
+  for (const [who, roleText, stores, links, hidden] of [
+    [
+      area,
+      'エリアマネージャー',
+      '西船橋・錦糸町',
+      ['着信', '顧客', '着信履歴', '折り返し', '着信分析'],
+      ['アカウント'],
+    ],
+    [
+      desk,
+      '受付センター',
+      '',
+      ['着信', '着信履歴', '折り返し'],
+      ['顧客', '着信分析', 'アカウント'],
+    ],
+  ]) {
+    const ctx = await browser.newContext({ viewport: null, locale: 'ja-JP' });
+    ctx.setDefaultTimeout(WAIT);
+    const page = await ctx.newPage();
+    await logIn(page, who.login, who.password);
+    await page.locator('#user-role', { hasText: roleText }).waitFor();
+    if (stores) await page.locator('#user-store', { hasText: stores }).waitFor();
+    const nav = page.locator('.topnav');
+    for (const name of links)
+      assert.equal(
+        await nav.getByRole('link', { name, exact: true }).isVisible(),
+        true,
+        `${roleText}: ${name}`,
+      );
+    for (const name of hidden)
+      assert.equal(
+        await nav.getByRole('link', { name, exact: true }).isVisible(),
+        false,
+        `${roleText}: no ${name}`,
+      );
+    await ctx.close();
+  }
+});

@@ -90,12 +90,20 @@ async function logoutEverywhere(ev) {
   location.assign('/admin/');
 }
 
-/** @type {{ name: string, role: string, storeId?: number | null } | null} */
+/** @type {{ name: string, role: string, storeId?: number | null, storeIds?: number[] } | null} */
 let shownUser = null;
+/** The console's names of the roles (`domain::token::Role::label`). */
+const ROLE_LABELS = /** @type {Record<string, string>} */ ({
+  admin: '管理者',
+  area_manager: 'エリアマネージャー',
+  staff: 'スタッフ',
+  reception: '受付センター',
+});
+
 /**
  * Shows the signed-in user in the header: name, role badge and (staff) their store's name.
  * Resolves with that store's name (null for admins or when unknown).
- * @param {{ name: string, role: string, storeId?: number | null }} user
+ * @param {{ name: string, role: string, storeId?: number | null, storeIds?: number[] }} user
  * @returns {Promise<string | null>}
  */
 export async function showUser(user) {
@@ -108,17 +116,22 @@ export async function showUser(user) {
   refreshCallbackCount();
   $('#user-name').textContent = user.name;
   const role = $('#user-role');
-  role.textContent = user.role === 'admin' ? '管理者' : 'スタッフ';
+  role.textContent = ROLE_LABELS[user.role] ?? user.role;
   role.className = user.role === 'admin' ? 'badge badge-admin' : 'badge badge-staff';
   role.hidden = user.name === role.textContent; // a user named 管理者: the role once
   const label = $('#user-store');
   label.textContent = '';
-  if (user.role === 'admin' || user.storeId === null || user.storeId === undefined) return null;
+  const ids = user.storeIds ?? (user.storeId === null || user.storeId === undefined ? [] : [user.storeId]);
+  if (user.role === 'admin' || user.role === 'reception' || !ids.length) return null;
   try {
-    const s = (await loadStores()).find((x) => x.id === user.storeId);
-    if (!s || shownUser !== user) return null; // another user logged in meanwhile
-    label.textContent = s.name;
-    return s.name;
+    const stores = await loadStores();
+    // Every store of the account (a member of several stores sees them all), the first first.
+    const names = [user.storeId, ...ids.filter((/** @type {number} */ id) => id !== user.storeId)]
+      .map((id) => stores.find((x) => x.id === id)?.name)
+      .filter(Boolean);
+    if (!names.length || shownUser !== user) return null; // another user logged in meanwhile
+    label.textContent = names.join('・');
+    return names.join('・');
   } catch {
     return null; // cosmetic
   }

@@ -3,11 +3,14 @@
 // (and shows each link to the roles that see the page); tests/unit-pages.test.mjs checks that
 // every page file is listed and every listed page exists and shares the head.
 
-/** @typedef {'admin' | 'staff'} Role */
+/** @typedef {'admin' | 'area_manager' | 'staff' | 'reception'} Role */
 /** @typedef {{ href: string, label: string, roles: readonly Role[] }} Page */
 
-const EVERYONE = Object.freeze(/** @type {Role[]} */ (['admin', 'staff']));
+const EVERYONE = Object.freeze(/** @type {Role[]} */ (['admin', 'area_manager', 'staff', 'reception']));
 const ADMINS = Object.freeze(/** @type {Role[]} */ (['admin']));
+// 受付センター sees a customer only while handling their call (README: roles): no 顧客 list,
+// no 着信分析.
+const NOT_RECEPTION = Object.freeze(/** @type {Role[]} */ (['admin', 'area_manager', 'staff']));
 
 /**
  * The address, the nav label (tests and checks find the pages by these texts), and who sees
@@ -16,11 +19,11 @@ const ADMINS = Object.freeze(/** @type {Role[]} */ (['admin']));
  */
 export const PAGES = Object.freeze([
   { href: '/admin/', label: '着信', roles: EVERYONE },
-  { href: '/admin/customers.html', label: '顧客', roles: EVERYONE },
+  { href: '/admin/customers.html', label: '顧客', roles: NOT_RECEPTION },
   { href: '/admin/stores.html', label: '店舗', roles: EVERYONE },
   { href: '/admin/calls.html', label: '着信履歴', roles: EVERYONE },
   { href: '/admin/callbacks.html', label: '折り返し', roles: EVERYONE },
-  { href: '/admin/reports.html', label: '着信分析', roles: EVERYONE },
+  { href: '/admin/reports.html', label: '着信分析', roles: NOT_RECEPTION },
   { href: '/admin/settings.html', label: '設定', roles: EVERYONE },
   { href: '/admin/accounts.html', label: 'アカウント', roles: ADMINS },
   { href: '/admin/audit.html', label: '操作履歴', roles: ADMINS },
