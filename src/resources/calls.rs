@@ -233,7 +233,7 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     // store get nothing rather than an error: the filter is a view, not a permission.
     let filter = format!(
         "(?1 IS NULL OR k.store_id = ?1) AND (?2 IS NULL OR k.started_at >= ?2 + {CUTOFF}) AND (?3 IS NULL OR k.started_at < ?3 + {CUTOFF}) \
-         AND (?4 = 0 OR k.phase IN ('missed', 'voicemail')) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {} \
+         AND (?4 = 0 OR {missed}) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {} \
          AND (?9 IS NULL OR (EXISTS (SELECT 1 FROM customers c WHERE c.id = ?9 AND {vis}) \
            AND (k.customer_id = ?9 OR k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?9)))) \
          AND (?10 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE category = ?10)) \
@@ -243,7 +243,8 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
            OR k.caller IN (SELECT p.phone FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
              WHERE (instr(c.name_key, ?12) > 0 OR instr(c.kana_key, ?12) > 0) AND {vis}))",
         call_visible_sql(8),
-        vis = customer_visible_sql(8)
+        vis = customer_visible_sql(8),
+        missed = crate::domain::call::missed_sql("k")
     );
     let args = [
         opt_i(store),

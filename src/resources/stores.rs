@@ -5,6 +5,7 @@ use crate::domain::error::ApiError;
 use crate::domain::messages::StoreRef;
 use crate::domain::phone::{self, Phone};
 use crate::domain::prefix::{self, StoreOffice, StorePrefix, StoreTable};
+use crate::domain::store;
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -58,22 +59,13 @@ pub fn table_of(rows: Vec<TableRow>) -> StoreTable {
 
 /// The store a dialled number belongs to (`不明` when no prefix matches).
 pub fn store_for(dialled: &str, table: &StoreTable) -> StoreRef {
-    store_of_call(table, dialled, None, None)
-}
-
-/// The store of a call (`domain::prefix::resolve`), `不明` when nothing matches.
-pub fn store_of_call(
-    table: &StoreTable,
-    dialled: &str,
-    office: Option<&str>,
-    entry_number: Option<&str>,
-) -> StoreRef {
-    prefix::resolve(table, dialled, office, entry_number)
-        .map(|(id, name, _)| StoreRef {
-            id: Some(id),
-            name: name.to_string(),
-        })
-        .unwrap_or_else(StoreRef::unknown)
+    store::of_call(
+        store::CallLines {
+            dialled,
+            ..Default::default()
+        },
+        table,
+    )
 }
 
 /// `GET /api/stores` — stores and prefixes (for forms and the store checker).

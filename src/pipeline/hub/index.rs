@@ -415,8 +415,11 @@ impl Hub {
         let legs: Vec<Value> = db::rows(
             &db::stmt(
                 &db,
-                "SELECT call_id, state, group_id, received_at, event_ts, rank FROM call_events \
-                 WHERE received_at > ?1 OR group_id IN (SELECT id FROM calls WHERE rank BETWEEN 1 AND 2)",
+                &format!(
+                    "SELECT call_id, state, group_id, received_at, event_ts, rank FROM call_events \
+                     WHERE received_at > ?1 OR group_id IN (SELECT id FROM calls WHERE {})",
+                    crate::domain::call::live_sql("")
+                ),
                 &[db::i(started - super::LEGS_KEEP_MS)],
             )?
             .all()

@@ -7,6 +7,7 @@ use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::phone::{self, Phone};
+use crate::domain::store as domain_store;
 use crate::platform::db::{self, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -31,6 +32,7 @@ struct CallNumbers {
     caller: String,
     dialled: String,
     store_id: Option<i64>,
+    store_name: Option<String>,
 }
 
 /// `POST /api/customers/lookup` with `{"callId"}` (the popup: the numbers come from the call
@@ -64,20 +66,24 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
                 .batch(vec![
                     db::stmt(
                         &db,
-                        "SELECT caller, dialled, store_id FROM calls WHERE id = ?1",
+                        "SELECT k.caller, k.dialled, k.store_id, s.name AS store_name \
+                         FROM calls k LEFT JOIN stores s ON s.id = k.store_id WHERE k.id = ?1",
                         &[s(&id)],
                     )?,
                     stores::table_stmt(&db),
                 ])
                 .await?;
             let call: CallNumbers = db::first(&found[0])?.ok_or(ApiError::NotFound)?;
-            // The call's row reaches D1 through the hub's outbox (flushed above, best effort):
-            // should it not have its store yet, the line's store is decided by the same rule.
-            let store = call.store_id.or_else(|| {
-                stores::table_from(&found[1])
-                    .ok()
-                    .and_then(|t| stores::store_for(&call.dialled, &t).id)
-            });
+            // The store the hub decided when it popped the call (by the dialled number, the
+            // Dialpad office or the entry number) and recorded; the call's row reaches D1
+            // through the hub's outbox (flushed above, best effort). A row without one yet is
+            // decided by the same rule, from what the call log holds of it.
+            let lines = domain_store::CallLines {
+                recorded: call.store_id.zip(call.store_name.as_deref()),
+                dialled: &call.dialled,
+                ..Default::default()
+            };
+            let store = domain_store::of_call(lines, &stores::table_from(&found[1])?).id;
             if !viewer.may_see_call(store) {
                 return Err(ApiError::NotFound);
             }

@@ -191,7 +191,10 @@ pub async fn run(env: &Env, now: i64) -> ApiResult<Option<Value>> {
             match answer {
                 Ok(a) if a["status"] == "recorded" => {
                     filled += 1;
-                    if matches!(a["phase"].as_str(), Some("missed" | "voicemail")) {
+                    if a["phase"]
+                        .as_str()
+                        .is_some_and(crate::domain::call::is_missed)
+                    {
                         *missed.entry(a["storeId"].as_i64()).or_default() += 1;
                     }
                 }
