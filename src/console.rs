@@ -114,7 +114,31 @@ fn has_body(req: &Request) -> ApiResult<bool> {
     Ok(h.get("Transfer-Encoding")?.is_some() || req.inner().body().is_some())
 }
 
+/// The handler of `route`, with the steps the table declares around it: the hub's outbox
+/// flushed first for a route that reads the call log, the hub's pop index told after a
+/// successful write that changed what it holds (`Route::reads_call_log`,
+/// `Route::index_effect`).
 async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> ApiResult<Response> {
+    if route.reads_call_log() {
+        hub_client::flush(env).await;
+    }
+    let mut named = Vec::new();
+    let resp = handle(route, id, req, env, &mut named).await?;
+    if let Some(effect) = route.index_effect() {
+        hub_client::index_changed(env, &effect.change(id, &named)).await;
+    }
+    Ok(resp)
+}
+
+/// The handler of `route`. A handler whose write the hub's index must learn of by ids the
+/// path does not carry (a new customer, a merged one) names them in `named`.
+async fn handle(
+    route: Route,
+    id: Option<i64>,
+    req: Request,
+    env: &Env,
+    named: &mut Vec<i64>,
+) -> ApiResult<Response> {
     let id = || http::path_id(id);
     match route {
         // `fetch` hands every delivery to `deliver` before the API is routed.
@@ -134,7 +158,7 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::IndexRebuild => rebuild_index(req, env).await,
         Route::CustomerLookup => customers::lookup(req, env).await,
         Route::CustomerSearch => customers::search(req, env).await,
-        Route::CustomerCreate => customers::create(req, env).await,
+        Route::CustomerCreate => customers::create(req, env).await.map(|w| w.named(named)),
         Route::CustomerDuplicates => duplicates::check(req, env).await,
         Route::CustomerSharedNumbers => duplicates::shared_numbers(req, env).await,
         Route::CustomerImport => csv_io::import(req, env).await,
@@ -142,7 +166,7 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::CustomerDetail => customers::detail(req, env, id()?).await,
         Route::CustomerUpdate => customers::update(req, env, id()?).await,
         Route::CustomerDelete => customers::delete(req, env, id()?).await,
-        Route::CustomerMerge => merge::merge(req, env, id()?).await,
+        Route::CustomerMerge => merge::merge(req, env, id()?).await.map(|w| w.named(named)),
         Route::NotesList => notes::list(req, env, id()?).await,
         Route::NotesAdd => notes::add(req, env, id()?).await,
         Route::RecentCalls => calls::recent(req, env).await,

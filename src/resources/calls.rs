@@ -125,8 +125,6 @@ pub fn of_customer_stmt(
 /// `GET /api/calls/recent?limit=` — the console's call list, newest first.
 pub async fn recent(req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let limit = http::query_param(&req, "limit")
         .and_then(|l| l.parse::<i64>().ok())
         .unwrap_or(20)
@@ -182,8 +180,6 @@ pub struct LogQuery {
 /// set), so with 05:00 a call at 04:59 belongs to the day before. Staff: their store only.
 pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let body: LogQuery = http::read_json(&mut req, 4096).await?;
     let (page, per) = http::page_of(body.page, body.per_page);

@@ -219,7 +219,6 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .await?;
     let st: Created = db::first(&results[0])?
         .ok_or_else(|| ApiError::Unavailable("store insert returned no id".into()))?;
-    reindex(env, false).await;
     Ok(http::json_response(
         201,
         &json!({ "store": { "id": st.id, "name": name, "prefixes": prefixes, "dialpadOfficeId": office } }),
@@ -270,7 +269,6 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     }
     batch.push(store_stmt(&db, id)?);
     let results = db.batch(batch).await?;
-    reindex(env, false).await;
     store_json(results.last().expect("the batch ends with the read"))
 }
 
@@ -357,22 +355,7 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     if db::changes(&results[3]) == 0 {
         return Err(ApiError::NotFound);
     }
-    reindex(env, true).await;
     Ok(http::json_response(200, &json!({ "ok": true }))?)
-}
-
-/// Brings the hub's pop index up to date with the stores and prefixes (or, with `all`,
-/// everything) before the change is answered: the next call is routed by what was saved.
-async fn reindex(env: &Env, all: bool) {
-    crate::pipeline::hub_client::index_changed(
-        env,
-        &crate::domain::messages::IndexChange {
-            stores: true,
-            all,
-            ..Default::default()
-        },
-    )
-    .await;
 }
 
 /// `GET /api/stores/resolve?number=` — which store a dialled number would hit.

@@ -28,8 +28,6 @@ fn call_id_param(v: Option<String>) -> ApiResult<String> {
 /// its wrap-up.
 pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let call_id = call_id_param(http::query_param(&req, "callId"))?;
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
@@ -82,8 +80,6 @@ struct Current {
 /// the 折り返し queue; every save tells the call's consoles `call_wrapup`, live.
 pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let body: WrapupBody = http::read_json(&mut req, 16 * 1024).await?;
     let call_id = call_id_param(Some(body.call_id))?;
     let version = body.version.unwrap_or(0);

@@ -21,7 +21,6 @@ use crate::resources::accounts::auth;
 use crate::resources::calls;
 use serde::Deserialize;
 use serde_json::json;
-use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request, Response};
 
 /// Customers one user may create per minute (popup and 顧客 together): a person at the front
@@ -45,7 +44,7 @@ struct NewCustomer {
 }
 
 /// `POST /api/customers` — registers an unknown caller from the popup.
-pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
+pub async fn create(mut req: Request, env: &Env) -> ApiResult<http::Written> {
     let (session, _) = auth::authenticate(&req, env).await?;
     let viewer = Viewer::from(&session);
     let body: NewCustomer = http::read_json(&mut req, 16 * 1024).await?;
@@ -59,9 +58,8 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     } else {
         session.store
     };
-    // The calls the hub has not copied to D1 yet (the caller's call that just popped) first,
-    // so that the create links them.
-    crate::pipeline::hub_client::flush(env).await;
+    // The route reads the call log (the table flushed the hub's outbox first), so that the
+    // create links the caller's call that just popped.
     let db = env.d1("DB")?;
     super::csv_io::rate_limit(
         &db,
@@ -136,13 +134,12 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
             other => other,
         })?;
     let card = queries::one(&results[3])?;
-    reindex(env, &[card.id]).await;
     announce(env, &card, None).await;
     crate::resources::dialpad::sync::customers(env, &req, &[card.id]).await;
-    Ok(http::json_response(
-        201,
-        &json!({ "customer": card, "duplicates": duplicates }),
-    )?)
+    Ok(http::Written {
+        response: http::json_response(201, &json!({ "customer": card, "duplicates": duplicates }))?,
+        customers: vec![card.id],
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -254,8 +251,6 @@ pub async fn backfill_keys(db: &worker::D1Database) -> ApiResult<usize> {
 /// `GET /api/customers/{id}` — the card, its notes and the last 10 calls from its numbers.
 pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
     let results = db
@@ -365,8 +360,8 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     })?;
     // ?1 id, ?2 version, ?3 edit token, ?4 the viewer's scope; the columns follow.
     let mut sets: Vec<&str> = Vec::new();
-    let mut args: Vec<JsValue> = vec![i(id), i(version), JsValue::NULL, opt_i(viewer.scope())];
-    let mut set = |col: &'static str, v: JsValue| {
+    let mut args: Vec<db::Val> = vec![i(id), i(version), db::Val::Null, opt_i(viewer.scope())];
+    let mut set = |col: &'static str, v: db::Val| {
         sets.push(col);
         args.push(v);
     };
@@ -503,7 +498,6 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
             current: serde_json::to_value(&current).ok(),
         });
     }
-    reindex(env, &[id]).await;
     announce(env, &current, None).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
     Ok(http::json_response(
@@ -568,20 +562,6 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     if db::changes(&r) == 0 {
         return Err(ApiError::NotFound);
     }
-    reindex(env, &[id]).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
     Ok(http::json_response(200, &json!({ "ok": true }))?)
-}
-
-/// Brings the hub's pop index up to date with customers this request changed in D1, before
-/// the request is answered: the next call from their numbers pops with what was just saved.
-pub(crate) async fn reindex(env: &Env, ids: &[i64]) {
-    crate::pipeline::hub_client::index_changed(
-        env,
-        &crate::domain::messages::IndexChange {
-            customers: ids.to_vec(),
-            ..Default::default()
-        },
-    )
-    .await;
 }

@@ -42,8 +42,6 @@ struct CallNumbers {
 /// user may not see is a 404.
 pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let body: LookupBody = http::read_json(&mut req, 4096).await?;
     let db = env.d1("DB")?;

@@ -9,7 +9,7 @@ use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::Deserialize;
 use serde_json::json;
-use worker::{Env, Request, Response};
+use worker::{Env, Request};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,7 +22,7 @@ struct MergeBody {
 const BOTH: &str = "(SELECT count(*) FROM customers WHERE id IN (?1, ?2)) = 2 \
   AND (SELECT count(DISTINCT phone) FROM customer_phones WHERE customer_id IN (?1, ?2)) <= ?3";
 
-pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
+pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<http::Written> {
     auth::require_admin(&req, env).await?;
     let body: MergeBody = http::read_json(&mut req, 1024).await?;
     if body.from == id {
@@ -109,8 +109,10 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
     }
     let from_home = db::first::<Home>(&results[1])?.and_then(|h| h.home_store_id);
     let card = queries::one(results.last().expect("the batch ends with the read"))?;
-    api::reindex(env, &[id, body.from]).await;
     api::announce(env, &card, Some((body.from, from_home))).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id, body.from]).await;
-    Ok(http::json_response(200, &json!({ "customer": card }))?)
+    Ok(http::Written {
+        response: http::json_response(200, &json!({ "customer": card }))?,
+        customers: vec![body.from],
+    })
 }

@@ -91,11 +91,7 @@ pub fn newest_stmt(
     db::stmt(
         db,
         &sql,
-        &[
-            worker::wasm_bindgen::JsValue::NULL,
-            i(now_ms - THIRTY_DAYS_MS),
-            opt_i(scope),
-        ],
+        &[db::Val::Null, i(now_ms - THIRTY_DAYS_MS), opt_i(scope)],
     )
 }
 

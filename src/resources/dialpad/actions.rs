@@ -193,7 +193,6 @@ pub async fn recording(mut req: Request, env: &Env) -> ApiResult<Response> {
     if !settings.recordings {
         return Err(off("録音の再生"));
     }
-    crate::pipeline::hub_client::flush(env).await;
     let db = env.d1("DB")?;
     let viewer = Viewer::from(&session);
     #[derive(Deserialize)]
