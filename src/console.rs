@@ -1,13 +1,15 @@
 //! The console Worker's side: the console's API (routed, checked, buffered, dispatched to
 //! `resources/`), `/` and the static pages, and the crons. Dialpad's deliveries never come
 //! here (`crate::fetch` hands them to the pop Worker).
+use crate::db::users;
 use crate::domain::error::ApiError;
 use crate::domain::{self, messages::SocketInfo};
-use crate::pipeline::{self, hub_client, webhook};
+use crate::pipeline::{self, webhook};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use crate::platform::router::{self, Miss, Route};
-use crate::resources::accounts::{admin as accounts, auth, users};
-use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
+use crate::resources::accounts::{admin as accounts, auth};
+use crate::resources::customers::{api as customers, csv_io, duplicates, lookup, merge, notes};
 use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
 use crate::resources::{
     callbacks, calls, custom_fields, hours, reports, settings, stores, wrapups,
@@ -143,7 +145,10 @@ async fn handle(
     match route {
         // `fetch` hands every delivery to `deliver` before the API is routed.
         Route::Webhook => Err(ApiError::NotFound),
-        Route::TestCall => webhook::test_call(req, env).await,
+        Route::TestCall => {
+            auth::require_admin(&req, env).await?;
+            webhook::test_call(req, env).await
+        }
         Route::Login => auth::login(req, env).await,
         Route::Logout => auth::logout(req, env).await,
         Route::LogoutAll => auth::logout_all(req, env).await,
@@ -156,7 +161,7 @@ async fn handle(
         Route::Socket => socket(req, env).await,
         Route::Health => health(req, env).await,
         Route::IndexRebuild => rebuild_index(req, env).await,
-        Route::CustomerLookup => customers::lookup(req, env).await,
+        Route::CustomerLookup => lookup::lookup(req, env).await,
         Route::CustomerSearch => customers::search(req, env).await,
         Route::CustomerCreate => customers::create(req, env).await.map(|w| w.named(named)),
         Route::CustomerDuplicates => duplicates::check(req, env).await,
@@ -274,7 +279,7 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
     }
     if let Ok(db) = env.d1("DB") {
         log(
-            customers::backfill_keys(&db)
+            crate::db::customers::backfill_keys(&db)
                 .await
                 .map(|n| serde_json::json!({"event": "search_keys", "customers": n})),
             "search_keys",

@@ -2,10 +2,10 @@
 //! times is dropped); without it a call would stay 着信中 or 通話中 for ever in the call log and
 //! on every console. After [`STALE_AFTER_MS`] without an event, the cron closes it as `unknown`
 //! (不明) and tells the consoles, like any other change of the call.
-use super::hub_client;
 use crate::domain::call;
 use crate::domain::messages::{BroadcastRequest, CallMessage, StoreRef, CALL_STATE};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use serde::Deserialize;
 use serde_json::json;
 use worker::Env;

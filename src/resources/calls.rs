@@ -258,7 +258,7 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     ];
     let db = env.d1("DB")?;
     if name_key.is_some() {
-        crate::resources::customers::api::backfill_keys(&db).await?;
+        crate::db::customers::backfill_keys(&db).await?;
     }
     let results = db
         .batch(vec![

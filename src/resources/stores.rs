@@ -1,10 +1,11 @@
 //! Stores (店舗) and the number prefixes that identify them. Which store a dialled number
 //! belongs to is decided by `domain::prefix::longest_match` alone: this module loads the table
 //! it needs.
+use crate::db::stores::{table_from, table_stmt};
 use crate::domain::error::ApiError;
 use crate::domain::messages::StoreRef;
 use crate::domain::phone::{self, Phone};
-use crate::domain::prefix::{self, StoreOffice, StorePrefix, StoreTable};
+use crate::domain::prefix::{self, StoreTable};
 use crate::domain::store;
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
@@ -12,50 +13,6 @@ use crate::resources::accounts::auth;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env, Request, Response};
-
-/// The whole store table in one statement: prefixes, then Dialpad office ids.
-pub const TABLE_SQL: &str =
-    "SELECT 'prefix' AS kind, p.prefix AS key, p.store_id, s.name AS store_name \
-     FROM store_prefixes p JOIN stores s ON s.id = p.store_id \
-     UNION ALL SELECT 'office', s.dialpad_office_id, s.id, s.name FROM stores s \
-     WHERE s.dialpad_office_id IS NOT NULL";
-
-pub fn table_stmt(db: &D1Database) -> D1PreparedStatement {
-    db.prepare(TABLE_SQL)
-}
-
-#[derive(Deserialize)]
-pub struct TableRow {
-    kind: String,
-    key: String,
-    store_id: i64,
-    store_name: String,
-}
-
-pub fn table_from(r: &D1Result) -> ApiResult<StoreTable> {
-    Ok(table_of(db::rows::<TableRow>(r)?))
-}
-
-/// The table from rows read anywhere (D1 or the hub's index).
-pub fn table_of(rows: Vec<TableRow>) -> StoreTable {
-    let mut table = StoreTable::default();
-    for row in rows {
-        if row.kind == "office" {
-            table.offices.push(StoreOffice {
-                office_id: row.key,
-                store_id: row.store_id,
-                store_name: row.store_name,
-            });
-        } else {
-            table.prefixes.push(StorePrefix {
-                prefix: row.key,
-                store_id: row.store_id,
-                store_name: row.store_name,
-            });
-        }
-    }
-    table
-}
 
 /// The store a dialled number belongs to (`不明` when no prefix matches).
 pub fn store_for(dialled: &str, table: &StoreTable) -> StoreRef {

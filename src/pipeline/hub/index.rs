@@ -1,7 +1,7 @@
 //! The hub's pop index: what a pop needs, in the hub's own SQLite, so that a call pops without
 //! waiting on D1. D1 stays the system of record; the index mirrors the tables the pop reads
 //! (stores, prefixes, customers, their numbers) with the same names and columns, so the one
-//! lookup (`queries::by_phone`, `stores::TABLE_SQL`) runs unchanged on either side and both
+//! lookup (`cards::by_phone`, `stores::TABLE_SQL`) runs unchanged on either side and both
 //! answer the same.
 //!
 //! Kept current three ways:

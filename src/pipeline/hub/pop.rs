@@ -4,6 +4,9 @@
 //! the very first event of a hub whose index was never built, which builds it first).
 use super::outbox::Op;
 use super::Hub;
+use crate::db::callbacks::CallFacts;
+use crate::db::cards::{self, CardRow};
+use crate::db::stores::{self, TableRow};
 use crate::domain::access::{may_link_call, Viewer};
 use crate::domain::dialpad::{self, Phase};
 use crate::domain::error::ApiError;
@@ -17,9 +20,6 @@ use crate::domain::token::Role;
 use crate::pipeline::record::{self, CallStateRow};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::sql::Stmt;
-use crate::resources::callbacks::CallFacts;
-use crate::resources::customers::queries::{self, CardRow};
-use crate::resources::stores::{self, TableRow};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -100,8 +100,8 @@ impl Hub {
         let cards: Vec<CustomerCard> = if caller.is_empty() {
             vec![]
         } else {
-            match self.all::<CardRow>(&queries::by_phone(&caller, now, None)) {
-                Ok(rows) => queries::cards_of(rows)
+            match self.all::<CardRow>(&cards::by_phone(&caller, now, None)) {
+                Ok(rows) => cards::cards_of(rows)
                     .into_iter()
                     .map(CustomerCard::for_pop)
                     .collect(),
@@ -288,8 +288,8 @@ impl Hub {
         let staff_cards: Vec<CustomerCard> = if caller.is_empty() {
             vec![]
         } else {
-            match self.all::<CardRow>(&queries::by_phone(caller, now, staff.scope())) {
-                Ok(rows) => queries::cards_of(rows)
+            match self.all::<CardRow>(&cards::by_phone(caller, now, staff.scope())) {
+                Ok(rows) => cards::cards_of(rows)
                     .into_iter()
                     .filter(|c| staff.may_see_customer(home_of(c)))
                     .map(CustomerCard::for_pop)

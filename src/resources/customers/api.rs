@@ -3,9 +3,8 @@
 //! Each reads or writes in one D1 batch; the access check rides in the same batch and is
 //! applied before anything read is returned.
 use super::duplicates::check_attach;
-pub use super::lookup::lookup;
 use super::notes;
-use super::queries::{self, card_columns, thirty_days_ago};
+use crate::db::cards::{self, card_columns, thirty_days_ago};
 use crate::domain::access::{
     call_links_customer_sql, call_visible_sql, customer_visible_sql, Viewer,
 };
@@ -14,9 +13,9 @@ use crate::domain::error::ApiError;
 use crate::domain::messages::{BroadcastRequest, CustomerCard};
 use crate::domain::phone::{self, Phone};
 use crate::domain::search;
-use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use crate::resources::accounts::auth;
 use crate::resources::calls;
 use serde::Deserialize;
@@ -123,7 +122,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<http::Written> {
                 ),
                 &[s(&phone), opt_i(viewer.scope()), opt_i(home_store)],
             )?,
-            queries::newest_stmt(&db, now, viewer.scope())?,
+            cards::newest_stmt(&db, now, viewer.scope())?,
         ])
         .await
         .map_err(|e| match ApiError::from(e) {
@@ -133,7 +132,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<http::Written> {
             } => ApiError::bad("unknown_store", "homeStoreId", "店舗が見つかりません"),
             other => other,
         })?;
-    let card = queries::one(&results[3])?;
+    let card = cards::one(&results[3])?;
     announce(env, &card, None).await;
     crate::resources::dialpad::sync::customers(env, &req, &[card.id]).await;
     Ok(http::Written {
@@ -189,7 +188,7 @@ pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
         opt_i(viewer.scope()),
     ];
     let db = env.d1("DB")?;
-    backfill_keys(&db).await?;
+    crate::db::customers::backfill_keys(&db).await?;
     let results = db
         .batch(vec![
             db::stmt(
@@ -209,43 +208,11 @@ pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
         ])
         .await?;
     let total = db::count(&results[0])?;
-    let customers = queries::cards_from(&results[1])?;
+    let customers = cards::cards_from(&results[1])?;
     Ok(http::json_response(
         200,
         &json!({ "customers": customers, "total": total, "page": page, "perPage": per }),
     )?)
-}
-
-/// Most customers rows written before search keys existed (or by a script straight into D1)
-/// get theirs here, in bounded steps: one read, one write.
-pub async fn backfill_keys(db: &worker::D1Database) -> ApiResult<usize> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: i64,
-        name: String,
-        kana: String,
-    }
-    let rows: Vec<Row> = db
-        .prepare("SELECT id, name, kana FROM customers WHERE name_key IS NULL LIMIT 1000")
-        .all()
-        .await?
-        .results()?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let keys: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| json!([r.id, search::key(&r.name), search::key(&r.kana)]))
-        .collect();
-    db::stmt(
-        db,
-        "UPDATE customers SET name_key = json_extract(j.value, '$[1]'), kana_key = json_extract(j.value, '$[2]') \
-         FROM json_each(?1) j WHERE customers.id = json_extract(j.value, '$[0]')",
-        &[db::json(&keys)],
-    )?
-    .run()
-    .await?;
-    Ok(rows.len())
 }
 
 /// `GET /api/customers/{id}` — the card, its notes and the last 10 calls from its numbers.
@@ -256,7 +223,7 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let results = db
         .batch(vec![
             notes::home_stmt(&db, id)?,
-            queries::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?,
+            cards::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?,
             notes::list_stmt(&db, id, 50)?,
             calls::of_customer_stmt(&db, viewer, id, 10)?,
             db::stmt(&db, "SELECT custom FROM customers WHERE id = ?1", &[i(id)])?,
@@ -276,7 +243,7 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     Ok(http::json_response(
         200,
         &json!({
-            "customer": queries::one(&results[1])?,
+            "customer": cards::one(&results[1])?,
             "notes": notes::from(&results[2])?,
             "history": history,
             "canEdit": can_edit,
@@ -478,18 +445,13 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
             &[i(id), db::json(phones), s(&token)],
         )?);
     }
-    batch.push(queries::by_id_stmt(
-        &db,
-        id,
-        http::now_ms(),
-        viewer.scope(),
-    )?);
+    batch.push(cards::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?);
     let results = db.batch(batch).await?;
     let home = notes::check_visible(&results[0], viewer)?;
     if !viewer.may_edit_customer(home.home_store_id) {
         return Err(ApiError::Forbidden("other_store"));
     }
-    let current = queries::one(results.last().expect("the batch ends with the read"))?;
+    let current = cards::one(results.last().expect("the batch ends with the read"))?;
     if db::changes(&results[1]) == 0 {
         return Err(ApiError::Conflict {
             code: "version_conflict",

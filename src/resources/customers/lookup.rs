@@ -2,7 +2,8 @@
 //! them — the card, candidates, notes, the number's history and its last wrap-ups — in one
 //! D1 batch after the hub's outbox is flushed.
 use super::notes;
-use super::queries;
+use crate::db::cards;
+use crate::db::stores as db_stores;
 use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
@@ -68,7 +69,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
                          FROM calls k LEFT JOIN stores s ON s.id = k.store_id WHERE k.id = ?1",
                         &[s(&id)],
                     )?,
-                    stores::table_stmt(&db),
+                    db_stores::table_stmt(&db),
                 ])
                 .await?;
             let call: CallNumbers = db::first(&found[0])?.ok_or(ApiError::NotFound)?;
@@ -81,7 +82,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
                 dialled: &call.dialled,
                 ..Default::default()
             };
-            let store = domain_store::of_call(lines, &stores::table_from(&found[1])?).id;
+            let store = domain_store::of_call(lines, &db_stores::table_from(&found[1])?).id;
             if !viewer.may_see_call(store) {
                 return Err(ApiError::NotFound);
             }
@@ -103,9 +104,9 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let number = phone.clone().unwrap_or_default();
     let results = db
         .batch(vec![
-            queries::by_phone_for(&db, &number, now, viewer.scope())?,
+            cards::by_phone_for(&db, &number, now, viewer.scope())?,
             calls::from_number_stmt(&db, viewer, &number, 10)?,
-            stores::table_stmt(&db),
+            db_stores::table_stmt(&db),
             db::stmt(
                 &db,
                 "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
@@ -116,7 +117,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             wrapups_stmt(&db, viewer, &number, this_call.as_deref())?,
         ])
         .await?;
-    let (cards, hidden): (Vec<_>, Vec<_>) = queries::cards_from(&results[0])?
+    let (cards, hidden): (Vec<_>, Vec<_>) = cards::cards_from(&results[0])?
         .into_iter()
         .partition(|c| viewer.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)));
     // The number belongs to customers this user may not see (another store's) and to none
@@ -136,7 +137,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             h.customer_name = None;
         }
     }
-    let table = stores::table_from(&results[2])?;
+    let table = db_stores::table_from(&results[2])?;
     let store = incoming.as_deref().map(|n| stores::store_for(n, &table));
     // The popup shows the latest notes of the one customer it shows.
     let notes: Vec<notes::Note> = match cards.as_slice() {

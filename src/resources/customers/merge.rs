@@ -1,7 +1,8 @@
 //! Merging two records of one person (admin): `POST /api/customers/{id}/merge {from}`. The
 //! numbers, notes and calls of `from` move to `id`, visits and spend add up, the later last
 //! visit and both memos stay, and `from` is deleted. One D1 batch: all of it or nothing.
-use super::{api, queries};
+use super::api;
+use crate::db::cards;
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::platform::db::{self, i};
@@ -79,7 +80,7 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<http::Writ
             ))?,
             stmt(format!("DELETE FROM customers WHERE id = ?2 AND {BOTH}"))?,
             // Admin only: usage over every store.
-            queries::by_id_stmt(&db, id, http::now_ms(), None)?,
+            cards::by_id_stmt(&db, id, http::now_ms(), None)?,
         ])
         .await?;
     #[derive(Deserialize)]
@@ -108,7 +109,7 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<http::Writ
         home_store_id: Option<i64>,
     }
     let from_home = db::first::<Home>(&results[1])?.and_then(|h| h.home_store_id);
-    let card = queries::one(results.last().expect("the batch ends with the read"))?;
+    let card = cards::one(results.last().expect("the batch ends with the read"))?;
     api::announce(env, &card, Some((body.from, from_home))).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id, body.from]).await;
     Ok(http::Written {

@@ -5,10 +5,10 @@
 //! records the rest — 着信履歴, the caller's history, 折り返し when missed — and pops nothing.
 //! The consoles get a `calls_recovered` notice per store when missed calls were recovered.
 use crate::domain::messages::{BroadcastRequest, EventRequest};
-use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, s};
 use crate::platform::dialpad::{Endpoint, Outcome};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use worker::{D1Database, Env, Method};
