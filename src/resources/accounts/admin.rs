@@ -4,7 +4,8 @@
 //! their sessions in the same D1 batch (token version bumped, session rows deleted) and tells
 //! the hub, which closes their open sockets with 4001 before this answers. The rules on each
 //! field are `domain::account`; hashing is `hashing` (WebCrypto), as at login.
-use super::{auth, guard, hashing, users};
+use super::{auth, guard, hashing};
+use crate::db::users;
 use crate::domain::account;
 use crate::domain::error::ApiError;
 use crate::domain::password;
@@ -134,7 +135,7 @@ fn write_stores(
         db::stmt(
             db,
             &format!("DELETE FROM user_stores WHERE user_id = ?1 AND {applied}"),
-            &[i(uid), worker::wasm_bindgen::JsValue::NULL, i(applied_arg)],
+            &[i(uid), db::Val::Null, i(applied_arg)],
         )?,
         db::stmt(
             db,

@@ -1,12 +1,13 @@
 //! 折り返し's writes: status, 担当 and due time, the assignees to pick from, an attempt logged,
 //! bulk close.
 use super::*;
+use crate::db::users;
 use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::error::ApiError;
 use crate::domain::front_desk;
 use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
-use crate::resources::accounts::{auth, users};
+use crate::resources::accounts::auth;
 use crate::resources::hours::{self};
 use serde::Deserialize;
 use serde_json::{json, Value};
