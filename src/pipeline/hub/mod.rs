@@ -26,6 +26,7 @@
 //! token bucket, and a socket that floods (or sends anything oversized or binary) is closed,
 //! so it costs the hub one cheap check per message and never slows the others.
 mod claim;
+mod connect;
 mod index;
 mod outbox;
 mod pop;
@@ -57,6 +58,9 @@ use worker::{
 /// How long events stay replayable, and how many at most.
 const KEEP_MS: i64 = 15 * 60 * 1000;
 const KEEP_COUNT: i64 = 2000;
+/// The log is pruned every this many events (one DELETE, not one per event): it holds at most
+/// `KEEP_COUNT + PRUNE_EVERY - 1` events, some up to that many events past `KEEP_MS`.
+const PRUNE_EVERY: i64 = 32;
 /// How often the alarm re-reads the connected users from D1 (default; `HUB_RECHECK_SECS`).
 const RECHECK_SECS: i64 = 20;
 /// A socket's lease lasts this many re-checks: one failed D1 read does not cut anyone off.
@@ -107,6 +111,10 @@ pub struct CallHub {
     /// The pop index rebuilds running and what write paths changed meanwhile
     /// (`index::rebuild` applies it again after replacing the index).
     rebuilds: Rc<RefCell<index::Rebuilds>>,
+    /// The newest seq of the event log, once read (`connect::latest_seq`).
+    latest: Rc<Cell<Option<i64>>>,
+    /// What each session was replayed in the last minute (`connect::Replays`).
+    replays: Rc<RefCell<connect::Replays>>,
 }
 
 pub type Hub = CallHub;
@@ -132,138 +140,15 @@ impl Hub {
             rooms: self.rooms.clone(),
             known_all: self.known_all.clone(),
             rebuilds: self.rebuilds.clone(),
+            latest: self.latest.clone(),
+            replays: self.replays.clone(),
         }
     }
-}
-
-#[derive(Deserialize)]
-struct EventRow {
-    seq: i64,
-    store_id: Option<i64>,
-    body: String,
-    /// The message as the store's staff may see it, when it differs (`staff_message`).
-    staff_body: Option<String>,
 }
 
 impl Hub {
     fn sql(&self) -> worker::SqlStorage {
         self.state.storage().sql()
-    }
-
-    fn latest_seq(&self) -> i64 {
-        #[derive(Deserialize)]
-        struct Max {
-            seq: Option<i64>,
-        }
-        self.sql()
-            .exec("SELECT max(seq) AS seq FROM events", None)
-            .and_then(|c| c.one::<Max>())
-            .ok()
-            .and_then(|m| m.seq)
-            .unwrap_or(0)
-    }
-
-    /// Sends `info`'s socket what it missed: the events after `since`, or, for a fresh
-    /// console, the latest event of every call that is still live.
-    fn catch_up(
-        &self,
-        ws: &WebSocket,
-        info: &SocketInfo,
-        since: Option<i64>,
-    ) -> worker::Result<u32> {
-        let latest = self.latest_seq();
-        let rows: Vec<EventRow> = match since {
-            // A `since` from before a storage reset is older than anything we have: the client
-            // resynchronises from the hello's seq instead of waiting for numbers never sent.
-            Some(s) if s <= latest => self
-                .sql()
-                .exec(
-                    "SELECT seq, store_id, body, staff_body FROM events WHERE seq > ? ORDER BY seq",
-                    vec![SqlStorageValue::from(s)],
-                )?
-                .to_array()?,
-            _ => self
-                .sql()
-                .exec(
-                    "SELECT seq, store_id, body, staff_body FROM events WHERE seq IN \
-                       (SELECT max(seq) FROM events GROUP BY call_id) AND live = 1 ORDER BY seq",
-                    None,
-                )?
-                .to_array()?,
-        };
-        let viewer = info.viewer();
-        let visible: Vec<&EventRow> = rows
-            .iter()
-            .filter(|r| viewer.may_see_call(r.store_id))
-            .collect();
-        let mut sent = 0;
-        ws.send_with_str(
-            serde_json::json!({"type": "hello", "seq": latest, "replay": visible.len()})
-                .to_string(),
-        )?;
-        for row in visible {
-            let body = match (&row.staff_body, viewer.is_admin()) {
-                (Some(staff), false) => staff,
-                _ => &row.body,
-            };
-            ws.send_with_str(messages::with_seq(body, row.seq))?;
-            sent += 1;
-        }
-        Ok(sent)
-    }
-
-    async fn accept(&self, req: &Request) -> ApiResult<Response> {
-        let mut info: SocketInfo = req
-            .headers()
-            .get(SOCKET_HEADER)?
-            .and_then(|h| serde_json::from_str(&h).ok())
-            .ok_or(ApiError::Unauthenticated("missing_identity"))?;
-        let now = http::now_ms();
-        // The Worker just checked this session against D1; the hub may know of a later
-        // change (a logout or revocation that raced this connect).
-        let known = self.known(Some(&info))?;
-        let stale = known.revoked.contains(&info.sid)
-            || known
-                .users
-                .get(&info.uid)
-                .is_some_and(|u| u.tv > info.tv || (u.tv == info.tv && u.disabled));
-        if stale {
-            return Err(ApiError::Unauthenticated("session_revoked"));
-        }
-        if self
-            .state
-            .get_websockets_with_tag(&tag_user(info.uid))
-            .len()
-            >= limiter::MAX_SOCKETS_PER_USER
-        {
-            return Err(ApiError::RateLimited(60));
-        }
-        self.put_user(&UserState {
-            uid: info.uid,
-            tv: info.tv,
-            disabled: false,
-            role: Some(info.role),
-            store: info.store,
-        })?;
-        info.lease = now + self.lease_ms();
-        info.bucket = limiter::Bucket::default();
-        let since = http::query_param(req, "since").and_then(|s| s.parse::<i64>().ok());
-        let pair = WebSocketPair::new()?;
-        let mut tags = info.viewer().rooms();
-        tags.push(tag_user(info.uid));
-        tags.push(tag_session(&info.sid));
-        let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
-        self.state.accept_websocket_with_tags(&pair.server, &tags);
-        pair.server.serialize_attachment(&info)?;
-        self.sockets_changed();
-        self.catch_up(&pair.server, &info, since)?;
-        self.ensure_alarm().await?;
-        // HSTS here: the Worker passes this response on and cannot add to its headers.
-        Ok(ResponseBuilder::new()
-            .with_status(101)
-            .with_header("Strict-Transport-Security", http::HSTS)?
-            .with_websocket(pair.client)
-            .empty())
     }
 
     fn broadcast(&self, req: BroadcastRequest) -> ApiResult<BroadcastResult> {
@@ -318,6 +203,7 @@ impl Hub {
                 duplicate: true,
             });
         };
+        self.latest.set(Some(seq));
         let text = messages::with_seq(&req.message, seq);
         // The store room hears the staff version when there is one; the admin room the whole.
         let staff_text = req
@@ -325,7 +211,9 @@ impl Hub {
             .as_deref()
             .map(|m| messages::with_seq(m, seq));
         let delivered = self.send_to_rooms(req.store_id, &text, staff_text.as_deref(), now)?;
-        self.prune(now)?;
+        if seq % PRUNE_EVERY == 0 {
+            self.prune(now, seq)?;
+        }
         Ok(BroadcastResult {
             delivered,
             seq: Some(seq),
@@ -333,10 +221,11 @@ impl Hub {
         })
     }
 
-    fn prune(&self, now: i64) -> worker::Result<()> {
+    /// Forgets what is past the replay window, as of the event `seq` just inserted.
+    fn prune(&self, now: i64, seq: i64) -> worker::Result<()> {
         self.sql().exec(
-            "DELETE FROM events WHERE created_at < ? OR seq <= (SELECT max(seq) FROM events) - ?",
-            vec![(now - KEEP_MS).into(), KEEP_COUNT.into()],
+            "DELETE FROM events WHERE created_at < ? OR seq <= ?",
+            vec![(now - KEEP_MS).into(), (seq - KEEP_COUNT).into()],
         )?;
         Ok(())
     }
@@ -472,6 +361,8 @@ impl DurableObject for Hub {
             rooms: Default::default(),
             known_all: Default::default(),
             rebuilds: Default::default(),
+            latest: Default::default(),
+            replays: Default::default(),
         }
     }
 

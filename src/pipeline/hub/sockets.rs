@@ -120,37 +120,35 @@ impl Hub {
     }
 
     fn load_known(&self, only: Option<&SocketInfo>) -> worker::Result<Known> {
-        let rows: Vec<UserRow> = match only {
-            Some(info) => self
-                .sql()
-                .exec(
-                    "SELECT uid, tv, disabled, role, store FROM users WHERE uid = ?",
-                    vec![info.uid.into()],
-                )?
-                .to_array()?,
-            None => self
+        let Some(info) = only else {
+            let rows: Vec<UserRow> = self
                 .sql()
                 .exec("SELECT uid, tv, disabled, role, store FROM users", None)?
-                .to_array()?,
+                .to_array()?;
+            return Ok(Known {
+                users: rows.into_iter().map(|r| (r.uid, r.state())).collect(),
+                revoked: HashSet::new(),
+            });
         };
-        #[derive(Deserialize)]
-        struct Sid {
-            sid: String,
-        }
-        // Keyed by the primary key: one row at most, whatever the number of logouts.
-        let revoked: Vec<Sid> = match only {
-            Some(info) => self
-                .sql()
-                .exec(
-                    "SELECT sid FROM revoked_sessions WHERE sid = ?",
-                    vec![info.sid.as_str().into()],
-                )?
-                .to_array()?,
-            None => Vec::new(),
-        };
+        // One socket's user and whether its session was logged out, in one statement (a
+        // connect and a `sync` ask both): the session, looked up by its primary key, comes back
+        // as a row of uid -1.
+        let rows: Vec<UserRow> = self
+            .sql()
+            .exec(
+                "SELECT uid, tv, disabled, role, store FROM users WHERE uid = ? \
+                 UNION ALL SELECT -1, 0, 1, NULL, NULL FROM revoked_sessions WHERE sid = ?",
+                vec![info.uid.into(), info.sid.as_str().into()],
+            )?
+            .to_array()?;
+        let revoked = rows.iter().any(|r| r.uid == -1);
         Ok(Known {
-            users: rows.into_iter().map(|r| (r.uid, r.state())).collect(),
-            revoked: revoked.into_iter().map(|r| r.sid).collect(),
+            users: rows
+                .into_iter()
+                .filter(|r| r.uid != -1)
+                .map(|r| (r.uid, r.state()))
+                .collect(),
+            revoked: revoked.then(|| info.sid.clone()).into_iter().collect(),
         })
     }
 
