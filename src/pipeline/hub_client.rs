@@ -6,6 +6,7 @@ use crate::domain::messages::{
     BroadcastRequest, BroadcastResult, EventRequest, IndexChange, RevokeRequest, RevokeResult,
     SocketInfo,
 };
+use crate::domain::protocol::HubRequest;
 use crate::platform::http::{self, ApiResult};
 use crate::platform::stub;
 use worker::{Env, Headers, Method, Response};
@@ -16,18 +17,23 @@ pub const SOCKET_HEADER: &str = "x-cti-socket";
 
 /// Asks the hub to broadcast.
 pub async fn broadcast(env: &Env, req: &BroadcastRequest) -> ApiResult<BroadcastResult> {
-    stub::post(&stub::object(env, "HUB")?, "/broadcast", req).await
+    stub::post(
+        &stub::object(env, "HUB")?,
+        HubRequest::Broadcast.path(),
+        req,
+    )
+    .await
 }
 
 /// Hands a verified call event to the hub, which pops it and answers what Dialpad is told.
 pub async fn event(env: &Env, req: &EventRequest) -> ApiResult<serde_json::Value> {
-    stub::post(&stub::object(env, "HUB")?, "/event", req).await
+    stub::post(&stub::object(env, "HUB")?, HubRequest::Event.path(), req).await
 }
 
 /// As [`event`], with the hub's answer passed on to Dialpad unread (the webhook's path: the
 /// hub's JSON is already what Dialpad is told, headers included).
 pub async fn event_response(env: &Env, req: &EventRequest) -> ApiResult<Response> {
-    stub::post_for_response(&stub::object(env, "HUB")?, "/event", req).await
+    stub::post_for_response(&stub::object(env, "HUB")?, HubRequest::Event.path(), req).await
 }
 
 /// Tells the hub's pop index what a write path changed in D1; the hub has re-read those rows
@@ -35,7 +41,8 @@ pub async fn event_response(env: &Env, req: &EventRequest) -> ApiResult<Response
 /// D1 finds the difference within minutes.
 pub async fn index_changed(env: &Env, change: &IndexChange) {
     let r: ApiResult<serde_json::Value> =
-        async { stub::post(&stub::object(env, "HUB")?, "/index", change).await }.await;
+        async { stub::post(&stub::object(env, "HUB")?, HubRequest::Index.path(), change).await }
+            .await;
     if let Err(e) = r {
         worker::console_warn!(
             "{}",
@@ -50,7 +57,7 @@ pub async fn rebuild_index(env: &Env) -> ApiResult<serde_json::Value> {
         all: true,
         ..Default::default()
     };
-    stub::post(&stub::object(env, "HUB")?, "/index", &all).await
+    stub::post(&stub::object(env, "HUB")?, HubRequest::Index.path(), &all).await
 }
 
 /// The cron's sweep: stale calls closed, calls past retention forgotten.
@@ -61,7 +68,7 @@ pub async fn sweep(
 ) -> ApiResult<serde_json::Value> {
     stub::post(
         &stub::object(env, "HUB")?,
-        "/sweep",
+        HubRequest::Sweep.path(),
         &serde_json::json!({"now": now, "retentionCutoff": retention_cutoff}),
     )
     .await
@@ -71,9 +78,15 @@ pub async fn sweep(
 /// hub's outbox into D1, so a call that just popped is there. Best effort: if the hub cannot,
 /// the reader reads D1 as it is.
 pub async fn flush(env: &Env) {
-    let r: ApiResult<serde_json::Value> =
-        async { stub::post(&stub::object(env, "HUB")?, "/flush", &serde_json::json!({})).await }
-            .await;
+    let r: ApiResult<serde_json::Value> = async {
+        stub::post(
+            &stub::object(env, "HUB")?,
+            HubRequest::Flush.path(),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+    .await;
     if let Err(e) = r {
         worker::console_warn!(
             "{}",
@@ -85,7 +98,7 @@ pub async fn flush(env: &Env) {
 /// Tells the hub a user's access changed; it has closed the sockets that no longer fit (with
 /// 4001) when this returns, so nothing more is sent to them.
 pub async fn revoke(env: &Env, req: &RevokeRequest) -> ApiResult<RevokeResult> {
-    stub::post(&stub::object(env, "HUB")?, "/revoke", req).await
+    stub::post(&stub::object(env, "HUB")?, HubRequest::Revoke.path(), req).await
 }
 
 /// Hands an authenticated WebSocket upgrade to the hub.
@@ -96,9 +109,10 @@ pub async fn connect(env: &Env, info: &SocketInfo, since: Option<i64>) -> ApiRes
         SOCKET_HEADER,
         &serde_json::to_string(info).map_err(|e| ApiError::Unavailable(e.to_string()))?,
     )?;
+    let path = HubRequest::Connect.path();
     let url = match since {
-        Some(s) => format!("https://hub/connect?since={s}"),
-        None => "https://hub/connect".to_string(),
+        Some(s) => format!("https://hub{path}?since={s}"),
+        None => format!("https://hub{path}"),
     };
     let req = http::new_request(&url, Method::Get, Some(&headers), None)?;
     Ok(stub::object(env, "HUB")?.fetch_with_request(req).await?)
@@ -107,7 +121,7 @@ pub async fn connect(env: &Env, info: &SocketInfo, since: Option<i64>) -> ApiRes
 /// Numbers for the health check.
 pub async fn stats(env: &Env) -> ApiResult<serde_json::Value> {
     let mut resp = stub::object(env, "HUB")?
-        .fetch_with_str("https://hub/stats")
+        .fetch_with_str(&format!("https://hub{}", HubRequest::Stats.path()))
         .await?;
     Ok(resp.json().await?)
 }

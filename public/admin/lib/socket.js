@@ -1,6 +1,7 @@
 // The live channel: the CTI socket (`/api/cti/socket`) and the connection indicator of the
 // console and the popup.
 import { api } from './api.js';
+import { MessageType, CloseCode } from './protocol.js';
 
 export const CONN_LABELS = Object.freeze({
   connecting: '接続待ち',
@@ -175,7 +176,7 @@ export class CtiSocket extends EventTarget {
       return;
     }
     if (!msg || typeof msg !== 'object') return;
-    if (msg.type === 'hello') {
+    if (msg.type === MessageType.HELLO) {
       clearTimeout(this.timers.hello);
       this.timers.hello = null;
       this.gotHello = true;
@@ -189,16 +190,16 @@ export class CtiSocket extends EventTarget {
       this.ping();
       return;
     }
-    if (msg.type === 'error') {
+    if (msg.type === MessageType.ERROR) {
       console.warn('cti socket:', msg);
       return;
     }
-    if (msg.type === 'call_claimed') {
+    if (msg.type === MessageType.CALL_CLAIMED) {
       // 対応中: live only, never replayed, so it carries no seq.
       this.dispatchEvent(new CustomEvent('claim', { detail: msg }));
       return;
     }
-    if (msg.type === 'call_wrapup' && typeof msg.seq !== 'number') {
+    if (msg.type === MessageType.CALL_WRAPUP && typeof msg.seq !== 'number') {
       // A wrap-up was saved: live only (never replayed), so it carries no seq either.
       this.dispatchEvent(new CustomEvent('message', { detail: { msg, replay: false, catchUp: false } }));
       return;
@@ -238,7 +239,7 @@ export class CtiSocket extends EventTarget {
     this.ws = null;
     this.clearTimers();
     if (this.stopped) return;
-    if (ev.code === 4001 || !hadHello) {
+    if (ev.code === CloseCode.REVOKED || !hadHello) {
       // Session expired, or the upgrade was refused (the browser hides the status): ask.
       this.setStatus('reconnecting');
       try {

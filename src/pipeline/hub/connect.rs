@@ -137,10 +137,7 @@ impl Hub {
             .filter(|r| viewer.may_see_call(r.store_id))
             .collect();
         let mut sent = 0;
-        ws.send_with_str(
-            serde_json::json!({"type": "hello", "seq": latest, "replay": visible.len()})
-                .to_string(),
-        )?;
+        ws.send_with_str(SocketMessage::hello(latest, visible.len()).text())?;
         for row in visible {
             let body = match (&row.staff_body, viewer.is_admin()) {
                 (Some(staff), false) => staff,

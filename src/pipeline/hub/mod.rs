@@ -40,6 +40,7 @@ use crate::domain::messages::{
     self, BroadcastRequest, BroadcastResult, EventRequest, IndexChange, RevokeRequest,
     RevokeResult, SocketInfo, UserState,
 };
+use crate::domain::protocol::{close, ClientMessage, ErrorCode, HubRequest, SocketMessage};
 use crate::domain::token::Role;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::users;
@@ -50,9 +51,8 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use worker::wasm_bindgen;
 use worker::{
-    durable_object, DurableObject, Env, Method, Request, Response, ResponseBuilder,
-    SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
-    WebSocketRequestResponsePair,
+    durable_object, DurableObject, Env, Method, Request, Response, ResponseBuilder, State,
+    WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 
 /// How long events stay replayable, and how many at most.
@@ -77,13 +77,6 @@ const LEGS_KEEP_MS: i64 = 24 * 3600 * 1000;
 
 /// At most this many outbox batches are written for a reader's flush.
 const FLUSH_BATCHES: usize = 8;
-
-/// Close codes.
-const CLOSE_REVOKED: u16 = 4001;
-const CLOSE_TRY_AGAIN: u16 = 1013;
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_TOO_BIG: u16 = 1009;
-const CLOSE_UNSUPPORTED: u16 = 1003;
 
 /// The class is `CallHub` in the pop Worker: a name of its own, because the console Worker,
 /// which held the hub as `Hub` before the two Workers, deletes that class (wrangler.toml,
@@ -245,26 +238,32 @@ impl Hub {
     }
 
     async fn route(&self, mut req: Request) -> ApiResult<Response> {
-        match (req.method(), req.path().as_str()) {
-            (Method::Get, "/connect") => self.accept(&req).await,
-            (Method::Post, "/revoke") => {
+        let Some(request) = HubRequest::parse(req.method() == Method::Get, &req.path()) else {
+            return Err(ApiError::NotFound);
+        };
+        if !request.is_get() && req.method() != Method::Post {
+            return Err(ApiError::NotFound);
+        }
+        match request {
+            HubRequest::Connect => self.accept(&req).await,
+            HubRequest::Revoke => {
                 let body: RevokeRequest = http::read_json(&mut req, 4096).await?;
                 Ok(http::json_response(200, &self.revoke(body)?)?)
             }
-            (Method::Post, "/broadcast") => {
+            HubRequest::Broadcast => {
                 let body: BroadcastRequest = http::read_json(&mut req, 256 * 1024).await?;
                 Ok(http::json_response(200, &self.broadcast(body)?)?)
             }
-            (Method::Post, "/event") => {
+            HubRequest::Event => {
                 let body: EventRequest = http::read_json(&mut req, 256 * 1024).await?;
                 // The Worker passes this answer on to Dialpad as it is (its headers included).
                 Ok(http::json_response(200, &self.on_event(body).await?)?)
             }
-            (Method::Post, "/index") => {
+            HubRequest::Index => {
                 let body: IndexChange = http::read_json(&mut req, 256 * 1024).await?;
                 Ok(http::json_response(200, &self.index_change(&body).await?)?)
             }
-            (Method::Post, "/sweep") => {
+            HubRequest::Sweep => {
                 #[derive(Deserialize)]
                 #[serde(rename_all = "camelCase")]
                 struct Sweep {
@@ -277,7 +276,7 @@ impl Hub {
                     &self.sweep(body.now, body.retention_cutoff).await?,
                 )?)
             }
-            (Method::Post, "/flush") => {
+            HubRequest::Flush => {
                 // A reader of the call log first gets what waits in the outbox into D1, so a
                 // call that just popped is in the log it reads. Bounded: a long backlog (D1
                 // was down) is left to the alarm.
@@ -290,8 +289,7 @@ impl Hub {
                     &serde_json::json!({"waiting": self.waiting()}),
                 )?)
             }
-            (Method::Get, "/stats") => Ok(http::json_response(200, &self.stats())?),
-            _ => Err(ApiError::NotFound),
+            HubRequest::Stats => Ok(http::json_response(200, &self.stats())?),
         }
     }
 }
@@ -421,52 +419,38 @@ impl DurableObject for Hub {
         // Whatever the message leads to (a close, a claim) may change who hears what.
         self.sockets_changed();
         let WebSocketIncomingMessage::String(text) = message else {
-            return ws.close(Some(CLOSE_UNSUPPORTED), Some("text only"));
+            return ws.close(Some(close::UNSUPPORTED), Some("text only"));
         };
         if text.len() > limiter::MAX_CLIENT_MESSAGE {
-            return ws.close(Some(CLOSE_TOO_BIG), Some("message too big"));
+            return ws.close(Some(close::TOO_BIG), Some("message too big"));
         }
         let Some(mut info) = ws.deserialize_attachment::<SocketInfo>()? else {
-            return ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+            return ws.close(Some(close::REVOKED), Some("session ended"));
         };
         let now = http::now_ms();
         if !info.bucket.take(now) {
-            return ws.close(Some(CLOSE_POLICY), Some("too many messages"));
+            return ws.close(Some(close::POLICY), Some("too many messages"));
         }
         ws.serialize_attachment(&info)?;
         if text == "ping" {
             // Normally answered by the auto-response; kept for runtimes without it.
             return ws.send_with_str("pong");
         }
-        #[derive(Deserialize)]
-        struct ClientMessage {
-            #[serde(rename = "type")]
-            kind: String,
-            since: Option<i64>,
-            #[serde(rename = "callId")]
-            call_id: Option<String>,
-        }
-        match serde_json::from_str::<ClientMessage>(&text) {
+        match ClientMessage::parse(&text) {
             // A console that noticed a gap asks for a replay without reconnecting: the same
             // checks as a broadcast first.
-            Ok(m) if m.kind == "sync" => {
+            Some(ClientMessage::Sync { since }) => {
                 let access = Self::access(&info, &*self.known(Some(&info))?, now);
                 if access == Access::Allowed {
-                    self.catch_up(&ws, &info, m.since)?;
+                    self.catch_up(&ws, &info, since)?;
                 } else {
                     Self::close_for(&ws, access);
                 }
                 Ok(())
             }
             // 「対応中」: this user has the call (answering it, or its wrap-up open).
-            Ok(ClientMessage {
-                kind,
-                call_id: Some(call_id),
-                ..
-            }) if kind == "claim" => self.claim(&ws, &info, &call_id, now).await,
-            _ => ws.send_with_str(
-                serde_json::json!({"type": "error", "code": "unknown_message"}).to_string(),
-            ),
+            Some(ClientMessage::Claim { call_id }) => self.claim(&ws, &info, &call_id, now).await,
+            None => ws.send_with_str(SocketMessage::error(ErrorCode::UnknownMessage).text()),
         }
     }
 
@@ -494,7 +478,7 @@ impl DurableObject for Hub {
             serde_json::json!({"event": "socket_error", "error": error.to_string()})
         );
         self.sockets_changed();
-        let _ = ws.close(Some(1011), Some("socket error"));
+        let _ = ws.close(Some(close::SOCKET_ERROR), Some("socket error"));
         Ok(())
     }
 }

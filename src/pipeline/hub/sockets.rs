@@ -271,8 +271,8 @@ impl Hub {
     pub(super) fn close_for(ws: &WebSocket, access: Access) {
         let _ = match access {
             Access::Allowed => Ok(()),
-            Access::Revoked => ws.close(Some(CLOSE_REVOKED), Some("session ended")),
-            Access::LeaseOver => ws.close(Some(CLOSE_TRY_AGAIN), Some("reconnect")),
+            Access::Revoked => ws.close(Some(close::REVOKED), Some("session ended")),
+            Access::LeaseOver => ws.close(Some(close::TRY_AGAIN), Some("reconnect")),
         };
     }
 
@@ -293,7 +293,7 @@ impl Hub {
                 vec![sid.into(), (now + REVOKED_KEEP_MS).into()],
             )?;
             for ws in self.state.get_websockets_with_tag(&tag_session(sid)) {
-                let _ = ws.close(Some(CLOSE_REVOKED), Some("logged out"));
+                let _ = ws.close(Some(close::REVOKED), Some("logged out"));
                 closed += 1;
             }
         }
@@ -303,7 +303,7 @@ impl Hub {
                 let keep = matches!(ws.deserialize_attachment::<SocketInfo>(),
                     Ok(Some(info)) if info.still_allowed(user));
                 if !keep {
-                    let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+                    let _ = ws.close(Some(close::REVOKED), Some("session ended"));
                     closed += 1;
                 }
             }
@@ -365,7 +365,7 @@ impl Hub {
                 info.lease = lease;
                 let _ = ws.serialize_attachment(&info);
             } else {
-                let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+                let _ = ws.close(Some(close::REVOKED), Some("session ended"));
             }
         }
         // Again: a broadcast during the D1 read above may have read the old leases.
@@ -392,7 +392,7 @@ fn with_infos(sockets: Vec<WebSocket>) -> Vec<(WebSocket, SocketInfo)> {
         .filter_map(|ws| match ws.deserialize_attachment::<SocketInfo>() {
             Ok(Some(info)) => Some((ws, info)),
             _ => {
-                let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+                let _ = ws.close(Some(close::REVOKED), Some("session ended"));
                 None
             }
         })

@@ -8,12 +8,12 @@
 //! store's room, so the consoles' badges follow live.
 use crate::domain::front_desk;
 use crate::domain::messages::BroadcastRequest;
+use crate::domain::protocol::SocketMessage;
 use crate::pipeline::hub_client;
 use crate::platform::db::{self};
 use crate::platform::http::ApiResult;
 use crate::platform::sql::Stmt;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use worker::{D1Result, Env};
 
 mod actions;
@@ -134,7 +134,7 @@ pub fn changed_message(store: Option<i64>, key: &str) -> BroadcastRequest {
     BroadcastRequest {
         key: key.to_string(),
         store_id: store,
-        message: json!({ "type": "callbacks_changed", "storeId": store }).to_string(),
+        message: SocketMessage::CallbacksChanged { store_id: store }.text(),
         staff_message: None,
         live: false,
     }
