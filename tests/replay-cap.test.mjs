@@ -1,3 +1,4 @@
+// @ts-check
 // A reconnect loop cannot make the hub replay its whole event log again and again (issue 23):
 // each session may be replayed HUB_REPLAY_BUDGET events a minute (2,000 by default); past it, a
 // replay is cut to the latest event of each call, so its cost is bounded and the console still

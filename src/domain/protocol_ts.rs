@@ -348,7 +348,8 @@ fn d_ts() -> String {
 }
 
 fn js() -> String {
-    let mut out = String::from(HEAD);
+    let mut out = String::from("// @ts-check\n");
+    out.push_str(HEAD);
     out.push_str("// Types: protocol.d.ts beside it.\n\n/** Every message type the socket carries, by constant name. */\nexport const MessageType = Object.freeze({\n");
     for t in message_types().iter().chain(client_types().iter()) {
         out.push_str(&format!("  {}: '{t}',\n", t.to_uppercase()));

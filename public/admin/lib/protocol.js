@@ -1,3 +1,4 @@
+// @ts-check
 // Generated from the Rust types (src/domain/protocol.rs, src/domain/messages.rs) by
 // src/domain/protocol_ts.rs; `cargo test` fails when this file differs from them. Do not edit:
 // change the Rust types, then run `UPDATE_PROTOCOL=1 cargo test protocol_ts`.
