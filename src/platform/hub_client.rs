@@ -6,7 +6,7 @@ use crate::domain::messages::{
     BroadcastRequest, BroadcastResult, EventRequest, IndexChange, RevokeRequest, RevokeResult,
     SocketInfo,
 };
-use crate::domain::protocol::HubRequest;
+use crate::domain::protocol::{HubRequest, SocketMessage};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::stub;
 use worker::{Env, Headers, Method, Response};
@@ -14,6 +14,19 @@ use worker::{Env, Headers, Method, Response};
 /// Header through which the Worker hands the authenticated socket's identity to the hub. The
 /// hub is reachable only through the Worker's binding, never from the internet.
 pub const SOCKET_HEADER: &str = "x-cti-socket";
+
+/// The broadcast that tells a store's consoles (and the admins') that its callback list
+/// changed (sent by the console's handlers and by the hub's outbox alike). `key` makes the
+/// message once-only in the hub.
+pub fn callbacks_changed(store: Option<i64>, key: &str) -> BroadcastRequest {
+    BroadcastRequest {
+        key: key.to_string(),
+        store_id: store,
+        message: SocketMessage::CallbacksChanged { store_id: store }.text(),
+        staff_message: None,
+        live: false,
+    }
+}
 
 /// Asks the hub to broadcast.
 pub async fn broadcast(env: &Env, req: &BroadcastRequest) -> ApiResult<BroadcastResult> {
