@@ -7,6 +7,7 @@ pub mod callbacks;
 pub mod cards;
 pub mod customers;
 pub mod dialpad;
+pub mod reports;
 pub mod rollups;
 pub mod stores;
 pub mod users;
