@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# npm test: everything CI checks. Builds the release Workers (pop and console), checks
-# formatting and lints (the crate as a whole and each Worker's half), runs the native unit
-# tests, then the integration and browser tests against the built Workers.
+# npm test: everything CI checks. Checks the JavaScript (npm run check: `// @ts-check` in every
+# module, Biome's linter, tsc), builds the release Workers (pop and console), checks formatting
+# and lints (the crate as a whole and each Worker's half), runs the native unit tests, then the
+# integration and browser tests against the built Workers. Fails at the end when the run left
+# the git tree different from how it found it (tests write scratch files to os.tmpdir()).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -21,6 +23,10 @@ if [ ! -x "$CHROMIUM" ]; then
   fi
 fi
 
+# The git tree as found (scripts/tree-state.sh): compared again at the end.
+tree_before="$(bash scripts/tree-state.sh)"
+
+npm run --silent check
 bash scripts/build.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
@@ -29,3 +35,10 @@ for half in pop console; do
 done
 cargo test --quiet
 node --test --test-concurrency=1 tests/*.test.mjs
+
+tree_after="$(bash scripts/tree-state.sh)"
+if [ "$tree_before" != "$tree_after" ]; then
+  echo "npm test left the git tree changed (tests must write scratch files under os.tmpdir()):" >&2
+  diff <(echo "$tree_before") <(echo "$tree_after") >&2 || true
+  exit 1
+fi

@@ -12,7 +12,7 @@ use crate::resources::accounts::{admin as accounts, auth};
 use crate::resources::customers::{api as customers, csv_io, duplicates, lookup, merge, notes};
 use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
 use crate::resources::{
-    callbacks, calls, custom_fields, hours, reports, settings, stores, wrapups,
+    audit, callbacks, calls, custom_fields, hours, reports, settings, stores, wrapups,
 };
 use crate::{buffered, platform, VERSION};
 use worker::{Env, Method, Request, Response};
@@ -40,9 +40,20 @@ pub(crate) async fn serve(req: Request, env: &Env) -> worker::Result<Response> {
         let resp = worker::web_sys::Response::redirect_with_status(&to, 302)?;
         return http::with_security_headers(Response::from(resp));
     }
+    if let Some(page) = path.strip_prefix(OLD_POPUP_DIR) {
+        let to = platform::url::with_path_keeping_query(&req, &format!("{POPUP_DIR}{page}"))?;
+        let resp = worker::web_sys::Response::redirect_with_status(&to, 301)?;
+        return http::with_security_headers(Response::from(resp));
+    }
     let resp = env.assets("ASSETS")?.fetch_request(req).await?;
     http::with_security_headers(resp)
 }
+
+/// The popup's folder, and where it was until issue 24: an old address (a bookmark, a window
+/// restored by the browser, a Dialpad app still configured with it) answers 301 to the same
+/// page in the new folder, query kept.
+const POPUP_DIR: &str = "/admin/popup/";
+const OLD_POPUP_DIR: &str = "/admin/customer-management/";
 
 /// Bytes of a refused request's body read anyway, so a small refused request does not cost
 /// the client its keep-alive connection (workerd resets a connection whose request body was
@@ -215,6 +226,8 @@ async fn handle(
         Route::HoursSettings => hours::get_settings(req, env).await,
         Route::CallbackAssignees => callbacks::assignees(req, env).await,
         Route::HoursSettingsSave => hours::put_settings(req, env).await,
+        Route::AuditSearch => audit::list::search(req, env).await,
+        Route::AuditExport => audit::list::export(req, env).await,
     }
 }
 
@@ -298,6 +311,16 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
                     .await
                     .map(|n| serde_json::json!({"event": "sessions_pruned", "sessions": n})),
                 "sessions_pruned",
+            );
+        }
+        // 操作履歴 older than AUDIT_RETENTION_DAYS (default 3 years; "0" keeps everything).
+        let setting = env.var("AUDIT_RETENTION_DAYS").ok().map(|v| v.to_string());
+        if let Some(cutoff) = domain::audit::retention_cutoff_ms(now, setting.as_deref()) {
+            log(
+                audit::prune(&env, cutoff).await.map(|n| {
+                    serde_json::json!({"event": "audit_pruned", "cutoff": http::iso(cutoff), "rows": n})
+                }),
+                "audit_pruned",
             );
         }
     }

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser (issue 22, items 3 and 5): the 折り返し page driven by visible labels — three missed
 // calls are one row, 詳細 shows the calls and logs attempts (結果, メモ, 記録する), 担当にする,
 // the 担当 filter, bulk close — and two desks' wrap-ups of one call conflict visibly in the popup.
@@ -105,7 +106,7 @@ test('two desks, one wrap-up: the popup shows who saved first and their text, an
   const callId = String(ev.call_id);
   const popup = await context.newPage();
   await popup.setViewportSize({ width: 500, height: 700 });
-  await popup.goto(`${base}/admin/customer-management/cti?${new URLSearchParams({ callId })}`);
+  await popup.goto(`${base}/admin/popup/cti?${new URLSearchParams({ callId })}`);
   await popup.getByRole('button', { name: '対応記録を保存' }).waitFor();
   await popup.locator('#wrapup-status').waitFor({ state: 'attached' });
   // The other desk saves first.

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser (issue 14): a number another customer already has is warned about before saving,
 // naming that customer (with a link) where the user may see them, and saved only on
 // 「それでも保存する」; staff are never shown another store's customer. 重複を統合 (admin) merges
@@ -9,7 +10,7 @@ import { startWithBrowser, docShot } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
 const SHOTS = new URL('../docs/', import.meta.url);
-const CTI_PATH = '/admin/customer-management/cti';
+const CTI_PATH = '/admin/popup/cti';
 
 let w;
 let base;

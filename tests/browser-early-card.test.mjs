@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: the popup shows who is calling from the pop itself, never waiting on D1. The pop
 // message carries the caller's card; the console that opened the window hands it over (and the
 // popup's own socket has it too), so with D1 unavailable the popup still shows the name, and
@@ -7,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startWithBrowser, tracePage } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
-const CTI_PATH = '/admin/customer-management/cti';
+const CTI_PATH = '/admin/popup/cti';
 
 let w;
 let base;

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: 「対応中」 and the first run. Two staff members of 西船橋 at two consoles: when one
 // opens the wrap-up of a call in its popup, or Dialpad says who answered, the other console
 // shows 対応中: <name> on that call's row, live. An admin's console with no store shows the
@@ -43,7 +44,7 @@ test('対応中: the wrap-up opened in one popup and who answered show on the ot
   try {
     // A call rings; 一子's console pops it; she starts the wrap-up (用件).
     const ev = callEvent({ external_number: '+819012345678' });
-    const popupP = first.ctx.waitForEvent('page', (p) => p.url().includes('/customer-management/'));
+    const popupP = first.ctx.waitForEvent('page', (p) => p.url().includes('/popup/'));
     assert.equal((await w.sendEvent(ev)).status, 200);
     const popup = await popupP;
     await popup.locator('#customer-name', { hasText: '山田 太郎' }).waitFor();

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser (issue 25, business hours), driven by visible labels: 店舗's hours editor (weekly
 // hours, holidays, its clear error), the 時間外 badge in 着信履歴 and on the console's row, the
 // overdue badge beside 折り返し's count (red, with an accessible label) and the due line of an
@@ -140,7 +141,7 @@ test('required wrap-up: an answered call of a store that requires it shows a rem
     const c = Date.now();
     await w.sendEvent({ ...ev, state: 'connected', date_connected: c, event_timestamp: c });
     const popup = await context.newPage();
-    await popup.goto(`${base}/admin/customer-management/cti?callId=${ev.call_id}`);
+    await popup.goto(`${base}/admin/popup/cti?callId=${ev.call_id}`);
     const notice = popup.getByText('この店舗では、応答した着信は用件を入力してから閉じます', { exact: false });
     await notice.waitFor();
     // Closing is still possible (a reminder, not a trap); the browser asks first.

@@ -1,8 +1,9 @@
+// @ts-check
 // Browser: the real console and popup pages in Chromium, against the built Worker in workerd.
 // Signed webhooks go in at one end; the test watches what a member of staff would see.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { WAIT, startWithBrowser } from './helpers/browser.mjs';
+import { startWithBrowser } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
 let w;
@@ -62,7 +63,7 @@ test('known caller: login, live socket, popup with the customer and the store', 
   const ev = callEvent(); // +819012345678 -> 山田 太郎, dialled 050-1748-1234 -> 西船橋
   const popup = await callAndPopup(ev);
 
-  assert.equal(new URL(popup.url()).pathname, '/admin/customer-management/cti');
+  assert.equal(new URL(popup.url()).pathname, '/admin/popup/cti');
   const q = new URL(popup.url()).searchParams;
   assert.equal(q.get('callId'), String(ev.call_id));
   assert.deepEqual([...q.keys()], ['callId'], 'no phone number in the popup address');
@@ -263,7 +264,7 @@ test('without a session: the popup asks to log in; logging out returns the conso
   const stranger = await browser.newContext({ viewport: null });
   try {
     const popup = await stranger.newPage();
-    await popup.goto(`${base}/admin/customer-management/cti?callId=1`);
+    await popup.goto(`${base}/admin/popup/cti?callId=1`);
     await popup.locator('#auth-view', { hasText: 'ログインしてください' }).waitFor();
     assert.equal(await popup.locator('#auth-view a').getAttribute('href'), '/admin/');
     assert.equal(await popup.isVisible('#customer-view'), false);

@@ -1,3 +1,4 @@
+// @ts-check
 // The crate's module graph: domain/ holds the pure rules, so it imports nothing outside itself
 // (no worker types, no platform, no SQL) and its modules have no import cycle (a cycle means
 // two rules own each other; RowError and StoreRef were moved to break the last ones).
@@ -66,7 +67,7 @@ function moduleGraph(entries) {
 }
 
 test('the popup preloads every module it loads (no import-by-import waterfall before the name shows)', () => {
-  const html = readFileSync('public/admin/customer-management/cti.html', 'utf8');
+  const html = readFileSync('public/admin/popup/cti.html', 'utf8');
   const entries = [...html.matchAll(/<script type="module" src="\/([^"]+)"/g)].map((m) => `public/${m[1]}`);
   const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="\/([^"]+)"/g)].map((m) => `public/${m[1]}`));
   const needed = [...moduleGraph(entries)].filter((f) => !entries.includes(f));

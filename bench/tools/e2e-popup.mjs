@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run bench:e2e`: what the person at the desk waits for. In Chromium against the built
 // Workers in workerd (the README's `npm start` set-up: a console open, a call to a registered
 // customer), from the webhook POST to the popup window showing the caller's name, p50/p99 over
@@ -22,7 +23,7 @@ const args = process.argv.slice(2);
 const value = (name, d) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);
 const CALLS = Math.min(Math.max(value('calls', 50), 5), 500);
 const DELAY = Math.min(Math.max(value('delay', 30), 0), 1000);
-const CTI_PATH = '/admin/customer-management/cti';
+const CTI_PATH = '/admin/popup/cti';
 const DEADLINE = Date.now() + 10 * 60_000;
 const log = (m) => process.stderr.write(`${m}\n`);
 
@@ -48,7 +49,7 @@ async function oneCall(w, context) {
         const check = () => {
           const n = document.querySelector('#customer-name');
           if (!out.name && n && n.textContent.includes('山田') && !n.closest('[hidden]')) out.name = Date.now();
-          const h = document.querySelector('#history-view');
+          const h = /** @type {HTMLElement | null} */ (document.querySelector('#history-view'));
           if (!out.history && h && !h.hidden && h.querySelector('li, tr')) out.history = Date.now();
           if (out.name && out.history) {
             obs.disconnect();

@@ -1,11 +1,13 @@
+// @ts-check
 // アカウント (admins): the users, adding staff or admins with a store, resetting a password
 // (a generated one is shown here once), disabling and enabling. Every change ends that user's
 // sessions on the server, so their open consoles return to the login screen at once.
 import './lib/header.js';
 import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
+import { fmtDateTime } from './lib/format.js';
 import { loadStores } from './lib/stores.js';
-import { startPage, handleAuthError } from './lib/page.js';
+import { startPage, handleAuthError, showPageError, whileSaving } from './lib/page.js';
 import { confirmDialog } from './lib/confirm.js';
 import { TEXT } from './lib/messages.js';
 import { initDialpadLinks } from './accounts/dialpad.js';
@@ -47,9 +49,7 @@ function hidePassword() {
 }
 
 function fail(e) {
-  if (handleAuthError(e)) return;
-  ui.error.textContent = e.message;
-  ui.error.hidden = false;
+  showPageError(ui.error, e);
 }
 
 async function patch(user, body) {
@@ -140,7 +140,13 @@ function resetRow(user) {
       submit.disabled = false;
     }
   });
-  return el('tr', { class: 'reset-row', dataset: { userId: user.id } }, el('td', { attrs: { colspan: 6 } }, form));
+  return el('tr', { class: 'reset-row', dataset: { userId: user.id } }, el('td', { attrs: { colspan: 7 } }, form));
+}
+
+/** 最終変更: when the account last changed and which admin changed it (the CLI leaves no name). */
+function updatedCell(user) {
+  const when = user.updatedAt ? fmtDateTime(user.updatedAt) : '—';
+  return [el('div', { class: 'nowrap muted', text: when }), user.updatedBy ? el('div', { class: 'mono account-updated-by', text: user.updatedBy }) : null];
 }
 
 function renderRow(user) {
@@ -176,6 +182,7 @@ function renderRow(user) {
     el('td', {}, el('span', { class: user.role === 'admin' ? 'badge badge-admin' : 'badge badge-staff', text: roleLabel(user.role) })),
     el('td', { class: 'account-store', text: user.storeName ?? (user.role === 'admin' ? '全店舗' : '未設定') }),
     el('td', { class: 'account-state', text: user.disabled ? '無効' : '有効' }),
+    el('td', { class: 'account-updated small' }, updatedCell(user)),
     el('td', { class: 'num' }, actions),
   );
 }
@@ -230,21 +237,14 @@ ui.addForm.addEventListener('submit', async (ev) => {
     storeId: ui.addStore.value ? Number(ui.addStore.value) : null,
   };
   if (ui.addPassword.value) body.password = ui.addPassword.value;
-  ui.addSubmit.disabled = true;
-  try {
+  await whileSaving({ button: ui.addSubmit, error: ui.addError }, async () => {
     const res = await api('/api/users', { method: 'POST', body });
     ui.addForm.reset();
     renderStoreOptions();
     setStatusLine(ui.addStatus, `「${res.user.loginId}」を追加しました`, 'ok');
     if (res.password) showPassword(res.user, res.password);
     await refresh();
-  } catch (e) {
-    if (handleAuthError(e)) return;
-    ui.addError.textContent = e.message;
-    ui.addError.hidden = false;
-  } finally {
-    ui.addSubmit.disabled = false;
-  }
+  });
 });
 
 async function main() {

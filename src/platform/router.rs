@@ -77,6 +77,8 @@ pub enum Route {
     HoursSettings,
     HoursSettingsSave,
     CallbackAssignees,
+    AuditSearch,
+    AuditExport,
 }
 
 /// What a route's successful answer changed in the hub's pop index (the customers, phones,
@@ -292,6 +294,8 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/api/settings/hours", Route::HoursSettings),
     ("GET", "/api/callbacks/assignees", Route::CallbackAssignees),
     ("PUT", "/api/settings/hours", Route::HoursSettingsSave),
+    ("POST", "/api/audit/search", Route::AuditSearch),
+    ("POST", "/api/audit/export", Route::AuditExport),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

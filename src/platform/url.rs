@@ -72,6 +72,14 @@ pub fn with_path(req: &Request, path: &str) -> worker::Result<String> {
     Ok(url.href())
 }
 
+/// The request's URL with `path` as its path and the query kept (a page that moved: the
+/// fragment never reaches the server; the browser carries it over to the new address).
+pub fn with_path_keeping_query(req: &Request, path: &str) -> worker::Result<String> {
+    let url = parse(req).ok_or_else(|| worker::Error::RustError("invalid request URL".into()))?;
+    url.set_pathname(path);
+    Ok(url.href())
+}
+
 #[cfg(test)]
 mod tests {
     use super::path_of;

@@ -148,7 +148,7 @@ async fn check_free(
 
 /// `POST /api/stores` (admin) `{name, prefixes}`.
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let body: StoreBody = http::read_json(&mut req, 16 * 1024).await?;
     let name = store_name(body.name.as_deref().unwrap_or(""))?;
     let prefixes = prefix::parse_list(&body.prefixes.unwrap_or_default())?;
@@ -176,6 +176,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .await?;
     let st: Created = db::first(&results[0])?
         .ok_or_else(|| ApiError::Unavailable("store insert returned no id".into()))?;
+    crate::resources::audit::settings_changed(&session, "store", "create", Some(st.id));
     Ok(http::json_response(
         201,
         &json!({ "store": { "id": st.id, "name": name, "prefixes": prefixes, "dialpadOfficeId": office } }),
@@ -185,7 +186,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
 /// `PATCH /api/stores/{id}` (admin) `{name?, prefixes?, dialpadOfficeId?}` — prefixes replace
 /// the store's list; `dialpadOfficeId: null` (or "") clears it.
 pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let body: StoreBody = http::read_json(&mut req, 16 * 1024).await?;
     let name = body.name.as_deref().map(store_name).transpose()?;
     let prefixes = body
@@ -226,7 +227,9 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     }
     batch.push(store_stmt(&db, id)?);
     let results = db.batch(batch).await?;
-    store_json(results.last().expect("the batch ends with the read"))
+    let resp = store_json(results.last().expect("the batch ends with the read"))?;
+    crate::resources::audit::settings_changed(&session, "store", "update", Some(id));
+    Ok(resp)
 }
 
 fn store_stmt(db: &D1Database, id: i64) -> ApiResult<D1PreparedStatement> {
@@ -261,7 +264,7 @@ fn store_json(r: &D1Result) -> ApiResult<Response> {
 /// `DELETE /api/stores/{id}` (admin). Its prefixes go with it; customers and calls keep their
 /// data with no store.
 pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let db = env.d1("DB")?;
     // A store with customers or accounts is not deleted: its customers would become "no
     // home store", visible and editable by every store's staff. The check and the delete are
@@ -312,6 +315,7 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     if db::changes(&results[3]) == 0 {
         return Err(ApiError::NotFound);
     }
+    crate::resources::audit::settings_changed(&session, "store", "delete", Some(id));
     Ok(http::json_response(200, &json!({ "ok": true }))?)
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Baseline B: the seed's stack (bench/baselines/b-seed-stack/server.mjs), a separate Node process, driven with
 // socket.io-client (WebSocket transport only, no long-polling). Benchmark only.
 import { spawn, spawnSync } from 'node:child_process';
@@ -28,21 +29,21 @@ function startServer(cleanup) {
     env: { ...process.env, WEBHOOK_SECRET, JWT_SECRET, MAX_LIFETIME_MS: '900000' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const release = cleanup.add(
-    () =>
-      new Promise((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        const t = setTimeout(() => {
-          child.kill('SIGKILL');
-          done();
-        }, 3000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          done();
-        });
-        child.kill('SIGTERM');
-      }),
-  );
+  /** @returns {Promise<void>} SIGTERM, then SIGKILL after 3 s; resolves once the child exited */
+  const stop = () =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        done();
+      }, 3000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+  const release = cleanup.add(stop);
   return new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error('peer server did not start within 15 s')), 15000);
     let buf = '';
@@ -61,6 +62,7 @@ function startServer(cleanup) {
   });
 }
 
+/** @param {import('../../lib/latency.mjs').LatencyOptions} opts */
 export async function peerLatency({ ns, events, warmup, batch, log, cleanup, retry }) {
   ensurePeerInstalled(log);
   const require = createRequire(resolve(PEER, 'package.json'));

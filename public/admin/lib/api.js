@@ -1,7 +1,8 @@
+// @ts-check
 // Same-origin JSON requests. The session travels in the HttpOnly cookie; nothing is stored
 // client side. A refusal becomes an ApiError whose message comes from the catalogue.
 import { errorText } from './messages.js';
-import { clearDrafts } from './drafts.js';
+import { clearDrafts, setDraftOwner } from './drafts.js';
 
 /** An API failure: `status` 0 means the network itself failed. */
 export class ApiError extends Error {
@@ -17,10 +18,23 @@ export class ApiError extends Error {
 }
 
 /**
+ * @typedef {object} ApiOptions
+ * @property {string} [method] GET unless said
+ * @property {unknown} [body] sent as JSON
+ * @property {BodyInit} [raw] sent unchanged (a Blob / File / string, e.g. a CSV import)
+ * @property {string} [contentType] the content type of `raw`
+ * @property {AbortSignal} [signal]
+ */
+
+/**
  * `body` is sent as JSON, or `raw` (a Blob / File / string, e.g. a CSV import) unchanged with
  * `contentType`. Resolves with the parsed JSON body; rejects with ApiError.
+ * @param {string} path
+ * @param {ApiOptions} [options]
+ * @returns {Promise<any>}
  */
 export async function api(path, { method = 'GET', body, raw, contentType, signal } = {}) {
+  /** @type {RequestInit & { headers: Record<string, string> }} */
   const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' }, signal };
   if (raw !== undefined) {
     init.body = raw;
@@ -48,5 +62,7 @@ export async function api(path, { method = 'GET', body, raw, contentType, signal
   // The session is over (401) or being ended: no half-typed wrap-up stays for the next person.
   if (res.status === 401 || (res.ok && /^\/api\/auth\/logout(-all)?$/.test(path))) clearDrafts();
   if (!res.ok) throw new ApiError(res.status, data, Number(res.headers.get('retry-after')) || null);
+  // Who is signed in here: wrap-up drafts are kept per user (lib/drafts.js).
+  if (path === '/api/auth/me' || path === '/api/auth/login') setDraftOwner(data?.user?.id);
   return data;
 }

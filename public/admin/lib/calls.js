@@ -1,3 +1,4 @@
+// @ts-check
 // A call as the pages show it: the Japanese phase labels, and the popup window of a call
 // (its address and how it is opened), shared by the console, the call log and the popup.
 import { closedNow } from './hours.js';
@@ -77,7 +78,7 @@ export function stateBadge(phase, text) {
  * so no phone number ever appears in an address (addresses end up in logs).
  */
 export function popupUrl({ callId }) {
-  return `/admin/customer-management/cti?${new URLSearchParams({ callId })}`;
+  return `/admin/popup/cti?${new URLSearchParams({ callId })}`;
 }
 
 export const POPUP_FEATURES = 'width=500,height=700';

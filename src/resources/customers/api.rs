@@ -135,6 +135,9 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<http::Written> {
     let card = cards::one(&results[3])?;
     announce(env, &card, None).await;
     crate::resources::dialpad::sync::customers(env, &req, &[card.id]).await;
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerCreated)
+        .customer(card.id)
+        .record();
     Ok(http::Written {
         response: http::json_response(201, &json!({ "customer": card, "duplicates": duplicates }))?,
         customers: vec![card.id],
@@ -240,6 +243,10 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
         viewer,
         can_edit,
     );
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerViewed)
+        .customer(id)
+        .call(http::query_param(&req, "callId").as_deref())
+        .record();
     Ok(http::json_response(
         200,
         &json!({
@@ -271,6 +278,28 @@ struct CustomerPatch {
     last_visit: Option<Option<String>>,
     /// Custom field values to change (field id → value; null or "" clears).
     fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl CustomerPatch {
+    /// The fields this edit sends (their Japanese names), for 操作履歴.
+    fn changed(&self) -> Vec<&'static str> {
+        [
+            (self.name.is_some(), "氏名"),
+            (self.kana.is_some(), "フリガナ"),
+            (self.memo.is_some(), "メモ"),
+            (self.customer_type.is_some(), "区分"),
+            (self.flag.is_some(), "フラグ"),
+            (self.home_store_id.is_some(), "店舗"),
+            (self.phones.is_some(), "電話番号"),
+            (self.visits.is_some(), "来店回数"),
+            (self.total_spend.is_some(), "累計利用額"),
+            (self.last_visit.is_some(), "最終来店日"),
+            (self.fields.is_some(), "フリー項目"),
+        ]
+        .into_iter()
+        .filter_map(|(sent, label)| sent.then_some(label))
+        .collect()
+    }
 }
 
 /// A customer's stored custom values (`SELECT custom`), empty when there is no row.
@@ -318,6 +347,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     let (session, _) = auth::authenticate(&req, env).await?;
     let viewer = Viewer::from(&session);
     let patch: CustomerPatch = http::read_json(&mut req, 32 * 1024).await?;
+    let changed = patch.changed();
     let version = patch.version.ok_or_else(|| {
         ApiError::bad(
             "missing_version",
@@ -462,6 +492,10 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     }
     announce(env, &current, None).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerUpdated)
+        .customer(id)
+        .detail(json!({ "changes": changed }))
+        .record();
     Ok(http::json_response(
         200,
         &json!({ "customer": current, "duplicates": duplicates }),
@@ -513,7 +547,7 @@ pub(crate) async fn announce(
 
 /// `DELETE /api/customers/{id}` (admin).
 pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let r = db::stmt(
         &env.d1("DB")?,
         "DELETE FROM customers WHERE id = ?1",
@@ -525,5 +559,8 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
         return Err(ApiError::NotFound);
     }
     crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerDeleted)
+        .customer(id)
+        .record();
     Ok(http::json_response(200, &json!({ "ok": true }))?)
 }

@@ -4,18 +4,19 @@
 //! a handful of statements whatever the file's size: rows travel as JSON text bound to one
 //! parameter and read with `json_each`, chunked so that no bound value nears D1's 2 MB limit,
 //! and the statements go in one batch, which D1 runs as one transaction.
-use crate::domain::access::{customer_visible_sql, Viewer};
+use crate::db::customers::{export_page_stmt, ExportRow};
+use crate::domain::access::Viewer;
 use crate::domain::csv::{self, ImportRow, RowError};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::search;
-use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::db::{self, i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::wasm_bindgen::{self, prelude::*, JsValue};
-use worker::{js_sys, D1Database, D1PreparedStatement, Env, Request, Response, ResponseBuilder};
+use worker::{js_sys, D1Database, D1PreparedStatement, Env, Request, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -169,15 +170,22 @@ fn update_stmts(db: &D1Database, json: &str) -> ApiResult<[D1PreparedStatement; 
     ])
 }
 
-fn insert_stmts(db: &D1Database, json: &str, rows: usize) -> ApiResult<[D1PreparedStatement; 2]> {
+/// `by`: the admin importing, recorded as each new customer's `created_by` (as a create does).
+fn insert_stmts(
+    db: &D1Database,
+    json: &str,
+    rows: usize,
+    by: i64,
+) -> ApiResult<[D1PreparedStatement; 2]> {
     Ok([
         db::stmt(
             db,
             &format!(
                 "INSERT INTO customers (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
-                   total_spend, last_visit_at, name_key, kana_key, custom, custom_key) SELECT {FIELDS} FROM json_each(?1) j ORDER BY j.key"
+                   total_spend, last_visit_at, name_key, kana_key, custom, custom_key, created_by) \
+                 SELECT {FIELDS}, ?2 FROM json_each(?1) j ORDER BY j.key"
             ),
-            &[s(json)],
+            &[s(json), i(by)],
         )?,
         // The rows just inserted hold the highest ids, in the chunk's order (the batch is one
         // transaction, so nothing else inserts in between): row k got max(id) - rows + 1 + k.
@@ -194,7 +202,7 @@ fn insert_stmts(db: &D1Database, json: &str, rows: usize) -> ApiResult<[D1Prepar
 /// `POST /api/customers/import?encoding=auto|utf-8|shift_jis` (admin). Body: the CSV file.
 /// All or nothing: any bad row refuses the whole file with every problem listed.
 pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let encoding = http::query_param(&req, "encoding")
         .unwrap_or_else(|| "auto".into())
         .to_lowercase();
@@ -383,7 +391,7 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         batch.extend(update_stmts(&db, &json)?);
     }
     for (json, n) in chunks(&inserts) {
-        batch.extend(insert_stmts(&db, &json, n)?);
+        batch.extend(insert_stmts(&db, &json, n, session.uid)?);
     }
     let since = http::iso(http::now_ms() - 1000);
     db.batch(batch).await?;
@@ -398,6 +406,13 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     .await;
     // New customers' ids are D1's to give: the route tells the pop index to re-read
     // everything (one pass, `IndexEffect::All`).
+    crate::resources::audit::Entry::by(
+        &session,
+        crate::resources::audit::Action::CustomersImported,
+    )
+    .count(rows.len() as i64)
+    .detail(json!({ "created": inserts.len(), "updated": updates.len() }))
+    .record();
     Ok(http::json_response(
         200,
         &json!({ "imported": rows.len(), "created": inserts.len(), "updated": updates.len() }),
@@ -409,22 +424,6 @@ const EXPORT_PAGE: i64 = 500;
 /// Exports a user may start per minute: each reads the whole customer table.
 const EXPORTS_PER_MINUTE: i64 = 3;
 
-#[derive(Deserialize)]
-struct ExportRow {
-    id: i64,
-    name: String,
-    kana: String,
-    phones: Option<String>,
-    store: Option<String>,
-    customer_type: String,
-    flag: Option<String>,
-    visit_count: i64,
-    total_spend: i64,
-    last_visit_at: Option<String>,
-    memo: String,
-    custom: Option<String>,
-}
-
 /// Where a streamed export is: the last id written, and whether the table is exhausted.
 struct ExportCursor {
     db: D1Database,
@@ -433,11 +432,14 @@ struct ExportCursor {
     done: bool,
     /// The custom fields exported, one column each after the standard ones.
     defs: Vec<crate::domain::fields::Definition>,
+    /// 操作履歴: recorded with the rows sent when the stream ends.
+    audit: crate::resources::audit::ExportAudit,
 }
 
 /// The next page of an export as CSV text (the header first), or None at the end.
 async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, ExportCursor)>> {
     if cur.done {
+        cur.audit.finished();
         return Ok(None);
     }
     let Some(after) = cur.after else {
@@ -460,25 +462,15 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
         cur.after = Some(0);
         return Ok(Some((out.into_bytes(), cur)));
     };
-    let rows: Vec<ExportRow> = db::stmt(
-        &cur.db,
-        &format!(
-            "SELECT c.id, c.name, c.kana, (SELECT group_concat(phone, ' / ') FROM customer_phones WHERE customer_id = c.id) AS phones, \
-               s.name AS store, c.customer_type, c.flag, c.visit_count, c.total_spend, c.last_visit_at, c.memo, c.custom \
-             FROM customers c LEFT JOIN stores s ON s.id = c.home_store_id WHERE {} AND c.id > ?2 ORDER BY c.id LIMIT ?3",
-            customer_visible_sql(1)
-        ),
-        &[opt_i(cur.scope), i(after), i(EXPORT_PAGE)],
-    )
-    .map_err(|e| worker::Error::RustError(format!("{e:?}")))?
-    .all()
-        .await?
-        .results()?;
+    let rows: Vec<ExportRow> =
+        db::page_rows(&cur.db, &export_page_stmt(cur.scope, after, EXPORT_PAGE)).await?;
     if rows.is_empty() {
+        cur.audit.finished();
         return Ok(None);
     }
     cur.done = (rows.len() as i64) < EXPORT_PAGE;
     cur.after = rows.last().map(|r| r.id);
+    cur.audit.add_rows(rows.len());
     let mut out = String::new();
     for r in rows {
         let custom: serde_json::Map<String, serde_json::Value> = r
@@ -577,17 +569,13 @@ pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
         after: None,
         done: false,
         defs,
+        audit: crate::resources::audit::ExportAudit::new(crate::resources::audit::Entry::by(
+            &session,
+            crate::resources::audit::Action::CustomersExported,
+        )),
     };
-    let stream = futures_util::stream::try_unfold(cursor, export_page);
-    let headers = worker::Headers::new();
-    headers.set("Content-Type", "text/csv; charset=utf-8")?;
-    headers.set(
-        "Content-Disposition",
-        "attachment; filename=\"customers.csv\"",
-    )?;
-    headers.set("Cache-Control", "no-store")?;
-    http::security_headers(&headers)?;
-    Ok(ResponseBuilder::new()
-        .with_headers(headers)
-        .from_stream(stream)?)
+    http::csv_download(
+        "customers.csv",
+        futures_util::stream::try_unfold(cursor, export_page),
+    )
 }
