@@ -1,5 +1,5 @@
 //! The call log (着信履歴) as the console, the popup and the customer page read it, and its
-//! retention. The pipeline writes it (`pipeline::record`); this module only reads and prunes.
+//! retention. The hub writes it (`db::calls`); this module only reads and prunes.
 use crate::domain::access::{
     call_customer_columns_sql, call_visible_sql, customer_visible_sql, Viewer,
 };
