@@ -8,6 +8,7 @@ use crate::domain::error::ApiError;
 use crate::domain::{csv, retention, search};
 use crate::platform::db::{self, i, s};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::sql::Val;
 use crate::resources::accounts::auth;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -29,7 +30,7 @@ struct Filters {
 /// The filters as one WHERE clause of fixed fragments, with their values bound (`?1` …).
 struct Where {
     sql: String,
-    args: Vec<db::Val>,
+    args: Vec<Val>,
     /// Whether it searches customers by name (their search keys must be filled in first).
     by_name: bool,
 }
@@ -48,8 +49,8 @@ fn day(v: &Option<String>, name: &'static str, end: bool) -> ApiResult<Option<i6
 impl Filters {
     fn to_where(&self) -> ApiResult<Where> {
         let mut sql = vec!["1 = 1".to_string()];
-        let mut args: Vec<db::Val> = vec![];
-        let mut push = |fragment: &str, v: db::Val, args: &mut Vec<db::Val>| {
+        let mut args: Vec<Val> = vec![];
+        let mut push = |fragment: &str, v: Val, args: &mut Vec<Val>| {
             args.push(v);
             sql.push(fragment.replace("?N", &format!("?{}", args.len())));
         };
