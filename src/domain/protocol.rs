@@ -148,7 +148,7 @@ impl ClientMessage {
 }
 
 /// What the Workers ask the hub: each request's method and path in one place, matched once by
-/// the hub (`Hub::route`) and named by the callers (`pipeline::hub_client`).
+/// the hub (`Hub::route`) and named by the callers (`platform::hub_client`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HubRequest {
     /// A console's socket (the upgrade, with the Worker's `x-cti-socket` identity).

@@ -212,10 +212,7 @@ pub async fn run(env: &Env, now: i64) -> ApiResult<Option<Value>> {
         if error.is_some() {
             break;
         }
-        cursor = page["cursor"]
-            .as_str()
-            .filter(|c| !c.is_empty())
-            .map(String::from);
+        cursor = crate::platform::dialpad::next_cursor(&page);
         if cursor.is_none() {
             break;
         }
