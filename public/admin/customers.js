@@ -3,6 +3,7 @@
 // keeps the user's input), notes, and (admin) CSV import / export (customers/import.js) and
 // 重複を統合 (customers/merge.js). A number another customer has is warned about before saving.
 import './lib/header.js';
+import './lib/name-fields.js'; // before the forms are looked up
 import { $, el, setChildren, setStatusLine, onRowActivate } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { clearFormErrors, showFormError } from './lib/forms.js';
