@@ -10,7 +10,7 @@ import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer, openCall
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { takeHandoff } from './lib/handoff.js';
-import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
+import { pagedTable, pageParam } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
 import { loadFrontDesk } from './lib/front-desk.js';
 
@@ -38,6 +38,10 @@ const ui = {
 };
 
 const state = { user: null, page: 1, seq: 0, calls: new Map(), customer: null };
+const table = pagedTable(ui, (page) => {
+  state.page = page;
+  load();
+});
 const isAdmin = () => state.user?.role === 'admin';
 
 function filterParams() {
@@ -152,24 +156,11 @@ async function load() {
   }
   if (seq !== state.seq) return;
   const calls = Array.isArray(data.calls) ? data.calls : [];
-  const last = pageAfterOverflow({ rows: calls.length, total: data.total, page: state.page, perPage: PER_PAGE });
-  if (last !== null) {
-    state.page = last;
-    load();
-    return;
-  }
+  if (table.overflowed(calls, { total: data.total, page: state.page, perPage: PER_PAGE })) return;
   state.calls = new Map(calls.map((c) => [c.id, c]));
-  setChildren(ui.body, calls.map(renderRow));
-  ui.body.setAttribute('aria-busy', 'false');
-  // What the rows on screen answer (tests and the curious can tell a stale table from a fresh one).
-  ui.body.dataset.loaded = q.toString();
-  ui.empty.hidden = calls.length > 0;
+  table.show(calls.map(renderRow), data, q.toString());
   if (state.customer) ui.customerName.textContent = calls.find((c) => c.customerName)?.customerName ?? `ID ${state.customer}`;
   ui.total.textContent = isAdmin() ? `${data.total}件` : `${data.total}件（自店舗のみ）`;
-  renderPager(ui.pager, { total: data.total, page: data.page, perPage: data.perPage }, (p) => {
-    state.page = p;
-    load();
-  });
 }
 
 onRowActivate(ui.body, 'tr.call-row', (row) => {
