@@ -10,7 +10,7 @@ use crate::resources::accounts::{admin as accounts, auth, users};
 use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
 use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
 use crate::resources::{
-    callbacks, calls, custom_fields, hours, reports, settings, stores, wrapups,
+    audit, callbacks, calls, custom_fields, hours, reports, settings, stores, wrapups,
 };
 use crate::{buffered, platform, VERSION};
 use worker::{Env, Method, Request, Response};
@@ -197,6 +197,8 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::HoursSettings => hours::get_settings(req, env).await,
         Route::CallbackAssignees => callbacks::assignees(req, env).await,
         Route::HoursSettingsSave => hours::put_settings(req, env).await,
+        Route::AuditSearch => audit::list::search(req, env).await,
+        Route::AuditExport => audit::list::export(req, env).await,
     }
 }
 
@@ -280,6 +282,16 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
                     .await
                     .map(|n| serde_json::json!({"event": "sessions_pruned", "sessions": n})),
                 "sessions_pruned",
+            );
+        }
+        // 操作履歴 older than AUDIT_RETENTION_DAYS (default 3 years; "0" keeps everything).
+        let setting = env.var("AUDIT_RETENTION_DAYS").ok().map(|v| v.to_string());
+        if let Some(cutoff) = domain::audit::retention_cutoff_ms(now, setting.as_deref()) {
+            log(
+                audit::prune(&env, cutoff).await.map(|n| {
+                    serde_json::json!({"event": "audit_pruned", "cutoff": http::iso(cutoff), "rows": n})
+                }),
+                "audit_pruned",
             );
         }
     }

@@ -48,7 +48,7 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(raw: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<Response> {
     // A Worker with a missing, short, placeholder or shared secret serves nothing (500
     // `server_misconfigured` naming the setting, never its value).
     if let Err(e) = auth::check_secrets(&env) {
@@ -63,11 +63,18 @@ async fn fetch(raw: web_sys::Request, env: Env, _ctx: Context) -> worker::Result
     }
     #[cfg(feature = "console")]
     {
-        console::serve(Request::from(raw), &env).await
+        let mark = resources::audit::mark();
+        let resp = console::serve(Request::from(raw), &env).await;
+        // 操作履歴: what the request recorded is written after its answer (resources::audit).
+        if resources::audit::has_pending(mark) {
+            ctx.wait_until(resources::audit::flush(env, mark));
+        }
+        resp
     }
     // The pop Worker serves deliveries only.
     #[cfg(not(feature = "console"))]
     {
+        let _ = ctx;
         let miss = match found {
             Err(router::Miss::MethodNotAllowed) => ApiError::MethodNotAllowed,
             _ => ApiError::NotFound,

@@ -27,13 +27,13 @@ test('every console page is in the one list of pages, and every listed page exis
   assert.deepEqual(PAGES.map((p) => fileOf(p.href)).sort(), files);
   const labels = PAGES.map((p) => p.label);
   assert.equal(new Set(labels).size, labels.length, 'nav labels are unique');
-  assert.deepEqual(labels, ['着信', '顧客', '店舗', '着信履歴', '折り返し', '着信分析', '設定', 'アカウント']);
+  assert.deepEqual(labels, ['着信', '顧客', '店舗', '着信履歴', '折り返し', '着信分析', '設定', 'アカウント', '操作履歴']);
 });
 
-test('who sees a page in the nav: アカウント is for admins, the rest for everyone', () => {
+test('who sees a page in the nav: アカウント and 操作履歴 are for admins, the rest for everyone', () => {
   for (const page of PAGES) {
     assert.equal(visibleTo(page, 'admin'), true, page.label);
-    assert.equal(visibleTo(page, 'staff'), page.label !== 'アカウント', page.label);
+    assert.equal(visibleTo(page, 'staff'), !['アカウント', '操作履歴'].includes(page.label), page.label);
     assert.equal(visibleTo(page, 'nobody'), false, page.label);
   }
 });

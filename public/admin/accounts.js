@@ -5,6 +5,7 @@
 import './lib/header.js';
 import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
+import { fmtDateTime } from './lib/format.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError, showPageError, whileSaving } from './lib/page.js';
 import { confirmDialog } from './lib/confirm.js';
@@ -139,7 +140,13 @@ function resetRow(user) {
       submit.disabled = false;
     }
   });
-  return el('tr', { class: 'reset-row', dataset: { userId: user.id } }, el('td', { attrs: { colspan: 6 } }, form));
+  return el('tr', { class: 'reset-row', dataset: { userId: user.id } }, el('td', { attrs: { colspan: 7 } }, form));
+}
+
+/** 最終変更: when the account last changed and which admin changed it (the CLI leaves no name). */
+function updatedCell(user) {
+  const when = user.updatedAt ? fmtDateTime(user.updatedAt) : '—';
+  return [el('div', { class: 'nowrap muted', text: when }), user.updatedBy ? el('div', { class: 'mono account-updated-by', text: user.updatedBy }) : null];
 }
 
 function renderRow(user) {
@@ -175,6 +182,7 @@ function renderRow(user) {
     el('td', {}, el('span', { class: user.role === 'admin' ? 'badge badge-admin' : 'badge badge-staff', text: roleLabel(user.role) })),
     el('td', { class: 'account-store', text: user.storeName ?? (user.role === 'admin' ? '全店舗' : '未設定') }),
     el('td', { class: 'account-state', text: user.disabled ? '無効' : '有効' }),
+    el('td', { class: 'account-updated small' }, updatedCell(user)),
     el('td', { class: 'num' }, actions),
   );
 }

@@ -31,6 +31,11 @@ impl Viewer {
         self.role == Role::Admin
     }
 
+    /// 操作履歴 (the audit log: who looked at and changed which customer): admins only.
+    pub fn may_read_audit(&self) -> bool {
+        self.is_admin()
+    }
+
     /// A customer whose home store is `home`: visible (and editable) to this viewer?
     pub fn may_see_customer(&self, home: Option<i64>) -> bool {
         self.is_admin() || home.is_none() || (self.store.is_some() && home == self.store)

@@ -72,6 +72,8 @@ pub enum Route {
     HoursSettings,
     HoursSettingsSave,
     CallbackAssignees,
+    AuditSearch,
+    AuditExport,
 }
 
 /// Largest body of a CSV import.
@@ -209,6 +211,8 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/api/settings/hours", Route::HoursSettings),
     ("GET", "/api/callbacks/assignees", Route::CallbackAssignees),
     ("PUT", "/api/settings/hours", Route::HoursSettingsSave),
+    ("POST", "/api/audit/search", Route::AuditSearch),
+    ("POST", "/api/audit/export", Route::AuditExport),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

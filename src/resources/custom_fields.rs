@@ -171,7 +171,7 @@ async fn save(db: &D1Database, d: &Definition) -> ApiResult<Vec<Definition>> {
 
 /// `POST /api/custom-fields` (admin).
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let input: Input = http::read_json(&mut req, 16 * 1024).await?;
     let db = env.d1("DB")?;
     let existing = load(&db).await?;
@@ -189,6 +189,12 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .iter()
         .filter(|d| d.label == def.label)
         .max_by_key(|d| d.id);
+    crate::resources::audit::settings_changed(
+        &session,
+        "custom_field",
+        "create",
+        field.map(|f| f.id),
+    );
     Ok(http::json_response(
         201,
         &json!({ "field": field, "fields": all }),
@@ -197,7 +203,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
 
 /// `PATCH /api/custom-fields/{id}` (admin). The kind of a field that has values stays.
 pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let input: Input = http::read_json(&mut req, 16 * 1024).await?;
     let db = env.d1("DB")?;
     let base = load(&db)
@@ -215,6 +221,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     let def = checked(input, Some(base))?;
     let all = save(&db, &def).await?;
     changed(env).await?;
+    crate::resources::audit::settings_changed(&session, "custom_field", "update", Some(id));
     Ok(http::json_response(
         200,
         &json!({ "field": def, "fields": all }),
@@ -224,7 +231,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
 /// `DELETE /api/custom-fields/{id}` (admin). Values stay in the customers' rows but are no
 /// longer shown, exported or accepted.
 pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let r = db::stmt(
         &env.d1("DB")?,
         "DELETE FROM custom_fields WHERE id = ?1",
@@ -236,5 +243,6 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
         return Err(ApiError::NotFound);
     }
     changed(env).await?;
+    crate::resources::audit::settings_changed(&session, "custom_field", "delete", Some(id));
     Ok(http::json_response(200, &json!({ "ok": true }))?)
 }

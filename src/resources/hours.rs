@@ -202,6 +202,7 @@ pub async fn put_settings(mut req: Request, env: &Env) -> ApiResult<Response> {
     )?
     .run()
     .await?;
+    crate::resources::audit::settings_changed(&session, "hours", "update", None);
     Ok(http::json_response(200, &settings_body(&o))?)
 }
 
@@ -295,6 +296,7 @@ pub async fn put_store(mut req: Request, env: &Env, id: i64) -> ApiResult<Respon
     .await?
     .ok_or(ApiError::NotFound)?;
     let hours: Hours = serde_json::from_str(&saved.body).unwrap_or_default();
+    crate::resources::audit::settings_changed(&session, "store_hours", "update", Some(id));
     Ok(http::json_response(
         200,
         &store_body(id, &hours, saved.require_wrapup != 0, now),

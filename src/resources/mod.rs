@@ -2,6 +2,7 @@
 //! domain rules, runs its queries and maps the outcome; the queries of a resource live with
 //! it and nowhere else.
 pub mod accounts;
+pub mod audit;
 pub mod callbacks;
 pub mod calls;
 pub mod custom_fields;

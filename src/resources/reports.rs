@@ -524,6 +524,7 @@ pub async fn put_settings(mut req: Request, env: &Env) -> ApiResult<Response> {
     )?
     .run()
     .await?;
+    crate::resources::audit::settings_changed(&session, "reports", "update", None);
     Ok(http::json_response(200, &json!({ "webhookUrl": url }))?)
 }
 

@@ -61,5 +61,6 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     )?
     .run()
     .await?;
+    crate::resources::audit::settings_changed(&session, "front_desk", "update", None);
     Ok(http::json_response(200, &body(&settings))?)
 }

@@ -199,7 +199,7 @@ async fn check_free(
 
 /// `POST /api/stores` (admin) `{name, prefixes}`.
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let body: StoreBody = http::read_json(&mut req, 16 * 1024).await?;
     let name = store_name(body.name.as_deref().unwrap_or(""))?;
     let prefixes = prefix::parse_list(&body.prefixes.unwrap_or_default())?;
@@ -228,6 +228,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let st: Created = db::first(&results[0])?
         .ok_or_else(|| ApiError::Unavailable("store insert returned no id".into()))?;
     reindex(env, false).await;
+    crate::resources::audit::settings_changed(&session, "store", "create", Some(st.id));
     Ok(http::json_response(
         201,
         &json!({ "store": { "id": st.id, "name": name, "prefixes": prefixes, "dialpadOfficeId": office } }),
@@ -237,7 +238,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
 /// `PATCH /api/stores/{id}` (admin) `{name?, prefixes?, dialpadOfficeId?}` — prefixes replace
 /// the store's list; `dialpadOfficeId: null` (or "") clears it.
 pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let body: StoreBody = http::read_json(&mut req, 16 * 1024).await?;
     let name = body.name.as_deref().map(store_name).transpose()?;
     let prefixes = body
@@ -279,7 +280,9 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     batch.push(store_stmt(&db, id)?);
     let results = db.batch(batch).await?;
     reindex(env, false).await;
-    store_json(results.last().expect("the batch ends with the read"))
+    let resp = store_json(results.last().expect("the batch ends with the read"))?;
+    crate::resources::audit::settings_changed(&session, "store", "update", Some(id));
+    Ok(resp)
 }
 
 fn store_stmt(db: &D1Database, id: i64) -> ApiResult<D1PreparedStatement> {
@@ -314,7 +317,7 @@ fn store_json(r: &D1Result) -> ApiResult<Response> {
 /// `DELETE /api/stores/{id}` (admin). Its prefixes go with it; customers and calls keep their
 /// data with no store.
 pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let db = env.d1("DB")?;
     // A store with customers or accounts is not deleted: its customers would become "no
     // home store", visible and editable by every store's staff. The check and the delete are
@@ -366,6 +369,7 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
         return Err(ApiError::NotFound);
     }
     reindex(env, true).await;
+    crate::resources::audit::settings_changed(&session, "store", "delete", Some(id));
     Ok(http::json_response(200, &json!({ "ok": true }))?)
 }
 

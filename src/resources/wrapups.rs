@@ -189,6 +189,10 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     crate::resources::dialpad::wrapup_saved(env, &call_id, &current.category, &current.outcome)
         .await;
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::WrapupSaved)
+        .call(Some(&call_id))
+        .customer_of_call()
+        .record();
     Ok(http::json_response(
         200,
         &json!({ "wrapup": { "callId": call_id, "category": current.category,

@@ -2,7 +2,7 @@
 // Same-origin JSON requests. The session travels in the HttpOnly cookie; nothing is stored
 // client side. A refusal becomes an ApiError whose message comes from the catalogue.
 import { errorText } from './messages.js';
-import { clearDrafts } from './drafts.js';
+import { clearDrafts, setDraftOwner } from './drafts.js';
 
 /** An API failure: `status` 0 means the network itself failed. */
 export class ApiError extends Error {
@@ -62,5 +62,7 @@ export async function api(path, { method = 'GET', body, raw, contentType, signal
   // The session is over (401) or being ended: no half-typed wrap-up stays for the next person.
   if (res.status === 401 || (res.ok && /^\/api\/auth\/logout(-all)?$/.test(path))) clearDrafts();
   if (!res.ok) throw new ApiError(res.status, data, Number(res.headers.get('retry-after')) || null);
+  // Who is signed in here: wrap-up drafts are kept per user (lib/drafts.js).
+  if (path === '/api/auth/me' || path === '/api/auth/login') setDraftOwner(data?.user?.id);
   return data;
 }

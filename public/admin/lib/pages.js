@@ -23,6 +23,7 @@ export const PAGES = Object.freeze([
   { href: '/admin/reports.html', label: '着信分析', roles: EVERYONE },
   { href: '/admin/settings.html', label: '設定', roles: EVERYONE },
   { href: '/admin/accounts.html', label: 'アカウント', roles: ADMINS },
+  { href: '/admin/audit.html', label: '操作履歴', roles: ADMINS },
 ]);
 
 /**

@@ -165,6 +165,13 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     })?
     .id;
     let user = listed(&db, id).await?;
+    crate::resources::audit::account_changed(
+        &me,
+        crate::resources::audit::Action::AccountCreated,
+        id,
+        &login,
+        &[(true, role.as_str())],
+    );
     Ok(http::json_response(
         201,
         &json!({ "user": user, "password": generated.then_some(password) }),
@@ -271,6 +278,19 @@ pub async fn update(mut req: Request, env: &Env, uid: i64) -> ApiResult<Response
         });
     }
     let closed = auth::revoke_user(env, uid).await?;
+    crate::resources::audit::account_changed(
+        &me,
+        crate::resources::audit::Action::AccountUpdated,
+        uid,
+        &current.login_id,
+        &[
+            (body.name.is_some(), "名前"),
+            (body.role.is_some(), "役割"),
+            (body.store_id.is_some(), "店舗"),
+            (body.disabled == Some(true), "無効にする"),
+            (body.disabled == Some(false), "有効にする"),
+        ],
+    );
     Ok(http::json_response(
         200,
         &json!({ "user": listed(&db, uid).await?, "socketsClosed": closed }),
@@ -338,6 +358,13 @@ pub async fn reset_password(mut req: Request, env: &Env, uid: i64) -> ApiResult<
         &[i(uid), s(&hash), i(me.uid)],
     )?;
     let closed = auth::end_everywhere(env, uid, Some(change)).await?;
+    crate::resources::audit::account_changed(
+        &me,
+        crate::resources::audit::Action::PasswordReset,
+        uid,
+        &target.login_id,
+        &[(generated, "自動生成")],
+    );
     Ok(http::json_response(
         200,
         &json!({

@@ -256,9 +256,13 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     let user = match user {
         Some(u) if ok && u.disabled == 0 => u,
         // The right password of a disabled account: say so, so nobody retries in vain.
-        Some(_) if ok => return Err(ApiError::Forbidden("account_disabled")),
+        Some(_) if ok => {
+            crate::resources::audit::login_failed(&secret, login, &network, "account_disabled");
+            return Err(ApiError::Forbidden("account_disabled"));
+        }
         _ => {
             log_login("failed", 1, stored.iterations);
+            crate::resources::audit::login_failed(&secret, login, &network, "invalid_credentials");
             return Err(ApiError::InvalidCredentials);
         }
     };
@@ -296,6 +300,7 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
         .await?;
     }
     let token = token::issue_session(&session, secret.as_bytes(), now);
+    crate::resources::audit::login_succeeded(&session, &secret, &network);
     // The token goes only into the HttpOnly cookie: page scripts never see it. Non-browser
     // clients read it from Set-Cookie and may send it as `Authorization: Bearer`.
     let resp = http::json_response(
@@ -384,8 +389,15 @@ pub async fn logout_all(req: Request, env: &Env) -> ApiResult<Response> {
 
 /// `POST /api/users/{id}/logout-all`: an admin ends every session of another user.
 pub async fn logout_user(req: Request, env: &Env, uid: i64) -> ApiResult<Response> {
-    require_admin(&req, env).await?;
+    let me = require_admin(&req, env).await?;
     let closed = end_everywhere(env, uid, None).await?;
+    crate::resources::audit::account_changed(
+        &me,
+        crate::resources::audit::Action::AccountLoggedOut,
+        uid,
+        "",
+        &[],
+    );
     Ok(http::json_response(
         200,
         &serde_json::json!({ "ok": true, "socketsClosed": closed }),

@@ -139,6 +139,9 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     reindex(env, &[card.id]).await;
     announce(env, &card, None).await;
     crate::resources::dialpad::sync::customers(env, &req, &[card.id]).await;
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerCreated)
+        .customer(card.id)
+        .record();
     Ok(http::json_response(
         201,
         &json!({ "customer": card, "duplicates": duplicates }),
@@ -278,6 +281,10 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
         viewer,
         can_edit,
     );
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerViewed)
+        .customer(id)
+        .call(http::query_param(&req, "callId").as_deref())
+        .record();
     Ok(http::json_response(
         200,
         &json!({
@@ -309,6 +316,28 @@ struct CustomerPatch {
     last_visit: Option<Option<String>>,
     /// Custom field values to change (field id → value; null or "" clears).
     fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl CustomerPatch {
+    /// The fields this edit sends (their Japanese names), for 操作履歴.
+    fn changed(&self) -> Vec<&'static str> {
+        [
+            (self.name.is_some(), "氏名"),
+            (self.kana.is_some(), "フリガナ"),
+            (self.memo.is_some(), "メモ"),
+            (self.customer_type.is_some(), "区分"),
+            (self.flag.is_some(), "フラグ"),
+            (self.home_store_id.is_some(), "店舗"),
+            (self.phones.is_some(), "電話番号"),
+            (self.visits.is_some(), "来店回数"),
+            (self.total_spend.is_some(), "累計利用額"),
+            (self.last_visit.is_some(), "最終来店日"),
+            (self.fields.is_some(), "フリー項目"),
+        ]
+        .into_iter()
+        .filter_map(|(sent, label)| sent.then_some(label))
+        .collect()
+    }
 }
 
 /// A customer's stored custom values (`SELECT custom`), empty when there is no row.
@@ -356,6 +385,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     let (session, _) = auth::authenticate(&req, env).await?;
     let viewer = Viewer::from(&session);
     let patch: CustomerPatch = http::read_json(&mut req, 32 * 1024).await?;
+    let changed = patch.changed();
     let version = patch.version.ok_or_else(|| {
         ApiError::bad(
             "missing_version",
@@ -506,6 +536,10 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     reindex(env, &[id]).await;
     announce(env, &current, None).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerUpdated)
+        .customer(id)
+        .detail(json!({ "changes": changed }))
+        .record();
     Ok(http::json_response(
         200,
         &json!({ "customer": current, "duplicates": duplicates }),
@@ -557,7 +591,7 @@ pub(crate) async fn announce(
 
 /// `DELETE /api/customers/{id}` (admin).
 pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let r = db::stmt(
         &env.d1("DB")?,
         "DELETE FROM customers WHERE id = ?1",
@@ -570,6 +604,9 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     }
     reindex(env, &[id]).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerDeleted)
+        .customer(id)
+        .record();
     Ok(http::json_response(200, &json!({ "ok": true }))?)
 }
 

@@ -169,15 +169,22 @@ fn update_stmts(db: &D1Database, json: &str) -> ApiResult<[D1PreparedStatement; 
     ])
 }
 
-fn insert_stmts(db: &D1Database, json: &str, rows: usize) -> ApiResult<[D1PreparedStatement; 2]> {
+/// `by`: the admin importing, recorded as each new customer's `created_by` (as a create does).
+fn insert_stmts(
+    db: &D1Database,
+    json: &str,
+    rows: usize,
+    by: i64,
+) -> ApiResult<[D1PreparedStatement; 2]> {
     Ok([
         db::stmt(
             db,
             &format!(
                 "INSERT INTO customers (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
-                   total_spend, last_visit_at, name_key, kana_key, custom, custom_key) SELECT {FIELDS} FROM json_each(?1) j ORDER BY j.key"
+                   total_spend, last_visit_at, name_key, kana_key, custom, custom_key, created_by) \
+                 SELECT {FIELDS}, ?2 FROM json_each(?1) j ORDER BY j.key"
             ),
-            &[s(json)],
+            &[s(json), i(by)],
         )?,
         // The rows just inserted hold the highest ids, in the chunk's order (the batch is one
         // transaction, so nothing else inserts in between): row k got max(id) - rows + 1 + k.
@@ -194,7 +201,7 @@ fn insert_stmts(db: &D1Database, json: &str, rows: usize) -> ApiResult<[D1Prepar
 /// `POST /api/customers/import?encoding=auto|utf-8|shift_jis` (admin). Body: the CSV file.
 /// All or nothing: any bad row refuses the whole file with every problem listed.
 pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let encoding = http::query_param(&req, "encoding")
         .unwrap_or_else(|| "auto".into())
         .to_lowercase();
@@ -383,7 +390,7 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         batch.extend(update_stmts(&db, &json)?);
     }
     for (json, n) in chunks(&inserts) {
-        batch.extend(insert_stmts(&db, &json, n)?);
+        batch.extend(insert_stmts(&db, &json, n, session.uid)?);
     }
     let since = http::iso(http::now_ms() - 1000);
     db.batch(batch).await?;
@@ -400,6 +407,13 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     if let Err(e) = crate::pipeline::hub_client::rebuild_index(env).await {
         worker::console_warn!("index not rebuilt after import: {e:?}");
     }
+    crate::resources::audit::Entry::by(
+        &session,
+        crate::resources::audit::Action::CustomersImported,
+    )
+    .count(rows.len() as i64)
+    .detail(json!({ "created": inserts.len(), "updated": updates.len() }))
+    .record();
     Ok(http::json_response(
         200,
         &json!({ "imported": rows.len(), "created": inserts.len(), "updated": updates.len() }),
@@ -435,11 +449,14 @@ struct ExportCursor {
     done: bool,
     /// The custom fields exported, one column each after the standard ones.
     defs: Vec<crate::domain::fields::Definition>,
+    /// 操作履歴: recorded with the rows sent when the stream ends.
+    audit: crate::resources::audit::ExportAudit,
 }
 
 /// The next page of an export as CSV text (the header first), or None at the end.
 async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, ExportCursor)>> {
     if cur.done {
+        cur.audit.finished();
         return Ok(None);
     }
     let Some(after) = cur.after else {
@@ -475,10 +492,12 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
         .await?
         .results()?;
     if rows.is_empty() {
+        cur.audit.finished();
         return Ok(None);
     }
     cur.done = (rows.len() as i64) < EXPORT_PAGE;
     cur.after = rows.last().map(|r| r.id);
+    cur.audit.add_rows(rows.len());
     let mut out = String::new();
     for r in rows {
         let custom: serde_json::Map<String, serde_json::Value> = r
@@ -577,6 +596,10 @@ pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
         after: None,
         done: false,
         defs,
+        audit: crate::resources::audit::ExportAudit::new(crate::resources::audit::Entry::by(
+            &session,
+            crate::resources::audit::Action::CustomersExported,
+        )),
     };
     let stream = futures_util::stream::try_unfold(cursor, export_page);
     let headers = worker::Headers::new();

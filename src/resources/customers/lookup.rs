@@ -147,6 +147,11 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
         [one] => viewer.may_edit_customer(one.home_store.as_ref().and_then(|h| h.id)),
         _ => false,
     };
+    crate::resources::audit::popup_opened(
+        &session,
+        &cards.iter().map(|c| c.id).collect::<Vec<_>>(),
+        this_call.as_deref(),
+    );
     Ok(http::json_response(
         200,
         &json!({

@@ -23,7 +23,7 @@ const BOTH: &str = "(SELECT count(*) FROM customers WHERE id IN (?1, ?2)) = 2 \
   AND (SELECT count(DISTINCT phone) FROM customer_phones WHERE customer_id IN (?1, ?2)) <= ?3";
 
 pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let body: MergeBody = http::read_json(&mut req, 1024).await?;
     if body.from == id {
         return Err(ApiError::bad(
@@ -112,5 +112,9 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
     api::reindex(env, &[id, body.from]).await;
     api::announce(env, &card, Some((body.from, from_home))).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id, body.from]).await;
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerMerged)
+        .customer(id)
+        .detail(json!({ "from": body.from }))
+        .record();
     Ok(http::json_response(200, &json!({ "customer": card }))?)
 }

@@ -115,5 +115,9 @@ pub async fn add(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     check_visible(&results[0], viewer)?;
     let created: Note = db::first(&results[1])?
         .ok_or_else(|| ApiError::Unavailable("note insert returned nothing".into()))?;
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::NoteAdded)
+        .customer(id)
+        .detail(json!({ "type": note_type }))
+        .record();
     Ok(http::json_response(201, &json!({ "note": created }))?)
 }

@@ -405,7 +405,7 @@ struct LinkBody {
 /// `PUT /api/users/{id}/dialpad` (admin): `{dialpadUserId, name}` links the account to a
 /// Dialpad user (`null` unlinks).
 pub async fn link(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
-    auth::require_admin(&req, env).await?;
+    let session = auth::require_admin(&req, env).await?;
     let body: LinkBody = http::read_json(&mut req, 4096).await?;
     let db = env.d1("DB")?;
     let Some(dp) = body.dialpad_user_id.map(|d| d.trim().to_string()) else {
@@ -416,6 +416,7 @@ pub async fn link(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
         )?
         .run()
         .await?;
+        crate::resources::audit::settings_changed(&session, "dialpad_link", "unlink", Some(id));
         return Ok(http::json_response(200, &json!({ "link": null }))?);
     };
     if dp.is_empty() || dp.len() > 32 || !dp.bytes().all(|b| b.is_ascii_digit()) {
@@ -439,6 +440,7 @@ pub async fn link(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     if db::changes(&r) == 0 {
         return Err(ApiError::NotFound);
     }
+    crate::resources::audit::settings_changed(&session, "dialpad_link", "link", Some(id));
     Ok(http::json_response(
         200,
         &json!({ "link": { "userId": id, "dialpadUserId": dp, "name": body.name.trim() } }),

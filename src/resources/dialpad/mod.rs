@@ -245,6 +245,7 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
         )
         .await?;
     }
+    crate::resources::audit::settings_changed(&session, "dialpad", "update", None);
     Ok(http::json_response(200, &body(env, &session).await?)?)
 }
 

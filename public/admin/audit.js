@@ -1,0 +1,220 @@
+// @ts-check
+// 操作履歴 (admins): who opened or changed which customer, exports and imports, account and
+// settings changes, logins — newest first, filtered by user, action, customer (id or name)
+// and days, and written out as CSV. The filters go to the server in a POST body: a
+// customer's name is personal data and never goes into an address.
+import './lib/header.js';
+import { $, el, setChildren } from './lib/dom.js';
+import { api, ApiError } from './lib/api.js';
+import { fmtDateTime } from './lib/format.js';
+import { startPage, handleAuthError } from './lib/page.js';
+import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
+import { TEXT } from './lib/messages.js';
+
+const PER_PAGE = 50;
+
+const ui = {
+  view: $('#page-view'),
+  filters: $('#filters'),
+  user: $('#filter-user'),
+  action: $('#filter-action'),
+  customer: $('#filter-customer'),
+  from: $('#filter-from'),
+  to: $('#filter-to'),
+  reset: $('#filter-reset'),
+  exportBtn: $('#audit-export'),
+  filterError: $('#filter-error'),
+  body: $('#audit-body'),
+  total: $('#audit-total'),
+  empty: $('#audit-empty'),
+  pager: $('#pager'),
+};
+
+const state = { page: 1, seq: 0, actionsLoaded: false };
+
+/** The filters as the API's JSON body (without the page). */
+function filterBody() {
+  const body = {};
+  if (ui.user.value) body.userId = Number(ui.user.value);
+  if (ui.action.value) body.action = ui.action.value;
+  const customer = ui.customer.value.trim();
+  if (customer) body.customer = customer;
+  if (ui.from.value) body.from = ui.from.value;
+  if (ui.to.value) body.to = ui.to.value;
+  return body;
+}
+
+function applyParams(params) {
+  ui.user.value = params.get('user') ?? '';
+  if (ui.user.selectedIndex < 0) ui.user.value = '';
+  const action = params.get('action') ?? '';
+  if (action && ![...ui.action.options].some((o) => o.value === action)) ui.action.append(el('option', { text: action, attrs: { value: action } }));
+  ui.action.value = action;
+  ui.from.value = params.get('from') ?? '';
+  ui.to.value = params.get('to') ?? '';
+  ui.customer.value = '';
+  state.page = pageParam(params);
+}
+
+/** Keeps the filters in the address for a reload — all but the customer (personal data). */
+function rememberParams() {
+  const shown = new URLSearchParams();
+  if (ui.user.value) shown.set('user', ui.user.value);
+  if (ui.action.value) shown.set('action', ui.action.value);
+  if (ui.from.value) shown.set('from', ui.from.value);
+  if (ui.to.value) shown.set('to', ui.to.value);
+  if (state.page > 1) shown.set('page', String(state.page));
+  history.replaceState(null, '', shown.toString() ? `?${shown}` : location.pathname);
+}
+
+function userCell(e) {
+  if (e.userId === null || e.userId === undefined) return el('span', { class: 'muted', text: '（未ログイン）' });
+  return [el('div', { text: e.userName ?? e.loginId ?? `ID ${e.userId}` }), el('div', { class: 'muted small mono', text: e.loginId ?? '' })];
+}
+
+function customerCell(e) {
+  if (e.customerId === null || e.customerId === undefined) return '—';
+  if (!e.customerName) return el('span', { class: 'muted', text: `ID ${e.customerId}（削除済み）` });
+  return el('a', { text: e.customerName, attrs: { href: `/admin/customers.html?id=${e.customerId}` } });
+}
+
+function renderRow(e) {
+  return el(
+    'tr',
+    { class: 'audit-row', dataset: { action: e.action, auditId: e.id } },
+    el('td', { class: 'nowrap muted', text: fmtDateTime(e.at) }),
+    el('td', { class: 'audit-user' }, userCell(e)),
+    el('td', { class: 'nowrap audit-action', text: e.actionLabel }),
+    el('td', { class: 'audit-customer' }, customerCell(e)),
+    el('td', { class: 'nowrap mono muted', text: e.callId ?? '—' }),
+    el('td', { class: 'nowrap', text: e.storeName ?? '—' }),
+    el('td', { class: 'num', text: e.count === null || e.count === undefined ? '—' : String(e.count) }),
+    el('td', { class: 'small audit-detail', text: e.detailText || '—' }),
+  );
+}
+
+function fillActions(actions) {
+  if (state.actionsLoaded || !Array.isArray(actions)) return;
+  state.actionsLoaded = true;
+  const chosen = ui.action.value;
+  for (const o of [...ui.action.options]) if (o.value) o.remove();
+  ui.action.append(...actions.map((a) => el('option', { text: a.label, attrs: { value: a.code } })));
+  ui.action.value = chosen;
+}
+
+function showError(text) {
+  ui.filterError.textContent = text;
+  ui.filterError.hidden = false;
+}
+
+async function load() {
+  const seq = ++state.seq;
+  ui.filterError.hidden = true;
+  if (ui.from.value && ui.to.value && ui.from.value > ui.to.value) {
+    showError(TEXT.dateOrder);
+    return;
+  }
+  rememberParams();
+  const body = { ...filterBody(), page: state.page, perPage: PER_PAGE };
+  ui.body.setAttribute('aria-busy', 'true');
+  let data;
+  try {
+    data = await api('/api/audit/search', { method: 'POST', body });
+  } catch (e) {
+    if (seq !== state.seq || handleAuthError(e)) return;
+    ui.body.setAttribute('aria-busy', 'false');
+    setChildren(ui.body, []);
+    delete ui.body.dataset.loaded;
+    ui.total.textContent = '';
+    setChildren(ui.pager, []);
+    ui.empty.hidden = true;
+    showError(TEXT.loadFailed('操作履歴', e.message));
+    return;
+  }
+  if (seq !== state.seq) return;
+  fillActions(data.actions);
+  const rows = Array.isArray(data.entries) ? data.entries : [];
+  const last = pageAfterOverflow({ rows: rows.length, total: data.total, page: state.page, perPage: PER_PAGE });
+  if (last !== null) {
+    state.page = last;
+    load();
+    return;
+  }
+  setChildren(ui.body, rows.map(renderRow));
+  ui.body.setAttribute('aria-busy', 'false');
+  // What the rows on screen answer (tests can tell a stale table from a fresh one).
+  ui.body.dataset.loaded = JSON.stringify(body);
+  ui.empty.hidden = rows.length > 0;
+  ui.total.textContent = `${data.total}件`;
+  renderPager(ui.pager, { total: data.total, page: data.page, perPage: data.perPage }, (p) => {
+    state.page = p;
+    load();
+  });
+}
+
+/** The filtered list as CSV: fetched with the filters in the body, then saved as a file. */
+async function exportCsv() {
+  ui.filterError.hidden = true;
+  ui.exportBtn.disabled = true;
+  try {
+    const res = await fetch('/api/audit/export', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(filterBody()),
+    });
+    if (!res.ok) {
+      let data = null;
+      try {
+        data = await res.json();
+      } catch {
+        data = null;
+      }
+      throw new ApiError(res.status, data);
+    }
+    const blob = await res.blob();
+    const url = URL.createObjectURL(blob);
+    const a = el('a', { attrs: { href: url, download: 'audit-log.csv' }, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (e) {
+    if (handleAuthError(e)) return;
+    showError(TEXT.loadFailed('操作履歴の CSV', e.message));
+  } finally {
+    ui.exportBtn.disabled = false;
+  }
+}
+
+ui.filters.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  state.page = 1;
+  load();
+});
+// Selects and dates apply at once; the customer applies on Enter or when left.
+ui.filters.addEventListener('change', () => {
+  state.page = 1;
+  load();
+});
+ui.reset.addEventListener('click', () => {
+  applyParams(new URLSearchParams());
+  load();
+});
+ui.exportBtn.addEventListener('click', exportCsv);
+
+async function main() {
+  const user = await startPage();
+  if (user.role !== 'admin') return;
+  try {
+    const { users } = await api('/api/users');
+    ui.user.append(...(users ?? []).map((u) => el('option', { text: `${u.name}（${u.loginId}）`, attrs: { value: String(u.id) } })));
+  } catch (e) {
+    if (handleAuthError(e)) return;
+  }
+  applyParams(new URLSearchParams(location.search));
+  ui.view.hidden = false;
+  await load();
+}
+
+main();
