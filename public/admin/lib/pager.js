@@ -65,13 +65,37 @@ export function pageAfterOverflow({ rows, total, page, perPage }) {
 }
 
 /**
- * A paged table (顧客, 着信履歴, 折り返し): its body, its empty line and its pager. `go(page)`
- * loads another page.
- * @param {{ body: HTMLElement, empty: HTMLElement, pager: HTMLElement }} parts
+ * A paged table (顧客, 着信履歴, 折り返し, 操作履歴): its body, its empty line, its pager and its
+ * count. `go(page)` loads another page.
+ * @param {{ body: HTMLElement, empty: HTMLElement, pager: HTMLElement, total: HTMLElement }} parts
  * @param {(page: number) => void} go
  */
-export function pagedTable({ body, empty, pager }, go) {
+export function pagedTable({ body, empty, pager, total }, go) {
   return {
+    /**
+     * The table's filter form: a submit or a change loads the first page.
+     * @param {HTMLFormElement} form
+     */
+    reloadOn(form) {
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        go(1);
+      });
+      form.addEventListener('change', () => go(1));
+    },
+    /** A page is being loaded. */
+    loading() {
+      body.setAttribute('aria-busy', 'true');
+    },
+    /** The load failed: the rows on screen answered another filter, so they go rather than look filtered. */
+    clear() {
+      body.setAttribute('aria-busy', 'false');
+      setChildren(body, []);
+      delete body.dataset.loaded;
+      total.textContent = '';
+      setChildren(pager, []);
+      empty.hidden = true;
+    },
     /**
      * A page past the last one came back empty (rows deleted elsewhere, a narrower search):
      * loads the last page instead and says so.
