@@ -10,6 +10,7 @@ import { fmtDateTime, fmtPhone } from './lib/format.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { pagedTable } from './lib/pager.js';
 import { CtiSocket } from './lib/socket.js';
+import { MessageType } from './lib/protocol.js';
 import { loadFrontDesk, dialLink, refreshCallbackCount } from './lib/front-desk.js';
 import { loadStores } from './lib/stores.js';
 import { TEXT } from './lib/messages.js';
@@ -297,7 +298,7 @@ async function main() {
   await load();
   const socket = new CtiSocket();
   socket.addEventListener('message', (ev) => {
-    if (ev.detail.msg.type !== 'callbacks_changed') return;
+    if (ev.detail.msg.type !== MessageType.CALLBACKS_CHANGED) return;
     refresh();
   });
   socket.start();
