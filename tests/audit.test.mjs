@@ -1,3 +1,4 @@
+// @ts-check
 // 操作履歴 (issue 23's audit log): every access to personal data through the console is one row
 // of `audit_log` — a popup's lookup and a customer page (who, which customer, from which call),
 // an edit, merge, delete, note, wrap-up, export and import (with their row counts), account and
@@ -19,6 +20,11 @@ before(async () => {
 });
 after(() => w?.close());
 
+/**
+ * @param {{ token: string }} who
+ * @param {string} path
+ * @param {{ method?: string, body?: any, headers?: Record<string, string> }} [init]
+ */
 async function api(who, path, { method = 'GET', body, headers = {} } = {}) {
   return w.json(path, {
     method,

@@ -1,3 +1,4 @@
+// @ts-check
 // The hub's `outbox_dead` (call events D1 refused, set aside so they cannot hold up the rest)
 // holds call data too: it goes with the call-log retention (issue 23). A trigger in D1 refuses
 // one caller's call the way a constraint would; after the outbox's attempts the event is set

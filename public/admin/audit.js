@@ -1,3 +1,4 @@
+// @ts-check
 // 操作履歴 (admins): who opened or changed which customer, exports and imports, account and
 // settings changes, logins — newest first, filtered by user, action, customer (id or name)
 // and days, and written out as CSV. The filters go to the server in a POST body: a
@@ -11,6 +12,9 @@ import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
 
 const PER_PAGE = 50;
+
+/** lib/api.js's `api`, with the JSON body it sends typed. */
+const post = /** @type {(path: string, init: { method: string, body: object }) => Promise<any>} */ (api);
 
 const ui = {
   view: $('#page-view'),
@@ -118,7 +122,7 @@ async function load() {
   ui.body.setAttribute('aria-busy', 'true');
   let data;
   try {
-    data = await api('/api/audit/search', { method: 'POST', body });
+    data = await post('/api/audit/search', { method: 'POST', body });
   } catch (e) {
     if (seq !== state.seq || handleAuthError(e)) return;
     ui.body.setAttribute('aria-busy', 'false');
