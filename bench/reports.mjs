@@ -1,3 +1,4 @@
+// @ts-check
 // 着信分析 at a year of calls (issue 27): 20 stores and 500,000 calls over a year seeded
 // straight into the local D1 of the built Workers (Miniflare / workerd), the rollups rebuilt
 // from them, then POST /api/reports/calls timed for a month and for a year (admin: every store;
@@ -122,7 +123,7 @@ try {
     }
     t('GET /api/auth/me', median(me));
   }
-  for (const [who, acct] of [['admin', admin], ['staff', staff]]) {
+  for (const [who, acct] of /** @type {const} */ ([['admin', admin], ['staff', staff]])) {
     for (const [name, p] of Object.entries(periods)) {
       const times = [];
       let body;

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run bench`: latency (webhook -> every socket) of the product and three baselines at
 // 1/100/1000 sockets, the webhook throughput of the product, of the like-for-like baseline and
 // of the thinnest object (the platform's ceiling),

@@ -1,3 +1,4 @@
+// @ts-check
 // Local call simulator: signs a Dialpad-style call event with the webhook secret and POSTs
 // it to the Worker, exactly as Dialpad would.
 //

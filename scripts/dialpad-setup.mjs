@@ -1,3 +1,4 @@
+// @ts-check
 // Connects Dialpad to this Worker: creates (or finds and re-keys) the webhook with a freshly
 // generated secret, and the call-event subscription the popup needs. Every request body follows
 // Dialpad's published API v2 schema (scripts/lib/dialpad-schema.mjs says where it comes from).

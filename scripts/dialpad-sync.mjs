@@ -1,3 +1,4 @@
+// @ts-check
 // Starts a full resync of the customers to Dialpad's contacts (every customer queued again, in
 // order, on the console's paced queue: POST /api/dialpad/sync), or shows its progress. Talks to
 // a running console Worker as an admin; the sync itself runs in the Worker (DialpadSync), so

@@ -1,3 +1,4 @@
+// @ts-check
 // Dumps stores, customers and the call log from D1 to CSV and JSON files.
 //
 //   npm run export                       # local D1 -> ./export-<timestamp>/

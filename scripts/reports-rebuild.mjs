@@ -1,3 +1,4 @@
+// @ts-check
 // Rebuilds the 着信分析 rollups (call_rollups) from the call log: after migration 0013 on a
 // database whose calls arrived before the release that keeps them, after a CSV or SQL import
 // of calls, after a restore.

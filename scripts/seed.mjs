@@ -1,3 +1,4 @@
+// @ts-check
 // Loads the demo data into the *local* D1 database that `wrangler dev` uses
 // (.wrangler/state), through wrangler's platform proxy so every value is a bound parameter.
 import { getPlatformProxy } from 'wrangler';

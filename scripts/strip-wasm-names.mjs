@@ -1,3 +1,4 @@
+// @ts-check
 // Copies a wasm module without its `name` custom section (function and data names), byte for
 // byte otherwise: every other section, and so every function body and index, is unchanged.
 //   node scripts/strip-wasm-names.mjs IN.wasm OUT.wasm

@@ -1,3 +1,4 @@
+// @ts-check
 // Account management for the console.
 //
 //   npm run user -- add <login> --role admin|staff [--store 西船橋|<id>] [--name 表示名] [--password-stdin]

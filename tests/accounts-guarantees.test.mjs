@@ -1,3 +1,4 @@
+// @ts-check
 // Accounts (issue 23, "Accounts"): a change that would leave no enabled admin is refused
 // atomically (two admins disabling or demoting each other at once: one wins, the other gets
 // 409 last_admin); another admin's password reset or an admin's demotion needs the acting

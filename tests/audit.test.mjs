@@ -23,7 +23,7 @@ after(() => w?.close());
 /**
  * @param {{ token: string }} who
  * @param {string} path
- * @param {{ method?: string, body?: any, headers?: Record<string, string> }} [init]
+ * @param {{ method?: string, body?: unknown, headers?: Record<string, string> }} [opts]
  */
 async function api(who, path, { method = 'GET', body, headers = {} } = {}) {
   return w.json(path, {

@@ -1,3 +1,4 @@
+// @ts-check
 // Property test (issue 23): random stores' customers (numbers shared across stores), calls to
 // random lines, moves and renames, by admins and by staff of every store; then every route
 // that returns calls or customers, and every socket message, as each store's staff receive
@@ -47,6 +48,12 @@ before(async () => {
 });
 after(() => w?.close());
 
+/**
+ * @param {import('./helpers/worker.mjs').Auth} user
+ * @param {string} path
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ * @returns {Promise<import('./helpers/worker.mjs').JsonResponse>}
+ */
 async function api(user, path, { method = 'GET', body } = {}) {
   const headers = { authorization: `Bearer ${user.token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -141,6 +148,7 @@ const steps = {
     return `admin merges ${from} into ${id}`;
   },
 };
+/** @type {[string, number][]} */
 const WEIGHTS = [
   ['adminMerges', 1],
   ['staffCreates', 3],
@@ -152,7 +160,10 @@ const WEIGHTS = [
 ];
 const pickStep = () => {
   let r = rnd() * WEIGHTS.reduce((n, [, x]) => n + x, 0);
-  for (const [name, x] of WEIGHTS) if ((r -= x) < 0) return name;
+  for (const [name, x] of WEIGHTS) {
+    r -= x;
+    if (r < 0) return name;
+  }
   return 'call';
 };
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Integration (issue 23): the store boundary holds on every read path, numbers are never
 // squatted across stores, and no anonymous request reaches the hub. Each test here fails on
 // the code before this change (see the README's "Security" section, which names them).
@@ -21,6 +22,12 @@ after(async () => {
   await w?.close();
 });
 
+/**
+ * @param {import('./helpers/worker.mjs').Auth} user
+ * @param {string} path
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ * @returns {Promise<import('./helpers/worker.mjs').JsonResponse>}
+ */
 async function api(user, path, { method = 'GET', body } = {}) {
   const headers = user ? { authorization: `Bearer ${user.token}` } : {};
   if (body !== undefined) headers['content-type'] = 'application/json';

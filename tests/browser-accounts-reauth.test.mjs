@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: on the アカウント page, resetting another admin's password asks for the acting
 // admin's own password in a labelled field (issue 23, "Accounts"); a staff account's does not.
 import { test, before, after } from 'node:test';

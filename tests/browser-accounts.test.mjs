@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: the アカウント page. An admin adds a staff account; the staff member logs in in
 // another browser with the password shown once; the admin disables them (their console shows
 // the login screen at once), enables them again, and resets the password (the new one is shown

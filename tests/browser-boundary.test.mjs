@@ -1,3 +1,4 @@
+// @ts-check
 // Browser (issue 23): the 店舗 page says why a store with customers or accounts cannot be
 // deleted (409 store_in_use, naming how many), and deletes it once they are moved.
 import { test, before, after, afterEach } from 'node:test';
@@ -25,7 +26,10 @@ test('店舗: deleting a store in use shows how many customers and accounts to m
   // 削除 asks first (window.confirm); the test answers yes and records the question.
   await page.addInitScript(() => {
     window.__asked = [];
-    window.confirm = (q) => (window.__asked.push(q), true);
+    window.confirm = (q) => {
+      window.__asked.push(q);
+      return true;
+    };
   });
   await page.goto(`${base}/admin/stores.html`);
   const row = page.locator('#store-body tr', { hasText: '閉店予定 本町' });

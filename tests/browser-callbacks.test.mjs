@@ -1,3 +1,4 @@
+// @ts-check
 // Browser (issue 22, items 3 and 5): the 折り返し page driven by visible labels — three missed
 // calls are one row, 詳細 shows the calls and logs attempts (結果, メモ, 記録する), 担当にする,
 // the 担当 filter, bulk close — and two desks' wrap-ups of one call conflict visibly in the popup.

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: フリー項目 end to end — an admin defines 「指名」 (one of a list) on 設定, sets it on
 // 顧客's edit panel, and the next call's popup shows it on the card.
 import { test, before, after, afterEach } from 'node:test';

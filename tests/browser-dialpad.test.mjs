@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: Dialpad's API in the console (issue 26), in Chromium against the built Workers and
 // the Dialpad stand-in (tests/helpers/dialpad-fake.mjs). 設定 says that contacts are
 // company-wide before the sync is switched on, switches it on and shows its progress;

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser (issue 14): a number another customer already has is warned about before saving,
 // naming that customer (with a link) where the user may see them, and saved only on
 // 「それでも保存する」; staff are never shown another store's customer. 重複を統合 (admin) merges

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: the popup shows who is calling from the pop itself, never waiting on D1. The pop
 // message carries the caller's card; the console that opened the window hands it over (and the
 // popup's own socket has it too), so with D1 unavailable the popup still shows the name, and

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: the desk never misses a call (issue: pops on every page). Every signed-in page
 // listens and pops; a blocked pop-up is listed with every other blocked live call; the single
 // reusable window calms a burst; unanswered popups close themselves (never over typed text);
@@ -308,7 +309,7 @@ test('the header holds at 960 px: no label breaks inside a word, nothing overflo
   await page.goto(`${base}/admin/customers.html`);
   await listening(page);
   const report = await page.evaluate(() => {
-    const controls = [...document.querySelectorAll('.topbar a, .topbar button, .topbar .conn, .topbar .user')].filter((n) => n.offsetParent);
+    const controls = [...document.querySelectorAll('.topbar a, .topbar button, .topbar .conn, .topbar .user')].filter((n) => /** @type {HTMLElement} */ (n).offsetParent);
     const broken = controls
       .filter((n) => {
         const lh = parseFloat(getComputedStyle(n).lineHeight) || parseFloat(getComputedStyle(n).fontSize) * 1.5;

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: the front desk in Chromium against the built Worker — next-step links and the
 // admin's action buttons (設定), the call's wrap-up, 折り返し with its live count on another
 // console, click-to-call, and who answered / which line / pinned notes. Screenshots for the

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: 「対応中」 and the first run. Two staff members of 西船橋 at two consoles: when one
 // opens the wrap-up of a call in its popup, or Dialpad says who answered, the other console
 // shows 対応中: <name> on that call's row, live. An admin's console with no store shows the

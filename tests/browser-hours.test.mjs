@@ -1,3 +1,4 @@
+// @ts-check
 // Browser (issue 25, business hours), driven by visible labels: 店舗's hours editor (weekly
 // hours, holidays, its clear error), the 時間外 badge in 着信履歴 and on the console's row, the
 // overdue badge beside 折り返し's count (red, with an accessible label) and the due line of an

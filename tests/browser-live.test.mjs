@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: live calls without losing one. Two console tabs of one browser, the popup, the
 // console's settings, and a restart of the server in the middle of a call. Chromium against the
 // built Worker in workerd; every wait is on the DOM or on an event, never a fixed sleep.
@@ -113,7 +114,7 @@ async function popupFor(callId, timeout = WAIT) {
       const timer = setTimeout(() => reject(new Error(`no popup for call ${callId} within ${timeout} ms`)), left);
       popupWaiters.push(() => {
         clearTimeout(timer);
-        resolve();
+        resolve(undefined);
       });
     });
   }

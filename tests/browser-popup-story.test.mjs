@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: the popup at 500×700 tells the story (issue 22, items 2, 5, 6 and 10), in Chromium
 // against the built Worker, driven by visible labels: the previous call's wrap-up near the top
 // without scrolling, history rows that open their call's details, 対応記録 in reach without
@@ -160,7 +161,7 @@ test('a. the previous call\'s wrap-up is in the next popup near the top; the nam
         r.setStart(text, i);
         r.setEnd(text, i + 1);
         const rect = r.getClientRects()[0];
-        if (!rect || !rect.width) continue;
+        if (!rect?.width) continue;
         if (top !== null && rect.top > top + 2) out.push(text.data[i]);
         top = rect.top;
       }

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: the customer record behind the popup (register, memo with version conflicts, notes)
 // and the console's record pages (顧客, 店舗, 着信履歴), in Chromium against the built Worker.
 import { test, before, after, afterEach } from 'node:test';
@@ -300,10 +301,10 @@ test('f. 着信履歴: 不在着信のみ shows the missed call, not the answere
   consolePage = null;
   const missed = callEvent({ external_number: '+819011110001', contact: null });
   const answered = callEvent({ external_number: '+819011110002', contact: null });
-  for (const [ev, connected] of [
+  for (const [ev, connected] of /** @type {[Record<string, any>, boolean][]} */ ([
     [missed, false],
     [answered, true],
-  ]) {
+  ])) {
     const t0 = ev.date_started;
     assert.equal((await w.sendEvent(ev)).status, 200);
     if (connected) assert.equal((await w.sendEvent({ ...ev, state: 'connected', date_connected: t0 + 1000, event_timestamp: t0 + 1000 })).status, 200);

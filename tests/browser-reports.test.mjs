@@ -1,10 +1,11 @@
+// @ts-check
 // Browser (issue 27): the 着信分析 page opened from the nav and driven by its visible labels,
 // as an admin (every store, a store picked) and as staff (their store only); each chart has
 // its numbers a click away; 「CSVをダウンロード」 writes the page's tables.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { startWithBrowser } from './helpers/browser.mjs';
+import { docShot, startWithBrowser } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
 let session;
@@ -65,7 +66,7 @@ test('admin: 着信分析 from the nav, every store, then one store picked; numb
   await heatTable.waitFor();
   assert.equal(await page.getByRole('cell', { name: '080-5556-0001' }).count(), 0, 'one call only: not a repeat caller');
   await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: 'docs/reports.png', fullPage: true });
+  await docShot(page, 'docs/reports.png', { fullPage: true });
 
   // One store picked.
   await page.getByRole('checkbox', { name: '錦糸町' }).check();

@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: a session that ends shows the login screen on the open console at once (issue 23,
 // "Logout"): a logout of that session made elsewhere (measured: under 2 s, the hub closes the
 // socket with 4001 before the logout answers), and an idle session (SESSION_IDLE_SECS here)
@@ -41,7 +42,7 @@ test('a logout of the console\'s session (from another tab or device) shows the 
 
 test('a console left idle past SESSION_IDLE_SECS asks for the login again', async () => {
   const { page, token } = await openConsole();
-  const sid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).sid;
+  const sid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid;
   // Last used longer ago than the timeout (as a store PC left overnight).
   await s.w.db
     .prepare('UPDATE sessions SET last_seen = ?2 WHERE id = ?1')

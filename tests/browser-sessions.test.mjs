@@ -1,3 +1,4 @@
+// @ts-check
 // Browser: sessions ending on screen. 「すべての端末からログアウト」 in one browser sends every
 // console of that user (another browser too) back to the login screen; a change made straight
 // in D1 (the user CLI) does the same through the hub's re-check.

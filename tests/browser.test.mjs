@@ -1,8 +1,9 @@
+// @ts-check
 // Browser: the real console and popup pages in Chromium, against the built Worker in workerd.
 // Signed webhooks go in at one end; the test watches what a member of staff would see.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { WAIT, startWithBrowser } from './helpers/browser.mjs';
+import { startWithBrowser } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
 let w;

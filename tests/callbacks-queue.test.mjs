@@ -1,3 +1,4 @@
+// @ts-check
 // Integration (issue 22, items 3 and 5 and the smaller server items): 折り返し is a queue of
 // promises — one open item per number and store with every call and attempt inside it, a
 // 折り返し予定 wrap-up opens one, auto-close only by a later call answered at the same store,
@@ -6,7 +7,7 @@
 // the CSV export keeps the leading 0 through Excel and the import names a lost one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -30,6 +31,12 @@ after(async () => {
   await w?.close();
 });
 
+/**
+ * @param {import('./helpers/worker.mjs').Auth} who
+ * @param {string} path
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ * @returns {Promise<import('./helpers/worker.mjs').JsonResponse>}
+ */
 const api = (who, path, { method = 'GET', body } = {}) =>
   w.json(path, {
     method,
@@ -409,6 +416,7 @@ test('migration 0011: existing callbacks become items (one open item per number 
     const dir = mkdtempSync(join(tmpdir(), 'm11-'));
     for (const f of readdirSync('migrations')) if (f < '0011') copyFileSync(join('migrations', f), join(dir, f));
     await applyMigrations(db, dir);
+    rmSync(dir, { recursive: true, force: true });
     const call = (id, phase, store) =>
       db.prepare("INSERT INTO calls (id, direction, caller, store_id, state, phase, started_at, updated_at) VALUES (?1, 'inbound', ?2, ?3, 'hangup', ?4, 1, 1)").bind(id, '0312345678', store, phase);
     await db.batch([

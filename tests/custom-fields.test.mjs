@@ -1,3 +1,4 @@
+// @ts-check
 // Custom fields (フリー項目): definitions on 設定, values through create, edit, CSV import and
 // export, the customer search, and the popup's card (the lookup and the pop message alike).
 import { test, before, after } from 'node:test';
@@ -17,6 +18,12 @@ before(async () => {
 });
 after(() => w?.close());
 
+/**
+ * @param {import('./helpers/worker.mjs').Auth} who
+ * @param {string} path
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ * @returns {Promise<import('./helpers/worker.mjs').JsonResponse>}
+ */
 const api = (who, path, { method = 'GET', body, headers = {} } = {}) =>
   w.json(path, {
     method,

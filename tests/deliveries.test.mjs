@@ -1,3 +1,4 @@
+// @ts-check
 // Every realistic Dialpad delivery (tests/corpus/deliveries.mjs) against the built Worker:
 // signed as Dialpad signs it, each must get a 2xx, be recorded once (one call-log row per
 // customer call, as the API lists it, and one event-log row per leg and state), and open at most

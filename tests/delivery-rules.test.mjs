@@ -1,8 +1,9 @@
+// @ts-check
 // What the pipeline does with real deliveries over time: the replay window, calls whose end
 // never arrived, the Dialpad-office store fallback, stored data that cannot fail an event.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, callEvent, newCallId } from './helpers/worker.mjs';
+import { startWorker, callEvent } from './helpers/worker.mjs';
 
 let w;
 let admin;
@@ -180,7 +181,10 @@ test('property: whatever a stored customer row holds, the webhook answers 200 an
   // A small seeded generator, so a failure can be replayed from the printed seed.
   let seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100000);
   const seedUsed = seed;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
   const texts = ['', ' ', '山田', '<b>x</b>', '"; DROP TABLE customers;--', '\u0000\u200b', '長'.repeat(5000), '😀'.repeat(300), '\\', '%_'];
   const nums = [0, -1, 1, 2 ** 53 - 1, 2 ** 53 + 1, 1e300, -1e300, 0.5, 'abc', null];

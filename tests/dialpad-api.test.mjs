@@ -1,3 +1,4 @@
+// @ts-check
 // Dialpad's API (issue 26) against the stand-in of tests/helpers/dialpad-fake.mjs (written from
 // Dialpad's published schema and limits; its "minute" is 4 s here, the Worker's pacing minute
 // 1 s, so the Worker does run into 429s and must honour Retry-After).

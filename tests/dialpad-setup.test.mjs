@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run dialpad:setup` against a local fake of Dialpad's API v2.
 //
 // The fake is written from Dialpad's published schema, not from what the script sends, and
@@ -138,7 +139,6 @@ before(async () => {
       const path = url.pathname;
       const cursor = url.searchParams.get('cursor');
       const bad = (msg) => send(400, { error: { code: 400, message: msg } });
-      let m;
       if (req.method === 'GET' && path === '/api/v2/webhooks') return send(200, page(state.webhooks.map(webhookProto), cursor));
       if (req.method === 'POST' && path === '/api/v2/webhooks') {
         const err = validate('CreateWebhook', json, raw);
@@ -147,8 +147,9 @@ before(async () => {
         state.webhooks.push(w);
         return send(200, webhookProto(w));
       }
-      if ((m = path.match(/^\/api\/v2\/webhooks\/(\d+)$/))) {
-        const w = state.webhooks.find((x) => x.id === BigInt(m[1]));
+      const hookPath = path.match(/^\/api\/v2\/webhooks\/(\d+)$/);
+      if (hookPath) {
+        const w = state.webhooks.find((x) => x.id === BigInt(hookPath[1]));
         if (!w) return send(404, { error: { message: 'webhook not found' } });
         if (req.method === 'PATCH') {
           const err = validate('UpdateWebhook', json, raw);
@@ -182,8 +183,9 @@ before(async () => {
         state.subs.push(s);
         return send(200, subProto(s));
       }
-      if ((m = path.match(/^\/api\/v2\/subscriptions\/call\/(\d+)$/))) {
-        const s = state.subs.find((x) => x.id === BigInt(m[1]));
+      const subPath = path.match(/^\/api\/v2\/subscriptions\/call\/(\d+)$/);
+      if (subPath) {
+        const s = state.subs.find((x) => x.id === BigInt(subPath[1]));
         if (!s) return send(404, { error: { message: 'subscription not found' } });
         if (req.method === 'PATCH') {
           const err = subBody(false);

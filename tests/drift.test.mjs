@@ -1,3 +1,4 @@
+// @ts-check
 // One owner per rule: rules that used to be restated (and disagreed) in several places now
 // have one owner; each test here failed while the copies disagreed.
 import { test, before, after } from 'node:test';

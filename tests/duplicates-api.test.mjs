@@ -1,3 +1,4 @@
+// @ts-check
 // Integration: a number that another customer already has (issue 14). Before saving, the page
 // asks `POST /api/customers/duplicates`; a create or an edit answers the same in `duplicates`.
 // Admins are told who (and may save anyway); staff are told who only for the customers they may

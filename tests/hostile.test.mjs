@@ -1,3 +1,4 @@
+// @ts-check
 // Hostile input: every body that fails authentication or is not a token is a 4xx with a reason
 // code, broadcasts nothing and changes no stored row. A verified token with odd content is a
 // genuine event: accepted and normalised.

@@ -1,3 +1,4 @@
+// @ts-check
 // Integration (issue 25, business hours): a store's hours and holidays and the organisation's
 // cutoff (営業日切替) through the API with their validation; a call outside hours is marked
 // 時間外; 着信履歴's day filter uses the business day; callbacks get a default due time (N
@@ -27,6 +28,12 @@ after(async () => {
   await w?.close();
 });
 
+/**
+ * @param {import('./helpers/worker.mjs').Auth} who
+ * @param {string} path
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ * @returns {Promise<import('./helpers/worker.mjs').JsonResponse>}
+ */
 const api = (who, path, { method = 'GET', body } = {}) =>
   w.json(path, {
     method,

@@ -1,3 +1,4 @@
+// @ts-check
 // Property test (issue #12): for random sequences of edits, through every write path (create,
 // edit, delete, merge, store prefixes, CSV import, a change made straight in D1 then rebuilt),
 // the pop — answered by the hub from its own index — shows exactly what a D1 read shows: the
@@ -35,6 +36,11 @@ before(async () => {
 });
 after(() => w?.close());
 
+/**
+ * @param {string} path
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ * @returns {Promise<import('./helpers/worker.mjs').JsonResponse>}
+ */
 const api = (path, { method = 'GET', body, type = 'application/json' } = {}) =>
   w.json(path, {
     method,

@@ -1,3 +1,4 @@
+// @ts-check
 // The login guard (issue 11, "Login"): atomic reservation, limits per (account, network) and
 // per network with IPv6 counted by /64, nobody locked out from their usual network, the same
 // work for unknown and known ids, WebCrypto hashing with old hashes migrated, the password
@@ -135,6 +136,7 @@ test('password policy: the Node side agrees with the Worker\'s rule on the share
 test('the Worker refuses to serve with a placeholder, short or shared secret (the log names the setting; no body names a secret)', async () => {
   const example = devVars('.dev.vars.example');
   const good = 'a-good-and-long-secret-value-0123456789';
+  /** @type {[Record<string, string>, string][]} */
   const cases = [
     [{ DIALPAD_WEBHOOK_SECRET: example.DIALPAD_WEBHOOK_SECRET }, 'DIALPAD_WEBHOOK_SECRET'],
     [{ JWT_SECRET: example.JWT_SECRET }, 'JWT_SECRET'],

@@ -1,3 +1,4 @@
+// @ts-check
 // The pages' error text (public/admin/lib/messages.js, a pure module run here as the browser
 // runs it): the server's message is the one wording of a refusal; the client no longer
 // rewords codes (it told an admin typing `tanaka taro` to "enter a login id").

@@ -1,3 +1,4 @@
+// @ts-check
 // The crate's module graph: domain/ holds the pure rules, so it imports nothing outside itself
 // (no worker types, no platform, no SQL) and its modules have no import cycle (a cycle means
 // two rules own each other; RowError and StoreRef were moved to break the last ones).

@@ -1,3 +1,4 @@
+// @ts-check
 // Operations: retention cron, data export, structured logs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

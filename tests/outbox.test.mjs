@@ -1,3 +1,4 @@
+// @ts-check
 // The pop does not wait on D1 (issue #12): the hub answers from its own index and records the
 // call through its outbox. D1 is made unavailable through the test entry's switch
 // (tests/helpers/d1-fault-entry.mjs); what D1 holds is read straight from the real database.

@@ -1,3 +1,4 @@
+// @ts-check
 // Where the hub lives: HUB_LOCATION is the location hint the hub (and the login guard) are
 // created with (domain::placement). A valid hint pops as usual; a value that is no hint is a
 // configuration error said loudly in the log, never silently ignored.

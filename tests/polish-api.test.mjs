@@ -1,3 +1,4 @@
+// @ts-check
 // Integration: the Worker side of issue 14's screens — customer_changed on the live socket after
 // a customer is created or edited (to the rooms that may see the customer), and a disabled
 // account told apart from a wrong password at login.

@@ -1,3 +1,4 @@
+// @ts-check
 // The popup's lookup tells the story (issue 22, items 2 and 10): the number's last 3 wrap-ups
 // (`wrapups`), wrap-ups on history rows, and `otherStore` for a number of another store's
 // customer — and staff never get another store's wrap-ups or that customer's name.
@@ -17,6 +18,12 @@ before(async () => {
 });
 after(() => w?.close());
 
+/**
+ * @param {import('./helpers/worker.mjs').Auth} who
+ * @param {string} path
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ * @returns {Promise<import('./helpers/worker.mjs').JsonResponse>}
+ */
 const api = (who, path, { method = 'GET', body } = {}) =>
   w.json(path, {
     method,

@@ -1,3 +1,4 @@
+// @ts-check
 // Customer records, stores and the call log: every endpoint's happy path, validation errors,
 // role boundaries, CSV import (bad rows, Shift_JIS) and the memo-conflict 409.
 import { test, before, after } from 'node:test';
@@ -20,6 +21,12 @@ before(async () => {
 });
 after(() => w?.close());
 
+/**
+ * @param {import('./helpers/worker.mjs').Auth} who
+ * @param {string} path
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ * @returns {Promise<import('./helpers/worker.mjs').JsonResponse>}
+ */
 const api = (who, path, { method = 'GET', body, headers = {} } = {}) =>
   w.json(path, {
     method,
@@ -94,6 +101,7 @@ test('memo edit with version; a stale version is 409 with the current text, noth
 
 test('field validation on edit names the field', async () => {
   const v = (await api(admin, `/api/customers/${ids.yamada}`)).body.customer.version;
+  /** @type {[Record<string, any>, string][]} */
   const cases = [
     [{ name: ' ' }, 'name'],
     [{ name: 'x'.repeat(101) }, 'name'],

@@ -1,3 +1,4 @@
+// @ts-check
 // Integration (issue 27): 着信分析's weekly summary — the destination set on 設定 (https://
 // only, admins), a test send, and the cron sending last week's figures once, from Monday 09:00
 // Japan time. The Worker's outbound fetches go to a recorder (Miniflare's outboundService).

@@ -1,3 +1,4 @@
+// @ts-check
 // Integration (issue 27): 着信分析 — POST /api/reports/calls checked figure by figure against
 // a hand-computed fixture (calls across midnight, a transfer that is one call, a missed call
 // later called back, the business-day cutoff), the staff scope, and the per-hour rollups
@@ -49,6 +50,8 @@ const fresh = () => (stamp = Math.max(stamp + 1, Date.now()));
 /**
  * One customer call from its events, as Dialpad sends them: ringing, then connected after
  * `ring` s and hangup after `talk` s more, or a hangup (missed) / voicemail after `ring` s.
+ * @param {{ from: string, line?: string, at?: string, atMs?: number, ring?: number, talk?: number,
+ *   end?: string, direction?: string }} c  the start: `at` (Japan time) or `atMs`
  */
 async function call({ from, line = NISHI, at, atMs, ring = 10, talk = 60, end = 'answered', direction = 'inbound' }) {
   const t0 = atMs ?? jst(at);
@@ -373,7 +376,10 @@ async function rollupsByHand() {
 test('property: after random sequences of events the rollups agree with the raw call log', async () => {
   // A seeded generator, so a failure can be replayed (REPORT_SEED=…).
   let seed = Number(process.env.REPORT_SEED ?? Date.now() % 100000);
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   const pick = (a) => a[Math.floor(rnd() * a.length)];
   const start = jst('2026-09-01 08:00:00');
   const calls = [];

@@ -1,3 +1,4 @@
+// @ts-check
 // Delivery guarantees across reconnects and a restart of workerd (the hub evicted with its
 // in-memory state gone): the hub's event log lives in its SQLite storage, so nothing is lost.
 import { test, after } from 'node:test';

@@ -1,3 +1,4 @@
+// @ts-check
 // Authentication hardening: login throttling, room isolation on replay, cookie-CSRF defence.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// @ts-check
 // Sessions that end when they should (issue 23, "Revocation by key"): a logout closes the
 // session's sockets at once, at most 20 live sessions per user (the oldest evicted, its sockets
 // closed), an idle timeout (SESSION_IDLE_SECS here; SESSION_IDLE_MINUTES in production), admin
@@ -78,7 +79,7 @@ test('the 21st session evicts the oldest: its token stops working and its socket
 
 test('an idle session ends (SESSION_IDLE_SECS); activity keeps it alive, written at most now and then', async () => {
   const a = await w.login({ role: 'staff', store: '葛西' });
-  const sid = JSON.parse(Buffer.from(a.token.split('.')[1], 'base64url')).sid;
+  const sid = JSON.parse(Buffer.from(a.token.split('.')[1], 'base64url').toString()).sid;
   const seen = async () => (await w.db.prepare('SELECT last_seen FROM sessions WHERE id = ?1').bind(sid).first()).last_seen;
   // Used a moment ago: no write.
   const first = await seen();
@@ -98,7 +99,9 @@ test('an idle session ends (SESSION_IDLE_SECS); activity keeps it alive, written
 });
 
 test('admin sessions last 12 hours, staff sessions 30 days', async () => {
-  for (const [role, store, secs] of [['admin', null, 12 * 3600], ['staff', '西船橋', 30 * 24 * 3600]]) {
+  /** @type {[string, string | null, number][]} */
+  const lifetimes = [['admin', null, 12 * 3600], ['staff', '西船橋', 30 * 24 * 3600]];
+  for (const [role, store, secs] of lifetimes) {
     const password = `${role}-lifetime-password`;
     await upsertUser(w.db, { login: `life-${role}`, role, store, password });
     const r = await login(`life-${role}`, password);

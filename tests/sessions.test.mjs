@@ -1,3 +1,4 @@
+// @ts-check
 // Sessions end when they should (issue 11, "Sessions and sockets"): the cookie, server-side
 // logout and "log out everywhere", revocation reaching open sockets (through the Worker at
 // once; straight in D1 through the hub's re-check), and the per-user and per-socket limits.
@@ -14,6 +15,9 @@ before(async () => {
   w = await startWorker({ bindings: { HUB_RECHECK_SECS: '1' } });
 });
 after(() => w?.close());
+
+/** The hub re-check's read of the connected sessions (resources/accounts/users.rs `states`). */
+const RECHECK_SESSIONS_SQL = 'SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?1))';
 
 const bearer = (auth) => ({ authorization: `Bearer ${auth.token}` });
 const me = (auth) => w.json('/api/auth/me', { headers: bearer(auth) });
@@ -67,7 +71,7 @@ test('logout is server-side: the token stops working everywhere and its sockets 
   assert.equal(after.body.error.code, 'session_revoked');
   // The same token through the cookie, and on a new socket: refused too.
   assert.equal((await w.json('/api/auth/me', { headers: { cookie: a.cookie } })).status, 401);
-  await assert.rejects(w.openSocket(a), (e) => e.status === 401);
+  await assert.rejects(w.openSocket(a), { status: 401 });
   // The other device is untouched and still hears calls.
   assert.equal((await me(b)).status, 200);
   const ev = callEvent();
@@ -135,7 +139,7 @@ test('at most 10 sockets per user; another user is unaffected', async () => {
   const u = await w.login({ role: 'staff', store: '西船橋' });
   const open = [];
   for (let i = 0; i < 10; i++) open.push(await w.openSocket(u));
-  await assert.rejects(w.openSocket(u), (e) => e.status === 429);
+  await assert.rejects(w.openSocket(u), { status: 429 });
   const other = await w.openSocket(await w.login({ role: 'staff', store: '西船橋' }));
   other.close();
   for (const s of open) s.close();
@@ -182,16 +186,30 @@ test('a console stays served across lease renewals: a call after several re-chec
   // The hub keeps each room's sockets (and their leases) in memory between broadcasts; the
   // re-check that renews a lease must reach that copy too, or the socket would be judged
   // expired (lease: 3 re-checks, 3 s here) and told to reconnect.
-  const u = await w.login({ role: 'admin' });
-  const s = await w.openSocket(u);
-  const first = callEvent();
-  assert.equal((await w.sendEvent(first)).status, 200);
-  await s.waitFor((m) => m.legId === String(first.call_id));
-  await new Promise((r) => setTimeout(r, 4500));
-  const second = callEvent();
-  const res = await w.sendEvent(second);
-  assert.equal(res.status, 200);
-  assert.equal(res.body.delivered >= 1, true, JSON.stringify(res.body));
-  await s.waitFor((m) => m.legId === String(second.call_id));
-  s.close();
+  // The re-checks are counted, not waited for: each one's D1 read of the sessions is held
+  // (tests/helpers/d1-fault.mjs) until the test has seen it, then let through. Re-checks run
+  // at least HUB_RECHECK_SECS apart (the next is scheduled when one ends), so after
+  // LEASE_RECHECKS + 1 of them the lease given at connect has expired: only renewals remain.
+  const f = await startWorker({ d1Fault: true, bindings: { HUB_RECHECK_SECS: '1' } });
+  try {
+    const u = await f.login({ role: 'admin' });
+    const s = await f.openSocket(u);
+    const first = callEvent();
+    assert.equal((await f.sendEvent(first)).status, 200);
+    await s.waitFor((m) => m.legId === String(first.call_id));
+    for (let i = 0; i < 4; i++) {
+      const held = await f.holdD1(RECHECK_SESSIONS_SQL);
+      assert.match(await held.reached(), /FROM sessions/, `re-check ${i + 1} reached D1`);
+      await held.release();
+    }
+    assert.equal(s.ws.readyState, WebSocket.OPEN, 'the socket stayed open');
+    const second = callEvent();
+    const res = await f.sendEvent(second);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.delivered >= 1, true, JSON.stringify(res.body));
+    await s.waitFor((m) => m.legId === String(second.call_id));
+    s.close();
+  } finally {
+    await f.close();
+  }
 });

@@ -1,3 +1,4 @@
+// @ts-check
 // Rules that run in the browser and on the server, tested against one corpus each: phone
 // numbers (public/admin/lib/phone.js vs src/domain/phone.rs) and action-button URLs
 // (public/admin/lib/front-desk.js vs src/domain/front_desk.rs), so the copies cannot drift.

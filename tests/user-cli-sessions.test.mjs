@@ -1,3 +1,4 @@
+// @ts-check
 // The account CLI (`npm run user -- … --remote`, through a local fake of Cloudflare's D1 API
 // on a real local D1, as in user-remote.test.mjs) changes D1 straight, not through the Worker:
 // the hub's re-check still closes the user's open sockets (4001), and the CLI applies the
@@ -55,13 +56,15 @@ const cli = (args, env = {}) =>
 
 const closed = (probe, ms) => probe.closedWith(ms);
 
-for (const [what, args] of [
+/** @type {[string, (login: string) => string[]][]} */
+const commands = [
   ['disable', (login) => ['disable', login]],
   ['reset-password', (login) => ['reset-password', login]],
   ['update --role', (login) => ['update', login, '--role', 'admin']],
   ['update --store', (login) => ['update', login, '--store', '松戸']],
   ['logout-everywhere', (login) => ['logout-everywhere', login]],
-]) {
+];
+for (const [what, args] of commands) {
   test(`npm run user -- ${what} --remote closes the user's open sockets with 4001`, async () => {
     const u = await w.login({ role: 'staff', store: '西船橋' });
     const s = await w.openSocket(u);

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run user -- … --remote` talks to Cloudflare's D1 query API. Here a local fake of that
 // API checks the request (account, database, token, bound params) and runs the statement on a
 // real local D1, so the whole remote path is exercised: create an admin, then log in with it.

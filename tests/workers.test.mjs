@@ -1,3 +1,4 @@
+// @ts-check
 // The product is two Workers built from one crate (wrangler.toml: the console; wrangler.pop.toml:
 // the pop Worker with Dialpad's webhook and the hub). What each serves, the way a delivery takes
 // when it reaches the console Worker (local development), and that the two configurations

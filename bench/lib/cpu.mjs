@@ -1,3 +1,4 @@
+// @ts-check
 // CPU time of the driver (this Node process) and of its child processes (workerd started by
 // Miniflare, or the peer Node server), read from /proc: on a 2-core machine both sides share
 // the cores, so this tells which side a figure is bound by.

@@ -1,3 +1,4 @@
+// @ts-check
 // Tracks, per event id (the message's legId), how many sockets have received it, and resolves
 // with the moment the last expected socket did. Every expectation has its own time limit, so
 // a lost message never stalls a run.

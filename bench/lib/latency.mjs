@@ -1,11 +1,45 @@
+// @ts-check
 // The latency loop shared by the three stacks: events one after another; for each, the time
 // from just before the POST until every one of the n connected sockets has received it.
 import { summarize } from './stats.mjs';
 import { cpuSnapshot, cpuSince, waitQuiet } from './cpu.mjs';
 
 /**
+ * What bench/run.mjs gives every stack's latency driver.
+ * @typedef {object} LatencyOptions
+ * @property {number[]} ns the numbers of connected sockets, one series each
+ * @property {number} events measured events per series
+ * @property {number} warmup events sent first, not measured
+ * @property {number} [batch] sockets opened at a time
+ * @property {(line: string) => void} log
+ * @property {import('./cleanup.mjs').Cleanup} cleanup
+ * @property {boolean} [deflate] negotiate permessage-deflate
+ * @property {string} [buildDir] the product's build (ours)
+ * @property {{ attempts: number, budgetMs: number }} [retry] see latencySeries
+ */
+
+/**
+ * A result row: the latency summary and what the run noticed; drivers add their own fields.
+ * @typedef {Record<string, any>} LatencyRow
+ */
+
+/**
+ * @typedef {object} LatencyRunOptions
+ * @property {number} n sockets connected
+ * @property {number} events
+ * @property {number} warmup
+ * @property {import('./fanin.mjs').FanIn} fanin
+ * @property {() => { id: string, send: () => Promise<Response> }} prepare
+ * @property {number} [timeoutMs]
+ * @property {number} [maxLost]
+ * @property {(line: string) => void} [log]
+ */
+
+/**
  * prepare() -> { id, send: () => Promise<Response> }: builds (and signs) the next event; the
  * clock starts after it, right before send().
+ * @param {LatencyRunOptions} opts
+ * @returns {Promise<LatencyRow>}
  */
 export async function latencyRun({ n, events, warmup, fanin, prepare, timeoutMs = 10000, maxLost = 5, log = () => {} }) {
   const latencies = [];
@@ -84,6 +118,9 @@ export async function latencyRun({ n, events, warmup, fanin, prepare, timeoutMs 
 /**
  * latencyRun, repeated once (within a shared time budget) when other processes on the
  * machine kept >= 0.25 cores busy during it; the less disturbed of the two runs is kept.
+ * @param {LatencyRunOptions} opts
+ * @param {{ attempts: number, budgetMs: number }} [retry]
+ * @returns {Promise<LatencyRow>}
  */
 export async function latencySeries(opts, retry = { attempts: 1, budgetMs: 0 }) {
   let best = await latencyRun(opts);

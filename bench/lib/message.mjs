@@ -1,3 +1,4 @@
+// @ts-check
 // A call message shaped like the product's `incoming_call` (same fields, about the same size),
 // for the baselines, which have no pipeline of their own to build one.
 export function callMessage(legId, seq = 0) {

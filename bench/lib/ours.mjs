@@ -1,3 +1,4 @@
+// @ts-check
 // The product: the two built Rust Workers (console build/index.js, pop build/pop/index.js, each
 // with its index_bg.wasm) in workerd via Miniflare, with local D1 (migrated, demo data seeded) and the SQLite-backed hub, through
 // the integration tests' harness. Every webhook takes the full path: JWT verification, D1
@@ -76,6 +77,7 @@ async function fleetFor(w, fanin, deflate = false) {
   });
 }
 
+/** @param {import('./latency.mjs').LatencyOptions} opts */
 export async function oursLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, buildDir, retry }) {
   const w = await start(buildDir);
   const fanin = new FanIn();
@@ -112,6 +114,7 @@ export async function oursLatency({ ns, events, warmup, batch, log, cleanup, def
   }
 }
 
+/** @param {import('./throughput.mjs').ThroughputOptions} opts */
 export async function oursThroughput({ sockets, concurrencies, seconds, log, cleanup, buildDir }) {
   const w = await start(buildDir);
   const fanin = new FanIn();

@@ -1,3 +1,4 @@
+// @ts-check
 // Small statistics helpers: nearest-rank percentiles over a list of milliseconds.
 
 const round = (x) => (x === null || Number.isNaN(x) ? null : Math.round(x * 100) / 100);

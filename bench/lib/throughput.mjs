@@ -1,3 +1,4 @@
+// @ts-check
 // The throughput loop shared by ours and baselines C and A: `concurrency` senders POST their
 // requests for `seconds`; every accepted event must then reach every socket (30 s limit each)
 // and, for a stack that records calls, have its row in the D1 `calls` table.
@@ -5,8 +6,30 @@ import { summarize } from './stats.mjs';
 import { cpuSnapshot, cpuSince } from './cpu.mjs';
 
 /**
+ * What bench/run.mjs gives every stack's throughput driver.
+ * @typedef {object} ThroughputOptions
+ * @property {number} sockets connected sockets
+ * @property {number[]} concurrencies senders, one row each
+ * @property {number} seconds per row
+ * @property {(line: string) => void} log
+ * @property {import('./cleanup.mjs').Cleanup} cleanup
+ * @property {string} [buildDir] the product's build (ours)
+ */
+
+/**
  * prepare() -> { id, send } as for latencyRun; callIds() -> Set of the ids in D1 `calls`;
  * settle() (optional) runs before D1 is read, e.g. to let an outbox drain.
+ * @param {{
+ *   label: string,
+ *   fanin: import('./fanin.mjs').FanIn,
+ *   sockets: number,
+ *   concurrencies: number[],
+ *   seconds: number,
+ *   prepare: () => any,
+ *   callIds?: () => Promise<Set<string>>,
+ *   settle?: () => Promise<unknown>,
+ *   log: (line: string) => void,
+ * }} opts
  */
 export async function throughputRows({ label, fanin, sockets, concurrencies, seconds, prepare, callIds, settle, log }) {
   // Warm-up, not counted: JIT, wasm tiering, D1 statement caches.

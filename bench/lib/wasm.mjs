@@ -1,3 +1,4 @@
+// @ts-check
 // Reads a wasm module's section sizes, and drops its `name` custom section (function names,
 // which worker-build keeps with wasm-opt --debuginfo; scripts/build.sh strips it from the
 // release module, so there it is 0) to show what that section costs.

@@ -1,3 +1,4 @@
+// @ts-check
 // Plain WebSocket clients (the `ws` package) for the Rust Worker and the thin JS baseline.
 // Without permessage-deflate by default, so the wire format is the same as Socket.IO's (its
 // server disables compression); with `deflate: true` they offer it like a browser does, and

@@ -1,3 +1,4 @@
+// @ts-check
 // Optional, not part of `npm run bench` (issue #12): where a local cold start goes. Starts
 // fresh Miniflare/workerd instances, the variants interleaved, and times `new Miniflare()` to
 // workerd ready and to the first 200 from /api/health:

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm run bench:e2e`: what the person at the desk waits for. In Chromium against the built
 // Workers in workerd (the README's `npm start` set-up: a console open, a call to a registered
 // customer), from the webhook POST to the popup window showing the caller's name, p50/p99 over
@@ -48,7 +49,7 @@ async function oneCall(w, context) {
         const check = () => {
           const n = document.querySelector('#customer-name');
           if (!out.name && n && n.textContent.includes('山田') && !n.closest('[hidden]')) out.name = Date.now();
-          const h = document.querySelector('#history-view');
+          const h = /** @type {HTMLElement | null} */ (document.querySelector('#history-view'));
           if (!out.history && h && !h.hidden && h.querySelector('li, tr')) out.history = Date.now();
           if (out.name && out.history) {
             obs.disconnect();

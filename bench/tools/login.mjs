@@ -1,3 +1,4 @@
+// @ts-check
 // `node bench/tools/login.mjs [--build=DIR] [--n=20]`: CPU of one login in the built Worker
 // (workerd's CPU time while N sequential logins run, divided by N), for comparing builds:
 // e.g. the wasm PBKDF2 of an older build (`--build=` its worker-build output) against the

@@ -1,3 +1,4 @@
+// @ts-check
 // CPU profile of the webhook path: the built Worker (with its wasm name section, so functions
 // have names) in workerd, 10 consoles connected, signed webhooks sent at a fixed concurrency
 // while the V8 profiler samples workerd through its inspector. Prints the self time of the

@@ -1,3 +1,4 @@
+// @ts-check
 // アカウント (admins): the users, adding staff or admins with a store, resetting a password
 // (a generated one is shown here once), disabling and enabling. Every change ends that user's
 // sessions on the server, so their open consoles return to the login screen at once.
@@ -6,7 +7,7 @@ import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime } from './lib/format.js';
 import { loadStores } from './lib/stores.js';
-import { startPage, handleAuthError } from './lib/page.js';
+import { startPage, handleAuthError, showPageError, whileSaving } from './lib/page.js';
 import { confirmDialog } from './lib/confirm.js';
 import { TEXT } from './lib/messages.js';
 import { initDialpadLinks } from './accounts/dialpad.js';
@@ -48,9 +49,7 @@ function hidePassword() {
 }
 
 function fail(e) {
-  if (handleAuthError(e)) return;
-  ui.error.textContent = e.message;
-  ui.error.hidden = false;
+  showPageError(ui.error, e);
 }
 
 async function patch(user, body) {
@@ -238,21 +237,14 @@ ui.addForm.addEventListener('submit', async (ev) => {
     storeId: ui.addStore.value ? Number(ui.addStore.value) : null,
   };
   if (ui.addPassword.value) body.password = ui.addPassword.value;
-  ui.addSubmit.disabled = true;
-  try {
+  await whileSaving({ button: ui.addSubmit, error: ui.addError }, async () => {
     const res = await api('/api/users', { method: 'POST', body });
     ui.addForm.reset();
     renderStoreOptions();
     setStatusLine(ui.addStatus, `「${res.user.loginId}」を追加しました`, 'ok');
     if (res.password) showPassword(res.user, res.password);
     await refresh();
-  } catch (e) {
-    if (handleAuthError(e)) return;
-    ui.addError.textContent = e.message;
-    ui.addError.hidden = false;
-  } finally {
-    ui.addSubmit.disabled = false;
-  }
+  });
 });
 
 async function main() {

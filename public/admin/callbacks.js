@@ -1,3 +1,4 @@
+// @ts-check
 // 折り返し: a queue of promises. One row per item (a number at a store, with every call that
 // asked for a call back), 未対応 → 対応中 → 対応済, an owner (担当), the last attempt; a row
 // opens its calls (each with its wrap-up) and attempts, with a form to log one. Checkboxes close

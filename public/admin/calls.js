@@ -1,7 +1,8 @@
+// @ts-check
 // 着信履歴: the call log with filters (store for admins, days, missed only, number); a row
 // opens that call's popup.
-import { callDetails, hasDetails } from './lib/call-details.js';
 import './lib/header.js';
+import { callDetails, hasDetails } from './lib/call-details.js';
 import { $, el, setChildren, onRowActivate } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime, fmtDuration, fmtPhone } from './lib/format.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // The staff console (/admin/): the call list beside the call listener that every signed-in
 // page runs (lib/listener.js: the socket, the pops, the ring, the banners). A login starts the
 // listener and the list; every call message updates the list. Several tabs may be open at once.

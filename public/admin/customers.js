@@ -1,3 +1,4 @@
+// @ts-check
 // 顧客: search, paged list, the edit panel (versioned PATCH; a 409 shows what is there now and
 // keeps the user's input), notes, and (admin) CSV import / export (customers/import.js) and
 // 重複を統合 (customers/merge.js). A number another customer has is warned about before saving.
@@ -238,7 +239,8 @@ function renderNotes() {
 }
 
 async function openEditor(id) {
-  const seq = (state.editSeq = (state.editSeq ?? 0) + 1);
+  state.editSeq = (state.editSeq ?? 0) + 1;
+  const seq = state.editSeq;
   setStatus(TEXT.loading, 'pending');
   let data;
   try {
@@ -294,7 +296,7 @@ ui.close.addEventListener('click', closeEditor);
 ui.form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const edit = state.edit;
-  if (!edit || !edit.canEdit) return;
+  if (!edit?.canEdit) return;
   clearFieldErrors();
   const read = readForm(ui.form);
   if (read.error) {

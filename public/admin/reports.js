@@ -1,3 +1,4 @@
+// @ts-check
 // 着信分析 (issue 27): the figures of POST /api/reports/calls for a period, per store, as
 // tables and plain SVG charts built with DOM APIs (no library: a heatmap and a line are a few
 // dozen elements, and each chart has its numbers in a table a click away). Admins pick
@@ -37,8 +38,6 @@ const DAY = 86400000;
 /** Today's date in Japan time as a day number (days since 1970-01-01). */
 const jstToday = () => Math.floor((Date.now() + 9 * 3600e3) / DAY);
 const ymd = (day) => new Date(day * DAY).toISOString().slice(0, 10);
-const dayOf = (s) => Math.floor(Date.parse(`${s}T00:00:00Z`) / DAY);
-
 export function periodOf(kind, today = jstToday()) {
   const d = new Date(today * DAY);
   const y = d.getUTCFullYear();
@@ -112,14 +111,14 @@ function heatmap(title, grid, weekdays, color) {
   const left = 24;
   const top = 14;
   const cells = [];
-  grid.forEach((row, d) =>
+  grid.forEach((row, d) => {
     row.forEach((v, h) => {
       const a = v === 0 ? 0.04 : 0.15 + (0.85 * v) / max;
       cells.push(
         svg('rect', { x: left + h * cw, y: top + d * ch, width: cw - 2, height: ch - 2, fill: color, 'fill-opacity': a.toFixed(2) }, svg('title', {}, `${weekdays[d]} ${h}時: ${v}件`)),
       );
-    }),
-  );
+    });
+  });
   const hours = Array.from({ length: 24 }, (_, h) => (h % 3 === 0 ? svg('text', { x: left + h * cw + 4, y: 10 }, String(h)) : null));
   const days = weekdays.map((w, d) => svg('text', { x: 4, y: top + d * ch + 14 }, w));
   return svg(

@@ -1,3 +1,4 @@
+// @ts-check
 // 設定 › 着信分析の週次サマリー (admins): where last week's summary is sent (an https:// URL),
 // saved on its own (PUT /api/settings/reports), and a test send of last week's summary.
 import { $, setStatusLine } from './lib/dom.js';

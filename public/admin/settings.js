@@ -1,10 +1,11 @@
+// @ts-check
 // 設定 (admin): the popup's action buttons (URL templates, for every store or one), the 用件
 // list of wrap-ups, and how click-to-call dials. Staff see the settings read-only.
 import './lib/header.js';
 import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { loadStores } from './lib/stores.js';
-import { startPage, handleAuthError } from './lib/page.js';
+import { startPage, handleAuthError, whileSaving } from './lib/page.js';
 import { TEXT } from './lib/messages.js';
 import { initDialpad } from './settings/dialpad.js';
 import { initCustomFields } from './settings/custom-fields.js';
@@ -91,21 +92,11 @@ ui.add.addEventListener('click', () => {
 
 ui.form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  ui.error.hidden = true;
-  ui.save.disabled = true;
-  setStatusLine(ui.status, TEXT.saving, 'pending');
-  try {
+  await whileSaving({ button: ui.save, error: ui.error, status: ui.status, describe: (e) => TEXT.saveFailed(e.message) }, async () => {
     const { settings } = await api('/api/settings/front-desk', { method: 'PUT', body: read() });
     render(settings);
     setStatusLine(ui.status, TEXT.saved, 'ok');
-  } catch (e) {
-    if (handleAuthError(e)) return;
-    setStatusLine(ui.status, '', null);
-    ui.error.textContent = TEXT.saveFailed(e.message);
-    ui.error.hidden = false;
-  } finally {
-    ui.save.disabled = false;
-  }
+  });
 });
 
 async function main() {

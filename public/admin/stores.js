@@ -1,3 +1,4 @@
+// @ts-check
 // 店舗: the stores and their number prefixes; admins add, edit and delete them. Everyone can
 // check which store a dialled number reaches.
 import './lib/header.js';
@@ -5,7 +6,7 @@ import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtPhone } from './lib/format.js';
 import { loadStores } from './lib/stores.js';
-import { startPage, handleAuthError } from './lib/page.js';
+import { startPage, handleAuthError, showPageError, whileSaving } from './lib/page.js';
 import { TEXT } from './lib/messages.js';
 
 /** Splits "a, b c\nd" into ["a", "b", "c", "d"] (commas, 、, spaces, new lines). */
@@ -121,18 +122,11 @@ function renderEditRow(store) {
       stopEdit();
       return;
     }
-    save.disabled = true;
-    try {
+    await whileSaving({ button: save, error }, async () => {
       await api(`/api/stores/${encodeURIComponent(store.id)}`, { method: 'PATCH', body });
       state.editing = null;
       await refresh();
-    } catch (e) {
-      if (handleAuthError(e)) return;
-      error.textContent = e.message;
-      error.hidden = false;
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
   // Inputs live in the cells; `form` attributes tie them to the (cell-less) form.
   name.setAttribute('form', form.id);
@@ -212,24 +206,16 @@ ui.addForm.addEventListener('submit', async (ev) => {
     return;
   }
   const prefixes = splitList(ui.addPrefixes.value);
-  ui.addSubmit.disabled = true;
-  try {
+  // prefix_conflict / store_name_taken / invalid_prefix: the server's message says which.
+  await whileSaving({ button: ui.addSubmit, error: ui.addError }, async () => {
     const dialpadOfficeId = ui.addOffice.value.trim() || null;
     const res = await api('/api/stores', { method: 'POST', body: { name, prefixes, dialpadOfficeId } });
     ui.addName.value = '';
     ui.addPrefixes.value = '';
     ui.addOffice.value = '';
-    ui.addStatus.textContent = `「${res.store.name}」を追加しました`;
-    ui.addStatus.dataset.kind = 'ok';
+    setStatusLine(ui.addStatus, `「${res.store.name}」を追加しました`, 'ok');
     await refresh();
-  } catch (e) {
-    if (handleAuthError(e)) return;
-    // prefix_conflict / store_name_taken / invalid_prefix: the server's message says which.
-    ui.addError.textContent = e.message;
-    ui.addError.hidden = false;
-  } finally {
-    ui.addSubmit.disabled = false;
-  }
+  });
 });
 
 ui.resolveForm.addEventListener('submit', async (ev) => {
@@ -313,7 +299,9 @@ async function loadHours({ keepStatus = false } = {}) {
     const res = await api(`/api/stores/${encodeURIComponent(id)}/hours`);
     if (seq !== hoursSeq) return;
     const weekly = res.hours.weekly?.length === 7 ? res.hours.weekly : WEEKDAYS.map(() => []);
-    weekly.forEach((ranges, i) => (dayInputs[i].value = rangesText(ranges)));
+    weekly.forEach((ranges, i) => {
+      dayInputs[i].value = rangesText(ranges);
+    });
     hoursUi.holidays.value = (res.hours.holidays ?? [])
       .map((h) => [h.date, rangesText(h.ranges)].filter(Boolean).join(' '))
       .join('\n');
@@ -325,9 +313,7 @@ async function loadHours({ keepStatus = false } = {}) {
         : `現在: 時間外${res.nextOpening ? `（次の営業開始 ${new Date(res.nextOpening).toLocaleString('ja-JP', { timeZone: 'Asia/Tokyo' })}）` : ''}`;
     hoursUi.form.dataset.loaded = id; // the form shows this store's hours
   } catch (e) {
-    if (handleAuthError(e)) return;
-    hoursUi.error.textContent = e.message;
-    hoursUi.error.hidden = false;
+    showPageError(hoursUi.error, e);
   }
 }
 
@@ -353,21 +339,14 @@ hoursUi.form.addEventListener('submit', async (ev) => {
       return { date, ranges: parseRanges(rest.join(' ')) };
     });
   const configured = weekly.some((d) => d.length) || holidays.length;
-  hoursUi.submit.disabled = true;
-  try {
+  await whileSaving({ button: hoursUi.submit, error: hoursUi.error }, async () => {
     await api(`/api/stores/${encodeURIComponent(hoursUi.store.value)}/hours`, {
       method: 'PUT',
       body: { hours: { weekly: configured ? weekly : [], holidays }, requireWrapup: hoursUi.requireWrapup.checked },
     });
     setStatusLine(hoursUi.status, '営業時間を保存しました', 'ok');
     await loadHours({ keepStatus: true });
-  } catch (e) {
-    if (handleAuthError(e)) return;
-    hoursUi.error.textContent = e.message;
-    hoursUi.error.hidden = false;
-  } finally {
-    hoursUi.submit.disabled = false;
-  }
+  });
 });
 
 async function main() {

@@ -1,3 +1,4 @@
+// @ts-check
 // Reads KEY=value lines from .dev.vars (the git-ignored local secrets file).
 import { readFileSync, existsSync } from 'node:fs';
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Dialpad API v2: the parts of its published schema that `npm run dialpad:setup` sends.
 //
 // Source: Dialpad's own SDK, dialpad/dialpad-python-sdk, generated from its OpenAPI spec

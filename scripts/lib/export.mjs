@@ -1,3 +1,4 @@
+// @ts-check
 // Reads customers, stores (with prefixes) and the call log out of D1 for `npm run export`.
 
 export async function exportAll(db) {

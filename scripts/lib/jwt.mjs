@@ -1,3 +1,4 @@
+// @ts-check
 // Minimal HS256 JWT signing, as Dialpad signs webhook events. Used by the call simulator,
 // the tests and the benchmarks; the Worker verifies with jwt-compact.
 import { createHmac } from 'node:crypto';

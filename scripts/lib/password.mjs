@@ -1,3 +1,4 @@
+// @ts-check
 // Password hashes in the Worker's format (src/domain/password.rs): PBKDF2-HMAC-SHA256,
 // `pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>`. Both sides are tested against each other.
 // The password policy mirrors `check_policy` there (same list file, same shared test cases in
@@ -26,6 +27,9 @@ export const DEMO_PASSWORDS = Object.freeze(['cti-admin-demo', 'cti-staff-demo']
 /**
  * null when `password` is acceptable, else the same code as the Worker's rule. `demo: true`
  * (the seed only) lets the demo passwords through.
+ * @param {string} password
+ * @param {{ demo?: boolean }} [opts]
+ * @returns {string | null}
  */
 export function policyError(password, { demo = false } = {}) {
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return 'password_too_long';
@@ -41,12 +45,21 @@ const POLICY_TEXT = {
   password_too_common: 'not one of the common passwords',
 };
 
-/** Throws a readable error when `password` breaks the policy. */
+/**
+ * Throws a readable error when `password` breaks the policy.
+ * @param {string} password
+ * @param {{ demo?: boolean }} [opts]
+ */
 export function checkPolicy(password, opts = {}) {
   const code = policyError(password, opts);
   if (code) throw new Error(`password refused (${code}): it must be ${POLICY_TEXT[code]}`);
 }
 
+/**
+ * The stored form the Worker verifies: `pbkdf2_sha256$<iterations>$<salt hex>$<key hex>`.
+ * @param {string} password
+ * @param {{ iterations?: number, salt?: Buffer }} [opts]
+ */
 export function hashPassword(password, { iterations = ITERATIONS, salt = randomBytes(16) } = {}) {
   const dk = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
   return `pbkdf2_sha256$${iterations}$${salt.toString('hex')}$${dk.toString('hex')}`;

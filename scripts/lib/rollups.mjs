@@ -1,3 +1,4 @@
+// @ts-check
 // The 着信分析 rollups (migration 0013) rebuilt from the call log: the statement the outbox
 // runs for the hours it touched (src/pipeline/rollup.sql), here for every hour of a span.
 import { readFileSync } from 'node:fs';
@@ -33,6 +34,8 @@ export function rangeSql(file = 'rollup.sql') {
  * span: its rollups deleted, then written again from its calls). Hours before the log's first
  * call (calls deleted by retention) keep their figures. Safe while the Workers run: the
  * outbox recomputes the hours it touches from the same calls (OR REPLACE).
+ * @param {any} db a D1 binding
+ * @param {{ log?: (line: string) => void }} [opts]
  */
 export async function rebuildRollups(db, { log = () => {} } = {}) {
   const span = await db.prepare('SELECT min(started_at) AS lo, max(started_at) AS hi, count(*) AS n FROM calls').first();

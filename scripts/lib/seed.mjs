@@ -1,3 +1,4 @@
+// @ts-check
 // Demo data: stores with their number prefixes (the seed prototype's rule: 0501748 -> 西船橋),
 // a few customers, and accounts. Idempotent; every value is a bound parameter.
 import { hashPassword, checkPolicy } from './password.mjs';
@@ -21,6 +22,13 @@ export const DEMO_USERS = [
   { login: 'nishifunabashi', name: '西船橋スタッフ', role: 'staff', store: '西船橋', password: 'cti-staff-demo' },
 ];
 
+/**
+ * Creates the store when missing and adds the prefixes it lacks; returns its id.
+ * @param {any} db a D1 binding
+ * @param {string} name
+ * @param {string[]} prefixes
+ * @returns {Promise<number>}
+ */
 export async function upsertStore(db, name, prefixes) {
   await db.prepare('INSERT INTO stores (name) VALUES (?1) ON CONFLICT (name) DO NOTHING').bind(name).run();
   const { id } = await db.prepare('SELECT id FROM stores WHERE name = ?1').bind(name).first();
@@ -33,6 +41,12 @@ export async function upsertStore(db, name, prefixes) {
   return id;
 }
 
+/**
+ * A store's id from its name or id (null for none); throws when there is no such store.
+ * @param {any} db
+ * @param {string | number | null | undefined} nameOrId
+ * @returns {Promise<number | null>}
+ */
 export async function storeId(db, nameOrId) {
   if (nameOrId === null || nameOrId === undefined) return null;
   const row = await db
@@ -48,6 +62,9 @@ export async function storeId(db, nameOrId) {
  * open sockets close within the hub's re-check, at most a minute). The password must pass the
  * policy (at least 12 characters, not a common one); `demo: true` (the demo seed only) lets the
  * demo passwords through. `updated_by` is cleared: the change was not an admin's in the console.
+ * @param {any} db
+ * @param {{ login: string, name?: string | null, role: string, store?: string | number | null,
+ *   password: string, demo?: boolean }} user
  */
 export async function upsertUser(db, { login, name, role, store, password, demo = false }) {
   if (!['admin', 'staff'].includes(role)) throw new Error(`role must be admin or staff, not ${role}`);
@@ -67,6 +84,26 @@ export async function upsertUser(db, { login, name, role, store, password, demo 
   return db.prepare('SELECT id, login_id, role, store_id FROM users WHERE login_id = ?1').bind(login).first();
 }
 
+/**
+ * @typedef {object} NewCustomer
+ * @property {string} name
+ * @property {string | string[]} phone one number or several
+ * @property {string} [kana]
+ * @property {string} [memo]
+ * @property {string | number | null} [store] the home store's name or id
+ * @property {string} [type] customer_type (新規 by default)
+ * @property {string | null} [flag]
+ * @property {number} [visits]
+ * @property {number} [spend]
+ * @property {string | null} [lastVisit]
+ */
+
+/**
+ * Adds a customer with their numbers; returns the id.
+ * @param {any} db
+ * @param {NewCustomer} c
+ * @returns {Promise<number>}
+ */
 export async function addCustomer(db, c) {
   const sid = await storeId(db, c.store ?? null);
   const row = await db
@@ -82,7 +119,10 @@ export async function addCustomer(db, c) {
   return row.id;
 }
 
-/** Loads the demo data once; returns the accounts that were created this time. */
+/**
+ * Loads the demo data once; returns the accounts that were created this time.
+ * @param {any} db
+ */
 export async function seedDemo(db) {
   for (const s of DEMO_STORES) await upsertStore(db, s.name, s.prefixes);
   for (const c of DEMO_CUSTOMERS) {

@@ -1,3 +1,4 @@
+// @ts-check
 // Applies migrations/*.sql to a D1 binding, in order, recording them like wrangler does
 // (table d1_migrations), so `wrangler d1 migrations apply` and this agree on what is applied.
 import { readdirSync, readFileSync } from 'node:fs';

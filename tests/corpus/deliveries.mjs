@@ -1,3 +1,4 @@
+// @ts-check
 // A corpus of realistic Dialpad call-event deliveries, built from Dialpad's published call
 // schema (CallProto, CallContactProto, CallRecordingDetailsProto in dialpad/dialpad-python-sdk
 // src/dialpad/schemas/call.py; states from CreateCallEventSubscription.call_states in
@@ -39,7 +40,10 @@ const ccTarget = () => ({ id: CC_ID, name: '受付センター', phone: NISHI, e
 
 /** A full CallProto-shaped inbound event with every field present, most of them empty. Calls
  * start six minutes ago, so every event of the corpus (the latest a few minutes after the start)
- * sits inside the webhook's replay window (15 minutes back, 2 ahead) when the test sends it. */
+ * sits inside the webhook's replay window (15 minutes back, 2 ahead) when the test sends it.
+ * @param {{ id?: bigint | string, state?: string, t?: number } & Record<string, any>} [opts]
+ *   `over`: any other field of the event, replaced
+ */
 function call({ id = newId(), state = 'ringing', t = Date.now() - 6 * 60_000, ...over } = {}) {
   return {
     call_id: id,

@@ -1,3 +1,4 @@
+// @ts-check
 // Webhook corpora. `hostile`: bodies that must be refused with the given status and code,
 // broadcasting nothing and storing nothing: they fail authentication or are not a token (or, the
 // one content exception, name no call: see src/dialpad.rs). `oddButValid`: verified tokens with
@@ -25,7 +26,8 @@ const b64 = (s) => Buffer.from(s).toString('base64url');
 const good = () => signHS256(base(), S);
 const nested = (n) => `{"call_id":1,"state":"ringing","x":${'['.repeat(n)}${']'.repeat(n)}}`;
 
-export const hostile = [
+/** @type {{ name: string, body: () => string | Buffer<ArrayBuffer>, status: number, code: string }[]} */
+export const hostile = /** @type {[string, () => string | Buffer<ArrayBuffer>, number, string][]} */ ([
   ['alg none, empty signature', () => `${b64('{"alg":"none"}')}.${b64(JSON.stringify(base()))}.`, 401, 'unsupported_alg'],
   ['alg none, signed anyway', () => signRaw({ alg: 'none' }, base(), S), 401, 'unsupported_alg'],
   ['alg RS256', () => signRaw({ alg: 'RS256' }, base(), S), 401, 'unsupported_alg'],
@@ -65,9 +67,10 @@ export const hostile = [
   ['iat far in the future', () => signHS256(ev({ iat: now() + 86400 * 365 }), S), 401, 'iat_in_future'],
   ['nbf in the future', () => signHS256(ev({ nbf: now() + 86400 }), S), 401, 'token_not_yet_valid'],
   ['exp a string', () => signHS256(ev({ exp: 'tomorrow' }), S), 400, 'malformed_claims'],
-].map(([name, body, status, code]) => ({ name, body, status, code }));
+]).map(([name, body, status, code]) => ({ name, body, status, code }));
 
-export const oddButValid = [
+/** @type {{ name: string, over: Record<string, any>, phone: string, store: string }[]} */
+export const oddButValid = /** @type {[string, Record<string, any>, string, string?][]} */ ([
   ['full-width digits', { external_number: '０９０－１２３４－５６７８' }, '09012345678'],
   ['hyphens and spaces', { external_number: '090 1234-5678' }, '09012345678'],
   ['+81 with spaces', { external_number: '+81 90 1234 5678' }, '09012345678'],
@@ -102,4 +105,4 @@ export const oddButValid = [
   ['contact a string', { contact: 'bob' }, '09012345678'],
   ['direction a number', { direction: 1 }, '09012345678'],
   ['master_call_id an array', { master_call_id: [1] }, '09012345678'],
-].map(([name, over, phone, store = '西船橋']) => ({ name, over, phone, store }));
+]).map(([name, over, phone, store = '西船橋']) => ({ name, over, phone, store }));

@@ -1,3 +1,4 @@
+// @ts-check
 // Debian's Chromium driven by playwright-core, set up the way every browser test needs it.
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
@@ -46,15 +47,19 @@ export async function openBrowser() {
       const blocked = window.__blockPopups > 0;
       if (blocked) window.__blockPopups -= 1;
       window.__opened.push({ url: String(url), name, features, blocked });
-      return blocked ? null : open.apply(this, arguments);
+      return blocked ? null : open.call(this, url, name, features);
     };
     const NativeWebSocket = window.WebSocket;
     window.__sockets = [];
     window.__wsBlocked = false;
     window.WebSocket = class extends NativeWebSocket {
-      constructor(...args) {
+      /**
+       * @param {string | URL} url
+       * @param {string | string[]} [protocols]
+       */
+      constructor(url, protocols) {
         if (window.__wsBlocked) throw new DOMException('blocked by the test', 'SecurityError');
-        super(...args);
+        super(url, protocols);
         window.__sockets.push(this);
       }
     };
@@ -75,6 +80,13 @@ export async function openBrowser() {
  * Chromium keeps over plain http only there), Chromium ({@link openBrowser}), and, with
  * `login`, an account whose session the browser context already holds (`loggedIn`, default)
  * or only the account. Returns those plus `close()` for the file's `after`.
+ */
+/**
+ * @param {{
+ *   worker?: import('./worker.mjs').WorkerOptions,
+ *   login?: Parameters<import('./worker.mjs').WorkerClient['login']>[0] | null,
+ *   loggedIn?: boolean,
+ * }} [opts]
  */
 export async function startWithBrowser({ worker = {}, login = null, loggedIn = true } = {}) {
   const w = await startWorker(worker);
@@ -97,7 +109,12 @@ export async function startWithBrowser({ worker = {}, login = null, loggedIn = t
   };
 }
 
-/** Same-origin API calls with `account`'s bearer token (a JSON body when given). */
+/**
+ * Same-origin API calls with `account`'s bearer token (a JSON body when given).
+ * @param {import('./worker.mjs').WorkerClient} w
+ * @param {{ token: string }} account
+ * @returns {(path: string, opts?: { method?: string, body?: unknown }) => Promise<import('./worker.mjs').JsonResponse>}
+ */
 export const apiAs =
   (w, account) =>
   (path, { method = 'GET', body } = {}) =>
@@ -112,6 +129,8 @@ export const apiAs =
  * times out can say what the page showed and had been told:
  *   const traced = tracePage(page); … await traced(() => locator.waitFor());
  * For waits that fail rarely and only under load, where a screenshot after the fact is too late.
+ * @param {import('playwright-core').Page} page
+ * @returns {<T>(wait: () => Promise<T>) => Promise<T>}
  */
 export function tracePage(page) {
   const lines = [];
@@ -141,7 +160,13 @@ export function tracePage(page) {
  * A screenshot for the README, written only by `npm run docs:screenshots`
  * (DOCS_SCREENSHOTS=1): `npm test` leaves a clean checkout clean.
  */
-export async function docShot(page, path) {
+/**
+ * @param {import('playwright-core').Page | import('playwright-core').Locator} target a page,
+ *   or one element of it
+ * @param {string} path
+ * @param {{ fullPage?: boolean }} [opts] the whole scrollable page (a page only)
+ */
+export async function docShot(target, path, { fullPage = false } = {}) {
   if (process.env.DOCS_SCREENSHOTS !== '1') return;
-  await page.screenshot({ path });
+  await target.screenshot(fullPage ? { path, fullPage } : { path });
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Test-only: a D1 binding behind a switch, so a test can make D1 unavailable and bring it back
 // while the Workers and the hub keep running. The test entries d1-fault-entry.mjs (console
 // Worker) and d1-fault-pop.mjs (pop Worker and hub) put it in front of the builds' DB.
@@ -6,9 +7,11 @@
 //   'lost-answer'   a batch commits, then its answer is lost (the caller sees a failure): what a
 //                   drain interrupted after D1 committed looks like to the hub
 //   'slow:<ms>'     every D1 call waits <ms> first, as a far primary would (bench/tools/e2e-popup.mjs)
-// And a hold (key `hold`, a piece of SQL): a statement containing it waits, before it runs,
-// until the test deletes the key (the entry sets `held` to the statement's SQL meanwhile), so a
-// test can make something happen at an exact point of a multi-step D1 read.
+// And a hold (key `hold`, a piece of SQL, then optionally a NUL and a nonce): a statement
+// containing the SQL waits, before it runs, until the test deletes or replaces the key (the
+// entry sets `held` to the statement's SQL meanwhile), so a test can make something happen at
+// an exact point of a multi-step D1 read. The nonce makes each hold distinct: a statement
+// released by one hold is not caught again by the next hold on the same SQL.
 // Nothing here is part of the product; the Worker sees a D1Database as usual.
 
 const lost = () => new Error('D1_ERROR: Network connection lost.');
@@ -18,10 +21,11 @@ const slowMs = (mode) => (mode.startsWith('slow:') ? Number(mode.slice(5)) || 0 
 const pause = (ms) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : null);
 
 async function hold(kv, sql) {
-  const pattern = await kv.get('hold');
+  const value = await kv.get('hold');
+  const pattern = value?.split('\0')[0];
   if (!pattern || !sql.includes(pattern)) return;
   await kv.put('held', sql);
-  while ((await kv.get('hold')) === pattern) await new Promise((r) => setTimeout(r, 20));
+  while ((await kv.get('hold')) === value) await new Promise((r) => setTimeout(r, 20));
 }
 
 class D1PreparedStatement {

@@ -1,3 +1,4 @@
+// @ts-check
 // A stand-in for Dialpad's API v2, a real HTTP server on 127.0.0.1 that the Workers reach
 // through DIALPAD_API_BASE. Written from Dialpad's published schema and documented limits
 // (dialpad/dialpad-python-sdk, generated from its OpenAPI spec), not from what our code sends:
@@ -125,6 +126,7 @@ export async function startDialpadFake({ key = 'fake-dialpad-key', minuteMs = 60
       const path = url.pathname;
       fake.requests.push({ method: req.method, path, query: Object.fromEntries(url.searchParams), body, at: Date.now() });
       if (req.headers.authorization !== `Bearer ${key}`) return send(401, { error: { message: 'invalid api key' } });
+      /** @type {[string, RegExp, string][]} */
       const routes = [
         ['PUT', /^\/api\/v2\/contacts$/, 'contacts.put'],
         ['DELETE', /^\/api\/v2\/contacts\/([^/]+)$/, 'contacts.delete'],
@@ -212,8 +214,8 @@ export async function startDialpadFake({ key = 'fake-dialpad-key', minuteMs = 60
       }
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  fake.url = `http://127.0.0.1:${server.address().port}`;
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  fake.url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`;
   fake.close = () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); });
   return fake;
 }

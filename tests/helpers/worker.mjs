@@ -1,3 +1,4 @@
+// @ts-check
 // One Miniflare instance running the *built* Workers (build/index.js and build/pop/index.js,
 // with their wasm) in workerd, with local D1, the SQLite-backed hub Durable Object and the
 // static assets, listening on a real
@@ -17,11 +18,44 @@ export const WEBHOOK_SECRET = 'test-dialpad-webhook-secret-0123456789';
 export const JWT_SECRET = 'test-session-signing-secret-0123456789';
 
 /**
+ * @typedef {object} WorkerOptions
+ * @property {string} [persist] a directory for D1 and the Durable Objects' storage (a second
+ *   Miniflare on the same directory sees the first one's data)
+ * @property {Record<string, string>} [bindings] vars added to (or replacing) the test defaults
+ * @property {(text: string) => void} [onLog] receives workerd's stdout and stderr
+ * @property {boolean} [d1Fault] the builds behind tests/helpers/d1-fault-entry.mjs
+ * @property {boolean} [direct] false: deliveries go through the console Worker's POP binding
+ * @property {boolean} [seed] false: no demo data (startWorker)
+ * @property {(options: import('miniflare').MiniflareOptions) => void} [configure] changes the
+ *   Miniflare options before the start (startWorker)
+ */
+
+/**
+ * The response of {@link WorkerClient#json}: the body parsed as JSON, or the text when it is not.
+ * @typedef {{ status: number, body: any, headers: Headers }} JsonResponse
+ */
+
+/**
+ * The options of the tests' small `api(who, path, opts)` helpers: a JSON `body` is sent
+ * stringified (with its content type) when given.
+ * @typedef {{ method?: string, body?: any, headers?: Record<string, string>, type?: string }} ApiOptions
+ */
+
+/**
+ * An account made by {@link WorkerClient#login}.
+ * @typedef {{ token: string, user: any, cookie: string, password: string, login: string }} Auth
+ */
+
+/**
  * Miniflare options for the product's two Workers (see wrangler.toml and wrangler.pop.toml):
  * `console` (first: the entry for every request, with the static assets, the login guard and
  * the crons) and `pop` (Dialpad's webhook and the hub), sharing one D1 database. Deliveries
  * reach the pop Worker through its route, as in production; `direct: false` leaves the route
  * out, so they go through the console Worker's `POP` service binding, as under `npm start`.
+ */
+/**
+ * @param {WorkerOptions} [opts]
+ * @returns {import('miniflare').MiniflareOptions}
  */
 export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = false, direct = true } = {}) {
   // `d1Fault`: the same builds behind tests/helpers/d1-fault-entry.mjs, whose D1 binding a
@@ -89,6 +123,11 @@ export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = fals
   };
 }
 
+/**
+ * Starts the built Workers in workerd, with migrations applied and (unless `seed: false`) the
+ * demo data.
+ * @param {WorkerOptions} [opts]
+ */
 export async function startWorker(opts = {}) {
   for (const f of ['build/index.js', 'build/pop/index.js']) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
@@ -111,12 +150,17 @@ export async function startWorker(opts = {}) {
 }
 
 let callSeq = 0;
+let holdSeq = 0;
 /** A unique Dialpad-style integer call id. */
 export function newCallId() {
   return 6_000_000_000_000_000 + Date.now() * 1000 + (callSeq++ % 1000);
 }
 
-/** A Dialpad call event shaped like the real thing (see the Call Events docs). */
+/**
+ * A Dialpad call event shaped like the real thing (see the Call Events docs).
+ * @param {Record<string, any>} [overrides]
+ * @returns {Record<string, any>}
+ */
 export function callEvent(overrides = {}) {
   const now = Date.now();
   return {
@@ -143,29 +187,58 @@ export function callEvent(overrides = {}) {
  * The D1 binding as tests use it, as an oracle: every query first gets what waits in the hub's
  * outbox into D1 (the product's own reads do the same), so a test reads what the hub decided.
  */
+/**
+ * @param {any} raw the D1 binding (Miniflare's D1Database)
+ * @param {() => Promise<unknown>} flush
+ * @returns {any} the D1Database surface the tests use (prepare/bind/first/all/run/raw, batch, exec, dump)
+ */
 function settledD1(raw, flush) {
   const wrap = (stmt) => ({
     unwrapped: stmt,
     bind: (...args) => wrap(stmt.bind(...args)),
-    first: async (...a) => (await flush(), stmt.first(...a)),
-    all: async (...a) => (await flush(), stmt.all(...a)),
-    run: async (...a) => (await flush(), stmt.run(...a)),
-    raw: async (...a) => (await flush(), stmt.raw(...a)),
+    first: async (...a) => {
+      await flush();
+      return stmt.first(...a);
+    },
+    all: async (...a) => {
+      await flush();
+      return stmt.all(...a);
+    },
+    run: async (...a) => {
+      await flush();
+      return stmt.run(...a);
+    },
+    raw: async (...a) => {
+      await flush();
+      return stmt.raw(...a);
+    },
   });
   return {
     prepare: (sql) => wrap(raw.prepare(sql)),
-    batch: async (stmts) => (await flush(), raw.batch(stmts.map((s) => s.unwrapped ?? s))),
-    exec: async (sql) => (await flush(), raw.exec(sql)),
+    batch: async (stmts) => {
+      await flush();
+      return raw.batch(stmts.map((s) => s.unwrapped ?? s));
+    },
+    exec: async (sql) => {
+      await flush();
+      return raw.exec(sql);
+    },
     dump: () => raw.dump(),
   };
 }
 
 export class WorkerClient {
+  /**
+   * @param {Miniflare} mf
+   * @param {string} url
+   * @param {any} db the raw D1 binding
+   */
   constructor(mf, url, db) {
     this.mf = mf;
     this.url = url;
     this.rawDb = db;
     this.db = settledD1(db, () => this.flush());
+    /** @type {WebSocket[]} */
     this.sockets = [];
   }
 
@@ -174,10 +247,19 @@ export class WorkerClient {
     await this.mf.dispose();
   }
 
+  /**
+   * @param {string} path
+   * @param {RequestInit} [init]
+   */
   fetch(path, init = {}) {
     return fetch(this.url + path, init);
   }
 
+  /**
+   * @param {string} path
+   * @param {RequestInit} [init]
+   * @returns {Promise<JsonResponse>}
+   */
   async json(path, init = {}) {
     let res;
     try {
@@ -195,6 +277,10 @@ export class WorkerClient {
     return { status: res.status, body, headers: res.headers };
   }
 
+  /**
+   * @param {BodyInit} body a signed JWT (or anything else, to see it refused)
+   * @param {Record<string, string>} [headers]
+   */
   postWebhook(body, headers = {}) {
     return this.json('/api/dialpad/webhook', {
       method: 'POST',
@@ -203,6 +289,10 @@ export class WorkerClient {
     });
   }
 
+  /**
+   * @param {object} event
+   * @param {string} [secret]
+   */
   sendEvent(event, secret = WEBHOOK_SECRET) {
     return this.postWebhook(signHS256(event, secret));
   }
@@ -211,6 +301,8 @@ export class WorkerClient {
    * Creates an account and logs it in; returns { token, user, cookie, password }. The login
    * response carries no token (browsers keep it in the HttpOnly cookie): `token` is read from
    * the `__Host-cti_session` cookie, which non-browser clients may send as a Bearer token.
+   * @param {{ login?: string, role?: string, store?: string | null, name?: string }} [opts]
+   * @returns {Promise<Auth>}
    */
   async login({ login, role = 'admin', store = null, name } = {}) {
     login ??= `${role}-${Math.random().toString(36).slice(2, 8)}`;
@@ -227,7 +319,12 @@ export class WorkerClient {
     return { token, user: r.body.user, cookie, password, login };
   }
 
-  /** Opens the CTI socket; resolves once the hub's hello arrived. */
+  /**
+   * Opens the CTI socket; resolves once the hub's hello arrived.
+   * @param {{ token: string } | null | undefined} auth
+   * @param {{ since?: number | string, headers?: Record<string, string> }} [opts]
+   * @returns {Promise<SocketProbe>}
+   */
   openSocket(auth, { since, headers = {} } = {}) {
     const q = since === undefined ? '' : `?since=${since}`;
     const ws = new WebSocket(`${this.url.replace('http', 'ws')}/api/cti/socket${q}`, {
@@ -237,9 +334,15 @@ export class WorkerClient {
     return new SocketProbe(ws).ready();
   }
 
-  /** The tenant's hub object, reached the way the Worker reaches it (tests only). */
+  /**
+   * The tenant's hub object, reached the way the Worker reaches it (tests only).
+   * @param {string} path
+   * @param {unknown} [body] JSON, POSTed; GET without
+   * @returns {Promise<any>}
+   */
   async hub(path, body) {
-    const ns = await this.mf.getDurableObjectNamespace('HUB');
+    // Miniflare types its bindings with @cloudflare/workers-types, which is not installed.
+    const ns = /** @type {any} */ (await this.mf.getDurableObjectNamespace('HUB'));
     const stub = ns.get(ns.idFromName('default'));
     const res = await stub.fetch(`https://hub${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
     const text = await res.text();
@@ -255,21 +358,27 @@ export class WorkerClient {
     return this.hub('/index', { all: true });
   }
 
-  /** With `startWorker({ d1Fault: true })`: 'down', 'lost-answer' or 'up' (see d1-fault-entry.mjs). */
+  /**
+   * With `startWorker({ d1Fault: true })`: 'down', 'lost-answer', 'slow:<ms>' or 'up' (see d1-fault.mjs).
+   * @param {string} mode
+   */
   async setD1(mode) {
-    const kv = await this.mf.getKVNamespace('FAULTS');
+    const kv = /** @type {any} */ (await this.mf.getKVNamespace('FAULTS'));
     await kv.put('d1', mode);
   }
 
   /**
    * With `startWorker({ d1Fault: true })`: D1 statements whose SQL contains `sql` wait before
    * they run until `release()` is called; `reached()` resolves once one is waiting.
+   * @param {string} sql
    */
   async holdD1(sql) {
-    const kv = await this.mf.getKVNamespace('FAULTS');
+    const kv = /** @type {any} */ (await this.mf.getKVNamespace('FAULTS'));
     await kv.delete('held');
-    await kv.put('hold', sql);
+    // A fresh nonce: a statement the previous hold released is not caught again (d1-fault.mjs).
+    await kv.put('hold', `${sql}\0${++holdSeq}`);
     return {
+      /** @returns {Promise<string | null>} the held statement's SQL (null: none within 10 s) */
       reached: async () => {
         for (let i = 0; i < 500 && !(await kv.get('held')); i++) await new Promise((r) => setTimeout(r, 20));
         return kv.get('held');
@@ -283,18 +392,29 @@ export class WorkerClient {
     return this.hub('/flush', {});
   }
 
+  /** @param {Parameters<typeof addCustomer>[1]} c */
   async addCustomer(c) {
     const id = await addCustomer(this.db, c);
     await this.reindex();
     return id;
   }
 
+  /**
+   * @param {string} name
+   * @param {string[]} prefixes
+   */
   async upsertStore(name, prefixes) {
     const r = await upsertStore(this.db, name, prefixes);
     await this.reindex();
     return r;
   }
 
+  /**
+   * The number of rows `sql` returns (after the outbox flush).
+   * @param {string} sql
+   * @param {...unknown} args bound to its `?`s
+   * @returns {Promise<number>}
+   */
   async count(sql, ...args) {
     await this.flush();
     const row = await this.db.prepare(`SELECT count(*) AS n FROM (${sql})`).bind(...args).first();
@@ -304,10 +424,14 @@ export class WorkerClient {
 
 /** Collects a socket's messages and lets a test wait for a specific one. */
 export class SocketProbe {
+  /** @param {WebSocket} ws */
   constructor(ws) {
     this.ws = ws;
+    /** @type {any[]} every message so far, parsed (`{ raw }` when not JSON) */
     this.messages = [];
+    /** @type {{ check: () => boolean }[]} */
     this.waiters = [];
+    /** @type {{ code: number, reason: string } | null} */
     this.closed = null;
     ws.on('message', (data) => {
       const text = data.toString();
@@ -326,6 +450,7 @@ export class SocketProbe {
     });
   }
 
+  /** @returns {Promise<SocketProbe>} */
   ready() {
     return new Promise((resolve, reject) => {
       this.ws.once('unexpected-response', (_req, res) => {
@@ -338,7 +463,12 @@ export class SocketProbe {
     });
   }
 
-  /** Resolves with the first message (seen or future) matching `pred`. */
+  /**
+   * Resolves with the first message (seen or future) matching `pred`.
+   * @param {(m: any) => unknown} pred
+   * @param {number} [timeoutMs]
+   * @returns {Promise<any>}
+   */
   waitFor(pred, timeoutMs = 5000) {
     return new Promise((resolve, reject) => {
       const waiter = {
@@ -365,13 +495,22 @@ export class SocketProbe {
     });
   }
 
+  /**
+   * The messages of one type so far.
+   * @param {string} type
+   * @returns {any[]}
+   */
   of(type) {
     return this.messages.filter((m) => m.type === type);
   }
 
-  /** Proves the absence of further messages: a ping round trip is ordered after them. */
+  /**
+   * Proves the absence of further messages: a ping round trip is ordered after them.
+   * @returns {Promise<any[]>} the messages that arrived meanwhile
+   */
   async settle() {
     const before = this.messages.length;
+    /** @type {Promise<void>} */
     const pong = new Promise((resolve) => {
       const onMsg = (d) => {
         if (d.toString() === 'pong') {
@@ -390,6 +529,8 @@ export class SocketProbe {
    * Resolves with the close code once the server's close frame arrived (rejects after `ms`,
    * a bound, not a measurement). `ws` fires 'close' only when the TCP connection ends, which
    * Miniflare's proxy delays by seconds; the frame is what a client acts on.
+   * @param {number} [ms]
+   * @returns {Promise<number | undefined>}
    */
   closedWith(ms = 5000) {
     return new Promise((resolve, reject) => {

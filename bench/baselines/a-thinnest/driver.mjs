@@ -1,3 +1,4 @@
+// @ts-check
 // Baseline A in the same workerd, through Miniflare, the way the product runs.
 import { Miniflare } from 'miniflare';
 import { FanIn } from '../../lib/fanin.mjs';
@@ -48,6 +49,7 @@ async function startA(cleanup, deflate = false, options = baselineOptions) {
   return a;
 }
 
+/** @param {import('../../lib/latency.mjs').LatencyOptions & { options?: any, name?: string }} opts */
 export async function baselineLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry, options, name = 'baseline A' }) {
   const { url, fleet, fanin, release } = await startA(cleanup, deflate, options);
   try {
@@ -91,6 +93,7 @@ export const baselineBroadcastColdStart = (o) =>
  * second when a request only crosses a Worker into a Durable Object and out to the sockets.
  * The ceiling for any pipeline on this path here; A writes nothing, so there are no rows.
  */
+/** @param {import('../../lib/throughput.mjs').ThroughputOptions & { options?: any, name?: string }} opts */
 export async function baselineThroughput({ sockets, concurrencies, seconds, log, cleanup, options, name = 'baseline A' }) {
   const { url, fleet, fanin, release } = await startA(cleanup, false, options);
   try {

@@ -1,3 +1,4 @@
+// @ts-check
 // Baseline A — the platform's limit. The thinnest JavaScript Durable Object that does the
 // same fan-out as the product's hub: it accepts hibernating WebSockets and sends the body of
 // POST /broadcast to every one of them. No authentication, no storage, no D1, no parsing.

@@ -1,3 +1,4 @@
+// @ts-check
 // Baseline B: the seed's stack (bench/baselines/b-seed-stack/server.mjs), a separate Node process, driven with
 // socket.io-client (WebSocket transport only, no long-polling). Benchmark only.
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,7 +31,8 @@ function startServer(cleanup) {
   });
   const release = cleanup.add(
     () =>
-      new Promise((done) => {
+      /** @type {Promise<void>} */ (
+        new Promise((done) => {
         if (child.exitCode !== null || child.signalCode !== null) return done();
         const t = setTimeout(() => {
           child.kill('SIGKILL');
@@ -41,7 +43,7 @@ function startServer(cleanup) {
           done();
         });
         child.kill('SIGTERM');
-      }),
+      })),
   );
   return new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error('peer server did not start within 15 s')), 15000);
@@ -61,6 +63,7 @@ function startServer(cleanup) {
   });
 }
 
+/** @param {import('../../lib/latency.mjs').LatencyOptions} opts */
 export async function peerLatency({ ns, events, warmup, batch, log, cleanup, retry }) {
   ensurePeerInstalled(log);
   const require = createRequire(resolve(PEER, 'package.json'));

@@ -1,3 +1,4 @@
+// @ts-check
 // Baseline B — the seed prototype's stack, for comparison only (not part of the product):
 // Express + Socket.IO + jsonwebtoken in one Node process. POST /api/dialpad/webhook verifies
 // the HS256 JWT with jsonwebtoken and emits `incoming_call` to the room `admin-room`; sockets
@@ -93,4 +94,4 @@ setTimeout(() => process.exit(0), Number(process.env.MAX_LIFETIME_MS ?? 900000))
 process.stdin.on('end', () => process.exit(0)); // parent gone
 process.stdin.resume();
 
-server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+server.listen(0, '127.0.0.1', () => console.log(`listening ${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`));

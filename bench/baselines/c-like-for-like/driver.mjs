@@ -1,3 +1,4 @@
+// @ts-check
 // Baseline C — like for like: bench/baselines/c-like-for-like/worker.mjs (a JS Worker + Durable Object
 // doing the product's webhook pipeline) in the same workerd, through Miniflare, with a local
 // D1 migrated and seeded exactly as for ours, sent the same signed webhooks as ours.
@@ -66,6 +67,7 @@ function recording(url, accepted) {
   };
 }
 
+/** @param {import('../../lib/latency.mjs').LatencyOptions} opts */
 export async function likeLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry }) {
   const s = await start(cleanup);
   const fanin = new FanIn();
@@ -109,6 +111,7 @@ export async function likeLatency({ ns, events, warmup, batch, log, cleanup, def
   }
 }
 
+/** @param {import('../../lib/throughput.mjs').ThroughputOptions} opts */
 export async function likeThroughput({ sockets, concurrencies, seconds, log, cleanup }) {
   const s = await start(cleanup);
   const fanin = new FanIn();

@@ -1,3 +1,4 @@
+// @ts-check
 // Baseline C — like for like. A JavaScript Worker + Durable Object doing the product's webhook
 // pipeline, in the shape the Rust pipeline is being moved to: the Worker verifies the Dialpad
 // JWT (WebCrypto HMAC), checks the replay window, parses the event as src/domain/dialpad.rs

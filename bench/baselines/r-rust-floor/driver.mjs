@@ -1,3 +1,4 @@
+// @ts-check
 // Baseline R: A's Worker and object written in Rust with the product's stack (src/lib.rs here,
 // built by build.sh into build/, git-ignored), in the same workerd through Miniflare, sent
 // exactly A's requests by A's driver. Its distance from A is what the stack costs before any

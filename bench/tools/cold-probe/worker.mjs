@@ -1,3 +1,4 @@
+// @ts-check
 // Not the product: the product's Miniflare configuration (D1, static assets, Hub and Guard
 // Durable Objects) with a JavaScript Worker and no wasm at all, for bench/tools/cold-parts.mjs.
 // GET /api/health does what ours does for the public: one D1 query and one hub round trip.

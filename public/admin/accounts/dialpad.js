@@ -1,9 +1,10 @@
+// @ts-check
 // アカウント → Dialpad ユーザーとの紐づけ (admin): links an account to one of the Dialpad users
 // the API lists (GET /api/dialpad/users), so its 発信 goes through Dialpad's API. Shown only
 // when the Dialpad API key is configured.
 import { $, el, setChildren, setStatusLine } from '../lib/dom.js';
 import { api } from '../lib/api.js';
-import { handleAuthError } from '../lib/page.js';
+import { handleAuthError, showPageError } from '../lib/page.js';
 
 const ui = {
   card: $('#dialpad-link-card'),
@@ -47,9 +48,7 @@ async function save(userId, dialpadUserId, name) {
     renderList();
     setStatusLine(ui.status, dialpadUserId ? '紐づけました' : '紐づけを解除しました', 'ok');
   } catch (e) {
-    if (handleAuthError(e)) return;
-    ui.error.textContent = e.message;
-    ui.error.hidden = false;
+    showPageError(ui.error, e);
   }
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // 折り返し: one item opened — its calls (each with its wrap-up: 用件, 対応結果, note, who), its
 // attempts (result, note, who, when), the buttons that move it (対応中にする, 対応済にする,
 // 担当にする) and the form that logs an attempt (結果, メモ, 記録する).
@@ -8,8 +9,6 @@ import { phaseLabel, stateBadge } from '../lib/calls.js';
 import { handleAuthError } from '../lib/page.js';
 import { TEXT } from '../lib/messages.js';
 import { STATUS_LABELS, statusButtons, ownerButton, customerCell, refresh } from '../callbacks.js';
-
-const REASONS = Object.freeze({ missed: '不在着信', voicemail: '留守電', wrapup: '折り返し予定' });
 
 const ui = {
   section: $('#cb-detail'),
@@ -122,7 +121,7 @@ async function load(id) {
 export async function openDetail(id) {
   const changed = detail.id !== id;
   detail.id = id;
-  for (const row of document.querySelectorAll('#cb-body tr')) row.classList.toggle('cb-row-open', Number(row.dataset.id) === id);
+  for (const row of /** @type {NodeListOf<HTMLTableRowElement>} */ (document.querySelectorAll('#cb-body tr'))) row.classList.toggle('cb-row-open', Number(row.dataset.id) === id);
   if (changed) {
     ui.form.reset();
     setStatusLine(ui.status, '', '');

@@ -1,3 +1,4 @@
+// @ts-check
 // 最近の着信: the console's list of recent calls, newest first, kept live from the socket.
 // Each row's number is a link to the call's popup; a click anywhere on the row opens it too.
 import { $, el, onRowActivate } from '../lib/dom.js';
@@ -140,7 +141,7 @@ function markLiveEdge() {
     r.classList.remove('live-edge');
     if (LIVE_PHASES.has(calls.get(r.dataset.callId)?.call.phase)) last = r;
   }
-  if (last && last.nextElementSibling) last.classList.add('live-edge');
+  if (last?.nextElementSibling) last.classList.add('live-edge');
 }
 
 function trimRows() {

@@ -1,3 +1,4 @@
+// @ts-check
 // First run: while no store exists, an admin's console shows a setup card that leads to 店舗
 // (calls are routed to stores by the dialled number; with no store every call is 「不明」).
 import { el } from '../lib/dom.js';
@@ -9,7 +10,7 @@ let card = null;
 export async function showFirstRun(user) {
   card?.remove();
   card = null;
-  if (!user || user.role !== 'admin') return;
+  if (user?.role !== 'admin') return;
   let stores;
   try {
     stores = await loadStores({ fresh: true });

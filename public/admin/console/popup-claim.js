@@ -1,3 +1,4 @@
+// @ts-check
 // Popups: exactly one per call across all tabs of this browser.
 //
 // Every tab hears every event. The tab that gets the Web Lock `cti-pop-<callId>` first (held a

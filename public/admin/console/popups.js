@@ -1,3 +1,4 @@
+// @ts-check
 // When a call pops (the settings' timing and outbound choice) and how: the window, the banner
 // when the browser blocked it, and a desktop notification that stands in for a blocked popup.
 import { $, el } from '../lib/dom.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // Ring sound: a short two-pulse tone from an OscillatorNode while a call rings in this console.
 // One tab of the browser rings (Web Lock `cti-ring`); another takes over if that one closes.
 import { $ } from '../lib/dom.js';
@@ -18,6 +19,7 @@ class Ringer {
     this.wanted = false;
     this.playing = false; // this tab holds the ring (whether or not audio may start yet)
     this.abort = null;
+    /** @type {((value?: unknown) => void) | null} */
     this.releaseLock = null;
   }
 
@@ -28,7 +30,7 @@ class Ringer {
 
   /** Creates or resumes the audio context; call from a user gesture. */
   unlock() {
-    const AC = window.AudioContext ?? window.webkitAudioContext;
+    const AC = window.AudioContext ?? /** @type {any} */ (window).webkitAudioContext; // Safari before 14.1
     if (!AC) return;
     if (!this.ctx) {
       try {

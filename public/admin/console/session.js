@@ -1,3 +1,4 @@
+// @ts-check
 // The console's session: the first check (/api/auth/me), the login form and the logout
 // button. The session is the HttpOnly cookie; nothing is stored client side. What a login or
 // a logout means for the rest of the console is the entry module's (`start` / `stop` hooks).
@@ -20,6 +21,13 @@ const ui = {
 let user = null;
 /** who was logged in last (kept through the login form: a different user starts afresh) */
 let lastUser = null;
+/**
+ * @typedef {object} SessionHooks
+ * @property {(user: any, previous: any, opts?: { loggedIn?: boolean }) => void} start
+ * @property {() => void} stop
+ * @property {() => void} logout
+ */
+/** @type {SessionHooks} */
 let hooks = { start: () => {}, stop: () => {}, logout: () => {} };
 
 export const currentUser = () => user;

@@ -1,3 +1,4 @@
+// @ts-check
 // The console's settings: when to pop (着信時 / 応答時), outbound calls, ring sound, desktop
 // notifications. Per browser and user, in localStorage (preferences only, never a credential);
 // another tab changing them is followed through the `storage` event.
@@ -5,6 +6,18 @@ import { $ } from '../lib/dom.js';
 import { TEXT } from '../lib/messages.js';
 
 const SETTINGS_PREFIX = 'cti.settings.';
+/**
+ * @typedef {object} ConsoleSettings
+ * @property {'ring' | 'answer'} popTiming
+ * @property {boolean} popOutbound
+ * @property {boolean} ringSound
+ * @property {boolean} desktopNotify
+ * @property {'each' | 'single'} popupMode
+ * @property {number} autoCloseSecs
+ * @property {boolean} muteAfterHours
+ */
+
+/** @type {Readonly<ConsoleSettings>} */
 const DEFAULT_SETTINGS = Object.freeze({
   popTiming: 'ring', // 'ring' = 着信時, 'answer' = 応答時
   popOutbound: false,
@@ -23,8 +36,10 @@ const ui = {
   notifyHint: $('#notify-hint'),
 };
 
+/** @type {ConsoleSettings} */
 let settings = { ...DEFAULT_SETTINGS };
 let userId = null;
+/** @type {(settings: ConsoleSettings) => void} */
 let onChange = () => {};
 
 /** The settings in force (defaults while nobody is logged in). */

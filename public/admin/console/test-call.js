@@ -1,3 +1,4 @@
+// @ts-check
 // テスト着信 (admin): sends a test call down the same path as a real one.
 import { $ } from '../lib/dom.js';
 import { api } from '../lib/api.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // 顧客 › the edit form's fields: a card as form values, the form read back (with the checks
 // made before saving), what changed, and a value as the conflict panel shows it.
 import { el, setChildren } from '../lib/dom.js';

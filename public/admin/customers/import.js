@@ -1,3 +1,4 @@
+// @ts-check
 // 顧客 › CSV 取り込み (admin): sends the file's bytes as they are (the server detects UTF-8 or
 // Shift_JIS); a file with any bad row creates nothing, and its rows' errors are listed.
 import { $, el, setChildren, setStatusLine } from '../lib/dom.js';

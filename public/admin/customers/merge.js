@@ -1,3 +1,4 @@
+// @ts-check
 // 顧客 › 重複を統合 (admin): one person registered twice becomes one record. The dialog offers
 // the customers who share a number with the one on screen and a search (name, kana, number),
 // says what the merge will do (numbers, notes and call history move over, visits and spend add

@@ -1,3 +1,4 @@
+// @ts-check
 // Same-origin JSON requests. The session travels in the HttpOnly cookie; nothing is stored
 // client side. A refusal becomes an ApiError whose message comes from the catalogue.
 import { errorText } from './messages.js';
@@ -17,10 +18,23 @@ export class ApiError extends Error {
 }
 
 /**
+ * @typedef {object} ApiOptions
+ * @property {string} [method] GET unless said
+ * @property {unknown} [body] sent as JSON
+ * @property {BodyInit} [raw] sent unchanged (a Blob / File / string, e.g. a CSV import)
+ * @property {string} [contentType] the content type of `raw`
+ * @property {AbortSignal} [signal]
+ */
+
+/**
  * `body` is sent as JSON, or `raw` (a Blob / File / string, e.g. a CSV import) unchanged with
  * `contentType`. Resolves with the parsed JSON body; rejects with ApiError.
+ * @param {string} path
+ * @param {ApiOptions} [options]
+ * @returns {Promise<any>}
  */
 export async function api(path, { method = 'GET', body, raw, contentType, signal } = {}) {
+  /** @type {RequestInit & { headers: Record<string, string> }} */
   const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' }, signal };
   if (raw !== undefined) {
     init.body = raw;

@@ -1,3 +1,4 @@
+// @ts-check
 // What arrives after a call: the voicemail, the recordings, the transcript and the AI recap.
 // One renderer for the call log and the popup (who answered has its own place in both). Links are shown only for https URLs; text goes through textContent.
 // With Dialpad's share links on (設定), ここで再生 asks our API for a share link of the

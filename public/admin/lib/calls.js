@@ -1,3 +1,4 @@
+// @ts-check
 // A call as the pages show it: the Japanese phase labels, and the popup window of a call
 // (its address and how it is opened), shared by the console, the call log and the popup.
 import { closedNow } from './hours.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // A confirmation in a modal <dialog> (never the browser's confirm(), which blocks every script
 // of the page, the call listener's included): resolves true when the user confirms.
 import { el } from './dom.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // A customer's type and flag badges, as every page shows them.
 import { el } from './dom.js';
 

@@ -1,6 +1,14 @@
+// @ts-check
 // Building DOM nodes. Everything that reaches the page goes through `el()` / textContent:
 // user data is never parsed as HTML.
 
+/**
+ * The page's node for `sel` (a page looks up its own nodes by id: typed loosely, as the
+ * element the markup holds).
+ * @param {string} sel
+ * @param {ParentNode} [root]
+ * @returns {any}
+ */
 export const $ = (sel, root = document) => root.querySelector(sel);
 
 /**

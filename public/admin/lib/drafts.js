@@ -1,3 +1,4 @@
+// @ts-check
 // Half-typed wrap-ups kept in this browser (under the signed-in user and the call's id) until
 // saved. A shared store PC must not show one person's draft to the next: drafts are keyed by
 // the user the server last said is signed in here (`setDraftOwner`, from /api/auth/me and the

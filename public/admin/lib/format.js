@@ -1,3 +1,4 @@
+// @ts-check
 // How numbers, times and amounts are written on every page.
 
 /** 09012345678 -> 090-1234-5678; digits the rules do not know are returned unchanged. */

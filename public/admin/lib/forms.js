@@ -1,3 +1,4 @@
+// @ts-check
 // Form errors: a message next to the field the server named (`data-error-for`), else in the
 // form's general error line.
 

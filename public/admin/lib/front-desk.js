@@ -1,3 +1,4 @@
+// @ts-check
 // The front desk's shared pieces: its settings (action buttons, 用件, click-to-call, from
 // /api/settings/front-desk), an action URL filled in for one caller, click-to-call links, and
 // the 折り返し count in the header's nav.
@@ -33,6 +34,11 @@ export function loadFrontDesk({ fresh = false } = {}) {
 /**
  * 発信 through Dialpad's API: Dialpad rings the user's own devices, then calls `phone` from
  * the store's number. The button says how it went (5 a minute: a refusal says so).
+ */
+/**
+ * @param {string} phone
+ * @param {number | null | undefined} storeId
+ * @param {{ label?: string, customerId?: number }} [opts]
  */
 function apiDialButton(phone, storeId, { label, customerId } = {}) {
   const text = label ?? `発信 ${fmtPhone(phone)}`;
@@ -88,7 +94,13 @@ export function dialHref(phone, storeId, settings) {
   return `tel:${e164(phone)}`;
 }
 
-/** A 発信 link for `phone` (null when there is no number). */
+/**
+ * A 発信 link for `phone` (null when there is no number).
+ * @param {string | null | undefined} phone
+ * @param {number | null | undefined} storeId
+ * @param {any} settings
+ * @param {{ label?: string, customerId?: number }} [opts]
+ */
 export function dialLink(phone, storeId, settings, { label, customerId } = {}) {
   if (phone && settings?.apiCall) return apiDialButton(phone, storeId, { label, customerId });
   const href = dialHref(phone, storeId, settings);
@@ -117,10 +129,14 @@ export async function renderDialLinks(node, phones, storeId, customerId = null) 
 
 let countSeq = 0;
 
+/** The nav's 折り返し link (none on the popup). */
+const callbacksLink = () => /** @type {HTMLAnchorElement | null} */ (document.querySelector('.topnav a[href="/admin/callbacks.html"]'));
+
 /** Shows `n` open callbacks on the nav's 折り返し link. */
 export function showCallbackCount(n) {
-  const link = document.querySelector('.topnav a[href="/admin/callbacks.html"]');
+  const link = callbacksLink();
   if (!link) return;
+  /** @type {HTMLElement} */
   let badge = link.querySelector('.nav-count');
   if (!badge) {
     badge = el('span', { class: 'nav-count', attrs: { id: 'callback-count', 'aria-label': '未完了の折り返し（未対応・対応中）' } });
@@ -133,8 +149,9 @@ export function showCallbackCount(n) {
 
 /** Shows `n` overdue callbacks (past their due time) in red beside the open count. */
 export function showOverdueCount(n) {
-  const link = document.querySelector('.topnav a[href="/admin/callbacks.html"]');
+  const link = callbacksLink();
   if (!link) return;
+  /** @type {HTMLElement} */
   let badge = link.querySelector('.nav-overdue');
   if (!badge) {
     badge = el('span', { class: 'nav-overdue', attrs: { id: 'callback-overdue' } });

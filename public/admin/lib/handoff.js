@@ -1,3 +1,4 @@
+// @ts-check
 // A value handed from one page to another of this browser without putting it in the address
 // (a phone number in a URL ends up in logs): the first page keeps it in localStorage under a
 // random token and links to `?h=<token>`; the page opened takes it once. A token not taken

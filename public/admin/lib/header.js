@@ -1,33 +1,27 @@
-// The page header of every admin page, from this one source.
-// The HTML holds only `<header class="topbar" data-app-header>` (`data-conn` adds the live
-// connection indicator: every signed-in page listens for calls and says so there); importing this module fills it in, before any page code looks up
-// `#session-bar`, `#logout` or `#conn-status`. 「すべての端末からログアウト」 (`#logout-all`) is
-// wired here for every page: it ends every session of the user on the server (their other
-// consoles close at once) and returns to the login screen.
+// @ts-check
+// The page header of every console page, from this one source: importing this module puts it
+// at the top of the page's <body> (the pages' HTML holds none of it), before any page code
+// looks up `#session-bar`, `#logout` or `#conn-status`. It carries the nav (built from the one
+// list of pages, lib/pages.js), the live connection indicator (every signed-in page listens for
+// calls and says so there) and the user. 「すべての端末からログアウト」 (`#logout-all`) is wired here for every page: it ends
+// every session of the user on the server (their other consoles close at once) and returns to
+// the login screen.
 import { $, el } from './dom.js';
 import { api } from './api.js';
 import { loadStores } from './stores.js';
 import { refreshCallbackCount } from './front-desk.js';
+import { PAGES, visibleTo } from './pages.js';
 
-export const NAV_ITEMS = Object.freeze([
-  { href: '/admin/', label: '着信' },
-  { href: '/admin/customers.html', label: '顧客' },
-  { href: '/admin/stores.html', label: '店舗' },
-  { href: '/admin/calls.html', label: '着信履歴' },
-  { href: '/admin/callbacks.html', label: '折り返し' },
-  { href: '/admin/reports.html', label: '着信分析' },
-  { href: '/admin/settings.html', label: '設定' },
-  { href: '/admin/accounts.html', label: 'アカウント', adminOnly: true },
-  { href: '/admin/audit.html', label: '操作履歴', adminOnly: true },
-]);
+const canonical = (/** @type {string} */ path) => path.replace(/\.html$/, '').replace(/\/index$/, '/');
 
-const canonical = (path) => path.replace(/\.html$/, '').replace(/\/index$/, '/');
-
-/** Marks the nav link of the current page (the pages may be served with or without `.html`). */
+/**
+ * Marks the nav link of the current page (the pages may be served with or without `.html`).
+ * @param {ParentNode} [root]
+ */
 export function markCurrentNav(root = document) {
   const here = canonical(location.pathname);
   for (const a of root.querySelectorAll('.topnav a[href]')) {
-    if (canonical(new URL(a.href).pathname) === here) a.setAttribute('aria-current', 'page');
+    if (canonical(new URL(/** @type {HTMLAnchorElement} */ (a).href).pathname) === here) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
 }
@@ -41,8 +35,12 @@ function connIndicator() {
   );
 }
 
-/** Renders the header into `slot`. */
-export function renderHeader(slot, { conn = false } = {}) {
+/**
+ * Renders the header into `slot`: the nav shows the pages everyone sees until [`showUser`]
+ * knows the role.
+ * @param {HTMLElement} slot
+ */
+export function renderHeader(slot) {
   slot.replaceChildren(
     el('div', { class: 'brand' }, el('span', { class: 'brand-mark', text: 'CTI' }), ' 着信コンソール'),
     el(
@@ -51,11 +49,11 @@ export function renderHeader(slot, { conn = false } = {}) {
       el(
         'nav',
         { class: 'topnav', attrs: { 'aria-label': 'メニュー' } },
-        NAV_ITEMS.map(({ href, label, adminOnly }) =>
-          el('a', { class: 'btn btn-ghost btn-small', text: label, attrs: { href, 'data-admin-nav': adminOnly }, hidden: adminOnly }),
+        PAGES.map((page) =>
+          el('a', { class: 'btn btn-ghost btn-small', text: page.label, attrs: { href: page.href }, dataset: { roles: page.roles.join(' ') }, hidden: !visibleTo(page, 'staff') }),
         ),
       ),
-      conn ? connIndicator() : null,
+      connIndicator(),
       el(
         'div',
         { class: 'user' },
@@ -75,8 +73,9 @@ export function renderHeader(slot, { conn = false } = {}) {
   slot.querySelector('#logout-all').addEventListener('click', logoutEverywhere);
 }
 
+/** @param {Event} ev */
 async function logoutEverywhere(ev) {
-  const button = ev.currentTarget;
+  const button = /** @type {HTMLButtonElement} */ (ev.currentTarget);
   button.disabled = true;
   try {
     await api('/api/auth/logout-all', { method: 'POST' });
@@ -91,16 +90,21 @@ async function logoutEverywhere(ev) {
   location.assign('/admin/');
 }
 
+/** @type {{ name: string, role: string, storeId?: number | null } | null} */
+let shownUser = null;
 /**
  * Shows the signed-in user in the header: name, role badge and (staff) their store's name.
  * Resolves with that store's name (null for admins or when unknown).
+ * @param {{ name: string, role: string, storeId?: number | null }} user
+ * @returns {Promise<string | null>}
  */
-let shownUser = null;
 export async function showUser(user) {
   shownUser = user;
   $('#session-bar').hidden = false;
-  // Admin-only entries (アカウント): shown to admins, hidden again when a staff member logs in.
-  for (const a of document.querySelectorAll('.topnav a[data-admin-nav]')) a.hidden = user.role !== 'admin';
+  // Each page's link for the roles that see it (アカウント: admins), again at every login.
+  for (const a of /** @type {NodeListOf<HTMLAnchorElement>} */ (document.querySelectorAll('.topnav a[data-roles]'))) {
+    a.hidden = !a.dataset.roles.split(' ').includes(user.role);
+  }
   refreshCallbackCount();
   $('#user-name').textContent = user.name;
   const role = $('#user-role');
@@ -120,5 +124,7 @@ export async function showUser(user) {
   }
 }
 
-const slot = document.querySelector('header[data-app-header]');
-if (slot) renderHeader(slot, { conn: 'conn' in slot.dataset });
+// Every console page: the header goes first in <body>.
+const header = el('header', { class: 'topbar' });
+document.body.prepend(header);
+renderHeader(header);

@@ -1,3 +1,4 @@
+// @ts-check
 // Business hours as the pages need them live: which stores are open now (the server decides,
 // `GET /api/settings/hours`), refreshed every minute, so a ringing call can be marked 時間外 and
 // its ring muted without waiting; and which stores require a 用件 before a popup is closed.

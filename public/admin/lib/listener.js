@@ -1,3 +1,4 @@
+// @ts-check
 // The call listener of every signed-in page (着信, 顧客, 着信履歴, 折り返し, 店舗, 設定,
 // アカウント): no page of the product can be open while calls go unannounced. Each page keeps
 // the socket to the hub and, when a call should pop, races the other tabs of the browser for it
@@ -11,6 +12,7 @@
 // and were not popped yet (the popped list is per browser), so a call ringing during the
 // navigation still pops.
 import { $, el } from './dom.js';
+import { MessageTarget } from './events.js';
 import { CtiSocket, showConnection } from './socket.js';
 import { LIVE_PHASES, callFromMessage, popupUrl, POPUP_FEATURES, openCallPopup } from './calls.js';
 import { refreshCallbackCount } from './front-desk.js';
@@ -44,7 +46,7 @@ export const socket = new CtiSocket();
  * for every call message, `customer` {customer} for `customer_changed`, `claim` {callId, by},
  * `wrapup` {msg} for `call_wrapup`, `authlost`.
  */
-export const live = new EventTarget();
+export const live = new MessageTarget();
 
 /** callId -> the call as this page last heard it (bounded: the newest calls). */
 const calls = new Map();
@@ -68,6 +70,28 @@ let deskOpenedAt = 0;
 // ---------------------------------------------------------------------------------------------
 // The banners: connection lost, blocked popups, 応答時 notices. Built here for every page.
 
+/**
+ * A banner's text: its title in bold, then the rest.
+ * @param {string} title
+ * @param {string | null} titleId
+ * @param {...Node} rest
+ */
+const bannerText = (title, titleId, ...rest) =>
+  el('span', { class: 'banner-text' }, el('strong', { text: title, attrs: { id: titleId } }), ...rest);
+
+/**
+ * A banner's × button.
+ * @param {string} id
+ * @param {string} label what it closes, for a screen reader
+ * @param {() => void} click
+ */
+const dismissButton = (id, label, click) =>
+  el(
+    'span',
+    { class: 'banner-actions' },
+    el('button', { class: 'btn btn-ghost btn-small', text: '×', attrs: { type: 'button', id, 'aria-label': label }, on: { click } }),
+  );
+
 function banners() {
   return el(
     'div',
@@ -75,10 +99,9 @@ function banners() {
     el(
       'div',
       { class: 'banner banner-error', attrs: { id: 'conn-banner', role: 'status' }, hidden: true },
-      el(
-        'span',
-        { class: 'banner-text' },
-        el('strong', { text: 'サーバーとの接続が切れています。', attrs: { id: 'conn-banner-title' } }),
+      bannerText(
+        'サーバーとの接続が切れています。',
+        'conn-banner-title',
         el('span', {
           class: 'small',
           text: '自動的に再接続しています。この間の着信は、再接続後に一覧とポップアップに反映されます。',
@@ -96,44 +119,23 @@ function banners() {
         el('ul', { class: 'blocked-calls', attrs: { id: 'popup-blocked-list', 'aria-label': 'ブロックされた着信' } }),
         el('span', { class: 'muted small blocked-help', text: POPUP_BLOCKED_HELP }),
       ),
-      el(
-        'span',
-        { class: 'banner-actions' },
-        el('button', {
-          class: 'btn btn-ghost btn-small',
-          text: '×',
-          attrs: { type: 'button', id: 'popup-dismiss', 'aria-label': 'ブロックの通知を閉じる' },
-          on: { click: hideBlocked },
-        }),
-      ),
+      dismissButton('popup-dismiss', 'ブロックの通知を閉じる', hideBlocked),
     ),
     el(
       'div',
       { class: 'banner banner-info', attrs: { id: 'missed-notice', role: 'status' }, hidden: true },
-      el(
-        'span',
-        { class: 'banner-text' },
-        el('strong', { text: '応答されなかった着信があります。' }),
+      bannerText(
+        '応答されなかった着信があります。',
+        null,
         el('span', { attrs: { id: 'missed-notice-detail' } }),
         el('span', {
           class: 'muted small',
           text: '応答時ポップアップの設定のため、ポップアップは開いていません。着信の一覧の行から開けます。',
         }),
       ),
-      el(
-        'span',
-        { class: 'banner-actions' },
-        el('button', {
-          class: 'btn btn-ghost btn-small',
-          text: '×',
-          attrs: { type: 'button', id: 'missed-notice-dismiss', 'aria-label': '不在着信の通知を閉じる' },
-          on: {
-            click: () => {
-              $('#missed-notice').hidden = true;
-            },
-          },
-        }),
-      ),
+      dismissButton('missed-notice-dismiss', '不在着信の通知を閉じる', () => {
+        $('#missed-notice').hidden = true;
+      }),
     ),
   );
 }
@@ -383,6 +385,9 @@ let wired = false;
  * Wires the listener into the page once: the banners go at the top of `mount`, the header's
  * indicator (`#conn`) follows the socket. `latestCall(call)` may give a newer state of a call
  * (the console's list).
+ */
+/**
+ * @param {{ mount?: Element, latestCall?: (call: any) => any }} [opts]
  */
 export function initListener({ mount, latestCall } = {}) {
   if (wired) return;

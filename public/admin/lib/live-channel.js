@@ -1,3 +1,4 @@
+// @ts-check
 // How the pages of one browser talk about live calls: a BroadcastChannel (`cti-live`, same
 // origin only). Every signed-in page listens for calls (lib/listener.js) and tells the popups
 // what it hears; the popups use it to close themselves after an unanswered call, to show the
@@ -23,10 +24,13 @@ export const CHANNEL = 'cti-live';
 export const DESK_HEARTBEAT_MS = 2_000;
 export const DESK_SILENCE_MS = 5_000;
 
-/** The channel, or a stand-in that does nothing where BroadcastChannel is missing. */
+/**
+ * The channel, or a stand-in that does nothing where BroadcastChannel is missing.
+ * @returns {BroadcastChannel}
+ */
 export function openChannel() {
   if (typeof BroadcastChannel === 'function') return new BroadcastChannel(CHANNEL);
-  return { postMessage() {}, addEventListener() {}, close() {} };
+  return /** @type {BroadcastChannel} */ (/** @type {unknown} */ ({ postMessage() {}, addEventListener() {}, close() {} }));
 }
 
 /** The phases of a call that ended without anyone answering it. */

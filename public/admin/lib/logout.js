@@ -1,3 +1,4 @@
+// @ts-check
 // Shift change: logging out while a call is going on asks first. The popups of live calls
 // would otherwise turn into 「ログインしてください」 with nobody told; after the next login in this
 // browser they look their call up again by themselves (popup/live-link.js).

@@ -1,3 +1,4 @@
+// @ts-check
 // The Japanese strings the pages say themselves, in one place.
 //
 // The server answers a refused request with `{"error": {"code", "message", "field"}}`, and its

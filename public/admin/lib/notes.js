@@ -1,3 +1,4 @@
+// @ts-check
 // Customer notes: the list items and the add-a-note form, one for the popup and the 顧客 page.
 import { el, setChildren } from './dom.js';
 import { api } from './api.js';

@@ -1,8 +1,9 @@
+// @ts-check
 // The start of a record page (顧客, 店舗, 着信履歴, 折り返し, 設定, アカウント): the session
 // check, the header's user and logout, the call listener (every page pops calls), and what to
 // do when the session is gone. The session is the HttpOnly cookie; nothing
 // is kept in storage.
-import { $ } from './dom.js';
+import { $, setStatusLine } from './dom.js';
 import { api } from './api.js';
 import { showUser } from './header.js';
 import { TEXT } from './messages.js';
@@ -21,6 +22,41 @@ export function handleAuthError(e) {
     return true;
   }
   return false;
+}
+
+/**
+ * Shows a refusal in a page's error line (`text`, else the server's message); a lost session
+ * goes to the login instead.
+ * @param {HTMLElement} node
+ * @param {any} e the ApiError
+ * @param {string} [text]
+ */
+export function showPageError(node, e, text = e?.message) {
+  if (handleAuthError(e)) return;
+  node.textContent = text;
+  node.hidden = false;
+}
+
+/**
+ * A form's save: `button` is disabled while `work` runs and `error` hidden; a refusal is shown
+ * in `error` (`describe(e)`, else the server's message; a lost session goes to the login).
+ * With `status`, the status line says 保存中… meanwhile and is cleared by a refusal (`work` says
+ * how it went).
+ * @param {{ button: HTMLButtonElement, error: HTMLElement, status?: HTMLElement, describe?: (e: any) => string }} parts
+ * @param {() => Promise<unknown>} work
+ */
+export async function whileSaving({ button, error, status, describe }, work) {
+  error.hidden = true;
+  button.disabled = true;
+  if (status) setStatusLine(status, TEXT.saving, 'pending');
+  try {
+    await work();
+  } catch (e) {
+    if (status) setStatusLine(status, '', null);
+    showPageError(error, e, describe?.(e));
+  } finally {
+    button.disabled = false;
+  }
 }
 
 /**
@@ -47,8 +83,8 @@ export async function startPage() {
   live.addEventListener('authlost', toLogin);
   startListening(user);
   document.body.dataset.role = user.role;
-  for (const node of document.querySelectorAll('[data-admin-only]')) node.hidden = user.role !== 'admin';
-  for (const node of document.querySelectorAll('[data-staff-only]')) node.hidden = user.role === 'admin';
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-admin-only]'))) node.hidden = user.role !== 'admin';
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-staff-only]'))) node.hidden = user.role === 'admin';
   $('#logout').addEventListener('click', async () => {
     if (!(await confirmLogout())) return;
     try {

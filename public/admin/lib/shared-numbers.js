@@ -1,3 +1,4 @@
+// @ts-check
 // Numbers that another customer already has: asked before a save (`POST
 // /api/customers/duplicates`), warned about in the form — 「この番号（…）は 山田 太郎 さんにも
 // 登録されています」 with a link to that customer — and saved only when the user chooses

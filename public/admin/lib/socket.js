@@ -1,6 +1,8 @@
+// @ts-check
 // The live channel: the CTI socket (`/api/cti/socket`) and the connection indicator of the
 // console and the popup.
 import { api } from './api.js';
+import { MessageTarget } from './events.js';
 
 export const CONN_LABELS = Object.freeze({
   connecting: '接続待ち',
@@ -36,7 +38,7 @@ const BACKOFF_MAX_MS = 30_000;
  * socket is lost until the next hello; `closed` after stop() (logout) or when the session is
  * gone (then `authlost` follows).
  */
-export class CtiSocket extends EventTarget {
+export class CtiSocket extends MessageTarget {
   constructor({ path = '/api/cti/socket' } = {}) {
     super();
     this.path = path;

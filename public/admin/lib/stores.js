@@ -1,3 +1,4 @@
+// @ts-check
 // The stores list, fetched once per page load and shared by whoever needs it.
 import { api } from './api.js';
 

@@ -1,3 +1,4 @@
+// @ts-check
 // 着信の詳細: one call of the number (a history row or a 前回までの対応 item, opened with a click
 // or the keyboard) in a modal dialog: when, store, line, who answered, how long, its phase and
 // its wrap-up. Shown at once from what the popup has, then from the call log (the call's own

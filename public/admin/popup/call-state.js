@@ -1,3 +1,4 @@
+// @ts-check
 // The popup's call state line: the phase (announced by screen readers through its own
 // `role=status` node) and the running timer next to it, which is outside that live region
 // (`role=timer`, not announced) so a ticking clock does not talk every second.
@@ -24,7 +25,8 @@ function render() {
   if (ui.label.textContent !== label) ui.label.textContent = label;
   let timer = null;
   if (call.phase === 'connected' || call.phase === 'hold') {
-    const since = call.connectedAt ?? (call.connectedAt = Date.now());
+    call.connectedAt ??= Date.now();
+    const since = call.connectedAt;
     const tick = () => {
       ui.timer.textContent = fmtDuration(Date.now() - since);
     };

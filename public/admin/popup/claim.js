@@ -1,3 +1,4 @@
+// @ts-check
 // 「対応中」 from the popup: the first time this person works on the call's wrap-up (focus in
 // the 用件 / 対応結果 / メモ form), the popup tells the hub `{type:"claim", callId}`; every
 // console that may see the call then shows 対応中: <name> on its row. Sent once per popup; if

@@ -1,3 +1,4 @@
+// @ts-check
 // The popup's card: the custom fields (フリー項目) an admin chose for it, in their order, as the
 // lookup and the pop message carry them (`card.fields`: label and value). Rendered as text.
 import { $, el, setChildren } from '../lib/dom.js';

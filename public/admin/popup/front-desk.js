@@ -1,3 +1,4 @@
+// @ts-check
 // The popup's front desk: pinned notes (注意 / 苦情, however old: one line each, opened in
 // place), who answered and which line rang, the next steps (詳細を見る, 全履歴, the admin's
 // action buttons, click-to-call) and the call's wrap-up (用件, 対応結果, メモ) docked at the
@@ -110,7 +111,7 @@ async function loadCall({ wrapup = false } = {}) {
  */
 function wrapupMissing() {
   const c = fd.call;
-  return Boolean(c && c.connectedAt && wrapupRequired(c.storeId) && !fd.saved?.category);
+  return Boolean(c?.connectedAt && wrapupRequired(c.storeId) && !fd.saved?.category);
 }
 
 function renderRequired() {
@@ -131,7 +132,7 @@ function historyOfNumber(phone) {
 
 function renderSteps() {
   const c = fd.caller;
-  if (!c || !c.phone) {
+  if (!c?.phone) {
     ui.steps.hidden = true;
     return;
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // The popup's list of the number's recent calls (直近10件), with this call marked and kept in
 // step with the live state. Each row shows the call's 用件 once written and is a button that
 // opens the call's details (call-dialog.js).

@@ -1,3 +1,4 @@
+// @ts-check
 // The popup's link to the listening pages of this browser (lib/live-channel.js):
 //  - a popup whose call ended unanswered (不在着信, 留守電) closes itself after the time chosen
 //    on the console's 設定 (応答されなかった着信のポップアップを閉じる), never while it holds
@@ -138,7 +139,7 @@ function switchTo(id) {
 }
 
 function hasOtherUnsavedText() {
-  for (const f of document.querySelectorAll('input, textarea')) {
+  for (const f of /** @type {NodeListOf<HTMLInputElement | HTMLTextAreaElement>} */ (document.querySelectorAll('input, textarea'))) {
     if (f.closest('[hidden], #wrapup-form') || f.disabled) continue;
     if (['hidden', 'checkbox', 'radio', 'button', 'submit'].includes(f.type)) continue;
     if (f.value !== f.defaultValue) return true;

@@ -1,3 +1,4 @@
+// @ts-check
 // The popup's memo: edited in place (a click on the text or 編集), saved against the card's
 // version. The new text shows at once; a 409 shows what someone else saved and keeps the draft.
 import { $, setStatusLine } from '../lib/dom.js';
@@ -32,6 +33,14 @@ export function setMemoEditable(can) {
 
 /** the editor: the version the edit is based on, and whether a save is under way */
 let edit = { open: false, baseVersion: null, saving: false };
+/**
+ * What the memo needs of the popup (`initMemo`).
+ * @typedef {object} MemoHooks
+ * @property {() => any} customer the card shown
+ * @property {(card: any) => void} show shows a card again
+ * @property {(e?: unknown) => void} authLost
+ */
+/** @type {MemoHooks} */
 let page = { customer: () => null, show: () => {}, authLost: () => {} };
 
 /** A save is under way (a refresh must not overwrite the optimistic text). */

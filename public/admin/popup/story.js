@@ -1,3 +1,4 @@
+// @ts-check
 // 前回までの対応: the number's last 3 wrap-ups (用件, 対応結果, note, who, when) from the
 // lookup's `wrapups`, near the top of the popup for a registered caller and an unregistered
 // number alike. Each opens its call's details (call-dialog.js).
@@ -8,6 +9,7 @@ import { openCall } from './call-dialog.js';
 const ui = { view: $('#story'), list: $('#story-list') };
 
 /** The history's entry of a call, when listed, to open with more than the wrap-up. */
+/** @type {(callId: string) => object | undefined} */
 let historyEntry = () => undefined;
 
 export function initStory({ entryOf }) {

@@ -1,3 +1,4 @@
+// @ts-check
 // 設定 → フリー項目 (admin): the business's own customer fields. Each has a name, a kind (text,
 // number, date, one of a list, yes/no), the stores it applies to (all, or one), whether the
 // popup's card shows it and in what order, and who may edit it (管理者のみ / スタッフも).

@@ -1,3 +1,4 @@
+// @ts-check
 // 設定 → Dialpad 連携 (admin): which Dialpad features are on (each off until the API key is
 // configured and switched on here), recording privacy, 用件 / 対応結果 → call labels, and the
 // contacts sync's progress (synced / waiting / refused, last error, time left), a full resync

@@ -1,9 +1,10 @@
+// @ts-check
 // 設定 → 営業日と折り返し (admin): the business-day cutoff (営業日切替), a callback's default
 // due time in minutes, and whether an item needs an outcome before it is closed. Staff see
 // them read-only. The server validates (`PUT /api/settings/hours`).
 import { $, setStatusLine } from '../lib/dom.js';
 import { api } from '../lib/api.js';
-import { handleAuthError } from '../lib/page.js';
+import { whileSaving } from '../lib/page.js';
 import { TEXT } from '../lib/messages.js';
 
 const ui = {
@@ -29,10 +30,7 @@ export async function initHours({ admin }) {
   ui.form.hidden = false;
   ui.form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    ui.error.hidden = true;
-    ui.save.disabled = true;
-    setStatusLine(ui.status, TEXT.saving, 'pending');
-    try {
+    await whileSaving({ button: ui.save, error: ui.error, status: ui.status, describe: (e) => TEXT.saveFailed(e.message) }, async () => {
       const body = {
         businessDayCutoff: ui.cutoff.value,
         callbackDueMinutes: Number(ui.due.value),
@@ -41,13 +39,6 @@ export async function initHours({ admin }) {
       const res = await api('/api/settings/hours', { method: 'PUT', body });
       render(res.settings);
       setStatusLine(ui.status, TEXT.saved, 'ok');
-    } catch (e) {
-      if (handleAuthError(e)) return;
-      setStatusLine(ui.status, '', null);
-      ui.error.textContent = TEXT.saveFailed(e.message);
-      ui.error.hidden = false;
-    } finally {
-      ui.save.disabled = false;
-    }
+    });
   });
 }

@@ -1,0 +1,81 @@
+// @ts-check
+// The console's pages share their head and header (issue 24): one list of pages
+// (public/admin/lib/pages.js) drives the nav, lib/header.js renders the header on every page,
+// and each page's HTML keeps only what is its own: its title, its entry module, its own
+// stylesheet. Static checks on the files; the browser tests drive the rendered header.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { PAGES, visibleTo } from '../public/admin/lib/pages.js';
+
+const ADMIN = 'public/admin';
+const fileOf = (/** @type {string} */ href) => `${ADMIN}/${href.replace(/^\/admin\//, '') || 'index.html'}`;
+const html = (/** @type {string} */ href) => readFileSync(fileOf(href), 'utf8');
+/** The page's `<head>` lines, trimmed. */
+const headLines = (/** @type {string} */ href) =>
+  html(href)
+    .split('</head>')[0]
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+test('every console page is in the one list of pages, and every listed page exists', () => {
+  const files = readdirSync(ADMIN)
+    .filter((f) => f.endsWith('.html'))
+    .map((f) => `${ADMIN}/${f}`)
+    .sort();
+  assert.deepEqual(PAGES.map((p) => fileOf(p.href)).sort(), files);
+  const labels = PAGES.map((p) => p.label);
+  assert.equal(new Set(labels).size, labels.length, 'nav labels are unique');
+  assert.deepEqual(labels, ['着信', '顧客', '店舗', '着信履歴', '折り返し', '着信分析', '設定', 'アカウント', '操作履歴']);
+});
+
+test('who sees a page in the nav: アカウント and 操作履歴 are for admins, the rest for everyone', () => {
+  for (const page of PAGES) {
+    assert.equal(visibleTo(page, 'admin'), true, page.label);
+    assert.equal(visibleTo(page, 'staff'), !['アカウント', '操作履歴'].includes(page.label), page.label);
+    assert.equal(visibleTo(page, 'nobody'), false, page.label);
+  }
+});
+
+test('a page holds no header markup and no copied stylesheet list: only its own title, module and styles', () => {
+  for (const { href, label } of PAGES) {
+    const source = html(href);
+    assert.doesNotMatch(source, /<header\b/, `${href}: the header is rendered by lib/header.js`);
+    const head = headLines(href);
+    assert.deepEqual(head.slice(0, 5), [
+      '<!doctype html>',
+      '<html lang="ja">',
+      '<head>',
+      '<meta charset="utf-8">',
+      '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    ]);
+    const title = head.find((l) => l.startsWith('<title>'));
+    assert.ok(title?.includes(href === '/admin/' ? 'CTI コンソール' : `${label} - CTI コンソール`), `${href}: ${title}`);
+    assert.ok(head.includes('<link rel="icon" href="/favicon.svg" type="image/svg+xml">'), `${href} links the favicon`);
+    const sheets = head.filter((l) => l.startsWith('<link rel="stylesheet"'));
+    if (href === '/admin/') continue; // the console: no record styles (records.css restyles every select)
+    assert.equal(sheets[0], '<link rel="stylesheet" href="/admin/pages.css">', `${href}: the shared styles first`);
+    for (const s of sheets) assert.doesNotMatch(s, /\/(style|records|front-desk)\.css"/, `${href}: ${s} is in pages.css`);
+  }
+});
+
+test('every page starts with the shared header module and carries no inline script, style or handler', () => {
+  for (const { href } of PAGES) {
+    const source = html(href);
+    const entries = [...source.matchAll(/<script type="module" src="\/admin\/([^"]+)"><\/script>/g)].map((m) => m[1]);
+    assert.ok(entries.length >= 1, `${href} has an entry module`);
+    const first = readFileSync(`${ADMIN}/${entries[0]}`, 'utf8');
+    const imports = [...first.matchAll(/^import\s+(?:[^'"]*from\s+)?'([^']+)'/gm)].map((m) => m[1]);
+    assert.equal(imports[0], './lib/header.js', `${entries[0]} imports the header first`);
+    assert.doesNotMatch(source, /<script(?![^>]*\bsrc=)[^>]*>/, `${href}: no inline script`);
+    assert.doesNotMatch(source, /<style\b|\sstyle="|\son[a-z]+="/, `${href}: no inline style or handler`);
+  }
+});
+
+test('pages.css is the one list of the record pages\' stylesheets', () => {
+  const css = readFileSync(`${ADMIN}/pages.css`, 'utf8');
+  const imported = [...css.matchAll(/@import url\("([^"]+)"\);/g)].map((m) => m[1]);
+  assert.deepEqual(imported, ['style.css', 'records.css', 'front-desk.css']);
+  for (const f of imported) readFileSync(`${ADMIN}/${f}`); // each exists
+});
