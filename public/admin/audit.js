@@ -13,9 +13,6 @@ import { TEXT } from './lib/messages.js';
 
 const PER_PAGE = 50;
 
-/** lib/api.js's `api`, with the JSON body it sends typed. */
-const post = /** @type {(path: string, init: { method: string, body: object }) => Promise<any>} */ (api);
-
 const ui = {
   view: $('#page-view'),
   filters: $('#filters'),
@@ -122,7 +119,7 @@ async function load() {
   ui.body.setAttribute('aria-busy', 'true');
   let data;
   try {
-    data = await post('/api/audit/search', { method: 'POST', body });
+    data = await api('/api/audit/search', { method: 'POST', body });
   } catch (e) {
     if (seq !== state.seq || handleAuthError(e)) return;
     ui.body.setAttribute('aria-busy', 'false');
