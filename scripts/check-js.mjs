@@ -1,9 +1,8 @@
 // @ts-check
 // npm run check: the JavaScript checks `npm test` runs first.
-//   1. every JS module under public/, tests/, bench/ and scripts/ starts with `// @ts-check`,
-//      except the ones listed in scripts/ts-check-pending.txt (not converted yet; the list only
-//      shrinks: an entry that names a missing file or a file already checked is an error too);
-//   2. Biome's linter (biome.json) over every checked module;
+//   1. every JS module under public/, tests/, bench/ and scripts/ (tracked, or new and not
+//      ignored) starts with `// @ts-check`: tsc checks exactly those files;
+//   2. Biome's linter (biome.jsonc) over those modules;
 //   3. the type check, `tsc -p .` (tsconfig.json: checkJs is off, so `// @ts-check` decides).
 // All three run, so one run shows every finding; the exit status is 1 when any failed.
 //   node scripts/check-js.mjs            all three
@@ -14,7 +13,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const PENDING = 'scripts/ts-check-pending.txt';
 const DIRS = ['public', 'tests', 'bench', 'scripts'];
 
 /** The JS modules the checks cover: tracked or new (not ignored) .js/.mjs files in DIRS. */
@@ -31,14 +29,6 @@ export function jsModules() {
     .sort();
 }
 
-/** The allow-list: one path per line; blank lines and `#` comments ignored. */
-export function pendingList(text = readFileSync(join(root, PENDING), 'utf8')) {
-  return text
-    .split('\n')
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter(Boolean);
-}
-
 /** True when the module's first comment lines (after a shebang) hold `// @ts-check`. */
 export function hasTsCheck(source) {
   for (const line of source.split('\n')) {
@@ -51,37 +41,12 @@ export function hasTsCheck(source) {
 }
 
 /**
- * The coverage rule, pure: given each module's source and the allow-list, the problems found
- * (empty when fine) and the modules to lint.
- * @param {Map<string, string>} sources path → source, for every module
- * @param {string[]} pending
- * @returns {{ problems: string[], checked: string[] }}
+ * The coverage rule, pure: the modules (of `sources`, path → source) without `// @ts-check`.
+ * @param {Map<string, string>} sources
+ * @returns {string[]}
  */
-export function coverage(sources, pending) {
-  const problems = [];
-  const pendingSet = new Set(pending);
-  for (const p of pending) {
-    if (!sources.has(p)) problems.push(`${PENDING}: ${p} is not a JS module here: remove the line`);
-  }
-  const seen = new Set();
-  for (const p of pending) {
-    if (seen.has(p)) problems.push(`${PENDING}: ${p} is listed twice`);
-    seen.add(p);
-  }
-  const checked = [];
-  for (const [path, source] of sources) {
-    const has = hasTsCheck(source);
-    if (pendingSet.has(path)) {
-      if (has) problems.push(`${path} has // @ts-check: remove it from ${PENDING}`);
-    } else if (!has) {
-      problems.push(
-        `${path} lacks // @ts-check on its first line (type-check it, or list it in ${PENDING})`,
-      );
-    } else {
-      checked.push(path);
-    }
-  }
-  return { problems, checked };
+export function unchecked(sources) {
+  return [...sources].filter(([, source]) => !hasTsCheck(source)).map(([path]) => path);
 }
 
 function run(label, cmd, args) {
@@ -93,26 +58,23 @@ function run(label, cmd, args) {
 
 function main() {
   const sources = new Map(jsModules().map((f) => [f, readFileSync(join(root, f), 'utf8')]));
-  const { problems, checked } = coverage(sources, pendingList());
-  console.log(
-    `== // @ts-check: ${checked.length} modules checked, ${sources.size - checked.length} pending`,
-  );
-  for (const p of problems) console.error(`  ${p}`);
-  let ok = problems.length === 0;
+  const missing = unchecked(sources);
+  console.log(`== // @ts-check: ${sources.size - missing.length} of ${sources.size} modules`);
+  for (const path of missing) {
+    console.error(`  ${path} lacks // @ts-check on its first line: add it and make tsc pass`);
+  }
+  let ok = missing.length === 0;
   if (process.argv.includes('--coverage')) process.exit(ok ? 0 : 1);
 
   const bin = (name) => join(root, 'node_modules', '.bin', name);
-  // Biome lints only the checked modules: a pending one is converted (typed and linted) by the
-  // same change that takes it off the list. Warnings fail the run as errors do.
+  // The files biome.jsonc names (the same modules). Warnings fail the run as errors do; infos
+  // (style hints such as useTemplate) are left to `npm run lint`.
   ok =
     run('biome lint', bin('biome'), [
       'lint',
       '--error-on-warnings',
-      // Infos (style hints such as useTemplate) are left to `npm run lint`; warnings fail.
       '--diagnostic-level=warn',
       '--max-diagnostics=200',
-      '--no-errors-on-unmatched',
-      ...checked,
     ]) && ok;
   ok = run('tsc -p .', bin('tsc'), ['-p', '.']) && ok;
   if (!ok) {

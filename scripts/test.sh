@@ -23,17 +23,8 @@ if [ ! -x "$CHROMIUM" ]; then
   fi
 fi
 
-# What `git status` shows, with a hash of each listed file's content: a run must leave it as
-# it was (a file already changed before the run must not change again either).
-tree_state() {
-  git rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
-  git status --porcelain=v1 --untracked-files=all --no-renames
-  git status --porcelain=v1 --untracked-files=all --no-renames -z | tr '\0' '\n' | cut -c4- |
-    while IFS= read -r f; do
-      if [ -f "$f" ]; then echo "$(git hash-object -- "$f") $f"; fi
-    done
-}
-tree_before="$(tree_state)"
+# The git tree as found (scripts/tree-state.sh): compared again at the end.
+tree_before="$(bash scripts/tree-state.sh)"
 
 npm run --silent check
 bash scripts/build.sh
@@ -45,7 +36,7 @@ done
 cargo test --quiet
 node --test --test-concurrency=1 tests/*.test.mjs
 
-tree_after="$(tree_state)"
+tree_after="$(bash scripts/tree-state.sh)"
 if [ "$tree_before" != "$tree_after" ]; then
   echo "npm test left the git tree changed (tests must write scratch files under os.tmpdir()):" >&2
   diff <(echo "$tree_before") <(echo "$tree_after") >&2 || true

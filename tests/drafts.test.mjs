@@ -73,8 +73,7 @@ test('a logout, or any 401, drops every draft of the browser (the next person se
   setDraftOwner(1);
   writeDraft('c4', { note: '残す' });
   globalThis.fetch = answer(409, { error: { code: 'version_conflict', message: '…' } });
-  // (any: api.js is not type-checked yet, and its inferred options lack `body`.)
-  await assert.rejects(api('/api/calls/wrapup', /** @type {any} */ ({ method: 'PUT', body: {} })));
+  await assert.rejects(api('/api/calls/wrapup', { method: 'PUT', body: {} }));
   assert.equal(readDraft('c4').note, '残す');
 });
 

@@ -29,22 +29,21 @@ function startServer(cleanup) {
     env: { ...process.env, WEBHOOK_SECRET, JWT_SECRET, MAX_LIFETIME_MS: '900000' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const release = cleanup.add(
-    () =>
-      /** @type {Promise<void>} */ (
-        new Promise((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        const t = setTimeout(() => {
-          child.kill('SIGKILL');
-          done();
-        }, 3000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          done();
-        });
-        child.kill('SIGTERM');
-      })),
-  );
+  /** @returns {Promise<void>} SIGTERM, then SIGKILL after 3 s; resolves once the child exited */
+  const stop = () =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        done();
+      }, 3000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+  const release = cleanup.add(stop);
   return new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error('peer server did not start within 15 s')), 15000);
     let buf = '';
