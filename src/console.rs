@@ -1,13 +1,15 @@
 //! The console Worker's side: the console's API (routed, checked, buffered, dispatched to
 //! `resources/`), `/` and the static pages, and the crons. Dialpad's deliveries never come
 //! here (`crate::fetch` hands them to the pop Worker).
+use crate::db::users;
 use crate::domain::error::ApiError;
 use crate::domain::{self, messages::SocketInfo};
-use crate::pipeline::{self, hub_client, webhook};
+use crate::pipeline::{self, webhook};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use crate::platform::router::{self, Miss, Route};
-use crate::resources::accounts::{admin as accounts, auth, users};
-use crate::resources::customers::{api as customers, csv_io, duplicates, merge, notes};
+use crate::resources::accounts::{admin as accounts, auth};
+use crate::resources::customers::{api as customers, csv_io, duplicates, lookup, merge, notes};
 use crate::resources::dialpad::{self as dialpad, actions as dialpad_actions};
 use crate::resources::{
     audit, callbacks, calls, custom_fields, hours, reports, settings, stores, wrapups,
@@ -125,12 +127,39 @@ fn has_body(req: &Request) -> ApiResult<bool> {
     Ok(h.get("Transfer-Encoding")?.is_some() || req.inner().body().is_some())
 }
 
+/// The handler of `route`, with the steps the table declares around it: the hub's outbox
+/// flushed first for a route that reads the call log, the hub's pop index told after a
+/// successful write that changed what it holds (`Route::reads_call_log`,
+/// `Route::index_effect`).
 async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> ApiResult<Response> {
+    if route.reads_call_log() {
+        hub_client::flush(env).await;
+    }
+    let mut named = Vec::new();
+    let resp = handle(route, id, req, env, &mut named).await?;
+    if let Some(effect) = route.index_effect() {
+        hub_client::index_changed(env, &effect.change(id, &named)).await;
+    }
+    Ok(resp)
+}
+
+/// The handler of `route`. A handler whose write the hub's index must learn of by ids the
+/// path does not carry (a new customer, a merged one) names them in `named`.
+async fn handle(
+    route: Route,
+    id: Option<i64>,
+    req: Request,
+    env: &Env,
+    named: &mut Vec<i64>,
+) -> ApiResult<Response> {
     let id = || http::path_id(id);
     match route {
         // `fetch` hands every delivery to `deliver` before the API is routed.
         Route::Webhook => Err(ApiError::NotFound),
-        Route::TestCall => webhook::test_call(req, env).await,
+        Route::TestCall => {
+            auth::require_admin(&req, env).await?;
+            webhook::test_call(req, env).await
+        }
         Route::Login => auth::login(req, env).await,
         Route::Logout => auth::logout(req, env).await,
         Route::LogoutAll => auth::logout_all(req, env).await,
@@ -143,9 +172,9 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::Socket => socket(req, env).await,
         Route::Health => health(req, env).await,
         Route::IndexRebuild => rebuild_index(req, env).await,
-        Route::CustomerLookup => customers::lookup(req, env).await,
+        Route::CustomerLookup => lookup::lookup(req, env).await,
         Route::CustomerSearch => customers::search(req, env).await,
-        Route::CustomerCreate => customers::create(req, env).await,
+        Route::CustomerCreate => customers::create(req, env).await.map(|w| w.named(named)),
         Route::CustomerDuplicates => duplicates::check(req, env).await,
         Route::CustomerSharedNumbers => duplicates::shared_numbers(req, env).await,
         Route::CustomerImport => csv_io::import(req, env).await,
@@ -153,7 +182,7 @@ async fn dispatch(route: Route, id: Option<i64>, req: Request, env: &Env) -> Api
         Route::CustomerDetail => customers::detail(req, env, id()?).await,
         Route::CustomerUpdate => customers::update(req, env, id()?).await,
         Route::CustomerDelete => customers::delete(req, env, id()?).await,
-        Route::CustomerMerge => merge::merge(req, env, id()?).await,
+        Route::CustomerMerge => merge::merge(req, env, id()?).await.map(|w| w.named(named)),
         Route::NotesList => notes::list(req, env, id()?).await,
         Route::NotesAdd => notes::add(req, env, id()?).await,
         Route::RecentCalls => calls::recent(req, env).await,
@@ -263,7 +292,7 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
     }
     if let Ok(db) = env.d1("DB") {
         log(
-            customers::backfill_keys(&db)
+            crate::db::customers::backfill_keys(&db)
                 .await
                 .map(|n| serde_json::json!({"event": "search_keys", "customers": n})),
             "search_keys",

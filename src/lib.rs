@@ -18,6 +18,7 @@
     not(all(feature = "pop", feature = "console")),
     allow(dead_code, unused_imports)
 )]
+pub mod db;
 pub mod domain;
 pub mod pipeline;
 pub mod platform;

@@ -1,6 +1,6 @@
 // @ts-check
 // The 着信分析 rollups (migration 0013) rebuilt from the call log: the statement the outbox
-// runs for the hours it touched (src/pipeline/rollup.sql), here for every hour of a span.
+// runs for the hours it touched (src/db/rollup.sql), here for every hour of a span.
 import { readFileSync } from 'node:fs';
 
 const HOUR = 3600000;
@@ -14,13 +14,13 @@ const DAYS = `INSERT INTO call_rollups_day (day, store_id, calls, answered, miss
 const SPAN_HOURS = 24 * 31;
 
 /**
- * A recompute (src/pipeline/rollup.sql, rollup_wrapups.sql) over `calls` between hours ?1 and
+ * A recompute (src/db/rollup.sql, rollup_wrapups.sql) over `calls` between hours ?1 and
  * ?2 instead of over the marked hours.
  */
 export function rangeSql(file = 'rollup.sql') {
-  const sql = readFileSync(new URL(`../../src/pipeline/${file}`, import.meta.url), 'utf8');
+  const sql = readFileSync(new URL(`../../src/db/${file}`, import.meta.url), 'utf8');
   const marked = /FROM call_rollup_dirty d\s+JOIN calls k ON [^\n]+\n/;
-  if (!marked.test(sql)) throw new Error('src/pipeline/rollup.sql changed shape: update scripts/lib/rollups.mjs');
+  if (!marked.test(sql)) throw new Error('src/db/rollup.sql changed shape: update scripts/lib/rollups.mjs');
   return sql
     .replace('INSERT INTO', 'INSERT OR REPLACE INTO')
     .replace(marked, 'FROM calls k\n')

@@ -47,55 +47,7 @@ impl Direction {
     }
 }
 
-/// Where a state puts the call, for the popup and the call log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Not answered yet: ringing, calling, preanswer, queued.
-    Ringing,
-    /// Talking: connected, merged, takeover and the supervisor states.
-    Connected,
-    Hold,
-    /// Hung up after being answered.
-    Ended,
-    /// Hung up without an answer (Dialpad sends `hangup` with `date_connected: null`, or `missed`).
-    Missed,
-    Voicemail,
-    /// Arrives after the call (transcription, recording, recap_*, csat …): logged, never re-pops.
-    PostCall,
-    /// A state this code does not know: logged, shown as-is, does not move the call's phase.
-    Other,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Ringing => "ringing",
-            Phase::Connected => "connected",
-            Phase::Hold => "hold",
-            Phase::Ended => "ended",
-            Phase::Missed => "missed",
-            Phase::Voicemail => "voicemail",
-            Phase::PostCall => "postcall",
-            Phase::Other => "other",
-        }
-    }
-
-    /// Order of the lifecycle. Retries can arrive out of order; the call log keeps the
-    /// highest rank seen so a late `connected` never regresses an ended call. 0: no change.
-    pub fn rank(self) -> i64 {
-        match self {
-            Phase::Ringing => 1,
-            Phase::Connected | Phase::Hold => 2,
-            Phase::Ended | Phase::Missed | Phase::Voicemail => 3,
-            Phase::PostCall | Phase::Other => 0,
-        }
-    }
-
-    /// A live phase: one the staff can still act on while the phone rings or they talk.
-    pub fn is_live(self) -> bool {
-        matches!(self, Phase::Ringing | Phase::Connected | Phase::Hold)
-    }
-}
+pub use crate::domain::call::Phase;
 
 /// Classifies a state of the published subscription enum (`call_states` in
 /// `CreateCallEventSubscription`); anything else is [`Phase::Other`].

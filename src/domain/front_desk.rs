@@ -313,7 +313,7 @@ pub fn callback_status(v: &str) -> Result<&'static str, ApiError> {
 
 /// Does a call in `phase` put the caller on the store's callback list?
 pub fn needs_callback(direction: &str, phase: &str, caller: &str) -> bool {
-    direction != "outbound" && matches!(phase, "missed" | "voicemail") && !caller.is_empty()
+    direction != "outbound" && crate::domain::call::is_missed(phase) && !caller.is_empty()
 }
 
 /// Does a call in `phase` reach the caller, closing the open callback of its number at its

@@ -2,8 +2,6 @@
 //! `record` (the call log in D1) -> `hub_client` (the Worker's side of the hub) -> `hub` (the
 //! Durable Object that holds the consoles' sockets and fans events out to them).
 pub mod hub;
-pub mod hub_client;
 pub mod record;
-pub mod rollup;
 pub mod stale;
 pub mod webhook;

@@ -268,9 +268,12 @@ pub struct CallStateRow {
 /// a call that got an event meanwhile stays open.
 pub fn close_stale(ids_json: &str, cutoff: i64) -> Stmt {
     Stmt::new(
-        "UPDATE calls SET state = 'unknown', phase = 'unknown', rank = 3, \
-           ended_at = coalesce(ended_at, updated_at) \
-         WHERE id IN (SELECT value FROM json_each(?1)) AND rank BETWEEN 1 AND 2 AND updated_at < ?2",
+        format!(
+            "UPDATE calls SET state = 'unknown', phase = 'unknown', rank = 3, \
+               ended_at = coalesce(ended_at, updated_at) \
+             WHERE id IN (SELECT value FROM json_each(?1)) AND {} AND updated_at < ?2",
+            crate::domain::call::live_sql("")
+        ),
         vec![Val::Text(ids_json.to_string()), cutoff.into()],
     )
 }

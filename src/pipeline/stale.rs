@@ -2,9 +2,10 @@
 //! times is dropped); without it a call would stay 着信中 or 通話中 for ever in the call log and
 //! on every console. After [`STALE_AFTER_MS`] without an event, the cron closes it as `unknown`
 //! (不明) and tells the consoles, like any other change of the call.
-use super::hub_client;
+use crate::domain::call;
 use crate::domain::messages::{BroadcastRequest, CallMessage, StoreRef, CALL_STATE};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use serde::Deserialize;
 use serde_json::json;
 use worker::Env;
@@ -31,11 +32,16 @@ pub struct Stale {
     pub updated_at: i64,
 }
 
-/// The calls to close: open, and without an event since `?1`.
-pub const STALE_SQL: &str = "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, \
-    s.name AS store_name, k.started_at, k.connected_at, k.updated_at \
-    FROM calls k LEFT JOIN stores s ON s.id = k.store_id \
-    WHERE k.rank BETWEEN 1 AND 2 AND k.updated_at < ?1 ORDER BY k.updated_at LIMIT ?2";
+/// The calls to close: live, and without an event since `?1`.
+pub fn stale_sql() -> String {
+    format!(
+        "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, \
+         s.name AS store_name, k.started_at, k.connected_at, k.updated_at \
+         FROM calls k LEFT JOIN stores s ON s.id = k.store_id \
+         WHERE {} AND k.updated_at < ?1 ORDER BY k.updated_at LIMIT ?2",
+        call::live_sql("k")
+    )
+}
 
 /// What the consoles are told about a call closed as stale.
 pub fn message(call: &Stale, now_ms: i64) -> ApiResult<BroadcastRequest> {

@@ -1,32 +1,34 @@
-//! D1 binding helpers. Every statement binds its values (`?1`, `?2` …); no SQL is built from
-//! input. Queries live with the resource they belong to.
+//! D1 helpers. Every statement binds its values (`?1`, `?2` …); no SQL is built from input.
+//! The values are the one vocabulary of bound values, [`Val`] (`platform::sql`): these are its
+//! shorthands, and [`stmt`] prepares a [`Stmt`] for D1.
 use crate::platform::http::ApiResult;
+pub use crate::platform::sql::{Stmt, Val};
 use serde::de::DeserializeOwned;
-use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
-pub fn s(v: &str) -> JsValue {
-    JsValue::from_str(v)
+pub fn s(v: &str) -> Val {
+    Val::Text(v.to_string())
 }
-pub fn i(v: i64) -> JsValue {
-    // D1 takes JS numbers; ids, epoch ms and stored amounts are kept below 2^53
-    // (`customer::MAX_AMOUNT`).
-    JsValue::from_f64(v as f64)
+/// An integer. D1 takes JS numbers; ids, epoch ms and stored amounts are kept below 2^53
+/// (`customer::MAX_AMOUNT`).
+pub fn i(v: i64) -> Val {
+    Val::Int(v)
 }
-pub fn opt_i(v: Option<i64>) -> JsValue {
-    v.map_or(JsValue::NULL, i)
+pub fn opt_i(v: Option<i64>) -> Val {
+    v.into()
 }
-pub fn opt_s(v: Option<&str>) -> JsValue {
-    v.map_or(JsValue::NULL, s)
+pub fn opt_s(v: Option<&str>) -> Val {
+    v.into()
 }
 /// A list bound as one JSON text, read in SQL with `json_each(?n)`: one parameter whatever
 /// the list's length (D1 allows 100 per statement).
-pub fn json<T: serde::Serialize + ?Sized>(v: &T) -> JsValue {
+pub fn json<T: serde::Serialize + ?Sized>(v: &T) -> Val {
     s(&serde_json::to_string(v).unwrap_or_else(|_| "[]".into()))
 }
 
-pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> ApiResult<D1PreparedStatement> {
-    Ok(db.prepare(sql).bind(args)?)
+/// `sql` with `args` bound, prepared for D1.
+pub fn stmt(db: &D1Database, sql: &str, args: &[Val]) -> ApiResult<D1PreparedStatement> {
+    Stmt::new(sql, args.to_vec()).d1(db)
 }
 
 /// Rows changed by a write.

@@ -255,6 +255,21 @@ pub fn iso(ms: i64) -> String {
     crate::domain::date::iso_ms(ms)
 }
 
+/// A write's answer with the customers it changed that its route's path does not name (a new
+/// customer, a merged one): the route table tells the hub's pop index of them.
+pub struct Written {
+    pub response: Response,
+    pub customers: Vec<i64>,
+}
+
+impl Written {
+    /// The answer, the customers appended to `named`.
+    pub fn named(self, named: &mut Vec<i64>) -> Response {
+        named.extend(self.customers);
+        self.response
+    }
+}
+
 /// The positive integer id a route carried (the router only matches those).
 pub fn path_id(id: Option<i64>) -> ApiResult<i64> {
     id.filter(|n| *n > 0).ok_or(ApiError::NotFound)

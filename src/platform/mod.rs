@@ -3,7 +3,9 @@
 pub mod db;
 pub mod dialpad;
 pub mod http;
+pub mod hub_client;
 pub mod router;
+pub mod secrets;
 pub mod sql;
 pub mod stub;
 pub mod url;

@@ -1,5 +1,10 @@
 //! The route table. Every API route is one row; 404 and 405 are derived from the table, so a
-//! path that exists for one method answers 405 (not 404) for the others. Pure.
+//! path that exists for one method answers 405 (not 404) for the others. The steps around a
+//! handler that several routes share are declared here too, per route, and run by the table's
+//! dispatcher (`console.rs`), never by a handler: "reads the call log" (the hub's outbox is
+//! flushed once before the handler runs) and "changes what the hub's pop index holds" (the
+//! hub is told after a successful answer). Pure.
+use crate::domain::messages::IndexChange;
 
 /// What a request is for. `lib.rs` maps each to its handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +81,47 @@ pub enum Route {
     AuditExport,
 }
 
+/// What a route's successful answer changed in the hub's pop index (the customers, phones,
+/// stores and card fields a pop reads), which the table tells the hub before answering, so
+/// the next call pops with what was just saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexEffect {
+    /// Customers: the path's `{id}` and those the handler names (a create's new customer, a
+    /// merge's absorbed one).
+    Customers,
+    /// The stores' table (prefixes, Dialpad offices) and the card's fields.
+    Stores,
+    /// Everything: a store deleted leaves its customers without a home store; an import
+    /// creates customers whose ids only D1 knows.
+    All,
+}
+
+impl IndexEffect {
+    /// What the hub is told, for the path's `{id}` and the customers the handler named.
+    pub fn change(self, path_id: Option<i64>, named: &[i64]) -> IndexChange {
+        match self {
+            IndexEffect::Customers => {
+                let mut customers: Vec<i64> =
+                    path_id.into_iter().chain(named.iter().copied()).collect();
+                customers.dedup();
+                IndexChange {
+                    customers,
+                    ..Default::default()
+                }
+            }
+            IndexEffect::Stores => IndexChange {
+                stores: true,
+                ..Default::default()
+            },
+            IndexEffect::All => IndexChange {
+                stores: true,
+                all: true,
+                ..Default::default()
+            },
+        }
+    }
+}
+
 /// Largest body of a CSV import.
 pub const MAX_IMPORT_BODY: usize = 5 * 1024 * 1024;
 /// Largest body of any other API request (every handler reads less than this).
@@ -89,6 +135,43 @@ impl Route {
             self,
             Route::Webhook | Route::Login | Route::Logout | Route::Health
         )
+    }
+
+    /// Whether the route reads the call log (or writes what hangs off a call): what waits in the
+    /// hub's outbox is copied to D1 first, so a call that just popped is there.
+    pub fn reads_call_log(self) -> bool {
+        matches!(
+            self,
+            Route::RecentCalls
+                | Route::CallLog
+                | Route::CustomerLookup
+                | Route::CustomerCreate
+                | Route::CustomerDetail
+                | Route::CallbackList
+                | Route::CallbackCount
+                | Route::CallbackDetail
+                | Route::WrapupGet
+                | Route::WrapupSave
+                | Route::ReportCalls
+                | Route::DialpadRecording
+        )
+    }
+
+    /// What the route's successful answer changed in the hub's pop index, if anything.
+    pub fn index_effect(self) -> Option<IndexEffect> {
+        match self {
+            Route::CustomerCreate
+            | Route::CustomerUpdate
+            | Route::CustomerDelete
+            | Route::CustomerMerge => Some(IndexEffect::Customers),
+            Route::StoreCreate
+            | Route::StoreUpdate
+            | Route::CustomFieldCreate
+            | Route::CustomFieldUpdate
+            | Route::CustomFieldDelete => Some(IndexEffect::Stores),
+            Route::StoreDelete | Route::CustomerImport => Some(IndexEffect::All),
+            _ => None,
+        }
     }
 
     /// The most body bytes the route reads; more is a 413, decided while streaming.
@@ -366,6 +449,54 @@ mod tests {
             find("PUT", "/api/calls/wrapup"),
             Ok((Route::WrapupSave, None))
         );
+    }
+
+    #[test]
+    fn cross_cutting_steps_are_declared_per_route() {
+        let flushed: Vec<Route> = TABLE
+            .iter()
+            .map(|(_, _, r)| *r)
+            .filter(|r| r.reads_call_log())
+            .collect();
+        assert_eq!(
+            flushed,
+            [
+                Route::CustomerLookup,
+                Route::CustomerCreate,
+                Route::CustomerDetail,
+                Route::RecentCalls,
+                Route::CallLog,
+                Route::WrapupGet,
+                Route::WrapupSave,
+                Route::CallbackList,
+                Route::CallbackCount,
+                Route::CallbackDetail,
+                Route::ReportCalls,
+                Route::DialpadRecording,
+            ]
+        );
+        // A route that needs no session never makes the hub work.
+        for (_, _, r) in TABLE {
+            if !r.needs_session() {
+                assert!(!r.reads_call_log() && r.index_effect().is_none(), "{r:?}");
+            }
+        }
+        let merged = IndexEffect::Customers.change(Some(4), &[9]);
+        assert_eq!(
+            (merged.customers, merged.stores, merged.all),
+            (vec![4, 9], false, false)
+        );
+        let created = IndexEffect::Customers.change(None, &[12]);
+        assert_eq!(created.customers, vec![12]);
+        let stores = Route::StoreUpdate
+            .index_effect()
+            .map(|e| e.change(Some(1), &[]));
+        assert_eq!(
+            stores.map(|c| (c.customers, c.stores, c.all)),
+            Some((vec![], true, false))
+        );
+        assert!(IndexEffect::All.change(None, &[]).all);
+        assert_eq!(Route::NotesAdd.index_effect(), None);
     }
 
     #[test]

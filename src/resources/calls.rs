@@ -125,8 +125,6 @@ pub fn of_customer_stmt(
 /// `GET /api/calls/recent?limit=` — the console's call list, newest first.
 pub async fn recent(req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let limit = http::query_param(&req, "limit")
         .and_then(|l| l.parse::<i64>().ok())
         .unwrap_or(20)
@@ -182,8 +180,6 @@ pub struct LogQuery {
 /// set), so with 05:00 a call at 04:59 belongs to the day before. Staff: their store only.
 pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let body: LogQuery = http::read_json(&mut req, 4096).await?;
     let (page, per) = http::page_of(body.page, body.per_page);
@@ -233,7 +229,7 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     // store get nothing rather than an error: the filter is a view, not a permission.
     let filter = format!(
         "(?1 IS NULL OR k.store_id = ?1) AND (?2 IS NULL OR k.started_at >= ?2 + {CUTOFF}) AND (?3 IS NULL OR k.started_at < ?3 + {CUTOFF}) \
-         AND (?4 = 0 OR k.phase IN ('missed', 'voicemail')) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {} \
+         AND (?4 = 0 OR {missed}) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {} \
          AND (?9 IS NULL OR (EXISTS (SELECT 1 FROM customers c WHERE c.id = ?9 AND {vis}) \
            AND (k.customer_id = ?9 OR k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?9)))) \
          AND (?10 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE category = ?10)) \
@@ -243,7 +239,8 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
            OR k.caller IN (SELECT p.phone FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
              WHERE (instr(c.name_key, ?12) > 0 OR instr(c.kana_key, ?12) > 0) AND {vis}))",
         call_visible_sql(8),
-        vis = customer_visible_sql(8)
+        vis = customer_visible_sql(8),
+        missed = crate::domain::call::missed_sql("k")
     );
     let args = [
         opt_i(store),
@@ -261,7 +258,7 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     ];
     let db = env.d1("DB")?;
     if name_key.is_some() {
-        crate::resources::customers::api::backfill_keys(&db).await?;
+        crate::db::customers::backfill_keys(&db).await?;
     }
     let results = db
         .batch(vec![

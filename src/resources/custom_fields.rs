@@ -130,19 +130,6 @@ fn write_error(e: worker::Error) -> ApiError {
     }
 }
 
-async fn changed(env: &Env) -> ApiResult<()> {
-    // The pop index mirrors the definitions with the stores (the card shows the ones marked).
-    crate::pipeline::hub_client::index_changed(
-        env,
-        &crate::domain::messages::IndexChange {
-            stores: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    Ok(())
-}
-
 async fn save(db: &D1Database, d: &Definition) -> ApiResult<Vec<Definition>> {
     let opts = serde_json::to_string(&d.options).unwrap_or_else(|_| "[]".into());
     let args = [
@@ -184,7 +171,6 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let def = checked(input, None)?;
     let all = save(&db, &def).await?;
-    changed(env).await?;
     let field = all
         .iter()
         .filter(|d| d.label == def.label)
@@ -220,7 +206,6 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     }
     let def = checked(input, Some(base))?;
     let all = save(&db, &def).await?;
-    changed(env).await?;
     crate::resources::audit::settings_changed(&session, "custom_field", "update", Some(id));
     Ok(http::json_response(
         200,
@@ -242,7 +227,6 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     if db::changes(&r) == 0 {
         return Err(ApiError::NotFound);
     }
-    changed(env).await?;
     crate::resources::audit::settings_changed(&session, "custom_field", "delete", Some(id));
     Ok(http::json_response(200, &json!({ "ok": true }))?)
 }

@@ -130,8 +130,6 @@ pub async fn calls(mut req: Request, env: &Env) -> ApiResult<Response> {
     let period = Period::parse(&q.from, &q.to, q.day_start_minutes)?;
     let group = GroupBy::parse(q.group_by.as_deref())?;
     let stores = scope(viewer, q.stores)?;
-    // What the hub has not copied to D1 yet (a call that just ended) first.
-    crate::pipeline::hub_client::flush(env).await;
     let with_callers = q.callers.unwrap_or(period.days() <= CALLERS_MAX_DAYS);
     let body = build(env, viewer, period, group, stores.as_deref(), with_callers).await?;
     Ok(http::json_response(200, &body)?)
@@ -150,7 +148,7 @@ pub async fn build(
     let prev = period.previous();
     let hour = |ms: i64| ms / 3_600_000;
     let (start, end) = (period.start_ms(), period.end_ms());
-    let stores_v = stores.map_or(wasm_null(), json);
+    let stores_v = stores.map_or(db::Val::Null, json);
     let in_stores = "(?3 IS NULL OR r.store_id IN (SELECT value FROM json_each(?3)))";
     let cut = i(period.day_start * 60_000);
     let day = Period::day_sql("r.hour", 4);
@@ -469,10 +467,6 @@ pub async fn build(
         "callersMaxDays": CALLERS_MAX_DAYS,
         "wrapups": {"categories": counted(categories), "outcomes": counted(outcomes)},
     }))
-}
-
-fn wasm_null() -> worker::wasm_bindgen::JsValue {
-    worker::wasm_bindgen::JsValue::NULL
 }
 
 #[derive(Deserialize)]

@@ -1,10 +1,12 @@
 //! Stores (店舗) and the number prefixes that identify them. Which store a dialled number
 //! belongs to is decided by `domain::prefix::longest_match` alone: this module loads the table
 //! it needs.
+use crate::db::stores::{table_from, table_stmt};
 use crate::domain::error::ApiError;
 use crate::domain::messages::StoreRef;
 use crate::domain::phone::{self, Phone};
-use crate::domain::prefix::{self, StoreOffice, StorePrefix, StoreTable};
+use crate::domain::prefix::{self, StoreTable};
+use crate::domain::store;
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -12,68 +14,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env, Request, Response};
 
-/// The whole store table in one statement: prefixes, then Dialpad office ids.
-pub const TABLE_SQL: &str =
-    "SELECT 'prefix' AS kind, p.prefix AS key, p.store_id, s.name AS store_name \
-     FROM store_prefixes p JOIN stores s ON s.id = p.store_id \
-     UNION ALL SELECT 'office', s.dialpad_office_id, s.id, s.name FROM stores s \
-     WHERE s.dialpad_office_id IS NOT NULL";
-
-pub fn table_stmt(db: &D1Database) -> D1PreparedStatement {
-    db.prepare(TABLE_SQL)
-}
-
-#[derive(Deserialize)]
-pub struct TableRow {
-    kind: String,
-    key: String,
-    store_id: i64,
-    store_name: String,
-}
-
-pub fn table_from(r: &D1Result) -> ApiResult<StoreTable> {
-    Ok(table_of(db::rows::<TableRow>(r)?))
-}
-
-/// The table from rows read anywhere (D1 or the hub's index).
-pub fn table_of(rows: Vec<TableRow>) -> StoreTable {
-    let mut table = StoreTable::default();
-    for row in rows {
-        if row.kind == "office" {
-            table.offices.push(StoreOffice {
-                office_id: row.key,
-                store_id: row.store_id,
-                store_name: row.store_name,
-            });
-        } else {
-            table.prefixes.push(StorePrefix {
-                prefix: row.key,
-                store_id: row.store_id,
-                store_name: row.store_name,
-            });
-        }
-    }
-    table
-}
-
 /// The store a dialled number belongs to (`不明` when no prefix matches).
 pub fn store_for(dialled: &str, table: &StoreTable) -> StoreRef {
-    store_of_call(table, dialled, None, None)
-}
-
-/// The store of a call (`domain::prefix::resolve`), `不明` when nothing matches.
-pub fn store_of_call(
-    table: &StoreTable,
-    dialled: &str,
-    office: Option<&str>,
-    entry_number: Option<&str>,
-) -> StoreRef {
-    prefix::resolve(table, dialled, office, entry_number)
-        .map(|(id, name, _)| StoreRef {
-            id: Some(id),
-            name: name.to_string(),
-        })
-        .unwrap_or_else(StoreRef::unknown)
+    store::of_call(
+        store::CallLines {
+            dialled,
+            ..Default::default()
+        },
+        table,
+    )
 }
 
 /// `GET /api/stores` — stores and prefixes (for forms and the store checker).
@@ -227,7 +176,6 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         .await?;
     let st: Created = db::first(&results[0])?
         .ok_or_else(|| ApiError::Unavailable("store insert returned no id".into()))?;
-    reindex(env, false).await;
     crate::resources::audit::settings_changed(&session, "store", "create", Some(st.id));
     Ok(http::json_response(
         201,
@@ -279,7 +227,6 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     }
     batch.push(store_stmt(&db, id)?);
     let results = db.batch(batch).await?;
-    reindex(env, false).await;
     let resp = store_json(results.last().expect("the batch ends with the read"))?;
     crate::resources::audit::settings_changed(&session, "store", "update", Some(id));
     Ok(resp)
@@ -368,23 +315,8 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     if db::changes(&results[3]) == 0 {
         return Err(ApiError::NotFound);
     }
-    reindex(env, true).await;
     crate::resources::audit::settings_changed(&session, "store", "delete", Some(id));
     Ok(http::json_response(200, &json!({ "ok": true }))?)
-}
-
-/// Brings the hub's pop index up to date with the stores and prefixes (or, with `all`,
-/// everything) before the change is answered: the next call is routed by what was saved.
-async fn reindex(env: &Env, all: bool) {
-    crate::pipeline::hub_client::index_changed(
-        env,
-        &crate::domain::messages::IndexChange {
-            stores: true,
-            all,
-            ..Default::default()
-        },
-    )
-    .await;
 }
 
 /// `GET /api/stores/resolve?number=` — which store a dialled number would hit.

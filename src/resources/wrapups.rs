@@ -2,13 +2,14 @@
 //! who may see the call may read and write it; a save names the version it read (two desks
 //! never overwrite each other's without a word). The call log shows and filters it
 //! (`resources::calls`).
+use crate::db::rollups;
 use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::error::ApiError;
 use crate::domain::front_desk;
 use crate::domain::messages::BroadcastRequest;
-use crate::pipeline::{hub_client, rollup};
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use crate::resources::accounts::auth;
 use crate::resources::callbacks;
 use crate::resources::calls::{log_select, CallLogEntry};
@@ -28,8 +29,6 @@ fn call_id_param(v: Option<String>) -> ApiResult<String> {
 /// its wrap-up.
 pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let call_id = call_id_param(http::query_param(&req, "callId"))?;
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
@@ -82,8 +81,6 @@ struct Current {
 /// the 折り返し queue; every save tells the call's consoles `call_wrapup`, live.
 pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let body: WrapupBody = http::read_json(&mut req, 16 * 1024).await?;
     let call_id = call_id_param(Some(body.call_id))?;
     let version = body.version.unwrap_or(0);
@@ -137,7 +134,7 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
         .into_iter()
         // 着信分析's wrap-up counts of the call's hour, in the same transaction.
         .map(Ok)
-        .chain(rollup::refresh(&[&call_id]).iter().map(|s| s.d1(&db)))
+        .chain(rollups::refresh(&[&call_id]).iter().map(|s| s.d1(&db)))
         .collect::<ApiResult<Vec<_>>>()?)
         .await?;
     let current: Option<Current> = db::first(&results[1])?;

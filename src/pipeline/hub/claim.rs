@@ -2,8 +2,8 @@
 //! console that may see the call hears who, live and unsequenced (nothing stored or replayed).
 use super::sockets::Access;
 use super::Hub;
+use crate::db::users;
 use crate::domain::messages::SocketInfo;
-use crate::resources::accounts::users;
 use serde::Deserialize;
 use worker::WebSocket;
 

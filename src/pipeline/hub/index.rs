@@ -1,7 +1,7 @@
 //! The hub's pop index: what a pop needs, in the hub's own SQLite, so that a call pops without
 //! waiting on D1. D1 stays the system of record; the index mirrors the tables the pop reads
 //! (stores, prefixes, customers, their numbers) with the same names and columns, so the one
-//! lookup (`queries::by_phone`, `stores::TABLE_SQL`) runs unchanged on either side and both
+//! lookup (`cards::by_phone`, `stores::TABLE_SQL`) runs unchanged on either side and both
 //! answer the same.
 //!
 //! Kept current three ways:
@@ -415,8 +415,11 @@ impl Hub {
         let legs: Vec<Value> = db::rows(
             &db::stmt(
                 &db,
-                "SELECT call_id, state, group_id, received_at, event_ts, rank FROM call_events \
-                 WHERE received_at > ?1 OR group_id IN (SELECT id FROM calls WHERE rank BETWEEN 1 AND 2)",
+                &format!(
+                    "SELECT call_id, state, group_id, received_at, event_ts, rank FROM call_events \
+                     WHERE received_at > ?1 OR group_id IN (SELECT id FROM calls WHERE {})",
+                    crate::domain::call::live_sql("")
+                ),
                 &[db::i(started - super::LEGS_KEEP_MS)],
             )?
             .all()

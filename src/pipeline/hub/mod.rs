@@ -31,7 +31,7 @@ mod outbox;
 mod pop;
 mod sockets;
 
-use super::hub_client::SOCKET_HEADER;
+use crate::db::users;
 use crate::domain::access;
 use crate::domain::error::ApiError;
 use crate::domain::limiter;
@@ -41,7 +41,7 @@ use crate::domain::messages::{
 };
 use crate::domain::token::Role;
 use crate::platform::http::{self, ApiResult};
-use crate::resources::accounts::users;
+use crate::platform::hub_client::SOCKET_HEADER;
 use serde::Deserialize;
 use sockets::{tag_session, tag_user, Access};
 use std::cell::{Cell, RefCell};

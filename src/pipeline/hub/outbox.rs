@@ -4,12 +4,13 @@
 //! (each statement is idempotent and a batch is one D1 transaction, so a drain interrupted
 //! after D1 committed but before the hub forgot the rows only runs them again).
 use super::Hub;
+use crate::db::callbacks::{self, CallFacts};
+use crate::db::rollups;
 use crate::domain::error::ApiError;
 use crate::pipeline::record::{self, CallRow, EventRow};
-use crate::pipeline::rollup;
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use crate::platform::sql::Stmt;
-use crate::resources::callbacks::{self, CallFacts};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -420,7 +421,7 @@ impl Hub {
             return Ok(());
         }
         // The 着信分析 rollups of the hours these calls fall in, in the same transaction.
-        let stmts = rollup::wrap(&ids, own)
+        let stmts = rollups::wrap(&ids, own)
             .iter()
             .map(|s| s.d1(db))
             .collect::<ApiResult<Vec<_>>>()?;
@@ -430,7 +431,7 @@ impl Hub {
             .map_err(|e| ApiError::from_storage(e.to_string()))?;
         for (i, call, phase) in callback_at {
             for store in callbacks::changed_stores(&results[i])? {
-                self.broadcast(callbacks::changed_message(
+                self.broadcast(hub_client::callbacks_changed(
                     store,
                     &format!("callbacks:{call}:{phase}:{store:?}"),
                 ))?;

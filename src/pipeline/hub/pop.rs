@@ -4,21 +4,22 @@
 //! the very first event of a hub whose index was never built, which builds it first).
 use super::outbox::Op;
 use super::Hub;
+use crate::db::callbacks::CallFacts;
+use crate::db::cards::{self, CardRow};
+use crate::db::stores::{self, TableRow};
 use crate::domain::access::{may_link_call, Viewer};
 use crate::domain::dialpad::{self, Phase};
 use crate::domain::error::ApiError;
 use crate::domain::messages::{
-    BroadcastRequest, CallDetails, CallMessage, CustomerCard, EventRequest, StoreRef, CALL_STATE,
+    BroadcastRequest, CallDetails, CallMessage, CustomerCard, EventRequest, CALL_STATE,
     INCOMING_CALL,
 };
 use crate::domain::phone::{self, Phone};
+use crate::domain::store;
 use crate::domain::token::Role;
 use crate::pipeline::record::{self, CallStateRow};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::sql::Stmt;
-use crate::resources::callbacks::CallFacts;
-use crate::resources::customers::queries::{self, CardRow};
-use crate::resources::stores::{self, TableRow};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -99,8 +100,8 @@ impl Hub {
         let cards: Vec<CustomerCard> = if caller.is_empty() {
             vec![]
         } else {
-            match self.all::<CardRow>(&queries::by_phone(&caller, now, None)) {
-                Ok(rows) => queries::cards_of(rows)
+            match self.all::<CardRow>(&cards::by_phone(&caller, now, None)) {
+                Ok(rows) => cards::cards_of(rows)
                     .into_iter()
                     .map(CustomerCard::for_pop)
                     .collect(),
@@ -111,18 +112,18 @@ impl Hub {
                 }
             }
         };
-        let store = match (call.store_id, &call.store_name) {
-            (Some(id), Some(name)) => StoreRef {
-                id: Some(id),
-                name: name.clone(),
-            },
-            _ => stores::store_of_call(
-                &stores::table_of(self.all::<TableRow>(&Stmt::new(stores::TABLE_SQL, vec![]))?),
-                &call.dialled,
-                ev.office_id(),
-                ev.entry_number(),
-            ),
+        let lines = store::CallLines {
+            recorded: call.store_id.zip(call.store_name.as_deref()),
+            dialled: &call.dialled,
+            office: ev.office_id(),
+            entry_number: ev.entry_number(),
         };
+        // The stores' table is read only for a call that has no store yet.
+        let table = match lines.recorded {
+            Some(_) => Default::default(),
+            None => stores::table_of(self.all::<TableRow>(&Stmt::new(stores::TABLE_SQL, vec![]))?),
+        };
+        let store = store::of_call(lines, &table);
         // The call links to the one customer its store may see (`access::may_link_call`),
         // never to another store's customer who has the same number.
         let linkable: Vec<i64> = cards
@@ -251,7 +252,9 @@ impl Hub {
             "SELECT rank FROM calls WHERE id = ?1",
             vec![id.into()],
         ))?;
-        Ok(rows.first().is_some_and(|r| r.rank >= 3))
+        Ok(rows
+            .first()
+            .is_some_and(|r| crate::domain::call::is_over_rank(r.rank)))
     }
 }
 
@@ -285,8 +288,8 @@ impl Hub {
         let staff_cards: Vec<CustomerCard> = if caller.is_empty() {
             vec![]
         } else {
-            match self.all::<CardRow>(&queries::by_phone(caller, now, staff.scope())) {
-                Ok(rows) => queries::cards_of(rows)
+            match self.all::<CardRow>(&cards::by_phone(caller, now, staff.scope())) {
+                Ok(rows) => cards::cards_of(rows)
                     .into_iter()
                     .filter(|c| staff.may_see_customer(home_of(c)))
                     .map(CustomerCard::for_pop)
@@ -316,7 +319,7 @@ impl Hub {
         use crate::pipeline::stale;
         let cutoff = now - stale::STALE_AFTER_MS;
         let calls: Vec<stale::Stale> = self.all(&Stmt::new(
-            stale::STALE_SQL,
+            stale::stale_sql(),
             vec![cutoff.into(), stale::BATCH.into()],
         ))?;
         if !calls.is_empty() {
@@ -340,8 +343,11 @@ impl Hub {
             )?;
         }
         self.sql().exec(
-            "DELETE FROM call_events WHERE received_at < ? AND group_id NOT IN \
-               (SELECT id FROM calls WHERE rank BETWEEN 1 AND 2)",
+            &format!(
+                "DELETE FROM call_events WHERE received_at < ? AND group_id NOT IN \
+                 (SELECT id FROM calls WHERE {})",
+                crate::domain::call::live_sql("")
+            ),
             vec![(now - super::LEGS_KEEP_MS).into()],
         )?;
         self.ensure_drain_alarm().await?;

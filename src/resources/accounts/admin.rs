@@ -4,7 +4,8 @@
 //! their sessions in the same D1 batch (token version bumped, session rows deleted) and tells
 //! the hub, which closes their open sockets with 4001 before this answers. The rules on each
 //! field are `domain::account`; hashing is `hashing` (WebCrypto), as at login.
-use super::{auth, guard, hashing, users};
+use super::{auth, guard, hashing};
+use crate::db::users;
 use crate::domain::account;
 use crate::domain::error::ApiError;
 use crate::domain::password;

@@ -8,15 +8,16 @@
 //! in the URL (URLs end up in logs) and no token readable by scripts (XSS cannot steal it).
 //! Cross-site socket hijacking is stopped by SameSite=Strict plus the Origin check below.
 //! Scripts and tests may send the same token as `Authorization: Bearer` instead.
-use super::{guard, hashing, users};
+use super::{guard, hashing};
+use crate::db::users;
 use crate::domain::account;
 use crate::domain::error::ApiError;
 use crate::domain::limiter;
 use crate::domain::messages::RevokeRequest;
 use crate::domain::password;
 use crate::domain::token::{self, Role, Session};
-use crate::pipeline::hub_client;
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use serde::Deserialize;
 use worker::{Env, Method, Request, Response};
 
@@ -24,62 +25,7 @@ use worker::{Env, Method, Request, Response};
 /// `Domain`, so no sibling subdomain can set or overwrite it.
 pub const SESSION_COOKIE: &str = "__Host-cti_session";
 
-/// Placeholders shipped in `.dev.vars.example`: a Worker started with one of them refuses to
-/// serve (anyone who read the repository could sign tokens or webhooks).
-const PLACEHOLDERS: &[&str] = &[
-    "change-me-dialpad-webhook-secret-at-least-32-chars",
-    "change-me-session-signing-secret-at-least-32-chars",
-    "change-me-dialpad-webhook-secret",
-    "change-me-session-signing-secret",
-];
-/// Shortest secret accepted (HS256 with a short key is brute-forceable offline).
-pub const MIN_SECRET_CHARS: usize = 32;
-
-fn raw_secret(env: &Env, name: &'static str) -> Option<String> {
-    env.secret(name)
-        .map(|s| s.to_string())
-        .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .ok()
-}
-
-/// What is wrong with the secrets, naming the setting (never its value): missing, shorter than
-/// 32 characters, still the example's placeholder, or the session secret equal to the webhook
-/// secret (then a webhook sender could mint console sessions).
-pub fn check_secrets(env: &Env) -> ApiResult<()> {
-    thread_local! {
-        // Secrets and variables are fixed for an isolate's life (a change is a new deploy, so
-        // a new isolate): once they passed, every later request of this isolate passes.
-        static PASSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    if PASSED.with(|p| p.get()) {
-        return Ok(());
-    }
-    check_secrets_now(env)?;
-    PASSED.with(|p| p.set(true));
-    Ok(())
-}
-
-fn check_secrets_now(env: &Env) -> ApiResult<()> {
-    let webhook = raw_secret(env, "DIALPAD_WEBHOOK_SECRET");
-    let jwt = raw_secret(env, "JWT_SECRET");
-    for (name, v) in [("DIALPAD_WEBHOOK_SECRET", &webhook), ("JWT_SECRET", &jwt)] {
-        match v {
-            Some(v)
-                if v.chars().count() >= MIN_SECRET_CHARS && !PLACEHOLDERS.contains(&v.as_str()) => {
-            }
-            _ => return Err(ApiError::Misconfigured(name)),
-        }
-    }
-    if webhook == jwt {
-        return Err(ApiError::Misconfigured("JWT_SECRET"));
-    }
-    Ok(())
-}
-
-pub fn secret(env: &Env, name: &'static str) -> ApiResult<String> {
-    check_secrets(env)?;
-    raw_secret(env, name).ok_or(ApiError::Misconfigured(name))
-}
+pub use crate::platform::secrets::{check_secrets, secret, MIN_SECRET_CHARS};
 
 fn own_origin(req: &Request) -> Option<String> {
     crate::platform::url::origin(req)
@@ -410,7 +356,7 @@ pub async fn me(req: Request, env: &Env) -> ApiResult<Response> {
     u["expiresAt"] = http::iso(exp * 1000).into();
     // The Dialpad user this account is linked to (アカウント): in 応答時 mode the console pops
     // only the calls that user answered.
-    let link = crate::resources::dialpad::linked(&env.d1("DB")?, s.uid).await?;
+    let link = crate::db::dialpad::linked(&env.d1("DB")?, s.uid).await?;
     u["dialpadUserId"] = link.map(|l| l.0).into();
     Ok(http::json_response(200, &serde_json::json!({ "user": u }))?)
 }

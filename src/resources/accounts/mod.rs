@@ -4,4 +4,3 @@ pub mod admin;
 pub mod auth;
 pub mod guard;
 pub mod hashing;
-pub mod users;

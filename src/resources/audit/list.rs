@@ -8,10 +8,10 @@ use crate::domain::error::ApiError;
 use crate::domain::{csv, retention, search};
 use crate::platform::db::{self, i, s};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::sql::Val;
 use crate::resources::accounts::auth;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request, Response, ResponseBuilder};
 
 #[derive(Deserialize, Default)]
@@ -30,7 +30,7 @@ struct Filters {
 /// The filters as one WHERE clause of fixed fragments, with their values bound (`?1` …).
 struct Where {
     sql: String,
-    args: Vec<JsValue>,
+    args: Vec<Val>,
     /// Whether it searches customers by name (their search keys must be filled in first).
     by_name: bool,
 }
@@ -49,8 +49,8 @@ fn day(v: &Option<String>, name: &'static str, end: bool) -> ApiResult<Option<i6
 impl Filters {
     fn to_where(&self) -> ApiResult<Where> {
         let mut sql = vec!["1 = 1".to_string()];
-        let mut args: Vec<JsValue> = vec![];
-        let mut push = |fragment: &str, v: JsValue, args: &mut Vec<JsValue>| {
+        let mut args: Vec<Val> = vec![];
+        let mut push = |fragment: &str, v: Val, args: &mut Vec<Val>| {
             args.push(v);
             sql.push(fragment.replace("?N", &format!("?{}", args.len())));
         };
@@ -208,7 +208,7 @@ pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     if filter.by_name {
         // Customers written straight into D1 get their search keys first (as 顧客's search).
-        crate::resources::customers::api::backfill_keys(&db).await?;
+        crate::db::customers::backfill_keys(&db).await?;
     }
     let results = db
         .batch(vec![
@@ -280,20 +280,22 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
     };
     let n = cur.filter.args.len();
     let mut args = cur.filter.args.clone();
-    args.push(JsValue::from_f64(before.min(1 << 53) as f64));
+    args.push(i(before.min(1 << 53)));
     args.push(i(EXPORT_PAGE));
-    let rows: Vec<Row> = cur
-        .db
-        .prepare(format!(
+    let rows: Vec<Row> = db::stmt(
+        &cur.db,
+        &format!(
             "SELECT {COLUMNS} WHERE {} AND a.id < ?{} ORDER BY a.id DESC LIMIT ?{}",
             cur.filter.sql,
             n + 1,
             n + 2
-        ))
-        .bind(&args)?
-        .all()
-        .await?
-        .results()?;
+        ),
+        &args,
+    )
+    .map_err(|e| worker::Error::RustError(format!("{e:?}")))?
+    .all()
+    .await?
+    .results()?;
     if rows.is_empty() {
         cur.audit.finished();
         return Ok(None);
@@ -364,7 +366,7 @@ pub async fn export(mut req: Request, env: &Env) -> ApiResult<Response> {
     let entry = Entry::by(&session, Action::AuditExported).detail(detail);
     let db = env.d1("DB")?;
     if filter.by_name {
-        crate::resources::customers::api::backfill_keys(&db).await?;
+        crate::db::customers::backfill_keys(&db).await?;
     }
     let cursor = ExportCursor {
         db,

@@ -3,7 +3,6 @@
 use crate::domain::access::{call_visible_sql, customer_visible_sql, Viewer};
 use crate::domain::error::ApiError;
 use crate::domain::front_desk;
-use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, opt_i, opt_s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -129,8 +128,6 @@ fn assignee_filter(v: Option<String>, uid: i64) -> ApiResult<Option<i64>> {
 /// their store only (a `store` filter cannot widen that).
 pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let (page, per) = http::page_params(&req);
     let status = match http::query_param(&req, "status").filter(|v| !v.is_empty()) {
@@ -202,8 +199,6 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
 /// `open` counts 未対応 and 対応中 together; `unstarted` and `inProgress` apart.
 pub async fn count(req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     #[derive(Deserialize)]
     struct Counts {
@@ -276,7 +271,6 @@ struct AttemptRow {
 /// name only when the viewer may see that customer) and its attempts, newest first.
 pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
     let visible = call_visible_sql(2).replace("k.", "cb.");

@@ -3,9 +3,8 @@
 //! Each reads or writes in one D1 batch; the access check rides in the same batch and is
 //! applied before anything read is returned.
 use super::duplicates::check_attach;
-pub use super::lookup::lookup;
 use super::notes;
-use super::queries::{self, card_columns, thirty_days_ago};
+use crate::db::cards::{self, card_columns, thirty_days_ago};
 use crate::domain::access::{
     call_links_customer_sql, call_visible_sql, customer_visible_sql, Viewer,
 };
@@ -14,14 +13,13 @@ use crate::domain::error::ApiError;
 use crate::domain::messages::{BroadcastRequest, CustomerCard};
 use crate::domain::phone::{self, Phone};
 use crate::domain::search;
-use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use crate::resources::accounts::auth;
 use crate::resources::calls;
 use serde::Deserialize;
 use serde_json::json;
-use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request, Response};
 
 /// Customers one user may create per minute (popup and 顧客 together): a person at the front
@@ -45,7 +43,7 @@ struct NewCustomer {
 }
 
 /// `POST /api/customers` — registers an unknown caller from the popup.
-pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
+pub async fn create(mut req: Request, env: &Env) -> ApiResult<http::Written> {
     let (session, _) = auth::authenticate(&req, env).await?;
     let viewer = Viewer::from(&session);
     let body: NewCustomer = http::read_json(&mut req, 16 * 1024).await?;
@@ -59,9 +57,8 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     } else {
         session.store
     };
-    // The calls the hub has not copied to D1 yet (the caller's call that just popped) first,
-    // so that the create links them.
-    crate::pipeline::hub_client::flush(env).await;
+    // The route reads the call log (the table flushed the hub's outbox first), so that the
+    // create links the caller's call that just popped.
     let db = env.d1("DB")?;
     super::csv_io::rate_limit(
         &db,
@@ -125,7 +122,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
                 ),
                 &[s(&phone), opt_i(viewer.scope()), opt_i(home_store)],
             )?,
-            queries::newest_stmt(&db, now, viewer.scope())?,
+            cards::newest_stmt(&db, now, viewer.scope())?,
         ])
         .await
         .map_err(|e| match ApiError::from(e) {
@@ -135,17 +132,16 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
             } => ApiError::bad("unknown_store", "homeStoreId", "店舗が見つかりません"),
             other => other,
         })?;
-    let card = queries::one(&results[3])?;
-    reindex(env, &[card.id]).await;
+    let card = cards::one(&results[3])?;
     announce(env, &card, None).await;
     crate::resources::dialpad::sync::customers(env, &req, &[card.id]).await;
     crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerCreated)
         .customer(card.id)
         .record();
-    Ok(http::json_response(
-        201,
-        &json!({ "customer": card, "duplicates": duplicates }),
-    )?)
+    Ok(http::Written {
+        response: http::json_response(201, &json!({ "customer": card, "duplicates": duplicates }))?,
+        customers: vec![card.id],
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -195,7 +191,7 @@ pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
         opt_i(viewer.scope()),
     ];
     let db = env.d1("DB")?;
-    backfill_keys(&db).await?;
+    crate::db::customers::backfill_keys(&db).await?;
     let results = db
         .batch(vec![
             db::stmt(
@@ -215,56 +211,22 @@ pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
         ])
         .await?;
     let total = db::count(&results[0])?;
-    let customers = queries::cards_from(&results[1])?;
+    let customers = cards::cards_from(&results[1])?;
     Ok(http::json_response(
         200,
         &json!({ "customers": customers, "total": total, "page": page, "perPage": per }),
     )?)
 }
 
-/// Most customers rows written before search keys existed (or by a script straight into D1)
-/// get theirs here, in bounded steps: one read, one write.
-pub async fn backfill_keys(db: &worker::D1Database) -> ApiResult<usize> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: i64,
-        name: String,
-        kana: String,
-    }
-    let rows: Vec<Row> = db
-        .prepare("SELECT id, name, kana FROM customers WHERE name_key IS NULL LIMIT 1000")
-        .all()
-        .await?
-        .results()?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let keys: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| json!([r.id, search::key(&r.name), search::key(&r.kana)]))
-        .collect();
-    db::stmt(
-        db,
-        "UPDATE customers SET name_key = json_extract(j.value, '$[1]'), kana_key = json_extract(j.value, '$[2]') \
-         FROM json_each(?1) j WHERE customers.id = json_extract(j.value, '$[0]')",
-        &[db::json(&keys)],
-    )?
-    .run()
-    .await?;
-    Ok(rows.len())
-}
-
 /// `GET /api/customers/{id}` — the card, its notes and the last 10 calls from its numbers.
 pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
     let results = db
         .batch(vec![
             notes::home_stmt(&db, id)?,
-            queries::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?,
+            cards::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?,
             notes::list_stmt(&db, id, 50)?,
             calls::of_customer_stmt(&db, viewer, id, 10)?,
             db::stmt(&db, "SELECT custom FROM customers WHERE id = ?1", &[i(id)])?,
@@ -288,7 +250,7 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     Ok(http::json_response(
         200,
         &json!({
-            "customer": queries::one(&results[1])?,
+            "customer": cards::one(&results[1])?,
             "notes": notes::from(&results[2])?,
             "history": history,
             "canEdit": can_edit,
@@ -395,8 +357,8 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     })?;
     // ?1 id, ?2 version, ?3 edit token, ?4 the viewer's scope; the columns follow.
     let mut sets: Vec<&str> = Vec::new();
-    let mut args: Vec<JsValue> = vec![i(id), i(version), JsValue::NULL, opt_i(viewer.scope())];
-    let mut set = |col: &'static str, v: JsValue| {
+    let mut args: Vec<db::Val> = vec![i(id), i(version), db::Val::Null, opt_i(viewer.scope())];
+    let mut set = |col: &'static str, v: db::Val| {
         sets.push(col);
         args.push(v);
     };
@@ -513,18 +475,13 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
             &[i(id), db::json(phones), s(&token)],
         )?);
     }
-    batch.push(queries::by_id_stmt(
-        &db,
-        id,
-        http::now_ms(),
-        viewer.scope(),
-    )?);
+    batch.push(cards::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?);
     let results = db.batch(batch).await?;
     let home = notes::check_visible(&results[0], viewer)?;
     if !viewer.may_edit_customer(home.home_store_id) {
         return Err(ApiError::Forbidden("other_store"));
     }
-    let current = queries::one(results.last().expect("the batch ends with the read"))?;
+    let current = cards::one(results.last().expect("the batch ends with the read"))?;
     if db::changes(&results[1]) == 0 {
         return Err(ApiError::Conflict {
             code: "version_conflict",
@@ -533,7 +490,6 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
             current: serde_json::to_value(&current).ok(),
         });
     }
-    reindex(env, &[id]).await;
     announce(env, &current, None).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
     crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerUpdated)
@@ -602,23 +558,9 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     if db::changes(&r) == 0 {
         return Err(ApiError::NotFound);
     }
-    reindex(env, &[id]).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id]).await;
     crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerDeleted)
         .customer(id)
         .record();
     Ok(http::json_response(200, &json!({ "ok": true }))?)
-}
-
-/// Brings the hub's pop index up to date with customers this request changed in D1, before
-/// the request is answered: the next call from their numbers pops with what was just saved.
-pub(crate) async fn reindex(env: &Env, ids: &[i64]) {
-    crate::pipeline::hub_client::index_changed(
-        env,
-        &crate::domain::messages::IndexChange {
-            customers: ids.to_vec(),
-            ..Default::default()
-        },
-    )
-    .await;
 }

@@ -403,10 +403,8 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         },
     )
     .await;
-    // New customers' ids are D1's to give: the pop index re-reads everything (one pass).
-    if let Err(e) = crate::pipeline::hub_client::rebuild_index(env).await {
-        worker::console_warn!("index not rebuilt after import: {e:?}");
-    }
+    // New customers' ids are D1's to give: the route tells the pop index to re-read
+    // everything (one pass, `IndexEffect::All`).
     crate::resources::audit::Entry::by(
         &session,
         crate::resources::audit::Action::CustomersImported,
@@ -479,16 +477,18 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
         cur.after = Some(0);
         return Ok(Some((out.into_bytes(), cur)));
     };
-    let rows: Vec<ExportRow> = cur
-        .db
-        .prepare(format!(
+    let rows: Vec<ExportRow> = db::stmt(
+        &cur.db,
+        &format!(
             "SELECT c.id, c.name, c.kana, (SELECT group_concat(phone, ' / ') FROM customer_phones WHERE customer_id = c.id) AS phones, \
                s.name AS store, c.customer_type, c.flag, c.visit_count, c.total_spend, c.last_visit_at, c.memo, c.custom \
              FROM customers c LEFT JOIN stores s ON s.id = c.home_store_id WHERE {} AND c.id > ?2 ORDER BY c.id LIMIT ?3",
             customer_visible_sql(1)
-        ))
-        .bind(&[opt_i(cur.scope), i(after), i(EXPORT_PAGE)])?
-        .all()
+        ),
+        &[opt_i(cur.scope), i(after), i(EXPORT_PAGE)],
+    )
+    .map_err(|e| worker::Error::RustError(format!("{e:?}")))?
+    .all()
         .await?
         .results()?;
     if rows.is_empty() {

@@ -2,11 +2,13 @@
 //! them — the card, candidates, notes, the number's history and its last wrap-ups — in one
 //! D1 batch after the hub's outbox is flushed.
 use super::notes;
-use super::queries;
+use crate::db::cards;
+use crate::db::stores as db_stores;
 use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::phone::{self, Phone};
+use crate::domain::store as domain_store;
 use crate::platform::db::{self, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -31,6 +33,7 @@ struct CallNumbers {
     caller: String,
     dialled: String,
     store_id: Option<i64>,
+    store_name: Option<String>,
 }
 
 /// `POST /api/customers/lookup` with `{"callId"}` (the popup: the numbers come from the call
@@ -40,8 +43,6 @@ struct CallNumbers {
 /// user may not see is a 404.
 pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    // Whatever the hub has not copied to D1 yet (a call that just popped) first.
-    crate::pipeline::hub_client::flush(env).await;
     let viewer = Viewer::from(&session);
     let body: LookupBody = http::read_json(&mut req, 4096).await?;
     let db = env.d1("DB")?;
@@ -64,20 +65,24 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
                 .batch(vec![
                     db::stmt(
                         &db,
-                        "SELECT caller, dialled, store_id FROM calls WHERE id = ?1",
+                        "SELECT k.caller, k.dialled, k.store_id, s.name AS store_name \
+                         FROM calls k LEFT JOIN stores s ON s.id = k.store_id WHERE k.id = ?1",
                         &[s(&id)],
                     )?,
-                    stores::table_stmt(&db),
+                    db_stores::table_stmt(&db),
                 ])
                 .await?;
             let call: CallNumbers = db::first(&found[0])?.ok_or(ApiError::NotFound)?;
-            // The call's row reaches D1 through the hub's outbox (flushed above, best effort):
-            // should it not have its store yet, the line's store is decided by the same rule.
-            let store = call.store_id.or_else(|| {
-                stores::table_from(&found[1])
-                    .ok()
-                    .and_then(|t| stores::store_for(&call.dialled, &t).id)
-            });
+            // The store the hub decided when it popped the call (by the dialled number, the
+            // Dialpad office or the entry number) and recorded; the call's row reaches D1
+            // through the hub's outbox (flushed above, best effort). A row without one yet is
+            // decided by the same rule, from what the call log holds of it.
+            let lines = domain_store::CallLines {
+                recorded: call.store_id.zip(call.store_name.as_deref()),
+                dialled: &call.dialled,
+                ..Default::default()
+            };
+            let store = domain_store::of_call(lines, &db_stores::table_from(&found[1])?).id;
             if !viewer.may_see_call(store) {
                 return Err(ApiError::NotFound);
             }
@@ -99,9 +104,9 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let number = phone.clone().unwrap_or_default();
     let results = db
         .batch(vec![
-            queries::by_phone_for(&db, &number, now, viewer.scope())?,
+            cards::by_phone_for(&db, &number, now, viewer.scope())?,
             calls::from_number_stmt(&db, viewer, &number, 10)?,
-            stores::table_stmt(&db),
+            db_stores::table_stmt(&db),
             db::stmt(
                 &db,
                 "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
@@ -112,7 +117,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             wrapups_stmt(&db, viewer, &number, this_call.as_deref())?,
         ])
         .await?;
-    let (cards, hidden): (Vec<_>, Vec<_>) = queries::cards_from(&results[0])?
+    let (cards, hidden): (Vec<_>, Vec<_>) = cards::cards_from(&results[0])?
         .into_iter()
         .partition(|c| viewer.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)));
     // The number belongs to customers this user may not see (another store's) and to none
@@ -132,7 +137,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             h.customer_name = None;
         }
     }
-    let table = stores::table_from(&results[2])?;
+    let table = db_stores::table_from(&results[2])?;
     let store = incoming.as_deref().map(|n| stores::store_for(n, &table));
     // The popup shows the latest notes of the one customer it shows.
     let notes: Vec<notes::Note> = match cards.as_slice() {

@@ -1,7 +1,8 @@
 //! Merging two records of one person (admin): `POST /api/customers/{id}/merge {from}`. The
 //! numbers, notes and calls of `from` move to `id`, visits and spend add up, the later last
 //! visit and both memos stay, and `from` is deleted. One D1 batch: all of it or nothing.
-use super::{api, queries};
+use super::api;
+use crate::db::cards;
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::platform::db::{self, i};
@@ -9,7 +10,7 @@ use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::Deserialize;
 use serde_json::json;
-use worker::{Env, Request, Response};
+use worker::{Env, Request};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,7 +23,7 @@ struct MergeBody {
 const BOTH: &str = "(SELECT count(*) FROM customers WHERE id IN (?1, ?2)) = 2 \
   AND (SELECT count(DISTINCT phone) FROM customer_phones WHERE customer_id IN (?1, ?2)) <= ?3";
 
-pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
+pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<http::Written> {
     let session = auth::require_admin(&req, env).await?;
     let body: MergeBody = http::read_json(&mut req, 1024).await?;
     if body.from == id {
@@ -79,7 +80,7 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
             ))?,
             stmt(format!("DELETE FROM customers WHERE id = ?2 AND {BOTH}"))?,
             // Admin only: usage over every store.
-            queries::by_id_stmt(&db, id, http::now_ms(), None)?,
+            cards::by_id_stmt(&db, id, http::now_ms(), None)?,
         ])
         .await?;
     #[derive(Deserialize)]
@@ -108,13 +109,15 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> 
         home_store_id: Option<i64>,
     }
     let from_home = db::first::<Home>(&results[1])?.and_then(|h| h.home_store_id);
-    let card = queries::one(results.last().expect("the batch ends with the read"))?;
-    api::reindex(env, &[id, body.from]).await;
+    let card = cards::one(results.last().expect("the batch ends with the read"))?;
     api::announce(env, &card, Some((body.from, from_home))).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id, body.from]).await;
     crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::CustomerMerged)
         .customer(id)
         .detail(json!({ "from": body.from }))
         .record();
-    Ok(http::json_response(200, &json!({ "customer": card }))?)
+    Ok(http::Written {
+        response: http::json_response(200, &json!({ "customer": card }))?,
+        customers: vec![body.from],
+    })
 }

@@ -10,4 +10,3 @@ pub mod duplicates;
 pub mod lookup;
 pub mod merge;
 pub mod notes;
-pub mod queries;

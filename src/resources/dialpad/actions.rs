@@ -2,7 +2,8 @@
 //! Dialpad user is rung, then the customer is called from the store's number), a recording's
 //! or voicemail's share link (for a call the user may see), the Dialpad users an admin links
 //! accounts to.
-use super::{active, linked};
+use super::active;
+use crate::db::dialpad::linked;
 use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::error::ApiError;
 use crate::domain::phone::{self, Phone};
@@ -193,7 +194,6 @@ pub async fn recording(mut req: Request, env: &Env) -> ApiResult<Response> {
     if !settings.recordings {
         return Err(off("録音の再生"));
     }
-    crate::pipeline::hub_client::flush(env).await;
     let db = env.d1("DB")?;
     let viewer = Viewer::from(&session);
     #[derive(Deserialize)]

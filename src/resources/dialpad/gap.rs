@@ -5,10 +5,10 @@
 //! records the rest — 着信履歴, the caller's history, 折り返し when missed — and pops nothing.
 //! The consoles get a `calls_recovered` notice per store when missed calls were recovered.
 use crate::domain::messages::{BroadcastRequest, EventRequest};
-use crate::pipeline::hub_client;
 use crate::platform::db::{self, i, s};
 use crate::platform::dialpad::{Endpoint, Outcome};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::hub_client;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use worker::{D1Database, Env, Method};
@@ -191,7 +191,10 @@ pub async fn run(env: &Env, now: i64) -> ApiResult<Option<Value>> {
             match answer {
                 Ok(a) if a["status"] == "recorded" => {
                     filled += 1;
-                    if matches!(a["phase"].as_str(), Some("missed" | "voicemail")) {
+                    if a["phase"]
+                        .as_str()
+                        .is_some_and(crate::domain::call::is_missed)
+                    {
                         *missed.entry(a["storeId"].as_i64()).or_default() += 1;
                     }
                 }

@@ -161,27 +161,11 @@ pub async fn active(env: &Env) -> ApiResult<Option<(Dialpad, Settings)>> {
     Ok(Some((client, load(&env.d1("DB")?).await?)))
 }
 
-pub(crate) async fn linked(db: &D1Database, uid: i64) -> ApiResult<Option<(String, String)>> {
-    #[derive(Deserialize)]
-    struct L {
-        dialpad_user_id: String,
-        dialpad_name: String,
-    }
-    let l: Option<L> = db::stmt(
-        db,
-        "SELECT dialpad_user_id, dialpad_name FROM dialpad_user_links WHERE user_id = ?1",
-        &[i(uid)],
-    )?
-    .first(None)
-    .await?;
-    Ok(l.map(|l| (l.dialpad_user_id, l.dialpad_name)))
-}
-
 async fn body(env: &Env, session: &crate::domain::token::Session) -> ApiResult<Value> {
     let db = env.d1("DB")?;
     let settings = load(&db).await?;
     let configured = Dialpad::configured(env);
-    let link = linked(&db, session.uid).await?;
+    let link = crate::db::dialpad::linked(&db, session.uid).await?;
     let mut v = json!({
         "settings": settings,
         "configured": configured,

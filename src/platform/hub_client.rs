@@ -14,6 +14,19 @@ use worker::{Env, Headers, Method, Response};
 /// hub is reachable only through the Worker's binding, never from the internet.
 pub const SOCKET_HEADER: &str = "x-cti-socket";
 
+/// The broadcast that tells a store's consoles (and the admins') that its callback list
+/// changed (sent by the console's handlers and by the hub's outbox alike). `key` makes the
+/// message once-only in the hub.
+pub fn callbacks_changed(store: Option<i64>, key: &str) -> BroadcastRequest {
+    BroadcastRequest {
+        key: key.to_string(),
+        store_id: store,
+        message: serde_json::json!({ "type": "callbacks_changed", "storeId": store }).to_string(),
+        staff_message: None,
+        live: false,
+    }
+}
+
 /// Asks the hub to broadcast.
 pub async fn broadcast(env: &Env, req: &BroadcastRequest) -> ApiResult<BroadcastResult> {
     stub::post(&stub::object(env, "HUB")?, "/broadcast", req).await

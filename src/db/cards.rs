@@ -29,7 +29,7 @@ const CARD_COLUMNS: &str = "c.id, c.name, c.kana, c.memo, c.customer_type, c.fla
   (SELECT min((SELECT min(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND {VIS})) \
      FROM customer_phones cp WHERE cp.customer_id = c.id) AS first_contact, \
   (SELECT count(*) FROM calls k \
-     WHERE k.is_test = 0 AND k.phase IN ('missed', 'voicemail') AND {VIS} AND k.started_at >= ?{n} \
+     WHERE k.is_test = 0 AND {MISSED} AND {VIS} AND k.started_at >= ?{n} \
      AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS missed_30d, \
   (SELECT json_group_array(json_object('id', f.id, 'label', f.label, 'kind', f.kind, 'value', f.v)) FROM \
      (SELECT d.id, d.label, d.kind, json_extract(c.custom, '$.\"' || d.id || '\"') AS v FROM custom_fields d \
@@ -91,11 +91,7 @@ pub fn newest_stmt(
     db::stmt(
         db,
         &sql,
-        &[
-            worker::wasm_bindgen::JsValue::NULL,
-            i(now_ms - THIRTY_DAYS_MS),
-            opt_i(scope),
-        ],
+        &[db::Val::Null, i(now_ms - THIRTY_DAYS_MS), opt_i(scope)],
     )
 }
 
@@ -104,6 +100,7 @@ pub fn newest_stmt(
 pub fn card_columns(n: usize) -> String {
     CARD_COLUMNS
         .replace("{VIS}", &call_visible_sql(n + 1))
+        .replace("{MISSED}", &crate::domain::call::missed_sql("k"))
         .replace("?{n}", &format!("?{n}"))
 }
 

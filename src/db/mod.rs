@@ -1,0 +1,12 @@
+//! The SQL layer: one module per table (or group of tables read together), each a set of pure
+//! statement builders on the one vocabulary of bound values (`platform::sql::{Stmt, Val}`) and
+//! the row types they read. The hub (`pipeline/`) and the console's handlers (`resources/`)
+//! both take their statements from here, so neither depends on the other; a statement the hub
+//! runs on its own SQLite and the outbox runs on D1 is written once.
+pub mod callbacks;
+pub mod cards;
+pub mod customers;
+pub mod dialpad;
+pub mod rollups;
+pub mod stores;
+pub mod users;
