@@ -3,9 +3,14 @@
 //! The folders follow the flow:
 //! - `domain/`: the pure rules (tokens, events, phones, prefixes, passwords, who may see what,
 //!   customer fields, errors, messages). No `worker` types; unit-tested natively.
-//! - `platform/`: thin adapters to the runtime (HTTP, D1 helpers, the route table, stubs).
+//! - `platform/`: thin adapters to the runtime (HTTP, bound statements, the route table, the
+//!   hub's client, stubs).
+//! - `db/`: the SQL, one module per table: statement builders and row types.
 //! - `resources/`: what the console reads and edits (customers, stores, calls, accounts).
 //! - `pipeline/`: a call event's way from the webhook through the call log to the hub.
+//!
+//! Dependencies run one way: domain ← platform ← db ← {pipeline, resources} ← this file and
+//! `console.rs` (`tests/layers.test.mjs`).
 //!
 //! The crate is deployed as two Workers (Cargo features, see `Cargo.toml`): `pop` serves
 //! Dialpad's deliveries and holds the hub (a small module that starts fast, so the first call

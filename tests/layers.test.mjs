@@ -18,7 +18,10 @@ function modules(dir = 'src', prefix = []) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) out.push(...modules(path, [...prefix, name]));
     else if (name.endsWith('.rs')) {
-      const own = name === 'mod.rs' || (prefix.length === 0 && name === 'lib.rs') ? prefix : [...prefix, name.slice(0, -3)];
+      const own =
+        name === 'mod.rs' || (prefix.length === 0 && name === 'lib.rs')
+          ? prefix
+          : [...prefix, name.slice(0, -3)];
       out.push({ path, mod: own.join('::'), isDirModule: name === 'mod.rs' || name === 'lib.rs' });
     }
   }
@@ -59,7 +62,10 @@ function expand(path) {
     }
   }
   parts.push(path.slice(start, close));
-  return parts.map((p) => p.trim()).filter(Boolean).flatMap((p) => expand(head + p));
+  return parts
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .flatMap((p) => expand(head + p));
 }
 
 /** The modules of src/ a module's code names, resolved to the longest known module path. */
@@ -69,7 +75,8 @@ function uses(m) {
   // In a file module (`a/b.rs`), `super` is `a`; in a folder module (`a/mod.rs`), its parent.
   const parentOf = (segs) => segs.slice(0, -1);
   const found = new Set();
-  const paths = src.match(/\b(?:crate|super|self)(?:::(?:\{[^;]*?\}|[A-Za-z_][A-Za-z0-9_]*))+/g) ?? [];
+  const paths =
+    src.match(/\b(?:crate|super|self)(?:::(?:\{[^;]*?\}|[A-Za-z_][A-Za-z0-9_]*))+/g) ?? [];
   for (const raw of paths.flatMap((p) => expand(p.replace(/\s+/g, '')))) {
     let segs = raw.split('::');
     let at;
@@ -108,7 +115,8 @@ test('layers: nothing uses a layer above its own, and pipeline/ and resources/ n
       if (isAncestor(from, to)) continue; // a folder module declaring or re-exporting its own
       const [a, b] = [layer(from), layer(to)];
       if (!(a in LEVEL) || !(b in LEVEL)) wrong.push(`${from} → ${to}: unknown layer`);
-      else if (LEVEL[b] > LEVEL[a] || (LEVEL[a] === 3 && LEVEL[b] === 3 && a !== b)) wrong.push(`${from} → ${to}`);
+      else if (LEVEL[b] > LEVEL[a] || (LEVEL[a] === 3 && LEVEL[b] === 3 && a !== b))
+        wrong.push(`${from} → ${to}`);
     }
   }
   assert.deepEqual(wrong, []);
@@ -135,8 +143,14 @@ test('no import cycle anywhere in src/', () => {
 
 test('the checks see what they check: a known edge of each kind is in the graph', () => {
   assert.ok(graph.get('pipeline::hub::pop').has('db::cards'), 'the hub reads cards from db/');
-  assert.ok(graph.get('resources::customers::lookup').has('db::stores'), 'the lookup reads the store table from db/');
+  assert.ok(
+    graph.get('resources::customers::lookup').has('db::stores'),
+    'the lookup reads the store table from db/',
+  );
   assert.ok(graph.get('console').has('platform::hub_client'));
   assert.ok(graph.get('resources::accounts::auth').has('db::users'), '`use crate::db::users;`');
-  assert.ok(graph.get('resources::customers::merge').has('resources::customers::api'), '`use super::api;`');
+  assert.ok(
+    graph.get('resources::customers::merge').has('resources::customers::api'),
+    '`use super::api;`',
+  );
 });

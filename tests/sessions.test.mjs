@@ -16,7 +16,7 @@ before(async () => {
 });
 after(() => w?.close());
 
-/** The hub re-check's read of the connected sessions (resources/accounts/users.rs `states`). */
+/** The hub re-check's read of the connected sessions (src/db/users.rs `states`). */
 const RECHECK_SESSIONS_SQL = 'SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?1))';
 
 const bearer = (auth) => ({ authorization: `Bearer ${auth.token}` });

@@ -14,14 +14,19 @@ let kinshi; // staff of 錦糸町 (lines 0501749…)
 const OFFICE = '7012345678901234';
 
 /**
- * @param {{ token: string }} user
+ * @param {import('./helpers/worker.mjs').Auth} user
  * @param {string} path
- * @param {{ method?: string, body?: unknown }} [opts]
+ * @param {import('./helpers/worker.mjs').ApiOptions} [opts]
+ * @returns {Promise<import('./helpers/worker.mjs').JsonResponse>}
  */
 async function api(user, path, { method = 'GET', body } = {}) {
   const headers = { authorization: `Bearer ${user.token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return w.json(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return w.json(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 before(async () => {
@@ -31,7 +36,10 @@ before(async () => {
   kinshi = await w.login({ role: 'staff', store: '錦糸町' });
   const stores = await api(admin, '/api/stores');
   const id = stores.body.stores.find((s) => s.name === '葛西').id;
-  const set = await api(admin, `/api/stores/${id}`, { method: 'PATCH', body: { dialpadOfficeId: OFFICE } });
+  const set = await api(admin, `/api/stores/${id}`, {
+    method: 'PATCH',
+    body: { dialpadOfficeId: OFFICE },
+  });
   assert.equal(set.status, 200, JSON.stringify(set.body));
 });
 after(() => w?.close());
@@ -41,7 +49,9 @@ async function shownThenLookedUp(ev) {
   const sock = await w.openSocket(kasai);
   try {
     assert.equal((await w.sendEvent(ev)).status, 200);
-    const pop = await sock.waitFor((m) => m.type === 'incoming_call' && m.callId === String(ev.call_id));
+    const pop = await sock.waitFor(
+      (m) => m.type === 'incoming_call' && m.callId === String(ev.call_id),
+    );
     assert.equal(pop.store.name, '葛西');
   } finally {
     sock.close();
@@ -50,14 +60,21 @@ async function shownThenLookedUp(ev) {
   const mine = await api(kasai, '/api/customers/lookup', { method: 'POST', body });
   assert.equal(mine.status, 200, JSON.stringify(mine.body));
   const other = await api(kinshi, '/api/customers/lookup', { method: 'POST', body });
-  assert.equal(other.status, 404, 'another store\'s staff are not shown the call');
-  const row = await w.db.prepare('SELECT s.name FROM calls k JOIN stores s ON s.id = k.store_id WHERE k.id = ?1').bind(String(ev.call_id)).first();
+  assert.equal(other.status, 404, "another store's staff are not shown the call");
+  const row = await w.db
+    .prepare('SELECT s.name FROM calls k JOIN stores s ON s.id = k.store_id WHERE k.id = ?1')
+    .bind(String(ev.call_id))
+    .first();
   assert.equal(row?.name, '葛西', 'the call log keeps the store the hub decided');
 }
 
 test('a call matched by its Dialpad office (dialled number hidden): shown to the store, and its lookup answers', async () => {
   await shownThenLookedUp(
-    callEvent({ internal_number: 'blocked', external_number: '+819011110001', target: { id: 9, name: '受付', type: 'user', office_id: Number(OFFICE) } }),
+    callEvent({
+      internal_number: 'blocked',
+      external_number: '+819011110001',
+      target: { id: 9, name: '受付', type: 'user', office_id: Number(OFFICE) },
+    }),
   );
 });
 
@@ -80,7 +97,10 @@ test('a call whose store the hub recorded: the lookup takes that store, not one 
   await w.flush();
   const stores = await api(admin, '/api/stores');
   const k = stores.body.stores.find((s) => s.name === '葛西');
-  const more = await api(admin, `/api/stores/${k.id}`, { method: 'PATCH', body: { prefixes: [...k.prefixes, '05017491111'] } });
+  const more = await api(admin, `/api/stores/${k.id}`, {
+    method: 'PATCH',
+    body: { prefixes: [...k.prefixes, '05017491111'] },
+  });
   assert.equal(more.status, 200, JSON.stringify(more.body));
   const body = { callId: String(ev.call_id) };
   assert.equal((await api(kinshi, '/api/customers/lookup', { method: 'POST', body })).status, 200);

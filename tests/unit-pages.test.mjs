@@ -79,3 +79,15 @@ test('pages.css is the one list of the record pages\' stylesheets', () => {
   assert.deepEqual(imported, ['style.css', 'records.css', 'front-desk.css']);
   for (const f of imported) readFileSync(`${ADMIN}/${f}`); // each exists
 });
+
+test('the customer name fields are defined once (lib/name-fields.js): the forms hold only where they go', () => {
+  const forms = { [`${ADMIN}/customers.html`]: ['edit', 'create'], [`${ADMIN}/popup/cti.html`]: ['reg'] };
+  for (const [file, prefixes] of Object.entries(forms)) {
+    const source = readFileSync(file, 'utf8');
+    for (const p of prefixes) assert.match(source, new RegExp(`<div data-name-fields="${p}" hidden></div>`), `${file}: ${p}`);
+    assert.doesNotMatch(source, /name="(name|kana)"/, `${file}: no copy of the fields`);
+  }
+  const module = readFileSync(`${ADMIN}/lib/name-fields.js`, 'utf8');
+  assert.match(module, /field\('氏名'/);
+  assert.match(module, /field\('フリガナ'/);
+});

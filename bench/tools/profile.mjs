@@ -5,6 +5,7 @@
 // heaviest functions and where the time goes by category. Not part of `npm run bench`.
 //
 //   node bench/tools/profile.mjs [--seconds=5] [--concurrency=8] [--sockets=10] [--top=40] [--ours]
+//                                [--build=DIR]  another release build than build/ (inside the project)
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
 import { cpSync, rmSync, mkdirSync, existsSync } from 'node:fs';
@@ -23,15 +24,16 @@ const sockets = arg('sockets', 10);
 const top = arg('top', 40);
 const port = 9239;
 
-if (!existsSync('build/pop/index_bg.names.wasm')) throw new Error('run `npm run build` first');
+const from = process.argv.find((a) => a.startsWith('--build='))?.split('=')[1] ?? 'build';
+if (!existsSync(join(from, 'pop/index_bg.names.wasm'))) throw new Error('run `npm run build` first');
 // Inside the project: workerd refuses modules outside its starting directory. Both Workers
 // with their names (the webhook and the hub run in the pop Worker).
 const dir = 'build/profile';
 rmSync(dir, { recursive: true, force: true });
 for (const sub of ['', 'pop']) {
   mkdirSync(join(dir, sub), { recursive: true });
-  for (const f of ['index.js', 'worker']) cpSync(join('build', sub, f), join(dir, sub, f), { recursive: true });
-  cpSync(join('build', sub, 'index_bg.names.wasm'), join(dir, sub, 'index_bg.wasm'));
+  for (const f of ['index.js', 'worker']) cpSync(join(from, sub, f), join(dir, sub, f), { recursive: true });
+  cpSync(join(from, sub, 'index_bg.names.wasm'), join(dir, sub, 'index_bg.wasm'));
 }
 const o = miniflareOptions({ onLog: (l) => { if (!l.startsWith('{')) process.stderr.write(l); } });
 o.workers[0].scriptPath = join(dir, 'index.js');
@@ -54,7 +56,9 @@ const fleet = new WsFleet({
   fanin,
   resume: true,
 });
+const openStarted = performance.now();
 await fleet.open(sockets);
+console.log(`${sockets} sockets open in ${Math.round(performance.now() - openStarted)} ms`);
 
 const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
 // The pop Worker's isolate: the webhook and the hub run there (the console's is idle here).

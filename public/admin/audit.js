@@ -4,11 +4,11 @@
 // and days, and written out as CSV. The filters go to the server in a POST body: a
 // customer's name is personal data and never goes into an address.
 import './lib/header.js';
-import { $, el, setChildren } from './lib/dom.js';
+import { $, el, optionsOf } from './lib/dom.js';
 import { api, ApiError } from './lib/api.js';
 import { fmtDateTime } from './lib/format.js';
-import { startPage, handleAuthError } from './lib/page.js';
-import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
+import { startPage, handleAuthError, loadOptional } from './lib/page.js';
+import { pagedTable, pageParam } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
 
 const PER_PAGE = 50;
@@ -31,6 +31,10 @@ const ui = {
 };
 
 const state = { page: 1, seq: 0, actionsLoaded: false };
+const table = pagedTable(ui, (page) => {
+  state.page = page;
+  load();
+});
 
 /** The filters as the API's JSON body (without the page). */
 function filterBody() {
@@ -116,40 +120,22 @@ async function load() {
   }
   rememberParams();
   const body = { ...filterBody(), page: state.page, perPage: PER_PAGE };
-  ui.body.setAttribute('aria-busy', 'true');
+  table.loading();
   let data;
   try {
     data = await api('/api/audit/search', { method: 'POST', body });
   } catch (e) {
     if (seq !== state.seq || handleAuthError(e)) return;
-    ui.body.setAttribute('aria-busy', 'false');
-    setChildren(ui.body, []);
-    delete ui.body.dataset.loaded;
-    ui.total.textContent = '';
-    setChildren(ui.pager, []);
-    ui.empty.hidden = true;
+    table.clear();
     showError(TEXT.loadFailed('操作履歴', e.message));
     return;
   }
   if (seq !== state.seq) return;
   fillActions(data.actions);
   const rows = Array.isArray(data.entries) ? data.entries : [];
-  const last = pageAfterOverflow({ rows: rows.length, total: data.total, page: state.page, perPage: PER_PAGE });
-  if (last !== null) {
-    state.page = last;
-    load();
-    return;
-  }
-  setChildren(ui.body, rows.map(renderRow));
-  ui.body.setAttribute('aria-busy', 'false');
-  // What the rows on screen answer (tests can tell a stale table from a fresh one).
-  ui.body.dataset.loaded = JSON.stringify(body);
-  ui.empty.hidden = rows.length > 0;
+  if (table.overflowed(rows, { total: data.total, page: state.page, perPage: PER_PAGE })) return;
+  table.show(rows.map(renderRow), data, JSON.stringify(body));
   ui.total.textContent = `${data.total}件`;
-  renderPager(ui.pager, { total: data.total, page: data.page, perPage: data.perPage }, (p) => {
-    state.page = p;
-    load();
-  });
 }
 
 /** The filtered list as CSV: fetched with the filters in the body, then saved as a file. */
@@ -187,16 +173,8 @@ async function exportCsv() {
   }
 }
 
-ui.filters.addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  state.page = 1;
-  load();
-});
 // Selects and dates apply at once; the customer applies on Enter or when left.
-ui.filters.addEventListener('change', () => {
-  state.page = 1;
-  load();
-});
+table.reloadOn(ui.filters);
 ui.reset.addEventListener('click', () => {
   applyParams(new URLSearchParams());
   load();
@@ -206,12 +184,11 @@ ui.exportBtn.addEventListener('click', exportCsv);
 async function main() {
   const user = await startPage();
   if (user.role !== 'admin') return;
-  try {
+  const usersListed = await loadOptional(async () => {
     const { users } = await api('/api/users');
-    ui.user.append(...(users ?? []).map((u) => el('option', { text: `${u.name}（${u.loginId}）`, attrs: { value: String(u.id) } })));
-  } catch (e) {
-    if (handleAuthError(e)) return;
-  }
+    ui.user.append(...optionsOf(users ?? [], (u) => `${u.name}（${u.loginId}）`, (u) => String(u.id)));
+  });
+  if (!usersListed) return;
   applyParams(new URLSearchParams(location.search));
   ui.view.hidden = false;
   await load();

@@ -4,12 +4,13 @@
 // opens its calls (each with its wrap-up) and attempts, with a form to log one. Checkboxes close
 // several at once. The list and the nav's count follow the hub's `callbacks_changed` live.
 import './lib/header.js';
-import { $, el, setChildren } from './lib/dom.js';
+import { $, el } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime, fmtPhone } from './lib/format.js';
 import { startPage, handleAuthError } from './lib/page.js';
-import { renderPager, pageAfterOverflow } from './lib/pager.js';
+import { pagedTable } from './lib/pager.js';
 import { CtiSocket } from './lib/socket.js';
+import { MessageType } from './lib/protocol.js';
 import { loadFrontDesk, dialLink, refreshCallbackCount } from './lib/front-desk.js';
 import { loadStores } from './lib/stores.js';
 import { TEXT } from './lib/messages.js';
@@ -35,6 +36,10 @@ const ui = {
 };
 
 const state = { page: 1, seq: 0, settings: null, user: null, selected: new Set() };
+const table = pagedTable(ui, (page) => {
+  state.page = page;
+  load();
+});
 
 export function showError(text) {
   ui.error.textContent = text;
@@ -230,27 +235,16 @@ async function load() {
   }
   if (seq !== state.seq) return;
   const rows = Array.isArray(data.callbacks) ? data.callbacks : [];
-  const last = pageAfterOverflow({ rows: rows.length, total: data.total, page: state.page, perPage: PER_PAGE });
-  if (last !== null) {
-    state.page = last;
-    load();
-    return;
-  }
+  if (table.overflowed(rows, { total: data.total, page: state.page, perPage: PER_PAGE })) return;
   // Only what is on screen (and still to do) stays selected.
   const selectable = new Set(rows.filter((r) => r.status !== 'done').map((r) => r.id));
   for (const id of [...state.selected]) if (!selectable.has(id)) state.selected.delete(id);
   ui.selectAll.checked = false;
   await loadAssignees(rows.filter((r) => r.status !== 'done').map((r) => r.storeId ?? null));
   if (seq !== state.seq) return;
-  setChildren(ui.body, rows.map(renderRow));
-  ui.body.dataset.loaded = q.toString();
-  ui.empty.hidden = rows.length > 0;
+  table.show(rows.map(renderRow), data, q.toString());
   ui.total.textContent = `${data.total}件`;
   renderSelection();
-  renderPager(ui.pager, { total: data.total, page: data.page, perPage: data.perPage }, (p) => {
-    state.page = p;
-    load();
-  });
 }
 
 /** Reloads the list, the open detail and the nav's count. */
@@ -304,7 +298,7 @@ async function main() {
   await load();
   const socket = new CtiSocket();
   socket.addEventListener('message', (ev) => {
-    if (ev.detail.msg.type !== 'callbacks_changed') return;
+    if (ev.detail.msg.type !== MessageType.CALLBACKS_CHANGED) return;
     refresh();
   });
   socket.start();

@@ -3,14 +3,14 @@
 // opens that call's popup.
 import './lib/header.js';
 import { callDetails, hasDetails } from './lib/call-details.js';
-import { $, el, setChildren, onRowActivate } from './lib/dom.js';
+import { $, el, onRowActivate, optionsOf } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime, fmtDuration, fmtPhone } from './lib/format.js';
 import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer, openCallPopup } from './lib/calls.js';
 import { loadStores } from './lib/stores.js';
-import { startPage, handleAuthError } from './lib/page.js';
+import { startPage, handleAuthError, loadOptional } from './lib/page.js';
 import { takeHandoff } from './lib/handoff.js';
-import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
+import { pagedTable, pageParam } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
 import { loadFrontDesk } from './lib/front-desk.js';
 
@@ -38,6 +38,10 @@ const ui = {
 };
 
 const state = { user: null, page: 1, seq: 0, calls: new Map(), customer: null };
+const table = pagedTable(ui, (page) => {
+  state.page = page;
+  load();
+});
 const isAdmin = () => state.user?.role === 'admin';
 
 function filterParams() {
@@ -132,44 +136,25 @@ async function load() {
   history.replaceState(null, '', shown.toString() ? `?${shown}` : location.pathname);
   q.set('page', String(state.page));
   q.set('perPage', String(PER_PAGE));
-  ui.body.setAttribute('aria-busy', 'true');
+  table.loading();
   let data;
   try {
     data = await api('/api/calls/search', { method: 'POST', body: searchBody(q) });
   } catch (e) {
     if (seq !== state.seq || handleAuthError(e)) return;
-    ui.body.setAttribute('aria-busy', 'false');
-    // The rows on screen answered another filter: clear them rather than let them look filtered.
     state.calls = new Map();
-    setChildren(ui.body, []);
-    delete ui.body.dataset.loaded;
-    ui.total.textContent = '';
-    setChildren(ui.pager, []);
-    ui.empty.hidden = true;
+    table.clear();
     ui.filterError.textContent = e.field === 'q' ? TEXT.badPhoneFilter : TEXT.loadFailed('着信履歴', e.message);
     ui.filterError.hidden = false;
     return;
   }
   if (seq !== state.seq) return;
   const calls = Array.isArray(data.calls) ? data.calls : [];
-  const last = pageAfterOverflow({ rows: calls.length, total: data.total, page: state.page, perPage: PER_PAGE });
-  if (last !== null) {
-    state.page = last;
-    load();
-    return;
-  }
+  if (table.overflowed(calls, { total: data.total, page: state.page, perPage: PER_PAGE })) return;
   state.calls = new Map(calls.map((c) => [c.id, c]));
-  setChildren(ui.body, calls.map(renderRow));
-  ui.body.setAttribute('aria-busy', 'false');
-  // What the rows on screen answer (tests and the curious can tell a stale table from a fresh one).
-  ui.body.dataset.loaded = q.toString();
-  ui.empty.hidden = calls.length > 0;
+  table.show(calls.map(renderRow), data, q.toString());
   if (state.customer) ui.customerName.textContent = calls.find((c) => c.customerName)?.customerName ?? `ID ${state.customer}`;
   ui.total.textContent = isAdmin() ? `${data.total}件` : `${data.total}件（自店舗のみ）`;
-  renderPager(ui.pager, { total: data.total, page: data.page, perPage: data.perPage }, (p) => {
-    state.page = p;
-    load();
-  });
 }
 
 onRowActivate(ui.body, 'tr.call-row', (row) => {
@@ -180,16 +165,8 @@ onRowActivate(ui.body, 'tr.call-row', (row) => {
   }
 });
 
-ui.filters.addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  state.page = 1;
-  load();
-});
 // Selects, dates and the checkbox apply at once; the number applies on Enter or when left.
-ui.filters.addEventListener('change', () => {
-  state.page = 1;
-  load();
-});
+table.reloadOn(ui.filters);
 ui.customerClear.addEventListener('click', () => {
   state.customer = null;
   ui.customer.hidden = true;
@@ -203,21 +180,18 @@ ui.reset.addEventListener('click', () => {
 
 async function main() {
   state.user = await startPage();
-  if (isAdmin()) {
-    try {
-      const stores = await loadStores();
-      ui.store.append(...stores.map((s) => el('option', { text: s.name, attrs: { value: String(s.id) } })));
-    } catch (e) {
-      if (handleAuthError(e)) return;
-    }
-  }
-  try {
+  const storesListed =
+    !isAdmin() ||
+    (await loadOptional(async () => {
+      ui.store.append(...optionsOf(await loadStores(), (s) => s.name, (s) => String(s.id)));
+    }));
+  if (!storesListed) return;
+  const choicesListed = await loadOptional(async () => {
     const fd = await loadFrontDesk();
-    ui.category.append(...(fd.settings?.categories ?? []).map((c) => el('option', { text: c, attrs: { value: c } })));
-    ui.outcome.append(...(fd.outcomes ?? []).map((c) => el('option', { text: c, attrs: { value: c } })));
-  } catch (e) {
-    if (handleAuthError(e)) return;
-  }
+    ui.category.append(...optionsOf(fd.settings?.categories ?? [], String));
+    ui.outcome.append(...optionsOf(fd.outcomes ?? [], String));
+  });
+  if (!choicesListed) return;
   applyParams(new URLSearchParams(location.search));
   ui.view.hidden = false;
   await load();

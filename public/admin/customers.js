@@ -3,6 +3,7 @@
 // keeps the user's input), notes, and (admin) CSV import / export (customers/import.js) and
 // 重複を統合 (customers/merge.js). A number another customer has is warned about before saving.
 import './lib/header.js';
+import './lib/name-fields.js'; // before the forms are looked up
 import { $, el, setChildren, setStatusLine, onRowActivate } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { clearFormErrors, showFormError } from './lib/forms.js';
@@ -12,7 +13,7 @@ import { customerBadges } from './lib/customer.js';
 import { renderNotes as renderNoteList, mountNoteForm } from './lib/notes.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
-import { renderPager, pageParam, pageAfterOverflow } from './lib/pager.js';
+import { pagedTable, pageParam } from './lib/pager.js';
 import { TEXT } from './lib/messages.js';
 import { FIELD_LABELS, cardValues, diff, fillForm as fill, readForm, displayValue, addedPhones } from './customers/fields.js';
 import { renderCustomFields, customChanges, markCustomSaved } from './customers/fields.js';
@@ -79,6 +80,10 @@ const state = {
   /** the record in the editor: `base` is the card the form was filled from (its version is sent) */
   edit: null,
 };
+const table = pagedTable(ui, (page) => {
+  state.page = page;
+  loadList();
+});
 
 const isAdmin = () => state.user?.role === 'admin';
 
@@ -139,22 +144,10 @@ async function loadList() {
   }
   if (seq !== state.listSeq) return;
   const list = Array.isArray(data.customers) ? data.customers : [];
-  const last = pageAfterOverflow({ rows: list.length, total: data.total, page: state.page, perPage: PER_PAGE });
-  if (last !== null) {
-    state.page = last;
-    loadList();
-    return;
-  }
+  if (table.overflowed(list, { total: data.total, page: state.page, perPage: PER_PAGE })) return;
   state.rows = new Map(list.map((c) => [c.id, c]));
-  setChildren(ui.body, list.map(renderRow));
-  ui.body.setAttribute('aria-busy', 'false');
-  ui.body.dataset.loaded = q.toString();
-  ui.empty.hidden = list.length > 0;
+  table.show(list.map(renderRow), data, q.toString());
   ui.total.textContent = state.q ? `「${state.q}」の検索結果 ${data.total}件` : `全${data.total}件`;
-  renderPager(ui.pager, { total: data.total, page: data.page, perPage: data.perPage }, (p) => {
-    state.page = p;
-    loadList();
-  });
 }
 
 ui.searchForm.addEventListener('submit', (ev) => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 
 const HOUR = 3600000;
 
-/** Days ?1 to ?2 (Japan time) summed from their hours, as the outbox does (pipeline::rollup). */
+/** Days ?1 to ?2 (Japan time) summed from their hours, as the outbox does (db::rollups). */
 const DAYS = `INSERT INTO call_rollups_day (day, store_id, calls, answered, missed, voicemail, ring_n,
   ring_ms, ring_max_ms, talk_n, talk_ms, withheld)
   SELECT (hour + 9) / 24 AS day, store_id, sum(calls), sum(answered), sum(missed), sum(voicemail),

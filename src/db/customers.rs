@@ -1,7 +1,8 @@
-//! `customers` as the search reads it: the search keys (`domain::search::key`) of rows that
-//! were written without them.
+//! `customers` as the search and the CSV export read it: the search keys
+//! (`domain::search::key`) of rows that were written without them, and a page of the export.
+use crate::domain::access::customer_visible_sql;
 use crate::domain::search;
-use crate::platform::db;
+use crate::platform::db::{self, Stmt};
 use crate::platform::http::ApiResult;
 use serde::Deserialize;
 use serde_json::json;
@@ -36,4 +37,35 @@ pub async fn backfill_keys(db: &worker::D1Database) -> ApiResult<usize> {
     .run()
     .await?;
     Ok(rows.len())
+}
+
+/// A customer as the CSV export writes them.
+#[derive(Deserialize)]
+pub struct ExportRow {
+    pub id: i64,
+    pub name: String,
+    pub kana: String,
+    pub phones: Option<String>,
+    pub store: Option<String>,
+    pub customer_type: String,
+    pub flag: Option<String>,
+    pub visit_count: i64,
+    pub total_spend: i64,
+    pub last_visit_at: Option<String>,
+    pub memo: String,
+    pub custom: Option<String>,
+}
+
+/// The export's next page: up to `limit` customers that `scope` may see (`Viewer::scope`),
+/// after id `after`, in id order.
+pub fn export_page_stmt(scope: Option<i64>, after: i64, limit: i64) -> Stmt {
+    Stmt::new(
+        format!(
+            "SELECT c.id, c.name, c.kana, (SELECT group_concat(phone, ' / ') FROM customer_phones WHERE customer_id = c.id) AS phones, \
+               s.name AS store, c.customer_type, c.flag, c.visit_count, c.total_spend, c.last_visit_at, c.memo, c.custom \
+             FROM customers c LEFT JOIN stores s ON s.id = c.home_store_id WHERE {} AND c.id > ?2 ORDER BY c.id LIMIT ?3",
+            customer_visible_sql(1)
+        ),
+        vec![scope.into(), after.into(), limit.into()],
+    )
 }

@@ -4,9 +4,11 @@
 //! both take their statements from here, so neither depends on the other; a statement the hub
 //! runs on its own SQLite and the outbox runs on D1 is written once.
 pub mod callbacks;
+pub mod calls;
 pub mod cards;
 pub mod customers;
 pub mod dialpad;
+pub mod reports;
 pub mod rollups;
 pub mod stores;
 pub mod users;

@@ -21,6 +21,9 @@ pub mod password;
 pub mod phone;
 pub mod placement;
 pub mod prefix;
+pub mod protocol;
+#[cfg(test)]
+mod protocol_ts;
 pub mod replay;
 pub mod report;
 pub mod retention;

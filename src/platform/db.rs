@@ -31,6 +31,19 @@ pub fn stmt(db: &D1Database, sql: &str, args: &[Val]) -> ApiResult<D1PreparedSta
     Stmt::new(sql, args.to_vec()).d1(db)
 }
 
+/// The rows `stmt` reads, for a step of a streamed answer (whose steps answer
+/// `worker::Result`): a page of an export.
+pub async fn page_rows<T: DeserializeOwned>(
+    db: &D1Database,
+    stmt: &Stmt,
+) -> worker::Result<Vec<T>> {
+    stmt.d1(db)
+        .map_err(|e| worker::Error::RustError(format!("{e:?}")))?
+        .all()
+        .await?
+        .results()
+}
+
 /// Rows changed by a write.
 pub fn changes(r: &D1Result) -> usize {
     r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)

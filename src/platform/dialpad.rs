@@ -77,6 +77,14 @@ pub enum Outcome {
     Failed(String),
 }
 
+/// The cursor of the next page of a Dialpad list (`None` on the last page).
+pub fn next_cursor(page: &Value) -> Option<String> {
+    page["cursor"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+}
+
 /// The key and base, when a key is configured (every feature is off without one).
 #[derive(Clone)]
 pub struct Dialpad {

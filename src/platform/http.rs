@@ -270,6 +270,27 @@ impl Written {
     }
 }
 
+/// A CSV file streamed as it is produced (`attachment; filename`, never cached), with the
+/// security headers every answer carries.
+pub fn csv_download<S>(filename: &str, stream: S) -> ApiResult<Response>
+where
+    S: futures_util::TryStream + 'static,
+    S::Ok: Into<Vec<u8>>,
+    S::Error: Into<worker::Error>,
+{
+    let headers = Headers::new();
+    headers.set("Content-Type", "text/csv; charset=utf-8")?;
+    headers.set(
+        "Content-Disposition",
+        &format!("attachment; filename=\"{filename}\""),
+    )?;
+    headers.set("Cache-Control", "no-store")?;
+    security_headers(&headers)?;
+    Ok(ResponseBuilder::new()
+        .with_headers(headers)
+        .from_stream(stream)?)
+}
+
 /// The positive integer id a route carried (the router only matches those).
 pub fn path_id(id: Option<i64>) -> ApiResult<i64> {
     id.filter(|n| *n > 0).ok_or(ApiError::NotFound)

@@ -6,6 +6,7 @@ use crate::domain::messages::{
     BroadcastRequest, BroadcastResult, EventRequest, IndexChange, RevokeRequest, RevokeResult,
     SocketInfo,
 };
+use crate::domain::protocol::{HubRequest, SocketMessage};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::stub;
 use worker::{Env, Headers, Method, Response};
@@ -21,7 +22,7 @@ pub fn callbacks_changed(store: Option<i64>, key: &str) -> BroadcastRequest {
     BroadcastRequest {
         key: key.to_string(),
         store_id: store,
-        message: serde_json::json!({ "type": "callbacks_changed", "storeId": store }).to_string(),
+        message: SocketMessage::CallbacksChanged { store_id: store }.text(),
         staff_message: None,
         live: false,
     }
@@ -29,18 +30,23 @@ pub fn callbacks_changed(store: Option<i64>, key: &str) -> BroadcastRequest {
 
 /// Asks the hub to broadcast.
 pub async fn broadcast(env: &Env, req: &BroadcastRequest) -> ApiResult<BroadcastResult> {
-    stub::post(&stub::object(env, "HUB")?, "/broadcast", req).await
+    stub::post(
+        &stub::object(env, "HUB")?,
+        HubRequest::Broadcast.path(),
+        req,
+    )
+    .await
 }
 
 /// Hands a verified call event to the hub, which pops it and answers what Dialpad is told.
 pub async fn event(env: &Env, req: &EventRequest) -> ApiResult<serde_json::Value> {
-    stub::post(&stub::object(env, "HUB")?, "/event", req).await
+    stub::post(&stub::object(env, "HUB")?, HubRequest::Event.path(), req).await
 }
 
 /// As [`event`], with the hub's answer passed on to Dialpad unread (the webhook's path: the
 /// hub's JSON is already what Dialpad is told, headers included).
 pub async fn event_response(env: &Env, req: &EventRequest) -> ApiResult<Response> {
-    stub::post_for_response(&stub::object(env, "HUB")?, "/event", req).await
+    stub::post_for_response(&stub::object(env, "HUB")?, HubRequest::Event.path(), req).await
 }
 
 /// Tells the hub's pop index what a write path changed in D1; the hub has re-read those rows
@@ -48,7 +54,8 @@ pub async fn event_response(env: &Env, req: &EventRequest) -> ApiResult<Response
 /// D1 finds the difference within minutes.
 pub async fn index_changed(env: &Env, change: &IndexChange) {
     let r: ApiResult<serde_json::Value> =
-        async { stub::post(&stub::object(env, "HUB")?, "/index", change).await }.await;
+        async { stub::post(&stub::object(env, "HUB")?, HubRequest::Index.path(), change).await }
+            .await;
     if let Err(e) = r {
         worker::console_warn!(
             "{}",
@@ -63,7 +70,7 @@ pub async fn rebuild_index(env: &Env) -> ApiResult<serde_json::Value> {
         all: true,
         ..Default::default()
     };
-    stub::post(&stub::object(env, "HUB")?, "/index", &all).await
+    stub::post(&stub::object(env, "HUB")?, HubRequest::Index.path(), &all).await
 }
 
 /// The cron's sweep: stale calls closed, calls past retention forgotten.
@@ -74,7 +81,7 @@ pub async fn sweep(
 ) -> ApiResult<serde_json::Value> {
     stub::post(
         &stub::object(env, "HUB")?,
-        "/sweep",
+        HubRequest::Sweep.path(),
         &serde_json::json!({"now": now, "retentionCutoff": retention_cutoff}),
     )
     .await
@@ -84,9 +91,15 @@ pub async fn sweep(
 /// hub's outbox into D1, so a call that just popped is there. Best effort: if the hub cannot,
 /// the reader reads D1 as it is.
 pub async fn flush(env: &Env) {
-    let r: ApiResult<serde_json::Value> =
-        async { stub::post(&stub::object(env, "HUB")?, "/flush", &serde_json::json!({})).await }
-            .await;
+    let r: ApiResult<serde_json::Value> = async {
+        stub::post(
+            &stub::object(env, "HUB")?,
+            HubRequest::Flush.path(),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+    .await;
     if let Err(e) = r {
         worker::console_warn!(
             "{}",
@@ -98,7 +111,7 @@ pub async fn flush(env: &Env) {
 /// Tells the hub a user's access changed; it has closed the sockets that no longer fit (with
 /// 4001) when this returns, so nothing more is sent to them.
 pub async fn revoke(env: &Env, req: &RevokeRequest) -> ApiResult<RevokeResult> {
-    stub::post(&stub::object(env, "HUB")?, "/revoke", req).await
+    stub::post(&stub::object(env, "HUB")?, HubRequest::Revoke.path(), req).await
 }
 
 /// Hands an authenticated WebSocket upgrade to the hub.
@@ -109,9 +122,10 @@ pub async fn connect(env: &Env, info: &SocketInfo, since: Option<i64>) -> ApiRes
         SOCKET_HEADER,
         &serde_json::to_string(info).map_err(|e| ApiError::Unavailable(e.to_string()))?,
     )?;
+    let path = HubRequest::Connect.path();
     let url = match since {
-        Some(s) => format!("https://hub/connect?since={s}"),
-        None => "https://hub/connect".to_string(),
+        Some(s) => format!("https://hub{path}?since={s}"),
+        None => format!("https://hub{path}"),
     };
     let req = http::new_request(&url, Method::Get, Some(&headers), None)?;
     Ok(stub::object(env, "HUB")?.fetch_with_request(req).await?)
@@ -120,7 +134,7 @@ pub async fn connect(env: &Env, info: &SocketInfo, since: Option<i64>) -> ApiRes
 /// Numbers for the health check.
 pub async fn stats(env: &Env) -> ApiResult<serde_json::Value> {
     let mut resp = stub::object(env, "HUB")?
-        .fetch_with_str("https://hub/stats")
+        .fetch_with_str(&format!("https://hub{}", HubRequest::Stats.path()))
         .await?;
     Ok(resp.json().await?)
 }

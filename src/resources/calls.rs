@@ -1,5 +1,5 @@
 //! The call log (着信履歴) as the console, the popup and the customer page read it, and its
-//! retention. The pipeline writes it (`pipeline::record`); this module only reads and prunes.
+//! retention. The hub writes it (`db::calls`); this module only reads and prunes.
 use crate::domain::access::{
     call_customer_columns_sql, call_visible_sql, customer_visible_sql, Viewer,
 };
@@ -260,28 +260,25 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     if name_key.is_some() {
         crate::db::customers::backfill_keys(&db).await?;
     }
-    let results = db
-        .batch(vec![
-            db::stmt(
-                &db,
-                &format!("SELECT count(*) AS n FROM calls k WHERE {filter}"),
-                &args,
-            )?,
-            db::stmt(
-                &db,
-                &format!(
-                    "{} WHERE {filter} ORDER BY k.started_at DESC LIMIT ?6 OFFSET ?7",
-                    log_select(8)
-                ),
-                &args,
-            )?,
-            hours::context_stmts(&db).remove(0),
-            hours::context_stmts(&db).remove(1),
-        ])
-        .await?;
-    let total = db::count(&results[0])?;
-    let mut calls: Vec<CallLogEntry> = db::rows(&results[1])?;
-    mark_after_hours(&mut calls, &hours::context_from(&results[2], &results[3])?);
+    let (total, rows, ctx) = hours::page_with_context(
+        &db,
+        db::stmt(
+            &db,
+            &format!("SELECT count(*) AS n FROM calls k WHERE {filter}"),
+            &args,
+        )?,
+        db::stmt(
+            &db,
+            &format!(
+                "{} WHERE {filter} ORDER BY k.started_at DESC LIMIT ?6 OFFSET ?7",
+                log_select(8)
+            ),
+            &args,
+        )?,
+    )
+    .await?;
+    let mut calls: Vec<CallLogEntry> = db::rows(&rows)?;
+    mark_after_hours(&mut calls, &ctx);
     Ok(http::json_response(
         200,
         &json!({ "calls": calls, "total": total, "page": page, "perPage": per }),

@@ -65,6 +65,22 @@ pub fn context_stmts(db: &D1Database) -> Vec<D1PreparedStatement> {
     ]
 }
 
+/// A page of a list in one batch: its total (a `count(*) AS n`), its rows, and the hours
+/// context the rows are marked with (after hours, 折り返し due).
+pub async fn page_with_context(
+    db: &D1Database,
+    total: D1PreparedStatement,
+    rows: D1PreparedStatement,
+) -> ApiResult<(i64, D1Result, HoursContext)> {
+    let mut context = context_stmts(db);
+    let settings = context.pop().expect("two statements");
+    let stores = context.pop().expect("two statements");
+    let mut results = db.batch(vec![total, rows, stores, settings]).await?;
+    let ctx = context_from(&results[2], &results[3])?;
+    let total = db::count(&results[0])?;
+    Ok((total, results.swap_remove(1), ctx))
+}
+
 #[derive(Deserialize)]
 struct StoreHoursRow {
     store_id: i64,

@@ -7,6 +7,7 @@ use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::error::ApiError;
 use crate::domain::front_desk;
 use crate::domain::messages::BroadcastRequest;
+use crate::domain::protocol::SocketMessage;
 use crate::platform::db::{self, i, opt_i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client;
@@ -165,17 +166,21 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
             }
         }
     }
-    let message = json!({
-        "type": "call_wrapup", "callId": call_id, "category": current.category,
-        "outcome": current.outcome, "by": current.by_name, "at": current.at, "version": current.version,
-    });
+    let message = SocketMessage::CallWrapup {
+        call_id: call_id.clone(),
+        category: current.category.clone(),
+        outcome: current.outcome.clone(),
+        by: current.by_name.clone(),
+        at: current.at,
+        version: current.version,
+    };
     // Best effort: the wrap-up is saved whether or not a console hears of it now.
     if let Err(e) = hub_client::broadcast(
         env,
         &BroadcastRequest {
             key: format!("wrapup:{call_id}:{}", current.version),
             store_id: current.store_id,
-            message: message.to_string(),
+            message: message.text(),
             staff_message: None,
             live: true,
         },

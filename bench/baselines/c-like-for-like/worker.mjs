@@ -4,7 +4,7 @@
 // JWT (WebCrypto HMAC), checks the replay window, parses the event as src/domain/dialpad.rs
 // does and hands it to the hub object; the hub, in one synchronous step on its own SQLite,
 // dedupes the event, resolves the store (longest prefix, then office), reads the customer card
-// (the CARD_COLUMNS SQL), upserts the call (the MOVES rule of src/pipeline/record.rs), claims
+// (the CARD_COLUMNS SQL), upserts the call (the MOVES rule of src/db/calls.rs), claims
 // the pop, reads the call back, appends the D1 writes to an outbox, stores the message with a
 // seq and sends it to every socket, then answers. An alarm drains the outbox into D1 with the
 // same statements the Rust pipeline runs. Mirrors of stores, prefixes, customers and their

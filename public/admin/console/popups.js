@@ -6,6 +6,7 @@ import { fmtPhone } from '../lib/format.js';
 import { LIVE_PHASES, openCallPopup } from '../lib/calls.js';
 import { currentSettings, notifyPermission } from './settings.js';
 import { POPPED_MAX } from './popup-claim.js';
+import { MessageType } from '../lib/protocol.js';
 
 /**
  * Where to allow pop-ups, said on the blocked banner: Chrome and Edge both show a blocked-popup
@@ -172,7 +173,7 @@ export function popTrigger(msg, prevPhase) {
     return !(myDialpadUser && msg.answeredByUserId && String(msg.answeredByUserId) !== myDialpadUser);
   }
   if (outbound) return prevPhase === undefined;
-  return msg.type === 'incoming_call';
+  return msg.type === MessageType.INCOMING_CALL;
 }
 
 /** A fresh console pops only calls that started ringing this recently; older ones are listed. */

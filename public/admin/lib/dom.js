@@ -36,6 +36,15 @@ export function el(tag, opts = {}, ...children) {
   return node;
 }
 
+/**
+ * A select's `<option>`s, one per item: its text, and its value (the text unless given).
+ * @template T
+ * @param {readonly T[]} items
+ * @param {(item: T) => string} text
+ * @param {(item: T) => string} [value]
+ */
+export const optionsOf = (items, text, value = text) => items.map((item) => el('option', { text: text(item), attrs: { value: value(item) } }));
+
 /** Replaces all children of `node`. */
 export function setChildren(node, ...children) {
   node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));

@@ -14,6 +14,7 @@
 import { $, el } from './dom.js';
 import { MessageTarget } from './events.js';
 import { CtiSocket, showConnection } from './socket.js';
+import { MessageType } from './protocol.js';
 import { LIVE_PHASES, callFromMessage, popupUrl, POPUP_FEATURES, openCallPopup } from './calls.js';
 import { refreshCallbackCount } from './front-desk.js';
 import { fmtPhone } from './format.js';
@@ -308,20 +309,20 @@ function remember(call, msg) {
 
 socket.addEventListener('message', (ev) => {
   const { msg, replay, catchUp } = ev.detail;
-  if (msg.type === 'customer_changed') {
+  if (msg.type === MessageType.CUSTOMER_CHANGED) {
     applyCustomer(msg.customer);
     live.dispatchEvent(new CustomEvent('customer', { detail: { customer: msg.customer, msg } }));
     return;
   }
-  if (msg.type === 'callbacks_changed') {
+  if (msg.type === MessageType.CALLBACKS_CHANGED) {
     refreshCallbackCount();
     return;
   }
-  if (msg.type === 'calls_recovered') {
+  if (msg.type === MessageType.CALLS_RECOVERED) {
     noticeRecovered(msg);
     return;
   }
-  if (msg.type !== 'incoming_call' && msg.type !== 'call_state') return;
+  if (msg.type !== MessageType.INCOMING_CALL && msg.type !== MessageType.CALL_STATE) return;
   if (!msg.callId) return;
   const id = String(msg.callId);
   const prevPhase = rememberPhase(id, msg.phase);
@@ -354,7 +355,7 @@ socket.addEventListener('claim', (ev) => live.dispatchEvent(new CustomEvent('cla
 
 // A wrap-up was saved (用件 on the rows; 対応中 is over).
 socket.addEventListener('message', (ev) => {
-  if (ev.detail.msg.type === 'call_wrapup') live.dispatchEvent(new CustomEvent('wrapup', { detail: { msg: ev.detail.msg } }));
+  if (ev.detail.msg.type === MessageType.CALL_WRAPUP) live.dispatchEvent(new CustomEvent('wrapup', { detail: { msg: ev.detail.msg } }));
 });
 
 // After a reconnect, pop only the replayed calls that are still going on.

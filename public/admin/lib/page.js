@@ -25,6 +25,20 @@ export function handleAuthError(e) {
 }
 
 /**
+ * An optional part of a page's start (a filter's choices): a failure leaves it out, a lost
+ * session goes to the login. Resolves false when the page is leaving for the login.
+ * @param {() => Promise<unknown>} work
+ */
+export async function loadOptional(work) {
+  try {
+    await work();
+    return true;
+  } catch (e) {
+    return !handleAuthError(e);
+  }
+}
+
+/**
  * Shows a refusal in a page's error line (`text`, else the server's message); a lost session
  * goes to the login instead.
  * @param {HTMLElement} node

@@ -1,6 +1,6 @@
 // @ts-check
 // Paged tables (顧客, 着信履歴): the pager under the table.
-import { el } from './dom.js';
+import { el, setChildren } from './dom.js';
 
 /** @typedef {{ total: number, page: number, perPage: number }} PageOf */
 
@@ -62,4 +62,65 @@ export function pageParam(params) {
 export function pageAfterOverflow({ rows, total, page, perPage }) {
   if (rows === 0 && total > 0 && page > 1) return Math.max(1, Math.ceil(total / perPage));
   return null;
+}
+
+/**
+ * A paged table (顧客, 着信履歴, 折り返し, 操作履歴): its body, its empty line, its pager and its
+ * count. `go(page)` loads another page.
+ * @param {{ body: HTMLElement, empty: HTMLElement, pager: HTMLElement, total: HTMLElement }} parts
+ * @param {(page: number) => void} go
+ */
+export function pagedTable({ body, empty, pager, total }, go) {
+  return {
+    /**
+     * The table's filter form: a submit or a change loads the first page.
+     * @param {HTMLFormElement} form
+     */
+    reloadOn(form) {
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        go(1);
+      });
+      form.addEventListener('change', () => go(1));
+    },
+    /** A page is being loaded. */
+    loading() {
+      body.setAttribute('aria-busy', 'true');
+    },
+    /** The load failed: the rows on screen answered another filter, so they go rather than look filtered. */
+    clear() {
+      body.setAttribute('aria-busy', 'false');
+      setChildren(body, []);
+      delete body.dataset.loaded;
+      total.textContent = '';
+      setChildren(pager, []);
+      empty.hidden = true;
+    },
+    /**
+     * A page past the last one came back empty (rows deleted elsewhere, a narrower search):
+     * loads the last page instead and says so.
+     * @param {unknown[]} rows
+     * @param {PageOf} p the page asked for
+     */
+    overflowed(rows, p) {
+      const last = pageAfterOverflow({ ...p, rows: rows.length });
+      if (last === null) return false;
+      go(last);
+      return true;
+    },
+    /**
+     * Shows a page's rows and the pager; `loaded` is what the rows answer (`data-loaded`: a
+     * stale table can be told from a fresh one).
+     * @param {Node[]} rows
+     * @param {PageOf} p the page as the server answered it
+     * @param {string} loaded
+     */
+    show(rows, p, loaded) {
+      setChildren(body, rows);
+      body.setAttribute('aria-busy', 'false');
+      body.dataset.loaded = loaded;
+      empty.hidden = rows.length > 0;
+      renderPager(pager, p, go);
+    },
+  };
 }

@@ -3,6 +3,7 @@
 // console and the popup.
 import { api } from './api.js';
 import { MessageTarget } from './events.js';
+import { CloseCode, MessageType } from './protocol.js';
 
 export const CONN_LABELS = Object.freeze({
   connecting: '接続待ち',
@@ -177,7 +178,7 @@ export class CtiSocket extends MessageTarget {
       return;
     }
     if (!msg || typeof msg !== 'object') return;
-    if (msg.type === 'hello') {
+    if (msg.type === MessageType.HELLO) {
       clearTimeout(this.timers.hello);
       this.timers.hello = null;
       this.gotHello = true;
@@ -191,16 +192,16 @@ export class CtiSocket extends MessageTarget {
       this.ping();
       return;
     }
-    if (msg.type === 'error') {
+    if (msg.type === MessageType.ERROR) {
       console.warn('cti socket:', msg);
       return;
     }
-    if (msg.type === 'call_claimed') {
+    if (msg.type === MessageType.CALL_CLAIMED) {
       // 対応中: live only, never replayed, so it carries no seq.
       this.dispatchEvent(new CustomEvent('claim', { detail: msg }));
       return;
     }
-    if (msg.type === 'call_wrapup' && typeof msg.seq !== 'number') {
+    if (msg.type === MessageType.CALL_WRAPUP && typeof msg.seq !== 'number') {
       // A wrap-up was saved: live only (never replayed), so it carries no seq either.
       this.dispatchEvent(new CustomEvent('message', { detail: { msg, replay: false, catchUp: false } }));
       return;
@@ -240,7 +241,7 @@ export class CtiSocket extends MessageTarget {
     this.ws = null;
     this.clearTimers();
     if (this.stopped) return;
-    if (ev.code === 4001 || !hadHello) {
+    if (ev.code === CloseCode.REVOKED || !hadHello) {
       // Session expired, or the upgrade was refused (the browser hides the status): ask.
       this.setStatus('reconnecting');
       try {

@@ -1,6 +1,7 @@
 // @ts-check
 // An unknown caller: the number, the store, and the registration form (a number another
 // customer has gets a warning naming whom this user may see, then 「それでも登録する」).
+import '../lib/name-fields.js';
 import { $ } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { clearFormErrors, showFormError } from '../lib/forms.js';

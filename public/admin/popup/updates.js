@@ -12,6 +12,7 @@ import { updateHistoryFrom, historyEntry } from './history.js';
 import * as frontDesk from './front-desk.js';
 import { renderCustomer, renderPicker } from './card.js';
 import { early } from './early.js';
+import { MessageType } from '../lib/protocol.js';
 import { ui, state, callId, currentView, setTitle, renderStore, showAuth, listOf, refreshRecords } from './view.js';
 
 /**
@@ -87,9 +88,9 @@ export function startSocket() {
   socket.addEventListener('authlost', showAuth);
   socket.addEventListener('message', (ev) => {
     const { msg } = ev.detail;
-    if (msg.type === 'customer_changed') {
+    if (msg.type === MessageType.CUSTOMER_CHANGED) {
       customerChanged(msg.customer, msg.mergedFrom);
-    } else if (msg.type === 'call_wrapup') {
+    } else if (msg.type === MessageType.CALL_WRAPUP) {
       if (msg.callId === callId) frontDesk.onWrapupSaved(msg);
       // Someone saved a wrap-up of one of the number's calls: 前回までの対応 and the history follow.
       if (msg.callId === callId || historyEntry(msg.callId)) refreshRecords();

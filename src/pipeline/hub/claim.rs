@@ -4,6 +4,7 @@ use super::sockets::Access;
 use super::Hub;
 use crate::db::users;
 use crate::domain::messages::SocketInfo;
+use crate::domain::protocol::{ErrorCode, SocketMessage};
 use serde::Deserialize;
 use worker::WebSocket;
 
@@ -43,11 +44,7 @@ impl Hub {
         };
         let store = match store {
             Some(s) if info.viewer().may_see_call(s.store_id) => s.store_id,
-            _ => {
-                return ws.send_with_str(
-                    serde_json::json!({"type": "error", "code": "unknown_call"}).to_string(),
-                )
-            }
+            _ => return ws.send_with_str(SocketMessage::error(ErrorCode::UnknownCall).text()),
         };
         let name = match self.env.d1("DB") {
             Ok(db) => users::by_id(&db, info.uid)
@@ -58,14 +55,15 @@ impl Hub {
             Err(_) => None,
         };
         let Some(name) = name else {
-            return ws.send_with_str(
-                serde_json::json!({"type": "error", "code": "temporarily_unavailable"}).to_string(),
-            );
+            return ws
+                .send_with_str(SocketMessage::error(ErrorCode::TemporarilyUnavailable).text());
         };
-        let text = serde_json::json!({
-            "type": "call_claimed", "callId": call_id, "by": name, "uid": info.uid,
-        })
-        .to_string();
+        let text = SocketMessage::CallClaimed {
+            call_id: call_id.to_string(),
+            by: name,
+            uid: info.uid,
+        }
+        .text();
         self.send_to_rooms(store, &text, None, now)?;
         Ok(())
     }

@@ -5,7 +5,7 @@
 //! answer the same.
 //!
 //! Kept current three ways:
-//! - every write path tells the hub what changed (`/index`, from `hub_client::index_changed`)
+//! - every write path tells the hub what changed (`/index`: the route table, `Route::index_effect`)
 //!   and the hub re-reads those rows from D1 before the write is answered;
 //! - a rebuild from D1 runs on demand (`POST /api/admin/index/rebuild`), on the first event
 //!   after the index's schema version changed, and when the periodic check finds that D1 and

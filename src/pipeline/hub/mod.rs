@@ -26,6 +26,7 @@
 //! token bucket, and a socket that floods (or sends anything oversized or binary) is closed,
 //! so it costs the hub one cheap check per message and never slows the others.
 mod claim;
+mod connect;
 mod index;
 mod outbox;
 mod pop;
@@ -39,6 +40,7 @@ use crate::domain::messages::{
     self, BroadcastRequest, BroadcastResult, EventRequest, IndexChange, RevokeRequest,
     RevokeResult, SocketInfo, UserState,
 };
+use crate::domain::protocol::{close, ClientMessage, ErrorCode, HubRequest, SocketMessage};
 use crate::domain::token::Role;
 use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client::SOCKET_HEADER;
@@ -49,14 +51,16 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use worker::wasm_bindgen;
 use worker::{
-    durable_object, DurableObject, Env, Method, Request, Response, ResponseBuilder,
-    SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
-    WebSocketRequestResponsePair,
+    durable_object, DurableObject, Env, Method, Request, Response, ResponseBuilder, State,
+    WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 
 /// How long events stay replayable, and how many at most.
 const KEEP_MS: i64 = 15 * 60 * 1000;
 const KEEP_COUNT: i64 = 2000;
+/// The log is pruned every this many events (one DELETE, not one per event): it holds at most
+/// `KEEP_COUNT + PRUNE_EVERY - 1` events, some up to that many events past `KEEP_MS`.
+const PRUNE_EVERY: i64 = 32;
 /// How often the alarm re-reads the connected users from D1 (default; `HUB_RECHECK_SECS`).
 const RECHECK_SECS: i64 = 20;
 /// A socket's lease lasts this many re-checks: one failed D1 read does not cut anyone off.
@@ -73,13 +77,6 @@ const LEGS_KEEP_MS: i64 = 24 * 3600 * 1000;
 
 /// At most this many outbox batches are written for a reader's flush.
 const FLUSH_BATCHES: usize = 8;
-
-/// Close codes.
-const CLOSE_REVOKED: u16 = 4001;
-const CLOSE_TRY_AGAIN: u16 = 1013;
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_TOO_BIG: u16 = 1009;
-const CLOSE_UNSUPPORTED: u16 = 1003;
 
 /// The class is `CallHub` in the pop Worker: a name of its own, because the console Worker,
 /// which held the hub as `Hub` before the two Workers, deletes that class (wrangler.toml,
@@ -107,6 +104,10 @@ pub struct CallHub {
     /// The pop index rebuilds running and what write paths changed meanwhile
     /// (`index::rebuild` applies it again after replacing the index).
     rebuilds: Rc<RefCell<index::Rebuilds>>,
+    /// The newest seq of the event log, once read (`connect::latest_seq`).
+    latest: Rc<Cell<Option<i64>>>,
+    /// What each session was replayed in the last minute (`connect::Replays`).
+    replays: Rc<RefCell<connect::Replays>>,
 }
 
 pub type Hub = CallHub;
@@ -132,138 +133,15 @@ impl Hub {
             rooms: self.rooms.clone(),
             known_all: self.known_all.clone(),
             rebuilds: self.rebuilds.clone(),
+            latest: self.latest.clone(),
+            replays: self.replays.clone(),
         }
     }
-}
-
-#[derive(Deserialize)]
-struct EventRow {
-    seq: i64,
-    store_id: Option<i64>,
-    body: String,
-    /// The message as the store's staff may see it, when it differs (`staff_message`).
-    staff_body: Option<String>,
 }
 
 impl Hub {
     fn sql(&self) -> worker::SqlStorage {
         self.state.storage().sql()
-    }
-
-    fn latest_seq(&self) -> i64 {
-        #[derive(Deserialize)]
-        struct Max {
-            seq: Option<i64>,
-        }
-        self.sql()
-            .exec("SELECT max(seq) AS seq FROM events", None)
-            .and_then(|c| c.one::<Max>())
-            .ok()
-            .and_then(|m| m.seq)
-            .unwrap_or(0)
-    }
-
-    /// Sends `info`'s socket what it missed: the events after `since`, or, for a fresh
-    /// console, the latest event of every call that is still live.
-    fn catch_up(
-        &self,
-        ws: &WebSocket,
-        info: &SocketInfo,
-        since: Option<i64>,
-    ) -> worker::Result<u32> {
-        let latest = self.latest_seq();
-        let rows: Vec<EventRow> = match since {
-            // A `since` from before a storage reset is older than anything we have: the client
-            // resynchronises from the hello's seq instead of waiting for numbers never sent.
-            Some(s) if s <= latest => self
-                .sql()
-                .exec(
-                    "SELECT seq, store_id, body, staff_body FROM events WHERE seq > ? ORDER BY seq",
-                    vec![SqlStorageValue::from(s)],
-                )?
-                .to_array()?,
-            _ => self
-                .sql()
-                .exec(
-                    "SELECT seq, store_id, body, staff_body FROM events WHERE seq IN \
-                       (SELECT max(seq) FROM events GROUP BY call_id) AND live = 1 ORDER BY seq",
-                    None,
-                )?
-                .to_array()?,
-        };
-        let viewer = info.viewer();
-        let visible: Vec<&EventRow> = rows
-            .iter()
-            .filter(|r| viewer.may_see_call(r.store_id))
-            .collect();
-        let mut sent = 0;
-        ws.send_with_str(
-            serde_json::json!({"type": "hello", "seq": latest, "replay": visible.len()})
-                .to_string(),
-        )?;
-        for row in visible {
-            let body = match (&row.staff_body, viewer.is_admin()) {
-                (Some(staff), false) => staff,
-                _ => &row.body,
-            };
-            ws.send_with_str(messages::with_seq(body, row.seq))?;
-            sent += 1;
-        }
-        Ok(sent)
-    }
-
-    async fn accept(&self, req: &Request) -> ApiResult<Response> {
-        let mut info: SocketInfo = req
-            .headers()
-            .get(SOCKET_HEADER)?
-            .and_then(|h| serde_json::from_str(&h).ok())
-            .ok_or(ApiError::Unauthenticated("missing_identity"))?;
-        let now = http::now_ms();
-        // The Worker just checked this session against D1; the hub may know of a later
-        // change (a logout or revocation that raced this connect).
-        let known = self.known(Some(&info))?;
-        let stale = known.revoked.contains(&info.sid)
-            || known
-                .users
-                .get(&info.uid)
-                .is_some_and(|u| u.tv > info.tv || (u.tv == info.tv && u.disabled));
-        if stale {
-            return Err(ApiError::Unauthenticated("session_revoked"));
-        }
-        if self
-            .state
-            .get_websockets_with_tag(&tag_user(info.uid))
-            .len()
-            >= limiter::MAX_SOCKETS_PER_USER
-        {
-            return Err(ApiError::RateLimited(60));
-        }
-        self.put_user(&UserState {
-            uid: info.uid,
-            tv: info.tv,
-            disabled: false,
-            role: Some(info.role),
-            store: info.store,
-        })?;
-        info.lease = now + self.lease_ms();
-        info.bucket = limiter::Bucket::default();
-        let since = http::query_param(req, "since").and_then(|s| s.parse::<i64>().ok());
-        let pair = WebSocketPair::new()?;
-        let mut tags = info.viewer().rooms();
-        tags.push(tag_user(info.uid));
-        tags.push(tag_session(&info.sid));
-        let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
-        self.state.accept_websocket_with_tags(&pair.server, &tags);
-        pair.server.serialize_attachment(&info)?;
-        self.sockets_changed();
-        self.catch_up(&pair.server, &info, since)?;
-        self.ensure_alarm().await?;
-        // HSTS here: the Worker passes this response on and cannot add to its headers.
-        Ok(ResponseBuilder::new()
-            .with_status(101)
-            .with_header("Strict-Transport-Security", http::HSTS)?
-            .with_websocket(pair.client)
-            .empty())
     }
 
     fn broadcast(&self, req: BroadcastRequest) -> ApiResult<BroadcastResult> {
@@ -318,6 +196,7 @@ impl Hub {
                 duplicate: true,
             });
         };
+        self.latest.set(Some(seq));
         let text = messages::with_seq(&req.message, seq);
         // The store room hears the staff version when there is one; the admin room the whole.
         let staff_text = req
@@ -325,7 +204,9 @@ impl Hub {
             .as_deref()
             .map(|m| messages::with_seq(m, seq));
         let delivered = self.send_to_rooms(req.store_id, &text, staff_text.as_deref(), now)?;
-        self.prune(now)?;
+        if seq % PRUNE_EVERY == 0 {
+            self.prune(now, seq)?;
+        }
         Ok(BroadcastResult {
             delivered,
             seq: Some(seq),
@@ -333,10 +214,11 @@ impl Hub {
         })
     }
 
-    fn prune(&self, now: i64) -> worker::Result<()> {
+    /// Forgets what is past the replay window, as of the event `seq` just inserted.
+    fn prune(&self, now: i64, seq: i64) -> worker::Result<()> {
         self.sql().exec(
-            "DELETE FROM events WHERE created_at < ? OR seq <= (SELECT max(seq) FROM events) - ?",
-            vec![(now - KEEP_MS).into(), KEEP_COUNT.into()],
+            "DELETE FROM events WHERE created_at < ? OR seq <= ?",
+            vec![(now - KEEP_MS).into(), (seq - KEEP_COUNT).into()],
         )?;
         Ok(())
     }
@@ -356,26 +238,32 @@ impl Hub {
     }
 
     async fn route(&self, mut req: Request) -> ApiResult<Response> {
-        match (req.method(), req.path().as_str()) {
-            (Method::Get, "/connect") => self.accept(&req).await,
-            (Method::Post, "/revoke") => {
+        let Some(request) = HubRequest::parse(req.method() == Method::Get, &req.path()) else {
+            return Err(ApiError::NotFound);
+        };
+        if !request.is_get() && req.method() != Method::Post {
+            return Err(ApiError::NotFound);
+        }
+        match request {
+            HubRequest::Connect => self.accept(&req).await,
+            HubRequest::Revoke => {
                 let body: RevokeRequest = http::read_json(&mut req, 4096).await?;
                 Ok(http::json_response(200, &self.revoke(body)?)?)
             }
-            (Method::Post, "/broadcast") => {
+            HubRequest::Broadcast => {
                 let body: BroadcastRequest = http::read_json(&mut req, 256 * 1024).await?;
                 Ok(http::json_response(200, &self.broadcast(body)?)?)
             }
-            (Method::Post, "/event") => {
+            HubRequest::Event => {
                 let body: EventRequest = http::read_json(&mut req, 256 * 1024).await?;
                 // The Worker passes this answer on to Dialpad as it is (its headers included).
                 Ok(http::json_response(200, &self.on_event(body).await?)?)
             }
-            (Method::Post, "/index") => {
+            HubRequest::Index => {
                 let body: IndexChange = http::read_json(&mut req, 256 * 1024).await?;
                 Ok(http::json_response(200, &self.index_change(&body).await?)?)
             }
-            (Method::Post, "/sweep") => {
+            HubRequest::Sweep => {
                 #[derive(Deserialize)]
                 #[serde(rename_all = "camelCase")]
                 struct Sweep {
@@ -388,7 +276,7 @@ impl Hub {
                     &self.sweep(body.now, body.retention_cutoff).await?,
                 )?)
             }
-            (Method::Post, "/flush") => {
+            HubRequest::Flush => {
                 // A reader of the call log first gets what waits in the outbox into D1, so a
                 // call that just popped is in the log it reads. Bounded: a long backlog (D1
                 // was down) is left to the alarm.
@@ -401,8 +289,7 @@ impl Hub {
                     &serde_json::json!({"waiting": self.waiting()}),
                 )?)
             }
-            (Method::Get, "/stats") => Ok(http::json_response(200, &self.stats())?),
-            _ => Err(ApiError::NotFound),
+            HubRequest::Stats => Ok(http::json_response(200, &self.stats())?),
         }
     }
 }
@@ -472,6 +359,8 @@ impl DurableObject for Hub {
             rooms: Default::default(),
             known_all: Default::default(),
             rebuilds: Default::default(),
+            latest: Default::default(),
+            replays: Default::default(),
         }
     }
 
@@ -530,52 +419,38 @@ impl DurableObject for Hub {
         // Whatever the message leads to (a close, a claim) may change who hears what.
         self.sockets_changed();
         let WebSocketIncomingMessage::String(text) = message else {
-            return ws.close(Some(CLOSE_UNSUPPORTED), Some("text only"));
+            return ws.close(Some(close::UNSUPPORTED), Some("text only"));
         };
         if text.len() > limiter::MAX_CLIENT_MESSAGE {
-            return ws.close(Some(CLOSE_TOO_BIG), Some("message too big"));
+            return ws.close(Some(close::TOO_BIG), Some("message too big"));
         }
         let Some(mut info) = ws.deserialize_attachment::<SocketInfo>()? else {
-            return ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+            return ws.close(Some(close::REVOKED), Some("session ended"));
         };
         let now = http::now_ms();
         if !info.bucket.take(now) {
-            return ws.close(Some(CLOSE_POLICY), Some("too many messages"));
+            return ws.close(Some(close::POLICY), Some("too many messages"));
         }
         ws.serialize_attachment(&info)?;
         if text == "ping" {
             // Normally answered by the auto-response; kept for runtimes without it.
             return ws.send_with_str("pong");
         }
-        #[derive(Deserialize)]
-        struct ClientMessage {
-            #[serde(rename = "type")]
-            kind: String,
-            since: Option<i64>,
-            #[serde(rename = "callId")]
-            call_id: Option<String>,
-        }
-        match serde_json::from_str::<ClientMessage>(&text) {
+        match ClientMessage::parse(&text) {
             // A console that noticed a gap asks for a replay without reconnecting: the same
             // checks as a broadcast first.
-            Ok(m) if m.kind == "sync" => {
+            Some(ClientMessage::Sync { since }) => {
                 let access = Self::access(&info, &*self.known(Some(&info))?, now);
                 if access == Access::Allowed {
-                    self.catch_up(&ws, &info, m.since)?;
+                    self.catch_up(&ws, &info, since)?;
                 } else {
                     Self::close_for(&ws, access);
                 }
                 Ok(())
             }
             // 「対応中」: this user has the call (answering it, or its wrap-up open).
-            Ok(ClientMessage {
-                kind,
-                call_id: Some(call_id),
-                ..
-            }) if kind == "claim" => self.claim(&ws, &info, &call_id, now).await,
-            _ => ws.send_with_str(
-                serde_json::json!({"type": "error", "code": "unknown_message"}).to_string(),
-            ),
+            Some(ClientMessage::Claim { call_id }) => self.claim(&ws, &info, &call_id, now).await,
+            None => ws.send_with_str(SocketMessage::error(ErrorCode::UnknownMessage).text()),
         }
     }
 
@@ -603,7 +478,7 @@ impl DurableObject for Hub {
             serde_json::json!({"event": "socket_error", "error": error.to_string()})
         );
         self.sockets_changed();
-        let _ = ws.close(Some(1011), Some("socket error"));
+        let _ = ws.close(Some(close::SOCKET_ERROR), Some("socket error"));
         Ok(())
     }
 }

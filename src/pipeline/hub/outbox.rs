@@ -5,9 +5,9 @@
 //! after D1 committed but before the hub forgot the rows only runs them again).
 use super::Hub;
 use crate::db::callbacks::{self, CallFacts};
+use crate::db::calls::{self as record, CallRow, EventRow};
 use crate::db::rollups;
 use crate::domain::error::ApiError;
-use crate::pipeline::record::{self, CallRow, EventRow};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client;
 use crate::platform::sql::Stmt;

@@ -5,6 +5,7 @@
 use super::outbox::Op;
 use super::Hub;
 use crate::db::callbacks::CallFacts;
+use crate::db::calls::{self as record, CallStateRow};
 use crate::db::cards::{self, CardRow};
 use crate::db::stores::{self, TableRow};
 use crate::domain::access::{may_link_call, Viewer};
@@ -17,7 +18,6 @@ use crate::domain::messages::{
 use crate::domain::phone::{self, Phone};
 use crate::domain::store;
 use crate::domain::token::Role;
-use crate::pipeline::record::{self, CallStateRow};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::sql::Stmt;
 use serde::de::DeserializeOwned;

@@ -3,6 +3,7 @@
 //! re-check of D1. One check (`Hub::access`) serves a broadcast and a `sync` replay alike.
 use super::*;
 use crate::domain::token;
+use worker::js_sys;
 
 /// What a socket may do now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,24 +44,43 @@ impl UserRow {
     }
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen]
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/pipeline/hub/fanout.js")]
 extern "C" {
-    /// The runtime's WebSocket, for `send` with a string already in JS:
-    /// `worker::WebSocket::send_with_str` copies and decodes the message out of wasm memory
-    /// for every socket (a thousand decodes of the same text for a thousand consoles).
-    type RawSocket;
-    #[wasm_bindgen(method, catch, js_name = send)]
-    fn send(this: &RawSocket, data: &wasm_bindgen::JsValue) -> Result<(), wasm_bindgen::JsValue>;
+    /// Sends `text` to every socket of `sockets` in one JS loop (`fanout.js`): one crossing
+    /// from wasm for a whole room instead of one per socket. Returns how many took it.
+    #[wasm_bindgen(js_name = sendAll)]
+    fn send_all(sockets: &js_sys::Array, text: &wasm_bindgen::JsValue) -> u32;
 }
 
-fn raw_socket(ws: &WebSocket) -> &RawSocket {
-    use wasm_bindgen::JsCast;
-    let ws: &worker::web_sys::WebSocket = ws.as_ref();
-    ws.unchecked_ref()
+/// A room's sockets and what each one's attachment said when they were read, with the ones
+/// that may hear a broadcast, ready for [`send_all`], and until when that holds.
+pub(super) struct RoomSockets {
+    pub(super) list: Vec<(WebSocket, SocketInfo)>,
+    allowed: RefCell<Option<Allowed>>,
 }
 
-/// A room's sockets and what each one's attachment said when they were read.
-pub(super) type RoomSockets = Vec<(WebSocket, SocketInfo)>;
+struct Allowed {
+    sockets: js_sys::Array,
+    /// The earliest moment (epoch ms) at which one of them may lose access by itself (its
+    /// token's expiry or its lease); anything else that changes access (a user's change, a
+    /// revocation, a re-check, a socket coming or going) drops the whole room list.
+    until: i64,
+}
+
+impl RoomSockets {
+    fn new(list: Vec<(WebSocket, SocketInfo)>) -> Self {
+        RoomSockets {
+            list,
+            allowed: RefCell::new(None),
+        }
+    }
+}
+
+/// The moment a socket that is allowed now stops being so without anything changing in the
+/// hub: the last millisecond of its token and of its lease (`Hub::access`).
+fn allowed_until(info: &SocketInfo) -> i64 {
+    (info.exp.saturating_mul(1000) - 1).min(info.lease)
+}
 
 pub(super) fn tag_user(uid: i64) -> String {
     format!("u:{uid}")
@@ -100,42 +120,41 @@ impl Hub {
     }
 
     fn load_known(&self, only: Option<&SocketInfo>) -> worker::Result<Known> {
-        let rows: Vec<UserRow> = match only {
-            Some(info) => self
-                .sql()
-                .exec(
-                    "SELECT uid, tv, disabled, role, store FROM users WHERE uid = ?",
-                    vec![info.uid.into()],
-                )?
-                .to_array()?,
-            None => self
+        let Some(info) = only else {
+            let rows: Vec<UserRow> = self
                 .sql()
                 .exec("SELECT uid, tv, disabled, role, store FROM users", None)?
-                .to_array()?,
+                .to_array()?;
+            return Ok(Known {
+                users: rows.into_iter().map(|r| (r.uid, r.state())).collect(),
+                revoked: HashSet::new(),
+            });
         };
-        #[derive(Deserialize)]
-        struct Sid {
-            sid: String,
-        }
-        // Keyed by the primary key: one row at most, whatever the number of logouts.
-        let revoked: Vec<Sid> = match only {
-            Some(info) => self
-                .sql()
-                .exec(
-                    "SELECT sid FROM revoked_sessions WHERE sid = ?",
-                    vec![info.sid.as_str().into()],
-                )?
-                .to_array()?,
-            None => Vec::new(),
-        };
+        // One socket's user and whether its session was logged out, in one statement (a
+        // connect and a `sync` ask both): the session, looked up by its primary key, comes back
+        // as a row of uid -1.
+        let rows: Vec<UserRow> = self
+            .sql()
+            .exec(
+                "SELECT uid, tv, disabled, role, store FROM users WHERE uid = ? \
+                 UNION ALL SELECT -1, 0, 1, NULL, NULL FROM revoked_sessions WHERE sid = ?",
+                vec![info.uid.into(), info.sid.as_str().into()],
+            )?
+            .to_array()?;
+        let revoked = rows.iter().any(|r| r.uid == -1);
         Ok(Known {
-            users: rows.into_iter().map(|r| (r.uid, r.state())).collect(),
-            revoked: revoked.into_iter().map(|r| r.sid).collect(),
+            users: rows
+                .into_iter()
+                .filter(|r| r.uid != -1)
+                .map(|r| (r.uid, r.state()))
+                .collect(),
+            revoked: revoked.then(|| info.sid.clone()).into_iter().collect(),
         })
     }
 
     pub(super) fn put_user(&self, u: &UserState) -> worker::Result<()> {
         *self.known_all.borrow_mut() = None;
+        self.sockets_changed();
         self.sql().exec(
             "INSERT INTO users (uid, tv, disabled, role, store) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (uid) DO UPDATE SET tv = excluded.tv, disabled = excluded.disabled, \
@@ -165,7 +184,9 @@ impl Hub {
         if let Some(list) = self.rooms.borrow().get(room) {
             return list.clone();
         }
-        let list = Rc::new(with_infos(self.state.get_websockets_with_tag(room)));
+        let list = Rc::new(RoomSockets::new(with_infos(
+            self.state.get_websockets_with_tag(room),
+        )));
         self.rooms
             .borrow_mut()
             .insert(room.to_string(), list.clone());
@@ -175,6 +196,10 @@ impl Hub {
     /// Sends a call's message to the rooms of `store` (the store room hears `staff_text` when
     /// given, the admin room `text`), after the one access check; closes the sockets that
     /// fail it. Returns how many sockets were sent the message.
+    ///
+    /// The check's outcome is kept with the room's list until one of the allowed sockets could
+    /// lose access by itself (token expiry, lease), so a broadcast is one JS call per room:
+    /// the message crosses from wasm once and the loop over the sockets runs in JS.
     pub(super) fn send_to_rooms(
         &self,
         store: Option<i64>,
@@ -182,7 +207,6 @@ impl Hub {
         staff_text: Option<&str>,
         now: i64,
     ) -> worker::Result<u32> {
-        let known = self.known(None)?;
         let mut delivered = 0;
         let mut closed = false;
         let text = wasm_bindgen::JsValue::from_str(text);
@@ -192,17 +216,35 @@ impl Hub {
                 Some(staff) if room != access::ADMIN_ROOM => staff,
                 _ => &text,
             };
-            for (ws, info) in self.room_sockets(&room).iter() {
-                let access = Self::access(info, &known, now);
-                if access == Access::Allowed {
-                    if raw_socket(ws).send(text).is_ok() {
-                        delivered += 1;
+            let sockets = self.room_sockets(&room);
+            let fresh = sockets
+                .allowed
+                .borrow()
+                .as_ref()
+                .is_some_and(|a| now <= a.until);
+            if !fresh {
+                let known = self.known(None)?;
+                let ready = js_sys::Array::new();
+                let mut until = i64::MAX;
+                for (ws, info) in sockets.list.iter() {
+                    let access = Self::access(info, &known, now);
+                    if access == Access::Allowed {
+                        let raw: &worker::web_sys::WebSocket = ws.as_ref();
+                        ready.push(raw);
+                        until = until.min(allowed_until(info));
+                    } else {
+                        Self::close_for(ws, access);
+                        closed = true;
                     }
-                } else {
-                    Self::close_for(ws, access);
-                    closed = true;
                 }
+                *sockets.allowed.borrow_mut() = Some(Allowed {
+                    sockets: ready,
+                    until,
+                });
             }
+            if let Some(a) = sockets.allowed.borrow().as_ref() {
+                delivered += send_all(&a.sockets, text);
+            };
         }
         if closed {
             self.sockets_changed();
@@ -229,8 +271,8 @@ impl Hub {
     pub(super) fn close_for(ws: &WebSocket, access: Access) {
         let _ = match access {
             Access::Allowed => Ok(()),
-            Access::Revoked => ws.close(Some(CLOSE_REVOKED), Some("session ended")),
-            Access::LeaseOver => ws.close(Some(CLOSE_TRY_AGAIN), Some("reconnect")),
+            Access::Revoked => ws.close(Some(close::REVOKED), Some("session ended")),
+            Access::LeaseOver => ws.close(Some(close::TRY_AGAIN), Some("reconnect")),
         };
     }
 
@@ -251,7 +293,7 @@ impl Hub {
                 vec![sid.into(), (now + REVOKED_KEEP_MS).into()],
             )?;
             for ws in self.state.get_websockets_with_tag(&tag_session(sid)) {
-                let _ = ws.close(Some(CLOSE_REVOKED), Some("logged out"));
+                let _ = ws.close(Some(close::REVOKED), Some("logged out"));
                 closed += 1;
             }
         }
@@ -261,7 +303,7 @@ impl Hub {
                 let keep = matches!(ws.deserialize_attachment::<SocketInfo>(),
                     Ok(Some(info)) if info.still_allowed(user));
                 if !keep {
-                    let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+                    let _ = ws.close(Some(close::REVOKED), Some("session ended"));
                     closed += 1;
                 }
             }
@@ -323,7 +365,7 @@ impl Hub {
                 info.lease = lease;
                 let _ = ws.serialize_attachment(&info);
             } else {
-                let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+                let _ = ws.close(Some(close::REVOKED), Some("session ended"));
             }
         }
         // Again: a broadcast during the D1 read above may have read the old leases.
@@ -350,7 +392,7 @@ fn with_infos(sockets: Vec<WebSocket>) -> Vec<(WebSocket, SocketInfo)> {
         .filter_map(|ws| match ws.deserialize_attachment::<SocketInfo>() {
             Ok(Some(info)) => Some((ws, info)),
             _ => {
-                let _ = ws.close(Some(CLOSE_REVOKED), Some("session ended"));
+                let _ = ws.close(Some(close::REVOKED), Some("session ended"));
                 None
             }
         })

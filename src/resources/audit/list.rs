@@ -12,7 +12,7 @@ use crate::platform::sql::Val;
 use crate::resources::accounts::auth;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{Env, Request, Response, ResponseBuilder};
+use worker::{Env, Request, Response};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -282,20 +282,19 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
     let mut args = cur.filter.args.clone();
     args.push(i(before.min(1 << 53)));
     args.push(i(EXPORT_PAGE));
-    let rows: Vec<Row> = db::stmt(
+    let rows: Vec<Row> = db::page_rows(
         &cur.db,
-        &format!(
-            "SELECT {COLUMNS} WHERE {} AND a.id < ?{} ORDER BY a.id DESC LIMIT ?{}",
-            cur.filter.sql,
-            n + 1,
-            n + 2
+        &db::Stmt::new(
+            format!(
+                "SELECT {COLUMNS} WHERE {} AND a.id < ?{} ORDER BY a.id DESC LIMIT ?{}",
+                cur.filter.sql,
+                n + 1,
+                n + 2
+            ),
+            args,
         ),
-        &args,
     )
-    .map_err(|e| worker::Error::RustError(format!("{e:?}")))?
-    .all()
-    .await?
-    .results()?;
+    .await?;
     if rows.is_empty() {
         cur.audit.finished();
         return Ok(None);
@@ -375,16 +374,8 @@ pub async fn export(mut req: Request, env: &Env) -> ApiResult<Response> {
         done: false,
         audit: ExportAudit::new(entry),
     };
-    let stream = futures_util::stream::try_unfold(cursor, export_page);
-    let headers = worker::Headers::new();
-    headers.set("Content-Type", "text/csv; charset=utf-8")?;
-    headers.set(
-        "Content-Disposition",
-        "attachment; filename=\"audit-log.csv\"",
-    )?;
-    headers.set("Cache-Control", "no-store")?;
-    http::security_headers(&headers)?;
-    Ok(ResponseBuilder::new()
-        .with_headers(headers)
-        .from_stream(stream)?)
+    http::csv_download(
+        "audit-log.csv",
+        futures_util::stream::try_unfold(cursor, export_page),
+    )
 }

@@ -163,29 +163,25 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
         i((page - 1) * per),
     ];
     let db = env.d1("DB")?;
-    let results = db
-        .batch(vec![
-            db::stmt(
-                &db,
-                &format!("SELECT count(*) AS n FROM callbacks k WHERE {filter}"),
-                &args[..4],
-            )?,
-            db::stmt(
-                &db,
-                &format!(
-                    "{} WHERE {filter} ORDER BY {order} LIMIT ?5 OFFSET ?6",
-                    item_select(2)
-                ),
-                &args,
-            )?,
-            hours::context_stmts(&db).remove(0),
-            hours::context_stmts(&db).remove(1),
-        ])
-        .await?;
-    let total = db::count(&results[0])?;
-    let ctx = hours::context_from(&results[2], &results[3])?;
+    let (total, rows, ctx) = hours::page_with_context(
+        &db,
+        db::stmt(
+            &db,
+            &format!("SELECT count(*) AS n FROM callbacks k WHERE {filter}"),
+            &args[..4],
+        )?,
+        db::stmt(
+            &db,
+            &format!(
+                "{} WHERE {filter} ORDER BY {order} LIMIT ?5 OFFSET ?6",
+                item_select(2)
+            ),
+            &args,
+        )?,
+    )
+    .await?;
     let now = http::now_ms();
-    let callbacks: Vec<ItemRow> = db::rows::<ItemRow>(&results[1])?
+    let callbacks: Vec<ItemRow> = db::rows::<ItemRow>(&rows)?
         .into_iter()
         .map(|r| r.with_due(&ctx, now))
         .collect();

@@ -1,5 +1,5 @@
 //! 折り返し: a queue of promises. One open item per (number, store) holds every call that asked
-//! for a call back — a missed call or a voicemail (`on_call_event`, from the webhook pipeline),
+//! for a call back — a missed call or a voicemail (`db::callbacks::on_call_event`, from the hub),
 //! a wrap-up saved with 対応結果 = 折り返し予定 (`wrapup_statements`) — and every attempt to
 //! call back (result, note, who, when). Staff move an item to 対応中 and 対応済, take it
 //! (担当: 自分), close several at once. A later call from the number answered at the SAME store

@@ -12,6 +12,7 @@ use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::messages::{BroadcastRequest, CustomerCard};
 use crate::domain::phone::{self, Phone};
+use crate::domain::protocol::{ChangedCustomer, SocketMessage};
 use crate::domain::search;
 use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
@@ -514,28 +515,31 @@ pub(crate) async fn announce(
     merged_from: Option<(i64, Option<i64>)>,
 ) {
     let store_id = card.home_store.as_ref().and_then(|h| h.id);
-    let message = json!({
-        "type": "customer_changed",
-        "customer": { "id": card.id, "name": card.name, "phones": card.phones },
-        "storeId": store_id,
-    });
-    let mut whole = message.clone();
+    let message = |merged_from: Option<i64>| SocketMessage::CustomerChanged {
+        customer: ChangedCustomer {
+            id: card.id,
+            name: card.name.clone(),
+            phones: card.phones.clone(),
+        },
+        store_id,
+        merged_from,
+    };
+    let whole = message(merged_from.map(|(from, _)| from));
     let mut staff_message = None;
-    if let Some((from, from_home)) = merged_from {
-        whole["mergedFrom"] = json!(from);
+    if let Some((_, from_home)) = merged_from {
         let staff = Viewer {
             role: crate::domain::token::Role::Staff,
             store: store_id,
         };
         if !staff.may_see_customer(from_home) {
-            staff_message = Some(message.to_string());
+            staff_message = Some(message(None).text());
         }
     }
     let req = BroadcastRequest {
         // Unique per change: the hub sends each key once.
         key: format!("customer:{}:{}:{}", card.id, card.version, http::now_ms()),
         store_id,
-        message: whole.to_string(),
+        message: whole.text(),
         // The store room is the customer's home store: its staff may see the customer.
         staff_message,
         live: false,

@@ -4,18 +4,19 @@
 //! a handful of statements whatever the file's size: rows travel as JSON text bound to one
 //! parameter and read with `json_each`, chunked so that no bound value nears D1's 2 MB limit,
 //! and the statements go in one batch, which D1 runs as one transaction.
-use crate::domain::access::{customer_visible_sql, Viewer};
+use crate::db::customers::{export_page_stmt, ExportRow};
+use crate::domain::access::Viewer;
 use crate::domain::csv::{self, ImportRow, RowError};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::search;
-use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::db::{self, i, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::wasm_bindgen::{self, prelude::*, JsValue};
-use worker::{js_sys, D1Database, D1PreparedStatement, Env, Request, Response, ResponseBuilder};
+use worker::{js_sys, D1Database, D1PreparedStatement, Env, Request, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -423,22 +424,6 @@ const EXPORT_PAGE: i64 = 500;
 /// Exports a user may start per minute: each reads the whole customer table.
 const EXPORTS_PER_MINUTE: i64 = 3;
 
-#[derive(Deserialize)]
-struct ExportRow {
-    id: i64,
-    name: String,
-    kana: String,
-    phones: Option<String>,
-    store: Option<String>,
-    customer_type: String,
-    flag: Option<String>,
-    visit_count: i64,
-    total_spend: i64,
-    last_visit_at: Option<String>,
-    memo: String,
-    custom: Option<String>,
-}
-
 /// Where a streamed export is: the last id written, and whether the table is exhausted.
 struct ExportCursor {
     db: D1Database,
@@ -477,20 +462,8 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
         cur.after = Some(0);
         return Ok(Some((out.into_bytes(), cur)));
     };
-    let rows: Vec<ExportRow> = db::stmt(
-        &cur.db,
-        &format!(
-            "SELECT c.id, c.name, c.kana, (SELECT group_concat(phone, ' / ') FROM customer_phones WHERE customer_id = c.id) AS phones, \
-               s.name AS store, c.customer_type, c.flag, c.visit_count, c.total_spend, c.last_visit_at, c.memo, c.custom \
-             FROM customers c LEFT JOIN stores s ON s.id = c.home_store_id WHERE {} AND c.id > ?2 ORDER BY c.id LIMIT ?3",
-            customer_visible_sql(1)
-        ),
-        &[opt_i(cur.scope), i(after), i(EXPORT_PAGE)],
-    )
-    .map_err(|e| worker::Error::RustError(format!("{e:?}")))?
-    .all()
-        .await?
-        .results()?;
+    let rows: Vec<ExportRow> =
+        db::page_rows(&cur.db, &export_page_stmt(cur.scope, after, EXPORT_PAGE)).await?;
     if rows.is_empty() {
         cur.audit.finished();
         return Ok(None);
@@ -601,16 +574,8 @@ pub async fn export(req: Request, env: &Env) -> ApiResult<Response> {
             crate::resources::audit::Action::CustomersExported,
         )),
     };
-    let stream = futures_util::stream::try_unfold(cursor, export_page);
-    let headers = worker::Headers::new();
-    headers.set("Content-Type", "text/csv; charset=utf-8")?;
-    headers.set(
-        "Content-Disposition",
-        "attachment; filename=\"customers.csv\"",
-    )?;
-    headers.set("Cache-Control", "no-store")?;
-    http::security_headers(&headers)?;
-    Ok(ResponseBuilder::new()
-        .with_headers(headers)
-        .from_stream(stream)?)
+    http::csv_download(
+        "customers.csv",
+        futures_util::stream::try_unfold(cursor, export_page),
+    )
 }

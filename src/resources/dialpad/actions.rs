@@ -34,6 +34,21 @@ fn limited(ms: i64, message: &str) -> ApiResult<Response> {
     Ok(resp)
 }
 
+/// Dialpad is busy: the message a person is shown with the 429.
+const BUSY: &str = "Dialpadが混み合っています。しばらく待ってからもう一度お試しください";
+
+/// Dialpad's answer to a person's request: its value, or what the person is answered instead
+/// (a 429 with `Retry-After` and `busy` as the message), or Dialpad's refusal (409) or its
+/// being unreachable (503) as the error.
+fn answer(outcome: Outcome, busy: &str) -> ApiResult<Result<Value, Response>> {
+    match outcome {
+        Outcome::Ok(v) => Ok(Ok(v)),
+        Outcome::Limited(ms) => limited(ms, busy).map(Err),
+        Outcome::Refused(st, why) => Err(upstream(st, &why)),
+        Outcome::Failed(why) => Err(ApiError::Unavailable(format!("dialpad: {why}"))),
+    }
+}
+
 fn upstream(status: u16, why: &str) -> ApiError {
     ApiError::Conflict {
         code: "dialpad_refused",
@@ -134,7 +149,7 @@ pub async fn call(mut req: Request, env: &Env) -> ApiResult<Response> {
     if let Some(cid) = caller_id {
         message["outbound_caller_id"] = json!(cid);
     }
-    match client
+    let rung = client
         .send(
             Endpoint::CallRing,
             Method::Post,
@@ -142,18 +157,16 @@ pub async fn call(mut req: Request, env: &Env) -> ApiResult<Response> {
             &[],
             Some(&message),
         )
-        .await
-    {
-        Outcome::Ok(v) => Ok(http::json_response(
+        .await;
+    match answer(
+        rung,
+        "Dialpadからの発信は1分間に5回までです。しばらく待ってからもう一度発信してください",
+    )? {
+        Ok(v) => Ok(http::json_response(
             200,
             &json!({ "ok": true, "callId": v["call_id"].as_i64().map(|c| c.to_string()) }),
         )?),
-        Outcome::Limited(ms) => limited(
-            ms,
-            "Dialpadからの発信は1分間に5回までです。しばらく待ってからもう一度発信してください",
-        ),
-        Outcome::Refused(st, why) => Err(upstream(st, &why)),
-        Outcome::Failed(why) => Err(ApiError::Unavailable(format!("dialpad: {why}"))),
+        Err(busy) => Ok(busy),
     }
 }
 
@@ -237,7 +250,7 @@ pub async fn recording(mut req: Request, env: &Env) -> ApiResult<Response> {
         )?);
     }
     // The recording's id is in the call's details (`recording_details`).
-    let details = match client
+    let call = client
         .send(
             Endpoint::CallGet,
             Method::Get,
@@ -245,18 +258,13 @@ pub async fn recording(mut req: Request, env: &Env) -> ApiResult<Response> {
             &[],
             None,
         )
-        .await
-    {
-        Outcome::Ok(v) => v,
-        Outcome::Limited(ms) => {
-            return limited(
-                ms,
-                "Dialpadが混み合っています。しばらく待ってからもう一度お試しください",
-            )
-        }
-        Outcome::Refused(404, _) => return Err(ApiError::NotFound),
-        Outcome::Refused(st, why) => return Err(upstream(st, &why)),
-        Outcome::Failed(why) => return Err(ApiError::Unavailable(format!("dialpad: {why}"))),
+        .await;
+    if matches!(call, Outcome::Refused(404, _)) {
+        return Err(ApiError::NotFound);
+    }
+    let details = match answer(call, BUSY)? {
+        Ok(v) => v,
+        Err(busy) => return Ok(busy),
     };
     let wanted: &[&str] = if kind == "voicemail" {
         &["voicemail"]
@@ -285,7 +293,7 @@ pub async fn recording(mut req: Request, env: &Env) -> ApiResult<Response> {
         "recording_type": rec["recording_type"],
         "privacy": settings.recording_privacy,
     });
-    let link = match client
+    let shared = client
         .send(
             Endpoint::RecordingShareLink,
             Method::Post,
@@ -293,17 +301,10 @@ pub async fn recording(mut req: Request, env: &Env) -> ApiResult<Response> {
             &[],
             Some(&message),
         )
-        .await
-    {
-        Outcome::Ok(v) => v["access_link"].as_str().unwrap_or("").to_string(),
-        Outcome::Limited(ms) => {
-            return limited(
-                ms,
-                "Dialpadが混み合っています。しばらく待ってからもう一度お試しください",
-            )
-        }
-        Outcome::Refused(st, why) => return Err(upstream(st, &why)),
-        Outcome::Failed(why) => return Err(ApiError::Unavailable(format!("dialpad: {why}"))),
+        .await;
+    let link = match answer(shared, BUSY)? {
+        Ok(v) => v["access_link"].as_str().unwrap_or("").to_string(),
+        Err(busy) => return Ok(busy),
     };
     if !link.starts_with("https://") && !link.starts_with("http://") {
         return Err(ApiError::Unavailable(
@@ -332,7 +333,7 @@ pub async fn users(req: Request, env: &Env) -> ApiResult<Response> {
     let mut cursor: Option<String> = None;
     for _ in 0..20 {
         let query: Vec<(&str, String)> = cursor.iter().map(|c| ("cursor", c.clone())).collect();
-        let page = match client
+        let listed = client
             .send(
                 Endpoint::UserList,
                 Method::Get,
@@ -340,17 +341,10 @@ pub async fn users(req: Request, env: &Env) -> ApiResult<Response> {
                 &query,
                 None,
             )
-            .await
-        {
-            Outcome::Ok(v) => v,
-            Outcome::Limited(ms) => {
-                return limited(
-                    ms,
-                    "Dialpadが混み合っています。しばらく待ってからもう一度お試しください",
-                )
-            }
-            Outcome::Refused(st, why) => return Err(upstream(st, &why)),
-            Outcome::Failed(why) => return Err(ApiError::Unavailable(format!("dialpad: {why}"))),
+            .await;
+        let page = match answer(listed, BUSY)? {
+            Ok(v) => v,
+            Err(busy) => return Ok(busy),
         };
         for u in page["items"].as_array().into_iter().flatten() {
             let id = match &u["id"] {
@@ -373,10 +367,7 @@ pub async fn users(req: Request, env: &Env) -> ApiResult<Response> {
             let email = u["emails"][0].as_str().unwrap_or("");
             out.push(json!({ "id": id, "name": name, "email": email }));
         }
-        cursor = page["cursor"]
-            .as_str()
-            .filter(|c| !c.is_empty())
-            .map(String::from);
+        cursor = crate::platform::dialpad::next_cursor(&page);
         if cursor.is_none() {
             break;
         }

@@ -5,6 +5,7 @@
 //! records the rest — 着信履歴, the caller's history, 折り返し when missed — and pops nothing.
 //! The consoles get a `calls_recovered` notice per store when missed calls were recovered.
 use crate::domain::messages::{BroadcastRequest, EventRequest};
+use crate::domain::protocol::SocketMessage;
 use crate::platform::db::{self, i, s};
 use crate::platform::dialpad::{Endpoint, Outcome};
 use crate::platform::http::{self, ApiResult};
@@ -211,10 +212,7 @@ pub async fn run(env: &Env, now: i64) -> ApiResult<Option<Value>> {
         if error.is_some() {
             break;
         }
-        cursor = page["cursor"]
-            .as_str()
-            .filter(|c| !c.is_empty())
-            .map(String::from);
+        cursor = crate::platform::dialpad::next_cursor(&page);
         if cursor.is_none() {
             break;
         }
@@ -232,13 +230,16 @@ pub async fn run(env: &Env, now: i64) -> ApiResult<Option<Value>> {
     });
     save(&db, &v, now).await?;
     for (store, n) in missed {
-        let message = json!({"type": "calls_recovered", "storeId": store, "missed": n});
+        let message = SocketMessage::CallsRecovered {
+            store_id: store,
+            missed: n,
+        };
         let _ = hub_client::broadcast(
             env,
             &BroadcastRequest {
                 key: format!("recovered:{now}:{}", store.unwrap_or(0)),
                 store_id: store,
-                message: message.to_string(),
+                message: message.text(),
                 staff_message: None,
                 live: false,
             },

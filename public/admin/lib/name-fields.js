@@ -1,0 +1,42 @@
+// @ts-check
+// A customer's 氏名 and フリガナ: the same two fields in every form that names a customer (顧客's
+// edit form and 新規顧客登録, the popup's registration), defined once so that their labels and
+// limits cannot drift apart. A form holds `<div data-name-fields="edit" hidden></div>` where
+// they go; importing this module puts them there (ids `edit-name` and `edit-kana`, names `name`
+// and `kana`), before the page's own code looks its form up.
+import { el } from './dom.js';
+
+/** The longest 氏名 / フリガナ the server takes. */
+export const NAME_MAX_CHARS = 100;
+
+/**
+ * One labelled field with its error line (`data-error-for`, lib/forms.js).
+ * @param {string} label
+ * @param {HTMLInputElement} input
+ * @param {boolean} required
+ */
+function field(label, input, required) {
+  return el(
+    'label',
+    { class: 'field' },
+    el('span', { class: 'field-label' }, label, required ? ' ' : null, required ? el('span', { class: 'req', text: '必須' }) : null),
+    input,
+    el('span', { class: 'field-error', dataset: { errorFor: input.name }, hidden: true }),
+  );
+}
+
+/**
+ * The 氏名 (required) and フリガナ fields, their ids prefixed with `prefix`.
+ * @param {string} prefix
+ */
+export function nameFields(prefix) {
+  const input = (/** @type {string} */ name, /** @type {boolean} */ required) =>
+    /** @type {HTMLInputElement} */ (
+      el('input', { attrs: { type: 'text', name, id: `${prefix}-${name}`, maxlength: NAME_MAX_CHARS, required, autocomplete: 'off' } })
+    );
+  return [field('氏名', input('name', true), true), field('フリガナ', input('kana', false), false)];
+}
+
+for (const slot of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-name-fields]'))) {
+  slot.replaceWith(...nameFields(slot.dataset.nameFields));
+}

@@ -1,0 +1,213 @@
+//! The queue itself, in the object's SQLite: jobs in order, a later job for the same
+//! customer or call replacing a waiting one, the status, and what a failure does to a job.
+use super::{Config, DialpadSync, Enqueue, Job, MAX_ATTEMPTS};
+use crate::domain::error::ApiError;
+use crate::platform::db::stmt;
+use crate::platform::dialpad::{self, Endpoint};
+use crate::platform::http::{self, ApiResult};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+impl DialpadSync {
+    pub(super) fn sql(&self) -> worker::SqlStorage {
+        self.state.storage().sql()
+    }
+
+    pub(super) fn meta(&self, k: &str) -> Option<String> {
+        #[derive(Deserialize)]
+        struct V {
+            v: String,
+        }
+        self.sql()
+            .exec("SELECT v FROM meta WHERE k = ?", vec![k.into()])
+            .ok()?
+            .to_array::<V>()
+            .ok()?
+            .into_iter()
+            .next()
+            .map(|r| r.v)
+    }
+
+    pub(super) fn set_meta(&self, k: &str, v: &str) -> worker::Result<()> {
+        self.sql().exec(
+            "INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+            vec![k.into(), v.into()],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn config(&self) -> Config {
+        self.meta("config")
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn count(&self, sql: &str) -> i64 {
+        #[derive(Deserialize)]
+        struct N {
+            n: i64,
+        }
+        self.sql()
+            .exec(sql, None)
+            .and_then(|c| c.to_array::<N>())
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .map_or(0, |r| r.n)
+    }
+
+    /// Adds a job at the end; a waiting job with the same key goes (the newer one says it all).
+    pub(super) fn push(&self, kind: &str, key: &str, arg: &str, now: i64) -> worker::Result<()> {
+        let sql = self.sql();
+        sql.exec(
+            "DELETE FROM jobs WHERE key = ? AND refused = 0",
+            vec![key.into()],
+        )?;
+        sql.exec(
+            "INSERT INTO jobs (kind, key, arg, created_at) VALUES (?, ?, ?, ?)",
+            vec![kind.into(), key.into(), arg.into(), now.into()],
+        )?;
+        Ok(())
+    }
+
+    pub(super) async fn enqueue(&self, what: Enqueue) -> ApiResult<Value> {
+        let config = self.config();
+        let now = http::now_ms();
+        if let Some(o) = what.origin.as_deref().filter(|o| o.starts_with("http")) {
+            self.set_meta("origin", o)?;
+        }
+        let mut ids = what.customers.clone();
+        if config.contacts && (what.all || what.since.is_some()) {
+            #[derive(Deserialize)]
+            struct Id {
+                id: i64,
+            }
+            let db = self.env.d1("DB")?;
+            let rows: Vec<Id> = match &what.since {
+                Some(since) if !what.all => stmt(
+                    &db,
+                    "SELECT id FROM customers WHERE updated_at >= ?1 ORDER BY id",
+                    &[crate::platform::db::s(since)],
+                )?
+                .all()
+                .await?
+                .results()?,
+                _ => db
+                    .prepare("SELECT id FROM customers ORDER BY id")
+                    .all()
+                    .await?
+                    .results()?,
+            };
+            ids.extend(rows.into_iter().map(|r| r.id));
+        }
+        let mut queued = 0;
+        if config.contacts {
+            for id in &ids {
+                self.push("contact", &format!("contact:{id}"), &id.to_string(), now)?;
+                queued += 1;
+            }
+        }
+        if let (true, Some(l)) = (config.labels, &what.labels) {
+            let arg = serde_json::to_string(l).map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            self.push("labels", &format!("labels:{}", l.call_id), &arg, now)?;
+            queued += 1;
+        }
+        if queued > 0 {
+            self.kick().await?;
+        }
+        Ok(json!({ "queued": queued }))
+    }
+
+    /// Makes sure an alarm will work through the queue.
+    pub(super) async fn kick(&self) -> worker::Result<()> {
+        if self.running.get() {
+            return Ok(());
+        }
+        let storage = self.state.storage();
+        if storage.get_alarm().await?.is_none() {
+            storage.set_alarm(0).await?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn status(&self) -> Value {
+        #[derive(Deserialize, Serialize)]
+        struct Refused {
+            kind: String,
+            key: String,
+            reason: Option<String>,
+            #[serde(rename = "at")]
+            created_at: i64,
+        }
+        let refused: Vec<Refused> = self
+            .sql()
+            .exec(
+                "SELECT kind, key, reason, created_at FROM jobs WHERE refused = 1 ORDER BY seq DESC LIMIT 20",
+                None,
+            )
+            .and_then(|c| c.to_array())
+            .unwrap_or_default();
+        let waiting = self.count("SELECT count(*) AS n FROM jobs WHERE refused = 0");
+        let waiting_contacts =
+            self.count("SELECT count(*) AS n FROM jobs WHERE refused = 0 AND kind = 'contact'");
+        let minute = dialpad::minute_ms(&self.env);
+        let estimate_ms = waiting_contacts * Endpoint::ContactPut.interval_ms(minute)
+            + (waiting - waiting_contacts) * Endpoint::CallLabels.interval_ms(minute);
+        let num = |k: &str| {
+            self.meta(k)
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0)
+        };
+        json!({
+            "config": self.config(),
+            "synced": self.count("SELECT count(*) AS n FROM contacts"),
+            "sent": num("sent"),
+            "waiting": waiting,
+            "refused": self.count("SELECT count(*) AS n FROM jobs WHERE refused = 1"),
+            "refusedItems": refused,
+            "limited": num("limited"),
+            "lastError": self.meta("last_error"),
+            "lastErrorAt": self.meta("last_error_at").and_then(|v| v.parse::<i64>().ok()),
+            "lastSentAt": self.meta("last_sent_at").and_then(|v| v.parse::<i64>().ok()),
+            "estimateSeconds": (estimate_ms + 999) / 1000,
+            "running": self.running.get(),
+        })
+    }
+
+    pub(super) fn note_error(&self, what: &str, now: i64) {
+        let _ = self.set_meta("last_error", what);
+        let _ = self.set_meta("last_error_at", &now.to_string());
+    }
+
+    pub(super) fn bump(&self, k: &str) {
+        let n = self
+            .meta(k)
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        let _ = self.set_meta(k, &(n + 1).to_string());
+    }
+
+    pub(super) fn done(&self, seq: i64) -> worker::Result<()> {
+        self.sql()
+            .exec("DELETE FROM jobs WHERE seq = ?", vec![seq.into()])?;
+        Ok(())
+    }
+
+    /// A transient failure: backoff (1 s, 2 s, 4 s … 5 min), set aside after MAX_ATTEMPTS.
+    pub(super) fn failed(&self, job: &Job, why: &str, now: i64) -> worker::Result<()> {
+        let attempts = job.attempts + 1;
+        self.note_error(why, now);
+        if attempts >= MAX_ATTEMPTS {
+            self.sql().exec(
+                "UPDATE jobs SET refused = 1, attempts = ?, reason = ? WHERE seq = ?",
+                vec![attempts.into(), why.into(), job.seq.into()],
+            )?;
+        } else {
+            let backoff = (1000_i64 << attempts.min(9)).min(300_000);
+            self.sql().exec(
+                "UPDATE jobs SET attempts = ?, not_before = ? WHERE seq = ?",
+                vec![attempts.into(), (now + backoff).into(), job.seq.into()],
+            )?;
+        }
+        Ok(())
+    }
+}
