@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { startWithBrowser, apiAs, docShot, WAIT } from './helpers/browser.mjs';
+import { startWithBrowser, docShot, WAIT } from './helpers/browser.mjs';
 import { callEvent } from './helpers/worker.mjs';
 
 let session;
@@ -23,7 +23,13 @@ after(() => session?.close());
 test('an admin opens 操作履歴 from the nav, filters by action and customer, and exports the list', async () => {
   // A staff member opens 山田 太郎's popup and customer page: both are on record.
   const staff = await w.login({ role: 'staff', store: '西船橋', name: '受付 一郎' });
-  const asStaff = apiAs(w, staff);
+  /** @param {string} path @param {{ method?: string, body?: any }} [init] */
+  const asStaff = (path, { method = 'GET', body } = {}) =>
+    w.json(path, {
+      method,
+      headers: { authorization: `Bearer ${staff.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
   const ev = callEvent();
   await w.sendEvent(ev);
   const lookup = await asStaff('/api/customers/lookup', { method: 'POST', body: { callId: String(ev.call_id) } });
@@ -32,6 +38,18 @@ test('an admin opens 操作履歴 from the nav, filters by action and customer, 
   assert.equal((await asStaff(`/api/customers/${id}`)).status, 200);
   // Staff may not read it.
   assert.equal((await asStaff('/api/audit/search', { method: 'POST', body: {} })).status, 403);
+  // Both rows are written after their answers: wait until they are there (as the admin).
+  const recorded = async () => {
+    const r = await w.json('/api/audit/search', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.account.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: staff.user.id }),
+    });
+    const actions = new Set(r.body.entries.map((e) => e.action));
+    return actions.has('popup_open') && actions.has('customer_view');
+  };
+  for (let i = 0; i < 400 && !(await recorded()); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(await recorded(), 'the popup and the customer page are on record');
 
   const page = await context.newPage();
   await page.goto(`${base}/admin/`);
@@ -50,11 +68,6 @@ test('an admin opens 操作履歴 from the nav, filters by action and customer, 
     });
   await filtered();
   const popupRow = rows.filter({ hasText: '受付 一郎' }).filter({ hasText: '山田 太郎' });
-  for (let i = 0; i < 50 && (await popupRow.count()) === 0; i++) {
-    await page.evaluate(() => delete /** @type {HTMLElement} */ (document.querySelector('#audit-body')).dataset.loaded);
-    await page.getByRole('button', { name: '検索' }).click();
-    await filtered();
-  }
   await popupRow.first().waitFor();
   assert.match(await popupRow.first().textContent(), /ポップアップ表示/);
   assert.match(await popupRow.first().textContent(), new RegExp(String(ev.call_id)));
@@ -103,4 +116,25 @@ test('staff have no 操作履歴 link, and the page tells them it is for admins'
   } finally {
     await other.close();
   }
+});
+
+test('アカウント shows who last changed each account and when (最終変更)', async () => {
+  const admin = session.account;
+  const target = await w.login({ role: 'staff', store: '西船橋', name: '受付 三郎' });
+  const r = await w.json(`/api/users/${target.user.id}`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: '受付 三郎（改）' }),
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const page = await context.newPage();
+  await page.goto(`${base}/admin/accounts.html`);
+  await page.getByRole('heading', { name: 'アカウント', exact: true }).waitFor();
+  const row = page.locator(`tr.account-row[data-login="${target.login}"]`);
+  await row.waitFor();
+  assert.equal(await page.getByRole('columnheader', { name: '最終変更' }).count(), 1);
+  const cell = row.locator('.account-updated');
+  assert.equal(await cell.locator('.account-updated-by').textContent(), admin.login);
+  assert.match(await cell.textContent(), /\d{4}\/\d\d\/\d\d \d\d:\d\d/);
+  await page.close();
 });

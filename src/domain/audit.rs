@@ -31,10 +31,12 @@ pub enum Action {
     Login,
     LoginFailed,
     AuditExported,
+    /// A call's recording or voicemail played (its share link asked for).
+    RecordingPlayed,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::PopupOpened,
         Action::CustomerViewed,
         Action::CustomerCreated,
@@ -53,6 +55,7 @@ impl Action {
         Action::Login,
         Action::LoginFailed,
         Action::AuditExported,
+        Action::RecordingPlayed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -75,6 +78,7 @@ impl Action {
             Action::Login => "login",
             Action::LoginFailed => "login_failed",
             Action::AuditExported => "audit_export",
+            Action::RecordingPlayed => "recording_play",
         }
     }
 
@@ -98,6 +102,7 @@ impl Action {
             Action::Login => "ログイン",
             Action::LoginFailed => "ログイン失敗",
             Action::AuditExported => "操作履歴エクスポート",
+            Action::RecordingPlayed => "録音・留守電の再生",
         }
     }
 
@@ -207,6 +212,8 @@ fn detail_key_label(key: &str) -> &str {
         "via" => "経路",
         "complete" => "完了",
         "filters" => "条件",
+        "kind" => "種類",
+        "type" => "種類",
         other => other,
     }
 }

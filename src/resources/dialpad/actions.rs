@@ -234,6 +234,11 @@ pub async fn recording(mut req: Request, env: &Env) -> ApiResult<Response> {
     struct Link {
         url: String,
     }
+    crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::RecordingPlayed)
+        .call(Some(&call_id))
+        .customer_of_call()
+        .detail(json!({ "kind": kind }))
+        .record();
     let known: Option<Link> = db::stmt(
         &db,
         "SELECT url FROM dialpad_share_links WHERE call_id = ?1 AND kind = ?2",
