@@ -15,6 +15,47 @@
 //! rule for a bound scope (see [`Viewer::scope`]).
 use crate::domain::token::{Role, Session};
 
+/// 顧客の共有 (設定): how far a customer is known beyond their home store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sharing {
+    /// 店舗ごと: another store's customer is hidden (nothing of them is shown).
+    #[default]
+    PerStore,
+    /// チェーン共通: every store sees another store's customer's shared view (name, kana,
+    /// flags, pinned 注意/苦情 notes, home store), read-only.
+    Chain,
+}
+
+impl Sharing {
+    /// The setting's stored value (`"store"` | `"chain"`).
+    pub const VALUES: [&'static str; 2] = ["store", "chain"];
+
+    pub fn parse(value: &str) -> Option<Sharing> {
+        match value {
+            "store" => Some(Sharing::PerStore),
+            "chain" => Some(Sharing::Chain),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sharing::PerStore => "store",
+            Sharing::Chain => "chain",
+        }
+    }
+}
+
+/// What a viewer may see of one customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerView {
+    /// The whole record (and, but for a reception desk, its edits).
+    Full,
+    /// Under チェーン共通, another store's customer: name, kana, flags, pinned notes and the
+    /// home store's name, read-only. Phones, memo, history and custom fields stay hidden.
+    Shared,
+}
+
 /// Who is looking: their role and the set of stores they belong to (empty for an admin or an
 /// account whose stores were all deleted). Built from the session, which the Worker reads
 /// from D1 on every request (`users.store_id` and `user_stores`), and from a socket's
@@ -107,6 +148,27 @@ impl Viewer {
         }
     }
 
+    /// How much of a customer whose home store is `home` this viewer may see under
+    /// `sharing`: the full record when [`Viewer::may_see_customer`] holds; else, under
+    /// チェーン共通, the shared view of a customer who has a home store; else nothing.
+    pub fn customer_view(&self, home: Option<i64>, sharing: Sharing) -> Option<CustomerView> {
+        if self.may_see_customer(home) {
+            Some(CustomerView::Full)
+        } else if sharing == Sharing::Chain && home.is_some() {
+            Some(CustomerView::Shared)
+        } else {
+            None
+        }
+    }
+
+    /// Does this viewer hear `customer_changed` (a customer's id, name and numbers) for a
+    /// customer whose home store is `home`? Only when they may see the full record: a
+    /// reception desk (which sees a customer only through a call it handles) never does, and
+    /// the shared view carries no numbers.
+    pub fn may_hear_customer_change(&self, home: Option<i64>) -> bool {
+        !self.is_reception() && self.may_see_customer(home)
+    }
+
     /// Staff and area managers edit exactly what they see; a reception desk edits nothing.
     pub fn may_edit_customer(&self, home: Option<i64>) -> bool {
         !self.is_reception() && self.may_see_customer(home)
@@ -195,6 +257,15 @@ impl Viewer {
             Role::AreaManager | Role::Staff => self.stores.iter().map(|s| store_room(*s)).collect(),
         }
     }
+}
+
+/// Rooms a `customer_changed` for a customer whose home store is `home` goes to: the admin
+/// room and the home store's room, never the desk's ([`Viewer::may_hear_customer_change`]).
+pub fn customer_rooms(home: Option<i64>) -> Vec<String> {
+    call_rooms(home)
+        .into_iter()
+        .filter(|r| r != DESK_ROOM)
+        .collect()
 }
 
 /// `column IN scope's stores`, for a scope bound at `?n`.
@@ -440,6 +511,60 @@ mod tests {
         assert!(!both.may_assign_home(Some(3)) && !both.may_see_store_setting(Some(3)));
         assert!(!both.may_see_call(None));
         assert_eq!(both.default_store(), Some(1));
+    }
+
+    #[test]
+    fn sharing() {
+        let desk = Viewer::new(Role::Reception, []);
+        for v in [
+            NISHI(),
+            Viewer::new(Role::AreaManager, [1, 3]),
+            desk.clone(),
+        ] {
+            // 店舗ごと: another store's customer is nothing.
+            assert_eq!(v.customer_view(Some(2), Sharing::PerStore), None, "{v:?}");
+            // チェーン共通: their shared view, never an edit.
+            assert_eq!(
+                v.customer_view(Some(2), Sharing::Chain),
+                Some(CustomerView::Shared)
+            );
+            assert!(!v.may_edit_customer(Some(2)));
+        }
+        for sharing in [Sharing::PerStore, Sharing::Chain] {
+            assert_eq!(
+                NISHI().customer_view(Some(1), sharing),
+                Some(CustomerView::Full)
+            );
+            assert_eq!(
+                ADMIN.customer_view(Some(2), sharing),
+                Some(CustomerView::Full)
+            );
+        }
+        assert_eq!(Sharing::parse("chain"), Some(Sharing::Chain));
+        assert_eq!(Sharing::parse("store"), Some(Sharing::PerStore));
+        assert_eq!(Sharing::parse("店舗ごと"), None);
+        assert_eq!(Sharing::default().as_str(), "store");
+    }
+
+    #[test]
+    fn the_desk_never_hears_customer_changes() {
+        let desk = Viewer::new(Role::Reception, []);
+        for home in [None, Some(1), Some(2)] {
+            assert!(!desk.may_hear_customer_change(home));
+            assert!(!desk.handling(home).may_hear_customer_change(home));
+            assert!(ADMIN.may_hear_customer_change(home));
+            assert_eq!(
+                NISHI().may_hear_customer_change(home),
+                NISHI().may_see_customer(home)
+            );
+            // The rooms follow the rule: the desk's room is never among them.
+            let rooms = customer_rooms(home);
+            assert!(!rooms.iter().any(|r| r == DESK_ROOM));
+            for r in desk.rooms() {
+                assert!(!rooms.contains(&r));
+            }
+        }
+        assert_eq!(customer_rooms(Some(3)), vec!["admin", "store:3"]);
     }
 
     #[test]
