@@ -156,7 +156,7 @@ test('店舗ごと: nothing of another store\'s customer in the pop, the lookup,
   s.close();
 });
 
-test('チェーン共通: another store\'s customer pops with name, flag and home store, read-only; switching back hides them from the next call', async () => {
+test('チェーン共通: another store\'s customer pops with name, flag and home store, read-only, and the lists name them; switching back hides them from the next call', async () => {
   await setSharing('chain');
   const s = await w.openSocket(nishi);
   const { callId, pop } = await popAtNishi(s);
@@ -185,6 +185,26 @@ test('チェーン共通: another store\'s customer pops with name, flag and hom
   assert.ok(!JSON.stringify(lookup.body).includes('葛西だけのメモ'));
   assert.ok(!JSON.stringify(lookup.body).includes('一般の話'));
 
+  // The lists name them (never by id, which links to an editable page).
+  const inHistory = lookup.body.history.find((h) => h.id === callId);
+  assert.equal(inHistory?.customerName, '共有 葛子');
+  assert.equal(inHistory.customerId ?? null, null);
+  const recent = await api(nishi, '/api/calls/recent?limit=200');
+  const row = recent.body.calls.find((c) => c.id === callId);
+  assert.equal(row?.customerName, '共有 葛子');
+  assert.equal(row.customerId ?? null, null);
+  const search = await api(nishi, '/api/calls/search', { method: 'POST', body: { perPage: 100 } });
+  const found = search.body.calls.find((c) => c.id === callId);
+  assert.equal(found?.customerName, '共有 葛子');
+  assert.equal(found.customerId ?? null, null);
+  const callbacks = await api(nishi, '/api/callbacks?status=all&perPage=100');
+  assert.equal(callbacks.status, 200);
+  const item = callbacks.body.callbacks.find((c) => c.callId === callId);
+  assert.equal(item?.customerName, '共有 葛子', JSON.stringify(callbacks.body.callbacks));
+  assert.equal(item.customerId ?? null, null);
+  for (const body of [lookup.body, recent.body, search.body, callbacks.body])
+    assert.ok(!JSON.stringify(body).includes('葛西だけのメモ'));
+
   // Edits and the full record stay with the home store and admins.
   const patch = await api(nishi, `/api/customers/${kasaiCustomer.id}`, {
     method: 'PATCH',
@@ -210,6 +230,12 @@ test('チェーン共通: another store\'s customer pops with name, flag and hom
   });
   assert.deepEqual(again.body.shared, []);
   assertHidden(again.body, 'lookup after switching back');
+  assertHidden((await api(nishi, '/api/calls/recent?limit=200')).body, 'calls/recent after switching back');
+  assertHidden(
+    (await api(nishi, '/api/calls/search', { method: 'POST', body: { perPage: 100 } })).body,
+    'calls/search after switching back',
+  );
+  assertHidden((await api(nishi, '/api/callbacks?status=all&perPage=100')).body, 'callbacks after switching back');
   s.close();
 });
 

@@ -310,11 +310,45 @@ pub fn call_links_customer_sql(n: usize) -> String {
 /// visible to the store it came to, but its customer's id and name only when
 /// [`Viewer::may_see_customer`] holds for the customer (`c`, LEFT JOINed on the call). The
 /// one place the call log's customer columns are written.
+///
+/// Under 顧客の共有: チェーン共通 ([`sharing_chain_sql`]) the name (never the id, which links
+/// to an editable page) is there too for a customer the viewer may see only in the shared view
+/// ([`Viewer::customer_view`]): the call's customer when they have a home store, or, for a
+/// call linked to no one, the one customer with a home store who has the caller's number
+/// ([`shared_name_sql`]).
 pub fn call_customer_columns_sql(n: usize) -> String {
     let vis = customer_visible_sql(n);
+    let chain = sharing_chain_sql();
+    let shared = shared_name_sql("k.caller");
     format!(
         "CASE WHEN {vis} THEN k.customer_id END AS customer_id, \
-         CASE WHEN {vis} THEN c.name END AS customer_name"
+         CASE WHEN k.customer_id IS NOT NULL AND {vis} THEN c.name \
+         WHEN k.customer_id IS NOT NULL AND c.home_store_id IS NOT NULL AND {chain} THEN c.name \
+         WHEN k.customer_id IS NULL THEN {shared} END AS customer_name"
+    )
+}
+
+/// True when 顧客の共有 is チェーン共通 (the setting as D1 stores it, read in the same query:
+/// no value is built into the SQL).
+pub fn sharing_chain_sql() -> String {
+    format!(
+        "(coalesce((SELECT json_extract(body, '$.customerSharing') FROM front_desk_settings \
+         WHERE id = 1), '{}') = '{}')",
+        Sharing::PerStore.as_str(),
+        Sharing::Chain.as_str()
+    )
+}
+
+/// Under チェーン共通 ([`sharing_chain_sql`]), the name of the one customer with a home store
+/// who has the number `phone` (a column): their shared view, which every viewer may see
+/// ([`Viewer::customer_view`]). NULL under 店舗ごと, for an empty number, or when several
+/// stores' customers have it (which one called is not known).
+pub fn shared_name_sql(phone: &str) -> String {
+    format!(
+        "(SELECT CASE WHEN count(*) = 1 THEN max(sc.name) END FROM customer_phones sp \
+         JOIN customers sc ON sc.id = sp.customer_id WHERE sp.phone = {phone} AND {phone} <> '' \
+         AND sc.home_store_id IS NOT NULL AND {})",
+        sharing_chain_sql()
     )
 }
 
@@ -441,7 +475,13 @@ mod tests {
         let cols = call_customer_columns_sql(3);
         assert_eq!(cols.matches(&customer_visible_sql(3)).count(), 2);
         assert!(cols.contains("THEN k.customer_id END AS customer_id"));
-        assert!(cols.contains("THEN c.name END AS customer_name"));
+        assert!(cols.contains(&format!(
+            "WHEN k.customer_id IS NULL THEN {} END AS customer_name",
+            shared_name_sql("k.caller")
+        )));
+        // The shared name only under チェーン共通, and never the id.
+        assert_eq!(cols.matches(&sharing_chain_sql()).count(), 2);
+        assert!(shared_name_sql("k.caller").contains(&sharing_chain_sql()));
     }
 
     /// The bug this policy replaced: the popup lookup let staff read another store's customer

@@ -171,11 +171,11 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     // its call, not that customer's name.
     for h in &mut history {
         if !viewer.is_admin() && !cards.iter().any(|c| Some(c.id) == h.customer_id) {
-            // Under チェーン共通 the row names a shared customer, without the link.
-            h.customer_name = shared
-                .iter()
-                .find(|c| Some(c.id) == h.customer_id)
-                .map(|c| c.name.clone());
+            // Under チェーン共通 the row keeps the shared name the call log's rule gave it
+            // (`access::call_customer_columns_sql`), without the link.
+            if sharing != crate::domain::access::Sharing::Chain {
+                h.customer_name = None;
+            }
             h.customer_id = None;
         }
     }
