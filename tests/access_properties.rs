@@ -3,7 +3,7 @@
 //! customer to anyone who may see the call but not the customer, and the rules agree with one
 //! another. The SQL forms of these rules are driven with random data through every route by
 //! `tests/boundary-property.test.mjs`.
-use cti_edge::domain::access::{may_link_call, Viewer};
+use cti_edge::domain::access::{customer_rooms, may_link_call, CustomerView, Sharing, Viewer};
 use cti_edge::domain::token::Role;
 use proptest::prelude::*;
 
@@ -114,6 +114,46 @@ proptest! {
         let rooms = v.rooms();
         let shared = access_rooms(s).iter().filter(|r| rooms.contains(r)).count();
         prop_assert_eq!(shared, usize::from(v.may_see_call(s)));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// 顧客の共有: under 店舗ごと a viewer sees of a customer exactly what
+    /// `may_see_customer` allows (nothing else, anywhere); under チェーン共通 everyone sees at
+    /// least the shared view of a customer who has a home store, the full record only where
+    /// they did before, and the sharing mode never widens an edit.
+    #[test]
+    fn sharing_widens_only_the_read_only_view(v in viewer(), home in store()) {
+        let per_store = v.customer_view(home, Sharing::PerStore);
+        prop_assert_eq!(per_store.is_some(), v.may_see_customer(home));
+        prop_assert_ne!(per_store, Some(CustomerView::Shared));
+        let chain = v.customer_view(home, Sharing::Chain);
+        if v.may_see_customer(home) {
+            prop_assert_eq!(chain, Some(CustomerView::Full));
+        } else if home.is_some() {
+            prop_assert_eq!(chain, Some(CustomerView::Shared));
+        } else {
+            prop_assert_eq!(chain, None);
+        }
+        // Editing is the full record's, whatever the mode.
+        if chain == Some(CustomerView::Shared) {
+            prop_assert!(!v.may_edit_customer(home));
+        }
+    }
+
+    /// A `customer_changed` (id, name, numbers) reaches a socket only by a room of a viewer
+    /// who may see the full record: never a reception desk, never another store.
+    #[test]
+    fn customer_changes_reach_only_the_full_record(v in viewer(), home in store()) {
+        let rooms = v.rooms();
+        let heard = customer_rooms(home).iter().filter(|r| rooms.contains(r)).count();
+        prop_assert!(heard <= 1);
+        if heard == 1 {
+            prop_assert!(v.may_hear_customer_change(home), "{v:?} hears a change of {home:?}");
+            prop_assert!(!v.is_reception());
+        }
     }
 }
 

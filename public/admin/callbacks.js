@@ -86,6 +86,8 @@ export function customerCell(cb) {
   if (cb.customerId && cb.customerName) {
     return el('a', { class: 'cust', text: cb.customerName, attrs: { href: `/admin/customers.html?id=${encodeURIComponent(cb.customerId)}` } });
   }
+  // Another store's customer under 顧客の共有: チェーン共通: named, without a link (read-only).
+  if (cb.customerName) return el('span', { class: 'cust cust-shared', text: cb.customerName });
   return el('span', { class: 'unregistered', text: '未登録' });
 }
 

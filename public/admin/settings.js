@@ -1,6 +1,6 @@
 // @ts-check
 // 設定 (admin): the popup's action buttons (URL templates, for every store or one), the 用件
-// list of wrap-ups, and how click-to-call dials. Staff see the settings read-only.
+// list of wrap-ups, how click-to-call dials, and 顧客の共有 (店舗ごと | チェーン共通). Staff see the settings read-only.
 import './lib/header.js';
 import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
@@ -17,6 +17,7 @@ const ui = {
   add: $('#action-add'),
   categories: $('#categories'),
   dialMode: $('#dial-mode'),
+  customerSharing: $('#customer-sharing'),
   callerIds: $('#caller-id-list'),
   error: $('#settings-error'),
   status: $('#settings-status'),
@@ -48,6 +49,7 @@ function render(settings) {
   setChildren(ui.actions, settings.actions.map(actionRow));
   ui.categories.value = settings.categories.join('\n');
   ui.dialMode.value = settings.dialMode;
+  ui.customerSharing.value = settings.customerSharing ?? 'store';
   const ids = new Map(settings.callerIds.map((c) => [c.storeId, c.number]));
   setChildren(
     ui.callerIds,
@@ -78,6 +80,7 @@ function read() {
       .filter((a) => a.label || a.url),
     categories: ui.categories.value.split('\n').map((c) => c.trim()).filter(Boolean),
     dialMode: ui.dialMode.value,
+    customerSharing: ui.customerSharing.value,
     callerIds: [...ui.callerIds.querySelectorAll('input[name="caller-id"]')]
       .filter((i) => i.value.trim())
       .map((i) => ({ storeId: Number(i.dataset.storeId), number: i.value.trim() })),

@@ -180,6 +180,7 @@ pub fn cards_of(rows: Vec<CardRow>) -> Vec<CustomerCard> {
                 .card_fields
                 .and_then(|f| serde_json::from_str(&f).ok())
                 .unwrap_or_default(),
+            shared: false,
         })
         .collect()
 }

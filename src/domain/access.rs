@@ -15,6 +15,47 @@
 //! rule for a bound scope (see [`Viewer::scope`]).
 use crate::domain::token::{Role, Session};
 
+/// 顧客の共有 (設定): how far a customer is known beyond their home store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sharing {
+    /// 店舗ごと: another store's customer is hidden (nothing of them is shown).
+    #[default]
+    PerStore,
+    /// チェーン共通: every store sees another store's customer's shared view (name, kana,
+    /// flags, pinned 注意/苦情 notes, home store), read-only.
+    Chain,
+}
+
+impl Sharing {
+    /// The setting's stored value (`"store"` | `"chain"`).
+    pub const VALUES: [&'static str; 2] = ["store", "chain"];
+
+    pub fn parse(value: &str) -> Option<Sharing> {
+        match value {
+            "store" => Some(Sharing::PerStore),
+            "chain" => Some(Sharing::Chain),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sharing::PerStore => "store",
+            Sharing::Chain => "chain",
+        }
+    }
+}
+
+/// What a viewer may see of one customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerView {
+    /// The whole record (and, but for a reception desk, its edits).
+    Full,
+    /// Under チェーン共通, another store's customer: name, kana, flags, pinned notes and the
+    /// home store's name, read-only. Phones, memo, history and custom fields stay hidden.
+    Shared,
+}
+
 /// Who is looking: their role and the set of stores they belong to (empty for an admin or an
 /// account whose stores were all deleted). Built from the session, which the Worker reads
 /// from D1 on every request (`users.store_id` and `user_stores`), and from a socket's
@@ -107,6 +148,27 @@ impl Viewer {
         }
     }
 
+    /// How much of a customer whose home store is `home` this viewer may see under
+    /// `sharing`: the full record when [`Viewer::may_see_customer`] holds; else, under
+    /// チェーン共通, the shared view of a customer who has a home store; else nothing.
+    pub fn customer_view(&self, home: Option<i64>, sharing: Sharing) -> Option<CustomerView> {
+        if self.may_see_customer(home) {
+            Some(CustomerView::Full)
+        } else if sharing == Sharing::Chain && home.is_some() {
+            Some(CustomerView::Shared)
+        } else {
+            None
+        }
+    }
+
+    /// Does this viewer hear `customer_changed` (a customer's id, name and numbers) for a
+    /// customer whose home store is `home`? Only when they may see the full record: a
+    /// reception desk (which sees a customer only through a call it handles) never does, and
+    /// the shared view carries no numbers.
+    pub fn may_hear_customer_change(&self, home: Option<i64>) -> bool {
+        !self.is_reception() && self.may_see_customer(home)
+    }
+
     /// Staff and area managers edit exactly what they see; a reception desk edits nothing.
     pub fn may_edit_customer(&self, home: Option<i64>) -> bool {
         !self.is_reception() && self.may_see_customer(home)
@@ -197,6 +259,15 @@ impl Viewer {
     }
 }
 
+/// Rooms a `customer_changed` for a customer whose home store is `home` goes to: the admin
+/// room and the home store's room, never the desk's ([`Viewer::may_hear_customer_change`]).
+pub fn customer_rooms(home: Option<i64>) -> Vec<String> {
+    call_rooms(home)
+        .into_iter()
+        .filter(|r| r != DESK_ROOM)
+        .collect()
+}
+
 /// `column IN scope's stores`, for a scope bound at `?n`.
 fn in_scope(column: &str, n: usize) -> String {
     format!("{column} IN (SELECT value FROM json_each(?{n}, '$.s'))")
@@ -239,11 +310,45 @@ pub fn call_links_customer_sql(n: usize) -> String {
 /// visible to the store it came to, but its customer's id and name only when
 /// [`Viewer::may_see_customer`] holds for the customer (`c`, LEFT JOINed on the call). The
 /// one place the call log's customer columns are written.
+///
+/// Under 顧客の共有: チェーン共通 ([`sharing_chain_sql`]) the name (never the id, which links
+/// to an editable page) is there too for a customer the viewer may see only in the shared view
+/// ([`Viewer::customer_view`]): the call's customer when they have a home store, or, for a
+/// call linked to no one, the one customer with a home store who has the caller's number
+/// ([`shared_name_sql`]).
 pub fn call_customer_columns_sql(n: usize) -> String {
     let vis = customer_visible_sql(n);
+    let chain = sharing_chain_sql();
+    let shared = shared_name_sql("k.caller");
     format!(
         "CASE WHEN {vis} THEN k.customer_id END AS customer_id, \
-         CASE WHEN {vis} THEN c.name END AS customer_name"
+         CASE WHEN k.customer_id IS NOT NULL AND {vis} THEN c.name \
+         WHEN k.customer_id IS NOT NULL AND c.home_store_id IS NOT NULL AND {chain} THEN c.name \
+         WHEN k.customer_id IS NULL THEN {shared} END AS customer_name"
+    )
+}
+
+/// True when 顧客の共有 is チェーン共通 (the setting as D1 stores it, read in the same query:
+/// no value is built into the SQL).
+pub fn sharing_chain_sql() -> String {
+    format!(
+        "(coalesce((SELECT json_extract(body, '$.customerSharing') FROM front_desk_settings \
+         WHERE id = 1), '{}') = '{}')",
+        Sharing::PerStore.as_str(),
+        Sharing::Chain.as_str()
+    )
+}
+
+/// Under チェーン共通 ([`sharing_chain_sql`]), the name of the one customer with a home store
+/// who has the number `phone` (a column): their shared view, which every viewer may see
+/// ([`Viewer::customer_view`]). NULL under 店舗ごと, for an empty number, or when several
+/// stores' customers have it (which one called is not known).
+pub fn shared_name_sql(phone: &str) -> String {
+    format!(
+        "(SELECT CASE WHEN count(*) = 1 THEN max(sc.name) END FROM customer_phones sp \
+         JOIN customers sc ON sc.id = sp.customer_id WHERE sp.phone = {phone} AND {phone} <> '' \
+         AND sc.home_store_id IS NOT NULL AND {})",
+        sharing_chain_sql()
     )
 }
 
@@ -370,7 +475,13 @@ mod tests {
         let cols = call_customer_columns_sql(3);
         assert_eq!(cols.matches(&customer_visible_sql(3)).count(), 2);
         assert!(cols.contains("THEN k.customer_id END AS customer_id"));
-        assert!(cols.contains("THEN c.name END AS customer_name"));
+        assert!(cols.contains(&format!(
+            "WHEN k.customer_id IS NULL THEN {} END AS customer_name",
+            shared_name_sql("k.caller")
+        )));
+        // The shared name only under チェーン共通, and never the id.
+        assert_eq!(cols.matches(&sharing_chain_sql()).count(), 2);
+        assert!(shared_name_sql("k.caller").contains(&sharing_chain_sql()));
     }
 
     /// The bug this policy replaced: the popup lookup let staff read another store's customer
@@ -440,6 +551,60 @@ mod tests {
         assert!(!both.may_assign_home(Some(3)) && !both.may_see_store_setting(Some(3)));
         assert!(!both.may_see_call(None));
         assert_eq!(both.default_store(), Some(1));
+    }
+
+    #[test]
+    fn sharing() {
+        let desk = Viewer::new(Role::Reception, []);
+        for v in [
+            NISHI(),
+            Viewer::new(Role::AreaManager, [1, 3]),
+            desk.clone(),
+        ] {
+            // 店舗ごと: another store's customer is nothing.
+            assert_eq!(v.customer_view(Some(2), Sharing::PerStore), None, "{v:?}");
+            // チェーン共通: their shared view, never an edit.
+            assert_eq!(
+                v.customer_view(Some(2), Sharing::Chain),
+                Some(CustomerView::Shared)
+            );
+            assert!(!v.may_edit_customer(Some(2)));
+        }
+        for sharing in [Sharing::PerStore, Sharing::Chain] {
+            assert_eq!(
+                NISHI().customer_view(Some(1), sharing),
+                Some(CustomerView::Full)
+            );
+            assert_eq!(
+                ADMIN.customer_view(Some(2), sharing),
+                Some(CustomerView::Full)
+            );
+        }
+        assert_eq!(Sharing::parse("chain"), Some(Sharing::Chain));
+        assert_eq!(Sharing::parse("store"), Some(Sharing::PerStore));
+        assert_eq!(Sharing::parse("店舗ごと"), None);
+        assert_eq!(Sharing::default().as_str(), "store");
+    }
+
+    #[test]
+    fn the_desk_never_hears_customer_changes() {
+        let desk = Viewer::new(Role::Reception, []);
+        for home in [None, Some(1), Some(2)] {
+            assert!(!desk.may_hear_customer_change(home));
+            assert!(!desk.handling(home).may_hear_customer_change(home));
+            assert!(ADMIN.may_hear_customer_change(home));
+            assert_eq!(
+                NISHI().may_hear_customer_change(home),
+                NISHI().may_see_customer(home)
+            );
+            // The rooms follow the rule: the desk's room is never among them.
+            let rooms = customer_rooms(home);
+            assert!(!rooms.iter().any(|r| r == DESK_ROOM));
+            for r in desk.rooms() {
+                assert!(!rooms.contains(&r));
+            }
+        }
+        assert_eq!(customer_rooms(Some(3)), vec!["admin", "store:3"]);
     }
 
     #[test]

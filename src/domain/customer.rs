@@ -15,6 +15,9 @@ pub const TYPES: &[&str] = &["新規", "会員", "VIP"];
 pub const FLAGS: &[&str] = &["要注意", "ブロック"];
 /// 一般 (general), 好み (preferences), 苦情 (complaint), 注意 (caution), 重要 (important).
 pub const NOTE_TYPES: &[&str] = &["一般", "好み", "苦情", "注意", "重要"];
+/// The note types pinned on the popup (however old), and shown in a customer's shared view
+/// (顧客の共有: チェーン共通).
+pub const PINNED_NOTE_TYPES: [&str; 2] = ["注意", "苦情"];
 
 pub const MAX_NAME: usize = 100;
 pub const MAX_KANA: usize = 100;

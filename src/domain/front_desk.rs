@@ -161,6 +161,20 @@ pub struct Settings {
     pub dial_mode: String,
     #[serde(default)]
     pub caller_ids: Vec<CallerId>,
+    /// 顧客の共有: `store` (店舗ごと) or `chain` (チェーン共通); see `access::Sharing`.
+    #[serde(default = "default_sharing")]
+    pub customer_sharing: String,
+}
+
+fn default_sharing() -> String {
+    crate::domain::access::Sharing::default().as_str().into()
+}
+
+impl Settings {
+    /// The 顧客の共有 setting (an unknown stored value reads as the default, 店舗ごと).
+    pub fn sharing(&self) -> crate::domain::access::Sharing {
+        crate::domain::access::Sharing::parse(&self.customer_sharing).unwrap_or_default()
+    }
 }
 
 fn default_dial_mode() -> String {
@@ -174,6 +188,7 @@ impl Default for Settings {
             categories: DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect(),
             dial_mode: default_dial_mode(),
             caller_ids: vec![],
+            customer_sharing: default_sharing(),
         }
     }
 }
@@ -245,6 +260,13 @@ pub fn settings(mut s: Settings) -> Result<Settings, ApiError> {
         };
     }
     s.caller_ids.retain(|c| !c.number.is_empty());
+    if crate::domain::access::Sharing::parse(&s.customer_sharing).is_none() {
+        return Err(ApiError::bad(
+            "invalid_customer_sharing",
+            "customerSharing",
+            "顧客の共有は store（店舗ごと）か chain（チェーン共通）です",
+        ));
+    }
     Ok(s)
 }
 
@@ -446,8 +468,14 @@ mod tests {
                 store_id: 1,
                 number: "+81 50-1748-0000".into(),
             }],
+            customer_sharing: "chain".into(),
         })
         .unwrap();
+        assert_eq!(s.sharing(), crate::domain::access::Sharing::Chain);
+        assert_eq!(
+            Settings::default().sharing(),
+            crate::domain::access::Sharing::PerStore
+        );
         assert_eq!(s.actions[0].label, "新規受注");
         assert_eq!(s.categories, vec!["予約", "苦情"]);
         assert_eq!(s.caller_ids[0].number, "05017480000");
@@ -458,6 +486,10 @@ mod tests {
             settings(s).unwrap_err().code()
         };
         assert_eq!(with(&|s| s.dial_mode = "skype".into()), "invalid_dial_mode");
+        assert_eq!(
+            with(&|s| s.customer_sharing = "チェーン共通".into()),
+            "invalid_customer_sharing"
+        );
         assert_eq!(
             with(&|s| s.actions = vec![Action {
                 label: "".into(),

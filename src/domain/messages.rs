@@ -40,6 +40,10 @@ pub struct CustomerCard {
     /// a value): read with the card, from D1 or the hub's index alike.
     #[serde(default)]
     pub fields: Vec<CardField>,
+    /// The shared view of another store's customer (顧客の共有: チェーン共通): name, kana,
+    /// flag and home store only, read-only (`access::CustomerView::Shared`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 /// One custom field on the card: its label and value as stored (text).
@@ -59,6 +63,26 @@ pub const POP_FIELDS: usize = 10;
 pub const POP_FIELD_CHARS: usize = 60;
 
 impl CustomerCard {
+    /// The shared view of this card (`access::CustomerView::Shared`): who the customer is and
+    /// which store they belong to; no numbers, memo, usage, custom fields or edit version.
+    pub fn shared_view(self) -> Self {
+        CustomerCard {
+            id: self.id,
+            name: self.name,
+            kana: self.kana,
+            memo: String::new(),
+            customer_type: self.customer_type,
+            flag: self.flag,
+            home_store: self.home_store,
+            phones: vec![],
+            usage: Usage::default(),
+            updated_at: String::new(),
+            version: 0,
+            fields: vec![],
+            shared: true,
+        }
+    }
+
     /// The card as a pop message carries it: the memo cut to [`POP_MEMO_CHARS`] (D1 keeps it
     /// whole), at most [`crate::domain::customer::MAX_PHONES`] numbers.
     pub fn for_pop(mut self) -> Self {
@@ -193,6 +217,9 @@ pub struct IndexChange {
     /// Rebuild the whole index from D1.
     #[serde(default)]
     pub all: bool,
+    /// The 顧客の共有 setting just saved (`store` | `chain`), kept by the hub for its pops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -279,6 +306,21 @@ impl SocketInfo {
     }
 }
 
+/// Is this socket message a `customer_changed` (sent and replayed by the customer rule,
+/// `access::customer_rooms`, not the call rule)?
+pub fn is_customer_change(message: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    serde_json::from_str::<Head>(message)
+        .ok()
+        .and_then(|h| h.kind)
+        .as_deref()
+        == Some("customer_changed")
+}
+
 /// Inserts `"seq":N` as the first member of a JSON object given as text, without re-parsing it.
 pub fn with_seq(message: &str, seq: i64) -> String {
     let rest = message.trim_start().strip_prefix('{').unwrap_or("}");
@@ -291,6 +333,23 @@ pub fn with_seq(message: &str, seq: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn customer_changes_are_told_apart() {
+        use crate::domain::protocol::{ChangedCustomer, SocketMessage};
+        let changed = SocketMessage::CustomerChanged {
+            customer: ChangedCustomer {
+                id: 1,
+                name: "佐藤".into(),
+                phones: vec![],
+            },
+            store_id: Some(2),
+            merged_from: None,
+        };
+        assert!(super::is_customer_change(&changed.text()));
+        assert!(!super::is_customer_change(r#"{"type":"incoming_call"}"#));
+        assert!(!super::is_customer_change("not json"));
+    }
+
     use super::*;
 
     #[test]
@@ -315,6 +374,7 @@ mod tests {
                     value: "長".repeat(200),
                 })
                 .collect(),
+            shared: false,
         }
         .for_pop();
         assert_eq!(card.fields.len(), POP_FIELDS);

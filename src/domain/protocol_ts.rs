@@ -57,6 +57,7 @@ fn card(full: bool) -> CustomerCard {
             kind: "k".into(),
             value: "v".into(),
         }],
+        shared: full,
     }
 }
 

@@ -25,6 +25,20 @@ pub async fn load(db: &D1Database) -> ApiResult<Settings> {
         .unwrap_or_default())
 }
 
+/// The settings from a `SELECT body FROM front_desk_settings` result run in a batch (the
+/// defaults when none are saved, or when the stored document cannot be read).
+pub fn from_row(r: &worker::D1Result) -> ApiResult<Settings> {
+    #[derive(Deserialize)]
+    struct Row {
+        body: String,
+    }
+    Ok(db::rows::<Row>(r)?
+        .into_iter()
+        .next()
+        .and_then(|r| serde_json::from_str(&r.body).ok())
+        .unwrap_or_default())
+}
+
 fn body(settings: &Settings) -> serde_json::Value {
     json!({ "settings": settings, "outcomes": OUTCOMES, "placeholders": front_desk::PLACEHOLDERS })
 }
@@ -61,6 +75,15 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     )?
     .run()
     .await?;
+    // The hub's pops follow 顧客の共有 from the next call on.
+    crate::platform::hub_client::index_changed(
+        env,
+        &crate::domain::messages::IndexChange {
+            sharing: Some(settings.customer_sharing.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
     crate::resources::audit::settings_changed(&session, "front_desk", "update", None);
     Ok(http::json_response(200, &body(&settings))?)
 }

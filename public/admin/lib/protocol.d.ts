@@ -27,6 +27,7 @@ export interface CallMessage {
     memo: string;
     name: string;
     phones: Array<string>;
+    shared?: boolean;
     updatedAt: string;
     usage: {
       calls: number;
@@ -59,6 +60,7 @@ export interface CallMessage {
     memo: string;
     name: string;
     phones: Array<string>;
+    shared?: boolean;
     updatedAt: string;
     usage: {
       calls: number;

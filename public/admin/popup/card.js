@@ -119,9 +119,30 @@ ui.backToPicker.addEventListener('click', () => {
   renderPicker();
 });
 
-/** The number belongs to another store's customer: said up front, and no registration. */
-export function renderOtherStore() {
+/**
+ * The number belongs to another store's customer: said up front, and no registration. Under
+ * 顧客の共有: チェーン共通, `shared` is that customer's shared view (name, kana, flags, home store)
+ * and `notes` their pinned 注意/苦情 notes: shown read-only, with no edit control.
+ * @param {any} [shared]
+ * @param {any[]} [notes]
+ */
+export function renderOtherStore(shared = null, notes = []) {
   ui.otherStoreNumber.textContent = fmtPhone(state.phone);
+  ui.sharedCard.hidden = !shared;
+  if (shared) {
+    const home = shared.homeStore?.name ?? '他店舗';
+    ui.sharedHome.textContent = `${home}のお客様です（閲覧のみ）`;
+    ui.sharedName.textContent = shared.name;
+    ui.sharedKana.textContent = shared.kana || '';
+    ui.sharedKana.hidden = !shared.kana;
+    setChildren(ui.sharedBadges, customerBadges(shared));
+    setChildren(
+      ui.sharedNotes,
+      notes.map((n) =>
+        el('li', { class: 'shared-note' }, el('span', { class: 'badge', text: n.noteType }), ' ', el('span', { text: n.body })),
+      ),
+    );
+  }
   renderStore();
   show('otherStoreView');
   setTitle();

@@ -57,7 +57,8 @@ async function lookup() {
   } else if (state.candidates.length === 1) {
     renderCustomer(state.candidates[0]);
   } else if (data.otherStore) {
-    renderOtherStore();
+    const shared = listOf(data.shared);
+    renderOtherStore(shared.length === 1 ? shared[0] : null, listOf(data.sharedNotes));
   } else {
     renderUnknown();
   }

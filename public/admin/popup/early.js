@@ -6,7 +6,7 @@
 import { el } from '../lib/dom.js';
 import { fmtPhone } from '../lib/format.js';
 import { onCallMessage } from './live-link.js';
-import { renderCustomer } from './card.js';
+import { renderCustomer, renderOtherStore } from './card.js';
 import { ui, state, callId, renderStore } from './view.js';
 
 /** @type {HTMLElement | null} the note of what the lookup could not bring */
@@ -27,7 +27,9 @@ export const early = {
     state.phone = msg.customerPhone ?? '';
     ui.callerNumber.textContent = fmtPhone(state.phone);
     state.canEdit = false; // until the lookup says who may edit
-    renderCustomer(msg.customer, { notes: [] });
+    // Another store's customer (顧客の共有: チェーン共通): their shared view, read-only.
+    if (msg.customer.shared) renderOtherStore(msg.customer);
+    else renderCustomer(msg.customer, { notes: [] });
     document.body.dataset.card = 'pop';
   },
   /** The lookup answered: the card is the lookup's from now on. */

@@ -64,7 +64,7 @@ impl Hub {
             uid: info.uid,
         }
         .text();
-        self.send_to_rooms(store, &text, None, now)?;
+        self.send_to_rooms(store, false, &text, None, now)?;
         Ok(())
     }
 }

@@ -134,7 +134,14 @@ impl Hub {
         let viewer = info.viewer();
         let visible: Vec<&EventRow> = rows
             .iter()
-            .filter(|r| viewer.may_see_call(r.store_id))
+            .filter(|r| {
+                // A customer's change replays to whom it was sent live (`customer_rooms`).
+                if messages::is_customer_change(&r.body) {
+                    viewer.may_see_call(r.store_id) && viewer.may_hear_customer_change(r.store_id)
+                } else {
+                    viewer.may_see_call(r.store_id)
+                }
+            })
             .collect();
         let mut sent = 0;
         ws.send_with_str(SocketMessage::hello(latest, visible.len()).text())?;

@@ -109,7 +109,17 @@ struct Fingerprint {
     f: Option<String>,
 }
 
+/// The `meta` key of the 顧客の共有 setting the hub's pops follow.
+pub(super) const SHARING_KEY: &str = "customer_sharing";
+
 impl Hub {
+    /// 顧客の共有 as the hub knows it (pushed on save, read again by every rebuild).
+    pub(super) fn sharing(&self) -> crate::domain::access::Sharing {
+        self.meta_get(SHARING_KEY)
+            .and_then(|v| crate::domain::access::Sharing::parse(&v))
+            .unwrap_or_default()
+    }
+
     /// A `meta` value. Read through an in-memory copy: the event path asks for several per
     /// event, and only this instance writes the table (the copy starts empty with the instance).
     pub(super) fn meta_get(&self, key: &str) -> Option<String> {
@@ -197,6 +207,9 @@ impl Hub {
 
     /// Applies a change reported by a write path: re-reads those rows from D1.
     pub(super) async fn index_change(&self, change: &IndexChange) -> ApiResult<Value> {
+        if let Some(sharing) = &change.sharing {
+            self.meta_set(SHARING_KEY, sharing)?;
+        }
         if change.all || !self.index_built() {
             return self.rebuild().await;
         }
@@ -345,8 +358,19 @@ impl Hub {
                 db.prepare(format!("SELECT {STORE_COLS} FROM stores")),
                 db.prepare(format!("SELECT {PREFIX_COLS} FROM store_prefixes")),
                 db.prepare(format!("SELECT {FIELD_COLS} FROM custom_fields")),
+                db.prepare("SELECT body FROM front_desk_settings WHERE id = 1"),
             ])
             .await?;
+        // 顧客の共有, as saved (the default when nothing is).
+        let settings: Vec<Value> = db::rows(&first[3])?;
+        let sharing = settings
+            .first()
+            .and_then(|r| r.get("body"))
+            .and_then(Value::as_str)
+            .and_then(|b| serde_json::from_str::<crate::domain::front_desk::Settings>(b).ok())
+            .unwrap_or_default()
+            .sharing();
+        self.meta_set(SHARING_KEY, sharing.as_str())?;
         let stores: Vec<Value> = db::rows(&first[0])?;
         let prefixes: Vec<Value> = db::rows(&first[1])?;
         let fields: Vec<Value> = db::rows(&first[2])?;

@@ -148,7 +148,8 @@ impl Hub {
         let now = http::now_ms();
         if req.live {
             // Live only (`call_wrapup`): nothing stored, no seq, never replayed.
-            let delivered = self.send_to_rooms(req.store_id, &req.message, None, now)?;
+            let customer = messages::is_customer_change(&req.message);
+            let delivered = self.send_to_rooms(req.store_id, customer, &req.message, None, now)?;
             return Ok(BroadcastResult {
                 delivered,
                 seq: None,
@@ -203,7 +204,9 @@ impl Hub {
             .staff_message
             .as_deref()
             .map(|m| messages::with_seq(m, seq));
-        let delivered = self.send_to_rooms(req.store_id, &text, staff_text.as_deref(), now)?;
+        let customer = messages::is_customer_change(&req.message);
+        let delivered =
+            self.send_to_rooms(req.store_id, customer, &text, staff_text.as_deref(), now)?;
         if seq % PRUNE_EVERY == 0 {
             self.prune(now, seq)?;
         }

@@ -8,7 +8,7 @@ use crate::db::callbacks::CallFacts;
 use crate::db::calls::{self as record, CallStateRow};
 use crate::db::cards::{self, CardRow};
 use crate::db::stores::{self, TableRow};
-use crate::domain::access::{may_link_call, Viewer};
+use crate::domain::access::{may_link_call, CustomerView, Viewer};
 use crate::domain::dialpad::{self, Phase};
 use crate::domain::error::ApiError;
 use crate::domain::messages::{
@@ -292,6 +292,20 @@ impl Hub {
                     .collect(),
                 Err(_) => vec![],
             }
+        };
+        // 顧客の共有: チェーン共通 — when none of the store's own customers has the number,
+        // another store's customer pops in their shared view (`access::CustomerView`).
+        let staff_cards = if staff_cards.is_empty() {
+            let sharing = self.sharing();
+            message
+                .customer
+                .iter()
+                .chain(message.candidates.iter())
+                .filter(|c| staff.customer_view(home_of(c), sharing) == Some(CustomerView::Shared))
+                .map(|c| c.clone().shared_view())
+                .collect()
+        } else {
+            staff_cards
         };
         let mut m = message.clone();
         m.customer = (staff_cards.len() == 1).then(|| staff_cards[0].clone());

@@ -195,7 +195,8 @@ impl Hub {
 
     /// Sends a call's message to the rooms of `store` (the store room hears `staff_text` when
     /// given, the admin room `text`), after the one access check; closes the sockets that
-    /// fail it. Returns how many sockets were sent the message.
+    /// fail it. Returns how many sockets were sent the message. A `customer_changed`
+    /// (`customer`) goes to the rooms `access::customer_rooms` names, never the desk's.
     ///
     /// The check's outcome is kept with the room's list until one of the allowed sockets could
     /// lose access by itself (token expiry, lease), so a broadcast is one JS call per room:
@@ -203,6 +204,7 @@ impl Hub {
     pub(super) fn send_to_rooms(
         &self,
         store: Option<i64>,
+        customer: bool,
         text: &str,
         staff_text: Option<&str>,
         now: i64,
@@ -211,7 +213,12 @@ impl Hub {
         let mut closed = false;
         let text = wasm_bindgen::JsValue::from_str(text);
         let staff_text = staff_text.map(wasm_bindgen::JsValue::from_str);
-        for room in access::call_rooms(store) {
+        let rooms = if customer {
+            access::customer_rooms(store)
+        } else {
+            access::call_rooms(store)
+        };
+        for room in rooms {
             let text = match &staff_text {
                 Some(staff) if room != access::ADMIN_ROOM => staff,
                 _ => &text,

@@ -85,7 +85,7 @@ fn item_select(n: usize) -> String {
     };
     format!(
         "SELECT k.id, k.store_id, st.name AS store_name, k.phone, {} AS customer_id, \
-         {} AS customer_name, k.status, k.note, k.closed_by_call, k.assignee_id, \
+         coalesce({}, {}) AS customer_name, k.status, k.note, k.closed_by_call, k.assignee_id, \
          u.display_name AS assignee_name, k.due_at, k.created_at, k.updated_by, k.updated_at, \
          (SELECT count(*) FROM callback_calls x WHERE x.callback_id = k.id) AS calls, \
          (SELECT count(*) FROM callback_calls x WHERE x.callback_id = k.id AND x.reason != 'wrapup') AS missed_calls, \
@@ -101,6 +101,8 @@ fn item_select(n: usize) -> String {
          LEFT JOIN users u ON u.id = k.assignee_id",
         customer("id"),
         customer("name"),
+        // Under チェーン共通, another store's customer by name (never by id).
+        crate::domain::access::shared_name_sql("k.phone"),
     )
 }
 

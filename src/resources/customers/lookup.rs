@@ -4,9 +4,10 @@
 use super::notes;
 use crate::db::cards;
 use crate::db::stores as db_stores;
-use crate::domain::access::{call_visible_sql, Viewer};
+use crate::domain::access::{call_visible_sql, CustomerView, Viewer};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
+use crate::domain::messages::CustomerCard;
 use crate::domain::phone::{self, Phone};
 use crate::domain::store as domain_store;
 use crate::platform::db::{self, opt_s, s};
@@ -117,8 +118,22 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
                 &[s(&number)],
             )?,
             wrapups_stmt(&db, &viewer, &number, this_call.as_deref())?,
+            // 顧客の共有, and the pinned notes a shared view shows.
+            db.prepare("SELECT body FROM front_desk_settings WHERE id = 1"),
+            db::stmt(
+                &db,
+                "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
+                 WHERE customer_id IN (SELECT customer_id FROM customer_phones WHERE phone = ?1) \
+                 AND note_type IN (?2, ?3) ORDER BY id DESC LIMIT 20",
+                &[
+                    s(&number),
+                    s(customer::PINNED_NOTE_TYPES[0]),
+                    s(customer::PINNED_NOTE_TYPES[1]),
+                ],
+            )?,
         ])
         .await?;
+    let sharing = crate::resources::settings::from_row(&results[5])?.sharing();
     let (cards, hidden): (Vec<_>, Vec<_>) = cards::cards_from(&results[0])?
         .into_iter()
         .partition(|c| viewer.may_see_customer(c.home_store.as_ref().and_then(|h| h.id)));
@@ -126,6 +141,27 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     // they may: the popup says so instead of offering a registration that would be refused.
     // Who they are stays hidden (the access policy decides; `hidden` never leaves this scope).
     let other_store = cards.is_empty() && !hidden.is_empty();
+    // Under チェーン共通, that other store's customer in their shared view (read-only), with
+    // their pinned 注意/苦情 notes; under 店舗ごと nothing of them.
+    let shared: Vec<CustomerCard> = if cards.is_empty() {
+        hidden
+            .iter()
+            .filter(|c| {
+                viewer.customer_view(c.home_store.as_ref().and_then(|h| h.id), sharing)
+                    == Some(CustomerView::Shared)
+            })
+            .map(|c| c.clone().shared_view())
+            .collect()
+    } else {
+        vec![]
+    };
+    let shared_notes: Vec<notes::Note> = match shared.as_slice() {
+        [one] => notes::from(&results[6])?
+            .into_iter()
+            .filter(|n| n.customer_id == Some(one.id))
+            .collect(),
+        _ => vec![],
+    };
     // A withheld number's "history" would be every withheld call: none is shown.
     let (mut history, wrapups): (Vec<calls::CallLogEntry>, Vec<Wrapup>) = match phone {
         Some(_) => (db::rows(&results[1])?, db::rows(&results[4])?),
@@ -135,8 +171,12 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     // its call, not that customer's name.
     for h in &mut history {
         if !viewer.is_admin() && !cards.iter().any(|c| Some(c.id) == h.customer_id) {
+            // Under チェーン共通 the row keeps the shared name the call log's rule gave it
+            // (`access::call_customer_columns_sql`), without the link.
+            if sharing != crate::domain::access::Sharing::Chain {
+                h.customer_name = None;
+            }
             h.customer_id = None;
-            h.customer_name = None;
         }
     }
     let table = db_stores::table_from(&results[2])?;
@@ -172,6 +212,8 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             "canEdit": can_edit,
             "wrapups": wrapups,
             "otherStore": other_store,
+            "shared": shared,
+            "sharedNotes": shared_notes,
         }),
     )?)
 }
