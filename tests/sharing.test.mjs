@@ -184,6 +184,20 @@ test('チェーン共通: another store\'s customer pops with name, flag and hom
   );
   assert.ok(!JSON.stringify(lookup.body).includes('葛西だけのメモ'));
   assert.ok(!JSON.stringify(lookup.body).includes('一般の話'));
+  // A shared view shows a customer's name: on record (操作履歴) like any card opened. Rows are
+  // written after the answer, so this waits on the row, never a fixed time.
+  const deadline = Date.now() + 10_000;
+  let opened;
+  while (!opened && Date.now() < deadline) {
+    const r = await api(admin, '/api/audit/search', {
+      method: 'POST',
+      body: { action: 'popup_open', userId: nishi.user.id, perPage: 100 },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    opened = r.body.entries.find((/** @type {any} */ e) => e.callId === callId);
+    if (!opened) await new Promise((res) => setTimeout(res, 25));
+  }
+  assert.equal(opened?.customerId, kasaiCustomer.id, 'the shared view opened is on record');
 
   // The lists name them (never by id, which links to an editable page).
   const inHistory = lookup.body.history.find((h) => h.id === callId);

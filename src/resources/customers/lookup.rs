@@ -194,9 +194,14 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
         [one] => viewer.may_edit_customer(one.home_store.as_ref().and_then(|h| h.id)),
         _ => false,
     };
+    // A shared view (チェーン共通) shows a customer's name and flags: on record like a card.
     crate::resources::audit::popup_opened(
         &session,
-        &cards.iter().map(|c| c.id).collect::<Vec<_>>(),
+        &cards
+            .iter()
+            .chain(shared.iter())
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
         this_call.as_deref(),
     );
     Ok(http::json_response(
