@@ -1,5 +1,5 @@
 //! The socket protocol in one place: every message a console's socket receives (beside the
-//! call messages, [`CallMessage`](super::messages::CallMessage)), the codes the hub closes a
+//! call messages, `messages::CallMessage`), the codes the hub closes a
 //! socket with, what a console may send, and the requests the Workers make of the hub. The
 //! browser's `public/admin/lib/protocol.d.ts` and `protocol.js` are generated from these types
 //! (`protocol_ts`); `cargo test` fails when the checked-in files differ from them.
@@ -52,7 +52,7 @@ pub struct ChangedCustomer {
 }
 
 /// Every message a console's socket receives besides the call messages (`incoming_call`,
-/// `call_state`: [`CallMessage`](super::messages::CallMessage)), by its `type`. Stored ones
+/// `call_state`: `messages::CallMessage`), by its `type`. Stored ones
 /// get a `seq` in front when broadcast (`messages::with_seq`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
