@@ -249,3 +249,28 @@ test("a reception desk never hears a customer it is not handling, and its pops a
     ),
   );
 });
+
+test('a reception desk registers an unknown caller for the store that was called, and only for a store it names', async () => {
+  const phone = number().domestic;
+  // No store named: the desk answers for every store, so it must say which one.
+  const none = await api(users.reception, '/api/customers', {
+    method: 'POST',
+    body: { name: '受付 登録', phone },
+  });
+  assert.equal(none.status, 400, JSON.stringify(none.body));
+  assert.equal(none.body.error.code, 'store_required');
+  // For 葛西 (a store no other test account belongs to): registered, with 葛西 as home store.
+  const made = await api(users.reception, '/api/customers', {
+    method: 'POST',
+    body: { name: '受付 登録', phone, homeStoreId: ids['葛西'] },
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  assert.equal(made.body.customer.homeStore?.id, ids['葛西']);
+  assert.equal(made.body.canEdit, false, 'the desk registers, it never edits');
+  // Registering is not seeing: the record stays with 葛西 (the desk sees it while handling a call).
+  assert.ok([403, 404].includes((await api(users.reception, `/api/customers/${made.body.customer.id}`)).status));
+  assert.ok([403, 404].includes((await api(users.staff, `/api/customers/${made.body.customer.id}`)).status));
+  const admin = await api(users.admin, `/api/customers/${made.body.customer.id}`);
+  assert.equal(admin.status, 200);
+  assert.equal(admin.body.customer.name, '受付 登録');
+});

@@ -116,10 +116,12 @@ impl Viewer {
         }
     }
 
-    /// Registers new customers (staff of a store, area managers, admins): not a reception
-    /// desk.
+    /// Registers new customers: every role. Staff and area managers for their stores, admins
+    /// for any, a reception desk for the store of the call it is handling (it names the store:
+    /// [`Viewer::may_assign_home`]); the desk then sees that customer only through calls it
+    /// handles, as any other.
     pub fn may_create_customer(&self) -> bool {
-        !self.is_reception()
+        true
     }
 
     /// 着信分析.
@@ -179,7 +181,8 @@ impl Viewer {
         match self.role {
             Role::Admin => true,
             Role::AreaManager | Role::Staff => self.belongs_to(store),
-            Role::Reception => false,
+            // The desk answers for every store: it registers a caller for the store called.
+            Role::Reception => store.is_some(),
         }
     }
 
@@ -193,8 +196,8 @@ impl Viewer {
     /// staff member without a store registers no one's number but an unassigned customer's.
     pub fn may_attach_number(&self, owners: &[Option<i64>]) -> bool {
         match self.role {
-            Role::Admin => true,
-            Role::Reception => false,
+            // The desk registers for a store it names, as that store's staff would.
+            Role::Admin | Role::Reception => true,
             Role::AreaManager | Role::Staff => {
                 !self.stores.is_empty() || owners.iter().all(|home| home.is_none())
             }
@@ -508,7 +511,7 @@ mod tests {
         assert!(area.may_see_reports() && area.may_create_customer());
         assert_eq!(area.rooms(), vec!["store:1", "store:2"]);
         // 受付センター: every store's calls, no customer but the one of the call it handles,
-        // never an edit, no report.
+        // never an edit, no report; it registers an unknown caller for the store called.
         for s in [Some(1), Some(7)] {
             assert!(desk.may_see_call(s) && desk.may_see_store_setting(s));
             assert!(!desk.may_see_customer(s));
@@ -517,9 +520,10 @@ mod tests {
         let handling = desk.handling(Some(7));
         assert!(handling.may_see_customer(Some(7)) && handling.may_see_customer(None));
         assert!(!handling.may_see_customer(Some(1)));
-        assert!(!handling.may_edit_customer(Some(7)) && !handling.may_assign_home(Some(7)));
-        assert!(!desk.may_create_customer() && !desk.may_see_reports());
-        assert!(!desk.may_attach_number(&[]));
+        assert!(!handling.may_edit_customer(Some(7)));
+        assert!(desk.may_create_customer() && !desk.may_see_reports());
+        assert!(desk.may_assign_home(Some(7)) && !desk.may_assign_home(None));
+        assert!(desk.may_attach_number(&[]) && desk.may_attach_number(&[Some(1)]));
         assert_eq!(desk.rooms(), vec!["desk"]);
         // Handling a call changes nothing for anyone else.
         assert_eq!(area.handling(Some(7)), area);

@@ -50,7 +50,7 @@ ui.registerForm.addEventListener('submit', async (/** @type {SubmitEvent} */ ev)
     if (!(await registerShared.check([state.phone]))) return;
     const res = await api('/api/customers', { method: 'POST', body });
     state.candidates = [];
-    state.canEdit = true;
+    state.canEdit = res.canEdit !== false; // a reception desk registers, never edits
     renderCustomer(res.customer, { notes: [] });
     refreshAfterRegister(res.customer.id);
   } catch (e) {

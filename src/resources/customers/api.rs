@@ -59,6 +59,18 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<http::Written> {
     // else their first.
     let home_store = if viewer.is_admin() {
         body.home_store_id
+    } else if viewer.is_reception() {
+        // The desk answers for every store: it names the store of the call it handles.
+        match body.home_store_id {
+            Some(store) => Some(store),
+            None => {
+                return Err(ApiError::bad(
+                    "store_required",
+                    "homeStoreId",
+                    "登録する店舗を選んでください",
+                ))
+            }
+        }
     } else {
         body.home_store_id
             .filter(|s| viewer.belongs_to(Some(*s)))
@@ -147,7 +159,15 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<http::Written> {
         .customer(card.id)
         .record();
     Ok(http::Written {
-        response: http::json_response(201, &json!({ "customer": card, "duplicates": duplicates }))?,
+        // `canEdit`: a reception desk registers, it never edits (the popup shows the card read-only).
+        response: http::json_response(
+            201,
+            &json!({
+                "customer": card,
+                "duplicates": duplicates,
+                "canEdit": viewer.may_edit_customer(home_store),
+            }),
+        )?,
         customers: vec![card.id],
     })
 }
