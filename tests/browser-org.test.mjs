@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WAIT, startWithBrowser } from './helpers/browser.mjs';
+import { callEvent } from './helpers/worker.mjs';
 
 let w;
 let base;
@@ -168,4 +169,34 @@ test('the header and the nav follow the role: an area manager with two stores, a
       );
     await ctx.close();
   }
+});
+
+test('the reception desk registers an unknown caller from the popup for the store that was called, and the card is read-only', async () => {
+  const desk = await w.login({ role: 'reception', name: '受付 登録子' });
+  const ctx = await browser.newContext({ viewport: null, locale: 'ja-JP' });
+  ctx.setDefaultTimeout(WAIT);
+  const page = await ctx.newPage();
+  await logIn(page, desk.login, desk.password);
+  await page.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
+  // A number nobody has, calling 西船橋 (the event's target).
+  const popupP = ctx.waitForEvent('page');
+  const ev = callEvent({ external_number: '+818055501234', contact: null });
+  const res = await w.sendEvent(ev);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const popup = await popupP;
+  await popup.getByRole('button', { name: '登録する', exact: true }).waitFor();
+  await popup.getByLabel('氏名').first().fill('夜間 受付');
+  await popup.getByRole('button', { name: '登録する', exact: true }).click();
+  await popup.locator('#customer-name', { hasText: /^夜間 受付$/ }).waitFor();
+  // Registered for 西船橋, and the desk does not get an editor for it.
+  await popup.getByText('メモは閲覧のみです').waitFor();
+  assert.equal(await popup.getByRole('button', { name: '編集', exact: true }).isVisible(), false);
+  const row = await w.db
+    .prepare(
+      'SELECT c.name, s.name AS store FROM customers c JOIN customer_phones p ON p.customer_id = c.id LEFT JOIN stores s ON s.id = c.home_store_id WHERE p.phone = ?1',
+    )
+    .bind('08055501234')
+    .first();
+  assert.deepEqual(row, { name: '夜間 受付', store: '西船橋' });
+  await ctx.close();
 });
