@@ -156,15 +156,10 @@ impl Hub {
                 duplicate: false,
             });
         }
-        // Only two fields are needed: the rest of the message is skipped, not built.
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Head {
-            call_id: Option<String>,
-            phase: Option<String>,
-        }
-        let head: Head = serde_json::from_str(&req.message)
+        // Only three fields are needed: the rest of the message is skipped, not built.
+        let head = messages::Head::of(&req.message)
             .map_err(|e| ApiError::bad("invalid_message", "message", e.to_string()))?;
+        let customer = head.is_customer_change();
         let call_id = head.call_id.unwrap_or_else(|| req.key.clone());
         let live = matches!(
             head.phase.as_deref(),
@@ -204,7 +199,6 @@ impl Hub {
             .staff_message
             .as_deref()
             .map(|m| messages::with_seq(m, seq));
-        let customer = messages::is_customer_change(&req.message);
         let delivered =
             self.send_to_rooms(req.store_id, customer, &text, staff_text.as_deref(), now)?;
         if seq % PRUNE_EVERY == 0 {
@@ -382,7 +376,7 @@ impl DurableObject for Hub {
             Err(e) => {
                 worker::console_warn!(
                     "{}",
-                    serde_json::json!({"event": "outbox_drain_failed", "error": e.code(), "detail": format!("{e:?}")})
+                    serde_json::json!({"event": "outbox_drain_failed", "error": e.code(), "detail": e.detail()})
                 );
                 Some(now + 5000)
             }
