@@ -103,7 +103,7 @@ impl TokenError {
     }
 }
 
-fn verify<T: DeserializeOwned + Clone>(
+fn verify<T: DeserializeOwned>(
     token: &str,
     secret: &[u8],
     now_secs: i64,
@@ -123,7 +123,7 @@ fn verify<T: DeserializeOwned + Clone>(
             ValidationError::AlgorithmMismatch { .. } => TokenError::UnsupportedAlg,
             _ => TokenError::BadSignature,
         })?;
-    let claims = token.claims().clone();
+    let (_, claims) = token.into_parts();
     if let Some(exp) = claims.expiration {
         if exp.timestamp() + LEEWAY_SECS < now_secs {
             return Err(TokenError::Expired);
