@@ -461,6 +461,35 @@ mod tests {
     }
 
     #[test]
+    fn an_attachment_written_as_a_js_object_reads_through_its_json() {
+        // The hub keeps a socket's SocketInfo as JSON text; an attachment from before was a JS
+        // object (serde_wasm_bindgen: None as undefined), which JSON.stringify writes without
+        // its None members. Both read the same.
+        let info = SocketInfo {
+            uid: 7,
+            role: Role::Staff,
+            store: None,
+            stores: vec![2, 3],
+            exp: 1_800_000_000,
+            tv: 4,
+            sid: "s".repeat(32),
+            lease: 1_800_000_000_000,
+            bucket: Bucket {
+                milli_tokens: 5_000,
+                at: 1_799_999_999_000,
+            },
+        };
+        let mut object = serde_json::to_value(&info).unwrap();
+        object.as_object_mut().unwrap().remove("store");
+        let stringified = object.to_string();
+        assert!(!stringified.contains("\"store\""));
+        let back: SocketInfo = serde_json::from_str(&stringified).unwrap();
+        assert_eq!(back, info);
+        let text = serde_json::to_string(&info).unwrap();
+        assert_eq!(serde_json::from_str::<SocketInfo>(&text).unwrap(), info);
+    }
+
+    #[test]
     fn attachment_stays_small() {
         let s = SocketInfo {
             uid: i64::MAX,

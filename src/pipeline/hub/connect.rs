@@ -206,7 +206,7 @@ impl Hub {
         tags.push(tag_session(&info.sid));
         let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
         self.state.accept_websocket_with_tags(&pair.server, &tags);
-        pair.server.serialize_attachment(&info)?;
+        super::sockets::write_info(&pair.server, &info)?;
         self.sockets_changed();
         self.catch_up(&pair.server, &info, since)?;
         self.ensure_alarm().await?;

@@ -421,14 +421,14 @@ impl DurableObject for Hub {
         if text.len() > limiter::MAX_CLIENT_MESSAGE {
             return ws.close(Some(close::TOO_BIG), Some("message too big"));
         }
-        let Some(mut info) = ws.deserialize_attachment::<SocketInfo>()? else {
+        let Some(mut info) = sockets::read_info(&ws)? else {
             return ws.close(Some(close::REVOKED), Some("session ended"));
         };
         let now = http::now_ms();
         if !info.bucket.take(now) {
             return ws.close(Some(close::POLICY), Some("too many messages"));
         }
-        ws.serialize_attachment(&info)?;
+        sockets::write_info(&ws, &info)?;
         if text == "ping" {
             // Normally answered by the auto-response; kept for runtimes without it.
             return ws.send_with_str("pong");
