@@ -87,9 +87,11 @@ impl Hub {
         let latest = self.latest_seq();
         let now = http::now_ms();
         let rows: Vec<EventRow> = match since {
+            // A console that has seen everything (a reconnect with nothing missed): no query.
+            Some(s) if s == latest => vec![],
             // A `since` from before a storage reset is older than anything we have: the client
             // resynchronises from the hello's seq instead of waiting for numbers never sent.
-            Some(s) if s <= latest => {
+            Some(s) if s < latest => {
                 let left = self
                     .replays
                     .borrow_mut()
