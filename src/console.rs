@@ -271,7 +271,7 @@ pub(crate) async fn scheduled(event: worker::ScheduledEvent, env: Env) {
         Ok(v) => worker::console_log!("{}", v),
         Err(e) => worker::console_error!(
             "{}",
-            serde_json::json!({"event": format!("{what}_failed"), "error": e.code(), "detail": format!("{e:?}")})
+            serde_json::json!({"event": format!("{what}_failed"), "error": e.code(), "detail": e.detail()})
         ),
     };
     let retention = (event.cron() == RETENTION_CRON)

@@ -57,6 +57,22 @@ test('reconnect with since=<seq> gets exactly the missed events, also after a re
   assert.equal(byCall[String(second.call_id)], 'ringing');
   assert.equal(live.length, Object.keys(byCall).length, 'one message per live call');
   c.close();
+
+  // A console that has seen everything (since = the latest seq) is replayed nothing (the hub
+  // skips the query), then hears the next event live.
+  const latest = replayed[1].seq;
+  const d = await w.openSocket(again, { since: latest });
+  await d.settle();
+  assert.deepEqual(d.messages.filter((m) => m.type !== 'hello' && m.raw === undefined), []);
+  assert.deepEqual(
+    d.messages.filter((m) => m.type === 'hello').map((m) => [m.seq, m.replay]),
+    [[latest, 0]],
+  );
+  const third = callEvent({ call_id: newCallId(), external_number: '+818033334444' });
+  await w.sendEvent(third);
+  const heard = await d.waitFor((m) => m.legId === String(third.call_id));
+  assert.ok(heard.seq > latest, 'live, after since');
+  d.close();
 });
 
 test('a retried webhook after a restart is still recognised as a duplicate', async () => {
@@ -67,5 +83,8 @@ test('a retried webhook after a restart is still recognised as a duplicate', asy
   const r = await w.sendEvent(ev);
   assert.equal(r.status, 200);
   assert.equal(r.body.status, 'duplicate');
-  assert.equal(await w.count('SELECT * FROM call_events WHERE call_id = ?1', String(ev.call_id)), 1);
+  assert.equal(
+    await w.count('SELECT * FROM call_events WHERE call_id = ?1', String(ev.call_id)),
+    1,
+  );
 });

@@ -57,16 +57,14 @@ impl UserRow {
 
 /// An account's stores from its row: `store_id` and the JSON array of [`STORES_OF_U`].
 pub fn store_set(store_id: Option<i64>, stores: Option<&str>) -> Vec<i64> {
-    let mut set: Vec<i64> = stores
-        .and_then(|j| serde_json::from_str::<Vec<Option<i64>>>(j).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .chain(store_id)
-        .collect();
-    set.sort_unstable();
-    set.dedup();
-    set
+    crate::domain::token::store_set(
+        stores
+            .and_then(|j| serde_json::from_str::<Vec<Option<i64>>>(j).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .chain(store_id),
+    )
 }
 
 /// What another account (an assignee) may see, from its row; None for an unknown role.

@@ -81,10 +81,10 @@ impl From<&Session> for Viewer {
 impl Viewer {
     /// A viewer of `role` belonging to `stores` (sorted and deduplicated here).
     pub fn new(role: Role, stores: impl IntoIterator<Item = i64>) -> Self {
-        let mut stores: Vec<i64> = stores.into_iter().collect();
-        stores.sort_unstable();
-        stores.dedup();
-        Viewer { role, stores }
+        Viewer {
+            role,
+            stores: crate::domain::token::store_set(stores),
+        }
     }
 
     /// The staff view of one store (None: of no store): what a call on that store's line

@@ -108,6 +108,25 @@ impl ApiError {
         }
     }
 
+    /// What a log line says of the error beside its `code`: the storage's or the hub's own
+    /// words for `Unavailable`, the message of a refusal, the setting of `Misconfigured`. Not
+    /// `Debug`, whose formatting of every nested type the pop Worker would link for its logs
+    /// (docs/benchmarks.md, "Pop module size, trimmed").
+    pub fn detail(&self) -> String {
+        match self {
+            ApiError::Unavailable(detail) => detail.clone(),
+            ApiError::BadRequest { message, .. } | ApiError::Conflict { message, .. } => {
+                message.clone()
+            }
+            ApiError::Misconfigured(what) => (*what).to_string(),
+            ApiError::Webhook(e) => e.code().to_string(),
+            ApiError::Replay(r) => r.code().to_string(),
+            ApiError::RateLimited(s) => format!("retry after {s} s"),
+            ApiError::InvalidRows(rows) => format!("{} rows", rows.len()),
+            _ => self.code().to_string(),
+        }
+    }
+
     /// A message for people (Japanese, as the console shows it). Never includes secrets or
     /// internals: `Unavailable`'s detail goes to the log only.
     pub fn message(&self) -> String {

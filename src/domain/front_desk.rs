@@ -177,6 +177,21 @@ impl Settings {
     }
 }
 
+/// 顧客の共有 of a stored settings document, read from its one member (the hub's rebuild):
+/// the same answer as `Settings::sharing` for every document `settings` let through, without
+/// linking the whole document's parser into the pop Worker (docs/benchmarks.md, "Pop module
+/// size, trimmed"). Unreadable, missing or unknown: the default, 店舗ごと.
+pub fn stored_sharing(body: &str) -> crate::domain::access::Sharing {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("customerSharing")?
+                .as_str()
+                .and_then(crate::domain::access::Sharing::parse)
+        })
+        .unwrap_or_default()
+}
+
 fn default_dial_mode() -> String {
     "tel".into()
 }
@@ -388,6 +403,33 @@ mod tests {
 
     fn code(r: Result<String, ApiError>) -> &'static str {
         r.unwrap_err().code()
+    }
+
+    #[test]
+    fn stored_sharing_reads_as_the_whole_document_does() {
+        use crate::domain::access::Sharing;
+        let chain = Settings {
+            customer_sharing: "chain".into(),
+            ..Settings::default()
+        };
+        for doc in [Settings::default(), chain] {
+            let body = serde_json::to_string(&doc).unwrap();
+            assert_eq!(stored_sharing(&body), doc.sharing(), "{body}");
+        }
+        assert_eq!(stored_sharing(r#"{"actions":[]}"#), Sharing::PerStore);
+        assert_eq!(
+            stored_sharing(r#"{"customerSharing":"other"}"#),
+            Sharing::PerStore
+        );
+        assert_eq!(
+            stored_sharing(r#"{"customerSharing":7}"#),
+            Sharing::PerStore
+        );
+        assert_eq!(stored_sharing("not json"), Sharing::PerStore);
+        assert_eq!(
+            stored_sharing(r#"{"customerSharing":"chain"}"#),
+            Sharing::Chain
+        );
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl TokenError {
     }
 }
 
-fn verify<T: DeserializeOwned + Clone>(
+fn verify<T: DeserializeOwned>(
     token: &str,
     secret: &[u8],
     now_secs: i64,
@@ -123,7 +123,7 @@ fn verify<T: DeserializeOwned + Clone>(
             ValidationError::AlgorithmMismatch { .. } => TokenError::UnsupportedAlg,
             _ => TokenError::BadSignature,
         })?;
-    let claims = token.claims().clone();
+    let (_, claims) = token.into_parts();
     if let Some(exp) = claims.expiration {
         if exp.timestamp() + LEEWAY_SECS < now_secs {
             return Err(TokenError::Expired);
@@ -235,11 +235,22 @@ impl Session {
     /// The account's stores: `stores` and `store` together, ascending, without duplicates
     /// (a token or row written before `user_stores` existed carries `store` alone).
     pub fn store_set(&self) -> Vec<i64> {
-        let mut set: Vec<i64> = self.stores.iter().copied().chain(self.store).collect();
-        set.sort_unstable();
-        set.dedup();
-        set
+        store_set(self.stores.iter().copied().chain(self.store))
     }
+}
+
+/// A set of store ids: ascending, without duplicates (an account's stores, a viewer's). Built
+/// by sorted insertion rather than `sort_unstable` + `dedup`: a set holds a handful of stores,
+/// and the pop Worker links no general sort for it (docs/benchmarks.md, "Pop module size,
+/// trimmed").
+pub fn store_set(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
+    let mut set = Vec::new();
+    for id in ids {
+        if let Err(at) = set.binary_search(&id) {
+            set.insert(at, id);
+        }
+    }
+    set
 }
 
 pub fn issue_session(session: &Session, secret: &[u8], now_secs: i64) -> String {
@@ -269,6 +280,19 @@ pub(crate) mod tests {
 
     pub const SECRET: &[u8] = b"test-webhook-secret";
     pub const NOW: i64 = 1_764_000_000;
+
+    #[test]
+    fn a_store_set_is_ascending_without_duplicates() {
+        assert_eq!(store_set([]), Vec::<i64>::new());
+        assert_eq!(store_set([5, 3, 5, 1, 3, 9, 1]), vec![1, 3, 5, 9]);
+        // As the sort and dedup it replaces, for any input.
+        for input in [vec![2, 2, 2], vec![9, 8, 7, 6], vec![-1, 4, 0, 4, -1]] {
+            let mut want = input.clone();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(store_set(input), want);
+        }
+    }
 
     fn b64(bytes: &[u8]) -> String {
         const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

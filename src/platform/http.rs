@@ -217,11 +217,16 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
     limit: usize,
 ) -> ApiResult<T> {
     let body = read_body(req, limit).await?;
-    serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
+    let invalid = |e: &dyn std::fmt::Display| ApiError::BadRequest {
         code: "invalid_json",
         field: None,
         message: format!("request body is not the expected JSON: {e}"),
-    })
+    };
+    // Read as text first: every other JSON in the module is parsed from a `&str`, and one
+    // reader (serde_json's `StrRead`) instead of two keeps one copy of each type's parser in
+    // the wasm (docs/benchmarks.md, "Pop module size, trimmed").
+    let text = std::str::from_utf8(&body).map_err(|e| invalid(&e))?;
+    serde_json::from_str(text).map_err(|e| invalid(&e))
 }
 
 pub fn cookie(req: &Request, name: &str) -> Option<String> {

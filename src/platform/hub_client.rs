@@ -59,7 +59,7 @@ pub async fn index_changed(env: &Env, change: &IndexChange) {
     if let Err(e) = r {
         worker::console_warn!(
             "{}",
-            serde_json::json!({"event": "index_change_not_applied", "error": e.code(), "detail": format!("{e:?}")})
+            serde_json::json!({"event": "index_change_not_applied", "error": e.code(), "detail": e.detail()})
         );
     }
 }

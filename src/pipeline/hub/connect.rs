@@ -87,9 +87,11 @@ impl Hub {
         let latest = self.latest_seq();
         let now = http::now_ms();
         let rows: Vec<EventRow> = match since {
+            // A console that has seen everything (a reconnect with nothing missed): no query.
+            Some(s) if s == latest => vec![],
             // A `since` from before a storage reset is older than anything we have: the client
             // resynchronises from the hello's seq instead of waiting for numbers never sent.
-            Some(s) if s <= latest => {
+            Some(s) if s < latest => {
                 let left = self
                     .replays
                     .borrow_mut()
@@ -206,7 +208,7 @@ impl Hub {
         tags.push(tag_session(&info.sid));
         let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
         self.state.accept_websocket_with_tags(&pair.server, &tags);
-        pair.server.serialize_attachment(&info)?;
+        super::sockets::write_info(&pair.server, &info)?;
         self.sockets_changed();
         self.catch_up(&pair.server, &info, since)?;
         self.ensure_alarm().await?;

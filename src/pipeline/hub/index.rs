@@ -367,9 +367,8 @@ impl Hub {
             .first()
             .and_then(|r| r.get("body"))
             .and_then(Value::as_str)
-            .and_then(|b| serde_json::from_str::<crate::domain::front_desk::Settings>(b).ok())
-            .unwrap_or_default()
-            .sharing();
+            .map(crate::domain::front_desk::stored_sharing)
+            .unwrap_or_default();
         self.meta_set(SHARING_KEY, sharing.as_str())?;
         let stores: Vec<Value> = db::rows(&first[0])?;
         let prefixes: Vec<Value> = db::rows(&first[1])?;

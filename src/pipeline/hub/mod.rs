@@ -156,15 +156,10 @@ impl Hub {
                 duplicate: false,
             });
         }
-        // Only two fields are needed: the rest of the message is skipped, not built.
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Head {
-            call_id: Option<String>,
-            phase: Option<String>,
-        }
-        let head: Head = serde_json::from_str(&req.message)
+        // Only three fields are needed: the rest of the message is skipped, not built.
+        let head = messages::Head::of(&req.message)
             .map_err(|e| ApiError::bad("invalid_message", "message", e.to_string()))?;
+        let customer = head.is_customer_change();
         let call_id = head.call_id.unwrap_or_else(|| req.key.clone());
         let live = matches!(
             head.phase.as_deref(),
@@ -204,7 +199,6 @@ impl Hub {
             .staff_message
             .as_deref()
             .map(|m| messages::with_seq(m, seq));
-        let customer = messages::is_customer_change(&req.message);
         let delivered =
             self.send_to_rooms(req.store_id, customer, &text, staff_text.as_deref(), now)?;
         if seq % PRUNE_EVERY == 0 {
@@ -382,7 +376,7 @@ impl DurableObject for Hub {
             Err(e) => {
                 worker::console_warn!(
                     "{}",
-                    serde_json::json!({"event": "outbox_drain_failed", "error": e.code(), "detail": format!("{e:?}")})
+                    serde_json::json!({"event": "outbox_drain_failed", "error": e.code(), "detail": e.detail()})
                 );
                 Some(now + 5000)
             }
@@ -427,14 +421,14 @@ impl DurableObject for Hub {
         if text.len() > limiter::MAX_CLIENT_MESSAGE {
             return ws.close(Some(close::TOO_BIG), Some("message too big"));
         }
-        let Some(mut info) = ws.deserialize_attachment::<SocketInfo>()? else {
+        let Some(mut info) = sockets::read_info(&ws)? else {
             return ws.close(Some(close::REVOKED), Some("session ended"));
         };
         let now = http::now_ms();
         if !info.bucket.take(now) {
             return ws.close(Some(close::POLICY), Some("too many messages"));
         }
-        ws.serialize_attachment(&info)?;
+        sockets::write_info(&ws, &info)?;
         if text == "ping" {
             // Normally answered by the auto-response; kept for runtimes without it.
             return ws.send_with_str("pong");

@@ -269,7 +269,7 @@ impl Hub {
                 worker::console_warn!(
                     "{}",
                     serde_json::json!({"event": "outbox_drain_failed", "error": e.code(),
-                        "detail": format!("{e:?}")})
+                        "detail": e.detail()})
                 );
             }
         });
@@ -345,7 +345,7 @@ impl Hub {
                     // D1 unavailable (or the one operation left is refused): back off.
                     let first = &ops[0];
                     if e.status() != 503 && first.2 + 1 >= MAX_ATTEMPTS {
-                        self.dead(first.0, &format!("{e:?}"))?;
+                        self.dead(first.0, &format!("{}: {}", e.code(), e.detail()))?;
                         self.sql()
                             .exec("DELETE FROM outbox WHERE seq = ?", vec![first.0.into()])?;
                         continue;
@@ -361,7 +361,7 @@ impl Hub {
                     worker::console_warn!(
                         "{}",
                         json!({"event": "outbox_drain_failed", "waiting": self.waiting(),
-                            "retryInMs": wait, "error": e.code(), "detail": format!("{e:?}")})
+                            "retryInMs": wait, "error": e.code(), "detail": e.detail()})
                     );
                     return Ok(Some(at));
                 }
@@ -379,7 +379,7 @@ impl Hub {
                             Ok(()) => self.drained(std::iter::once(op)),
                             Err(e) if e.status() == 503 => break,
                             Err(e) if attempts + 1 >= MAX_ATTEMPTS => {
-                                self.dead(*seq, &format!("{e:?}"))?;
+                                self.dead(*seq, &format!("{}: {}", e.code(), e.detail()))?;
                             }
                             Err(_) => {
                                 self.sql().exec(

@@ -50,7 +50,7 @@ impl Hub {
             self.index_tried_at.set(Some(now_ms));
             if let Err(e) = self.rebuild().await {
                 log(
-                    json!({"event": "index_rebuild_failed", "error": e.code(), "detail": format!("{e:?}")}),
+                    json!({"event": "index_rebuild_failed", "error": e.code(), "detail": e.detail()}),
                 );
             }
         }

@@ -166,7 +166,7 @@ pub async fn flush(env: Env, mark: Mark) {
                 worker::console_error!(
                     "{}",
                     serde_json::json!({"event": "audit_write_failed", "entries": batch.len(),
-                        "error": e.code(), "detail": format!("{e:?}")})
+                        "error": e.code(), "detail": e.detail()})
                 );
             }
         }

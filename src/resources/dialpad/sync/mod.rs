@@ -80,7 +80,7 @@ pub async fn enqueue(env: &Env, what: Enqueue) {
     if let Err(e) = post(env, "/enqueue", &what).await {
         worker::console_warn!(
             "{}",
-            json!({"event": "dialpad_enqueue_failed", "error": e.code(), "detail": format!("{e:?}")})
+            json!({"event": "dialpad_enqueue_failed", "error": e.code(), "detail": e.detail()})
         );
     }
 }
@@ -226,7 +226,7 @@ impl DurableObject for DialpadSync {
             Err(e) => {
                 worker::console_warn!(
                     "{}",
-                    json!({"event": "dialpad_sync_failed", "error": e.code(), "detail": format!("{e:?}")})
+                    json!({"event": "dialpad_sync_failed", "error": e.code(), "detail": e.detail()})
                 );
                 Some(http::now_ms() + 5_000)
             }
