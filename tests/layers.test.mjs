@@ -206,7 +206,6 @@ const SQL_NOT_YET_IN_DB = [
   'src/resources/audit/write.rs',
   'src/resources/callbacks/actions.rs',
   'src/resources/callbacks/list.rs',
-  'src/resources/calls.rs',
   'src/resources/custom_fields.rs',
   'src/resources/customers/api.rs',
   'src/resources/customers/csv_io.rs',

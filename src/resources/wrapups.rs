@@ -2,6 +2,7 @@
 //! who may see the call may read and write it; a save names the version it read (two desks
 //! never overwrite each other's without a word). The call log shows and filters it
 //! (`resources::calls`).
+use crate::db::calls::{self as db_calls, CallLogEntry};
 use crate::db::rollups;
 use crate::domain::access::{call_visible_sql, Viewer};
 use crate::domain::error::ApiError;
@@ -13,7 +14,6 @@ use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client;
 use crate::resources::accounts::auth;
 use crate::resources::callbacks;
-use crate::resources::calls::{log_select, CallLogEntry};
 use crate::resources::settings;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -33,12 +33,8 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let call_id = call_id_param(http::query_param(&req, "callId"))?;
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
-    let sql = format!(
-        "{} WHERE k.id = ?1 AND {}",
-        log_select(2),
-        call_visible_sql(2)
-    );
-    let call: Option<CallLogEntry> = db::stmt(&db, &sql, &[s(&call_id), db::scope(&viewer)])?
+    let call: Option<CallLogEntry> = db_calls::visible_by_id(&call_id, viewer.scope())
+        .d1(&db)?
         .first(None)
         .await?;
     let call = call.ok_or(ApiError::NotFound)?;

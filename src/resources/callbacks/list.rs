@@ -1,5 +1,6 @@
 //! 折り返し's reads: the list (filters, paging), the nav's count and one item's detail (its
 //! calls with their wrap-ups, its attempts).
+use crate::db::calls::{log_select, CallLogEntry};
 use crate::domain::access::{
     call_visible_sql, callback_customer_visible_sql, customer_visible_sql, Viewer,
 };
@@ -8,7 +9,6 @@ use crate::domain::front_desk;
 use crate::platform::db::{self, i, opt_i, opt_s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
-use crate::resources::calls::{log_select, CallLogEntry};
 use crate::resources::hours::{self, HoursContext};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

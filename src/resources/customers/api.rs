@@ -18,7 +18,6 @@ use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client;
 use crate::resources::accounts::auth;
-use crate::resources::calls;
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, Request, Response};
@@ -256,13 +255,13 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
             notes::home_stmt(&db, id)?,
             cards::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?,
             notes::list_stmt(&db, id, 50)?,
-            calls::of_customer_stmt(&db, &viewer, id, 10)?,
+            crate::db::calls::of_customer(id, 10, viewer.scope()).d1(&db)?,
             db::stmt(&db, "SELECT custom FROM customers WHERE id = ?1", &[i(id)])?,
             crate::resources::custom_fields::all_stmt(&db),
         ])
         .await?;
     let home = notes::check_visible(&results[0], &viewer)?;
-    let history: Vec<calls::CallLogEntry> = db::rows(&results[3])?;
+    let history: Vec<crate::db::calls::CallLogEntry> = db::rows(&results[3])?;
     let can_edit = viewer.may_edit_customer(home.home_store_id);
     let custom_fields = custom_values(
         &crate::resources::custom_fields::from(&results[5])?,

@@ -13,7 +13,7 @@ use crate::domain::store as domain_store;
 use crate::platform::db::{self, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
-use crate::resources::{calls, stores};
+use crate::resources::stores;
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, Request, Response};
@@ -108,7 +108,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let results = db
         .batch(vec![
             cards::by_phone_for(&db, &number, now, viewer.scope())?,
-            calls::from_number_stmt(&db, &viewer, &number, 10)?,
+            crate::db::calls::from_number(&number, 10, viewer.scope()).d1(&db)?,
             db_stores::table_stmt(&db),
             db::stmt(
                 &db,
@@ -163,7 +163,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
         _ => vec![],
     };
     // A withheld number's "history" would be every withheld call: none is shown.
-    let (mut history, wrapups): (Vec<calls::CallLogEntry>, Vec<Wrapup>) = match phone {
+    let (mut history, wrapups): (Vec<crate::db::calls::CallLogEntry>, Vec<Wrapup>) = match phone {
         Some(_) => (db::rows(&results[1])?, db::rows(&results[4])?),
         None => (vec![], vec![]),
     };
