@@ -1,4 +1,5 @@
 //! Typed notes on a customer (一般・好み・苦情・注意・重要).
+use crate::db::customers::{self as db_customers, Home};
 use crate::domain::access::{customer_visible_sql, Viewer};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
@@ -36,20 +37,6 @@ pub fn from(r: &D1Result) -> ApiResult<Vec<Note>> {
     db::rows(r)
 }
 
-/// The home store of a customer, to apply the access policy (None: no such customer).
-pub fn home_stmt(db: &D1Database, customer: i64) -> ApiResult<D1PreparedStatement> {
-    db::stmt(
-        db,
-        "SELECT id, home_store_id FROM customers WHERE id = ?1",
-        &[i(customer)],
-    )
-}
-
-#[derive(Deserialize)]
-pub struct Home {
-    pub home_store_id: Option<i64>,
-}
-
 /// 404 for a customer that does not exist, 403 for one the viewer may not see.
 pub fn check_visible(r: &D1Result, viewer: &Viewer) -> ApiResult<Home> {
     let home: Home = db::first(r)?.ok_or(ApiError::NotFound)?;
@@ -64,7 +51,10 @@ pub async fn list(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
     let db = env.d1("DB")?;
     let results = db
-        .batch(vec![home_stmt(&db, id)?, list_stmt(&db, id, 200)?])
+        .batch(vec![
+            db_customers::home(id).d1(&db)?,
+            list_stmt(&db, id, 200)?,
+        ])
         .await?;
     check_visible(&results[0], &Viewer::from(&session))?;
     Ok(http::json_response(
@@ -92,7 +82,7 @@ pub async fn add(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     // that tells the caller why not.
     let results = db
         .batch(vec![
-            home_stmt(&db, id)?,
+            db_customers::home(id).d1(&db)?,
             db::stmt(
                 &db,
                 &format!(
