@@ -204,8 +204,6 @@ const SQL_NOT_YET_IN_DB = [
   'src/resources/accounts/guard.rs',
   'src/resources/audit/list.rs',
   'src/resources/audit/write.rs',
-  'src/resources/callbacks/actions.rs',
-  'src/resources/callbacks/list.rs',
   'src/resources/custom_fields.rs',
   'src/resources/customers/csv_io.rs',
   'src/resources/customers/duplicates.rs',

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod cards;
 pub mod customers;
 pub mod dialpad;
+pub mod hours;
 pub mod reports;
 pub mod rollups;
 pub mod stores;

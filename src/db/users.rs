@@ -2,7 +2,7 @@
 use crate::domain::access::Viewer;
 use crate::domain::messages::UserState;
 use crate::domain::token::{self, Role, Session};
-use crate::platform::db::{self, i, s};
+use crate::platform::db::{self, i, s, Stmt};
 use crate::platform::http::ApiResult;
 use serde::Deserialize;
 use worker::D1Database;
@@ -288,4 +288,44 @@ pub async fn states(
         users.iter().map(UserRow::state).collect(),
         live.into_iter().map(|s| s.id).collect(),
     ))
+}
+
+/// The active accounts an item (折り返し) may be assigned to, by name ([`Assignable`]); the
+/// handler keeps those who may see the item's store.
+pub fn assignable() -> Stmt {
+    Stmt::new(
+        format!(
+            "SELECT u.id, u.display_name AS name, coalesce(u.org_role, u.role) AS role, u.store_id, {} FROM users u \
+                 WHERE u.disabled = 0 ORDER BY u.display_name, u.id LIMIT 500",
+            STORES_OF_U
+        ),
+        vec![],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Assignable {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub store_id: Option<i64>,
+    pub stores: Option<String>,
+}
+
+/// An active account's role and stores ([`RoleRow`]), to check it as an assignee.
+pub fn active_role(uid: Option<i64>) -> Stmt {
+    Stmt::new(
+        format!(
+            "SELECT coalesce(u.org_role, u.role) AS role, u.store_id, {} FROM users u WHERE u.id = ?1 AND u.disabled = 0",
+            STORES_OF_U
+        ),
+        vec![uid.into()],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RoleRow {
+    pub role: String,
+    pub store_id: Option<i64>,
+    pub stores: Option<String>,
 }
