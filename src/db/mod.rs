@@ -13,3 +13,4 @@ pub mod reports;
 pub mod rollups;
 pub mod stores;
 pub mod users;
+pub mod wrapups;

@@ -4,13 +4,13 @@
 use super::notes;
 use crate::db::cards;
 use crate::db::stores as db_stores;
-use crate::domain::access::{call_visible_sql, CustomerView, Viewer};
+use crate::domain::access::{CustomerView, Viewer};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::messages::CustomerCard;
 use crate::domain::phone::{self, Phone};
 use crate::domain::store as domain_store;
-use crate::platform::db::{self, opt_s, s};
+use crate::platform::db::{self, s};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use crate::resources::stores;
@@ -117,7 +117,8 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
                  ORDER BY id DESC LIMIT 50",
                 &[s(&number)],
             )?,
-            wrapups_stmt(&db, &viewer, &number, this_call.as_deref())?,
+            crate::db::wrapups::recent_of_number(&number, this_call.as_deref(), viewer.scope())
+                .d1(&db)?,
             // 顧客の共有, and the pinned notes a shared view shows.
             db.prepare("SELECT body FROM front_desk_settings WHERE id = 1"),
             db::stmt(
@@ -163,7 +164,10 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
         _ => vec![],
     };
     // A withheld number's "history" would be every withheld call: none is shown.
-    let (mut history, wrapups): (Vec<crate::db::calls::CallLogEntry>, Vec<Wrapup>) = match phone {
+    let (mut history, wrapups): (
+        Vec<crate::db::calls::CallLogEntry>,
+        Vec<crate::db::wrapups::Recent>,
+    ) = match phone {
         Some(_) => (db::rows(&results[1])?, db::rows(&results[4])?),
         None => (vec![], vec![]),
     };
@@ -221,41 +225,4 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             "sharedNotes": shared_notes,
         }),
     )?)
-}
-
-/// One of the number's latest wrap-ups, as the popup's 前回までの対応 shows it.
-#[derive(Deserialize, serde::Serialize)]
-#[serde(rename_all(serialize = "camelCase"))]
-struct Wrapup {
-    call_id: String,
-    started_at: i64,
-    store_name: Option<String>,
-    category: String,
-    outcome: String,
-    note: String,
-    #[serde(rename(serialize = "by"))]
-    updated_by: Option<String>,
-    #[serde(rename(serialize = "at"))]
-    updated_at: i64,
-}
-
-/// The last 3 wrap-ups written on calls from `phone` that `viewer` may see (the history's
-/// visibility), newest call first, leaving out `except` (the call the popup is about: its
-/// own wrap-up is the form) and wrap-ups left empty.
-fn wrapups_stmt(
-    db: &worker::D1Database,
-    viewer: &Viewer,
-    phone: &str,
-    except: Option<&str>,
-) -> ApiResult<worker::D1PreparedStatement> {
-    let sql = format!(
-        "SELECT k.id AS call_id, k.started_at, s.name AS store_name, w.category, w.outcome, \
-         w.note, w.updated_by, w.updated_at FROM calls k JOIN call_wrapups w ON w.call_id = k.id \
-         LEFT JOIN stores s ON s.id = k.store_id \
-         WHERE k.caller = ?1 AND (?2 IS NULL OR k.id <> ?2) AND {} \
-         AND (w.category <> '' OR w.outcome <> '' OR w.note <> '') \
-         ORDER BY k.started_at DESC LIMIT 3",
-        call_visible_sql(3)
-    );
-    db::stmt(db, &sql, &[s(phone), opt_s(except), db::scope(viewer)])
 }
