@@ -208,7 +208,6 @@ const SQL_NOT_YET_IN_DB = [
   'src/resources/customers/csv_io.rs',
   'src/resources/customers/duplicates.rs',
   'src/resources/customers/lookup.rs',
-  'src/resources/customers/notes.rs',
   'src/resources/dialpad/actions.rs',
   'src/resources/dialpad/gap.rs',
   'src/resources/dialpad/mod.rs',

@@ -9,6 +9,7 @@ pub mod cards;
 pub mod customers;
 pub mod dialpad;
 pub mod hours;
+pub mod notes;
 pub mod reports;
 pub mod rollups;
 pub mod stores;

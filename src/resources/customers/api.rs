@@ -204,7 +204,7 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
         .batch(vec![
             db_customers::home(id).d1(&db)?,
             cards::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?,
-            notes::list_stmt(&db, id, 50)?,
+            crate::db::notes::list(id, 50).d1(&db)?,
             crate::db::calls::of_customer(id, 10, viewer.scope()).d1(&db)?,
             db_customers::custom(id).d1(&db)?,
             crate::resources::custom_fields::all_stmt(&db),

@@ -110,28 +110,12 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             cards::by_phone_for(&db, &number, now, viewer.scope())?,
             crate::db::calls::from_number(&number, 10, viewer.scope()).d1(&db)?,
             db_stores::table_stmt(&db),
-            db::stmt(
-                &db,
-                "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
-                 WHERE customer_id IN (SELECT customer_id FROM customer_phones WHERE phone = ?1) \
-                 ORDER BY id DESC LIMIT 50",
-                &[s(&number)],
-            )?,
+            crate::db::notes::of_number(&number).d1(&db)?,
             crate::db::wrapups::recent_of_number(&number, this_call.as_deref(), viewer.scope())
                 .d1(&db)?,
             // 顧客の共有, and the pinned notes a shared view shows.
             db.prepare("SELECT body FROM front_desk_settings WHERE id = 1"),
-            db::stmt(
-                &db,
-                "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
-                 WHERE customer_id IN (SELECT customer_id FROM customer_phones WHERE phone = ?1) \
-                 AND note_type IN (?2, ?3) ORDER BY id DESC LIMIT 20",
-                &[
-                    s(&number),
-                    s(customer::PINNED_NOTE_TYPES[0]),
-                    s(customer::PINNED_NOTE_TYPES[1]),
-                ],
-            )?,
+            crate::db::notes::pinned_of_number(&number, customer::PINNED_NOTE_TYPES).d1(&db)?,
         ])
         .await?;
     let sharing = crate::resources::settings::from_row(&results[5])?.sharing();
@@ -156,7 +140,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     } else {
         vec![]
     };
-    let shared_notes: Vec<notes::Note> = match shared.as_slice() {
+    let shared_notes: Vec<crate::db::notes::Note> = match shared.as_slice() {
         [one] => notes::from(&results[6])?
             .into_iter()
             .filter(|n| n.customer_id == Some(one.id))
@@ -186,7 +170,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let table = db_stores::table_from(&results[2])?;
     let store = incoming.as_deref().map(|n| stores::store_for(n, &table));
     // The popup shows the latest notes of the one customer it shows.
-    let notes: Vec<notes::Note> = match cards.as_slice() {
+    let notes: Vec<crate::db::notes::Note> = match cards.as_slice() {
         [one] => notes::from(&results[3])?
             .into_iter()
             .filter(|n| n.customer_id == Some(one.id))
