@@ -525,3 +525,21 @@ pub fn prune(cutoff_ms: i64, now_ms: i64) -> Vec<Stmt> {
         ),
     ]
 }
+
+/// A call's numbers and its recorded store ([`CallNumbers`]), whoever may see it (the caller
+/// decides that from the store).
+pub fn numbers(call_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT k.caller, k.dialled, k.store_id, s.name AS store_name \
+         FROM calls k LEFT JOIN stores s ON s.id = k.store_id WHERE k.id = ?1",
+        vec![call_id.into()],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CallNumbers {
+    pub caller: String,
+    pub dialled: String,
+    pub store_id: Option<i64>,
+    pub store_name: Option<String>,
+}

@@ -12,6 +12,7 @@ pub mod hours;
 pub mod notes;
 pub mod reports;
 pub mod rollups;
+pub mod settings;
 pub mod stores;
 pub mod users;
 pub mod wrapups;

@@ -189,3 +189,8 @@ pub struct InUse {
     pub customers: i64,
     pub users: i64,
 }
+
+/// The store `id` (a row: it exists).
+pub fn exists(id: i64) -> Stmt {
+    Stmt::new("SELECT id FROM stores WHERE id = ?1", vec![id.into()])
+}

@@ -10,7 +10,7 @@ use crate::domain::error::ApiError;
 use crate::domain::messages::CustomerCard;
 use crate::domain::phone::{self, Phone};
 use crate::domain::store as domain_store;
-use crate::platform::db::{self, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use crate::resources::stores;
@@ -27,14 +27,6 @@ struct LookupBody {
     phone: Option<String>,
     #[serde(default)]
     incoming: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CallNumbers {
-    caller: String,
-    dialled: String,
-    store_id: Option<i64>,
-    store_name: Option<String>,
 }
 
 /// `POST /api/customers/lookup` with `{"callId"}` (the popup: the numbers come from the call
@@ -64,16 +56,12 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             };
             let found = db
                 .batch(vec![
-                    db::stmt(
-                        &db,
-                        "SELECT k.caller, k.dialled, k.store_id, s.name AS store_name \
-                         FROM calls k LEFT JOIN stores s ON s.id = k.store_id WHERE k.id = ?1",
-                        &[s(&id)],
-                    )?,
+                    crate::db::calls::numbers(&id).d1(&db)?,
                     db_stores::table_stmt(&db),
                 ])
                 .await?;
-            let call: CallNumbers = db::first(&found[0])?.ok_or(ApiError::NotFound)?;
+            let call: crate::db::calls::CallNumbers =
+                db::first(&found[0])?.ok_or(ApiError::NotFound)?;
             // The store the hub decided when it popped the call (by the dialled number, the
             // Dialpad office or the entry number) and recorded; the call's row reaches D1
             // through the hub's outbox (flushed above, best effort). A row without one yet is
@@ -114,7 +102,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             crate::db::wrapups::recent_of_number(&number, this_call.as_deref(), viewer.scope())
                 .d1(&db)?,
             // 顧客の共有, and the pinned notes a shared view shows.
-            db.prepare("SELECT body FROM front_desk_settings WHERE id = 1"),
+            db.prepare(crate::db::settings::FRONT_DESK),
             crate::db::notes::pinned_of_number(&number, customer::PINNED_NOTE_TYPES).d1(&db)?,
         ])
         .await?;
