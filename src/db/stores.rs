@@ -194,3 +194,11 @@ pub struct InUse {
 pub fn exists(id: i64) -> Stmt {
     Stmt::new("SELECT id FROM stores WHERE id = ?1", vec![id.into()])
 }
+
+/// How many of the stores `set` (one JSON array) exist (`n`).
+pub fn count_of(set: &[i64]) -> Stmt {
+    Stmt::new(
+        "SELECT count(*) AS n FROM stores WHERE id IN (SELECT value FROM json_each(?1))",
+        vec![db::json(set)],
+    )
+}
