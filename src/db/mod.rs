@@ -3,6 +3,7 @@
 //! the row types they read. The hub (`pipeline/`) and the console's handlers (`resources/`)
 //! both take their statements from here, so neither depends on the other; a statement the hub
 //! runs on its own SQLite and the outbox runs on D1 is written once.
+pub mod audit;
 pub mod callbacks;
 pub mod calls;
 pub mod cards;
