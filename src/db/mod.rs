@@ -9,6 +9,7 @@ pub mod calls;
 pub mod cards;
 pub mod customers;
 pub mod dialpad;
+pub mod guard;
 pub mod hours;
 pub mod notes;
 pub mod reports;

@@ -125,19 +125,18 @@ pub async fn count(req: Request, env: &Env) -> ApiResult<Response> {
 /// name only when the viewer may see that customer) and its attempts, newest first.
 pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
-    let viewer = Viewer::from(&session);
+    let scope = Viewer::from(&session).scope();
     let db = env.d1("DB")?;
-    let results = db
-        .batch(vec![
-            db_callbacks::item(id, viewer.scope()).d1(&db)?,
-            db_callbacks::item_calls(id, viewer.scope()).d1(&db)?,
-            db_callbacks::item_attempts(id, viewer.scope()).d1(&db)?,
-            // The customers of those calls this viewer may see.
-            db_callbacks::item_customers(id, viewer.scope()).d1(&db)?,
-            hours::context_stmts(&db).remove(0),
-            hours::context_stmts(&db).remove(1),
-        ])
-        .await?;
+    let mut batch = vec![
+        db_callbacks::item(id, scope.clone()).d1(&db)?,
+        db_callbacks::item_calls(id, scope.clone()).d1(&db)?,
+        db_callbacks::item_attempts(id, scope.clone()).d1(&db)?,
+        // The customers of those calls this viewer may see.
+        db_callbacks::item_customers(id, scope).d1(&db)?,
+    ];
+    // The hours context (its two statements, in order).
+    batch.extend(hours::context_stmts(&db));
+    let results = db.batch(batch).await?;
     let ctx = hours::context_from(&results[4], &results[5])?;
     let item: ItemRow = db::first::<ItemRow>(&results[0])?.ok_or(ApiError::NotFound)?;
     let item = with_due(item, &ctx, http::now_ms());
