@@ -7,6 +7,7 @@ pub mod audit;
 pub mod callbacks;
 pub mod calls;
 pub mod cards;
+pub mod custom_fields;
 pub mod customers;
 pub mod dialpad;
 pub mod guard;
