@@ -334,3 +334,149 @@ pub struct MergeCheck {
     pub n: i64,
     pub phones: i64,
 }
+
+/// The other customers (not `except`) who have one of `phones`: the home stores of all of
+/// them (`Home` rows), then the first `limit` by number (`domain::customer::NumberOwner`).
+pub fn owners(phones: &[String], except: Option<i64>, limit: usize) -> Vec<Stmt> {
+    let args = vec![db::json(phones), except.into()];
+    const WHERE: &str =
+        "p.phone IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR c.id <> ?2)";
+    vec![
+        Stmt::new(
+            format!(
+                "SELECT DISTINCT c.home_store_id FROM customer_phones p \
+                 JOIN customers c ON c.id = p.customer_id WHERE {WHERE}"
+            ),
+            args.clone(),
+        ),
+        Stmt::new(
+            format!(
+                "SELECT p.phone, c.id, c.name, c.home_store_id, hs.name AS home_store_name \
+                 FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
+                 LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE {WHERE} \
+                 ORDER BY p.phone, c.id LIMIT {limit}"
+            ),
+            args,
+        ),
+    ]
+}
+
+/// The customers of the first `limit` numbers that customers of different home stores share
+/// ([`SharedRow`]), by number.
+pub fn shared_across_stores(limit: i64) -> Stmt {
+    Stmt::new(
+        "SELECT p.phone, c.id, c.name, c.home_store_id, hs.name AS home_store_name \
+         FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
+         LEFT JOIN stores hs ON hs.id = c.home_store_id \
+         WHERE p.phone IN (SELECT p2.phone FROM customer_phones p2 JOIN customers c2 ON c2.id = p2.customer_id \
+           GROUP BY p2.phone HAVING count(DISTINCT c2.home_store_id) > 1 ORDER BY p2.phone LIMIT ?1) \
+         ORDER BY p.phone, c.id",
+        vec![limit.into()],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SharedRow {
+    pub phone: String,
+    pub id: i64,
+    pub name: String,
+    pub home_store_id: Option<i64>,
+    pub home_store_name: Option<String>,
+}
+
+/// The columns of an imported row, in `customers`' order, from its JSON item `j`.
+const IMPORT_FIELDS: &str = "json_extract(j.value, '$.name'), json_extract(j.value, '$.kana'), \
+  json_extract(j.value, '$.memo'), json_extract(j.value, '$.store'), json_extract(j.value, '$.type'), \
+  json_extract(j.value, '$.flag'), json_extract(j.value, '$.visits'), json_extract(j.value, '$.spend'), \
+  json_extract(j.value, '$.last'), json_extract(j.value, '$.name_key'), json_extract(j.value, '$.kana_key'), \
+  json_extract(j.value, '$.custom'), json_extract(j.value, '$.custom_key')";
+
+/// The CSV import's updates: `json`, an array of items with their `id`, replaces those
+/// customers' fields and adds their numbers.
+pub fn import_update(json: &str) -> [Stmt; 2] {
+    [
+        Stmt::new(
+            format!(
+                "UPDATE customers SET (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
+                   total_spend, last_visit_at, name_key, kana_key, custom, custom_key) = (SELECT {IMPORT_FIELDS} FROM json_each(?1) j \
+                   WHERE json_extract(j.value, '$.id') = customers.id), version = version + 1, \
+                   updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                 WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))"
+            ),
+            vec![json.into()],
+        ),
+        Stmt::new(
+            "INSERT OR IGNORE INTO customer_phones (phone, customer_id) \
+             SELECT p.value, json_extract(j.value, '$.id') FROM json_each(?1) j, json_each(j.value, '$.phones') p",
+            vec![json.into()],
+        ),
+    ]
+}
+
+/// The CSV import's new customers: `json`, an array of `rows` items, created by `by`, with
+/// their numbers.
+pub fn import_insert(json: &str, rows: usize, by: i64) -> [Stmt; 2] {
+    [
+        Stmt::new(
+            format!(
+                "INSERT INTO customers (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
+                   total_spend, last_visit_at, name_key, kana_key, custom, custom_key, created_by) \
+                 SELECT {IMPORT_FIELDS}, ?2 FROM json_each(?1) j ORDER BY j.key"
+            ),
+            vec![json.into(), by.into()],
+        ),
+        // The rows just inserted hold the highest ids, in the chunk's order (the batch is one
+        // transaction, so nothing else inserts in between): row k got max(id) - rows + 1 + k.
+        Stmt::new(
+            "INSERT OR IGNORE INTO customer_phones (phone, customer_id) \
+             SELECT p.value, (SELECT max(id) FROM customers) - ?2 + 1 + j.key \
+             FROM json_each(?1) j, json_each(j.value, '$.phones') p",
+            vec![json.into(), (rows as i64).into()],
+        ),
+    ]
+}
+
+/// Who has each of `phones` ([`PhoneRow`]).
+pub fn owners_of_numbers(phones: &[&str]) -> Stmt {
+    Stmt::new(
+        "SELECT phone, customer_id FROM customer_phones WHERE phone IN (SELECT value FROM json_each(?1))",
+        vec![db::json(phones)],
+    )
+}
+
+/// The numbers of the customers `ids` ([`PhoneRow`]).
+pub fn numbers_of(ids: &[i64]) -> Stmt {
+    Stmt::new(
+        "SELECT phone, customer_id FROM customer_phones \
+         WHERE customer_id IN (SELECT value FROM json_each(?1))",
+        vec![db::json(ids)],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct PhoneRow {
+    pub phone: String,
+    pub customer_id: i64,
+}
+
+/// Which of the customers `ids` exist (`id`).
+pub fn existing(ids: &[i64]) -> Stmt {
+    Stmt::new(
+        "SELECT id FROM customers WHERE id IN (SELECT value FROM json_each(?1))",
+        vec![db::json(ids)],
+    )
+}
+
+/// The stored custom values of the customers `ids` ([`CustomRow`]).
+pub fn customs_of(ids: &[i64]) -> Stmt {
+    Stmt::new(
+        "SELECT id, custom FROM customers WHERE id IN (SELECT value FROM json_each(?1))",
+        vec![db::json(ids)],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CustomRow {
+    pub id: i64,
+    pub custom: Option<String>,
+}

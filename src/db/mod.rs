@@ -13,6 +13,7 @@ pub mod dialpad;
 pub mod guard;
 pub mod hours;
 pub mod notes;
+pub mod rate;
 pub mod reports;
 pub mod rollups;
 pub mod settings;

@@ -202,3 +202,12 @@ pub fn count_of(set: &[i64]) -> Stmt {
         vec![db::json(set)],
     )
 }
+
+/// Every store's id and name (`StoreName`).
+pub const NAMES: &str = "SELECT id, name FROM stores";
+
+#[derive(Deserialize)]
+pub struct StoreName {
+    pub id: i64,
+    pub name: String,
+}
