@@ -543,3 +543,14 @@ pub struct CallNumbers {
     pub store_id: Option<i64>,
     pub store_name: Option<String>,
 }
+
+/// A call's id, if `scope` may see the call.
+pub fn visible_id(call_id: &str, scope: Option<String>) -> Stmt {
+    Stmt::new(
+        format!(
+            "SELECT k.id FROM calls k WHERE k.id = ?1 AND {}",
+            call_visible_sql(2)
+        ),
+        vec![call_id.into(), scope.into()],
+    )
+}

@@ -480,3 +480,18 @@ pub struct CustomRow {
     pub id: i64,
     pub custom: Option<String>,
 }
+
+/// A customer's name and home store ([`NameRow`]).
+pub fn name_and_home(id: i64) -> Stmt {
+    Stmt::new(
+        "SELECT id, name, home_store_id FROM customers WHERE id = ?1",
+        vec![id.into()],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct NameRow {
+    pub id: i64,
+    pub name: String,
+    pub home_store_id: Option<i64>,
+}
