@@ -495,3 +495,25 @@ pub struct NameRow {
     pub name: String,
     pub home_store_id: Option<i64>,
 }
+
+/// Every customer's id, in order, or those updated since `since` (an ISO time).
+pub fn ids(since: Option<&str>) -> Stmt {
+    match since {
+        Some(since) => Stmt::new(
+            "SELECT id FROM customers WHERE updated_at >= ?1 ORDER BY id",
+            vec![since.into()],
+        ),
+        None => Stmt::new("SELECT id FROM customers ORDER BY id", vec![]),
+    }
+}
+
+/// A customer as a Dialpad contact: id, name and numbers (`phones`, a JSON array, in the
+/// order they were added).
+pub fn as_contact(id: i64) -> Stmt {
+    Stmt::new(
+        "SELECT c.id, c.name, (SELECT json_group_array(phone) FROM \
+           (SELECT phone FROM customer_phones WHERE customer_id = c.id ORDER BY rowid)) AS phones \
+         FROM customers c WHERE c.id = ?1",
+        vec![id.into()],
+    )
+}

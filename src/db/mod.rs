@@ -10,6 +10,7 @@ pub mod cards;
 pub mod custom_fields;
 pub mod customers;
 pub mod dialpad;
+pub mod dialpad_sync;
 pub mod guard;
 pub mod hours;
 pub mod notes;
