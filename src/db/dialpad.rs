@@ -21,22 +21,12 @@ pub async fn linked(db: &D1Database, uid: i64) -> ApiResult<Option<(String, Stri
     Ok(l.map(|l| (l.dialpad_user_id, l.dialpad_name)))
 }
 
-/// The Dialpad settings document ([`BodyRow`]; no row: all off).
+/// The Dialpad settings document (`db::settings::BodyRow`; no row: all off).
 pub const SETTINGS: &str = "SELECT body FROM dialpad_settings WHERE id = 1";
-
-#[derive(Deserialize)]
-pub struct BodyRow {
-    pub body: String,
-}
 
 /// Replaces the Dialpad settings document, by `by` at `now`.
 pub fn save_settings(body: &str, by: &str, now: i64) -> Stmt {
-    Stmt::new(
-        "INSERT INTO dialpad_settings (id, body, updated_by, updated_at) VALUES (1, ?1, ?2, ?3) \
-         ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, \
-         updated_at = excluded.updated_at",
-        vec![body.into(), by.into(), now.into()],
-    )
+    crate::db::settings::save_document("dialpad_settings", body, by, now)
 }
 
 /// A piece of the integration's state (`dialpad_state`, a JSON value under `key`; [`StateRow`]).
@@ -105,4 +95,22 @@ pub fn link(uid: i64, dialpad_user_id: &str, name: &str, now: i64) -> Stmt {
          dialpad_name = excluded.dialpad_name, updated_at = excluded.updated_at",
         vec![uid.into(), dialpad_user_id.into(), name.into(), now.into()],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_documents_save_with_the_statement_they_had() {
+        let tail = " (id, body, updated_by, updated_at) VALUES (1, ?1, ?2, ?3) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, \
+             updated_at = excluded.updated_at";
+        let s = crate::db::settings::save_front_desk("{}", "a", 1);
+        assert_eq!(s.sql, format!("INSERT INTO front_desk_settings{tail}"));
+        assert_eq!(s.params, vec!["{}".into(), "a".into(), 1.into()]);
+        let d = save_settings("{}", "a", 1);
+        assert_eq!(d.sql, format!("INSERT INTO dialpad_settings{tail}"));
+        assert_eq!(d.params, s.params);
+    }
 }

@@ -139,7 +139,7 @@ pub fn check(mut s: Settings, categories: &[String]) -> ApiResult<Settings> {
 
 /// The stored settings (all off when none are saved).
 pub async fn load(db: &D1Database) -> ApiResult<Settings> {
-    let row: Option<crate::db::dialpad::BodyRow> =
+    let row: Option<crate::db::settings::BodyRow> =
         db.prepare(crate::db::dialpad::SETTINGS).first(None).await?;
     Ok(row
         .and_then(|r| serde_json::from_str(&r.body).ok())
