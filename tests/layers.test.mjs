@@ -154,3 +154,68 @@ test('the checks see what they check: a known edge of each kind is in the graph'
     '`use super::api;`',
   );
 });
+
+/** The string literals of Rust source (comments, char literals and lifetimes skipped). */
+function literals(src) {
+  const out = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i];
+    if (c === '/' && src[i + 1] === '/') {
+      const end = src.indexOf('\n', i);
+      i = end < 0 ? src.length : end;
+    } else if (c === '/' && src[i + 1] === '*') {
+      const end = src.indexOf('*/', i + 2);
+      i = end < 0 ? src.length : end + 2;
+    } else if (
+      (c === 'r' || (c === 'b' && src[i + 1] === 'r')) &&
+      /^b?r#*"/.test(src.slice(i, i + 12)) &&
+      !/[A-Za-z0-9_]/.test(src[i - 1] ?? '')
+    ) {
+      const open = /^b?r(#*)"/.exec(src.slice(i, i + 12));
+      const hashes = open?.[1] ?? '';
+      const start = i + (open?.[0].length ?? 0);
+      const end = src.indexOf(`"${hashes}`, start);
+      out.push(src.slice(start, end < 0 ? src.length : end));
+      i = end < 0 ? src.length : end + 1 + hashes.length;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (j < src.length && src[j] !== '"') j += src[j] === '\\' ? 2 : 1;
+      out.push(src.slice(i + 1, j));
+      i = j + 1;
+    } else if (c === "'") {
+      const char = /^'(?:\\(?:u\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{2}|.)|[^\\'])'/u.exec(
+        src.slice(i, i + 12),
+      );
+      i += char ? char[0].length : 1;
+    } else i++;
+  }
+  return out;
+}
+
+/** SQL text in a literal: a statement's verb, or a clause that binds a parameter. */
+const SQL =
+  /\b(?:SELECT\s|INSERT\s+(?:OR\s+\w+\s+)?INTO\b|REPLACE\s+INTO\b|UPDATE\s+\w+(?:\s+AS\s+\w+)?\s+SET\b|DELETE\s+FROM\b|CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\b|WHERE\b[^"]*\?\d|ORDER\s+BY\b|ON\s+CONFLICT\b)/;
+
+test('SQL lives in src/db/: no handler under src/resources/ writes any', () => {
+  // A handler validates, asks domain/access.rs, calls db/'s statement builders and answers;
+  // the statements themselves (and a Durable Object's own tables) are db/'s (issue 24).
+  const withSql = all
+    .filter((m) => m.path.startsWith(join('src', 'resources')))
+    .filter((m) => literals(readFileSync(m.path, 'utf8')).some((l) => SQL.test(l)))
+    .map((m) => m.path.split('\\').join('/'));
+  assert.deepEqual(withSql, []);
+});
+
+test('the SQL check sees what it checks', () => {
+  const sql = (src) => literals(src).some((l) => SQL.test(l));
+  assert.ok(sql('let q = "SELECT id FROM customers WHERE id = ?1";'));
+  assert.ok(sql('db.prepare("DELETE FROM calls WHERE started_at < ?1")'));
+  assert.ok(sql('format!("UPDATE customers AS c SET version = version + 1")'));
+  assert.ok(sql('format!("{} WHERE k.id = ?1 AND {}", a, b)'));
+  assert.ok(sql('let q = r#"INSERT OR IGNORE INTO notes (id) VALUES (?1)"#;'));
+  assert.ok(!sql('// SELECT * FROM customers\nlet x = "select a store";'));
+  assert.ok(!sql('let q = \'"\'; let s = "保存しました"; // DELETE FROM x'));
+  assert.ok(!sql('/// `UPDATE customers SET …` in db/\nfn f() {}'));
+  assert.ok(sql(readFileSync('src/db/cards.rs', 'utf8')), 'db/ holds the SQL');
+});

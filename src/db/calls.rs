@@ -1,7 +1,10 @@
-//! What a call event writes: the event once per (leg, state, occurrence), and the call row it
-//! updates. The same statements run twice: in the hub's SQLite when the event arrives (that
-//! decides the pop) and in D1 when the outbox drains (the call log). Every statement is
-//! idempotent, so a drain that runs again after a failure changes nothing.
+//! `calls` and `call_events`. What a call event writes: the event once per (leg, state,
+//! occurrence), and the call row it updates. The same statements run twice: in the hub's
+//! SQLite when the event arrives (that decides the pop) and in D1 when the outbox drains (the
+//! call log). Every statement is idempotent, so a drain that runs again after a failure
+//! changes nothing. Then the call log as the console, the popup and the customer page read it
+//! (one row type, [`CallLogEntry`], also the hub's stale sweep's), and its retention.
+use crate::domain::access::{call_customer_columns_sql, call_visible_sql, customer_visible_sql};
 use crate::domain::dialpad::{CallEvent, Direction, Phase};
 use crate::platform::sql::{Stmt, Val};
 use serde::{Deserialize, Serialize};
@@ -275,5 +278,279 @@ pub fn close_stale(ids_json: &str, cutoff: i64) -> Stmt {
             crate::domain::call::live_sql("")
         ),
         vec![Val::Text(ids_json.to_string()), cutoff.into()],
+    )
+}
+
+/// A call-log entry as every list shows it (and as the hub's stale sweep reads a call).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct CallLogEntry {
+    pub id: String,
+    pub direction: String,
+    pub caller: String,
+    pub dialled: String,
+    pub store_id: Option<i64>,
+    pub store_name: Option<String>,
+    pub customer_id: Option<i64>,
+    pub customer_name: Option<String>,
+    pub state: String,
+    pub phase: String,
+    pub is_test: i64,
+    pub started_at: i64,
+    pub connected_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub answered_by: Option<String>,
+    /// The call's wrap-up (`resources::wrapups`), when someone wrote one.
+    #[serde(default)]
+    pub wrapup_category: Option<String>,
+    #[serde(default)]
+    pub wrapup_outcome: Option<String>,
+    #[serde(default)]
+    pub wrapup_note: Option<String>,
+    #[serde(default)]
+    pub wrapup_by: Option<String>,
+    /// When it was saved, and its version (a save names the version it read).
+    #[serde(default)]
+    pub wrapup_at: Option<i64>,
+    #[serde(default)]
+    pub wrapup_version: Option<i64>,
+    pub voicemail_url: Option<String>,
+    /// Stored as a JSON array; sent as one.
+    #[serde(serialize_with = "json_list")]
+    pub recording_urls: Option<String>,
+    pub transcript: Option<String>,
+    pub summary: Option<String>,
+    /// 時間外: the call started outside its store's hours (decided when read, from the
+    /// store's hours: `resources::hours`), so the hub never waits for it.
+    #[serde(default)]
+    pub after_hours: bool,
+    /// When the call last changed: read by the stale sweep ([`stale`]) only, never sent.
+    #[serde(default, skip_serializing)]
+    pub updated_at: i64,
+}
+
+fn json_list<S: serde::Serializer>(v: &Option<String>, ser: S) -> Result<S::Ok, S::Error> {
+    let list: Vec<String> = v
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    serde::Serialize::serialize(&list, ser)
+}
+
+/// The calls to close as stale (`pipeline::stale`, on the hub's copy): live, and without an
+/// event since `cutoff`, oldest first, at most `limit`.
+pub fn stale(cutoff: i64, limit: i64) -> Stmt {
+    Stmt::new(
+        format!(
+            "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, \
+             s.name AS store_name, k.state, k.phase, k.is_test, k.started_at, k.connected_at, k.updated_at \
+             FROM calls k LEFT JOIN stores s ON s.id = k.store_id \
+             WHERE {} AND k.updated_at < ?1 ORDER BY k.updated_at LIMIT ?2",
+            crate::domain::call::live_sql("k")
+        ),
+        vec![cutoff.into(), limit.into()],
+    )
+}
+
+/// The one column list and join of a call-log read; `k` is the call, `WHERE` follows. `?{n}`
+/// is the viewer's scope (`Viewer::scope`): the call's customer (id and name) is there only
+/// when the viewer may see that customer (`access::call_customer_columns_sql`); the call
+/// itself is limited by the caller's `WHERE` (`call_visible_sql`).
+pub fn log_select(n: usize) -> String {
+    format!(
+        "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, s.name AS store_name, \
+  {}, k.state, k.phase, k.is_test, k.started_at, k.connected_at, \
+  k.ended_at, k.duration_ms, k.answered_by, k.voicemail_url, k.recording_urls, k.transcript, k.summary, \
+  w.category AS wrapup_category, w.outcome AS wrapup_outcome, w.note AS wrapup_note, w.updated_by AS wrapup_by, \
+  w.updated_at AS wrapup_at, w.version AS wrapup_version \
+  FROM calls k LEFT JOIN stores s ON s.id = k.store_id LEFT JOIN customers c ON c.id = k.customer_id \
+  LEFT JOIN call_wrapups w ON w.call_id = k.id",
+        call_customer_columns_sql(n)
+    )
+}
+
+/// One call, if `scope` (`Viewer::scope`) may see it.
+pub fn visible_by_id(call_id: &str, scope: Option<String>) -> Stmt {
+    Stmt::new(
+        format!(
+            "{} WHERE k.id = ?1 AND {}",
+            log_select(2),
+            call_visible_sql(2)
+        ),
+        vec![call_id.into(), scope.into()],
+    )
+}
+
+/// The last `limit` calls from `phone` that `scope` may see, newest first.
+pub fn from_number(phone: &str, limit: i64, scope: Option<String>) -> Stmt {
+    Stmt::new(
+        format!(
+            "{} WHERE k.caller = ?1 AND {} ORDER BY k.started_at DESC LIMIT ?2",
+            log_select(3),
+            call_visible_sql(3)
+        ),
+        vec![phone.into(), limit.into(), scope.into()],
+    )
+}
+
+/// The last `limit` calls from any of a customer's numbers that `scope` may see.
+pub fn of_customer(customer: i64, limit: i64, scope: Option<String>) -> Stmt {
+    Stmt::new(
+        format!(
+            "{} WHERE k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?1) \
+             AND {} ORDER BY k.started_at DESC LIMIT ?2",
+            log_select(3),
+            call_visible_sql(3)
+        ),
+        vec![customer.into(), limit.into(), scope.into()],
+    )
+}
+
+/// The console's call list: the last `limit` calls `scope` may see, newest first.
+pub fn recent(limit: i64, scope: Option<String>) -> Stmt {
+    Stmt::new(
+        format!(
+            "{} WHERE {} ORDER BY k.started_at DESC LIMIT ?2",
+            log_select(1),
+            call_visible_sql(1)
+        ),
+        vec![scope.into(), limit.into()],
+    )
+}
+
+/// The call log's search (着信履歴), as validated by its handler: every filter optional.
+#[derive(Debug, Default)]
+pub struct LogFilter {
+    pub store: Option<i64>,
+    /// Epoch ms of the first day's midnight (JST) and of the day after the last: the
+    /// organisation's business-day cutoff is added in SQL.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub missed: bool,
+    /// Part of the caller's number.
+    pub number: Option<String>,
+    /// The calls of one customer's numbers.
+    pub customer: Option<i64>,
+    pub category: Option<String>,
+    pub outcome: Option<String>,
+    /// Part of the customer's folded name or フリガナ (`domain::search::key`).
+    pub name_key: Option<String>,
+    pub page: i64,
+    pub per_page: i64,
+    /// The viewer's scope (`Viewer::scope`).
+    pub scope: Option<String>,
+}
+
+impl LogFilter {
+    /// The condition on `k` and its 12 values (`?6`, `?7`: the page's limit and offset).
+    fn filter(&self) -> (String, Vec<Val>) {
+        // From/to are business days: the cutoff (minutes after midnight) shifts both bounds,
+        // read in the same statement so the search makes no extra round trip.
+        const CUTOFF: &str =
+            "ifnull((SELECT cutoff_min FROM hours_settings WHERE id = 1), 0) * 60000";
+        // The store filter narrows; the viewer's scope (?8) limits. Staff asking for another
+        // store get nothing rather than an error: the filter is a view, not a permission.
+        let filter = format!(
+            "(?1 IS NULL OR k.store_id = ?1) AND (?2 IS NULL OR k.started_at >= ?2 + {CUTOFF}) AND (?3 IS NULL OR k.started_at < ?3 + {CUTOFF}) \
+             AND (?4 = 0 OR {missed}) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {} \
+             AND (?9 IS NULL OR (EXISTS (SELECT 1 FROM customers c WHERE c.id = ?9 AND {vis}) \
+               AND (k.customer_id = ?9 OR k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?9)))) \
+             AND (?10 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE category = ?10)) \
+             AND (?11 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE outcome = ?11)) \
+             AND (?12 IS NULL OR k.customer_id IN (SELECT c.id FROM customers c \
+                 WHERE (instr(c.name_key, ?12) > 0 OR instr(c.kana_key, ?12) > 0) AND {vis}) \
+               OR k.caller IN (SELECT p.phone FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
+                 WHERE (instr(c.name_key, ?12) > 0 OR instr(c.kana_key, ?12) > 0) AND {vis}))",
+            call_visible_sql(8),
+            vis = customer_visible_sql(8),
+            missed = crate::domain::call::missed_sql("k")
+        );
+        let args = vec![
+            self.store.into(),
+            self.from.into(),
+            self.to.into(),
+            (self.missed as i64).into(),
+            self.number.as_deref().into(),
+            self.per_page.into(),
+            ((self.page - 1) * self.per_page).into(),
+            self.scope.as_deref().into(),
+            self.customer.into(),
+            self.category.as_deref().into(),
+            self.outcome.as_deref().into(),
+            self.name_key.as_deref().into(),
+        ];
+        (filter, args)
+    }
+
+    /// How many calls match.
+    pub fn count(&self) -> Stmt {
+        let (filter, args) = self.filter();
+        Stmt::new(
+            format!("SELECT count(*) AS n FROM calls k WHERE {filter}"),
+            args,
+        )
+    }
+
+    /// The page asked for, newest first.
+    pub fn page(&self) -> Stmt {
+        let (filter, args) = self.filter();
+        Stmt::new(
+            format!(
+                "{} WHERE {filter} ORDER BY k.started_at DESC LIMIT ?6 OFFSET ?7",
+                log_select(8)
+            ),
+            args,
+        )
+    }
+}
+
+/// Retention: deletes the calls that started before `cutoff_ms`, then their events (the
+/// second statement, the calls; the first, the events). Events received inside the replay
+/// window stay whatever the retention: they are the dedupe keys that stop a replayed token
+/// from popping again (`domain::replay`).
+pub fn prune(cutoff_ms: i64, now_ms: i64) -> Vec<Stmt> {
+    vec![
+        Stmt::new(
+            "DELETE FROM call_events WHERE (group_id IN (SELECT id FROM calls WHERE started_at < ?1) \
+             OR group_id NOT IN (SELECT id FROM calls) OR received_at < ?1) AND received_at < ?2",
+            vec![
+                cutoff_ms.into(),
+                (now_ms - crate::domain::replay::MAX_AGE_MS).into(),
+            ],
+        ),
+        Stmt::new(
+            "DELETE FROM calls WHERE started_at < ?1",
+            vec![cutoff_ms.into()],
+        ),
+    ]
+}
+
+/// A call's numbers and its recorded store ([`CallNumbers`]), whoever may see it (the caller
+/// decides that from the store).
+pub fn numbers(call_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT k.caller, k.dialled, k.store_id, s.name AS store_name \
+         FROM calls k LEFT JOIN stores s ON s.id = k.store_id WHERE k.id = ?1",
+        vec![call_id.into()],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CallNumbers {
+    pub caller: String,
+    pub dialled: String,
+    pub store_id: Option<i64>,
+    pub store_name: Option<String>,
+}
+
+/// A call's id, if `scope` may see the call.
+pub fn visible_id(call_id: &str, scope: Option<String>) -> Stmt {
+    Stmt::new(
+        format!(
+            "SELECT k.id FROM calls k WHERE k.id = ?1 AND {}",
+            call_visible_sql(2)
+        ),
+        vec![call_id.into(), scope.into()],
     )
 }

@@ -6,6 +6,7 @@
 use crate::domain::access::customer_visible_sql;
 use crate::domain::report::Period;
 use crate::platform::sql::{Stmt, Val};
+use serde::Deserialize;
 
 const SUMS: &str = "sum(r.calls) AS calls, sum(r.answered) AS answered, sum(r.missed) AS missed, \
   sum(r.voicemail) AS voicemail, sum(r.ring_n) AS ring_n, sum(r.ring_ms) AS ring_ms, \
@@ -188,3 +189,36 @@ pub fn statements(
     }
     stmts
 }
+
+/// The weekly summary's destination and the last week sent ([`WeeklyRow`]; no row: none).
+pub const WEEKLY_SETTINGS: &str =
+    "SELECT webhook_url, last_sent_week FROM report_settings WHERE id = 1";
+
+#[derive(Deserialize)]
+pub struct WeeklyRow {
+    pub webhook_url: Option<String>,
+    pub last_sent_week: Option<String>,
+}
+
+/// Saves the weekly summary's destination (None: none), by `by` at `now`.
+pub fn save_weekly_url(url: Option<&str>, by: &str, now: i64) -> Stmt {
+    Stmt::new(
+        "INSERT INTO report_settings (id, webhook_url, updated_by, updated_at) VALUES (1, ?1, ?2, ?3) \
+         ON CONFLICT (id) DO UPDATE SET webhook_url = excluded.webhook_url, \
+         updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        vec![url.into(), by.into(), now.into()],
+    )
+}
+
+/// Claims the week `label` for the summary: changes the row only if no later or equal week
+/// was sent (so two cron runs do not both send).
+pub fn claim_week(label: &str) -> Stmt {
+    Stmt::new(
+        "UPDATE report_settings SET last_sent_week = ?1 \
+         WHERE id = 1 AND (last_sent_week IS NULL OR last_sent_week < ?1)",
+        vec![label.into()],
+    )
+}
+
+/// How many 折り返し items are still to do, over every store (`n`).
+pub const OPEN_CALLBACKS: &str = "SELECT count(*) AS n FROM callbacks WHERE status != 'done'";

@@ -2,9 +2,9 @@
 use crate::domain::access::Viewer;
 use crate::domain::messages::UserState;
 use crate::domain::token::{self, Role, Session};
-use crate::platform::db::{self, i, s};
+use crate::platform::db::{self, i, s, Stmt, Val};
 use crate::platform::http::ApiResult;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
 #[derive(Deserialize)]
@@ -286,4 +286,229 @@ pub async fn states(
         users.iter().map(UserRow::state).collect(),
         live.into_iter().map(|s| s.id).collect(),
     ))
+}
+
+/// The active accounts an item (折り返し) may be assigned to, by name ([`Assignable`]); the
+/// handler keeps those who may see the item's store.
+pub fn assignable() -> Stmt {
+    Stmt::new(
+        format!(
+            "SELECT u.id, u.display_name AS name, coalesce(u.org_role, u.role) AS role, u.store_id, {} FROM users u \
+                 WHERE u.disabled = 0 ORDER BY u.display_name, u.id LIMIT 500",
+            STORES_OF_U
+        ),
+        vec![],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Assignable {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub store_id: Option<i64>,
+    pub stores: Option<String>,
+}
+
+/// An active account's role and stores ([`RoleRow`]), to check it as an assignee.
+pub fn active_role(uid: Option<i64>) -> Stmt {
+    Stmt::new(
+        format!(
+            "SELECT coalesce(u.org_role, u.role) AS role, u.store_id, {} FROM users u WHERE u.id = ?1 AND u.disabled = 0",
+            STORES_OF_U
+        ),
+        vec![uid.into()],
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RoleRow {
+    pub role: String,
+    pub store_id: Option<i64>,
+    pub stores: Option<String>,
+}
+
+/// An account as アカウント lists it (never a password hash).
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct ListedUser {
+    pub id: i64,
+    pub login_id: String,
+    pub name: String,
+    pub role: String,
+    pub store_id: Option<i64>,
+    pub store_name: Option<String>,
+    /// Every store of the account (`user_stores`, `store_id` included), as D1 answers it.
+    #[serde(skip_serializing, default)]
+    pub stores: Option<String>,
+    /// The same, as the list answers it ([`ListedUser::with_store_ids`]).
+    #[serde(skip_deserializing, default)]
+    pub store_ids: Vec<i64>,
+    #[serde(with = "flag")]
+    pub disabled: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The login id of the admin who last changed this account (None: the CLI or the seed).
+    pub updated_by: Option<String>,
+}
+
+impl ListedUser {
+    pub fn with_store_ids(mut self) -> Self {
+        self.store_ids = store_set(self.store_id, self.stores.as_deref());
+        self
+    }
+}
+
+/// D1 answers booleans as 0/1.
+mod flag {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(i64::deserialize(d)? != 0)
+    }
+    pub fn serialize<S: Serializer>(v: &bool, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(*v)
+    }
+}
+
+fn list_sql() -> String {
+    format!(
+        "SELECT u.id, u.login_id, u.display_name AS name, coalesce(u.org_role, u.role) AS role, u.store_id, \
+         st.name AS store_name, {}, u.disabled, u.created_at, u.updated_at, \
+         ub.login_id AS updated_by FROM users u LEFT JOIN stores st ON st.id = u.store_id \
+         LEFT JOIN users ub ON ub.id = u.updated_by",
+        STORES_OF_U
+    )
+}
+
+/// One account as listed ([`ListedUser`]).
+pub fn listed(id: i64) -> Stmt {
+    Stmt::new(format!("{} WHERE u.id = ?1", list_sql()), vec![id.into()])
+}
+
+/// Every account as listed: admins first, then by login id.
+pub fn list_all() -> Stmt {
+    Stmt::new(
+        format!(
+            "{} ORDER BY u.role = 'staff', u.org_role IS NOT NULL, u.login_id COLLATE NOCASE",
+            list_sql()
+        ),
+        vec![],
+    )
+}
+
+/// Replaces the account's stores by `set` (`user_stores`) when `applied` (bound at ?3, a
+/// statement's condition) holds.
+fn write_stores(uid: i64, set: &[i64], applied: &str, applied_arg: i64) -> Vec<Stmt> {
+    vec![
+        Stmt::new(
+            format!("DELETE FROM user_stores WHERE user_id = ?1 AND {applied}"),
+            vec![uid.into(), Val::Null, applied_arg.into()],
+        ),
+        Stmt::new(
+            format!(
+                "INSERT INTO user_stores (user_id, store_id) \
+                 SELECT ?1, value FROM json_each(?2) WHERE {applied}"
+            ),
+            vec![uid.into(), db::json(set), applied_arg.into()],
+        ),
+    ]
+}
+
+/// The stores of a new account.
+pub fn set_stores(uid: i64, set: &[i64]) -> Vec<Stmt> {
+    write_stores(uid, set, "?3 = ?3", 0)
+}
+
+/// The stores of an edited account, rewritten only if the edit ([`update`]) applied: its
+/// token version is past `token_version` (in the same batch).
+pub fn set_stores_if_updated(uid: i64, set: &[i64], token_version: i64) -> Vec<Stmt> {
+    write_stores(
+        uid,
+        set,
+        "(SELECT token_version FROM users WHERE id = ?1) > ?3",
+        token_version,
+    )
+}
+
+/// A new account (no row returned: the login id is taken), with the fields the handler
+/// validated; returns its `id`.
+pub struct NewUser<'a> {
+    pub login: &'a str,
+    pub name: &'a str,
+    /// `role.base()` and `role.org_role()`.
+    pub role: &'a str,
+    pub org_role: Option<&'a str>,
+    pub store: Option<i64>,
+    pub password_hash: &'a str,
+    pub by: i64,
+}
+
+pub fn create(u: &NewUser) -> Stmt {
+    Stmt::new(
+        "INSERT INTO users (login_id, display_name, role, org_role, store_id, password_hash, \
+         updated_by) VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6) ON CONFLICT (login_id) DO NOTHING \
+         RETURNING id",
+        vec![
+            u.login.into(),
+            u.name.into(),
+            u.role.into(),
+            u.store.into(),
+            u.password_hash.into(),
+            u.by.into(),
+            u.org_role.into(),
+        ],
+    )
+}
+
+/// An edit of an account, validated by the handler.
+pub struct UserEdit<'a> {
+    pub name: &'a str,
+    pub role: &'a str,
+    pub org_role: Option<&'a str>,
+    pub store: Option<i64>,
+    pub disabled: bool,
+    pub by: i64,
+    /// The account stays an enabled admin: the edit may apply whoever else is one.
+    pub still_admin: bool,
+    /// The token version read with the account: its sessions are deleted only if the edit
+    /// applied (and bumped it).
+    pub token_version: i64,
+}
+
+/// One statement decides and writes: the edit applies only if an enabled admin remains
+/// afterwards (this account, or another one), and bumps the token version (returns `id`
+/// when it applied); then the account's sessions are deleted, if it applied.
+pub fn update(uid: i64, e: &UserEdit) -> Vec<Stmt> {
+    vec![
+        Stmt::new(
+            "UPDATE users SET display_name = ?2, role = ?3, org_role = ?8, store_id = ?4, disabled = ?5, \
+                 updated_by = ?6, token_version = token_version + 1, \
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                 WHERE id = ?1 AND (?7 OR EXISTS (SELECT 1 FROM users o WHERE o.id != ?1 \
+                 AND o.role = 'admin' AND o.disabled = 0)) RETURNING id",
+            vec![
+                uid.into(),
+                e.name.into(),
+                e.role.into(),
+                e.store.into(),
+                (e.disabled as i64).into(),
+                e.by.into(),
+                (e.still_admin as i64).into(),
+                e.org_role.into(),
+            ],
+        ),
+        Stmt::new(
+            "DELETE FROM sessions WHERE user_id = ?1 \
+                 AND (SELECT token_version FROM users WHERE id = ?1) > ?2",
+            vec![uid.into(), e.token_version.into()],
+        ),
+    ]
+}
+
+/// A new password hash for the account, set by `by`.
+pub fn set_password(uid: i64, hash: &str, by: i64) -> Stmt {
+    Stmt::new(
+        "UPDATE users SET password_hash = ?2, updated_by = ?3 WHERE id = ?1",
+        vec![uid.into(), hash.into(), by.into()],
+    )
 }

@@ -2,11 +2,10 @@
 //! times is dropped); without it a call would stay 着信中 or 通話中 for ever in the call log and
 //! on every console. After [`STALE_AFTER_MS`] without an event, the cron closes it as `unknown`
 //! (不明) and tells the consoles, like any other change of the call.
-use crate::domain::call;
+use crate::db::calls::CallLogEntry;
 use crate::domain::messages::{BroadcastRequest, CallMessage, StoreRef, CALL_STATE};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client;
-use serde::Deserialize;
 use serde_json::json;
 use worker::Env;
 
@@ -18,33 +17,8 @@ pub const UNKNOWN: &str = "unknown";
 /// At most this many per run; the next run takes the rest.
 pub const BATCH: i64 = 200;
 
-/// A call closed as stale, as the hub's sweep reads it.
-#[derive(Deserialize)]
-pub struct Stale {
-    pub id: String,
-    pub direction: String,
-    pub caller: String,
-    pub dialled: String,
-    pub store_id: Option<i64>,
-    pub store_name: Option<String>,
-    pub started_at: i64,
-    pub connected_at: Option<i64>,
-    pub updated_at: i64,
-}
-
-/// The calls to close: live, and without an event since `?1`.
-pub fn stale_sql() -> String {
-    format!(
-        "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, \
-         s.name AS store_name, k.started_at, k.connected_at, k.updated_at \
-         FROM calls k LEFT JOIN stores s ON s.id = k.store_id \
-         WHERE {} AND k.updated_at < ?1 ORDER BY k.updated_at LIMIT ?2",
-        call::live_sql("k")
-    )
-}
-
 /// What the consoles are told about a call closed as stale.
-pub fn message(call: &Stale, now_ms: i64) -> ApiResult<BroadcastRequest> {
+pub fn message(call: &CallLogEntry, now_ms: i64) -> ApiResult<BroadcastRequest> {
     let message = CallMessage {
         kind: CALL_STATE.to_string(),
         call_id: call.id.clone(),

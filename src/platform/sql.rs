@@ -79,6 +79,15 @@ impl Stmt {
     }
 }
 
+/// Creates a Durable Object's own tables and indexes on its SQLite storage, in order. Run on
+/// every wake-up: each statement says `IF NOT EXISTS`, so all but the first run change
+/// nothing, and a failure leaves the object to answer from what it has.
+pub fn create_all(sql: &worker::SqlStorage, ddl: &[&str]) {
+    for statement in ddl {
+        let _ = sql.exec(statement, None);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

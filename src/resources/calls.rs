@@ -1,125 +1,23 @@
 //! The call log (着信履歴) as the console, the popup and the customer page read it, and its
-//! retention. The hub writes it (`db::calls`); this module only reads and prunes.
-use crate::domain::access::{
-    call_customer_columns_sql, call_visible_sql, customer_visible_sql, Viewer,
-};
+//! retention. The hub writes it; this module only reads and prunes, with `db::calls`'
+//! statements.
+use crate::db::calls::{self as db_calls, CallLogEntry};
+use crate::domain::access::Viewer;
 use crate::domain::error::ApiError;
 use crate::domain::phone::{self, Phone};
-use crate::platform::db::{self, i, opt_i, opt_s, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use crate::resources::hours;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
-use worker::{D1Database, D1PreparedStatement, Env, Request, Response};
-
-/// A call-log entry as every list shows it.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all(serialize = "camelCase"))]
-pub struct CallLogEntry {
-    pub id: String,
-    pub direction: String,
-    pub caller: String,
-    pub dialled: String,
-    pub store_id: Option<i64>,
-    pub store_name: Option<String>,
-    pub customer_id: Option<i64>,
-    pub customer_name: Option<String>,
-    pub state: String,
-    pub phase: String,
-    pub is_test: i64,
-    pub started_at: i64,
-    pub connected_at: Option<i64>,
-    pub ended_at: Option<i64>,
-    pub duration_ms: Option<i64>,
-    pub answered_by: Option<String>,
-    /// The call's wrap-up (`resources::wrapups`), when someone wrote one.
-    #[serde(default)]
-    pub wrapup_category: Option<String>,
-    #[serde(default)]
-    pub wrapup_outcome: Option<String>,
-    #[serde(default)]
-    pub wrapup_note: Option<String>,
-    #[serde(default)]
-    pub wrapup_by: Option<String>,
-    /// When it was saved, and its version (a save names the version it read).
-    #[serde(default)]
-    pub wrapup_at: Option<i64>,
-    #[serde(default)]
-    pub wrapup_version: Option<i64>,
-    pub voicemail_url: Option<String>,
-    /// Stored as a JSON array; sent as one.
-    #[serde(serialize_with = "json_list")]
-    pub recording_urls: Option<String>,
-    pub transcript: Option<String>,
-    pub summary: Option<String>,
-    /// 時間外: the call started outside its store's hours (decided when read, from the
-    /// store's hours: `resources::hours`), so the hub never waits for it.
-    #[serde(default)]
-    pub after_hours: bool,
-}
+use worker::{Env, Request, Response};
 
 /// Marks the calls that started outside their store's hours.
 pub fn mark_after_hours(calls: &mut [CallLogEntry], ctx: &crate::resources::hours::HoursContext) {
     for c in calls {
         c.after_hours = ctx.after_hours(c.store_id, c.started_at);
     }
-}
-
-fn json_list<S: serde::Serializer>(v: &Option<String>, ser: S) -> Result<S::Ok, S::Error> {
-    let list: Vec<String> = v
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_default();
-    serde::Serialize::serialize(&list, ser)
-}
-
-/// The one column list and join of a call-log read; `k` is the call, `WHERE` follows. `?{n}`
-/// is the viewer's scope ([`Viewer::scope`]): the call's customer (id and name) is there only
-/// when the viewer may see that customer (`access::call_customer_columns_sql`); the call
-/// itself is limited by the caller's `WHERE` (`call_visible_sql`).
-pub fn log_select(n: usize) -> String {
-    format!(
-        "SELECT k.id, k.direction, k.caller, k.dialled, k.store_id, s.name AS store_name, \
-  {}, k.state, k.phase, k.is_test, k.started_at, k.connected_at, \
-  k.ended_at, k.duration_ms, k.answered_by, k.voicemail_url, k.recording_urls, k.transcript, k.summary, \
-  w.category AS wrapup_category, w.outcome AS wrapup_outcome, w.note AS wrapup_note, w.updated_by AS wrapup_by, \
-  w.updated_at AS wrapup_at, w.version AS wrapup_version \
-  FROM calls k LEFT JOIN stores s ON s.id = k.store_id LEFT JOIN customers c ON c.id = k.customer_id \
-  LEFT JOIN call_wrapups w ON w.call_id = k.id",
-        call_customer_columns_sql(n)
-    )
-}
-
-/// The last `limit` calls from `phone` that `viewer` may see, newest first.
-pub fn from_number_stmt(
-    db: &D1Database,
-    viewer: &Viewer,
-    phone: &str,
-    limit: i64,
-) -> ApiResult<D1PreparedStatement> {
-    let sql = format!(
-        "{} WHERE k.caller = ?1 AND {} ORDER BY k.started_at DESC LIMIT ?2",
-        log_select(3),
-        call_visible_sql(3)
-    );
-    db::stmt(db, &sql, &[s(phone), i(limit), db::scope(viewer)])
-}
-
-/// The last `limit` calls from any of a customer's numbers that `viewer` may see.
-pub fn of_customer_stmt(
-    db: &D1Database,
-    viewer: &Viewer,
-    customer: i64,
-    limit: i64,
-) -> ApiResult<D1PreparedStatement> {
-    let sql = format!(
-        "{} WHERE k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?1) \
-         AND {} ORDER BY k.started_at DESC LIMIT ?2",
-        log_select(3),
-        call_visible_sql(3)
-    );
-    db::stmt(db, &sql, &[i(customer), i(limit), db::scope(viewer)])
 }
 
 /// `GET /api/calls/recent?limit=` — the console's call list, newest first.
@@ -129,14 +27,9 @@ pub async fn recent(req: Request, env: &Env) -> ApiResult<Response> {
         .and_then(|l| l.parse::<i64>().ok())
         .unwrap_or(20)
         .clamp(1, 100);
-    let sql = format!(
-        "{} WHERE {} ORDER BY k.started_at DESC LIMIT ?2",
-        log_select(1),
-        call_visible_sql(1)
-    );
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
-    let mut batch = vec![db::stmt(&db, &sql, &[db::scope(&viewer), i(limit)])?];
+    let mut batch = vec![db_calls::recent(limit, viewer.scope()).d1(&db)?];
     batch.extend(hours::context_stmts(&db));
     let results = db.batch(batch).await?;
     let mut calls: Vec<CallLogEntry> = db::rows(&results[0])?;
@@ -183,7 +76,6 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     let viewer = Viewer::from(&session);
     let body: LogQuery = http::read_json(&mut req, 4096).await?;
     let (page, per) = http::page_of(body.page, body.per_page);
-    let store = body.store;
     let day = |v: &Option<String>, name: &'static str, end: bool| -> ApiResult<Option<i64>> {
         match v.as_deref().filter(|v| !v.is_empty()) {
             None => Ok(None),
@@ -194,7 +86,6 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
     };
     let from = day(&body.from, "from", false)?;
     let to = day(&body.to, "to", true)?;
-    let missed = body.missed;
     // A query that reads as a number matches part of the caller's number; anything else the
     // customer's name or フリガナ, folded like every search (`domain::search`).
     let (q, name_key) = match body.q.filter(|v| !v.trim().is_empty()) {
@@ -220,63 +111,26 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
         }
         other => other,
     };
-    let category = body.category.filter(|v| !v.is_empty());
-    let outcome = body.outcome.filter(|v| !v.is_empty());
-    // From/to are business days: the cutoff (minutes after midnight) shifts both bounds, read
-    // in the same statement so the search makes no extra round trip.
-    const CUTOFF: &str = "ifnull((SELECT cutoff_min FROM hours_settings WHERE id = 1), 0) * 60000";
-    // The store filter narrows; the viewer's scope (?8) limits. Staff asking for another
-    // store get nothing rather than an error: the filter is a view, not a permission.
-    let filter = format!(
-        "(?1 IS NULL OR k.store_id = ?1) AND (?2 IS NULL OR k.started_at >= ?2 + {CUTOFF}) AND (?3 IS NULL OR k.started_at < ?3 + {CUTOFF}) \
-         AND (?4 = 0 OR {missed}) AND (?5 IS NULL OR instr(k.caller, ?5) > 0) AND {} \
-         AND (?9 IS NULL OR (EXISTS (SELECT 1 FROM customers c WHERE c.id = ?9 AND {vis}) \
-           AND (k.customer_id = ?9 OR k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = ?9)))) \
-         AND (?10 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE category = ?10)) \
-         AND (?11 IS NULL OR k.id IN (SELECT call_id FROM call_wrapups WHERE outcome = ?11)) \
-         AND (?12 IS NULL OR k.customer_id IN (SELECT c.id FROM customers c \
-             WHERE (instr(c.name_key, ?12) > 0 OR instr(c.kana_key, ?12) > 0) AND {vis}) \
-           OR k.caller IN (SELECT p.phone FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
-             WHERE (instr(c.name_key, ?12) > 0 OR instr(c.kana_key, ?12) > 0) AND {vis}))",
-        call_visible_sql(8),
-        vis = customer_visible_sql(8),
-        missed = crate::domain::call::missed_sql("k")
-    );
-    let args = [
-        opt_i(store),
-        opt_i(from),
-        opt_i(to),
-        i(missed as i64),
-        opt_s(q.as_deref()),
-        i(per),
-        i((page - 1) * per),
-        db::scope(&viewer),
-        opt_i(customer),
-        opt_s(category.as_deref()),
-        opt_s(outcome.as_deref()),
-        opt_s(name_key.as_deref()),
-    ];
+    let filter = db_calls::LogFilter {
+        store: body.store,
+        from,
+        to,
+        missed: body.missed,
+        number: q,
+        customer,
+        category: body.category.filter(|v| !v.is_empty()),
+        outcome: body.outcome.filter(|v| !v.is_empty()),
+        name_key,
+        page,
+        per_page: per,
+        scope: viewer.scope(),
+    };
     let db = env.d1("DB")?;
-    if name_key.is_some() {
+    if filter.name_key.is_some() {
         crate::db::customers::backfill_keys(&db).await?;
     }
-    let (total, rows, ctx) = hours::page_with_context(
-        &db,
-        db::stmt(
-            &db,
-            &format!("SELECT count(*) AS n FROM calls k WHERE {filter}"),
-            &args,
-        )?,
-        db::stmt(
-            &db,
-            &format!(
-                "{} WHERE {filter} ORDER BY k.started_at DESC LIMIT ?6 OFFSET ?7",
-                log_select(8)
-            ),
-            &args,
-        )?,
-    )
-    .await?;
+    let (total, rows, ctx) =
+        hours::page_with_context(&db, filter.count().d1(&db)?, filter.page().d1(&db)?).await?;
     let mut calls: Vec<CallLogEntry> = db::rows(&rows)?;
     mark_after_hours(&mut calls, &ctx);
     Ok(http::json_response(
@@ -290,16 +144,10 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
 /// keys that stop a replayed token from popping again (`domain::replay`).
 pub async fn prune(env: &Env, cutoff_ms: i64, now_ms: i64) -> ApiResult<(usize, usize)> {
     let db = env.d1("DB")?;
-    let results = db
-        .batch(vec![
-            db::stmt(
-                &db,
-                "DELETE FROM call_events WHERE (group_id IN (SELECT id FROM calls WHERE started_at < ?1) \
-                 OR group_id NOT IN (SELECT id FROM calls) OR received_at < ?1) AND received_at < ?2",
-                &[i(cutoff_ms), i(now_ms - crate::domain::replay::MAX_AGE_MS)],
-            )?,
-            db::stmt(&db, "DELETE FROM calls WHERE started_at < ?1", &[i(cutoff_ms)])?,
-        ])
-        .await?;
+    let batch = db_calls::prune(cutoff_ms, now_ms)
+        .iter()
+        .map(|s| s.d1(&db))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let results = db.batch(batch).await?;
     Ok((db::changes(&results[1]), db::changes(&results[0])))
 }

@@ -1,49 +1,26 @@
 //! `/api/custom-fields`: the definitions of the business's own customer fields (フリー項目).
 //! Everyone signed in reads those that apply to them (the popup and 顧客 need them); admins
 //! define them. The rules are `domain::fields`'s.
+use crate::db::custom_fields as db_fields;
 use crate::domain::access::Viewer;
 use crate::domain::error::ApiError;
 use crate::domain::fields::{self, Definition};
-use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::Deserialize;
 use serde_json::json;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env, Request, Response};
 
-#[derive(Deserialize)]
-struct Row {
-    id: i64,
-    label: String,
-    kind: String,
-    options: String,
-    store_id: Option<i64>,
-    on_card: i64,
-    position: i64,
-    staff_edit: i64,
-}
-
 /// Every definition, in the order the card and the forms show them.
 pub fn all_stmt(db: &D1Database) -> D1PreparedStatement {
-    db.prepare(
-        "SELECT id, label, kind, options, store_id, on_card, position, staff_edit \
-         FROM custom_fields ORDER BY position, id",
-    )
+    db.prepare(db_fields::ALL)
 }
 
 pub fn from(r: &D1Result) -> ApiResult<Vec<Definition>> {
-    Ok(db::rows::<Row>(r)?
+    Ok(db::rows::<db_fields::FieldRow>(r)?
         .into_iter()
-        .map(|r| Definition {
-            id: r.id,
-            label: r.label,
-            kind: r.kind,
-            options: serde_json::from_str(&r.options).unwrap_or_default(),
-            store_id: r.store_id,
-            on_card: r.on_card != 0,
-            position: r.position,
-            staff_edit: r.staff_edit != 0,
-        })
+        .map(db_fields::FieldRow::definition)
         .collect())
 }
 
@@ -131,26 +108,8 @@ fn write_error(e: worker::Error) -> ApiError {
 }
 
 async fn save(db: &D1Database, d: &Definition) -> ApiResult<Vec<Definition>> {
-    let opts = serde_json::to_string(&d.options).unwrap_or_else(|_| "[]".into());
-    let args = [
-        s(&d.label),
-        s(&d.kind),
-        s(&opts),
-        opt_i(d.store_id),
-        i(d.on_card as i64),
-        i(d.position),
-        i(d.staff_edit as i64),
-        i(d.id),
-    ];
-    let sql = if d.id == 0 {
-        "INSERT INTO custom_fields (label, kind, options, store_id, on_card, position, staff_edit) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE ?8 = 0"
-    } else {
-        "UPDATE custom_fields SET label = ?1, kind = ?2, options = ?3, store_id = ?4, on_card = ?5, \
-         position = ?6, staff_edit = ?7 WHERE id = ?8"
-    };
     let results = db
-        .batch(vec![db::stmt(db, sql, &args)?, all_stmt(db)])
+        .batch(vec![db_fields::save(d).d1(db)?, all_stmt(db)])
         .await
         .map_err(write_error)?;
     from(&results[1])
@@ -217,13 +176,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
 /// longer shown, exported or accepted.
 pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let session = auth::require_admin(&req, env).await?;
-    let r = db::stmt(
-        &env.d1("DB")?,
-        "DELETE FROM custom_fields WHERE id = ?1",
-        &[i(id)],
-    )?
-    .run()
-    .await?;
+    let r = db_fields::delete(id).d1(&env.d1("DB")?)?.run().await?;
     if db::changes(&r) == 0 {
         return Err(ApiError::NotFound);
     }

@@ -2,9 +2,10 @@
 //! wrap-up) and `/api/settings/hours` (the business-day cutoff, a callback's default due time,
 //! the required outcome). Everyone signed in reads them (the console and the popup need them);
 //! admins write them. What a moment means for them is `domain::hours`'s alone.
+use crate::db::hours::{self as db_hours, SettingsRow, StoreHoursRow};
 use crate::domain::error::ApiError;
 use crate::domain::hours::{self, Hours, Schedule};
-use crate::platform::db::{self, i, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::Deserialize;
@@ -58,10 +59,8 @@ impl HoursContext {
 /// The two statements `context_from` reads, to put in a caller's batch.
 pub fn context_stmts(db: &D1Database) -> Vec<D1PreparedStatement> {
     vec![
-        db.prepare("SELECT store_id, body, require_wrapup FROM store_hours"),
-        db.prepare(
-            "SELECT cutoff_min, callback_due_min, callback_require_outcome FROM hours_settings WHERE id = 1",
-        ),
+        db.prepare(db_hours::ALL_STORE_HOURS),
+        db.prepare(db_hours::SETTINGS),
     ]
 }
 
@@ -79,20 +78,6 @@ pub async fn page_with_context(
     let ctx = context_from(&results[2], &results[3])?;
     let total = db::count(&results[0])?;
     Ok((total, results.swap_remove(1), ctx))
-}
-
-#[derive(Deserialize)]
-struct StoreHoursRow {
-    store_id: i64,
-    body: String,
-    require_wrapup: i64,
-}
-
-#[derive(Deserialize)]
-struct SettingsRow {
-    cutoff_min: i64,
-    callback_due_min: i64,
-    callback_require_outcome: i64,
 }
 
 fn org_of(row: Option<SettingsRow>) -> OrgHours {
@@ -126,12 +111,7 @@ pub async fn context(db: &D1Database) -> ApiResult<HoursContext> {
 }
 
 pub async fn org(db: &D1Database) -> ApiResult<OrgHours> {
-    let row: Option<SettingsRow> = db
-        .prepare(
-            "SELECT cutoff_min, callback_due_min, callback_require_outcome FROM hours_settings WHERE id = 1",
-        )
-        .first(None)
-        .await?;
+    let row: Option<SettingsRow> = db.prepare(db_hours::SETTINGS).first(None).await?;
     Ok(org_of(row))
 }
 
@@ -201,21 +181,14 @@ pub async fn put_settings(mut req: Request, env: &Env) -> ApiResult<Response> {
     if let Some(b) = input.callback_require_outcome {
         o.callback_require_outcome = b;
     }
-    db::stmt(
-        &db,
-        "INSERT INTO hours_settings (id, cutoff_min, callback_due_min, callback_require_outcome, \
-         updated_by, updated_at) VALUES (1, ?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET \
-         cutoff_min = excluded.cutoff_min, callback_due_min = excluded.callback_due_min, \
-         callback_require_outcome = excluded.callback_require_outcome, \
-         updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-        &[
-            i(o.cutoff_min),
-            i(o.callback_due_min),
-            i(o.callback_require_outcome as i64),
-            s(&session.name),
-            i(http::now_ms()),
-        ],
-    )?
+    db_hours::save_settings(
+        o.cutoff_min,
+        o.callback_due_min,
+        o.callback_require_outcome,
+        &session.name,
+        http::now_ms(),
+    )
+    .d1(&db)?
     .run()
     .await?;
     crate::resources::audit::settings_changed(&session, "hours", "update", None);
@@ -223,10 +196,7 @@ pub async fn put_settings(mut req: Request, env: &Env) -> ApiResult<Response> {
 }
 
 async fn store_exists(db: &D1Database, id: i64) -> ApiResult<()> {
-    let row: Option<serde_json::Value> =
-        db::stmt(db, "SELECT id FROM stores WHERE id = ?1", &[i(id)])?
-            .first(None)
-            .await?;
+    let row: Option<serde_json::Value> = crate::db::stores::exists(id).d1(db)?.first(None).await?;
     row.map(|_| ()).ok_or(ApiError::NotFound)
 }
 
@@ -247,13 +217,7 @@ pub async fn get_store(req: Request, env: &Env, id: i64) -> ApiResult<Response> 
     auth::authenticate(&req, env).await?;
     let db = env.d1("DB")?;
     store_exists(&db, id).await?;
-    let row: Option<StoreHoursRow> = db::stmt(
-        &db,
-        "SELECT store_id, body, require_wrapup FROM store_hours WHERE store_id = ?1",
-        &[i(id)],
-    )?
-    .first(None)
-    .await?;
+    let row: Option<StoreHoursRow> = db_hours::store_hours(id).d1(&db)?.first(None).await?;
     let (hours, require) = row.map_or((Hours::default(), false), |r| {
         (
             serde_json::from_str(&r.body).unwrap_or_default(),
@@ -289,25 +253,14 @@ pub async fn put_store(mut req: Request, env: &Env, id: i64) -> ApiResult<Respon
         .as_ref()
         .map(|h| serde_json::to_string(h).unwrap_or_else(|_| "{}".into()));
     let now = http::now_ms();
-    #[derive(Deserialize)]
-    struct Saved {
-        body: String,
-        require_wrapup: i64,
-    }
-    let saved: Saved = db::stmt(
-        &db,
-        "INSERT INTO store_hours (store_id, body, require_wrapup, updated_by, updated_at) \
-         VALUES (?1, coalesce(?2, '{}'), coalesce(?3, 0), ?4, ?5) ON CONFLICT (store_id) DO UPDATE SET \
-         body = coalesce(?2, body), require_wrapup = coalesce(?3, require_wrapup), \
-         updated_by = ?4, updated_at = ?5 RETURNING body, require_wrapup",
-        &[
-            i(id),
-            db::opt_s(body.as_deref()),
-            db::opt_i(input.require_wrapup.map(i64::from)),
-            s(&session.name),
-            i(now),
-        ],
-    )?
+    let saved: db_hours::SavedStoreHours = db_hours::save_store_hours(
+        id,
+        body.as_deref(),
+        input.require_wrapup,
+        &session.name,
+        now,
+    )
+    .d1(&db)?
     .first(None)
     .await?
     .ok_or(ApiError::NotFound)?;

@@ -1,38 +1,27 @@
 //! `/api/settings/front-desk`: the front desk's settings document (the popup's action buttons,
 //! the 用件 list, click-to-call). Everyone signed in reads it (the popup needs it); admins
 //! write it. The rules are `domain::front_desk`'s.
+use crate::db::settings::{self as db_settings, BodyRow};
 use crate::domain::access::Viewer;
 use crate::domain::front_desk::{self, Settings, OUTCOMES};
-use crate::platform::db::{self, i, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
-use serde::Deserialize;
 use serde_json::json;
 use worker::{D1Database, Env, Request, Response};
 
 /// The stored settings, or the defaults when an admin has not saved any yet.
 pub async fn load(db: &D1Database) -> ApiResult<Settings> {
-    #[derive(Deserialize)]
-    struct Row {
-        body: String,
-    }
-    let row: Option<Row> = db
-        .prepare("SELECT body FROM front_desk_settings WHERE id = 1")
-        .first(None)
-        .await?;
+    let row: Option<BodyRow> = db.prepare(db_settings::FRONT_DESK).first(None).await?;
     Ok(row
         .and_then(|r| serde_json::from_str(&r.body).ok())
         .unwrap_or_default())
 }
 
-/// The settings from a `SELECT body FROM front_desk_settings` result run in a batch (the
+/// The settings from a `db::settings::FRONT_DESK` result run in a batch (the
 /// defaults when none are saved, or when the stored document cannot be read).
 pub fn from_row(r: &worker::D1Result) -> ApiResult<Settings> {
-    #[derive(Deserialize)]
-    struct Row {
-        body: String,
-    }
-    Ok(db::rows::<Row>(r)?
+    Ok(db::rows::<BodyRow>(r)?
         .into_iter()
         .next()
         .and_then(|r| serde_json::from_str(&r.body).ok())
@@ -66,15 +55,10 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     let text = serde_json::to_string(&settings)
         .map_err(|e| crate::domain::error::ApiError::Unavailable(e.to_string()))?;
     let db = env.d1("DB")?;
-    db::stmt(
-        &db,
-        "INSERT INTO front_desk_settings (id, body, updated_by, updated_at) VALUES (1, ?1, ?2, ?3) \
-         ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, \
-         updated_at = excluded.updated_at",
-        &[s(&text), s(&session.name), i(http::now_ms())],
-    )?
-    .run()
-    .await?;
+    db_settings::save_front_desk(&text, &session.name, http::now_ms())
+        .d1(&db)?
+        .run()
+        .await?;
     // The hub's pops follow 顧客の共有 from the next call on.
     crate::platform::hub_client::index_changed(
         env,

@@ -1,18 +1,18 @@
 //! Stores (店舗) and the number prefixes that identify them. Which store a dialled number
 //! belongs to is decided by `domain::prefix::longest_match` alone: this module loads the table
 //! it needs.
-use crate::db::stores::{table_from, table_stmt};
+use crate::db::stores::{self as db_stores, table_from, table_stmt};
 use crate::domain::error::ApiError;
 use crate::domain::messages::StoreRef;
 use crate::domain::phone::{self, Phone};
 use crate::domain::prefix::{self, StoreTable};
 use crate::domain::store;
-use crate::platform::db::{self, i, opt_i, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
-use worker::{D1Database, D1PreparedStatement, D1Result, Env, Request, Response};
+use worker::{D1Database, D1Result, Env, Request, Response};
 
 /// The store a dialled number belongs to (`不明` when no prefix matches).
 pub fn store_for(dialled: &str, table: &StoreTable) -> StoreRef {
@@ -29,20 +29,11 @@ pub fn store_for(dialled: &str, table: &StoreTable) -> StoreRef {
 pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     auth::authenticate(&req, env).await?;
     let db = env.d1("DB")?;
-    #[derive(Deserialize)]
-    struct StoreRow {
-        id: i64,
-        name: String,
-        dialpad_office_id: Option<String>,
-    }
     let results = db
-        .batch(vec![
-            table_stmt(&db),
-            db.prepare("SELECT id, name, dialpad_office_id FROM stores ORDER BY id"),
-        ])
+        .batch(vec![table_stmt(&db), db_stores::all().d1(&db)?])
         .await?;
     let table = table_from(&results[0])?;
-    let list: Vec<_> = db::rows::<StoreRow>(&results[1])?
+    let list: Vec<_> = db::rows::<db_stores::StoreRow>(&results[1])?
         .into_iter()
         .map(|st| {
             let mut ps: Vec<&str> = table
@@ -106,26 +97,11 @@ async fn check_free(
     prefixes: &[String],
     store: Option<i64>,
 ) -> ApiResult<()> {
-    #[derive(Deserialize)]
-    struct Hit {
-        prefix: String,
-        name: String,
-    }
-    let results = db
-        .batch(vec![
-            db::stmt(
-                db,
-                "SELECT id FROM stores WHERE name = ?1 AND (?2 IS NULL OR id != ?2)",
-                &[db::opt_s(name), opt_i(store)],
-            )?,
-            db::stmt(
-                db,
-                "SELECT p.prefix, s.name FROM store_prefixes p JOIN stores s ON s.id = p.store_id \
-                 WHERE p.prefix IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR p.store_id != ?2)",
-                &[db::json(prefixes), opt_i(store)],
-            )?,
-        ])
-        .await?;
+    let batch = db_stores::taken(name, prefixes, store)
+        .iter()
+        .map(|s| s.d1(db))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let results = db.batch(batch).await?;
     if let (Some(name), false) = (name, results[0].results::<serde_json::Value>()?.is_empty()) {
         return Err(ApiError::Conflict {
             code: "store_name_taken",
@@ -133,7 +109,7 @@ async fn check_free(
             current: None,
         });
     }
-    if let Some(h) = db::first::<Hit>(&results[1])? {
+    if let Some(h) = db::first::<db_stores::PrefixHit>(&results[1])? {
         return Err(ApiError::Conflict {
             code: "prefix_conflict",
             message: format!(
@@ -155,25 +131,15 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let office = office_id(body.dialpad_office_id.flatten().as_deref())?;
     let db = env.d1("DB")?;
     check_free(&db, Some(name), &prefixes, None).await?;
-    #[derive(Deserialize, Serialize)]
+    #[derive(Deserialize)]
     struct Created {
         id: i64,
     }
-    let results = db
-        .batch(vec![
-            db::stmt(
-                &db,
-                "INSERT INTO stores (name, dialpad_office_id) VALUES (?1, ?2) RETURNING id",
-                &[s(name), db::opt_s(office.as_deref())],
-            )?,
-            db::stmt(
-                &db,
-                "INSERT INTO store_prefixes (prefix, store_id) \
-                 SELECT j.value, s.id FROM json_each(?1) j, stores s WHERE s.name = ?2",
-                &[db::json(&prefixes), s(name)],
-            )?,
-        ])
-        .await?;
+    let batch = db_stores::create(name, office.as_deref(), &prefixes)
+        .iter()
+        .map(|s| s.d1(&db))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let results = db.batch(batch).await?;
     let st: Created = db::first(&results[0])?
         .ok_or_else(|| ApiError::Unavailable("store insert returned no id".into()))?;
     crate::resources::audit::settings_changed(&session, "store", "create", Some(st.id));
@@ -201,55 +167,23 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         .transpose()?;
     let db = env.d1("DB")?;
     check_free(&db, name, prefixes.as_deref().unwrap_or(&[]), Some(id)).await?;
-    let mut batch = vec![db::stmt(
-        &db,
-        "UPDATE stores SET name = coalesce(?2, name), \
-           dialpad_office_id = CASE WHEN ?3 THEN ?4 ELSE dialpad_office_id END WHERE id = ?1",
-        &[
-            i(id),
-            db::opt_s(name),
-            i(office.is_some() as i64),
-            db::opt_s(office.flatten().as_deref()),
-        ],
-    )?];
-    if let Some(prefixes) = &prefixes {
-        batch.push(db::stmt(
-            &db,
-            "DELETE FROM store_prefixes WHERE store_id = ?1 AND EXISTS (SELECT 1 FROM stores WHERE id = ?1)",
-            &[i(id)],
-        )?);
-        batch.push(db::stmt(
-            &db,
-            "INSERT INTO store_prefixes (prefix, store_id) SELECT value, ?2 FROM json_each(?1) \
-             WHERE EXISTS (SELECT 1 FROM stores WHERE id = ?2)",
-            &[db::json(prefixes), i(id)],
-        )?);
-    }
-    batch.push(store_stmt(&db, id)?);
+    let batch = db_stores::update(
+        id,
+        name,
+        office.as_ref().map(|o| o.as_deref()),
+        prefixes.as_deref(),
+    )
+    .iter()
+    .map(|s| s.d1(&db))
+    .collect::<ApiResult<Vec<_>>>()?;
     let results = db.batch(batch).await?;
     let resp = store_json(results.last().expect("the batch ends with the read"))?;
     crate::resources::audit::settings_changed(&session, "store", "update", Some(id));
     Ok(resp)
 }
 
-fn store_stmt(db: &D1Database, id: i64) -> ApiResult<D1PreparedStatement> {
-    db::stmt(
-        db,
-        "SELECT id, name, dialpad_office_id, (SELECT group_concat(prefix, ' ') FROM (SELECT prefix FROM store_prefixes \
-           WHERE store_id = ?1 ORDER BY prefix)) AS prefixes FROM stores WHERE id = ?1",
-        &[i(id)],
-    )
-}
-
 fn store_json(r: &D1Result) -> ApiResult<Response> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: i64,
-        name: String,
-        dialpad_office_id: Option<String>,
-        prefixes: Option<String>,
-    }
-    let r: Row = db::first(r)?.ok_or(ApiError::NotFound)?;
+    let r: db_stores::StoreWithPrefixes = db::first(r)?.ok_or(ApiError::NotFound)?;
     let prefixes: Vec<&str> = r
         .prefixes
         .as_deref()
@@ -267,41 +201,13 @@ pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let session = auth::require_admin(&req, env).await?;
     let db = env.d1("DB")?;
     // A store with customers or accounts is not deleted: its customers would become "no
-    // home store", visible and editable by every store's staff. The check and the delete are
-    // one batch (one transaction): each write holds only while the store is still unused.
-    const UNUSED: &str = "NOT EXISTS (SELECT 1 FROM customers WHERE home_store_id = ?1) \
-         AND NOT EXISTS (SELECT 1 FROM users WHERE store_id = ?1)";
-    let results = db
-        .batch(vec![
-            db::stmt(
-                &db,
-                "SELECT (SELECT count(*) FROM customers WHERE home_store_id = ?1) AS customers, \
-                   (SELECT count(*) FROM users WHERE store_id = ?1) AS users",
-                &[i(id)],
-            )?,
-            db::stmt(
-                &db,
-                &format!("DELETE FROM store_prefixes WHERE store_id = ?1 AND {UNUSED}"),
-                &[i(id)],
-            )?,
-            db::stmt(
-                &db,
-                &format!("UPDATE calls SET store_id = NULL WHERE store_id = ?1 AND {UNUSED}"),
-                &[i(id)],
-            )?,
-            db::stmt(
-                &db,
-                &format!("DELETE FROM stores WHERE id = ?1 AND {UNUSED}"),
-                &[i(id)],
-            )?,
-        ])
-        .await?;
-    #[derive(Deserialize)]
-    struct InUse {
-        customers: i64,
-        users: i64,
-    }
-    let in_use: Option<InUse> = db::first(&results[0])?;
+    // home store", visible and editable by every store's staff.
+    let batch = db_stores::delete(id)
+        .iter()
+        .map(|s| s.d1(&db))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let results = db.batch(batch).await?;
+    let in_use: Option<db_stores::InUse> = db::first(&results[0])?;
     if let Some(u) = in_use.filter(|u| u.customers > 0 || u.users > 0) {
         return Err(ApiError::Conflict {
             code: "store_in_use",

@@ -2,20 +2,21 @@
 //! who may see the call may read and write it; a save names the version it read (two desks
 //! never overwrite each other's without a word). The call log shows and filters it
 //! (`resources::calls`).
+use crate::db::calls::{self as db_calls, CallLogEntry};
 use crate::db::rollups;
-use crate::domain::access::{call_visible_sql, Viewer};
+use crate::db::wrapups as db_wrapups;
+use crate::domain::access::Viewer;
 use crate::domain::error::ApiError;
 use crate::domain::front_desk;
 use crate::domain::messages::BroadcastRequest;
 use crate::domain::protocol::SocketMessage;
-use crate::platform::db::{self, i, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client;
 use crate::resources::accounts::auth;
 use crate::resources::callbacks;
-use crate::resources::calls::{log_select, CallLogEntry};
 use crate::resources::settings;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, Request, Response};
 
@@ -33,12 +34,8 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let call_id = call_id_param(http::query_param(&req, "callId"))?;
     let viewer = Viewer::from(&session);
     let db = env.d1("DB")?;
-    let sql = format!(
-        "{} WHERE k.id = ?1 AND {}",
-        log_select(2),
-        call_visible_sql(2)
-    );
-    let call: Option<CallLogEntry> = db::stmt(&db, &sql, &[s(&call_id), db::scope(&viewer)])?
+    let call: Option<CallLogEntry> = db_calls::visible_by_id(&call_id, viewer.scope())
+        .d1(&db)?
         .first(None)
         .await?;
     let call = call.ok_or(ApiError::NotFound)?;
@@ -58,22 +55,6 @@ struct WrapupBody {
     /// The version read with `GET` (`call.wrapupVersion`); 0 or absent: there was none yet.
     #[serde(default)]
     version: Option<i64>,
-}
-
-/// The wrap-up as it is stored now (a conflict's `current`, and the broadcast).
-#[derive(Debug, Deserialize, Serialize)]
-struct Current {
-    category: String,
-    outcome: String,
-    note: String,
-    #[serde(rename(serialize = "by"))]
-    by_name: Option<String>,
-    at: i64,
-    version: i64,
-    #[serde(skip_serializing)]
-    caller: String,
-    #[serde(skip_serializing)]
-    store_id: Option<i64>,
 }
 
 /// `PUT /api/calls/wrapup` — saves the wrap-up (the whole of it) on a call the user may see,
@@ -97,48 +78,26 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     let w = front_desk::wrapup(&body.category, &body.outcome, &body.note, &categories)?;
     let viewer = Viewer::from(&session);
     let now = http::now_ms();
+    let save = db_wrapups::Wrapup {
+        call_id: &call_id,
+        category: &w.category,
+        outcome: &w.outcome,
+        note: &w.note,
+        by: &session.name,
+        now,
+        version,
+    };
     let results = db
-        .batch(vec![
-            db::stmt(
-                &db,
-                &format!(
-                    "INSERT INTO call_wrapups (call_id, category, outcome, note, updated_by, updated_at, version) \
-                     SELECT k.id, ?2, ?3, ?4, ?5, ?6, 1 FROM calls k WHERE k.id = ?1 AND {} \
-                     ON CONFLICT (call_id) DO UPDATE SET category = excluded.category, \
-                     outcome = excluded.outcome, note = excluded.note, updated_by = excluded.updated_by, \
-                     updated_at = excluded.updated_at, version = call_wrapups.version + 1 \
-                     WHERE call_wrapups.version = ?8",
-                    call_visible_sql(7)
-                ),
-                &[
-                    s(&call_id),
-                    s(&w.category),
-                    s(&w.outcome),
-                    s(&w.note),
-                    s(&session.name),
-                    i(now),
-                    db::scope(&viewer),
-                    i(version),
-                ],
-            )?,
-            db::stmt(
-                &db,
-                &format!(
-                    "SELECT w.category, w.outcome, w.note, w.updated_by AS by_name, w.updated_at AS at, \
-                     w.version, k.caller, k.store_id FROM call_wrapups w JOIN calls k ON k.id = w.call_id \
-                     WHERE w.call_id = ?1 AND {}",
-                    call_visible_sql(2)
-                ),
-                &[s(&call_id), db::scope(&viewer)],
-            )?,
-        ]
-        .into_iter()
-        // 着信分析's wrap-up counts of the call's hour, in the same transaction.
-        .map(Ok)
-        .chain(rollups::refresh(&[&call_id]).iter().map(|s| s.d1(&db)))
-        .collect::<ApiResult<Vec<_>>>()?)
+        .batch(
+            db_wrapups::save(&save, viewer.scope())
+                .into_iter()
+                // 着信分析's wrap-up counts of the call's hour, in the same transaction.
+                .chain(rollups::refresh(&[&call_id]))
+                .map(|s| s.d1(&db))
+                .collect::<ApiResult<Vec<_>>>()?,
+        )
         .await?;
-    let current: Option<Current> = db::first(&results[1])?;
+    let current: Option<db_wrapups::Current> = db::first(&results[1])?;
     let current = current.ok_or(ApiError::NotFound)?;
     if db::changes(&results[0]) == 0 {
         let by = current.by_name.clone().unwrap_or_default();

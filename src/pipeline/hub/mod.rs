@@ -295,26 +295,18 @@ impl Hub {
 impl DurableObject for Hub {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        let _ = sql.exec(
-            "CREATE TABLE IF NOT EXISTS users (uid INTEGER PRIMARY KEY, tv INTEGER NOT NULL, \
-               disabled INTEGER NOT NULL, role TEXT, store INTEGER)",
-            None,
-        );
-        let _ = sql.exec(
-            "CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, until INTEGER NOT NULL)",
-            None,
-        );
-        let _ = sql.exec(
-            "CREATE INDEX IF NOT EXISTS revoked_until ON revoked_sessions(until)",
-            None,
-        );
-        // Runs on every wake-up; IF NOT EXISTS makes it a no-op after the first.
-        let _ = sql.exec(
-            "CREATE TABLE IF NOT EXISTS events (\
-               seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, \
-               call_id TEXT NOT NULL, store_id INTEGER, live INTEGER NOT NULL, \
-               created_at INTEGER NOT NULL, body TEXT NOT NULL, staff_body TEXT)",
-            None,
+        crate::platform::sql::create_all(
+            &sql,
+            &[
+                "CREATE TABLE IF NOT EXISTS users (uid INTEGER PRIMARY KEY, tv INTEGER NOT NULL, \
+                   disabled INTEGER NOT NULL, role TEXT, store INTEGER)",
+                "CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, until INTEGER NOT NULL)",
+                "CREATE INDEX IF NOT EXISTS revoked_until ON revoked_sessions(until)",
+                "CREATE TABLE IF NOT EXISTS events (\
+                   seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, \
+                   call_id TEXT NOT NULL, store_id INTEGER, live INTEGER NOT NULL, \
+                   created_at INTEGER NOT NULL, body TEXT NOT NULL, staff_body TEXT)",
+            ],
         );
         // Hubs created before `staff_body` existed get the column once.
         #[derive(Deserialize)]

@@ -5,7 +5,7 @@
 use super::outbox::Op;
 use super::Hub;
 use crate::db::callbacks::CallFacts;
-use crate::db::calls::{self as record, CallStateRow};
+use crate::db::calls::{self as record, CallLogEntry, CallStateRow};
 use crate::db::cards::{self, CardRow};
 use crate::db::stores::{self, TableRow};
 use crate::domain::access::{may_link_call, CustomerView, Viewer};
@@ -328,10 +328,7 @@ impl Hub {
     pub(super) async fn sweep(&self, now: i64, retention_cutoff: Option<i64>) -> ApiResult<Value> {
         use crate::pipeline::stale;
         let cutoff = now - stale::STALE_AFTER_MS;
-        let calls: Vec<stale::Stale> = self.all(&Stmt::new(
-            stale::stale_sql(),
-            vec![cutoff.into(), stale::BATCH.into()],
-        ))?;
+        let calls: Vec<CallLogEntry> = self.all(&record::stale(cutoff, stale::BATCH))?;
         if !calls.is_empty() {
             let ids: Vec<String> = calls.iter().map(|c| c.id.clone()).collect();
             let ids_json = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());

@@ -5,72 +5,22 @@
 //! the hub, which closes their open sockets with 4001 before this answers. The rules on each
 //! field are `domain::account`; hashing is `hashing` (WebCrypto), as at login.
 use super::{auth, guard, hashing};
-use crate::db::users;
+use crate::db::users::{self, ListedUser};
 use crate::domain::account;
 use crate::domain::error::ApiError;
 use crate::domain::password;
 use crate::domain::token::{Role, Session};
-use crate::platform::db::{self, i, opt_i, opt_s, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use worker::{D1Database, Env, Request, Response};
 
 const BODY_LIMIT: usize = 4096;
 
-#[derive(Deserialize, Serialize)]
-#[serde(rename_all(serialize = "camelCase"))]
-struct ListedUser {
-    id: i64,
-    login_id: String,
-    name: String,
-    role: String,
-    store_id: Option<i64>,
-    store_name: Option<String>,
-    /// Every store of the account (`user_stores`, `store_id` included), as D1 answers it.
-    #[serde(skip_serializing, default)]
-    stores: Option<String>,
-    /// The same, as the list answers it.
-    #[serde(skip_deserializing, default)]
-    store_ids: Vec<i64>,
-    #[serde(with = "flag")]
-    disabled: bool,
-    created_at: String,
-    updated_at: String,
-    /// The login id of the admin who last changed this account (None: the CLI or the seed).
-    updated_by: Option<String>,
-}
-
-/// D1 answers booleans as 0/1.
-mod flag {
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        Ok(i64::deserialize(d)? != 0)
-    }
-    pub fn serialize<S: Serializer>(v: &bool, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bool(*v)
-    }
-}
-
-fn list_sql() -> String {
-    format!(
-        "SELECT u.id, u.login_id, u.display_name AS name, coalesce(u.org_role, u.role) AS role, u.store_id, \
-         st.name AS store_name, {}, u.disabled, u.created_at, u.updated_at, \
-         ub.login_id AS updated_by FROM users u LEFT JOIN stores st ON st.id = u.store_id \
-         LEFT JOIN users ub ON ub.id = u.updated_by",
-        users::STORES_OF_U
-    )
-}
-
-impl ListedUser {
-    fn with_store_ids(mut self) -> Self {
-        self.store_ids = users::store_set(self.store_id, self.stores.as_deref());
-        self
-    }
-}
-
 async fn listed(db: &D1Database, id: i64) -> ApiResult<ListedUser> {
-    db::stmt(db, &format!("{} WHERE u.id = ?1", list_sql()), &[i(id)])?
+    users::listed(id)
+        .d1(db)?
         .first::<ListedUser>(None)
         .await?
         .map(ListedUser::with_store_ids)
@@ -80,12 +30,8 @@ async fn listed(db: &D1Database, id: i64) -> ApiResult<ListedUser> {
 /// `GET /api/users` — every account (never a password hash), admins first, then by login id.
 pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     auth::require_admin(&req, env).await?;
-    let rows: Vec<ListedUser> = env
-        .d1("DB")?
-        .prepare(format!(
-            "{} ORDER BY u.role = 'staff', u.org_role IS NOT NULL, u.login_id COLLATE NOCASE",
-            list_sql()
-        ))
+    let rows: Vec<ListedUser> = users::list_all()
+        .d1(&env.d1("DB")?)?
         .all()
         .await?
         .results::<ListedUser>()?
@@ -104,14 +50,11 @@ async fn check_stores(db: &D1Database, set: &[i64]) -> ApiResult<()> {
     struct N {
         n: i64,
     }
-    let found = db::stmt(
-        db,
-        "SELECT count(*) AS n FROM stores WHERE id IN (SELECT value FROM json_each(?1))",
-        &[db::json(set)],
-    )?
-    .first::<N>(None)
-    .await?
-    .map_or(0, |r| r.n);
+    let found = crate::db::stores::count_of(set)
+        .d1(db)?
+        .first::<N>(None)
+        .await?
+        .map_or(0, |r| r.n);
     if found != set.len() as i64 {
         return Err(ApiError::bad(
             "unknown_store",
@@ -122,30 +65,9 @@ async fn check_stores(db: &D1Database, set: &[i64]) -> ApiResult<()> {
     Ok(())
 }
 
-/// Replaces the account's stores by `set` (`user_stores`), when `applied` (bound at ?3, a
-/// statement's condition) holds: in the same batch as the change it belongs to.
-fn write_stores(
-    db: &D1Database,
-    uid: i64,
-    set: &[i64],
-    applied: &str,
-    applied_arg: i64,
-) -> ApiResult<Vec<worker::D1PreparedStatement>> {
-    Ok(vec![
-        db::stmt(
-            db,
-            &format!("DELETE FROM user_stores WHERE user_id = ?1 AND {applied}"),
-            &[i(uid), db::Val::Null, i(applied_arg)],
-        )?,
-        db::stmt(
-            db,
-            &format!(
-                "INSERT INTO user_stores (user_id, store_id) \
-                 SELECT ?1, value FROM json_each(?2) WHERE {applied}"
-            ),
-            &[i(uid), db::json(set), i(applied_arg)],
-        )?,
-    ])
+/// Statements prepared for one D1 batch.
+fn d1_all(db: &D1Database, stmts: Vec<db::Stmt>) -> ApiResult<Vec<worker::D1PreparedStatement>> {
+    stmts.iter().map(|s| s.d1(db)).collect()
 }
 
 /// The password to set: the typed one (under the policy) or a generated one.
@@ -210,21 +132,16 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     struct Id {
         id: i64,
     }
-    let id = db::stmt(
-        &db,
-        "INSERT INTO users (login_id, display_name, role, org_role, store_id, password_hash, \
-         updated_by) VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6) ON CONFLICT (login_id) DO NOTHING \
-         RETURNING id",
-        &[
-            s(&login),
-            s(&name),
-            s(role.base()),
-            opt_i(primary),
-            s(&hash),
-            i(me.uid),
-            opt_s(role.org_role()),
-        ],
-    )?
+    let id = users::create(&users::NewUser {
+        login: &login,
+        name: &name,
+        role: role.base(),
+        org_role: role.org_role(),
+        store: primary,
+        password_hash: &hash,
+        by: me.uid,
+    })
+    .d1(&db)?
     .first::<Id>(None)
     .await?
     .ok_or_else(|| ApiError::Conflict {
@@ -233,7 +150,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         current: None,
     })?
     .id;
-    db.batch(write_stores(&db, id, &set, "?3 = ?3", 0)?).await?;
+    db.batch(d1_all(&db, users::set_stores(id, &set))?).await?;
     let user = listed(&db, id).await?;
     crate::resources::audit::account_changed(
         &me,
@@ -313,35 +230,23 @@ pub async fn update(mut req: Request, env: &Env, uid: i64) -> ApiResult<Response
     // statement, and the sessions are deleted in the same batch only if it applied.
     let still_admin = role == Role::Admin && !disabled;
     // The stores are rewritten only if the change applied (its version bump is the sign).
-    let applied = "(SELECT token_version FROM users WHERE id = ?1) > ?3";
-    let stores = write_stores(&db, uid, &set, applied, current.token_version)?;
-    let mut batch = vec![
-        db::stmt(
-            &db,
-            "UPDATE users SET display_name = ?2, role = ?3, org_role = ?8, store_id = ?4, disabled = ?5, \
-                 updated_by = ?6, token_version = token_version + 1, \
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-                 WHERE id = ?1 AND (?7 OR EXISTS (SELECT 1 FROM users o WHERE o.id != ?1 \
-                 AND o.role = 'admin' AND o.disabled = 0)) RETURNING id",
-            &[
-                i(uid),
-                s(&name),
-                s(role.base()),
-                opt_i(store),
-                i(disabled as i64),
-                i(me.uid),
-                i(still_admin as i64),
-                opt_s(role.org_role()),
-            ],
-        )?,
-        db::stmt(
-            &db,
-            "DELETE FROM sessions WHERE user_id = ?1 \
-                 AND (SELECT token_version FROM users WHERE id = ?1) > ?2",
-            &[i(uid), i(current.token_version)],
-        )?,
-    ];
-    batch.extend(stores);
+    let edit = users::UserEdit {
+        name: &name,
+        role: role.base(),
+        org_role: role.org_role(),
+        store,
+        disabled,
+        by: me.uid,
+        still_admin,
+        token_version: current.token_version,
+    };
+    let mut stmts = users::update(uid, &edit);
+    stmts.extend(users::set_stores_if_updated(
+        uid,
+        &set,
+        current.token_version,
+    ));
+    let batch = d1_all(&db, stmts)?;
     let results = db.batch(batch).await?;
     #[derive(Deserialize)]
     struct Id {
@@ -435,11 +340,7 @@ pub async fn reset_password(mut req: Request, env: &Env, uid: i64) -> ApiResult<
         reauth(&req, env, &me, body.current_password.as_deref()).await?;
     }
     let hash = hashed(&password).await?;
-    let change = db::stmt(
-        &db,
-        "UPDATE users SET password_hash = ?2, updated_by = ?3 WHERE id = ?1",
-        &[i(uid), s(&hash), i(me.uid)],
-    )?;
+    let change = users::set_password(uid, &hash, me.uid).d1(&db)?;
     let closed = auth::end_everywhere(env, uid, Some(change)).await?;
     crate::resources::audit::account_changed(
         &me,

@@ -8,9 +8,11 @@
 //! 429 at once. A botnet spraying one password over every account is slowed per network (each
 //! network object) and per account (each account object's unknown-network budget).
 //! The rules (keys, limits, networks) are `domain::limiter`'s.
+use crate::db::guard as db_guard;
 use crate::domain::error::ApiError;
 use crate::domain::limiter::{self, Rule, Window};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::sql::Stmt;
 use crate::platform::stub;
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen;
@@ -92,23 +94,15 @@ pub struct Guard {
     state: State,
 }
 
-#[derive(Deserialize)]
-struct Row {
-    window_start: i64,
-    failures: i64,
+/// Runs one of the guard's statements (`db::guard`) on this object's storage.
+fn exec(sql: &worker::SqlStorage, stmt: &Stmt) -> worker::Result<worker::SqlCursor> {
+    sql.exec(&stmt.sql, stmt.storage_params())
 }
 
 impl Guard {
     fn load(&self, key: &str) -> worker::Result<Option<Window>> {
-        let rows: Vec<Row> = self
-            .state
-            .storage()
-            .sql()
-            .exec(
-                "SELECT window_start, failures FROM attempts WHERE key = ?",
-                vec![key.into()],
-            )?
-            .to_array()?;
+        let rows: Vec<db_guard::WindowRow> =
+            exec(&self.state.storage().sql(), &db_guard::window(key))?.to_array()?;
         Ok(rows.into_iter().next().map(|r| Window {
             window_start: r.window_start,
             failures: r.failures,
@@ -121,19 +115,11 @@ impl Guard {
             #[allow(dead_code)]
             seen: i64,
         }
-        let rows: Vec<K> = self
-            .state
-            .storage()
-            .sql()
-            .exec(
-                "SELECT seen FROM known WHERE account = ? AND network = ? AND seen > ?",
-                vec![
-                    a.account.as_str().into(),
-                    a.network.as_str().into(),
-                    (now - limiter::KNOWN_NETWORK_MS).into(),
-                ],
-            )?
-            .to_array()?;
+        let rows: Vec<K> = exec(
+            &self.state.storage().sql(),
+            &db_guard::known(&a.account, &a.network, now - limiter::KNOWN_NETWORK_MS),
+        )?
+        .to_array()?;
         Ok(!rows.is_empty())
     }
 
@@ -167,9 +153,11 @@ impl Guard {
         }
         // Old windows are worthless: drop them (through `attempts_window`) so the table stays
         // small.
-        sql.exec(
-            "DELETE FROM attempts WHERE window_start < ?",
-            vec![(now - limiter::CLIENT.window_ms.max(limiter::ACCOUNT.window_ms)).into()],
+        exec(
+            &sql,
+            &db_guard::prune_windows(
+                now - limiter::CLIENT.window_ms.max(limiter::ACCOUNT.window_ms),
+            ),
         )?;
         Ok(Verdict { retry_after: None })
     }
@@ -178,37 +166,23 @@ impl Guard {
         let sql = self.state.storage().sql();
         if a.scope == Scope::Network {
             // The reservation was no failure after all: handed back to the network's budget.
-            sql.exec(
-                "UPDATE attempts SET failures = max(failures - 1, 0) WHERE key = ?",
-                vec![limiter::network_key(&a.network).into()],
+            exec(
+                &sql,
+                &db_guard::hand_back(&limiter::network_key(&a.network)),
             )?;
             return Ok(Verdict { retry_after: None });
         }
         // The (account, network) counter starts afresh, and the attempt is handed back to the
         // account's unknown-network budget.
         let keys = self.keys(a, now)?;
-        sql.exec(
-            "DELETE FROM attempts WHERE key = ?",
-            vec![keys[0].0.as_str().into()],
-        )?;
+        exec(&sql, &db_guard::forget(&keys[0].0))?;
         for (key, _) in &keys[1..] {
-            sql.exec(
-                "UPDATE attempts SET failures = max(failures - 1, 0) WHERE key = ?",
-                vec![key.as_str().into()],
-            )?;
+            exec(&sql, &db_guard::hand_back(key))?;
         }
-        sql.exec(
-            "INSERT INTO known (account, network, seen) VALUES (?, ?, ?) \
-             ON CONFLICT (account, network) DO UPDATE SET seen = excluded.seen",
-            vec![
-                a.account.as_str().into(),
-                a.network.as_str().into(),
-                now.into(),
-            ],
-        )?;
-        sql.exec(
-            "DELETE FROM known WHERE seen < ?",
-            vec![(now - limiter::KNOWN_NETWORK_MS).into()],
+        exec(&sql, &db_guard::remember(&a.account, &a.network, now))?;
+        exec(
+            &sql,
+            &db_guard::prune_known(now - limiter::KNOWN_NETWORK_MS),
         )?;
         // Successful logins have a budget of their own (each one is a session).
         let key = limiter::success_key(&a.account);
@@ -224,11 +198,9 @@ impl Guard {
     }
 
     fn put(&self, key: &str, w: Window) -> worker::Result<()> {
-        self.state.storage().sql().exec(
-            "INSERT INTO attempts (key, window_start, failures) VALUES (?, ?, ?) \
-             ON CONFLICT (key) DO UPDATE SET window_start = excluded.window_start, \
-             failures = excluded.failures",
-            vec![key.into(), w.window_start.into(), w.failures.into()],
+        exec(
+            &self.state.storage().sql(),
+            &db_guard::put(key, w.window_start, w.failures),
         )?;
         Ok(())
     }
@@ -239,12 +211,7 @@ impl Guard {
         struct K {
             key: String,
         }
-        let rows: Vec<K> = self
-            .state
-            .storage()
-            .sql()
-            .exec("SELECT key FROM attempts ORDER BY key", None)?
-            .to_array()?;
+        let rows: Vec<K> = exec(&self.state.storage().sql(), &db_guard::keys())?.to_array()?;
         Ok(rows.into_iter().map(|k| k.key).collect())
     }
 }
@@ -252,22 +219,7 @@ impl Guard {
 #[cfg(feature = "console")]
 impl DurableObject for Guard {
     fn new(state: State, _env: Env) -> Self {
-        let sql = state.storage().sql();
-        let _ = sql.exec(
-            "CREATE TABLE IF NOT EXISTS attempts (key TEXT PRIMARY KEY, window_start INTEGER NOT NULL, \
-             failures INTEGER NOT NULL)",
-            None,
-        );
-        let _ = sql.exec(
-            "CREATE TABLE IF NOT EXISTS known (account TEXT NOT NULL, network TEXT NOT NULL, \
-             seen INTEGER NOT NULL, PRIMARY KEY (account, network))",
-            None,
-        );
-        let _ = sql.exec(
-            "CREATE INDEX IF NOT EXISTS attempts_window ON attempts(window_start)",
-            None,
-        );
-        let _ = sql.exec("CREATE INDEX IF NOT EXISTS known_seen ON known(seen)", None);
+        crate::platform::sql::create_all(&state.storage().sql(), crate::db::guard::SCHEMA);
         Self { state }
     }
 

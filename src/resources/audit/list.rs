@@ -2,13 +2,13 @@
 //! (newest first, paged) and `POST /api/audit/export` (the same filters as CSV). The filters
 //! travel in the body, never the address: a customer's name is personal data.
 use super::write::{Entry, ExportAudit};
+use crate::db::audit::{self as db_audit, AuditRow};
 use crate::domain::access::Viewer;
 use crate::domain::audit::{self, Action};
 use crate::domain::error::ApiError;
 use crate::domain::{csv, retention, search};
-use crate::platform::db::{self, i, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
-use crate::platform::sql::Val;
 use crate::resources::accounts::auth;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -27,14 +27,6 @@ struct Filters {
     per_page: Option<i64>,
 }
 
-/// The filters as one WHERE clause of fixed fragments, with their values bound (`?1` …).
-struct Where {
-    sql: String,
-    args: Vec<Val>,
-    /// Whether it searches customers by name (their search keys must be filled in first).
-    by_name: bool,
-}
-
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 fn day(v: &Option<String>, name: &'static str, end: bool) -> ApiResult<Option<i64>> {
@@ -47,13 +39,9 @@ fn day(v: &Option<String>, name: &'static str, end: bool) -> ApiResult<Option<i6
 }
 
 impl Filters {
-    fn to_where(&self) -> ApiResult<Where> {
-        let mut sql = vec!["1 = 1".to_string()];
-        let mut args: Vec<Val> = vec![];
-        let mut push = |fragment: &str, v: Val, args: &mut Vec<Val>| {
-            args.push(v);
-            sql.push(fragment.replace("?N", &format!("?{}", args.len())));
-        };
+    /// The filters validated, for `db::audit::Filter`.
+    fn to_filter(&self) -> ApiResult<db_audit::Filter> {
+        let mut f = db_audit::Filter::default();
         let from = day(&self.from, "from", false)?;
         let to = day(&self.to, "to", true)?;
         if let (Some(f), Some(t)) = (from, to) {
@@ -65,26 +53,19 @@ impl Filters {
                 ));
             }
         }
-        if let Some(f) = from {
-            push("a.at >= ?N", i(f), &mut args);
-        }
-        if let Some(t) = to {
-            push("a.at < ?N", i(t), &mut args);
-        }
-        if let Some(u) = self.user_id {
-            push("a.user_id = ?N", i(u), &mut args);
-        }
+        f.from = from;
+        f.to = to;
+        f.user_id = self.user_id;
         if let Some(code) = self.action.as_deref().filter(|c| !c.is_empty()) {
             let action = Action::from_code(code).ok_or_else(|| {
                 ApiError::bad("invalid_action", "action", "操作の種類が正しくありません")
             })?;
-            push("a.action = ?N", s(action.code()), &mut args);
+            f.action = Some(action.code());
         }
         match &self.customer {
             None | Some(Value::Null) => {}
             Some(Value::Number(n)) => {
-                let id = n.as_i64().filter(|n| *n > 0).ok_or_else(bad_customer)?;
-                push("a.customer_id = ?N", i(id), &mut args);
+                f.customer_id = Some(n.as_i64().filter(|n| *n > 0).ok_or_else(bad_customer)?);
             }
             Some(Value::String(text)) => {
                 let text = text.trim();
@@ -93,26 +74,15 @@ impl Filters {
                 }
                 if text.is_empty() {
                 } else if text.bytes().all(|b| b.is_ascii_digit()) {
-                    let id = text.parse::<i64>().map_err(|_| bad_customer())?;
-                    push("a.customer_id = ?N", i(id), &mut args);
+                    f.customer_id = Some(text.parse::<i64>().map_err(|_| bad_customer())?);
                 } else {
                     // The search key (as 顧客's search): ひらがな, ｶﾀｶﾅ, widths and spaces fold.
-                    push(
-                        "a.customer_id IN (SELECT id FROM customers WHERE instr(name_key, ?N) > 0 \
-                         OR instr(kana_key, ?N) > 0)",
-                        s(&search::key(text)),
-                        &mut args,
-                    );
+                    f.name_key = Some(search::key(text));
                 }
             }
             Some(_) => return Err(bad_customer()),
         }
-        let by_name = sql.iter().any(|f| f.contains("name_key"));
-        Ok(Where {
-            sql: sql.join(" AND "),
-            args,
-            by_name,
-        })
+        Ok(f)
     }
 }
 
@@ -124,30 +94,13 @@ fn bad_customer() -> ApiError {
     )
 }
 
-/// One row as the page and the CSV show it.
-#[derive(Deserialize)]
-struct Row {
-    id: i64,
-    at: i64,
-    user_id: Option<i64>,
-    login_id: Option<String>,
-    user_name: Option<String>,
-    action: String,
-    customer_id: Option<i64>,
-    customer_name: Option<String>,
-    call_id: Option<String>,
-    store_id: Option<i64>,
-    store_name: Option<String>,
-    count: Option<i64>,
-    detail: Option<String>,
+/// How an entry is shown: the page's JSON, and its detail for the CSV.
+trait Row {
+    fn detail_value(&self) -> Value;
+    fn json(&self) -> Value;
 }
 
-const COLUMNS: &str = "a.id, a.at, a.user_id, a.login_id, u.display_name AS user_name, a.action, \
-    a.customer_id, c.name AS customer_name, a.call_id, a.store_id, st.name AS store_name, a.count, a.detail \
-    FROM audit_log a LEFT JOIN users u ON u.id = a.user_id LEFT JOIN customers c ON c.id = a.customer_id \
-    LEFT JOIN stores st ON st.id = a.store_id";
-
-impl Row {
+impl Row for AuditRow {
     fn detail_value(&self) -> Value {
         self.detail
             .as_deref()
@@ -199,42 +152,25 @@ fn actions() -> Value {
 pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
     admin(&req, env).await?;
     let body: Filters = http::read_json(&mut req, 4096).await?;
-    let filter = body.to_where()?;
+    let filter = body.to_filter()?;
     let (page, per) = http::page_of(body.page, body.per_page);
-    let n = filter.args.len();
-    let mut args = filter.args.clone();
-    args.push(i(per));
-    args.push(i((page - 1) * per));
     let db = env.d1("DB")?;
-    if filter.by_name {
+    if filter.name_key.is_some() {
         // Customers written straight into D1 get their search keys first (as 顧客's search).
         crate::db::customers::backfill_keys(&db).await?;
     }
     let results = db
         .batch(vec![
-            db::stmt(
-                &db,
-                &format!("SELECT count(*) AS n FROM audit_log a WHERE {}", filter.sql),
-                &filter.args,
-            )?,
-            db::stmt(
-                &db,
-                &format!(
-                    "SELECT {COLUMNS} WHERE {} ORDER BY a.at DESC, a.id DESC LIMIT ?{} OFFSET ?{}",
-                    filter.sql,
-                    n + 1,
-                    n + 2
-                ),
-                &args,
-            )?,
+            filter.count().d1(&db)?,
+            filter.page(page, per).d1(&db)?,
         ])
         .await?;
     let total = db::count(&results[0])?;
-    let rows: Vec<Row> = db::rows(&results[1])?;
+    let rows: Vec<AuditRow> = db::rows(&results[1])?;
     Ok(http::json_response(
         200,
         &json!({
-            "entries": rows.iter().map(Row::json).collect::<Vec<_>>(),
+            "entries": rows.iter().map(<AuditRow as Row>::json).collect::<Vec<_>>(),
             "total": total,
             "page": page,
             "perPage": per,
@@ -247,7 +183,7 @@ const EXPORT_PAGE: i64 = 500;
 
 struct ExportCursor {
     db: worker::D1Database,
-    filter: Where,
+    filter: db_audit::Filter,
     /// The id of the last row sent (rows go newest first: by id, descending); `None` before
     /// the header.
     before: Option<i64>,
@@ -278,21 +214,9 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
         cur.before = Some(i64::MAX);
         return Ok(Some((out.into_bytes(), cur)));
     };
-    let n = cur.filter.args.len();
-    let mut args = cur.filter.args.clone();
-    args.push(i(before.min(1 << 53)));
-    args.push(i(EXPORT_PAGE));
-    let rows: Vec<Row> = db::page_rows(
+    let rows: Vec<AuditRow> = db::page_rows(
         &cur.db,
-        &db::Stmt::new(
-            format!(
-                "SELECT {COLUMNS} WHERE {} AND a.id < ?{} ORDER BY a.id DESC LIMIT ?{}",
-                cur.filter.sql,
-                n + 1,
-                n + 2
-            ),
-            args,
-        ),
+        &cur.filter.export_page(before.min(1 << 53), EXPORT_PAGE),
     )
     .await?;
     if rows.is_empty() {
@@ -336,7 +260,7 @@ async fn export_page(mut cur: ExportCursor) -> worker::Result<Option<(Vec<u8>, E
 pub async fn export(mut req: Request, env: &Env) -> ApiResult<Response> {
     let session = admin(&req, env).await?;
     let body: Filters = http::read_json(&mut req, 4096).await?;
-    let filter = body.to_where()?;
+    let filter = body.to_filter()?;
     let filters = json!({
         "from": body.from, "to": body.to, "userId": body.user_id, "action": body.action,
     });
@@ -364,7 +288,7 @@ pub async fn export(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let entry = Entry::by(&session, Action::AuditExported).detail(detail);
     let db = env.d1("DB")?;
-    if filter.by_name {
+    if filter.name_key.is_some() {
         crate::db::customers::backfill_keys(&db).await?;
     }
     let cursor = ExportCursor {

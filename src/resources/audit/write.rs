@@ -9,9 +9,10 @@
 //! flush runs first writes every entry waiting, and each request flushes after its own answer,
 //! so no entry is left behind. A streamed export records itself when its stream ends or is
 //! dropped ([`ExportAudit`]); the flush of the request that opened it waits for that.
+use crate::db::audit as db_audit;
 use crate::domain::audit::Action;
 use crate::domain::token::Session;
-use crate::platform::db::{self, i, opt_i, opt_s, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use std::cell::{Cell, RefCell};
 use worker::Env;
@@ -104,25 +105,19 @@ impl Entry {
 
     fn statement(&self, database: &worker::D1Database) -> ApiResult<worker::D1PreparedStatement> {
         let detail = self.detail.as_ref().map(|d| d.to_string());
-        db::stmt(
-            database,
-            "INSERT INTO audit_log (at, user_id, login_id, action, customer_id, call_id, store_id, count, detail) \
-             VALUES (?1, ?2, ?3, ?4, \
-               COALESCE(?5, CASE WHEN ?10 = 1 THEN (SELECT customer_id FROM calls WHERE id = ?6) END), \
-               ?6, ?7, ?8, ?9)",
-            &[
-                i(self.at),
-                opt_i(self.user_id),
-                opt_s(self.login.as_deref()),
-                s(self.action.code()),
-                opt_i(self.customer_id),
-                opt_s(self.call_id.as_deref()),
-                opt_i(self.store_id),
-                opt_i(self.count),
-                opt_s(detail.as_deref()),
-                i(i64::from(self.customer_of_call)),
-            ],
-        )
+        db_audit::insert(&db_audit::NewEntry {
+            at: self.at,
+            user_id: self.user_id,
+            login: self.login.as_deref(),
+            action: self.action.code(),
+            customer_id: self.customer_id,
+            call_id: self.call_id.as_deref(),
+            store_id: self.store_id,
+            count: self.count,
+            detail: detail.as_deref(),
+            customer_of_call: self.customer_of_call,
+        })
+        .d1(database)
     }
 }
 
@@ -249,13 +244,10 @@ pub async fn prune(env: &Env, cutoff_ms: i64) -> ApiResult<usize> {
     let database = env.d1("DB")?;
     let mut deleted = 0;
     for _ in 0..PRUNE_ROUNDS {
-        let r = db::stmt(
-            &database,
-            "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ?1 ORDER BY at LIMIT ?2)",
-            &[i(cutoff_ms), i(PRUNE_BATCH)],
-        )?
-        .run()
-        .await?;
+        let r = db_audit::prune(cutoff_ms, PRUNE_BATCH)
+            .d1(&database)?
+            .run()
+            .await?;
         let n = db::changes(&r);
         deleted += n;
         if (n as i64) < PRUNE_BATCH {

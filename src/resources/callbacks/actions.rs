@@ -1,11 +1,13 @@
 //! 折り返し's writes: status, 担当 and due time, the assignees to pick from, an attempt logged,
 //! bulk close.
 use super::*;
+use crate::db::callbacks as db_callbacks;
+use crate::db::hours as db_hours;
 use crate::db::users;
-use crate::domain::access::{call_visible_sql, Viewer};
+use crate::domain::access::Viewer;
 use crate::domain::error::ApiError;
 use crate::domain::front_desk;
-use crate::platform::db::{self, i, opt_i, opt_s, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use crate::resources::hours::{self};
@@ -82,30 +84,16 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     if closing || other_assignee.is_some() {
         check_update(&db, &viewer, id, closing, other_assignee).await?;
     }
-    let r = db::stmt(
-        &db,
-        &format!(
-            "UPDATE callbacks SET status = coalesce(?2, status), updated_by = ?3, updated_at = ?4, \
-             note = CASE WHEN ?2 IS NULL OR ?2 = 'done' THEN note ELSE '' END, \
-             closed_by_call = CASE WHEN ?2 IS NULL OR ?2 = 'done' THEN closed_by_call ELSE NULL END, \
-             assignee_id = CASE WHEN ?6 THEN ?7 ELSE assignee_id END, \
-             due_at = CASE WHEN ?8 THEN ?9 ELSE due_at END \
-             WHERE id = ?1 AND {} RETURNING store_id, status, assignee_id, due_at",
-            // SQLite's UPDATE takes no alias: the policy's fragment on the bare column.
-            call_visible_sql(5).replace("k.", "")
-        ),
-        &[
-            i(id),
-            opt_s(status),
-            s(&session.name),
-            i(now),
-            db::scope(&viewer),
-            i(assignee.is_some() as i64),
-            opt_i(assignee.flatten()),
-            i(body.due_at.is_some() as i64),
-            opt_i(body.due_at.flatten()),
-        ],
-    )?
+    let r = db_callbacks::update(
+        id,
+        status,
+        assignee,
+        body.due_at,
+        &session.name,
+        now,
+        viewer.scope(),
+    )
+    .d1(&db)?
     .all()
     .await
     .map_err(|e| match ApiError::from_storage(e.to_string()) {
@@ -116,14 +104,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         },
         other => other,
     })?;
-    #[derive(Deserialize)]
-    struct Updated {
-        store_id: Option<i64>,
-        status: String,
-        assignee_id: Option<i64>,
-        due_at: Option<i64>,
-    }
-    let row: Updated = db::first(&r)?.ok_or(ApiError::NotFound)?;
+    let row: db_callbacks::Updated = db::first(&r)?.ok_or(ApiError::NotFound)?;
     changed(env, row.store_id, &format!("callbacks:patch:{id}:{now}")).await?;
     Ok(http::json_response(
         200,
@@ -147,21 +128,8 @@ pub async fn assignees(req: Request, env: &Env) -> ApiResult<Response> {
     if !viewer.may_see_call(store) {
         return Err(ApiError::Forbidden("other_store"));
     }
-    #[derive(Deserialize)]
-    struct User {
-        id: i64,
-        name: String,
-        role: String,
-        store_id: Option<i64>,
-        stores: Option<String>,
-    }
-    let users: Vec<User> = env
-        .d1("DB")?
-        .prepare(format!(
-            "SELECT u.id, u.display_name AS name, coalesce(u.org_role, u.role) AS role, u.store_id, {} FROM users u \
-                 WHERE u.disabled = 0 ORDER BY u.display_name, u.id LIMIT 500",
-            users::STORES_OF_U
-        ))
+    let users: Vec<users::Assignable> = users::assignable()
+        .d1(&env.d1("DB")?)?
         .all()
         .await?
         .results()?;
@@ -196,46 +164,19 @@ async fn check_update(
     closing: bool,
     assignee: Option<i64>,
 ) -> ApiResult<()> {
-    #[derive(Deserialize)]
-    struct Item {
-        store_id: Option<i64>,
-        attempts: i64,
-    }
-    #[derive(Deserialize)]
-    struct User {
-        role: String,
-        store_id: Option<i64>,
-        stores: Option<String>,
-    }
     let results = db
         .batch(vec![
-            db::stmt(
-                db,
-                &format!(
-                    "SELECT k.store_id, (SELECT count(*) FROM callback_attempts a \
-                     WHERE a.callback_id = k.id) AS attempts FROM callbacks k \
-                     WHERE k.id = ?1 AND {}",
-                    call_visible_sql(2)
-                ),
-                &[i(id), db::scope(viewer)],
-            )?,
-            db::stmt(
-                db,
-                &format!(
-                    "SELECT coalesce(u.org_role, u.role) AS role, u.store_id, {} FROM users u WHERE u.id = ?1 AND u.disabled = 0",
-                    users::STORES_OF_U
-                ),
-                &[opt_i(assignee)],
-            )?,
-            db.prepare("SELECT callback_require_outcome AS n FROM hours_settings WHERE id = 1"),
+            db_callbacks::attempt_count(id, viewer.scope()).d1(db)?,
+            users::active_role(assignee).d1(db)?,
+            db_hours::require_outcome().d1(db)?,
         ])
         .await?;
-    let item: Item = db::first(&results[0])?.ok_or(ApiError::NotFound)?;
+    let item: db_callbacks::AttemptCount = db::first(&results[0])?.ok_or(ApiError::NotFound)?;
     if closing && item.attempts == 0 && db::count(&results[2]).unwrap_or(0) != 0 {
         return Err(needs_outcome(None));
     }
     if assignee.is_some() {
-        let user: Option<User> = db::first(&results[1])?;
+        let user: Option<users::RoleRow> = db::first(&results[1])?;
         let ok = user.is_some_and(|u| {
             users::viewer_of(&u.role, u.store_id, u.stores.as_deref())
                 .is_some_and(|v| v.may_see_call(item.store_id))
@@ -268,48 +209,25 @@ pub async fn add_attempt(mut req: Request, env: &Env, id: i64) -> ApiResult<Resp
     let viewer = Viewer::from(&session);
     let now = http::now_ms();
     let db = env.d1("DB")?;
-    let visible = call_visible_sql(2).replace("k.", "");
-    let results = db
-        .batch(vec![
-            db::stmt(
-                &db,
-                &format!(
-                    "INSERT INTO callback_attempts (callback_id, result, note, by_user, by_name, at) \
-                     SELECT id, ?3, ?4, ?5, ?6, ?7 FROM callbacks WHERE id = ?1 AND {visible} \
-                     RETURNING id"
-                ),
-                &[
-                    i(id),
-                    db::scope(&viewer),
-                    s(result),
-                    s(&note),
-                    i(session.uid),
-                    s(&session.name),
-                    i(now),
-                ],
-            )?,
-            db::stmt(
-                &db,
-                &format!(
-                    "UPDATE callbacks SET status = CASE WHEN status = 'open' THEN 'in_progress' \
-                     ELSE status END, updated_by = ?3, updated_at = ?4 \
-                     WHERE id = ?1 AND {visible} RETURNING store_id, status"
-                ),
-                &[i(id), db::scope(&viewer), s(&session.name), i(now)],
-            )?,
-        ])
-        .await?;
+    let batch = db_callbacks::add_attempt(
+        id,
+        result,
+        &note,
+        session.uid,
+        &session.name,
+        now,
+        viewer.scope(),
+    )
+    .iter()
+    .map(|s| s.d1(&db))
+    .collect::<ApiResult<Vec<_>>>()?;
+    let results = db.batch(batch).await?;
     #[derive(Deserialize)]
     struct Inserted {
         id: i64,
     }
-    #[derive(Deserialize)]
-    struct Item {
-        store_id: Option<i64>,
-        status: String,
-    }
     let attempt: Inserted = db::first(&results[0])?.ok_or(ApiError::NotFound)?;
-    let item: Item = db::first(&results[1])?.ok_or(ApiError::NotFound)?;
+    let item: db_callbacks::AttemptedItem = db::first(&results[1])?.ok_or(ApiError::NotFound)?;
     changed(
         env,
         item.store_id,
@@ -354,44 +272,21 @@ pub async fn close(mut req: Request, env: &Env) -> ApiResult<Response> {
         struct Missing {
             id: i64,
         }
-        let missing: Vec<Missing> = db::stmt(
-            &db,
-            "SELECT k.id FROM callbacks k WHERE k.id IN (SELECT value FROM json_each(?1)) \
-             AND k.status != 'done' AND NOT EXISTS (SELECT 1 FROM callback_attempts a \
-             WHERE a.callback_id = k.id) ORDER BY k.id",
-            &[db::json(&body.ids)],
-        )?
-        .all()
-        .await?
-        .results()?;
+        let missing: Vec<Missing> = db_callbacks::without_attempt(&body.ids)
+            .d1(&db)?
+            .all()
+            .await?
+            .results()?;
         if !missing.is_empty() {
             let ids: Vec<i64> = missing.iter().map(|m| m.id).collect();
             return Err(needs_outcome(Some(json!({ "ids": ids }))));
         }
     }
-    let r = db::stmt(
-        &db,
-        &format!(
-            "UPDATE callbacks SET status = 'done', updated_by = ?3, updated_at = ?4 \
-             WHERE id IN (SELECT value FROM json_each(?1)) AND status != 'done' AND {} \
-             RETURNING id, store_id",
-            call_visible_sql(2).replace("k.", "")
-        ),
-        &[
-            db::json(&body.ids),
-            db::scope(&viewer),
-            s(&session.name),
-            i(now),
-        ],
-    )?
-    .all()
-    .await?;
-    #[derive(Deserialize)]
-    struct Closed {
-        id: i64,
-        store_id: Option<i64>,
-    }
-    let rows: Vec<Closed> = db::rows(&r)?;
+    let r = db_callbacks::close(&body.ids, &session.name, now, viewer.scope())
+        .d1(&db)?
+        .all()
+        .await?;
+    let rows: Vec<db_callbacks::Closed> = db::rows(&r)?;
     let mut stores: Vec<Option<i64>> = vec![];
     for row in &rows {
         if !stores.contains(&row.store_id) {

@@ -4,10 +4,9 @@
 //! applied before anything read is returned.
 use super::duplicates::check_attach;
 use super::notes;
-use crate::db::cards::{self, card_columns, thirty_days_ago};
-use crate::domain::access::{
-    call_links_customer_sql, call_visible_sql, customer_visible_sql, Viewer,
-};
+use crate::db::cards::{self, thirty_days_ago};
+use crate::db::customers as db_customers;
+use crate::domain::access::Viewer;
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::messages::{BroadcastRequest, CustomerCard};
@@ -18,7 +17,6 @@ use crate::platform::db::{self, i, opt_i, opt_s, s};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client;
 use crate::resources::accounts::auth;
-use crate::resources::calls;
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, Request, Response};
@@ -106,52 +104,28 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<http::Written> {
     // One batch is one transaction: the customer, their number, the link of their earlier
     // calls and the card read back, together or not at all. An unknown store fails the
     // customer's foreign key and rolls the whole batch back.
-    let results = db
-        .batch(vec![
-            db::stmt(
-                &db,
-                "INSERT INTO customers (name, kana, memo, home_store_id, name_key, kana_key, created_by, custom, custom_key) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                &[
-                    s(&name),
-                    s(&kana),
-                    s(&memo),
-                    opt_i(home_store),
-                    s(&search::key(&name)),
-                    s(&search::key(&kana)),
-                    i(session.uid),
-                    db::json(&custom),
-                    s(&custom_key),
-                ],
-            )?,
-            db::stmt(
-                &db,
-                "INSERT INTO customer_phones (phone, customer_id) VALUES (?1, last_insert_rowid())",
-                &[s(&phone)],
-            )?,
-            // Links the earlier calls from the number that the creator may see and whose
-            // store may see the new customer: a staff create links its own store's calls only,
-            // never another store's (no squatting on a number another store's caller uses).
-            db::stmt(
-                &db,
-                &format!(
-                    "UPDATE calls AS k SET customer_id = (SELECT max(id) FROM customers) \
-                     WHERE k.caller = ?1 AND k.customer_id IS NULL AND {} AND {}",
-                    call_visible_sql(2),
-                    call_links_customer_sql(3)
-                ),
-                &[s(&phone), db::scope(&viewer), opt_i(home_store)],
-            )?,
-            cards::newest_stmt(&db, now, viewer.scope())?,
-        ])
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::BadRequest {
-                code: "invalid_reference",
-                ..
-            } => ApiError::bad("unknown_store", "homeStoreId", "店舗が見つかりません"),
-            other => other,
-        })?;
+    let new = db_customers::NewCustomer {
+        name: &name,
+        kana: &kana,
+        memo: &memo,
+        phone: &phone,
+        home_store,
+        created_by: session.uid,
+        custom: &custom,
+        custom_key: &custom_key,
+    };
+    let mut batch = db_customers::create(&new, viewer.scope())
+        .iter()
+        .map(|s| s.d1(&db))
+        .collect::<ApiResult<Vec<_>>>()?;
+    batch.push(cards::newest_stmt(&db, now, viewer.scope())?);
+    let results = db.batch(batch).await.map_err(|e| match ApiError::from(e) {
+        ApiError::BadRequest {
+            code: "invalid_reference",
+            ..
+        } => ApiError::bad("unknown_store", "homeStoreId", "店舗が見つかりません"),
+        other => other,
+    })?;
     let card = cards::one(&results[3])?;
     announce(env, &card, None).await;
     crate::resources::dialpad::sync::customers(env, &req, &[card.id]).await;
@@ -200,43 +174,18 @@ pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
         Ok(Phone::Number(n)) if !q.is_empty() => Some(n),
         _ => None,
     };
-    // Text matches the folded keys; `instr`, not LIKE, so the query's length in bytes is no
-    // limit (D1 caps a LIKE pattern at 50 bytes: about 16 kanji).
-    let filter = format!(
-        "(?1 = '' OR (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM customer_phones p WHERE p.customer_id = c.id \
-           AND instr(p.phone, ?2) > 0)) OR instr(c.name_key, ?3) > 0 OR instr(c.kana_key, ?3) > 0 \
-           OR instr(c.custom_key, ?3) > 0) AND {}",
-        customer_visible_sql(4)
-    );
-    let args = [
-        s(&search::key(q)),
-        opt_s(digits.as_deref()),
-        s(&search::key(q)),
-        db::scope(&viewer),
-        i(per),
-        i((page - 1) * per),
-        i(thirty_days_ago(http::now_ms())),
-        db::scope(&viewer),
-    ];
+    let search = db_customers::Search {
+        key: search::key(q),
+        digits,
+        page,
+        per_page: per,
+        thirty_days_ago: thirty_days_ago(http::now_ms()),
+        scope: viewer.scope(),
+    };
     let db = env.d1("DB")?;
     crate::db::customers::backfill_keys(&db).await?;
     let results = db
-        .batch(vec![
-            db::stmt(
-                &db,
-                &format!("SELECT count(*) AS n FROM customers c WHERE {filter}"),
-                &args[..4],
-            )?,
-            db::stmt(
-                &db,
-                &format!(
-                    "SELECT {} FROM customers c LEFT JOIN stores hs ON hs.id = c.home_store_id \
-                     WHERE {filter} ORDER BY c.kana, c.name, c.id LIMIT ?5 OFFSET ?6",
-                    card_columns(7)
-                ),
-                &args,
-            )?,
-        ])
+        .batch(vec![search.count().d1(&db)?, search.page().d1(&db)?])
         .await?;
     let total = db::count(&results[0])?;
     let customers = cards::cards_from(&results[1])?;
@@ -253,20 +202,20 @@ pub async fn detail(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let results = db
         .batch(vec![
-            notes::home_stmt(&db, id)?,
+            db_customers::home(id).d1(&db)?,
             cards::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?,
-            notes::list_stmt(&db, id, 50)?,
-            calls::of_customer_stmt(&db, &viewer, id, 10)?,
-            db::stmt(&db, "SELECT custom FROM customers WHERE id = ?1", &[i(id)])?,
+            crate::db::notes::list(id, 50).d1(&db)?,
+            crate::db::calls::of_customer(id, 10, viewer.scope()).d1(&db)?,
+            db_customers::custom(id).d1(&db)?,
             crate::resources::custom_fields::all_stmt(&db),
         ])
         .await?;
     let home = notes::check_visible(&results[0], &viewer)?;
-    let history: Vec<calls::CallLogEntry> = db::rows(&results[3])?;
+    let history: Vec<crate::db::calls::CallLogEntry> = db::rows(&results[3])?;
     let can_edit = viewer.may_edit_customer(home.home_store_id);
     let custom_fields = custom_values(
         &crate::resources::custom_fields::from(&results[5])?,
-        &stored_custom(&results[4])?,
+        &db_customers::custom_from(&results[4])?,
         home.home_store_id,
         &viewer,
         can_edit,
@@ -330,19 +279,6 @@ impl CustomerPatch {
     }
 }
 
-/// A customer's stored custom values (`SELECT custom`), empty when there is no row.
-fn stored_custom(r: &worker::D1Result) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
-    #[derive(Deserialize)]
-    struct Row {
-        custom: Option<String>,
-    }
-    let row: Option<Row> = db::first(r)?;
-    Ok(row
-        .and_then(|r| r.custom)
-        .and_then(|c| serde_json::from_str(&c).ok())
-        .unwrap_or_default())
-}
-
 /// The custom fields of a customer of `home` as the edit panel shows them: every field that
 /// applies, its value, and whether this viewer may change it.
 fn custom_values(
@@ -383,13 +319,9 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
             "version (編集元の版) が必要です",
         )
     })?;
-    // ?1 id, ?2 version, ?3 edit token, ?4 the viewer's scope; the columns follow.
-    let mut sets: Vec<&str> = Vec::new();
-    let mut args: Vec<db::Val> = vec![i(id), i(version), db::Val::Null, db::scope(&viewer)];
-    let mut set = |col: &'static str, v: db::Val| {
-        sets.push(col);
-        args.push(v);
-    };
+    // The columns this edit sets, with their values.
+    let mut columns: Vec<(&'static str, db::Val)> = Vec::new();
+    let mut set = |col: &'static str, v: db::Val| columns.push((col, v));
     if let Some(v) = &patch.name {
         let name = customer::name(v)?;
         set("name_key", s(&search::key(&name)));
@@ -438,8 +370,8 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         // the version check below, so these are the values the edit changes.
         let read = db
             .batch(vec![
-                notes::home_stmt(&db, id)?,
-                db::stmt(&db, "SELECT custom FROM customers WHERE id = ?1", &[i(id)])?,
+                db_customers::home(id).d1(&db)?,
+                db_customers::custom(id).d1(&db)?,
                 crate::resources::custom_fields::all_stmt(&db),
             ])
             .await?;
@@ -453,7 +385,7 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
         let defs = crate::resources::custom_fields::from(&read[2])?;
         let custom = crate::domain::fields::apply(
             &defs,
-            &stored_custom(&read[1])?,
+            &db_customers::custom_from(&read[1])?,
             changes,
             home,
             viewer.is_admin(),
@@ -469,40 +401,21 @@ pub async fn update(mut req: Request, env: &Env, id: i64) -> ApiResult<Response>
     let mut token = [0u8; 12];
     getrandom::getrandom(&mut token).map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let token = crate::domain::password::to_hex(&token);
-    args[2] = s(&token);
-    let assignments: String = sets
-        .iter()
-        .enumerate()
-        .map(|(n, col)| format!(", {col} = ?{}", n + 5))
-        .collect();
-    let update_sql = format!(
-        "UPDATE customers AS c SET version = version + 1, edit_token = ?3, \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'){assignments} \
-         WHERE c.id = ?1 AND c.version = ?2 AND {}",
-        customer_visible_sql(4)
-    );
     let duplicates = match &phones {
         Some(phones) => check_attach(&db, &viewer, phones, Some(id)).await?,
         None => vec![],
     };
-    let mut batch = vec![
-        notes::home_stmt(&db, id)?,
-        db::stmt(&db, &update_sql, &args)?,
+    let mut stmts = vec![
+        db_customers::home(id),
+        db_customers::update(id, version, &token, viewer.scope(), columns),
     ];
     if let Some(phones) = &phones {
-        batch.push(db::stmt(
-            &db,
-            "DELETE FROM customer_phones WHERE customer_id = ?1 \
-             AND (SELECT edit_token FROM customers WHERE id = ?1) = ?2",
-            &[i(id), s(&token)],
-        )?);
-        batch.push(db::stmt(
-            &db,
-            "INSERT OR IGNORE INTO customer_phones (phone, customer_id) SELECT value, ?1 FROM json_each(?2) \
-             WHERE (SELECT edit_token FROM customers WHERE id = ?1) = ?3",
-            &[i(id), db::json(phones), s(&token)],
-        )?);
+        stmts.extend(db_customers::replace_phones(id, phones, &token));
     }
+    let mut batch = stmts
+        .iter()
+        .map(|s| s.d1(&db))
+        .collect::<ApiResult<Vec<_>>>()?;
     batch.push(cards::by_id_stmt(&db, id, http::now_ms(), viewer.scope())?);
     let results = db.batch(batch).await?;
     let home = notes::check_visible(&results[0], &viewer)?;
@@ -576,13 +489,7 @@ pub(crate) async fn announce(
 /// `DELETE /api/customers/{id}` (admin).
 pub async fn delete(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let session = auth::require_admin(&req, env).await?;
-    let r = db::stmt(
-        &env.d1("DB")?,
-        "DELETE FROM customers WHERE id = ?1",
-        &[i(id)],
-    )?
-    .run()
-    .await?;
+    let r = db_customers::delete(id).d1(&env.d1("DB")?)?.run().await?;
     if db::changes(&r) == 0 {
         return Err(ApiError::NotFound);
     }

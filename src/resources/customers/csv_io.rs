@@ -4,13 +4,13 @@
 //! a handful of statements whatever the file's size: rows travel as JSON text bound to one
 //! parameter and read with `json_each`, chunked so that no bound value nears D1's 2 MB limit,
 //! and the statements go in one batch, which D1 runs as one transaction.
-use crate::db::customers::{export_page_stmt, ExportRow};
+use crate::db::customers::{self as db_customers, export_page_stmt, ExportRow};
 use crate::domain::access::Viewer;
 use crate::domain::csv::{self, ImportRow, RowError};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::search;
-use crate::platform::db::{self, i, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::{Deserialize, Serialize};
@@ -142,32 +142,11 @@ fn chunks(items: &[Item]) -> Vec<(String, usize)> {
     out
 }
 
-const FIELDS: &str = "json_extract(j.value, '$.name'), json_extract(j.value, '$.kana'), \
-  json_extract(j.value, '$.memo'), json_extract(j.value, '$.store'), json_extract(j.value, '$.type'), \
-  json_extract(j.value, '$.flag'), json_extract(j.value, '$.visits'), json_extract(j.value, '$.spend'), \
-  json_extract(j.value, '$.last'), json_extract(j.value, '$.name_key'), json_extract(j.value, '$.kana_key'), \
-  json_extract(j.value, '$.custom'), json_extract(j.value, '$.custom_key')";
-
-fn update_stmts(db: &D1Database, json: &str) -> ApiResult<[D1PreparedStatement; 2]> {
-    Ok([
-        db::stmt(
-            db,
-            &format!(
-                "UPDATE customers SET (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
-                   total_spend, last_visit_at, name_key, kana_key, custom, custom_key) = (SELECT {FIELDS} FROM json_each(?1) j \
-                   WHERE json_extract(j.value, '$.id') = customers.id), version = version + 1, \
-                   updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-                 WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))"
-            ),
-            &[s(json)],
-        )?,
-        db::stmt(
-            db,
-            "INSERT OR IGNORE INTO customer_phones (phone, customer_id) \
-             SELECT p.value, json_extract(j.value, '$.id') FROM json_each(?1) j, json_each(j.value, '$.phones') p",
-            &[s(json)],
-        )?,
-    ])
+fn update_stmts(db: &D1Database, json: &str) -> ApiResult<Vec<D1PreparedStatement>> {
+    db_customers::import_update(json)
+        .iter()
+        .map(|s| s.d1(db))
+        .collect()
 }
 
 /// `by`: the admin importing, recorded as each new customer's `created_by` (as a create does).
@@ -176,27 +155,11 @@ fn insert_stmts(
     json: &str,
     rows: usize,
     by: i64,
-) -> ApiResult<[D1PreparedStatement; 2]> {
-    Ok([
-        db::stmt(
-            db,
-            &format!(
-                "INSERT INTO customers (name, kana, memo, home_store_id, customer_type, flag, visit_count, \
-                   total_spend, last_visit_at, name_key, kana_key, custom, custom_key, created_by) \
-                 SELECT {FIELDS}, ?2 FROM json_each(?1) j ORDER BY j.key"
-            ),
-            &[s(json), i(by)],
-        )?,
-        // The rows just inserted hold the highest ids, in the chunk's order (the batch is one
-        // transaction, so nothing else inserts in between): row k got max(id) - rows + 1 + k.
-        db::stmt(
-            db,
-            "INSERT OR IGNORE INTO customer_phones (phone, customer_id) \
-             SELECT p.value, (SELECT max(id) FROM customers) - ?2 + 1 + j.key \
-             FROM json_each(?1) j, json_each(j.value, '$.phones') p",
-            &[s(json), i(rows as i64)],
-        )?,
-    ])
+) -> ApiResult<Vec<D1PreparedStatement>> {
+    db_customers::import_insert(json, rows, by)
+        .iter()
+        .map(|s| s.d1(db))
+        .collect()
 }
 
 /// `POST /api/customers/import?encoding=auto|utf-8|shift_jis` (admin). Body: the CSV file.
@@ -221,16 +184,6 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
 
     // Stores, existing ids and the owners of every number, in one round trip.
     #[derive(Deserialize)]
-    struct StoreRow {
-        id: i64,
-        name: String,
-    }
-    #[derive(Deserialize)]
-    struct PhoneRow {
-        phone: String,
-        customer_id: i64,
-    }
-    #[derive(Deserialize)]
     struct IdRow {
         id: i64,
     }
@@ -241,21 +194,13 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     let ids: Vec<i64> = rows.iter().filter_map(|r| r.id).collect();
     let lookups = db
         .batch(vec![
-            db.prepare("SELECT id, name FROM stores"),
-            db::stmt(
-                &db,
-                "SELECT phone, customer_id FROM customer_phones WHERE phone IN (SELECT value FROM json_each(?1))",
-                &[db::json(&all_phones)],
-            )?,
-            db::stmt(
-                &db,
-                "SELECT id FROM customers WHERE id IN (SELECT value FROM json_each(?1))",
-                &[db::json(&ids)],
-            )?,
+            db.prepare(crate::db::stores::NAMES),
+            db_customers::owners_of_numbers(&all_phones).d1(&db)?,
+            db_customers::existing(&ids).d1(&db)?,
         ])
         .await?;
-    let stores: Vec<StoreRow> = db::rows(&lookups[0])?;
-    let phone_owners: Vec<PhoneRow> = db::rows(&lookups[1])?;
+    let stores: Vec<crate::db::stores::StoreName> = db::rows(&lookups[0])?;
+    let phone_owners: Vec<db_customers::PhoneRow> = db::rows(&lookups[1])?;
     let existing: Vec<i64> = db::rows::<IdRow>(&lookups[2])?
         .into_iter()
         .map(|r| r.id)
@@ -317,16 +262,8 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
     // An update adds its numbers to the customer's: together they stay within MAX_PHONES.
     if !updated_numbers.is_empty() {
         let targets: Vec<i64> = updated_numbers.iter().map(|(_, id, _)| *id).collect();
-        let have: Vec<PhoneRow> = db::rows(
-            &db::stmt(
-                &db,
-                "SELECT phone, customer_id FROM customer_phones \
-                 WHERE customer_id IN (SELECT value FROM json_each(?1))",
-                &[db::json(&targets)],
-            )?
-            .all()
-            .await?,
-        )?;
+        let have: Vec<db_customers::PhoneRow> =
+            db::rows(&db_customers::numbers_of(&targets).d1(&db)?.all().await?)?;
         for (line, id, phones) in &updated_numbers {
             let mut all: Vec<&str> = have
                 .iter()
@@ -355,24 +292,11 @@ pub async fn import(mut req: Request, env: &Env) -> ApiResult<Response> {
         return Err(ApiError::InvalidRows(errors));
     }
     // The updated customers' stored custom values, which the rows' cells apply onto.
-    #[derive(Deserialize)]
-    struct CustomRow {
-        id: i64,
-        custom: Option<String>,
-    }
-    let stored: Vec<CustomRow> = if updates.is_empty() {
+    let stored: Vec<db_customers::CustomRow> = if updates.is_empty() {
         vec![]
     } else {
         let targets: Vec<i64> = updates.iter().map(|(_, id, _)| *id).collect();
-        db::rows(
-            &db::stmt(
-                &db,
-                "SELECT id, custom FROM customers WHERE id IN (SELECT value FROM json_each(?1))",
-                &[db::json(&targets)],
-            )?
-            .all()
-            .await?,
-        )?
+        db::rows(&db_customers::customs_of(&targets).d1(&db)?.all().await?)?
     };
     let updates: Vec<Item> = updates
         .into_iter()
@@ -525,21 +449,11 @@ pub(crate) async fn rate_limit(
     window_ms: i64,
 ) -> ApiResult<()> {
     let now = http::now_ms();
-    let results = db
-        .batch(vec![
-            db::stmt(
-                db,
-                "DELETE FROM rate_events WHERE key = ?1 AND at <= ?2",
-                &[s(key), i(now - window_ms)],
-            )?,
-            db::stmt(
-                db,
-                "INSERT INTO rate_events (key, at) SELECT ?1, ?2 \
-                 WHERE (SELECT count(*) FROM rate_events WHERE key = ?1 AND at > ?3) < ?4",
-                &[s(key), i(now), i(now - window_ms), i(max)],
-            )?,
-        ])
-        .await?;
+    let batch = crate::db::rate::count_action(key, now, window_ms, max)
+        .iter()
+        .map(|s| s.d1(db))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let results = db.batch(batch).await?;
     if db::changes(&results[1]) == 0 {
         return Err(ApiError::RateLimited((window_ms / 1000) as u32));
     }

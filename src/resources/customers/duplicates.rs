@@ -3,10 +3,11 @@
 //! family's shared number from a duplicate record) and, for staff, refused when the other
 //! customer belongs to another store. `POST /api/customers/duplicates` asks the same before a
 //! save, so the page can warn before anything is written.
+use crate::db::customers as db_customers;
 use crate::domain::access::Viewer;
 use crate::domain::customer::{self, NumberOwner, SharedNumber, MAX_SHARED};
 use crate::domain::error::ApiError;
-use crate::platform::db::{self, opt_i};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::Deserialize;
@@ -20,37 +21,12 @@ async fn owners(
     phones: &[String],
     except: Option<i64>,
 ) -> ApiResult<(Vec<Option<i64>>, Vec<NumberOwner>)> {
-    #[derive(Deserialize)]
-    struct Home {
-        home_store_id: Option<i64>,
-    }
-    let args = [db::json(phones), opt_i(except)];
-    const WHERE: &str =
-        "p.phone IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR c.id <> ?2)";
-    let results = db
-        .batch(vec![
-            db::stmt(
-                db,
-                &format!(
-                    "SELECT DISTINCT c.home_store_id FROM customer_phones p \
-                     JOIN customers c ON c.id = p.customer_id WHERE {WHERE}"
-                ),
-                &args,
-            )?,
-            db::stmt(
-                db,
-                &format!(
-                    "SELECT p.phone, c.id, c.name, c.home_store_id, hs.name AS home_store_name \
-                     FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
-                     LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE {WHERE} \
-                     ORDER BY p.phone, c.id LIMIT {}",
-                    MAX_SHARED * 2
-                ),
-                &args,
-            )?,
-        ])
-        .await?;
-    let homes = db::rows::<Home>(&results[0])?
+    let batch = db_customers::owners(phones, except, MAX_SHARED * 2)
+        .iter()
+        .map(|s| s.d1(db))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let results = db.batch(batch).await?;
+    let homes = db::rows::<db_customers::Home>(&results[0])?
         .into_iter()
         .map(|h| h.home_store_id)
         .collect();
@@ -120,27 +96,11 @@ const SHARED_LIST_MAX: i64 = 500;
 /// that happened and may merge or correct the records.
 pub async fn shared_numbers(req: Request, env: &Env) -> ApiResult<Response> {
     auth::require_admin(&req, env).await?;
-    #[derive(Deserialize)]
-    struct Row {
-        phone: String,
-        id: i64,
-        name: String,
-        home_store_id: Option<i64>,
-        home_store_name: Option<String>,
-    }
-    let rows: Vec<Row> = db::stmt(
-        &env.d1("DB")?,
-        "SELECT p.phone, c.id, c.name, c.home_store_id, hs.name AS home_store_name \
-         FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
-         LEFT JOIN stores hs ON hs.id = c.home_store_id \
-         WHERE p.phone IN (SELECT p2.phone FROM customer_phones p2 JOIN customers c2 ON c2.id = p2.customer_id \
-           GROUP BY p2.phone HAVING count(DISTINCT c2.home_store_id) > 1 ORDER BY p2.phone LIMIT ?1) \
-         ORDER BY p.phone, c.id",
-        &[db::i(SHARED_LIST_MAX)],
-    )?
-    .all()
-    .await?
-    .results()?;
+    let rows: Vec<db_customers::SharedRow> = db_customers::shared_across_stores(SHARED_LIST_MAX)
+        .d1(&env.d1("DB")?)?
+        .all()
+        .await?
+        .results()?;
     let mut numbers: Vec<serde_json::Value> = vec![];
     for r in rows {
         let customer = json!({

@@ -4,16 +4,16 @@
 use super::notes;
 use crate::db::cards;
 use crate::db::stores as db_stores;
-use crate::domain::access::{call_visible_sql, CustomerView, Viewer};
+use crate::domain::access::{CustomerView, Viewer};
 use crate::domain::customer;
 use crate::domain::error::ApiError;
 use crate::domain::messages::CustomerCard;
 use crate::domain::phone::{self, Phone};
 use crate::domain::store as domain_store;
-use crate::platform::db::{self, opt_s, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
-use crate::resources::{calls, stores};
+use crate::resources::stores;
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, Request, Response};
@@ -27,14 +27,6 @@ struct LookupBody {
     phone: Option<String>,
     #[serde(default)]
     incoming: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CallNumbers {
-    caller: String,
-    dialled: String,
-    store_id: Option<i64>,
-    store_name: Option<String>,
 }
 
 /// `POST /api/customers/lookup` with `{"callId"}` (the popup: the numbers come from the call
@@ -64,16 +56,12 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             };
             let found = db
                 .batch(vec![
-                    db::stmt(
-                        &db,
-                        "SELECT k.caller, k.dialled, k.store_id, s.name AS store_name \
-                         FROM calls k LEFT JOIN stores s ON s.id = k.store_id WHERE k.id = ?1",
-                        &[s(&id)],
-                    )?,
+                    crate::db::calls::numbers(&id).d1(&db)?,
                     db_stores::table_stmt(&db),
                 ])
                 .await?;
-            let call: CallNumbers = db::first(&found[0])?.ok_or(ApiError::NotFound)?;
+            let call: crate::db::calls::CallNumbers =
+                db::first(&found[0])?.ok_or(ApiError::NotFound)?;
             // The store the hub decided when it popped the call (by the dialled number, the
             // Dialpad office or the entry number) and recorded; the call's row reaches D1
             // through the hub's outbox (flushed above, best effort). A row without one yet is
@@ -108,29 +96,14 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let results = db
         .batch(vec![
             cards::by_phone_for(&db, &number, now, viewer.scope())?,
-            calls::from_number_stmt(&db, &viewer, &number, 10)?,
+            crate::db::calls::from_number(&number, 10, viewer.scope()).d1(&db)?,
             db_stores::table_stmt(&db),
-            db::stmt(
-                &db,
-                "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
-                 WHERE customer_id IN (SELECT customer_id FROM customer_phones WHERE phone = ?1) \
-                 ORDER BY id DESC LIMIT 50",
-                &[s(&number)],
-            )?,
-            wrapups_stmt(&db, &viewer, &number, this_call.as_deref())?,
+            crate::db::notes::of_number(&number).d1(&db)?,
+            crate::db::wrapups::recent_of_number(&number, this_call.as_deref(), viewer.scope())
+                .d1(&db)?,
             // 顧客の共有, and the pinned notes a shared view shows.
-            db.prepare("SELECT body FROM front_desk_settings WHERE id = 1"),
-            db::stmt(
-                &db,
-                "SELECT customer_id, id, note_type, body, author_name, created_at FROM customer_notes \
-                 WHERE customer_id IN (SELECT customer_id FROM customer_phones WHERE phone = ?1) \
-                 AND note_type IN (?2, ?3) ORDER BY id DESC LIMIT 20",
-                &[
-                    s(&number),
-                    s(customer::PINNED_NOTE_TYPES[0]),
-                    s(customer::PINNED_NOTE_TYPES[1]),
-                ],
-            )?,
+            db.prepare(crate::db::settings::FRONT_DESK),
+            crate::db::notes::pinned_of_number(&number, customer::PINNED_NOTE_TYPES).d1(&db)?,
         ])
         .await?;
     let sharing = crate::resources::settings::from_row(&results[5])?.sharing();
@@ -155,7 +128,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     } else {
         vec![]
     };
-    let shared_notes: Vec<notes::Note> = match shared.as_slice() {
+    let shared_notes: Vec<crate::db::notes::Note> = match shared.as_slice() {
         [one] => notes::from(&results[6])?
             .into_iter()
             .filter(|n| n.customer_id == Some(one.id))
@@ -163,7 +136,10 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
         _ => vec![],
     };
     // A withheld number's "history" would be every withheld call: none is shown.
-    let (mut history, wrapups): (Vec<calls::CallLogEntry>, Vec<Wrapup>) = match phone {
+    let (mut history, wrapups): (
+        Vec<crate::db::calls::CallLogEntry>,
+        Vec<crate::db::wrapups::Recent>,
+    ) = match phone {
         Some(_) => (db::rows(&results[1])?, db::rows(&results[4])?),
         None => (vec![], vec![]),
     };
@@ -182,7 +158,7 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
     let table = db_stores::table_from(&results[2])?;
     let store = incoming.as_deref().map(|n| stores::store_for(n, &table));
     // The popup shows the latest notes of the one customer it shows.
-    let notes: Vec<notes::Note> = match cards.as_slice() {
+    let notes: Vec<crate::db::notes::Note> = match cards.as_slice() {
         [one] => notes::from(&results[3])?
             .into_iter()
             .filter(|n| n.customer_id == Some(one.id))
@@ -221,41 +197,4 @@ pub async fn lookup(mut req: Request, env: &Env) -> ApiResult<Response> {
             "sharedNotes": shared_notes,
         }),
     )?)
-}
-
-/// One of the number's latest wrap-ups, as the popup's 前回までの対応 shows it.
-#[derive(Deserialize, serde::Serialize)]
-#[serde(rename_all(serialize = "camelCase"))]
-struct Wrapup {
-    call_id: String,
-    started_at: i64,
-    store_name: Option<String>,
-    category: String,
-    outcome: String,
-    note: String,
-    #[serde(rename(serialize = "by"))]
-    updated_by: Option<String>,
-    #[serde(rename(serialize = "at"))]
-    updated_at: i64,
-}
-
-/// The last 3 wrap-ups written on calls from `phone` that `viewer` may see (the history's
-/// visibility), newest call first, leaving out `except` (the call the popup is about: its
-/// own wrap-up is the form) and wrap-ups left empty.
-fn wrapups_stmt(
-    db: &worker::D1Database,
-    viewer: &Viewer,
-    phone: &str,
-    except: Option<&str>,
-) -> ApiResult<worker::D1PreparedStatement> {
-    let sql = format!(
-        "SELECT k.id AS call_id, k.started_at, s.name AS store_name, w.category, w.outcome, \
-         w.note, w.updated_by, w.updated_at FROM calls k JOIN call_wrapups w ON w.call_id = k.id \
-         LEFT JOIN stores s ON s.id = k.store_id \
-         WHERE k.caller = ?1 AND (?2 IS NULL OR k.id <> ?2) AND {} \
-         AND (w.category <> '' OR w.outcome <> '' OR w.note <> '') \
-         ORDER BY k.started_at DESC LIMIT 3",
-        call_visible_sql(3)
-    );
-    db::stmt(db, &sql, &[s(phone), opt_s(except), db::scope(viewer)])
 }

@@ -3,9 +3,10 @@
 //! visit and both memos stay, and `from` is deleted. One D1 batch: all of it or nothing.
 use super::api;
 use crate::db::cards;
+use crate::db::customers as db_customers;
 use crate::domain::customer;
 use crate::domain::error::ApiError;
-use crate::platform::db::{self, i};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::Deserialize;
@@ -18,11 +19,6 @@ struct MergeBody {
     from: i64,
 }
 
-/// Every write applies only when both customers exist (?1 the one kept, ?2 the one merged in),
-/// so a missing one changes nothing.
-const BOTH: &str = "(SELECT count(*) FROM customers WHERE id IN (?1, ?2)) = 2 \
-  AND (SELECT count(DISTINCT phone) FROM customer_phones WHERE customer_id IN (?1, ?2)) <= ?3";
-
 pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<http::Written> {
     let session = auth::require_admin(&req, env).await?;
     let body: MergeBody = http::read_json(&mut req, 1024).await?;
@@ -34,61 +30,21 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<http::Writ
         ));
     }
     let db = env.d1("DB")?;
-    // ?3: the numbers one customer may have (every statement's guard); the record's update
-    // also binds ?4, the spend/visits ceiling, and ?5, the memo's length.
-    let args = [
-        i(id),
-        i(body.from),
-        i(customer::MAX_PHONES as i64),
-        i(customer::MAX_AMOUNT),
-        i(customer::MAX_MEMO as i64),
-    ];
-    let stmt = |sql: String| db::stmt(&db, &sql, &args[..3]);
-    let stmt5 = |sql: String| db::stmt(&db, &sql, &args);
-    let results = db
-        .batch(vec![
-            stmt(
-                "SELECT (SELECT count(*) FROM customers WHERE id IN (?1, ?2)) AS n, \
-                   (SELECT count(DISTINCT phone) FROM customer_phones WHERE customer_id IN (?1, ?2)) AS phones, \
-                   ?3 AS max_phones"
-                    .into(),
-            )?,
-            stmt("SELECT home_store_id FROM customers WHERE id = ?2 AND ?1 IS NOT NULL AND ?3 IS NOT NULL".into())?,
-            stmt(format!(
-                "INSERT OR IGNORE INTO customer_phones (phone, customer_id) \
-                 SELECT phone, ?1 FROM customer_phones WHERE customer_id = ?2 AND {BOTH}"
-            ))?,
-            stmt(format!(
-                "UPDATE customer_notes SET customer_id = ?1 WHERE customer_id = ?2 AND {BOTH}"
-            ))?,
-            stmt(format!(
-                "UPDATE calls SET customer_id = ?1 WHERE customer_id = ?2 AND {BOTH}"
-            ))?,
-            stmt5(format!(
-                "UPDATE customers AS k SET \
-                   visit_count = min(k.visit_count + f.visit_count, ?4), \
-                   total_spend = min(k.total_spend + f.total_spend, ?4), \
-                   last_visit_at = CASE WHEN k.last_visit_at IS NULL OR f.last_visit_at > k.last_visit_at \
-                     THEN f.last_visit_at ELSE k.last_visit_at END, \
-                   memo = substr(CASE WHEN f.memo = '' THEN k.memo WHEN k.memo = '' THEN f.memo \
-                     ELSE k.memo || char(10) || f.memo END, 1, ?5), \
-                   custom = json_patch(f.custom, k.custom), \
-                   custom_key = CASE WHEN f.custom_key = '' THEN k.custom_key WHEN k.custom_key = '' THEN f.custom_key \
-                     ELSE k.custom_key || char(10) || f.custom_key END, \
-                   version = k.version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-                 FROM (SELECT * FROM customers WHERE id = ?2) AS f WHERE k.id = ?1 AND {BOTH}"
-            ))?,
-            stmt(format!("DELETE FROM customers WHERE id = ?2 AND {BOTH}"))?,
-            // Admin only: usage over every store.
-            cards::by_id_stmt(&db, id, http::now_ms(), None)?,
-        ])
-        .await?;
-    #[derive(Deserialize)]
-    struct Check {
-        n: i64,
-        phones: i64,
-    }
-    let check: Check = db::first(&results[0])?.ok_or(ApiError::NotFound)?;
+    // Every write carries the guard: both customers there, and at most the numbers one
+    // customer may have. Admin only: the card read back counts usage over every store.
+    let mut batch = db_customers::merge(
+        id,
+        body.from,
+        customer::MAX_PHONES as i64,
+        customer::MAX_AMOUNT,
+        customer::MAX_MEMO as i64,
+    )
+    .iter()
+    .map(|s| s.d1(&db))
+    .collect::<ApiResult<Vec<_>>>()?;
+    batch.push(cards::by_id_stmt(&db, id, http::now_ms(), None)?);
+    let results = db.batch(batch).await?;
+    let check: db_customers::MergeCheck = db::first(&results[0])?.ok_or(ApiError::NotFound)?;
     if check.n != 2 {
         return Err(ApiError::NotFound);
     }
@@ -104,11 +60,7 @@ pub async fn merge(mut req: Request, env: &Env, id: i64) -> ApiResult<http::Writ
             ),
         ));
     }
-    #[derive(Deserialize)]
-    struct Home {
-        home_store_id: Option<i64>,
-    }
-    let from_home = db::first::<Home>(&results[1])?.and_then(|h| h.home_store_id);
+    let from_home = db::first::<db_customers::Home>(&results[1])?.and_then(|h| h.home_store_id);
     let card = cards::one(results.last().expect("the batch ends with the read"))?;
     api::announce(env, &card, Some((body.from, from_home))).await;
     crate::resources::dialpad::sync::customers(env, &req, &[id, body.from]).await;

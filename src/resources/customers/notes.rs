@@ -1,53 +1,18 @@
 //! Typed notes on a customer (一般・好み・苦情・注意・重要).
-use crate::domain::access::{customer_visible_sql, Viewer};
+use crate::db::customers::{self as db_customers, Home};
+use crate::db::notes::{self as db_notes, Note};
+use crate::domain::access::Viewer;
 use crate::domain::customer;
 use crate::domain::error::ApiError;
-use crate::platform::db::{self, i, s};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
-use worker::{D1Database, D1PreparedStatement, D1Result, Env, Request, Response};
-
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all(serialize = "camelCase"))]
-pub struct Note {
-    /// Read only where notes of several customers come back together (the popup's lookup).
-    #[serde(default, skip_serializing)]
-    pub customer_id: Option<i64>,
-    id: i64,
-    note_type: String,
-    body: String,
-    author_name: String,
-    created_at: String,
-}
-
-/// The newest `limit` notes of a customer.
-pub fn list_stmt(db: &D1Database, customer: i64, limit: i64) -> ApiResult<D1PreparedStatement> {
-    db::stmt(
-        db,
-        "SELECT id, note_type, body, author_name, created_at FROM customer_notes \
-         WHERE customer_id = ?1 ORDER BY id DESC LIMIT ?2",
-        &[i(customer), i(limit)],
-    )
-}
+use worker::{D1Result, Env, Request, Response};
 
 pub fn from(r: &D1Result) -> ApiResult<Vec<Note>> {
     db::rows(r)
-}
-
-/// The home store of a customer, to apply the access policy (None: no such customer).
-pub fn home_stmt(db: &D1Database, customer: i64) -> ApiResult<D1PreparedStatement> {
-    db::stmt(
-        db,
-        "SELECT id, home_store_id FROM customers WHERE id = ?1",
-        &[i(customer)],
-    )
-}
-
-#[derive(Deserialize)]
-pub struct Home {
-    pub home_store_id: Option<i64>,
 }
 
 /// 404 for a customer that does not exist, 403 for one the viewer may not see.
@@ -64,7 +29,10 @@ pub async fn list(req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let (session, _) = auth::authenticate(&req, env).await?;
     let db = env.d1("DB")?;
     let results = db
-        .batch(vec![home_stmt(&db, id)?, list_stmt(&db, id, 200)?])
+        .batch(vec![
+            db_customers::home(id).d1(&db)?,
+            db_notes::list(id, 200).d1(&db)?,
+        ])
         .await?;
     check_visible(&results[0], &Viewer::from(&session))?;
     Ok(http::json_response(
@@ -92,24 +60,16 @@ pub async fn add(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     // that tells the caller why not.
     let results = db
         .batch(vec![
-            home_stmt(&db, id)?,
-            db::stmt(
-                &db,
-                &format!(
-                    "INSERT INTO customer_notes (customer_id, note_type, body, author_id, author_name) \
-                     SELECT c.id, ?2, ?3, ?4, ?5 FROM customers c WHERE c.id = ?1 AND {} \
-                     RETURNING id, note_type, body, author_name, created_at",
-                    customer_visible_sql(6)
-                ),
-                &[
-                    i(id),
-                    s(&note_type),
-                    s(&body),
-                    i(session.uid),
-                    s(&session.name),
-                    db::scope(&viewer),
-                ],
-            )?,
+            db_customers::home(id).d1(&db)?,
+            db_notes::add(
+                id,
+                &note_type,
+                &body,
+                session.uid,
+                &session.name,
+                viewer.scope(),
+            )
+            .d1(&db)?,
         ])
         .await?;
     check_visible(&results[0], &viewer)?;

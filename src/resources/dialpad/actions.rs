@@ -3,11 +3,12 @@
 //! or voicemail's share link (for a call the user may see), the Dialpad users an admin links
 //! accounts to.
 use super::active;
+use crate::db::dialpad as db_dialpad;
 use crate::db::dialpad::linked;
-use crate::domain::access::{call_visible_sql, Viewer};
+use crate::domain::access::Viewer;
 use crate::domain::error::ApiError;
 use crate::domain::phone::{self, Phone};
-use crate::platform::db::{self, i, s};
+use crate::platform::db;
 use crate::platform::dialpad::{self, Dialpad, Endpoint, Outcome};
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -102,19 +103,10 @@ pub async fn call(mut req: Request, env: &Env) -> ApiResult<Response> {
     let viewer = Viewer::from(&session);
     let customer = match body.customer_id {
         Some(id) => {
-            #[derive(Deserialize)]
-            struct C {
-                id: i64,
-                name: String,
-                home_store_id: Option<i64>,
-            }
-            let c: Option<C> = db::stmt(
-                &db,
-                "SELECT id, name, home_store_id FROM customers WHERE id = ?1",
-                &[i(id)],
-            )?
-            .first(None)
-            .await?;
+            let c: Option<crate::db::customers::NameRow> = crate::db::customers::name_and_home(id)
+                .d1(&db)?
+                .first(None)
+                .await?;
             let c = c
                 .filter(|c| viewer.may_see_customer(c.home_store_id))
                 .ok_or(ApiError::NotFound)?;
@@ -217,35 +209,22 @@ pub async fn recording(mut req: Request, env: &Env) -> ApiResult<Response> {
         #[allow(dead_code)]
         id: String,
     }
-    let visible: Option<Visible> = db::stmt(
-        &db,
-        &format!(
-            "SELECT k.id FROM calls k WHERE k.id = ?1 AND {}",
-            call_visible_sql(2)
-        ),
-        &[s(&call_id), db::scope(&viewer)],
-    )?
-    .first(None)
-    .await?;
+    let visible: Option<Visible> = crate::db::calls::visible_id(&call_id, viewer.scope())
+        .d1(&db)?
+        .first(None)
+        .await?;
     if visible.is_none() {
         return Err(ApiError::NotFound);
-    }
-    #[derive(Deserialize)]
-    struct Link {
-        url: String,
     }
     crate::resources::audit::Entry::by(&session, crate::resources::audit::Action::RecordingPlayed)
         .call(Some(&call_id))
         .customer_of_call()
         .detail(json!({ "kind": kind }))
         .record();
-    let known: Option<Link> = db::stmt(
-        &db,
-        "SELECT url FROM dialpad_share_links WHERE call_id = ?1 AND kind = ?2",
-        &[s(&call_id), s(&kind)],
-    )?
-    .first(None)
-    .await?;
+    let known: Option<db_dialpad::LinkRow> = db_dialpad::share_link(&call_id, &kind)
+        .d1(&db)?
+        .first(None)
+        .await?;
     if let Some(l) = known {
         return Ok(http::json_response(
             200,
@@ -314,13 +293,10 @@ pub async fn recording(mut req: Request, env: &Env) -> ApiResult<Response> {
             "share link without an address".into(),
         ));
     }
-    db::stmt(
-        &db,
-        "INSERT OR IGNORE INTO dialpad_share_links (call_id, kind, url, created_at) VALUES (?1, ?2, ?3, ?4)",
-        &[s(&call_id), s(&kind), s(&link), i(http::now_ms())],
-    )?
-    .run()
-    .await?;
+    db_dialpad::save_share_link(&call_id, &kind, &link, http::now_ms())
+        .d1(&db)?
+        .run()
+        .await?;
     Ok(http::json_response(
         200,
         &json!({ "url": link, "kind": kind }),
@@ -382,14 +358,7 @@ pub async fn users(req: Request, env: &Env) -> ApiResult<Response> {
 pub async fn links(req: Request, env: &Env) -> ApiResult<Response> {
     auth::require_admin(&req, env).await?;
     let db = env.d1("DB")?;
-    let rows: Vec<Value> = db
-        .prepare(
-            "SELECT user_id AS userId, dialpad_user_id AS dialpadUserId, dialpad_name AS name \
-             FROM dialpad_user_links ORDER BY user_id",
-        )
-        .all()
-        .await?
-        .results()?;
+    let rows: Vec<Value> = db.prepare(db_dialpad::LINKS).all().await?.results()?;
     Ok(http::json_response(200, &json!({ "links": rows }))?)
 }
 
@@ -408,13 +377,7 @@ pub async fn link(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
     let body: LinkBody = http::read_json(&mut req, 4096).await?;
     let db = env.d1("DB")?;
     let Some(dp) = body.dialpad_user_id.map(|d| d.trim().to_string()) else {
-        db::stmt(
-            &db,
-            "DELETE FROM dialpad_user_links WHERE user_id = ?1",
-            &[i(id)],
-        )?
-        .run()
-        .await?;
+        db_dialpad::unlink(id).d1(&db)?.run().await?;
         crate::resources::audit::settings_changed(&session, "dialpad_link", "unlink", Some(id));
         return Ok(http::json_response(200, &json!({ "link": null }))?);
     };
@@ -426,16 +389,10 @@ pub async fn link(mut req: Request, env: &Env, id: i64) -> ApiResult<Response> {
         ));
     }
     crate::domain::error::max_chars(&body.name, 100, "invalid_name", "name", "名前")?;
-    let r = db::stmt(
-        &db,
-        "INSERT INTO dialpad_user_links (user_id, dialpad_user_id, dialpad_name, updated_at) \
-         SELECT id, ?2, ?3, ?4 FROM users WHERE id = ?1 \
-         ON CONFLICT (user_id) DO UPDATE SET dialpad_user_id = excluded.dialpad_user_id, \
-         dialpad_name = excluded.dialpad_name, updated_at = excluded.updated_at",
-        &[i(id), s(&dp), s(body.name.trim()), i(http::now_ms())],
-    )?
-    .run()
-    .await?;
+    let r = db_dialpad::link(id, &dp, body.name.trim(), http::now_ms())
+        .d1(&db)?
+        .run()
+        .await?;
     if db::changes(&r) == 0 {
         return Err(ApiError::NotFound);
     }

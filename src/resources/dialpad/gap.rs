@@ -4,9 +4,9 @@
 //! call it already knows is a duplicate, so a call delivered both ways is one call), it
 //! records the rest — 着信履歴, the caller's history, 折り返し when missed — and pops nothing.
 //! The consoles get a `calls_recovered` notice per store when missed calls were recovered.
+use crate::db::dialpad as db_dialpad;
 use crate::domain::messages::{BroadcastRequest, EventRequest};
 use crate::domain::protocol::SocketMessage;
-use crate::platform::db::{self, i, s};
 use crate::platform::dialpad::{Endpoint, Outcome};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client;
@@ -28,31 +28,17 @@ const KEY: &str = "gap_fill";
 
 /// The last run: `{lastRun, until, filled, missed, seen, lastError, totalFilled}`.
 pub async fn state(db: &D1Database) -> ApiResult<Value> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        value: String,
-    }
-    let row: Option<Row> = db::stmt(
-        db,
-        "SELECT value FROM dialpad_state WHERE key = ?1",
-        &[s(KEY)],
-    )?
-    .first(None)
-    .await?;
+    let row: Option<db_dialpad::StateRow> = db_dialpad::state(KEY).d1(db)?.first(None).await?;
     Ok(row
         .and_then(|r| serde_json::from_str(&r.value).ok())
         .unwrap_or(Value::Null))
 }
 
 async fn save(db: &D1Database, v: &Value, now: i64) -> ApiResult<()> {
-    db::stmt(
-        db,
-        "INSERT INTO dialpad_state (key, value, updated_at) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        &[s(KEY), s(&v.to_string()), i(now)],
-    )?
-    .run()
-    .await?;
+    db_dialpad::save_state(KEY, &v.to_string(), now)
+        .d1(db)?
+        .run()
+        .await?;
     Ok(())
 }
 

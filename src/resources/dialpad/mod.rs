@@ -9,7 +9,6 @@ pub mod sync;
 
 use crate::domain::error::ApiError;
 use crate::domain::front_desk::OUTCOMES;
-use crate::platform::db::{self, i, s};
 use crate::platform::dialpad::Dialpad;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
@@ -140,14 +139,8 @@ pub fn check(mut s: Settings, categories: &[String]) -> ApiResult<Settings> {
 
 /// The stored settings (all off when none are saved).
 pub async fn load(db: &D1Database) -> ApiResult<Settings> {
-    #[derive(Deserialize)]
-    struct Row {
-        body: String,
-    }
-    let row: Option<Row> = db
-        .prepare("SELECT body FROM dialpad_settings WHERE id = 1")
-        .first(None)
-        .await?;
+    let row: Option<crate::db::settings::BodyRow> =
+        db.prepare(crate::db::dialpad::SETTINGS).first(None).await?;
     Ok(row
         .and_then(|r| serde_json::from_str(&r.body).ok())
         .unwrap_or_default())
@@ -210,15 +203,10 @@ pub async fn put(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let text =
         serde_json::to_string(&settings).map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    db::stmt(
-        &db,
-        "INSERT INTO dialpad_settings (id, body, updated_by, updated_at) VALUES (1, ?1, ?2, ?3) \
-         ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, \
-         updated_at = excluded.updated_at",
-        &[s(&text), s(&session.name), i(http::now_ms())],
-    )?
-    .run()
-    .await?;
+    crate::db::dialpad::save_settings(&text, &session.name, http::now_ms())
+        .d1(&db)?
+        .run()
+        .await?;
     if Dialpad::configured(env) {
         sync::configure(
             env,

@@ -1,27 +1,19 @@
 //! 着信分析's weekly summary: its destination (設定), a test send, and the cron's send of last
 //! week's figures, once a week.
 use super::build;
+use crate::db::reports::{self as db_reports, WeeklyRow};
 use crate::domain::access::Viewer;
 use crate::domain::error::ApiError;
 use crate::domain::report::{self, GroupBy, Period};
-use crate::platform::db::{self, i};
+use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use crate::resources::accounts::auth;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
-#[derive(Deserialize)]
-struct WeeklyRow {
-    webhook_url: Option<String>,
-    last_sent_week: Option<String>,
-}
-
 async fn weekly_settings(db: &worker::D1Database) -> ApiResult<Option<WeeklyRow>> {
-    Ok(db
-        .prepare("SELECT webhook_url, last_sent_week FROM report_settings WHERE id = 1")
-        .first(None)
-        .await?)
+    Ok(db.prepare(db_reports::WEEKLY_SETTINGS).first(None).await?)
 }
 
 /// `GET /api/settings/reports` (admin): the weekly summary's destination.
@@ -47,19 +39,10 @@ pub async fn put_settings(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let body: Body = http::read_json(&mut req, 4096).await?;
     let url = report::webhook_url(body.webhook_url.as_deref())?;
-    db::stmt(
-        &env.d1("DB")?,
-        "INSERT INTO report_settings (id, webhook_url, updated_by, updated_at) VALUES (1, ?1, ?2, ?3) \
-         ON CONFLICT (id) DO UPDATE SET webhook_url = excluded.webhook_url, \
-         updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-        &[
-            crate::platform::db::opt_s(url.as_deref()),
-            crate::platform::db::s(&session.name),
-            i(http::now_ms()),
-        ],
-    )?
-    .run()
-    .await?;
+    db_reports::save_weekly_url(url.as_deref(), &session.name, http::now_ms())
+        .d1(&env.d1("DB")?)?
+        .run()
+        .await?;
     crate::resources::audit::settings_changed(&session, "reports", "update", None);
     Ok(http::json_response(200, &json!({ "webhookUrl": url }))?)
 }
@@ -111,7 +94,7 @@ async fn send_summary(env: &Env, url: &str, period: Period) -> ApiResult<u16> {
     }
     let open: Option<Open> = env
         .d1("DB")?
-        .prepare("SELECT count(*) AS n FROM callbacks WHERE status != 'done'")
+        .prepare(db_reports::OPEN_CALLBACKS)
         .first(None)
         .await?;
     let text = report::summary_text(&period, &rows, open.map_or(0, |o| o.n));
@@ -141,14 +124,7 @@ pub async fn weekly(env: &Env, now_ms: i64) -> ApiResult<Value> {
     let Some(url) = weekly_settings(&db).await?.and_then(|r| r.webhook_url) else {
         return Ok(json!({"event": "weekly_summary", "sent": false, "why": "no destination"}));
     };
-    let claimed = db::stmt(
-        &db,
-        "UPDATE report_settings SET last_sent_week = ?1 \
-         WHERE id = 1 AND (last_sent_week IS NULL OR last_sent_week < ?1)",
-        &[crate::platform::db::s(&label)],
-    )?
-    .run()
-    .await?;
+    let claimed = db_reports::claim_week(&label).d1(&db)?.run().await?;
     if db::changes(&claimed) == 0 {
         return Ok(
             json!({"event": "weekly_summary", "sent": false, "why": "already sent", "week": label}),

@@ -152,20 +152,7 @@ mod send;
 #[cfg(feature = "console")]
 impl DurableObject for DialpadSync {
     fn new(state: State, env: Env) -> Self {
-        let sql = state.storage().sql();
-        for ddl in [
-            "CREATE TABLE IF NOT EXISTS jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, \
-             key TEXT NOT NULL, arg TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, \
-             not_before INTEGER NOT NULL DEFAULT 0, refused INTEGER NOT NULL DEFAULT 0, reason TEXT, \
-             created_at INTEGER NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS jobs_key ON jobs (key, refused)",
-            "CREATE INDEX IF NOT EXISTS jobs_order ON jobs (refused, seq)",
-            "CREATE TABLE IF NOT EXISTS contacts (customer_id INTEGER PRIMARY KEY, contact_id TEXT NOT NULL, \
-             synced_at INTEGER NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
-        ] {
-            let _ = sql.exec(ddl, None);
-        }
+        crate::platform::sql::create_all(&state.storage().sql(), crate::db::dialpad_sync::SCHEMA);
         Self {
             state,
             env,
@@ -192,17 +179,13 @@ impl DurableObject for DialpadSync {
                     self.status()
                 }
                 "/retry" => {
-                    self.sql().exec(
-                        "UPDATE jobs SET refused = 0, attempts = 0, not_before = 0, reason = NULL \
-                         WHERE refused = 1",
-                        None,
-                    )?;
+                    self.exec(&crate::db::dialpad_sync::retry_all())?;
                     self.kick().await?;
                     self.status()
                 }
                 "/status" => {
                     // A queue left with work and no alarm (e.g. switched on again) resumes.
-                    if self.count("SELECT count(*) AS n FROM jobs WHERE refused = 0") > 0 {
+                    if self.count(&crate::db::dialpad_sync::waiting()) > 0 {
                         self.kick().await?;
                     }
                     self.status()

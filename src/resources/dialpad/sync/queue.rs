@@ -1,10 +1,11 @@
 //! The queue itself, in the object's SQLite: jobs in order, a later job for the same
 //! customer or call replacing a waiting one, the status, and what a failure does to a job.
 use super::{Config, DialpadSync, Enqueue, Job, MAX_ATTEMPTS};
+use crate::db::dialpad_sync as q;
 use crate::domain::error::ApiError;
-use crate::platform::db::stmt;
 use crate::platform::dialpad::{self, Endpoint};
 use crate::platform::http::{self, ApiResult};
+use crate::platform::sql::Stmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -13,13 +14,17 @@ impl DialpadSync {
         self.state.storage().sql()
     }
 
+    /// Runs one of the queue's statements (`db::dialpad_sync`) on this object's storage.
+    pub(super) fn exec(&self, s: &Stmt) -> worker::Result<worker::SqlCursor> {
+        self.sql().exec(&s.sql, s.storage_params())
+    }
+
     pub(super) fn meta(&self, k: &str) -> Option<String> {
         #[derive(Deserialize)]
         struct V {
             v: String,
         }
-        self.sql()
-            .exec("SELECT v FROM meta WHERE k = ?", vec![k.into()])
+        self.exec(&q::meta(k))
             .ok()?
             .to_array::<V>()
             .ok()?
@@ -29,10 +34,7 @@ impl DialpadSync {
     }
 
     pub(super) fn set_meta(&self, k: &str, v: &str) -> worker::Result<()> {
-        self.sql().exec(
-            "INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-            vec![k.into(), v.into()],
-        )?;
+        self.exec(&q::set_meta(k, v))?;
         Ok(())
     }
 
@@ -42,13 +44,12 @@ impl DialpadSync {
             .unwrap_or_default()
     }
 
-    pub(super) fn count(&self, sql: &str) -> i64 {
+    pub(super) fn count(&self, s: &Stmt) -> i64 {
         #[derive(Deserialize)]
         struct N {
             n: i64,
         }
-        self.sql()
-            .exec(sql, None)
+        self.exec(s)
             .and_then(|c| c.to_array::<N>())
             .ok()
             .and_then(|v| v.into_iter().next())
@@ -57,15 +58,9 @@ impl DialpadSync {
 
     /// Adds a job at the end; a waiting job with the same key goes (the newer one says it all).
     pub(super) fn push(&self, kind: &str, key: &str, arg: &str, now: i64) -> worker::Result<()> {
-        let sql = self.sql();
-        sql.exec(
-            "DELETE FROM jobs WHERE key = ? AND refused = 0",
-            vec![key.into()],
-        )?;
-        sql.exec(
-            "INSERT INTO jobs (kind, key, arg, created_at) VALUES (?, ?, ?, ?)",
-            vec![kind.into(), key.into(), arg.into(), now.into()],
-        )?;
+        for s in &q::push(kind, key, arg, now) {
+            self.exec(s)?;
+        }
         Ok(())
     }
 
@@ -82,21 +77,12 @@ impl DialpadSync {
                 id: i64,
             }
             let db = self.env.d1("DB")?;
-            let rows: Vec<Id> = match &what.since {
-                Some(since) if !what.all => stmt(
-                    &db,
-                    "SELECT id FROM customers WHERE updated_at >= ?1 ORDER BY id",
-                    &[crate::platform::db::s(since)],
-                )?
+            let since = what.since.as_deref().filter(|_| !what.all);
+            let rows: Vec<Id> = crate::db::customers::ids(since)
+                .d1(&db)?
                 .all()
                 .await?
-                .results()?,
-                _ => db
-                    .prepare("SELECT id FROM customers ORDER BY id")
-                    .all()
-                    .await?
-                    .results()?,
-            };
+                .results()?;
             ids.extend(rows.into_iter().map(|r| r.id));
         }
         let mut queued = 0;
@@ -139,16 +125,11 @@ impl DialpadSync {
             created_at: i64,
         }
         let refused: Vec<Refused> = self
-            .sql()
-            .exec(
-                "SELECT kind, key, reason, created_at FROM jobs WHERE refused = 1 ORDER BY seq DESC LIMIT 20",
-                None,
-            )
+            .exec(&q::refused_items())
             .and_then(|c| c.to_array())
             .unwrap_or_default();
-        let waiting = self.count("SELECT count(*) AS n FROM jobs WHERE refused = 0");
-        let waiting_contacts =
-            self.count("SELECT count(*) AS n FROM jobs WHERE refused = 0 AND kind = 'contact'");
+        let waiting = self.count(&q::waiting());
+        let waiting_contacts = self.count(&q::waiting_contacts());
         let minute = dialpad::minute_ms(&self.env);
         let estimate_ms = waiting_contacts * Endpoint::ContactPut.interval_ms(minute)
             + (waiting - waiting_contacts) * Endpoint::CallLabels.interval_ms(minute);
@@ -159,10 +140,10 @@ impl DialpadSync {
         };
         json!({
             "config": self.config(),
-            "synced": self.count("SELECT count(*) AS n FROM contacts"),
+            "synced": self.count(&q::synced()),
             "sent": num("sent"),
             "waiting": waiting,
-            "refused": self.count("SELECT count(*) AS n FROM jobs WHERE refused = 1"),
+            "refused": self.count(&q::refused()),
             "refusedItems": refused,
             "limited": num("limited"),
             "lastError": self.meta("last_error"),
@@ -187,8 +168,7 @@ impl DialpadSync {
     }
 
     pub(super) fn done(&self, seq: i64) -> worker::Result<()> {
-        self.sql()
-            .exec("DELETE FROM jobs WHERE seq = ?", vec![seq.into()])?;
+        self.exec(&q::done(seq))?;
         Ok(())
     }
 
@@ -197,16 +177,10 @@ impl DialpadSync {
         let attempts = job.attempts + 1;
         self.note_error(why, now);
         if attempts >= MAX_ATTEMPTS {
-            self.sql().exec(
-                "UPDATE jobs SET refused = 1, attempts = ?, reason = ? WHERE seq = ?",
-                vec![attempts.into(), why.into(), job.seq.into()],
-            )?;
+            self.exec(&q::give_up(job.seq, attempts, why))?;
         } else {
             let backoff = (1000_i64 << attempts.min(9)).min(300_000);
-            self.sql().exec(
-                "UPDATE jobs SET attempts = ?, not_before = ? WHERE seq = ?",
-                vec![attempts.into(), (now + backoff).into(), job.seq.into()],
-            )?;
+            self.exec(&q::back_off(job.seq, attempts, now + backoff))?;
         }
         Ok(())
     }

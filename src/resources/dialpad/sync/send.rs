@@ -1,8 +1,8 @@
 //! Sending: the alarm's run through the queue, paced per endpoint, and what each job sends,
 //! read from D1 when it is sent.
 use super::{CustomerRow, DialpadSync, Job, Labels, RUN_MS, SLEEP_MAX_MS};
+use crate::db::dialpad_sync as q;
 use crate::domain::error::ApiError;
-use crate::platform::db::{i, stmt};
 use crate::platform::dialpad::{self, Dialpad, Endpoint, Outcome};
 use crate::platform::http::{self, ApiResult};
 use serde::Deserialize;
@@ -24,16 +24,7 @@ impl DialpadSync {
             if now - started > RUN_MS {
                 return Ok(Some(now));
             }
-            let job: Option<Job> = self
-                .sql()
-                .exec(
-                    "SELECT seq, kind, arg, attempts, not_before FROM jobs WHERE refused = 0 \
-                     ORDER BY seq LIMIT 1",
-                    None,
-                )?
-                .to_array()?
-                .into_iter()
-                .next();
+            let job: Option<Job> = self.exec(&q::next_job())?.to_array()?.into_iter().next();
             let Some(job) = job else {
                 return Ok(None);
             };
@@ -98,17 +89,9 @@ impl DialpadSync {
                                 Value::Number(n) => n.to_string(),
                                 _ => String::new(),
                             };
-                            self.sql().exec(
-                                "INSERT INTO contacts (customer_id, contact_id, synced_at) VALUES (?, ?, ?) \
-                                 ON CONFLICT (customer_id) DO UPDATE SET contact_id = excluded.contact_id, \
-                                 synced_at = excluded.synced_at",
-                                vec![id.into(), contact.into(), now.into()],
-                            )?;
+                            self.exec(&q::synced_as(id, &contact, now))?;
                         } else {
-                            self.sql().exec(
-                                "DELETE FROM contacts WHERE customer_id = ?",
-                                vec![id.into()],
-                            )?;
+                            self.exec(&q::forget_contact(id))?;
                         }
                     }
                     self.bump("sent");
@@ -118,10 +101,7 @@ impl DialpadSync {
                 Outcome::Limited(ms) => {
                     // Dialpad's minute, not ours: wait what it says, then send the same job.
                     let ms = ms.max(100);
-                    self.sql().exec(
-                        "UPDATE jobs SET not_before = ? WHERE seq = ?",
-                        vec![(now + ms).into(), job.seq.into()],
-                    )?;
+                    self.exec(&q::delay(job.seq, now + ms))?;
                     self.next_at.borrow_mut().insert(endpoint.name(), now + ms);
                     self.bump("limited");
                     self.note_error(&format!("429 {}: {} ms", endpoint.name(), ms), now);
@@ -129,19 +109,13 @@ impl DialpadSync {
                 Outcome::Refused(404, _) if endpoint == Endpoint::ContactDelete => {
                     // Already gone in Dialpad: what we wanted.
                     if let Some(id) = customer {
-                        self.sql().exec(
-                            "DELETE FROM contacts WHERE customer_id = ?",
-                            vec![id.into()],
-                        )?;
+                        self.exec(&q::forget_contact(id))?;
                     }
                     self.done(job.seq)?;
                 }
                 Outcome::Refused(status, reason) => {
                     let why = format!("{status} {}: {reason}", endpoint.name());
-                    self.sql().exec(
-                        "UPDATE jobs SET refused = 1, reason = ? WHERE seq = ?",
-                        vec![why.as_str().into(), job.seq.into()],
-                    )?;
+                    self.exec(&q::refuse(job.seq, &why))?;
                     self.note_error(&why, now);
                 }
                 Outcome::Failed(e) => {
@@ -161,15 +135,10 @@ impl DialpadSync {
             "contact" => {
                 let id: i64 = job.arg.parse().unwrap_or(0);
                 let db = self.env.d1("DB")?;
-                let row: Option<CustomerRow> = stmt(
-                    &db,
-                    "SELECT c.id, c.name, (SELECT json_group_array(phone) FROM \
-                       (SELECT phone FROM customer_phones WHERE customer_id = c.id ORDER BY rowid)) AS phones \
-                     FROM customers c WHERE c.id = ?1",
-                    &[i(id)],
-                )?
-                .first(None)
-                .await?;
+                let row: Option<CustomerRow> = crate::db::customers::as_contact(id)
+                    .d1(&db)?
+                    .first(None)
+                    .await?;
                 match row {
                     Some(c) => {
                         let phones: Vec<String> = serde_json::from_str::<Vec<String>>(&c.phones)
@@ -202,11 +171,7 @@ impl DialpadSync {
                             contact_id: String,
                         }
                         let known: Option<C> = self
-                            .sql()
-                            .exec(
-                                "SELECT contact_id FROM contacts WHERE customer_id = ?",
-                                vec![id.into()],
-                            )?
+                            .exec(&q::contact_of(id))?
                             .to_array()?
                             .into_iter()
                             .next();
