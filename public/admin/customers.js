@@ -21,10 +21,16 @@ import { initImport } from './customers/import.js';
 import { initMerge } from './customers/merge.js';
 import { sharedNumberGuard } from './lib/shared-numbers.js';
 import { renderDialLinks } from './lib/front-desk.js';
+import { recentCallsCard } from './lib/recent-calls.js';
 
 const PER_PAGE = 20;
 
+const historyCard = $('#history-card');
+const recentCalls = recentCallsCard(historyCard, { listClass: 'mini-history', emptyClass: 'muted small', emptyText: '着信はありません' });
 const ui = {
+  historyCard,
+  history: recentCalls.list,
+  historyEmpty: recentCalls.empty,
   view: $('#page-view'),
   searchForm: $('#search-form'),
   searchQ: $('#search-q'),
@@ -51,9 +57,6 @@ const ui = {
   notesCard: $('#notes-card'),
   notes: $('#notes'),
   notesEmpty: $('#notes-empty'),
-  historyCard: $('#history-card'),
-  history: $('#history'),
-  historyEmpty: $('#history-empty'),
   deleteOpen: $('#edit-delete'),
   deleteDialog: $('#delete-dialog'),
   deleteText: $('#delete-text'),
