@@ -6,6 +6,7 @@
 // enabling. Every change ends that user's sessions on the server, so their open consoles
 // return to the login screen at once.
 import './lib/header.js';
+import './lib/form-parts.js'; // before the forms are looked up
 import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime } from './lib/format.js';

@@ -4,6 +4,7 @@
 // and days, and written out as CSV. The filters go to the server in a POST body: a
 // customer's name is personal data and never goes into an address.
 import './lib/header.js';
+import './lib/form-parts.js'; // before the forms are looked up
 import { $, el, optionsOf } from './lib/dom.js';
 import { api, ApiError } from './lib/api.js';
 import { fmtDateTime } from './lib/format.js';

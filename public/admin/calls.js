@@ -2,6 +2,7 @@
 // 着信履歴: the call log with filters (store for admins, days, missed only, number); a row
 // opens that call's popup.
 import './lib/header.js';
+import './lib/form-parts.js'; // before the forms are looked up
 import { callDetails, hasDetails } from './lib/call-details.js';
 import { $, el, onRowActivate, optionsOf } from './lib/dom.js';
 import { api } from './lib/api.js';

@@ -10,6 +10,7 @@ import { TEXT } from './lib/messages.js';
 import { initDialpad } from './settings/dialpad.js';
 import { initCustomFields } from './settings/custom-fields.js';
 import { initHours } from './settings/hours.js';
+import './settings-reports.js'; // 着信分析の週次サマリー: wired on its own
 
 const ui = {
   form: $('#page-view'),

@@ -2,6 +2,7 @@
 // 店舗: the stores and their number prefixes; admins add, edit and delete them. Everyone can
 // check which store a dialled number reaches.
 import './lib/header.js';
+import './lib/form-parts.js'; // before the forms are looked up
 import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtPhone } from './lib/format.js';
