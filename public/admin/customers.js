@@ -4,6 +4,7 @@
 // 重複を統合 (customers/merge.js). A number another customer has is warned about before saving.
 import './lib/header.js';
 import './lib/name-fields.js'; // before the forms are looked up
+import './lib/form-parts.js';
 import { $, el, setChildren, setStatusLine, onRowActivate } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { clearFormErrors, showFormError } from './lib/forms.js';

@@ -8,7 +8,12 @@
 //   <div data-save-line="add" data-submit="追加する" hidden></div>
 //       the end of a side card's form: its error line (`add-error`), its status line
 //       (`add-status`, lib/page.js whileSaving) and its full-width submit button (`add-submit`,
-//       labelled with data-submit; data-admin-only on the slot is the button's too).
+//       labelled with data-submit; data-admin-only on the slot is the button's too);
+//   <div data-actions="delete" data-confirm="削除する" hidden></div>
+//       the end of a dialog: its error line (`delete-error`), then its buttons, the one that
+//       does it (`delete-confirm`, a danger button; data-disabled: disabled until the dialog's
+//       code enables it) and キャンセル (`delete-cancel`). With data-submit="登録する" instead of
+//       data-confirm, the first is the form's submit button (`create-submit`, primary).
 import { el } from './dom.js';
 
 /**
@@ -41,9 +46,34 @@ export function saveLine(prefix, label, adminOnly) {
   ];
 }
 
+/**
+ * A dialog's error line and buttons, their ids prefixed with `prefix`.
+ * @param {string} prefix
+ * @param {{ submit?: string, confirm?: string, disabled?: boolean }} labels `submit`: the form's
+ *   submit button's text; else `confirm`: the danger button's
+ */
+export function dialogActions(prefix, { submit, confirm, disabled = false }) {
+  const act = submit
+    ? el('button', { class: 'btn btn-primary', text: submit, attrs: { type: 'submit', id: `${prefix}-submit` } })
+    : el('button', { class: 'btn btn-danger', text: confirm, attrs: { type: 'button', id: `${prefix}-confirm`, disabled } });
+  return [
+    el('p', { class: 'form-error', attrs: { id: `${prefix}-error`, role: 'alert' }, hidden: true }),
+    el(
+      'div',
+      { class: 'form-actions' },
+      act,
+      el('button', { class: 'btn', text: 'キャンセル', attrs: { type: 'button', id: `${prefix}-cancel` } }),
+    ),
+  ];
+}
+
 for (const slot of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-date-range]'))) {
   slot.replaceWith(...dateRange());
 }
 for (const slot of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-save-line]'))) {
   slot.replaceWith(...saveLine(slot.dataset.saveLine, slot.dataset.submit, slot.hasAttribute('data-admin-only')));
+}
+for (const slot of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-actions]'))) {
+  const { submit, confirm } = slot.dataset;
+  slot.replaceWith(...dialogActions(slot.dataset.actions, { submit, confirm, disabled: slot.hasAttribute('data-disabled') }));
 }
