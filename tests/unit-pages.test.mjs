@@ -123,3 +123,13 @@ test('the repeated form parts are defined once (lib/form-parts.js): 開始日・
     assert.ok(imports.slice(0, at).every((m) => m.startsWith('./lib/')), `${f}: the parts are in place before the page's own modules look them up`);
   }
 });
+
+test('the record tables are built from their columns (lib/record-table.js): the pages hold only where they go', () => {
+  const pages = { 'customers.html': 'customers.js', 'calls.html': 'calls.js', 'callbacks.html': 'callbacks.js', 'audit.html': 'audit.js', 'stores.html': 'stores.js', 'accounts.html': 'accounts.js', 'index.html': 'console/call-list.js' };
+  for (const [page, module] of Object.entries(pages)) {
+    const source = readFileSync(`${ADMIN}/${page}`, 'utf8');
+    assert.match(source, /<div data-record-table hidden><\/div>/, page);
+    assert.doesNotMatch(source, /class="table-wrap"|<table class="(records|calls)/, `${page}: no copy of the table markup`);
+    assert.match(readFileSync(`${ADMIN}/${module}`, 'utf8'), /recordTable\(\$\('\[data-record-table\]'\)/, `${module} builds it`);
+  }
+});

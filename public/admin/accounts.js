@@ -15,10 +15,16 @@ import { startPage, handleAuthError, showPageError, whileSaving } from './lib/pa
 import { confirmDialog } from './lib/confirm.js';
 import { TEXT } from './lib/messages.js';
 import { initDialpadLinks } from './accounts/dialpad.js';
+import { recordTable } from './lib/record-table.js';
+
+const list = recordTable($('[data-record-table]'), {
+  id: 'account',
+  columns: ['ログインID', '表示名', '権限', '店舗', '状態', '最終変更', { text: '操作', class: 'num' }],
+});
 
 const ui = {
   view: $('#page-view'),
-  body: $('#account-body'),
+  body: list.body,
   count: $('#account-count'),
   error: $('#account-error'),
   shown: $('#password-shown'),

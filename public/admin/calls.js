@@ -12,10 +12,19 @@ import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError, loadOptional } from './lib/page.js';
 import { takeHandoff } from './lib/handoff.js';
 import { pagedTable, pageParam } from './lib/pager.js';
+import { recordTable } from './lib/record-table.js';
 import { TEXT } from './lib/messages.js';
 import { loadFrontDesk } from './lib/front-desk.js';
 
 const PER_PAGE = 50;
+
+const list = recordTable($('[data-record-table]'), {
+  paged: true,
+  id: 'calls',
+  className: 'records calls-log',
+  columns: ['日時', '発信者番号', '顧客', '店舗', '状態', '応対者', { text: '通話時間', class: 'num' }, '対応記録', '着信回線', '詳細'],
+  emptyText: '条件に合う着信はありません',
+});
 
 const ui = {
   view: $('#page-view'),
@@ -32,10 +41,10 @@ const ui = {
   customerClear: $('#filter-customer-clear'),
   reset: $('#filter-reset'),
   filterError: $('#filter-error'),
-  body: $('#calls-body'),
+  body: list.body,
   total: $('#calls-total'),
-  empty: $('#calls-empty'),
-  pager: $('#pager'),
+  empty: list.empty,
+  pager: list.pager,
 };
 
 const state = { user: null, page: 1, seq: 0, calls: new Map(), customer: null };

@@ -15,6 +15,7 @@ import { renderNotes as renderNoteList, mountNoteForm } from './lib/notes.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { pagedTable, pageParam } from './lib/pager.js';
+import { recordTable } from './lib/record-table.js';
 import { TEXT } from './lib/messages.js';
 import { FIELD_LABELS, cardValues, diff, fillForm as fill, readForm, displayValue, addedPhones } from './customers/fields.js';
 import { renderCustomFields, customChanges, markCustomSaved } from './customers/fields.js';
@@ -26,6 +27,12 @@ import { recentCallsCard } from './lib/recent-calls.js';
 
 const PER_PAGE = 20;
 
+const list = recordTable($('[data-record-table]'), {
+  paged: true,
+  id: 'customer',
+  columns: ['氏名', '電話番号', '登録店舗', '区分', { text: '来店', class: 'num' }, '最終来店'],
+  emptyText: '該当する顧客はいません',
+});
 const historyCard = $('#history-card');
 const recentCalls = recentCallsCard(historyCard, { listClass: 'mini-history', emptyClass: 'muted small', emptyText: '着信はありません' });
 const ui = {
@@ -35,11 +42,11 @@ const ui = {
   view: $('#page-view'),
   searchForm: $('#search-form'),
   searchQ: $('#search-q'),
-  body: $('#customer-body'),
+  body: list.body,
   total: $('#list-total'),
-  empty: $('#list-empty'),
+  empty: list.empty,
   listError: $('#list-error'),
-  pager: $('#pager'),
+  pager: list.pager,
   placeholder: $('#editor-placeholder'),
   editor: $('#editor'),
   editorTitle: $('#editor-title'),

@@ -7,12 +7,27 @@ import { fmtTime, fmtDuration } from '../lib/format.js';
 import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer } from '../lib/calls.js';
 export { callFromMessage } from '../lib/calls.js';
 import { TEXT } from '../lib/messages.js';
+import { recordTable } from '../lib/record-table.js';
 
 const MAX_ROWS = 50;
 
+// The calls as they come (the console's 着信).
+const list = recordTable($('[data-record-table]'), {
+  id: 'calls',
+  className: 'calls',
+  columns: [
+    { text: '時刻', class: 'col-time' },
+    { text: '発信者番号', class: 'col-caller' },
+    { text: '顧客', class: 'col-customer' },
+    { text: '店舗', class: 'col-store' },
+    { text: '状態', class: 'col-state' },
+  ],
+  emptyText: '着信はまだありません',
+});
+
 const ui = {
-  body: $('#calls-body'),
-  empty: $('#calls-empty'),
+  body: list.body,
+  empty: list.empty,
   error: $('#calls-error'),
 };
 
