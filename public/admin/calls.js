@@ -7,7 +7,7 @@ import { callDetails, hasDetails } from './lib/call-details.js';
 import { $, el, onRowActivate, optionsOf } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime, fmtDuration, fmtPhone } from './lib/format.js';
-import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer, openCallPopup } from './lib/calls.js';
+import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, customerCell, openCallPopup } from './lib/calls.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError, loadOptional } from './lib/page.js';
 import { takeHandoff } from './lib/handoff.js';
@@ -108,9 +108,7 @@ function renderRow(call) {
     el(
       'td',
       {},
-      callCustomer(call),
-      call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
-      call.afterHours ? el('span', { class: 'badge after-hours', text: '時間外', attrs: { title: '店舗の営業時間外の着信' } }) : null,
+      customerCell(call),
     ),
     el('td', { class: 'nowrap', text: call.storeName ?? '不明' }),
     el('td', {}, stateBadge(call.phase, phaseLabel(call.phase, call.direction))),

@@ -3,7 +3,7 @@
 // keeps the user's input), notes, and (admin) CSV import / export (customers/import.js) and
 // 重複を統合 (customers/merge.js). A number another customer has is warned about before saving.
 import './lib/header.js';
-import './lib/name-fields.js'; // before the forms are looked up
+import { nameAndMemo } from './lib/name-fields.js'; // before the forms are looked up
 import './lib/form-parts.js';
 import { $, el, setChildren, setStatusLine, onRowActivate } from './lib/dom.js';
 import { api } from './lib/api.js';
@@ -407,7 +407,8 @@ ui.createForm.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   clearFormErrors(ui.createForm, ui.createError);
   const f = ui.createForm.elements;
-  const body = { name: f.name.value.trim(), kana: f.kana.value.trim(), phone: f.phone.value.trim(), memo: f.memo.value };
+  /** @type {{ name: string, kana: string, memo: string, phone: string, homeStoreId?: number }} */
+  const body = { ...nameAndMemo(ui.createForm), phone: f.phone.value.trim() };
   if (isAdmin() && f.homeStoreId.value) body.homeStoreId = Number(f.homeStoreId.value);
   if (!body.name) return showFormError(ui.createForm, ui.createError, 'name', TEXT.nameRequired);
   if (!body.phone) return showFormError(ui.createForm, ui.createError, 'phone', TEXT.phoneRequired);

@@ -51,6 +51,15 @@ export function memoField(prefix, rows) {
   return field('メモ', input, false);
 }
 
+/**
+ * What a form's 氏名, フリガナ and メモ hold, as the API takes them (the names trimmed).
+ * @param {HTMLFormElement} form
+ */
+export function nameAndMemo(form) {
+  const f = /** @type {any} */ (form.elements);
+  return { name: f.name.value.trim(), kana: f.kana.value.trim(), memo: f.memo.value };
+}
+
 for (const slot of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-name-fields]'))) {
   slot.replaceWith(...nameFields(slot.dataset.nameFields));
 }
