@@ -3,9 +3,10 @@
 //   1. every JS module under public/, tests/, bench/ and scripts/ (tracked, or new and not
 //      ignored) starts with `// @ts-check`: tsc checks exactly those files;
 //   2. Biome's linter (biome.jsonc) over those modules;
-//   3. the type check, `tsc -p .` (tsconfig.json: checkJs is off, so `// @ts-check` decides).
-// All three run, so one run shows every finding; the exit status is 1 when any failed.
-//   node scripts/check-js.mjs            all three
+//   3. Biome's formatter, checking only: a module `npm run format` would change fails;
+//   4. the type check, `tsc -p .` (tsconfig.json: checkJs is off, so `// @ts-check` decides).
+// All four run, so one run shows every finding; the exit status is 1 when any failed.
+//   node scripts/check-js.mjs            all four
 //   node scripts/check-js.mjs --coverage the first only (fast, no dependencies)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -75,6 +76,12 @@ function main() {
       '--error-on-warnings',
       '--diagnostic-level=warn',
       '--max-diagnostics=200',
+    ]) && ok;
+  // Writes nothing: prints what it would change (fix with `npm run format`).
+  ok =
+    run('biome format (npm run format fixes it)', bin('biome'), [
+      'format',
+      '--max-diagnostics=20',
     ]) && ok;
   ok = run('tsc -p .', bin('tsc'), ['-p', '.']) && ok;
   if (!ok) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # npm test: everything CI checks. Checks the JavaScript (npm run check: `// @ts-check` in every
-# module, Biome's linter, tsc), builds the release Workers (pop and console), checks formatting
-# and lints (the crate as a whole and each Worker's half), runs the native unit tests, then the
-# integration and browser tests against the built Workers. Fails at the end when the run left
-# the git tree different from how it found it (tests write scratch files to os.tmpdir()).
+# module, Biome's linter and formatter, tsc), builds the release Workers (pop and console),
+# checks formatting and lints (the crate as a whole and each Worker's half), runs the native
+# unit tests, then the integration and browser tests against the built Workers. Fails at the
+# end when the run left the git tree different from how it found it (tests write scratch files
+# to os.tmpdir()).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

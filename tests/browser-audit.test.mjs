@@ -78,7 +78,10 @@ test('an admin opens 操作履歴 from the nav, filters by action and customer, 
   await page.getByLabel('操作').selectOption({ label: 'すべての操作' });
   await page.getByLabel('顧客（ID または名前）').fill('やまだ');
   await page.getByRole('button', { name: '検索' }).click();
-  await page.waitForFunction(() => (/** @type {HTMLElement} */ (document.querySelector('#audit-body'))?.dataset.loaded ?? '').includes('やまだ'));
+  await page.waitForFunction(() => {
+    const body = /** @type {HTMLElement} */ (document.querySelector('#audit-body'));
+    return (body?.dataset.loaded ?? '').includes('やまだ');
+  });
   await rows.first().waitFor();
   const texts = await rows.allTextContents();
   assert.ok(texts.length > 0 && texts.every((t) => t.includes('山田 太郎')), texts.join('\n'));

@@ -120,10 +120,17 @@ test('a ringing call shows in the tab title and favicon; the blocked banner goes
   const svg = await page.request.get(`${base}/favicon.svg`);
   assert.equal(svg.status(), 200);
   assert.match(svg.headers()['content-type'], /svg/);
-  for (const path of ['/admin/', '/admin/customers.html', '/admin/stores.html', '/admin/calls.html', '/admin/callbacks.html', '/admin/settings.html', '/admin/accounts.html', CTI_PATH, '/']) {
-    const html = await (await page.request.get(`${base}${path}`)).text();
-    assert.match(html, /<link rel="icon" href="\/favicon.svg"/, `${path} links the favicon`);
+  // The popup links it in its HTML; every console page (and /, which opens the console) gets it
+  // from lib/header.js.
+  const html = await (await page.request.get(`${base}${CTI_PATH}`)).text();
+  assert.match(html, /<link rel="icon" href="\/favicon.svg"/, `${CTI_PATH} links the favicon`);
+  const other = await page.context().newPage();
+  for (const path of ['/', '/admin/customers.html', '/admin/stores.html', '/admin/calls.html', '/admin/callbacks.html', '/admin/settings.html', '/admin/accounts.html']) {
+    await other.goto(`${base}${path}`);
+    await other.locator('header.topbar').waitFor({ state: 'attached' });
+    assert.equal(await other.locator('link[rel="icon"]').getAttribute('href'), '/favicon.svg', `${path} shows the favicon`);
   }
+  await other.close();
   assert.equal(await page.locator('link[rel="icon"]').getAttribute('href'), '/favicon.svg');
 
   await page.evaluate(() => {

@@ -6,6 +6,7 @@
 // enabling. Every change ends that user's sessions on the server, so their open consoles
 // return to the login screen at once.
 import './lib/header.js';
+import './lib/form-parts.js'; // before the forms are looked up
 import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime } from './lib/format.js';
@@ -14,10 +15,16 @@ import { startPage, handleAuthError, showPageError, whileSaving } from './lib/pa
 import { confirmDialog } from './lib/confirm.js';
 import { TEXT } from './lib/messages.js';
 import { initDialpadLinks } from './accounts/dialpad.js';
+import { recordTable } from './lib/record-table.js';
+
+const list = recordTable($('[data-record-table]'), {
+  id: 'account',
+  columns: ['ログインID', '表示名', '権限', '店舗', '状態', '最終変更', { text: '操作', class: 'num' }],
+});
 
 const ui = {
   view: $('#page-view'),
-  body: $('#account-body'),
+  body: list.body,
   count: $('#account-count'),
   error: $('#account-error'),
   shown: $('#password-shown'),
@@ -95,54 +102,89 @@ async function toggleDisabled(user) {
   await patch(user, { disabled: !user.disabled });
 }
 
-function resetRow(user) {
-  const input = el('input', {
-    class: 'reset-password-input',
-    attrs: { type: 'password', autocomplete: 'new-password', placeholder: '空欄なら自動生成' },
-  });
-  // Another admin's password: the acting admin proves who they are with their own password
-  // (the API answers 403 reauth_required without it).
-  const reauth = user.role === 'admin' && !(state.me && user.id === state.me.id);
-  const current = reauth
-    ? el('input', { class: 'reauth-password-input', attrs: { type: 'password', autocomplete: 'current-password', required: true } })
-    : null;
+/**
+ * An account's inline form in a row of its own under the account (パスワード再設定, 権限・店舗を
+ * 変更): `fields`, then the submit button, キャンセル (`close()` and render) and the error line.
+ * On submit `save()` runs with the button disabled; a refusal is shown in the error line
+ * (`describe(e)`, else the server's message; a wrong own password is a 401 too, but the
+ * session is fine: it is said here), a lost session goes to the login.
+ * @param {any} user
+ * @param {{ rowClass: string, formClass?: string, submitLabel: string, fields: (Node | null)[],
+ *   close: () => void, save: () => Promise<void>, describe?: (e: any) => string | undefined }} form
+ */
+function inlineFormRow(user, { rowClass, formClass = '', submitLabel, fields, close, save, describe }) {
   const error = el('p', { class: 'form-error', attrs: { role: 'alert' }, hidden: true });
-  const submit = el('button', { class: 'btn btn-primary btn-small', text: '再設定する', attrs: { type: 'submit' } });
+  const submit = el('button', { class: 'btn btn-primary btn-small', text: submitLabel, attrs: { type: 'submit' } });
   const cancel = el('button', {
     class: 'btn btn-small',
     text: 'キャンセル',
     attrs: { type: 'button' },
     on: {
       click: () => {
-        state.resetting = null;
+        close();
         render();
       },
     },
   });
-  const form = el(
-    'form',
-    { class: 'inline-form', attrs: { novalidate: true } },
-    el('label', { class: 'field' }, el('span', { class: 'field-label', text: `${user.name} の新しいパスワード` }), input),
-    current &&
-      el('label', { class: 'field' }, el('span', { class: 'field-label', text: 'あなたのパスワード（管理者の再設定には確認が必要です）' }), current),
-    submit,
-    cancel,
-    error,
-  );
+  const form = el('form', { class: ['inline-form', formClass], attrs: { novalidate: true } }, fields, submit, cancel, error);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     error.hidden = true;
     submit.disabled = true;
-    hidePassword();
     try {
+      await save();
+    } catch (e) {
+      if (e.code !== 'invalid_credentials' && handleAuthError(e)) return;
+      error.textContent = e.code === 'invalid_credentials' ? 'あなたのパスワードが違います' : (describe?.(e) ?? e.message);
+      error.hidden = false;
+      submit.disabled = false;
+    }
+  });
+  return el('tr', { class: rowClass, dataset: { userId: user.id } }, el('td', { attrs: { colspan: 7 } }, form));
+}
+
+/**
+ * A labelled field of an inline form.
+ * @param {string} label
+ * @param {HTMLElement} control
+ */
+const labelled = (label, control) => el('label', { class: 'field' }, el('span', { class: 'field-label', text: label }), control);
+
+/** Another admin's change needs the acting admin's own password (the API answers 403 reauth_required without it). */
+const ownPassword = () =>
+  /** @type {HTMLInputElement} */ (el('input', { class: 'reauth-password-input', attrs: { type: 'password', autocomplete: 'current-password' } }));
+
+/** A refusal that is not the server's: shown in the form's error line. */
+const refusal = (/** @type {string} */ message) => Object.assign(new Error(message), { status: 0 });
+
+function resetRow(user) {
+  const input = /** @type {HTMLInputElement} */ (
+    el('input', {
+      class: 'reset-password-input',
+      attrs: { type: 'password', autocomplete: 'new-password', placeholder: '空欄なら自動生成' },
+    })
+  );
+  // Another admin's password: the acting admin proves who they are with their own password.
+  const current = user.role === 'admin' && !(state.me && user.id === state.me.id) ? ownPassword() : null;
+  if (current) current.required = true;
+  return inlineFormRow(user, {
+    rowClass: 'reset-row',
+    submitLabel: '再設定する',
+    fields: [
+      labelled(`${user.name} の新しいパスワード`, input),
+      current && labelled('あなたのパスワード（管理者の再設定には確認が必要です）', current),
+    ],
+    close: () => {
+      state.resetting = null;
+    },
+    save: async () => {
+      hidePassword();
+      /** @type {{ password?: string, currentPassword?: string }} */
       const body = input.value ? { password: input.value } : {};
       if (current) {
         if (!current.value) {
-          error.textContent = 'あなたのパスワードを入力してください';
-          error.hidden = false;
-          submit.disabled = false;
           current.focus();
-          return;
+          throw refusal('あなたのパスワードを入力してください');
         }
         body.currentPassword = current.value;
       }
@@ -151,29 +193,24 @@ function resetRow(user) {
       if (res.password) showPassword(user, res.password);
       else setStatusLine(ui.addStatus, `${user.name} のパスワードを変更しました`, 'ok');
       await refresh();
-    } catch (e) {
-      // A wrong own password is a 401 too, but the session is fine: say so here.
-      if (e.code !== 'invalid_credentials' && handleAuthError(e)) return;
-      error.textContent = e.code === 'invalid_credentials' ? 'あなたのパスワードが違います' : e.message;
-      error.hidden = false;
-      submit.disabled = false;
-    }
+    },
   });
-  return el('tr', { class: 'reset-row', dataset: { userId: user.id } }, el('td', { attrs: { colspan: 7 } }, form));
 }
 
 /** 権限・店舗を変更: the role (a select) and the stores (a checkbox each), saved together. */
 function editRow(user) {
   const self = state.me && user.id === state.me.id;
-  const role = el(
-    'select',
-    { class: 'edit-role', attrs: { name: 'role' } },
-    ROLES.map(([key, label]) => el('option', { text: label, attrs: { value: key } })),
+  const role = /** @type {HTMLSelectElement} */ (
+    el(
+      'select',
+      { class: 'edit-role', attrs: { name: 'role' } },
+      ROLES.map(([key, label]) => el('option', { text: label, attrs: { value: key } })),
+    )
   );
   role.value = user.role;
   const current = new Set(user.storeIds ?? (user.storeId ? [user.storeId] : []));
   const boxes = state.stores.map((s) => {
-    const box = el('input', { attrs: { type: 'checkbox', name: 'storeIds', value: s.id } });
+    const box = /** @type {HTMLInputElement} */ (el('input', { attrs: { type: 'checkbox', name: 'storeIds', value: s.id } }));
     box.checked = current.has(s.id);
     return box;
   });
@@ -185,60 +222,30 @@ function editRow(user) {
     el('span', { class: 'hint', text: 'スタッフとエリアマネージャーは1店舗以上。受付センターは全店舗の着信を受けます。' }),
   );
   // Taking an admin's rights away needs the acting admin's own password (403 reauth_required).
-  const reauth =
-    user.role === 'admin' && !self
-      ? el('input', { class: 'reauth-password-input', attrs: { type: 'password', autocomplete: 'current-password' } })
-      : null;
-  const error = el('p', { class: 'form-error', attrs: { role: 'alert' }, hidden: true });
-  const submit = el('button', { class: 'btn btn-primary btn-small', text: '保存する', attrs: { type: 'submit' } });
-  const cancel = el('button', {
-    class: 'btn btn-small',
-    text: 'キャンセル',
-    attrs: { type: 'button' },
-    on: {
-      click: () => {
-        state.editing = null;
-        render();
-      },
+  const reauth = user.role === 'admin' && !self ? ownPassword() : null;
+  return inlineFormRow(user, {
+    rowClass: 'edit-row',
+    formClass: 'account-edit',
+    submitLabel: '保存する',
+    fields: [
+      labelled(`${user.name} の権限`, role),
+      stores,
+      reauth && labelled('あなたのパスワード（管理者の権限を外すには確認が必要です）', reauth),
+    ],
+    close: () => {
+      state.editing = null;
     },
-  });
-  const form = el(
-    'form',
-    { class: 'inline-form account-edit', attrs: { novalidate: true } },
-    el('label', { class: 'field' }, el('span', { class: 'field-label', text: `${user.name} の権限` }), role),
-    stores,
-    reauth &&
-      el('label', { class: 'field' }, el('span', { class: 'field-label', text: 'あなたのパスワード（管理者の権限を外すには確認が必要です）' }), reauth),
-    submit,
-    cancel,
-    error,
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    error.hidden = true;
-    /** @type {{ role: string, storeIds: number[], currentPassword?: string }} */
-    const body = { role: role.value, storeIds: boxes.filter((b) => b.checked).map((b) => Number(b.value)) };
-    if (reauth?.value) body.currentPassword = reauth.value;
-    submit.disabled = true;
-    try {
+    save: async () => {
+      /** @type {{ role: string, storeIds: number[], currentPassword?: string }} */
+      const body = { role: role.value, storeIds: boxes.filter((b) => b.checked).map((b) => Number(b.value)) };
+      if (reauth?.value) body.currentPassword = reauth.value;
       await api(`/api/users/${encodeURIComponent(user.id)}`, { method: 'PATCH', body });
       state.editing = null;
       setStatusLine(ui.addStatus, `${user.name} の権限と店舗を変更しました`, 'ok');
       await refresh();
-    } catch (e) {
-      // A wrong own password is a 401 too, but the session is fine: say so here.
-      if (e.code !== 'invalid_credentials' && handleAuthError(e)) return;
-      error.textContent =
-        e.code === 'invalid_credentials'
-          ? 'あなたのパスワードが違います'
-          : e.code === 'reauth_required'
-            ? '管理者の権限を外すには、あなたのパスワードを入力してください'
-            : e.message;
-      error.hidden = false;
-      submit.disabled = false;
-    }
+    },
+    describe: (e) => (e.code === 'reauth_required' ? '管理者の権限を外すには、あなたのパスワードを入力してください' : undefined),
   });
-  return el('tr', { class: 'edit-row', dataset: { userId: user.id } }, el('td', { attrs: { colspan: 7 } }, form));
 }
 
 /** 最終変更: when the account last changed and which admin changed it (the CLI leaves no name). */

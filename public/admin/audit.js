@@ -4,14 +4,24 @@
 // and days, and written out as CSV. The filters go to the server in a POST body: a
 // customer's name is personal data and never goes into an address.
 import './lib/header.js';
+import './lib/form-parts.js'; // before the forms are looked up
 import { $, el, optionsOf } from './lib/dom.js';
 import { api, ApiError } from './lib/api.js';
 import { fmtDateTime } from './lib/format.js';
 import { startPage, handleAuthError, loadOptional } from './lib/page.js';
 import { pagedTable, pageParam } from './lib/pager.js';
+import { recordTable } from './lib/record-table.js';
 import { TEXT } from './lib/messages.js';
 
 const PER_PAGE = 50;
+
+const list = recordTable($('[data-record-table]'), {
+  paged: true,
+  id: 'audit',
+  className: 'records audit-log',
+  columns: ['日時', 'ユーザー', '操作', '顧客', '着信ID', '店舗', { text: '件数', class: 'num' }, '詳細'],
+  emptyText: '条件に合う記録はありません',
+});
 
 const ui = {
   view: $('#page-view'),
@@ -24,10 +34,10 @@ const ui = {
   reset: $('#filter-reset'),
   exportBtn: $('#audit-export'),
   filterError: $('#filter-error'),
-  body: $('#audit-body'),
+  body: list.body,
   total: $('#audit-total'),
-  empty: $('#audit-empty'),
-  pager: $('#pager'),
+  empty: list.empty,
+  pager: list.pager,
 };
 
 const state = { page: 1, seq: 0, actionsLoaded: false };

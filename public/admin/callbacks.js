@@ -9,6 +9,7 @@ import { api } from './lib/api.js';
 import { fmtDateTime, fmtPhone } from './lib/format.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { pagedTable } from './lib/pager.js';
+import { recordTable } from './lib/record-table.js';
 import { CtiSocket } from './lib/socket.js';
 import { MessageType } from './lib/protocol.js';
 import { loadFrontDesk, dialLink, refreshCallbackCount } from './lib/front-desk.js';
@@ -19,18 +20,26 @@ import { openDetail, reloadDetail, detailId } from './callbacks/detail.js';
 const PER_PAGE = 50;
 export const STATUS_LABELS = Object.freeze({ open: '未対応', in_progress: '対応中', done: '対応済' });
 
+const selectAll = /** @type {HTMLInputElement} */ (el('input', { attrs: { type: 'checkbox', id: 'cb-select-all', 'aria-label': 'すべて選択' } }));
+const list = recordTable($('[data-record-table]'), {
+  paged: true,
+  id: 'cb',
+  columns: [selectAll, '電話番号 / 顧客', '店舗', '着信', '最終着信', '状態', '担当 / 期限', '最後の折り返し', '操作'],
+  emptyText: '折り返しはありません',
+});
+
 const ui = {
   view: $('#page-view'),
   filters: $('#cb-filters'),
   store: $('#cb-store-filter'),
   status: $('#cb-status-filter'),
   assignee: $('#cb-assignee-filter'),
-  body: $('#cb-body'),
+  body: list.body,
   total: $('#cb-total'),
-  empty: $('#cb-empty'),
+  empty: list.empty,
   error: $('#cb-error'),
-  pager: $('#pager'),
-  selectAll: $('#cb-select-all'),
+  pager: list.pager,
+  selectAll,
   closeSelected: $('#cb-close-selected'),
   selectedCount: $('#cb-selected-count'),
 };

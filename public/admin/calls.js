@@ -2,19 +2,29 @@
 // 着信履歴: the call log with filters (store for admins, days, missed only, number); a row
 // opens that call's popup.
 import './lib/header.js';
+import './lib/form-parts.js'; // before the forms are looked up
 import { callDetails, hasDetails } from './lib/call-details.js';
 import { $, el, onRowActivate, optionsOf } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime, fmtDuration, fmtPhone } from './lib/format.js';
-import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer, openCallPopup } from './lib/calls.js';
+import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, customerCell, openCallPopup } from './lib/calls.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError, loadOptional } from './lib/page.js';
 import { takeHandoff } from './lib/handoff.js';
 import { pagedTable, pageParam } from './lib/pager.js';
+import { recordTable } from './lib/record-table.js';
 import { TEXT } from './lib/messages.js';
 import { loadFrontDesk } from './lib/front-desk.js';
 
 const PER_PAGE = 50;
+
+const list = recordTable($('[data-record-table]'), {
+  paged: true,
+  id: 'calls',
+  className: 'records calls-log',
+  columns: ['日時', '発信者番号', '顧客', '店舗', '状態', '応対者', { text: '通話時間', class: 'num' }, '対応記録', '着信回線', '詳細'],
+  emptyText: '条件に合う着信はありません',
+});
 
 const ui = {
   view: $('#page-view'),
@@ -31,10 +41,10 @@ const ui = {
   customerClear: $('#filter-customer-clear'),
   reset: $('#filter-reset'),
   filterError: $('#filter-error'),
-  body: $('#calls-body'),
+  body: list.body,
   total: $('#calls-total'),
-  empty: $('#calls-empty'),
-  pager: $('#pager'),
+  empty: list.empty,
+  pager: list.pager,
 };
 
 const state = { user: null, page: 1, seq: 0, calls: new Map(), customer: null };
@@ -98,9 +108,7 @@ function renderRow(call) {
     el(
       'td',
       {},
-      callCustomer(call),
-      call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
-      call.afterHours ? el('span', { class: 'badge after-hours', text: '時間外', attrs: { title: '店舗の営業時間外の着信' } }) : null,
+      customerCell(call),
     ),
     el('td', { class: 'nowrap', text: call.storeName ?? '不明' }),
     el('td', {}, stateBadge(call.phase, phaseLabel(call.phase, call.direction))),

@@ -3,7 +3,8 @@
 // keeps the user's input), notes, and (admin) CSV import / export (customers/import.js) and
 // 重複を統合 (customers/merge.js). A number another customer has is warned about before saving.
 import './lib/header.js';
-import './lib/name-fields.js'; // before the forms are looked up
+import { nameAndMemo } from './lib/name-fields.js'; // before the forms are looked up
+import './lib/form-parts.js';
 import { $, el, setChildren, setStatusLine, onRowActivate } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { clearFormErrors, showFormError } from './lib/forms.js';
@@ -14,6 +15,7 @@ import { renderNotes as renderNoteList, mountNoteForm } from './lib/notes.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError } from './lib/page.js';
 import { pagedTable, pageParam } from './lib/pager.js';
+import { recordTable } from './lib/record-table.js';
 import { TEXT } from './lib/messages.js';
 import { FIELD_LABELS, cardValues, diff, fillForm as fill, readForm, displayValue, addedPhones } from './customers/fields.js';
 import { renderCustomFields, customChanges, markCustomSaved } from './customers/fields.js';
@@ -21,18 +23,30 @@ import { initImport } from './customers/import.js';
 import { initMerge } from './customers/merge.js';
 import { sharedNumberGuard } from './lib/shared-numbers.js';
 import { renderDialLinks } from './lib/front-desk.js';
+import { recentCallsCard } from './lib/recent-calls.js';
 
 const PER_PAGE = 20;
 
+const list = recordTable($('[data-record-table]'), {
+  paged: true,
+  id: 'customer',
+  columns: ['氏名', '電話番号', '登録店舗', '区分', { text: '来店', class: 'num' }, '最終来店'],
+  emptyText: '該当する顧客はいません',
+});
+const historyCard = $('#history-card');
+const recentCalls = recentCallsCard(historyCard, { listClass: 'mini-history', emptyClass: 'muted small', emptyText: '着信はありません' });
 const ui = {
+  historyCard,
+  history: recentCalls.list,
+  historyEmpty: recentCalls.empty,
   view: $('#page-view'),
   searchForm: $('#search-form'),
   searchQ: $('#search-q'),
-  body: $('#customer-body'),
+  body: list.body,
   total: $('#list-total'),
-  empty: $('#list-empty'),
+  empty: list.empty,
   listError: $('#list-error'),
-  pager: $('#pager'),
+  pager: list.pager,
   placeholder: $('#editor-placeholder'),
   editor: $('#editor'),
   editorTitle: $('#editor-title'),
@@ -51,9 +65,6 @@ const ui = {
   notesCard: $('#notes-card'),
   notes: $('#notes'),
   notesEmpty: $('#notes-empty'),
-  historyCard: $('#history-card'),
-  history: $('#history'),
-  historyEmpty: $('#history-empty'),
   deleteOpen: $('#edit-delete'),
   deleteDialog: $('#delete-dialog'),
   deleteText: $('#delete-text'),
@@ -396,7 +407,8 @@ ui.createForm.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   clearFormErrors(ui.createForm, ui.createError);
   const f = ui.createForm.elements;
-  const body = { name: f.name.value.trim(), kana: f.kana.value.trim(), phone: f.phone.value.trim(), memo: f.memo.value };
+  /** @type {{ name: string, kana: string, memo: string, phone: string, homeStoreId?: number }} */
+  const body = { ...nameAndMemo(ui.createForm), phone: f.phone.value.trim() };
   if (isAdmin() && f.homeStoreId.value) body.homeStoreId = Number(f.homeStoreId.value);
   if (!body.name) return showFormError(ui.createForm, ui.createError, 'name', TEXT.nameRequired);
   if (!body.phone) return showFormError(ui.createForm, ui.createError, 'phone', TEXT.phoneRequired);

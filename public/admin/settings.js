@@ -5,11 +5,12 @@ import './lib/header.js';
 import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { loadStores } from './lib/stores.js';
-import { startPage, handleAuthError, whileSaving } from './lib/page.js';
+import { startPage, handleAuthError, whileSaving, settingsSave } from './lib/page.js';
 import { TEXT } from './lib/messages.js';
 import { initDialpad } from './settings/dialpad.js';
 import { initCustomFields } from './settings/custom-fields.js';
 import { initHours } from './settings/hours.js';
+import './settings-reports.js'; // 着信分析の週次サマリー: wired on its own
 
 const ui = {
   form: $('#page-view'),
@@ -95,7 +96,7 @@ ui.add.addEventListener('click', () => {
 
 ui.form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  await whileSaving({ button: ui.save, error: ui.error, status: ui.status, describe: (e) => TEXT.saveFailed(e.message) }, async () => {
+  await whileSaving(settingsSave(ui), async () => {
     const { settings } = await api('/api/settings/front-desk', { method: 'PUT', body: read() });
     render(settings);
     setStatusLine(ui.status, TEXT.saved, 'ok');

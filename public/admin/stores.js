@@ -2,12 +2,14 @@
 // 店舗: the stores and their number prefixes; admins add, edit and delete them. Everyone can
 // check which store a dialled number reaches.
 import './lib/header.js';
+import './lib/form-parts.js'; // before the forms are looked up
 import { $, el, setChildren, setStatusLine } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtPhone } from './lib/format.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError, showPageError, whileSaving } from './lib/page.js';
 import { TEXT } from './lib/messages.js';
+import { recordTable } from './lib/record-table.js';
 
 /** Splits "a, b c\nd" into ["a", "b", "c", "d"] (commas, 、, spaces, new lines). */
 function splitList(text) {
@@ -17,11 +19,17 @@ function splitList(text) {
     .filter(Boolean);
 }
 
+const list = recordTable($('[data-record-table]'), {
+  id: 'store',
+  columns: ['店舗名', 'プレフィックス', { text: '操作', class: 'num', adminOnly: true }],
+  emptyText: '店舗はまだありません',
+});
+
 const ui = {
   view: $('#page-view'),
-  body: $('#store-body'),
+  body: list.body,
   count: $('#store-count'),
-  empty: $('#store-empty'),
+  empty: list.empty,
   error: $('#store-error'),
   addForm: $('#add-form'),
   addName: $('#add-name'),

@@ -7,6 +7,10 @@
 //! missing from the second is optional (`?`), a value `null` there is `| null`; a `type` (or
 //! an enum's) value is a string literal, gathered over every example.
 //!
+//! A nested object that is one of the named parts ([`parts`]: the customer card, which a call
+//! carries both as `customer` and in `candidates`) is written once as its own interface and
+//! named where it stands, instead of spelled out at each place.
+//!
 //! After changing a message type: `UPDATE_PROTOCOL=1 cargo test protocol_ts` rewrites them.
 use super::messages::{CallDetails, CallMessage, CardField, CustomerCard, StoreRef, Usage};
 use super::protocol::{close, ChangedCustomer, ClientMessage, ErrorCode, SocketMessage};
@@ -100,6 +104,25 @@ fn with_seq(mut m: Value) -> Value {
         .expect("an object")
         .insert("seq".into(), Value::from(1));
     m
+}
+
+/// The named parts: an object in a message with exactly one of these key sets is written as
+/// the part's name (its examples must give the same optionality wherever it stands).
+fn parts() -> Vec<Shape> {
+    vec![Shape {
+        name: "CustomerCard",
+        doc: "A customer as a call shows them (`customer`, and each of `candidates`).",
+        full: vec![v(card(true))],
+        bare: vec![v(card(false))],
+    }]
+}
+
+/// The part whose keys `obj` has, if any.
+fn part_of(obj: &Map<String, Value>) -> Option<Shape> {
+    parts().into_iter().find(|p| {
+        let keys = p.full[0].as_object().expect("a part is an object").keys();
+        keys.eq(obj.keys())
+    })
 }
 
 fn client_shapes() -> Vec<Shape> {
@@ -245,7 +268,22 @@ fn ts(full: &[&Value], bare: &[&Value], indent: usize) -> String {
             let bare_inner: Vec<&Value> = bare.iter().filter_map(|b| b.get(0)).collect();
             format!("Array<{}>", ts(&inner, &bare_inner, indent))
         }
-        Value::Object(obj) => object(obj, full, bare, indent),
+        Value::Object(obj) => match part_of(obj) {
+            Some(part) if indent > 0 => {
+                // The name stands for the part only where it would be spelled out the same.
+                let own: Vec<&Value> = part.full.iter().collect();
+                let own_bare: Vec<&Value> = part.bare.iter().collect();
+                let here = object(obj, full, bare, indent);
+                assert_eq!(
+                    here,
+                    object(obj, &own, &own_bare, indent),
+                    "{} differs here",
+                    part.name
+                );
+                part.name.into()
+            }
+            _ => object(obj, full, bare, indent),
+        },
     }
 }
 
@@ -316,6 +354,10 @@ fn interface(s: &Shape) -> String {
 
 fn d_ts() -> String {
     let mut out = String::from(HEAD);
+    out.push_str("\n/** The parts several messages (or places in one) share. */\n");
+    for s in &parts() {
+        out.push_str(&interface(s));
+    }
     out.push_str("\n/** The messages a console's socket receives, by `type`. */\n");
     let shapes = shapes();
     for s in &shapes {
@@ -384,9 +426,12 @@ fn protocol_ts_matches_the_rust_types() {
 fn an_optional_part_is_marked_and_a_nullable_one_says_null() {
     let full = v(call("incoming_call", true));
     let bare = v(call("call_state", false));
-    let t = ts(&[&full], &[&bare], 0);
+    let mut with_card = call("call_state", false);
+    with_card.customer = Some(card(false));
+    let t = ts(&[&full], &[&bare, &v(with_card)], 0);
     assert!(t.contains("  answeredBy?: string;"), "{t}");
-    assert!(t.contains("  customer: {"), "{t}");
+    assert!(t.contains("  customer: CustomerCard | null;"), "{t}");
+    assert!(t.contains("  candidates: Array<CustomerCard>;"), "{t}");
     assert!(t.contains("  connectedAt: number | null;"), "{t}");
     assert!(t.contains("  recordingUrls?: Array<string>;"), "{t}");
 }

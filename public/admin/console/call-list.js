@@ -4,15 +4,30 @@
 import { $, el, onRowActivate } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { fmtTime, fmtDuration } from '../lib/format.js';
-import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, callCustomer } from '../lib/calls.js';
+import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, customerCell } from '../lib/calls.js';
 export { callFromMessage } from '../lib/calls.js';
 import { TEXT } from '../lib/messages.js';
+import { recordTable } from '../lib/record-table.js';
 
 const MAX_ROWS = 50;
 
+// The calls as they come (the console's 着信).
+const list = recordTable($('[data-record-table]'), {
+  id: 'calls',
+  className: 'calls',
+  columns: [
+    { text: '時刻', class: 'col-time' },
+    { text: '発信者番号', class: 'col-caller' },
+    { text: '顧客', class: 'col-customer' },
+    { text: '店舗', class: 'col-store' },
+    { text: '状態', class: 'col-state' },
+  ],
+  emptyText: '着信はまだありません',
+});
+
 const ui = {
-  body: $('#calls-body'),
-  empty: $('#calls-empty'),
+  body: list.body,
+  empty: list.empty,
   error: $('#calls-error'),
 };
 
@@ -83,10 +98,7 @@ function renderRow(call) {
     el(
       'td',
       { class: 'col-customer' },
-      callCustomer(call),
-      call.direction === 'outbound' ? el('span', { class: 'badge badge-out', text: '発信' }) : null,
-      call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
-      call.afterHours ? el('span', { class: 'badge after-hours', text: '時間外', attrs: { title: '店舗の営業時間外の着信' } }) : null,
+      customerCell(call, { outbound: true }),
     ),
     el('td', { class: 'col-store', text: call.storeName ?? '不明' }),
     el('td', { class: 'col-state' }, stateBadge(call.phase, stateText(call)), claimNote(call), wrapupNote(call)),

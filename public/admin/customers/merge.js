@@ -8,6 +8,7 @@ import { $, el, setChildren } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { fmtPhone, fmtCount } from '../lib/format.js';
 import { findShared } from '../lib/shared-numbers.js';
+import { pickerName } from '../lib/customer.js';
 
 const ui = {
   open: $('#edit-merge'),
@@ -56,7 +57,7 @@ export function initMerge({ kept, merged, authLost }) {
           dataset: { id: card.id },
           on: { click: () => choose(card) },
         },
-        el('span', { class: 'picker-main' }, el('span', { class: 'picker-name', text: card.name }), card.kana ? el('span', { class: 'picker-kana', text: card.kana }) : null),
+        pickerName(card),
         el('span', { class: 'picker-side muted small' }, phonesText(card.phones), card.homeStore?.name ? ` ・ ${card.homeStore.name}` : ''),
       ),
     );

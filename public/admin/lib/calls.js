@@ -34,6 +34,21 @@ export function callCustomer(call) {
   return el('span', { class: 'unregistered', text: '未登録' });
 }
 
+/**
+ * The customer cell of the call lists (着信履歴 and the console's 着信): who called, then the
+ * call's badges: テスト, 時間外 (outside the store's hours), and with `outbound` 発信.
+ * @param {any} call
+ * @param {{ outbound?: boolean }} [opts]
+ */
+export function customerCell(call, { outbound = false } = {}) {
+  return [
+    callCustomer(call),
+    outbound && call.direction === 'outbound' ? el('span', { class: 'badge badge-out', text: '発信' }) : null,
+    call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
+    call.afterHours ? el('span', { class: 'badge after-hours', text: '時間外', attrs: { title: '店舗の営業時間外の着信' } }) : null,
+  ];
+}
+
 function customerNameOf(msg) {
   if (msg.customer) return msg.customer.name;
   const c = Array.isArray(msg.candidates) ? msg.candidates : [];

@@ -27,3 +27,11 @@ export function customerBadges(card) {
     card.flag ? el('span', { class: badgeClass(card.flag), text: card.flag }) : null,
   ];
 }
+
+/**
+ * A customer's name as the pickers show it (the popup's 複数の顧客, 顧客's 重複を統合): the name,
+ * then the フリガナ when there is one.
+ * @param {{ name: string, kana?: string }} card
+ */
+export const pickerName = (card) =>
+  el('span', { class: 'picker-main' }, el('span', { class: 'picker-name', text: card.name }), card.kana ? el('span', { class: 'picker-kana', text: card.kana }) : null);

@@ -1,6 +1,6 @@
 // @ts-check
 // The page header of every console page, from this one source: importing this module puts it
-// at the top of the page's <body> (the pages' HTML holds none of it), before any page code
+// at the top of the page's <body> (the pages' HTML holds none of it, nor the favicon's link), before any page code
 // looks up `#session-bar`, `#logout` or `#conn-status`. It carries the nav (built from the one
 // list of pages, lib/pages.js), the live connection indicator (every signed-in page listens for
 // calls and says so there) and the user. 「すべての端末からログアウト」 (`#logout-all`) is wired here for every page: it ends
@@ -137,7 +137,11 @@ export async function showUser(user) {
   }
 }
 
-// Every console page: the header goes first in <body>.
+// Every console page: its icon (the pages' HTML links none; lib/listener.js swaps it while a
+// call rings), and the header first in <body>.
+if (!document.querySelector('link[rel="icon"]')) {
+  document.head.append(el('link', { attrs: { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' } }));
+}
 const header = el('header', { class: 'topbar' });
 document.body.prepend(header);
 renderHeader(header);

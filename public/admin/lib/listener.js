@@ -171,7 +171,7 @@ function noticeRecovered(msg) {
   if (!node) {
     node = el('div', { class: 'banner banner-info', attrs: { id: 'recovered-notice', role: 'status' } },
       el('span', { class: 'banner-text', attrs: { id: 'recovered-notice-text' } }),
-      el('span', { class: 'banner-actions' }, el('button', { class: 'btn btn-ghost btn-small', text: '×', attrs: { type: 'button', 'aria-label': '補完の通知を閉じる' }, on: { click: () => node.remove() } })));
+      dismissButton('recovered-notice-dismiss', '補完の通知を閉じる', () => node.remove()));
     $('#live-banners')?.append(node);
   }
   $('#recovered-notice-text').textContent = `Dialpad の通話履歴から、届いていなかった不在着信を${recovered}件補完しました（着信履歴・折り返しに追加済み）。`;

@@ -52,6 +52,13 @@ export function showPageError(node, e, text = e?.message) {
 }
 
 /**
+ * The save of a 設定 card (its `save` button, `error` and `status` lines), for [`whileSaving`]:
+ * a refusal says 保存できませんでした with the server's reason.
+ * @param {{ save: HTMLButtonElement, error: HTMLElement, status: HTMLElement }} card
+ */
+export const settingsSave = (card) => ({ button: card.save, error: card.error, status: card.status, describe: (/** @type {any} */ e) => TEXT.saveFailed(e.message) });
+
+/**
  * A form's save: `button` is disabled while `work` runs and `error` hidden; a refusal is shown
  * in `error` (`describe(e)`, else the server's message; a lost session goes to the login).
  * With `status`, the status line says 保存中… meanwhile and is cleared by a refusal (`work` says

@@ -2,6 +2,41 @@
 // src/domain/protocol_ts.rs; `cargo test` fails when this file differs from them. Do not edit:
 // change the Rust types, then run `UPDATE_PROTOCOL=1 cargo test protocol_ts`.
 
+/** The parts several messages (or places in one) share. */
+
+/** A customer as a call shows them (`customer`, and each of `candidates`). */
+export interface CustomerCard {
+  customerType: string;
+  fields: Array<{
+    id: number;
+    kind: string;
+    label: string;
+    value: string;
+  }>;
+  flag: string | null;
+  homeStore: {
+    id: number;
+    name: string;
+  } | null;
+  id: number;
+  kana: string;
+  memo: string;
+  name: string;
+  phones: Array<string>;
+  shared?: boolean;
+  updatedAt: string;
+  usage: {
+    calls: number;
+    firstContact: number | null;
+    lastCall: number | null;
+    lastVisit: string | null;
+    missed30d: number;
+    totalSpend: number;
+    visits: number;
+  };
+  version: number;
+}
+
 /** The messages a console's socket receives, by `type`. */
 
 /** A call's event (`incoming_call` pops a window; `call_state` every later change), with its seq. */
@@ -9,70 +44,10 @@ export interface CallMessage {
   answeredBy?: string;
   answeredByUserId?: string;
   callId: string;
-  candidates: Array<{
-    customerType: string;
-    fields: Array<{
-      id: number;
-      kind: string;
-      label: string;
-      value: string;
-    }>;
-    flag: string | null;
-    homeStore: {
-      id: number;
-      name: string;
-    } | null;
-    id: number;
-    kana: string;
-    memo: string;
-    name: string;
-    phones: Array<string>;
-    shared?: boolean;
-    updatedAt: string;
-    usage: {
-      calls: number;
-      firstContact: number | null;
-      lastCall: number | null;
-      lastVisit: string | null;
-      missed30d: number;
-      totalSpend: number;
-      visits: number;
-    };
-    version: number;
-  }>;
+  candidates: Array<CustomerCard>;
   connectedAt: number | null;
   contactName: string | null;
-  customer: {
-    customerType: string;
-    fields: Array<{
-      id: number;
-      kind: string;
-      label: string;
-      value: string;
-    }>;
-    flag: string | null;
-    homeStore: {
-      id: number;
-      name: string;
-    } | null;
-    id: number;
-    kana: string;
-    memo: string;
-    name: string;
-    phones: Array<string>;
-    shared?: boolean;
-    updatedAt: string;
-    usage: {
-      calls: number;
-      firstContact: number | null;
-      lastCall: number | null;
-      lastVisit: string | null;
-      missed30d: number;
-      totalSpend: number;
-      visits: number;
-    };
-    version: number;
-  } | null;
+  customer: CustomerCard | null;
   customerPhone: string;
   direction: string;
   durationMs: number | null;

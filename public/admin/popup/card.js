@@ -5,13 +5,13 @@
 import { $, el, setChildren } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { fmtPhone, fmtDate, fmtDateTime, fmtYen, fmtCount } from '../lib/format.js';
-import { customerBadges } from '../lib/customer.js';
+import { customerBadges, pickerName } from '../lib/customer.js';
 import { renderNotes as renderNoteList, mountNoteForm } from '../lib/notes.js';
 import { showMemoText, resetMemoEditor, setMemoEditable } from './memo.js';
 import { previousCallBefore } from './history.js';
 import * as frontDesk from './front-desk.js';
 import { renderCardFields } from './fields.js';
-import { ui, state, show, setTitle, renderStore, showAuth } from './view.js';
+import { ui, state, show, setTitle, renderStore, showAuth, listOf } from './view.js';
 
 const NOTES_SHOWN = 3;
 
@@ -23,6 +23,12 @@ const NOTES_SHOWN = 3;
 function usageItem(label, value, cls) {
   return el('div', { class: ['usage-item', cls] }, el('dt', { text: label }), el('dd', { text: value }));
 }
+
+/**
+ * The card of a lookup asked again (view.js refreshRecords): its customer with their notes.
+ * @param {any} data
+ */
+export const renderRefreshed = (data) => renderCustomer(data.customer, { notes: listOf(data.notes) });
 
 /**
  * Shows `card`; `notes`: its latest notes when the answer carried them (else they are loaded).
@@ -98,12 +104,7 @@ export function renderPicker() {
         el(
           'button',
           { class: 'picker-item', attrs: { type: 'button' }, on: { click: () => renderCustomer(card, { fromPicker: true }) } },
-          el(
-            'span',
-            { class: 'picker-main' },
-            el('span', { class: 'picker-name', text: card.name }),
-            card.kana ? el('span', { class: 'picker-kana', text: card.kana }) : null,
-          ),
+          pickerName(card),
           el('span', { class: 'picker-side' }, customerBadges(card), card.homeStore ? el('span', { class: 'muted small', text: card.homeStore.name }) : null),
         ),
       ),

@@ -5,9 +5,11 @@
 import { $, el, setChildren } from '../lib/dom.js';
 import { fmtDateTime, fmtDuration } from '../lib/format.js';
 import { phaseLabel, stateBadge } from '../lib/calls.js';
+import { recentCallsCard } from '../lib/recent-calls.js';
 import { openCall } from './call-dialog.js';
 
-const ui = { view: $('#history-view'), list: $('#history'), empty: $('#history-empty') };
+const view = $('#history-view');
+const ui = { view, ...recentCallsCard(view, { listClass: 'history', emptyClass: 'empty', emptyText: '履歴はありません' }) };
 
 /** the popup's call id (null: no call, e.g. opened from the call log of a number) */
 let callId = null;

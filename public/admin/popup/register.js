@@ -1,7 +1,7 @@
 // @ts-check
 // An unknown caller: the number, the store, and the registration form (a number another
 // customer has gets a warning naming whom this user may see, then 「それでも登録する」).
-import '../lib/name-fields.js';
+import { nameAndMemo } from '../lib/name-fields.js';
 import { $ } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { clearFormErrors, showFormError } from '../lib/forms.js';
@@ -10,8 +10,8 @@ import { TEXT } from '../lib/messages.js';
 import { sharedNumberGuard } from '../lib/shared-numbers.js';
 import { memoSaving } from './memo.js';
 import * as frontDesk from './front-desk.js';
-import { renderCustomer } from './card.js';
-import { ui, state, show, setTitle, renderStore, showAuth, listOf, refreshRecords } from './view.js';
+import { renderCustomer, renderRefreshed } from './card.js';
+import { ui, state, show, setTitle, renderStore, showAuth, refreshRecords } from './view.js';
 
 // A number another customer has (registered since the lookup, or another store's).
 const registerShared = sharedNumberGuard($('#register-shared'), {
@@ -33,11 +33,8 @@ export function renderUnknown() {
 ui.registerForm.addEventListener('submit', async (/** @type {SubmitEvent} */ ev) => {
   ev.preventDefault();
   clearFormErrors(ui.registerForm, ui.registerError);
-  const f = ui.registerForm.elements;
   const body = {
-    name: f.name.value.trim(),
-    kana: f.kana.value.trim(),
-    memo: f.memo.value,
+    ...nameAndMemo(ui.registerForm),
     phone: state.phone,
     homeStoreId: state.store?.id ?? null,
   };
@@ -70,6 +67,6 @@ async function refreshAfterRegister(id) {
   const data = await refreshRecords();
   // Failed: the view already shows the new customer and the history we had.
   if (data?.customer?.id === id && state.customer?.id === id && !memoSaving()) {
-    renderCustomer(data.customer, { notes: listOf(data.notes) });
+    renderRefreshed(data);
   }
 }

@@ -10,7 +10,7 @@ import { applyCall } from './call-state.js';
 import { memoSaving } from './memo.js';
 import { updateHistoryFrom, historyEntry } from './history.js';
 import * as frontDesk from './front-desk.js';
-import { renderCustomer, renderPicker } from './card.js';
+import { renderCustomer, renderPicker, renderRefreshed } from './card.js';
 import { early } from './early.js';
 import { MessageType } from '../lib/protocol.js';
 import { ui, state, callId, currentView, setTitle, renderStore, showAuth, listOf, refreshRecords } from './view.js';
@@ -57,7 +57,7 @@ async function customerChanged(customer, mergedFrom) {
   // registration's answer): that record stays on screen.
   if (shownCard(mergedFrom)) return;
   state.canEdit = data.customer ? data.canEdit !== false : true;
-  if (data.customer) renderCustomer(data.customer, { notes: listOf(data.notes) });
+  if (data.customer) renderRefreshed(data);
   else if (state.candidates.length > 1) renderPicker();
 }
 

@@ -4,7 +4,7 @@
 // them read-only. The server validates (`PUT /api/settings/hours`).
 import { $, setStatusLine } from '../lib/dom.js';
 import { api } from '../lib/api.js';
-import { whileSaving } from '../lib/page.js';
+import { whileSaving, settingsSave } from '../lib/page.js';
 import { TEXT } from '../lib/messages.js';
 
 const ui = {
@@ -30,7 +30,7 @@ export async function initHours({ admin }) {
   ui.form.hidden = false;
   ui.form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    await whileSaving({ button: ui.save, error: ui.error, status: ui.status, describe: (e) => TEXT.saveFailed(e.message) }, async () => {
+    await whileSaving(settingsSave(ui), async () => {
       const body = {
         businessDayCutoff: ui.cutoff.value,
         callbackDueMinutes: Number(ui.due.value),
