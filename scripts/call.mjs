@@ -79,7 +79,9 @@ const caller = toE164(fill(callerArg).replace(/[-\s]/g, ''));
 const dialled = toE164(fill(dialledArg).replace(/[-\s]/g, ''));
 const secret = process.env.DIALPAD_WEBHOOK_SECRET ?? devVars().DIALPAD_WEBHOOK_SECRET;
 if (!secret) {
-  console.error('call: no DIALPAD_WEBHOOK_SECRET in the environment or .dev.vars (npm start creates it)');
+  console.error(
+    'call: no DIALPAD_WEBHOOK_SECRET in the environment or .dev.vars (npm start creates it)',
+  );
   process.exit(2);
 }
 
@@ -121,7 +123,11 @@ if (flow) {
   await send('connected', { date_connected: connected });
   await sleep(5000);
   const ended = Date.now();
-  await send('hangup', { date_connected: connected, date_ended: ended, duration: ended - connected });
+  await send('hangup', {
+    date_connected: connected,
+    date_ended: ended,
+    duration: ended - connected,
+  });
 } else if (answer) {
   await send('connected', { date_connected: Date.now() });
 } else if (hangup) {

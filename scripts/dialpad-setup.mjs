@@ -7,7 +7,13 @@
 // webhook's secret only when it is set, so an existing webhook for the same URL gets a new one.
 // DIALPAD_API_BASE overrides the API origin (the tests point it at a local fake).
 import { randomBytes } from 'node:crypto';
-import { CALL_STATES, DEFAULT_CALL_STATES, TARGET_TYPES, checkCallStates, checkTargetType } from './lib/dialpad-schema.mjs';
+import {
+  CALL_STATES,
+  DEFAULT_CALL_STATES,
+  TARGET_TYPES,
+  checkCallStates,
+  checkTargetType,
+} from './lib/dialpad-schema.mjs';
 
 export const USAGE = `usage:
   DIALPAD_API_KEY=… npm run dialpad:setup -- --url https://<host>/api/dialpad/webhook
@@ -62,7 +68,9 @@ export function parseJsonExact(text) {
 
 export function toJsonBody(body) {
   const marker = (v) => `@@int:${v}@@`;
-  const text = JSON.stringify(body, (k, v) => (INT_FIELDS.has(k) && typeof v === 'string' && /^\d{1,19}$/.test(v) ? marker(v) : v));
+  const text = JSON.stringify(body, (k, v) =>
+    INT_FIELDS.has(k) && typeof v === 'string' && /^\d{1,19}$/.test(v) ? marker(v) : v,
+  );
   return text.replace(/"@@int:(\d+)@@"/g, '$1');
 }
 
@@ -75,7 +83,11 @@ export class DialpadApi {
   async call(method, path, body) {
     const res = await fetch(`${this.base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.key}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${this.key}`,
+        accept: 'application/json',
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body: body ? toJsonBody(body) : undefined,
     });
     const text = await res.text();
@@ -88,7 +100,10 @@ export class DialpadApi {
     const items = [];
     let cursor;
     do {
-      const page = await this.call('GET', cursor ? `${path}?cursor=${encodeURIComponent(cursor)}` : path);
+      const page = await this.call(
+        'GET',
+        cursor ? `${path}?cursor=${encodeURIComponent(cursor)}` : path,
+      );
       items.push(...(page.items ?? []));
       cursor = page.cursor;
     } while (cursor);
@@ -97,19 +112,26 @@ export class DialpadApi {
 }
 
 export async function setup(api, { url, states = DEFAULT_STATES, targetType, targetId }) {
-  if (!/^https:\/\/[^/]+\/api\/dialpad\/webhook$/.test(url) && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/api\/dialpad\/webhook$/.test(url)) {
+  if (
+    !/^https:\/\/[^/]+\/api\/dialpad\/webhook$/.test(url) &&
+    !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/api\/dialpad\/webhook$/.test(url)
+  ) {
     throw new Error(`--url must be https://<host>/api/dialpad/webhook, got ${url}`);
   }
-  if ((targetType && !targetId) || (!targetType && targetId)) throw new Error('--target-type and --target-id go together');
+  if ((targetType && !targetId) || (!targetType && targetId))
+    throw new Error('--target-type and --target-id go together');
   if (targetType) checkTargetType(targetType);
-  if (targetId !== undefined && !/^\d{1,19}$/.test(String(targetId))) throw new Error(`--target-id must be a Dialpad id (digits), got ${targetId}`);
+  if (targetId !== undefined && !/^\d{1,19}$/.test(String(targetId)))
+    throw new Error(`--target-id must be a Dialpad id (digits), got ${targetId}`);
   const callStates = checkCallStates(states);
   const secret = randomBytes(32).toString('base64url');
   const existing = (await api.all('/api/v2/webhooks')).find((w) => w.hook_url === url);
   const webhook = existing
     ? await api.call('PATCH', `/api/v2/webhooks/${existing.id}`, { hook_url: url, secret })
     : await api.call('POST', '/api/v2/webhooks', { hook_url: url, secret });
-  const subs = (await api.all('/api/v2/subscriptions/call')).filter((s) => String(s.webhook?.id) === String(webhook.id));
+  const subs = (await api.all('/api/v2/subscriptions/call')).filter(
+    (s) => String(s.webhook?.id) === String(webhook.id),
+  );
   // CreateCallEventSubscription / UpdateCallEventSubscription: the webhook is `endpoint_id`.
   const wanted = {
     endpoint_id: String(webhook.id),
@@ -118,7 +140,9 @@ export async function setup(api, { url, states = DEFAULT_STATES, targetType, tar
     group_calls_only: false,
     ...(targetType ? { target_type: targetType, target_id: String(targetId) } : {}),
   };
-  const sameTarget = (s) => (s.target_type ?? null) === (targetType ?? null) && String(s.target_id ?? '') === String(targetId ?? '');
+  const sameTarget = (s) =>
+    (s.target_type ?? null) === (targetType ?? null) &&
+    String(s.target_id ?? '') === String(targetId ?? '');
   const match = subs.find(sameTarget);
   const subscription = match
     ? await api.call('PATCH', `/api/v2/subscriptions/call/${match.id}`, wanted)
@@ -135,12 +159,19 @@ export async function list(api) {
     signed: Boolean(w.signature?.type),
     subscriptions: subs
       .filter((s) => String(s.webhook?.id) === String(w.id))
-      .map((s) => ({ id: s.id, states: s.call_states, enabled: s.enabled, target: s.target_type ? `${s.target_type}:${s.target_id}` : 'company' })),
+      .map((s) => ({
+        id: s.id,
+        states: s.call_states,
+        enabled: s.enabled,
+        target: s.target_type ? `${s.target_type}:${s.target_id}` : 'company',
+      })),
   }));
 }
 
 export async function remove(api, id) {
-  for (const s of (await api.all('/api/v2/subscriptions/call')).filter((s) => String(s.webhook?.id) === String(id))) {
+  for (const s of (await api.all('/api/v2/subscriptions/call')).filter(
+    (s) => String(s.webhook?.id) === String(id),
+  )) {
     await api.call('DELETE', `/api/v2/subscriptions/call/${s.id}`);
   }
   await api.call('DELETE', `/api/v2/webhooks/${id}`);
@@ -160,8 +191,13 @@ async function main(argv) {
   const api = new DialpadApi(key, process.env.DIALPAD_API_BASE);
   if (argv.includes('--list')) {
     for (const w of await list(api)) {
-      console.log(`webhook ${w.id} ${w.url}${w.signed ? '' : '  (UNSIGNED: the Worker refuses its events)'}`);
-      for (const s of w.subscriptions) console.log(`  call subscription ${s.id} [${s.enabled ? 'on' : 'off'}] ${s.target}: ${s.states.join(', ')}`);
+      console.log(
+        `webhook ${w.id} ${w.url}${w.signed ? '' : '  (UNSIGNED: the Worker refuses its events)'}`,
+      );
+      for (const s of w.subscriptions)
+        console.log(
+          `  call subscription ${s.id} [${s.enabled ? 'on' : 'off'}] ${s.target}: ${s.states.join(', ')}`,
+        );
     }
     return;
   }
@@ -174,16 +210,28 @@ async function main(argv) {
   }
   const url = opt('--url');
   if (!url) throw new Error(`--url is missing\n${USAGE}`);
-  const states = opt('--states')?.split(',').map((s) => s.trim()).filter(Boolean);
-  const r = await setup(api, { url, states, targetType: opt('--target-type'), targetId: opt('--target-id') });
+  const states = opt('--states')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const r = await setup(api, {
+    url,
+    states,
+    targetType: opt('--target-type'),
+    targetId: opt('--target-id'),
+  });
   console.log(`${r.reused ? 're-keyed existing' : 'created'} webhook ${r.webhook.id} -> ${url}`);
   console.log(`call subscription ${r.subscription.id}: ${r.subscription.call_states?.join(', ')}`);
   console.log('\nWebhook secret (shown once; store it in both Workers now):\n');
   console.log(`  ${r.secret}\n`);
   // The pop Worker verifies the deliveries; the console Worker checks that its own copy
   // differs from JWT_SECRET. A pop Worker left with the old secret answers Dialpad 401.
-  console.log('  npx wrangler secret put DIALPAD_WEBHOOK_SECRET -c wrangler.pop.toml   # paste the secret above');
-  console.log('  npx wrangler secret put DIALPAD_WEBHOOK_SECRET                        # and again, for the console');
+  console.log(
+    '  npx wrangler secret put DIALPAD_WEBHOOK_SECRET -c wrangler.pop.toml   # paste the secret above',
+  );
+  console.log(
+    '  npx wrangler secret put DIALPAD_WEBHOOK_SECRET                        # and again, for the console',
+  );
   console.log('  (add --env staging to both for the staging Workers)');
 }
 

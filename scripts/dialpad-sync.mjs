@@ -37,7 +37,9 @@ async function main() {
     const loginId = process.env.CTI_LOGIN;
     const password = process.env.CTI_PASSWORD;
     if (!loginId || !password) {
-      console.error('dialpad:sync: set CTI_LOGIN and CTI_PASSWORD (an admin), or CTI_TOKEN\n\n' + USAGE);
+      console.error(
+        'dialpad:sync: set CTI_LOGIN and CTI_PASSWORD (an admin), or CTI_TOKEN\n\n' + USAGE,
+      );
       return 2;
     }
     const res = await fetch(`${base}/api/auth/login`, {
@@ -53,9 +55,13 @@ async function main() {
     token = cookie.slice(cookie.indexOf('=') + 1);
   }
   const call = async (method) => {
-    const res = await fetch(`${base}/api/dialpad/sync`, { method, headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${base}/api/dialpad/sync`, {
+      method,
+      headers: { authorization: `Bearer ${token}` },
+    });
     const body = await res.json().catch(() => null);
-    if (res.status !== 200) throw new Error(`${method} /api/dialpad/sync: ${res.status} ${body?.error?.message ?? ''}`);
+    if (res.status !== 200)
+      throw new Error(`${method} /api/dialpad/sync: ${res.status} ${body?.error?.message ?? ''}`);
     return body;
   };
   let status = await call(args.includes('--status') ? 'GET' : 'POST');

@@ -29,7 +29,9 @@ try {
   for (const [name, rows] of Object.entries(data)) {
     writeFileSync(join(out, `${name}.csv`), toCsv(rows));
     writeFileSync(join(out, `${name}.json`), JSON.stringify(rows, null, 2));
-    console.log(`${name.padEnd(10)} ${String(rows.length).padStart(6)} rows -> ${join(out, name)}.{csv,json}`);
+    console.log(
+      `${name.padEnd(10)} ${String(rows.length).padStart(6)} rows -> ${join(out, name)}.{csv,json}`,
+    );
   }
 } finally {
   await dispose();

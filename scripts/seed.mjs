@@ -14,10 +14,16 @@ Loads the demo stores, customers and accounts into the local D1 that \`npm start
 const { env, dispose } = await getPlatformProxy({ configPath: 'wrangler.toml', persist: true });
 try {
   const created = await seedDemo(env.DB);
-  console.log('demo data ready: stores 西船橋 (0501748), 錦糸町 (0501749), 葛西 (0501750), 松戸 (0501751)');
+  console.log(
+    'demo data ready: stores 西船橋 (0501748), 錦糸町 (0501749), 葛西 (0501750), 松戸 (0501751)',
+  );
   for (const u of DEMO_USERS) {
-    const fresh = created.some((c) => c.login === u.login) ? '' : ' (already existed: password unchanged)';
-    console.log(`  account ${u.login.padEnd(15)} password ${u.password}  [${u.role}${u.store ? ' ' + u.store : ''}]${fresh}`);
+    const fresh = created.some((c) => c.login === u.login)
+      ? ''
+      : ' (already existed: password unchanged)';
+    console.log(
+      `  account ${u.login.padEnd(15)} password ${u.password}  [${u.role}${u.store ? ' ' + u.store : ''}]${fresh}`,
+    );
   }
 } finally {
   await dispose();

@@ -43,4 +43,6 @@ while (p < buf.length) {
   p = end;
 }
 writeFileSync(output, Buffer.concat(parts));
-console.log(`strip-wasm-names: ${output} ${buf.length - dropped} bytes (name section: ${dropped} bytes)`);
+console.log(
+  `strip-wasm-names: ${output} ${buf.length - dropped} bytes (name section: ${dropped} bytes)`,
+);

@@ -68,12 +68,13 @@ const name = opt('--name');
 if (args.some((a) => a === '--password' || a.startsWith('--password='))) {
   console.error(
     'user: --password is refused: a password on the command line lands in shell history and in the process list.\n' +
-      "      Use --password-stdin (it prompts without echo, or reads a pipe: printf '%s' \"$PW\" | npm run user -- … --password-stdin),\n" +
+      '      Use --password-stdin (it prompts without echo, or reads a pipe: printf \'%s\' "$PW" | npm run user -- … --password-stdin),\n' +
       '      or leave it out to have one generated and shown once.',
   );
   process.exit(2);
 }
-const fromStdin = args.includes('--password-stdin') && Boolean(args.splice(args.indexOf('--password-stdin'), 1));
+const fromStdin =
+  args.includes('--password-stdin') && Boolean(args.splice(args.indexOf('--password-stdin'), 1));
 const databaseId = opt('--database-id');
 const envName = opt('--env');
 const [cmd, login] = args;
@@ -138,22 +139,41 @@ try {
     if (!given) console.log(`password: ${password}   (shown once; store it safely)`);
   } else if (cmd === 'reset-password') {
     const u = await db
-      .prepare('SELECT id, login_id, display_name, coalesce(org_role, role) AS role, store_id FROM users WHERE login_id = ?1')
+      .prepare(
+        'SELECT id, login_id, display_name, coalesce(org_role, role) AS role, store_id FROM users WHERE login_id = ?1',
+      )
       .bind(login)
       .first();
     if (!u) throw new Error(`no user ${login}`);
     const password = given ?? randomPassword();
     // The account keeps every one of its stores, its first store first.
-    const { results: rows } = await db.prepare('SELECT store_id FROM user_stores WHERE user_id = ?1 ORDER BY store_id').bind(u.id).all();
-    const kept = [u.store_id, ...rows.map((r) => r.store_id)].filter((s, i, all) => s !== null && all.indexOf(s) === i);
-    await upsertUser(db, { login: u.login_id, name: u.display_name, role: u.role, stores: kept, password });
+    const { results: rows } = await db
+      .prepare('SELECT store_id FROM user_stores WHERE user_id = ?1 ORDER BY store_id')
+      .bind(u.id)
+      .all();
+    const kept = [u.store_id, ...rows.map((r) => r.store_id)].filter(
+      (s, i, all) => s !== null && all.indexOf(s) === i,
+    );
+    await upsertUser(db, {
+      login: u.login_id,
+      name: u.display_name,
+      role: u.role,
+      stores: kept,
+      password,
+    });
     console.log(`password of ${u.login_id} reset; existing sessions ended`);
     if (!given) console.log(`password: ${password}   (shown once)`);
   } else if (cmd === 'update') {
-    const u = await db.prepare('SELECT id, coalesce(org_role, role) AS role, store_id FROM users WHERE login_id = ?1').bind(login).first();
+    const u = await db
+      .prepare(
+        'SELECT id, coalesce(org_role, role) AS role, store_id FROM users WHERE login_id = ?1',
+      )
+      .bind(login)
+      .first();
     if (!u) throw new Error(`no user ${login}`);
     const newRole = role ?? u.role;
-    if (!ROLES.includes(newRole)) throw new Error(`role must be one of ${ROLES.join(', ')}, not ${newRole}`);
+    if (!ROLES.includes(newRole))
+      throw new Error(`role must be one of ${ROLES.join(', ')}, not ${newRole}`);
     let ids;
     if (stores !== undefined) {
       ids = [];
@@ -163,7 +183,8 @@ try {
       }
     }
     const sid = ids === undefined ? (newRole === 'admin' ? null : u.store_id) : ids[0];
-    if (NEEDS_STORE.includes(newRole) && sid === null) throw new Error(`a ${newRole} account needs --store`);
+    if (NEEDS_STORE.includes(newRole) && sid === null)
+      throw new Error(`a ${newRole} account needs --store`);
     const [base, orgRole] = roleColumns(newRole);
     await db
       .prepare(
@@ -184,9 +205,16 @@ try {
       .bind(login)
       .run();
     if (r.meta?.changes) {
-      await db.prepare('DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE login_id = ?1)').bind(login).run();
+      await db
+        .prepare('DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE login_id = ?1)')
+        .bind(login)
+        .run();
     }
-    console.log(r.meta?.changes ? `${login} ${cmd === 'disable' ? 'disabled' : 'logged out everywhere'}; sessions ended` : `no user ${login}`);
+    console.log(
+      r.meta?.changes
+        ? `${login} ${cmd === 'disable' ? 'disabled' : 'logged out everywhere'}; sessions ended`
+        : `no user ${login}`,
+    );
   } else if (cmd === 'list') {
     const { results } = await db
       .prepare(
@@ -198,7 +226,9 @@ try {
       )
       .all();
     for (const u of results) {
-      console.log(`${u.login_id.padEnd(16)} ${u.role.padEnd(6)} ${(u.store ?? '-').padEnd(8)} ${u.display_name}${u.disabled ? '  (disabled)' : ''}`);
+      console.log(
+        `${u.login_id.padEnd(16)} ${u.role.padEnd(6)} ${(u.store ?? '-').padEnd(8)} ${u.display_name}${u.disabled ? '  (disabled)' : ''}`,
+      );
     }
   } else {
     usage();

@@ -13,7 +13,9 @@ let w;
 let admin;
 before(async () => {
   fake = await startDialpadFake({ minuteMs: 4000 });
-  w = await startWorker({ bindings: { DIALPAD_API_KEY: fake.key, DIALPAD_API_BASE: fake.url, DIALPAD_MINUTE_MS: '1000' } });
+  w = await startWorker({
+    bindings: { DIALPAD_API_KEY: fake.key, DIALPAD_API_BASE: fake.url, DIALPAD_MINUTE_MS: '1000' },
+  });
   admin = await w.login({ role: 'admin' });
 });
 after(async () => {
@@ -30,7 +32,10 @@ after(async () => {
 const api = (who, path, method = 'GET', body = undefined) =>
   w.json(path, {
     method,
-    headers: { authorization: `Bearer ${who.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${who.token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
 
@@ -39,7 +44,8 @@ async function waitFor(filters, pred) {
   const deadline = Date.now() + 10_000;
   let rows = [];
   while (Date.now() < deadline) {
-    rows = (await api(admin, '/api/audit/search', 'POST', { perPage: 100, ...filters })).body.entries;
+    rows = (await api(admin, '/api/audit/search', 'POST', { perPage: 100, ...filters })).body
+      .entries;
     if (pred(rows)) return rows;
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -48,19 +54,41 @@ async function waitFor(filters, pred) {
 
 test('a played recording is on record with its call and customer; a refused one is not', async () => {
   const cur = (await api(admin, '/api/settings/dialpad')).body.settings;
-  assert.equal((await api(admin, '/api/settings/dialpad', 'PUT', { ...cur, recordings: true, recordingPrivacy: 'company' })).status, 200);
-  await waitFor({ action: 'settings_change' }, (rows) => rows.some((e) => e.detail.area === 'dialpad'));
+  assert.equal(
+    (
+      await api(admin, '/api/settings/dialpad', 'PUT', {
+        ...cur,
+        recordings: true,
+        recordingPrivacy: 'company',
+      })
+    ).status,
+    200,
+  );
+  await waitFor({ action: 'settings_change' }, (rows) =>
+    rows.some((e) => e.detail.area === 'dialpad'),
+  );
 
   const ev = callEvent();
-  fake.addCall({ call_id: ev.call_id, recording_details: [{ id: 'rec-1', recording_type: 'callrecording', duration: 1000 }] });
+  fake.addCall({
+    call_id: ev.call_id,
+    recording_details: [{ id: 'rec-1', recording_type: 'callrecording', duration: 1000 }],
+  });
   assert.equal((await w.sendEvent(ev)).status, 200);
   const callId = String(ev.call_id);
   const other = await w.login({ role: 'staff', store: '錦糸町' });
-  assert.equal((await api(other, '/api/dialpad/recording', 'POST', { callId, kind: 'recording' })).status, 404);
+  assert.equal(
+    (await api(other, '/api/dialpad/recording', 'POST', { callId, kind: 'recording' })).status,
+    404,
+  );
   const staff = await w.login({ role: 'staff', store: '西船橋' });
-  assert.equal((await api(staff, '/api/dialpad/recording', 'POST', { callId, kind: 'recording' })).status, 200);
+  assert.equal(
+    (await api(staff, '/api/dialpad/recording', 'POST', { callId, kind: 'recording' })).status,
+    200,
+  );
 
-  const rows = await waitFor({ action: 'recording_play' }, (r) => r.some((e) => e.callId === callId));
+  const rows = await waitFor({ action: 'recording_play' }, (r) =>
+    r.some((e) => e.callId === callId),
+  );
   const row = rows.find((e) => e.callId === callId);
   assert.equal(row.userId, staff.user.id);
   assert.equal(row.customerName, '山田 太郎');

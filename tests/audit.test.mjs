@@ -16,7 +16,12 @@ let logs = '';
 before(async () => {
   w = await startWorker({ onLog: (t) => (logs += t) });
   admin = await w.login({ role: 'admin', login: 'audit-admin', name: '監査 管理者' });
-  staff = await w.login({ role: 'staff', store: '西船橋', login: 'audit-staff', name: '西船橋 スタッフ' });
+  staff = await w.login({
+    role: 'staff',
+    store: '西船橋',
+    login: 'audit-staff',
+    name: '西船橋 スタッフ',
+  });
 });
 after(() => w?.close());
 
@@ -39,7 +44,10 @@ async function api(who, path, { method = 'GET', body, headers = {} } = {}) {
 
 /** The audit rows matching `filters`, as an admin sees them (newest first). */
 async function entries(filters = {}) {
-  const r = await api(admin, '/api/audit/search', { method: 'POST', body: { perPage: 100, ...filters } });
+  const r = await api(admin, '/api/audit/search', {
+    method: 'POST',
+    body: { perPage: 100, ...filters },
+  });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return r.body;
 }
@@ -61,11 +69,13 @@ async function waitFor(filters, pred, what) {
 }
 
 async function yamada() {
-  const row = await w.db.prepare("SELECT customer_id AS id FROM customer_phones WHERE phone = '09012345678'").first();
+  const row = await w.db
+    .prepare("SELECT customer_id AS id FROM customer_phones WHERE phone = '09012345678'")
+    .first();
   return row.id;
 }
 
-test('the popup\'s lookup records who opened which customer from which call', async () => {
+test("the popup's lookup records who opened which customer from which call", async () => {
   const ev = callEvent();
   assert.equal((await w.sendEvent(ev)).status, 200);
   const callId = String(ev.call_id);
@@ -98,7 +108,15 @@ test('a customer page, an edit, a note, a wrap-up: each is on record with its cu
     body: { version: page.body.customer.version, memo: 'audit test memo' },
   });
   assert.equal(edit.status, 200, JSON.stringify(edit.body));
-  assert.equal((await api(staff, `/api/customers/${id}/notes`, { method: 'POST', body: { type: '一般', body: 'メモ' } })).status, 201);
+  assert.equal(
+    (
+      await api(staff, `/api/customers/${id}/notes`, {
+        method: 'POST',
+        body: { type: '一般', body: 'メモ' },
+      })
+    ).status,
+    201,
+  );
   const wrap = await api(staff, '/api/calls/wrapup', {
     method: 'PUT',
     body: { callId, category: '予約', outcome: '対応済み', note: '', version: 0 },
@@ -107,7 +125,10 @@ test('a customer page, an edit, a note, a wrap-up: each is on record with its cu
 
   const rows = await waitFor(
     { customer: String(id), userId: staff.user.id },
-    (rows) => ['customer_view', 'customer_update', 'note_add', 'wrapup_save'].every((a) => rows.some((e) => e.action === a)) && rows,
+    (rows) =>
+      ['customer_view', 'customer_update', 'note_add', 'wrapup_save'].every((a) =>
+        rows.some((e) => e.action === a),
+      ) && rows,
     'customer page, edit, note, wrap-up',
   );
   const view = rows.find((e) => e.action === 'customer_view');
@@ -125,12 +146,18 @@ test('a customer page, an edit, a note, a wrap-up: each is on record with its cu
 });
 
 test('exports and imports record their row counts; a merge and a delete name the customer', async () => {
-  const exp = await w.fetch('/api/customers/export', { headers: { authorization: `Bearer ${admin.token}` } });
+  const exp = await w.fetch('/api/customers/export', {
+    headers: { authorization: `Bearer ${admin.token}` },
+  });
   assert.equal(exp.status, 200);
   const csv = await exp.text();
   const rows = csv.trim().split(/\r?\n/).length - 1;
   assert.ok(rows > 0);
-  const ex = await waitFor({ action: 'customer_export', userId: admin.user.id }, (r) => r[0], 'customer_export');
+  const ex = await waitFor(
+    { action: 'customer_export', userId: admin.user.id },
+    (r) => r[0],
+    'customer_export',
+  );
   assert.equal(ex.count, rows);
   assert.equal(ex.actionLabel, '顧客エクスポート');
 
@@ -146,15 +173,24 @@ test('exports and imports record their row counts; a merge and a delete name the
 
   // CSV import records who created the customers, as the API's create does.
   const created = await w.db
-    .prepare("SELECT c.id, c.created_by FROM customers c JOIN customer_phones p ON p.customer_id = c.id WHERE p.phone IN ('09055550001', '09055550002') ORDER BY c.id")
+    .prepare(
+      "SELECT c.id, c.created_by FROM customers c JOIN customer_phones p ON p.customer_id = c.id WHERE p.phone IN ('09055550001', '09055550002') ORDER BY c.id",
+    )
     .all();
   assert.equal(created.results.length, 2);
   for (const c of created.results) assert.equal(c.created_by, admin.user.id);
 
   const [a, b] = created.results.map((c) => c.id);
-  assert.equal((await api(admin, `/api/customers/${a}/merge`, { method: 'POST', body: { from: b } })).status, 200);
+  assert.equal(
+    (await api(admin, `/api/customers/${a}/merge`, { method: 'POST', body: { from: b } })).status,
+    200,
+  );
   assert.equal((await api(admin, `/api/customers/${a}`, { method: 'DELETE' })).status, 200);
-  const merged = await waitFor({ customer: String(a) }, (r) => r.some((e) => e.action === 'customer_delete') && r, 'merge and delete');
+  const merged = await waitFor(
+    { customer: String(a) },
+    (r) => r.some((e) => e.action === 'customer_delete') && r,
+    'merge and delete',
+  );
   assert.equal(merged.find((e) => e.action === 'customer_merge').detail.from, b);
   // The deleted customer's rows stay (that is the point of a history), by id.
   assert.ok(merged.some((e) => e.action === 'customer_merge'));
@@ -194,19 +230,35 @@ test('account and settings changes are recorded with what changed', async () => 
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const uid = created.body.user.id;
-  assert.equal((await api(admin, `/api/users/${uid}`, { method: 'PATCH', body: { disabled: true } })).status, 200);
-  assert.equal((await api(admin, `/api/users/${uid}/password`, { method: 'POST', body: {} })).status, 200);
+  assert.equal(
+    (await api(admin, `/api/users/${uid}`, { method: 'PATCH', body: { disabled: true } })).status,
+    200,
+  );
+  assert.equal(
+    (await api(admin, `/api/users/${uid}/password`, { method: 'POST', body: {} })).status,
+    200,
+  );
   const rows = await waitFor(
     { userId: admin.user.id },
-    (r) => ['account_create', 'account_update', 'account_password'].every((a) => r.some((e) => e.action === a && e.detail.id === uid)) && r,
+    (r) =>
+      ['account_create', 'account_update', 'account_password'].every((a) =>
+        r.some((e) => e.action === a && e.detail.id === uid),
+      ) && r,
     'account changes',
   );
   assert.equal(rows.find((e) => e.action === 'account_create').detail.target, 'audit-new');
   assert.deepEqual(rows.find((e) => e.action === 'account_update').detail.changes, ['無効にする']);
 
-  const store = await api(admin, '/api/stores', { method: 'POST', body: { name: '監査店', prefixes: ['0509999'] } });
+  const store = await api(admin, '/api/stores', {
+    method: 'POST',
+    body: { name: '監査店', prefixes: ['0509999'] },
+  });
   assert.equal(store.status, 201, JSON.stringify(store.body));
-  const s = await waitFor({ action: 'settings_change' }, (r) => r.find((e) => e.detail.area === 'store' && e.detail.id === store.body.store.id), 'store create');
+  const s = await waitFor(
+    { action: 'settings_change' },
+    (r) => r.find((e) => e.detail.area === 'store' && e.detail.id === store.body.store.id),
+    'store create',
+  );
   assert.equal(s.detail.op, 'create');
   assert.match(s.detailText, /店舗/);
 });
@@ -217,9 +269,21 @@ test('staff get 403; bad filters are 400; the filters narrow by user, action and
   assert.equal(r.body.error.code, 'admin_only');
   const csv = await api(staff, '/api/audit/export', { method: 'POST', body: {} });
   assert.equal(csv.status, 403);
-  assert.equal((await api(admin, '/api/audit/search', { method: 'POST', body: { action: 'nope' } })).body.error.code, 'invalid_action');
-  assert.equal((await api(admin, '/api/audit/search', { method: 'POST', body: { from: '2026-13-01' } })).status, 400);
-  assert.equal((await api(admin, '/api/audit/search', { method: 'POST', body: { customer: { id: 1 } } })).status, 400);
+  assert.equal(
+    (await api(admin, '/api/audit/search', { method: 'POST', body: { action: 'nope' } })).body.error
+      .code,
+    'invalid_action',
+  );
+  assert.equal(
+    (await api(admin, '/api/audit/search', { method: 'POST', body: { from: '2026-13-01' } }))
+      .status,
+    400,
+  );
+  assert.equal(
+    (await api(admin, '/api/audit/search', { method: 'POST', body: { customer: { id: 1 } } }))
+      .status,
+    400,
+  );
   // The search is a POST (a customer's name is personal data: never in an address).
   assert.equal((await api(admin, '/api/audit/search')).status, 405);
 
@@ -227,7 +291,10 @@ test('staff get 403; bad filters are 400; the filters narrow by user, action and
   assert.ok(all.total >= all.entries.length);
   // Newest first.
   const times = all.entries.map((e) => Date.parse(e.at));
-  assert.deepEqual([...times].sort((a, b) => b - a), times);
+  assert.deepEqual(
+    [...times].sort((a, b) => b - a),
+    times,
+  );
   assert.ok(all.actions.some((a) => a.code === 'popup_open' && a.label === 'ポップアップ表示'));
   const mine = await entries({ userId: staff.user.id });
   assert.ok(mine.entries.length > 0 && mine.entries.every((e) => e.userId === staff.user.id));
@@ -272,11 +339,19 @@ test('the daily cron prunes rows older than the retention (3 years by default), 
   const old = Date.now() - 3 * 365 * day - 2 * day;
   const recent = Date.now() - 3 * 365 * day + 2 * day;
   await w.db
-    .prepare("INSERT INTO audit_log (at, user_id, login_id, action) VALUES (?1, NULL, 'old-one', 'login'), (?2, NULL, 'recent-one', 'login')")
+    .prepare(
+      "INSERT INTO audit_log (at, user_id, login_id, action) VALUES (?1, NULL, 'old-one', 'login'), (?2, NULL, 'recent-one', 'login')",
+    )
     .bind(old, recent)
     .run();
-  assert.equal(await w.count("SELECT 1 FROM audit_log WHERE login_id IN ('old-one', 'recent-one')"), 2);
-  const r = await (await w.mf.getWorker()).scheduled({ cron: '30 18 * * *', scheduledTime: new Date() });
+  assert.equal(
+    await w.count("SELECT 1 FROM audit_log WHERE login_id IN ('old-one', 'recent-one')"),
+    2,
+  );
+  const r = await (await w.mf.getWorker()).scheduled({
+    cron: '30 18 * * *',
+    scheduledTime: new Date(),
+  });
   assert.equal(r.outcome, 'ok');
   assert.equal(await w.count("SELECT 1 FROM audit_log WHERE login_id = 'old-one'"), 0);
   assert.equal(await w.count("SELECT 1 FROM audit_log WHERE login_id = 'recent-one'"), 1);
@@ -290,7 +365,8 @@ test('a failure to write the audit log never fails the request (it is logged)', 
     const page = await api(staff, `/api/customers/${id}`);
     assert.equal(page.status, 200, 'the customer page answers');
     const deadline = Date.now() + 10_000;
-    while (!logs.slice(from).includes('audit_write_failed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    while (!logs.slice(from).includes('audit_write_failed') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 25));
     assert.match(logs.slice(from), /"event":"audit_write_failed"/);
   } finally {
     await w.rawDb.prepare('ALTER TABLE audit_log_away RENAME TO audit_log').run();

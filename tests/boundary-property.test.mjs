@@ -53,7 +53,12 @@ before(async () => {
   for (const role of ['staff', 'area_manager']) {
     const set = [...STORES].sort(() => rnd() - 0.5).slice(0, 2 + Math.floor(rnd() * 2));
     const user = await w.login({ role, stores: set });
-    staff.push({ user, name: set.join('+'), stores: set.map((s) => storeIds[s]), socket: await w.openSocket(user) });
+    staff.push({
+      user,
+      name: set.join('+'),
+      stores: set.map((s) => storeIds[s]),
+      socket: await w.openSocket(user),
+    });
   }
 });
 after(() => w?.close());
@@ -67,7 +72,11 @@ after(() => w?.close());
 async function api(user, path, { method = 'GET', body } = {}) {
   const headers = { authorization: `Bearer ${user.token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return w.json(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return w.json(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 const e164 = (n) => `+81${n.slice(1)}`;
@@ -93,28 +102,52 @@ const live = () => [...customers].filter(([, c]) => !c.gone).map(([id]) => id);
 const steps = {
   async staffCreates() {
     const s = pick(staff);
-    const r = await api(s.user, '/api/customers', { method: 'POST', body: { name: `顧客 ${newTag()}`, phone: pick(POOL) } });
+    const r = await api(s.user, '/api/customers', {
+      method: 'POST',
+      body: { name: `顧客 ${newTag()}`, phone: pick(POOL) },
+    });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     remember(r.body.customer);
     return `staff ${s.name} creates ${r.body.customer.id}`;
   },
   async adminCreates() {
     const home = rnd() < 0.2 ? null : storeIds[pick(STORES)];
-    const r = await api(admin, '/api/customers', { method: 'POST', body: { name: `顧客 ${newTag()}`, phone: pick(POOL), homeStoreId: home } });
+    const r = await api(admin, '/api/customers', {
+      method: 'POST',
+      body: { name: `顧客 ${newTag()}`, phone: pick(POOL), homeStoreId: home },
+    });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     remember(r.body.customer);
     return `admin creates ${r.body.customer.id} at ${home}`;
   },
   async call() {
-    const ev = callEvent({ external_number: rnd() < 0.1 ? '' : e164(pick(POOL)), internal_number: pick(LINES), contact: null });
+    const ev = callEvent({
+      external_number: rnd() < 0.1 ? '' : e164(pick(POOL)),
+      internal_number: pick(LINES),
+      contact: null,
+    });
     assert.equal((await w.sendEvent(ev)).status, 200);
     calls.push(String(ev.call_id));
     const t = Date.now();
     if (rnd() < 0.5) {
-      assert.equal((await w.sendEvent({ ...ev, state: 'connected', date_connected: t, event_timestamp: t + 1 })).status, 200);
+      assert.equal(
+        (
+          await w.sendEvent({
+            ...ev,
+            state: 'connected',
+            date_connected: t,
+            event_timestamp: t + 1,
+          })
+        ).status,
+        200,
+      );
     }
     if (rnd() < 0.7) {
-      assert.equal((await w.sendEvent({ ...ev, state: 'hangup', date_ended: t + 2, event_timestamp: t + 2 })).status, 200);
+      assert.equal(
+        (await w.sendEvent({ ...ev, state: 'hangup', date_ended: t + 2, event_timestamp: t + 2 }))
+          .status,
+        200,
+      );
     }
     return `call ${ev.external_number} → ${ev.internal_number}`;
   },
@@ -122,7 +155,10 @@ const steps = {
     if (!live().length) return 'no customer to move';
     const id = pick(live());
     const home = rnd() < 0.2 ? null : storeIds[pick(STORES)];
-    const r = await api(admin, `/api/customers/${id}`, { method: 'PATCH', body: { version: customers.get(id).version, homeStoreId: home } });
+    const r = await api(admin, `/api/customers/${id}`, {
+      method: 'PATCH',
+      body: { version: customers.get(id).version, homeStoreId: home },
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     remember(r.body.customer);
     return `admin moves ${id} to ${home}`;
@@ -131,7 +167,10 @@ const steps = {
     if (!live().length) return 'no customer to rename';
     const id = pick(live());
     const c = customers.get(id);
-    const r = await api(admin, `/api/customers/${id}`, { method: 'PATCH', body: { version: c.version, name: `改名 ${c.tag} ${Math.floor(rnd() * 100)}` } });
+    const r = await api(admin, `/api/customers/${id}`, {
+      method: 'PATCH',
+      body: { version: c.version, name: `改名 ${c.tag} ${Math.floor(rnd() * 100)}` },
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     remember(r.body.customer);
     return `admin renames ${id}`;
@@ -142,7 +181,10 @@ const steps = {
     if (!own.length) return 'no own customer';
     const [id, c] = pick(own);
     const phones = [...new Set([...c.phones, pick(POOL)])];
-    const r = await api(s.user, `/api/customers/${id}`, { method: 'PATCH', body: { version: c.version, phones } });
+    const r = await api(s.user, `/api/customers/${id}`, {
+      method: 'PATCH',
+      body: { version: c.version, phones },
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     remember(r.body.customer);
     return `staff ${s.name} gives ${id} ${phones}`;
@@ -182,7 +224,8 @@ function customerIds(v, key = '', out = []) {
   if (Array.isArray(v)) {
     for (const x of v) customerIds(x, key, out);
   } else if (v && typeof v === 'object') {
-    if (['customer', 'candidates', 'customers'].includes(key) && typeof v.id === 'number') out.push(v.id);
+    if (['customer', 'candidates', 'customers'].includes(key) && typeof v.id === 'number')
+      out.push(v.id);
     for (const [k, x] of Object.entries(v)) customerIds(x, k, out);
   } else if ((key === 'customerId' || key === 'mergedFrom') && typeof v === 'number') {
     out.push(v);
@@ -193,11 +236,17 @@ function customerIds(v, key = '', out = []) {
 function assertNothingOf(forbidden, body, what) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   for (const [id, c] of forbidden) {
-    assert.ok(!text.includes(c.tag), `seed ${seed}: ${what} names customer ${id} (${c.tag}): ${text.slice(0, 400)}`);
+    assert.ok(
+      !text.includes(c.tag),
+      `seed ${seed}: ${what} names customer ${id} (${c.tag}): ${text.slice(0, 400)}`,
+    );
   }
   if (typeof body !== 'string') {
     for (const id of customerIds(body)) {
-      assert.ok(!forbidden.has(id), `seed ${seed}: ${what} has the id of customer ${id}: ${text.slice(0, 400)}`);
+      assert.ok(
+        !forbidden.has(id),
+        `seed ${seed}: ${what} has the id of customer ${id}: ${text.slice(0, 400)}`,
+      );
     }
   }
 }
@@ -207,7 +256,12 @@ test(`staff never receive a customer their store may not see (seed ${seed})`, as
   for (let n = 0; n < STEPS; n++) log.push(await steps[pickStep()]());
   // Make sure the interesting cases are there whatever the seed: a number claimed in two
   // stores, called at both.
-  log.push(await steps.staffCreates(), await steps.adminCreates(), await steps.call(), await steps.call());
+  log.push(
+    await steps.staffCreates(),
+    await steps.adminCreates(),
+    await steps.call(),
+    await steps.call(),
+  );
 
   for (const s of staff) {
     const visible = (home) => home === null || s.stores.includes(home);
@@ -225,7 +279,11 @@ test(`staff never receive a customer their store may not see (seed ${seed})`, as
     const check = async (route, init) => {
       const r = await api(u, route, init);
       assert.ok(r.status < 500, `${route}: ${r.status}`);
-      assertNothingOf(hiddenNow, r.body, what(`${init?.method ?? 'GET'} ${route} ${JSON.stringify(init?.body ?? '')}`));
+      assertNothingOf(
+        hiddenNow,
+        r.body,
+        what(`${init?.method ?? 'GET'} ${route} ${JSON.stringify(init?.body ?? '')}`),
+      );
       return r;
     };
     await check('/api/calls/recent?limit=100');
@@ -238,13 +296,20 @@ test(`staff never receive a customer their store may not see (seed ${seed})`, as
       await check('/api/customers/lookup', { method: 'POST', body: { phone } });
     }
     for (const [id, c] of customers) {
-      const byId = await check('/api/calls/search', { method: 'POST', body: { customer: id, perPage: 100 } });
+      const byId = await check('/api/calls/search', {
+        method: 'POST',
+        body: { customer: id, perPage: 100 },
+      });
       if (!visible(c.home)) assert.equal(byId.body.total, 0, what(`calls of customer ${id}`));
-      const byName = await check('/api/calls/search', { method: 'POST', body: { q: c.tag, perPage: 100 } });
+      const byName = await check('/api/calls/search', {
+        method: 'POST',
+        body: { q: c.tag, perPage: 100 },
+      });
       if (!visible(c.home)) assert.equal(byName.body.total, 0, what(`calls by the name of ${id}`));
       const page = await check(`/api/customers/${id}`);
       // And everything of the union: every customer of each of their stores is theirs.
-      if (visible(c.home) && !c.gone) assert.equal(page.status, 200, what(`customer ${id} of ${c.home}`));
+      if (visible(c.home) && !c.gone)
+        assert.equal(page.status, 200, what(`customer ${id} of ${c.home}`));
       await check(`/api/customers/${id}/notes`);
     }
     for (const id of calls) {
@@ -254,7 +319,9 @@ test(`staff never receive a customer their store may not see (seed ${seed})`, as
     // 折り返し (the callback list and each item with its calls).
     const callbacks = await check('/api/callbacks?status=all&perPage=100');
     for (const cb of callbacks.body.callbacks ?? []) await check(`/api/callbacks/${cb.id}`);
-    const csv = await (await w.fetch('/api/customers/export', { headers: { authorization: `Bearer ${u.token}` } })).text();
+    const csv = await (
+      await w.fetch('/api/customers/export', { headers: { authorization: `Bearer ${u.token}` } })
+    ).text();
     assertNothingOf(hiddenNow, csv, what('export'));
   }
 });

@@ -16,7 +16,7 @@ before(async () => {
 });
 after(() => session?.close());
 
-test('resetting another admin\'s password asks for your own password first', async () => {
+test("resetting another admin's password asks for your own password first", async () => {
   const me = await w.login({ role: 'admin', name: '管理 一郎' });
   const other = await w.login({ role: 'admin', name: '管理 二郎' });
   const staff = await w.login({ role: 'staff', store: '西船橋', name: '店員 四郎' });
@@ -45,15 +45,26 @@ test('resetting another admin\'s password asks for your own password first', asy
   const mine = reset.getByLabel(/あなたのパスワード/);
   await mine.waitFor();
   await reset.getByRole('button', { name: '再設定する' }).click();
-  await reset.getByRole('alert').filter({ hasText: 'あなたのパスワードを入力してください' }).waitFor();
+  await reset
+    .getByRole('alert')
+    .filter({ hasText: 'あなたのパスワードを入力してください' })
+    .waitFor();
   await mine.fill('not-my-password-at-all');
   await reset.getByRole('button', { name: '再設定する' }).click();
   await reset.getByRole('alert').filter({ hasText: 'パスワードが違います' }).waitFor();
-  assert.equal((await w.json('/api/auth/me', { headers: { authorization: `Bearer ${other.token}` } })).status, 200, 'nothing changed');
+  assert.equal(
+    (await w.json('/api/auth/me', { headers: { authorization: `Bearer ${other.token}` } })).status,
+    200,
+    'nothing changed',
+  );
   await mine.fill(me.password);
   await reset.getByRole('button', { name: '再設定する' }).click();
   await page.locator('#password-shown').waitFor({ state: 'visible' });
   assert.match(await page.locator('#new-password').textContent(), /^.{16}$/);
-  assert.equal((await w.json('/api/auth/me', { headers: { authorization: `Bearer ${other.token}` } })).status, 401, 'their sessions ended');
+  assert.equal(
+    (await w.json('/api/auth/me', { headers: { authorization: `Bearer ${other.token}` } })).status,
+    401,
+    'their sessions ended',
+  );
   assert.deepEqual(pageErrors.splice(0), []);
 });

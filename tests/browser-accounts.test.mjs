@@ -7,7 +7,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WAIT, startWithBrowser, docShot } from './helpers/browser.mjs';
 
-
 let w;
 let base;
 let browser;
@@ -62,7 +61,11 @@ test('an admin adds, disables, enables and resets a staff account; the staff con
     await shown.filter({ hasText: /^.{16}$/ }).waitFor();
     const first = await shown.textContent();
     const row = page.locator('tr.account-row', { hasText: 'hanako' });
-    await row.filter({ hasText: '受付 花子' }).filter({ hasText: '西船橋' }).filter({ hasText: '有効' }).waitFor();
+    await row
+      .filter({ hasText: '受付 花子' })
+      .filter({ hasText: '西船橋' })
+      .filter({ hasText: '有効' })
+      .waitFor();
     // Shown once: a reload does not bring it back.
     await page.reload();
     await row.waitFor();
@@ -122,9 +125,16 @@ test('an admin adds, disables, enables and resets a staff account; the staff con
 test('the accounts API: admins only, clear 4xx errors, no hashes, the own account protected', async () => {
   const admin = await w.login({ role: 'admin', name: '管理 次郎' });
   const staff = await w.login({ role: 'staff', store: '西船橋', name: '店員 三郎' });
-  const as = (who) => ({ authorization: `Bearer ${who.token}`, 'content-type': 'application/json' });
+  const as = (who) => ({
+    authorization: `Bearer ${who.token}`,
+    'content-type': 'application/json',
+  });
   const call = async (who, method, path, body) => {
-    const res = await fetch(`${w.url}${path}`, { method, headers: as(who), body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${w.url}${path}`, {
+      method,
+      headers: as(who),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: await res.json() };
   };
   assert.equal((await call(staff, 'GET', '/api/users')).status, 403);
@@ -132,12 +142,19 @@ test('the accounts API: admins only, clear 4xx errors, no hashes, the own accoun
   assert.equal(list.status, 200);
   assert.ok(list.body.users.length >= 2);
   assert.ok(list.body.users.every((u) => !('passwordHash' in u) && !('password_hash' in u)));
-  const missingStore = await call(admin, 'POST', '/api/users', { loginId: 'nostore', role: 'staff' });
+  const missingStore = await call(admin, 'POST', '/api/users', {
+    loginId: 'nostore',
+    role: 'staff',
+  });
   assert.equal(missingStore.status, 400);
   assert.equal(missingStore.body.error.code, 'store_required');
   const badRole = await call(admin, 'POST', '/api/users', { loginId: 'x1', role: 'owner' });
   assert.equal(badRole.body.error.code, 'invalid_role');
-  const typed = await call(admin, 'POST', '/api/users', { loginId: 'typed', role: 'admin', password: 'correct horse battery' });
+  const typed = await call(admin, 'POST', '/api/users', {
+    loginId: 'typed',
+    role: 'admin',
+    password: 'correct horse battery',
+  });
   assert.equal(typed.status, 201);
   assert.equal(typed.body.password, null);
   const taken = await call(admin, 'POST', '/api/users', { loginId: 'TYPED', role: 'admin' });

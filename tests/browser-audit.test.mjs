@@ -27,12 +27,18 @@ test('an admin opens 操作履歴 from the nav, filters by action and customer, 
   const asStaff = (path, { method = 'GET', body } = {}) =>
     w.json(path, {
       method,
-      headers: { authorization: `Bearer ${staff.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${staff.token}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body: body ? JSON.stringify(body) : undefined,
     });
   const ev = callEvent();
   await w.sendEvent(ev);
-  const lookup = await asStaff('/api/customers/lookup', { method: 'POST', body: { callId: String(ev.call_id) } });
+  const lookup = await asStaff('/api/customers/lookup', {
+    method: 'POST',
+    body: { callId: String(ev.call_id) },
+  });
   assert.equal(lookup.status, 200);
   const id = lookup.body.customer.id;
   assert.equal((await asStaff(`/api/customers/${id}`)).status, 200);
@@ -42,7 +48,10 @@ test('an admin opens 操作履歴 from the nav, filters by action and customer, 
   const recorded = async () => {
     const r = await w.json('/api/audit/search', {
       method: 'POST',
-      headers: { authorization: `Bearer ${session.account.token}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${session.account.token}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ userId: staff.user.id }),
     });
     const actions = new Set(r.body.entries.map((e) => e.action));
@@ -64,14 +73,21 @@ test('an admin opens 操作履歴 from the nav, filters by action and customer, 
   const filtered = () =>
     page.waitForFunction(() => {
       const body = /** @type {HTMLElement} */ (document.querySelector('#audit-body'));
-      return body?.getAttribute('aria-busy') === 'false' && (body.dataset.loaded ?? '').includes('"action":"popup_open"');
+      return (
+        body?.getAttribute('aria-busy') === 'false' &&
+        (body.dataset.loaded ?? '').includes('"action":"popup_open"')
+      );
     });
   await filtered();
   const popupRow = rows.filter({ hasText: '受付 一郎' }).filter({ hasText: '山田 太郎' });
   await popupRow.first().waitFor();
   assert.match(await popupRow.first().textContent(), /ポップアップ表示/);
   assert.match(await popupRow.first().textContent(), new RegExp(String(ev.call_id)));
-  assert.equal(await rows.filter({ hasNotText: 'ポップアップ表示' }).count(), 0, 'only the chosen action');
+  assert.equal(
+    await rows.filter({ hasNotText: 'ポップアップ表示' }).count(),
+    0,
+    'only the chosen action',
+  );
   assert.match(page.url(), /action=popup_open/);
 
   // By customer name: the rows of 山田 太郎 only; the name stays out of the address.
@@ -85,7 +101,10 @@ test('an admin opens 操作履歴 from the nav, filters by action and customer, 
   await rows.first().waitFor();
   const texts = await rows.allTextContents();
   assert.ok(texts.length > 0 && texts.every((t) => t.includes('山田 太郎')), texts.join('\n'));
-  assert.ok(texts.some((t) => t.includes('顧客ページ表示')), 'the customer page is on record');
+  assert.ok(
+    texts.some((t) => t.includes('顧客ページ表示')),
+    'the customer page is on record',
+  );
   assert.doesNotMatch(decodeURIComponent(page.url()), /やまだ|山田/);
   await docShot(page, 'docs/audit.png');
 
@@ -107,7 +126,9 @@ test('staff have no 操作履歴 link, and the page tells them it is for admins'
   const other = await browser.newContext({ viewport: null, locale: 'ja-JP' });
   other.setDefaultTimeout(WAIT);
   try {
-    const res = await other.request.post(`${base}/api/auth/login`, { data: { loginId: staff.login, password: staff.password } });
+    const res = await other.request.post(`${base}/api/auth/login`, {
+      data: { loginId: staff.login, password: staff.password },
+    });
     assert.equal(res.status(), 200);
     const page = await other.newPage();
     await page.goto(`${base}/admin/calls.html`);

@@ -15,7 +15,9 @@ let staff;
 let session;
 
 before(async () => {
-  session = await startWithBrowser({ login: { role: 'staff', store: '西船橋', name: '受付 ゆみ' } });
+  session = await startWithBrowser({
+    login: { role: 'staff', store: '西船橋', name: '受付 ゆみ' },
+  });
   ({ w, base, account: staff, context, pageErrors } = session);
 });
 
@@ -46,7 +48,13 @@ test('折り返し: three missed calls are one row; 詳細 shows them and logs a
   const promised = await answeredCall('+818055550002');
   const saved = await apiAs(w, staff)('/api/calls/wrapup', {
     method: 'PUT',
-    body: { callId: String(promised.call_id), category: '予約', outcome: '折り返し予定', note: '料金を確認して午後に折り返す', version: 0 },
+    body: {
+      callId: String(promised.call_id),
+      category: '予約',
+      outcome: '折り返し予定',
+      note: '料金を確認して午後に折り返す',
+      version: 0,
+    },
   });
   assert.equal(saved.status, 200, JSON.stringify(saved.body));
 
@@ -71,7 +79,9 @@ test('折り返し: three missed calls are one row; 詳細 shows them and logs a
   await page.getByRole('button', { name: '記録する' }).click();
   await detail.locator('li.cb-attempt', { hasText: '再度17時' }).waitFor();
   assert.match(await detail.locator('li.cb-attempt').textContent(), /不在.*受付 ゆみ/s);
-  await page.locator('#cb-body tr[data-status="in_progress"]', { hasText: '080-5555-0001' }).waitFor();
+  await page
+    .locator('#cb-body tr[data-status="in_progress"]', { hasText: '080-5555-0001' })
+    .waitFor();
   assert.match(await row1.locator('.cb-last-attempt').textContent(), /不在 「再度17時」 受付 ゆみ/);
 
   // 担当にする, and the 担当 filter.
@@ -110,7 +120,16 @@ test('two desks, one wrap-up: the popup shows who saved first and their text, an
   await popup.getByRole('button', { name: '対応記録を保存' }).waitFor();
   await popup.locator('#wrapup-status').waitFor({ state: 'attached' });
   // The other desk saves first.
-  const first = await apiAs(w, other)('/api/calls/wrapup', { method: 'PUT', body: { callId, category: '問い合わせ', outcome: '対応済み', note: '在庫を回答済み', version: 0 } });
+  const first = await apiAs(w, other)('/api/calls/wrapup', {
+    method: 'PUT',
+    body: {
+      callId,
+      category: '問い合わせ',
+      outcome: '対応済み',
+      note: '在庫を回答済み',
+      version: 0,
+    },
+  });
   assert.equal(first.status, 200);
   await popup.getByLabel('対応結果').selectOption('担当者へ引継ぎ');
   await popup.getByLabel('対応メモ').fill('店長に引継ぎ');
@@ -119,7 +138,11 @@ test('two desks, one wrap-up: the popup shows who saved first and their text, an
   await conflict.waitFor();
   assert.match(await conflict.textContent(), /他の人（受付 けん）が先に保存しました/);
   assert.match(await conflict.textContent(), /在庫を回答済み/);
-  assert.equal((await apiAs(w, staff)(`/api/calls/wrapup?callId=${callId}`)).body.call.wrapupNote, '在庫を回答済み', 'nothing overwritten yet');
+  assert.equal(
+    (await apiAs(w, staff)(`/api/calls/wrapup?callId=${callId}`)).body.call.wrapupNote,
+    '在庫を回答済み',
+    'nothing overwritten yet',
+  );
   await popup.getByRole('button', { name: '上書きする' }).click();
   await popup.locator('#wrapup-status', { hasText: '保存しました' }).waitFor();
   await conflict.waitFor({ state: 'detached' });

@@ -32,7 +32,10 @@ test('設定 defines 指名, 顧客 sets it, the popup shows it on the card', as
   await add.getByRole('button', { name: 'フリー項目を追加' }).click();
   await card.locator('li.settings-row input[name="cf-label"][value="指名"]').waitFor();
   const defs = (await apiAs(w, admin)('/api/custom-fields')).body.fields;
-  assert.deepEqual(defs.map((d) => [d.label, d.kind, d.options, d.onCard]), [['指名', 'choice', ['佐藤', '鈴木'], true]]);
+  assert.deepEqual(
+    defs.map((d) => [d.label, d.kind, d.options, d.onCard]),
+    [['指名', 'choice', ['佐藤', '鈴木'], true]],
+  );
 
   const page = await context.newPage();
   await page.goto(`${base}/admin/customers.html`);
@@ -51,7 +54,13 @@ test('設定 defines 指名, 顧客 sets it, the popup shows it on the card', as
   await consolePage.locator('#console-view').waitFor();
   await consolePage.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
   const popupP = context.waitForEvent('page');
-  const res = await w.sendEvent(callEvent({ external_number: '+819012345678', internal_number: '+815017481111', contact: null }));
+  const res = await w.sendEvent(
+    callEvent({
+      external_number: '+819012345678',
+      internal_number: '+815017481111',
+      contact: null,
+    }),
+  );
   assert.equal(res.status, 200);
   const popup = await popupP;
   await popup.locator('#customer-name', { hasText: '山田 太郎' }).waitFor();

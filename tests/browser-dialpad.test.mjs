@@ -23,7 +23,13 @@ before(async () => {
   fake.users.push({ id: '5001', display_name: '受付 一郎', emails: ['ichiro@example.com'] });
   session = await startWithBrowser({
     login: { role: 'admin', name: '管理 花子' },
-    worker: { bindings: { DIALPAD_API_KEY: fake.key, DIALPAD_API_BASE: fake.url, DIALPAD_MINUTE_MS: '1000' } },
+    worker: {
+      bindings: {
+        DIALPAD_API_KEY: fake.key,
+        DIALPAD_API_BASE: fake.url,
+        DIALPAD_MINUTE_MS: '1000',
+      },
+    },
   });
   ({ w, base, account: admin, context, pageErrors } = session);
 });
@@ -54,7 +60,11 @@ test('設定: contacts are said to be company-wide before the sync is on; switch
   await page.getByRole('button', { name: '全件を同期し直す' }).click();
   const customers = (await w.db.prepare('SELECT count(*) AS n FROM customers').first()).n;
   // 同期済み reaches every customer, 待機中 none (the page follows by itself).
-  await page.locator('#dialpad-progress dd').nth(0).filter({ hasText: new RegExp(`^${customers}件$`) }).waitFor({ timeout: 30_000 });
+  await page
+    .locator('#dialpad-progress dd')
+    .nth(0)
+    .filter({ hasText: new RegExp(`^${customers}件$`) })
+    .waitFor({ timeout: 30_000 });
   await page.locator('#dialpad-progress dd').nth(1).filter({ hasText: /^0件$/ }).waitFor();
   assert.equal(fake.contacts.size, customers);
   await card.scrollIntoViewIfNeeded();
@@ -66,17 +76,33 @@ test('設定: contacts are said to be company-wide before the sync is on; switch
 });
 
 test("アカウント links an account to a Dialpad user; its 発信 in 顧客 goes through Dialpad's API", async () => {
-  assert.equal((await api('/api/settings/dialpad', { method: 'PUT', body: { ...(await api('/api/settings/dialpad')).body.settings, clickToCall: true } })).status, 200);
+  assert.equal(
+    (
+      await api('/api/settings/dialpad', {
+        method: 'PUT',
+        body: { ...(await api('/api/settings/dialpad')).body.settings, clickToCall: true },
+      })
+    ).status,
+    200,
+  );
   const page = await context.newPage();
   await page.goto(`${base}/admin/accounts.html`);
   const card = page.locator('#dialpad-link-card');
   await card.waitFor();
   // The selects by their visible labels (a label's name also holds the chosen option's text).
-  await card.locator('label', { has: page.getByText('アカウント', { exact: true }) }).locator('select').selectOption(String(admin.user.id));
-  await card.locator('label', { has: page.getByText('Dialpad ユーザー', { exact: true }) }).locator('select').selectOption({ label: '受付 一郎（ichiro@example.com）' });
+  await card
+    .locator('label', { has: page.getByText('アカウント', { exact: true }) })
+    .locator('select')
+    .selectOption(String(admin.user.id));
+  await card
+    .locator('label', { has: page.getByText('Dialpad ユーザー', { exact: true }) })
+    .locator('select')
+    .selectOption({ label: '受付 一郎（ichiro@example.com）' });
   await page.getByRole('button', { name: '紐づける' }).click();
   await card.getByText(`管理 花子（${admin.login}） → 受付 一郎`).waitFor();
-  const yamada = (await api('/api/customers/search', { method: 'POST', body: { q: '09012345678' } })).body.customers[0];
+  const yamada = (
+    await api('/api/customers/search', { method: 'POST', body: { q: '09012345678' } })
+  ).body.customers[0];
   await page.goto(`${base}/admin/customers.html?id=${yamada.id}`);
   const dial = page.locator('#editor-dial').getByRole('button', { name: /発信/ });
   await dial.click();
@@ -89,11 +115,27 @@ test("アカウント links an account to a Dialpad user; its 発信 in 顧客 g
 });
 
 test('着信履歴: a recording plays in place through a share link', async () => {
-  assert.equal((await api('/api/settings/dialpad', { method: 'PUT', body: { ...(await api('/api/settings/dialpad')).body.settings, recordings: true } })).status, 200);
+  assert.equal(
+    (
+      await api('/api/settings/dialpad', {
+        method: 'PUT',
+        body: { ...(await api('/api/settings/dialpad')).body.settings, recordings: true },
+      })
+    ).status,
+    200,
+  );
   const ev = callEvent({ external_number: '+819077770001' });
-  fake.addCall({ call_id: ev.call_id, recording_details: [{ id: 'rec-b', recording_type: 'callrecording' }] });
+  fake.addCall({
+    call_id: ev.call_id,
+    recording_details: [{ id: 'rec-b', recording_type: 'callrecording' }],
+  });
   await w.sendEvent(ev);
-  await w.sendEvent({ ...ev, state: 'recording', recording_url: ['https://dialpad.com/r/rec-b'], event_timestamp: Date.now() });
+  await w.sendEvent({
+    ...ev,
+    state: 'recording',
+    recording_url: ['https://dialpad.com/r/rec-b'],
+    event_timestamp: Date.now(),
+  });
   const page = await context.newPage();
   await page.goto(`${base}/admin/calls.html?q=09077770001`);
   await page.getByRole('button', { name: '録音をここで再生' }).click();
@@ -105,13 +147,32 @@ test('着信履歴: a recording plays in place through a share link', async () =
 });
 
 test('the console says when missed calls were recovered from Dialpad', async () => {
-  assert.equal((await api('/api/settings/dialpad', { method: 'PUT', body: { ...(await api('/api/settings/dialpad')).body.settings, gapFill: true } })).status, 200);
+  assert.equal(
+    (
+      await api('/api/settings/dialpad', {
+        method: 'PUT',
+        body: { ...(await api('/api/settings/dialpad')).body.settings, gapFill: true },
+      })
+    ).status,
+    200,
+  );
   const page = await context.newPage();
   await page.goto(`${base}/admin/`);
   await page.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
   const t = Date.now() - 30 * 60_000;
-  fake.addCall({ call_id: newCallId(), direction: 'inbound', external_number: '+819077770002', internal_number: '+815017481234', date_started: t, date_ended: t + 20_000 });
+  fake.addCall({
+    call_id: newCallId(),
+    direction: 'inbound',
+    external_number: '+819077770002',
+    internal_number: '+815017481234',
+    date_started: t,
+    date_ended: t + 20_000,
+  });
   assert.equal((await api('/api/dialpad/gap-fill', { method: 'POST' })).body.filled, 1);
-  await page.getByText('Dialpad の通話履歴から、届いていなかった不在着信を1件補完しました（着信履歴・折り返しに追加済み）。').waitFor({ timeout: WAIT });
+  await page
+    .getByText(
+      'Dialpad の通話履歴から、届いていなかった不在着信を1件補完しました（着信履歴・折り返しに追加済み）。',
+    )
+    .waitFor({ timeout: WAIT });
   await page.close();
 });

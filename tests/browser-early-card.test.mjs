@@ -17,7 +17,10 @@ let pageErrors;
 let session;
 
 before(async () => {
-  session = await startWithBrowser({ worker: { d1Fault: true }, login: { role: 'staff', store: '西船橋', name: '受付 三郎' } });
+  session = await startWithBrowser({
+    worker: { d1Fault: true },
+    login: { role: 'staff', store: '西船橋', name: '受付 三郎' },
+  });
   ({ w, base, context, pageErrors } = session);
 });
 
@@ -29,7 +32,10 @@ afterEach(async () => {
 });
 
 async function popupOf(ev) {
-  const popupP = context.waitForEvent('page', (p) => p.url().includes(CTI_PATH) || p.url() === 'about:blank');
+  const popupP = context.waitForEvent(
+    'page',
+    (p) => p.url().includes(CTI_PATH) || p.url() === 'about:blank',
+  );
   const res = await w.sendEvent(ev);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   const popup = await popupP;
@@ -46,13 +52,19 @@ test('D1 down: the popup still shows the caller from the pop, and says what it c
   const popup = await popupOf(callEvent());
   const traced = tracePage(popup);
   await traced(() => popup.getByRole('heading', { name: '山田 太郎' }).waitFor());
-  await popup.getByRole('alert').filter({ hasText: '履歴・ノートを取得できませんでした' }).waitFor();
+  await popup
+    .getByRole('alert')
+    .filter({ hasText: '履歴・ノートを取得できませんでした' })
+    .waitFor();
   // Nothing pretends to be editable while the server has not said who may edit.
   assert.equal(await popup.getByRole('button', { name: '編集' }).count(), 0);
   // D1 is back: 再読み込み brings the full record (history, notes, who may edit).
   await w.setD1('up');
   await popup.getByRole('button', { name: '再読み込み' }).click();
-  await popup.getByRole('alert').filter({ hasText: '履歴・ノートを取得できませんでした' }).waitFor({ state: 'detached' });
+  await popup
+    .getByRole('alert')
+    .filter({ hasText: '履歴・ノートを取得できませんでした' })
+    .waitFor({ state: 'detached' });
   await popup.getByRole('heading', { name: '山田 太郎' }).waitFor();
 });
 

@@ -20,7 +20,9 @@ let dialogs;
 let session;
 
 before(async () => {
-  session = await startWithBrowser({ login: { role: 'staff', store: '西船橋', name: '受付 一郎' } });
+  session = await startWithBrowser({
+    login: { role: 'staff', store: '西船橋', name: '受付 一郎' },
+  });
   ({ w, base, context, pageErrors, dialogs } = session);
 });
 
@@ -34,7 +36,8 @@ afterEach(async () => {
   const p = await context.newPage();
   await p.goto(`${base}/favicon.svg`);
   await p.evaluate(() => {
-    for (const k of Object.keys(localStorage)) if (k.startsWith('cti.settings.')) localStorage.removeItem(k);
+    for (const k of Object.keys(localStorage))
+      if (k.startsWith('cti.settings.')) localStorage.removeItem(k);
   });
   await p.close();
 });
@@ -64,7 +67,8 @@ function watchPopups() {
     async next(n = 1) {
       const deadline = Date.now() + 30_000;
       while (list.length < n) {
-        if (Date.now() > deadline) throw new Error(`expected ${n} popup windows, saw ${list.length}`);
+        if (Date.now() > deadline)
+          throw new Error(`expected ${n} popup windows, saw ${list.length}`);
         await new Promise((r) => {
           waiters.push(r);
           setTimeout(r, 1_000);
@@ -120,10 +124,13 @@ test('a call pops while the tab shows 顧客, 着信履歴 or 折り返し — o
   const p2 = await popups.next(2);
   assert.equal(new URL(p2.url()).searchParams.get('callId'), String(second.call_id));
   // Both pages heard the call (their titles ring), but only one window opened.
-  for (const p of [page, log]) await p.waitForFunction(() => document.title.startsWith('(1) 着信中'));
+  for (const p of [page, log])
+    await p.waitForFunction(() => document.title.startsWith('(1) 着信中'));
   await end(second);
   for (const p of [page, log]) await p.waitForFunction(() => !document.title.includes('着信中'));
-  const opened = (await page.evaluate(() => window.__opened.length)) + (await log.evaluate(() => window.__opened.length));
+  const opened =
+    (await page.evaluate(() => window.__opened.length)) +
+    (await log.evaluate(() => window.__opened.length));
   assert.equal(opened, 1, 'one window.open for the call across both pages');
   assert.equal(popups.list.length, 2);
   popups.stop();
@@ -186,7 +193,13 @@ test('calm bursts: in 1つのウィンドウにまとめる mode ten calls in th
   const popups = watchPopups();
   const events = [];
   for (let i = 0; i < 10; i += 1) {
-    events.push(await ring({ external_number: `+8190333300${String(i).padStart(2, '0')}`, contact: null, call_id: newCallId() }));
+    events.push(
+      await ring({
+        external_number: `+8190333300${String(i).padStart(2, '0')}`,
+        contact: null,
+        call_id: newCallId(),
+      }),
+    );
   }
   const desk = await popups.next();
   const traced = tracePage(desk);
@@ -197,7 +210,10 @@ test('calm bursts: in 1つのウィンドウにまとめる mode ten calls in th
   assert.equal(new URL(desk.url()).searchParams.get('callId'), String(events[0].call_id));
   await others.getByRole('button', { name: /090-3333-0005/ }).click();
   await desk.waitForURL((u) => u.searchParams.get('callId') === String(events[5].call_id));
-  await desk.getByRole('navigation', { name: '他の着信' }).filter({ hasText: '他の着信 9件' }).waitFor();
+  await desk
+    .getByRole('navigation', { name: '他の着信' })
+    .filter({ hasText: '他の着信 9件' })
+    .waitFor();
   assert.equal(popups.list.length, 1);
   for (const ev of events) await end(ev);
   // Back to one window per call for the other tests.
@@ -209,7 +225,9 @@ test("an unanswered call's popup closes itself after the chosen time, never one 
   const page = await context.newPage();
   await page.goto(`${base}/admin/`);
   await listening(page);
-  await page.getByLabel('応答されなかった着信のポップアップを閉じる').selectOption({ label: '30秒後' });
+  await page
+    .getByLabel('応答されなかった着信のポップアップを閉じる')
+    .selectOption({ label: '30秒後' });
   const popups = watchPopups();
   const quiet = await ring({ external_number: '+819044440001', contact: null });
   const typed = await ring({ external_number: '+819044440002', contact: null });
@@ -228,7 +246,9 @@ test("an unanswered call's popup closes itself after the chosen time, never one 
   await closed;
   assert.equal(typedPopup.isClosed(), false, 'the popup with typed text stays open');
   await typedPopup.locator('#call-state[data-phase="missed"]').waitFor();
-  await page.getByLabel('応答されなかった着信のポップアップを閉じる').selectOption({ label: '1分後' });
+  await page
+    .getByLabel('応答されなかった着信のポップアップを閉じる')
+    .selectOption({ label: '1分後' });
   popups.stop();
 });
 
@@ -309,10 +329,14 @@ test('the header holds at 960 px: no label breaks inside a word, nothing overflo
   await page.goto(`${base}/admin/customers.html`);
   await listening(page);
   const report = await page.evaluate(() => {
-    const controls = [...document.querySelectorAll('.topbar a, .topbar button, .topbar .conn, .topbar .user')].filter((n) => /** @type {HTMLElement} */ (n).offsetParent);
+    const controls = [
+      ...document.querySelectorAll('.topbar a, .topbar button, .topbar .conn, .topbar .user'),
+    ].filter((n) => /** @type {HTMLElement} */ (n).offsetParent);
     const broken = controls
       .filter((n) => {
-        const lh = parseFloat(getComputedStyle(n).lineHeight) || parseFloat(getComputedStyle(n).fontSize) * 1.5;
+        const lh =
+          parseFloat(getComputedStyle(n).lineHeight) ||
+          parseFloat(getComputedStyle(n).fontSize) * 1.5;
         const range = document.createRange();
         range.selectNodeContents(n);
         // A label on one line has one line box per text run: its text is no taller than a line.
@@ -328,7 +352,9 @@ test('the header holds at 960 px: no label breaks inside a word, nothing overflo
 test('応答時 mode with the account linked to a Dialpad user: only the desk whose user answered pops', async () => {
   const uid = session.account.user.id;
   await w.db
-    .prepare('INSERT OR REPLACE INTO dialpad_user_links (user_id, dialpad_user_id, dialpad_name, updated_at) VALUES (?1, ?2, ?3, ?4)')
+    .prepare(
+      'INSERT OR REPLACE INTO dialpad_user_links (user_id, dialpad_user_id, dialpad_name, updated_at) VALUES (?1, ?2, ?3, ?4)',
+    )
     .bind(uid, '5551', '受付 一郎', Date.now())
     .run();
   try {
@@ -341,12 +367,24 @@ test('応答時 mode with the account linked to a Dialpad user: only the desk wh
     // Answered by another Dialpad user: listed as 通話中, no window here.
     const other = await ring({ external_number: '+819066660001', contact: null });
     const t1 = Date.now();
-    await w.sendEvent({ ...other, state: 'connected', date_connected: t1, event_timestamp: t1, target: { id: 7772, name: '別の 人', type: 'user' } });
+    await w.sendEvent({
+      ...other,
+      state: 'connected',
+      date_connected: t1,
+      event_timestamp: t1,
+      target: { id: 7772, name: '別の 人', type: 'user' },
+    });
     await rows.filter({ hasText: '090-6666-0001' }).filter({ hasText: '通話中' }).waitFor();
     // Answered by this account's Dialpad user: it pops.
     const mine = await ring({ external_number: '+819066660002', contact: null });
     const t2 = Date.now();
-    await w.sendEvent({ ...mine, state: 'connected', date_connected: t2, event_timestamp: t2, target: { id: 5551, name: '受付 一郎', type: 'user' } });
+    await w.sendEvent({
+      ...mine,
+      state: 'connected',
+      date_connected: t2,
+      event_timestamp: t2,
+      target: { id: 5551, name: '受付 一郎', type: 'user' },
+    });
     const popup = await popups.next();
     assert.equal(new URL(popup.url()).searchParams.get('callId'), String(mine.call_id));
     assert.equal(popups.list.length, 1, 'the call another user answered did not pop here');

@@ -55,10 +55,16 @@ async function callAndPopup(ev) {
 
 /** A second person: their own browser context, logged in. */
 async function otherPerson(user) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+  const ctx = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+  });
   ctx.setDefaultTimeout(WAIT);
   ctx.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`)));
-  const res = await ctx.request.post(`${base}/api/auth/login`, { data: { loginId: user.login, password: user.password } });
+  const res = await ctx.request.post(`${base}/api/auth/login`, {
+    data: { loginId: user.login, password: user.password },
+  });
   assert.equal(res.status(), 200);
   return ctx;
 }
@@ -76,7 +82,9 @@ test('a. 設定: an admin adds 新規受注; the popup offers 詳細を見る, �
   await page.getByLabel('URL', { exact: true }).fill('javascript:alert(1)');
   await page.getByRole('button', { name: '設定を保存' }).click();
   await page.locator('#settings-error', { hasText: 'https:// で始めてください' }).waitFor();
-  await page.getByLabel('URL', { exact: true }).fill('https://shop.example/orders/new?tel={phone}&c={customerId}&n={customerName}&s={store}');
+  await page
+    .getByLabel('URL', { exact: true })
+    .fill('https://shop.example/orders/new?tel={phone}&c={customerId}&n={customerName}&s={store}');
   await page.getByLabel('用件の一覧（1行に1つ）').fill('予約\n問い合わせ\n苦情');
   await page.getByRole('button', { name: '設定を保存' }).click();
   await page.locator('#settings-status', { hasText: '保存しました' }).waitFor();
@@ -109,7 +117,8 @@ test('a. 設定: an admin adds 新規受注; the popup offers 詳細を見る, �
   const all = await allP;
   await all.locator('#filter-customer', { hasText: '山田 太郎' }).waitFor();
   await all.locator('#calls-body tr').first().waitFor();
-  for (const cell of await all.locator('#calls-body tr td:nth-child(3)').allTextContents()) assert.match(cell, /山田 太郎/);
+  for (const cell of await all.locator('#calls-body tr td:nth-child(3)').allTextContents())
+    assert.match(cell, /山田 太郎/);
   await all.close();
   await shot(popup, 'front-desk-popup');
   await popup.close();
@@ -130,7 +139,10 @@ test('a. 設定: an admin adds 新規受注; the popup offers 詳細を見る, �
   await log.waitForLoadState('domcontentloaded');
   assert.doesNotMatch(log.url(), /312340001/);
   await log.locator('#calls-body tr', { hasText: '03-1234-0001' }).first().waitFor();
-  assert.equal(await log.getByRole('searchbox').or(log.locator('#filter-q')).first().inputValue(), '0312340001');
+  assert.equal(
+    await log.getByRole('searchbox').or(log.locator('#filter-q')).first().inputValue(),
+    '0312340001',
+  );
   await log.close();
   await unknown.close();
 });
@@ -148,8 +160,21 @@ test('b. wrap-up: typed during the call, kept over a reload, saved after hang-up
   assert.equal(await popup.getByLabel('対応メモ').inputValue(), '来週火曜の予約を希望');
 
   const t0 = ev.date_started;
-  await w.sendEvent({ ...ev, state: 'connected', date_connected: t0 + 1000, event_timestamp: t0 + 1000, target: { id: 1, name: '佐藤 花子', type: 'user' } });
-  await w.sendEvent({ ...ev, state: 'hangup', date_connected: t0 + 1000, date_ended: t0 + 61000, duration: 60000, event_timestamp: t0 + 61000 });
+  await w.sendEvent({
+    ...ev,
+    state: 'connected',
+    date_connected: t0 + 1000,
+    event_timestamp: t0 + 1000,
+    target: { id: 1, name: '佐藤 花子', type: 'user' },
+  });
+  await w.sendEvent({
+    ...ev,
+    state: 'hangup',
+    date_connected: t0 + 1000,
+    date_ended: t0 + 61000,
+    duration: 60000,
+    event_timestamp: t0 + 61000,
+  });
   await popup.locator('#call-state', { hasText: '終了' }).waitFor();
   await popup.getByLabel('対応結果').selectOption('対応済み');
   await popup.getByRole('button', { name: '対応記録を保存' }).click();
@@ -177,7 +202,10 @@ test('b. wrap-up: typed during the call, kept over a reload, saved after hang-up
   await page.close();
 
   // A category that is not on the list is refused with a clear 400.
-  const bad = await api('/api/calls/wrapup', { method: 'PUT', body: { callId: String(ev.call_id), category: '存在しない' } });
+  const bad = await api('/api/calls/wrapup', {
+    method: 'PUT',
+    body: { callId: String(ev.call_id), category: '存在しない' },
+  });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.code, 'invalid_category');
 });
@@ -197,7 +225,11 @@ test('c. 折り返し: a missed call lands on the list, the count moves live on 
 
   // Two missed calls from two numbers to 西船橋.
   const missed1 = callEvent({ external_number: '+818011110001', contact: null });
-  const missed2 = callEvent({ external_number: '+818011110002', contact: null, state: 'voicemail' });
+  const missed2 = callEvent({
+    external_number: '+818011110002',
+    contact: null,
+    state: 'voicemail',
+  });
   await w.sendEvent(missed1);
   await w.sendEvent({ ...missed1, state: 'missed', event_timestamp: missed1.date_started + 20000 });
   await w.sendEvent(missed2);
@@ -218,7 +250,9 @@ test('c. 折り返し: a missed call lands on the list, the count moves live on 
   assert.match(await row1.textContent(), /未対応/);
   await shot(listB, 'front-desk-callbacks');
   await row1.getByRole('button', { name: '対応中にする' }).click();
-  await listB.locator(`#cb-body tr[data-call-id="${missed1.call_id}"][data-status="in_progress"]`).waitFor();
+  await listB
+    .locator(`#cb-body tr[data-call-id="${missed1.call_id}"][data-status="in_progress"]`)
+    .waitFor();
   assert.match(await row1.textContent(), /受付 B/);
   // 対応中 is still a promise to keep: A's count stays at 2.
   assert.equal(await consoleA.locator('#callback-count').textContent(), '2');
@@ -226,7 +260,12 @@ test('c. 折り返し: a missed call lands on the list, the count moves live on 
   // The second number calls again and is answered at the same store: its callback closes by itself.
   const again = callEvent({ external_number: '+818011110002', contact: null });
   await w.sendEvent(again);
-  await w.sendEvent({ ...again, state: 'connected', date_connected: again.date_started + 1000, event_timestamp: again.date_started + 1000 });
+  await w.sendEvent({
+    ...again,
+    state: 'connected',
+    date_connected: again.date_started + 1000,
+    event_timestamp: again.date_started + 1000,
+  });
   // A's console count drops to 1, live.
   await consoleA.locator('#callback-count', { hasText: /^1$/ }).waitFor();
   await listB.getByLabel('状態').selectOption('done');
@@ -247,7 +286,10 @@ test('c. 折り返し: a missed call lands on the list, the count moves live on 
 test('d. click-to-call: tel: by default; dialpad:// with the store number as caller ID when the setting says so', async () => {
   const popup = await callAndPopup(callEvent({ external_number: YAMADA }));
   await popup.locator('#customer-name', { hasText: '山田 太郎' }).waitFor();
-  assert.equal(await popup.getByRole('link', { name: '発信' }).getAttribute('href'), 'tel:+819012345678');
+  assert.equal(
+    await popup.getByRole('link', { name: '発信' }).getAttribute('href'),
+    'tel:+819012345678',
+  );
   await popup.close();
 
   const page = await context.newPage();
@@ -258,18 +300,26 @@ test('d. click-to-call: tel: by default; dialpad:// with the store number as cal
   await page.locator('#settings-status', { hasText: '保存しました' }).waitFor();
 
   // The customer page.
-  const { body } = await api('/api/customers/search', { method: 'POST', body: { q: '09012345678' } });
+  const { body } = await api('/api/customers/search', {
+    method: 'POST',
+    body: { q: '09012345678' },
+  });
   await page.goto(`${base}/admin/customers.html?id=${body.customers[0].id}`);
   await page.locator('#editor-title', { hasText: '山田 太郎' }).waitFor();
   const dial = page.locator('#editor-dial a').first();
   await dial.waitFor();
-  assert.equal(await dial.getAttribute('href'), 'dialpad://+819012345678?fromNumber=%2B815017480000');
+  assert.equal(
+    await dial.getAttribute('href'),
+    'dialpad://+819012345678?fromNumber=%2B815017480000',
+  );
 
   // The popup.
   const popup2 = await callAndPopup(callEvent({ external_number: YAMADA }));
   await popup2.locator('#customer-name', { hasText: '山田 太郎' }).waitFor();
   // The name shows from the pop at once; the buttons follow the settings as soon as they load.
-  await popup2.locator('a[href="dialpad://+819012345678?fromNumber=%2B815017480000"]', { hasText: '発信' }).waitFor();
+  await popup2
+    .locator('a[href="dialpad://+819012345678?fromNumber=%2B815017480000"]', { hasText: '発信' })
+    .waitFor();
   await popup2.close();
 
   // The callback list.
@@ -278,16 +328,32 @@ test('d. click-to-call: tel: by default; dialpad:// with the store number as cal
   await page.goto(`${base}/admin/callbacks.html`);
   const row = page.locator(`#cb-body tr[data-call-id="${missed.call_id}"]`);
   await row.waitFor();
-  assert.equal(await row.getByRole('link', { name: '発信' }).getAttribute('href'), 'dialpad://+818022220003?fromNumber=%2B815017480000');
+  assert.equal(
+    await row.getByRole('link', { name: '発信' }).getAttribute('href'),
+    'dialpad://+818022220003?fromNumber=%2B815017480000',
+  );
   await page.close();
-  await api('/api/settings/front-desk', { method: 'PUT', body: { ...(await api('/api/settings/front-desk')).body.settings, dialMode: 'tel' } });
+  await api('/api/settings/front-desk', {
+    method: 'PUT',
+    body: { ...(await api('/api/settings/front-desk')).body.settings, dialMode: 'tel' },
+  });
 });
 
 test('e. who and where: the answering staff member and the line in the popup and the log; 注意 and 苦情 notes stay pinned however old', async () => {
-  const { body } = await api('/api/customers/search', { method: 'POST', body: { q: '09012345678' } });
+  const { body } = await api('/api/customers/search', {
+    method: 'POST',
+    body: { q: '09012345678' },
+  });
   const id = body.customers[0].id;
-  await api(`/api/customers/${id}/notes`, { method: 'POST', body: { type: '注意', body: '大声での対応に注意' } });
-  for (let n = 0; n < 4; n++) await api(`/api/customers/${id}/notes`, { method: 'POST', body: { type: '一般', body: `一般ノート ${n}` } });
+  await api(`/api/customers/${id}/notes`, {
+    method: 'POST',
+    body: { type: '注意', body: '大声での対応に注意' },
+  });
+  for (let n = 0; n < 4; n++)
+    await api(`/api/customers/${id}/notes`, {
+      method: 'POST',
+      body: { type: '一般', body: `一般ノート ${n}` },
+    });
 
   const ev = callEvent({ external_number: YAMADA });
   const popup = await callAndPopup(ev);
@@ -295,11 +361,21 @@ test('e. who and where: the answering staff member and the line in the popup and
   const pinned = popup.locator('#pinned-notes');
   await pinned.waitFor();
   assert.match(await pinned.textContent(), /大声での対応に注意/);
-  assert.doesNotMatch(await popup.textContent('#notes'), /大声での対応に注意/, 'older than the 3 latest notes');
+  assert.doesNotMatch(
+    await popup.textContent('#notes'),
+    /大声での対応に注意/,
+    'older than the 3 latest notes',
+  );
   // The line comes with the popup's lookup (the name may show first, from the pop).
   await popup.locator('#call-line', { hasText: '050-1748-1234' }).waitFor();
 
-  await w.sendEvent({ ...ev, state: 'connected', date_connected: ev.date_started + 1000, event_timestamp: ev.date_started + 1000, target: { id: 7, name: '鈴木 一郎', type: 'user' } });
+  await w.sendEvent({
+    ...ev,
+    state: 'connected',
+    date_connected: ev.date_started + 1000,
+    event_timestamp: ev.date_started + 1000,
+    target: { id: 7, name: '鈴木 一郎', type: 'user' },
+  });
   await popup.locator('#answered-by', { hasText: '鈴木 一郎' }).waitFor();
   await popup.close();
 

@@ -20,7 +20,11 @@ after(async () => {
 });
 
 async function personAt(base, user) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+  const ctx = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+  });
   ctx.setDefaultTimeout(WAIT);
   ctx.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`)));
   const page = await ctx.newPage();
@@ -64,9 +68,19 @@ test('対応中: the wrap-up opened in one popup and who answered show on the ot
     assert.equal((await w.sendEvent(ev2)).status, 200);
     const row2 = second.page.locator(`tr.call-row[data-call-id="${ev2.call_id}"]`);
     await row2.waitFor();
-    await w.sendEvent({ ...ev2, state: 'connected', date_connected: t0 + 1000, event_timestamp: t0 + 1000, target: { id: 1, name: '佐藤 花子', type: 'user' } });
+    await w.sendEvent({
+      ...ev2,
+      state: 'connected',
+      date_connected: t0 + 1000,
+      event_timestamp: t0 + 1000,
+      target: { id: 1, name: '佐藤 花子', type: 'user' },
+    });
     await row2.locator('.call-claim', { hasText: '対応中: 佐藤 花子' }).waitFor();
-    await first.page.locator(`tr.call-row[data-call-id="${ev2.call_id}"] .call-claim`, { hasText: '対応中: 佐藤 花子' }).waitFor();
+    await first.page
+      .locator(`tr.call-row[data-call-id="${ev2.call_id}"] .call-claim`, {
+        hasText: '対応中: 佐藤 花子',
+      })
+      .waitFor();
   } finally {
     await first.ctx.close();
     await second.ctx.close();

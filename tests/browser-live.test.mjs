@@ -45,7 +45,13 @@ before(async () => {
     window.Notification = class extends Native {
       constructor(title, options) {
         super(title, options);
-        const record = { title, body: options?.body ?? null, tag: options?.tag ?? null, closed: false, n: this };
+        const record = {
+          title,
+          body: options?.body ?? null,
+          tag: options?.tag ?? null,
+          closed: false,
+          n: this,
+        };
         window.__notifications.push(record);
         const close = this.close.bind(this);
         this.close = () => {
@@ -109,9 +115,13 @@ async function popupFor(callId, timeout = WAIT) {
   const deadline = Date.now() + timeout;
   while (!find()) {
     const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`no popup for call ${callId}; popups: ${popups.map((p) => p.callId).join()}`);
+    if (left <= 0)
+      throw new Error(`no popup for call ${callId}; popups: ${popups.map((p) => p.callId).join()}`);
     await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no popup for call ${callId} within ${timeout} ms`)), left);
+      const timer = setTimeout(
+        () => reject(new Error(`no popup for call ${callId} within ${timeout} ms`)),
+        left,
+      );
       popupWaiters.push(() => {
         clearTimeout(timer);
         resolve(undefined);
@@ -127,7 +137,9 @@ const popupsOf = (callId) => popups.filter((p) => p.callId === String(callId));
 async function opensFor(callId) {
   const all = [];
   for (const page of tabs) {
-    all.push(...(await page.evaluate(() => window.__opened)).filter((o) => o.name === `cti-${callId}`));
+    all.push(
+      ...(await page.evaluate(() => window.__opened)).filter((o) => o.name === `cti-${callId}`),
+    );
   }
   return all;
 }
@@ -144,7 +156,12 @@ async function send(ev) {
   return res.body;
 }
 
-const connected = (ev, at = 3000) => ({ ...ev, state: 'connected', date_connected: ev.date_started + at, event_timestamp: ev.date_started + at });
+const connected = (ev, at = 3000) => ({
+  ...ev,
+  state: 'connected',
+  date_connected: ev.date_started + at,
+  event_timestamp: ev.date_started + at,
+});
 const hangup = (ev, at = 3000, end = 68000) => ({
   ...ev,
   state: 'hangup',
@@ -171,7 +188,9 @@ async function setSetting(selector, on = true) {
   const [a, b] = tabs;
   if (on) await a.check(selector);
   else await a.uncheck(selector);
-  await b.locator(`${selector}${on ? ':checked' : ':not(:checked)'}`).waitFor({ state: 'attached' });
+  await b
+    .locator(`${selector}${on ? ':checked' : ':not(:checked)'}`)
+    .waitFor({ state: 'attached' });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,11 +226,19 @@ test('two console tabs, one call: exactly one popup, which follows ringing → a
   assert.equal((await opensFor(ev.call_id)).length, 1, 'one window.open over both tabs');
   assert.equal((await opensFor(other.call_id)).length, 1);
   // Always the call's own window name, so that re-opening it reuses the window.
-  assert.deepEqual((await opensFor(other.call_id)).map((o) => o.features), ['width=500,height=700']);
+  assert.deepEqual(
+    (await opensFor(other.call_id)).map((o) => o.features),
+    ['width=500,height=700'],
+  );
 
   // A reload of the tab that did not pop the still-ringing call replays it: it does not pop
   // again, also once the pop's lock is long released (localStorage remembers the call).
-  const opener = (await a.evaluate((n) => window.__opened.some((o) => o.name === n), `cti-${other.call_id}`)) ? a : b;
+  const opener = (await a.evaluate(
+    (n) => window.__opened.some((o) => o.name === n),
+    `cti-${other.call_id}`,
+  ))
+    ? a
+    : b;
   const bystander = opener === a ? b : a;
   // (Waiting for the lock is waiting for its release: granted, then given back at once.)
   await a.evaluate((name) => navigator.locks.request(name, () => {}), `cti-pop-${other.call_id}`);
@@ -225,14 +252,20 @@ test('two console tabs, one call: exactly one popup, which follows ringing → a
   assert.equal(popups.length - before, 3, popups.map((p) => p.callId).join());
   assert.equal(popupsOf(other.call_id).length, 1);
   const reloadedOpens = await bystander.evaluate(() => window.__opened.map((o) => o.name));
-  assert.ok(!reloadedOpens.includes(`cti-${other.call_id}`), 'the reloaded tab did not pop the replayed call');
+  assert.ok(
+    !reloadedOpens.includes(`cti-${other.call_id}`),
+    'the reloaded tab did not pop the replayed call',
+  );
 
   // Popped calls are remembered in localStorage with a time, never a token.
-  const stored = await a.evaluate(() => Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)])));
+  const stored = await a.evaluate(() =>
+    Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)])),
+  );
   const popped = Object.entries(stored).find(([k]) => k.startsWith('cti.popped.'));
   assert.ok(popped, JSON.stringify(stored));
   const map = JSON.parse(popped[1]);
-  for (const id of [ev.call_id, other.call_id, third.call_id]) assert.equal(typeof map[String(id)], 'number');
+  for (const id of [ev.call_id, other.call_id, third.call_id])
+    assert.equal(typeof map[String(id)], 'number');
   assert.ok(!/token|eyJ/i.test(JSON.stringify(stored)), 'no token in localStorage');
 
   await missCall(other);
@@ -260,14 +293,16 @@ test('a restart of the server mid-call: 再接続中, then 接続中, and the mi
     });
   });
   const reconnects = [];
-  for (const page of [a, b, popup]) page.on('websocket', (ws) => reconnects.push({ page, url: ws.url() }));
+  for (const page of [a, b, popup])
+    page.on('websocket', (ws) => reconnects.push({ page, url: ws.url() }));
   // Keep the pages from reconnecting until the answer has happened while they were away.
   for (const page of [a, b, popup]) await page.evaluate(() => (window.__wsBlocked = true));
 
   // Restart workerd on the same port and storage: every socket is dropped server side.
   await w.mf.setOptions({ ...miniflareOptions({ persist: dir }), port });
   w.db = await w.mf.getD1Database('DB');
-  for (const page of [a, b, popup]) await page.locator('#conn-status', { hasText: /^再接続中$/ }).waitFor();
+  for (const page of [a, b, popup])
+    await page.locator('#conn-status', { hasText: /^再接続中$/ }).waitFor();
 
   // Answered while nobody is connected: no socket receives it live.
   const answered = await send(connected(ev));
@@ -276,7 +311,9 @@ test('a restart of the server mid-call: 再接続中, then 接続中, and the mi
 
   for (const page of [a, b, popup]) await page.evaluate(() => (window.__wsBlocked = false));
   for (const page of [a, b, popup]) {
-    await page.locator('#conn-status', { hasText: /^接続中$/ }).waitFor({ timeout: RECONNECT_WAIT });
+    await page
+      .locator('#conn-status', { hasText: /^接続中$/ })
+      .waitFor({ timeout: RECONNECT_WAIT });
   }
   // The missed event came in by replay: everyone is at 通話中.
   await popup.locator('#call-state', { hasText: /通話中/ }).waitFor();
@@ -292,10 +329,14 @@ test('a restart of the server mid-call: 再接続中, then 接続中, and the mi
     const m = /\/api\/cti\/socket\?since=(\d+)$/.exec(url);
     assert.ok(m, url);
     const since = Number(m[1]);
-    assert.ok(since >= rang.seq && since < answered.seq, `${url}: since ${since} vs ${rang.seq}..${answered.seq}`);
+    assert.ok(
+      since >= rang.seq && since < answered.seq,
+      `${url}: since ${since} vs ${rang.seq}..${answered.seq}`,
+    );
   }
   // Applied once: one row for the call, and no second popup.
-  for (const page of [a, b]) assert.equal(await page.locator(`tr[data-call-id="${ev.call_id}"]`).count(), 1);
+  for (const page of [a, b])
+    assert.equal(await page.locator(`tr[data-call-id="${ev.call_id}"]`).count(), 1);
   assert.equal(popupsOf(ev.call_id).length, 1);
   assert.equal((await opensFor(ev.call_id)).length, 1);
 
@@ -357,7 +398,11 @@ test('outbound calls pop only with 発信もポップアップする', async () 
     await send(connected(off));
     for (const page of [a, b]) await rowState(page, off.call_id, '通話中');
 
-    const on = callEvent({ direction: 'outbound', state: 'calling', external_number: '+819012345678' });
+    const on = callEvent({
+      direction: 'outbound',
+      state: 'calling',
+      external_number: '+819012345678',
+    });
     await send(on);
     const popup = await popupFor(on.call_id);
     await popup.locator('#customer-name', { hasText: /^山田 太郎$/ }).waitFor();
@@ -383,7 +428,9 @@ test('ring sound: off by default, remembered after a reload, rings in one tab wh
     await a.reload();
     await a.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
     assert.equal(await a.isChecked('#set-ring'), true, 'remembered for this browser and user');
-    const saved = await a.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('cti.settings.')));
+    const saved = await a.evaluate(() =>
+      Object.entries(localStorage).filter(([k]) => k.startsWith('cti.settings.')),
+    );
     assert.equal(saved.length, 1);
     assert.match(saved[0][0], /^cti\.settings\.\d+$/, 'the key names the user');
     assert.equal(JSON.parse(saved[0][1]).ringSound, true);
@@ -392,7 +439,14 @@ test('ring sound: off by default, remembered after a reload, rings in one tab wh
     const ev = callEvent();
     await send(ev);
     const popup = await popupFor(ev.call_id);
-    const ringing = await Promise.any([a, b].map((p) => p.locator('#ring-status').waitFor({ state: 'visible' }).then(() => p)));
+    const ringing = await Promise.any(
+      [a, b].map((p) =>
+        p
+          .locator('#ring-status')
+          .waitFor({ state: 'visible' })
+          .then(() => p),
+      ),
+    );
     const quiet = ringing === a ? b : a;
     await rowState(quiet, ev.call_id, '着信中');
     assert.equal(await quiet.isVisible('#ring-status'), false, 'the other tab waits its turn');
@@ -420,20 +474,34 @@ test('a blocked popup: banner, plus a desktop notification whose click opens the
     const ev = callEvent();
     await send(ev);
     // The tab that claimed the call tried to open it, was blocked, and notified.
-    const page = await Promise.any([a, b].map((p) => p.waitForFunction(() => window.__notifications.length > 0).then(() => p)));
+    const page = await Promise.any(
+      [a, b].map((p) => p.waitForFunction(() => window.__notifications.length > 0).then(() => p)),
+    );
     await page.locator('#popup-blocked').waitFor({ state: 'visible' });
-    const [note] = await page.evaluate(() => window.__notifications.map(({ title, body, tag }) => ({ title, body, tag })));
+    const [note] = await page.evaluate(() =>
+      window.__notifications.map(({ title, body, tag }) => ({ title, body, tag })),
+    );
     assert.equal(note.title, '着信: 山田 太郎 (西船橋)');
     assert.equal(note.tag, `cti-${ev.call_id}`);
     const other = page === a ? b : a;
-    assert.equal(await other.evaluate(() => window.__notifications.length), 0, 'one notification per browser');
+    assert.equal(
+      await other.evaluate(() => window.__notifications.length),
+      0,
+      'one notification per browser',
+    );
 
     await page.evaluate(() => window.__notifications[0].n.dispatchEvent(new Event('click')));
     const popup = await popupFor(ev.call_id);
     await popup.locator('#customer-name', { hasText: /^山田 太郎$/ }).waitFor();
     await page.locator('#popup-blocked').waitFor({ state: 'hidden' });
-    assert.deepEqual((await opensFor(ev.call_id)).map((o) => o.blocked), [true, false]);
-    assert.ok(await page.evaluate(() => window.__notifications[0].closed), 'the notification is closed once the popup opened');
+    assert.deepEqual(
+      (await opensFor(ev.call_id)).map((o) => o.blocked),
+      [true, false],
+    );
+    assert.ok(
+      await page.evaluate(() => window.__notifications[0].closed),
+      'the notification is closed once the popup opened',
+    );
     await missCall(ev);
     await popup.close();
   } finally {

@@ -25,7 +25,10 @@ const popupWaiters = [];
 
 let session;
 before(async () => {
-  session = await startWithBrowser({ login: { role: 'admin', name: '受付 花子' }, loggedIn: false });
+  session = await startWithBrowser({
+    login: { role: 'admin', name: '受付 花子' },
+    loggedIn: false,
+  });
   ({ w, base, account, browser, context, pageErrors, dialogs } = session);
   context.on('page', async (p) => {
     await p.waitForLoadState('domcontentloaded').catch(() => {});
@@ -88,15 +91,28 @@ async function send(ev) {
   return res.body;
 }
 
-const ended = (ev, state = 'hangup') => ({ ...ev, state, date_ended: Date.now(), event_timestamp: Date.now() });
-const rowState = (page, callId, text) => page.locator(`tr[data-call-id="${callId}"] .state`, { hasText: text }).waitFor();
-const opensFor = async (page, callId) => (await page.evaluate(() => window.__opened)).filter((o) => o.name === `cti-${callId}`);
+const ended = (ev, state = 'hangup') => ({
+  ...ev,
+  state,
+  date_ended: Date.now(),
+  event_timestamp: Date.now(),
+});
+const rowState = (page, callId, text) =>
+  page.locator(`tr[data-call-id="${callId}"] .state`, { hasText: text }).waitFor();
+const opensFor = async (page, callId) =>
+  (await page.evaluate(() => window.__opened)).filter((o) => o.name === `cti-${callId}`);
 
 // ---------------------------------------------------------------------------------------------
 
 test('a fresh console pops only calls that started ringing in the last minute; older live calls are listed', async () => {
   const old = Date.now() - 3 * 60_000;
-  const stale = callEvent({ external_number: '+818055501111', contact: null, date_started: old, date_rang: old, event_timestamp: old });
+  const stale = callEvent({
+    external_number: '+818055501111',
+    contact: null,
+    date_started: old,
+    date_rang: old,
+    event_timestamp: old,
+  });
   const recent = callEvent({ external_number: '+818055502222', contact: null });
   await send(stale);
   await send(recent);
@@ -109,7 +125,11 @@ test('a fresh console pops only calls that started ringing in the last minute; o
   const next = callEvent({ external_number: '+818055503333', contact: null });
   await send(next);
   await popupFor(next.call_id);
-  assert.deepEqual(await opensFor(page, stale.call_id), [], 'the 3-minute-old call is listed, not popped');
+  assert.deepEqual(
+    await opensFor(page, stale.call_id),
+    [],
+    'the 3-minute-old call is listed, not popped',
+  );
 
   for (const ev of [stale, recent, next]) await send(ended(ev, 'missed'));
   for (const ev of [stale, recent, next]) await rowState(page, ev.call_id, '不在着信');
@@ -125,10 +145,22 @@ test('a ringing call shows in the tab title and favicon; the blocked banner goes
   const html = await (await page.request.get(`${base}${CTI_PATH}`)).text();
   assert.match(html, /<link rel="icon" href="\/favicon.svg"/, `${CTI_PATH} links the favicon`);
   const other = await page.context().newPage();
-  for (const path of ['/', '/admin/customers.html', '/admin/stores.html', '/admin/calls.html', '/admin/callbacks.html', '/admin/settings.html', '/admin/accounts.html']) {
+  for (const path of [
+    '/',
+    '/admin/customers.html',
+    '/admin/stores.html',
+    '/admin/calls.html',
+    '/admin/callbacks.html',
+    '/admin/settings.html',
+    '/admin/accounts.html',
+  ]) {
     await other.goto(`${base}${path}`);
     await other.locator('header.topbar').waitFor({ state: 'attached' });
-    assert.equal(await other.locator('link[rel="icon"]').getAttribute('href'), '/favicon.svg', `${path} shows the favicon`);
+    assert.equal(
+      await other.locator('link[rel="icon"]').getAttribute('href'),
+      '/favicon.svg',
+      `${path} shows the favicon`,
+    );
   }
   await other.close();
   assert.equal(await page.locator('link[rel="icon"]').getAttribute('href'), '/favicon.svg');
@@ -166,10 +198,17 @@ test('the popup: 最終着信 is the previous call, 着信履歴 within reach at
   const page = await openConsole();
   const storeName = '西船橋駅前ロータリー北口本店';
   await w.upsertStore(storeName, ['0501760']);
-  const id = await w.addCustomer({ name: '長谷川 一郎', phone: '09077701111', memo: 'ご来店時は窓際の席を希望。'.repeat(60), store: storeName });
+  const id = await w.addCustomer({
+    name: '長谷川 一郎',
+    phone: '09077701111',
+    memo: 'ご来店時は窓際の席を希望。'.repeat(60),
+    store: storeName,
+  });
   for (let n = 0; n < 3; n++) {
     await w.db
-      .prepare("INSERT INTO customer_notes (customer_id, note_type, body, author_name) VALUES (?1, '一般', ?2, '受付')")
+      .prepare(
+        "INSERT INTO customer_notes (customer_id, note_type, body, author_name) VALUES (?1, '一般', ?2, '受付')",
+      )
       .bind(id, `ノート${n}: ${'お好みのコースと担当者の希望あり。'.repeat(12)}`)
       .run();
   }
@@ -183,15 +222,27 @@ test('the popup: 最終着信 is the previous call, 着信履歴 within reach at
     event_timestamp: earlier,
   });
   await send(first);
-  await send({ ...first, state: 'hangup', date_connected: earlier + 2000, date_ended: earlier + 60_000, event_timestamp: earlier + 60_000 });
-  const now = callEvent({ external_number: '+819077701111', internal_number: '+815017601234', contact: null });
+  await send({
+    ...first,
+    state: 'hangup',
+    date_connected: earlier + 2000,
+    date_ended: earlier + 60_000,
+    event_timestamp: earlier + 60_000,
+  });
+  const now = callEvent({
+    external_number: '+819077701111',
+    internal_number: '+815017601234',
+    contact: null,
+  });
   await send(now);
   const popup = await popupFor(now.call_id);
   await popup.locator('#customer-name', { hasText: '長谷川 一郎' }).waitFor();
   await popup.locator(`#history li[data-call-id="${first.call_id}"]`).waitFor();
 
   // 最終着信 is the call before this one, as its history row says.
-  const previous = await popup.locator(`#history li[data-call-id="${first.call_id}"] .h-date`).textContent();
+  const previous = await popup
+    .locator(`#history li[data-call-id="${first.call_id}"] .h-date`)
+    .textContent();
   const last = popup.locator('.usage-item', { hasText: '最終着信' }).locator('dd');
   assert.equal(await last.textContent(), previous);
 
@@ -202,11 +253,16 @@ test('the popup: 最終着信 is the previous call, 着信履歴 within reach at
   await popup.getByRole('link', { name: '着信履歴へ' }).click();
   const box = await popup.locator('#history-view h2').boundingBox();
   const inner = await popup.evaluate(() => window.innerHeight);
-  assert.ok(box.y >= 0 && box.y + box.height <= inner, `着信履歴 is on screen (${box.y} of ${inner})`);
+  assert.ok(
+    box.y >= 0 && box.y + box.height <= inner,
+    `着信履歴 is on screen (${box.y} of ${inner})`,
+  );
 
   // A long store name never breaks mid-word in the history.
   const lines = await popup.evaluate((name) => {
-    const cell = [...document.querySelectorAll('#history .h-store')].find((n) => n.firstChild?.textContent === name);
+    const cell = [...document.querySelectorAll('#history .h-store')].find(
+      (n) => n.firstChild?.textContent === name,
+    );
     const range = document.createRange();
     range.selectNodeContents(cell.firstChild);
     return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
@@ -242,7 +298,8 @@ test('the popup offers 編集 only where the user may edit, and says why the mem
     const req = route.request();
     // The popup looks up its call (by call id, or by number on older pages).
     const asked = `${req.url()} ${req.postData() ?? ''}`;
-    if (!asked.includes(String(ev.call_id)) && !asked.includes('09077702222')) return route.continue();
+    if (!asked.includes(String(ev.call_id)) && !asked.includes('09077702222'))
+      return route.continue();
     try {
       const res = await route.fetch();
       const body = await res.json();
@@ -257,7 +314,11 @@ test('the popup offers 編集 only where the user may edit, and says why the mem
   await popup.locator('#memo-readonly', { hasText: '閲覧のみ' }).waitFor();
   assert.equal(await popup.locator('#memo-edit').isHidden(), true, 'no 編集');
   await popup.click('#memo');
-  assert.equal(await popup.locator('#memo-form').isHidden(), true, 'a click on the memo does not edit it');
+  assert.equal(
+    await popup.locator('#memo-form').isHidden(),
+    true,
+    'a click on the memo does not edit it',
+  );
   // Waits for a lookup still in the handler (the popup may look up again meanwhile): removed
   // under it, its fulfill would fail as 'Route is already handled' after the test.
   await context.unrouteAll({ behavior: 'wait' });
@@ -275,13 +336,18 @@ test('registering a caller renames their rows in the console and the popup of th
   const popupB = await popupFor(b.call_id);
   await popupA.locator('#unknown-view').waitFor();
   await popupB.locator('#unknown-view').waitFor();
-  await page.locator(`tr[data-call-id="${b.call_id}"] .col-customer`, { hasText: '未登録' }).waitFor();
+  await page
+    .locator(`tr[data-call-id="${b.call_id}"] .col-customer`, { hasText: '未登録' })
+    .waitFor();
 
   await popupA.fill('#reg-name', '新規 登録子');
   await popupA.click('#register-submit');
   await popupA.locator('#customer-name', { hasText: '新規 登録子' }).waitFor();
   // No further call event: the customer_changed message does it.
-  for (const ev of [a, b]) await page.locator(`tr[data-call-id="${ev.call_id}"] .col-customer`, { hasText: '新規 登録子' }).waitFor();
+  for (const ev of [a, b])
+    await page
+      .locator(`tr[data-call-id="${ev.call_id}"] .col-customer`, { hasText: '新規 登録子' })
+      .waitFor();
   await popupB.locator('#customer-name', { hasText: '新規 登録子' }).waitFor();
 
   for (const ev of [a, b]) await send(ended(ev));
@@ -325,7 +391,9 @@ test('顧客: Ctrl+Enter saves and focus returns to the field, Esc cancels; 新�
   await page.getByRole('button', { name: '削除する' }).click();
   await page.locator('#delete-dialog').waitFor({ state: 'hidden' });
   await page.locator('#editor').waitFor({ state: 'hidden' });
-  await page.locator('#customer-body tr', { hasText: '削除 予定子' }).waitFor({ state: 'detached' });
+  await page
+    .locator('#customer-body tr', { hasText: '削除 予定子' })
+    .waitFor({ state: 'detached' });
   assert.equal(await w.count("SELECT 1 FROM customers WHERE name = '削除 予定子'"), 0);
   await page.close();
 });

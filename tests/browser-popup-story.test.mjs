@@ -19,7 +19,8 @@ let staffA;
 let consolePage;
 
 // A long name full of ー, to see where it wraps at 500 px.
-const LONG_NAME = 'マクシミリアーノ・ハーヴェイ＝ルーズヴェルト・ヴァーノン・ドーソン・スーパーバイザー';
+const LONG_NAME =
+  'マクシミリアーノ・ハーヴェイ＝ルーズヴェルト・ヴァーノン・ドーソン・スーパーバイザー';
 const CALLER = '+819077770001';
 const NISHI_LINE = '+815017481234';
 
@@ -28,11 +29,26 @@ let customerId;
 before(async () => {
   session = await startWithBrowser({ login: { role: 'staff', store: '西船橋', name: '受付 A' } });
   ({ w, base, account: staffA, browser, context, pageErrors } = session);
-  customerId = await w.addCustomer({ name: LONG_NAME, kana: 'マクシミリアーノ', phone: '09077770001', store: '西船橋', memo: '駐車場あり' });
+  customerId = await w.addCustomer({
+    name: LONG_NAME,
+    kana: 'マクシミリアーノ',
+    phone: '09077770001',
+    store: '西船橋',
+    memo: '駐車場あり',
+  });
   const api = apiAs(w, staffA);
   // The pinned note is among the 3 latest notes: it used to show twice.
-  await api(`/api/customers/${customerId}/notes`, { method: 'POST', body: { type: '一般', body: '前回はカット' } });
-  await api(`/api/customers/${customerId}/notes`, { method: 'POST', body: { type: '注意', body: '耳が遠いのでゆっくり大きな声で話す。電話では住所を確認しないこと。折り返しは夕方以降に。' } });
+  await api(`/api/customers/${customerId}/notes`, {
+    method: 'POST',
+    body: { type: '一般', body: '前回はカット' },
+  });
+  await api(`/api/customers/${customerId}/notes`, {
+    method: 'POST',
+    body: {
+      type: '注意',
+      body: '耳が遠いのでゆっくり大きな声で話す。電話では住所を確認しないこと。折り返しは夕方以降に。',
+    },
+  });
 });
 
 after(() => session?.close());
@@ -63,45 +79,72 @@ async function callAndPopup(ev) {
 
 /** Another person's browser, logged in, with a 500×700 page. */
 async function otherPerson(user) {
-  const ctx = await browser.newContext({ viewport: { width: 500, height: 700 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+  const ctx = await browser.newContext({
+    viewport: { width: 500, height: 700 },
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+  });
   ctx.setDefaultTimeout(WAIT);
   ctx.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`)));
-  const res = await ctx.request.post(`${base}/api/auth/login`, { data: { loginId: user.login, password: user.password } });
+  const res = await ctx.request.post(`${base}/api/auth/login`, {
+    data: { loginId: user.login, password: user.password },
+  });
   assert.equal(res.status(), 200);
   return ctx;
 }
 
 /** The box of `locator` lies within the window, above the docked 対応記録, with nothing scrolled. */
 async function inReach(popup, locator, what) {
-  const { inner, scrolled } = await popup.evaluate(() => ({ inner: window.innerHeight, scrolled: window.scrollY }));
+  const { inner, scrolled } = await popup.evaluate(() => ({
+    inner: window.innerHeight,
+    scrolled: window.scrollY,
+  }));
   assert.equal(scrolled, 0, 'nothing scrolled');
   assert.ok(inner <= 700, `the popup is 700 px high at most (${inner})`);
   const box = await locator.boundingBox();
   assert.ok(box, `${what} is shown`);
-  assert.ok(box.y >= 0 && box.y + box.height <= inner, `${what} is on screen without scrolling (${Math.round(box.y)}–${Math.round(box.y + box.height)} of ${inner})`);
+  assert.ok(
+    box.y >= 0 && box.y + box.height <= inner,
+    `${what} is on screen without scrolling (${Math.round(box.y)}–${Math.round(box.y + box.height)} of ${inner})`,
+  );
   return box;
 }
 
 let firstCall;
 
-test('a. the previous call\'s wrap-up is in the next popup near the top; the name first; 対応記録 docked with Alt+W; the pinned note one line, not repeated', async () => {
+test("a. the previous call's wrap-up is in the next popup near the top; the name first; 対応記録 docked with Alt+W; the pinned note one line, not repeated", async () => {
   // The first call: answered, wrapped up in the popup, hung up.
   firstCall = callEvent({ external_number: CALLER, internal_number: NISHI_LINE, contact: null });
   const t0 = firstCall.date_started;
   const first = await callAndPopup(firstCall);
   await first.locator('#customer-name', { hasText: LONG_NAME }).waitFor();
-  await w.sendEvent({ ...firstCall, state: 'connected', date_connected: t0 + 1000, event_timestamp: t0 + 1000, target: { id: 1, name: '受付 A', type: 'user' } });
+  await w.sendEvent({
+    ...firstCall,
+    state: 'connected',
+    date_connected: t0 + 1000,
+    event_timestamp: t0 + 1000,
+    target: { id: 1, name: '受付 A', type: 'user' },
+  });
   await first.getByLabel('用件').selectOption('問い合わせ');
   await first.getByLabel('対応結果').selectOption('折り返し予定');
   await first.getByLabel('対応メモ').fill('料金を確認して午後に折り返す');
   await first.getByRole('button', { name: '対応記録を保存' }).click();
   await first.locator('#wrapup-status', { hasText: '保存しました' }).waitFor();
-  await w.sendEvent({ ...firstCall, state: 'hangup', date_connected: t0 + 1000, date_ended: t0 + 61_000, duration: 60_000, event_timestamp: t0 + 61_000 });
+  await w.sendEvent({
+    ...firstCall,
+    state: 'hangup',
+    date_connected: t0 + 1000,
+    date_ended: t0 + 61_000,
+    duration: 60_000,
+    event_timestamp: t0 + 61_000,
+  });
   await first.locator('#call-state', { hasText: '終了' }).waitFor();
   await first.close();
 
   // The next call from the same number.
-  const popup = await callAndPopup(callEvent({ external_number: CALLER, internal_number: NISHI_LINE, contact: null }));
+  const popup = await callAndPopup(
+    callEvent({ external_number: CALLER, internal_number: NISHI_LINE, contact: null }),
+  );
   const story = popup.getByRole('region', { name: '前回までの対応' });
   const note = story.getByText('料金を確認して午後に折り返す');
   await note.waitFor();
@@ -118,7 +161,10 @@ test('a. the previous call\'s wrap-up is in the next popup near the top; the nam
   const dock = popup.getByRole('region', { name: '対応記録' });
   const dockBox = await inReach(popup, dock, '対応記録');
   const noteBox = await inReach(popup, note, 'the previous wrap-up');
-  assert.ok(noteBox.y + noteBox.height <= dockBox.y, `the previous wrap-up is not under the docked form (${noteBox.y + noteBox.height} > ${dockBox.y})`);
+  assert.ok(
+    noteBox.y + noteBox.height <= dockBox.y,
+    `the previous wrap-up is not under the docked form (${noteBox.y + noteBox.height} > ${dockBox.y})`,
+  );
   await inReach(popup, popup.getByLabel('用件'), '用件');
   await inReach(popup, popup.getByLabel('対応メモ'), '対応メモ');
   await inReach(popup, popup.getByRole('button', { name: '対応記録を保存' }), '対応記録を保存');
@@ -127,20 +173,34 @@ test('a. the previous call\'s wrap-up is in the next popup near the top; the nam
   assert.match(await dock.textContent(), /Alt\+W/);
   await popup.getByRole('link', { name: '着信履歴へ' }).focus();
   await popup.keyboard.press('Alt+KeyW');
-  assert.equal(await popup.getByLabel('用件').evaluate((n) => n === document.activeElement), true, 'Alt+W focuses 用件');
+  assert.equal(
+    await popup.getByLabel('用件').evaluate((n) => n === document.activeElement),
+    true,
+    'Alt+W focuses 用件',
+  );
 
   // The pinned 注意 note: one line, opened in place, and not repeated in ノート.
   const pinned = popup.getByRole('region', { name: '要確認のノート' });
-  await pinned.getByText(/耳が遠いので/).first().waitFor();
+  await pinned
+    .getByText(/耳が遠いので/)
+    .first()
+    .waitFor();
   const summary = pinned.locator('summary').first();
   const lineHeight = (await summary.boundingBox()).height;
   assert.ok(lineHeight < 32, `the pinned note takes one line (${lineHeight} px)`);
   const notes = popup.locator('#notes');
   await notes.getByText('前回はカット').waitFor();
-  assert.doesNotMatch(await notes.textContent(), /耳が遠い/, 'the pinned note is not repeated in ノート');
+  assert.doesNotMatch(
+    await notes.textContent(),
+    /耳が遠い/,
+    'the pinned note is not repeated in ノート',
+  );
   await summary.click();
   await pinned.getByText('折り返しは夕方以降に。', { exact: false }).last().waitFor();
-  assert.ok((await pinned.boundingBox()).height > lineHeight * 1.5, 'opened, the note shows in full');
+  assert.ok(
+    (await pinned.boundingBox()).height > lineHeight * 1.5,
+    'opened, the note shows in full',
+  );
   await summary.click();
   // A 苦情 note added in the popup is pinned at once, not listed in ノート.
   await popup.getByLabel('種類').selectOption('苦情');
@@ -183,9 +243,11 @@ test('a. the previous call\'s wrap-up is in the next popup near the top; the nam
   await popup.close();
 });
 
-test('b. a history row and a 前回までの対応 item open their call\'s details, by mouse and by keyboard', async () => {
+test("b. a history row and a 前回までの対応 item open their call's details, by mouse and by keyboard", async () => {
   assert.ok(firstCall, 'test a made the first call');
-  const popup = await callAndPopup(callEvent({ external_number: CALLER, internal_number: NISHI_LINE, contact: null }));
+  const popup = await callAndPopup(
+    callEvent({ external_number: CALLER, internal_number: NISHI_LINE, contact: null }),
+  );
   const row = popup.locator(`#history li[data-call-id="${firstCall.call_id}"]`);
   await row.waitFor();
   assert.match(await row.textContent(), /問い合わせ · 折り返し予定/, 'the row shows its 用件');
@@ -197,13 +259,27 @@ test('b. a history row and a 前回までの対応 item open their call\'s detai
   await dialog.waitFor();
   await dialog.getByText('受付 A').first().waitFor();
   const text = await dialog.textContent();
-  for (const part of ['日時', '西船橋', '050-1748-1234', '応対者', '1:00', '終了', '問い合わせ', '折り返し予定', '料金を確認して午後に折り返す']) {
+  for (const part of [
+    '日時',
+    '西船橋',
+    '050-1748-1234',
+    '応対者',
+    '1:00',
+    '終了',
+    '問い合わせ',
+    '折り返し予定',
+    '料金を確認して午後に折り返す',
+  ]) {
     assert.ok(text.includes(part), `the details show ${part}: ${text}`);
   }
   // Esc closes it and focus goes back to the row.
   await popup.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
-  assert.equal(await open.evaluate((n) => n === document.activeElement), true, 'focus back on the row');
+  assert.equal(
+    await open.evaluate((n) => n === document.activeElement),
+    true,
+    'focus back on the row',
+  );
 
   // By keyboard: Enter on the focused row opens it; 閉じる closes it.
   await popup.keyboard.press('Enter');
@@ -212,7 +288,10 @@ test('b. a history row and a 前回までの対応 item open their call\'s detai
   await dialog.waitFor({ state: 'hidden' });
 
   // A 前回までの対応 item opens the same details.
-  await popup.getByRole('region', { name: '前回までの対応' }).getByRole('button', { name: /料金を確認して午後に折り返す/ }).click();
+  await popup
+    .getByRole('region', { name: '前回までの対応' })
+    .getByRole('button', { name: /料金を確認して午後に折り返す/ })
+    .click();
   await dialog.waitFor();
   await dialog.getByText('050-1748-1234').waitFor();
   assert.match(await dialog.textContent(), /折り返し予定/);
@@ -222,13 +301,23 @@ test('b. a history row and a 前回までの対応 item open their call\'s detai
 
 test('c. a caller of another store: 他店舗のお客様です up front, no registration form', async () => {
   // 佐藤 花子 is a customer of 錦糸町; she calls 西船橋, whose staff may not see her.
-  const popup = await callAndPopup(callEvent({ external_number: '+818011112222', internal_number: NISHI_LINE, contact: null }));
+  const popup = await callAndPopup(
+    callEvent({ external_number: '+818011112222', internal_number: NISHI_LINE, contact: null }),
+  );
   await popup.getByText('他店舗のお客様です').waitFor();
   await inReach(popup, popup.getByText('他店舗のお客様です'), '他店舗のお客様です');
   assert.equal(await popup.getByText('未登録', { exact: true }).isVisible(), false, 'not 未登録');
-  assert.equal(await popup.getByRole('button', { name: '登録する' }).isVisible(), false, 'no registration');
+  assert.equal(
+    await popup.getByRole('button', { name: '登録する' }).isVisible(),
+    false,
+    'no registration',
+  );
   assert.equal(await popup.getByLabel('氏名').isVisible(), false, 'no name field');
-  assert.doesNotMatch(await popup.locator('body').innerText(), /佐藤|サトウ/, 'who she is stays hidden');
+  assert.doesNotMatch(
+    await popup.locator('body').innerText(),
+    /佐藤|サトウ/,
+    'who she is stays hidden',
+  );
   await popup.close();
 });
 
@@ -241,7 +330,8 @@ test('d. 対応中: the name shows live in a second popup of the call when the f
   const popupB = await ctxB.newPage();
   await popupB.goto(`${base}/admin/popup/cti?callId=${encodeURIComponent(ev.call_id)}`);
   await popupB.locator('#customer-name', { hasText: LONG_NAME }).waitFor();
-  for (const p of [popupA, popupB]) await p.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
+  for (const p of [popupA, popupB])
+    await p.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
   assert.equal(await popupB.getByText(/対応中:/).count(), 0, 'nobody has it yet');
 
   // A starts the wrap-up (Alt+W): B sees who has the call, without reloading.
@@ -261,7 +351,10 @@ test('e. call_wrapup: a wrap-up saved at another desk shows in this popup (the f
   const saveAsB = async (body) => {
     const current = await asB(`/api/calls/wrapup?callId=${encodeURIComponent(body.callId)}`);
     assert.equal(current.status, 200, JSON.stringify(current.body));
-    return asB('/api/calls/wrapup', { method: 'PUT', body: { ...body, version: current.body.call?.wrapupVersion ?? 0 } });
+    return asB('/api/calls/wrapup', {
+      method: 'PUT',
+      body: { ...body, version: current.body.call?.wrapupVersion ?? 0 },
+    });
   };
   const { id: storeId } = await w.db.prepare("SELECT id FROM stores WHERE name = '西船橋'").first();
   // What the wrap-up API tells the call's rooms once a wrap-up is saved (the hub's broadcast).
@@ -269,7 +362,14 @@ test('e. call_wrapup: a wrap-up saved at another desk shows in this popup (the f
     w.hub('/broadcast', {
       key: `test-wrapup:${callId}:${n}`,
       storeId,
-      message: JSON.stringify({ type: 'call_wrapup', callId: String(callId), category: wrapup.category, outcome: wrapup.outcome, by: '受付 B', at: Date.now() }),
+      message: JSON.stringify({
+        type: 'call_wrapup',
+        callId: String(callId),
+        category: wrapup.category,
+        outcome: wrapup.outcome,
+        by: '受付 B',
+        at: Date.now(),
+      }),
     });
 
   const ev = callEvent({ external_number: CALLER, internal_number: NISHI_LINE, contact: null });
@@ -278,7 +378,12 @@ test('e. call_wrapup: a wrap-up saved at another desk shows in this popup (the f
   await popup.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
 
   // B saves this call's wrap-up: A's form shows it, who saved it, without a reload.
-  const mine = { callId: String(ev.call_id), category: '予約', outcome: '対応済み', note: '来週の予約を受けた' };
+  const mine = {
+    callId: String(ev.call_id),
+    category: '予約',
+    outcome: '対応済み',
+    note: '来週の予約を受けた',
+  };
   assert.equal((await saveAsB(mine)).status, 200);
   await announce(ev.call_id, mine, 1);
   await popup.locator('#wrapup-status', { hasText: '保存済み（受付 B）' }).waitFor();
@@ -286,10 +391,18 @@ test('e. call_wrapup: a wrap-up saved at another desk shows in this popup (the f
   assert.equal(await popup.getByLabel('対応メモ').inputValue(), '来週の予約を受けた');
 
   // B corrects the previous call's wrap-up: 前回までの対応 follows.
-  const earlier = { callId: String(firstCall.call_id), category: '問い合わせ', outcome: '対応済み', note: '料金は午後に伝えた' };
+  const earlier = {
+    callId: String(firstCall.call_id),
+    category: '問い合わせ',
+    outcome: '対応済み',
+    note: '料金は午後に伝えた',
+  };
   assert.equal((await saveAsB(earlier)).status, 200);
   await announce(firstCall.call_id, earlier, 2);
-  await popup.getByRole('region', { name: '前回までの対応' }).getByText('料金は午後に伝えた').waitFor();
+  await popup
+    .getByRole('region', { name: '前回までの対応' })
+    .getByText('料金は午後に伝えた')
+    .waitFor();
 
   // A is typing: B's next save does not overwrite A's draft.
   await popup.getByLabel('対応メモ').fill('Aの下書き');
@@ -297,7 +410,9 @@ test('e. call_wrapup: a wrap-up saved at another desk shows in this popup (the f
   assert.equal((await saveAsB(again)).status, 200);
   await announce(ev.call_id, again, 3);
   // (the message arrived: this call's history row shows B's text)
-  await popup.locator(`#history li[data-call-id="${ev.call_id}"]`, { hasText: 'Bの二度目' }).waitFor();
+  await popup
+    .locator(`#history li[data-call-id="${ev.call_id}"]`, { hasText: 'Bの二度目' })
+    .waitFor();
   assert.equal(await popup.getByLabel('対応メモ').inputValue(), 'Aの下書き');
   await popup.close();
 });

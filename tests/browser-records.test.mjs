@@ -56,7 +56,11 @@ async function callAndPopup(ev) {
   const popup = await popupP;
   await popup.waitForLoadState('domcontentloaded');
   assert.equal(new URL(popup.url()).searchParams.get('callId'), String(ev.call_id));
-  assert.deepEqual([...new URL(popup.url()).searchParams.keys()], ['callId'], 'no number in the popup address');
+  assert.deepEqual(
+    [...new URL(popup.url()).searchParams.keys()],
+    ['callId'],
+    'no number in the popup address',
+  );
   return popup;
 }
 
@@ -81,7 +85,14 @@ test('a. unknown caller → register from the popup → the next call pops the r
 
   // The first call ends; the same number calls again (a new call id).
   const t0 = first.date_started;
-  await w.sendEvent({ ...first, state: 'hangup', date_connected: t0 + 2000, date_ended: t0 + 32000, duration: 30000, event_timestamp: t0 + 32000 });
+  await w.sendEvent({
+    ...first,
+    state: 'hangup',
+    date_connected: t0 + 2000,
+    date_ended: t0 + 32000,
+    duration: 30000,
+    event_timestamp: t0 + 32000,
+  });
   await popup.locator('#call-state', { hasText: '終了' }).waitFor();
   await popup.close();
 
@@ -130,15 +141,24 @@ test('b. memo: saved in place; a conflicting edit is shown with the other text, 
 
   // Someone else saves over the version this popup has.
   const cur = (await api(`/api/customers/${storyCustomerId}`)).body.customer;
-  const other = await api(`/api/customers/${storyCustomerId}`, { method: 'PATCH', body: { version: cur.version, memo: '他の人のメモ: 駐車場あり' } });
+  const other = await api(`/api/customers/${storyCustomerId}`, {
+    method: 'PATCH',
+    body: { version: cur.version, memo: '他の人のメモ: 駐車場あり' },
+  });
   assert.equal(other.status, 200, JSON.stringify(other.body));
 
   await popup.locator('#memo').click(); // click-to-edit
   await popup.fill('#memo-input', '私のメモ: 平日午前');
   await popup.click('#memo-save');
-  await popup.locator('#memo-conflict', { hasText: '他の人が更新しました' }).waitFor({ state: 'visible' });
+  await popup
+    .locator('#memo-conflict', { hasText: '他の人が更新しました' })
+    .waitFor({ state: 'visible' });
   assert.equal((await popup.textContent('#memo-current')).trim(), '他の人のメモ: 駐車場あり');
-  assert.equal(await popup.inputValue('#memo-input'), '私のメモ: 平日午前', 'the draft stays for a re-apply');
+  assert.equal(
+    await popup.inputValue('#memo-input'),
+    '私のメモ: 平日午前',
+    'the draft stays for a re-apply',
+  );
   assert.doesNotMatch(await popup.textContent('#memo-status'), /保存しました/);
 
   await popup.click('#memo-save');
@@ -152,7 +172,13 @@ test('b. memo: saved in place; a conflicting edit is shown with the other text, 
   // A failed save: the optimistic text is taken back, the error shown, the draft kept.
   const failPatch = (route) =>
     route.request().method() === 'PATCH'
-      ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unavailable', message: '一時的に利用できません' } }) })
+      ? route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            error: { code: 'unavailable', message: '一時的に利用できません' },
+          }),
+        })
       : route.continue();
   await popup.route('**/api/customers/*', failPatch);
   await popup.click('#memo-edit');
@@ -163,7 +189,10 @@ test('b. memo: saved in place; a conflicting edit is shown with the other text, 
   assert.equal(await popup.inputValue('#memo-input'), '届かないメモ');
   await popup.unroute('**/api/customers/*', failPatch);
   await popup.click('#memo-cancel');
-  assert.equal((await api(`/api/customers/${storyCustomerId}`)).body.customer.memo, '私のメモ: 平日午前');
+  assert.equal(
+    (await api(`/api/customers/${storyCustomerId}`)).body.customer.memo,
+    '私のメモ: 平日午前',
+  );
   await popup.close();
 });
 
@@ -184,7 +213,9 @@ test('c. a note added in the popup appears in the list with its type', async () 
   // The next popup for the number lists it too.
   await popup.close();
   const next = await storyPopup();
-  await next.locator('#notes li.note[data-type="重要"]', { hasText: '前回の待ち時間が長かった' }).waitFor();
+  await next
+    .locator('#notes li.note[data-type="重要"]', { hasText: '前回の待ち時間が長かった' })
+    .waitFor();
   await next.close();
 });
 
@@ -193,7 +224,10 @@ test('d. 顧客: search by a number fragment, edit and save; CSV import creates,
   const page = await context.newPage();
   await page.goto(`${base}/admin/customers.html`);
   await page.locator('#page-view').waitFor();
-  assert.equal(await page.getAttribute('.topnav a[href="/admin/customers.html"]', 'aria-current'), 'page');
+  assert.equal(
+    await page.getAttribute('.topnav a[href="/admin/customers.html"]', 'aria-current'),
+    'page',
+  );
   await page.fill('#search-q', '5555-01');
   await page.click('#search-submit');
   await page.locator('#customer-body[data-loaded*="q=5555-01"]').waitFor({ state: 'attached' });
@@ -219,7 +253,10 @@ test('d. 顧客: search by a number fragment, edit and save; CSV import creates,
   assert.equal(saved.memo, '私のメモ: 平日午前', 'fields not touched are not sent');
 
   // A conflicting edit: the panel shows the other value and saving again applies this one.
-  await api(`/api/customers/${storyCustomerId}`, { method: 'PATCH', body: { version: saved.version, memo: 'APIからのメモ' } });
+  await api(`/api/customers/${storyCustomerId}`, {
+    method: 'PATCH',
+    body: { version: saved.version, memo: 'APIからのメモ' },
+  });
   await page.fill('#edit-memo', 'パネルからのメモ');
   await page.click('#edit-save');
   await page.locator('#edit-conflict', { hasText: 'APIからのメモ' }).waitFor({ state: 'visible' });
@@ -227,14 +264,19 @@ test('d. 顧客: search by a number fragment, edit and save; CSV import creates,
   assert.equal(await page.inputValue('#edit-kana'), 'モノガタリ イチロー');
   await page.click('#edit-save');
   await page.locator('#edit-status', { hasText: '保存しました' }).waitFor();
-  assert.equal((await api(`/api/customers/${storyCustomerId}`)).body.customer.memo, 'パネルからのメモ');
+  assert.equal(
+    (await api(`/api/customers/${storyCustomerId}`)).body.customer.memo,
+    'パネルからのメモ',
+  );
 
   // CSV import (admin): a good UTF-8 file.
   const before = await w.count('SELECT * FROM customers');
   await page.setInputFiles('#import-file', {
     name: 'customers.csv',
     mimeType: 'text/csv',
-    buffer: Buffer.from('氏名,フリガナ,電話番号,店舗,区分\nCSV 太郎,シーエスブイ タロウ,090-6666-0001,西船橋,会員\nCSV 花子,,09066660002,錦糸町,\n'),
+    buffer: Buffer.from(
+      '氏名,フリガナ,電話番号,店舗,区分\nCSV 太郎,シーエスブイ タロウ,090-6666-0001,西船橋,会員\nCSV 花子,,09066660002,錦糸町,\n',
+    ),
   });
   await page.click('#import-submit');
   await page.locator('#import-result', { hasText: '新規 2件' }).waitFor();
@@ -307,7 +349,18 @@ test('f. 着信履歴: 不在着信のみ shows the missed call, not the answere
   ])) {
     const t0 = ev.date_started;
     assert.equal((await w.sendEvent(ev)).status, 200);
-    if (connected) assert.equal((await w.sendEvent({ ...ev, state: 'connected', date_connected: t0 + 1000, event_timestamp: t0 + 1000 })).status, 200);
+    if (connected)
+      assert.equal(
+        (
+          await w.sendEvent({
+            ...ev,
+            state: 'connected',
+            date_connected: t0 + 1000,
+            event_timestamp: t0 + 1000,
+          })
+        ).status,
+        200,
+      );
     const end = { ...ev, state: 'hangup', date_ended: t0 + 20000, event_timestamp: t0 + 20000 };
     if (connected) Object.assign(end, { date_connected: t0 + 1000, duration: 19000 });
     assert.equal((await w.sendEvent(end)).status, 200);
@@ -328,7 +381,11 @@ test('f. 着信履歴: 不在着信のみ shows the missed call, not the answere
   await missedRow.waitFor();
   assert.match(await missedRow.textContent(), /不在着信/);
   assert.equal(await answeredRow.count(), 0);
-  assert.ok((await page.locator('#calls-body tr').evaluateAll((rows) => rows.map((r) => r.dataset.phase))).every((p) => ['missed', 'voicemail'].includes(p)));
+  assert.ok(
+    (
+      await page.locator('#calls-body tr').evaluateAll((rows) => rows.map((r) => r.dataset.phase))
+    ).every((p) => ['missed', 'voicemail'].includes(p)),
+  );
 
   // The filters are in the address: a reload keeps them.
   await page.reload();
@@ -343,7 +400,11 @@ test('f. 着信履歴: 不在着信のみ shows the missed call, not the answere
   assert.equal(opened.name, `cti-${missed.call_id}`);
   assert.equal(opened.features, 'width=500,height=700');
   const q = new URL(popup.url()).searchParams;
-  assert.deepEqual([...q.entries()], [['callId', String(missed.call_id)]], 'the call id only: no number in the address');
+  assert.deepEqual(
+    [...q.entries()],
+    [['callId', String(missed.call_id)]],
+    'the call id only: no number in the address',
+  );
   await popup.locator('#unknown-banner').waitFor({ state: 'visible' });
   await popup.close();
   await page.close();
@@ -351,12 +412,17 @@ test('f. 着信履歴: 不在着信のみ shows the missed call, not the answere
 
 test('staff: admin-only controls are hidden; pages without a session go back to the console', async () => {
   const staff = await w.login({ role: 'staff', store: '西船橋', name: '西船橋 次郎' });
-  const ctx = await browser.newContext({ viewport: null, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+  const ctx = await browser.newContext({
+    viewport: null,
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+  });
   const errors = [];
   ctx.on('page', (p) => {
     p.on('pageerror', (e) => errors.push(`${p.url()}: ${e.message}`));
     p.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) errors.push(`${p.url()}: ${m.text()}`);
+      if (/Content Security Policy|Refused to/i.test(m.text()))
+        errors.push(`${p.url()}: ${m.text()}`);
     });
   });
   try {
@@ -369,7 +435,14 @@ test('staff: admin-only controls are hidden; pages without a session go back to 
     }
     await anon.close();
 
-    assert.equal((await ctx.request.post(`${base}/api/auth/login`, { data: { loginId: staff.login, password: staff.password } })).status(), 200);
+    assert.equal(
+      (
+        await ctx.request.post(`${base}/api/auth/login`, {
+          data: { loginId: staff.login, password: staff.password },
+        })
+      ).status(),
+      200,
+    );
     const page = await ctx.newPage();
     await page.goto(`${base}/admin/stores.html`);
     await page.locator('#store-body tr', { hasText: '西船橋' }).waitFor();
@@ -390,7 +463,11 @@ test('staff: admin-only controls are hidden; pages without a session go back to 
     await page.goto(`${base}/admin/calls.html`);
     await page.locator('#calls-body[data-loaded]').waitFor({ state: 'attached' });
     assert.equal(await page.isVisible('#filter-store'), false);
-    assert.ok((await page.locator('#calls-body tr td:nth-child(4)').allTextContents()).every((s) => s === '西船橋'));
+    assert.ok(
+      (await page.locator('#calls-body tr td:nth-child(4)').allTextContents()).every(
+        (s) => s === '西船橋',
+      ),
+    );
     await page.close();
   } finally {
     await ctx.close();
@@ -399,7 +476,7 @@ test('staff: admin-only controls are hidden; pages without a session go back to 
   assert.deepEqual(dialogs, []);
 });
 
-test('着信履歴: search by the customer\'s name as people type it; a filter that errors clears the old rows', async () => {
+test("着信履歴: search by the customer's name as people type it; a filter that errors clears the old rows", async () => {
   const page = await context.newPage();
   try {
     const ev = callEvent({ external_number: '+819012345678' }); // 山田 太郎
@@ -412,8 +489,14 @@ test('着信履歴: search by the customer\'s name as people type it; a filter t
     await page.getByLabel('電話番号・顧客名').fill('やまだ');
     await page.getByRole('button', { name: '検索' }).click();
     // The other caller's row goes once the filtered answer is on screen; 山田's stays.
-    await page.locator(`tr.call-row[data-call-id="${other.call_id}"]`).waitFor({ state: 'detached' });
-    assert.equal(await page.locator(`tr.call-row[data-call-id="${ev.call_id}"]`).count(), 1, '山田\'s call is found by やまだ');
+    await page
+      .locator(`tr.call-row[data-call-id="${other.call_id}"]`)
+      .waitFor({ state: 'detached' });
+    assert.equal(
+      await page.locator(`tr.call-row[data-call-id="${ev.call_id}"]`).count(),
+      1,
+      "山田's call is found by やまだ",
+    );
     // A filter the server refuses: the error shows and no stale rows stay behind.
     await page.getByLabel('電話番号・顧客名').fill('山'.repeat(101));
     await page.getByRole('button', { name: '検索' }).click();

@@ -10,7 +10,9 @@ import { startWithBrowser } from './helpers/browser.mjs';
 const IDLE_SECS = 600;
 let s;
 before(async () => {
-  s = await startWithBrowser({ worker: { bindings: { HUB_RECHECK_SECS: '1', SESSION_IDLE_SECS: String(IDLE_SECS) } } });
+  s = await startWithBrowser({
+    worker: { bindings: { HUB_RECHECK_SECS: '1', SESSION_IDLE_SECS: String(IDLE_SECS) } },
+  });
 });
 after(() => s?.close());
 
@@ -29,10 +31,13 @@ async function openConsole() {
   return { page, token: cookie.value };
 }
 
-test('a logout of the console\'s session (from another tab or device) shows the login screen within 2 s', async () => {
+test("a logout of the console's session (from another tab or device) shows the login screen within 2 s", async () => {
   const { page, token } = await openConsole();
   const started = Date.now();
-  const out = await s.w.json('/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const out = await s.w.json('/api/auth/logout', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
   assert.equal(out.status, 200);
   await page.locator('#login-view').waitFor({ state: 'visible' });
   const took = Date.now() - started;

@@ -6,7 +6,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WAIT, startWithBrowser } from './helpers/browser.mjs';
 
-
 let w;
 let base;
 let browser;
@@ -61,7 +60,10 @@ test('すべての端末からログアウト sends every console of the user ba
 test('disabling the user straight in D1 shows the login screen on their open console', async () => {
   const account = await w.login({ role: 'admin', name: '無効 次郎' });
   const page = await consoleIn(context, account);
-  await w.db.prepare('UPDATE users SET disabled = 1, token_version = token_version + 1 WHERE login_id = ?1').bind(account.login).run();
+  await w.db
+    .prepare('UPDATE users SET disabled = 1, token_version = token_version + 1 WHERE login_id = ?1')
+    .bind(account.login)
+    .run();
   await page.locator('#login-view').waitFor({ state: 'visible' });
   await page.locator('#login-form').waitFor();
   assert.deepEqual(pageErrors.splice(0), []);

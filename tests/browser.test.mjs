@@ -17,7 +17,10 @@ let pageErrors;
 
 let session;
 before(async () => {
-  session = await startWithBrowser({ login: { role: 'admin', name: '受付 花子' }, loggedIn: false });
+  session = await startWithBrowser({
+    login: { role: 'admin', name: '受付 花子' },
+    loggedIn: false,
+  });
   ({ w, base, account, browser, context, pageErrors, dialogs } = session);
 });
 
@@ -34,7 +37,9 @@ async function openConsole() {
   await page.fill('#login-id', account.login);
   await page.fill('#login-password', 'wrong-password');
   await page.click('#login-submit');
-  await page.locator('#login-error', { hasText: 'ログインIDまたはパスワードが正しくありません' }).waitFor();
+  await page
+    .locator('#login-error', { hasText: 'ログインIDまたはパスワードが正しくありません' })
+    .waitFor();
   await page.fill('#login-password', account.password);
   await page.click('#login-submit');
   await page.locator('#console-view').waitFor();
@@ -82,7 +87,10 @@ test('known caller: login, live socket, popup with the customer and the store', 
   assert.equal(mine.features, 'width=500,height=700');
   // window.open's width/height size the content area.
   const [iw, ih] = await popup.evaluate(() => [innerWidth, innerHeight]);
-  assert.ok(Math.abs(iw - 500) <= 20 && Math.abs(ih - 700) <= 40, `popup content area is ${iw}x${ih}`);
+  assert.ok(
+    Math.abs(iw - 500) <= 20 && Math.abs(ih - 700) <= 40,
+    `popup content area is ${iw}x${ih}`,
+  );
 
   // The console's list shows the call live.
   const row = page.locator(`tr[data-call-id="${ev.call_id}"]`);
@@ -92,15 +100,29 @@ test('known caller: login, live socket, popup with the customer and the store', 
 
   // The popup follows the call: answered -> running timer, then hung up -> 終了 (duration).
   const t0 = ev.date_started;
-  await w.sendEvent({ ...ev, state: 'connected', date_connected: t0 + 3000, event_timestamp: t0 + 3000 });
+  await w.sendEvent({
+    ...ev,
+    state: 'connected',
+    date_connected: t0 + 3000,
+    event_timestamp: t0 + 3000,
+  });
   await popup.locator('#call-state', { hasText: /通話中\s+\d+:\d\d/ }).waitFor();
   await row.locator('.state', { hasText: '通話中' }).waitFor();
-  await w.sendEvent({ ...ev, state: 'hangup', date_connected: t0 + 3000, date_ended: t0 + 68000, duration: 65000, event_timestamp: t0 + 68000 });
+  await w.sendEvent({
+    ...ev,
+    state: 'hangup',
+    date_connected: t0 + 3000,
+    date_ended: t0 + 68000,
+    duration: 65000,
+    event_timestamp: t0 + 68000,
+  });
   await popup.locator('#call-state', { hasText: /終了/ }).waitFor();
   await row.locator('.state', { hasText: '終了' }).waitFor();
 
   // No second popup for the same call.
-  const opens = (await page.evaluate(() => window.__opened)).filter((o) => o.name === `cti-${ev.call_id}`);
+  const opens = (await page.evaluate(() => window.__opened)).filter(
+    (o) => o.name === `cti-${ev.call_id}`,
+  );
   assert.equal(opens.length, 1);
   await popup.close();
   assert.deepEqual(pageErrors, []);
@@ -109,8 +131,17 @@ test('known caller: login, live socket, popup with the customer and the store', 
 test('customer data is shown as text, never as markup', async () => {
   await openConsole();
   const evil = '<img src=x onerror=alert(1)>';
-  await w.addCustomer({ name: evil, kana: '<b>カナ</b>', memo: '<script>alert(2)</script>', phone: '09099990000', store: '西船橋' });
-  const ev = callEvent({ external_number: '+819099990000', contact: { id: 1, name: evil, phone: '+819099990000', type: 'local' } });
+  await w.addCustomer({
+    name: evil,
+    kana: '<b>カナ</b>',
+    memo: '<script>alert(2)</script>',
+    phone: '09099990000',
+    store: '西船橋',
+  });
+  const ev = callEvent({
+    external_number: '+819099990000',
+    contact: { id: 1, name: evil, phone: '+819099990000', type: 'local' },
+  });
   const popup = await callAndPopup(ev);
   await popup.locator('#customer-name').waitFor();
   await popup.locator('#customer-name', { hasText: evil }).waitFor();
@@ -158,7 +189,9 @@ test('unknown caller: register from the popup without a reload', async () => {
 
   // Stored: the next lookup of the number finds the new customer.
   const row = await w.db
-    .prepare('SELECT c.name, c.kana, s.name AS store FROM customers c JOIN customer_phones p ON p.customer_id = c.id LEFT JOIN stores s ON s.id = c.home_store_id WHERE p.phone = ?1')
+    .prepare(
+      'SELECT c.name, c.kana, s.name AS store FROM customers c JOIN customer_phones p ON p.customer_id = c.id LEFT JOIN stores s ON s.id = c.home_store_id WHERE p.phone = ?1',
+    )
     .bind('08011112233')
     .first();
   assert.deepEqual(row, { name: '鈴木 一郎', kana: 'スズキ イチロウ', store: '西船橋' });
@@ -180,14 +213,22 @@ test('a blocked popup leaves a banner whose button opens it', async () => {
     assert.match(await textOf(page, '#popup-blocked'), /090-1234-5678/);
     assert.match(await textOf(page, '#popup-blocked'), /山田 太郎/);
     const popupP = context.waitForEvent('page');
-    await page.locator('#popup-blocked').getByRole('button', { name: /山田 太郎.*ポップアップを開く$/ }).click();
+    await page
+      .locator('#popup-blocked')
+      .getByRole('button', { name: /山田 太郎.*ポップアップを開く$/ })
+      .click();
     const popup = await popupP;
     await popup.waitForLoadState('domcontentloaded');
     assert.equal(new URL(popup.url()).searchParams.get('callId'), String(ev.call_id));
     await popup.locator('#customer-name', { hasText: /^山田 太郎$/ }).waitFor();
     await page.locator('#popup-blocked').waitFor({ state: 'hidden' });
-    const opens = (await page.evaluate(() => window.__opened)).filter((o) => o.name === `cti-${ev.call_id}`);
-    assert.deepEqual(opens.map((o) => o.blocked), [true, false]);
+    const opens = (await page.evaluate(() => window.__opened)).filter(
+      (o) => o.name === `cti-${ev.call_id}`,
+    );
+    assert.deepEqual(
+      opens.map((o) => o.blocked),
+      [true, false],
+    );
     await popup.close();
   } finally {
     await page.evaluate(() => {
@@ -198,8 +239,21 @@ test('a blocked popup leaves a banner whose button opens it', async () => {
 
 test('several customers on one number: the popup offers a choice (test call from the console)', async () => {
   const page = await openConsole();
-  await w.addCustomer({ name: '田中 一郎', kana: 'タナカ イチロウ', phone: '0471234567', store: '松戸', type: '会員' });
-  await w.addCustomer({ name: '田中 花子', kana: 'タナカ ハナコ', phone: '0471234567', store: '松戸', type: 'VIP', flag: '要注意' });
+  await w.addCustomer({
+    name: '田中 一郎',
+    kana: 'タナカ イチロウ',
+    phone: '0471234567',
+    store: '松戸',
+    type: '会員',
+  });
+  await w.addCustomer({
+    name: '田中 花子',
+    kana: 'タナカ ハナコ',
+    phone: '0471234567',
+    store: '松戸',
+    type: 'VIP',
+    flag: '要注意',
+  });
   await page.fill('#test-customer-phone', '047-123-4567');
   await page.fill('#test-incoming-number', '05017511234');
   const popupP = context.waitForEvent('page');
@@ -220,7 +274,10 @@ test('several customers on one number: the popup offers a choice (test call from
   // The console marks the call as a test.
   const callId = new URL(popup.url()).searchParams.get('callId');
   await page.locator(`tr[data-call-id="${callId}"] .badge-test`, { hasText: 'テスト' }).waitFor();
-  assert.match(await textOf(page, `tr[data-call-id="${callId}"]`), /田中 一郎 他1名|田中 花子 他1名/);
+  assert.match(
+    await textOf(page, `tr[data-call-id="${callId}"]`),
+    /田中 一郎 他1名|田中 花子 他1名/,
+  );
   await popup.close();
 });
 
@@ -239,7 +296,11 @@ test('after a dropped connection the console catches up: live calls pop, finishe
   // Meanwhile: one call rang and was missed, another is still ringing.
   const missed = callEvent({ external_number: '+819055556666' });
   await w.sendEvent(missed);
-  await w.sendEvent({ ...missed, state: 'missed', event_timestamp: missed.event_timestamp + 20_000 });
+  await w.sendEvent({
+    ...missed,
+    state: 'missed',
+    event_timestamp: missed.event_timestamp + 20_000,
+  });
   const ringing = callEvent();
   await w.sendEvent(ringing);
 
@@ -250,11 +311,18 @@ test('after a dropped connection the console catches up: live calls pop, finishe
   await page.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
   const popup = await popupP;
   assert.equal(new URL(popup.url()).searchParams.get('callId'), String(ringing.call_id));
-  await page.locator(`tr[data-call-id="${missed.call_id}"] .state`, { hasText: '不在着信' }).waitFor();
-  await page.locator(`tr[data-call-id="${ringing.call_id}"] .state`, { hasText: '着信中' }).waitFor();
+  await page
+    .locator(`tr[data-call-id="${missed.call_id}"] .state`, { hasText: '不在着信' })
+    .waitFor();
+  await page
+    .locator(`tr[data-call-id="${ringing.call_id}"] .state`, { hasText: '着信中' })
+    .waitFor();
   const opened = (await page.evaluate(() => window.__opened)).map((o) => o.name);
   assert.ok(!opened.includes(`cti-${missed.call_id}`), 'a call that ended while away does not pop');
-  assert.ok(urls.length >= 1 && urls.every((u) => /\/api\/cti\/socket\?since=\d+$/.test(u)), urls.join());
+  assert.ok(
+    urls.length >= 1 && urls.every((u) => /\/api\/cti\/socket\?since=\d+$/.test(u)),
+    urls.join(),
+  );
   page.off('websocket', onSocket);
   await popup.close();
   assert.deepEqual(pageErrors, []);
@@ -275,8 +343,13 @@ test('without a session: the popup asks to log in; logging out returns the conso
   const page = await openConsole();
   await page.click('#logout');
   // Calls of the earlier tests are still live here: the logout asks first (通話中の着信があります).
-  const confirm = page.getByRole('dialog', { name: '通話中の着信があります' }).getByRole('button', { name: 'ログアウトする' });
-  await Promise.race([page.locator('#login-form').waitFor(), confirm.waitFor().then(() => confirm.click())]);
+  const confirm = page
+    .getByRole('dialog', { name: '通話中の着信があります' })
+    .getByRole('button', { name: 'ログアウトする' });
+  await Promise.race([
+    page.locator('#login-form').waitFor(),
+    confirm.waitFor().then(() => confirm.click()),
+  ]);
   await page.locator('#login-form').waitFor();
   await page.reload();
   await page.locator('#login-form').waitFor();

@@ -14,7 +14,12 @@ before(async () => {
   w = await startWorker();
   admin = await w.login({ role: 'admin', name: '管理 太郎' });
   nishi = await w.login({ role: 'staff', store: '西船橋', name: '西船橋 花子' });
-  yamada = (await w.db.prepare('SELECT customer_id FROM customer_phones WHERE phone = ?1').bind('09012345678').first()).customer_id;
+  yamada = (
+    await w.db
+      .prepare('SELECT customer_id FROM customer_phones WHERE phone = ?1')
+      .bind('09012345678')
+      .first()
+  ).customer_id;
 });
 after(() => w?.close());
 
@@ -27,14 +32,27 @@ after(() => w?.close());
 const api = (who, path, { method = 'GET', body, headers = {} } = {}) =>
   w.json(path, {
     method,
-    headers: { authorization: `Bearer ${who.token}`, ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: {
+      authorization: `Bearer ${who.token}`,
+      ...(body !== undefined && typeof body !== 'string'
+        ? { 'content-type': 'application/json' }
+        : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
 const detail = async (id) => (await api(admin, `/api/customers/${id}`)).body;
 
 test('admins define fields; bad definitions are a 400 naming the field; staff may not define', async () => {
   const defs = [
-    { label: '指名', kind: 'choice', options: ['佐藤', '鈴木'], onCard: true, position: 2, staffEdit: true },
+    {
+      label: '指名',
+      kind: 'choice',
+      options: ['佐藤', '鈴木'],
+      onCard: true,
+      position: 2,
+      staffEdit: true,
+    },
     { label: '会員ランク', kind: 'text', onCard: true, position: 1, staffEdit: false },
     { label: '誕生日', kind: 'date', onCard: false, position: 3 },
     { label: '来店回数目標', kind: 'number', onCard: true, position: 4 },
@@ -46,7 +64,10 @@ test('admins define fields; bad definitions are a 400 naming the field; staff ma
     f[d.label] = r.body.field.id;
   }
   const list = await api(nishi, '/api/custom-fields');
-  assert.deepEqual(list.body.fields.map((d) => d.label), ['会員ランク', '指名', '誕生日', '来店回数目標', 'DM可']);
+  assert.deepEqual(
+    list.body.fields.map((d) => d.label),
+    ['会員ランク', '指名', '誕生日', '来店回数目標', 'DM可'],
+  );
   for (const [body, field] of [
     [{ label: 'x', kind: 'color' }, 'kind'],
     [{ label: 'x', kind: 'choice', options: [] }, 'options'],
@@ -59,25 +80,58 @@ test('admins define fields; bad definitions are a 400 naming the field; staff ma
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.equal(r.body.error.field, field, JSON.stringify(body));
   }
-  assert.equal((await api(nishi, '/api/custom-fields', { method: 'POST', body: { label: 'y', kind: 'text' } })).status, 403);
-  assert.equal((await api(nishi, `/api/custom-fields/${f['指名']}`, { method: 'PATCH', body: { onCard: false } })).status, 403);
-  assert.equal((await api(admin, `/api/custom-fields/${f['指名']}`, { method: 'PATCH', body: { kind: 'text' } })).status, 400);
+  assert.equal(
+    (await api(nishi, '/api/custom-fields', { method: 'POST', body: { label: 'y', kind: 'text' } }))
+      .status,
+    403,
+  );
+  assert.equal(
+    (
+      await api(nishi, `/api/custom-fields/${f['指名']}`, {
+        method: 'PATCH',
+        body: { onCard: false },
+      })
+    ).status,
+    403,
+  );
+  assert.equal(
+    (
+      await api(admin, `/api/custom-fields/${f['指名']}`, {
+        method: 'PATCH',
+        body: { kind: 'text' },
+      })
+    ).status,
+    400,
+  );
 });
 
 test('create and edit with values; bad values are a 400; staff may not edit an admin-only field', async () => {
-  const bad = await api(admin, '/api/customers', { method: 'POST', body: { name: '新規 一郎', phone: '09055550001', fields: { [f['指名']]: '田中' } } });
+  const bad = await api(admin, '/api/customers', {
+    method: 'POST',
+    body: { name: '新規 一郎', phone: '09055550001', fields: { [f['指名']]: '田中' } },
+  });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.field, 'fields');
-  const unknown = await api(admin, '/api/customers', { method: 'POST', body: { name: '新規 一郎', phone: '09055550001', fields: { 99999: 'x' } } });
+  const unknown = await api(admin, '/api/customers', {
+    method: 'POST',
+    body: { name: '新規 一郎', phone: '09055550001', fields: { 99999: 'x' } },
+  });
   assert.equal(unknown.status, 400);
   const r = await api(admin, '/api/customers', {
     method: 'POST',
-    body: { name: '新規 一郎', phone: '09055550001', fields: { [f['指名']]: '鈴木', [f['誕生日']]: '1990/4/1', [f['DM可']]: true } },
+    body: {
+      name: '新規 一郎',
+      phone: '09055550001',
+      fields: { [f['指名']]: '鈴木', [f['誕生日']]: '1990/4/1', [f['DM可']]: true },
+    },
   });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const d = await detail(r.body.customer.id);
   const value = (label) => d.customFields.find((x) => x.label === label).value;
-  assert.deepEqual([value('指名'), value('誕生日'), value('DM可'), value('会員ランク')], ['鈴木', '1990-04-01', 'はい', null]);
+  assert.deepEqual(
+    [value('指名'), value('誕生日'), value('DM可'), value('会員ランク')],
+    ['鈴木', '1990-04-01', 'はい', null],
+  );
 
   const v = (await detail(yamada)).customer.version;
   for (const [fields, code] of [
@@ -87,24 +141,41 @@ test('create and edit with values; bad values are a 400; staff may not edit an a
     [{ [f['会員ランク']]: ['x'] }, 'invalid_field_value'],
     [{ abc: 'x' }, 'unknown_field'],
   ]) {
-    const e = await api(admin, `/api/customers/${yamada}`, { method: 'PATCH', body: { version: v, fields } });
+    const e = await api(admin, `/api/customers/${yamada}`, {
+      method: 'PATCH',
+      body: { version: v, fields },
+    });
     assert.equal(e.status, 400, JSON.stringify(fields));
     assert.equal(e.body.error.code, code, JSON.stringify(fields));
   }
   const ok = await api(admin, `/api/customers/${yamada}`, {
     method: 'PATCH',
-    body: { version: v, fields: { [f['会員ランク']]: 'ゴールド', [f['指名']]: '佐藤', [f['来店回数目標']]: '1,200', [f['誕生日']]: '1980-01-02' } },
+    body: {
+      version: v,
+      fields: {
+        [f['会員ランク']]: 'ゴールド',
+        [f['指名']]: '佐藤',
+        [f['来店回数目標']]: '1,200',
+        [f['誕生日']]: '1980-01-02',
+      },
+    },
   });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   // Staff: a staff field yes, the admin-only one no (sending it unchanged is no change).
   const staffDetail = (await api(nishi, `/api/customers/${yamada}`)).body;
   assert.equal(staffDetail.customFields.find((x) => x.label === '会員ランク').canEdit, false);
   assert.equal(staffDetail.customFields.find((x) => x.label === '指名').canEdit, true);
-  const denied = await api(nishi, `/api/customers/${yamada}`, { method: 'PATCH', body: { version: ok.body.customer.version, fields: { [f['会員ランク']]: 'ブロンズ' } } });
+  const denied = await api(nishi, `/api/customers/${yamada}`, {
+    method: 'PATCH',
+    body: { version: ok.body.customer.version, fields: { [f['会員ランク']]: 'ブロンズ' } },
+  });
   assert.equal(denied.status, 403);
   const allowed = await api(nishi, `/api/customers/${yamada}`, {
     method: 'PATCH',
-    body: { version: ok.body.customer.version, fields: { [f['指名']]: '鈴木', [f['会員ランク']]: 'ゴールド' } },
+    body: {
+      version: ok.body.customer.version,
+      fields: { [f['指名']]: '鈴木', [f['会員ランク']]: 'ゴールド' },
+    },
   });
   assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
   const after = await detail(yamada);
@@ -114,19 +185,28 @@ test('create and edit with values; bad values are a 400; staff may not edit an a
 
 test('the search matches text and list values', async () => {
   const r = await api(nishi, '/api/customers/search', { method: 'POST', body: { q: 'ゴールド' } });
-  assert.deepEqual(r.body.customers.map((c) => c.id), [yamada]);
-  const byChoice = await api(admin, '/api/customers/search', { method: 'POST', body: { q: '鈴木' } });
+  assert.deepEqual(
+    r.body.customers.map((c) => c.id),
+    [yamada],
+  );
+  const byChoice = await api(admin, '/api/customers/search', {
+    method: 'POST',
+    body: { q: '鈴木' },
+  });
   assert.ok(byChoice.body.customers.some((c) => c.id === yamada));
 });
 
-test('the lookup and the pop message carry the card\'s fields, only those marked, in order', async () => {
+test("the lookup and the pop message carry the card's fields, only those marked, in order", async () => {
   const expected = [
     { label: '会員ランク', value: 'ゴールド' },
     { label: '指名', value: '鈴木' },
     { label: '来店回数目標', value: '1200' },
   ];
   const strip = (fields) => fields.map(({ label, value }) => ({ label, value }));
-  const look = await api(nishi, '/api/customers/lookup', { method: 'POST', body: { phone: '09012345678' } });
+  const look = await api(nishi, '/api/customers/lookup', {
+    method: 'POST',
+    body: { phone: '09012345678' },
+  });
   assert.deepEqual(strip(look.body.customer.fields), expected);
   const s = await w.openSocket(admin);
   const ev = callEvent({ external_number: '+819012345678', internal_number: '+815017481111' });
@@ -135,25 +215,38 @@ test('the lookup and the pop message carry the card\'s fields, only those marked
   assert.deepEqual(strip(m.customer.fields), expected);
   // The card's choice changes with 設定: the next pop follows.
   await api(admin, `/api/custom-fields/${f['指名']}`, { method: 'PATCH', body: { position: 0 } });
-  await api(admin, `/api/custom-fields/${f['来店回数目標']}`, { method: 'PATCH', body: { onCard: false } });
+  await api(admin, `/api/custom-fields/${f['来店回数目標']}`, {
+    method: 'PATCH',
+    body: { onCard: false },
+  });
   const ev2 = callEvent({ external_number: '+819012345678', internal_number: '+815017481111' });
   await w.sendEvent(ev2);
   const m2 = await s.waitFor((m) => m.type === 'incoming_call' && m.legId === String(ev2.call_id));
-  assert.deepEqual(m2.customer.fields.map((x) => x.label), ['指名', '会員ランク']);
+  assert.deepEqual(
+    m2.customer.fields.map((x) => x.label),
+    ['指名', '会員ランク'],
+  );
   s.close();
 });
 
 test('CSV: export has the columns, import reads them by name, a bad value is an invalid row', async () => {
-  const exp = await w.fetch('/api/customers/export', { headers: { authorization: `Bearer ${admin.token}` } });
+  const exp = await w.fetch('/api/customers/export', {
+    headers: { authorization: `Bearer ${admin.token}` },
+  });
   const text = (await exp.text()).replace(/^\uFEFF/, '');
   const [header, ...lines] = text.trim().split(/\r?\n/);
   const cols = header.split(',');
-  for (const label of ['指名', '会員ランク', '誕生日', '来店回数目標', 'DM可']) assert.ok(cols.includes(label), label);
+  for (const label of ['指名', '会員ランク', '誕生日', '来店回数目標', 'DM可'])
+    assert.ok(cols.includes(label), label);
   const row = lines.find((l) => l.startsWith(`${yamada},`)).split(',');
   assert.equal(row[cols.indexOf('会員ランク')], 'ゴールド');
   assert.equal(row[cols.indexOf('誕生日')], '1980-01-02');
 
-  const bad = await api(admin, '/api/customers/import', { method: 'POST', body: '氏名,電話番号,指名\n山田 太郎,09012345678,田中\n', headers: { 'content-type': 'text/csv' } });
+  const bad = await api(admin, '/api/customers/import', {
+    method: 'POST',
+    body: '氏名,電話番号,指名\n山田 太郎,09012345678,田中\n',
+    headers: { 'content-type': 'text/csv' },
+  });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.code, 'invalid_rows');
   assert.equal(bad.body.error.rows[0].line, 2);
@@ -168,26 +261,51 @@ test('CSV: export has the columns, import reads them by name, a bad value is an 
   assert.equal(value(y, '指名'), '佐藤');
   assert.equal(value(y, '会員ランク'), null, 'an empty cell clears');
   assert.equal(value(y, '誕生日'), '1980-01-02', 'a column not in the file keeps its value');
-  const hanako = (await api(admin, '/api/customers/search', { method: 'POST', body: { q: 'シルバー' } })).body.customers;
-  assert.deepEqual(hanako.map((c) => c.name), ['CSV 花子']);
+  const hanako = (
+    await api(admin, '/api/customers/search', { method: 'POST', body: { q: 'シルバー' } })
+  ).body.customers;
+  assert.deepEqual(
+    hanako.map((c) => c.name),
+    ['CSV 花子'],
+  );
 });
 
-test('a field of one store: only that store\'s staff and customers have it', async () => {
+test("a field of one store: only that store's staff and customers have it", async () => {
   const stores = (await api(admin, '/api/stores')).body.stores;
   const kinshi = stores.find((s) => s.name === '錦糸町');
-  const r = await api(admin, '/api/custom-fields', { method: 'POST', body: { label: '錦糸町メモ', kind: 'text', storeId: kinshi.id, onCard: true } });
+  const r = await api(admin, '/api/custom-fields', {
+    method: 'POST',
+    body: { label: '錦糸町メモ', kind: 'text', storeId: kinshi.id, onCard: true },
+  });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const id = r.body.field.id;
-  assert.ok(!(await api(nishi, '/api/custom-fields')).body.fields.some((d) => d.id === id), 'another store\'s field is not listed');
-  assert.ok(!(await detail(yamada)).customFields.some((d) => d.id === id), 'nor shown on a 西船橋 customer');
+  assert.ok(
+    !(await api(nishi, '/api/custom-fields')).body.fields.some((d) => d.id === id),
+    "another store's field is not listed",
+  );
+  assert.ok(
+    !(await detail(yamada)).customFields.some((d) => d.id === id),
+    'nor shown on a 西船橋 customer',
+  );
   const v = (await detail(yamada)).customer.version;
-  const e = await api(admin, `/api/customers/${yamada}`, { method: 'PATCH', body: { version: v, fields: { [id]: 'x' } } });
+  const e = await api(admin, `/api/customers/${yamada}`, {
+    method: 'PATCH',
+    body: { version: v, fields: { [id]: 'x' } },
+  });
   assert.equal(e.status, 400);
   assert.equal(e.body.error.code, 'unknown_field');
   // Another store's staff may not edit that customer's fields (the access policy first).
-  const sato = (await w.db.prepare('SELECT customer_id FROM customer_phones WHERE phone = ?1').bind('08011112222').first()).customer_id; // 錦糸町
+  const sato = (
+    await w.db
+      .prepare('SELECT customer_id FROM customer_phones WHERE phone = ?1')
+      .bind('08011112222')
+      .first()
+  ).customer_id; // 錦糸町
   const satoVersion = (await detail(sato)).customer.version;
-  const other = await api(nishi, `/api/customers/${sato}`, { method: 'PATCH', body: { version: satoVersion, fields: { [f['指名']]: '佐藤' } } });
+  const other = await api(nishi, `/api/customers/${sato}`, {
+    method: 'PATCH',
+    body: { version: satoVersion, fields: { [f['指名']]: '佐藤' } },
+  });
   assert.equal(other.status, 403);
   assert.equal(other.body.error.code, 'other_store');
   const deleted = await api(admin, `/api/custom-fields/${id}`, { method: 'DELETE' });
@@ -195,10 +313,15 @@ test('a field of one store: only that store\'s staff and customers have it', asy
   assert.equal((await api(admin, `/api/custom-fields/${id}`, { method: 'DELETE' })).status, 404);
 });
 
-test('a merge keeps the kept customer\'s values and takes the merged one\'s for the fields it lacked', async () => {
-  const make = async (name, phone, fields) => (await api(admin, '/api/customers', { method: 'POST', body: { name, phone, fields } })).body.customer.id;
+test("a merge keeps the kept customer's values and takes the merged one's for the fields it lacked", async () => {
+  const make = async (name, phone, fields) =>
+    (await api(admin, '/api/customers', { method: 'POST', body: { name, phone, fields } })).body
+      .customer.id;
   const kept = await make('統合 先', '09077770001', { [f['指名']]: '佐藤' });
-  const from = await make('統合 元', '09077770002', { [f['指名']]: '鈴木', [f['誕生日']]: '2000-05-05' });
+  const from = await make('統合 元', '09077770002', {
+    [f['指名']]: '鈴木',
+    [f['誕生日']]: '2000-05-05',
+  });
   const r = await api(admin, `/api/customers/${kept}/merge`, { method: 'POST', body: { from } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const d = await detail(kept);

@@ -22,7 +22,11 @@ after(() => w?.close());
 async function callLog() {
   const rows = [];
   for (let page = 1; ; page++) {
-    const r = await w.json('/api/calls/search', { method: 'POST', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ perPage: 100, page }) });
+    const r = await w.json('/api/calls/search', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ perPage: 100, page }),
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     rows.push(...r.body.calls);
     if (rows.length >= r.body.total || r.body.calls.length === 0) return rows;
@@ -35,7 +39,22 @@ test(`the corpus has at least 30 deliveries covering the published shapes`, () =
   assert.ok(deliveries.length >= 30, `${deliveries.length}`);
   const all = deliveries.map((d) => d.claims);
   const states = new Set(all.map((c) => c.state));
-  for (const s of ['calling', 'ringing', 'preanswer', 'queued', 'connected', 'hold', 'hangup', 'missed', 'voicemail', 'voicemail_uploaded', 'transcription', 'recording', 'recap_summary', 'csat']) {
+  for (const s of [
+    'calling',
+    'ringing',
+    'preanswer',
+    'queued',
+    'connected',
+    'hold',
+    'hangup',
+    'missed',
+    'voicemail',
+    'voicemail_uploaded',
+    'transcription',
+    'recording',
+    'recap_summary',
+    'csat',
+  ]) {
     assert.ok(states.has(s), `a ${s} delivery`);
   }
   assert.ok(all.some((c) => c.external_number === 'blocked'));
@@ -52,16 +71,37 @@ test('each delivery: 2xx, recorded once, pops at most once per customer call', a
       const { callId } = d.expect;
       const popsBefore = pops(callId);
       const res = await w.postWebhook(signHS256(claimsJson(d.claims), WEBHOOK_SECRET));
-      assert.ok(res.status >= 200 && res.status < 300, `status ${res.status}: ${JSON.stringify(res.body)}`);
+      assert.ok(
+        res.status >= 200 && res.status < 300,
+        `status ${res.status}: ${JSON.stringify(res.body)}`,
+      );
       await socket.settle();
-      assert.equal(pops(callId) - popsBefore, d.expect.pops, `popups opened by this delivery (${JSON.stringify(socket.of('incoming_call').filter((m) => m.callId === callId).map((m) => m.legId))})`);
+      assert.equal(
+        pops(callId) - popsBefore,
+        d.expect.pops,
+        `popups opened by this delivery (${JSON.stringify(
+          socket
+            .of('incoming_call')
+            .filter((m) => m.callId === callId)
+            .map((m) => m.legId),
+        )})`,
+      );
       assert.ok(pops(callId) <= 1, 'at most one popup per customer call');
-      const events = await w.count('SELECT 1 FROM call_events WHERE call_id = ?1 AND state = ?2', String(d.claims.call_id), d.claims.state);
+      const events = await w.count(
+        'SELECT 1 FROM call_events WHERE call_id = ?1 AND state = ?2',
+        String(d.claims.call_id),
+        d.claims.state,
+      );
       assert.equal(events, 1, 'one event-log row for this leg and state');
       const rows = (await callLog()).filter((r) => r.id === callId);
       assert.equal(rows.length, 1, `one call-log row for call ${callId}`);
       assert.equal(rows[0].caller, d.expect.caller, 'the customer number in the log');
-      if (d.expect.phase) assert.equal(rows[0].phase, d.expect.phase, `phase after this delivery (state ${rows[0].state})`);
+      if (d.expect.phase)
+        assert.equal(
+          rows[0].phase,
+          d.expect.phase,
+          `phase after this delivery (state ${rows[0].state})`,
+        );
     });
   }
 });
@@ -71,7 +111,10 @@ test('the whole corpus again (Dialpad retries): nothing pops again, nothing is r
   const logBefore = await callLog();
   for (const d of deliveries) {
     const res = await w.postWebhook(signHS256(claimsJson(d.claims), WEBHOOK_SECRET));
-    assert.ok(res.status >= 200 && res.status < 300, `${d.name}: ${res.status} ${JSON.stringify(res.body)}`);
+    assert.ok(
+      res.status >= 200 && res.status < 300,
+      `${d.name}: ${res.status} ${JSON.stringify(res.body)}`,
+    );
   }
   await socket.settle();
   assert.equal(socket.of('incoming_call').length, popsBefore);

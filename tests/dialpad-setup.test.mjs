@@ -25,16 +25,52 @@ const KEY = 'fake-dialpad-api-key';
 
 // CreateCallEventSubscription.call_states items, as published.
 const SCHEMA_CALL_STATES = [
-  'admin', 'admin_recording', 'ai_playbook', 'all', 'barge', 'blocked', 'call_transcription',
-  'calling', 'connected', 'csat', 'dispositions', 'eavesdrop', 'hangup', 'hold', 'merged',
-  'missed', 'monitor', 'parked', 'pcsat', 'postcall', 'preanswer', 'queued',
-  'recap_action_items', 'recap_outcome', 'recap_purposes', 'recap_summary', 'recording',
-  'ringing', 'takeover', 'transcription', 'voicemail', 'voicemail_uploaded',
+  'admin',
+  'admin_recording',
+  'ai_playbook',
+  'all',
+  'barge',
+  'blocked',
+  'call_transcription',
+  'calling',
+  'connected',
+  'csat',
+  'dispositions',
+  'eavesdrop',
+  'hangup',
+  'hold',
+  'merged',
+  'missed',
+  'monitor',
+  'parked',
+  'pcsat',
+  'postcall',
+  'preanswer',
+  'queued',
+  'recap_action_items',
+  'recap_outcome',
+  'recap_purposes',
+  'recap_summary',
+  'recording',
+  'ringing',
+  'takeover',
+  'transcription',
+  'voicemail',
+  'voicemail_uploaded',
 ];
 // CreateCallEventSubscription.target_type, as published (there is no `company`).
 const SCHEMA_TARGET_TYPES = [
-  'callcenter', 'callrouter', 'channel', 'coachinggroup', 'coachingteam', 'department',
-  'office', 'room', 'staffgroup', 'unknown', 'user',
+  'callcenter',
+  'callrouter',
+  'channel',
+  'coachinggroup',
+  'coachingteam',
+  'department',
+  'office',
+  'room',
+  'staffgroup',
+  'unknown',
+  'user',
 ];
 // Field types of the request bodies, as published ('int' fields are JSON integers).
 const SCHEMA = {
@@ -57,8 +93,19 @@ const SCHEMA = {
 SCHEMA.UpdateCallEventSubscription = { ...SCHEMA.CreateCallEventSubscription, required: [] };
 // What this project wants by default (issue 10), written out here rather than imported.
 const EXPECTED_DEFAULT_STATES = [
-  'calling', 'ringing', 'preanswer', 'queued', 'connected', 'hold', 'hangup', 'missed',
-  'voicemail', 'voicemail_uploaded', 'transcription', 'recording', 'recap_summary',
+  'calling',
+  'ringing',
+  'preanswer',
+  'queued',
+  'connected',
+  'hold',
+  'hangup',
+  'missed',
+  'voicemail',
+  'voicemail_uploaded',
+  'transcription',
+  'recording',
+  'recap_summary',
 ];
 
 let server;
@@ -73,10 +120,15 @@ function reset() {
 }
 
 /** Serialises BigInt ids as JSON integers, as Dialpad does. */
-const toJson = (v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `@@${x}@@` : x)).replace(/"@@(\d+)@@"/g, '$1');
+const toJson = (v) =>
+  JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `@@${x}@@` : x)).replace(
+    /"@@(\d+)@@"/g,
+    '$1',
+  );
 
 /** The raw integer literal of `field` in a JSON body (exact, unlike JSON.parse). */
-const rawInt = (text, field) => text.match(new RegExp(`"${field}"\\s*:\\s*(-?\\d+)(?![.eE\\d])`))?.[1];
+const rawInt = (text, field) =>
+  text.match(new RegExp(`"${field}"\\s*:\\s*(-?\\d+)(?![.eE\\d])`))?.[1];
 
 /** Checks a body against one of the schemas above; returns an error message or null. */
 function validate(schemaName, json, raw) {
@@ -88,19 +140,29 @@ function validate(schemaName, json, raw) {
     const type = schema.fields[k];
     if (type === 'string' && typeof v !== 'string') return `${k} must be a string`;
     if (type === 'boolean' && typeof v !== 'boolean') return `${k} must be a boolean`;
-    if (type === 'int' && (typeof v !== 'number' || !Number.isInteger(v) || rawInt(raw, k) === undefined)) return `${k} must be an integer`;
-    if (type === 'target_type' && !SCHEMA_TARGET_TYPES.includes(v)) return `target_type ${JSON.stringify(v)} is not one of ${SCHEMA_TARGET_TYPES.join(', ')}`;
+    if (
+      type === 'int' &&
+      (typeof v !== 'number' || !Number.isInteger(v) || rawInt(raw, k) === undefined)
+    )
+      return `${k} must be an integer`;
+    if (type === 'target_type' && !SCHEMA_TARGET_TYPES.includes(v))
+      return `target_type ${JSON.stringify(v)} is not one of ${SCHEMA_TARGET_TYPES.join(', ')}`;
     if (type === 'states') {
       if (!Array.isArray(v)) return 'call_states must be a list';
       const bad = v.filter((s) => !SCHEMA_CALL_STATES.includes(s));
       if (bad.length) return `invalid call_states ${bad.join(', ')}`;
     }
   }
-  if ((json.target_type === undefined) !== (json.target_id === undefined)) return 'target_type and target_id go together';
+  if ((json.target_type === undefined) !== (json.target_id === undefined))
+    return 'target_type and target_id go together';
   return null;
 }
 
-const webhookProto = (w) => ({ id: w.id, hook_url: w.hook_url, signature: { algo: 'HS256', secret: w.secret, type: 'jwt' } });
+const webhookProto = (w) => ({
+  id: w.id,
+  hook_url: w.hook_url,
+  signature: { algo: 'HS256', secret: w.secret, type: 'jwt' },
+});
 const subProto = (s) => ({
   id: s.id,
   call_states: s.call_states,
@@ -133,13 +195,21 @@ before(async () => {
       } catch {
         return send(400, { error: { message: 'body is not JSON' } });
       }
-      requests.push({ method: req.method, url: req.url, auth: req.headers.authorization, body: json, raw });
-      if (req.headers.authorization !== `Bearer ${KEY}`) return send(401, { error: { message: 'invalid api key' } });
+      requests.push({
+        method: req.method,
+        url: req.url,
+        auth: req.headers.authorization,
+        body: json,
+        raw,
+      });
+      if (req.headers.authorization !== `Bearer ${KEY}`)
+        return send(401, { error: { message: 'invalid api key' } });
       const url = new URL(req.url, 'http://x');
       const path = url.pathname;
       const cursor = url.searchParams.get('cursor');
       const bad = (msg) => send(400, { error: { code: 400, message: msg } });
-      if (req.method === 'GET' && path === '/api/v2/webhooks') return send(200, page(state.webhooks.map(webhookProto), cursor));
+      if (req.method === 'GET' && path === '/api/v2/webhooks')
+        return send(200, page(state.webhooks.map(webhookProto), cursor));
       if (req.method === 'POST' && path === '/api/v2/webhooks') {
         const err = validate('CreateWebhook', json, raw);
         if (err) return bad(err);
@@ -162,24 +232,40 @@ before(async () => {
           return send(200, webhookProto(w));
         }
       }
-      if (req.method === 'GET' && path === '/api/v2/subscriptions/call') return send(200, page(state.subs.map(subProto), cursor));
+      if (req.method === 'GET' && path === '/api/v2/subscriptions/call')
+        return send(200, page(state.subs.map(subProto), cursor));
       const subBody = (create) => {
-        const err = validate(create ? 'CreateCallEventSubscription' : 'UpdateCallEventSubscription', json, raw);
+        const err = validate(
+          create ? 'CreateCallEventSubscription' : 'UpdateCallEventSubscription',
+          json,
+          raw,
+        );
         if (err) return err;
-        if (json.endpoint_id !== undefined && !state.webhooks.some((w) => w.id === BigInt(rawInt(raw, 'endpoint_id')))) {
+        if (
+          json.endpoint_id !== undefined &&
+          !state.webhooks.some((w) => w.id === BigInt(rawInt(raw, 'endpoint_id')))
+        ) {
           return `endpoint_id ${rawInt(raw, 'endpoint_id')} is not a webhook of this company`;
         }
         return null;
       };
       const stored = (json) => ({
         ...json,
-        ...(json.endpoint_id !== undefined ? { endpoint_id: BigInt(rawInt(raw, 'endpoint_id')) } : {}),
+        ...(json.endpoint_id !== undefined
+          ? { endpoint_id: BigInt(rawInt(raw, 'endpoint_id')) }
+          : {}),
         ...(json.target_id !== undefined ? { target_id: BigInt(rawInt(raw, 'target_id')) } : {}),
       });
       if (req.method === 'POST' && path === '/api/v2/subscriptions/call') {
         const err = subBody(true);
         if (err) return bad(err);
-        const s = { id: state.next++, enabled: true, group_calls_only: false, call_states: [], ...stored(json) };
+        const s = {
+          id: state.next++,
+          enabled: true,
+          group_calls_only: false,
+          call_states: [],
+          ...stored(json),
+        };
         state.subs.push(s);
         return send(200, subProto(s));
       }
@@ -207,7 +293,9 @@ before(async () => {
 after(() => server.close());
 
 const cli = (args, key = KEY) =>
-  run('node', ['scripts/dialpad-setup.mjs', ...args], { env: { ...process.env, DIALPAD_API_KEY: key, DIALPAD_API_BASE: base } });
+  run('node', ['scripts/dialpad-setup.mjs', ...args], {
+    env: { ...process.env, DIALPAD_API_KEY: key, DIALPAD_API_BASE: base },
+  });
 const URL_ = 'https://cti.example.jp/api/dialpad/webhook';
 const OFFICE = '9223372036854775001'; // an office id near 2^63
 
@@ -224,8 +312,16 @@ test('creates a signed webhook and a call subscription naming it by endpoint_id,
   assert.match(stdout, /wrangler secret put DIALPAD_WEBHOOK_SECRET +#/);
   const sub = requests.find((r) => r.method === 'POST' && r.url === '/api/v2/subscriptions/call');
   assert.equal(sub.body.webhook_id, undefined);
-  assert.equal(rawInt(sub.raw, 'endpoint_id'), String(state.webhooks[0].id), 'the 64-bit webhook id, exactly');
-  assert.equal(rawInt(sub.raw, 'target_id'), OFFICE, 'the 64-bit office id, exactly, as an integer');
+  assert.equal(
+    rawInt(sub.raw, 'endpoint_id'),
+    String(state.webhooks[0].id),
+    'the 64-bit webhook id, exactly',
+  );
+  assert.equal(
+    rawInt(sub.raw, 'target_id'),
+    OFFICE,
+    'the 64-bit office id, exactly, as an integer',
+  );
   assert.equal(sub.body.target_type, 'office');
   assert.equal(sub.body.enabled, true);
   assert.deepEqual(sub.body.call_states, EXPECTED_DEFAULT_STATES);
@@ -236,12 +332,29 @@ test('creates a signed webhook and a call subscription naming it by endpoint_id,
 test('running it again re-keys the same webhook and updates the same subscription', async () => {
   const firstSecret = state.webhooks[0].secret;
   requests.length = 0;
-  await cli(['--url', URL_, '--target-type', 'office', '--target-id', OFFICE, '--states', 'ringing,hangup']);
+  await cli([
+    '--url',
+    URL_,
+    '--target-type',
+    'office',
+    '--target-id',
+    OFFICE,
+    '--states',
+    'ringing,hangup',
+  ]);
   assert.equal(state.webhooks.length, 1);
   assert.equal(state.subs.length, 1);
   assert.notEqual(state.webhooks[0].secret, firstSecret);
-  assert.ok(requests.some((r) => r.method === 'PATCH' && r.url === `/api/v2/webhooks/${state.webhooks[0].id}`));
-  assert.ok(requests.some((r) => r.method === 'PATCH' && r.url === `/api/v2/subscriptions/call/${state.subs[0].id}`));
+  assert.ok(
+    requests.some(
+      (r) => r.method === 'PATCH' && r.url === `/api/v2/webhooks/${state.webhooks[0].id}`,
+    ),
+  );
+  assert.ok(
+    requests.some(
+      (r) => r.method === 'PATCH' && r.url === `/api/v2/subscriptions/call/${state.subs[0].id}`,
+    ),
+  );
   assert.ok(!requests.some((r) => r.method === 'POST'));
   assert.deepEqual(state.subs[0].call_states, ['ringing', 'hangup']);
 });
@@ -260,11 +373,16 @@ test('without a target the subscription covers the whole company (no target fiel
 
 test('--list pages through both collections; --delete removes the webhook and its subscriptions', async () => {
   // Enough webhooks that the list needs more than one page.
-  for (const host of ['a', 'b', 'c']) await cli(['--url', `https://${host}.example.jp/api/dialpad/webhook`]);
+  for (const host of ['a', 'b', 'c'])
+    await cli(['--url', `https://${host}.example.jp/api/dialpad/webhook`]);
   const { stdout } = await cli(['--list']);
-  assert.match(stdout, new RegExp(`webhook ${state.webhooks[0].id} https://cti\\.example\\.jp/api/dialpad/webhook`));
+  assert.match(
+    stdout,
+    new RegExp(`webhook ${state.webhooks[0].id} https://cti\\.example\\.jp/api/dialpad/webhook`),
+  );
   assert.match(stdout, new RegExp(`office:${OFFICE}: ringing, hangup`));
-  for (const host of ['a', 'b', 'c']) assert.match(stdout, new RegExp(`https://${host}\\.example\\.jp`));
+  for (const host of ['a', 'b', 'c'])
+    assert.match(stdout, new RegExp(`https://${host}\\.example\\.jp`));
   const id = String(state.webhooks[0].id);
   await cli(['--delete', id]);
   assert.ok(!state.webhooks.some((w) => String(w.id) === id));
@@ -273,11 +391,23 @@ test('--list pages through both collections; --delete removes the webhook and it
 
 test('a state or target type outside the published enums is refused before any request', async () => {
   requests.length = 0;
-  await assert.rejects(cli(['--url', URL_, '--states', 'ringing,transfer_unavailable']), /transfer_unavailable/);
+  await assert.rejects(
+    cli(['--url', URL_, '--states', 'ringing,transfer_unavailable']),
+    /transfer_unavailable/,
+  );
   await assert.rejects(cli(['--url', URL_, '--states', 'unhold']), /unhold/);
-  await assert.rejects(cli(['--url', URL_, '--target-type', 'company', '--target-id', '1']), /--target-type must be one of/);
-  await assert.rejects(cli(['--url', URL_, '--target-type', 'planet', '--target-id', '1']), /--target-type/);
-  await assert.rejects(cli(['--url', URL_, '--target-type', 'office', '--target-id', 'abc']), /--target-id/);
+  await assert.rejects(
+    cli(['--url', URL_, '--target-type', 'company', '--target-id', '1']),
+    /--target-type must be one of/,
+  );
+  await assert.rejects(
+    cli(['--url', URL_, '--target-type', 'planet', '--target-id', '1']),
+    /--target-type/,
+  );
+  await assert.rejects(
+    cli(['--url', URL_, '--target-type', 'office', '--target-id', 'abc']),
+    /--target-id/,
+  );
   await assert.rejects(cli(['--url', 'http://cti.example.jp/hook']), /--url must be https/);
   assert.equal(requests.length, 0);
 });
@@ -285,20 +415,47 @@ test('a state or target type outside the published enums is refused before any r
 test('the fake refuses what the real API would: wrong states, target types, webhook_id, unknown webhooks', async () => {
   // Proves the fake is strict, so the tests above would catch the old bugs.
   const api = new DialpadApi(KEY, base);
-  const hook = await api.call('POST', '/api/v2/webhooks', { hook_url: 'https://fake.example.jp/api/dialpad/webhook', secret: 's' });
+  const hook = await api.call('POST', '/api/v2/webhooks', {
+    hook_url: 'https://fake.example.jp/api/dialpad/webhook',
+    secret: 's',
+  });
   const endpoint = String(hook.id);
   assert.equal(endpoint, String(state.webhooks.at(-1).id), 'the client reads 64-bit ids exactly');
   const post = (body) => api.call('POST', '/api/v2/subscriptions/call', body);
-  await assert.rejects(post({ webhook_id: endpoint, call_states: ['ringing'] }), /400 .*unknown field webhook_id/);
-  await assert.rejects(post({ endpoint_id: endpoint, call_states: ['ringing', 'transfer_unavailable'] }), /400 .*transfer_unavailable/);
-  await assert.rejects(post({ endpoint_id: endpoint, call_states: ['ringing'], target_type: 'company', target_id: '1' }), /400 .*target_type/);
-  await assert.rejects(post({ endpoint_id: '12345', call_states: ['ringing'] }), /400 .*not a webhook/);
-  await assert.rejects(post({ endpoint_id: endpoint, call_states: ['ringing'], transfer_unavailable: true }), /400 .*unknown field/);
+  await assert.rejects(
+    post({ webhook_id: endpoint, call_states: ['ringing'] }),
+    /400 .*unknown field webhook_id/,
+  );
+  await assert.rejects(
+    post({ endpoint_id: endpoint, call_states: ['ringing', 'transfer_unavailable'] }),
+    /400 .*transfer_unavailable/,
+  );
+  await assert.rejects(
+    post({
+      endpoint_id: endpoint,
+      call_states: ['ringing'],
+      target_type: 'company',
+      target_id: '1',
+    }),
+    /400 .*target_type/,
+  );
+  await assert.rejects(
+    post({ endpoint_id: '12345', call_states: ['ringing'] }),
+    /400 .*not a webhook/,
+  );
+  await assert.rejects(
+    post({ endpoint_id: endpoint, call_states: ['ringing'], transfer_unavailable: true }),
+    /400 .*unknown field/,
+  );
   await assert.rejects(post({ endpoint_id: endpoint, call_states: 'ringing' }), /400 .*list/);
   await assert.rejects(post({ endpoint_id: endpoint, enabled: 'yes' }), /400 .*boolean/);
   await assert.rejects(post({ call_states: ['ringing'] }), /400 .*endpoint_id is required/);
   await assert.rejects(api.call('POST', '/api/v2/webhooks', { url: 'https://x' }), /400/);
-  const ok = await post({ endpoint_id: endpoint, call_states: SCHEMA_CALL_STATES, group_calls_only: true });
+  const ok = await post({
+    endpoint_id: endpoint,
+    call_states: SCHEMA_CALL_STATES,
+    group_calls_only: true,
+  });
   assert.equal(String(ok.webhook.id), endpoint);
 });
 

@@ -30,7 +30,9 @@ class MemoryStorage {
   }
 }
 globalThis.localStorage = new MemoryStorage();
-const { readDraft, writeDraft, setDraftOwner, DRAFT_TTL_MS } = await import('../public/admin/lib/drafts.js');
+const { readDraft, writeDraft, setDraftOwner, DRAFT_TTL_MS } = await import(
+  '../public/admin/lib/drafts.js'
+);
 const { api } = await import('../public/admin/lib/api.js');
 
 beforeEach(() => {
@@ -38,7 +40,8 @@ beforeEach(() => {
   setDraftOwner(1);
 });
 
-const answer = (status, body) => async () => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const answer = (status, body) => async () =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 test('a draft is kept for its call and offered back', () => {
   writeDraft('c1', { category: '予約', outcome: '', note: '午後に折り返す' });
@@ -47,7 +50,10 @@ test('a draft is kept for its call and offered back', () => {
 });
 
 test('a draft older than a day is not offered (and is dropped)', () => {
-  localStorage.setItem('cti-wrapup-draft:1:old', JSON.stringify({ note: '昨日の', at: Date.now() - DRAFT_TTL_MS - 1 }));
+  localStorage.setItem(
+    'cti-wrapup-draft:1:old',
+    JSON.stringify({ note: '昨日の', at: Date.now() - DRAFT_TTL_MS - 1 }),
+  );
   localStorage.setItem('cti-wrapup-draft:1:legacy', JSON.stringify({ note: 'no time' }));
   assert.equal(readDraft('old'), null);
   assert.equal(readDraft('legacy'), null);
@@ -66,7 +72,9 @@ test('a logout, or any 401, drops every draft of the browser (the next person se
 
   setDraftOwner(1); // signed in again
   writeDraft('c3', { note: '途中' });
-  globalThis.fetch = answer(401, { error: { code: 'not_logged_in', message: 'ログインしてください' } });
+  globalThis.fetch = answer(401, {
+    error: { code: 'not_logged_in', message: 'ログインしてください' },
+  });
   await assert.rejects(api('/api/calls/wrapup?callId=c3'), { status: 401 });
   assert.equal(readDraft('c3'), null);
   // Other refusals keep the draft (a 409 must not lose what was typed).
@@ -77,7 +85,7 @@ test('a logout, or any 401, drops every draft of the browser (the next person se
   assert.equal(readDraft('c4').note, '残す');
 });
 
-test('drafts are keyed by the signed-in user: the next user on the PC never sees the first one\'s', async () => {
+test("drafts are keyed by the signed-in user: the next user on the PC never sees the first one's", async () => {
   // User 7 signs in (the server's answer to /api/auth/me names them) and types a draft.
   globalThis.fetch = answer(200, { user: { id: 7, loginId: 'a', role: 'staff' } });
   await api('/api/auth/me');
@@ -107,5 +115,10 @@ test('with no signed-in user known (after a logout), nothing is kept', async () 
   await api('/api/auth/logout', { method: 'POST' });
   writeDraft('c1', { note: '誰の?' });
   assert.equal(readDraft('c1'), null);
-  assert.equal([...Array(localStorage.length).keys()].map((i) => localStorage.key(i)).filter((k) => k.startsWith('cti-wrapup-draft')).length, 0);
+  assert.equal(
+    [...Array(localStorage.length).keys()]
+      .map((i) => localStorage.key(i))
+      .filter((k) => k.startsWith('cti-wrapup-draft')).length,
+    0,
+  );
 });

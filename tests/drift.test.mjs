@@ -16,13 +16,21 @@ after(() => w?.close());
 const as = (method, path, body) =>
   w.json(path, {
     method,
-    headers: { authorization: `Bearer ${admin.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${admin.token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
 
 test('a call id longer than the hub records (64) is refused alike by the wrap-up and the lookup', async () => {
   const long = '9'.repeat(80); // the wrap-up used to take up to 100, then answer 404
-  const put = await as('PUT', '/api/calls/wrapup', { callId: long, category: '予約', outcome: '対応済み', note: '' });
+  const put = await as('PUT', '/api/calls/wrapup', {
+    callId: long,
+    category: '予約',
+    outcome: '対応済み',
+    note: '',
+  });
   assert.equal(put.status, 400, JSON.stringify(put.body));
   assert.equal(put.body.error.code, 'invalid_call_id');
   const get = await as('GET', `/api/calls/wrapup?callId=${long}`);
@@ -37,7 +45,10 @@ test('a call id longer than the hub records (64) is refused alike by the wrap-up
 
 /** A customer with `n` numbers 0311110000+k (k from `base`), through the API. */
 async function customerWith(name, base, n) {
-  const phones = Array.from({ length: n }, (_, k) => `03${String(11110000 + base + k).padStart(8, '0')}`);
+  const phones = Array.from(
+    { length: n },
+    (_, k) => `03${String(11110000 + base + k).padStart(8, '0')}`,
+  );
   const created = await as('POST', '/api/customers', { name, phone: phones[0] });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const c = created.body.customer;

@@ -17,7 +17,11 @@ before(async () => {
 after(() => w?.close());
 
 async function snapshot() {
-  const q = (sql) => w.db.prepare(sql).all().then((r) => JSON.stringify(r.results));
+  const q = (sql) =>
+    w.db
+      .prepare(sql)
+      .all()
+      .then((r) => JSON.stringify(r.results));
   return [
     await q('SELECT * FROM calls ORDER BY id'),
     await q('SELECT * FROM call_events ORDER BY call_id, state'),

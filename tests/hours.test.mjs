@@ -52,18 +52,29 @@ const jstAt = (day, h, m) => day * DAY - JST + (h * 60 + m) * 60000;
 const todayJst = () => Math.floor((Date.now() + JST) / DAY);
 const ymd = (day) => new Date(day * DAY).toISOString().slice(0, 10);
 
-const ALWAYS = { weekly: Array.from({ length: 7 }, () => [{ open: '00:00', close: '24:00' }]), holidays: [] };
+const ALWAYS = {
+  weekly: Array.from({ length: 7 }, () => [{ open: '00:00', close: '24:00' }]),
+  holidays: [],
+};
 /** Closed every day; open tomorrow (JST) 10:00–12:00 only. */
 const closedUntilTomorrow = () => ({
   weekly: Array.from({ length: 7 }, () => []),
-  holidays: [{ date: ymd(todayJst() + 1), ranges: [{ open: '10:00', close: '12:00' }], note: '特別営業' }],
+  holidays: [
+    { date: ymd(todayJst() + 1), ranges: [{ open: '10:00', close: '12:00' }], note: '特別営業' },
+  ],
 });
 
 const setHours = (id, hours, extra = {}) =>
   api(admin, `/api/stores/${id}/hours`, { method: 'PUT', body: { hours, ...extra } });
 
 async function missedCall(caller, line = NISHI_LINE, startedAt = Date.now()) {
-  const ev = callEvent({ external_number: caller, internal_number: line, contact: null, date_started: startedAt, date_rang: startedAt });
+  const ev = callEvent({
+    external_number: caller,
+    internal_number: line,
+    contact: null,
+    date_started: startedAt,
+    date_rang: startedAt,
+  });
   await w.sendEvent(ev);
   const t = Date.now();
   await w.sendEvent({ ...ev, state: 'hangup', event_timestamp: t, date_ended: t });
@@ -87,7 +98,11 @@ test('store hours: saved, read back, validated with clear 400s, admin only', asy
     [{ open: '10:00', close: '18:00' }],
     [],
   ];
-  const saved = await setHours(id, { weekly, holidays: [{ date: '2030-12-31', ranges: [], note: '大晦日' }] }, { requireWrapup: true });
+  const saved = await setHours(
+    id,
+    { weekly, holidays: [{ date: '2030-12-31', ranges: [], note: '大晦日' }] },
+    { requireWrapup: true },
+  );
   assert.equal(saved.status, 200, JSON.stringify(saved.body));
   const back = await api(admin, `/api/stores/${id}/hours`);
   assert.deepEqual(back.body.hours.weekly, weekly);
@@ -95,10 +110,26 @@ test('store hours: saved, read back, validated with clear 400s, admin only', asy
   assert.equal(back.body.requireWrapup, true);
   assert.equal(back.body.configured, true);
   // A range past midnight is fine; overlaps, bad times, six days and bad dates are not.
-  assert.equal((await setHours(id, { weekly: Array.from({ length: 7 }, () => [{ open: '18:00', close: '02:00' }]), holidays: [] })).status, 200);
+  assert.equal(
+    (
+      await setHours(id, {
+        weekly: Array.from({ length: 7 }, () => [{ open: '18:00', close: '02:00' }]),
+        holidays: [],
+      })
+    ).status,
+    200,
+  );
   for (const [hours, field] of [
     [{ weekly: Array.from({ length: 7 }, () => [{ open: '25:00', close: '26:00' }]) }, 'open'],
-    [{ weekly: Array.from({ length: 7 }, () => [{ open: '10:00', close: '14:00' }, { open: '13:00', close: '15:00' }]) }, 'ranges'],
+    [
+      {
+        weekly: Array.from({ length: 7 }, () => [
+          { open: '10:00', close: '14:00' },
+          { open: '13:00', close: '15:00' },
+        ]),
+      },
+      'ranges',
+    ],
     [{ weekly: Array.from({ length: 6 }, () => []) }, 'weekly'],
     [{ weekly: [], holidays: [{ date: '2030-02-30', ranges: [] }] }, 'date'],
   ]) {
@@ -107,30 +138,58 @@ test('store hours: saved, read back, validated with clear 400s, admin only', asy
     assert.equal(r.body.error.field, field, JSON.stringify(r.body));
     assert.ok(r.body.error.message.length > 0);
   }
-  const junk = await api(admin, `/api/stores/${id}/hours`, { method: 'PUT', body: { hours: { weekly: 'x' } } });
+  const junk = await api(admin, `/api/stores/${id}/hours`, {
+    method: 'PUT',
+    body: { hours: { weekly: 'x' } },
+  });
   assert.equal(junk.status, 400);
   assert.equal((await api(admin, '/api/stores/99999/hours')).status, 404);
   const staff = await w.login({ role: 'staff', store: id });
   assert.equal((await api(staff, `/api/stores/${id}/hours`)).status, 200, 'staff read');
-  assert.equal((await api(staff, `/api/stores/${id}/hours`, { method: 'PUT', body: { hours: ALWAYS } })).status, 403);
+  assert.equal(
+    (await api(staff, `/api/stores/${id}/hours`, { method: 'PUT', body: { hours: ALWAYS } }))
+      .status,
+    403,
+  );
   await setHours(id, ALWAYS, { requireWrapup: false });
 });
 
 test('hours settings: cutoff, due minutes and the outcome rule; validated; admin only', async () => {
   const r = await api(admin, '/api/settings/hours');
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body.settings, { businessDayCutoff: '00:00', callbackDueMinutes: 30, callbackRequireOutcome: false });
-  const bad = await api(admin, '/api/settings/hours', { method: 'PUT', body: { businessDayCutoff: '25:00' } });
+  assert.deepEqual(r.body.settings, {
+    businessDayCutoff: '00:00',
+    callbackDueMinutes: 30,
+    callbackRequireOutcome: false,
+  });
+  const bad = await api(admin, '/api/settings/hours', {
+    method: 'PUT',
+    body: { businessDayCutoff: '25:00' },
+  });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.field, 'businessDayCutoff');
-  const badN = await api(admin, '/api/settings/hours', { method: 'PUT', body: { callbackDueMinutes: 0 } });
+  const badN = await api(admin, '/api/settings/hours', {
+    method: 'PUT',
+    body: { callbackDueMinutes: 0 },
+  });
   assert.equal(badN.status, 400);
   assert.equal(badN.body.error.field, 'callbackDueMinutes');
   const staff = await w.login({ role: 'staff', store: stores['西船橋'] });
-  assert.equal((await api(staff, '/api/settings/hours', { method: 'PUT', body: { callbackDueMinutes: 5 } })).status, 403);
-  const ok = await api(admin, '/api/settings/hours', { method: 'PUT', body: { callbackDueMinutes: 45 } });
+  assert.equal(
+    (await api(staff, '/api/settings/hours', { method: 'PUT', body: { callbackDueMinutes: 5 } }))
+      .status,
+    403,
+  );
+  const ok = await api(admin, '/api/settings/hours', {
+    method: 'PUT',
+    body: { callbackDueMinutes: 45 },
+  });
   assert.equal(ok.status, 200);
-  assert.deepEqual(ok.body.settings, { businessDayCutoff: '00:00', callbackDueMinutes: 45, callbackRequireOutcome: false });
+  assert.deepEqual(ok.body.settings, {
+    businessDayCutoff: '00:00',
+    callbackDueMinutes: 45,
+    callbackRequireOutcome: false,
+  });
   await api(admin, '/api/settings/hours', { method: 'PUT', body: { callbackDueMinutes: 30 } });
 });
 
@@ -142,16 +201,26 @@ test('a call outside its store hours is 時間外 in the call log; inside it is 
   await setHours(nishi, ALWAYS);
   const inside = number();
   const inCall = await missedCall(inside.e164);
-  const log = await api(admin, '/api/calls/search', { method: 'POST', body: { store: nishi, perPage: 100 } });
+  const log = await api(admin, '/api/calls/search', {
+    method: 'POST',
+    body: { store: nishi, perPage: 100 },
+  });
   assert.equal(log.status, 200);
   const byId = Object.fromEntries(log.body.calls.map((c) => [c.id, c]));
   // The flag follows the store's hours now (read time): closed again, the first call is 時間外.
   await setHours(nishi, closedUntilTomorrow());
-  const log2 = await api(admin, '/api/calls/search', { method: 'POST', body: { store: nishi, perPage: 100 } });
+  const log2 = await api(admin, '/api/calls/search', {
+    method: 'POST',
+    body: { store: nishi, perPage: 100 },
+  });
   const byId2 = Object.fromEntries(log2.body.calls.map((c) => [c.id, c]));
   assert.equal(byId2[outCall].afterHours, true);
   const recent = await api(admin, '/api/calls/recent?limit=100');
-  assert.equal(recent.body.calls.find((c) => c.id === outCall).afterHours, true, 'the console row too');
+  assert.equal(
+    recent.body.calls.find((c) => c.id === outCall).afterHours,
+    true,
+    'the console row too',
+  );
   // Due at the next opening: tomorrow 10:00 JST plus the N minutes.
   const item = await itemOf(admin, out.domestic);
   assert.equal(item.dueDefault, true);
@@ -160,7 +229,10 @@ test('a call outside its store hours is 時間外 in the call log; inside it is 
   await setHours(nishi, ALWAYS);
   assert.equal(byId[inCall].afterHours, false);
   const inItem = await itemOf(admin, inside.domestic);
-  assert.ok(Math.abs(inItem.dueAt - (inItem.createdAt + 30 * 60000)) < 1000, JSON.stringify(inItem));
+  assert.ok(
+    Math.abs(inItem.dueAt - (inItem.createdAt + 30 * 60000)) < 1000,
+    JSON.stringify(inItem),
+  );
 });
 
 test('overdue items are counted and flagged; a due time set by hand wins', async () => {
@@ -169,7 +241,10 @@ test('overdue items are counted and flagged; a due time set by hand wins', async
   const item = await itemOf(admin, domestic);
   const before = (await api(admin, '/api/callbacks/count')).body;
   assert.equal(typeof before.overdue, 'number');
-  const p = await api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { dueAt: Date.now() - 60000 } });
+  const p = await api(admin, `/api/callbacks/${item.id}`, {
+    method: 'PATCH',
+    body: { dueAt: Date.now() - 60000 },
+  });
   assert.equal(p.status, 200, JSON.stringify(p.body));
   const after = (await api(admin, '/api/callbacks/count')).body;
   assert.equal(after.overdue, before.overdue + 1);
@@ -185,7 +260,10 @@ test('overdue items are counted and flagged; a due time set by hand wins', async
   const mineCount = (await api(mine, '/api/callbacks/count')).body;
   assert.ok(mineCount.overdue >= 1);
   assert.ok(otherCount.overdue <= after.overdue - 1);
-  await api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { dueAt: Date.now() + DAY } });
+  await api(admin, `/api/callbacks/${item.id}`, {
+    method: 'PATCH',
+    body: { dueAt: Date.now() + DAY },
+  });
   assert.equal((await api(admin, '/api/callbacks/count')).body.overdue, before.overdue);
 });
 
@@ -198,50 +276,88 @@ test('assignment: to a user of the item store or an admin; not to another store 
   const nishiId = nishiStaff.user.id;
   const kinshiId = kinshiStaff.user.id;
   assert.ok(nishiId && kinshiId);
-  const wrong = await api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { assignee: String(kinshiId) } });
+  const wrong = await api(admin, `/api/callbacks/${item.id}`, {
+    method: 'PATCH',
+    body: { assignee: String(kinshiId) },
+  });
   assert.equal(wrong.status, 400, JSON.stringify(wrong.body));
   assert.equal(wrong.body.error.field, 'assignee');
-  const ok = await api(nishiStaff, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { assignee: String(nishiId) } });
+  const ok = await api(nishiStaff, `/api/callbacks/${item.id}`, {
+    method: 'PATCH',
+    body: { assignee: String(nishiId) },
+  });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   assert.equal(ok.body.callback.assigneeId, nishiId);
   assert.equal((await itemOf(admin, domestic)).assigneeName, '西 スタッフ');
-  const toAdmin = await api(nishiStaff, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { assignee: String(admin.user.id) } });
+  const toAdmin = await api(nishiStaff, `/api/callbacks/${item.id}`, {
+    method: 'PATCH',
+    body: { assignee: String(admin.user.id) },
+  });
   assert.equal(toAdmin.status, 200, 'an admin may be assigned anything');
-  assert.equal((await api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { assignee: 'x' } })).status, 400);
+  assert.equal(
+    (await api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { assignee: 'x' } }))
+      .status,
+    400,
+  );
   // The 担当 select's list: the store's users and the admins, not another store's staff.
   const list = await api(nishiStaff, `/api/callbacks/assignees?store=${stores['西船橋']}`);
   assert.equal(list.status, 200);
   const ids = list.body.users.map((u) => u.id);
   assert.ok(ids.includes(nishiId) && ids.includes(admin.user.id), JSON.stringify(list.body));
   assert.ok(!ids.includes(kinshiId));
-  assert.equal((await api(kinshiStaff, `/api/callbacks/assignees?store=${stores['西船橋']}`)).status, 403);
+  assert.equal(
+    (await api(kinshiStaff, `/api/callbacks/assignees?store=${stores['西船橋']}`)).status,
+    403,
+  );
 });
 
 test('with 完了には対応結果が必要 on, closing an item without an attempt is a 409; with one it closes', async () => {
   const { e164, domestic } = number();
   await missedCall(e164, NISHI_LINE);
   const item = await itemOf(admin, domestic);
-  await api(admin, '/api/settings/hours', { method: 'PUT', body: { callbackRequireOutcome: true } });
+  await api(admin, '/api/settings/hours', {
+    method: 'PUT',
+    body: { callbackRequireOutcome: true },
+  });
   try {
-    const p = await api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { status: 'done' } });
+    const p = await api(admin, `/api/callbacks/${item.id}`, {
+      method: 'PATCH',
+      body: { status: 'done' },
+    });
     assert.equal(p.status, 409, JSON.stringify(p.body));
     assert.equal(p.body.error.code, 'callback_needs_outcome');
     assert.match(p.body.error.message, /対応結果/);
-    const c = await api(admin, '/api/callbacks/close', { method: 'POST', body: { ids: [item.id] } });
+    const c = await api(admin, '/api/callbacks/close', {
+      method: 'POST',
+      body: { ids: [item.id] },
+    });
     assert.equal(c.status, 409);
     assert.equal((await itemOf(admin, domestic)).status, 'open');
-    const a = await api(admin, `/api/callbacks/${item.id}/attempts`, { method: 'POST', body: { result: 'つながった', note: '' } });
+    const a = await api(admin, `/api/callbacks/${item.id}/attempts`, {
+      method: 'POST',
+      body: { result: 'つながった', note: '' },
+    });
     assert.equal(a.status, 201);
-    const done = await api(admin, `/api/callbacks/${item.id}`, { method: 'PATCH', body: { status: 'done' } });
+    const done = await api(admin, `/api/callbacks/${item.id}`, {
+      method: 'PATCH',
+      body: { status: 'done' },
+    });
     assert.equal(done.status, 200, JSON.stringify(done.body));
   } finally {
-    await api(admin, '/api/settings/hours', { method: 'PUT', body: { callbackRequireOutcome: false } });
+    await api(admin, '/api/settings/hours', {
+      method: 'PUT',
+      body: { callbackRequireOutcome: false },
+    });
   }
   // Off: closing without an attempt works as before.
   const other = number();
   await missedCall(other.e164, NISHI_LINE);
   const it2 = await itemOf(admin, other.domestic);
-  assert.equal((await api(admin, `/api/callbacks/${it2.id}`, { method: 'PATCH', body: { status: 'done' } })).status, 200);
+  assert.equal(
+    (await api(admin, `/api/callbacks/${it2.id}`, { method: 'PATCH', body: { status: 'done' } }))
+      .status,
+    200,
+  );
 });
 
 test('着信履歴 from/to are business days: with a 05:00 cutoff a call at 04:59 belongs to the day before', async () => {
@@ -250,16 +366,29 @@ test('着信履歴 from/to are business days: with a 05:00 cutoff a call at 04:5
   const early = await missedCall(e164, KINSHI_LINE, jstAt(d + 1, 4, 59));
   const late = await missedCall(e164, KINSHI_LINE, jstAt(d + 1, 5, 1));
   const search = async (day) =>
-    (await api(admin, '/api/calls/search', { method: 'POST', body: { q: domestic, from: ymd(day), to: ymd(day), perPage: 100 } })).body.calls.map((c) => c.id).sort();
+    (
+      await api(admin, '/api/calls/search', {
+        method: 'POST',
+        body: { q: domestic, from: ymd(day), to: ymd(day), perPage: 100 },
+      })
+    ).body.calls
+      .map((c) => c.id)
+      .sort();
   // No cutoff: both on the calendar day d+1.
   assert.deepEqual(await search(d + 1), [early, late].sort());
   assert.deepEqual(await search(d), []);
-  const set = await api(admin, '/api/settings/hours', { method: 'PUT', body: { businessDayCutoff: '05:00' } });
+  const set = await api(admin, '/api/settings/hours', {
+    method: 'PUT',
+    body: { businessDayCutoff: '05:00' },
+  });
   assert.equal(set.status, 200);
   try {
     assert.deepEqual(await search(d), [early]);
     assert.deepEqual(await search(d + 1), [late]);
   } finally {
-    await api(admin, '/api/settings/hours', { method: 'PUT', body: { businessDayCutoff: '00:00' } });
+    await api(admin, '/api/settings/hours', {
+      method: 'PUT',
+      body: { businessDayCutoff: '00:00' },
+    });
   }
 });

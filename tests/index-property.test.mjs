@@ -20,7 +20,14 @@ function mulberry32(a) {
 }
 const rnd = mulberry32(seed);
 const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
-const POOL = ['09070000001', '09070000002', '09070000003', '09070000004', '08070000005', '0312345006'];
+const POOL = [
+  '09070000001',
+  '09070000002',
+  '09070000003',
+  '09070000004',
+  '08070000005',
+  '0312345006',
+];
 const LINES = ['+815017481234', '+815017491234', '+815017501234', '+815017489999', '+815017519999'];
 const NAMES = ['青木 一郎', '井上 花', 'うえだ まこと', 'ｴﾝﾄﾞｳ', '小川 次郎', '加藤 三四郎'];
 
@@ -44,7 +51,10 @@ after(() => w?.close());
 const api = (path, { method = 'GET', body, type = 'application/json' } = {}) =>
   w.json(path, {
     method,
-    headers: { authorization: `Bearer ${admin.token}`, ...(body !== undefined ? { 'content-type': type } : {}) },
+    headers: {
+      authorization: `Bearer ${admin.token}`,
+      ...(body !== undefined ? { 'content-type': type } : {}),
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
 
@@ -55,7 +65,16 @@ async function customerIds() {
 
 const ops = {
   async create() {
-    const r = await api('/api/customers', { method: 'POST', body: { name: pick(NAMES), kana: pick(['', 'アオキ', 'いのうえ']), memo: pick(['', '常連', '駐車場']), phone: pick(POOL), homeStoreId: pick([null, ...stores.map((s) => s.id)]) } });
+    const r = await api('/api/customers', {
+      method: 'POST',
+      body: {
+        name: pick(NAMES),
+        kana: pick(['', 'アオキ', 'いのうえ']),
+        memo: pick(['', '常連', '駐車場']),
+        phone: pick(POOL),
+        homeStoreId: pick([null, ...stores.map((s) => s.id)]),
+      },
+    });
     return `create ${r.status}`;
   },
   async edit() {
@@ -64,7 +83,8 @@ const ops = {
     const cur = (await api(`/api/customers/${id}`)).body.customer;
     const patch = { version: cur.version };
     if (rnd() < 0.5) patch.name = pick(NAMES);
-    if (rnd() < 0.5) patch.phones = [...new Set([pick(POOL), ...(rnd() < 0.5 ? [pick(POOL)] : [])])];
+    if (rnd() < 0.5)
+      patch.phones = [...new Set([pick(POOL), ...(rnd() < 0.5 ? [pick(POOL)] : [])])];
     if (rnd() < 0.4) patch.homeStoreId = pick([null, ...stores.map((s) => s.id)]);
     if (rnd() < 0.3) patch.flag = pick([null, '要注意', 'ブロック']);
     if (rnd() < 0.3) patch.visits = Math.floor(rnd() * 50);
@@ -86,7 +106,12 @@ const ops = {
   },
   async prefixes() {
     const s = pick(stores);
-    const prefixes = [...new Set([pick(['0501748', '05017481', '0501749', '0501750', '0501751', '050174899']), pick(['0501751', '05017512'])])];
+    const prefixes = [
+      ...new Set([
+        pick(['0501748', '05017481', '0501749', '0501750', '0501751', '050174899']),
+        pick(['0501751', '05017512']),
+      ]),
+    ];
     const r = await api(`/api/stores/${s.id}`, { method: 'PATCH', body: { prefixes } });
     return `prefixes ${s.name} ${prefixes} ${r.status}`;
   },
@@ -99,7 +124,12 @@ const ops = {
     // What the CLI or a migration does: straight into D1, then the documented rebuild.
     const id = pick(await customerIds());
     if (!id) return 'direct: none';
-    await w.db.prepare("UPDATE customers SET memo = 'D1で直接', version = version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1").bind(id).run();
+    await w.db
+      .prepare(
+        "UPDATE customers SET memo = 'D1で直接', version = version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+      )
+      .bind(id)
+      .run();
     const r = await api('/api/admin/index/rebuild', { method: 'POST', body: {} });
     return `direct ${id} rebuild ${r.status}`;
   },
@@ -112,7 +142,10 @@ async function check(step, log) {
   const r = await w.sendEvent(ev);
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const pop = await sock.waitFor((m) => m.callId === String(ev.call_id));
-  const d1 = await api('/api/customers/lookup', { method: 'POST', body: { phone, incoming: line } });
+  const d1 = await api('/api/customers/lookup', {
+    method: 'POST',
+    body: { phone, incoming: line },
+  });
   assert.equal(d1.status, 200, JSON.stringify(d1.body));
   const where = `seed ${seed}, step ${step} (${log.slice(-4).join('; ')}), caller ${phone}, line ${line}`;
   assert.deepEqual(pop.customer, d1.body.customer, `customer: ${where}`);

@@ -40,7 +40,8 @@ function loginLines(from) {
 }
 
 async function settleLogs(n, from) {
-  for (let i = 0; i < 100 && loginLines(from).length < n; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && loginLines(from).length < n; i++)
+    await new Promise((r) => setTimeout(r, 50));
   return loginLines(from);
 }
 
@@ -56,16 +57,24 @@ test('40 parallel guesses: at most 5 are evaluated, the rest 429 (5 more only af
   // after they got in), which lets at most 5 more of the parallel guesses in: an attacker who
   // already has the password gains nothing from them. Which of the two happens is timing.
   const bound = res.some((r) => r.status === 200) ? 10 : 5;
-  assert.ok(evaluated.length <= bound, `evaluated ${evaluated.length}: ${JSON.stringify(res.map((r) => r.status))}`);
+  assert.ok(
+    evaluated.length <= bound,
+    `evaluated ${evaluated.length}: ${JSON.stringify(res.map((r) => r.status))}`,
+  );
   assert.equal(res.filter((r) => r.status === 429).length, 40 - evaluated.length);
   assert.ok(res.every((r) => [200, 401, 429].includes(r.status)));
   const lines = await settleLogs(40, from);
   assert.ok(lines.filter((l) => l.pbkdf2 > 0).length <= bound, JSON.stringify(lines));
   // Without the right guess, the bound is 5 whatever the timing.
   await upsertUser(w.db, { login: 'raced2', role: 'staff', store: '西船橋', password });
-  const wrong = await Promise.all(Array.from({ length: 40 }, (_, i) => login('raced2', `wrong-${i}`, '198.51.100.41')));
+  const wrong = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => login('raced2', `wrong-${i}`, '198.51.100.41')),
+  );
   const tried = wrong.filter((r) => r.status !== 429);
-  assert.ok(tried.length <= 5 && tried.every((r) => r.status === 401), JSON.stringify(wrong.map((r) => r.status)));
+  assert.ok(
+    tried.length <= 5 && tried.every((r) => r.status === 401),
+    JSON.stringify(wrong.map((r) => r.status)),
+  );
 });
 
 test('an attacker hammering from one network does not lock the real user out of their usual network', async () => {
@@ -94,8 +103,13 @@ test('a botnet over many networks slows the account down for new networks, never
 test('IPv6 clients count by /64', async () => {
   const password = 'ipv6-user-password';
   await upsertUser(w.db, { login: 'six', role: 'admin', password });
-  for (let i = 1; i <= 5; i++) assert.equal((await login('six', 'wrong-wrong', `2001:db8:aa:bb::${i}`)).status, 401);
-  assert.equal((await login('six', password, '2001:db8:aa:bb:ffff::9')).status, 429, 'same /64, another address');
+  for (let i = 1; i <= 5; i++)
+    assert.equal((await login('six', 'wrong-wrong', `2001:db8:aa:bb::${i}`)).status, 401);
+  assert.equal(
+    (await login('six', password, '2001:db8:aa:bb:ffff::9')).status,
+    429,
+    'same /64, another address',
+  );
   assert.equal((await login('six', password, '2001:db8:aa:cc::1')).status, 200, 'another /64');
 });
 
@@ -117,19 +131,35 @@ test('an old hash (fewer iterations, pure-Rust/Node format) still verifies and i
   const password = 'an-old-users-password';
   await upsertUser(w.db, { login: 'oldhash', role: 'admin', password });
   const weak = hashPassword(password, { iterations: 1000 });
-  await w.db.prepare('UPDATE users SET password_hash = ?2 WHERE login_id = ?1').bind('oldhash', weak).run();
+  await w.db
+    .prepare('UPDATE users SET password_hash = ?2 WHERE login_id = ?1')
+    .bind('oldhash', weak)
+    .run();
   assert.equal((await login('oldhash', password, '192.0.2.88')).status, 200);
-  const { password_hash: now } = await w.db.prepare('SELECT password_hash FROM users WHERE login_id = ?1').bind('oldhash').first();
+  const { password_hash: now } = await w.db
+    .prepare('SELECT password_hash FROM users WHERE login_id = ?1')
+    .bind('oldhash')
+    .first();
   assert.match(now, /^pbkdf2_sha256\$100000\$[0-9a-f]{32}\$[0-9a-f]{64}$/);
-  assert.equal((await login('oldhash', password, '192.0.2.88')).status, 200, 'the upgraded hash verifies');
+  assert.equal(
+    (await login('oldhash', password, '192.0.2.88')).status,
+    200,
+    'the upgraded hash verifies',
+  );
   assert.equal((await login('oldhash', 'wrong-password!', '192.0.2.88')).status, 401);
 });
 
-test('password policy: the Node side agrees with the Worker\'s rule on the shared cases; the seed/CLI refuse', async () => {
+test("password policy: the Node side agrees with the Worker's rule on the shared cases; the seed/CLI refuse", async () => {
   const cases = JSON.parse(readFileSync('tests/corpus/password-policy.json', 'utf8'));
   for (const c of cases) assert.equal(policyError(c.password), c.code, c.password.slice(0, 40));
-  await assert.rejects(upsertUser(w.db, { login: 'weak', role: 'admin', password: 'short' }), /password_too_short/);
-  await assert.rejects(upsertUser(w.db, { login: 'weak', role: 'admin', password: 'Password1234' }), /password_too_common/);
+  await assert.rejects(
+    upsertUser(w.db, { login: 'weak', role: 'admin', password: 'short' }),
+    /password_too_short/,
+  );
+  await assert.rejects(
+    upsertUser(w.db, { login: 'weak', role: 'admin', password: 'Password1234' }),
+    /password_too_common/,
+  );
   assert.equal(await w.count('SELECT * FROM users WHERE login_id = ?1', 'weak'), 0);
 });
 
@@ -148,14 +178,19 @@ test('the Worker refuses to serve with a placeholder, short or shared secret (th
     const bad = await startWorker({ bindings, seed: false, onLog: (t) => (log += t) });
     try {
       for (const path of ['/api/health', '/admin/', '/api/auth/login']) {
-        const r = await bad.json(path, path.endsWith('login') ? { method: 'POST', body: '{}' } : {});
+        const r = await bad.json(
+          path,
+          path.endsWith('login') ? { method: 'POST', body: '{}' } : {},
+        );
         assert.equal(r.status, 500, `${path} ${JSON.stringify(bindings)}`);
         assert.equal(r.body.error.code, 'server_misconfigured');
         assert.ok(!JSON.stringify(r.body).includes(name), 'the body names no setting');
-        for (const v of Object.values(bindings)) assert.ok(!JSON.stringify(r.body).includes(v), 'no secret value');
+        for (const v of Object.values(bindings))
+          assert.ok(!JSON.stringify(r.body).includes(v), 'no secret value');
       }
       assert.match(log, new RegExp(name), 'the operator finds the setting in the log');
-      for (const v of Object.values(bindings)) assert.ok(!log.includes(v), 'the log has no secret value either');
+      for (const v of Object.values(bindings))
+        assert.ok(!log.includes(v), 'the log has no secret value either');
     } finally {
       await bad.close();
     }

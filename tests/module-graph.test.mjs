@@ -17,7 +17,8 @@ function graph() {
   for (const m of modules) {
     const src = readFileSync(`${DOMAIN}/${m}.rs`, 'utf8');
     const uses = new Set();
-    for (const [, x] of src.matchAll(/(?:crate::domain::|super::)([a-z_]+)/g)) if (x !== m && modules.includes(x)) uses.add(x);
+    for (const [, x] of src.matchAll(/(?:crate::domain::|super::)([a-z_]+)/g))
+      if (x !== m && modules.includes(x)) uses.add(x);
     g.set(m, uses);
   }
   return g;
@@ -27,7 +28,10 @@ test('domain/ imports nothing outside itself (pure rules, testable natively)', (
   const outside = [];
   for (const m of modules) {
     const src = readFileSync(`${DOMAIN}/${m}.rs`, 'utf8');
-    for (const [line] of src.matchAll(/^\s*use (?:crate::(?:platform|pipeline|resources)|worker)\b.*$/gm)) outside.push(`${m}: ${line.trim()}`);
+    for (const [line] of src.matchAll(
+      /^\s*use (?:crate::(?:platform|pipeline|resources)|worker)\b.*$/gm,
+    ))
+      outside.push(`${m}: ${line.trim()}`);
   }
   assert.deepEqual(outside, []);
 });
@@ -58,8 +62,12 @@ function moduleGraph(entries) {
     if (seen.has(file)) return;
     seen.add(file);
     const src = readFileSync(file, 'utf8');
-    for (const [, a, b] of src.matchAll(/^(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]|^import\s+['"](\.[^'"]+)['"]/gm)) {
-      walk(new URL(a ?? b, `file://${process.cwd()}/${file}`).pathname.slice(process.cwd().length + 1));
+    for (const [, a, b] of src.matchAll(
+      /^(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]|^import\s+['"](\.[^'"]+)['"]/gm,
+    )) {
+      walk(
+        new URL(a ?? b, `file://${process.cwd()}/${file}`).pathname.slice(process.cwd().length + 1),
+      );
     }
   };
   for (const e of entries) walk(e);
@@ -68,9 +76,21 @@ function moduleGraph(entries) {
 
 test('the popup preloads every module it loads (no import-by-import waterfall before the name shows)', () => {
   const html = readFileSync('public/admin/popup/cti.html', 'utf8');
-  const entries = [...html.matchAll(/<script type="module" src="\/([^"]+)"/g)].map((m) => `public/${m[1]}`);
-  const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="\/([^"]+)"/g)].map((m) => `public/${m[1]}`));
+  const entries = [...html.matchAll(/<script type="module" src="\/([^"]+)"/g)].map(
+    (m) => `public/${m[1]}`,
+  );
+  const preloaded = new Set(
+    [...html.matchAll(/<link rel="modulepreload" href="\/([^"]+)"/g)].map((m) => `public/${m[1]}`),
+  );
   const needed = [...moduleGraph(entries)].filter((f) => !entries.includes(f));
-  assert.deepEqual(needed.filter((f) => !preloaded.has(f)), [], 'modules loaded but not preloaded');
-  assert.deepEqual([...preloaded].filter((f) => !needed.includes(f)), [], 'preloaded but never loaded');
+  assert.deepEqual(
+    needed.filter((f) => !preloaded.has(f)),
+    [],
+    'modules loaded but not preloaded',
+  );
+  assert.deepEqual(
+    [...preloaded].filter((f) => !needed.includes(f)),
+    [],
+    'preloaded but never loaded',
+  );
 });

@@ -24,7 +24,13 @@ after(async () => {
 });
 
 /** D1 as it is, without settling the outbox first (the test's oracle). */
-const inD1 = async (sql, ...args) => (await w.rawDb.prepare(`SELECT count(*) AS n FROM (${sql})`).bind(...args).first()).n;
+const inD1 = async (sql, ...args) =>
+  (
+    await w.rawDb
+      .prepare(`SELECT count(*) AS n FROM (${sql})`)
+      .bind(...args)
+      .first()
+  ).n;
 const until = async (what, check, ms = 40000) => {
   const end = Date.now() + ms;
   for (;;) {
@@ -56,8 +62,11 @@ test('D1 down: pops keep arriving with their cards, webhooks answer 200, the log
       const r = await w.sendEvent(ev);
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.status, 'broadcast');
-      const pop = await sock.waitFor((m) => m.callId === String(ev.call_id) && m.type === 'incoming_call');
-      if (n % 2 === 0) assert.equal(pop.customer?.name, '山田 太郎', 'the card comes from the hub index');
+      const pop = await sock.waitFor(
+        (m) => m.callId === String(ev.call_id) && m.type === 'incoming_call',
+      );
+      if (n % 2 === 0)
+        assert.equal(pop.customer?.name, '山田 太郎', 'the card comes from the hub index');
       else assert.equal(pop.customer, null);
       assert.equal(pop.store.name, '西船橋');
       if (n % 3 === 0) {
@@ -68,9 +77,15 @@ test('D1 down: pops keep arriving with their cards, webhooks answer 200, the log
     }
     const stats = await w.hub('/stats');
     assert.ok(stats.outbox.waiting >= 12, JSON.stringify(stats.outbox));
-    assert.equal(await inD1('SELECT id FROM calls'), before, 'nothing reached D1 while it was down');
+    assert.equal(
+      await inD1('SELECT id FROM calls'),
+      before,
+      'nothing reached D1 while it was down',
+    );
     // The console's reads need D1: they answer 503, never a wrong empty list.
-    const log = await w.json('/api/calls/recent', { headers: { authorization: `Bearer ${admin.token}` } });
+    const log = await w.json('/api/calls/recent', {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
     assert.equal(log.status, 503);
   } finally {
     await w.setD1('up');
@@ -79,7 +94,12 @@ test('D1 down: pops keep arriving with their cards, webhooks answer 200, the log
   await until('the outbox to drain', async () => (await w.hub('/stats')).outbox.waiting === 0);
   assert.equal(await inD1('SELECT id FROM calls'), before + sent.length);
   const ids = sent.map((e) => String(e.call_id));
-  const rows = await w.rawDb.prepare(`SELECT id, phase, store_id, customer_id FROM calls WHERE id IN (${ids.map(() => '?').join(',')})`).bind(...ids).all();
+  const rows = await w.rawDb
+    .prepare(
+      `SELECT id, phase, store_id, customer_id FROM calls WHERE id IN (${ids.map(() => '?').join(',')})`,
+    )
+    .bind(...ids)
+    .all();
   assert.equal(rows.results.length, sent.length);
   for (const [n, ev] of sent.entries()) {
     const row = rows.results.find((r) => r.id === String(ev.call_id));
@@ -88,8 +108,18 @@ test('D1 down: pops keep arriving with their cards, webhooks answer 200, the log
     assert.equal(row.customer_id !== null, n % 2 === 0, `customer linked for call ${n}`);
   }
   const missed = sent.filter((_, n) => n % 3 === 0).map((e) => String(e.call_id));
-  assert.equal(await inD1(`SELECT callback_id FROM callback_calls WHERE call_id IN (${missed.map(() => '?').join(',')})`, ...missed), missed.length, 'each missed call on one callback');
-  const events = await inD1(`SELECT call_id FROM call_events WHERE call_id IN (${ids.map(() => '?').join(',')})`, ...ids);
+  assert.equal(
+    await inD1(
+      `SELECT callback_id FROM callback_calls WHERE call_id IN (${missed.map(() => '?').join(',')})`,
+      ...missed,
+    ),
+    missed.length,
+    'each missed call on one callback',
+  );
+  const events = await inD1(
+    `SELECT call_id FROM call_events WHERE call_id IN (${ids.map(() => '?').join(',')})`,
+    ...ids,
+  );
   assert.equal(events, sent.length + missed.length);
   const log = await w.json('/api/calls/search', {
     method: 'POST',
@@ -97,13 +127,19 @@ test('D1 down: pops keep arriving with their cards, webhooks answer 200, the log
     body: JSON.stringify({ perPage: 100 }),
   });
   assert.equal(log.status, 200);
-  for (const id of ids) assert.ok(log.body.calls.some((c) => c.id === id), `call ${id} in the log`);
+  for (const id of ids)
+    assert.ok(
+      log.body.calls.some((c) => c.id === id),
+      `call ${id} in the log`,
+    );
 });
 
 test('a just-popped call is in the call log at once (the read flushes the outbox first)', async () => {
   const ev = callEvent();
   await w.sendEvent(ev);
-  const log = await w.json('/api/calls/recent?limit=5', { headers: { authorization: `Bearer ${admin.token}` } });
+  const log = await w.json('/api/calls/recent?limit=5', {
+    headers: { authorization: `Bearer ${admin.token}` },
+  });
   assert.equal(log.status, 200);
   assert.ok(log.body.calls.some((c) => c.id === String(ev.call_id)));
 });
@@ -123,7 +159,11 @@ test('a drain whose D1 answer was lost after the commit, and a restart mid-way, 
   }
   // D1 commits the next batch but its answer is lost: the hub keeps the rows and retries.
   await w.setD1('lost-answer');
-  await until('a batch to land in D1', async () => (await inD1('SELECT id FROM calls')) > baseCalls, 20000);
+  await until(
+    'a batch to land in D1',
+    async () => (await inD1('SELECT id FROM calls')) > baseCalls,
+    20000,
+  );
   assert.ok((await w.hub('/stats')).outbox.waiting > 0, 'the hub still holds what D1 committed');
   // Restart workerd on the same storage while the outbox is not empty.
   sock.close();
@@ -133,9 +173,16 @@ test('a drain whose D1 answer was lost after the commit, and a restart mid-way, 
   await w.setD1(kvMode);
   admin = await w.login({ role: 'admin' });
   sock = await w.openSocket(admin);
-  await until('the outbox to drain after the restart', async () => (await w.hub('/stats')).outbox.waiting === 0);
+  await until(
+    'the outbox to drain after the restart',
+    async () => (await w.hub('/stats')).outbox.waiting === 0,
+  );
   assert.equal(await inD1('SELECT id FROM calls'), baseCalls + sent.length, 'each call once');
-  assert.equal(await inD1('SELECT call_id FROM callback_calls'), baseCallbacks + sent.length, 'each missed call on one callback, once');
+  assert.equal(
+    await inD1('SELECT call_id FROM callback_calls'),
+    baseCallbacks + sent.length,
+    'each missed call on one callback, once',
+  );
   // A retry of a delivery after all that is still a duplicate.
   const again = await w.sendEvent(sent[0]);
   assert.equal(again.status, 200);
@@ -169,12 +216,19 @@ test('a hub whose index was never built pops while D1 is down, and does not wait
     assert.equal(r2.status, 200);
     assert.equal(r2.body.d1RoundTrips, 0, 'the next event does not wait on D1 again');
     await fresh.setD1('up');
-    const rebuilt = await fresh.json('/api/admin/index/rebuild', { method: 'POST', headers: { authorization: `Bearer ${who.token}`, 'content-type': 'application/json' }, body: '{}' });
+    const rebuilt = await fresh.json('/api/admin/index/rebuild', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${who.token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(rebuilt.status, 200);
     assert.ok(rebuilt.body.customers > 0);
     const third = callEvent();
     await fresh.sendEvent(third);
-    assert.equal((await s.waitFor((m) => m.callId === String(third.call_id))).customer?.name, '山田 太郎');
+    assert.equal(
+      (await s.waitFor((m) => m.callId === String(third.call_id))).customer?.name,
+      '山田 太郎',
+    );
   } finally {
     await fresh.close();
   }
@@ -182,7 +236,9 @@ test('a hub whose index was never built pops while D1 is down, and does not wait
 
 test('a customer edited while the index is being rebuilt pops as edited (the rebuild reads it again)', async () => {
   const auth = { authorization: `Bearer ${admin.token}` };
-  const { id } = await w.rawDb.prepare("SELECT customer_id AS id FROM customer_phones WHERE phone = '09012345678'").first();
+  const { id } = await w.rawDb
+    .prepare("SELECT customer_id AS id FROM customer_phones WHERE phone = '09012345678'")
+    .first();
   const rename = async (name) => {
     const cur = (await w.json(`/api/customers/${id}`, { headers: auth })).body.customer;
     const r = await w.json(`/api/customers/${id}`, {
@@ -221,15 +277,27 @@ test('a call whose events were copied to D1 while the index was being rebuilt ke
   try {
     assert.match(await hold.reached(), /FROM call_events/);
     const now = Date.now();
-    assert.equal((await w.sendEvent({ ...ev, state: 'connected', date_connected: now, event_timestamp: now })).status, 200);
+    assert.equal(
+      (await w.sendEvent({ ...ev, state: 'connected', date_connected: now, event_timestamp: now }))
+        .status,
+      200,
+    );
     await w.flush();
   } finally {
     await hold.release();
   }
   await rebuild;
   // A late ringing delivery: the hub answers with the call's state, which never goes back.
-  const late = await w.sendEvent({ ...ev, state: 'ringing', event_timestamp: Date.now() - 1000, call_id: ev.call_id + 1, master_call_id: ev.call_id });
+  const late = await w.sendEvent({
+    ...ev,
+    state: 'ringing',
+    event_timestamp: Date.now() - 1000,
+    call_id: ev.call_id + 1,
+    master_call_id: ev.call_id,
+  });
   assert.equal(late.status, 200, JSON.stringify(late.body));
-  const msg = await sock.waitFor((m) => m.callId === String(ev.call_id) && m.legId === String(ev.call_id + 1));
+  const msg = await sock.waitFor(
+    (m) => m.callId === String(ev.call_id) && m.legId === String(ev.call_id + 1),
+  );
   assert.equal(msg.phase, 'connected', 'the rebuild did not put back the older D1 page');
 });

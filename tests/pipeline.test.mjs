@@ -3,7 +3,15 @@
 // webhooks signed like Dialpad's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, callEvent, newCallId, signHS256, signRaw, WEBHOOK_SECRET, JWT_SECRET } from './helpers/worker.mjs';
+import {
+  startWorker,
+  callEvent,
+  newCallId,
+  signHS256,
+  signRaw,
+  WEBHOOK_SECRET,
+  JWT_SECRET,
+} from './helpers/worker.mjs';
 
 let w;
 let admin;
@@ -84,7 +92,9 @@ test('bad signature: 401, no broadcast, nothing stored', async () => {
 });
 
 test('unsigned JSON is refused unless allowed; oversized bodies are refused', async () => {
-  const res = await w.postWebhook(JSON.stringify(callEvent()), { 'content-type': 'application/json' });
+  const res = await w.postWebhook(JSON.stringify(callEvent()), {
+    'content-type': 'application/json',
+  });
   assert.equal(res.status, 401);
   assert.equal(res.body.error.code, 'unsigned_webhook');
   const huge = await w.postWebhook('a'.repeat(70 * 1024));
@@ -93,7 +103,10 @@ test('unsigned JSON is refused unless allowed; oversized bodies are refused', as
   // A verified event without a state is still a genuine event: recorded with state `unknown`.
   const noState = await w.sendEvent({ call_id: 1, direction: 'inbound' });
   assert.equal(noState.status, 200, JSON.stringify(noState.body));
-  assert.equal(await w.count("SELECT 1 FROM call_events WHERE call_id = '1' AND state = 'unknown'"), 1);
+  assert.equal(
+    await w.count("SELECT 1 FROM call_events WHERE call_id = '1' AND state = 'unknown'"),
+    1,
+  );
   // Without a call id there is no call to record it on (see src/domain/dialpad.rs): genuine,
   // so 200, logged as unattributable, and nothing stored.
   const missing = await w.sendEvent({ state: 'ringing', direction: 'inbound' });
@@ -115,8 +128,15 @@ test('a replayed webhook is one call-log row and one broadcast', async () => {
   assert.equal(second.body.status, 'duplicate');
   await a.waitFor((m) => m.legId === String(ev.call_id));
   const extra = await a.settle();
-  assert.equal(a.messages.filter((m) => m.legId === String(ev.call_id)).length, 1, JSON.stringify(extra));
-  assert.equal(await w.count('SELECT * FROM call_events WHERE call_id = ?1', String(ev.call_id)), 1);
+  assert.equal(
+    a.messages.filter((m) => m.legId === String(ev.call_id)).length,
+    1,
+    JSON.stringify(extra),
+  );
+  assert.equal(
+    await w.count('SELECT * FROM call_events WHERE call_id = ?1', String(ev.call_id)),
+    1,
+  );
   assert.equal(await w.count('SELECT * FROM calls WHERE id = ?1', String(ev.call_id)), 1);
   a.close();
 });
@@ -126,8 +146,19 @@ test('ring, connect, hang up: one pop, then live state; out-of-order never regre
   const id = newCallId();
   const t0 = Date.now();
   const ring = callEvent({ call_id: id, date_started: t0 });
-  const conn = { ...ring, state: 'connected', date_connected: t0 + 3000, event_timestamp: t0 + 3000 };
-  const hang = { ...conn, state: 'hangup', date_ended: t0 + 63000, duration: 60000, event_timestamp: t0 + 63000 };
+  const conn = {
+    ...ring,
+    state: 'connected',
+    date_connected: t0 + 3000,
+    event_timestamp: t0 + 3000,
+  };
+  const hang = {
+    ...conn,
+    state: 'hangup',
+    date_ended: t0 + 63000,
+    duration: 60000,
+    event_timestamp: t0 + 63000,
+  };
   await w.sendEvent(ring);
   await w.sendEvent(hang); // delivered before `connected`, as retries can be
   await w.sendEvent(conn);
@@ -135,13 +166,27 @@ test('ring, connect, hang up: one pop, then live state; out-of-order never regre
   const mine = () => a.messages.filter((m) => m.callId === String(id));
   await a.waitFor((m) => m.callId === String(id) && m.state === 'hangup');
   await a.settle();
-  assert.deepEqual(mine().map((m) => m.type), ['incoming_call', 'call_state', 'call_state']);
-  assert.deepEqual(mine().map((m) => m.state), ['ringing', 'hangup', 'hangup']);
+  assert.deepEqual(
+    mine().map((m) => m.type),
+    ['incoming_call', 'call_state', 'call_state'],
+  );
+  assert.deepEqual(
+    mine().map((m) => m.state),
+    ['ringing', 'hangup', 'hangup'],
+  );
   const last = mine().at(-1);
   assert.equal(last.phase, 'ended');
   assert.equal(last.durationMs, 60000);
-  const row = await w.db.prepare('SELECT state, phase, connected_at, duration_ms FROM calls WHERE id = ?1').bind(String(id)).first();
-  assert.deepEqual(row, { state: 'hangup', phase: 'ended', connected_at: t0 + 3000, duration_ms: 60000 });
+  const row = await w.db
+    .prepare('SELECT state, phase, connected_at, duration_ms FROM calls WHERE id = ?1')
+    .bind(String(id))
+    .first();
+  assert.deepEqual(row, {
+    state: 'hangup',
+    phase: 'ended',
+    connected_at: t0 + 3000,
+    duration_ms: 60000,
+  });
   assert.equal(await w.count('SELECT * FROM call_events WHERE call_id = ?1', String(id)), 4);
   a.close();
 });
@@ -160,12 +205,17 @@ test('legs of one call (ring group / transfer) pop once', async () => {
   const entry = newCallId();
   await w.sendEvent(callEvent({ call_id: entry }));
   await w.sendEvent(callEvent({ call_id: newCallId(), entry_point_call_id: entry }));
-  await w.sendEvent(callEvent({ call_id: newCallId(), entry_point_call_id: entry, state: 'hangup' }));
+  await w.sendEvent(
+    callEvent({ call_id: newCallId(), entry_point_call_id: entry, state: 'hangup' }),
+  );
   await a.waitFor((m) => m.callId === String(entry));
   await a.settle();
   const mine = a.messages.filter((m) => m.callId === String(entry));
   assert.equal(mine.filter((m) => m.type === 'incoming_call').length, 1);
-  assert.ok(mine.every((m) => m.phase === 'ringing'), 'a child leg that was not answered does not end the call');
+  assert.ok(
+    mine.every((m) => m.phase === 'ringing'),
+    'a child leg that was not answered does not end the call',
+  );
   assert.equal(await w.count('SELECT * FROM calls WHERE id = ?1', String(entry)), 1);
   a.close();
 });
@@ -174,19 +224,34 @@ test('socket refuses missing, bad and expired tokens and foreign origins before 
   await assert.rejects(w.openSocket(null), { status: 401 });
   await assert.rejects(w.openSocket({ token: 'nope' }), { status: 401 });
   const expired = signHS256(
-    { uid: admin.user.id, login: admin.login, name: 'x', role: 'admin', store: null, tv: 0, exp: Math.floor(Date.now() / 1000) - 7200 },
+    {
+      uid: admin.user.id,
+      login: admin.login,
+      name: 'x',
+      role: 'admin',
+      store: null,
+      tv: 0,
+      exp: Math.floor(Date.now() / 1000) - 7200,
+    },
     JWT_SECRET,
   );
   await assert.rejects(w.openSocket({ token: expired }), { status: 401, body: /token_expired/ });
-  const forged = signHS256({ uid: admin.user.id, role: 'admin', exp: 9999999999 }, 'some-other-secret-entirely');
+  const forged = signHS256(
+    { uid: admin.user.id, role: 'admin', exp: 9999999999 },
+    'some-other-secret-entirely',
+  );
   await assert.rejects(w.openSocket({ token: forged }), { status: 401 });
-  await assert.rejects(w.openSocket(admin, { headers: { origin: 'https://evil.example' } }), { status: 403 });
+  await assert.rejects(w.openSocket(admin, { headers: { origin: 'https://evil.example' } }), {
+    status: 403,
+  });
   const ok = await w.openSocket(admin, { headers: { origin: w.url } });
   ok.close();
   // The session cookie works too (what the browser uses).
   const viaCookie = await w.openSocket(null, { headers: { cookie: admin.cookie } });
   viaCookie.close();
-  const plain = await w.json('/api/cti/socket', { headers: { authorization: `Bearer ${admin.token}` } });
+  const plain = await w.json('/api/cti/socket', {
+    headers: { authorization: `Bearer ${admin.token}` },
+  });
   assert.equal(plain.status, 426);
 });
 
@@ -223,13 +288,24 @@ test('test-call: admin only, same pipeline, isTest', async () => {
 });
 
 test('login: wrong password, unknown id, disabled account', async () => {
-  const post = (b) => w.json('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
+  const post = (b) =>
+    w.json('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(b),
+    });
   assert.equal((await post({ loginId: admin.login, password: 'wrong-password' })).status, 401);
-  assert.equal((await post({ loginId: 'nobody-here', password: 'whatever' })).body.error.code, 'invalid_credentials');
+  assert.equal(
+    (await post({ loginId: 'nobody-here', password: 'whatever' })).body.error.code,
+    'invalid_credentials',
+  );
   assert.equal((await post({ loginId: '', password: 'x' })).status, 400);
   assert.equal((await w.json('/api/auth/login', { method: 'POST', body: '{oops' })).status, 400);
   const u = await w.login({ role: 'staff', store: '葛西' });
-  assert.equal((await w.json('/api/auth/me', { headers: { authorization: `Bearer ${u.token}` } })).status, 200);
+  assert.equal(
+    (await w.json('/api/auth/me', { headers: { authorization: `Bearer ${u.token}` } })).status,
+    200,
+  );
   await w.db.prepare('UPDATE users SET disabled = 1 WHERE login_id = ?1').bind(u.login).run();
   const me = await w.json('/api/auth/me', { headers: { authorization: `Bearer ${u.token}` } });
   assert.equal(me.status, 401);
@@ -243,7 +319,11 @@ test('lookup returns what the popup shows; register an unknown caller', async ()
    * @param {Record<string, string>} [headers]
    */
   const post = (body, headers = auth) =>
-    w.json('/api/customers/lookup', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    w.json('/api/customers/lookup', {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const r = await post({ phone: '090-1234-5678', incoming: '05017481234' });
   assert.equal(r.status, 200);
   assert.equal(r.body.customer.name, '山田 太郎');
@@ -260,10 +340,19 @@ test('lookup returns what the popup shows; register an unknown caller', async ()
   const created = await w.json('/api/customers', {
     method: 'POST',
     headers: { ...nishiHeaders(), 'content-type': 'application/json' },
-    body: JSON.stringify({ name: '新規 顧客', kana: 'シンキ コキャク', phone: '080-7777-1234', memo: '初回電話' }),
+    body: JSON.stringify({
+      name: '新規 顧客',
+      kana: 'シンキ コキャク',
+      phone: '080-7777-1234',
+      memo: '初回電話',
+    }),
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  assert.equal(created.body.customer.homeStore.name, '西船橋', 'staff register for their own store');
+  assert.equal(
+    created.body.customer.homeStore.name,
+    '西船橋',
+    'staff register for their own store',
+  );
   assert.equal(created.body.customer.usage.calls, 1, 'the call made before registering counts');
   const noName = await w.json('/api/customers', {
     method: 'POST',
@@ -278,9 +367,11 @@ function nishiHeaders() {
   return { authorization: `Bearer ${nishiStaff.token}` };
 }
 
-test('recent calls are scoped to the staff member\'s store', async () => {
+test("recent calls are scoped to the staff member's store", async () => {
   await w.sendEvent(callEvent({ internal_number: '+815017491111' })); // 錦糸町
-  const all = await w.json('/api/calls/recent?limit=100', { headers: { authorization: `Bearer ${admin.token}` } });
+  const all = await w.json('/api/calls/recent?limit=100', {
+    headers: { authorization: `Bearer ${admin.token}` },
+  });
   const mine = await w.json('/api/calls/recent?limit=100', { headers: nishiHeaders() });
   assert.ok(all.body.calls.some((c) => c.storeName === '錦糸町'));
   assert.ok(mine.body.calls.length > 0);

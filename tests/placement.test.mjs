@@ -27,7 +27,10 @@ test('HUB_LOCATION that is not a location hint: 503 and a log line naming the se
   try {
     const res = await w.sendEvent(callEvent());
     assert.equal(res.status, 503, JSON.stringify(res.body));
-    assert.match(logs, /HUB_LOCATION must be one of wnam, enam, sam, weur, eeur, apac, oc, afr, me/);
+    assert.match(
+      logs,
+      /HUB_LOCATION must be one of wnam, enam, sam, weur, eeur, apac, oc, afr, me/,
+    );
   } finally {
     await w.close();
   }

@@ -27,7 +27,10 @@ after(() => w?.close());
 const api = (who, path, { method = 'GET', body } = {}) =>
   w.json(path, {
     method,
-    headers: { authorization: `Bearer ${who.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${who.token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
@@ -38,14 +41,25 @@ const SATO = '+818011112222'; // the seed's 佐藤 花子, a customer of 錦糸�
 /** A call from `from` to `line`, started `minutesAgo` minutes ago; resolves with its id. */
 async function call(from, line, minutesAgo, extra = {}) {
   const t = Date.now() - minutesAgo * 60_000;
-  const ev = callEvent({ external_number: from, internal_number: line, contact: null, date_started: t, date_rang: t, event_timestamp: t, ...extra });
+  const ev = callEvent({
+    external_number: from,
+    internal_number: line,
+    contact: null,
+    date_started: t,
+    date_rang: t,
+    event_timestamp: t,
+    ...extra,
+  });
   const r = await w.sendEvent(ev);
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return String(ev.call_id);
 }
 
 async function wrapup(who, callId, category, outcome, note) {
-  const r = await api(who, '/api/calls/wrapup', { method: 'PUT', body: { callId, category, outcome, note } });
+  const r = await api(who, '/api/calls/wrapup', {
+    method: 'PUT',
+    body: { callId, category, outcome, note },
+  });
   assert.equal(r.status, 200, JSON.stringify(r.body));
 }
 
@@ -55,7 +69,7 @@ const lookup = async (who, body) => {
   return r.body;
 };
 
-test('wrapups: the number\'s last 3, newest first, without the call asked about or empty ones; history rows carry theirs', async () => {
+test("wrapups: the number's last 3, newest first, without the call asked about or empty ones; history rows carry theirs", async () => {
   const from = '+819011110001'; // nobody's number: an unregistered caller has a story too
   const a = await call(from, NISHI_LINE, 12);
   const b = await call(from, NISHI_LINE, 10);
@@ -72,8 +86,16 @@ test('wrapups: the number\'s last 3, newest first, without the call asked about 
 
   const r = await lookup(nishi, { callId: now });
   assert.equal(r.customer, null);
-  assert.equal(r.otherStore, false, 'nobody has the number: an unregistered caller, not another store\'s');
-  assert.deepEqual(r.wrapups.map((x) => x.callId), [d, c, b], 'the last 3 written, newest call first; not this call, not an empty one');
+  assert.equal(
+    r.otherStore,
+    false,
+    "nobody has the number: an unregistered caller, not another store's",
+  );
+  assert.deepEqual(
+    r.wrapups.map((x) => x.callId),
+    [d, c, b],
+    'the last 3 written, newest call first; not this call, not an empty one',
+  );
   const latest = r.wrapups[0];
   assert.equal(latest.category, '問い合わせ');
   assert.equal(latest.outcome, '折り返し予定');
@@ -90,7 +112,10 @@ test('wrapups: the number\'s last 3, newest first, without the call asked about 
 
   // By number (no call asked about): every call counts.
   const byPhone = await lookup(nishi, { phone: '09011110001' });
-  assert.deepEqual(byPhone.wrapups.map((x) => x.callId), [now, d, c]);
+  assert.deepEqual(
+    byPhone.wrapups.map((x) => x.callId),
+    [now, d, c],
+  );
 
   // A withheld caller has no story.
   const withheld = await call('anonymous', NISHI_LINE, 0);
@@ -100,7 +125,7 @@ test('wrapups: the number\'s last 3, newest first, without the call asked about 
   assert.equal(wh.otherStore, false);
 });
 
-test('another store\'s customer: staff are told otherStore, never who, nor the other store\'s wrap-ups', async () => {
+test("another store's customer: staff are told otherStore, never who, nor the other store's wrap-ups", async () => {
   const k1 = await call(SATO, KINSHI_LINE, 9);
   const n1 = await call(SATO, NISHI_LINE, 7);
   const n2 = await call(SATO, NISHI_LINE, 0);
@@ -108,9 +133,20 @@ test('another store\'s customer: staff are told otherStore, never who, nor the o
   await wrapup(nishi, n1, '問い合わせ', '折り返し予定', '西船橋の記録');
   // The pipeline links a call to 佐藤 花子 only where the call's store may see her (issue 23):
   // 錦糸町's call, not 西船橋's.
-  const linked = await w.db.prepare('SELECT count(*) AS n FROM calls WHERE id IN (?1, ?2) AND customer_id IS NOT NULL').bind(n1, n2).first();
+  const linked = await w.db
+    .prepare('SELECT count(*) AS n FROM calls WHERE id IN (?1, ?2) AND customer_id IS NOT NULL')
+    .bind(n1, n2)
+    .first();
   assert.equal(linked.n, 0);
-  assert.equal((await w.db.prepare('SELECT count(*) AS n FROM calls WHERE id = ?1 AND customer_id IS NOT NULL').bind(k1).first()).n, 1);
+  assert.equal(
+    (
+      await w.db
+        .prepare('SELECT count(*) AS n FROM calls WHERE id = ?1 AND customer_id IS NOT NULL')
+        .bind(k1)
+        .first()
+    ).n,
+    1,
+  );
 
   const staff = await lookup(nishi, { callId: n2 });
   assert.equal(staff.otherStore, true);
@@ -118,11 +154,19 @@ test('another store\'s customer: staff are told otherStore, never who, nor the o
   assert.deepEqual(staff.candidates, []);
   assert.deepEqual(staff.notes, []);
   assert.equal(staff.canEdit, false);
-  assert.deepEqual(staff.wrapups.map((x) => x.callId), [n1], 'only the wrap-ups of calls to their store');
+  assert.deepEqual(
+    staff.wrapups.map((x) => x.callId),
+    [n1],
+    'only the wrap-ups of calls to their store',
+  );
   assert.ok(staff.history.length >= 2 && staff.history.every((h) => h.storeName === '西船橋'));
-  assert.ok(staff.history.every((h) => h.customerName === null && h.customerId === null), 'history rows do not name her');
+  assert.ok(
+    staff.history.every((h) => h.customerName === null && h.customerId === null),
+    'history rows do not name her',
+  );
   const text = JSON.stringify(staff);
-  for (const secret of ['佐藤', 'サトウ', '錦糸町だけの記録', '錦糸町', k1]) assert.ok(!text.includes(secret), `staff's lookup leaks ${secret}`);
+  for (const secret of ['佐藤', 'サトウ', '錦糸町だけの記録', '錦糸町', k1])
+    assert.ok(!text.includes(secret), `staff's lookup leaks ${secret}`);
   // By number as well.
   const staffByPhone = await lookup(nishi, { phone: '08011112222' });
   assert.equal(staffByPhone.otherStore, true);
@@ -132,13 +176,19 @@ test('another store\'s customer: staff are told otherStore, never who, nor the o
   const own = await lookup(kinshi, { phone: '08011112222' });
   assert.equal(own.otherStore, false);
   assert.equal(own.customer.name, '佐藤 花子');
-  assert.deepEqual(own.wrapups.map((x) => x.callId), [k1]);
+  assert.deepEqual(
+    own.wrapups.map((x) => x.callId),
+    [k1],
+  );
 
   // An admin sees everything.
   const all = await lookup(admin, { callId: n2 });
   assert.equal(all.otherStore, false);
   assert.equal(all.customer.name, '佐藤 花子');
-  assert.deepEqual(all.wrapups.map((x) => x.callId), [n1, k1]);
+  assert.deepEqual(
+    all.wrapups.map((x) => x.callId),
+    [n1, k1],
+  );
   assert.equal(all.history.find((h) => h.id === k1).customerName, '佐藤 花子');
 
   // A number shared by a customer staff may see and another store's: the one they see, no flag.

@@ -22,7 +22,10 @@ before(async () => {
     },
   });
   admin = await w.login({ role: 'admin' });
-  staff = await w.login({ role: 'staff', store: (await w.db.prepare("SELECT id FROM stores WHERE name = '西船橋'").first()).id });
+  staff = await w.login({
+    role: 'staff',
+    store: (await w.db.prepare("SELECT id FROM stores WHERE name = '西船橋'").first()).id,
+  });
 });
 
 after(() => w?.close());
@@ -42,8 +45,17 @@ function lastWeek(now) {
 }
 
 test('the destination: admins only, https:// only, cleared with null', async () => {
-  assert.equal((await call(staff, 'PUT', '/api/settings/reports', { webhookUrl: 'https://hooks.example/a' })).status, 403);
-  for (const bad of ['http://hooks.example/a', 'hooks.example', 'https://', 'javascript:alert(1)']) {
+  assert.equal(
+    (await call(staff, 'PUT', '/api/settings/reports', { webhookUrl: 'https://hooks.example/a' }))
+      .status,
+    403,
+  );
+  for (const bad of [
+    'http://hooks.example/a',
+    'hooks.example',
+    'https://',
+    'javascript:alert(1)',
+  ]) {
     const r = await call(admin, 'PUT', '/api/settings/reports', { webhookUrl: bad });
     assert.equal(r.status, 400, bad);
     assert.equal(r.body.error.code, 'invalid_webhook_url');
@@ -51,9 +63,14 @@ test('the destination: admins only, https:// only, cleared with null', async () 
   const none = await call(admin, 'POST', '/api/settings/reports/test', {});
   assert.equal(none.status, 400);
   assert.equal(none.body.error.code, 'no_webhook_url');
-  const ok = await call(admin, 'PUT', '/api/settings/reports', { webhookUrl: 'https://hooks.example/T000/B000' });
+  const ok = await call(admin, 'PUT', '/api/settings/reports', {
+    webhookUrl: 'https://hooks.example/T000/B000',
+  });
   assert.equal(ok.status, 200);
-  assert.equal((await call(admin, 'GET', '/api/settings/reports')).body.webhookUrl, 'https://hooks.example/T000/B000');
+  assert.equal(
+    (await call(admin, 'GET', '/api/settings/reports')).body.webhookUrl,
+    'https://hooks.example/T000/B000',
+  );
 });
 
 test('a test send and the Monday cron post last week by store, once', async () => {
@@ -64,10 +81,26 @@ test('a test send and the Monday cron post last week by store, once', async () =
     const ev = callEvent({ contact: null, date_started: t0, date_rang: t0 });
     await w.sendEvent({ ...ev, event_timestamp: Date.now() });
     if (answered) {
-      await w.sendEvent({ ...ev, state: 'connected', date_connected: t0 + 3000, event_timestamp: Date.now() + 1 });
-      await w.sendEvent({ ...ev, state: 'hangup', date_connected: t0 + 3000, date_ended: t0 + 60000, event_timestamp: Date.now() + 2 });
+      await w.sendEvent({
+        ...ev,
+        state: 'connected',
+        date_connected: t0 + 3000,
+        event_timestamp: Date.now() + 1,
+      });
+      await w.sendEvent({
+        ...ev,
+        state: 'hangup',
+        date_connected: t0 + 3000,
+        date_ended: t0 + 60000,
+        event_timestamp: Date.now() + 2,
+      });
     } else {
-      await w.sendEvent({ ...ev, state: 'hangup', date_ended: t0 + 20000, event_timestamp: Date.now() + 1 });
+      await w.sendEvent({
+        ...ev,
+        state: 'hangup',
+        date_ended: t0 + 20000,
+        event_timestamp: Date.now() + 1,
+      });
     }
   }
   await w.flush();
@@ -84,12 +117,21 @@ test('a test send and the Monday cron post last week by store, once', async () =
   // The cron: not before Monday 09:00 JST, then once for the week.
   const worker = await w.mf.getWorker('console');
   const thisMonday = (monday + 7) * 86400e3 - 9 * 3600e3;
-  await worker.scheduled({ cron: '*/15 * * * *', scheduledTime: new Date(thisMonday + 8 * 3600e3 + 45 * 60e3) });
+  await worker.scheduled({
+    cron: '*/15 * * * *',
+    scheduledTime: new Date(thisMonday + 8 * 3600e3 + 45 * 60e3),
+  });
   assert.equal(sent.length, 1, 'not at 08:45');
-  await worker.scheduled({ cron: '*/15 * * * *', scheduledTime: new Date(thisMonday + 9 * 3600e3) });
+  await worker.scheduled({
+    cron: '*/15 * * * *',
+    scheduledTime: new Date(thisMonday + 9 * 3600e3),
+  });
   assert.equal(sent.length, 2, 'at 09:00');
   assert.equal(sent[1].body.text, sent[0].body.text);
-  await worker.scheduled({ cron: '*/15 * * * *', scheduledTime: new Date(thisMonday + 9 * 3600e3 + 15 * 60e3) });
+  await worker.scheduled({
+    cron: '*/15 * * * *',
+    scheduledTime: new Date(thisMonday + 9 * 3600e3 + 15 * 60e3),
+  });
   assert.equal(sent.length, 2, 'once a week');
   const s = await call(admin, 'GET', '/api/settings/reports');
   assert.equal(s.body.lastSentWeek, from);

@@ -53,9 +53,25 @@ const fresh = () => (stamp = Math.max(stamp + 1, Date.now()));
  * @param {{ from: string, line?: string, at?: string, atMs?: number, ring?: number, talk?: number,
  *   end?: string, direction?: string }} c  the start: `at` (Japan time) or `atMs`
  */
-async function call({ from, line = NISHI, at, atMs, ring = 10, talk = 60, end = 'answered', direction = 'inbound' }) {
+async function call({
+  from,
+  line = NISHI,
+  at,
+  atMs,
+  ring = 10,
+  talk = 60,
+  end = 'answered',
+  direction = 'inbound',
+}) {
   const t0 = atMs ?? jst(at);
-  const ev = callEvent({ external_number: from, internal_number: line, contact: null, direction, date_started: t0, date_rang: t0 });
+  const ev = callEvent({
+    external_number: from,
+    internal_number: line,
+    contact: null,
+    direction,
+    date_started: t0,
+    date_rang: t0,
+  });
   const send = async (e) => {
     const r = await w.sendEvent({ ...e, event_timestamp: fresh() });
     assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -66,7 +82,11 @@ async function call({ from, line = NISHI, at, atMs, ring = 10, talk = 60, end = 
     await send({ ...ev, state: 'connected', date_connected: c });
     await send({ ...ev, state: 'hangup', date_connected: c, date_ended: c + talk * 1000 });
   } else {
-    await send({ ...ev, state: end === 'voicemail' ? 'voicemail' : 'hangup', date_ended: t0 + ring * 1000 });
+    await send({
+      ...ev,
+      state: end === 'voicemail' ? 'voicemail' : 'hangup',
+      date_ended: t0 + ring * 1000,
+    });
   }
   return String(ev.call_id);
 }
@@ -74,8 +94,19 @@ async function call({ from, line = NISHI, at, atMs, ring = 10, talk = 60, end = 
 /** A blind transfer: one customer call in two legs (grouped by entry_point_call_id). */
 async function transfer({ from, line = NISHI, at, ring, talk }) {
   const t0 = jst(at);
-  const first = callEvent({ external_number: from, internal_number: line, contact: null, date_started: t0, date_rang: t0 });
-  const second = { ...first, call_id: newCallId(), entry_point_call_id: first.call_id, date_started: t0 + 30000 };
+  const first = callEvent({
+    external_number: from,
+    internal_number: line,
+    contact: null,
+    date_started: t0,
+    date_rang: t0,
+  });
+  const second = {
+    ...first,
+    call_id: newCallId(),
+    entry_point_call_id: first.call_id,
+    date_started: t0 + 30000,
+  };
   const c = t0 + ring * 1000;
   for (const e of [
     first,
@@ -110,7 +141,13 @@ async function loadFixture() {
   ids.B = await call({ from: X1, at: '2026-10-06 10:30:00', ring: 20, end: 'missed' });
   ids.C = await call({ from: X1, at: '2026-10-06 23:59:30', ring: 40, talk: 120 });
   ids.D = await transfer({ from: X2, at: '2026-10-07 09:00:00', ring: 5, talk: 180 });
-  ids.E = await call({ from: X3, line: KINSHI, at: '2026-10-07 14:00:00', ring: 30, end: 'voicemail' });
+  ids.E = await call({
+    from: X3,
+    line: KINSHI,
+    at: '2026-10-07 14:00:00',
+    ring: 30,
+    end: 'voicemail',
+  });
   ids.F = await call({ from: X2, at: '2026-10-07 15:00:00', ring: 15, end: 'missed' });
   ids.G = await call({ from: X2, at: '2026-10-07 15:10:00', ring: 25, end: 'missed' });
   ids.O = await call({ from: X1, at: '2026-10-07 16:00:00', direction: 'outbound' });
@@ -142,8 +179,12 @@ test('per store: calls, answered, missed, voicemail, rate, ring and talk, by han
   const r = await report(admin, FIXTURE);
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.deepEqual(r.body.period, {
-    from: '2026-10-06', to: '2026-10-07', days: 2, dayStartMinutes: 0,
-    startAt: '2026-10-05T15:00:00.000Z', endAt: '2026-10-07T15:00:00.000Z',
+    from: '2026-10-06',
+    to: '2026-10-07',
+    days: 2,
+    dayStartMinutes: 0,
+    startAt: '2026-10-05T15:00:00.000Z',
+    endAt: '2026-10-07T15:00:00.000Z',
     previous: { from: '2026-10-04', to: '2026-10-05' },
   });
   const n = byName(r, '西船橋');
@@ -163,7 +204,16 @@ test('per store: calls, answered, missed, voicemail, rate, ring and talk, by han
   assert.equal(n.outsideHours, null, 'no business hours yet: no figure');
   const k = byName(r, '錦糸町');
   assert.deepEqual(
-    [k.calls, k.answered, k.missed, k.voicemail, k.answerRate, k.avgRingSec, k.maxRingSec, k.talkSec],
+    [
+      k.calls,
+      k.answered,
+      k.missed,
+      k.voicemail,
+      k.answerRate,
+      k.avgRingSec,
+      k.maxRingSec,
+      k.talkSec,
+    ],
     [2, 1, 0, 1, 50, 8, 8, 40],
   );
   assert.equal(r.body.total.calls, 9);
@@ -192,8 +242,14 @@ test('heatmap and the daily line: a call across midnight stays on the day it ran
     { label: '2026-10-06', calls: 4, answered: 3, unanswered: 1 },
     { label: '2026-10-07', calls: 5, answered: 2, unanswered: 3 },
   ]);
-  assert.deepEqual(r.body.previousSeries.map((d) => d.label), ['2026-10-04', '2026-10-05']);
-  assert.deepEqual(r.body.previousSeries.map((d) => d.calls), [0, 0]);
+  assert.deepEqual(
+    r.body.previousSeries.map((d) => d.label),
+    ['2026-10-04', '2026-10-05'],
+  );
+  assert.deepEqual(
+    r.body.previousSeries.map((d) => d.calls),
+    [0, 0],
+  );
 });
 
 test('a business-day cutoff of 01:00 moves the calls between midnight and one', async () => {
@@ -203,8 +259,14 @@ test('a business-day cutoff of 01:00 moves the calls between midnight and one', 
   // H (10-06 00:30) now belongs to 10-05; I (10-08 00:30) to 10-07.
   const n = byName(r, '西船橋');
   assert.equal(n.calls, 7);
-  assert.deepEqual(r.body.series.map((d) => d.calls), [3, 6]);
-  assert.deepEqual(r.body.previousSeries.map((d) => d.calls), [0, 1]);
+  assert.deepEqual(
+    r.body.series.map((d) => d.calls),
+    [3, 6],
+  );
+  assert.deepEqual(
+    r.body.previousSeries.map((d) => d.calls),
+    [0, 1],
+  );
   // C (23:59:30) stays on 10-06, and I shows at 00:00 on Wednesday's business day.
   assert.equal(r.body.heatmap.calls[2][0], 1);
   const bad = await report(admin, { ...FIXTURE, dayStartMinutes: 90 });
@@ -223,17 +285,27 @@ test('callers, repeat callers, unknown numbers and wrap-ups', async () => {
     { phone: '09012345678', calls: 2, known: true, name: '山田 太郎' },
   ]);
   assert.deepEqual(c.unknownFrequent, [{ phone: '08055501002', calls: 3 }]);
-  assert.deepEqual(r.body.wrapups.categories, [{ label: '予約', count: 2 }, { label: '問い合わせ', count: 1 }]);
-  assert.deepEqual(r.body.wrapups.outcomes, [{ label: '対応済み', count: 2 }, { label: '担当者へ引継ぎ', count: 1 }]);
+  assert.deepEqual(r.body.wrapups.categories, [
+    { label: '予約', count: 2 },
+    { label: '問い合わせ', count: 1 },
+  ]);
+  assert.deepEqual(r.body.wrapups.outcomes, [
+    { label: '対応済み', count: 2 },
+    { label: '担当者へ引継ぎ', count: 1 },
+  ]);
 });
 
 test('staff see their store only: another store figures and customers never appear', async () => {
   const r = await report(staff, FIXTURE);
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  assert.deepEqual(r.body.stores.map((s) => s.storeName), ['西船橋']);
+  assert.deepEqual(
+    r.body.stores.map((s) => s.storeName),
+    ['西船橋'],
+  );
   assert.equal(r.body.total.calls, 7);
   const text = JSON.stringify(r.body);
-  for (const other of ['錦糸町', '佐藤', '08011112222', '08055501003']) assert.ok(!text.includes(other), other);
+  for (const other of ['錦糸町', '佐藤', '08011112222', '08055501003'])
+    assert.ok(!text.includes(other), other);
   assert.deepEqual(r.body.wrapups.outcomes, [{ label: '対応済み', count: 2 }]);
   assert.equal(r.body.callers.numbers, 3);
   // Asking for another store is refused; for its own, fine.
@@ -243,7 +315,10 @@ test('staff see their store only: another store figures and customers never appe
   assert.equal(own.body.total.calls, 7);
   // An admin picks stores.
   const picked = await report(admin, { ...FIXTURE, stores: [stores['錦糸町']] });
-  assert.deepEqual(picked.body.stores.map((s) => s.storeName), ['錦糸町']);
+  assert.deepEqual(
+    picked.body.stores.map((s) => s.storeName),
+    ['錦糸町'],
+  );
 });
 
 test('a customer of another store calling staff store: the number shows, the name does not', async () => {
@@ -271,7 +346,9 @@ test('折り返し: opened, done, still open, called back first, median and 90th
   await call({ from: a, atMs: now(), ring: 1, talk: 1 }); // called back themselves: closes the item
   await call({ from: b, atMs: now(), end: 'voicemail', ring: 1 });
   await call({ from: c, atMs: now(), end: 'missed', ring: 1 });
-  const list = await w.json('/api/callbacks?status=all&perPage=100', { headers: { authorization: `Bearer ${admin.token}` } });
+  const list = await w.json('/api/callbacks?status=all&perPage=100', {
+    headers: { authorization: `Bearer ${admin.token}` },
+  });
   const item = list.body.callbacks.find((x) => x.phone === '08055509002');
   const closed = await w.json(`/api/callbacks/${item.id}`, {
     method: 'PATCH',
@@ -296,15 +373,38 @@ test('折り返し percentiles by hand: 10 items done after 1…10 minutes, one 
   const nishi = stores['西船橋'];
   for (let i = 1; i <= 10; i++) {
     await w.db
-      .prepare("INSERT INTO callbacks (store_id, phone, status, created_at, updated_at) VALUES (?1, ?2, 'done', ?3, ?4)")
-      .bind(nishi, `0805559${String(i).padStart(4, '0')}`, t0 + i * 1000, t0 + i * 1000 + i * 60000 + 30000)
+      .prepare(
+        "INSERT INTO callbacks (store_id, phone, status, created_at, updated_at) VALUES (?1, ?2, 'done', ?3, ?4)",
+      )
+      .bind(
+        nishi,
+        `0805559${String(i).padStart(4, '0')}`,
+        t0 + i * 1000,
+        t0 + i * 1000 + i * 60000 + 30000,
+      )
       .run();
   }
-  await w.db.prepare("INSERT INTO callbacks (store_id, phone, status, created_at, updated_at) VALUES (?1, '08055590099', 'open', ?2, ?2)").bind(nishi, t0).run();
+  await w.db
+    .prepare(
+      "INSERT INTO callbacks (store_id, phone, status, created_at, updated_at) VALUES (?1, '08055590099', 'open', ?2, ?2)",
+    )
+    .bind(nishi, t0)
+    .run();
   const r = await report(admin, { from: '2026-08-03', to: '2026-08-03' });
   // Nearest rank: the 5th of 10 (5 min 30 s → 5) and the 9th (9 min 30 s → 9), whole minutes.
-  assert.deepEqual(r.body.callbacks, { opened: 11, done: 10, open: 1, calledBackFirst: 0, medianMinutes: 5, p90Minutes: 9 });
-  const other = await report(admin, { from: '2026-08-03', to: '2026-08-03', stores: [stores['錦糸町']] });
+  assert.deepEqual(r.body.callbacks, {
+    opened: 11,
+    done: 10,
+    open: 1,
+    calledBackFirst: 0,
+    medianMinutes: 5,
+    p90Minutes: 9,
+  });
+  const other = await report(admin, {
+    from: '2026-08-03',
+    to: '2026-08-03',
+    stores: [stores['錦糸町']],
+  });
   assert.equal(other.body.callbacks.opened, 0);
 });
 
@@ -323,7 +423,9 @@ test('bad input is a clear 400, never a 5xx', async () => {
     assert.equal(r.body.error.code, code, JSON.stringify(body));
   }
   const week = await report(admin, { ...FIXTURE, groupBy: 'week' });
-  assert.deepEqual(week.body.series, [{ label: '2026-10-05', calls: 9, answered: 5, unanswered: 4 }]);
+  assert.deepEqual(week.body.series, [
+    { label: '2026-10-05', calls: 9, answered: 5, unanswered: 4 },
+  ]);
   // A long period reads its callers only when asked.
   const long = { from: '2026-06-01', to: '2026-10-31' };
   const noCallers = await report(admin, long);
@@ -332,21 +434,40 @@ test('bad input is a clear 400, never a 5xx', async () => {
   assert.equal(noCallers.body.total.calls, 12, 'the other figures are there (with 10-08)');
   const withCallers = await report(admin, { ...long, callers: true });
   assert.equal(withCallers.body.callers.numbers, 5);
-  const anon = await w.json('/api/reports/calls', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+  const anon = await w.json('/api/reports/calls', {
+    method: 'POST',
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(anon.status, 401);
 });
 
 async function rollupsStored() {
-  return (await w.db.prepare('SELECT * FROM call_rollups WHERE calls > 0 ORDER BY hour, store_id').raw()).map((r) => r.join(','));
+  return (
+    await w.db.prepare('SELECT * FROM call_rollups WHERE calls > 0 ORDER BY hour, store_id').raw()
+  ).map((r) => r.join(','));
 }
 
 /** The oracle, computed in JS from the calls table itself (not from the rollup SQL). */
 async function rollupsByHand() {
-  const rows = (await w.db.prepare("SELECT * FROM calls WHERE direction = 'inbound' AND is_test = 0").all()).results;
+  const rows = (
+    await w.db.prepare("SELECT * FROM calls WHERE direction = 'inbound' AND is_test = 0").all()
+  ).results;
   const m = new Map();
   for (const k of rows) {
     const key = `${Math.floor(k.started_at / 3600000)},${k.store_id ?? 0}`;
-    const r = m.get(key) ?? { calls: 0, answered: 0, missed: 0, voicemail: 0, ringN: 0, ringMs: 0, ringMax: 0, talkN: 0, talkMs: 0, withheld: 0 };
+    const r = m.get(key) ?? {
+      calls: 0,
+      answered: 0,
+      missed: 0,
+      voicemail: 0,
+      ringN: 0,
+      ringMs: 0,
+      ringMax: 0,
+      talkN: 0,
+      talkMs: 0,
+      withheld: 0,
+    };
     r.calls++;
     if (k.connected_at != null || ['connected', 'hold', 'ended'].includes(k.phase)) r.answered++;
     if (k.phase === 'missed') r.missed++;
@@ -370,7 +491,21 @@ async function rollupsByHand() {
       const [hb, sb] = b.split(',').map(Number);
       return ha - hb || sa - sb;
     })
-    .map(([key, r]) => [key, r.calls, r.answered, r.missed, r.voicemail, r.ringN, r.ringMs, r.ringMax, r.talkN, r.talkMs, r.withheld].join(','));
+    .map(([key, r]) =>
+      [
+        key,
+        r.calls,
+        r.answered,
+        r.missed,
+        r.voicemail,
+        r.ringN,
+        r.ringMs,
+        r.ringMax,
+        r.talkN,
+        r.talkMs,
+        r.withheld,
+      ].join(','),
+    );
 }
 
 test('property: after random sequences of events the rollups agree with the raw call log', async () => {
@@ -394,19 +529,32 @@ test('property: after random sequences of events the rollups agree with the raw 
       date_rang: t0,
       direction: rnd() < 0.9 ? 'inbound' : 'outbound',
     });
-    const second = { ...first, call_id: newCallId(), entry_point_call_id: first.call_id, date_started: t0 + 20000 };
+    const second = {
+      ...first,
+      call_id: newCallId(),
+      entry_point_call_id: first.call_id,
+      date_started: t0 + 20000,
+    };
     const plan = [];
     const c = t0 + Math.floor(rnd() * 60000);
     const e = c + Math.floor(rnd() * 600000);
     const kind = pick(['answered', 'missed', 'voicemail', 'open', 'answered-late-start']);
-    const leg = (l) => ({
-      answered: [l, { ...l, state: 'connected', date_connected: c }, { ...l, state: 'hangup', date_connected: c, date_ended: e }],
-      missed: [l, { ...l, state: 'hangup', date_ended: c }],
-      voicemail: [l, { ...l, state: 'voicemail', date_ended: c }],
-      open: [l, { ...l, state: 'connected', date_connected: c }],
-      // A later event of the call says it started earlier (another hour): both hours change.
-      'answered-late-start': [l, { ...l, state: 'connected', date_connected: c, date_started: t0 - 3600e3 }],
-    })[kind];
+    const leg = (l) =>
+      ({
+        answered: [
+          l,
+          { ...l, state: 'connected', date_connected: c },
+          { ...l, state: 'hangup', date_connected: c, date_ended: e },
+        ],
+        missed: [l, { ...l, state: 'hangup', date_ended: c }],
+        voicemail: [l, { ...l, state: 'voicemail', date_ended: c }],
+        open: [l, { ...l, state: 'connected', date_connected: c }],
+        // A later event of the call says it started earlier (another hour): both hours change.
+        'answered-late-start': [
+          l,
+          { ...l, state: 'connected', date_connected: c, date_started: t0 - 3600e3 },
+        ],
+      })[kind];
     plan.push(...leg(first));
     if (legs === 2) plan.push(...leg(second));
     calls.push(plan);
@@ -427,7 +575,9 @@ test('property: after random sequences of events the rollups agree with the raw 
   // The daily rollups are their Japan-time days' hours, summed.
   const days = await w.db.prepare('SELECT * FROM call_rollups_day ORDER BY day, store_id').raw();
   const fromHours = await w.db
-    .prepare('SELECT (hour + 9) / 24, store_id, sum(calls), sum(answered), sum(missed), sum(voicemail), sum(ring_n), sum(ring_ms), max(ring_max_ms), sum(talk_n), sum(talk_ms), sum(withheld) FROM call_rollups GROUP BY 1, 2 ORDER BY 1, 2')
+    .prepare(
+      'SELECT (hour + 9) / 24, store_id, sum(calls), sum(answered), sum(missed), sum(voicemail), sum(ring_n), sum(ring_ms), max(ring_max_ms), sum(talk_n), sum(talk_ms), sum(withheld) FROM call_rollups GROUP BY 1, 2 ORDER BY 1, 2',
+    )
     .raw();
   assert.deepEqual(days.map(String), fromHours.map(String), `seed ${seed}`);
 });
@@ -436,14 +586,33 @@ test('npm run reports:rebuild recomputes the rollups from the call log (a wiped 
   const { rebuildRollups } = await import('../scripts/lib/rollups.mjs');
   const expected = await rollupsByHand();
   await w.db.prepare('DELETE FROM call_rollups').run();
-  await w.db.prepare("INSERT INTO call_rollups VALUES (?1, 1, 99, 0, 0, 0, 0, 0, 0, 0, 0, 0)").bind(Math.floor(jst('2026-10-06 12:00:00') / 3600000)).run();
+  await w.db
+    .prepare('INSERT INTO call_rollups VALUES (?1, 1, 99, 0, 0, 0, 0, 0, 0, 0, 0, 0)')
+    .bind(Math.floor(jst('2026-10-06 12:00:00') / 3600000))
+    .run();
   const r = await rebuildRollups(w.db);
   assert.equal(r.rows, expected.length);
   assert.deepEqual(await rollupsStored(), expected);
   const again = await report(admin, FIXTURE);
   assert.equal(again.body.total.calls, 9);
-  assert.deepEqual(again.body.wrapups.categories, [{ label: '予約', count: 2 }, { label: '問い合わせ', count: 1 }]);
-  const wrapRollups = async () => (await w.db.prepare('SELECT category, outcome, sum(n) AS n FROM call_wrapup_rollups GROUP BY 1, 2 ORDER BY 1, 2').raw()).map(String);
-  const byHand = (await w.db.prepare("SELECT w.category, w.outcome, count(*) AS n FROM call_wrapups w JOIN calls k ON k.id = w.call_id WHERE k.direction = 'inbound' AND k.is_test = 0 GROUP BY 1, 2 ORDER BY 1, 2").raw()).map(String);
+  assert.deepEqual(again.body.wrapups.categories, [
+    { label: '予約', count: 2 },
+    { label: '問い合わせ', count: 1 },
+  ]);
+  const wrapRollups = async () =>
+    (
+      await w.db
+        .prepare(
+          'SELECT category, outcome, sum(n) AS n FROM call_wrapup_rollups GROUP BY 1, 2 ORDER BY 1, 2',
+        )
+        .raw()
+    ).map(String);
+  const byHand = (
+    await w.db
+      .prepare(
+        "SELECT w.category, w.outcome, count(*) AS n FROM call_wrapups w JOIN calls k ON k.id = w.call_id WHERE k.direction = 'inbound' AND k.is_test = 0 GROUP BY 1, 2 ORDER BY 1, 2",
+      )
+      .raw()
+  ).map(String);
   assert.deepEqual(await wrapRollups(), byHand);
 });

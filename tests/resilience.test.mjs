@@ -45,7 +45,10 @@ test('reconnect with since=<seq> gets exactly the missed events, also after a re
       [String(first.call_id), 'call_state', 'connected'],
     ],
   );
-  assert.ok(replayed[0].seq > seen.seq && replayed[1].seq > replayed[0].seq, 'in order, after since');
+  assert.ok(
+    replayed[0].seq > seen.seq && replayed[1].seq > replayed[0].seq,
+    'in order, after since',
+  );
   b.close();
 
   // A fresh console (no since) gets the calls still live, once each, newest state.
@@ -63,7 +66,10 @@ test('reconnect with since=<seq> gets exactly the missed events, also after a re
   const latest = replayed[1].seq;
   const d = await w.openSocket(again, { since: latest });
   await d.settle();
-  assert.deepEqual(d.messages.filter((m) => m.type !== 'hello' && m.raw === undefined), []);
+  assert.deepEqual(
+    d.messages.filter((m) => m.type !== 'hello' && m.raw === undefined),
+    [],
+  );
   assert.deepEqual(
     d.messages.filter((m) => m.type === 'hello').map((m) => [m.seq, m.replay]),
     [[latest, 0]],

@@ -268,8 +268,14 @@ test('a reception desk registers an unknown caller for the store that was called
   assert.equal(made.body.customer.homeStore?.id, ids['葛西']);
   assert.equal(made.body.canEdit, false, 'the desk registers, it never edits');
   // Registering is not seeing: the record stays with 葛西 (the desk sees it while handling a call).
-  assert.ok([403, 404].includes((await api(users.reception, `/api/customers/${made.body.customer.id}`)).status));
-  assert.ok([403, 404].includes((await api(users.staff, `/api/customers/${made.body.customer.id}`)).status));
+  assert.ok(
+    [403, 404].includes(
+      (await api(users.reception, `/api/customers/${made.body.customer.id}`)).status,
+    ),
+  );
+  assert.ok(
+    [403, 404].includes((await api(users.staff, `/api/customers/${made.body.customer.id}`)).status),
+  );
   const admin = await api(users.admin, `/api/customers/${made.body.customer.id}`);
   assert.equal(admin.status, 200);
   assert.equal(admin.body.customer.name, '受付 登録');

@@ -19,7 +19,12 @@ const login = (loginId, password, ip = '198.51.100.7') =>
   });
 
 test('five wrong passwords lock the account (even the right one gets 429) until the window ends', async () => {
-  await upsertUser(w.db, { login: 'victim', role: 'staff', store: '西船橋', password: 'right-password' });
+  await upsertUser(w.db, {
+    login: 'victim',
+    role: 'staff',
+    store: '西船橋',
+    password: 'right-password',
+  });
   for (let i = 0; i < 5; i++) assert.equal((await login('victim', `guess-${i}`)).status, 401);
   const locked = await login('victim', 'right-password');
   assert.equal(locked.status, 429);
@@ -33,9 +38,11 @@ test('five wrong passwords lock the account (even the right one gets 429) until 
 
 test('a successful login clears the account counter', async () => {
   await upsertUser(w.db, { login: 'forgetful', role: 'admin', password: 'the-password' });
-  for (let i = 0; i < 4; i++) assert.equal((await login('forgetful', 'wrong', '198.51.100.8')).status, 401);
+  for (let i = 0; i < 4; i++)
+    assert.equal((await login('forgetful', 'wrong', '198.51.100.8')).status, 401);
   assert.equal((await login('forgetful', 'the-password', '198.51.100.8')).status, 200);
-  for (let i = 0; i < 4; i++) assert.equal((await login('forgetful', 'wrong', '198.51.100.8')).status, 401);
+  for (let i = 0; i < 4; i++)
+    assert.equal((await login('forgetful', 'wrong', '198.51.100.8')).status, 401);
   assert.equal((await login('forgetful', 'the-password', '198.51.100.8')).status, 200);
 });
 
@@ -44,7 +51,11 @@ test('one client spraying many accounts is throttled per IP', async () => {
   let last;
   for (let i = 0; i < 31; i++) last = await login(`spray-${i}`, 'password123', ip);
   assert.equal(last.status, 429);
-  assert.equal((await login('spray-x', 'password123', '203.0.113.100')).status, 401, 'other clients unaffected');
+  assert.equal(
+    (await login('spray-x', 'password123', '203.0.113.100')).status,
+    401,
+    'other clients unaffected',
+  );
 });
 
 test('a staff socket asking for a replay gets its own store only', async () => {
@@ -61,7 +72,10 @@ test('a staff socket asking for a replay gets its own store only', async () => {
   await s.settle();
   const calls = s.messages.filter((m) => m.callId);
   assert.ok(calls.length >= 1);
-  assert.ok(calls.every((m) => m.store.name === '葛西'), JSON.stringify(calls.map((m) => m.store.name)));
+  assert.ok(
+    calls.every((m) => m.store.name === '葛西'),
+    JSON.stringify(calls.map((m) => m.store.name)),
+  );
   a.close();
   s.close();
 });
@@ -71,7 +85,11 @@ test('cookie-authenticated writes from another site are refused', async () => {
   const body = JSON.stringify({ name: 'CSRF', phone: '0311112222' });
   const cross = await w.json('/api/customers', {
     method: 'POST',
-    headers: { cookie: admin.cookie, origin: 'https://evil.example', 'content-type': 'application/json' },
+    headers: {
+      cookie: admin.cookie,
+      origin: 'https://evil.example',
+      'content-type': 'application/json',
+    },
     body,
   });
   assert.equal(cross.status, 403);
@@ -86,17 +104,25 @@ test('cookie-authenticated writes from another site are refused', async () => {
 
 test('ALLOW_UNSIGNED_WEBHOOKS=true accepts a plain-JSON event with the hook key (and still validates it)', async () => {
   const KEY = 'k'.repeat(20) + 'unsigned-hook-key-0123456789';
-  const open = await startWorker({ bindings: { ALLOW_UNSIGNED_WEBHOOKS: 'true', UNSIGNED_WEBHOOK_KEY: KEY } });
+  const open = await startWorker({
+    bindings: { ALLOW_UNSIGNED_WEBHOOKS: 'true', UNSIGNED_WEBHOOK_KEY: KEY },
+  });
   try {
     const admin = await open.login({ role: 'admin' });
     const s = await open.openSocket(admin);
     const ev = callEvent();
     open.postWebhook = (body, headers = {}) =>
-      open.json(`/api/dialpad/webhook?key=${KEY}`, { method: 'POST', headers: { 'content-type': 'application/jwt', ...headers }, body });
+      open.json(`/api/dialpad/webhook?key=${KEY}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/jwt', ...headers },
+        body,
+      });
     const r = await open.postWebhook(JSON.stringify(ev), { 'content-type': 'application/json' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal((await s.waitFor((m) => m.legId === String(ev.call_id))).store.name, '西船橋');
-    const bad = await open.postWebhook(JSON.stringify({ ...ev, call_id: 1.5 }), { 'content-type': 'application/json' });
+    const bad = await open.postWebhook(JSON.stringify({ ...ev, call_id: 1.5 }), {
+      'content-type': 'application/json',
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, 'invalid_call_id');
     s.close();

@@ -15,7 +15,9 @@ const IDLE_SECS = 600;
 let w;
 before(async () => {
   // The hub re-reads connected sessions from D1 every second here (default 20 s).
-  w = await startWorker({ bindings: { HUB_RECHECK_SECS: '1', SESSION_IDLE_SECS: String(IDLE_SECS) } });
+  w = await startWorker({
+    bindings: { HUB_RECHECK_SECS: '1', SESSION_IDLE_SECS: String(IDLE_SECS) },
+  });
 });
 after(() => w?.close());
 
@@ -34,7 +36,7 @@ const tokenOf = (r) => {
   return c.slice(c.indexOf('=') + 1);
 };
 
-test('logout closes that session\'s socket with 4001 within a second', async () => {
+test("logout closes that session's socket with 4001 within a second", async () => {
   const a = await w.login({ role: 'staff', store: '西船橋' });
   const s = await w.openSocket(a);
   const started = Date.now();
@@ -47,8 +49,16 @@ test('logout closes that session\'s socket with 4001 within a second', async () 
 
 test('the 21st session evicts the oldest: its token stops working and its socket closes with 4001', async () => {
   const password = 'twenty-one-sessions-pw';
-  const u = await upsertUser(w.db, { login: 'many-devices', role: 'staff', store: '西船橋', password });
-  const row = await w.db.prepare('SELECT token_version AS tv FROM users WHERE id = ?1').bind(u.id).first();
+  const u = await upsertUser(w.db, {
+    login: 'many-devices',
+    role: 'staff',
+    store: '西船橋',
+    password,
+  });
+  const row = await w.db
+    .prepare('SELECT token_version AS tv FROM users WHERE id = ?1')
+    .bind(u.id)
+    .first();
   // Twenty earlier logins (rows as the Worker writes them, oldest first), each a valid token.
   const now = nowSecs();
   const sids = [];
@@ -56,12 +66,27 @@ test('the 21st session evicts the oldest: its token stops working and its socket
     const sid = randomBytes(16).toString('hex');
     sids.push(sid);
     await w.db
-      .prepare('INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?3)')
+      .prepare(
+        'INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?3)',
+      )
       .bind(sid, u.id, now - 100 + i, now + 3600)
       .run();
   }
   const token = (sid) =>
-    signHS256({ uid: u.id, login: 'many-devices', name: 'many-devices', role: 'staff', store: u.store_id, tv: row.tv, sid, iat: now, exp: now + 3600 }, JWT_SECRET);
+    signHS256(
+      {
+        uid: u.id,
+        login: 'many-devices',
+        name: 'many-devices',
+        role: 'staff',
+        store: u.store_id,
+        tv: row.tv,
+        sid,
+        iat: now,
+        exp: now + 3600,
+      },
+      JWT_SECRET,
+    );
   const oldest = await w.openSocket({ token: token(sids[0]) });
   const second = await w.openSocket({ token: token(sids[1]) });
   const r = await login('many-devices', password);
@@ -71,7 +96,10 @@ test('the 21st session evicts the oldest: its token stops working and its socket
   assert.equal(gone.status, 401);
   assert.equal((await w.json('/api/auth/me', { headers: bearer(token(sids[1])) })).status, 200);
   assert.equal((await w.json('/api/auth/me', { headers: bearer(tokenOf(r)) })).status, 200);
-  const { n } = await w.db.prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ?1').bind(u.id).first();
+  const { n } = await w.db
+    .prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ?1')
+    .bind(u.id)
+    .first();
   assert.equal(n, 20);
   assert.equal(second.ws.readyState, 1, 'the second oldest stays open');
   second.close();
@@ -80,18 +108,26 @@ test('the 21st session evicts the oldest: its token stops working and its socket
 test('an idle session ends (SESSION_IDLE_SECS); activity keeps it alive, written at most now and then', async () => {
   const a = await w.login({ role: 'staff', store: '葛西' });
   const sid = JSON.parse(Buffer.from(a.token.split('.')[1], 'base64url').toString()).sid;
-  const seen = async () => (await w.db.prepare('SELECT last_seen FROM sessions WHERE id = ?1').bind(sid).first()).last_seen;
+  const seen = async () =>
+    (await w.db.prepare('SELECT last_seen FROM sessions WHERE id = ?1').bind(sid).first())
+      .last_seen;
   // Used a moment ago: no write.
   const first = await seen();
   assert.equal((await w.json('/api/auth/me', { headers: bearer(a.token) })).status, 200);
   assert.equal(await seen(), first);
   // Used long enough ago (but within the timeout): the request refreshes it.
-  await w.db.prepare('UPDATE sessions SET last_seen = ?2 WHERE id = ?1').bind(sid, nowSecs() - IDLE_SECS + 30).run();
+  await w.db
+    .prepare('UPDATE sessions SET last_seen = ?2 WHERE id = ?1')
+    .bind(sid, nowSecs() - IDLE_SECS + 30)
+    .run();
   assert.equal((await w.json('/api/auth/me', { headers: bearer(a.token) })).status, 200);
   assert.ok((await seen()) >= nowSecs() - 5, 'refreshed');
   // Left alone longer than the timeout: refused, and the open console is sent back to login.
   const s = await w.openSocket(a);
-  await w.db.prepare('UPDATE sessions SET last_seen = ?2 WHERE id = ?1').bind(sid, nowSecs() - IDLE_SECS - 1).run();
+  await w.db
+    .prepare('UPDATE sessions SET last_seen = ?2 WHERE id = ?1')
+    .bind(sid, nowSecs() - IDLE_SECS - 1)
+    .run();
   const idle = await w.json('/api/auth/me', { headers: bearer(a.token) });
   assert.equal(idle.status, 401);
   assert.equal(idle.body.error.code, 'session_idle');
@@ -100,7 +136,10 @@ test('an idle session ends (SESSION_IDLE_SECS); activity keeps it alive, written
 
 test('admin sessions last 12 hours, staff sessions 30 days', async () => {
   /** @type {[string, string | null, number][]} */
-  const lifetimes = [['admin', null, 12 * 3600], ['staff', '西船橋', 30 * 24 * 3600]];
+  const lifetimes = [
+    ['admin', null, 12 * 3600],
+    ['staff', '西船橋', 30 * 24 * 3600],
+  ];
   for (const [role, store, secs] of lifetimes) {
     const password = `${role}-lifetime-password`;
     await upsertUser(w.db, { login: `life-${role}`, role, store, password });
@@ -133,7 +172,9 @@ test('successful logins are limited per account: the 11th in a minute is 429 rat
 /** The counters a guard object holds (its storage is its own: one object per name). */
 async function guardKeys(name) {
   const ns = await w.mf.getDurableObjectNamespace('GUARD');
-  const res = await ns.get(ns.idFromName(`default/${name}`)).fetch('https://guard/keys', { method: 'POST' });
+  const res = await ns
+    .get(ns.idFromName(`default/${name}`))
+    .fetch('https://guard/keys', { method: 'POST' });
   assert.equal(res.status, 200);
   return (await res.json()).keys;
 }
@@ -141,7 +182,13 @@ async function guardKeys(name) {
 test('the login guard is one object per account and one per network; a spray over every account is slowed per network', async () => {
   const password = 'sprayed-one-password';
   const accounts = Array.from({ length: 31 }, (_, i) => `spray-${i}`);
-  for (const a of accounts) await upsertUser(w.db, { login: a, role: 'staff', store: '西船橋', password: `real-${a}-password` });
+  for (const a of accounts)
+    await upsertUser(w.db, {
+      login: a,
+      role: 'staff',
+      store: '西船橋',
+      password: `real-${a}-password`,
+    });
   // One network tries the same password on every account: 30 attempts, then refused at once.
   const net = '203.0.113.77';
   const statuses = [];
@@ -151,13 +198,22 @@ test('the login guard is one object per account and one per network; a spray ove
   // Each account's object holds that account's counters only; the network's object its own.
   assert.deepEqual(await guardKeys('acct:spray-0'), [`acct:spray-0`, `an:spray-0|${net}`]);
   assert.deepEqual(await guardKeys(`net:${net}`), [`net:${net}`]);
-  assert.deepEqual(await guardKeys('acct:spray-30'), [], 'refused by the network before reaching the account');
+  assert.deepEqual(
+    await guardKeys('acct:spray-30'),
+    [],
+    'refused by the network before reaching the account',
+  );
   // Another network still reaches the accounts.
   assert.equal((await login('spray-30', 'real-spray-30-password', '198.51.100.9')).status, 200);
 });
 
 test('the daily cron deletes expired and idle sessions, keeps live ones', async () => {
-  const u = await upsertUser(w.db, { login: 'pruned-user', role: 'staff', store: '西船橋', password: 'pruned-user-password' });
+  const u = await upsertUser(w.db, {
+    login: 'pruned-user',
+    role: 'staff',
+    store: '西船橋',
+    password: 'pruned-user-password',
+  });
   const now = nowSecs();
   const rows = {
     expired: [now - 7200, now - 1, now - 10],
@@ -168,12 +224,19 @@ test('the daily cron deletes expired and idle sessions, keeps live ones', async 
   for (const [what, [created, expires, seen]] of Object.entries(rows)) {
     ids[what] = randomBytes(16).toString('hex');
     await w.db
-      .prepare('INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?5)')
+      .prepare(
+        'INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?5)',
+      )
       .bind(ids[what], u.id, created, expires, seen)
       .run();
   }
   const worker = await w.mf.getWorker();
-  assert.equal((await worker.scheduled({ cron: '30 18 * * *', scheduledTime: new Date() })).outcome, 'ok');
-  const left = (await w.db.prepare('SELECT id FROM sessions WHERE user_id = ?1').bind(u.id).all()).results.map((r) => r.id);
+  assert.equal(
+    (await worker.scheduled({ cron: '30 18 * * *', scheduledTime: new Date() })).outcome,
+    'ok',
+  );
+  const left = (
+    await w.db.prepare('SELECT id FROM sessions WHERE user_id = ?1').bind(u.id).all()
+  ).results.map((r) => r.id);
   assert.deepEqual(left, [ids.live]);
 });

@@ -17,7 +17,8 @@ before(async () => {
 after(() => w?.close());
 
 /** The hub re-check's read of the connected sessions (src/db/users.rs `states`). */
-const RECHECK_SESSIONS_SQL = 'SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?1))';
+const RECHECK_SESSIONS_SQL =
+  'SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?1))';
 
 const bearer = (auth) => ({ authorization: `Bearer ${auth.token}` });
 const me = (auth) => w.json('/api/auth/me', { headers: bearer(auth) });
@@ -49,12 +50,19 @@ test('the session cookie is __Host-, Secure, HttpOnly, SameSite=Strict; the logi
   assert.equal(r.body.user.loginId, 'cookie-user');
   const c = r.headers.get('set-cookie');
   assert.match(c, /^__Host-cti_session=[\w-]+\.[\w-]+\.[\w-]+;/);
-  for (const attr of ['Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict']) assert.ok(c.split('; ').includes(attr), `${attr} in ${c}`);
+  for (const attr of ['Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict'])
+    assert.ok(c.split('; ').includes(attr), `${attr} in ${c}`);
   assert.doesNotMatch(c, /Domain=/i);
   // The old cookie name no longer authenticates.
   const token = c.split(';')[0].split('=')[1];
-  assert.equal((await w.json('/api/auth/me', { headers: { cookie: `cti_session=${token}` } })).status, 401);
-  assert.equal((await w.json('/api/auth/me', { headers: { cookie: `__Host-cti_session=${token}` } })).status, 200);
+  assert.equal(
+    (await w.json('/api/auth/me', { headers: { cookie: `cti_session=${token}` } })).status,
+    401,
+  );
+  assert.equal(
+    (await w.json('/api/auth/me', { headers: { cookie: `__Host-cti_session=${token}` } })).status,
+    200,
+  );
 });
 
 test('logout is server-side: the token stops working everywhere and its sockets close with 4001; other devices stay', async () => {
@@ -95,7 +103,8 @@ test('log out everywhere: every session and socket of the user ends before the a
   await so.waitFor((m) => m.legId === String(ev.call_id));
   assert.equal(await closed(sa), 4001);
   assert.equal(await closed(sb), 4001);
-  for (const s of [sa, sb]) assert.ok(!s.messages.some((m) => m.legId === String(ev.call_id)), 'nothing after the change');
+  for (const s of [sa, sb])
+    assert.ok(!s.messages.some((m) => m.legId === String(ev.call_id)), 'nothing after the change');
   assert.equal((await me(a)).status, 401);
   assert.equal((await me(b)).status, 401);
   assert.equal((await me(other)).status, 200);
@@ -104,28 +113,58 @@ test('log out everywhere: every session and socket of the user ends before the a
   so.close();
 });
 
-test('an admin ends another user\'s sessions; staff may not', async () => {
+test("an admin ends another user's sessions; staff may not", async () => {
   const admin = await w.login({ role: 'admin' });
   const staff = await w.login({ role: 'staff', store: '葛西' });
   const s = await w.openSocket(staff);
-  const denied = await w.json(`/api/users/${admin.user.id}/logout-all`, { method: 'POST', headers: bearer(staff) });
+  const denied = await w.json(`/api/users/${admin.user.id}/logout-all`, {
+    method: 'POST',
+    headers: bearer(staff),
+  });
   assert.equal(denied.status, 403);
-  const r = await w.json(`/api/users/${staff.user.id}/logout-all`, { method: 'POST', headers: bearer(admin) });
+  const r = await w.json(`/api/users/${staff.user.id}/logout-all`, {
+    method: 'POST',
+    headers: bearer(admin),
+  });
   assert.equal(r.status, 200);
   assert.equal(r.body.socketsClosed, 1);
   assert.equal(await closed(s), 4001);
   assert.equal((await me(staff)).status, 401);
-  assert.equal((await w.json('/api/users/999999/logout-all', { method: 'POST', headers: bearer(admin) })).status, 404);
+  assert.equal(
+    (await w.json('/api/users/999999/logout-all', { method: 'POST', headers: bearer(admin) }))
+      .status,
+    404,
+  );
 });
 
-test('changes made straight in D1 (the user CLI) close the user\'s sockets with 4001', async () => {
+test("changes made straight in D1 (the user CLI) close the user's sockets with 4001", async () => {
   const changes = {
-    disable: (u) => w.db.prepare('UPDATE users SET disabled = 1, token_version = token_version + 1 WHERE login_id = ?1').bind(u.login).run(),
-    'password reset': (u) => upsertUser(w.db, { login: u.login, role: 'staff', store: '西船橋', password: 'a-brand-new-password' }),
-    'role change': (u) => upsertUser(w.db, { login: u.login, role: 'admin', store: null, password: u.password }),
-    'store change': (u) => upsertUser(w.db, { login: u.login, role: 'staff', store: '松戸', password: u.password }),
+    disable: (u) =>
+      w.db
+        .prepare(
+          'UPDATE users SET disabled = 1, token_version = token_version + 1 WHERE login_id = ?1',
+        )
+        .bind(u.login)
+        .run(),
+    'password reset': (u) =>
+      upsertUser(w.db, {
+        login: u.login,
+        role: 'staff',
+        store: '西船橋',
+        password: 'a-brand-new-password',
+      }),
+    'role change': (u) =>
+      upsertUser(w.db, { login: u.login, role: 'admin', store: null, password: u.password }),
+    'store change': (u) =>
+      upsertUser(w.db, { login: u.login, role: 'staff', store: '松戸', password: u.password }),
     // Even without a version bump: the hub compares role, store and disabled too.
-    'raw store edit': (u) => w.db.prepare('UPDATE users SET store_id = (SELECT id FROM stores WHERE name = ?2) WHERE login_id = ?1').bind(u.login, '錦糸町').run(),
+    'raw store edit': (u) =>
+      w.db
+        .prepare(
+          'UPDATE users SET store_id = (SELECT id FROM stores WHERE name = ?2) WHERE login_id = ?1',
+        )
+        .bind(u.login, '錦糸町')
+        .run(),
   };
   for (const [what, change] of Object.entries(changes)) {
     const u = await w.login({ role: 'staff', store: '西船橋' });
@@ -151,7 +190,10 @@ test('a flood of sync, an oversized or a binary message closes that socket only'
   const flood = await w.openSocket(u);
   for (let i = 0; i < 50; i++) flood.ws.send(JSON.stringify({ type: 'sync', since: 0 }));
   assert.equal(await closed(flood), 1008);
-  assert.ok(flood.of('hello').length <= 6, `at most the burst was served: ${flood.of('hello').length}`);
+  assert.ok(
+    flood.of('hello').length <= 6,
+    `at most the burst was served: ${flood.of('hello').length}`,
+  );
   const big = await w.openSocket(u);
   big.ws.send(JSON.stringify({ type: 'sync', since: 0, pad: 'x'.repeat(4096) }));
   assert.equal(await closed(big), 1009);
@@ -174,11 +216,23 @@ test('a socket opened with a pre-session token (no sid) is refused', async () =>
   const { signHS256, JWT_SECRET } = await import('./helpers/worker.mjs');
   const u = await w.login({ role: 'admin' });
   const old = signHS256(
-    { uid: u.user.id, login: u.login, name: 'x', role: 'admin', store: null, tv: 0, exp: Math.floor(Date.now() / 1000) + 3600 },
+    {
+      uid: u.user.id,
+      login: u.login,
+      name: 'x',
+      role: 'admin',
+      store: null,
+      tv: 0,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    },
     JWT_SECRET,
   );
-  const ws = new WebSocket(`${w.url.replace('http', 'ws')}/api/cti/socket`, { headers: { authorization: `Bearer ${old}` } });
-  const status = await new Promise((resolve) => ws.once('unexpected-response', (_q, res) => resolve(res.statusCode)));
+  const ws = new WebSocket(`${w.url.replace('http', 'ws')}/api/cti/socket`, {
+    headers: { authorization: `Bearer ${old}` },
+  });
+  const status = await new Promise((resolve) =>
+    ws.once('unexpected-response', (_q, res) => resolve(res.statusCode)),
+  );
   assert.equal(status, 401);
 });
 

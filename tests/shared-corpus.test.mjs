@@ -29,5 +29,6 @@ test('action-button URLs fill in the browser as on the server (one corpus)', asy
   const { expandTemplate } = await import('../public/admin/lib/front-desk.js');
   const doc = JSON.parse(readFileSync('tests/corpus/action-templates.json', 'utf8'));
   assert.ok(doc.cases.length >= 8);
-  for (const { template, values, expected } of doc.cases) assert.equal(expandTemplate(template, values), expected, template);
+  for (const { template, values, expected } of doc.cases)
+    assert.equal(expandTemplate(template, values), expected, template);
 });

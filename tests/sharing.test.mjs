@@ -127,10 +127,13 @@ test('the setting: 店舗ごと by default, saved by admins, checked, not writab
     body: { ...got.body.settings, customerSharing: 'chain' },
   });
   assert.equal(staffPut.status, 403);
-  assert.equal((await api(admin, '/api/settings/front-desk')).body.settings.customerSharing, 'store');
+  assert.equal(
+    (await api(admin, '/api/settings/front-desk')).body.settings.customerSharing,
+    'store',
+  );
 });
 
-test('店舗ごと: nothing of another store\'s customer in the pop, the lookup, the call log, search or callbacks', async () => {
+test("店舗ごと: nothing of another store's customer in the pop, the lookup, the call log, search or callbacks", async () => {
   await setSharing('store');
   const s = await w.openSocket(nishi);
   const { callId, pop } = await popAtNishi(s);
@@ -148,7 +151,10 @@ test('店舗ごと: nothing of another store\'s customer in the pop, the lookup,
   const search = await api(nishi, '/api/calls/search', { method: 'POST', body: { perPage: 100 } });
   assert.ok(search.body.calls.some((c) => c.id === callId));
   assertHidden(search.body, 'calls/search');
-  const customers = await api(nishi, '/api/customers/search', { method: 'POST', body: { q: '共有' } });
+  const customers = await api(nishi, '/api/customers/search', {
+    method: 'POST',
+    body: { q: '共有' },
+  });
   assertHidden(customers.body, 'customers/search');
   const callbacks = await api(nishi, '/api/callbacks?status=all&perPage=100');
   assert.equal(callbacks.status, 200);
@@ -156,7 +162,7 @@ test('店舗ごと: nothing of another store\'s customer in the pop, the lookup,
   s.close();
 });
 
-test('チェーン共通: another store\'s customer pops with name, flag and home store, read-only, and the lists name them; switching back hides them from the next call', async () => {
+test("チェーン共通: another store's customer pops with name, flag and home store, read-only, and the lists name them; switching back hides them from the next call", async () => {
   await setSharing('chain');
   const s = await w.openSocket(nishi);
   const { callId, pop } = await popAtNishi(s);
@@ -231,7 +237,10 @@ test('チェーン共通: another store\'s customer pops with name, flag and hom
     body: { type: '一般', body: 'x' },
   });
   assert.ok([403, 404].includes(note.status), String(note.status));
-  assert.equal((await api(admin, `/api/customers/${kasaiCustomer.id}`)).body.customer.name, '共有 葛子');
+  assert.equal(
+    (await api(admin, `/api/customers/${kasaiCustomer.id}`)).body.customer.name,
+    '共有 葛子',
+  );
 
   // Back to 店舗ごと: the next call shows nothing of them.
   await setSharing('store');
@@ -244,12 +253,18 @@ test('チェーン共通: another store\'s customer pops with name, flag and hom
   });
   assert.deepEqual(again.body.shared, []);
   assertHidden(again.body, 'lookup after switching back');
-  assertHidden((await api(nishi, '/api/calls/recent?limit=200')).body, 'calls/recent after switching back');
+  assertHidden(
+    (await api(nishi, '/api/calls/recent?limit=200')).body,
+    'calls/recent after switching back',
+  );
   assertHidden(
     (await api(nishi, '/api/calls/search', { method: 'POST', body: { perPage: 100 } })).body,
     'calls/search after switching back',
   );
-  assertHidden((await api(nishi, '/api/callbacks?status=all&perPage=100')).body, 'callbacks after switching back');
+  assertHidden(
+    (await api(nishi, '/api/callbacks?status=all&perPage=100')).body,
+    'callbacks after switching back',
+  );
   s.close();
 });
 
@@ -276,6 +291,8 @@ test("the 受付センター's socket never hears another store's customer_chang
   assert.deepEqual(replayed.of('customer_changed'), []);
   // The same replay gives an admin the change: the log holds it.
   const adminReplay = await w.openSocket(admin, { since: hello.seq });
-  await adminReplay.waitFor((m) => m.type === 'customer_changed' && m.customer.id === kasaiCustomer.id);
+  await adminReplay.waitFor(
+    (m) => m.type === 'customer_changed' && m.customer.id === kasaiCustomer.id,
+  );
   for (const s of [watcher, live, kasai, replayed, adminReplay]) s.close();
 });

@@ -5,7 +5,15 @@
 process.env.TZ = 'Asia/Tokyo';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fmtPhone, fmtDate, fmtDateTime, fmtDuration, fmtYen, fmtCount, fmtTime } from '../public/admin/lib/format.js';
+import {
+  fmtPhone,
+  fmtDate,
+  fmtDateTime,
+  fmtDuration,
+  fmtYen,
+  fmtCount,
+  fmtTime,
+} from '../public/admin/lib/format.js';
 import { pagerText, pageCount, pageParam, pageAfterOverflow } from '../public/admin/lib/pager.js';
 
 test('fmtPhone: mobile, toll-free, Tokyo/Osaka, other landlines; withheld; anything else unchanged', () => {
@@ -25,9 +33,17 @@ test('fmtPhone: mobile, toll-free, Tokyo/Osaka, other landlines; withheld; anyth
 
 test('fmtDate / fmtDateTime: Japanese order, zero-padded; a plain date is not shifted by the zone', () => {
   assert.equal(fmtDate('2026-11-02'), '2026/11/02');
-  assert.equal(fmtDate('2026-11-02T15:30:00Z'), '2026/11/03', 'UTC afternoon is the next day in Japan');
+  assert.equal(
+    fmtDate('2026-11-02T15:30:00Z'),
+    '2026/11/03',
+    'UTC afternoon is the next day in Japan',
+  );
   assert.equal(fmtDateTime('2026-01-05T00:07:00Z'), '2026/01/05 09:07');
-  assert.equal(fmtDateTime(Date.UTC(2026, 0, 5, 0, 7)), '2026/01/05 09:07', 'epoch milliseconds too');
+  assert.equal(
+    fmtDateTime(Date.UTC(2026, 0, 5, 0, 7)),
+    '2026/01/05 09:07',
+    'epoch milliseconds too',
+  );
   for (const empty of [null, undefined, '', 'not a date']) {
     assert.equal(fmtDate(empty), '—', String(empty));
     assert.equal(fmtDateTime(empty), '—', String(empty));
@@ -73,9 +89,18 @@ test('the pager: its text, the page count, the page in the address, a page past 
   assert.equal(pageCount({ total: 100, page: 1, perPage: 50 }), 2);
   assert.equal(pageCount({ total: 101, page: 1, perPage: 50 }), 3);
   assert.equal(pageParam(new URLSearchParams('page=4')), 4);
-  for (const q of ['', 'page=0', 'page=-2', 'page=abc', 'page=']) assert.equal(pageParam(new URLSearchParams(q)), 1, q);
-  assert.equal(pageAfterOverflow({ rows: 0, total: 120, page: 5, perPage: 50 }), 3, 'back to the last page');
+  for (const q of ['', 'page=0', 'page=-2', 'page=abc', 'page='])
+    assert.equal(pageParam(new URLSearchParams(q)), 1, q);
+  assert.equal(
+    pageAfterOverflow({ rows: 0, total: 120, page: 5, perPage: 50 }),
+    3,
+    'back to the last page',
+  );
   assert.equal(pageAfterOverflow({ rows: 20, total: 120, page: 3, perPage: 50 }), null);
-  assert.equal(pageAfterOverflow({ rows: 0, total: 0, page: 2, perPage: 50 }), null, 'nothing at all: stay');
+  assert.equal(
+    pageAfterOverflow({ rows: 0, total: 0, page: 2, perPage: 50 }),
+    null,
+    'nothing at all: stay',
+  );
   assert.equal(pageAfterOverflow({ rows: 0, total: 10, page: 1, perPage: 50 }), null);
 });

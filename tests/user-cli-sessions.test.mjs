@@ -28,13 +28,25 @@ before(async () => {
         res.end(JSON.stringify(obj));
       };
       const m = req.url.match(/^\/client\/v4\/accounts\/([^/]+)\/d1\/database\/([^/]+)\/query$/);
-      if (!m || req.method !== 'POST') return send(404, { success: false, errors: [{ message: 'no route' }] });
-      if (req.headers.authorization !== 'Bearer cf-test-token') return send(403, { success: false, errors: [{ code: 10000, message: 'Authentication error' }] });
+      if (!m || req.method !== 'POST')
+        return send(404, { success: false, errors: [{ message: 'no route' }] });
+      if (req.headers.authorization !== 'Bearer cf-test-token')
+        return send(403, {
+          success: false,
+          errors: [{ code: 10000, message: 'Authentication error' }],
+        });
       const { sql, params } = JSON.parse(body);
       seen.push({ account: m[1], database: m[2], sql, params });
       try {
-        const r = await w.db.prepare(sql).bind(...(params ?? [])).all();
-        send(200, { success: true, errors: [], result: [{ results: r.results, meta: r.meta, success: true }] });
+        const r = await w.db
+          .prepare(sql)
+          .bind(...(params ?? []))
+          .all();
+        send(200, {
+          success: true,
+          errors: [],
+          result: [{ results: r.results, meta: r.meta, success: true }],
+        });
       } catch (e) {
         send(400, { success: false, errors: [{ message: e.message }] });
       }
@@ -50,9 +62,14 @@ after(async () => {
 
 const cli = (args, env = {}) =>
   run('node', ['scripts/user.mjs', ...args, '--remote'], {
-    env: { ...process.env, CLOUDFLARE_ACCOUNT_ID: 'acct-123', CLOUDFLARE_API_TOKEN: 'cf-test-token', CLOUDFLARE_API_BASE: api, ...env },
+    env: {
+      ...process.env,
+      CLOUDFLARE_ACCOUNT_ID: 'acct-123',
+      CLOUDFLARE_API_TOKEN: 'cf-test-token',
+      CLOUDFLARE_API_BASE: api,
+      ...env,
+    },
   });
-
 
 const closed = (probe, ms) => probe.closedWith(ms);
 
@@ -83,22 +100,41 @@ const cliWithStdin = (args, input) => {
 };
 
 test('the CLI refuses a password that breaks the policy', async () => {
-  await assert.rejects(cliWithStdin(['add', 'weakling', '--role', 'admin', '--password-stdin'], 'short\n'), /password_too_short/);
-  await assert.rejects(cliWithStdin(['add', 'weakling', '--role', 'admin', '--password-stdin'], 'password1234\n'), /password_too_common/);
+  await assert.rejects(
+    cliWithStdin(['add', 'weakling', '--role', 'admin', '--password-stdin'], 'short\n'),
+    /password_too_short/,
+  );
+  await assert.rejects(
+    cliWithStdin(['add', 'weakling', '--role', 'admin', '--password-stdin'], 'password1234\n'),
+    /password_too_common/,
+  );
   assert.equal(await w.count('SELECT * FROM users WHERE login_id = ?1', 'weakling'), 0);
-  const { stdout } = await cliWithStdin(['add', 'strongling', '--role', 'admin', '--password-stdin'], 'a sufficiently long passphrase\n');
+  const { stdout } = await cliWithStdin(
+    ['add', 'strongling', '--role', 'admin', '--password-stdin'],
+    'a sufficiently long passphrase\n',
+  );
   assert.match(stdout, /strongling/);
 });
 
 test('npm run user refuses --password (shell history) and reads the password from stdin', async () => {
-  const refused = await cli(['add', 'argv-user', '--role', 'admin', '--password', 'a-long-enough-password']).catch((e) => e);
+  const refused = await cli([
+    'add',
+    'argv-user',
+    '--role',
+    'admin',
+    '--password',
+    'a-long-enough-password',
+  ]).catch((e) => e);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /--password is refused/);
   assert.match(refused.stderr, /--password-stdin/);
   assert.doesNotMatch(refused.stdout ?? '', /saved/);
   assert.equal(await w.count('SELECT * FROM users WHERE login_id = ?1', 'argv-user'), 0);
   // The same password through stdin: saved, not printed, and it signs in.
-  const { stdout } = await cliWithStdin(['add', 'stdin-user', '--role', 'admin', '--password-stdin'], 'a-long-enough-password\n');
+  const { stdout } = await cliWithStdin(
+    ['add', 'stdin-user', '--role', 'admin', '--password-stdin'],
+    'a-long-enough-password\n',
+  );
   assert.match(stdout, /stdin-user/);
   assert.doesNotMatch(stdout, /a-long-enough-password/);
   const r = await w.json('/api/auth/login', {
@@ -126,17 +162,38 @@ test('npm run user takes several stores (--store repeated) and the four roles (i
     });
   const storeIds = async (...names) => {
     const ids = [];
-    for (const n of names) ids.push((await w.db.prepare('SELECT id FROM stores WHERE name = ?1').bind(n).first()).id);
+    for (const n of names)
+      ids.push((await w.db.prepare('SELECT id FROM stores WHERE name = ?1').bind(n).first()).id);
     return ids.sort((a, b) => a - b);
   };
-  await cliWithStdin(['add', 'area-cli', '--role', 'area_manager', '--store', '西船橋', '--store', '錦糸町', '--password-stdin'], 'area-manager-password\n');
+  await cliWithStdin(
+    [
+      'add',
+      'area-cli',
+      '--role',
+      'area_manager',
+      '--store',
+      '西船橋',
+      '--store',
+      '錦糸町',
+      '--password-stdin',
+    ],
+    'area-manager-password\n',
+  );
   let r = await login('area-cli', 'area-manager-password');
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.user.role, 'area_manager');
   assert.deepEqual(r.body.user.storeIds, await storeIds('西船橋', '錦糸町'));
-  assert.equal(r.body.user.storeId, (await storeIds('西船橋'))[0], 'the first --store is the first store');
+  assert.equal(
+    r.body.user.storeId,
+    (await storeIds('西船橋'))[0],
+    'the first --store is the first store',
+  );
   // A password reset keeps every store.
-  await cliWithStdin(['reset-password', 'area-cli', '--password-stdin'], 'area-manager-password-2\n');
+  await cliWithStdin(
+    ['reset-password', 'area-cli', '--password-stdin'],
+    'area-manager-password-2\n',
+  );
   r = await login('area-cli', 'area-manager-password-2');
   assert.deepEqual(r.body.user.storeIds, await storeIds('西船橋', '錦糸町'));
   // update --store replaces the set; --role changes the role.
@@ -147,8 +204,17 @@ test('npm run user takes several stores (--store repeated) and the four roles (i
   const { stdout } = await cli(['list']);
   assert.match(stdout, /area-cli\s+staff\s+葛西,松戸/);
   // A reception desk needs no store; an area manager does; an unknown role is refused.
-  await cliWithStdin(['add', 'desk-cli', '--role', 'reception', '--password-stdin'], 'reception-desk-password\n');
+  await cliWithStdin(
+    ['add', 'desk-cli', '--role', 'reception', '--password-stdin'],
+    'reception-desk-password\n',
+  );
   assert.equal((await login('desk-cli', 'reception-desk-password')).body.user.role, 'reception');
-  await assert.rejects(cli(['add', 'lost-area', '--role', 'area_manager']), /area_manager account needs --store/);
-  await assert.rejects(cli(['add', 'boss2', '--role', 'owner']), /role must be one of admin, area_manager, staff, reception/);
+  await assert.rejects(
+    cli(['add', 'lost-area', '--role', 'area_manager']),
+    /area_manager account needs --store/,
+  );
+  await assert.rejects(
+    cli(['add', 'boss2', '--role', 'owner']),
+    /role must be one of admin, area_manager, staff, reception/,
+  );
 });

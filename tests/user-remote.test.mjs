@@ -26,13 +26,25 @@ before(async () => {
         res.end(JSON.stringify(obj));
       };
       const m = req.url.match(/^\/client\/v4\/accounts\/([^/]+)\/d1\/database\/([^/]+)\/query$/);
-      if (!m || req.method !== 'POST') return send(404, { success: false, errors: [{ message: 'no route' }] });
-      if (req.headers.authorization !== 'Bearer cf-test-token') return send(403, { success: false, errors: [{ code: 10000, message: 'Authentication error' }] });
+      if (!m || req.method !== 'POST')
+        return send(404, { success: false, errors: [{ message: 'no route' }] });
+      if (req.headers.authorization !== 'Bearer cf-test-token')
+        return send(403, {
+          success: false,
+          errors: [{ code: 10000, message: 'Authentication error' }],
+        });
       const { sql, params } = JSON.parse(body);
       seen.push({ account: m[1], database: m[2], sql, params });
       try {
-        const r = await w.db.prepare(sql).bind(...(params ?? [])).all();
-        send(200, { success: true, errors: [], result: [{ results: r.results, meta: r.meta, success: true }] });
+        const r = await w.db
+          .prepare(sql)
+          .bind(...(params ?? []))
+          .all();
+        send(200, {
+          success: true,
+          errors: [],
+          result: [{ results: r.results, meta: r.meta, success: true }],
+        });
       } catch (e) {
         send(400, { success: false, errors: [{ message: e.message }] });
       }
@@ -48,17 +60,30 @@ after(async () => {
 
 const cli = (args, env = {}) =>
   run('node', ['scripts/user.mjs', ...args, '--remote'], {
-    env: { ...process.env, CLOUDFLARE_ACCOUNT_ID: 'acct-123', CLOUDFLARE_API_TOKEN: 'cf-test-token', CLOUDFLARE_API_BASE: api, ...env },
+    env: {
+      ...process.env,
+      CLOUDFLARE_ACCOUNT_ID: 'acct-123',
+      CLOUDFLARE_API_TOKEN: 'cf-test-token',
+      CLOUDFLARE_API_BASE: api,
+      ...env,
+    },
   });
 
 test('add an admin on the deployed database, then log in with it', async () => {
   const { stdout } = await cli(['add', 'remote-boss', '--role', 'admin', '--name', '本部']);
   const password = stdout.match(/password: (\S+)/)[1];
-  assert.ok(seen.every((s) => s.account === 'acct-123' && s.database === '00000000-0000-0000-0000-000000000000'));
+  assert.ok(
+    seen.every(
+      (s) => s.account === 'acct-123' && s.database === '00000000-0000-0000-0000-000000000000',
+    ),
+  );
   const insert = seen.find((s) => s.sql.includes('INSERT INTO users'));
   assert.ok(insert.params.includes('remote-boss'), 'values travel as bound params');
   assert.ok(!insert.sql.includes('remote-boss'), 'never inside the SQL text');
-  const login = await w.json('/api/auth/login', { method: 'POST', body: JSON.stringify({ loginId: 'remote-boss', password }) });
+  const login = await w.json('/api/auth/login', {
+    method: 'POST',
+    body: JSON.stringify({ loginId: 'remote-boss', password }),
+  });
   assert.equal(login.status, 200);
   assert.equal(login.body.user.role, 'admin');
   const { stdout: list } = await cli(['list']);

@@ -19,11 +19,15 @@ test('a delivery that reaches the console Worker is handed to the pop Worker: it
     const r = await w.sendEvent(ev);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.status, 'broadcast');
-    const msg = await s.waitFor((m) => m.type === 'incoming_call' && m.legId === String(ev.call_id));
+    const msg = await s.waitFor(
+      (m) => m.type === 'incoming_call' && m.legId === String(ev.call_id),
+    );
     assert.equal(msg.customer.name, '山田 太郎');
     assert.equal(await w.count('SELECT * FROM calls WHERE id = ?1', String(ev.call_id)), 1);
     // A bad token is refused the same way on this path.
-    const bad = await w.postWebhook(signHS256(callEvent(), 'another-secret-of-at-least-32-characters'));
+    const bad = await w.postWebhook(
+      signHS256(callEvent(), 'another-secret-of-at-least-32-characters'),
+    );
     assert.equal(bad.status, 401);
   } finally {
     await w.close();
@@ -33,7 +37,11 @@ test('a delivery that reaches the console Worker is handed to the pop Worker: it
 test('a console that cannot reach the pop Worker answers a delivery 503 (Dialpad retries), never a 4xx', async () => {
   const broken = (o) => {
     // The pop Worker failing as a whole: the hand-on's call throws.
-    o.workers.push({ name: 'down', modules: true, script: 'export default { fetch() { throw new Error("down"); } };' });
+    o.workers.push({
+      name: 'down',
+      modules: true,
+      script: 'export default { fetch() { throw new Error("down"); } };',
+    });
     o.workers[0].serviceBindings = { POP: 'down' };
   };
   const w = await startWorker({ ...quiet, direct: false, configure: broken });
@@ -46,7 +54,7 @@ test('a console that cannot reach the pop Worker answers a delivery 503 (Dialpad
   }
 });
 
-test('with its route, a delivery goes straight to the pop Worker (the console\'s hand-on not needed)', async () => {
+test("with its route, a delivery goes straight to the pop Worker (the console's hand-on not needed)", async () => {
   // The console could not hand it on.
   const w = await startWorker({ ...quiet, configure: (o) => delete o.workers[0].serviceBindings });
   try {
@@ -95,11 +103,20 @@ test('wrangler.toml and wrangler.pop.toml name the same hub, D1 database and ten
   assert.equal(one(pop, /^main = "([^"]+)"/m), 'build/pop/index.js');
   assert.equal(one(console_, /^main = "([^"]+)"/m), 'build/index.js');
   // The console reaches the pop Worker's hub class and hands deliveries to it.
-  assert.equal(one(console_, /^name = "HUB"\nclass_name = "CallHub"\nscript_name = "([^"]+)"/m), popName);
+  assert.equal(
+    one(console_, /^name = "HUB"\nclass_name = "CallHub"\nscript_name = "([^"]+)"/m),
+    popName,
+  );
   assert.equal(one(console_, /^\[\[services\]\]\nbinding = "POP"\nservice = "([^"]+)"/m), popName);
   const stagingPop = one(pop, /^\[env\.staging\]\nname = "([^"]+)"/m);
-  assert.equal(one(console_, /^name = "HUB"\nclass_name = "CallHub"\nscript_name = "([^"]+-staging)"/m), stagingPop);
-  assert.equal(one(console_, /^\[\[env\.staging\.services\]\]\nbinding = "POP"\nservice = "([^"]+)"/m), stagingPop);
+  assert.equal(
+    one(console_, /^name = "HUB"\nclass_name = "CallHub"\nscript_name = "([^"]+-staging)"/m),
+    stagingPop,
+  );
+  assert.equal(
+    one(console_, /^\[\[env\.staging\.services\]\]\nbinding = "POP"\nservice = "([^"]+)"/m),
+    stagingPop,
+  );
   // One database, one tenant.
   const ids = (text) => [...text.matchAll(/^database_id = "([^"]+)"/gm)].map((m) => m[1]);
   assert.deepEqual(ids(pop), ids(console_));

@@ -40,7 +40,12 @@ function childrenTicks() {
 /** Busy time of the whole machine (every process), from the first line of /proc/stat. */
 function machineTicks() {
   try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const f = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     // user nice system idle iowait irq softirq steal
     return f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0);
   } catch {
@@ -50,7 +55,12 @@ function machineTicks() {
 
 export function cpuSnapshot() {
   const u = process.cpuUsage();
-  return { wall: performance.now(), driver: (u.user + u.system) / 1e6, server: childrenTicks() / TICKS, machine: machineTicks() / TICKS };
+  return {
+    wall: performance.now(),
+    driver: (u.user + u.system) / 1e6,
+    server: childrenTicks() / TICKS,
+    machine: machineTicks() / TICKS,
+  };
 }
 
 /** Seconds of CPU per side between two snapshots, and as a share of the wall time. */

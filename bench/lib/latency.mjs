@@ -41,7 +41,16 @@ import { cpuSnapshot, cpuSince, waitQuiet } from './cpu.mjs';
  * @param {LatencyRunOptions} opts
  * @returns {Promise<LatencyRow>}
  */
-export async function latencyRun({ n, events, warmup, fanin, prepare, timeoutMs = 10000, maxLost = 5, log = () => {} }) {
+export async function latencyRun({
+  n,
+  events,
+  warmup,
+  fanin,
+  prepare,
+  timeoutMs = 10000,
+  maxLost = 5,
+  log = () => {},
+}) {
   const latencies = [];
   const responses = [];
   let errors = 0;
@@ -125,9 +134,15 @@ export async function latencyRun({ n, events, warmup, fanin, prepare, timeoutMs 
 export async function latencySeries(opts, retry = { attempts: 1, budgetMs: 0 }) {
   let best = await latencyRun(opts);
   best.attempts = 1;
-  for (let i = 0; i < retry.attempts && (best.cpu?.otherCores ?? 0) >= 0.25 && retry.budgetMs > 0; i++) {
+  for (
+    let i = 0;
+    i < retry.attempts && (best.cpu?.otherCores ?? 0) >= 0.25 && retry.budgetMs > 0;
+    i++
+  ) {
     const t = performance.now();
-    opts.log?.(`  N=${opts.n}: other work kept ${best.cpu.otherCores} cores busy; waiting for quiet and measuring again`);
+    opts.log?.(
+      `  N=${opts.n}: other work kept ${best.cpu.otherCores} cores busy; waiting for quiet and measuring again`,
+    );
     await waitQuiet({ maxMs: 15000 });
     const again = await latencyRun(opts);
     again.attempts = best.attempts + 1;

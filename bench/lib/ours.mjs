@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { startWorker, miniflareOptions, callEvent, signHS256, WEBHOOK_SECRET, WorkerClient } from '../../tests/helpers/worker.mjs';
+import {
+  startWorker,
+  miniflareOptions,
+  callEvent,
+  signHS256,
+  WEBHOOK_SECRET,
+  WorkerClient,
+} from '../../tests/helpers/worker.mjs';
 import { applyMigrations } from '../../scripts/lib/sql.mjs';
 import { seedDemo } from '../../scripts/lib/seed.mjs';
 import { FanIn } from './fanin.mjs';
@@ -68,7 +75,9 @@ async function fleetFor(w, fanin, deflate = false) {
   let opened = 0;
   return new WsFleet({
     url: w.url.replace('http', 'ws') + '/api/cti/socket',
-    headers: () => ({ authorization: `Bearer ${tokens[Math.floor(opened++ / 10) % tokens.length]}` }),
+    headers: () => ({
+      authorization: `Bearer ${tokens[Math.floor(opened++ / 10) % tokens.length]}`,
+    }),
     fanin,
     deflate,
     // A fresh console is sent the latest event of every live call; every benchmark call stays
@@ -78,7 +87,17 @@ async function fleetFor(w, fanin, deflate = false) {
 }
 
 /** @param {import('./latency.mjs').LatencyOptions} opts */
-export async function oursLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, buildDir, retry }) {
+export async function oursLatency({
+  ns,
+  events,
+  warmup,
+  batch,
+  log,
+  cleanup,
+  deflate = false,
+  buildDir,
+  retry,
+}) {
   const w = await start(buildDir);
   const fanin = new FanIn();
   let fleet;
@@ -95,12 +114,17 @@ export async function oursLatency({ ns, events, warmup, batch, log, cleanup, def
       await fleet.open(n - fleet.sockets.length, { batch });
       const openMs = Math.round(performance.now() - t);
       log(`  ${label}: ${n} sockets open (+${openMs} ms); ${warmup}+${events} events`);
-      const r = await latencySeries({ n, events, warmup, fanin, prepare: webhookSender(w.url), log }, retry);
+      const r = await latencySeries(
+        { n, events, warmup, fanin, prepare: webhookSender(w.url), log },
+        retry,
+      );
       r.openMs = openMs;
       r.socketErrors = fleet.errors;
       r.unexpectedCloses = fleet.unexpectedCloses;
       out.push(r);
-      log(`  ${label} N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
+      log(
+        `  ${label} N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`,
+      );
     }
     return {
       series: out,
@@ -178,7 +202,11 @@ export function oursSize(buildDir = 'build') {
  * Time from `new Miniflare()` (a fresh workerd process) to the first 200 from `path` (a GET,
  * or what `request()` gives: a fresh request per try).
  */
-export async function coldStart(makeOptions, path, { starts, log, cleanup, label, request = () => ({}) }) {
+export async function coldStart(
+  makeOptions,
+  path,
+  { starts, log, cleanup, label, request = () => ({}) },
+) {
   const ready = [];
   const first = [];
   for (let i = 0; i < starts; i++) {
@@ -212,7 +240,8 @@ export async function coldStart(makeOptions, path, { starts, log, cleanup, label
 }
 
 /** Both Workers (the console's assets included), to the console's GET /api/health. */
-export const oursColdStart = (o) => coldStart(() => options(o.buildDir), '/api/health', { ...o, label: 'ours, both Workers' });
+export const oursColdStart = (o) =>
+  coldStart(() => options(o.buildDir), '/api/health', { ...o, label: 'ours, both Workers' });
 
 /**
  * The pop Worker alone (what Dialpad's delivery starts on Cloudflare: no console, no assets),
@@ -230,7 +259,8 @@ export async function oursPopColdStart(o) {
       await seedDemo(db);
       const url = (await prep.ready).toString().replace(/\/$/, '');
       const res = await webhookSender(url)().send();
-      if (res.status !== 200) throw new Error(`pop cold start: preparing delivery answered ${res.status}`);
+      if (res.status !== 200)
+        throw new Error(`pop cold start: preparing delivery answered ${res.status}`);
     } finally {
       await prep.dispose();
     }

@@ -31,7 +31,17 @@ import { cpuSnapshot, cpuSince } from './cpu.mjs';
  *   log: (line: string) => void,
  * }} opts
  */
-export async function throughputRows({ label, fanin, sockets, concurrencies, seconds, prepare, callIds, settle, log }) {
+export async function throughputRows({
+  label,
+  fanin,
+  sockets,
+  concurrencies,
+  seconds,
+  prepare,
+  callIds,
+  settle,
+  log,
+}) {
   // Warm-up, not counted: JIT, wasm tiering, D1 statement caches.
   for (let i = 0; i < 30; i++) {
     const { id, send } = prepare();
@@ -105,7 +115,9 @@ export async function throughputRows({ label, fanin, sockets, concurrencies, sec
       ...(settle ? { settleMs } : {}),
     };
     out.push(r);
-    log(`  ${label} throughput c=${c}: ${r.perSecond}/s, ${r.accepted} accepted, ${errors} errors, ${r.lost} lost`);
+    log(
+      `  ${label} throughput c=${c}: ${r.perSecond}/s, ${r.accepted} accepted, ${errors} errors, ${r.lost} lost`,
+    );
   }
   return out;
 }

@@ -15,7 +15,22 @@ function* sections(buf) {
     } while (x & 0x80);
     return r;
   };
-  const ids = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start', 'element', 'code', 'data', 'datacount', 'tag'];
+  const ids = [
+    'custom',
+    'type',
+    'import',
+    'function',
+    'table',
+    'memory',
+    'global',
+    'export',
+    'start',
+    'element',
+    'code',
+    'data',
+    'datacount',
+    'tag',
+  ];
   while (p < buf.length) {
     const begin = p;
     const id = buf[p++];
@@ -39,6 +54,7 @@ export function sectionSizes(buf) {
 
 export function withoutNameSection(buf) {
   const parts = [buf.subarray(0, 8)];
-  for (const s of sections(buf)) if (s.name !== 'custom:name') parts.push(buf.subarray(s.begin, s.end));
+  for (const s of sections(buf))
+    if (s.name !== 'custom:name') parts.push(buf.subarray(s.begin, s.end));
   return Buffer.concat(parts);
 }

@@ -76,10 +76,15 @@ export class WsFleet {
   async open(count, { batch = 50, timeoutMs = 20000 } = {}) {
     for (let done = 0; done < count; ) {
       const k = Math.min(batch, count - done);
-      const opened = await Promise.allSettled(Array.from({ length: k }, () => this.openOne(timeoutMs)));
+      const opened = await Promise.allSettled(
+        Array.from({ length: k }, () => this.openOne(timeoutMs)),
+      );
       for (const r of opened) if (r.status === 'fulfilled') this.sockets.push(r.value);
       const failed = opened.find((r) => r.status === 'rejected');
-      if (failed) throw new Error(`opening sockets failed after ${this.sockets.length}: ${failed.reason.message}`);
+      if (failed)
+        throw new Error(
+          `opening sockets failed after ${this.sockets.length}: ${failed.reason.message}`,
+        );
       done += k;
     }
     return this.sockets.length;

@@ -19,7 +19,8 @@ import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 
 process.chdir(join(dirname(fileURLToPath(import.meta.url)), '../..'));
-const arg = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const arg = (name, dflt) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
 const starts = Math.max(1, Math.min(50, Number(arg('starts', 7)) || 7));
 const build = arg('build', 'build');
 const base = arg('base', null);
@@ -27,23 +28,28 @@ const base = arg('base', null);
 const probe = 'bench/tools/cold-probe/worker.mjs';
 // One Worker holding everything (the probe, or a build from before the two Workers): the
 // console Worker's configuration with the hub as its own class.
-const single = (script, drop = []) => () => {
-  const { workers, ...shared } = miniflareOptions({});
-  const w = { ...workers[0], scriptPath: script };
-  w.durableObjects = { ...w.durableObjects, HUB: { className: 'Hub', useSQLite: true } };
-  delete w.serviceBindings;
-  for (const k of drop) delete w[k];
-  return { ...shared, ...w };
-};
+const single =
+  (script, drop = []) =>
+  () => {
+    const { workers, ...shared } = miniflareOptions({});
+    const w = { ...workers[0], scriptPath: script };
+    w.durableObjects = { ...w.durableObjects, HUB: { className: 'Hub', useSQLite: true } };
+    delete w.serviceBindings;
+    for (const k of drop) delete w[k];
+    return { ...shared, ...w };
+  };
 // The product's two Workers from a build directory (`drop` applies to the console Worker).
-const pair = (dir, drop = []) => () => {
-  const o = miniflareOptions({});
-  o.workers[0].scriptPath = `${dir}/index.js`;
-  o.workers[1].scriptPath = `${dir}/pop/index.js`;
-  for (const k of drop) delete o.workers[0][k];
-  return o;
-};
-const built = (dir, drop) => (existsSync(`${dir}/pop/index.js`) ? pair(dir, drop) : single(`${dir}/index.js`, drop));
+const pair =
+  (dir, drop = []) =>
+  () => {
+    const o = miniflareOptions({});
+    o.workers[0].scriptPath = `${dir}/index.js`;
+    o.workers[1].scriptPath = `${dir}/pop/index.js`;
+    for (const k of drop) delete o.workers[0][k];
+    return o;
+  };
+const built = (dir, drop) =>
+  existsSync(`${dir}/pop/index.js`) ? pair(dir, drop) : single(`${dir}/index.js`, drop);
 const variants = {
   ours: built(build),
   ...(base ? { base: built(base) } : {}),
@@ -54,7 +60,8 @@ const variants = {
 };
 
 const cleanup = new Cleanup();
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => cleanup.runAll().then(() => process.exit(130)));
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => cleanup.runAll().then(() => process.exit(130)));
 
 async function once(makeOptions) {
   const t0 = performance.now();
@@ -81,7 +88,9 @@ async function once(makeOptions) {
 
 const median = (a) => {
   const s = [...a].sort((x, y) => x - y);
-  return Math.round(s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2);
+  return Math.round(
+    s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2,
+  );
 };
 const res = Object.fromEntries(Object.keys(variants).map((k) => [k, { ready: [], first: [] }]));
 try {
@@ -95,5 +104,10 @@ try {
 } finally {
   await cleanup.runAll();
 }
-console.log(`cold start, ${starts} starts each, medians in ms (new Miniflare -> workerd ready / first 200)`);
-for (const [k, v] of Object.entries(res)) console.log(`  ${k.padEnd(20)} ${String(median(v.ready)).padStart(5)} / ${String(median(v.first)).padStart(5)}`);
+console.log(
+  `cold start, ${starts} starts each, medians in ms (new Miniflare -> workerd ready / first 200)`,
+);
+for (const [k, v] of Object.entries(res))
+  console.log(
+    `  ${k.padEnd(20)} ${String(median(v.ready)).padStart(5)} / ${String(median(v.first)).padStart(5)}`,
+  );

@@ -48,7 +48,8 @@ async function oneCall(w, context) {
         const out = {};
         const check = () => {
           const n = document.querySelector('#customer-name');
-          if (!out.name && n && n.textContent.includes('山田') && !n.closest('[hidden]')) out.name = Date.now();
+          if (!out.name && n && n.textContent.includes('山田') && !n.closest('[hidden]'))
+            out.name = Date.now();
           const h = /** @type {HTMLElement | null} */ (document.querySelector('#history-view'));
           if (!out.history && h && !h.hidden && h.querySelector('li, tr')) out.history = Date.now();
           if (out.name && out.history) {
@@ -57,15 +58,29 @@ async function oneCall(w, context) {
           }
         };
         const obs = new MutationObserver(check);
-        obs.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+        obs.observe(document, {
+          subtree: true,
+          childList: true,
+          attributes: true,
+          characterData: true,
+        });
         check();
         setTimeout(() => resolveMarks(out), 10_000);
       }),
   );
   await popup.close();
   // The call ends, so the next one is not a burst on top of it.
-  await w.sendEvent({ ...ev, state: 'hangup', date_connected: ev.date_started + 500, date_ended: Date.now(), event_timestamp: Date.now() });
-  return { name: marks.name ? marks.name - t0 : null, history: marks.history ? marks.history - t0 : null };
+  await w.sendEvent({
+    ...ev,
+    state: 'hangup',
+    date_connected: ev.date_started + 500,
+    date_ended: Date.now(),
+    event_timestamp: Date.now(),
+  });
+  return {
+    name: marks.name ? marks.name - t0 : null,
+    history: marks.history ? marks.history - t0 : null,
+  };
 }
 
 /** The two D1 modes interleaved call by call, so drift on a busy machine hits both alike. */
@@ -79,14 +94,28 @@ async function series(w, context, modes) {
       if (r.history !== null) got[mode].history.push(r.history);
     }
   }
-  return modes.map((mode) => ({ mode, calls: got[mode].name.length, name: summary(got[mode].name), history: summary(got[mode].history) }));
+  return modes.map((mode) => ({
+    mode,
+    calls: got[mode].name.length,
+    name: summary(got[mode].name),
+    history: summary(got[mode].history),
+  }));
 }
 
-const summary = (xs) => ({ n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: Math.max(...xs) });
+const summary = (xs) => ({
+  n: xs.length,
+  p50: pct(xs, 50),
+  p99: pct(xs, 99),
+  max: Math.max(...xs),
+});
 
 log('e2e-popup: building (release) if needed…');
 try {
-  execFileSync('bash', ['-c', '[ -f build/index.js ] && [ -f build/pop/index.js ] || bash scripts/build.sh'], { stdio: ['ignore', 2, 2] });
+  execFileSync(
+    'bash',
+    ['-c', '[ -f build/index.js ] && [ -f build/pop/index.js ] || bash scripts/build.sh'],
+    { stdio: ['ignore', 2, 2] },
+  );
 } catch {
   log('e2e-popup: the build failed');
   process.exit(1);
@@ -97,7 +126,9 @@ const { browser, context } = await openBrowser();
 let out;
 try {
   const admin = await w.login({ role: 'admin', name: 'ベンチ' });
-  const r = await context.request.post(`${base}/api/auth/login`, { data: { loginId: admin.login, password: admin.password } });
+  const r = await context.request.post(`${base}/api/auth/login`, {
+    data: { loginId: admin.login, password: admin.password },
+  });
   if (r.status() !== 200) throw new Error('login failed');
   const page = await context.newPage();
   await page.goto(`${base}/admin/`);
@@ -109,11 +140,20 @@ try {
     const ev = callEvent();
     await w.sendEvent(ev);
     await (await p).close();
-    await w.sendEvent({ ...ev, state: 'hangup', date_ended: Date.now(), event_timestamp: Date.now() });
+    await w.sendEvent({
+      ...ev,
+      state: 'hangup',
+      date_ended: Date.now(),
+      event_timestamp: Date.now(),
+    });
   }
   const [plain, slow] = await series(w, context, ['up', `slow:${DELAY}`]);
-  log(`e2e-popup: D1 as is: name p50 ${plain.name.p50} ms p99 ${plain.name.p99}; history p50 ${plain.history.p50}`);
-  log(`e2e-popup: D1 +${DELAY} ms per call: name p50 ${slow.name.p50} ms p99 ${slow.name.p99}; history p50 ${slow.history.p50}`);
+  log(
+    `e2e-popup: D1 as is: name p50 ${plain.name.p50} ms p99 ${plain.name.p99}; history p50 ${plain.history.p50}`,
+  );
+  log(
+    `e2e-popup: D1 +${DELAY} ms per call: name p50 ${slow.name.p50} ms p99 ${slow.name.p99}; history p50 ${slow.history.p50}`,
+  );
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
@@ -128,7 +168,8 @@ try {
 }
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/e2e-popup.json', `${JSON.stringify(out, null, 2)}\n`);
-const row = (label, s) => `| ${label} | ${s.name.p50} | ${s.name.p99} | ${s.history.p50} | ${s.history.p99} | ${s.calls} |`;
+const row = (label, s) =>
+  `| ${label} | ${s.name.p50} | ${s.name.p99} | ${s.history.p50} | ${s.history.p99} | ${s.calls} |`;
 const md = [
   `# End-to-end: webhook POST → the popup shows the caller (commit ${out.commit}, ${out.at})`,
   '',

@@ -28,7 +28,8 @@ try {
   await w.upsertStore('西船橋', ['0501748']);
   const password = 'bench-login-password';
   // One account per login: an account's successful logins are limited (10 a minute).
-  for (let i = 0; i <= n; i++) await upsertUser(db, { login: `bench-${i}`, role: 'admin', password });
+  for (let i = 0; i <= n; i++)
+    await upsertUser(db, { login: `bench-${i}`, role: 'admin', password });
   let next = 0;
   const once = (ip) =>
     w.fetch('/api/auth/login', {
@@ -47,7 +48,16 @@ try {
     }
     const wall = (performance.now() - t0) / n;
     const used = cpuSince(cpu);
-    console.log(JSON.stringify({ bench: 'login', case: label, logins: n, wallMsPerLogin: Math.round(wall * 10) / 10, workerdCpuMsPerLogin: Math.round((used.serverSeconds * 1000) / n), cpu: used }));
+    console.log(
+      JSON.stringify({
+        bench: 'login',
+        case: label,
+        logins: n,
+        wallMsPerLogin: Math.round(wall * 10) / 10,
+        workerdCpuMsPerLogin: Math.round((used.serverSeconds * 1000) / n),
+        cpu: used,
+      }),
+    );
   }
 } finally {
   await w.close();

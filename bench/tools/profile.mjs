@@ -25,17 +25,23 @@ const top = arg('top', 40);
 const port = 9239;
 
 const from = process.argv.find((a) => a.startsWith('--build='))?.split('=')[1] ?? 'build';
-if (!existsSync(join(from, 'pop/index_bg.names.wasm'))) throw new Error('run `npm run build` first');
+if (!existsSync(join(from, 'pop/index_bg.names.wasm')))
+  throw new Error('run `npm run build` first');
 // Inside the project: workerd refuses modules outside its starting directory. Both Workers
 // with their names (the webhook and the hub run in the pop Worker).
 const dir = 'build/profile';
 rmSync(dir, { recursive: true, force: true });
 for (const sub of ['', 'pop']) {
   mkdirSync(join(dir, sub), { recursive: true });
-  for (const f of ['index.js', 'worker']) cpSync(join(from, sub, f), join(dir, sub, f), { recursive: true });
+  for (const f of ['index.js', 'worker'])
+    cpSync(join(from, sub, f), join(dir, sub, f), { recursive: true });
   cpSync(join(from, sub, 'index_bg.names.wasm'), join(dir, sub, 'index_bg.wasm'));
 }
-const o = miniflareOptions({ onLog: (l) => { if (!l.startsWith('{')) process.stderr.write(l); } });
+const o = miniflareOptions({
+  onLog: (l) => {
+    if (!l.startsWith('{')) process.stderr.write(l);
+  },
+});
 o.workers[0].scriptPath = join(dir, 'index.js');
 o.workers[1].scriptPath = join(dir, 'pop', 'index.js');
 o.inspectorPort = port;
@@ -48,7 +54,8 @@ const w = new WorkerClient(mf, url, db);
 
 const fanin = new FanIn();
 const tokens = [];
-for (let i = 0; i < Math.ceil(sockets / 10); i++) tokens.push((await w.login({ role: 'admin' })).token);
+for (let i = 0; i < Math.ceil(sockets / 10); i++)
+  tokens.push((await w.login({ role: 'admin' })).token);
 let opened = 0;
 const fleet = new WsFleet({
   url: url.replace('http', 'ws') + '/api/cti/socket',
@@ -124,14 +131,24 @@ let total = 0;
 let idle = 0;
 for (const [id, us] of dt) {
   const node = byId.get(id);
-  const name = node.callFrame.functionName || `(anon ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber})`;
+  const name =
+    node.callFrame.functionName ||
+    `(anon ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber})`;
   if (name === '(idle)') idle += us;
   else total += us;
   self.set(name, (self.get(name) ?? 0) + us);
 }
-console.log(`${n} webhooks in ${elapsed.toFixed(1)} s = ${(n / elapsed).toFixed(0)}/s; profiled busy ${(total / 1000).toFixed(0)} ms = ${(total / 1000 / n).toFixed(2)} ms/webhook (idle ${(idle / 1000).toFixed(0)} ms)`);
-const rows = [...self.entries()].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top);
-for (const [name, us] of rows) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / n).toFixed(0).padStart(5)} µs/wh  ${name.slice(0, 150)}`);
+console.log(
+  `${n} webhooks in ${elapsed.toFixed(1)} s = ${(n / elapsed).toFixed(0)}/s; profiled busy ${(total / 1000).toFixed(0)} ms = ${(total / 1000 / n).toFixed(2)} ms/webhook (idle ${(idle / 1000).toFixed(0)} ms)`,
+);
+const rows = [...self.entries()]
+  .filter(([k]) => k !== '(idle)')
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, top);
+for (const [name, us] of rows)
+  console.log(
+    `${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / n).toFixed(0).padStart(5)} µs/wh  ${name.slice(0, 150)}`,
+  );
 
 // Inclusive time per function (each sample's stack counted once per distinct function).
 const parent = new Map();
@@ -148,8 +165,13 @@ for (const [id, us] of dt) {
 }
 console.log('\ninclusive:');
 const filter = process.argv.find((a) => a.startsWith('--match='))?.slice(8);
-for (const [name, us] of [...incl.entries()].filter(([k]) => k !== '(idle)' && k !== '(root)' && (!filter || k.includes(filter))).sort((a, b) => b[1] - a[1]).slice(0, top))
-  console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / n).toFixed(0).padStart(5)} µs/wh  ${name.slice(0, 150)}`);
+for (const [name, us] of [...incl.entries()]
+  .filter(([k]) => k !== '(idle)' && k !== '(root)' && (!filter || k.includes(filter)))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, top))
+  console.log(
+    `${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / n).toFixed(0).padStart(5)} µs/wh  ${name.slice(0, 150)}`,
+  );
 cdp.close();
 fleet.close();
 await mf.dispose();
@@ -163,12 +185,16 @@ if (callersOf) {
     let name = '?';
     for (; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur).callFrame.functionName;
-      if (f.includes('cti_edge') || f.includes('future_to_promise')) { name = f; break; }
+      if (f.includes('cti_edge') || f.includes('future_to_promise')) {
+        name = f;
+        break;
+      }
     }
     by.set(name, (by.get(name) ?? 0) + us);
   }
   console.log(`\n${callersOf} by caller:`);
-  for (const [name, us] of [...by.entries()].sort((a, b) => b[1] - a[1])) console.log(`${(us / n).toFixed(0).padStart(6)} µs/wh  ${name.slice(0, 140)}`);
+  for (const [name, us] of [...by.entries()].sort((a, b) => b[1] - a[1]))
+    console.log(`${(us / n).toFixed(0).padStart(6)} µs/wh  ${name.slice(0, 140)}`);
 }
 // `--ours`: every sample's time given to the nearest function of our crate on its stack
 // (itself included), so each of our functions carries what it calls outside the crate (the
@@ -183,7 +209,10 @@ if (process.argv.includes('--ours')) {
     let outer = f0;
     for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur).callFrame.functionName;
-      if (f.includes('cti_edge')) { name = f; break; }
+      if (f.includes('cti_edge')) {
+        name = f;
+        break;
+      }
       if (f && f !== '(root)') outer = f;
     }
     name = name ? name.replace(/::h[0-9a-f]{16}$/, '') : `(no frame of ours) ${outer}`;
@@ -191,5 +220,7 @@ if (process.argv.includes('--ours')) {
   }
   console.log('\nby nearest function of ours:');
   for (const [name, us] of [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, top))
-    console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / n).toFixed(0).padStart(6)} µs/wh  ${name.slice(0, 150)}`);
+    console.log(
+      `${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / n).toFixed(0).padStart(6)} µs/wh  ${name.slice(0, 150)}`,
+    );
 }

@@ -19,7 +19,15 @@ import { recordTable } from './lib/record-table.js';
 
 const list = recordTable($('[data-record-table]'), {
   id: 'account',
-  columns: ['ログインID', '表示名', '権限', '店舗', '状態', '最終変更', { text: '操作', class: 'num' }],
+  columns: [
+    'ログインID',
+    '表示名',
+    '権限',
+    '店舗',
+    '状態',
+    '最終変更',
+    { text: '操作', class: 'num' },
+  ],
 });
 
 const ui = {
@@ -57,7 +65,9 @@ const roleLabel = (role) => ROLES.find(([key]) => key === role)?.[1] ?? role;
 /** The names of a user's stores (every one of `storeIds`), or what having none means. */
 function storeNames(user) {
   const ids = user.storeIds ?? (user.storeId ? [user.storeId] : []);
-  const names = ids.map((id) => state.stores.find((s) => s.id === id)?.name ?? user.storeName ?? `#${id}`);
+  const names = ids.map(
+    (id) => state.stores.find((s) => s.id === id)?.name ?? user.storeName ?? `#${id}`,
+  );
   if (names.length) return names.join('、');
   return user.role === 'admin' || user.role === 'reception' ? '全店舗' : '未設定';
 }
@@ -112,9 +122,16 @@ async function toggleDisabled(user) {
  * @param {{ rowClass: string, formClass?: string, submitLabel: string, fields: (Node | null)[],
  *   close: () => void, save: () => Promise<void>, describe?: (e: any) => string | undefined }} form
  */
-function inlineFormRow(user, { rowClass, formClass = '', submitLabel, fields, close, save, describe }) {
+function inlineFormRow(
+  user,
+  { rowClass, formClass = '', submitLabel, fields, close, save, describe },
+) {
   const error = el('p', { class: 'form-error', attrs: { role: 'alert' }, hidden: true });
-  const submit = el('button', { class: 'btn btn-primary btn-small', text: submitLabel, attrs: { type: 'submit' } });
+  const submit = el('button', {
+    class: 'btn btn-primary btn-small',
+    text: submitLabel,
+    attrs: { type: 'submit' },
+  });
   const cancel = el('button', {
     class: 'btn btn-small',
     text: 'キャンセル',
@@ -126,7 +143,14 @@ function inlineFormRow(user, { rowClass, formClass = '', submitLabel, fields, cl
       },
     },
   });
-  const form = el('form', { class: ['inline-form', formClass], attrs: { novalidate: true } }, fields, submit, cancel, error);
+  const form = el(
+    'form',
+    { class: ['inline-form', formClass], attrs: { novalidate: true } },
+    fields,
+    submit,
+    cancel,
+    error,
+  );
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     error.hidden = true;
@@ -135,12 +159,19 @@ function inlineFormRow(user, { rowClass, formClass = '', submitLabel, fields, cl
       await save();
     } catch (e) {
       if (e.code !== 'invalid_credentials' && handleAuthError(e)) return;
-      error.textContent = e.code === 'invalid_credentials' ? 'あなたのパスワードが違います' : (describe?.(e) ?? e.message);
+      error.textContent =
+        e.code === 'invalid_credentials'
+          ? 'あなたのパスワードが違います'
+          : (describe?.(e) ?? e.message);
       error.hidden = false;
       submit.disabled = false;
     }
   });
-  return el('tr', { class: rowClass, dataset: { userId: user.id } }, el('td', { attrs: { colspan: 7 } }, form));
+  return el(
+    'tr',
+    { class: rowClass, dataset: { userId: user.id } },
+    el('td', { attrs: { colspan: 7 } }, form),
+  );
 }
 
 /**
@@ -148,11 +179,17 @@ function inlineFormRow(user, { rowClass, formClass = '', submitLabel, fields, cl
  * @param {string} label
  * @param {HTMLElement} control
  */
-const labelled = (label, control) => el('label', { class: 'field' }, el('span', { class: 'field-label', text: label }), control);
+const labelled = (label, control) =>
+  el('label', { class: 'field' }, el('span', { class: 'field-label', text: label }), control);
 
 /** Another admin's change needs the acting admin's own password (the API answers 403 reauth_required without it). */
 const ownPassword = () =>
-  /** @type {HTMLInputElement} */ (el('input', { class: 'reauth-password-input', attrs: { type: 'password', autocomplete: 'current-password' } }));
+  /** @type {HTMLInputElement} */ (
+    el('input', {
+      class: 'reauth-password-input',
+      attrs: { type: 'password', autocomplete: 'current-password' },
+    })
+  );
 
 /** A refusal that is not the server's: shown in the form's error line. */
 const refusal = (/** @type {string} */ message) => Object.assign(new Error(message), { status: 0 });
@@ -165,7 +202,8 @@ function resetRow(user) {
     })
   );
   // Another admin's password: the acting admin proves who they are with their own password.
-  const current = user.role === 'admin' && !(state.me && user.id === state.me.id) ? ownPassword() : null;
+  const current =
+    user.role === 'admin' && !(state.me && user.id === state.me.id) ? ownPassword() : null;
   if (current) current.required = true;
   return inlineFormRow(user, {
     rowClass: 'reset-row',
@@ -188,7 +226,10 @@ function resetRow(user) {
         }
         body.currentPassword = current.value;
       }
-      const res = await api(`/api/users/${encodeURIComponent(user.id)}/password`, { method: 'POST', body });
+      const res = await api(`/api/users/${encodeURIComponent(user.id)}/password`, {
+        method: 'POST',
+        body,
+      });
       state.resetting = null;
       if (res.password) showPassword(user, res.password);
       else setStatusLine(ui.addStatus, `${user.name} のパスワードを変更しました`, 'ok');
@@ -210,7 +251,9 @@ function editRow(user) {
   role.value = user.role;
   const current = new Set(user.storeIds ?? (user.storeId ? [user.storeId] : []));
   const boxes = state.stores.map((s) => {
-    const box = /** @type {HTMLInputElement} */ (el('input', { attrs: { type: 'checkbox', name: 'storeIds', value: s.id } }));
+    const box = /** @type {HTMLInputElement} */ (
+      el('input', { attrs: { type: 'checkbox', name: 'storeIds', value: s.id } })
+    );
     box.checked = current.has(s.id);
     return box;
   });
@@ -218,8 +261,13 @@ function editRow(user) {
     'fieldset',
     { class: 'setting-group edit-stores' },
     el('legend', { class: 'field-label', text: `${user.name} の店舗` }),
-    state.stores.map((s, i) => el('label', { class: 'choice' }, boxes[i], el('span', { text: s.name }))),
-    el('span', { class: 'hint', text: 'スタッフとエリアマネージャーは1店舗以上。受付センターは全店舗の着信を受けます。' }),
+    state.stores.map((s, i) =>
+      el('label', { class: 'choice' }, boxes[i], el('span', { text: s.name })),
+    ),
+    el('span', {
+      class: 'hint',
+      text: 'スタッフとエリアマネージャーは1店舗以上。受付センターは全店舗の着信を受けます。',
+    }),
   );
   // Taking an admin's rights away needs the acting admin's own password (403 reauth_required).
   const reauth = user.role === 'admin' && !self ? ownPassword() : null;
@@ -237,21 +285,30 @@ function editRow(user) {
     },
     save: async () => {
       /** @type {{ role: string, storeIds: number[], currentPassword?: string }} */
-      const body = { role: role.value, storeIds: boxes.filter((b) => b.checked).map((b) => Number(b.value)) };
+      const body = {
+        role: role.value,
+        storeIds: boxes.filter((b) => b.checked).map((b) => Number(b.value)),
+      };
       if (reauth?.value) body.currentPassword = reauth.value;
       await api(`/api/users/${encodeURIComponent(user.id)}`, { method: 'PATCH', body });
       state.editing = null;
       setStatusLine(ui.addStatus, `${user.name} の権限と店舗を変更しました`, 'ok');
       await refresh();
     },
-    describe: (e) => (e.code === 'reauth_required' ? '管理者の権限を外すには、あなたのパスワードを入力してください' : undefined),
+    describe: (e) =>
+      e.code === 'reauth_required'
+        ? '管理者の権限を外すには、あなたのパスワードを入力してください'
+        : undefined,
   });
 }
 
 /** 最終変更: when the account last changed and which admin changed it (the CLI leaves no name). */
 function updatedCell(user) {
   const when = user.updatedAt ? fmtDateTime(user.updatedAt) : '—';
-  return [el('div', { class: 'nowrap muted', text: when }), user.updatedBy ? el('div', { class: 'mono account-updated-by', text: user.updatedBy }) : null];
+  return [
+    el('div', { class: 'nowrap muted', text: when }),
+    user.updatedBy ? el('div', { class: 'mono account-updated-by', text: user.updatedBy }) : null,
+  ];
 }
 
 function renderRow(user) {
@@ -286,7 +343,9 @@ function renderRow(user) {
     self
       ? null
       : el('button', {
-          class: user.disabled ? 'btn btn-small account-enable' : 'btn btn-small btn-danger account-disable',
+          class: user.disabled
+            ? 'btn btn-small account-enable'
+            : 'btn btn-small btn-danger account-disable',
           text: user.disabled ? '有効にする' : '無効にする',
           attrs: { type: 'button' },
           on: { click: () => toggleDisabled(user) },
@@ -294,10 +353,20 @@ function renderRow(user) {
   );
   return el(
     'tr',
-    { class: ['account-row', user.disabled && 'is-disabled'], dataset: { userId: user.id, login: user.loginId } },
+    {
+      class: ['account-row', user.disabled && 'is-disabled'],
+      dataset: { userId: user.id, login: user.loginId },
+    },
     el('td', { class: 'mono account-login', text: user.loginId }),
     el('td', { class: 'account-name', text: user.name }),
-    el('td', { class: 'account-role' }, el('span', { class: user.role === 'admin' ? 'badge badge-admin' : 'badge badge-staff', text: roleLabel(user.role) })),
+    el(
+      'td',
+      { class: 'account-role' },
+      el('span', {
+        class: user.role === 'admin' ? 'badge badge-admin' : 'badge badge-staff',
+        text: roleLabel(user.role),
+      }),
+    ),
     el('td', { class: 'account-store', text: storeNames(user) }),
     el('td', { class: 'account-state', text: user.disabled ? '無効' : '有効' }),
     el('td', { class: 'account-updated small' }, updatedCell(user)),
@@ -335,7 +404,10 @@ function renderStoreOptions() {
   const current = ui.addStore.value;
   setChildren(
     ui.addStore,
-    el('option', { text: admin ? '全店舗（指定なし）' : '店舗を選んでください', attrs: { value: '' } }),
+    el('option', {
+      text: admin ? '全店舗（指定なし）' : '店舗を選んでください',
+      attrs: { value: '' },
+    }),
     state.stores.map((s) => el('option', { text: s.name, attrs: { value: s.id } })),
   );
   ui.addStore.value = current;

@@ -19,7 +19,16 @@ const list = recordTable($('[data-record-table]'), {
   paged: true,
   id: 'audit',
   className: 'records audit-log',
-  columns: ['日時', 'ユーザー', '操作', '顧客', '着信ID', '店舗', { text: '件数', class: 'num' }, '詳細'],
+  columns: [
+    '日時',
+    'ユーザー',
+    '操作',
+    '顧客',
+    '着信ID',
+    '店舗',
+    { text: '件数', class: 'num' },
+    '詳細',
+  ],
   emptyText: '条件に合う記録はありません',
 });
 
@@ -62,7 +71,8 @@ function applyParams(params) {
   ui.user.value = params.get('user') ?? '';
   if (ui.user.selectedIndex < 0) ui.user.value = '';
   const action = params.get('action') ?? '';
-  if (action && ![...ui.action.options].some((o) => o.value === action)) ui.action.append(el('option', { text: action, attrs: { value: action } }));
+  if (action && ![...ui.action.options].some((o) => o.value === action))
+    ui.action.append(el('option', { text: action, attrs: { value: action } }));
   ui.action.value = action;
   ui.from.value = params.get('from') ?? '';
   ui.to.value = params.get('to') ?? '';
@@ -82,14 +92,22 @@ function rememberParams() {
 }
 
 function userCell(e) {
-  if (e.userId === null || e.userId === undefined) return el('span', { class: 'muted', text: '（未ログイン）' });
-  return [el('div', { text: e.userName ?? e.loginId ?? `ID ${e.userId}` }), el('div', { class: 'muted small mono', text: e.loginId ?? '' })];
+  if (e.userId === null || e.userId === undefined)
+    return el('span', { class: 'muted', text: '（未ログイン）' });
+  return [
+    el('div', { text: e.userName ?? e.loginId ?? `ID ${e.userId}` }),
+    el('div', { class: 'muted small mono', text: e.loginId ?? '' }),
+  ];
 }
 
 function customerCell(e) {
   if (e.customerId === null || e.customerId === undefined) return '—';
-  if (!e.customerName) return el('span', { class: 'muted', text: `ID ${e.customerId}（削除済み）` });
-  return el('a', { text: e.customerName, attrs: { href: `/admin/customers.html?id=${e.customerId}` } });
+  if (!e.customerName)
+    return el('span', { class: 'muted', text: `ID ${e.customerId}（削除済み）` });
+  return el('a', {
+    text: e.customerName,
+    attrs: { href: `/admin/customers.html?id=${e.customerId}` },
+  });
 }
 
 function renderRow(e) {
@@ -102,7 +120,10 @@ function renderRow(e) {
     el('td', { class: 'audit-customer' }, customerCell(e)),
     el('td', { class: 'nowrap mono muted', text: e.callId ?? '—' }),
     el('td', { class: 'nowrap', text: e.storeName ?? '—' }),
-    el('td', { class: 'num', text: e.count === null || e.count === undefined ? '—' : String(e.count) }),
+    el('td', {
+      class: 'num',
+      text: e.count === null || e.count === undefined ? '—' : String(e.count),
+    }),
     el('td', { class: 'small audit-detail', text: e.detailText || '—' }),
   );
 }
@@ -112,7 +133,9 @@ function fillActions(actions) {
   state.actionsLoaded = true;
   const chosen = ui.action.value;
   for (const o of [...ui.action.options]) if (o.value) o.remove();
-  ui.action.append(...actions.map((a) => el('option', { text: a.label, attrs: { value: a.code } })));
+  ui.action.append(
+    ...actions.map((a) => el('option', { text: a.label, attrs: { value: a.code } })),
+  );
   ui.action.value = chosen;
 }
 
@@ -196,7 +219,13 @@ async function main() {
   if (user.role !== 'admin') return;
   const usersListed = await loadOptional(async () => {
     const { users } = await api('/api/users');
-    ui.user.append(...optionsOf(users ?? [], (u) => `${u.name}（${u.loginId}）`, (u) => String(u.id)));
+    ui.user.append(
+      ...optionsOf(
+        users ?? [],
+        (u) => `${u.name}（${u.loginId}）`,
+        (u) => String(u.id),
+      ),
+    );
   });
   if (!usersListed) return;
   applyParams(new URLSearchParams(location.search));

@@ -18,13 +18,29 @@ import { TEXT } from './lib/messages.js';
 import { openDetail, reloadDetail, detailId } from './callbacks/detail.js';
 
 const PER_PAGE = 50;
-export const STATUS_LABELS = Object.freeze({ open: '未対応', in_progress: '対応中', done: '対応済' });
+export const STATUS_LABELS = Object.freeze({
+  open: '未対応',
+  in_progress: '対応中',
+  done: '対応済',
+});
 
-const selectAll = /** @type {HTMLInputElement} */ (el('input', { attrs: { type: 'checkbox', id: 'cb-select-all', 'aria-label': 'すべて選択' } }));
+const selectAll = /** @type {HTMLInputElement} */ (
+  el('input', { attrs: { type: 'checkbox', id: 'cb-select-all', 'aria-label': 'すべて選択' } })
+);
 const list = recordTable($('[data-record-table]'), {
   paged: true,
   id: 'cb',
-  columns: [selectAll, '電話番号 / 顧客', '店舗', '着信', '最終着信', '状態', '担当 / 期限', '最後の折り返し', '操作'],
+  columns: [
+    selectAll,
+    '電話番号 / 顧客',
+    '店舗',
+    '着信',
+    '最終着信',
+    '状態',
+    '担当 / 期限',
+    '最後の折り返し',
+    '操作',
+  ],
   emptyText: '折り返しはありません',
 });
 
@@ -72,7 +88,12 @@ export async function patchItem(id, body) {
 /** The buttons that move an item: 対応中にする, 対応済にする or 未対応に戻す. */
 export function statusButtons(cb) {
   const button = (status, text) =>
-    el('button', { class: 'btn btn-small', text, attrs: { type: 'button' }, on: { click: () => patchItem(cb.id, { status }) } });
+    el('button', {
+      class: 'btn btn-small',
+      text,
+      attrs: { type: 'button' },
+      on: { click: () => patchItem(cb.id, { status }) },
+    });
   const out = [];
   if (cb.status === 'open') out.push(button('in_progress', '対応中にする'));
   if (cb.status !== 'done') out.push(button('done', '対応済にする'));
@@ -93,7 +114,11 @@ export function ownerButton(cb) {
 
 export function customerCell(cb) {
   if (cb.customerId && cb.customerName) {
-    return el('a', { class: 'cust', text: cb.customerName, attrs: { href: `/admin/customers.html?id=${encodeURIComponent(cb.customerId)}` } });
+    return el('a', {
+      class: 'cust',
+      text: cb.customerName,
+      attrs: { href: `/admin/customers.html?id=${encodeURIComponent(cb.customerId)}` },
+    });
   }
   // Another store's customer under 顧客の共有: チェーン共通: named, without a link (read-only).
   if (cb.customerName) return el('span', { class: 'cust cust-shared', text: cb.customerName });
@@ -102,7 +127,13 @@ export function customerCell(cb) {
 
 export function attemptText(a) {
   if (!a) return '—';
-  return [a.result, a.note ? `「${a.note}」` : null, `${a.by ?? a.byName ?? ''} ${fmtDateTime(a.at)}`].filter(Boolean).join(' ');
+  return [
+    a.result,
+    a.note ? `「${a.note}」` : null,
+    `${a.by ?? a.byName ?? ''} ${fmtDateTime(a.at)}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 function callsText(cb) {
@@ -123,14 +154,16 @@ export function dueLine(cb) {
 const assigneeCache = new Map();
 async function loadAssignees(storeIds) {
   await Promise.all(
-    [...new Set(storeIds)].filter((s) => !assigneeCache.has(s)).map(async (s) => {
-      try {
-        const q = s === null || s === undefined ? '' : `?store=${encodeURIComponent(s)}`;
-        assigneeCache.set(s, (await api(`/api/callbacks/assignees${q}`)).users);
-      } catch {
-        assigneeCache.set(s, []);
-      }
-    }),
+    [...new Set(storeIds)]
+      .filter((s) => !assigneeCache.has(s))
+      .map(async (s) => {
+        try {
+          const q = s === null || s === undefined ? '' : `?store=${encodeURIComponent(s)}`;
+          assigneeCache.set(s, (await api(`/api/callbacks/assignees${q}`)).users);
+        } catch {
+          assigneeCache.set(s, []);
+        }
+      }),
   );
 }
 
@@ -144,7 +177,8 @@ export function assignSelect(cb) {
     el('option', { text: '（割り当て先を選ぶ）', attrs: { value: '' } }),
     users.map((u) => el('option', { text: u.name, attrs: { value: String(u.id) } })),
   );
-  select.value = cb.assigneeId && users.some((u) => u.id === cb.assigneeId) ? String(cb.assigneeId) : '';
+  select.value =
+    cb.assigneeId && users.some((u) => u.id === cb.assigneeId) ? String(cb.assigneeId) : '';
   select.addEventListener('change', () => {
     if (select.value) patchItem(cb.id, { assignee: select.value });
   });
@@ -153,7 +187,11 @@ export function assignSelect(cb) {
 
 function renderRow(cb) {
   const checkbox = el('input', {
-    attrs: { type: 'checkbox', 'aria-label': `選択 ${fmtPhone(cb.phone)}`, disabled: cb.status === 'done' },
+    attrs: {
+      type: 'checkbox',
+      'aria-label': `選択 ${fmtPhone(cb.phone)}`,
+      disabled: cb.status === 'done',
+    },
     on: {
       change: (ev) => {
         if (ev.target.checked) state.selected.add(cb.id);
@@ -165,7 +203,10 @@ function renderRow(cb) {
   checkbox.checked = state.selected.has(cb.id);
   return el(
     'tr',
-    { class: ['cb-row', `cb-${cb.status}`, detailId() === cb.id ? 'cb-row-open' : null], dataset: { id: cb.id, callId: cb.callId ?? '', status: cb.status } },
+    {
+      class: ['cb-row', `cb-${cb.status}`, detailId() === cb.id ? 'cb-row-open' : null],
+      dataset: { id: cb.id, callId: cb.callId ?? '', status: cb.status },
+    },
     el('td', {}, checkbox),
     el('td', {}, el('div', { class: 'nowrap mono', text: fmtPhone(cb.phone) }), customerCell(cb)),
     el('td', { class: 'nowrap', text: cb.storeName ?? '不明' }),
@@ -174,11 +215,22 @@ function renderRow(cb) {
     el(
       'td',
       {},
-      el('span', { class: `cb-status cb-status-${cb.status}`, text: STATUS_LABELS[cb.status] ?? cb.status }),
-      cb.status !== 'open' && cb.updatedBy ? el('div', { class: 'muted small', text: `${cb.updatedBy} ${fmtDateTime(cb.updatedAt)}` }) : null,
+      el('span', {
+        class: `cb-status cb-status-${cb.status}`,
+        text: STATUS_LABELS[cb.status] ?? cb.status,
+      }),
+      cb.status !== 'open' && cb.updatedBy
+        ? el('div', { class: 'muted small', text: `${cb.updatedBy} ${fmtDateTime(cb.updatedAt)}` })
+        : null,
       cb.note ? el('div', { class: 'muted small cb-note', text: cb.note }) : null,
     ),
-    el('td', { class: 'nowrap' }, el('div', { class: 'cb-owner', text: cb.assigneeName ?? '—' }), assignSelect(cb), dueLine(cb)),
+    el(
+      'td',
+      { class: 'nowrap' },
+      el('div', { class: 'cb-owner', text: cb.assigneeName ?? '—' }),
+      assignSelect(cb),
+      dueLine(cb),
+    ),
     el('td', { class: 'small cb-last-attempt', text: attemptText(cb.lastAttempt) }),
     el(
       'td',
@@ -192,7 +244,10 @@ function renderRow(cb) {
           attrs: { type: 'button', 'aria-label': `詳細 ${fmtPhone(cb.phone)}` },
           on: { click: () => openDetail(cb.id) },
         }),
-        dialLink(cb.phone, cb.storeId, state.settings, { label: '発信', customerId: cb.customerId ?? null }),
+        dialLink(cb.phone, cb.storeId, state.settings, {
+          label: '発信',
+          customerId: cb.customerId ?? null,
+        }),
         statusButtons(cb),
       ),
     ),
@@ -233,7 +288,11 @@ function filterQuery() {
 async function load() {
   const seq = ++state.seq;
   const filters = filterQuery();
-  const q = new URLSearchParams({ status: ui.status.value, page: String(state.page), perPage: String(PER_PAGE) });
+  const q = new URLSearchParams({
+    status: ui.status.value,
+    page: String(state.page),
+    perPage: String(PER_PAGE),
+  });
   for (const [k, v] of filters) q.set(k, v);
   history.replaceState(null, '', filters.toString() ? `?${filters}` : location.pathname);
   let data;
@@ -286,7 +345,9 @@ async function fillStores() {
   if (state.user?.role !== 'admin') return;
   try {
     const stores = await loadStores();
-    ui.store.append(...stores.map((s) => el('option', { text: s.name, attrs: { value: String(s.id) } })));
+    ui.store.append(
+      ...stores.map((s) => el('option', { text: s.name, attrs: { value: String(s.id) } })),
+    );
   } catch {
     /* the filter stays at すべての店舗 */
   }
@@ -303,7 +364,8 @@ async function main() {
   const wanted = new URLSearchParams(location.search);
   const status = wanted.get('status');
   if (status && (STATUS_LABELS[status] !== undefined || status === 'all')) ui.status.value = status;
-  if (wanted.get('store') && [...ui.store.options].some((o) => o.value === wanted.get('store'))) ui.store.value = wanted.get('store');
+  if (wanted.get('store') && [...ui.store.options].some((o) => o.value === wanted.get('store')))
+    ui.store.value = wanted.get('store');
   if (['me', 'none'].includes(wanted.get('assignee'))) ui.assignee.value = wanted.get('assignee');
   ui.view.hidden = false;
   await load();

@@ -7,7 +7,14 @@ import { callDetails, hasDetails } from './lib/call-details.js';
 import { $, el, onRowActivate, optionsOf } from './lib/dom.js';
 import { api } from './lib/api.js';
 import { fmtDateTime, fmtDuration, fmtPhone } from './lib/format.js';
-import { LIVE_PHASES, phaseLabel, stateBadge, callerLink, customerCell, openCallPopup } from './lib/calls.js';
+import {
+  LIVE_PHASES,
+  phaseLabel,
+  stateBadge,
+  callerLink,
+  customerCell,
+  openCallPopup,
+} from './lib/calls.js';
 import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError, loadOptional } from './lib/page.js';
 import { takeHandoff } from './lib/handoff.js';
@@ -22,7 +29,18 @@ const list = recordTable($('[data-record-table]'), {
   paged: true,
   id: 'calls',
   className: 'records calls-log',
-  columns: ['日時', '発信者番号', '顧客', '店舗', '状態', '応対者', { text: '通話時間', class: 'num' }, '対応記録', '着信回線', '詳細'],
+  columns: [
+    '日時',
+    '発信者番号',
+    '顧客',
+    '店舗',
+    '状態',
+    '応対者',
+    { text: '通話時間', class: 'num' },
+    '対応記録',
+    '着信回線',
+    '詳細',
+  ],
   emptyText: '条件に合う着信はありません',
 });
 
@@ -86,9 +104,13 @@ function applyParams(params) {
   ui.missed.checked = params.get('missed') === '1';
   // A number handed over by the popup's 全履歴 (never in the address: see lib/handoff.js).
   ui.q.value = takeHandoff(params.get('h')) ?? params.get('q') ?? '';
-  for (const [select, name] of [[ui.category, 'category'], [ui.outcome, 'outcome']]) {
+  for (const [select, name] of [
+    [ui.category, 'category'],
+    [ui.outcome, 'outcome'],
+  ]) {
     const v = params.get(name) ?? '';
-    if (v && ![...select.options].some((o) => o.value === v)) select.append(el('option', { text: v, attrs: { value: v } }));
+    if (v && ![...select.options].some((o) => o.value === v))
+      select.append(el('option', { text: v, attrs: { value: v } }));
     select.value = v;
   }
   state.customer = params.get('customer') || null;
@@ -105,18 +127,21 @@ function renderRow(call) {
     },
     el('td', { class: 'nowrap muted', text: fmtDateTime(call.startedAt) }),
     el('td', { class: 'nowrap mono' }, callerLink(call)),
-    el(
-      'td',
-      {},
-      customerCell(call),
-    ),
+    el('td', {}, customerCell(call)),
     el('td', { class: 'nowrap', text: call.storeName ?? '不明' }),
     el('td', {}, stateBadge(call.phase, phaseLabel(call.phase, call.direction))),
     el('td', { class: 'nowrap answered-by', text: call.answeredBy ?? '—' }),
     el('td', { class: 'num duration', text: call.durationMs ? fmtDuration(call.durationMs) : '—' }),
     el('td', { class: 'wrapup-cell' }, wrapupSummary(call)),
-    el('td', { class: 'nowrap muted mono call-line', text: call.dialled ? fmtPhone(call.dialled) : '—' }),
-    el('td', { class: 'call-details' }, hasDetails(call) ? callDetails(call) : el('span', { class: 'muted', text: '—' })),
+    el('td', {
+      class: 'nowrap muted mono call-line',
+      text: call.dialled ? fmtPhone(call.dialled) : '—',
+    }),
+    el(
+      'td',
+      { class: 'call-details' },
+      hasDetails(call) ? callDetails(call) : el('span', { class: 'muted', text: '—' }),
+    ),
   );
 }
 
@@ -124,7 +149,10 @@ function renderRow(call) {
 function wrapupSummary(call) {
   const head = [call.wrapupCategory, call.wrapupOutcome].filter(Boolean).join(' · ');
   if (!head && !call.wrapupNote) return '—';
-  return [head ? el('div', { class: 'wrapup-head', text: head }) : null, call.wrapupNote ? el('div', { class: 'muted small wrapup-note', text: call.wrapupNote }) : null];
+  return [
+    head ? el('div', { class: 'wrapup-head', text: head }) : null,
+    call.wrapupNote ? el('div', { class: 'muted small wrapup-note', text: call.wrapupNote }) : null,
+  ];
 }
 
 async function load() {
@@ -152,7 +180,8 @@ async function load() {
     if (seq !== state.seq || handleAuthError(e)) return;
     state.calls = new Map();
     table.clear();
-    ui.filterError.textContent = e.field === 'q' ? TEXT.badPhoneFilter : TEXT.loadFailed('着信履歴', e.message);
+    ui.filterError.textContent =
+      e.field === 'q' ? TEXT.badPhoneFilter : TEXT.loadFailed('着信履歴', e.message);
     ui.filterError.hidden = false;
     return;
   }
@@ -161,7 +190,9 @@ async function load() {
   if (table.overflowed(calls, { total: data.total, page: state.page, perPage: PER_PAGE })) return;
   state.calls = new Map(calls.map((c) => [c.id, c]));
   table.show(calls.map(renderRow), data, q.toString());
-  if (state.customer) ui.customerName.textContent = calls.find((c) => c.customerName)?.customerName ?? `ID ${state.customer}`;
+  if (state.customer)
+    ui.customerName.textContent =
+      calls.find((c) => c.customerName)?.customerName ?? `ID ${state.customer}`;
   ui.total.textContent = isAdmin() ? `${data.total}件` : `${data.total}件（自店舗のみ）`;
 }
 
@@ -191,7 +222,13 @@ async function main() {
   const storesListed =
     !isAdmin() ||
     (await loadOptional(async () => {
-      ui.store.append(...optionsOf(await loadStores(), (s) => s.name, (s) => String(s.id)));
+      ui.store.append(
+        ...optionsOf(
+          await loadStores(),
+          (s) => s.name,
+          (s) => String(s.id),
+        ),
+      );
     }));
   if (!storesListed) return;
   const choicesListed = await loadOptional(async () => {

@@ -10,9 +10,27 @@ import { TEXT } from './lib/messages.js';
 import { initSession, showLogin, currentUser } from './console/session.js';
 import { markPopped } from './console/popup-claim.js';
 import { openPopup } from './console/popups.js';
-import { initCallList, listedCall, callFromMessage, upsertCall, clearList, loadRecent, markClaimed, applyCustomer, applyWrapup } from './console/call-list.js';
+import {
+  initCallList,
+  listedCall,
+  callFromMessage,
+  upsertCall,
+  clearList,
+  loadRecent,
+  markClaimed,
+  applyCustomer,
+  applyWrapup,
+} from './console/call-list.js';
 import { showTestCall } from './console/test-call.js';
-import { live, initListener, startListening, stopListening, forgetCalls, setBaseTitle, announceLogin } from './lib/listener.js';
+import {
+  live,
+  initListener,
+  startListening,
+  stopListening,
+  forgetCalls,
+  setBaseTitle,
+  announceLogin,
+} from './lib/listener.js';
 
 const ui = {
   callsNote: $('#calls-note'),

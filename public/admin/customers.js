@@ -17,7 +17,15 @@ import { startPage, handleAuthError } from './lib/page.js';
 import { pagedTable, pageParam } from './lib/pager.js';
 import { recordTable } from './lib/record-table.js';
 import { TEXT } from './lib/messages.js';
-import { FIELD_LABELS, cardValues, diff, fillForm as fill, readForm, displayValue, addedPhones } from './customers/fields.js';
+import {
+  FIELD_LABELS,
+  cardValues,
+  diff,
+  fillForm as fill,
+  readForm,
+  displayValue,
+  addedPhones,
+} from './customers/fields.js';
 import { renderCustomFields, customChanges, markCustomSaved } from './customers/fields.js';
 import { initImport } from './customers/import.js';
 import { initMerge } from './customers/merge.js';
@@ -34,7 +42,11 @@ const list = recordTable($('[data-record-table]'), {
   emptyText: '該当する顧客はいません',
 });
 const historyCard = $('#history-card');
-const recentCalls = recentCallsCard(historyCard, { listClass: 'mini-history', emptyClass: 'muted small', emptyText: '着信はありません' });
+const recentCalls = recentCallsCard(historyCard, {
+  listClass: 'mini-history',
+  emptyClass: 'muted small',
+  emptyText: '着信はありません',
+});
 const ui = {
   historyCard,
   history: recentCalls.list,
@@ -99,8 +111,16 @@ const table = pagedTable(ui, (page) => {
 const isAdmin = () => state.user?.role === 'admin';
 
 // Before saving a number another customer has: a warning naming them, then 「それでも保存する」.
-const editShared = sharedNumberGuard($('#edit-shared'), { form: ui.form, except: () => state.edit?.id ?? null, focusField: 'phones' });
-const createShared = sharedNumberGuard($('#create-shared'), { form: ui.createForm, confirmLabel: 'それでも登録する', focusField: 'phone' });
+const editShared = sharedNumberGuard($('#edit-shared'), {
+  form: ui.form,
+  except: () => state.edit?.id ?? null,
+  focusField: 'phones',
+});
+const createShared = sharedNumberGuard($('#create-shared'), {
+  form: ui.createForm,
+  confirmLabel: 'それでも登録する',
+  focusField: 'phone',
+});
 
 // ---------------------------------------------------------------------------------------------
 // List
@@ -123,7 +143,10 @@ function renderRow(card) {
       {},
       el(
         'a',
-        { class: ['cell-name', 'row-open'], attrs: { href: `?id=${encodeURIComponent(card.id)}`, title: 'クリックで編集' } },
+        {
+          class: ['cell-name', 'row-open'],
+          attrs: { href: `?id=${encodeURIComponent(card.id)}`, title: 'クリックで編集' },
+        },
         el('span', { class: 'cust-name', text: card.name }),
         card.kana ? el('span', { class: 'kana', text: card.kana }) : null,
       ),
@@ -132,7 +155,10 @@ function renderRow(card) {
     el('td', { class: 'nowrap', text: card.homeStore?.name ?? '—' }),
     el('td', { class: 'cell-badges' }, customerBadges(card)),
     el('td', { class: 'num', text: fmtCount(card.usage?.visits, '回') }),
-    el('td', { class: 'nowrap', text: card.usage?.lastVisit ? fmtDate(card.usage.lastVisit) : '—' }),
+    el('td', {
+      class: 'nowrap',
+      text: card.usage?.lastVisit ? fmtDate(card.usage.lastVisit) : '—',
+    }),
   );
 }
 
@@ -145,7 +171,10 @@ async function loadList() {
   if (state.q) q.set('q', state.q);
   let data;
   try {
-    data = await api('/api/customers/search', { method: 'POST', body: { q: state.q, page: state.page, perPage: PER_PAGE } });
+    data = await api('/api/customers/search', {
+      method: 'POST',
+      body: { q: state.q, page: state.page, perPage: PER_PAGE },
+    });
   } catch (e) {
     if (seq !== state.listSeq || handleAuthError(e)) return;
     ui.body.setAttribute('aria-busy', 'false');
@@ -211,7 +240,8 @@ function renderEditorHead(card) {
 }
 
 function setEditable(canEdit) {
-  for (const node of ui.form.querySelectorAll('input, select, textarea, #edit-save')) node.disabled = !canEdit;
+  for (const node of ui.form.querySelectorAll('input, select, textarea, #edit-save'))
+    node.disabled = !canEdit;
   // Staff keep customers in their own store: the store is not theirs to change.
   if (!isAdmin()) ui.store.disabled = true;
   ui.editorReadonly.hidden = canEdit;
@@ -225,12 +255,19 @@ function renderHistory(list) {
         'li',
         { dataset: { callId: h.id } },
         el('span', { class: 'muted', text: fmtDateTime(h.startedAt) }),
-        el('span', {}, h.storeName ?? '不明', h.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null),
+        el(
+          'span',
+          {},
+          h.storeName ?? '不明',
+          h.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
+        ),
         el(
           'span',
           {},
           stateBadge(h.phase, phaseLabel(h.phase, h.direction)),
-          h.durationMs ? el('span', { class: 'duration', text: ` ${fmtDuration(h.durationMs)}` }) : null,
+          h.durationMs
+            ? el('span', { class: 'duration', text: ` ${fmtDuration(h.durationMs)}` })
+            : null,
         ),
       ),
     ),
@@ -252,7 +289,8 @@ async function openEditor(id) {
   } catch (e) {
     if (seq !== state.editSeq || handleAuthError(e)) return;
     setStatus('', null);
-    ui.listError.textContent = e.status === 403 ? TEXT.viewForbidden : TEXT.loadFailed('顧客', e.message);
+    ui.listError.textContent =
+      e.status === 403 ? TEXT.viewForbidden : TEXT.loadFailed('顧客', e.message);
     ui.listError.hidden = false;
     return;
   }
@@ -283,7 +321,8 @@ async function openEditor(id) {
   markSelected();
   replaceRow(card);
   // On a narrow screen the panel is below the list.
-  if (ui.editor.getBoundingClientRect().top > window.innerHeight) ui.editor.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  if (ui.editor.getBoundingClientRect().top > window.innerHeight)
+    ui.editor.scrollIntoView({ block: 'start', behavior: 'smooth' });
 }
 
 function closeEditor() {
@@ -318,7 +357,10 @@ ui.form.addEventListener('submit', async (ev) => {
   ui.save.disabled = true;
   setStatus(TEXT.saving, 'pending');
   try {
-    if (changes.phones && !(await editShared.check(addedPhones(changes.phones, edit.base.phones)))) {
+    if (
+      changes.phones &&
+      !(await editShared.check(addedPhones(changes.phones, edit.base.phones)))
+    ) {
       setStatus('', null);
       return;
     }
@@ -350,7 +392,10 @@ ui.form.addEventListener('submit', async (ev) => {
       fillForm({ ...now, ...changes });
       setChildren(
         ui.conflictValues,
-        Object.keys(changes).flatMap((k) => [el('dt', { text: FIELD_LABELS[k] }), el('dd', { text: displayValue(state.stores, k, now[k]) })]),
+        Object.keys(changes).flatMap((k) => [
+          el('dt', { text: FIELD_LABELS[k] }),
+          el('dd', { text: displayValue(state.stores, k, now[k]) }),
+        ]),
       );
       ui.conflict.hidden = false;
       renderEditorHead(current);
@@ -376,7 +421,8 @@ ui.form.addEventListener('keydown', (ev) => {
   if (!state.edit) return;
   if (ev.key === 'Escape') {
     ev.preventDefault();
-    const changed = Object.keys(diff(readForm(ui.form).values ?? {}, cardValues(state.edit.base))).length > 0;
+    const changed =
+      Object.keys(diff(readForm(ui.form).values ?? {}, cardValues(state.edit.base))).length > 0;
     clearFieldErrors();
     editShared.reset();
     fillForm(cardValues(state.edit.base));

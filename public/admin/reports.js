@@ -29,7 +29,8 @@ const SVG = 'http://www.w3.org/2000/svg';
 function svg(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  for (const c of children.flat()) if (c) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children.flat())
+    if (c) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return node;
 }
 
@@ -84,24 +85,52 @@ function table(caption, head, rows, { cls = '' } = {}) {
       'table',
       { class: ['records', 'rp-table', cls] },
       el('caption', { text: caption }),
-      el('thead', {}, el('tr', {}, head.map((h) => el('th', { text: h, attrs: { scope: 'col' } })))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          head.map((h) => el('th', { text: h, attrs: { scope: 'col' } })),
+        ),
+      ),
       el(
         'tbody',
         {},
         rows.length
-          ? rows.map((r) => el('tr', {}, r.map((c, i) => (i === 0 ? el('th', { text: c, attrs: { scope: 'row' } }) : el('td', { class: typeof c === 'number' ? 'num' : '', text: c })))))
-          : el('tr', {}, el('td', { class: 'muted', text: 'なし', attrs: { colspan: head.length } })),
+          ? rows.map((r) =>
+              el(
+                'tr',
+                {},
+                r.map((c, i) =>
+                  i === 0
+                    ? el('th', { text: c, attrs: { scope: 'row' } })
+                    : el('td', { class: typeof c === 'number' ? 'num' : '', text: c }),
+                ),
+              ),
+            )
+          : el(
+              'tr',
+              {},
+              el('td', { class: 'muted', text: 'なし', attrs: { colspan: head.length } }),
+            ),
       ),
     ),
   );
 }
 
 /** The numbers under a chart, one click away. */
-const numbers = (...content) => el('details', { class: 'rp-numbers' }, el('summary', { text: '数値を表示' }), ...content);
+const numbers = (...content) =>
+  el('details', { class: 'rp-numbers' }, el('summary', { text: '数値を表示' }), ...content);
 
 function section(title, ...content) {
   const id = `rp-h-${title}`;
-  return el('section', { class: 'rp-section', attrs: { 'aria-labelledby': id } }, el('h2', { text: title, attrs: { id } }), ...content);
+  return el(
+    'section',
+    { class: 'rp-section', attrs: { 'aria-labelledby': id } },
+    el('h2', { text: title, attrs: { id } }),
+    ...content,
+  );
 }
 
 function heatmap(title, grid, weekdays, color) {
@@ -115,15 +144,33 @@ function heatmap(title, grid, weekdays, color) {
     row.forEach((v, h) => {
       const a = v === 0 ? 0.04 : 0.15 + (0.85 * v) / max;
       cells.push(
-        svg('rect', { x: left + h * cw, y: top + d * ch, width: cw - 2, height: ch - 2, fill: color, 'fill-opacity': a.toFixed(2) }, svg('title', {}, `${weekdays[d]} ${h}時: ${v}件`)),
+        svg(
+          'rect',
+          {
+            x: left + h * cw,
+            y: top + d * ch,
+            width: cw - 2,
+            height: ch - 2,
+            fill: color,
+            'fill-opacity': a.toFixed(2),
+          },
+          svg('title', {}, `${weekdays[d]} ${h}時: ${v}件`),
+        ),
       );
     });
   });
-  const hours = Array.from({ length: 24 }, (_, h) => (h % 3 === 0 ? svg('text', { x: left + h * cw + 4, y: 10 }, String(h)) : null));
+  const hours = Array.from({ length: 24 }, (_, h) =>
+    h % 3 === 0 ? svg('text', { x: left + h * cw + 4, y: 10 }, String(h)) : null,
+  );
   const days = weekdays.map((w, d) => svg('text', { x: 4, y: top + d * ch + 14 }, w));
   return svg(
     'svg',
-    { class: 'rp-chart', viewBox: `0 0 ${left + 24 * cw} ${top + 7 * ch}`, role: 'img', 'aria-label': `${title}（曜日×時間帯、最大 ${max} 件）` },
+    {
+      class: 'rp-chart',
+      viewBox: `0 0 ${left + 24 * cw} ${top + 7 * ch}`,
+      role: 'img',
+      'aria-label': `${title}（曜日×時間帯、最大 ${max} 件）`,
+    },
     hours,
     days,
     cells,
@@ -138,25 +185,54 @@ function line(series, previous) {
   const count = Math.max(series.length, previous.length);
   const x = (i) => pad + (count <= 1 ? 0 : (i * (w - pad * 2)) / (count - 1));
   const y = (v) => h - pad - (v * (h - pad * 2)) / max;
-  const path = (s) => s.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(p.calls).toFixed(1)}`).join(' ');
-  const dots = (s, color) => s.map((p, i) => svg('circle', { cx: x(i).toFixed(1), cy: y(p.calls).toFixed(1), r: 2.5, fill: color }, svg('title', {}, `${p.label}: ${p.calls}件`)));
+  const path = (s) =>
+    s.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(p.calls).toFixed(1)}`).join(' ');
+  const dots = (s, color) =>
+    s.map((p, i) =>
+      svg(
+        'circle',
+        { cx: x(i).toFixed(1), cy: y(p.calls).toFixed(1), r: 2.5, fill: color },
+        svg('title', {}, `${p.label}: ${p.calls}件`),
+      ),
+    );
   return svg(
     'svg',
-    { class: 'rp-chart', viewBox: `0 0 ${w} ${h}`, role: 'img', 'aria-label': `着信数の推移（今期 ${series.reduce((a, s) => a + s.calls, 0)} 件、前期間 ${previous.reduce((a, s) => a + s.calls, 0)} 件）` },
+    {
+      class: 'rp-chart',
+      viewBox: `0 0 ${w} ${h}`,
+      role: 'img',
+      'aria-label': `着信数の推移（今期 ${series.reduce((a, s) => a + s.calls, 0)} 件、前期間 ${previous.reduce((a, s) => a + s.calls, 0)} 件）`,
+    },
     svg('line', { x1: pad, y1: h - pad, x2: w - pad, y2: h - pad, stroke: '#ccc' }),
     svg('text', { x: 2, y: y(max) + 4 }, String(max)),
     svg('text', { x: 2, y: h - pad + 4 }, '0'),
     series.length ? svg('text', { x: pad, y: h - 8 }, series[0].label) : null,
-    series.length > 1 ? svg('text', { x: w - pad - 60, y: h - 8 }, series[series.length - 1].label) : null,
-    previous.length ? svg('path', { d: path(previous), fill: 'none', stroke: '#999', 'stroke-dasharray': '4 3', 'stroke-width': 1.5 }) : null,
-    series.length ? svg('path', { d: path(series), fill: 'none', stroke: '#1f6feb', 'stroke-width': 2 }) : null,
+    series.length > 1
+      ? svg('text', { x: w - pad - 60, y: h - 8 }, series[series.length - 1].label)
+      : null,
+    previous.length
+      ? svg('path', {
+          d: path(previous),
+          fill: 'none',
+          stroke: '#999',
+          'stroke-dasharray': '4 3',
+          'stroke-width': 1.5,
+        })
+      : null,
+    series.length
+      ? svg('path', { d: path(series), fill: 'none', stroke: '#1f6feb', 'stroke-width': 2 })
+      : null,
     dots(previous, '#999'),
     dots(series, '#1f6feb'),
   );
 }
 
 function figures(pairs) {
-  return el('dl', { class: 'rp-figures' }, pairs.map(([k, v]) => el('div', {}, el('dt', { text: k }), el('dd', { text: v }))));
+  return el(
+    'dl',
+    { class: 'rp-figures' },
+    pairs.map(([k, v]) => el('div', {}, el('dt', { text: k }), el('dd', { text: v }))),
+  );
 }
 
 function render(r) {
@@ -187,59 +263,138 @@ function render(r) {
       ['留守電', n(r.total.voicemail)],
       ['平均呼出時間', sec(r.total.avgRingSec)],
     ]),
-    section('店舗別', table('店舗別の着信', ['店舗', '着信', '応答', '不在着信', '留守電', '応答率', '平均呼出', '最長呼出', '通話時間', '平均通話'], storeRows)),
+    section(
+      '店舗別',
+      table(
+        '店舗別の着信',
+        [
+          '店舗',
+          '着信',
+          '応答',
+          '不在着信',
+          '留守電',
+          '応答率',
+          '平均呼出',
+          '最長呼出',
+          '通話時間',
+          '平均通話',
+        ],
+        storeRows,
+      ),
+    ),
     section(
       '曜日×時間帯',
       el('h3', { class: 'small', text: '着信数' }),
       heatmap('着信数', r.heatmap.calls, r.heatmap.weekdays, '#1f6feb'),
-      numbers(table('曜日×時間帯の着信数', ['曜日', ...hours], heatRows(r.heatmap.calls), { cls: 'rp-heat' })),
+      numbers(
+        table('曜日×時間帯の着信数', ['曜日', ...hours], heatRows(r.heatmap.calls), {
+          cls: 'rp-heat',
+        }),
+      ),
       el('h3', { class: 'small', text: '応答できなかった着信（不在着信・留守電など）' }),
       heatmap('応答できなかった着信', r.heatmap.unanswered, r.heatmap.weekdays, '#d1242f'),
-      numbers(table('曜日×時間帯の応答できなかった着信', ['曜日', ...hours], heatRows(r.heatmap.unanswered), { cls: 'rp-heat' })),
+      numbers(
+        table(
+          '曜日×時間帯の応答できなかった着信',
+          ['曜日', ...hours],
+          heatRows(r.heatmap.unanswered),
+          { cls: 'rp-heat' },
+        ),
+      ),
     ),
     section(
       '着信数の推移',
-      el('p', { class: 'rp-legend' }, el('span', { class: 'rp-swatch-now', text: '━ 今期' }), '　', el('span', { class: 'rp-swatch-prev', text: '┅ 前の期間' }), `（${r.period.previous.from}〜${r.period.previous.to}）`),
+      el(
+        'p',
+        { class: 'rp-legend' },
+        el('span', { class: 'rp-swatch-now', text: '━ 今期' }),
+        '　',
+        el('span', { class: 'rp-swatch-prev', text: '┅ 前の期間' }),
+        `（${r.period.previous.from}〜${r.period.previous.to}）`,
+      ),
       line(r.series, r.previousSeries),
       numbers(
         table(
           '着信数の推移',
           ['期間', '着信', '応答', '応答できなかった', '前の期間', '前の期間の着信'],
-          r.series.map((s, i) => [s.label, s.calls, s.answered, s.unanswered, prevByIndex[i]?.label ?? '—', prevByIndex[i]?.calls ?? '—']),
+          r.series.map((s, i) => [
+            s.label,
+            s.calls,
+            s.answered,
+            s.unanswered,
+            prevByIndex[i]?.label ?? '—',
+            prevByIndex[i]?.calls ?? '—',
+          ]),
         ),
       ),
     ),
     section(
       '折り返し',
-      table('折り返し（期間中に登録）', ['項目', '値'], [
-        ['登録', n(cb.opened)],
-        ['対応済', n(cb.done)],
-        ['未完了', n(cb.open)],
-        ['対応済までの時間（中央値）', minutes(cb.medianMinutes)],
-        ['対応済までの時間（90パーセンタイル）', minutes(cb.p90Minutes)],
-        ['先にお客様からかけ直して応答', n(cb.calledBackFirst)],
-      ]),
+      table(
+        '折り返し（期間中に登録）',
+        ['項目', '値'],
+        [
+          ['登録', n(cb.opened)],
+          ['対応済', n(cb.done)],
+          ['未完了', n(cb.open)],
+          ['対応済までの時間（中央値）', minutes(cb.medianMinutes)],
+          ['対応済までの時間（90パーセンタイル）', minutes(cb.p90Minutes)],
+          ['先にお客様からかけ直して応答', n(cb.calledBackFirst)],
+        ],
+      ),
     ),
     c === null
       ? section(
           '発信者',
-          el('p', { class: 'muted small', text: `${r.callersMaxDays}日を超える期間では、発信者の集計は求めたときだけ行います（期間中の着信をすべて読むため）。` }),
-          el('button', { class: 'btn btn-small', text: '発信者も集計する', attrs: { type: 'button' }, on: { click: () => run({ callers: true }) } }),
+          el('p', {
+            class: 'muted small',
+            text: `${r.callersMaxDays}日を超える期間では、発信者の集計は求めたときだけ行います（期間中の着信をすべて読むため）。`,
+          }),
+          el('button', {
+            class: 'btn btn-small',
+            text: '発信者も集計する',
+            attrs: { type: 'button' },
+            on: { click: () => run({ callers: true }) },
+          }),
         )
       : section(
-      '発信者',
-      table('発信者の内訳', ['区分', '番号数'], [
-        ['登録済みの顧客', n(c.known)],
-        ['未登録の番号', n(c.unknown)],
-        ['非通知（着信数）', n(c.withheld)],
-      ]),
-      table('繰り返しかけてきた番号（上位10）', ['電話番号', '顧客', '着信'], c.repeat.map((x) => [fmtPhone(x.phone), x.name ?? (x.known ? '（表示できない顧客）' : '未登録'), x.calls])),
-      table('3回以上かけてきた未登録の番号（登録候補）', ['電話番号', '着信'], c.unknownFrequent.map((x) => [fmtPhone(x.phone), x.calls])),
-    ),
+          '発信者',
+          table(
+            '発信者の内訳',
+            ['区分', '番号数'],
+            [
+              ['登録済みの顧客', n(c.known)],
+              ['未登録の番号', n(c.unknown)],
+              ['非通知（着信数）', n(c.withheld)],
+            ],
+          ),
+          table(
+            '繰り返しかけてきた番号（上位10）',
+            ['電話番号', '顧客', '着信'],
+            c.repeat.map((x) => [
+              fmtPhone(x.phone),
+              x.name ?? (x.known ? '（表示できない顧客）' : '未登録'),
+              x.calls,
+            ]),
+          ),
+          table(
+            '3回以上かけてきた未登録の番号（登録候補）',
+            ['電話番号', '着信'],
+            c.unknownFrequent.map((x) => [fmtPhone(x.phone), x.calls]),
+          ),
+        ),
     section(
       '対応記録',
-      table('用件', ['用件', '件数'], r.wrapups.categories.map((x) => [x.label, x.count])),
-      table('対応結果', ['対応結果', '件数'], r.wrapups.outcomes.map((x) => [x.label, x.count])),
+      table(
+        '用件',
+        ['用件', '件数'],
+        r.wrapups.categories.map((x) => [x.label, x.count]),
+      ),
+      table(
+        '対応結果',
+        ['対応結果', '件数'],
+        r.wrapups.outcomes.map((x) => [x.label, x.count]),
+      ),
     ),
   );
   ui.periodText.textContent = `${r.period.from}〜${r.period.to}（${r.period.days}日）`;
@@ -265,7 +420,12 @@ export function pageCsv(root = ui.body) {
 
 function downloadCsv() {
   const blob = new Blob([pageCsv()], { type: 'text/csv;charset=utf-8' });
-  const a = el('a', { attrs: { href: URL.createObjectURL(blob), download: `着信分析_${ui.from.value}_${ui.to.value}.csv` } });
+  const a = el('a', {
+    attrs: {
+      href: URL.createObjectURL(blob),
+      download: `着信分析_${ui.from.value}_${ui.to.value}.csv`,
+    },
+  });
   document.body.append(a);
   a.click();
   a.remove();
@@ -278,7 +438,13 @@ async function run(extra = {}) {
   ui.error.hidden = true;
   ui.status.textContent = '集計中…';
   const stores = [...ui.stores.querySelectorAll('input:checked')].map((i) => Number(i.value));
-  const body = { from: ui.from.value, to: ui.to.value, groupBy: ui.group.value, ...(stores.length ? { stores } : {}), ...extra };
+  const body = {
+    from: ui.from.value,
+    to: ui.to.value,
+    groupBy: ui.group.value,
+    ...(stores.length ? { stores } : {}),
+    ...extra,
+  };
   const t0 = performance.now();
   try {
     const r = await api('/api/reports/calls', { method: 'POST', body });
@@ -308,7 +474,14 @@ async function main() {
       const stores = await loadStores();
       setChildren(
         ui.stores,
-        stores.map((s) => el('label', {}, el('input', { attrs: { type: 'checkbox', value: s.id, name: 'store' } }), s.name)),
+        stores.map((s) =>
+          el(
+            'label',
+            {},
+            el('input', { attrs: { type: 'checkbox', value: s.id, name: 'store' } }),
+            s.name,
+          ),
+        ),
       );
     } catch (e) {
       handleAuthError(e);

@@ -20,9 +20,16 @@ async function load() {
 $('#weekly-save').addEventListener('click', async () => {
   setStatusLine(status, '保存中…', 'pending');
   try {
-    const r = await api('/api/settings/reports', { method: 'PUT', body: { webhookUrl: url.value.trim() || null } });
+    const r = await api('/api/settings/reports', {
+      method: 'PUT',
+      body: { webhookUrl: url.value.trim() || null },
+    });
     url.value = r.webhookUrl ?? '';
-    setStatusLine(status, r.webhookUrl ? '送信先を保存しました' : '週次サマリーを送らない設定にしました', 'ok');
+    setStatusLine(
+      status,
+      r.webhookUrl ? '送信先を保存しました' : '週次サマリーを送らない設定にしました',
+      'ok',
+    );
   } catch (e) {
     setStatusLine(status, e.message, 'error');
   }
@@ -32,7 +39,11 @@ $('#weekly-test').addEventListener('click', async () => {
   setStatusLine(status, '送信中…', 'pending');
   try {
     const r = await api('/api/settings/reports/test', { method: 'POST', body: {} });
-    setStatusLine(status, r.sent ? '先週分を送信しました' : `送信先が応答しませんでした（${r.status}）`, r.sent ? 'ok' : 'error');
+    setStatusLine(
+      status,
+      r.sent ? '先週分を送信しました' : `送信先が応答しませんでした（${r.status}）`,
+      r.sent ? 'ok' : 'error',
+    );
   } catch (e) {
     setStatusLine(status, e.message, 'error');
   }

@@ -38,10 +38,41 @@ function actionRow(a = { label: '', url: '', storeId: null }) {
   const row = el(
     'li',
     { class: 'settings-row action-row' },
-    el('label', { class: 'field' }, el('span', { class: 'field-label', text: 'ボタン名' }), el('input', { attrs: { type: 'text', name: 'action-label', maxlength: 20, value: a.label, autocomplete: 'off' } })),
-    el('label', { class: 'field' }, el('span', { class: 'field-label', text: 'URL' }), el('input', { attrs: { type: 'url', name: 'action-url', value: a.url, placeholder: 'https://example.com/orders/new?tel={phone}', autocomplete: 'off' } })),
+    el(
+      'label',
+      { class: 'field' },
+      el('span', { class: 'field-label', text: 'ボタン名' }),
+      el('input', {
+        attrs: {
+          type: 'text',
+          name: 'action-label',
+          maxlength: 20,
+          value: a.label,
+          autocomplete: 'off',
+        },
+      }),
+    ),
+    el(
+      'label',
+      { class: 'field' },
+      el('span', { class: 'field-label', text: 'URL' }),
+      el('input', {
+        attrs: {
+          type: 'url',
+          name: 'action-url',
+          value: a.url,
+          placeholder: 'https://example.com/orders/new?tel={phone}',
+          autocomplete: 'off',
+        },
+      }),
+    ),
     el('label', { class: 'field' }, el('span', { class: 'field-label', text: '対象店舗' }), store),
-    el('button', { class: 'btn btn-small btn-ghost', text: '削除', attrs: { type: 'button' }, on: { click: () => row.remove() } }),
+    el('button', {
+      class: 'btn btn-small btn-ghost',
+      text: '削除',
+      attrs: { type: 'button' },
+      on: { click: () => row.remove() },
+    }),
   );
   return row;
 }
@@ -62,12 +93,22 @@ function render(settings) {
           'label',
           { class: 'field' },
           el('span', { class: 'field-label', text: `発信者番号（${s.name}）` }),
-          el('input', { attrs: { type: 'tel', name: 'caller-id', value: ids.get(s.id) ?? '', placeholder: '050-1748-0000', autocomplete: 'off' }, dataset: { storeId: s.id } }),
+          el('input', {
+            attrs: {
+              type: 'tel',
+              name: 'caller-id',
+              value: ids.get(s.id) ?? '',
+              placeholder: '050-1748-0000',
+              autocomplete: 'off',
+            },
+            dataset: { storeId: s.id },
+          }),
         ),
       ),
     ),
   );
-  for (const node of ui.form.querySelectorAll('input, select, textarea, #action-add')) node.disabled = !state.admin;
+  for (const node of ui.form.querySelectorAll('input, select, textarea, #action-add'))
+    node.disabled = !state.admin;
 }
 
 function read() {
@@ -76,10 +117,15 @@ function read() {
       .map((row) => ({
         label: row.querySelector('[name="action-label"]').value.trim(),
         url: row.querySelector('[name="action-url"]').value.trim(),
-        storeId: row.querySelector('[name="action-store"]').value ? Number(row.querySelector('[name="action-store"]').value) : null,
+        storeId: row.querySelector('[name="action-store"]').value
+          ? Number(row.querySelector('[name="action-store"]').value)
+          : null,
       }))
       .filter((a) => a.label || a.url),
-    categories: ui.categories.value.split('\n').map((c) => c.trim()).filter(Boolean),
+    categories: ui.categories.value
+      .split('\n')
+      .map((c) => c.trim())
+      .filter(Boolean),
     dialMode: ui.dialMode.value,
     customerSharing: ui.customerSharing.value,
     callerIds: [...ui.callerIds.querySelectorAll('input[name="caller-id"]')]

@@ -62,7 +62,12 @@ function renderRow(store) {
       'td',
       { class: 'store-prefixes' },
       prefixChips(store.prefixes),
-      store.dialpadOfficeId ? el('div', { class: 'muted small office-id', text: `DialpadオフィスID: ${store.dialpadOfficeId}` }) : null,
+      store.dialpadOfficeId
+        ? el('div', {
+            class: 'muted small office-id',
+            text: `DialpadオフィスID: ${store.dialpadOfficeId}`,
+          })
+        : null,
     ),
   ];
   if (isAdmin()) {
@@ -93,17 +98,34 @@ function renderRow(store) {
 }
 
 function renderEditRow(store) {
-  const name = el('input', { attrs: { type: 'text', value: store.name, maxlength: 100, 'aria-label': '店舗名' }, class: 'edit-name' });
+  const name = el('input', {
+    attrs: { type: 'text', value: store.name, maxlength: 100, 'aria-label': '店舗名' },
+    class: 'edit-name',
+  });
   const prefixes = el('input', {
-    attrs: { type: 'text', value: (store.prefixes ?? []).join(', '), 'aria-label': 'プレフィックス' },
+    attrs: {
+      type: 'text',
+      value: (store.prefixes ?? []).join(', '),
+      'aria-label': 'プレフィックス',
+    },
     class: 'edit-prefixes',
   });
   const office = el('input', {
-    attrs: { type: 'text', value: store.dialpadOfficeId ?? '', inputmode: 'numeric', 'aria-label': 'DialpadオフィスID', placeholder: 'DialpadオフィスID' },
+    attrs: {
+      type: 'text',
+      value: store.dialpadOfficeId ?? '',
+      inputmode: 'numeric',
+      'aria-label': 'DialpadオフィスID',
+      placeholder: 'DialpadオフィスID',
+    },
     class: 'edit-office',
   });
   const error = el('p', { class: 'form-error edit-error', attrs: { role: 'alert' }, hidden: true });
-  const save = el('button', { class: 'btn btn-primary btn-small store-save', text: '保存', attrs: { type: 'submit' } });
+  const save = el('button', {
+    class: 'btn btn-primary btn-small store-save',
+    text: '保存',
+    attrs: { type: 'submit' },
+  });
   const cancel = el('button', {
     class: 'btn btn-small store-cancel',
     text: 'キャンセル',
@@ -217,7 +239,10 @@ ui.addForm.addEventListener('submit', async (ev) => {
   // prefix_conflict / store_name_taken / invalid_prefix: the server's message says which.
   await whileSaving({ button: ui.addSubmit, error: ui.addError }, async () => {
     const dialpadOfficeId = ui.addOffice.value.trim() || null;
-    const res = await api('/api/stores', { method: 'POST', body: { name, prefixes, dialpadOfficeId } });
+    const res = await api('/api/stores', {
+      method: 'POST',
+      body: { name, prefixes, dialpadOfficeId },
+    });
     ui.addName.value = '';
     ui.addPrefixes.value = '';
     ui.addOffice.value = '';
@@ -244,7 +269,13 @@ ui.resolveForm.addEventListener('submit', async (ev) => {
         ui.resolveResult,
         `${fmtPhone(res.number)} → `,
         el('strong', { class: 'resolve-store', text: res.store?.name ?? '不明' }),
-        el('span', { class: 'muted' }, '（一致したプレフィックス: ', el('span', { class: 'prefix resolve-prefix', text: res.prefix }), '）'),
+        el(
+          'span',
+          { class: 'muted' },
+          '（一致したプレフィックス: ',
+          el('span', { class: 'prefix resolve-prefix', text: res.prefix }),
+          '）',
+        ),
       );
     } else {
       setChildren(
@@ -277,12 +308,20 @@ const hoursUi = {
   submit: $('#hours-submit'),
 };
 const dayInputs = WEEKDAYS.map((d) =>
-  el('input', { class: 'hours-day', attrs: { type: 'text', name: `day-${d}`, autocomplete: 'off', placeholder: '休み' } }),
+  el('input', {
+    class: 'hours-day',
+    attrs: { type: 'text', name: `day-${d}`, autocomplete: 'off', placeholder: '休み' },
+  }),
 );
 setChildren(
   hoursUi.days,
   WEEKDAYS.map((d, i) =>
-    el('label', { class: 'field field-inline' }, el('span', { class: 'field-label', text: `${d}曜日` }), dayInputs[i]),
+    el(
+      'label',
+      { class: 'field field-inline' },
+      el('span', { class: 'field-label', text: `${d}曜日` }),
+      dayInputs[i],
+    ),
   ),
 );
 
@@ -327,7 +366,10 @@ async function loadHours({ keepStatus = false } = {}) {
 
 function renderHoursStores() {
   const current = hoursUi.store.value;
-  setChildren(hoursUi.store, state.stores.map((s) => el('option', { text: s.name, attrs: { value: s.id } })));
+  setChildren(
+    hoursUi.store,
+    state.stores.map((s) => el('option', { text: s.name, attrs: { value: s.id } })),
+  );
   if (state.stores.some((s) => String(s.id) === current)) hoursUi.store.value = current;
   hoursUi.card.hidden = state.stores.length === 0;
 }
@@ -350,7 +392,10 @@ hoursUi.form.addEventListener('submit', async (ev) => {
   await whileSaving({ button: hoursUi.submit, error: hoursUi.error }, async () => {
     await api(`/api/stores/${encodeURIComponent(hoursUi.store.value)}/hours`, {
       method: 'PUT',
-      body: { hours: { weekly: configured ? weekly : [], holidays }, requireWrapup: hoursUi.requireWrapup.checked },
+      body: {
+        hours: { weekly: configured ? weekly : [], holidays },
+        requireWrapup: hoursUi.requireWrapup.checked,
+      },
     });
     setStatusLine(hoursUi.status, '営業時間を保存しました', 'ok');
     await loadHours({ keepStatus: true });
@@ -361,7 +406,8 @@ async function main() {
   state.user = await startPage();
   ui.view.hidden = false;
   await refresh();
-  for (const input of [...dayInputs, hoursUi.holidays, hoursUi.requireWrapup]) input.disabled = !isAdmin();
+  for (const input of [...dayInputs, hoursUi.holidays, hoursUi.requireWrapup])
+    input.disabled = !isAdmin();
   await loadHours();
 }
 

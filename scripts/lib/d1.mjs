@@ -23,7 +23,10 @@ export function databaseId(env) {
 export function remoteD1(id) {
   const account = process.env.CLOUDFLARE_ACCOUNT_ID;
   const token = process.env.CLOUDFLARE_API_TOKEN;
-  if (!account || !token) throw new Error('--remote needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (with D1 edit permission)');
+  if (!account || !token)
+    throw new Error(
+      '--remote needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (with D1 edit permission)',
+    );
   const base = process.env.CLOUDFLARE_API_BASE ?? 'https://api.cloudflare.com/client/v4';
   const query = async (sql, params) => {
     const res = await fetch(`${base}/accounts/${account}/d1/database/${id}/query`, {
@@ -32,7 +35,8 @@ export function remoteD1(id) {
       body: JSON.stringify({ sql, params }),
     });
     const body = await res.json();
-    if (!res.ok || !body.success) throw new Error(`D1 API: ${res.status} ${JSON.stringify(body.errors ?? body)}`);
+    if (!res.ok || !body.success)
+      throw new Error(`D1 API: ${res.status} ${JSON.stringify(body.errors ?? body)}`);
     return body.result[0];
   };
   /**

@@ -41,5 +41,9 @@ export function toCsv(rows) {
     const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
-  return '\ufeff' + [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c], c)).join(','))].join('\r\n') + '\r\n';
+  return (
+    '\ufeff' +
+    [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c], c)).join(','))].join('\r\n') +
+    '\r\n'
+  );
 }

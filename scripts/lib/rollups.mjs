@@ -20,11 +20,15 @@ const SPAN_HOURS = 24 * 31;
 export function rangeSql(file = 'rollup.sql') {
   const sql = readFileSync(new URL(`../../src/db/${file}`, import.meta.url), 'utf8');
   const marked = /FROM call_rollup_dirty d\s+JOIN calls k ON [^\n]+\n/;
-  if (!marked.test(sql)) throw new Error('src/db/rollup.sql changed shape: update scripts/lib/rollups.mjs');
+  if (!marked.test(sql))
+    throw new Error('src/db/rollup.sql changed shape: update scripts/lib/rollups.mjs');
   return sql
     .replace('INSERT INTO', 'INSERT OR REPLACE INTO')
     .replace(marked, 'FROM calls k\n')
-    .replace("WHERE k.direction = 'inbound'", "WHERE k.started_at >= ?1 * 3600000 AND k.started_at < ?2 * 3600000 AND k.direction = 'inbound'")
+    .replace(
+      "WHERE k.direction = 'inbound'",
+      "WHERE k.started_at >= ?1 * 3600000 AND k.started_at < ?2 * 3600000 AND k.direction = 'inbound'",
+    )
     .replaceAll('d.hour', 'k.started_at / 3600000')
     .trim();
 }
@@ -38,7 +42,9 @@ export function rangeSql(file = 'rollup.sql') {
  * @param {{ log?: (line: string) => void }} [opts]
  */
 export async function rebuildRollups(db, { log = () => {} } = {}) {
-  const span = await db.prepare('SELECT min(started_at) AS lo, max(started_at) AS hi, count(*) AS n FROM calls').first();
+  const span = await db
+    .prepare('SELECT min(started_at) AS lo, max(started_at) AS hi, count(*) AS n FROM calls')
+    .first();
   if (!span || span.lo === null) {
     log('calls: 0 (nothing to rebuild)');
     return { hours: 0, rows: 0 };
@@ -50,14 +56,22 @@ export async function rebuildRollups(db, { log = () => {} } = {}) {
     const to = Math.min(h + SPAN_HOURS, last);
     await db.prepare('DELETE FROM call_rollups WHERE hour >= ?1 AND hour < ?2').bind(h, to).run();
     await db.prepare(calls).bind(h, to).run();
-    await db.prepare('DELETE FROM call_wrapup_rollups WHERE hour >= ?1 AND hour < ?2').bind(h, to).run();
+    await db
+      .prepare('DELETE FROM call_wrapup_rollups WHERE hour >= ?1 AND hour < ?2')
+      .bind(h, to)
+      .run();
     await db.prepare(wrapups).bind(h, to).run();
     // The Japan-time days of the span, summed again from their hours (whole days: a day's
     // hours may straddle two spans, so both recompute it, the second one last).
     const [d0, d1] = [Math.floor((h + 9) / 24), Math.floor((to - 1 + 9) / 24) + 1];
-    await db.prepare('DELETE FROM call_rollups_day WHERE day >= ?1 AND day < ?2').bind(d0, d1).run();
+    await db
+      .prepare('DELETE FROM call_rollups_day WHERE day >= ?1 AND day < ?2')
+      .bind(d0, d1)
+      .run();
     await db.prepare(DAYS).bind(d0, d1).run();
-    log(`${new Date(h * HOUR).toISOString().slice(0, 10)} … ${new Date(to * HOUR).toISOString().slice(0, 10)}`);
+    log(
+      `${new Date(h * HOUR).toISOString().slice(0, 10)} … ${new Date(to * HOUR).toISOString().slice(0, 10)}`,
+    );
   }
   const rows = await db.prepare('SELECT count(*) AS n FROM call_rollups').first();
   return { calls: span.n, hours: last - first, rows: rows.n };

@@ -11,15 +11,62 @@ export const DEMO_STORES = [
 ];
 
 export const DEMO_CUSTOMERS = [
-  { name: '山田 太郎', kana: 'ヤマダ タロウ', phone: '09012345678', store: '西船橋', type: '会員', visits: 12, spend: 86000, lastVisit: '2026-11-02', memo: '平日夕方の来店が多い。駐車場利用。' },
-  { name: '佐藤 花子', kana: 'サトウ ハナコ', phone: '08011112222', store: '錦糸町', type: 'VIP', visits: 40, spend: 512000, lastVisit: '2026-11-20', memo: '担当: 鈴木。誕生日 5/14。' },
-  { name: '高橋 健', kana: 'タカハシ ケン', phone: '07033334444', store: '葛西', type: '新規', visits: 1, spend: 5500, lastVisit: '2026-10-30', memo: '' },
-  { name: '伊藤 美咲', kana: 'イトウ ミサキ', phone: '09055556666', store: '松戸', type: '会員', visits: 7, spend: 43000, lastVisit: '2026-09-18', memo: '前回キャンセルあり', flag: '要注意' },
+  {
+    name: '山田 太郎',
+    kana: 'ヤマダ タロウ',
+    phone: '09012345678',
+    store: '西船橋',
+    type: '会員',
+    visits: 12,
+    spend: 86000,
+    lastVisit: '2026-11-02',
+    memo: '平日夕方の来店が多い。駐車場利用。',
+  },
+  {
+    name: '佐藤 花子',
+    kana: 'サトウ ハナコ',
+    phone: '08011112222',
+    store: '錦糸町',
+    type: 'VIP',
+    visits: 40,
+    spend: 512000,
+    lastVisit: '2026-11-20',
+    memo: '担当: 鈴木。誕生日 5/14。',
+  },
+  {
+    name: '高橋 健',
+    kana: 'タカハシ ケン',
+    phone: '07033334444',
+    store: '葛西',
+    type: '新規',
+    visits: 1,
+    spend: 5500,
+    lastVisit: '2026-10-30',
+    memo: '',
+  },
+  {
+    name: '伊藤 美咲',
+    kana: 'イトウ ミサキ',
+    phone: '09055556666',
+    store: '松戸',
+    type: '会員',
+    visits: 7,
+    spend: 43000,
+    lastVisit: '2026-09-18',
+    memo: '前回キャンセルあり',
+    flag: '要注意',
+  },
 ];
 
 export const DEMO_USERS = [
   { login: 'admin', name: '管理者', role: 'admin', store: null, password: 'cti-admin-demo' },
-  { login: 'nishifunabashi', name: '西船橋スタッフ', role: 'staff', store: '西船橋', password: 'cti-staff-demo' },
+  {
+    login: 'nishifunabashi',
+    name: '西船橋スタッフ',
+    role: 'staff',
+    store: '西船橋',
+    password: 'cti-staff-demo',
+  },
 ];
 
 /**
@@ -30,11 +77,16 @@ export const DEMO_USERS = [
  * @returns {Promise<number>}
  */
 export async function upsertStore(db, name, prefixes) {
-  await db.prepare('INSERT INTO stores (name) VALUES (?1) ON CONFLICT (name) DO NOTHING').bind(name).run();
+  await db
+    .prepare('INSERT INTO stores (name) VALUES (?1) ON CONFLICT (name) DO NOTHING')
+    .bind(name)
+    .run();
   const { id } = await db.prepare('SELECT id FROM stores WHERE name = ?1').bind(name).first();
   for (const p of prefixes) {
     await db
-      .prepare('INSERT INTO store_prefixes (prefix, store_id) VALUES (?1, ?2) ON CONFLICT (prefix) DO NOTHING')
+      .prepare(
+        'INSERT INTO store_prefixes (prefix, store_id) VALUES (?1, ?2) ON CONFLICT (prefix) DO NOTHING',
+      )
       .bind(p, id)
       .run();
   }
@@ -69,7 +121,8 @@ export async function storeId(db, nameOrId) {
  *   stores?: Array<string | number>, password: string, demo?: boolean }} user
  */
 export async function upsertUser(db, { login, name, role, store, stores, password, demo = false }) {
-  if (!ROLES.includes(role)) throw new Error(`role must be one of ${ROLES.join(', ')}, not ${role}`);
+  if (!ROLES.includes(role))
+    throw new Error(`role must be one of ${ROLES.join(', ')}, not ${role}`);
   checkPolicy(password, { demo });
   /** @type {number[]} */
   const ids = [];
@@ -78,7 +131,8 @@ export async function upsertUser(db, { login, name, role, store, stores, passwor
     if (!ids.includes(id)) ids.push(id);
   }
   const sid = ids[0] ?? null;
-  if (NEEDS_STORE.includes(role) && sid === null) throw new Error(`a ${role} account needs --store`);
+  if (NEEDS_STORE.includes(role) && sid === null)
+    throw new Error(`a ${role} account needs --store`);
   const [base, orgRole] = roleColumns(role);
   await db
     .prepare(
@@ -91,7 +145,9 @@ export async function upsertUser(db, { login, name, role, store, stores, passwor
     .bind(login, name ?? login, base, sid, hashPassword(password), orgRole)
     .run();
   const user = await db
-    .prepare('SELECT id, login_id, coalesce(org_role, role) AS role, store_id FROM users WHERE login_id = ?1')
+    .prepare(
+      'SELECT id, login_id, coalesce(org_role, role) AS role, store_id FROM users WHERE login_id = ?1',
+    )
     .bind(login)
     .first();
   await setStores(db, user.id, ids);
@@ -153,10 +209,23 @@ export async function addCustomer(db, c) {
       `INSERT INTO customers (name, kana, memo, home_store_id, customer_type, flag, visit_count, total_spend, last_visit_at)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id`,
     )
-    .bind(c.name, c.kana ?? '', c.memo ?? '', sid, c.type ?? '新規', c.flag ?? null, c.visits ?? 0, c.spend ?? 0, c.lastVisit ?? null)
+    .bind(
+      c.name,
+      c.kana ?? '',
+      c.memo ?? '',
+      sid,
+      c.type ?? '新規',
+      c.flag ?? null,
+      c.visits ?? 0,
+      c.spend ?? 0,
+      c.lastVisit ?? null,
+    )
     .first();
   for (const p of [].concat(c.phone)) {
-    await db.prepare('INSERT INTO customer_phones (phone, customer_id) VALUES (?1, ?2)').bind(p, row.id).run();
+    await db
+      .prepare('INSERT INTO customer_phones (phone, customer_id) VALUES (?1, ?2)')
+      .bind(p, row.id)
+      .run();
   }
   return row.id;
 }
@@ -168,13 +237,19 @@ export async function addCustomer(db, c) {
 export async function seedDemo(db) {
   for (const s of DEMO_STORES) await upsertStore(db, s.name, s.prefixes);
   for (const c of DEMO_CUSTOMERS) {
-    const exists = await db.prepare('SELECT 1 FROM customer_phones WHERE phone = ?1').bind(c.phone).first();
+    const exists = await db
+      .prepare('SELECT 1 FROM customer_phones WHERE phone = ?1')
+      .bind(c.phone)
+      .first();
     if (!exists) await addCustomer(db, c);
   }
   for (const u of DEMO_USERS) checkPolicy(u.password, { demo: true });
   const created = [];
   for (const u of DEMO_USERS) {
-    const exists = await db.prepare('SELECT 1 FROM users WHERE login_id = ?1').bind(u.login).first();
+    const exists = await db
+      .prepare('SELECT 1 FROM users WHERE login_id = ?1')
+      .bind(u.login)
+      .first();
     if (!exists) {
       await upsertUser(db, { ...u, demo: true });
       created.push(u);

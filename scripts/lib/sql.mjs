@@ -27,8 +27,12 @@ export async function applyMigrations(db, dir = 'migrations') {
       'CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)',
     )
     .run();
-  const done = new Set((await db.prepare('SELECT name FROM d1_migrations').all()).results.map((r) => r.name));
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const done = new Set(
+    (await db.prepare('SELECT name FROM d1_migrations').all()).results.map((r) => r.name),
+  );
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   for (const f of files) {
     if (done.has(f)) continue;
     const stmts = splitSql(readFileSync(join(dir, f), 'utf8')).map((s) => db.prepare(s));

@@ -29,7 +29,11 @@ export async function openBrowser() {
     ],
   });
   // viewport: null lets window.open's width/height decide the popup's size.
-  const context = await browser.newContext({ viewport: null, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+  const context = await browser.newContext({
+    viewport: null,
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+  });
   context.setDefaultTimeout(WAIT);
   context.on('dialog', (d) => {
     dialogs.push(d.message());
@@ -68,7 +72,8 @@ export async function openBrowser() {
     p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`));
     // The pages must live within the served CSP: no inline script, style or handler.
     p.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(`${p.url()}: ${m.text()}`);
+      if (/Content Security Policy|Refused to/i.test(m.text()))
+        pageErrors.push(`${p.url()}: ${m.text()}`);
     });
   });
   return { browser, context, pageErrors, dialogs };
@@ -94,7 +99,9 @@ export async function startWithBrowser({ worker = {}, login = null, loggedIn = t
   const account = login ? await w.login(login) : null;
   const opened = await openBrowser();
   if (account && loggedIn) {
-    const res = await opened.context.request.post(`${base}/api/auth/login`, { data: { loginId: account.login, password: account.password } });
+    const res = await opened.context.request.post(`${base}/api/auth/login`, {
+      data: { loginId: account.login, password: account.password },
+    });
     assert.equal(res.status(), 200);
   }
   return {
@@ -120,7 +127,10 @@ export const apiAs =
   (path, { method = 'GET', body } = {}) =>
     w.json(path, {
       method,
-      headers: { authorization: `Bearer ${account.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${account.token}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body: body ? JSON.stringify(body) : undefined,
     });
 
@@ -135,7 +145,10 @@ export const apiAs =
 export function tracePage(page) {
   const lines = [];
   const at = () => new Date().toISOString().slice(11, 23);
-  page.on('framenavigated', (f) => f === page.mainFrame() && lines.push(`${at()} navigated ${f.url()}`));
+  page.on(
+    'framenavigated',
+    (f) => f === page.mainFrame() && lines.push(`${at()} navigated ${f.url()}`),
+  );
   page.on('console', (m) => lines.push(`${at()} console.${m.type()} ${m.text()}`));
   page.on('response', async (r) => {
     if (!r.url().includes('/api/')) return;
@@ -146,10 +159,15 @@ export function tracePage(page) {
     try {
       return await wait();
     } catch (e) {
-      const text = await page.locator('body').innerText().catch((x) => `(unreadable: ${x.message})`);
+      const text = await page
+        .locator('body')
+        .innerText()
+        .catch((x) => `(unreadable: ${x.message})`);
       e.message += `\n--- the page at the timeout: ${page.url()}\n${text.slice(0, 2000)}\n--- what it did:\n${lines.join('\n')}`;
       // Reporters print the stack, which Playwright fixed before the message grew.
-      const frames = String(e.stack ?? '').split('\n').filter((l) => l.startsWith('    at '));
+      const frames = String(e.stack ?? '')
+        .split('\n')
+        .filter((l) => l.startsWith('    at '));
       e.stack = [`${e.name}: ${e.message}`, ...frames].join('\n');
       throw e;
     }

@@ -96,4 +96,3 @@ export function faulty(env) {
   const db = new D1Database(env.DB, env.FAULTS);
   return new Proxy(env, { get: (t, k) => (k === 'DB' ? db : Reflect.get(t, k)) });
 }
-

@@ -33,23 +33,37 @@ const SCHEMAS = {
   CreateContactMessageWithUid: {
     required: ['first_name', 'last_name', 'uid'],
     fields: {
-      company_name: str, emails: strList, extension: str, first_name: str, job_title: str, last_name: str,
-      phones: (v) => strList(v) && v.every((p) => E164.test(p)), trunk_group: str, uid: (v) => str(v) && v.length > 0, urls: strList,
+      company_name: str,
+      emails: strList,
+      extension: str,
+      first_name: str,
+      job_title: str,
+      last_name: str,
+      phones: (v) => strList(v) && v.every((p) => E164.test(p)),
+      trunk_group: str,
+      uid: (v) => str(v) && v.length > 0,
+      urls: strList,
     },
   },
   AddCallLabelsMessage: { required: [], fields: { labels: strList } },
   RingCallMessage: {
     required: ['phone_number', 'user_id'],
     fields: {
-      custom_data: str, device_id: str, group_id: int, group_type: (v) => ['callcenter', 'department', 'office'].includes(v),
-      is_consult: (v) => typeof v === 'boolean', outbound_caller_id: (v) => v === 'blocked' || (str(v) && E164.test(v)),
-      phone_number: (v) => str(v) && E164.test(v), user_id: int,
+      custom_data: str,
+      device_id: str,
+      group_id: int,
+      group_type: (v) => ['callcenter', 'department', 'office'].includes(v),
+      is_consult: (v) => typeof v === 'boolean',
+      outbound_caller_id: (v) => v === 'blocked' || (str(v) && E164.test(v)),
+      phone_number: (v) => str(v) && E164.test(v),
+      user_id: int,
     },
   },
   CreateRecordingShareLink: {
     required: ['recording_id', 'recording_type'],
     fields: {
-      privacy: (v) => ['admin', 'company', 'owner', 'public'].includes(v), recording_id: str,
+      privacy: (v) => ['admin', 'company', 'owner', 'public'].includes(v),
+      recording_id: str,
       recording_type: (v) => ['admincallrecording', 'callrecording', 'voicemail'].includes(v),
     },
   },
@@ -57,7 +71,8 @@ const SCHEMAS = {
 
 function validate(name, body) {
   const s = SCHEMAS[name];
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return `${name}: body must be an object`;
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    return `${name}: body must be an object`;
   for (const k of Object.keys(body)) {
     if (!(k in s.fields)) return `${name}: unknown field ${k}`;
     if (!s.fields[k](body[k])) return `${name}: invalid ${k}`;
@@ -68,11 +83,21 @@ function validate(name, body) {
 
 /** Endpoint → per-minute limit, as documented. */
 export const LIMITS = {
-  'contacts.put': 100, 'contacts.delete': 1200, 'call.list': 1200, 'call.get': 10, 'call.labels': 250,
-  'call.ring': 5, 'recordingsharelink': 100, 'users.list': 1200,
+  'contacts.put': 100,
+  'contacts.delete': 1200,
+  'call.list': 1200,
+  'call.get': 10,
+  'call.labels': 250,
+  'call.ring': 5,
+  recordingsharelink: 100,
+  'users.list': 1200,
 };
 
-export async function startDialpadFake({ key = 'fake-dialpad-key', minuteMs = 60_000, pageSize = 2 } = {}) {
+export async function startDialpadFake({
+  key = 'fake-dialpad-key',
+  minuteMs = 60_000,
+  pageSize = 2,
+} = {}) {
   const fake = {
     key,
     minuteMs,
@@ -124,8 +149,15 @@ export async function startDialpadFake({ key = 'fake-dialpad-key', minuteMs = 60
       }
       const url = new URL(req.url, 'http://x');
       const path = url.pathname;
-      fake.requests.push({ method: req.method, path, query: Object.fromEntries(url.searchParams), body, at: Date.now() });
-      if (req.headers.authorization !== `Bearer ${key}`) return send(401, { error: { message: 'invalid api key' } });
+      fake.requests.push({
+        method: req.method,
+        path,
+        query: Object.fromEntries(url.searchParams),
+        body,
+        at: Date.now(),
+      });
+      if (req.headers.authorization !== `Bearer ${key}`)
+        return send(401, { error: { message: 'invalid api key' } });
       /** @type {[string, RegExp, string][]} */
       const routes = [
         ['PUT', /^\/api\/v2\/contacts$/, 'contacts.put'],
@@ -142,11 +174,19 @@ export async function startDialpadFake({ key = 'fake-dialpad-key', minuteMs = 60
       const [, re, ep] = route;
       const arg = path.match(re)[1];
       const wait = limit(ep, Date.now());
-      if (wait) return send(429, { error: { code: 429, message: 'rate limit exceeded' } }, { 'retry-after': String(wait) });
+      if (wait)
+        return send(
+          429,
+          { error: { code: 429, message: 'rate limit exceeded' } },
+          { 'retry-after': String(wait) },
+        );
       const cursor = url.searchParams.get('cursor');
       const paged = (items) => {
         const start = cursor ? Number(cursor) : 0;
-        return { items: items.slice(start, start + pageSize), ...(start + pageSize < items.length ? { cursor: String(start + pageSize) } : {}) };
+        return {
+          items: items.slice(start, start + pageSize),
+          ...(start + pageSize < items.length ? { cursor: String(start + pageSize) } : {}),
+        };
       };
       switch (ep) {
         case 'contacts.put': {
@@ -171,7 +211,8 @@ export async function startDialpadFake({ key = 'fake-dialpad-key', minuteMs = 60
         }
         case 'call.list': {
           const known = ['cursor', 'started_after', 'started_before', 'target_id', 'target_type'];
-          for (const k of url.searchParams.keys()) if (!known.includes(k)) return bad(`unknown parameter ${k}`);
+          for (const k of url.searchParams.keys())
+            if (!known.includes(k)) return bad(`unknown parameter ${k}`);
           const after = Number(url.searchParams.get('started_after') ?? 0);
           const beforeTs = Number(url.searchParams.get('started_before') ?? Infinity);
           const items = [...fake.calls.values()]
@@ -196,16 +237,26 @@ export async function startDialpadFake({ key = 'fake-dialpad-key', minuteMs = 60
         case 'call.ring': {
           const err = validate('RingCallMessage', body);
           if (err) return bad(err);
-          if (!fake.users.some((u) => Number(u.id) === body.user_id)) return bad(`user ${body.user_id} not found`);
+          if (!fake.users.some((u) => Number(u.id) === body.user_id))
+            return bad(`user ${body.user_id} not found`);
           fake.rings.push(body);
           return send(200, { call_id: fake.nextId++ });
         }
         case 'recordingsharelink': {
           const err = validate('CreateRecordingShareLink', body);
           if (err) return bad(err);
-          const call = [...fake.calls.values()].find((c) => (c.recording_details ?? []).some((r) => r.id === body.recording_id));
+          const call = [...fake.calls.values()].find((c) =>
+            (c.recording_details ?? []).some((r) => r.id === body.recording_id),
+          );
           if (!call) return send(404, { error: { message: 'recording not found' } });
-          const link = { id: String(fake.nextId++), item_id: body.recording_id, type: body.recording_type, privacy: body.privacy ?? 'owner', call_id: call.call_id, access_link: `https://dialpad.example/r/${body.recording_id}` };
+          const link = {
+            id: String(fake.nextId++),
+            item_id: body.recording_id,
+            type: body.recording_type,
+            privacy: body.privacy ?? 'owner',
+            call_id: call.call_id,
+            access_link: `https://dialpad.example/r/${body.recording_id}`,
+          };
           fake.shareLinks.push({ body, link });
           return send(200, link);
         }
@@ -216,6 +267,10 @@ export async function startDialpadFake({ key = 'fake-dialpad-key', minuteMs = 60
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
   fake.url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`;
-  fake.close = () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); });
+  fake.close = () =>
+    new Promise((r) => {
+      server.closeAllConnections?.();
+      server.close(r);
+    });
   return fake;
 }

@@ -57,7 +57,13 @@ export const JWT_SECRET = 'test-session-signing-secret-0123456789';
  * @param {WorkerOptions} [opts]
  * @returns {import('miniflare').MiniflareOptions}
  */
-export function miniflareOptions({ persist, bindings = {}, onLog, d1Fault = false, direct = true } = {}) {
+export function miniflareOptions({
+  persist,
+  bindings = {},
+  onLog,
+  d1Fault = false,
+  direct = true,
+} = {}) {
   // `d1Fault`: the same builds behind tests/helpers/d1-fault-entry.mjs, whose D1 binding a
   // test can make unavailable (`WorkerClient.setD1`).
   const common = {
@@ -150,7 +156,9 @@ export async function startWorker(opts = {}) {
       // machine (`assert(message?.id === id)` in SynchronousFetcher): the setup, not the code
       // under test. Migrations and the demo seed are idempotent, so a fresh instance retries once.
       if (attempt < 2 && isProxyRace(e)) {
-        console.log(`# startWorker: miniflare's synchronous proxy lost an answer during setup; retrying once`);
+        console.log(
+          `# startWorker: miniflare's synchronous proxy lost an answer during setup; retrying once`,
+        );
         continue;
       }
       throw e;
@@ -280,7 +288,9 @@ export class WorkerClient {
     try {
       res = await this.fetch(path, init);
     } catch (e) {
-      throw new Error(`${init.method ?? 'GET'} ${path}: ${e.message} (${e.cause?.code ?? e.cause?.message ?? 'no cause'})`);
+      throw new Error(
+        `${init.method ?? 'GET'} ${path}: ${e.message} (${e.cause?.code ?? e.cause?.message ?? 'no cause'})`,
+      );
     }
     const text = await res.text();
     let body;
@@ -359,7 +369,10 @@ export class WorkerClient {
     // Miniflare types its bindings with @cloudflare/workers-types, which is not installed.
     const ns = /** @type {any} */ (await this.mf.getDurableObjectNamespace('HUB'));
     const stub = ns.get(ns.idFromName('default'));
-    const res = await stub.fetch(`https://hub${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+    const res = await stub.fetch(
+      `https://hub${path}`,
+      body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) },
+    );
     const text = await res.text();
     if (res.status !== 200) throw new Error(`hub ${path}: ${res.status} ${text}`);
     return JSON.parse(text);
@@ -395,7 +408,8 @@ export class WorkerClient {
     return {
       /** @returns {Promise<string | null>} the held statement's SQL (null: none within 10 s) */
       reached: async () => {
-        for (let i = 0; i < 500 && !(await kv.get('held')); i++) await new Promise((r) => setTimeout(r, 20));
+        for (let i = 0; i < 500 && !(await kv.get('held')); i++)
+          await new Promise((r) => setTimeout(r, 20));
         return kv.get('held');
       },
       release: () => kv.delete('hold'),
@@ -432,7 +446,10 @@ export class WorkerClient {
    */
   async count(sql, ...args) {
     await this.flush();
-    const row = await this.db.prepare(`SELECT count(*) AS n FROM (${sql})`).bind(...args).first();
+    const row = await this.db
+      .prepare(`SELECT count(*) AS n FROM (${sql})`)
+      .bind(...args)
+      .first();
     return row.n;
   }
 }
@@ -471,7 +488,14 @@ export class SocketProbe {
       this.ws.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c) => (body += c));
-        res.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode, body })));
+        res.on('end', () =>
+          reject(
+            Object.assign(new Error(`upgrade refused: ${res.statusCode}`), {
+              status: res.statusCode,
+              body,
+            }),
+          ),
+        );
       });
       this.ws.once('error', reject);
       this.waitFor((m) => m.type === 'hello').then(() => resolve(this), reject);
@@ -551,7 +575,8 @@ export class SocketProbe {
     return new Promise((resolve, reject) => {
       const started = Date.now();
       const poll = () => {
-        if (this.ws.readyState >= WebSocket.CLOSING) return resolve(this.ws._closeCode ?? this.closed?.code);
+        if (this.ws.readyState >= WebSocket.CLOSING)
+          return resolve(this.ws._closeCode ?? this.closed?.code);
         if (Date.now() - started > ms) return reject(new Error(`socket still open after ${ms} ms`));
         setTimeout(poll, 20);
       };

@@ -26,7 +26,12 @@ const broadcastSender = (url) => () => {
   const body = JSON.stringify(callMessage(id, seq));
   return {
     id,
-    send: () => fetch(url + '/broadcast', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+    send: () =>
+      fetch(url + '/broadcast', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }),
   };
 };
 
@@ -50,7 +55,18 @@ async function startA(cleanup, deflate = false, options = baselineOptions) {
 }
 
 /** @param {import('../../lib/latency.mjs').LatencyOptions & { options?: any, name?: string }} opts */
-export async function baselineLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry, options, name = 'baseline A' }) {
+export async function baselineLatency({
+  ns,
+  events,
+  warmup,
+  batch,
+  log,
+  cleanup,
+  deflate = false,
+  retry,
+  options,
+  name = 'baseline A',
+}) {
   const { url, fleet, fanin, release } = await startA(cleanup, deflate, options);
   try {
     const label = deflate ? `${name}+deflate` : name;
@@ -65,7 +81,9 @@ export async function baselineLatency({ ns, events, warmup, batch, log, cleanup,
       r.socketErrors = fleet.errors;
       r.unexpectedCloses = fleet.unexpectedCloses;
       out.push(r);
-      log(`  ${label} N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
+      log(
+        `  ${label} N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`,
+      );
     }
     return {
       series: out,
@@ -78,14 +96,18 @@ export async function baselineLatency({ ns, events, warmup, batch, log, cleanup,
   }
 }
 
-export const baselineColdStart = (o) => coldStart(baselineOptions, '/health', { ...o, label: 'baseline A' });
+export const baselineColdStart = (o) =>
+  coldStart(baselineOptions, '/health', { ...o, label: 'baseline A' });
 
 /** A's first 200 through its Durable Object (a POST /broadcast), like the pop Worker's delivery. */
 export const baselineBroadcastColdStart = (o) =>
   coldStart(baselineOptions, '/broadcast', {
     ...o,
     label: 'baseline A, through its Durable Object',
-    request: () => ({ method: 'POST', body: JSON.stringify(callMessage('7000000000000000000', 1)) }),
+    request: () => ({
+      method: 'POST',
+      body: JSON.stringify(callMessage('7000000000000000000', 1)),
+    }),
   });
 
 /**
@@ -94,7 +116,15 @@ export const baselineBroadcastColdStart = (o) =>
  * The ceiling for any pipeline on this path here; A writes nothing, so there are no rows.
  */
 /** @param {import('../../lib/throughput.mjs').ThroughputOptions & { options?: any, name?: string }} opts */
-export async function baselineThroughput({ sockets, concurrencies, seconds, log, cleanup, options, name = 'baseline A' }) {
+export async function baselineThroughput({
+  sockets,
+  concurrencies,
+  seconds,
+  log,
+  cleanup,
+  options,
+  name = 'baseline A',
+}) {
   const { url, fleet, fanin, release } = await startA(cleanup, false, options);
   try {
     await fleet.open(sockets);

@@ -41,7 +41,8 @@ export default {
   async fetch(request, env) {
     const { pathname } = new URL(request.url);
     const hub = () => env.HUB.get(env.HUB.idFromName('default'));
-    if (pathname === '/ws' && request.headers.get('Upgrade') === 'websocket') return hub().fetch(request);
+    if (pathname === '/ws' && request.headers.get('Upgrade') === 'websocket')
+      return hub().fetch(request);
     if (pathname === '/broadcast' && request.method === 'POST') return hub().fetch(request);
     if (pathname === '/health') return new Response('ok');
     return new Response('not found', { status: 404 });

@@ -15,11 +15,17 @@ const JWT_SECRET = 'bench-peer-session-secret-0123456789';
 
 export function ensurePeerInstalled(log) {
   if (existsSync(resolve(PEER, 'node_modules/socket.io-client'))) return;
-  log('  installing bench/baselines/b-seed-stack dependencies (npm install --prefix bench/baselines/b-seed-stack)');
-  const r = spawnSync('npm', ['install', '--prefix', 'bench/baselines/b-seed-stack', '--no-audit', '--no-fund'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 300000,
-  });
+  log(
+    '  installing bench/baselines/b-seed-stack dependencies (npm install --prefix bench/baselines/b-seed-stack)',
+  );
+  const r = spawnSync(
+    'npm',
+    ['install', '--prefix', 'bench/baselines/b-seed-stack', '--no-audit', '--no-fund'],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 300000,
+    },
+  );
   if (r.status !== 0) throw new Error('npm install --prefix bench/baselines/b-seed-stack failed');
 }
 
@@ -75,10 +81,19 @@ export async function peerLatency({ ns, events, warmup, batch, log, cleanup, ret
     for (const s of sockets.splice(0)) s.close();
   };
   const releaseSockets = cleanup.add(closeSockets);
-  const token = signHS256({ uid: 1, role: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 }, JWT_SECRET);
+  const token = signHS256(
+    { uid: 1, role: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 },
+    JWT_SECRET,
+  );
   const openOne = () =>
     new Promise((ok, fail) => {
-      const s = io(server.url, { transports: ['websocket'], auth: { token }, forceNew: true, reconnection: false, timeout: 20000 });
+      const s = io(server.url, {
+        transports: ['websocket'],
+        auth: { token },
+        forceNew: true,
+        reconnection: false,
+        timeout: 20000,
+      });
       s.on('incoming_call', (msg) => fanin.deliver(String(msg.legId)));
       s.once('connect', () => ok(s));
       s.once('connect_error', (e) => {
@@ -103,17 +118,29 @@ export async function peerLatency({ ns, events, warmup, batch, log, cleanup, ret
         const body = signHS256(ev, WEBHOOK_SECRET);
         return {
           id: String(ev.call_id),
-          send: () => fetch(server.url + '/api/dialpad/webhook', { method: 'POST', headers: { 'content-type': 'application/jwt' }, body }),
+          send: () =>
+            fetch(server.url + '/api/dialpad/webhook', {
+              method: 'POST',
+              headers: { 'content-type': 'application/jwt' },
+              body,
+            }),
         };
       };
       const openMs = Math.round(performance.now() - t);
       const r = await latencySeries({ n, events, warmup, fanin, prepare, log }, retry);
       r.openMs = openMs;
       out.push(r);
-      log(`  baseline B N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
+      log(
+        `  baseline B N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`,
+      );
     }
     const transport = sockets[0]?.io?.engine?.transport;
-    return { series: out, socketIoClient: sioVersion, wsExtensions: transport?.ws?.extensions ?? null, transport: transport?.name ?? null };
+    return {
+      series: out,
+      socketIoClient: sioVersion,
+      wsExtensions: transport?.ws?.extensions ?? null,
+      transport: transport?.name ?? null,
+    };
   } finally {
     await releaseSockets();
     await server.release();

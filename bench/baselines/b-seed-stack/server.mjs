@@ -26,7 +26,15 @@ const customers = new Map([
       flag: null,
       homeStore: { id: 1, name: '西船橋' },
       phones: ['09012345678'],
-      usage: { visits: 12, totalSpend: 86000, lastVisit: '2026-11-02', calls: 0, lastCall: null, firstContact: null, missed30d: 0 },
+      usage: {
+        visits: 12,
+        totalSpend: 86000,
+        lastVisit: '2026-11-02',
+        calls: 0,
+        lastCall: null,
+        firstContact: null,
+        missed30d: 0,
+      },
     },
   ],
 ]);
@@ -38,7 +46,9 @@ const io = new Server(server, { serveClient: false });
 
 io.use((socket, next) => {
   try {
-    socket.data.user = jwt.verify(socket.handshake.auth?.token ?? '', JWT_SECRET, { algorithms: ['HS256'] });
+    socket.data.user = jwt.verify(socket.handshake.auth?.token ?? '', JWT_SECRET, {
+      algorithms: ['HS256'],
+    });
     next();
   } catch {
     next(new Error('unauthorized'));
@@ -78,7 +88,12 @@ app.post('/api/dialpad/webhook', express.text({ type: () => true, limit: '64kb' 
     durationMs: null,
   };
   io.to('admin-room').emit('incoming_call', message);
-  res.json({ ok: true, status: 'broadcast', callId: message.callId, delivered: io.sockets.adapter.rooms.get('admin-room')?.size ?? 0 });
+  res.json({
+    ok: true,
+    status: 'broadcast',
+    callId: message.callId,
+    delivered: io.sockets.adapter.rooms.get('admin-room')?.size ?? 0,
+  });
 });
 app.get('/health', (_req, res) => res.json({ ok: true }));
 
@@ -94,4 +109,6 @@ setTimeout(() => process.exit(0), Number(process.env.MAX_LIFETIME_MS ?? 900000))
 process.stdin.on('end', () => process.exit(0)); // parent gone
 process.stdin.resume();
 
-server.listen(0, '127.0.0.1', () => console.log(`listening ${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`));
+server.listen(0, '127.0.0.1', () =>
+  console.log(`listening ${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`),
+);

@@ -68,7 +68,16 @@ function recording(url, accepted) {
 }
 
 /** @param {import('../../lib/latency.mjs').LatencyOptions} opts */
-export async function likeLatency({ ns, events, warmup, batch, log, cleanup, deflate = false, retry }) {
+export async function likeLatency({
+  ns,
+  events,
+  warmup,
+  batch,
+  log,
+  cleanup,
+  deflate = false,
+  retry,
+}) {
   const s = await start(cleanup);
   const fanin = new FanIn();
   let fleet;
@@ -86,18 +95,29 @@ export async function likeLatency({ ns, events, warmup, batch, log, cleanup, def
       const t = performance.now();
       await fleet.open(n - fleet.sockets.length, { batch });
       const openMs = Math.round(performance.now() - t);
-      const r = await latencySeries({ n, events, warmup, fanin, prepare: recording(s.url, accepted), log }, retry);
+      const r = await latencySeries(
+        { n, events, warmup, fanin, prepare: recording(s.url, accepted), log },
+        retry,
+      );
       r.openMs = openMs;
       r.socketErrors = fleet.errors;
       r.unexpectedCloses = fleet.unexpectedCloses;
       out.push(r);
-      log(`  ${label} N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`);
+      log(
+        `  ${label} N=${n}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms (lost ${r.lost}, errors ${r.errors})`,
+      );
     }
     // The writes the hub deferred must all be in D1 once its outbox drained.
     const drainMs = await drained(s.url);
     const ids = await d1CallIds(s.db);
-    const d1 = { accepted: accepted.length, missingRows: accepted.filter((id) => !ids.has(id)).length, drainMs };
-    log(`  ${label}: D1 after the outbox drained (${drainMs ?? 'not within 30 s'} ms): ${d1.missingRows} of ${d1.accepted} calls missing`);
+    const d1 = {
+      accepted: accepted.length,
+      missingRows: accepted.filter((id) => !ids.has(id)).length,
+      drainMs,
+    };
+    log(
+      `  ${label}: D1 after the outbox drained (${drainMs ?? 'not within 30 s'} ms): ${d1.missingRows} of ${d1.accepted} calls missing`,
+    );
     return {
       series: out,
       deflate,
@@ -138,4 +158,3 @@ export async function likeThroughput({ sockets, concurrencies, seconds, log, cle
     await release();
   }
 }
-

@@ -28,7 +28,13 @@ let hmac = null; // { secret, key }: the imported key, once per isolate
 
 async function webhookKey(secret) {
   if (hmac?.secret !== secret) {
-    const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    const key = await crypto.subtle.importKey(
+      'raw',
+      enc.encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
     hmac = { secret, key };
   }
   return hmac.key;
@@ -54,7 +60,12 @@ class Rejected extends Error {
 // Dialpad ids are integers up to 2^63: an integer literal beyond 2^53 is kept exact (as a
 // BigInt) from its source text, as serde_json keeps it exact on our side.
 function exactIntegers(_key, value, context) {
-  if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source)) {
+  if (
+    typeof value === 'number' &&
+    !Number.isSafeInteger(value) &&
+    context?.source &&
+    /^-?\d+$/.test(context.source)
+  ) {
     return BigInt(context.source);
   }
   return value;
@@ -74,7 +85,12 @@ async function verifyWebhook(token, secret, nowSecs) {
   const sig = b64url(parts[2]);
   const payload = b64url(parts[1]);
   if (!sig || !payload) throw new Rejected(400, 'malformed_token');
-  const ok = await crypto.subtle.verify('HMAC', await webhookKey(secret), sig, enc.encode(`${parts[0]}.${parts[1]}`));
+  const ok = await crypto.subtle.verify(
+    'HMAC',
+    await webhookKey(secret),
+    sig,
+    enc.encode(`${parts[0]}.${parts[1]}`),
+  );
   if (!ok) throw new Rejected(401, 'bad_signature');
   let claims;
   try {
@@ -82,7 +98,8 @@ async function verifyWebhook(token, secret, nowSecs) {
   } catch {
     throw new Rejected(400, 'malformed_claims');
   }
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw new Rejected(400, 'malformed_claims');
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims))
+    throw new Rejected(400, 'malformed_claims');
   const time = (name) => {
     const v = claims[name];
     if (v === undefined || v === null) return null;
@@ -100,7 +117,8 @@ async function verifyWebhook(token, secret, nowSecs) {
 
 /** replay::check: event_timestamp (ms), else iat (s), within 15 min back / 2 min ahead. */
 function checkReplay(claims, nowMs) {
-  const num = (v) => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const num = (v) =>
+    typeof v === 'bigint' ? Number(v) : typeof v === 'number' && Number.isFinite(v) ? v : null;
   const ms = num(claims.event_timestamp);
   const iat = num(claims.iat);
   const t = ms ?? (iat === null ? null : iat * 1000);
@@ -110,8 +128,36 @@ function checkReplay(claims, nowMs) {
 }
 
 // phone::normalize
-const WITHHELD = ['anonymous', 'withheld', 'private', 'restricted', 'unknown', 'unavailable', '非通知', '通知不可能', '公衆電話'];
-const SEPARATORS = new Set([' ', '\u3000', '\t', '-', '‐', '‑', '–', '—', '－', '−', 'ー', '(', ')', '（', '）', '.', '/']);
+const WITHHELD = [
+  'anonymous',
+  'withheld',
+  'private',
+  'restricted',
+  'unknown',
+  'unavailable',
+  '非通知',
+  '通知不可能',
+  '公衆電話',
+];
+const SEPARATORS = new Set([
+  ' ',
+  '\u3000',
+  '\t',
+  '-',
+  '‐',
+  '‑',
+  '–',
+  '—',
+  '－',
+  '−',
+  'ー',
+  '(',
+  ')',
+  '（',
+  '）',
+  '.',
+  '/',
+]);
 const MAX_DIGITS = 20;
 /** '' for withheld, the normalised number, or undefined when it is not a phone number. */
 function normalizePhone(input) {
@@ -194,7 +240,11 @@ function longText(v) {
 function urlValue(v) {
   if (typeof v !== 'string') return null;
   const s = v.trim();
-  return (s.startsWith('https://') || s.startsWith('http://')) && s.length <= MAX_URL_LEN && !/[\s\p{Cc}]/u.test(s) ? s : null;
+  return (s.startsWith('https://') || s.startsWith('http://')) &&
+    s.length <= MAX_URL_LEN &&
+    !/[\s\p{Cc}]/u.test(s)
+    ? s
+    : null;
 }
 
 function party(v) {
@@ -217,28 +267,53 @@ function recordingUrls(c) {
   const urls = [];
   const details = Array.isArray(c.recording_details) ? c.recording_details : [];
   const fromDetails = details.map((d) => (d && typeof d === 'object' ? urlValue(d.url) : null));
-  const single = Array.isArray(c.recording_url) ? c.recording_url.map(urlValue) : [urlValue(c.recording_url)];
-  for (const u of [...fromDetails, ...single]) if (u && urls.length < MAX_RECORDINGS && !urls.includes(u)) urls.push(u);
+  const single = Array.isArray(c.recording_url)
+    ? c.recording_url.map(urlValue)
+    : [urlValue(c.recording_url)];
+  for (const u of [...fromDetails, ...single])
+    if (u && urls.length < MAX_RECORDINGS && !urls.includes(u)) urls.push(u);
   return urls;
 }
 
 function classify(state, dateConnected) {
   switch (state) {
-    case 'ringing': case 'calling': case 'preanswer': case 'queued':
+    case 'ringing':
+    case 'calling':
+    case 'preanswer':
+    case 'queued':
       return 'ringing';
-    case 'connected': case 'merged': case 'takeover': case 'barge': case 'monitor': case 'eavesdrop':
+    case 'connected':
+    case 'merged':
+    case 'takeover':
+    case 'barge':
+    case 'monitor':
+    case 'eavesdrop':
       return 'connected';
-    case 'hold': case 'parked':
+    case 'hold':
+    case 'parked':
       return 'hold';
     case 'hangup':
       return dateConnected !== null ? 'ended' : 'missed';
-    case 'missed': case 'blocked':
+    case 'missed':
+    case 'blocked':
       return 'missed';
     case 'voicemail':
       return 'voicemail';
-    case 'voicemail_uploaded': case 'postcall': case 'transcription': case 'call_transcription': case 'recording':
-    case 'csat': case 'pcsat': case 'ai_playbook': case 'admin': case 'admin_recording': case 'dispositions':
-    case 'recap_summary': case 'recap_outcome': case 'recap_purposes': case 'recap_action_items':
+    case 'voicemail_uploaded':
+    case 'postcall':
+    case 'transcription':
+    case 'call_transcription':
+    case 'recording':
+    case 'csat':
+    case 'pcsat':
+    case 'ai_playbook':
+    case 'admin':
+    case 'admin_recording':
+    case 'dispositions':
+    case 'recap_summary':
+    case 'recap_outcome':
+    case 'recap_purposes':
+    case 'recap_action_items':
       return 'postcall';
     default:
       return 'other';
@@ -250,13 +325,26 @@ function parseEvent(c) {
   if (c.call_id === undefined || c.call_id === null) throw new Rejected(200, 'missing_call_id');
   const callId = idValue(c.call_id);
   if (callId === null) throw new Rejected(200, 'invalid_call_id');
-  const state = typeof c.state === 'string' && c.state.length > 0 && c.state.length <= MAX_ID_LEN && STATE.test(c.state) ? c.state : 'unknown';
-  const direction = c.direction === 'inbound' || c.direction === 'outbound' ? c.direction : 'unknown';
+  const state =
+    typeof c.state === 'string' &&
+    c.state.length > 0 &&
+    c.state.length <= MAX_ID_LEN &&
+    STATE.test(c.state)
+      ? c.state
+      : 'unknown';
+  const direction =
+    c.direction === 'inbound' || c.direction === 'outbound' ? c.direction : 'unknown';
   const dateConnected = msValue(c.date_connected);
   const [external] = phoneValue(c.external_number);
   const [internal] = phoneValue(c.internal_number);
-  const target = c.target && typeof c.target === 'object' && !Array.isArray(c.target) ? c.target : null;
-  const entry = c.entry_point_target && typeof c.entry_point_target === 'object' && !Array.isArray(c.entry_point_target) ? c.entry_point_target : null;
+  const target =
+    c.target && typeof c.target === 'object' && !Array.isArray(c.target) ? c.target : null;
+  const entry =
+    c.entry_point_target &&
+    typeof c.entry_point_target === 'object' &&
+    !Array.isArray(c.entry_point_target)
+      ? c.entry_point_target
+      : null;
   const [entryPhone, entryKind] = entry ? phoneValue(entry.phone) : ['', 'withheld'];
   return {
     callId,
@@ -285,7 +373,8 @@ function parseEvent(c) {
   };
 }
 
-const json = (status, body) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const json = (status, body) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 async function webhook(request, env) {
   const started = Date.now();
@@ -296,14 +385,25 @@ async function webhook(request, env) {
     if (text.length > MAX_WEBHOOK_BYTES) throw new Rejected(413, 'too_large');
     // Unsigned (plain JSON) webhooks are refused, as ours does with ALLOW_UNSIGNED_WEBHOOKS=false.
     if (text.startsWith('{')) throw new Rejected(401, 'unsigned_webhook');
-    const claims = await verifyWebhook(text, env.DIALPAD_WEBHOOK_SECRET, Math.floor(started / 1000));
+    const claims = await verifyWebhook(
+      text,
+      env.DIALPAD_WEBHOOK_SECRET,
+      Math.floor(started / 1000),
+    );
     checkReplay(claims, started);
     let event;
     try {
       event = parseEvent(claims);
     } catch (e) {
       if (!(e instanceof Rejected)) throw e;
-      console.log(JSON.stringify({ event: 'webhook', decision: 'unattributable', code: e.code, ms: Date.now() - started }));
+      console.log(
+        JSON.stringify({
+          event: 'webhook',
+          decision: 'unattributable',
+          code: e.code,
+          ms: Date.now() - started,
+        }),
+      );
       return json(200, { ok: true, status: 'unattributable' });
     }
     const hub = env.HUB.get(env.HUB.idFromName('hub'));
@@ -314,7 +414,14 @@ async function webhook(request, env) {
     });
   } catch (e) {
     if (!(e instanceof Rejected)) throw e;
-    console.log(JSON.stringify({ event: 'webhook_rejected', status: e.status, code: e.code, ms: Date.now() - started }));
+    console.log(
+      JSON.stringify({
+        event: 'webhook_rejected',
+        status: e.status,
+        code: e.code,
+        ms: Date.now() - started,
+      }),
+    );
     return json(e.status, { error: e.code });
   }
 }
@@ -322,12 +429,14 @@ async function webhook(request, env) {
 export default {
   async fetch(request, env) {
     const { pathname } = new URL(request.url);
-    if (pathname === '/api/dialpad/webhook' && request.method === 'POST') return webhook(request, env);
+    if (pathname === '/api/dialpad/webhook' && request.method === 'POST')
+      return webhook(request, env);
     if (pathname === '/ws' && request.headers.get('Upgrade') === 'websocket') {
       return env.HUB.get(env.HUB.idFromName('hub')).fetch(request);
     }
     if (pathname === '/health') return new Response('ok');
-    if (pathname === '/outbox') return env.HUB.get(env.HUB.idFromName('hub')).fetch('https://hub/outbox');
+    if (pathname === '/outbox')
+      return env.HUB.get(env.HUB.idFromName('hub')).fetch('https://hub/outbox');
     return new Response('not found', { status: 404 });
   },
 };
@@ -380,12 +489,21 @@ const SCHEMA = [
 const MIRRORS = [
   ['stores', 'SELECT id, name, dialpad_office_id FROM stores'],
   ['store_prefixes', 'SELECT prefix, store_id FROM store_prefixes'],
-  ['customers', 'SELECT id, name, kana, memo, home_store_id, customer_type, flag, visit_count, total_spend, last_visit_at, updated_at, version FROM customers'],
+  [
+    'customers',
+    'SELECT id, name, kana, memo, home_store_id, customer_type, flag, visit_count, total_spend, last_visit_at, updated_at, version FROM customers',
+  ],
   ['customer_phones', 'SELECT phone, customer_id FROM customer_phones'],
 ];
 const CALL_LOG = [
-  ['calls', 'SELECT id, direction, caller, dialled, store_id, customer_id, state, phase, rank, popped_by, is_test, started_at, connected_at, ended_at, duration_ms, answered_by, updated_at, voicemail_url, recording_urls, transcript, summary FROM calls'],
-  ['call_events', 'SELECT call_id, state, group_id, received_at, event_ts, rank FROM call_events WHERE received_at >= ?1'],
+  [
+    'calls',
+    'SELECT id, direction, caller, dialled, store_id, customer_id, state, phase, rank, popped_by, is_test, started_at, connected_at, ended_at, duration_ms, answered_by, updated_at, voicemail_url, recording_urls, transcript, summary FROM calls',
+  ],
+  [
+    'call_events',
+    'SELECT call_id, state, group_id, received_at, event_ts, rank FROM call_events WHERE received_at >= ?1',
+  ],
 ];
 
 // stores.rs TABLE_SQL
@@ -450,7 +568,8 @@ const UPSERT_CALL =
   '  summary = coalesce(excluded.summary, calls.summary), ' +
   '  updated_at = excluded.updated_at';
 const CLAIM_POP = 'UPDATE calls SET popped_by = ?2 WHERE id = ?1 AND popped_by IS NULL';
-const FINISH_CALL = 'UPDATE calls SET store_id = coalesce(store_id, ?2), customer_id = coalesce(customer_id, ?3) WHERE id = ?1';
+const FINISH_CALL =
+  'UPDATE calls SET store_id = coalesce(store_id, ?2), customer_id = coalesce(customer_id, ?3) WHERE id = ?1';
 const FINISH_EVENT_D1 = 'UPDATE call_events SET delivered = 1 WHERE call_id = ?1 AND state = ?2';
 const CALL_STATE =
   'SELECT k.popped_by, k.state, k.phase, k.dialled, k.started_at, k.connected_at, k.ended_at, ' +
@@ -458,14 +577,28 @@ const CALL_STATE =
   '  k.recording_urls, k.transcript, k.summary ' +
   'FROM calls k LEFT JOIN stores s ON s.id = k.store_id WHERE k.id = ?1';
 
-const RANK = { ringing: 1, connected: 2, hold: 2, ended: 3, missed: 3, voicemail: 3, postcall: 0, other: 0 };
+const RANK = {
+  ringing: 1,
+  connected: 2,
+  hold: 2,
+  ended: 3,
+  missed: 3,
+  voicemail: 3,
+  postcall: 0,
+  other: 0,
+};
 const LIVE = new Set(['ringing', 'connected', 'hold']);
 
 /** prefix.rs longest_match */
 function longestMatch(number, prefixes) {
   let best = null;
   for (const p of prefixes) {
-    if (p.prefix && number.startsWith(p.prefix) && (best === null || p.prefix.length > best.prefix.length)) best = p;
+    if (
+      p.prefix &&
+      number.startsWith(p.prefix) &&
+      (best === null || p.prefix.length > best.prefix.length)
+    )
+      best = p;
   }
   return best;
 }
@@ -484,7 +617,10 @@ function storeOfCall(table, dialled, office, entryNumber) {
 function card(r) {
   let memo = r.memo;
   if (memo.length > POP_MEMO_CHARS && Array.from(memo).length > POP_MEMO_CHARS) {
-    memo = Array.from(memo).slice(0, POP_MEMO_CHARS - 1).join('') + '…';
+    memo =
+      Array.from(memo)
+        .slice(0, POP_MEMO_CHARS - 1)
+        .join('') + '…';
   }
   return {
     id: r.id,
@@ -493,7 +629,10 @@ function card(r) {
     memo,
     customerType: r.customer_type,
     flag: r.flag,
-    homeStore: r.home_store_id !== null && r.home_store_name !== null ? { id: r.home_store_id, name: r.home_store_name } : null,
+    homeStore:
+      r.home_store_id !== null && r.home_store_name !== null
+        ? { id: r.home_store_id, name: r.home_store_name }
+        : null,
     phones: r.phones === null ? [] : r.phones.split(',').slice(0, MAX_PHONES),
     usage: {
       visits: r.visit_count,
@@ -509,7 +648,10 @@ function card(r) {
   };
 }
 
-const mask = (n) => Array.from(n).map((c, i, a) => (i + 4 < a.length ? '*' : c)).join('');
+const mask = (n) =>
+  Array.from(n)
+    .map((c, i, a) => (i + 4 < a.length ? '*' : c))
+    .join('');
 const iso = (ms) => new Date(ms).toISOString();
 
 export class Hub extends DurableObject {
@@ -528,13 +670,19 @@ export class Hub extends DurableObject {
 
   /** Mirrors from D1: the reference tables on every start, the call log on the first only. */
   async loadMirrors() {
-    const firstStart = this.sql.exec("SELECT v FROM mirror_meta WHERE k = 'call_log'").toArray().length === 0;
+    const firstStart =
+      this.sql.exec("SELECT v FROM mirror_meta WHERE k = 'call_log'").toArray().length === 0;
     const reads = [...MIRRORS, ...(firstStart ? CALL_LOG : [])];
     const since = Date.now() - MAX_AGE_MS;
-    const results = await this.env.DB.batch(reads.map(([, q]) => (q.includes('?1') ? this.env.DB.prepare(q).bind(since) : this.env.DB.prepare(q))));
+    const results = await this.env.DB.batch(
+      reads.map(([, q]) =>
+        q.includes('?1') ? this.env.DB.prepare(q).bind(since) : this.env.DB.prepare(q),
+      ),
+    );
     this.ctx.storage.transactionSync(() => {
       reads.forEach(([table], i) => {
-        if (!firstStart || MIRRORS.some(([t]) => t === table)) this.sql.exec(`DELETE FROM ${table}`);
+        if (!firstStart || MIRRORS.some(([t]) => t === table))
+          this.sql.exec(`DELETE FROM ${table}`);
         for (const row of results[i].results) {
           const cols = Object.keys(row);
           this.sql.exec(
@@ -543,7 +691,8 @@ export class Hub extends DurableObject {
           );
         }
       });
-      if (firstStart) this.sql.exec("INSERT INTO mirror_meta (k, v) VALUES ('call_log', ?)", Date.now());
+      if (firstStart)
+        this.sql.exec("INSERT INTO mirror_meta (k, v) VALUES ('call_log', ?)", Date.now());
     });
   }
 
@@ -557,7 +706,11 @@ export class Hub extends DurableObject {
     const rows =
       since !== null && since <= latest
         ? this.sql.exec('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq', since).toArray()
-        : this.sql.exec('SELECT seq, body FROM events WHERE seq IN (SELECT max(seq) FROM events GROUP BY call_id) AND live = 1 ORDER BY seq').toArray();
+        : this.sql
+            .exec(
+              'SELECT seq, body FROM events WHERE seq IN (SELECT max(seq) FROM events GROUP BY call_id) AND live = 1 ORDER BY seq',
+            )
+            .toArray();
     ws.send(JSON.stringify({ type: 'hello', seq: latest, replay: rows.length }));
     for (const r of rows) ws.send(`{"seq":${r.seq},${r.body.slice(1)}`);
   }
@@ -572,7 +725,10 @@ export class Hub extends DurableObject {
       return new Response(null, { status: 101, webSocket: pair[0] });
     }
     if (url.pathname === '/outbox') {
-      return Response.json({ pending: this.sql.exec('SELECT count(*) AS n FROM outbox').one().n, alarm: this.alarmPending });
+      return Response.json({
+        pending: this.sql.exec('SELECT count(*) AS n FROM outbox').one().n,
+        alarm: this.alarmPending,
+      });
     }
     if (url.pathname === '/event' && request.method === 'POST') {
       const { event, now } = JSON.parse(await request.text());
@@ -592,58 +748,140 @@ export class Hub extends DurableObject {
     const key = `${ev.callId}:${ev.state}:${ev.eventTimestamp ?? 0}`;
     const legRank = RANK[ev.phase];
     const rank = ev.callId !== groupId && ev.phase === 'missed' ? 0 : legRank;
-    const occurred = ev.eventTimestamp ?? ev.dateEnded ?? ev.dateConnected ?? ev.dateRang ?? ev.dateStarted ?? now;
-    const terminal = (ev.phase === 'ended' || ev.phase === 'missed' || ev.phase === 'voicemail') && rank > 0;
+    const occurred =
+      ev.eventTimestamp ?? ev.dateEnded ?? ev.dateConnected ?? ev.dateRang ?? ev.dateStarted ?? now;
+    const terminal =
+      (ev.phase === 'ended' || ev.phase === 'missed' || ev.phase === 'voicemail') && rank > 0;
     const endedAt = terminal ? (ev.dateEnded ?? occurred) : null;
-    const duration = ev.phase === 'ended' ? (ev.durationMs ?? (endedAt !== null && ev.dateConnected !== null ? endedAt - ev.dateConnected : null)) : null;
-    const answeredBy = ev.phase === 'connected' && ev.target?.kind === 'user' ? ev.target.name : null;
+    const duration =
+      ev.phase === 'ended'
+        ? (ev.durationMs ??
+          (endedAt !== null && ev.dateConnected !== null ? endedAt - ev.dateConnected : null))
+        : null;
+    const answeredBy =
+      ev.phase === 'connected' && ev.target?.kind === 'user' ? ev.target.name : null;
     const mayPop = ev.direction !== 'outbound' && LIVE.has(ev.phase);
 
     // (1) Dedupe: once per (leg, state) and occurrence.
     const eventRow = [ev.callId, ev.state, groupId, now, ev.eventTimestamp, legRank];
     if (sql.exec(INSERT_EVENT, ...eventRow).toArray().length === 0) {
-      console.log(JSON.stringify({ event: 'webhook', callId: groupId, leg: ev.callId, state: ev.state, decision: 'duplicate', ms: Date.now() - now }));
+      console.log(
+        JSON.stringify({
+          event: 'webhook',
+          callId: groupId,
+          leg: ev.callId,
+          state: ev.state,
+          decision: 'duplicate',
+          ms: Date.now() - now,
+        }),
+      );
       return { ok: true, status: 'duplicate', callId: groupId };
     }
 
     // (2) The store: longest prefix of the dialled number, then the office, then the entry number.
     const table = { prefixes: [], offices: [] };
-    for (const r of sql.exec(TABLE_SQL)) (r.kind === 'office' ? table.offices : table.prefixes).push(r.kind === 'office' ? r : { prefix: r.key, store_id: r.store_id, store_name: r.store_name });
-    const resolved = storeOfCall(table, dialled, ev.targetOfficeId ?? ev.entryPointOfficeId, ev.entryPointPhone || null);
+    for (const r of sql.exec(TABLE_SQL))
+      (r.kind === 'office' ? table.offices : table.prefixes).push(
+        r.kind === 'office' ? r : { prefix: r.key, store_id: r.store_id, store_name: r.store_name },
+      );
+    const resolved = storeOfCall(
+      table,
+      dialled,
+      ev.targetOfficeId ?? ev.entryPointOfficeId,
+      ev.entryPointPhone || null,
+    );
 
     // (3) The customer card(s) of the caller, usage counted over the call log.
-    const cards = caller ? sql.exec(CARD_SQL, caller, now - THIRTY_DAYS_MS, null).toArray().map(card) : [];
+    const cards = caller
+      ? sql
+          .exec(CARD_SQL, caller, now - THIRTY_DAYS_MS, null)
+          .toArray()
+          .map(card)
+      : [];
     const customerId = cards.length === 1 ? cards[0].id : null;
 
     // (4) The call row, the pop claim, what this event decided, the call read back.
     const callRow = [
-      groupId, ev.direction, caller, dialled, ev.state, ev.phase, rank, 0,
-      ev.dateStarted ?? ev.dateRang ?? occurred, ev.dateConnected, endedAt, duration, answeredBy, now, ev.callId,
-      ev.voicemailLink, ev.recordingUrls.length ? JSON.stringify(ev.recordingUrls) : null, ev.transcriptionText, ev.recapSummary,
+      groupId,
+      ev.direction,
+      caller,
+      dialled,
+      ev.state,
+      ev.phase,
+      rank,
+      0,
+      ev.dateStarted ?? ev.dateRang ?? occurred,
+      ev.dateConnected,
+      endedAt,
+      duration,
+      answeredBy,
+      now,
+      ev.callId,
+      ev.voicemailLink,
+      ev.recordingUrls.length ? JSON.stringify(ev.recordingUrls) : null,
+      ev.transcriptionText,
+      ev.recapSummary,
     ];
     sql.exec(UPSERT_CALL, ...callRow);
     if (mayPop) sql.exec(CLAIM_POP, groupId, key);
     sql.exec(FINISH_CALL, groupId, resolved.id, customerId);
     const call = sql.exec(CALL_STATE, groupId).one();
-    const store = call.store_id !== null && call.store_name !== null ? { id: call.store_id, name: call.store_name } : resolved;
+    const store =
+      call.store_id !== null && call.store_name !== null
+        ? { id: call.store_id, name: call.store_name }
+        : resolved;
 
     // (5) The same writes for D1, drained by the alarm.
-    sql.exec('INSERT INTO outbox (body) VALUES (?)', JSON.stringify({ event: eventRow, call: callRow, pop: mayPop ? key : null, store: resolved.id, customer: customerId }));
+    sql.exec(
+      'INSERT INTO outbox (body) VALUES (?)',
+      JSON.stringify({
+        event: eventRow,
+        call: callRow,
+        pop: mayPop ? key : null,
+        store: resolved.id,
+        customer: customerId,
+      }),
+    );
     if (!this.alarmPending) {
       this.alarmPending = true;
       this.ctx.storage.setAlarm(Date.now() + DRAIN_DELAY_MS);
     }
 
-    const customerFound = !caller ? 'withheld' : cards.length === 0 ? 'unknown' : cards.length === 1 ? 'found' : 'multiple';
-    const enriches = ev.voicemailLink !== null || ev.recordingUrls.length > 0 || ev.transcriptionText !== null || ev.recapSummary !== null;
+    const customerFound = !caller
+      ? 'withheld'
+      : cards.length === 0
+        ? 'unknown'
+        : cards.length === 1
+          ? 'found'
+          : 'multiple';
+    const enriches =
+      ev.voicemailLink !== null ||
+      ev.recordingUrls.length > 0 ||
+      ev.transcriptionText !== null ||
+      ev.recapSummary !== null;
     if (ev.phase === 'postcall' && !enriches) {
-      console.log(JSON.stringify({ event: 'webhook', callId: groupId, leg: ev.callId, state: ev.state, store: store.name, customer: customerFound, caller: mask(caller), sockets: 0, decision: 'recorded', ms: Date.now() - now }));
+      console.log(
+        JSON.stringify({
+          event: 'webhook',
+          callId: groupId,
+          leg: ev.callId,
+          state: ev.state,
+          store: store.name,
+          customer: customerFound,
+          caller: mask(caller),
+          sockets: 0,
+          decision: 'recorded',
+          ms: Date.now() - now,
+        }),
+      );
       return { ok: true, status: 'recorded', callId: groupId };
     }
 
     // (6) The message (messages.rs CallMessage, in its field order), stored with a seq, sent.
     const pops = call.popped_by === key;
-    const staffCards = cards.filter((c) => c.homeStore === null || (store.id !== null && c.homeStore.id === store.id));
+    const staffCards = cards.filter(
+      (c) => c.homeStore === null || (store.id !== null && c.homeStore.id === store.id),
+    );
     const message = {
       type: pops ? 'incoming_call' : 'call_state',
       callId: groupId,
@@ -678,12 +916,22 @@ export class Hub extends DurableObject {
     const text = JSON.stringify(message);
     const staffText =
       staffCards.length !== cards.length
-        ? JSON.stringify({ ...message, customer: staffCards.length === 1 ? staffCards[0] : null, candidates: staffCards.length > 1 ? staffCards : [] })
+        ? JSON.stringify({
+            ...message,
+            customer: staffCards.length === 1 ? staffCards[0] : null,
+            candidates: staffCards.length > 1 ? staffCards : [],
+          })
         : null;
     const inserted = sql
       .exec(
         'INSERT INTO events (key, call_id, store_id, live, created_at, body, staff_body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING seq',
-        key, groupId, store.id, LIVE.has(call.phase) ? 1 : 0, now, text, staffText,
+        key,
+        groupId,
+        store.id,
+        LIVE.has(call.phase) ? 1 : 0,
+        now,
+        text,
+        staffText,
       )
       .toArray();
     let delivered = 0;
@@ -699,15 +947,43 @@ export class Hub extends DurableObject {
           /* closing */
         }
       }
-      sql.exec('DELETE FROM events WHERE created_at < ? OR seq <= (SELECT max(seq) FROM events) - ?', now - KEEP_MS, KEEP_COUNT);
+      sql.exec(
+        'DELETE FROM events WHERE created_at < ? OR seq <= (SELECT max(seq) FROM events) - ?',
+        now - KEEP_MS,
+        KEEP_COUNT,
+      );
     }
-    console.log(JSON.stringify({ event: 'webhook', callId: groupId, leg: ev.callId, state: ev.state, store: store.name, customer: customerFound, caller: mask(caller), sockets: delivered, decision: pops ? 'pop' : 'update', ms: Date.now() - now }));
-    return { ok: true, status: inserted.length ? 'broadcast' : 'duplicate', type: message.type, callId: groupId, delivered, seq, store, customerFound };
+    console.log(
+      JSON.stringify({
+        event: 'webhook',
+        callId: groupId,
+        leg: ev.callId,
+        state: ev.state,
+        store: store.name,
+        customer: customerFound,
+        caller: mask(caller),
+        sockets: delivered,
+        decision: pops ? 'pop' : 'update',
+        ms: Date.now() - now,
+      }),
+    );
+    return {
+      ok: true,
+      status: inserted.length ? 'broadcast' : 'duplicate',
+      type: message.type,
+      callId: groupId,
+      delivered,
+      seq,
+      store,
+      customerFound,
+    };
   }
 
   /** Drains the outbox into D1, in order, with record.rs's statements; then deletes what it wrote. */
   async alarm() {
-    const rows = this.sql.exec('SELECT id, body FROM outbox ORDER BY id LIMIT ?', DRAIN_MAX_EVENTS).toArray();
+    const rows = this.sql
+      .exec('SELECT id, body FROM outbox ORDER BY id LIMIT ?', DRAIN_MAX_EVENTS)
+      .toArray();
     if (rows.length) {
       const db = this.env.DB;
       const stmts = [];
@@ -723,7 +999,8 @@ export class Hub extends DurableObject {
       await db.batch(stmts); // throws: the alarm is retried, the outbox kept
       this.sql.exec('DELETE FROM outbox WHERE id <= ?', rows[rows.length - 1].id);
     }
-    if (this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length) await this.ctx.storage.setAlarm(Date.now());
+    if (this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length)
+      await this.ctx.storage.setAlarm(Date.now());
     else this.alarmPending = false;
   }
 

@@ -26,8 +26,11 @@ export function ensureRustFloorBuilt(log) {
   if (rustFloorBuilt()) return;
   log(`  building baseline R (bash ${DIR}/build.sh, release; about a minute)`);
   execFileSync('bash', [`${DIR}/build.sh`], { stdio: ['ignore', 2, 2] });
-  if (!rustFloorBuilt()) throw new Error(`${DIR}/build.sh finished but ${DIR}/build/index.js is missing`);
+  if (!rustFloorBuilt())
+    throw new Error(`${DIR}/build.sh finished but ${DIR}/build/index.js is missing`);
 }
 
-export const rustFloorLatency = (o) => baselineLatency({ ...o, options: rustFloorOptions, name: 'baseline R' });
-export const rustFloorThroughput = (o) => baselineThroughput({ ...o, options: rustFloorOptions, name: 'baseline R' });
+export const rustFloorLatency = (o) =>
+  baselineLatency({ ...o, options: rustFloorOptions, name: 'baseline R' });
+export const rustFloorThroughput = (o) =>
+  baselineThroughput({ ...o, options: rustFloorOptions, name: 'baseline R' });

@@ -18,7 +18,8 @@ export class Guard extends DurableObject {
 
 export default {
   async fetch(req, env) {
-    if (new URL(req.url).pathname !== '/api/health') return new Response('not found', { status: 404 });
+    if (new URL(req.url).pathname !== '/api/health')
+      return new Response('not found', { status: 404 });
     if (env.DB) await env.DB.prepare('SELECT 1 AS ok').first();
     const hub = env.HUB.get(env.HUB.idFromName('default'));
     await (await hub.fetch('https://hub/stats')).text();

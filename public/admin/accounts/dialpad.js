@@ -62,12 +62,20 @@ ui.form.addEventListener('submit', (ev) => {
 /** Called with the accounts once the list has loaded. */
 export async function initDialpadLinks(accounts) {
   state.accounts = accounts;
-  setChildren(ui.account, accounts.filter((a) => !a.disabled).map((a) => el('option', { text: `${a.name}（${a.loginId}）`, attrs: { value: a.id } })));
+  setChildren(
+    ui.account,
+    accounts
+      .filter((a) => !a.disabled)
+      .map((a) => el('option', { text: `${a.name}（${a.loginId}）`, attrs: { value: a.id } })),
+  );
   if (!ui.card.hidden) return renderList();
   try {
     const s = await api('/api/settings/dialpad');
     if (!s.configured) return;
-    const [users, links] = await Promise.all([api('/api/dialpad/users'), api('/api/dialpad/links')]);
+    const [users, links] = await Promise.all([
+      api('/api/dialpad/users'),
+      api('/api/dialpad/links'),
+    ]);
     state.dialpadUsers = users.users;
     state.links = links.links;
   } catch (e) {
@@ -77,7 +85,12 @@ export async function initDialpadLinks(accounts) {
     ui.error.hidden = false;
     return;
   }
-  setChildren(ui.user, state.dialpadUsers.map((u) => el('option', { text: u.email ? `${u.name}（${u.email}）` : u.name, attrs: { value: u.id } })));
+  setChildren(
+    ui.user,
+    state.dialpadUsers.map((u) =>
+      el('option', { text: u.email ? `${u.name}（${u.email}）` : u.name, attrs: { value: u.id } }),
+    ),
+  );
   renderList();
   ui.card.hidden = false;
 }

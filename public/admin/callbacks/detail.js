@@ -35,7 +35,8 @@ export function detailId() {
 }
 
 function wrapupLine(call) {
-  if (!call.wrapupCategory && !call.wrapupOutcome && !call.wrapupNote) return el('div', { class: 'muted small', text: '対応記録なし' });
+  if (!call.wrapupCategory && !call.wrapupOutcome && !call.wrapupNote)
+    return el('div', { class: 'muted small', text: '対応記録なし' });
   return el(
     'div',
     { class: 'cb-wrapup small' },
@@ -43,7 +44,12 @@ function wrapupLine(call) {
     ' / ',
     el('span', { text: `対応結果: ${call.wrapupOutcome || '—'}` }),
     call.wrapupNote ? el('div', { class: 'cb-wrapup-note', text: call.wrapupNote }) : null,
-    call.wrapupBy ? el('div', { class: 'muted', text: `記録: ${call.wrapupBy}${call.wrapupAt ? ` ${fmtDateTime(call.wrapupAt)}` : ''}` }) : null,
+    call.wrapupBy
+      ? el('div', {
+          class: 'muted',
+          text: `記録: ${call.wrapupBy}${call.wrapupAt ? ` ${fmtDateTime(call.wrapupAt)}` : ''}`,
+        })
+      : null,
   );
 }
 
@@ -59,7 +65,9 @@ function callItem(call, closedBy) {
       stateBadge(call.phase, phaseLabel(call.phase, call.direction)),
       ' ',
       el('span', { class: 'muted small', text: call.storeName ?? '' }),
-      closedBy === call.id ? el('span', { class: 'cb-status cb-status-done', text: 'この着信で完了' }) : null,
+      closedBy === call.id
+        ? el('span', { class: 'cb-status cb-status-done', text: 'この着信で完了' })
+        : null,
     ),
     wrapupLine(call),
   );
@@ -77,7 +85,12 @@ function attemptItem(a) {
 }
 
 function render({ callback: cb, calls, attempts }) {
-  setChildren(ui.title, el('span', { class: 'mono', text: fmtPhone(cb.phone) }), ' ', customerCell(cb));
+  setChildren(
+    ui.title,
+    el('span', { class: 'mono', text: fmtPhone(cb.phone) }),
+    ' ',
+    customerCell(cb),
+  );
   ui.summary.textContent = [
     cb.storeName ?? '店舗不明',
     STATUS_LABELS[cb.status] ?? cb.status,
@@ -91,7 +104,10 @@ function render({ callback: cb, calls, attempts }) {
     ui.note.textContent = by ? `${cb.note}（着信 ${fmtDateTime(by.startedAt)}）` : cb.note;
   }
   setChildren(ui.actions, statusButtons(cb), ownerButton(cb));
-  setChildren(ui.calls, calls.map((c) => callItem(c, cb.closedByCall)));
+  setChildren(
+    ui.calls,
+    calls.map((c) => callItem(c, cb.closedByCall)),
+  );
   setChildren(ui.attempts, attempts.map(attemptItem));
   ui.noAttempts.hidden = attempts.length > 0;
   ui.section.dataset.id = String(cb.id);
@@ -121,7 +137,10 @@ async function load(id) {
 export async function openDetail(id) {
   const changed = detail.id !== id;
   detail.id = id;
-  for (const row of /** @type {NodeListOf<HTMLTableRowElement>} */ (document.querySelectorAll('#cb-body tr'))) row.classList.toggle('cb-row-open', Number(row.dataset.id) === id);
+  for (const row of /** @type {NodeListOf<HTMLTableRowElement>} */ (
+    document.querySelectorAll('#cb-body tr')
+  ))
+    row.classList.toggle('cb-row-open', Number(row.dataset.id) === id);
   if (changed) {
     ui.form.reset();
     setStatusLine(ui.status, '', '');
@@ -138,7 +157,8 @@ export async function reloadDetail() {
 function closeDetail() {
   detail.id = null;
   ui.section.hidden = true;
-  for (const row of document.querySelectorAll('#cb-body tr.cb-row-open')) row.classList.remove('cb-row-open');
+  for (const row of document.querySelectorAll('#cb-body tr.cb-row-open'))
+    row.classList.remove('cb-row-open');
 }
 
 ui.close.addEventListener('click', closeDetail);
@@ -163,4 +183,3 @@ ui.form.addEventListener('submit', async (ev) => {
   setStatusLine(ui.status, '記録しました', 'ok');
   await refresh();
 });
-

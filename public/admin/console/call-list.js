@@ -41,7 +41,8 @@ export function listedCall(id) {
 
 function stateText(call) {
   const label = phaseLabel(call.phase, call.direction);
-  if (call.phase === 'ended' && call.durationMs) return `${label} (${fmtDuration(call.durationMs)})`;
+  if (call.phase === 'ended' && call.durationMs)
+    return `${label} (${fmtDuration(call.durationMs)})`;
   return label;
 }
 
@@ -59,7 +60,11 @@ function claimNote(call) {
 /** 用件: the wrap-up's subject once someone wrote it. */
 function wrapupNote(call) {
   if (!call.wrapupCategory) return null;
-  return el('span', { class: 'badge call-wrapup', text: `用件: ${call.wrapupCategory}`, attrs: { title: call.wrapupOutcome ?? '' } });
+  return el('span', {
+    class: 'badge call-wrapup',
+    text: `用件: ${call.wrapupCategory}`,
+    attrs: { title: call.wrapupOutcome ?? '' },
+  });
 }
 
 /** A `call_claimed` message: shows 対応中 on the call's row (when listed). */
@@ -95,13 +100,15 @@ function renderRow(call) {
     },
     el('td', { class: 'col-time', text: fmtTime(call.startedAt) }),
     el('td', { class: 'col-caller mono' }, callerLink(call)),
+    el('td', { class: 'col-customer' }, customerCell(call, { outbound: true })),
+    el('td', { class: 'col-store', text: call.storeName ?? '不明' }),
     el(
       'td',
-      { class: 'col-customer' },
-      customerCell(call, { outbound: true }),
+      { class: 'col-state' },
+      stateBadge(call.phase, stateText(call)),
+      claimNote(call),
+      wrapupNote(call),
     ),
-    el('td', { class: 'col-store', text: call.storeName ?? '不明' }),
-    el('td', { class: 'col-state' }, stateBadge(call.phase, stateText(call)), claimNote(call), wrapupNote(call)),
   );
 }
 
@@ -174,7 +181,8 @@ export function applyCustomer(customer) {
   const phones = new Set(Array.isArray(customer?.phones) ? customer.phones : []);
   if (!customer?.name || !phones.size) return;
   for (const { call } of [...calls.values()]) {
-    if (phones.has(call.caller) && call.customerName !== customer.name) upsertCall({ ...call, customerName: customer.name });
+    if (phones.has(call.caller) && call.customerName !== customer.name)
+      upsertCall({ ...call, customerName: customer.name });
   }
 }
 

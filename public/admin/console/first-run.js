@@ -26,7 +26,11 @@ export async function showFirstRun(user) {
     el('p', {
       text: '着信は、かけられた番号のプレフィックスで店舗に振り分けます。店舗がないうちは、すべての着信が「不明」になり、スタッフのアカウントも作れません。',
     }),
-    el('a', { class: 'btn btn-primary', text: '店舗を登録する', attrs: { href: '/admin/stores.html' } }),
+    el('a', {
+      class: 'btn btn-primary',
+      text: '店舗を登録する',
+      attrs: { href: '/admin/stores.html' },
+    }),
   );
   const view = document.querySelector('#console-view');
   view?.prepend(card);

@@ -80,7 +80,9 @@ function renderBlocked() {
   const list = ui.list;
   list.replaceChildren(
     ...[...blockedCalls.values()].map((call) => {
-      const who = call.caller ? `${fmtPhone(call.caller)}（${call.customerName ? `${call.customerName} 様` : '未登録の番号'}）` : '非通知';
+      const who = call.caller
+        ? `${fmtPhone(call.caller)}（${call.customerName ? `${call.customerName} 様` : '未登録の番号'}）`
+        : '非通知';
       const what = call.direction === 'outbound' ? 'への発信' : 'からの着信';
       const text = `${who}${what}${call.storeName ? `・${call.storeName}` : ''}`;
       return el(
@@ -170,7 +172,11 @@ export function popTrigger(msg, prevPhase) {
     if (!ANSWERED.has(msg.phase) || ANSWERED.has(prevPhase)) return false;
     // A console linked to a Dialpad user (アカウント) pops only the calls that user answered;
     // unlinked consoles, and events that do not say who answered, pop at every desk.
-    return !(myDialpadUser && msg.answeredByUserId && String(msg.answeredByUserId) !== myDialpadUser);
+    return !(
+      myDialpadUser &&
+      msg.answeredByUserId &&
+      String(msg.answeredByUserId) !== myDialpadUser
+    );
   }
   if (outbound) return prevPhase === undefined;
   return msg.type === MessageType.INCOMING_CALL;

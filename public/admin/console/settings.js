@@ -59,7 +59,8 @@ function readSettings() {
   }
   if (v && typeof v === 'object') {
     if (v.popTiming === 'ring' || v.popTiming === 'answer') s.popTiming = v.popTiming;
-    for (const k of ['popOutbound', 'ringSound', 'desktopNotify', 'muteAfterHours']) if (typeof v[k] === 'boolean') s[k] = v[k];
+    for (const k of ['popOutbound', 'ringSound', 'desktopNotify', 'muteAfterHours'])
+      if (typeof v[k] === 'boolean') s[k] = v[k];
     if (v.popupMode === 'each' || v.popupMode === 'single') s.popupMode = v.popupMode;
     if (AUTO_CLOSE_CHOICES.includes(v.autoCloseSecs)) s.autoCloseSecs = v.autoCloseSecs;
   }
@@ -169,7 +170,9 @@ export function initSettings({ changed, ringTurnedOn }) {
         break;
       case 'autoCloseSecs': {
         const secs = Number(t.value);
-        settings.autoCloseSecs = AUTO_CLOSE_CHOICES.includes(secs) ? secs : DEFAULT_SETTINGS.autoCloseSecs;
+        settings.autoCloseSecs = AUTO_CLOSE_CHOICES.includes(secs)
+          ? secs
+          : DEFAULT_SETTINGS.autoCloseSecs;
         break;
       }
       case 'muteAfterHours':

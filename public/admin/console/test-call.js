@@ -5,7 +5,11 @@ import { api } from '../lib/api.js';
 import { clearFormErrors, showFormError } from '../lib/forms.js';
 import { TEXT } from '../lib/messages.js';
 
-const ui = { card: $('#test-call-card'), form: $('#test-call-form'), result: $('#test-call-result') };
+const ui = {
+  card: $('#test-call-card'),
+  form: $('#test-call-form'),
+  result: $('#test-call-result'),
+};
 
 function result(text, cls) {
   ui.result.textContent = text;
@@ -22,7 +26,10 @@ ui.form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const f = ui.form.elements;
   clearFormErrors(ui.form, ui.result);
-  const body = { customerPhone: f.customerPhone.value.trim(), incomingNumber: f.incomingNumber.value.trim() };
+  const body = {
+    customerPhone: f.customerPhone.value.trim(),
+    incomingNumber: f.incomingNumber.value.trim(),
+  };
   if (!body.customerPhone) {
     showFormError(ui.form, ui.result, 'customerPhone', TEXT.customerPhoneRequired);
     return;

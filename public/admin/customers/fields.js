@@ -45,7 +45,8 @@ function sameValue(field, a, b) {
     const y = (b ?? []).map(normPhone);
     return x.length === y.length && x.every((v, i) => v === y[i]);
   }
-  if (field === 'name' || field === 'kana') return String(a ?? '').trim() === String(b ?? '').trim();
+  if (field === 'name' || field === 'kana')
+    return String(a ?? '').trim() === String(b ?? '').trim();
   return (a ?? null) === (b ?? null);
 }
 
@@ -66,13 +67,22 @@ export function diff(values, base) {
 }
 
 function storeOptions(stores, selectedId) {
-  const opts = [el('option', { text: '未設定', attrs: { value: '', selected: selectedId === null } })];
+  const opts = [
+    el('option', { text: '未設定', attrs: { value: '', selected: selectedId === null } }),
+  ];
   for (const s of stores) {
-    opts.push(el('option', { text: s.name, attrs: { value: String(s.id), selected: s.id === selectedId } }));
+    opts.push(
+      el('option', { text: s.name, attrs: { value: String(s.id), selected: s.id === selectedId } }),
+    );
   }
   // A store that is not in the list (deleted meanwhile) still shows.
   if (selectedId !== null && !stores.some((s) => s.id === selectedId)) {
-    opts.push(el('option', { text: `店舗 ${selectedId}`, attrs: { value: String(selectedId), selected: true } }));
+    opts.push(
+      el('option', {
+        text: `店舗 ${selectedId}`,
+        attrs: { value: String(selectedId), selected: true },
+      }),
+    );
   }
   return opts;
 }
@@ -133,7 +143,7 @@ export function displayValue(stores, field, v) {
     case 'phones':
       return (v ?? []).map(fmtPhone).join(' / ') || '—';
     case 'homeStoreId':
-      return v === null ? '未設定' : stores.find((s) => s.id === v)?.name ?? `店舗 ${v}`;
+      return v === null ? '未設定' : (stores.find((s) => s.id === v)?.name ?? `店舗 ${v}`);
     case 'flag':
       return v ?? 'なし';
     case 'lastVisit':
@@ -166,7 +176,16 @@ function customControl(f, name) {
     );
   }
   const type = f.kind === 'date' ? 'date' : 'text';
-  return el('input', { attrs: { ...attrs, type, value, inputmode: f.kind === 'number' ? 'decimal' : null, maxlength: f.kind === 'text' ? 200 : null, autocomplete: 'off' } });
+  return el('input', {
+    attrs: {
+      ...attrs,
+      type,
+      value,
+      inputmode: f.kind === 'number' ? 'decimal' : null,
+      maxlength: f.kind === 'text' ? 200 : null,
+      autocomplete: 'off',
+    },
+  });
 }
 
 /** Fills the フリー項目 fieldset (hidden when no field applies to this customer). */
@@ -179,7 +198,10 @@ export function renderCustomFields(container, fields, canEdit) {
       el(
         'label',
         { class: 'field' },
-        el('span', { class: 'field-label', text: f.canEdit || !canEdit ? f.label : `${f.label}（管理者のみ編集）` }),
+        el('span', {
+          class: 'field-label',
+          text: f.canEdit || !canEdit ? f.label : `${f.label}（管理者のみ編集）`,
+        }),
         customControl({ ...f, canEdit: canEdit && f.canEdit }, `cf-${f.id}`),
       ),
     ),
@@ -201,5 +223,6 @@ export function customChanges(container) {
 
 /** After a save: what the form shows now is what is stored. */
 export function markCustomSaved(container) {
-  for (const node of container.querySelectorAll('[name^="cf-"]')) node.dataset.base = node.value.trim();
+  for (const node of container.querySelectorAll('[name^="cf-"]'))
+    node.dataset.base = node.value.trim();
 }

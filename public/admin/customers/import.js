@@ -66,8 +66,15 @@ export function initImport({ imported, authLost }) {
     ui.submit.disabled = true;
     status(`「${file.name}」を取り込み中…`, 'pending');
     try {
-      const res = await api('/api/customers/import?encoding=auto', { method: 'POST', raw: file, contentType: 'text/csv' });
-      status(`取り込みました: 新規 ${res.created}件・更新 ${res.updated}件（計 ${res.imported}行）`, 'ok');
+      const res = await api('/api/customers/import?encoding=auto', {
+        method: 'POST',
+        raw: file,
+        contentType: 'text/csv',
+      });
+      status(
+        `取り込みました: 新規 ${res.created}件・更新 ${res.updated}件（計 ${res.imported}行）`,
+        'ok',
+      );
       ui.file.value = '';
       imported();
     } catch (e) {

@@ -41,7 +41,8 @@ export function initMerge({ kept, merged, authLost }) {
 
   function fail(e) {
     if (authLost(e)) return;
-    ui.error.textContent = e.status === 404 ? '顧客が見つかりません。削除された可能性があります' : e.message;
+    ui.error.textContent =
+      e.status === 404 ? '顧客が見つかりません。削除された可能性があります' : e.message;
     ui.error.hidden = false;
   }
 
@@ -58,13 +59,19 @@ export function initMerge({ kept, merged, authLost }) {
           on: { click: () => choose(card) },
         },
         pickerName(card),
-        el('span', { class: 'picker-side muted small' }, phonesText(card.phones), card.homeStore?.name ? ` ・ ${card.homeStore.name}` : ''),
+        el(
+          'span',
+          { class: 'picker-side muted small' },
+          phonesText(card.phones),
+          card.homeStore?.name ? ` ・ ${card.homeStore.name}` : '',
+        ),
       ),
     );
   }
 
   function markChosen() {
-    for (const b of ui.dialog.querySelectorAll('.merge-pick')) b.setAttribute('aria-pressed', String(Number(b.dataset.id) === chosen?.card.id));
+    for (const b of ui.dialog.querySelectorAll('.merge-pick'))
+      b.setAttribute('aria-pressed', String(Number(b.dataset.id) === chosen?.card.id));
   }
 
   async function choose(card) {
@@ -90,10 +97,24 @@ export function initMerge({ kept, merged, authLost }) {
     setChildren(
       ui.effects,
       el('li', {}, '残す顧客: ', el('strong', { text: k.name }), `（${phonesText(k.phones)}）`),
-      el('li', {}, '統合して削除する顧客: ', el('strong', { text: from.name }), `（${phonesText(from.phones)}）`),
-      el('li', { text: moved.length ? `電話番号 ${phonesText(moved)} を「${k.name}」に追加します` : '電話番号はすでに同じです' }),
-      el('li', { text: `ノート ${fmtCount(notes, '件')}と着信履歴 ${fmtCount(from.usage?.calls ?? 0, '件')}を「${k.name}」に移します` }),
-      el('li', { text: '来店回数と累計利用額は合算し、最終来店日は新しい方、メモは両方を残します' }),
+      el(
+        'li',
+        {},
+        '統合して削除する顧客: ',
+        el('strong', { text: from.name }),
+        `（${phonesText(from.phones)}）`,
+      ),
+      el('li', {
+        text: moved.length
+          ? `電話番号 ${phonesText(moved)} を「${k.name}」に追加します`
+          : '電話番号はすでに同じです',
+      }),
+      el('li', {
+        text: `ノート ${fmtCount(notes, '件')}と着信履歴 ${fmtCount(from.usage?.calls ?? 0, '件')}を「${k.name}」に移します`,
+      }),
+      el('li', {
+        text: '来店回数と累計利用額は合算し、最終来店日は新しい方、メモは両方を残します',
+      }),
     );
     ui.warning.textContent = `「${from.name}」は削除されます。元に戻すことはできません。`;
     ui.summary.hidden = false;
@@ -111,8 +132,10 @@ export function initMerge({ kept, merged, authLost }) {
       return;
     }
     const cards = new Map();
-    for (const d of res?.duplicates ?? []) if (d.customer) cards.set(d.customer.id, { ...d.customer, phones: [] });
-    for (const d of res?.duplicates ?? []) if (d.customer) cards.get(d.customer.id).phones.push(d.phone);
+    for (const d of res?.duplicates ?? [])
+      if (d.customer) cards.set(d.customer.id, { ...d.customer, phones: [] });
+    for (const d of res?.duplicates ?? [])
+      if (d.customer) cards.get(d.customer.id).phones.push(d.phone);
     if (kept()?.id !== k.id || cards.size === 0) return;
     setChildren(ui.sameList, [...cards.values()].map(candidate));
     ui.same.hidden = false;
@@ -163,7 +186,10 @@ export function initMerge({ kept, merged, authLost }) {
     ui.confirm.disabled = true;
     ui.error.hidden = true;
     try {
-      const res = await api(`/api/customers/${encodeURIComponent(k.id)}/merge`, { method: 'POST', body: { from: chosen.card.id } });
+      const res = await api(`/api/customers/${encodeURIComponent(k.id)}/merge`, {
+        method: 'POST',
+        body: { from: chosen.card.id },
+      });
       ui.dialog.close();
       await merged(res.customer, fromName);
     } catch (e) {

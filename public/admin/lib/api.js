@@ -35,7 +35,12 @@ export class ApiError extends Error {
  */
 export async function api(path, { method = 'GET', body, raw, contentType, signal } = {}) {
   /** @type {RequestInit & { headers: Record<string, string> }} */
-  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' }, signal };
+  const init = {
+    method,
+    credentials: 'same-origin',
+    headers: { accept: 'application/json' },
+    signal,
+  };
   if (raw !== undefined) {
     init.body = raw;
     if (contentType) init.headers['content-type'] = contentType;

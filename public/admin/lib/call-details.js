@@ -10,7 +10,10 @@ import { loadFrontDesk } from './front-desk.js';
 /** ここで再生: a share link made on demand, played in place. Hidden unless switched on. */
 function playButton(callId, kind, text) {
   const wrap = el('span', { class: 'detail-play', hidden: true });
-  const status = el('span', { class: 'small muted', attrs: { role: 'status', 'aria-live': 'polite' } });
+  const status = el('span', {
+    class: 'small muted',
+    attrs: { role: 'status', 'aria-live': 'polite' },
+  });
   const button = el('button', {
     class: 'btn btn-small btn-ghost',
     text,
@@ -20,12 +23,24 @@ function playButton(callId, kind, text) {
         button.disabled = true;
         status.textContent = '読み込み中…';
         try {
-          const { url } = await api('/api/dialpad/recording', { method: 'POST', body: { callId: String(callId), kind } });
+          const { url } = await api('/api/dialpad/recording', {
+            method: 'POST',
+            body: { callId: String(callId), kind },
+          });
           const src = safeUrl(url);
           if (!src) throw new Error('再生できるリンクがありません');
-          const audio = el('audio', { attrs: { controls: true, preload: 'auto', src, 'aria-label': text } });
+          const audio = el('audio', {
+            attrs: { controls: true, preload: 'auto', src, 'aria-label': text },
+          });
           status.textContent = '';
-          wrap.replaceChildren(audio, el('a', { class: 'detail-link', text: '共有リンク', attrs: { href: src, target: '_blank', rel: 'noopener noreferrer' } }));
+          wrap.replaceChildren(
+            audio,
+            el('a', {
+              class: 'detail-link',
+              text: '共有リンク',
+              attrs: { href: src, target: '_blank', rel: 'noopener noreferrer' },
+            }),
+          );
           audio.play().catch(() => {});
         } catch (e) {
           status.textContent = e.message;
@@ -62,15 +77,48 @@ export function callDetails(c) {
   const out = [];
   const links = [];
   const vm = c.voicemailUrl && safeUrl(c.voicemailUrl);
-  if (vm) links.push(el('a', { class: 'detail-link voicemail-link', text: '留守電を聞く', attrs: { href: vm, target: '_blank', rel: 'noopener noreferrer' } }));
-  (c.recordingUrls ?? []).map(safeUrl).filter(Boolean).forEach((u, i, all) => {
-    links.push(el('a', { class: 'detail-link recording-link', text: all.length > 1 ? `録音 ${i + 1}` : '録音を聞く', attrs: { href: u, target: '_blank', rel: 'noopener noreferrer' } }));
-  });
+  if (vm)
+    links.push(
+      el('a', {
+        class: 'detail-link voicemail-link',
+        text: '留守電を聞く',
+        attrs: { href: vm, target: '_blank', rel: 'noopener noreferrer' },
+      }),
+    );
+  (c.recordingUrls ?? [])
+    .map(safeUrl)
+    .filter(Boolean)
+    .forEach((u, i, all) => {
+      links.push(
+        el('a', {
+          class: 'detail-link recording-link',
+          text: all.length > 1 ? `録音 ${i + 1}` : '録音を聞く',
+          attrs: { href: u, target: '_blank', rel: 'noopener noreferrer' },
+        }),
+      );
+    });
   const callId = c.callId ?? c.id;
   if (callId && vm) links.push(playButton(callId, 'voicemail', '留守電をここで再生'));
-  if (callId && c.recordingUrls?.length) links.push(playButton(callId, 'recording', '録音をここで再生'));
+  if (callId && c.recordingUrls?.length)
+    links.push(playButton(callId, 'recording', '録音をここで再生'));
   if (links.length) out.push(el('div', { class: 'detail detail-links' }, links));
-  if (c.summary) out.push(el('details', { class: 'detail summary' }, el('summary', { text: '要約' }), el('p', { text: c.summary })));
-  if (c.transcript) out.push(el('details', { class: 'detail transcript' }, el('summary', { text: '文字起こし' }), el('p', { text: c.transcript })));
+  if (c.summary)
+    out.push(
+      el(
+        'details',
+        { class: 'detail summary' },
+        el('summary', { text: '要約' }),
+        el('p', { text: c.summary }),
+      ),
+    );
+  if (c.transcript)
+    out.push(
+      el(
+        'details',
+        { class: 'detail transcript' },
+        el('summary', { text: '文字起こし' }),
+        el('p', { text: c.transcript }),
+      ),
+    );
   return out;
 }

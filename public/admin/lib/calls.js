@@ -43,9 +43,17 @@ export function callCustomer(call) {
 export function customerCell(call, { outbound = false } = {}) {
   return [
     callCustomer(call),
-    outbound && call.direction === 'outbound' ? el('span', { class: 'badge badge-out', text: '発信' }) : null,
+    outbound && call.direction === 'outbound'
+      ? el('span', { class: 'badge badge-out', text: '発信' })
+      : null,
     call.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
-    call.afterHours ? el('span', { class: 'badge after-hours', text: '時間外', attrs: { title: '店舗の営業時間外の着信' } }) : null,
+    call.afterHours
+      ? el('span', {
+          class: 'badge after-hours',
+          text: '時間外',
+          attrs: { title: '店舗の営業時間外の着信' },
+        })
+      : null,
   ];
 }
 
@@ -72,7 +80,9 @@ export function callFromMessage(msg, prev) {
     state: msg.state,
     phase: msg.phase,
     isTest: Boolean(msg.isTest),
-    startedAt: prev?.startedAt ?? (Number.isFinite(msg.startedAt) ? msg.startedAt : Number.isFinite(ts) ? ts : Date.now()),
+    startedAt:
+      prev?.startedAt ??
+      (Number.isFinite(msg.startedAt) ? msg.startedAt : Number.isFinite(ts) ? ts : Date.now()),
     connectedAt: msg.connectedAt ?? prev?.connectedAt ?? null,
     endedAt: msg.endedAt ?? prev?.endedAt ?? null,
     durationMs: msg.durationMs ?? prev?.durationMs ?? null,

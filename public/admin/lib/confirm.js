@@ -6,7 +6,13 @@ import { el } from './dom.js';
 let seq = 0;
 
 /** `{title, text, confirmLabel, cancelLabel = 'キャンセル', danger = true}` → Promise<boolean>. */
-export function confirmDialog({ title, text, confirmLabel, cancelLabel = 'キャンセル', danger = true }) {
+export function confirmDialog({
+  title,
+  text,
+  confirmLabel,
+  cancelLabel = 'キャンセル',
+  danger = true,
+}) {
   return new Promise((resolve) => {
     const id = `confirm-title-${++seq}`;
     const finish = (ok) => {
@@ -14,7 +20,12 @@ export function confirmDialog({ title, text, confirmLabel, cancelLabel = 'キャ
       dialog.remove();
       resolve(ok);
     };
-    const cancel = el('button', { class: 'btn', text: cancelLabel, attrs: { type: 'button' }, on: { click: () => finish(false) } });
+    const cancel = el('button', {
+      class: 'btn',
+      text: cancelLabel,
+      attrs: { type: 'button' },
+      on: { click: () => finish(false) },
+    });
     const dialog = el(
       'dialog',
       { class: 'dialog', attrs: { 'aria-labelledby': id } },
@@ -23,7 +34,12 @@ export function confirmDialog({ title, text, confirmLabel, cancelLabel = 'キャ
       el(
         'div',
         { class: 'dialog-actions' },
-        el('button', { class: danger ? 'btn btn-danger' : 'btn btn-primary', text: confirmLabel, attrs: { type: 'button' }, on: { click: () => finish(true) } }),
+        el('button', {
+          class: danger ? 'btn btn-danger' : 'btn btn-primary',
+          text: confirmLabel,
+          attrs: { type: 'button' },
+          on: { click: () => finish(true) },
+        }),
         cancel,
       ),
     );

@@ -23,7 +23,9 @@ export function badgeClass(value) {
 /** The type and flag of a customer card as badges (null where unset). */
 export function customerBadges(card) {
   return [
-    card.customerType ? el('span', { class: badgeClass(card.customerType), text: card.customerType }) : null,
+    card.customerType
+      ? el('span', { class: badgeClass(card.customerType), text: card.customerType })
+      : null,
     card.flag ? el('span', { class: badgeClass(card.flag), text: card.flag }) : null,
   ];
 }
@@ -34,4 +36,9 @@ export function customerBadges(card) {
  * @param {{ name: string, kana?: string }} card
  */
 export const pickerName = (card) =>
-  el('span', { class: 'picker-main' }, el('span', { class: 'picker-name', text: card.name }), card.kana ? el('span', { class: 'picker-kana', text: card.kana }) : null);
+  el(
+    'span',
+    { class: 'picker-main' },
+    el('span', { class: 'picker-name', text: card.name }),
+    card.kana ? el('span', { class: 'picker-kana', text: card.kana }) : null,
+  );

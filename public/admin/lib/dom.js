@@ -43,11 +43,14 @@ export function el(tag, opts = {}, ...children) {
  * @param {(item: T) => string} text
  * @param {(item: T) => string} [value]
  */
-export const optionsOf = (items, text, value = text) => items.map((item) => el('option', { text: text(item), attrs: { value: value(item) } }));
+export const optionsOf = (items, text, value = text) =>
+  items.map((item) => el('option', { text: text(item), attrs: { value: value(item) } }));
 
 /** Replaces all children of `node`. */
 export function setChildren(node, ...children) {
-  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  node.replaceChildren(
+    ...children.flat().filter((c) => c !== null && c !== undefined && c !== false),
+  );
 }
 
 /** Sets a status line's text and its `data-kind` (ok / pending / error; styled by the CSS). */
@@ -69,7 +72,11 @@ export function onRowActivate(tbody, rowSelector, open) {
     if (ev.target.closest('details, summary, button')) return;
     const link = ev.target.closest('a[href]');
     // A modified click on the link is the browser's (new tab / window); other links are left alone.
-    if (link && (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey || !link.classList.contains('row-open'))) return;
+    if (
+      link &&
+      (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey || !link.classList.contains('row-open'))
+    )
+      return;
     ev.preventDefault();
     open(row, ev);
   });

@@ -22,7 +22,12 @@ import { el } from './dom.js';
  * @param {string} name
  */
 const dateField = (label, name) =>
-  el('label', { class: 'field' }, el('span', { class: 'field-label', text: label }), el('input', { attrs: { type: 'date', id: `filter-${name}`, name } }));
+  el(
+    'label',
+    { class: 'field' },
+    el('span', { class: 'field-label', text: label }),
+    el('input', { attrs: { type: 'date', id: `filter-${name}`, name } }),
+  );
 
 /** 開始日 and 終了日. */
 export const dateRange = () => [dateField('開始日', 'from'), dateField('終了日', 'to')];
@@ -36,7 +41,10 @@ export const dateRange = () => [dateField('開始日', 'from'), dateField('終�
 export function saveLine(prefix, label, adminOnly) {
   return [
     el('p', { class: 'form-error', attrs: { id: `${prefix}-error`, role: 'alert' }, hidden: true }),
-    el('p', { class: 'status-line', attrs: { id: `${prefix}-status`, role: 'status', 'aria-live': 'polite' } }),
+    el('p', {
+      class: 'status-line',
+      attrs: { id: `${prefix}-status`, role: 'status', 'aria-live': 'polite' },
+    }),
     el('button', {
       class: 'btn btn-primary btn-block',
       text: label,
@@ -54,26 +62,52 @@ export function saveLine(prefix, label, adminOnly) {
  */
 export function dialogActions(prefix, { submit, confirm, disabled = false }) {
   const act = submit
-    ? el('button', { class: 'btn btn-primary', text: submit, attrs: { type: 'submit', id: `${prefix}-submit` } })
-    : el('button', { class: 'btn btn-danger', text: confirm, attrs: { type: 'button', id: `${prefix}-confirm`, disabled } });
+    ? el('button', {
+        class: 'btn btn-primary',
+        text: submit,
+        attrs: { type: 'submit', id: `${prefix}-submit` },
+      })
+    : el('button', {
+        class: 'btn btn-danger',
+        text: confirm,
+        attrs: { type: 'button', id: `${prefix}-confirm`, disabled },
+      });
   return [
     el('p', { class: 'form-error', attrs: { id: `${prefix}-error`, role: 'alert' }, hidden: true }),
     el(
       'div',
       { class: 'form-actions' },
       act,
-      el('button', { class: 'btn', text: 'キャンセル', attrs: { type: 'button', id: `${prefix}-cancel` } }),
+      el('button', {
+        class: 'btn',
+        text: 'キャンセル',
+        attrs: { type: 'button', id: `${prefix}-cancel` },
+      }),
     ),
   ];
 }
 
-for (const slot of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-date-range]'))) {
+for (const slot of /** @type {NodeListOf<HTMLElement>} */ (
+  document.querySelectorAll('[data-date-range]')
+)) {
   slot.replaceWith(...dateRange());
 }
-for (const slot of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-save-line]'))) {
-  slot.replaceWith(...saveLine(slot.dataset.saveLine, slot.dataset.submit, slot.hasAttribute('data-admin-only')));
+for (const slot of /** @type {NodeListOf<HTMLElement>} */ (
+  document.querySelectorAll('[data-save-line]')
+)) {
+  slot.replaceWith(
+    ...saveLine(slot.dataset.saveLine, slot.dataset.submit, slot.hasAttribute('data-admin-only')),
+  );
 }
-for (const slot of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-actions]'))) {
+for (const slot of /** @type {NodeListOf<HTMLElement>} */ (
+  document.querySelectorAll('[data-actions]')
+)) {
   const { submit, confirm } = slot.dataset;
-  slot.replaceWith(...dialogActions(slot.dataset.actions, { submit, confirm, disabled: slot.hasAttribute('data-disabled') }));
+  slot.replaceWith(
+    ...dialogActions(slot.dataset.actions, {
+      submit,
+      confirm,
+      disabled: slot.hasAttribute('data-disabled'),
+    }),
+  );
 }

@@ -7,7 +7,8 @@ export function clearFormErrors(form, general) {
     span.hidden = true;
     span.textContent = '';
   }
-  for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+  for (const input of form.querySelectorAll('[aria-invalid]'))
+    input.removeAttribute('aria-invalid');
   if (general) general.hidden = true;
 }
 

@@ -47,12 +47,18 @@ function apiDialButton(phone, storeId, { label, customerId } = {}) {
     text,
     attrs: { type: 'button', title: 'Dialpad で発信（お使いの Dialpad の端末が鳴ります）' },
   });
-  const status = el('span', { class: 'dial-status small', attrs: { role: 'status', 'aria-live': 'polite' } });
+  const status = el('span', {
+    class: 'dial-status small',
+    attrs: { role: 'status', 'aria-live': 'polite' },
+  });
   button.addEventListener('click', async () => {
     button.disabled = true;
     status.textContent = '発信中…';
     try {
-      await api('/api/dialpad/call', { method: 'POST', body: { phone, storeId: storeId ?? null, customerId: customerId ?? null } });
+      await api('/api/dialpad/call', {
+        method: 'POST',
+        body: { phone, storeId: storeId ?? null, customerId: customerId ?? null },
+      });
       status.textContent = 'Dialpad の端末を呼び出しています';
     } catch (e) {
       status.textContent = e.message;
@@ -68,16 +74,23 @@ function apiDialButton(phone, storeId, { label, customerId } = {}) {
  * percent-encoded, as `domain::front_desk::expand` does; an unknown caller leaves the
  * customer's placeholders empty.
  */
-export function expandTemplate(template, { phone = '', customerId = null, customerName = '', store = '', callId = '' } = {}) {
+export function expandTemplate(
+  template,
+  { phone = '', customerId = null, customerName = '', store = '', callId = '' } = {},
+) {
   const values = { phone, customerId: customerId ?? '', customerName, store, callId };
-  const url = template.replace(/\{(phone|customerId|customerName|store|callId)\}/g, (_, k) => encodeURIComponent(String(values[k] ?? '')));
+  const url = template.replace(/\{(phone|customerId|customerName|store|callId)\}/g, (_, k) =>
+    encodeURIComponent(String(values[k] ?? '')),
+  );
   // Belt and braces: only http(s) ever becomes a link.
   return /^https?:\/\//i.test(url) ? url : null;
 }
 
 /** The action buttons for a call on `storeId`: every store's, then the store's own. */
 export function actionsFor(settings, storeId) {
-  return (settings?.actions ?? []).filter((a) => a.storeId === null || a.storeId === undefined || a.storeId === storeId);
+  return (settings?.actions ?? []).filter(
+    (a) => a.storeId === null || a.storeId === undefined || a.storeId === storeId,
+  );
 }
 
 /**
@@ -120,7 +133,9 @@ export async function renderDialLinks(node, phones, storeId, customerId = null) 
   } catch {
     /* tel: links without settings */
   }
-  node.replaceChildren(...(phones ?? []).map((p) => dialLink(p, storeId, settings, { customerId })).filter(Boolean));
+  node.replaceChildren(
+    ...(phones ?? []).map((p) => dialLink(p, storeId, settings, { customerId })).filter(Boolean),
+  );
   node.hidden = node.childElementCount === 0;
 }
 
@@ -130,7 +145,10 @@ export async function renderDialLinks(node, phones, storeId, customerId = null) 
 let countSeq = 0;
 
 /** The nav's 折り返し link (none on the popup). */
-const callbacksLink = () => /** @type {HTMLAnchorElement | null} */ (document.querySelector('.topnav a[href="/admin/callbacks.html"]'));
+const callbacksLink = () =>
+  /** @type {HTMLAnchorElement | null} */ (
+    document.querySelector('.topnav a[href="/admin/callbacks.html"]')
+  );
 
 /** Shows `n` open callbacks on the nav's 折り返し link. */
 export function showCallbackCount(n) {
@@ -139,7 +157,10 @@ export function showCallbackCount(n) {
   /** @type {HTMLElement} */
   let badge = link.querySelector('.nav-count');
   if (!badge) {
-    badge = el('span', { class: 'nav-count', attrs: { id: 'callback-count', 'aria-label': '未完了の折り返し（未対応・対応中）' } });
+    badge = el('span', {
+      class: 'nav-count',
+      attrs: { id: 'callback-count', 'aria-label': '未完了の折り返し（未対応・対応中）' },
+    });
     link.append(badge);
   }
   badge.textContent = String(n);

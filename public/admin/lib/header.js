@@ -12,7 +12,8 @@ import { loadStores } from './stores.js';
 import { refreshCallbackCount } from './front-desk.js';
 import { PAGES, visibleTo } from './pages.js';
 
-const canonical = (/** @type {string} */ path) => path.replace(/\.html$/, '').replace(/\/index$/, '/');
+const canonical = (/** @type {string} */ path) =>
+  path.replace(/\.html$/, '').replace(/\/index$/, '/');
 
 /**
  * Marks the nav link of the current page (the pages may be served with or without `.html`).
@@ -21,7 +22,8 @@ const canonical = (/** @type {string} */ path) => path.replace(/\.html$/, '').re
 export function markCurrentNav(root = document) {
   const here = canonical(location.pathname);
   for (const a of root.querySelectorAll('.topnav a[href]')) {
-    if (canonical(new URL(/** @type {HTMLAnchorElement} */ (a).href).pathname) === here) a.setAttribute('aria-current', 'page');
+    if (canonical(new URL(/** @type {HTMLAnchorElement} */ (a).href).pathname) === here)
+      a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
 }
@@ -29,9 +31,19 @@ export function markCurrentNav(root = document) {
 function connIndicator() {
   return el(
     'div',
-    { class: 'conn', attrs: { id: 'conn', title: 'このページで着信を受けています（接続中のあいだ、着信のポップアップが開きます）' }, dataset: { status: 'connecting' } },
+    {
+      class: 'conn',
+      attrs: {
+        id: 'conn',
+        title: 'このページで着信を受けています（接続中のあいだ、着信のポップアップが開きます）',
+      },
+      dataset: { status: 'connecting' },
+    },
     el('span', { class: 'dot', attrs: { 'aria-hidden': 'true' } }),
-    el('span', { text: '接続待ち', attrs: { id: 'conn-status', role: 'status', 'aria-live': 'polite' } }),
+    el('span', {
+      text: '接続待ち',
+      attrs: { id: 'conn-status', role: 'status', 'aria-live': 'polite' },
+    }),
   );
 }
 
@@ -42,7 +54,12 @@ function connIndicator() {
  */
 export function renderHeader(slot) {
   slot.replaceChildren(
-    el('div', { class: 'brand' }, el('span', { class: 'brand-mark', text: 'CTI' }), ' 着信コンソール'),
+    el(
+      'div',
+      { class: 'brand' },
+      el('span', { class: 'brand-mark', text: 'CTI' }),
+      ' 着信コンソール',
+    ),
     el(
       'div',
       { class: 'topbar-right', attrs: { id: 'session-bar' }, hidden: true },
@@ -50,7 +67,13 @@ export function renderHeader(slot) {
         'nav',
         { class: 'topnav', attrs: { 'aria-label': 'メニュー' } },
         PAGES.map((page) =>
-          el('a', { class: 'btn btn-ghost btn-small', text: page.label, attrs: { href: page.href }, dataset: { roles: page.roles.join(' ') }, hidden: !visibleTo(page, 'staff') }),
+          el('a', {
+            class: 'btn btn-ghost btn-small',
+            text: page.label,
+            attrs: { href: page.href },
+            dataset: { roles: page.roles.join(' ') },
+            hidden: !visibleTo(page, 'staff'),
+          }),
         ),
       ),
       connIndicator(),
@@ -64,9 +87,17 @@ export function renderHeader(slot) {
       el('button', {
         class: 'btn btn-ghost btn-small',
         text: 'すべての端末からログアウト',
-        attrs: { type: 'button', id: 'logout-all', title: 'この端末を含め、このユーザーのすべてのセッションを終了します' },
+        attrs: {
+          type: 'button',
+          id: 'logout-all',
+          title: 'この端末を含め、このユーザーのすべてのセッションを終了します',
+        },
       }),
-      el('button', { class: 'btn btn-ghost', text: 'ログアウト', attrs: { type: 'button', id: 'logout' } }),
+      el('button', {
+        class: 'btn btn-ghost',
+        text: 'ログアウト',
+        attrs: { type: 'button', id: 'logout' },
+      }),
     ),
   );
   markCurrentNav(slot);
@@ -110,7 +141,9 @@ export async function showUser(user) {
   shownUser = user;
   $('#session-bar').hidden = false;
   // Each page's link for the roles that see it (アカウント: admins), again at every login.
-  for (const a of /** @type {NodeListOf<HTMLAnchorElement>} */ (document.querySelectorAll('.topnav a[data-roles]'))) {
+  for (const a of /** @type {NodeListOf<HTMLAnchorElement>} */ (
+    document.querySelectorAll('.topnav a[data-roles]')
+  )) {
     a.hidden = !a.dataset.roles.split(' ').includes(user.role);
   }
   refreshCallbackCount();
@@ -121,7 +154,8 @@ export async function showUser(user) {
   role.hidden = user.name === role.textContent; // a user named 管理者: the role once
   const label = $('#user-store');
   label.textContent = '';
-  const ids = user.storeIds ?? (user.storeId === null || user.storeId === undefined ? [] : [user.storeId]);
+  const ids =
+    user.storeIds ?? (user.storeId === null || user.storeId === undefined ? [] : [user.storeId]);
   if (user.role === 'admin' || user.role === 'reception' || !ids.length) return null;
   try {
     const stores = await loadStores();
@@ -140,7 +174,9 @@ export async function showUser(user) {
 // Every console page: its icon (the pages' HTML links none; lib/listener.js swaps it while a
 // call rings), and the header first in <body>.
 if (!document.querySelector('link[rel="icon"]')) {
-  document.head.append(el('link', { attrs: { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' } }));
+  document.head.append(
+    el('link', { attrs: { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' } }),
+  );
 }
 const header = el('header', { class: 'topbar' });
 document.body.prepend(header);

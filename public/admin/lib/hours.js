@@ -28,7 +28,9 @@ export async function refreshHours({ force = false } = {}) {
 }
 
 /** Whether the store is outside its hours now (as of the last refresh). */
-export const closedNow = (storeId) => storeId !== null && storeId !== undefined && state.closed.has(storeId);
+export const closedNow = (storeId) =>
+  storeId !== null && storeId !== undefined && state.closed.has(storeId);
 
 /** Whether an answered call of the store must have a 用件 before its popup is closed. */
-export const wrapupRequired = (storeId) => storeId !== null && storeId !== undefined && state.requireWrapup.has(storeId);
+export const wrapupRequired = (storeId) =>
+  storeId !== null && storeId !== undefined && state.requireWrapup.has(storeId);

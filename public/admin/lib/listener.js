@@ -19,7 +19,14 @@ import { LIVE_PHASES, callFromMessage, popupUrl, POPUP_FEATURES, openCallPopup }
 import { refreshCallbackCount } from './front-desk.js';
 import { fmtPhone } from './format.js';
 import { openChannel, DESK_SILENCE_MS } from './live-channel.js';
-import { initRing, updateRinging, trackRinging, clearRinging, unlockRing, ringingCount } from '../console/ring.js';
+import {
+  initRing,
+  updateRinging,
+  trackRinging,
+  clearRinging,
+  unlockRing,
+  ringingCount,
+} from '../console/ring.js';
 import { refreshHours } from './hours.js';
 import { setClaimUser, claimPop, wasPopped, markPopped } from '../console/popup-claim.js';
 import { initSettings, loadSettings, currentSettings } from '../console/settings.js';
@@ -78,7 +85,12 @@ let deskOpenedAt = 0;
  * @param {...Node} rest
  */
 const bannerText = (title, titleId, ...rest) =>
-  el('span', { class: 'banner-text' }, el('strong', { text: title, attrs: { id: titleId } }), ...rest);
+  el(
+    'span',
+    { class: 'banner-text' },
+    el('strong', { text: title, attrs: { id: titleId } }),
+    ...rest,
+  );
 
 /**
  * A banner's × button.
@@ -90,7 +102,12 @@ const dismissButton = (id, label, click) =>
   el(
     'span',
     { class: 'banner-actions' },
-    el('button', { class: 'btn btn-ghost btn-small', text: '×', attrs: { type: 'button', id, 'aria-label': label }, on: { click } }),
+    el('button', {
+      class: 'btn btn-ghost btn-small',
+      text: '×',
+      attrs: { type: 'button', id, 'aria-label': label },
+      on: { click },
+    }),
   );
 
 function banners() {
@@ -112,12 +129,19 @@ function banners() {
     ),
     el(
       'div',
-      { class: 'banner banner-warn banner-blocked', attrs: { id: 'popup-blocked', role: 'alert' }, hidden: true },
+      {
+        class: 'banner banner-warn banner-blocked',
+        attrs: { id: 'popup-blocked', role: 'alert' },
+        hidden: true,
+      },
       el(
         'div',
         { class: 'banner-text' },
         el('strong', { text: 'ポップアップがブロックされました。' }),
-        el('ul', { class: 'blocked-calls', attrs: { id: 'popup-blocked-list', 'aria-label': 'ブロックされた着信' } }),
+        el('ul', {
+          class: 'blocked-calls',
+          attrs: { id: 'popup-blocked-list', 'aria-label': 'ブロックされた着信' },
+        }),
         el('span', { class: 'muted small blocked-help', text: POPUP_BLOCKED_HELP }),
       ),
       dismissButton('popup-dismiss', 'ブロックの通知を閉じる', hideBlocked),
@@ -169,18 +193,26 @@ function noticeRecovered(msg) {
   recovered += Number(msg.missed) || 0;
   let node = $('#recovered-notice');
   if (!node) {
-    node = el('div', { class: 'banner banner-info', attrs: { id: 'recovered-notice', role: 'status' } },
+    node = el(
+      'div',
+      { class: 'banner banner-info', attrs: { id: 'recovered-notice', role: 'status' } },
       el('span', { class: 'banner-text', attrs: { id: 'recovered-notice-text' } }),
-      dismissButton('recovered-notice-dismiss', '補完の通知を閉じる', () => node.remove()));
+      dismissButton('recovered-notice-dismiss', '補完の通知を閉じる', () => node.remove()),
+    );
     $('#live-banners')?.append(node);
   }
-  $('#recovered-notice-text').textContent = `Dialpad の通話履歴から、届いていなかった不在着信を${recovered}件補完しました（着信履歴・折り返しに追加済み）。`;
+  $('#recovered-notice-text').textContent =
+    `Dialpad の通話履歴から、届いていなかった不在着信を${recovered}件補完しました（着信履歴・折り返しに追加済み）。`;
   refreshCallbackCount();
 }
 
 /** 応答時 mode: a call that ended unanswered never popped; say so. */
 function noticeMissed(call) {
-  const who = call.customerName ? `${call.customerName} 様` : call.caller ? '未登録の番号' : '非通知';
+  const who = call.customerName
+    ? `${call.customerName} 様`
+    : call.caller
+      ? '未登録の番号'
+      : '非通知';
   $('#missed-notice-detail').textContent = call.caller ? `${fmtPhone(call.caller)}（${who}）` : who;
   $('#missed-notice').hidden = false;
 }
@@ -248,11 +280,14 @@ channel.addEventListener('message', (ev) => {
   else if (m.type === 'desk-gone') {
     deskSeenAt = 0;
     deskOpenedAt = 0;
-  }
-  else if (m.type === 'call?' && user && messages.has(String(m.callId))) {
+  } else if (m.type === 'call?' && user && messages.has(String(m.callId))) {
     channel.postMessage({ type: 'call-msg', msg: messages.get(String(m.callId)) });
   } else if (m.type === 'calls?' && user) {
-    channel.postMessage({ type: 'calls', calls: liveCalls(), autoCloseSecs: currentSettings().autoCloseSecs });
+    channel.postMessage({
+      type: 'calls',
+      calls: liveCalls(),
+      autoCloseSecs: currentSettings().autoCloseSecs,
+    });
   }
 });
 
@@ -303,7 +338,10 @@ function remember(call, msg) {
   // The card (customer) stays from the pop: later messages of the call may carry it again.
   const prev = messages.get(call.id);
   messages.delete(call.id);
-  messages.set(call.id, prev && !msg.customer && prev.customer ? { ...msg, customer: prev.customer } : msg);
+  messages.set(
+    call.id,
+    prev && !msg.customer && prev.customer ? { ...msg, customer: prev.customer } : msg,
+  );
   while (messages.size > MAX_CALLS) messages.delete(messages.keys().next().value);
 }
 
@@ -328,7 +366,9 @@ socket.addEventListener('message', (ev) => {
   const prevPhase = rememberPhase(id, msg.phase);
   const call = callFromMessage({ ...msg, callId: id }, calls.get(id));
   remember(call, { ...msg, callId: id });
-  live.dispatchEvent(new CustomEvent('call', { detail: { call, msg: { ...msg, callId: id }, replay } }));
+  live.dispatchEvent(
+    new CustomEvent('call', { detail: { call, msg: { ...msg, callId: id }, replay } }),
+  );
   const current = latest(call);
   if (popTrigger(msg, prevPhase)) {
     // A replayed call pops only if it is still going on once the replay is complete; a fresh
@@ -351,11 +391,14 @@ socket.addEventListener('message', (ev) => {
 });
 
 // 対応中: someone at another console has the call.
-socket.addEventListener('claim', (ev) => live.dispatchEvent(new CustomEvent('claim', { detail: ev.detail })));
+socket.addEventListener('claim', (ev) =>
+  live.dispatchEvent(new CustomEvent('claim', { detail: ev.detail })),
+);
 
 // A wrap-up was saved (用件 on the rows; 対応中 is over).
 socket.addEventListener('message', (ev) => {
-  if (ev.detail.msg.type === MessageType.CALL_WRAPUP) live.dispatchEvent(new CustomEvent('wrapup', { detail: { msg: ev.detail.msg } }));
+  if (ev.detail.msg.type === MessageType.CALL_WRAPUP)
+    live.dispatchEvent(new CustomEvent('wrapup', { detail: { msg: ev.detail.msg } }));
 });
 
 // After a reconnect, pop only the replayed calls that are still going on.
@@ -373,7 +416,8 @@ function applyCustomer(customer) {
   const phones = new Set(Array.isArray(customer?.phones) ? customer.phones : []);
   if (!customer?.name || !phones.size) return;
   for (const call of [...calls.values()]) {
-    if (phones.has(call.caller) && call.customerName !== customer.name) calls.set(call.id, { ...call, customerName: customer.name });
+    if (phones.has(call.caller) && call.customerName !== customer.name)
+      calls.set(call.id, { ...call, customerName: customer.name });
   }
 }
 

@@ -30,7 +30,9 @@ export const DESK_SILENCE_MS = 5_000;
  */
 export function openChannel() {
   if (typeof BroadcastChannel === 'function') return new BroadcastChannel(CHANNEL);
-  return /** @type {BroadcastChannel} */ (/** @type {unknown} */ ({ postMessage() {}, addEventListener() {}, close() {} }));
+  return /** @type {BroadcastChannel} */ (
+    /** @type {unknown} */ ({ postMessage() {}, addEventListener() {}, close() {} })
+  );
 }
 
 /** The phases of a call that ended without anyone answering it. */

@@ -19,8 +19,10 @@ export const TEXT = Object.freeze({
   saving: '保存中…',
   loading: '読み込み中…',
   /** the lockout wait of a 429 (`Retry-After` seconds), in minutes: 約15分 */
-  rateLimited: (seconds) => `ログインの試行回数が多すぎます。約${Math.max(1, Math.ceil(seconds / 60))}分後にもう一度お試しください`,
-  popupBlocked: 'ポップアップがブロックされました。ブラウザの設定でこのサイトのポップアップを許可してください。',
+  rateLimited: (seconds) =>
+    `ログインの試行回数が多すぎます。約${Math.max(1, Math.ceil(seconds / 60))}分後にもう一度お試しください`,
+  popupBlocked:
+    'ポップアップがブロックされました。ブラウザの設定でこのサイトのポップアップを許可してください。',
   // input checks before a request
   loginIdRequired: 'ログインIDを入力してください',
   passwordRequired: 'パスワードを入力してください',

@@ -23,7 +23,13 @@ function field(label, input, required) {
   return el(
     'label',
     { class: 'field' },
-    el('span', { class: 'field-label' }, label, required ? ' ' : null, required ? el('span', { class: 'req', text: '必須' }) : null),
+    el(
+      'span',
+      { class: 'field-label' },
+      label,
+      required ? ' ' : null,
+      required ? el('span', { class: 'req', text: '必須' }) : null,
+    ),
     input,
     el('span', { class: 'field-error', dataset: { errorFor: input.name }, hidden: true }),
   );
@@ -36,7 +42,16 @@ function field(label, input, required) {
 export function nameFields(prefix) {
   const input = (/** @type {string} */ name, /** @type {boolean} */ required) =>
     /** @type {HTMLInputElement} */ (
-      el('input', { attrs: { type: 'text', name, id: `${prefix}-${name}`, maxlength: NAME_MAX_CHARS, required, autocomplete: 'off' } })
+      el('input', {
+        attrs: {
+          type: 'text',
+          name,
+          id: `${prefix}-${name}`,
+          maxlength: NAME_MAX_CHARS,
+          required,
+          autocomplete: 'off',
+        },
+      })
     );
   return [field('氏名', input('name', true), true), field('フリガナ', input('kana', false), false)];
 }
@@ -47,7 +62,11 @@ export function nameFields(prefix) {
  * @param {number} rows
  */
 export function memoField(prefix, rows) {
-  const input = /** @type {HTMLTextAreaElement} */ (el('textarea', { attrs: { name: 'memo', id: `${prefix}-memo`, rows, maxlength: MEMO_MAX_CHARS } }));
+  const input = /** @type {HTMLTextAreaElement} */ (
+    el('textarea', {
+      attrs: { name: 'memo', id: `${prefix}-memo`, rows, maxlength: MEMO_MAX_CHARS },
+    })
+  );
   return field('メモ', input, false);
 }
 
@@ -60,10 +79,14 @@ export function nameAndMemo(form) {
   return { name: f.name.value.trim(), kana: f.kana.value.trim(), memo: f.memo.value };
 }
 
-for (const slot of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-name-fields]'))) {
+for (const slot of /** @type {NodeListOf<HTMLElement>} */ (
+  document.querySelectorAll('[data-name-fields]')
+)) {
   slot.replaceWith(...nameFields(slot.dataset.nameFields));
 }
-for (const slot of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-memo-field]'))) {
+for (const slot of /** @type {NodeListOf<HTMLElement>} */ (
+  document.querySelectorAll('[data-memo-field]')
+)) {
   const memo = memoField(slot.dataset.memoField, Number(slot.dataset.rows) || 3);
   memo.classList.add(...slot.classList);
   slot.replaceWith(memo);

@@ -7,7 +7,13 @@ import { TEXT } from './messages.js';
 
 /** Note types, in the order forms offer them, with the CSS modifier of each. */
 export const NOTE_TYPES = Object.freeze(['一般', '好み', '苦情', '注意', '重要']);
-const NOTE_KEYS = Object.freeze({ 一般: 'general', 好み: 'pref', 苦情: 'complaint', 注意: 'caution', 重要: 'important' });
+const NOTE_KEYS = Object.freeze({
+  一般: 'general',
+  好み: 'pref',
+  苦情: 'complaint',
+  注意: 'caution',
+  重要: 'important',
+});
 
 export function noteKey(type) {
   return NOTE_KEYS[type] ?? 'general';
@@ -18,10 +24,18 @@ export function noteItem(note) {
   const key = noteKey(note.noteType);
   return el(
     'li',
-    { class: ['note', `note-${key}`], dataset: { type: note.noteType ?? '', noteId: note.id ?? '' } },
+    {
+      class: ['note', `note-${key}`],
+      dataset: { type: note.noteType ?? '', noteId: note.id ?? '' },
+    },
     el('span', { class: ['note-type', `note-type-${key}`], text: note.noteType ?? '一般' }),
     el('span', { class: 'note-body', text: note.body ?? '' }),
-    el('span', { class: 'note-meta', text: [note.authorName, note.createdAt ? fmtDateTime(note.createdAt) : null].filter(Boolean).join(' · ') }),
+    el('span', {
+      class: 'note-meta',
+      text: [note.authorName, note.createdAt ? fmtDateTime(note.createdAt) : null]
+        .filter(Boolean)
+        .join(' · '),
+    }),
   );
 }
 
@@ -38,12 +52,30 @@ export function renderNotes(list, empty, notes) {
  */
 export function mountNoteForm(slot, { customerId, onAdded, onAuthLost }) {
   const type = el('select', { attrs: { id: 'note-type', name: 'type' } });
-  setChildren(type, NOTE_TYPES.map((t) => el('option', { text: t, attrs: { value: t, selected: t === '一般' } })));
+  setChildren(
+    type,
+    NOTE_TYPES.map((t) => el('option', { text: t, attrs: { value: t, selected: t === '一般' } })),
+  );
   const body = el('input', {
-    attrs: { type: 'text', id: 'note-body', name: 'body', maxlength: 2000, placeholder: 'ノートを追加', autocomplete: 'off' },
+    attrs: {
+      type: 'text',
+      id: 'note-body',
+      name: 'body',
+      maxlength: 2000,
+      placeholder: 'ノートを追加',
+      autocomplete: 'off',
+    },
   });
-  const submit = el('button', { class: 'btn btn-primary btn-small', text: '追加', attrs: { type: 'submit', id: 'note-submit' } });
-  const error = el('p', { class: 'form-error', attrs: { id: 'note-error', role: 'alert' }, hidden: true });
+  const submit = el('button', {
+    class: 'btn btn-primary btn-small',
+    text: '追加',
+    attrs: { type: 'submit', id: 'note-submit' },
+  });
+  const error = el('p', {
+    class: 'form-error',
+    attrs: { id: 'note-error', role: 'alert' },
+    hidden: true,
+  });
   const form = el(
     'form',
     { class: 'note-form', attrs: { id: 'note-form', novalidate: true } },

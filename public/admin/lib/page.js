@@ -56,7 +56,12 @@ export function showPageError(node, e, text = e?.message) {
  * a refusal says 保存できませんでした with the server's reason.
  * @param {{ save: HTMLButtonElement, error: HTMLElement, status: HTMLElement }} card
  */
-export const settingsSave = (card) => ({ button: card.save, error: card.error, status: card.status, describe: (/** @type {any} */ e) => TEXT.saveFailed(e.message) });
+export const settingsSave = (card) => ({
+  button: card.save,
+  error: card.error,
+  status: card.status,
+  describe: (/** @type {any} */ e) => TEXT.saveFailed(e.message),
+});
 
 /**
  * A form's save: `button` is disabled while `work` runs and `error` hidden; a refusal is shown
@@ -104,8 +109,14 @@ export async function startPage() {
   live.addEventListener('authlost', toLogin);
   startListening(user);
   document.body.dataset.role = user.role;
-  for (const node of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-admin-only]'))) node.hidden = user.role !== 'admin';
-  for (const node of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-staff-only]'))) node.hidden = user.role === 'admin';
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (
+    document.querySelectorAll('[data-admin-only]')
+  ))
+    node.hidden = user.role !== 'admin';
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (
+    document.querySelectorAll('[data-staff-only]')
+  ))
+    node.hidden = user.role === 'admin';
   $('#logout').addEventListener('click', async () => {
     if (!(await confirmLogout())) return;
     try {

@@ -6,7 +6,9 @@
 /** @typedef {'admin' | 'area_manager' | 'staff' | 'reception'} Role */
 /** @typedef {{ href: string, label: string, roles: readonly Role[] }} Page */
 
-const EVERYONE = Object.freeze(/** @type {Role[]} */ (['admin', 'area_manager', 'staff', 'reception']));
+const EVERYONE = Object.freeze(
+  /** @type {Role[]} */ (['admin', 'area_manager', 'staff', 'reception']),
+);
 const ADMINS = Object.freeze(/** @type {Role[]} */ (['admin']));
 // 受付センター sees a customer only while handling their call (README: roles): no 顧客 list,
 // no 着信分析.

@@ -8,9 +8,37 @@
 export const MAX_DIGITS = 20;
 
 /** Words carriers and PBXs use in place of a number for a withheld caller. */
-const WITHHELD = ['anonymous', 'withheld', 'private', 'restricted', 'unknown', 'unavailable', '非通知', '通知不可能', '公衆電話'];
+const WITHHELD = [
+  'anonymous',
+  'withheld',
+  'private',
+  'restricted',
+  'unknown',
+  'unavailable',
+  '非通知',
+  '通知不可能',
+  '公衆電話',
+];
 
-const SEPARATORS = new Set([' ', '\u3000', '\t', '-', '‐', '‑', '–', '—', '－', '−', 'ー', '(', ')', '（', '）', '.', '/']);
+const SEPARATORS = new Set([
+  ' ',
+  '\u3000',
+  '\t',
+  '-',
+  '‐',
+  '‑',
+  '–',
+  '—',
+  '－',
+  '−',
+  'ー',
+  '(',
+  ')',
+  '（',
+  '）',
+  '.',
+  '/',
+]);
 
 /**
  * Normalises a number as typed or delivered: `{number}` (domestic digits, or + and digits for a
@@ -20,7 +48,8 @@ const SEPARATORS = new Set([' ', '\u3000', '\t', '-', '‐', '‑', '–', '—'
  */
 export function normalizePhone(input) {
   const trimmed = String(input ?? '').trim();
-  if (!trimmed || WITHHELD.some((w) => w.toLowerCase() === trimmed.toLowerCase())) return { withheld: true };
+  if (!trimmed || WITHHELD.some((w) => w.toLowerCase() === trimmed.toLowerCase()))
+    return { withheld: true };
   let plus = false;
   let digits = '';
   let i = 0;
@@ -41,7 +70,8 @@ export function normalizePhone(input) {
   if (digits.startsWith('81')) {
     // "81…" without "+": the international form with its plus lost (9-10 digits after 81).
     const rest = digits.slice(2);
-    if (rest.length >= 9 && rest.length <= 10 && !rest.startsWith('0')) return { number: `0${rest}` };
+    if (rest.length >= 9 && rest.length <= 10 && !rest.startsWith('0'))
+      return { number: `0${rest}` };
   }
   return { number: digits };
 }

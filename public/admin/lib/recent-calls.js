@@ -12,7 +12,16 @@ import { el } from './dom.js';
  */
 export function recentCallsCard(section, { listClass, emptyClass, emptyText }) {
   const list = el('ul', { class: listClass, attrs: { id: 'history' } });
-  const empty = el('p', { class: emptyClass, text: emptyText, attrs: { id: 'history-empty' }, hidden: true });
-  section.replaceChildren(el('h2', {}, '着信履歴 ', el('span', { class: 'muted small', text: '（直近10件）' })), list, empty);
+  const empty = el('p', {
+    class: emptyClass,
+    text: emptyText,
+    attrs: { id: 'history-empty' },
+    hidden: true,
+  });
+  section.replaceChildren(
+    el('h2', {}, '着信履歴 ', el('span', { class: 'muted small', text: '（直近10件）' })),
+    list,
+    empty,
+  );
   return { list, empty };
 }

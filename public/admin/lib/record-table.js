@@ -14,7 +14,12 @@ import { el } from './dom.js';
 /** @param {Column} c */
 function heading(c) {
   if (typeof c === 'string' || c instanceof Node) return el('th', {}, c);
-  return el('th', { class: c.class, text: c.text, attrs: { 'data-admin-only': c.adminOnly }, hidden: c.adminOnly });
+  return el('th', {
+    class: c.class,
+    text: c.text,
+    attrs: { 'data-admin-only': c.adminOnly },
+    hidden: c.adminOnly,
+  });
 }
 
 /**
@@ -24,11 +29,28 @@ function heading(c) {
  * @param {Element} slot
  * @param {{ id: string, className?: string, columns: readonly Column[], emptyText?: string, paged?: boolean }} spec
  */
-export function recordTable(slot, { id, className = 'records', columns, emptyText, paged = false }) {
+export function recordTable(
+  slot,
+  { id, className = 'records', columns, emptyText, paged = false },
+) {
   const body = el('tbody', { attrs: { id: `${id}-body` } });
-  const empty = el('p', { class: 'empty', text: emptyText, attrs: { id: `${id}-empty` }, hidden: true });
+  const empty = el('p', {
+    class: 'empty',
+    text: emptyText,
+    attrs: { id: `${id}-empty` },
+    hidden: true,
+  });
   const pager = el('div', { class: 'pager', attrs: { id: 'pager' } });
-  const table = el('table', { class: className, attrs: { id: `${id}-table` } }, el('thead', {}, el('tr', {}, columns.map(heading))), body);
-  slot.replaceWith(el('div', { class: 'table-wrap' }, table), ...(emptyText === undefined ? [] : [empty]), ...(paged ? [pager] : []));
+  const table = el(
+    'table',
+    { class: className, attrs: { id: `${id}-table` } },
+    el('thead', {}, el('tr', {}, columns.map(heading))),
+    body,
+  );
+  slot.replaceWith(
+    el('div', { class: 'table-wrap' }, table),
+    ...(emptyText === undefined ? [] : [empty]),
+    ...(paged ? [pager] : []),
+  );
   return { table, body, empty, pager };
 }

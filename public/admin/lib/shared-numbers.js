@@ -34,12 +34,24 @@ export function sharedLines(duplicates) {
     if (named.length) {
       const names = named.flatMap((c, i) => [
         i > 0 ? '、' : null,
-        el('a', { class: 'shared-name', text: c.name, attrs: { href: customerHref(c.id), target: '_blank', rel: 'noopener' } }),
+        el('a', {
+          class: 'shared-name',
+          text: c.name,
+          attrs: { href: customerHref(c.id), target: '_blank', rel: 'noopener' },
+        }),
         c.homeStore?.name ? ` さん（${c.homeStore.name}）` : ' さん',
       ]);
       lines.push(el('li', {}, number, ' ', ...names, 'にも登録されています'));
     }
-    if (hidden) lines.push(el('li', {}, number, '他店舗の顧客に登録されています。登録・変更は管理者に依頼してください'));
+    if (hidden)
+      lines.push(
+        el(
+          'li',
+          {},
+          number,
+          '他店舗の顧客に登録されています。登録・変更は管理者に依頼してください',
+        ),
+      );
   }
   return lines;
 }
@@ -51,7 +63,10 @@ export function sharedLines(duplicates) {
  * `box` and resolves false; the warning's `confirmLabel` button submits the form again, which
  * then saves. A 401 is rethrown for the page to handle.
  */
-export function sharedNumberGuard(box, { form, confirmLabel = 'それでも保存する', except = () => null, focusField }) {
+export function sharedNumberGuard(
+  box,
+  { form, confirmLabel = 'それでも保存する', except = () => null, focusField },
+) {
   /** the numbers the user chose to save anyway */
   let confirmed = null;
 
@@ -90,7 +105,10 @@ export function sharedNumberGuard(box, { form, confirmLabel = 'それでも保�
       el('strong', { class: 'conflict-title', text: '同じ電話番号の顧客がいます' }),
       el('ul', { class: 'shared-lines' }, sharedLines(duplicates)),
       allowed
-        ? el('span', { class: 'conflict-hint', text: '家族・会社で共用の番号なら、そのまま保存できます。同じ方の重複登録なら、保存せずにその顧客を開いてください（管理者は「重複を統合」でまとめられます）。' })
+        ? el('span', {
+            class: 'conflict-hint',
+            text: '家族・会社で共用の番号なら、そのまま保存できます。同じ方の重複登録なら、保存せずにその顧客を開いてください（管理者は「重複を統合」でまとめられます）。',
+          })
         : null,
       el('span', { class: 'form-actions' }, allowed ? keep : null, stop),
     );

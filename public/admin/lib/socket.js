@@ -203,13 +203,19 @@ export class CtiSocket extends MessageTarget {
     }
     if (msg.type === MessageType.CALL_WRAPUP && typeof msg.seq !== 'number') {
       // A wrap-up was saved: live only (never replayed), so it carries no seq either.
-      this.dispatchEvent(new CustomEvent('message', { detail: { msg, replay: false, catchUp: false } }));
+      this.dispatchEvent(
+        new CustomEvent('message', { detail: { msg, replay: false, catchUp: false } }),
+      );
       return;
     }
     if (typeof msg.seq !== 'number') return;
     if (msg.seq <= this.lastSeq) return; // already seen (replay overlap)
     this.lastSeq = msg.seq;
-    this.dispatchEvent(new CustomEvent('message', { detail: { msg, replay: this.replaying, catchUp: this.replaying && this.catchUp } }));
+    this.dispatchEvent(
+      new CustomEvent('message', {
+        detail: { msg, replay: this.replaying, catchUp: this.replaying && this.catchUp },
+      }),
+    );
   }
 
   /** Sends a client message (`{type: "claim", callId}`); false when not connected. */

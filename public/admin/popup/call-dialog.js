@@ -9,7 +9,11 @@ import { fmtDateTime, fmtDuration, fmtPhone } from '../lib/format.js';
 import { phaseLabel } from '../lib/calls.js';
 import { callDetails, hasDetails } from '../lib/call-details.js';
 
-const ui = { dialog: $('#call-dialog'), body: $('#call-dialog-body'), close: $('#call-dialog-close') };
+const ui = {
+  dialog: $('#call-dialog'),
+  body: $('#call-dialog-body'),
+  close: $('#call-dialog-close'),
+};
 
 let shown = null;
 let opener = null;

@@ -43,7 +43,9 @@ function render() {
 
 /** Starts the line for the popup's call (ringing until told otherwise); none: hidden. */
 export function initCallState(hasCall) {
-  call = hasCall ? { phase: 'ringing', state: 'ringing', connectedAt: null, durationMs: null, fromSocket: false } : null;
+  call = hasCall
+    ? { phase: 'ringing', state: 'ringing', connectedAt: null, durationMs: null, fromSocket: false }
+    : null;
   render();
 }
 

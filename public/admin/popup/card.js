@@ -21,14 +21,20 @@ const NOTES_SHOWN = 3;
  * @param {string | null} [cls]
  */
 function usageItem(label, value, cls) {
-  return el('div', { class: ['usage-item', cls] }, el('dt', { text: label }), el('dd', { text: value }));
+  return el(
+    'div',
+    { class: ['usage-item', cls] },
+    el('dt', { text: label }),
+    el('dd', { text: value }),
+  );
 }
 
 /**
  * The card of a lookup asked again (view.js refreshRecords): its customer with their notes.
  * @param {any} data
  */
-export const renderRefreshed = (data) => renderCustomer(data.customer, { notes: listOf(data.notes) });
+export const renderRefreshed = (data) =>
+  renderCustomer(data.customer, { notes: listOf(data.notes) });
 
 /**
  * Shows `card`; `notes`: its latest notes when the answer carried them (else they are loaded).
@@ -43,7 +49,8 @@ export function renderCustomer(card, { fromPicker = false, notes } = {}) {
   ui.customerKana.textContent = card.kana || '';
   ui.customerKana.hidden = !card.kana;
   setChildren(ui.customerBadges, customerBadges(card));
-  ui.customerPhones.textContent = (card.phones ?? []).map(fmtPhone).join(' / ') || fmtPhone(state.phone);
+  ui.customerPhones.textContent =
+    (card.phones ?? []).map(fmtPhone).join(' / ') || fmtPhone(state.phone);
   renderCardFields(card);
   const home = card.homeStore;
   if (home?.name && home.name !== state.store?.name) {
@@ -75,7 +82,11 @@ export function renderCustomer(card, { fromPicker = false, notes } = {}) {
     usageItem('最終来店', u.lastVisit ? fmtDate(u.lastVisit) : '—'),
     usageItem('着信回数', fmtCount(u.calls, '回')),
     usageItem('最終着信', lastCallText(u.lastCall)),
-    usageItem('30日以内の不在着信', fmtCount(u.missed30d, '件'), u.missed30d > 0 ? 'usage-alert' : null),
+    usageItem(
+      '30日以内の不在着信',
+      fmtCount(u.missed30d, '件'),
+      u.missed30d > 0 ? 'usage-alert' : null,
+    ),
   );
   show('customerView');
   setTitle();
@@ -103,9 +114,18 @@ export function renderPicker() {
         {},
         el(
           'button',
-          { class: 'picker-item', attrs: { type: 'button' }, on: { click: () => renderCustomer(card, { fromPicker: true }) } },
+          {
+            class: 'picker-item',
+            attrs: { type: 'button' },
+            on: { click: () => renderCustomer(card, { fromPicker: true }) },
+          },
           pickerName(card),
-          el('span', { class: 'picker-side' }, customerBadges(card), card.homeStore ? el('span', { class: 'muted small', text: card.homeStore.name }) : null),
+          el(
+            'span',
+            { class: 'picker-side' },
+            customerBadges(card),
+            card.homeStore ? el('span', { class: 'muted small', text: card.homeStore.name }) : null,
+          ),
         ),
       ),
     ),
@@ -140,7 +160,13 @@ export function renderOtherStore(shared = null, notes = []) {
     setChildren(
       ui.sharedNotes,
       notes.map((n) =>
-        el('li', { class: 'shared-note' }, el('span', { class: 'badge', text: n.noteType }), ' ', el('span', { text: n.body })),
+        el(
+          'li',
+          { class: 'shared-note' },
+          el('span', { class: 'badge', text: n.noteType }),
+          ' ',
+          el('span', { text: n.body }),
+        ),
       ),
     );
   }
@@ -154,7 +180,8 @@ export function renderOtherStore(shared = null, notes = []) {
 // Notes
 
 // 注意 / 苦情 notes are pinned at the top (front-desk.js), so ノート lists the others.
-const unpinned = (/** @type {any[]} */ notes) => notes.filter((n) => !frontDesk.PINNED_TYPES.has(n.noteType));
+const unpinned = (/** @type {any[]} */ notes) =>
+  notes.filter((n) => !frontDesk.PINNED_TYPES.has(n.noteType));
 
 function renderNotes() {
   renderNoteList(ui.notes, ui.notesEmpty, state.notes);

@@ -15,7 +15,17 @@ import { renderCustomer, renderPicker, renderOtherStore } from './card.js';
 import { renderUnknown } from './register.js';
 import { early } from './early.js';
 import { startSocket } from './updates.js';
-import { ui, state, callId, show, setTitle, renderStore, showAuth, listOf, fetchLookup } from './view.js';
+import {
+  ui,
+  state,
+  callId,
+  show,
+  setTitle,
+  renderStore,
+  showAuth,
+  listOf,
+  fetchLookup,
+} from './view.js';
 
 /** Looks the call up and shows what the lookup found: the view follows the caller's records. */
 async function lookup() {
@@ -66,7 +76,11 @@ async function lookup() {
 
 ui.retry.addEventListener('click', lookup);
 
-initMemo({ customer: () => state.customer, show: (card) => renderCustomer(card), authLost: showAuth });
+initMemo({
+  customer: () => state.customer,
+  show: (card) => renderCustomer(card),
+  authLost: showAuth,
+});
 initHistory(callId);
 initStory({ entryOf: historyEntry });
 initCallState(Boolean(callId));

@@ -51,7 +51,12 @@ export const early = {
       { class: 'form-error early-note', attrs: { role: 'alert' } },
       text,
       ' ',
-      el('button', { class: 'btn btn-small', text: '再読み込み', attrs: { type: 'button' }, on: { click: retry } }),
+      el('button', {
+        class: 'btn btn-small',
+        text: '再読み込み',
+        attrs: { type: 'button' },
+        on: { click: retry },
+      }),
     );
     ui.customerView.prepend(noteNode);
   },

@@ -15,7 +15,14 @@ export function renderCardFields(card) {
   const fields = Array.isArray(card?.fields) ? card.fields : [];
   setChildren(
     list,
-    fields.map((f) => el('div', { class: 'card-field', dataset: { fieldId: f.id } }, el('dt', { text: f.label }), el('dd', { text: shown(f) }))),
+    fields.map((f) =>
+      el(
+        'div',
+        { class: 'card-field', dataset: { fieldId: f.id } },
+        el('dt', { text: f.label }),
+        el('dd', { text: shown(f) }),
+      ),
+    ),
   );
   list.hidden = fields.length === 0;
 }

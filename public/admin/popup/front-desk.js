@@ -73,14 +73,23 @@ function fillWrapup(values) {
 }
 
 function savedValues(call) {
-  return call ? { category: call.wrapupCategory ?? '', outcome: call.wrapupOutcome ?? '', note: call.wrapupNote ?? '' } : null;
+  return call
+    ? {
+        category: call.wrapupCategory ?? '',
+        outcome: call.wrapupOutcome ?? '',
+        note: call.wrapupNote ?? '',
+      }
+    : null;
 }
 
 function renderCallInfo() {
   const c = fd.call;
   if (!c) return;
   ui.answeredBy.textContent = c.answeredBy || (c.phase === 'ringing' ? '—（呼出中）' : '—');
-  ui.line.textContent = [c.dialled ? fmtPhone(c.dialled) : null, c.storeName ? `（${c.storeName}）` : null].filter(Boolean).join(' ') || '不明';
+  ui.line.textContent =
+    [c.dialled ? fmtPhone(c.dialled) : null, c.storeName ? `（${c.storeName}）` : null]
+      .filter(Boolean)
+      .join(' ') || '不明';
   ui.callInfo.hidden = false;
 }
 
@@ -150,8 +159,15 @@ function renderSteps() {
     el('a', { class: cls, text, attrs: { href, target: '_blank', rel: 'noopener noreferrer' } });
   setChildren(
     ui.stepLinks,
-    customer ? link('詳細を見る', `/admin/customers.html?id=${encodeURIComponent(customer.id)}`) : null,
-    link('全履歴', customer ? `/admin/calls.html?customer=${encodeURIComponent(customer.id)}` : historyOfNumber(c.phone)),
+    customer
+      ? link('詳細を見る', `/admin/customers.html?id=${encodeURIComponent(customer.id)}`)
+      : null,
+    link(
+      '全履歴',
+      customer
+        ? `/admin/calls.html?customer=${encodeURIComponent(customer.id)}`
+        : historyOfNumber(c.phone),
+    ),
     actionsFor(s, storeId).map((a) => {
       const href = expandTemplate(a.url, values);
       return href ? link(a.label, href, 'btn btn-small btn-primary action-link') : null;
@@ -185,7 +201,10 @@ function pinnedItem(note) {
   const key = noteKey(note.noteType);
   return el(
     'li',
-    { class: ['pinned-note', `note-${key}`], dataset: { type: note.noteType ?? '', noteId: note.id ?? '' } },
+    {
+      class: ['pinned-note', `note-${key}`],
+      dataset: { type: note.noteType ?? '', noteId: note.id ?? '' },
+    },
     el(
       'details',
       {},
@@ -196,7 +215,12 @@ function pinnedItem(note) {
         el('span', { class: 'pinned-line', text: note.body ?? '' }),
       ),
       el('p', { class: 'pinned-body', text: note.body ?? '' }),
-      el('p', { class: 'note-meta', text: [note.authorName, note.createdAt ? fmtDateTime(note.createdAt) : null].filter(Boolean).join(' · ') }),
+      el('p', {
+        class: 'note-meta',
+        text: [note.authorName, note.createdAt ? fmtDateTime(note.createdAt) : null]
+          .filter(Boolean)
+          .join(' · '),
+      }),
     ),
   );
 }
@@ -277,7 +301,10 @@ function showConflict(current) {
     'div',
     { class: 'wrapup-conflict', attrs: { role: 'alert' } },
     el('p', { text: `他の人（${who}）が先に保存しました` }),
-    el('p', { class: 'small', text: `用件: ${current?.category || '—'} / 対応結果: ${current?.outcome || '—'}` }),
+    el('p', {
+      class: 'small',
+      text: `用件: ${current?.category || '—'} / 対応結果: ${current?.outcome || '—'}`,
+    }),
     current?.note ? el('p', { class: 'wrapup-conflict-note', text: current.note }) : null,
     el('button', {
       class: 'btn btn-small',
@@ -299,7 +326,11 @@ function showConflict(current) {
       on: {
         click: () => {
           fd.version = current?.version ?? fd.version;
-          fd.saved = { category: current?.category ?? '', outcome: current?.outcome ?? '', note: current?.note ?? '' };
+          fd.saved = {
+            category: current?.category ?? '',
+            outcome: current?.outcome ?? '',
+            note: current?.note ?? '',
+          };
           removeDraft(fd.callId);
           fillWrapup(fd.saved);
           clearConflict();
@@ -316,7 +347,10 @@ ui.form.addEventListener('submit', async (ev) => {
   ui.save.disabled = true;
   setStatusLine(ui.status, TEXT.saving, 'pending');
   try {
-    const { wrapup } = await api('/api/calls/wrapup', { method: 'PUT', body: { callId: fd.callId, ...formValues(), version: fd.version } });
+    const { wrapup } = await api('/api/calls/wrapup', {
+      method: 'PUT',
+      body: { callId: fd.callId, ...formValues(), version: fd.version },
+    });
     removeDraft(fd.callId);
     fd.saved = wrapup;
     fd.version = wrapup.version;

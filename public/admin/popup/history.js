@@ -9,7 +9,14 @@ import { recentCallsCard } from '../lib/recent-calls.js';
 import { openCall } from './call-dialog.js';
 
 const view = $('#history-view');
-const ui = { view, ...recentCallsCard(view, { listClass: 'history', emptyClass: 'empty', emptyText: '履歴はありません' }) };
+const ui = {
+  view,
+  ...recentCallsCard(view, {
+    listClass: 'history',
+    emptyClass: 'empty',
+    emptyText: '履歴はありません',
+  }),
+};
 
 /** the popup's call id (null: no call, e.g. opened from the call log of a number) */
 let callId = null;
@@ -28,7 +35,11 @@ function render() {
       { class: ['history-item', current && 'current'], dataset: { callId: h.id } },
       el(
         'button',
-        { class: 'h-open', attrs: { type: 'button', title: '着信の詳細を開く' }, on: { click: (ev) => openCall(h, ev.currentTarget) } },
+        {
+          class: 'h-open',
+          attrs: { type: 'button', title: '着信の詳細を開く' },
+          on: { click: (ev) => openCall(h, ev.currentTarget) },
+        },
         el('span', { class: 'h-date', text: fmtDateTime(h.startedAt) }),
         el(
           'span',
@@ -38,8 +49,16 @@ function render() {
           h.isTest ? el('span', { class: 'badge badge-test', text: 'テスト' }) : null,
         ),
         el('span', { class: 'h-state' }, stateBadge(h.phase, phaseLabel(h.phase))),
-        el('span', { class: 'h-duration mono', text: h.durationMs ? fmtDuration(h.durationMs) : '' }),
-        wrapup || h.wrapupNote ? el('span', { class: 'h-wrapup', text: [wrapup, h.wrapupNote].filter(Boolean).join('：') }) : null,
+        el('span', {
+          class: 'h-duration mono',
+          text: h.durationMs ? fmtDuration(h.durationMs) : '',
+        }),
+        wrapup || h.wrapupNote
+          ? el('span', {
+              class: 'h-wrapup',
+              text: [wrapup, h.wrapupNote].filter(Boolean).join('：'),
+            })
+          : null,
       ),
     );
   });
@@ -64,7 +83,11 @@ export function refreshHistory(fresh) {
   const merged = [...fresh, ...history.filter((h) => !known.has(h.id))];
   merged.sort((a, b) => (Number(b.startedAt) || 0) - (Number(a.startedAt) || 0));
   const live = callId && history.find((h) => h.id === callId);
-  history = merged.map((h) => (live && h.id === callId ? { ...h, phase: live.phase, state: live.state, durationMs: live.durationMs ?? h.durationMs } : h));
+  history = merged.map((h) =>
+    live && h.id === callId
+      ? { ...h, phase: live.phase, state: live.state, durationMs: live.durationMs ?? h.durationMs }
+      : h,
+  );
   render();
 }
 
@@ -95,7 +118,9 @@ export function previousCallBefore() {
   const mine = callId && history.find((h) => h.id === callId);
   if (!mine) return undefined;
   const start = Number(mine.startedAt);
-  const earlier = history.filter((h) => h.id !== callId && Number(h.startedAt) < start).map((h) => Number(h.startedAt));
+  const earlier = history
+    .filter((h) => h.id !== callId && Number(h.startedAt) < start)
+    .map((h) => Number(h.startedAt));
   return { thisCall: start, previous: earlier.length ? Math.max(...earlier) : null };
 }
 

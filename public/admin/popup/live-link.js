@@ -92,7 +92,9 @@ let othersBar = null;
 let pendingShow = null;
 
 function otherLiveCalls() {
-  return [...known.values()].filter((c) => c.id !== callId && LIVE_PHASES.has(c.phase)).sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0));
+  return [...known.values()]
+    .filter((c) => c.id !== callId && LIVE_PHASES.has(c.phase))
+    .sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0));
 }
 
 function callLabel(c) {
@@ -131,7 +133,11 @@ function switchTo(id) {
   if (hasOtherUnsavedText()) {
     pendingShow = id;
     renderOthers();
-    const note = el('p', { class: 'form-error desk-wait', attrs: { role: 'alert' }, text: '入力中の内容を保存してから切り替えてください。' });
+    const note = el('p', {
+      class: 'form-error desk-wait',
+      attrs: { role: 'alert' },
+      text: '入力中の内容を保存してから切り替えてください。',
+    });
     othersBar.append(note);
     return;
   }
@@ -139,7 +145,9 @@ function switchTo(id) {
 }
 
 function hasOtherUnsavedText() {
-  for (const f of /** @type {NodeListOf<HTMLInputElement | HTMLTextAreaElement>} */ (document.querySelectorAll('input, textarea'))) {
+  for (const f of /** @type {NodeListOf<HTMLInputElement | HTMLTextAreaElement>} */ (
+    document.querySelectorAll('input, textarea')
+  )) {
     if (f.closest('[hidden], #wrapup-form') || f.disabled) continue;
     if (['hidden', 'checkbox', 'radio', 'button', 'submit'].includes(f.type)) continue;
     if (f.value !== f.defaultValue) return true;

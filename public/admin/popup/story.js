@@ -40,12 +40,19 @@ export function setStory(wrapups) {
         { class: 'story-item', dataset: { callId: w.callId } },
         el(
           'button',
-          { class: 'story-open', attrs: { type: 'button', title: '着信の詳細を開く' }, on: { click: (ev) => openCall(asCall(w), ev.currentTarget) } },
+          {
+            class: 'story-open',
+            attrs: { type: 'button', title: '着信の詳細を開く' },
+            on: { click: (ev) => openCall(asCall(w), ev.currentTarget) },
+          },
           el(
             'span',
             { class: 'story-line' },
             el('span', { class: 'story-when', text: fmtDateTime(w.startedAt) }),
-            el('span', { class: 'story-what', text: [w.category, w.outcome].filter(Boolean).join(' · ') || '（用件なし）' }),
+            el('span', {
+              class: 'story-what',
+              text: [w.category, w.outcome].filter(Boolean).join(' · ') || '（用件なし）',
+            }),
             el('span', { class: 'story-by', text: w.by ? `記録: ${w.by}` : '' }),
           ),
           w.note ? el('span', { class: 'story-note', text: w.note }) : null,

@@ -13,7 +13,17 @@ import * as frontDesk from './front-desk.js';
 import { renderCustomer, renderPicker, renderRefreshed } from './card.js';
 import { early } from './early.js';
 import { MessageType } from '../lib/protocol.js';
-import { ui, state, callId, currentView, setTitle, renderStore, showAuth, listOf, refreshRecords } from './view.js';
+import {
+  ui,
+  state,
+  callId,
+  currentView,
+  setTitle,
+  renderStore,
+  showAuth,
+  listOf,
+  refreshRecords,
+} from './view.js';
 
 /**
  * Whether card `a` is a newer state of the card `b` shown (none shown: any card is).
@@ -38,8 +48,13 @@ const shownCard = (/** @type {number | undefined} */ mergedFrom) =>
  * @param {number | undefined} mergedFrom
  */
 async function customerChanged(customer, mergedFrom) {
-  if (!state.phone || !Array.isArray(customer?.phones) || !customer.phones.includes(state.phone)) return;
-  if (!['unknownView', 'otherStoreView', 'customerView', 'pickerView'].includes(currentView()) || memoSaving()) return;
+  if (!state.phone || !Array.isArray(customer?.phones) || !customer.phones.includes(state.phone))
+    return;
+  if (
+    !['unknownView', 'otherStoreView', 'customerView', 'pickerView'].includes(currentView()) ||
+    memoSaving()
+  )
+    return;
   if (shownCard(mergedFrom)) {
     // The record on screen: its new name only. The rest (and its version) stays as loaded, so
     // a memo edit under way still meets a conflict rather than silently building on text the
@@ -76,7 +91,11 @@ function callMessage(msg) {
     ui.callDetails.hidden = false;
   }
   const view = currentView();
-  if (msg.customer && (view === 'customerView' || view === 'unknownView') && isNewer(msg.customer, state.customer)) {
+  if (
+    msg.customer &&
+    (view === 'customerView' || view === 'unknownView') &&
+    isNewer(msg.customer, state.customer)
+  ) {
     renderCustomer(msg.customer);
   }
 }

@@ -75,7 +75,16 @@ export const state = {
 /** @typedef {'loading' | 'authView' | 'errorView' | 'withheldView' | 'otherStoreView' | 'unknownView' | 'pickerView' | 'customerView'} View */
 
 /** @type {readonly View[]} */
-const VIEWS = ['loading', 'authView', 'errorView', 'withheldView', 'otherStoreView', 'unknownView', 'pickerView', 'customerView'];
+const VIEWS = [
+  'loading',
+  'authView',
+  'errorView',
+  'withheldView',
+  'otherStoreView',
+  'unknownView',
+  'pickerView',
+  'customerView',
+];
 
 /** @param {View} view */
 export function show(view) {

@@ -6,7 +6,13 @@ import { $, el, setChildren, setStatusLine } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { handleAuthError } from '../lib/page.js';
 
-const KINDS = { text: 'テキスト', number: '数値', date: '日付', choice: '選択肢から1つ', yesno: 'はい／いいえ' };
+const KINDS = {
+  text: 'テキスト',
+  number: '数値',
+  date: '日付',
+  choice: '選択肢から1つ',
+  yesno: 'はい／いいえ',
+};
 const state = { stores: [], fields: [] };
 const ui = {};
 
@@ -15,7 +21,9 @@ function storeSelect(value, label) {
     'select',
     { attrs: { name: 'cf-store', 'aria-label': label } },
     el('option', { text: 'すべての店舗', attrs: { value: '' } }),
-    state.stores.map((s) => el('option', { text: s.name, attrs: { value: String(s.id), selected: value === s.id } })),
+    state.stores.map((s) =>
+      el('option', { text: s.name, attrs: { value: String(s.id), selected: value === s.id } }),
+    ),
   );
 }
 
@@ -29,7 +37,12 @@ function editSelect(staffEdit, label) {
 }
 
 function field(label, control) {
-  return el('label', { class: 'field' }, el('span', { class: 'field-label', text: label }), control);
+  return el(
+    'label',
+    { class: 'field' },
+    el('span', { class: 'field-label', text: label }),
+    control,
+  );
 }
 
 /** The values of one row's controls, as the API takes them. */
@@ -60,7 +73,13 @@ async function send(path, method, body, status) {
 }
 
 function optionsArea(f, name) {
-  return field(`選択肢（1行に1つ）`, el('textarea', { attrs: { name: 'cf-options', rows: 3, 'aria-label': `${name}の選択肢` }, text: (f?.options ?? []).join('\n') }));
+  return field(
+    `選択肢（1行に1つ）`,
+    el('textarea', {
+      attrs: { name: 'cf-options', rows: 3, 'aria-label': `${name}の選択肢` },
+      text: (f?.options ?? []).join('\n'),
+    }),
+  );
 }
 
 function fieldRow(f) {
@@ -68,15 +87,46 @@ function fieldRow(f) {
   const row = el(
     'li',
     { class: 'settings-row', dataset: { fieldId: f.id } },
-    field('項目名', el('input', { attrs: { type: 'text', name: 'cf-label', value: f.label, maxlength: 30, autocomplete: 'off' } })),
+    field(
+      '項目名',
+      el('input', {
+        attrs: {
+          type: 'text',
+          name: 'cf-label',
+          value: f.label,
+          maxlength: 30,
+          autocomplete: 'off',
+        },
+      }),
+    ),
     el('p', { class: 'hint', text: `種類: ${KINDS[f.kind] ?? f.kind}` }),
     f.kind === 'choice' ? optionsArea(f, f.label) : null,
     field('対象店舗', storeSelect(f.storeId, `${f.label}の対象店舗`)),
-    el('label', { class: 'check' }, el('input', { attrs: { type: 'checkbox', name: 'cf-card', checked: f.onCard } }), ' ポップアップのカードに表示'),
-    field('表示順', el('input', { attrs: { type: 'number', name: 'cf-position', min: 0, max: 10000, value: f.position } })),
+    el(
+      'label',
+      { class: 'check' },
+      el('input', { attrs: { type: 'checkbox', name: 'cf-card', checked: f.onCard } }),
+      ' ポップアップのカードに表示',
+    ),
+    field(
+      '表示順',
+      el('input', {
+        attrs: { type: 'number', name: 'cf-position', min: 0, max: 10000, value: f.position },
+      }),
+    ),
     field('編集できる人', editSelect(f.staffEdit, `${f.label}を編集できる人`)),
-    el('button', { class: 'btn btn-small', text: '保存', attrs: { type: 'button', 'aria-label': `${f.label}を保存` }, on: { click: () => send(`/api/custom-fields/${f.id}`, 'PATCH', read(row), status) } }),
-    el('button', { class: 'btn btn-small btn-danger', text: '削除', attrs: { type: 'button', 'aria-label': `${f.label}を削除` }, on: { click: () => send(`/api/custom-fields/${f.id}`, 'DELETE', undefined, status) } }),
+    el('button', {
+      class: 'btn btn-small',
+      text: '保存',
+      attrs: { type: 'button', 'aria-label': `${f.label}を保存` },
+      on: { click: () => send(`/api/custom-fields/${f.id}`, 'PATCH', read(row), status) },
+    }),
+    el('button', {
+      class: 'btn btn-small btn-danger',
+      text: '削除',
+      attrs: { type: 'button', 'aria-label': `${f.label}を削除` },
+      on: { click: () => send(`/api/custom-fields/${f.id}`, 'DELETE', undefined, status) },
+    }),
     status,
   );
   return row;
@@ -89,19 +139,38 @@ function render() {
 
 function addForm() {
   const status = el('p', { class: 'status-line', attrs: { role: 'status' } });
-  const kind = el('select', { attrs: { name: 'cf-kind' } }, Object.entries(KINDS).map(([v, t]) => el('option', { text: t, attrs: { value: v } })));
+  const kind = el(
+    'select',
+    { attrs: { name: 'cf-kind' } },
+    Object.entries(KINDS).map(([v, t]) => el('option', { text: t, attrs: { value: v } })),
+  );
   const options = optionsArea(null, '新しい項目');
   options.hidden = true;
-  kind.addEventListener('change', () => { options.hidden = kind.value !== 'choice'; });
+  kind.addEventListener('change', () => {
+    options.hidden = kind.value !== 'choice';
+  });
   const row = el(
     'div',
     { class: 'settings-row' },
-    field('新しい項目の名前', el('input', { attrs: { type: 'text', name: 'cf-label', maxlength: 30, autocomplete: 'off' } })),
+    field(
+      '新しい項目の名前',
+      el('input', {
+        attrs: { type: 'text', name: 'cf-label', maxlength: 30, autocomplete: 'off' },
+      }),
+    ),
     field('種類', kind),
     options,
     field('対象店舗', storeSelect(null, '新しい項目の対象店舗')),
-    el('label', { class: 'check' }, el('input', { attrs: { type: 'checkbox', name: 'cf-card' } }), ' ポップアップのカードに表示'),
-    field('表示順', el('input', { attrs: { type: 'number', name: 'cf-position', min: 0, max: 10000, value: 0 } })),
+    el(
+      'label',
+      { class: 'check' },
+      el('input', { attrs: { type: 'checkbox', name: 'cf-card' } }),
+      ' ポップアップのカードに表示',
+    ),
+    field(
+      '表示順',
+      el('input', { attrs: { type: 'number', name: 'cf-position', min: 0, max: 10000, value: 0 } }),
+    ),
     field('編集できる人', editSelect(true, '新しい項目を編集できる人')),
     el('button', {
       class: 'btn btn-small',
@@ -135,7 +204,10 @@ export async function initCustomFields({ admin, stores }) {
   setChildren(
     card,
     el('h2', { text: 'フリー項目' }),
-    el('p', { class: 'hint', text: '顧客ごとに記録する独自の項目です（指名・会員ランクなど）。カードに表示するものは着信ポップアップにも出ます。CSVでは項目名の列で読み書きします。' }),
+    el('p', {
+      class: 'hint',
+      text: '顧客ごとに記録する独自の項目です（指名・会員ランクなど）。カードに表示するものは着信ポップアップにも出ます。CSVでは項目名の列で読み書きします。',
+    }),
     ui.empty,
     ui.list,
     el('h3', { text: 'フリー項目を追加' }),

@@ -35,8 +35,20 @@ function labelRow(kind, value, label) {
     el(
       'label',
       { class: 'field' },
-      el('span', { class: 'field-label', text: `ラベル（${kind === 'category' ? '用件' : '対応結果'}: ${value}）` }),
-      el('input', { attrs: { type: 'text', name: 'dialpad-label', maxlength: 64, value: label ?? '', autocomplete: 'off' }, dataset: { kind, value } }),
+      el('span', {
+        class: 'field-label',
+        text: `ラベル（${kind === 'category' ? '用件' : '対応結果'}: ${value}）`,
+      }),
+      el('input', {
+        attrs: {
+          type: 'text',
+          name: 'dialpad-label',
+          maxlength: 64,
+          value: label ?? '',
+          autocomplete: 'off',
+        },
+        dataset: { kind, value },
+      }),
     ),
   );
 }
@@ -59,9 +71,15 @@ function renderSync(sync, gap) {
       row('待機中', `${sync.waiting}件`),
       row('受け付けられなかった項目', `${sync.refused}件`),
       row('残り時間の目安', fmtDuration(sync.estimateSeconds)),
-      row('最後のエラー', sync.lastError ? `${sync.lastError}（${fmtDateTime(sync.lastErrorAt)}）` : 'なし'),
+      row(
+        '最後のエラー',
+        sync.lastError ? `${sync.lastError}（${fmtDateTime(sync.lastErrorAt)}）` : 'なし',
+      ),
     );
-    setChildren(ui.refused, (sync.refusedItems ?? []).map((r) => el('li', { text: `${r.key}: ${r.reason ?? ''}` })));
+    setChildren(
+      ui.refused,
+      (sync.refusedItems ?? []).map((r) => el('li', { text: `${r.key}: ${r.reason ?? ''}` })),
+    );
   }
   ui.gap.textContent = gap?.lastRun
     ? `最後の実行: ${fmtDateTime(gap.lastRun)}、補完した着信 ${gap.filled}件（うち不在 ${gap.missed}件、累計 ${gap.totalFilled}件）${gap.lastError ? `、エラー: ${gap.lastError}` : ''}`
@@ -98,7 +116,9 @@ function read() {
   for (const input of ui.labels.querySelectorAll('input[name="dialpad-label"]')) {
     const v = input.value.trim();
     if (!v) continue;
-    (input.dataset.kind === 'category' ? out.categoryLabels : out.outcomeLabels)[input.dataset.value] = v;
+    (input.dataset.kind === 'category' ? out.categoryLabels : out.outcomeLabels)[
+      input.dataset.value
+    ] = v;
   }
   return out;
 }
@@ -145,7 +165,9 @@ async function act(path, done) {
   }
 }
 ui.resync.addEventListener('click', () => act('/api/dialpad/sync', '全件の同期を始めました'));
-ui.retry.addEventListener('click', () => act('/api/dialpad/sync/retry', '受け付けられなかった項目を再送します'));
+ui.retry.addEventListener('click', () =>
+  act('/api/dialpad/sync/retry', '受け付けられなかった項目を再送します'),
+);
 
 /** Shows the card to admins, with the 用件 list and 対応結果 of the front desk's settings. */
 export async function initDialpad({ admin, categories, outcomes }) {
