@@ -10,6 +10,7 @@ import { TEXT } from './lib/messages.js';
 import { initDialpad } from './settings/dialpad.js';
 import { initCustomFields } from './settings/custom-fields.js';
 import { initHours } from './settings/hours.js';
+import { LIMITS } from './lib/limits.js';
 import './settings-reports.js'; // 着信分析の週次サマリー: wired on its own
 
 const ui = {
@@ -46,7 +47,7 @@ function actionRow(a = { label: '', url: '', storeId: null }) {
         attrs: {
           type: 'text',
           name: 'action-label',
-          maxlength: 20,
+          maxlength: LIMITS['action.label'],
           value: a.label,
           autocomplete: 'off',
         },

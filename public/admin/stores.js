@@ -10,6 +10,7 @@ import { loadStores } from './lib/stores.js';
 import { startPage, handleAuthError, showPageError, whileSaving } from './lib/page.js';
 import { TEXT } from './lib/messages.js';
 import { recordTable } from './lib/record-table.js';
+import { LIMITS } from './lib/limits.js';
 
 /** Splits "a, b c\nd" into ["a", "b", "c", "d"] (commas, 、, spaces, new lines). */
 function splitList(text) {
@@ -99,7 +100,12 @@ function renderRow(store) {
 
 function renderEditRow(store) {
   const name = el('input', {
-    attrs: { type: 'text', value: store.name, maxlength: 100, 'aria-label': '店舗名' },
+    attrs: {
+      type: 'text',
+      value: store.name,
+      maxlength: LIMITS['store.name'],
+      'aria-label': '店舗名',
+    },
     class: 'edit-name',
   });
   const prefixes = el('input', {

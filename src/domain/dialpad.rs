@@ -21,6 +21,8 @@ use serde_json::{Map, Value};
 /// refused or cut.
 const MAX_ID_LEN: usize = crate::domain::call::MAX_CALL_ID_LEN;
 const MAX_NAME_CHARS: usize = 200;
+/// The longest Dialpad call label a 用件 or 対応結果 maps to (設定; `tests/corpus/field-limits.json`).
+pub const MAX_LABEL_CHARS: usize = 64;
 /// Longest URL kept (voicemail and recording links).
 const MAX_URL_LEN: usize = 2048;
 /// Most recording URLs kept from one event.

@@ -17,6 +17,8 @@ pub const JST_OFFSET_MS: i64 = 9 * 3_600_000;
 /// Most ranges in one day, most holiday entries: bounds on a stored document.
 const MAX_RANGES: usize = 4;
 const MAX_HOLIDAYS: usize = 400;
+/// The longest note on a holiday (`tests/corpus/field-limits.json`).
+pub const MAX_HOLIDAY_NOTE_CHARS: usize = 100;
 /// How far `next_opening` looks ahead (a year and a bit: a store closed longer has none).
 const LOOKAHEAD_DAYS: i64 = 400;
 /// Weekday labels, Monday first (the order of `Hours::weekly`).
@@ -181,7 +183,7 @@ pub fn validate(input: Hours) -> Result<(Hours, Schedule), ApiError> {
     for h in &mut holidays {
         h.date = h.date.trim().to_string();
         h.note = h.note.trim().to_string();
-        if h.note.chars().count() > 100 {
+        if h.note.chars().count() > MAX_HOLIDAY_NOTE_CHARS {
             return Err(bad("note", "休業日のメモは100文字までです"));
         }
         let day = day_of(&h.date).ok_or_else(|| {

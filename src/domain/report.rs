@@ -161,6 +161,9 @@ pub fn secs(ms: f64) -> f64 {
     (ms / 100.0).round() / 10.0
 }
 
+/// The longest weekly-summary URL taken, in bytes (`tests/corpus/field-limits.json`).
+pub const MAX_WEBHOOK_URL_LEN: usize = 1000;
+
 /// The weekly summary's destination: an `https://` URL (a chat channel's incoming webhook),
 /// or nothing (`None`: no summary).
 pub fn webhook_url(v: Option<&str>) -> Result<Option<String>, ApiError> {
@@ -180,7 +183,7 @@ pub fn webhook_url(v: Option<&str>) -> Result<Option<String>, ApiError> {
         .map(|_| &v[8..])
         .ok_or_else(bad)?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if v.len() > 1000
+    if v.len() > MAX_WEBHOOK_URL_LEN
         || host.is_empty()
         || host.contains('@')
         || v.chars().any(|c| c.is_whitespace() || c.is_control())

@@ -9,6 +9,10 @@
 //! stored beside the name (`customers.name_key`, `kana_key`); a query is folded the same way.
 //! Matching uses `instr`, not `LIKE`, so D1's 50-byte LIKE pattern cap does not apply.
 
+/// The longest query a search takes, in characters (customers, 着信履歴, 操作履歴's customer
+/// filter; `tests/corpus/field-limits.json`).
+pub const MAX_QUERY_CHARS: usize = 100;
+
 /// Half-width katakana U+FF66..=U+FF9D in order, as full-width.
 const HALF_KATAKANA: &str = "ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン";
 

@@ -13,6 +13,9 @@ pub struct StoreRef {
 
 pub const UNKNOWN_STORE: &str = "不明";
 
+/// The longest store name, in characters (`tests/corpus/field-limits.json`).
+pub const MAX_NAME_CHARS: usize = 100;
+
 impl StoreRef {
     pub fn unknown() -> Self {
         StoreRef {

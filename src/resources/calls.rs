@@ -93,7 +93,7 @@ pub async fn log(mut req: Request, env: &Env) -> ApiResult<Response> {
             Ok(Phone::Number(n)) => (Some(n), None),
             _ => {
                 let key = crate::domain::search::key(&v);
-                if key.chars().count() > 100 {
+                if key.chars().count() > crate::domain::search::MAX_QUERY_CHARS {
                     return Err(ApiError::bad("invalid_query", "q", "検索語が長すぎます"));
                 }
                 (None, Some(key))

@@ -80,7 +80,7 @@ fn office_id(v: Option<&str>) -> ApiResult<Option<String>> {
 
 fn store_name(name: &str) -> ApiResult<&str> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > crate::domain::store::MAX_NAME_CHARS {
         return Err(ApiError::bad(
             "invalid_name",
             "name",

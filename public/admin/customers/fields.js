@@ -5,6 +5,7 @@ import { el, setChildren } from '../lib/dom.js';
 import { fmtPhone, fmtDate, fmtYen, fmtCount } from '../lib/format.js';
 import { TEXT } from '../lib/messages.js';
 import { phoneKey } from '../lib/phone.js';
+import { LIMITS } from '../lib/limits.js';
 
 export const FIELD_LABELS = Object.freeze({
   name: '氏名',
@@ -182,7 +183,7 @@ function customControl(f, name) {
       type,
       value,
       inputmode: f.kind === 'number' ? 'decimal' : null,
-      maxlength: f.kind === 'text' ? 200 : null,
+      maxlength: f.kind === 'text' ? LIMITS['custom_field.text'] : null,
       autocomplete: 'off',
     },
   });

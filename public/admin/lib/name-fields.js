@@ -7,11 +7,12 @@
 // `edit-name`, `edit-kana` and `edit-memo`, names `name`, `kana` and `memo`), before the page's
 // own code looks its form up.
 import { el } from './dom.js';
+import { LIMITS } from './limits.js';
 
 /** The longest 氏名 / フリガナ the server takes. */
-export const NAME_MAX_CHARS = 100;
+export const NAME_MAX_CHARS = LIMITS['customer.name'];
 /** The longest メモ the server takes. */
-export const MEMO_MAX_CHARS = 2000;
+export const MEMO_MAX_CHARS = LIMITS['customer.memo'];
 
 /**
  * One labelled field with its error line (`data-error-for`, lib/forms.js).

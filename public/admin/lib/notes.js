@@ -4,6 +4,7 @@ import { el, setChildren } from './dom.js';
 import { api } from './api.js';
 import { fmtDateTime } from './format.js';
 import { TEXT } from './messages.js';
+import { LIMITS } from './limits.js';
 
 /** Note types, in the order forms offer them, with the CSS modifier of each. */
 export const NOTE_TYPES = Object.freeze(['一般', '好み', '苦情', '注意', '重要']);
@@ -61,7 +62,7 @@ export function mountNoteForm(slot, { customerId, onAdded, onAuthLost }) {
       type: 'text',
       id: 'note-body',
       name: 'body',
-      maxlength: 2000,
+      maxlength: LIMITS['note.body'],
       placeholder: 'ノートを追加',
       autocomplete: 'off',
     },

@@ -5,6 +5,7 @@
 import { $, el, setChildren, setStatusLine } from '../lib/dom.js';
 import { api } from '../lib/api.js';
 import { handleAuthError } from '../lib/page.js';
+import { LIMITS } from '../lib/limits.js';
 
 const KINDS = {
   text: 'テキスト',
@@ -94,7 +95,7 @@ function fieldRow(f) {
           type: 'text',
           name: 'cf-label',
           value: f.label,
-          maxlength: 30,
+          maxlength: LIMITS['custom_field.label'],
           autocomplete: 'off',
         },
       }),
@@ -155,7 +156,12 @@ function addForm() {
     field(
       '新しい項目の名前',
       el('input', {
-        attrs: { type: 'text', name: 'cf-label', maxlength: 30, autocomplete: 'off' },
+        attrs: {
+          type: 'text',
+          name: 'cf-label',
+          maxlength: LIMITS['custom_field.label'],
+          autocomplete: 'off',
+        },
       }),
     ),
     field('種類', kind),

@@ -9,6 +9,7 @@ import { api } from '../lib/api.js';
 import { handleAuthError } from '../lib/page.js';
 import { TEXT } from '../lib/messages.js';
 import { fmtDateTime } from '../lib/format.js';
+import { LIMITS } from '../lib/limits.js';
 
 const ui = {
   form: $('#dialpad-form'),
@@ -43,7 +44,7 @@ function labelRow(kind, value, label) {
         attrs: {
           type: 'text',
           name: 'dialpad-label',
-          maxlength: 64,
+          maxlength: LIMITS['dialpad.label'],
           value: label ?? '',
           autocomplete: 'off',
         },

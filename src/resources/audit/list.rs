@@ -69,7 +69,7 @@ impl Filters {
             }
             Some(Value::String(text)) => {
                 let text = text.trim();
-                if text.chars().count() > 100 {
+                if text.chars().count() > crate::domain::search::MAX_QUERY_CHARS {
                     return Err(bad_customer());
                 }
                 if text.is_empty() {

@@ -165,7 +165,7 @@ pub async fn search(mut req: Request, env: &Env) -> ApiResult<Response> {
     let viewer = Viewer::from(&session);
     let body: SearchBody = http::read_json(&mut req, 4096).await?;
     let q = body.q.trim();
-    if q.chars().count() > 100 {
+    if q.chars().count() > crate::domain::search::MAX_QUERY_CHARS {
         return Err(ApiError::bad("invalid_query", "q", "検索語が長すぎます"));
     }
     let (page, per) = http::page_of(body.page, body.per_page);

@@ -114,7 +114,9 @@ pub fn check(mut s: Settings, categories: &[String]) -> ApiResult<Settings> {
                     format!("「{k}」は一覧にありません"),
                 ));
             }
-            if v.chars().count() > 64 || v.chars().any(char::is_control) {
+            if v.chars().count() > crate::domain::dialpad::MAX_LABEL_CHARS
+                || v.chars().any(char::is_control)
+            {
                 return Err(ApiError::bad(
                     "invalid_label",
                     field,
