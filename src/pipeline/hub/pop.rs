@@ -284,7 +284,12 @@ impl Hub {
         let staff_cards: Vec<CustomerCard> = if caller.is_empty() {
             vec![]
         } else {
-            match self.all::<CardRow>(&cards::by_phone(caller, now, staff.scope())) {
+            // The staff of one store: their calls read by store id (`access::only_store`).
+            let read = match staff.only_store() {
+                Some(one) => cards::by_phone_at_store(caller, now, one),
+                None => cards::by_phone(caller, now, staff.scope()),
+            };
+            match self.all::<CardRow>(&read) {
                 Ok(rows) => cards::cards_of(rows)
                     .into_iter()
                     .filter(|c| staff.may_see_customer(home_of(c)))
