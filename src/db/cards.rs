@@ -3,7 +3,7 @@ use crate::domain::access::{call_visible_sql, one_store_calls_sql};
 use crate::domain::messages::{CustomerCard, StoreRef, Usage};
 use crate::platform::db::{self, i};
 use crate::platform::http::ApiResult;
-use crate::platform::sql::Stmt;
+use crate::platform::sql::{Stmt, Val};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
@@ -50,15 +50,20 @@ pub fn by_phone_for(
 /// The lookup itself, for D1 and for the hub's pop index alike (the index mirrors the tables
 /// it reads, so both answer the same).
 pub fn by_phone(phone: &str, now_ms: i64, scope: Option<String>) -> Stmt {
+    by_phone_counting(phone, now_ms, &call_visible_sql(3), scope.into())
+}
+
+/// The lookup with the calls counted where `visible` (bound at `?3` to `bound`) says.
+fn by_phone_counting(phone: &str, now_ms: i64, visible: &str, bound: Val) -> Stmt {
     let sql = format!(
         "SELECT {} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
          LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
          ORDER BY c.updated_at DESC, c.id LIMIT 10",
-        card_columns(2)
+        card_columns_with(visible, 2)
     );
     Stmt::new(
         sql,
-        vec![phone.into(), (now_ms - THIRTY_DAYS_MS).into(), scope.into()],
+        vec![phone.into(), (now_ms - THIRTY_DAYS_MS).into(), bound],
     )
 }
 
@@ -70,19 +75,7 @@ pub fn by_phone(phone: &str, now_ms: i64, scope: Option<String>) -> Stmt {
 ///
 /// [`Viewer::only_store`]: crate::domain::access::Viewer::only_store
 pub fn by_phone_at_store(phone: &str, now_ms: i64, store: i64) -> Stmt {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let sql = SQL.get_or_init(|| {
-        format!(
-            "SELECT {} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
-             LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
-             ORDER BY c.updated_at DESC, c.id LIMIT 10",
-            card_columns_with(&one_store_calls_sql(3), 2)
-        )
-    });
-    Stmt::new(
-        sql.as_str(),
-        vec![phone.into(), (now_ms - THIRTY_DAYS_MS).into(), store.into()],
-    )
+    by_phone_counting(phone, now_ms, &one_store_calls_sql(3), store.into())
 }
 
 pub fn by_id_stmt(
