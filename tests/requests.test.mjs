@@ -437,11 +437,17 @@ test('usage figures: every number of the customer, first and last call, missed i
     [k.calls, k.firstContact, k.lastCall, k.missed30d],
     [2, now - 30 * day + hour, now - 2 * day, 1],
   );
-  // The pop's card, read from the hub's own index, counts the same (and this call once more).
+  // The pop's card, read from the hub's own index, counts the same (and this call once more):
+  // the admins' card over every call, each store's staff card over that store's calls (one
+  // statement reads both figures in the hub).
   const s = await w.openSocket(admin);
+  const ns = await w.openSocket(nishi);
+  const ks = await w.openSocket(kinshi);
+  const popOf = (sock, ev) =>
+    sock.waitFor((m) => m.callId === String(ev.call_id) && m.type === 'incoming_call');
   const ev = callEvent({ external_number: e164(phone), internal_number: nishiLine });
   assert.equal((await w.sendEvent(ev)).status, 200);
-  const pop = await s.waitFor((m) => m.callId === String(ev.call_id) && m.type === 'incoming_call');
+  const pop = await popOf(s, ev);
   const u = pop.customer.usage;
   assert.deepEqual(
     [u.calls, u.firstContact, u.missed30d],
@@ -449,8 +455,29 @@ test('usage figures: every number of the customer, first and last call, missed i
     JSON.stringify(u),
   );
   assert.ok(u.lastCall >= ev.date_started, 'the last call is this one');
+  const nu = (await popOf(ns, ev)).customer.usage;
+  assert.deepEqual(
+    [nu.calls, nu.firstContact, nu.missed30d],
+    [5, now - 40 * day, 1],
+    JSON.stringify(nu),
+  );
+  assert.equal(nu.lastCall, u.lastCall);
+  const kev = callEvent({ external_number: e164(other), internal_number: kinshiLine });
+  assert.equal((await w.sendEvent(kev)).status, 200);
+  const ku = (await popOf(ks, kev)).customer.usage;
+  assert.deepEqual(
+    [ku.calls, ku.firstContact, ku.missed30d],
+    [3, now - 30 * day + hour, 1],
+    JSON.stringify(ku),
+  );
+  assert.ok(ku.lastCall >= kev.date_started, "錦糸町's last call is this one");
   s.close();
-  assert.deepEqual(await usage(admin), u, 'D1 answers what the pop showed');
+  ns.close();
+  ks.close();
+  assert.deepEqual(await usage(nishi), nu, "D1 answers what 西船橋's pop showed");
+  assert.deepEqual(await usage(kinshi), ku, "D1 answers what 錦糸町's pop showed");
+  const au = await usage(admin);
+  assert.equal(au.calls, 8, 'both pops counted for the admins');
 });
 
 test('/api/health says ok and version to the public; D1 and hub detail are for admins', async () => {

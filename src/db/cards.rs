@@ -1,9 +1,9 @@
 //! The customer card and how it is read: the one column list every customer read uses.
-use crate::domain::access::call_visible_sql;
+use crate::domain::access::{call_visible_sql, one_store_calls_sql};
 use crate::domain::messages::{CustomerCard, StoreRef, Usage};
 use crate::platform::db::{self, i};
 use crate::platform::http::ApiResult;
-use crate::platform::sql::Stmt;
+use crate::platform::sql::{Stmt, Val};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
@@ -50,16 +50,32 @@ pub fn by_phone_for(
 /// The lookup itself, for D1 and for the hub's pop index alike (the index mirrors the tables
 /// it reads, so both answer the same).
 pub fn by_phone(phone: &str, now_ms: i64, scope: Option<String>) -> Stmt {
+    by_phone_counting(phone, now_ms, &call_visible_sql(3), scope.into())
+}
+
+/// The lookup with the calls counted where `visible` (bound at `?3` to `bound`) says.
+fn by_phone_counting(phone: &str, now_ms: i64, visible: &str, bound: Val) -> Stmt {
     let sql = format!(
         "SELECT {} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
          LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
          ORDER BY c.updated_at DESC, c.id LIMIT 10",
-        card_columns(2)
+        card_columns_with(visible, 2)
     );
     Stmt::new(
         sql,
-        vec![phone.into(), (now_ms - THIRTY_DAYS_MS).into(), scope.into()],
+        vec![phone.into(), (now_ms - THIRTY_DAYS_MS).into(), bound],
     )
+}
+
+/// [`by_phone`] for the staff of one store (`store`: [`Viewer::only_store`]), as the pop
+/// reads the store's card on every call: the same rows and figures as [`by_phone`] with that
+/// viewer's scope, the calls counted by [`one_store_calls_sql`] (the hub's
+/// `calls_caller_store` index answers them; measured with SQLite on these statements, 148 →
+/// 14 µs for a caller of 10 calls, 650 → 180 µs at 5,000).
+///
+/// [`Viewer::only_store`]: crate::domain::access::Viewer::only_store
+pub fn by_phone_at_store(phone: &str, now_ms: i64, store: i64) -> Stmt {
+    by_phone_counting(phone, now_ms, &one_store_calls_sql(3), store.into())
 }
 
 pub fn by_id_stmt(
@@ -110,8 +126,13 @@ pub fn newest_stmt(
 /// The card's column list with the 30-day bound at `?n` and the viewer's scope at `?n+1`, so
 /// a card read fits any statement.
 pub fn card_columns(n: usize) -> String {
+    card_columns_with(&call_visible_sql(n + 1), n)
+}
+
+/// The card's column list with the 30-day bound at `?n` and `visible` as the calls counted.
+fn card_columns_with(visible: &str, n: usize) -> String {
     CARD_COLUMNS
-        .replace("{VIS}", &call_visible_sql(n + 1))
+        .replace("{VIS}", visible)
         .replace("{MISSED}", &crate::domain::call::missed_sql("k"))
         .replace("?{n}", &format!("?{n}"))
 }

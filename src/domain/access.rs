@@ -250,6 +250,17 @@ impl Viewer {
         ))
     }
 
+    /// The one store whose calls this viewer sees, when that store is their whole scope (the
+    /// staff of one store, as the pop's store version is read for): then
+    /// [`one_store_calls_sql`] bound to it says what [`call_visible_sql`] with [`Self::scope`]
+    /// says, without the scope document.
+    pub fn only_store(&self) -> Option<i64> {
+        match (self.role, self.stores.as_slice()) {
+            (Role::AreaManager | Role::Staff, [one]) => Some(*one),
+            _ => None,
+        }
+    }
+
     /// The hub rooms (hibernation tags) a socket of this viewer listens in: one per store, so
     /// a member of two stores hears each store's calls, each call once ([`call_rooms`]); a
     /// reception desk listens in the desk's room, which hears every store's calls.
@@ -361,6 +372,14 @@ pub fn call_visible_sql(n: usize) -> String {
         "(?{n} IS NULL OR (json_extract(?{n}, '$.all') = 1 AND k.store_id IS NOT NULL) OR {})",
         in_scope("k.store_id", n)
     )
+}
+
+/// [`call_visible_sql`] for a viewer whose scope is one store ([`Viewer::only_store`]), that
+/// store's id bound at `?n`. The scope document's form is tested row by row (`json_extract`,
+/// `json_each`): this one lets SQLite read a caller's calls at one store from the
+/// `calls_caller_store` index alone. The pop reads a store's card with it on every call.
+pub fn one_store_calls_sql(n: usize) -> String {
+    format!("k.store_id = ?{n}")
 }
 
 pub const ADMIN_ROOM: &str = "admin";

@@ -293,3 +293,34 @@ fn scope_agrees_with_the_predicates() {
     );
     assert_eq!(desk.scope().as_deref(), Some(r#"{"s":[],"c":0,"all":1}"#));
 }
+
+#[test]
+fn only_store_is_the_whole_call_scope() {
+    // Every role with every set of up to three stores: where a viewer has one store as its
+    // whole scope, the calls it may see are exactly that store's (what `one_store_calls_sql`
+    // asks SQLite), and where it has not, `only_store` says None.
+    let sets: Vec<Vec<i64>> = (0..8u8)
+        .map(|m| (1..=3).filter(|s| m & (1 << (s - 1)) != 0).collect())
+        .collect();
+    for role in [Role::Admin, Role::AreaManager, Role::Staff, Role::Reception] {
+        for stores in &sets {
+            let v = Viewer {
+                role,
+                stores: stores.clone(),
+            };
+            match v.only_store() {
+                Some(one) => {
+                    for call in [None, Some(1), Some(2), Some(3), Some(4)] {
+                        assert_eq!(v.may_see_call(call), call == Some(one), "{v:?} {call:?}");
+                    }
+                }
+                None => assert!(
+                    matches!(role, Role::Admin | Role::Reception) || stores.len() != 1,
+                    "{v:?}"
+                ),
+            }
+        }
+    }
+    assert_eq!(NISHI().only_store(), Some(1));
+    assert_eq!(ADMIN.only_store(), None);
+}

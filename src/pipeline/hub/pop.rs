@@ -277,14 +277,16 @@ impl Hub {
         store: Option<i64>,
     ) -> ApiResult<Option<String>> {
         // A call on no store's line reaches the admin room only.
-        if store.is_none() {
+        let Some(store_id) = store else {
             return Ok(None);
-        }
+        };
         let staff = Viewer::staff_of(store);
         let staff_cards: Vec<CustomerCard> = if caller.is_empty() {
             vec![]
         } else {
-            match self.all::<CardRow>(&cards::by_phone(caller, now, staff.scope())) {
+            // The staff of one store see that store's calls (`Viewer::only_store`): the card's
+            // figures count them by store id.
+            match self.all::<CardRow>(&cards::by_phone_at_store(caller, now, store_id)) {
                 Ok(rows) => cards::cards_of(rows)
                     .into_iter()
                     .filter(|c| staff.may_see_customer(home_of(c)))
