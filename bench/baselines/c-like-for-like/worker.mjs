@@ -519,11 +519,11 @@ const CARD_SQL =
   'SELECT c.id, c.name, c.kana, c.memo, c.customer_type, c.flag, ' +
   'c.visit_count, c.total_spend, c.last_visit_at, c.updated_at, c.version, c.home_store_id, hs.name AS home_store_name, ' +
   "(SELECT group_concat(phone, ',') FROM customer_phones WHERE customer_id = c.id) AS phones, " +
-  `(SELECT count(*) FROM calls k WHERE k.is_test = 0 AND ${VIS} AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS call_count, ` +
+  `(SELECT coalesce(sum((SELECT count(*) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND ${VIS})), 0) FROM customer_phones cp WHERE cp.customer_id = c.id) AS call_count, ` +
   `(SELECT max((SELECT max(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND ${VIS})) FROM customer_phones cp WHERE cp.customer_id = c.id) AS last_call, ` +
   `(SELECT min((SELECT min(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND ${VIS})) FROM customer_phones cp WHERE cp.customer_id = c.id) AS first_contact, ` +
-  `(SELECT count(*) FROM calls k WHERE k.is_test = 0 AND k.phase IN ('missed', 'voicemail') AND ${VIS} AND k.started_at >= ?2 ` +
-  '   AND k.caller IN (SELECT phone FROM customer_phones WHERE customer_id = c.id)) AS missed_30d ' +
+  `(SELECT coalesce(sum((SELECT count(*) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND k.phase IN ('missed', 'voicemail') AND ${VIS} AND k.started_at >= ?2)), 0) ` +
+  '   FROM customer_phones cp WHERE cp.customer_id = c.id) AS missed_30d ' +
   'FROM customer_phones p JOIN customers c ON c.id = p.customer_id ' +
   'LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 ' +
   'ORDER BY c.updated_at DESC, c.id LIMIT 10';
