@@ -31,7 +31,13 @@ afterEach(async () => {
   assert.deepEqual(pageErrors.splice(0), []);
 });
 
-async function popupOf(ev) {
+/**
+ * The popup the console opens for `ev`, once at its address (`commit`: once the page has
+ * started, not loaded).
+ * @param {any} ev
+ * @param {{ waitUntil?: 'load' | 'commit' }} [opts]
+ */
+async function popupOf(ev, { waitUntil = 'load' } = {}) {
   const popupP = context.waitForEvent(
     'page',
     (p) => p.url().includes(CTI_PATH) || p.url() === 'about:blank',
@@ -39,7 +45,7 @@ async function popupOf(ev) {
   const res = await w.sendEvent(ev);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   const popup = await popupP;
-  await popup.waitForURL((u) => u.pathname === CTI_PATH);
+  await popup.waitForURL((u) => u.pathname === CTI_PATH, { waitUntil });
   return popup;
 }
 
@@ -82,5 +88,42 @@ test('D1 slow: the name shows before the lookup answers (the card comes from the
     assert.equal(await popup.evaluate(() => document.body.dataset.card), 'pop');
   } finally {
     await held.release();
+  }
+});
+
+test("the name shows while the popup's other modules still load (pop-card.js needs two)", async () => {
+  const page = await context.newPage();
+  await page.goto(`${base}/admin/`);
+  await page.locator('#conn-status', { hasText: /^接続中$/ }).waitFor();
+  await w.reindex();
+  // The card's module is held back: the full card cannot render until it is let through.
+  /** @type {() => void} */
+  let release = () => {};
+  const released = new Promise((r) => {
+    release = () => r(undefined);
+  });
+  let asked = false;
+  await context.route('**/admin/popup/card.js', async (route) => {
+    asked = true;
+    await released;
+    await route.continue().catch(() => {}); // the test may have ended meanwhile
+  });
+  try {
+    const popup = await popupOf(callEvent(), { waitUntil: 'commit' });
+    await popup.getByRole('heading', { name: '山田 太郎' }).waitFor();
+    assert.ok(asked, 'card.js was asked for');
+    assert.equal(await popup.evaluate(() => 'popHead' in document.body.dataset), true);
+    assert.equal(await popup.title(), '着信 - 山田 太郎');
+    // Only the card's head: nothing of the rest (no 編集, no empty usage) shows yet.
+    assert.equal(await popup.getByRole('button', { name: '編集' }).count(), 0);
+    assert.equal(await popup.getByRole('heading', { name: '利用状況' }).count(), 0);
+    release();
+    // The rest loads: the whole card, then the lookup's answer (who may edit).
+    await popup.locator('#usage', { hasText: '来店回数' }).waitFor();
+    await popup.getByRole('button', { name: '編集' }).waitFor();
+    assert.equal(await popup.evaluate(() => 'popHead' in document.body.dataset), false);
+  } finally {
+    release();
+    await context.unroute('**/admin/popup/card.js');
   }
 });

@@ -94,3 +94,19 @@ test('the popup preloads every module it loads (no import-by-import waterfall be
     'preloaded but never loaded',
   );
 });
+
+test("the popup's first module shows the name with two small modules, asked for before the rest", () => {
+  const html = readFileSync('public/admin/popup/cti.html', 'utf8');
+  const scripts = [...html.matchAll(/<script type="module" src="\/([^"]+)"/g)].map(
+    (m) => `public/${m[1]}`,
+  );
+  assert.equal(scripts[0], 'public/admin/popup/pop-card.js', 'pop-card.js is the first script');
+  const first = [...moduleGraph([scripts[0]])].filter((f) => f !== scripts[0]).sort();
+  assert.deepEqual(first, ['public/admin/lib/format.js', 'public/admin/lib/live-channel.js']);
+  // Its modules are the first preloaded, and it is asked for before every other module.
+  const preloads = [...html.matchAll(/<link rel="modulepreload" href="\/([^"]+)"/g)].map(
+    (m) => `public/${m[1]}`,
+  );
+  assert.deepEqual(preloads.slice(0, first.length).sort(), first);
+  assert.ok(html.indexOf('src="/admin/popup/pop-card.js"') < html.indexOf('rel="modulepreload"'));
+});

@@ -4,20 +4,20 @@
 // the socket to the hub and, when a call should pop, races the other tabs of the browser for it
 // (Web Lock + the popped list in console/popup-claim.js), so a call still pops once per browser
 // however many pages are open. The header's indicator says whether this page is listening
-// (接続中 / 再接続中 / 切断). The banners (connection lost, blocked popups, 応答時 notices),
-// the ring tone, the ringing title and favicon, and desktop notifications work on every page.
+// (接続中 / 再接続中 / 切断). The banners (connection lost, blocked popups, 応答時 notices; built
+// in console/banners.js), the ring tone, the ringing title and favicon, and desktop
+// notifications work on every page.
 //
 // A page that moves on (顧客 → 着信履歴) hands over through the hub: the next page's first
 // connect gets the latest event of every live call, and pops those that rang in the last minute
 // and were not popped yet (the popped list is per browser), so a call ringing during the
 // navigation still pops.
-import { $, el } from './dom.js';
+import { $ } from './dom.js';
 import { MessageTarget } from './events.js';
 import { CtiSocket, showConnection } from './socket.js';
 import { MessageType } from './protocol.js';
 import { LIVE_PHASES, callFromMessage, popupUrl, POPUP_FEATURES, openCallPopup } from './calls.js';
 import { refreshCallbackCount } from './front-desk.js';
-import { fmtPhone } from './format.js';
 import { openChannel, DESK_SILENCE_MS } from './live-channel.js';
 import {
   initRing,
@@ -42,10 +42,10 @@ import {
   forgetPhases,
   recentEnough,
   missedWithoutPop,
-  POPUP_BLOCKED_HELP,
   setDialpadUser,
 } from '../console/popups.js';
 import { api } from './api.js';
+import { mountBanners, noticeRecovered, noticeMissed } from '../console/banners.js';
 
 export const socket = new CtiSocket();
 
@@ -76,103 +76,6 @@ let deskSeenAt = 0;
 let deskOpenedAt = 0;
 
 // ---------------------------------------------------------------------------------------------
-// The banners: connection lost, blocked popups, 応答時 notices. Built here for every page.
-
-/**
- * A banner's text: its title in bold, then the rest.
- * @param {string} title
- * @param {string | null} titleId
- * @param {...Node} rest
- */
-const bannerText = (title, titleId, ...rest) =>
-  el(
-    'span',
-    { class: 'banner-text' },
-    el('strong', { text: title, attrs: { id: titleId } }),
-    ...rest,
-  );
-
-/**
- * A banner's × button.
- * @param {string} id
- * @param {string} label what it closes, for a screen reader
- * @param {() => void} click
- */
-const dismissButton = (id, label, click) =>
-  el(
-    'span',
-    { class: 'banner-actions' },
-    el('button', {
-      class: 'btn btn-ghost btn-small',
-      text: '×',
-      attrs: { type: 'button', id, 'aria-label': label },
-      on: { click },
-    }),
-  );
-
-function banners() {
-  return el(
-    'div',
-    { class: 'live-banners', attrs: { id: 'live-banners' } },
-    el(
-      'div',
-      { class: 'banner banner-error', attrs: { id: 'conn-banner', role: 'status' }, hidden: true },
-      bannerText(
-        'サーバーとの接続が切れています。',
-        'conn-banner-title',
-        el('span', {
-          class: 'small',
-          text: '自動的に再接続しています。この間の着信は、再接続後に一覧とポップアップに反映されます。',
-          attrs: { id: 'conn-banner-detail' },
-        }),
-      ),
-    ),
-    el(
-      'div',
-      {
-        class: 'banner banner-warn banner-blocked',
-        attrs: { id: 'popup-blocked', role: 'alert' },
-        hidden: true,
-      },
-      el(
-        'div',
-        { class: 'banner-text' },
-        el('strong', { text: 'ポップアップがブロックされました。' }),
-        el('ul', {
-          class: 'blocked-calls',
-          attrs: { id: 'popup-blocked-list', 'aria-label': 'ブロックされた着信' },
-        }),
-        el('span', { class: 'muted small blocked-help', text: POPUP_BLOCKED_HELP }),
-      ),
-      dismissButton('popup-dismiss', 'ブロックの通知を閉じる', hideBlocked),
-    ),
-    el(
-      'div',
-      { class: 'banner banner-info', attrs: { id: 'missed-notice', role: 'status' }, hidden: true },
-      bannerText(
-        '応答されなかった着信があります。',
-        null,
-        el('span', { attrs: { id: 'missed-notice-detail' } }),
-        el('span', {
-          class: 'muted small',
-          text: '応答時ポップアップの設定のため、ポップアップは開いていません。着信の一覧の行から開けます。',
-        }),
-      ),
-      dismissButton('missed-notice-dismiss', '不在着信の通知を閉じる', () => {
-        $('#missed-notice').hidden = true;
-      }),
-    ),
-  );
-}
-
-/** Puts the banners at the top of `mount` (default: the page's `<main>`). */
-function mountBanners(mount) {
-  if ($('#live-banners')) return;
-  const where = mount ?? document.querySelector('main') ?? document.body;
-  where.prepend(banners());
-}
-
-// ---------------------------------------------------------------------------------------------
 // The tab: title and favicon while a call rings.
 
 function showRinging() {
@@ -185,36 +88,6 @@ function showRinging() {
 export function setBaseTitle(title) {
   baseTitle = title;
   showRinging();
-}
-
-/** The gap filler recorded missed calls no webhook brought (issue 26): say so, once per page. */
-let recovered = 0;
-function noticeRecovered(msg) {
-  recovered += Number(msg.missed) || 0;
-  let node = $('#recovered-notice');
-  if (!node) {
-    node = el(
-      'div',
-      { class: 'banner banner-info', attrs: { id: 'recovered-notice', role: 'status' } },
-      el('span', { class: 'banner-text', attrs: { id: 'recovered-notice-text' } }),
-      dismissButton('recovered-notice-dismiss', '補完の通知を閉じる', () => node.remove()),
-    );
-    $('#live-banners')?.append(node);
-  }
-  $('#recovered-notice-text').textContent =
-    `Dialpad の通話履歴から、届いていなかった不在着信を${recovered}件補完しました（着信履歴・折り返しに追加済み）。`;
-  refreshCallbackCount();
-}
-
-/** 応答時 mode: a call that ended unanswered never popped; say so. */
-function noticeMissed(call) {
-  const who = call.customerName
-    ? `${call.customerName} 様`
-    : call.caller
-      ? '未登録の番号'
-      : '非通知';
-  $('#missed-notice-detail').textContent = call.caller ? `${fmtPhone(call.caller)}（${who}）` : who;
-  $('#missed-notice').hidden = false;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -87,6 +87,7 @@ initCallState(Boolean(callId));
 frontDesk.initFrontDesk(callId);
 setTitle();
 if (callId) {
+  early.listen();
   startSocket();
   lookup();
 } else {

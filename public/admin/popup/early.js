@@ -1,11 +1,12 @@
 // @ts-check
 // The card from the pop: the pop message already carries the caller's card (name, kana, badges,
 // numbers, memo's start, usage). It comes from the page that opened this window (over the
-// browser's channel) or from this popup's own socket; the popup shows it at once, while its
+// browser's channel, taken by pop-card.js, which showed the card's head while this popup's
+// modules loaded) or from this popup's own socket; the popup shows it whole at once, while its
 // lookup (history, notes, who may edit) is still on its way, and keeps it if D1 cannot answer.
 import { el } from '../lib/dom.js';
 import { fmtPhone } from '../lib/format.js';
-import { onCallMessage } from './live-link.js';
+import { onCallMessage } from './pop-card.js';
 import { renderCustomer, renderOtherStore } from './card.js';
 import { ui, state, callId, renderStore } from './view.js';
 
@@ -15,6 +16,10 @@ let noteNode = null;
 export const early = {
   shown: false,
   finished: false,
+  /** The popup is set up: show the call's message handed over by a listening page (now, if here). */
+  listen() {
+    onCallMessage((msg) => this.show(msg));
+  },
   /**
    * A message of this call with a card, before the lookup answered: show who is calling.
    * @param {any} msg
@@ -61,5 +66,3 @@ export const early = {
     ui.customerView.prepend(noteNode);
   },
 };
-
-onCallMessage((msg) => early.show(msg));

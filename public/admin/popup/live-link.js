@@ -19,19 +19,6 @@ const callId = params.get('callId') || null;
 const isDesk = params.get('desk') === '1';
 const channel = openChannel();
 
-/** What to do with this call's message handed over by a listening page (see `onCallMessage`). */
-let callMessageHandler = null;
-
-/**
- * `fn(msg)` receives this popup's call message (the pop, with the caller's card) as soon as a
- * listening page of this browser hands it over: the popup shows who is calling before its own
- * lookup answers.
- */
-export function onCallMessage(fn) {
-  callMessageHandler = fn;
-  if (callId) channel.postMessage({ type: 'call?', callId });
-}
-
 /** callId -> the newest state the listening pages told us */
 const known = new Map();
 let autoCloseSecs = null;
@@ -190,9 +177,6 @@ channel.addEventListener('message', (ev) => {
       if (Number.isFinite(m.autoCloseSecs)) autoCloseSecs = m.autoCloseSecs;
       scheduleClose();
       if (isDesk) renderOthers();
-      break;
-    case 'call-msg':
-      if (m.msg && String(m.msg.callId) === callId) callMessageHandler?.(m.msg);
       break;
     case 'desk-show':
       if (isDesk) deskShow(String(m.callId));

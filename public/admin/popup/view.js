@@ -89,6 +89,8 @@ const VIEWS = [
 /** @param {View} view */
 export function show(view) {
   for (const v of VIEWS) ui[v].hidden = v !== view;
+  // A view shown whole: pop-card.js's head of the card (the name first) is over.
+  delete document.body.dataset.popHead;
   // The story, who answered and the next steps sit right under the view's head (the name,
   // or the banner), above the rest of it; they wait at the end while there is no caller.
   const slot = ui[view].querySelector('[data-lead-slot]');
