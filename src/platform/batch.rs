@@ -105,10 +105,15 @@ impl<K: Clone, V> Coalescer<K, V> {
                 batch: std::mem::take(&mut *inner.queue.borrow_mut()),
             };
             let keys = reading.batch.iter().map(|(k, _)| k.clone()).collect();
-            let values = read(keys).await;
-            for ((_, slot), v) in std::mem::take(&mut reading.batch).into_iter().zip(values) {
-                *slot.borrow_mut() = Some(v);
-            }
+            let mut values = read(keys).await.into_iter();
+            // Answered in order; a key `read` left unanswered goes back to the queue.
+            reading.batch.retain(|(_, slot)| match values.next() {
+                Some(v) => {
+                    *slot.borrow_mut() = Some(v);
+                    false
+                }
+                None => true,
+            });
             drop(reading);
         }
     }
