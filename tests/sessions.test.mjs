@@ -267,3 +267,30 @@ test('a console stays served across lease renewals: a call after several re-chec
     await f.close();
   }
 });
+
+test('concurrent requests are each answered for their own session (their D1 checks are read together)', async () => {
+  const { signHS256, JWT_SECRET } = await import('./helpers/worker.mjs');
+  const a = await w.login({ role: 'admin' });
+  const gone = await loginAgain(a);
+  const b = await w.login({ role: 'admin' });
+  assert.equal(
+    (await w.json('/api/auth/logout', { method: 'POST', headers: bearer(gone) })).status,
+    200,
+  );
+  // A well-signed token naming b's account with a's live session: someone else's session.
+  const claims = JSON.parse(Buffer.from(a.token.split('.')[1], 'base64url').toString());
+  const forged = { token: signHS256({ ...claims, uid: b.user.id }, JWT_SECRET) };
+  const kinds = [
+    [a, 200, a.user.id],
+    [b, 200, b.user.id],
+    [gone, 401],
+    [forged, 401],
+  ];
+  const asks = Array.from({ length: 48 }, (_, i) => kinds[i % kinds.length]);
+  const answers = await Promise.all(asks.map(([auth]) => me(auth)));
+  for (const [i, r] of answers.entries()) {
+    const [, status, uid] = asks[i];
+    assert.equal(r.status, status, `request ${i}: ${JSON.stringify(r.body)}`);
+    if (uid !== undefined) assert.equal(r.body.user.id, uid, `request ${i}`);
+  }
+});

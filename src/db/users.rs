@@ -7,7 +7,7 @@ use crate::platform::http::ApiResult;
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 pub struct UserRow {
     pub id: i64,
     pub login_id: String,
@@ -101,39 +101,44 @@ pub async fn by_id(db: &D1Database, id: i64) -> ApiResult<Option<UserRow>> {
     )
 }
 
-/// The user of a live session and when it was last used: `None` when the session was logged
-/// out, expired or belongs to someone else (the idle timeout is the caller's: it says so). One
-/// keyed read (the session's primary key and the user's).
-pub async fn by_session(
+/// For each `(uid, sid)`, in order, the user of that live session and when it was last used:
+/// `None` when the session was logged out, expired or belongs to someone else (the idle
+/// timeout is the caller's: it says so). One statement for them all, keyed (the sessions'
+/// primary key and their users'): the concurrent requests' checks that `auth::authenticate`
+/// coalesces.
+pub async fn by_sessions(
     db: &D1Database,
-    uid: i64,
-    sid: &str,
+    keys: &[(i64, String)],
     now_secs: i64,
-) -> ApiResult<Option<(UserRow, i64)>> {
-    #[derive(Deserialize)]
-    struct Seen {
-        last_seen: i64,
-    }
+) -> ApiResult<Vec<Option<(UserRow, i64)>>> {
     #[derive(Deserialize)]
     struct Both {
         #[serde(flatten)]
         user: UserRow,
-        #[serde(flatten)]
-        seen: Seen,
+        sid: String,
+        last_seen: i64,
     }
-    Ok(db::stmt(
+    let rows: Vec<Both> = db::stmt(
         db,
         &format!(
             "SELECT u.id, u.login_id, u.display_name, coalesce(u.org_role, u.role) AS role, u.store_id, u.password_hash, \
-             u.token_version, u.disabled, {STORES_OF_U}, s.last_seen FROM sessions s \
+             u.token_version, u.disabled, {STORES_OF_U}, s.id AS sid, s.last_seen FROM sessions s \
              JOIN users u ON u.id = s.user_id \
-             WHERE s.id = ?2 AND s.user_id = ?1 AND s.expires_at > ?3"
+             WHERE s.id IN (SELECT json_extract(value, '$[1]') FROM json_each(?1)) AND s.expires_at > ?2"
         ),
-        &[i(uid), s(sid), i(now_secs)],
+        &[db::json(keys), i(now_secs)],
     )?
-    .first::<Both>(None)
+    .all()
     .await?
-    .map(|b| (b.user, b.seen.last_seen)))
+    .results()?;
+    Ok(keys
+        .iter()
+        .map(|(uid, sid)| {
+            rows.iter()
+                .find(|r| r.sid == *sid && r.user.id == *uid)
+                .map(|r| (r.user.clone(), r.last_seen))
+        })
+        .collect())
 }
 
 /// Records that the session was used now (at most every few minutes: `token::idle_state`).

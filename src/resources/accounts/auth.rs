@@ -16,6 +16,7 @@ use crate::domain::limiter;
 use crate::domain::messages::RevokeRequest;
 use crate::domain::password;
 use crate::domain::token::{self, Role, Session};
+use crate::platform::batch::Coalescer;
 use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client;
 use serde::Deserialize;
@@ -58,6 +59,13 @@ fn token_of(req: &Request) -> Option<(String, bool)> {
         .or_else(|| http::cookie(req, SESSION_COOKIE).map(|t| (t, true)))
 }
 
+type SessionRead = ApiResult<Option<(users::UserRow, i64)>>;
+
+thread_local! {
+    /// The session checks of this isolate's concurrent requests ([`authenticate`]).
+    static SESSION_READS: Coalescer<(i64, String), SessionRead> = Coalescer::default();
+}
+
 /// The signed-in user behind a request, re-checked against D1 (the user row and the session
 /// row) so that disabling a user, resetting a password, changing a role or store, and logging
 /// out end their sessions at once.
@@ -75,7 +83,21 @@ pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<(Session, i64)>
         return Err(ApiError::Unauthenticated("session_revoked"));
     }
     let db = env.d1("DB")?;
-    let (user, last_seen) = users::by_session(&db, claims.uid, &claims.sid, now)
+    // Read with the other requests' checks waiting at this moment (platform::batch): one D1
+    // statement for a reconnect storm's hundred sockets instead of a hundred.
+    let reads = SESSION_READS.with(Coalescer::clone);
+    let read = |keys: Vec<(i64, String)>| {
+        let db = &db;
+        async move {
+            match users::by_sessions(db, &keys, http::now_ms() / 1000).await {
+                Ok(found) => found.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e); keys.len()],
+            }
+        }
+    };
+    let pause = || worker::Delay::from(std::time::Duration::from_millis(1));
+    let (user, last_seen) = reads
+        .get((claims.uid, claims.sid.clone()), read, pause)
         .await?
         .ok_or(ApiError::Unauthenticated("session_revoked"))?;
     if user.disabled != 0 || user.token_version != claims.tv {
