@@ -277,23 +277,25 @@ impl Hub {
         store: Option<i64>,
     ) -> ApiResult<Option<String>> {
         // A call on no store's line reaches the admin room only.
-        let Some(store_id) = store else {
+        if store.is_none() {
             return Ok(None);
-        };
+        }
         let staff = Viewer::staff_of(store);
-        let staff_cards: Vec<CustomerCard> = if caller.is_empty() {
-            vec![]
-        } else {
-            // The staff of one store see that store's calls (`Viewer::only_store`): the card's
-            // figures count them by store id.
-            match self.all::<CardRow>(&cards::by_phone_at_store(caller, now, store_id)) {
-                Ok(rows) => cards::cards_of(rows)
-                    .into_iter()
-                    .filter(|c| staff.may_see_customer(home_of(c)))
-                    .map(CustomerCard::for_pop)
-                    .collect(),
-                Err(_) => vec![],
+        // The staff of one store see that store's calls (`Viewer::only_store`): the card's
+        // figures count them by store id. Nothing else is asked of this viewer: anything
+        // else shows no card.
+        let staff_cards: Vec<CustomerCard> = match staff.only_store() {
+            Some(one) if !caller.is_empty() => {
+                match self.all::<CardRow>(&cards::by_phone_at_store(caller, now, one)) {
+                    Ok(rows) => cards::cards_of(rows)
+                        .into_iter()
+                        .filter(|c| staff.may_see_customer(home_of(c)))
+                        .map(CustomerCard::for_pop)
+                        .collect(),
+                    Err(_) => vec![],
+                }
             }
+            _ => vec![],
         };
         // 顧客の共有: チェーン共通 — when none of the store's own customers has the number,
         // another store's customer pops in their shared view (`access::CustomerView`).
