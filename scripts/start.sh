@@ -31,4 +31,7 @@ echo "  Simulate:  npm run call -- 09012345678 05017481234"
 echo
 # Both Workers in one wrangler dev: the console (first, serving the port) and the pop Worker,
 # which the console hands Dialpad's deliveries to through its POP binding.
-exec npx wrangler dev -c wrangler.toml -c wrangler.pop.toml --port "${PORT:-8787}" --ip 127.0.0.1 "$@"
+# ASSETS_VERSION: the pages' files are served under /v/<hash of public/>/ and cached by the
+# browser for good (src/domain/assets.rs); after editing public/, restart to get a new version.
+exec npx wrangler dev -c wrangler.toml -c wrangler.pop.toml --port "${PORT:-8787}" --ip 127.0.0.1 \
+  --var "ASSETS_VERSION:$(node scripts/lib/assets-version.mjs)" "$@"

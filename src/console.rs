@@ -3,7 +3,7 @@
 //! here (`crate::fetch` hands them to the pop Worker).
 use crate::db::users;
 use crate::domain::error::ApiError;
-use crate::domain::{self, messages::SocketInfo};
+use crate::domain::{self, assets, messages::SocketInfo};
 use crate::pipeline::{self, webhook};
 use crate::platform::http::{self, ApiResult};
 use crate::platform::hub_client;
@@ -15,7 +15,7 @@ use crate::resources::{
     audit, callbacks, calls, custom_fields, hours, reports, settings, stores, wrapups,
 };
 use crate::{buffered, platform, VERSION};
-use worker::{Env, Method, Request, Response};
+use worker::{Env, Headers, Method, Request, Response};
 
 /// Everything but Dialpad's deliveries: the API, `/` and the static pages.
 pub(crate) async fn serve(req: Request, env: &Env) -> worker::Result<Response> {
@@ -45,8 +45,64 @@ pub(crate) async fn serve(req: Request, env: &Env) -> worker::Result<Response> {
         let resp = worker::web_sys::Response::redirect_with_status(&to, 301)?;
         return http::with_security_headers(Response::from(resp));
     }
-    let resp = env.assets("ASSETS")?.fetch_request(req).await?;
-    http::with_security_headers(resp)
+    static_file(req, env, &path).await
+}
+
+/// A page or one of its files, from the static assets (`domain::assets`): with
+/// `ASSETS_VERSION` set, a page names its styles and scripts under `/v/<version>/`, and those
+/// are cached by the browser for good; without it, everything is served as it is.
+async fn static_file(req: Request, env: &Env, path: &str) -> worker::Result<Response> {
+    let configured = env.var("ASSETS_VERSION").ok().map(|v| v.to_string());
+    let version = assets::version(configured.as_deref());
+    let files = env.assets("ASSETS")?;
+    if let Some((asked, file)) = assets::split(path).filter(|(_, f)| assets::is_static_file(f)) {
+        let url = platform::url::with_path(&req, file)?;
+        let inner = http::new_request(&url, req.method(), Some(req.headers()), None)?;
+        let resp = http::with_security_headers(files.fetch_request(inner).await?)?;
+        let cache = if version == Some(asked) && resp.status_code() == 200 {
+            assets::IMMUTABLE
+        } else {
+            assets::REVALIDATE
+        };
+        resp.headers().set("Cache-Control", cache)?;
+        return Ok(resp);
+    }
+    let Some(version) = version.filter(|_| !assets::is_static_file(path)) else {
+        return http::with_security_headers(files.fetch_request(req).await?);
+    };
+    // A page is asked for whole (no validator: a `304` would keep a page naming another
+    // version's files) and rewritten for this version.
+    let headers = Headers::new();
+    for (k, v) in req.headers().entries() {
+        if !matches!(k.as_str(), "if-none-match" | "if-modified-since") {
+            headers.append(&k, &v)?;
+        }
+    }
+    let url = platform::url::with_path_keeping_query(&req, path)?;
+    let mut resp = files
+        .fetch_request(http::new_request(&url, req.method(), Some(&headers), None)?)
+        .await?;
+    let html = resp
+        .headers()
+        .get("Content-Type")?
+        .is_some_and(|t| t.starts_with("text/html"));
+    if resp.status_code() != 200 || !html || req.method() != Method::Get {
+        return http::with_security_headers(resp);
+    }
+    let page = assets::versioned_html(&resp.text().await?, version);
+    let out = Headers::new();
+    for (k, v) in resp.headers().entries() {
+        if !matches!(k.as_str(), "etag" | "content-length" | "content-encoding") {
+            out.append(&k, &v)?;
+        }
+    }
+    out.set("Cache-Control", assets::REVALIDATE)?;
+    http::with_security_headers(
+        worker::ResponseBuilder::new()
+            .with_status(200)
+            .with_headers(out)
+            .fixed(page.into_bytes()),
+    )
 }
 
 /// The popup's folder, and where it was until issue 24: an old address (a bookmark, a window

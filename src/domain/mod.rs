@@ -5,6 +5,7 @@
 //! waiting to disagree with the first.
 pub mod access;
 pub mod account;
+pub mod assets;
 pub mod audit;
 pub mod call;
 pub mod csv;

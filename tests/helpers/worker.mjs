@@ -11,6 +11,7 @@ import { applyMigrations } from '../../scripts/lib/sql.mjs';
 import { seedDemo, upsertUser, addCustomer, upsertStore } from '../../scripts/lib/seed.mjs';
 import { signHS256, signRaw } from '../../scripts/lib/jwt.mjs';
 import { randomPassword } from '../../scripts/lib/password.mjs';
+import { assetsVersion } from '../../scripts/lib/assets-version.mjs';
 
 // At least 32 characters, distinct, and not the .dev.vars.example placeholders: the Worker
 // refuses to serve with anything else.
@@ -81,6 +82,9 @@ export function miniflareOptions({
       TENANT: 'default',
       // As deployed (wrangler.toml): the hub and the guard are created with the apac hint.
       HUB_LOCATION: 'apac',
+      // As started and deployed (scripts/start.sh, `npm run deploy`): the pages name their
+      // files under /v/<version>/, cached for good (src/domain/assets.rs).
+      ASSETS_VERSION: assetsVersion(),
       ALLOW_UNSIGNED_WEBHOOKS: 'false',
       ALLOWED_ORIGINS: '',
       // As .dev.vars: the demo passwords sign in (a test turns it off to see them refused).
