@@ -47,14 +47,15 @@ test("the popup's page names every style and script under the version, and is no
   assert.equal(res.headers.get('etag'), null, 'no validator: a 304 would keep an old version');
   assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   const html = await res.text();
-  const files = addresses(html).filter((a) => /\.(css|js|svg)$/.test(a));
+  const files = addresses(html).filter((a) => /\.(css|js)$/.test(a));
   assert.ok(files.length > 30, `the popup loads its modules: ${files.length}`);
   for (const a of files) assert.ok(a.startsWith(`/v/${version}/`), a);
   // Everything else in the page is the file as it is in public/.
   const plain = readFileSync('public/admin/popup/cti.html', 'utf8');
   assert.equal(html.replaceAll(`/v/${version}/`, '/'), plain);
-  // Links to pages keep their address.
+  // Links to pages and the tab's icon (swapped by address while a call rings) keep theirs.
   assert.ok(addresses(html).includes('/admin/'));
+  assert.ok(addresses(html).includes('/favicon.svg'));
 });
 
 test('a conditional request for a page gets the page whole, rewritten', async () => {
@@ -66,7 +67,7 @@ test('a conditional request for a page gets the page whole, rewritten', async ()
 });
 
 test('a file under the version is cached for good, and is the file in public/', async () => {
-  for (const file of ['/admin/style.css', '/admin/popup/pop-card.js', '/favicon.svg']) {
+  for (const file of ['/admin/style.css', '/admin/popup/pop-card.js', '/admin/pages.css']) {
     const res = await w.fetch(`/v/${version}${file}`);
     assert.equal(res.status, 200, file);
     assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
@@ -89,6 +90,7 @@ test('a versioned address of a missing file, a page or outside the folder is not
   for (const path of [
     `/v/${version}/admin/nope.js`,
     `/v/${version}/admin/calls.html`,
+    `/v/${version}/favicon.svg`,
     `/v/${version}/admin/%2e%2e/%2e%2e/wrangler.toml`,
     `/v/${version}/`,
   ]) {

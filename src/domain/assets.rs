@@ -45,12 +45,13 @@ pub fn split(path: &str) -> Option<(&str, &str)> {
     Some((version, file))
 }
 
-/// Whether a file of this path is one the pages load (and so may be versioned): styles,
-/// scripts and images. Pages, the API and anything else keep their address.
+/// Whether a file of this path is one the pages load as code (and so is versioned): styles
+/// and scripts. Pages, icons (the tab's icon is swapped by address while a call rings), the
+/// API and anything else keep their address.
 pub fn is_static_file(path: &str) -> bool {
     let path = path.split(['?', '#']).next().unwrap_or(path);
     let name = path.rsplit('/').next().unwrap_or(path);
-    [".css", ".js", ".mjs", ".svg", ".png", ".ico", ".woff2"]
+    [".css", ".js", ".mjs"]
         .iter()
         .any(|ext| name.len() > ext.len() && name.ends_with(ext))
 }
@@ -116,7 +117,7 @@ mod tests {
             split("/v/0123abcd/admin/style.css"),
             Some(("0123abcd", "/admin/style.css"))
         );
-        assert_eq!(split("/v/x/favicon.svg"), Some(("x", "/favicon.svg")));
+        assert_eq!(split("/v/x/a.js"), Some(("x", "/a.js")));
         for not in [
             "/admin/style.css",
             "/v/",
@@ -133,12 +134,7 @@ mod tests {
 
     #[test]
     fn only_static_files_are_versioned() {
-        for yes in [
-            "/admin/style.css",
-            "/admin/popup/cti.js",
-            "/favicon.svg",
-            "/a.js?x=1",
-        ] {
+        for yes in ["/admin/style.css", "/admin/popup/cti.js", "/a.js?x=1"] {
             assert!(is_static_file(yes), "{yes}");
         }
         for no in [
@@ -147,6 +143,7 @@ mod tests {
             "/api/customers/export",
             "/.js",
             "/admin/js",
+            "/favicon.svg",
         ] {
             assert!(!is_static_file(no), "{no}");
         }
@@ -161,7 +158,7 @@ mod tests {
   <a class="btn" href="/admin/">open</a> <a href="/admin/calls.html">calls</a>
   <a href="/api/customers/export" download="customers.csv">csv</a>
   <img src="//cdn.example/x.svg"> <a data-href="/admin/x.js">x</a> <a href="style.css">r</a>"#;
-        let want = r#"<link rel="icon" href="/v/0123456789abcdef/favicon.svg" type="image/svg+xml">
+        let want = r#"<link rel="icon" href="/favicon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="/v/0123456789abcdef/admin/style.css">
   <script type="module" src="/v/0123456789abcdef/admin/popup/pop-card.js"></script>
   <link rel="modulepreload" href="/v/0123456789abcdef/admin/lib/format.js">
