@@ -109,13 +109,19 @@ const STORE_FIGURES: &str = "\
 /// [`Viewer::only_store`]: crate::domain::access::Viewer::only_store
 /// [`one_store_calls_sql`]: crate::domain::access::one_store_calls_sql
 pub fn by_phone_with_store(phone: &str, now_ms: i64, store: Option<i64>) -> Stmt {
-    let sql = format!(
-        "SELECT {}, {} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
-         LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
-         ORDER BY c.updated_at DESC, c.id LIMIT 10",
-        card_columns_with(&call_visible_sql(3), 2),
-        STORE_FIGURES
-    );
+    thread_local! {
+        // Put together once per isolate: the pop reads it on every call.
+        static SQL: &'static str = Box::leak(
+            format!(
+                "SELECT {}, {STORE_FIGURES} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
+                 LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
+                 ORDER BY c.updated_at DESC, c.id LIMIT 10",
+                card_columns_with(&call_visible_sql(3), 2),
+            )
+            .into_boxed_str(),
+        );
+    }
+    let sql = SQL.with(|s| *s);
     Stmt::new(
         sql,
         vec![

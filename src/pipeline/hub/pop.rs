@@ -29,7 +29,7 @@ fn log(v: Value) {
 
 impl Hub {
     pub(super) fn run(&self, s: &Stmt) -> worker::Result<worker::SqlCursor> {
-        self.sql().exec(&s.sql, s.storage_params())
+        s.exec(&self.sql())
     }
 
     pub(super) fn all<T: DeserializeOwned>(&self, s: &Stmt) -> worker::Result<Vec<T>> {
