@@ -9,6 +9,9 @@
 // `npm run bench`.
 //
 //   node bench/tools/ab-cpu.mjs DIR_A DIR_B … [--rounds=12] [--batch=300] [--concurrency=8]
+//
+// `C` as a DIR runs baseline C (bench/baselines/c-like-for-like) under the same load, for the
+// ratio ours / C.
 import { Miniflare } from 'miniflare';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,6 +19,7 @@ import { miniflareOptions, WorkerClient } from '../../tests/helpers/worker.mjs';
 import { applyMigrations } from '../../scripts/lib/sql.mjs';
 import { seedDemo } from '../../scripts/lib/seed.mjs';
 import { webhookSender } from '../lib/ours.mjs';
+import { likeOptions } from '../baselines/c-like-for-like/driver.mjs';
 import { FanIn } from '../lib/fanin.mjs';
 import { WsFleet } from '../lib/wsclients.mjs';
 
@@ -49,21 +53,24 @@ const stacks = [];
 try {
   for (const dir of dirs) {
     const before = workerdPids();
-    const o = miniflareOptions({ onLog: () => {} });
-    o.workers[0].scriptPath = join(resolve(dir), 'index.js');
-    o.workers[1].scriptPath = join(resolve(dir), 'pop', 'index.js');
+    const like = dir === 'C';
+    let o = likeOptions();
+    if (!like) {
+      o = miniflareOptions({ onLog: () => {} });
+      o.workers[0].scriptPath = join(resolve(dir), 'index.js');
+      o.workers[1].scriptPath = join(resolve(dir), 'pop', 'index.js');
+    }
     const mf = new Miniflare(o);
     const url = (await mf.ready).toString().replace(/\/$/, '');
     const pid = [...workerdPids()].find((p) => !before.has(p));
     const db = await mf.getD1Database('DB');
     await applyMigrations(db);
     await seedDemo(db);
-    const w = new WorkerClient(mf, url, db);
     const fanin = new FanIn();
-    const token = (await w.login({ role: 'admin' })).token;
+    const token = like ? '' : (await new WorkerClient(mf, url, db).login({ role: 'admin' })).token;
     const fleet = new WsFleet({
-      url: url.replace('http', 'ws') + '/api/cti/socket',
-      headers: () => ({ authorization: `Bearer ${token}` }),
+      url: url.replace('http', 'ws') + (like ? '/ws' : '/api/cti/socket'),
+      headers: () => (like ? {} : { authorization: `Bearer ${token}` }),
       fanin,
       resume: true,
     });
