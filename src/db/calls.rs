@@ -155,31 +155,39 @@ pub fn insert_event(e: &EventRow) -> Stmt {
 /// (caller, dialled number, start) are kept; later facts and post-call enrichment fill in.
 pub fn upsert_call(c: &CallRow) -> Stmt {
     // Whether this event moves the call's state (?7: its rank, ?15: its leg).
-    const MOVES: &str =
-        "(excluded.rank > 0 AND excluded.rank >= calls.rank AND NOT (excluded.rank = 3 AND EXISTS \
-        (SELECT 1 FROM call_events e WHERE e.group_id = calls.id AND e.call_id != ?15 \
-         GROUP BY e.call_id HAVING max(e.rank) BETWEEN 1 AND 2)))";
+    macro_rules! moves {
+        () => {
+            "(excluded.rank > 0 AND excluded.rank >= calls.rank AND NOT (excluded.rank = 3 AND EXISTS \
+            (SELECT 1 FROM call_events e WHERE e.group_id = calls.id AND e.call_id != ?15 \
+             GROUP BY e.call_id HAVING max(e.rank) BETWEEN 1 AND 2)))"
+        };
+    }
     // A hangup without `date_connected` reads as unanswered, but a call this side saw
     // connected (a connected or hold event of any of its legs, or a connection time) was
     // answered: it ended, it was not missed.
-    const WAS_CONNECTED: &str = "(excluded.phase = 'missed' AND excluded.state = 'hangup' AND \
-        (calls.connected_at IS NOT NULL OR EXISTS (SELECT 1 FROM call_events e \
-         WHERE e.group_id = calls.id AND e.rank = 2)))";
+    macro_rules! was_connected {
+        () => {
+            "(excluded.phase = 'missed' AND excluded.state = 'hangup' AND \
+            (calls.connected_at IS NOT NULL OR EXISTS (SELECT 1 FROM call_events e \
+             WHERE e.group_id = calls.id AND e.rank = 2)))"
+        };
+    }
+    // One literal, put together by the compiler: nothing to format on every event.
     Stmt::new(
-        format!(
+        concat!(
             "INSERT INTO calls (id, direction, caller, dialled, state, phase, rank, \
                is_test, started_at, connected_at, ended_at, duration_ms, answered_by, updated_at, \
                voicemail_url, recording_urls, transcript, summary) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17, ?18, ?19) \
              ON CONFLICT (id) DO UPDATE SET \
-               state = CASE WHEN {MOVES} THEN excluded.state ELSE calls.state END, \
-               phase = CASE WHEN {MOVES} THEN (CASE WHEN {WAS_CONNECTED} THEN 'ended' \
+               state = CASE WHEN ", moves!(), " THEN excluded.state ELSE calls.state END, \
+               phase = CASE WHEN ", moves!(), " THEN (CASE WHEN ", was_connected!(), " THEN 'ended' \
                  ELSE excluded.phase END) ELSE calls.phase END, \
-               ended_at = CASE WHEN {MOVES} THEN coalesce(excluded.ended_at, calls.ended_at) ELSE calls.ended_at END, \
-               duration_ms = CASE WHEN {MOVES} THEN coalesce(excluded.duration_ms, calls.duration_ms, \
-                 CASE WHEN {WAS_CONNECTED} THEN excluded.ended_at - calls.connected_at END) \
+               ended_at = CASE WHEN ", moves!(), " THEN coalesce(excluded.ended_at, calls.ended_at) ELSE calls.ended_at END, \
+               duration_ms = CASE WHEN ", moves!(), " THEN coalesce(excluded.duration_ms, calls.duration_ms, \
+                 CASE WHEN ", was_connected!(), " THEN excluded.ended_at - calls.connected_at END) \
                  ELSE calls.duration_ms END, \
-               rank = CASE WHEN {MOVES} THEN excluded.rank ELSE calls.rank END, \
+               rank = CASE WHEN ", moves!(), " THEN excluded.rank ELSE calls.rank END, \
                direction = CASE WHEN calls.direction = 'unknown' THEN excluded.direction ELSE calls.direction END, \
                caller = CASE WHEN calls.caller = '' THEN excluded.caller ELSE calls.caller END, \
                dialled = CASE WHEN calls.dialled = '' THEN excluded.dialled ELSE calls.dialled END, \

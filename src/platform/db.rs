@@ -33,7 +33,7 @@ pub fn json<T: serde::Serialize + ?Sized>(v: &T) -> Val {
 
 /// `sql` with `args` bound, prepared for D1.
 pub fn stmt(db: &D1Database, sql: &str, args: &[Val]) -> ApiResult<D1PreparedStatement> {
-    Stmt::new(sql, args.to_vec()).d1(db)
+    Stmt::new(sql.to_string(), args.to_vec()).d1(db)
 }
 
 /// The rows `stmt` reads, for a step of a streamed answer (whose steps answer

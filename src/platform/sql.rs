@@ -5,7 +5,7 @@
 use crate::platform::http::ApiResult;
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, SqlStorageValue};
+use worker::{D1Database, D1PreparedStatement};
 
 /// One bound value. Serialisable, so a statement's values can wait in the outbox.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,12 +39,13 @@ impl<T: Into<Val>> From<Option<T>> for Val {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stmt {
-    pub sql: String,
+    /// The text: most are literals, kept as they are (a webhook runs a dozen statements).
+    pub sql: std::borrow::Cow<'static, str>,
     pub params: Vec<Val>,
 }
 
 impl Stmt {
-    pub fn new(sql: impl Into<String>, params: Vec<Val>) -> Self {
+    pub fn new(sql: impl Into<std::borrow::Cow<'static, str>>, params: Vec<Val>) -> Self {
         Stmt {
             sql: sql.into(),
             params,
@@ -53,27 +54,25 @@ impl Stmt {
 
     /// The statement for D1.
     pub fn d1(&self, db: &D1Database) -> ApiResult<D1PreparedStatement> {
-        let args: Vec<JsValue> = self
-            .params
-            .iter()
-            .map(|v| match v {
-                Val::Null => JsValue::NULL,
-                // D1 takes JS numbers; ids, epoch ms and amounts stay below 2^53.
-                Val::Int(i) => JsValue::from_f64(*i as f64),
-                Val::Text(s) => JsValue::from_str(s),
-            })
-            .collect();
-        Ok(db.prepare(&self.sql).bind(&args)?)
+        Ok(db.prepare(&*self.sql).bind(&self.js_params())?)
     }
 
-    /// The values for the hub's SQLite (`?1` … bind by position there too).
-    pub fn storage_params(&self) -> Vec<SqlStorageValue> {
+    /// Runs the statement on a Durable Object's SQLite storage (`?1` … bind by position
+    /// there too).
+    pub fn exec(&self, sql: &worker::SqlStorage) -> worker::Result<worker::SqlCursor> {
+        sql.exec_raw(&self.sql, self.js_params())
+    }
+
+    /// The values as the runtime takes them, for D1 and the hub's SQLite alike: D1 takes JS
+    /// numbers, and so does SQLite storage (`SqlStorageValue::Integer` is the same number,
+    /// after asking JS whether it is a safe integer); ids, epoch ms and amounts stay below 2^53.
+    fn js_params(&self) -> Vec<JsValue> {
         self.params
             .iter()
             .map(|v| match v {
-                Val::Null => SqlStorageValue::Null,
-                Val::Int(i) => SqlStorageValue::Integer(*i),
-                Val::Text(s) => SqlStorageValue::String(s.clone()),
+                Val::Null => JsValue::NULL,
+                Val::Int(i) => JsValue::from_f64(*i as f64),
+                Val::Text(s) => JsValue::from_str(s),
             })
             .collect()
     }

@@ -174,7 +174,7 @@ impl Hub {
             "CREATE INDEX IF NOT EXISTS calls_caller_usage ON calls(caller, is_test, started_at, store_id, phase)",
             // The card's missed calls (migrations/0010 gives D1 the same).
             "CREATE INDEX IF NOT EXISTS calls_caller_phase ON calls(caller, is_test, phase, started_at, store_id)",
-            // A store's card (`cards::by_phone_at_store`): the caller's calls at one store.
+            // A store's card (`cards::by_phone_with_store`): the caller's calls at one store.
             "CREATE INDEX IF NOT EXISTS calls_caller_store ON calls(caller, is_test, store_id, started_at, phase)",
             "CREATE INDEX IF NOT EXISTS calls_open ON calls(rank, updated_at)",
             "CREATE TABLE IF NOT EXISTS call_events (call_id TEXT NOT NULL, state TEXT NOT NULL, \

@@ -29,7 +29,7 @@ fn log(v: Value) {
 
 impl Hub {
     pub(super) fn run(&self, s: &Stmt) -> worker::Result<worker::SqlCursor> {
-        self.sql().exec(&s.sql, s.storage_params())
+        s.exec(&self.sql())
     }
 
     pub(super) fn all<T: DeserializeOwned>(&self, s: &Stmt) -> worker::Result<Vec<T>> {
@@ -94,23 +94,6 @@ impl Hub {
             .into_iter()
             .next()
             .ok_or_else(|| ApiError::Unavailable("call row missing after upsert".into()))?;
-        // Stored data never fails a genuine event: a customer row that cannot be read pops the
-        // call without its card (and says so in the log).
-        let cards: Vec<CustomerCard> = if caller.is_empty() {
-            vec![]
-        } else {
-            match self.all::<CardRow>(&cards::by_phone(&caller, now, None)) {
-                Ok(rows) => cards::cards_of(rows)
-                    .into_iter()
-                    .map(CustomerCard::for_pop)
-                    .collect(),
-                Err(e) => {
-                    log(json!({"event": "customer_unreadable", "callId": group,
-                        "caller": phone::mask(&caller), "detail": e.to_string()}));
-                    vec![]
-                }
-            }
-        };
         let lines = store::CallLines {
             recorded: call.store_id.zip(call.store_name.as_deref()),
             dialled: &call.dialled,
@@ -123,6 +106,40 @@ impl Hub {
             None => stores::table_of(self.all::<TableRow>(&Stmt::new(stores::TABLE_SQL, vec![]))?),
         };
         let store = store::of_call(lines, &table);
+        let enriches = ev.voicemail_link.is_some()
+            || !ev.recording_urls.is_empty()
+            || ev.transcription_text.is_some()
+            || ev.recap_summary.is_some();
+        let recorded_only = (ev.phase == Phase::PostCall && !enriches) || req.reconciled;
+        // A broadcast on a store's line also needs the store's card (`staff_version`): read
+        // with the admins' in one statement, after the call has its store (the store's figures
+        // count this call, as they do once `record::finish` ran), before its customer is known.
+        let store_id = store.id.filter(|_| !recorded_only && !caller.is_empty());
+        if call.store_id.is_none() && store_id.is_some() {
+            self.run(&record::finish(&group, store.id, None))?;
+        }
+        // Stored data never fails a genuine event: a customer row that cannot be read pops the
+        // call without its card (and says so in the log).
+        let (cards, at_store): (Vec<CustomerCard>, Vec<cards::StoreFigures>) = if caller.is_empty()
+        {
+            (vec![], vec![])
+        } else {
+            match self.all::<CardRow>(&cards::by_phone_with_store(&caller, now, store_id)) {
+                Ok(rows) => {
+                    let at_store = cards::store_figures(&rows);
+                    let cards = cards::cards_of(rows);
+                    (
+                        cards.into_iter().map(CustomerCard::for_pop).collect(),
+                        at_store,
+                    )
+                }
+                Err(e) => {
+                    log(json!({"event": "customer_unreadable", "callId": group,
+                        "caller": phone::mask(&caller), "detail": e.to_string()}));
+                    (vec![], vec![])
+                }
+            }
+        };
         // The call links to the one customer its store may see (`access::may_link_call`),
         // never to another store's customer who has the same number.
         let linkable: Vec<i64> = cards
@@ -138,10 +155,6 @@ impl Hub {
             (1, _) => "found",
             _ => "multiple",
         };
-        let enriches = ev.voicemail_link.is_some()
-            || !ev.recording_urls.is_empty()
-            || ev.transcription_text.is_some()
-            || ev.recap_summary.is_some();
         let facts = CallFacts {
             call_id: group.clone(),
             caller: caller.clone(),
@@ -159,7 +172,7 @@ impl Hub {
             customer_id,
             callback: Some(facts),
         })?;
-        if (ev.phase == Phase::PostCall && !enriches) || req.reconciled {
+        if recorded_only {
             self.ensure_drain_alarm().await?;
             self.drain_soon();
             log(
@@ -214,7 +227,7 @@ impl Hub {
             key: key.clone(),
             store_id: store.id,
             message: serialise(&message)?,
-            staff_message: self.staff_version(&message, &caller, now, store.id)?,
+            staff_message: self.staff_version(&message, store.id, &at_store)?,
             live: false,
         })?;
         self.ensure_drain_alarm().await?;
@@ -272,9 +285,8 @@ impl Hub {
     fn staff_version(
         &self,
         message: &CallMessage,
-        caller: &str,
-        now: i64,
         store: Option<i64>,
+        at_store: &[cards::StoreFigures],
     ) -> ApiResult<Option<String>> {
         // A call on no store's line reaches the admin room only.
         if store.is_none() {
@@ -282,21 +294,18 @@ impl Hub {
         }
         let staff = Viewer::staff_of(store);
         // The staff of one store see that store's calls (`Viewer::only_store`): the card's
-        // figures count them by store id. Nothing else is asked of this viewer: anything
-        // else shows no card.
-        let staff_cards: Vec<CustomerCard> = match staff.only_store() {
-            Some(one) if !caller.is_empty() => {
-                match self.all::<CardRow>(&cards::by_phone_at_store(caller, now, one)) {
-                    Ok(rows) => cards::cards_of(rows)
-                        .into_iter()
-                        .filter(|c| staff.may_see_customer(home_of(c)))
-                        .map(CustomerCard::for_pop)
-                        .collect(),
-                    Err(_) => vec![],
+        // figures count them by store id (`at_store`, read with the admins' cards by
+        // `cards::by_phone_with_store`). Nothing else is asked of this viewer: anything else
+        // shows no card.
+        let mut staff_cards: Vec<CustomerCard> = vec![];
+        if staff.only_store() == store {
+            let all = message.customer.iter().chain(message.candidates.iter());
+            for (card, figures) in all.zip(at_store) {
+                if staff.may_see_customer(home_of(card)) {
+                    staff_cards.push(figures.card(card));
                 }
             }
-            _ => vec![],
-        };
+        }
         // 顧客の共有: チェーン共通 — when none of the store's own customers has the number,
         // another store's customer pops in their shared view (`access::CustomerView`).
         let staff_cards = if staff_cards.is_empty() {
@@ -311,6 +320,12 @@ impl Hub {
         } else {
             staff_cards
         };
+        // The same cards make the same message (a message's cards are its `customer` when
+        // there is one, else its `candidates`): nothing to copy, nothing else to compare.
+        let all = message.customer.iter().chain(message.candidates.iter());
+        if staff_cards.iter().eq(all) {
+            return Ok(None);
+        }
         let mut m = message.clone();
         m.customer = (staff_cards.len() == 1).then(|| staff_cards[0].clone());
         m.candidates = if staff_cards.len() > 1 {
@@ -318,9 +333,6 @@ impl Hub {
         } else {
             vec![]
         };
-        if &m == message {
-            return Ok(None);
-        }
         serialise(&m).map(Some)
     }
 }

@@ -96,7 +96,7 @@ pub struct Guard {
 
 /// Runs one of the guard's statements (`db::guard`) on this object's storage.
 fn exec(sql: &worker::SqlStorage, stmt: &Stmt) -> worker::Result<worker::SqlCursor> {
-    sql.exec(&stmt.sql, stmt.storage_params())
+    stmt.exec(sql)
 }
 
 impl Guard {

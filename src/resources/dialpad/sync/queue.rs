@@ -16,7 +16,7 @@ impl DialpadSync {
 
     /// Runs one of the queue's statements (`db::dialpad_sync`) on this object's storage.
     pub(super) fn exec(&self, s: &Stmt) -> worker::Result<worker::SqlCursor> {
-        self.sql().exec(&s.sql, s.storage_params())
+        s.exec(&self.sql())
     }
 
     pub(super) fn meta(&self, k: &str) -> Option<String> {
