@@ -460,7 +460,9 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, kana TEXT NOT NULL DEFAULT '',
      memo TEXT NOT NULL DEFAULT '', home_store_id INTEGER, customer_type TEXT NOT NULL DEFAULT '新規', flag TEXT,
      visit_count INTEGER NOT NULL DEFAULT 0, total_spend INTEGER NOT NULL DEFAULT 0, last_visit_at TEXT,
-     updated_at TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1)`,
+     updated_at TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1, custom TEXT NOT NULL DEFAULT '{}')`,
+  `CREATE TABLE IF NOT EXISTS custom_fields (id INTEGER PRIMARY KEY, label TEXT NOT NULL, kind TEXT NOT NULL,
+     store_id INTEGER, on_card INTEGER NOT NULL DEFAULT 0, position INTEGER NOT NULL DEFAULT 0)`,
   `CREATE TABLE IF NOT EXISTS customer_phones (phone TEXT NOT NULL, customer_id INTEGER NOT NULL, PRIMARY KEY (phone, customer_id))`,
   `CREATE INDEX IF NOT EXISTS customer_phones_customer ON customer_phones(customer_id)`,
   `CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, direction TEXT NOT NULL, caller TEXT NOT NULL DEFAULT '',
@@ -491,8 +493,9 @@ const MIRRORS = [
   ['store_prefixes', 'SELECT prefix, store_id FROM store_prefixes'],
   [
     'customers',
-    'SELECT id, name, kana, memo, home_store_id, customer_type, flag, visit_count, total_spend, last_visit_at, updated_at, version FROM customers',
+    'SELECT id, name, kana, memo, home_store_id, customer_type, flag, visit_count, total_spend, last_visit_at, updated_at, version, custom FROM customers',
   ],
+  ['custom_fields', 'SELECT id, label, kind, store_id, on_card, position FROM custom_fields'],
   ['customer_phones', 'SELECT phone, customer_id FROM customer_phones'],
 ];
 const CALL_LOG = [
@@ -523,7 +526,12 @@ const CARD_SQL =
   `(SELECT max((SELECT max(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND ${VIS})) FROM customer_phones cp WHERE cp.customer_id = c.id) AS last_call, ` +
   `(SELECT min((SELECT min(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND ${VIS})) FROM customer_phones cp WHERE cp.customer_id = c.id) AS first_contact, ` +
   `(SELECT coalesce(sum((SELECT count(*) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND k.phase IN ('missed', 'voicemail') AND ${VIS} AND k.started_at >= ?2)), 0) ` +
-  '   FROM customer_phones cp WHERE cp.customer_id = c.id) AS missed_30d ' +
+  '   FROM customer_phones cp WHERE cp.customer_id = c.id) AS missed_30d, ' +
+  // The business's own fields shown on the card (0016_custom_fields.sql).
+  "(SELECT json_group_array(json_object('id', f.id, 'label', f.label, 'kind', f.kind, 'value', f.v)) FROM " +
+  "  (SELECT d.id, d.label, d.kind, json_extract(c.custom, '$.\"' || d.id || '\"') AS v FROM custom_fields d " +
+  '   WHERE d.on_card = 1 AND (d.store_id IS NULL OR d.store_id = c.home_store_id) ORDER BY d.position, d.id) f ' +
+  "  WHERE f.v IS NOT NULL AND f.v <> '') AS card_fields " +
   'FROM customer_phones p JOIN customers c ON c.id = p.customer_id ' +
   'LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 ' +
   'ORDER BY c.updated_at DESC, c.id LIMIT 10';
@@ -645,7 +653,18 @@ function card(r) {
     },
     updatedAt: r.updated_at,
     version: r.version,
+    fields: cardFields(r.card_fields),
   };
+}
+
+/** queries.rs cards_from: the card's fields, or none when the column cannot be read. */
+function cardFields(text) {
+  try {
+    const v = JSON.parse(text ?? '[]');
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
 }
 
 const mask = (n) =>
