@@ -50,16 +50,19 @@ pub(crate) async fn serve(req: Request, env: &Env) -> worker::Result<Response> {
 
 /// A page or one of its files, from the static assets (`domain::assets`): with
 /// `ASSETS_VERSION` set, a page names its styles and scripts under `/v/<version>/`, and those
-/// are cached by the browser for good; without it, everything is served as it is.
+/// are cached by the browser for good; without it, everything is served as it is. The assets'
+/// own redirects (`/admin/calls.html` → `/admin/calls`) reach the browser in every case.
 async fn static_file(req: Request, env: &Env, path: &str) -> worker::Result<Response> {
     let configured = env.var("ASSETS_VERSION").ok().map(|v| v.to_string());
     let version = assets::version(configured.as_deref());
     let files = env.assets("ASSETS")?;
     if let Some((asked, file)) = assets::split(path).filter(|(_, f)| assets::is_static_file(f)) {
         let url = platform::url::with_path(&req, file)?;
-        let inner = http::new_request(&url, req.method(), Some(req.headers()), None)?;
+        let inner = http::new_asset_request(&url, req.method(), req.headers())?;
         let resp = http::with_security_headers(files.fetch_request(inner).await?)?;
-        let cache = if version == Some(asked) && resp.status_code() == 200 {
+        // A 304 keeps what the browser stored with the file: it stays immutable.
+        let current = version == Some(asked) && matches!(resp.status_code(), 200 | 304);
+        let cache = if current {
             assets::IMMUTABLE
         } else {
             assets::REVALIDATE
@@ -67,29 +70,32 @@ async fn static_file(req: Request, env: &Env, path: &str) -> worker::Result<Resp
         resp.headers().set("Cache-Control", cache)?;
         return Ok(resp);
     }
-    let Some(version) = version.filter(|_| !assets::is_static_file(path)) else {
+    let Some(version) = version.filter(|_| assets::may_be_page(path)) else {
         return http::with_security_headers(files.fetch_request(req).await?);
     };
     // A page is asked for whole (no validator: a `304` would keep a page naming another
     // version's files) and rewritten for this version.
     let headers = Headers::new();
     for (k, v) in req.headers().entries() {
-        if !matches!(k.as_str(), "if-none-match" | "if-modified-since") {
+        if !matches!(
+            k.as_str(),
+            "if-none-match" | "if-modified-since" | "range" | "if-range"
+        ) {
             headers.append(&k, &v)?;
         }
     }
     let url = platform::url::with_path_keeping_query(&req, path)?;
     let mut resp = files
-        .fetch_request(http::new_request(&url, req.method(), Some(&headers), None)?)
+        .fetch_request(http::new_asset_request(&url, req.method(), &headers)?)
         .await?;
     let html = resp
         .headers()
         .get("Content-Type")?
         .is_some_and(|t| t.starts_with("text/html"));
-    if resp.status_code() != 200 || !html || req.method() != Method::Get {
+    let head = req.method() == Method::Head;
+    if resp.status_code() != 200 || !html || !(head || req.method() == Method::Get) {
         return http::with_security_headers(resp);
     }
-    let page = assets::versioned_html(&resp.text().await?, version);
     let out = Headers::new();
     for (k, v) in resp.headers().entries() {
         if !matches!(k.as_str(), "etag" | "content-length" | "content-encoding") {
@@ -97,11 +103,17 @@ async fn static_file(req: Request, env: &Env, path: &str) -> worker::Result<Resp
         }
     }
     out.set("Cache-Control", assets::REVALIDATE)?;
+    // HEAD: the headers GET would answer, without the body.
+    let page = if head {
+        Vec::new()
+    } else {
+        assets::versioned_html(&resp.text().await?, version).into_bytes()
+    };
     http::with_security_headers(
         worker::ResponseBuilder::new()
             .with_status(200)
             .with_headers(out)
-            .fixed(page.into_bytes()),
+            .fixed(page),
     )
 }
 

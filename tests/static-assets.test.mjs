@@ -59,7 +59,7 @@ test("the popup's page names every style and script under the version, and is no
 });
 
 test('a conditional request for a page gets the page whole, rewritten', async () => {
-  const res = await w.fetch('/admin/calls.html', {
+  const res = await w.fetch('/admin/calls', {
     headers: { 'if-none-match': '"anything"', 'if-modified-since': new Date().toUTCString() },
   });
   assert.equal(res.status, 200);
@@ -107,4 +107,48 @@ test('the files keep their plain addresses too (revalidated as before)', async (
   assert.notEqual(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
   assert.ok(res.headers.get('etag'));
   await res.arrayBuffer();
+});
+
+test('a current file asked again with its validator stays immutable (304)', async () => {
+  const first = await w.fetch(`/v/${version}/admin/style.css`);
+  const etag = first.headers.get('etag');
+  await first.arrayBuffer();
+  assert.ok(etag);
+  const again = await w.fetch(`/v/${version}/admin/style.css`, {
+    headers: { 'if-none-match': etag },
+  });
+  assert.equal(again.status, 304);
+  assert.equal(again.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  await again.arrayBuffer();
+});
+
+test("the assets' own redirects and an icon's 304 reach the browser as without the version", async () => {
+  const moved = await w.fetch('/admin/calls.html', { redirect: 'manual' });
+  assert.equal(moved.status, 307);
+  assert.equal(new URL(moved.headers.get('location') ?? '', w.url).pathname, '/admin/calls');
+  assert.match(moved.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+  await moved.arrayBuffer();
+  const icon = await w.fetch('/favicon.svg');
+  const etag = icon.headers.get('etag');
+  await icon.arrayBuffer();
+  const again = await w.fetch('/favicon.svg', { headers: { 'if-none-match': etag ?? '' } });
+  assert.equal(again.status, 304);
+  await again.arrayBuffer();
+});
+
+test('HEAD of a page answers the headers GET would, without a body', async () => {
+  const res = await w.fetch('/admin/popup/cti', { method: 'HEAD' });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('cache-control'), 'no-cache');
+  assert.equal(res.headers.get('etag'), null);
+  assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+  assert.equal((await res.arrayBuffer()).byteLength, 0);
+});
+
+test('a versioned address with an empty or dotted segment is not served as immutable', async () => {
+  for (const path of [`/v/${version}//admin/style.css`, `/v/${version}/admin//style.css`]) {
+    const res = await w.fetch(path, { redirect: 'manual' });
+    assert.notEqual(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', path);
+    await res.arrayBuffer();
+  }
 });

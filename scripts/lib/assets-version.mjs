@@ -8,7 +8,7 @@
 //
 //   node scripts/lib/assets-version.mjs        prints it
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,10 +18,12 @@ const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 function files(dir) {
   /** @type {string[]} */
   const out = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...files(p));
-    else if (e.isFile()) out.push(p);
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    // Followed as the upload follows them: a symbolic link counts as what it points to.
+    const st = statSync(p);
+    if (st.isDirectory()) out.push(...files(p));
+    else if (st.isFile()) out.push(p);
   }
   return out.sort();
 }

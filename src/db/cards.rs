@@ -103,8 +103,9 @@ const STORE_FIGURES: &str = "\
 /// store, [`one_store_calls_sql`]). The same rows (the same customers, in the same order)
 /// and, but the four figures, the same cards ([`store_figures`]). Each figure is still read
 /// from an index of its own (one pass over the calls for both was measured slower once a
-/// caller has many calls); what is read once is everything else. Without a store (`None`),
-/// the store's figures are those of no call, read at the cost of a few index seeks.
+/// caller has many calls); what is read once is everything else. Without a store (`None`)
+/// the store's figures mean nothing (the pop reads them only for a call on a store's line)
+/// and cost a few index seeks.
 ///
 /// [`Viewer::only_store`]: crate::domain::access::Viewer::only_store
 /// [`one_store_calls_sql`]: crate::domain::access::one_store_calls_sql
@@ -237,6 +238,7 @@ pub fn store_figures(rows: &[CardRow]) -> Vec<StoreFigures> {
             break;
         };
         figures.push(StoreFigures {
+            customer: r.id,
             // NULL: every call counted for the admins is at the store (`STORE_FIGURES`).
             calls: r.store_call_count.unwrap_or(r.call_count),
             last_call: r.store_last_call,
@@ -249,6 +251,8 @@ pub fn store_figures(rows: &[CardRow]) -> Vec<StoreFigures> {
 
 /// A card's call-log figures counted at one store ([`store_figures`]).
 pub struct StoreFigures {
+    /// Whose card they are.
+    pub customer: i64,
     calls: i64,
     last_call: Option<i64>,
     first_contact: Option<i64>,

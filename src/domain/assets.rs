@@ -8,7 +8,7 @@
 //! started or deployed), the console serves its pages with their files' addresses under
 //! `/v/<version>/`, and those files with `Cache-Control: immutable`: a second page or popup
 //! loads them from the browser's cache, with no request at all. A module's relative imports
-//! resolve under the same prefix, so a page's whole module graph is of one version.
+//! resolve under the same prefix, so the browser's cache never mixes two versions' files.
 //!
 //! An address of another version (a page loaded before a deploy asking for its files after
 //! it) is answered with today's file and `no-cache`, never cached for good under the old name.
@@ -39,10 +39,22 @@ pub fn split(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix(PREFIX)?;
     let slash = rest.find('/')?;
     let (version, file) = rest.split_at(slash);
-    if version.is_empty() || file.len() < 2 || file.split('/').any(|s| s == ".." || s == ".") {
+    // Every segment a plain name: none empty, none `.` or `..`, written out or percent-encoded.
+    let odd = |seg: &str| {
+        seg.is_empty() || seg == "." || seg == ".." || seg.to_ascii_lowercase().contains("%2e")
+    };
+    if version.is_empty() || file.len() < 2 || file[1..].split('/').any(odd) {
         return None;
     }
     Some((version, file))
+}
+
+/// Whether this address may be a page (the assets serve `x.html` as `x` and `x/`): it ends in
+/// `/` or `.html`, or its last segment has no extension. Only those are rewritten; any other
+/// file (an icon) is served as it is, its conditional requests answered as before.
+pub fn may_be_page(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.is_empty() || name.ends_with(".html") || !name.contains('.')
 }
 
 /// Whether a file of this path is one the pages load as code (and so is versioned): styles
@@ -127,6 +139,10 @@ mod tests {
             "/v/0123abcd/admin/../../x.js",
             "/v/0123abcd/./x.js",
             "/vv/0123abcd/x.js",
+            "/v/0123abcd/admin/popup/%2e%2e/style.css",
+            "/v/0123abcd/admin/%2E./x.js",
+            "/v/0123abcd//admin/style.css",
+            "/v/0123abcd/admin//style.css",
         ] {
             assert_eq!(split(not), None, "{not}");
         }
@@ -146,6 +162,27 @@ mod tests {
             "/favicon.svg",
         ] {
             assert!(!is_static_file(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn pages_are_told_from_other_files_by_their_address() {
+        for page in [
+            "/",
+            "/admin/",
+            "/admin/calls.html",
+            "/admin/popup/cti",
+            "/index.html",
+        ] {
+            assert!(may_be_page(page), "{page}");
+        }
+        for file in [
+            "/favicon.svg",
+            "/admin/style.css",
+            "/admin/lib/x.js",
+            "/robots.txt",
+        ] {
+            assert!(!may_be_page(file), "{file}");
         }
     }
 

@@ -67,6 +67,24 @@ pub fn new_request(
         })
 }
 
+/// A request for the static assets (`ASSETS`) made from the browser's: its method and
+/// `headers`, and `redirect: manual`, so the assets' own redirects reach the browser as they
+/// would without the Worker in front.
+pub fn new_asset_request(
+    url: &str,
+    method: worker::Method,
+    headers: &Headers,
+) -> worker::Result<Request> {
+    use worker::web_sys;
+    let init = web_sys::RequestInit::new();
+    init.set_headers(headers.as_ref());
+    init.set_method(method.as_ref());
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    web_sys::Request::new_with_str_and_init(url, &init)
+        .map(Request::from)
+        .map_err(|_| worker::Error::JsError("invalid URL for an asset request".into()))
+}
+
 pub fn json_response<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
     let text = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let headers = Headers::new();

@@ -300,9 +300,11 @@ impl Hub {
         let mut staff_cards: Vec<CustomerCard> = vec![];
         if staff.only_store() == store {
             let all = message.customer.iter().chain(message.candidates.iter());
-            for (card, figures) in all.zip(at_store) {
-                if staff.may_see_customer(home_of(card)) {
-                    staff_cards.push(figures.card(card));
+            for card in all {
+                // Each card with its own customer's figures (no card without them).
+                let figures = at_store.iter().find(|f| f.customer == card.id);
+                if let Some(f) = figures.filter(|_| staff.may_see_customer(home_of(card))) {
+                    staff_cards.push(f.card(card));
                 }
             }
         }
