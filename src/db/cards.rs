@@ -1,5 +1,5 @@
 //! The customer card and how it is read: the one column list every customer read uses.
-use crate::domain::access::call_visible_sql;
+use crate::domain::access::{call_visible_sql, one_store_calls_sql};
 use crate::domain::messages::{CustomerCard, StoreRef, Usage};
 use crate::platform::db::{self, i};
 use crate::platform::http::ApiResult;
@@ -57,16 +57,20 @@ pub fn by_phone(phone: &str, now_ms: i64, scope: Option<String>) -> Stmt {
     by_phone_counting(phone, now_ms, &call_visible_sql(3), scope.into())
 }
 
+/// The customers who have the number at `?1` (at most 10: a shared family or office number),
+/// newest first, with `columns`.
+fn by_phone_sql(columns: &str) -> String {
+    format!(
+        "SELECT {columns} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
+         LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
+         ORDER BY c.updated_at DESC, c.id LIMIT 10"
+    )
+}
+
 /// The lookup with the calls counted where `visible` (bound at `?3` to `bound`) says.
 fn by_phone_counting(phone: &str, now_ms: i64, visible: &str, bound: Val) -> Stmt {
-    let sql = format!(
-        "SELECT {} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
-         LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
-         ORDER BY c.updated_at DESC, c.id LIMIT 10",
-        card_columns_with(visible, 2)
-    );
     Stmt::new(
-        sql,
+        by_phone_sql(&card_columns_with(visible, 2)),
         vec![phone.into(), (now_ms - THIRTY_DAYS_MS).into(), bound],
     )
 }
@@ -82,19 +86,22 @@ fn by_phone_counting(phone: &str, now_ms: i64, visible: &str, bound: Val) -> Stm
 ///   customer's numbers is at another store or at none (three seeks of `calls_caller_store`,
 ///   ~2 µs each): else every call the admins' count counts is at this store, so that count is
 ///   the store's, and `store_call_count` is NULL ([`store_figures`]).
+///
+/// `{STORE}` is the owner's rule for the store's calls ([`one_store_calls_sql`] at `?4`; the
+/// missed count writes it after a unary `+`), `{MISSED}` the missed calls (`call::missed_sql`).
 const STORE_FIGURES: &str = "\
   CASE WHEN EXISTS (SELECT 1 FROM customer_phones cp WHERE cp.customer_id = c.id AND ( \
       EXISTS (SELECT 1 FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND k.store_id IS NULL) \
       OR EXISTS (SELECT 1 FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND k.store_id < ?4) \
       OR EXISTS (SELECT 1 FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND k.store_id > ?4))) \
-    THEN (SELECT coalesce(sum((SELECT count(*) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND k.store_id = ?4)), 0) \
+    THEN (SELECT coalesce(sum((SELECT count(*) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND {STORE})), 0) \
      FROM customer_phones cp WHERE cp.customer_id = c.id) END AS store_call_count, \
-  (SELECT max((SELECT max(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND k.store_id = ?4)) \
+  (SELECT max((SELECT max(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND {STORE})) \
      FROM customer_phones cp WHERE cp.customer_id = c.id) AS store_last_call, \
-  (SELECT min((SELECT min(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND k.store_id = ?4)) \
+  (SELECT min((SELECT min(k.started_at) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 AND {STORE})) \
      FROM customer_phones cp WHERE cp.customer_id = c.id) AS store_first_contact, \
   (SELECT coalesce(sum((SELECT count(*) FROM calls k WHERE k.caller = cp.phone AND k.is_test = 0 \
-     AND k.phase IN ('missed', 'voicemail') AND +k.store_id = ?4 AND k.started_at >= ?2)), 0) \
+     AND {MISSED} AND +{STORE} AND k.started_at >= ?2)), 0) \
      FROM customer_phones cp WHERE cp.customer_id = c.id) AS store_missed_30d";
 
 /// [`by_phone`] with the figures of one store beside the admins' (`store_call_count` and so
@@ -108,23 +115,20 @@ const STORE_FIGURES: &str = "\
 /// and cost a few index seeks.
 ///
 /// [`Viewer::only_store`]: crate::domain::access::Viewer::only_store
-/// [`one_store_calls_sql`]: crate::domain::access::one_store_calls_sql
 pub fn by_phone_with_store(phone: &str, now_ms: i64, store: Option<i64>) -> Stmt {
-    thread_local! {
-        // Put together once per isolate: the pop reads it on every call.
-        static SQL: &'static str = Box::leak(
-            format!(
-                "SELECT {}, {STORE_FIGURES} FROM customer_phones p JOIN customers c ON c.id = p.customer_id \
-                 LEFT JOIN stores hs ON hs.id = c.home_store_id WHERE p.phone = ?1 \
-                 ORDER BY c.updated_at DESC, c.id LIMIT 10",
-                card_columns_with(&call_visible_sql(3), 2),
-            )
-            .into_boxed_str(),
-        );
-    }
-    let sql = SQL.with(|s| *s);
+    // Put together once per isolate: the pop reads it on every call.
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let store = STORE_FIGURES
+            .replace("{STORE}", &one_store_calls_sql(4))
+            .replace("{MISSED}", &crate::domain::call::missed_sql("k"));
+        by_phone_sql(&format!(
+            "{}, {store}",
+            card_columns_with(&call_visible_sql(3), 2)
+        ))
+    });
     Stmt::new(
-        sql,
+        sql.as_str(),
         vec![
             phone.into(),
             (now_ms - THIRTY_DAYS_MS).into(),

@@ -47,13 +47,28 @@ pub fn new_request(
     headers: Option<&Headers>,
     body: Option<&worker::wasm_bindgen::JsValue>,
 ) -> worker::Result<Request> {
+    build_request(url, method, headers, body, false)
+}
+
+/// [`new_request`] and [`new_asset_request`]: `manual` leaves redirects to the caller.
+fn build_request(
+    url: &str,
+    method: worker::Method,
+    headers: Option<&Headers>,
+    body: Option<&worker::wasm_bindgen::JsValue>,
+    manual: bool,
+) -> worker::Result<Request> {
     use worker::web_sys;
     let init = web_sys::RequestInit::new();
     if let Some(h) = headers {
         init.set_headers(h.as_ref());
     }
     init.set_method(method.as_ref());
-    init.set_redirect(web_sys::RequestRedirect::Follow);
+    init.set_redirect(if manual {
+        web_sys::RequestRedirect::Manual
+    } else {
+        web_sys::RequestRedirect::Follow
+    });
     if let Some(b) = body {
         init.set_body(b);
     }
@@ -75,14 +90,7 @@ pub fn new_asset_request(
     method: worker::Method,
     headers: &Headers,
 ) -> worker::Result<Request> {
-    use worker::web_sys;
-    let init = web_sys::RequestInit::new();
-    init.set_headers(headers.as_ref());
-    init.set_method(method.as_ref());
-    init.set_redirect(web_sys::RequestRedirect::Manual);
-    web_sys::Request::new_with_str_and_init(url, &init)
-        .map(Request::from)
-        .map_err(|_| worker::Error::JsError("invalid URL for an asset request".into()))
+    build_request(url, method, Some(headers), None, true)
 }
 
 pub fn json_response<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
