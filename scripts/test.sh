@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm test: everything CI checks. Checks the JavaScript (npm run check: `// @ts-check` in every
-# module, Biome's linter and formatter, tsc), builds the release Workers (pop and console),
+# module, Biome's linter and formatter, tsc), that vendor/serde_core is the published crate with
+# only its documented patch (scripts/check-vendor.sh), builds the release Workers (pop and console),
 # checks formatting and lints (the crate as a whole and each Worker's half), runs the native
 # unit tests, then the integration and browser tests against the built Workers. Fails at the
 # end when the run left the git tree different from how it found it (tests write scratch files
@@ -28,6 +29,7 @@ fi
 tree_before="$(bash scripts/tree-state.sh)"
 
 npm run --silent check
+bash scripts/check-vendor.sh
 bash scripts/build.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
