@@ -3,6 +3,7 @@
 // doing the product's webhook pipeline) in the same workerd, through Miniflare, with a local
 // D1 migrated and seeded exactly as for ours, sent the same signed webhooks as ours.
 import { Miniflare } from 'miniflare';
+import { readFileSync } from 'node:fs';
 import { WEBHOOK_SECRET } from '../../../tests/helpers/worker.mjs';
 import { applyMigrations } from '../../../scripts/lib/sql.mjs';
 import { seedDemo } from '../../../scripts/lib/seed.mjs';
@@ -19,7 +20,12 @@ export function likeOptions() {
     compatibilityDate: '2026-04-01',
     d1Databases: { DB: 'bench-like' },
     durableObjects: { HUB: { className: 'Hub', useSQLite: true } },
-    bindings: { DIALPAD_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    bindings: {
+      DIALPAD_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      // The 着信分析 recomputes ours runs in every outbox batch (src/db/rollups.rs).
+      ROLLUP_SQL: readFileSync('src/db/rollup.sql', 'utf8'),
+      ROLLUP_WRAPUPS_SQL: readFileSync('src/db/rollup_wrapups.sql', 'utf8'),
+    },
     host: '127.0.0.1',
     port: 0,
     // One JSON log line per webhook, as ours writes; read and dropped, as for ours.

@@ -7,7 +7,11 @@
 // (the CARD_COLUMNS SQL), upserts the call (the MOVES rule of src/db/calls.rs), claims
 // the pop, reads the call back, appends the D1 writes to an outbox, stores the message with a
 // seq and sends it to every socket, then answers. An alarm drains the outbox into D1 with the
-// same statements the Rust pipeline runs. Mirrors of stores, prefixes, customers and their
+// same statements the Rust pipeline runs, wrapped as ours wraps them in the 着信分析 rollups'
+// upkeep (db/rollups.rs: the calls' hours marked, recomputed from rollup.sql and
+// rollup_wrapups.sql, which the driver passes in as ROLLUP_SQL and ROLLUP_WRAPUPS_SQL). Not
+// ported: the 折り返し statements of a missed, voicemail or answered call (db/callbacks.rs
+// on_call_event), which the bench's ringing calls never reach. Mirrors of stores, prefixes, customers and their
 // phones (and, once, the call log) are loaded from D1 when the object starts.
 //
 // The rules are ported from the Rust sources named next to each function; keep them in step.
@@ -450,6 +454,21 @@ const POP_MEMO_CHARS = 200;
 const MAX_PHONES = 10;
 const DRAIN_DELAY_MS = 50; // the alarm that writes the outbox to D1 runs this soon after an append
 const DRAIN_MAX_EVENTS = 50; // events per D1 batch (4-5 statements each)
+
+// rollups.rs: mark, DIRTY_DAYS, RECOMPUTE_DAYS (the hourly recomputes are rollup.sql and
+// rollup_wrapups.sql themselves, from the driver).
+const ROLLUP_MARK =
+  'INSERT OR IGNORE INTO call_rollup_dirty (hour) ' +
+  'SELECT started_at / 3600000 FROM calls WHERE id IN (SELECT value FROM json_each(?1))';
+const ROLLUP_DIRTY_DAYS = 'SELECT DISTINCT (hour + 9) / 24 FROM call_rollup_dirty';
+const ROLLUP_DAYS =
+  'INSERT INTO call_rollups_day (day, store_id, calls, answered, ' +
+  'missed, voicemail, ring_n, ring_ms, ring_max_ms, talk_n, talk_ms, withheld) ' +
+  'SELECT d.day, r.store_id, sum(r.calls), sum(r.answered), sum(r.missed), sum(r.voicemail), ' +
+  'sum(r.ring_n), sum(r.ring_ms), max(r.ring_max_ms), sum(r.talk_n), sum(r.talk_ms), sum(r.withheld) ' +
+  'FROM (SELECT DISTINCT (hour + 9) / 24 AS day FROM call_rollup_dirty) d ' +
+  'JOIN call_rollups r ON r.hour >= d.day * 24 - 9 AND r.hour < d.day * 24 + 15 ' +
+  'GROUP BY d.day, r.store_id';
 
 // The local tables: the D1 tables' shapes after migrations/*.sql (only the columns the
 // pipeline reads or writes), the outbox, and the hub's replay log (hub/mod.rs).
@@ -1015,7 +1034,20 @@ export class Hub extends DurableObject {
         stmts.push(db.prepare(FINISH_CALL).bind(o.call[0], o.store, o.customer));
         stmts.push(db.prepare(FINISH_EVENT_D1).bind(id, state));
       }
-      await db.batch(stmts); // throws: the alarm is retried, the outbox kept
+      // rollups::wrap: the calls' hours marked before and after the batch, then recomputed.
+      const mark = db
+        .prepare(ROLLUP_MARK)
+        .bind(JSON.stringify(rows.map((r) => JSON.parse(r.body).call[0])));
+      const recompute = [
+        'DELETE FROM call_rollups WHERE hour IN (SELECT hour FROM call_rollup_dirty)',
+        this.env.ROLLUP_SQL,
+        'DELETE FROM call_wrapup_rollups WHERE hour IN (SELECT hour FROM call_rollup_dirty)',
+        this.env.ROLLUP_WRAPUPS_SQL,
+        `DELETE FROM call_rollups_day WHERE day IN (${ROLLUP_DIRTY_DAYS})`,
+        ROLLUP_DAYS,
+        'DELETE FROM call_rollup_dirty',
+      ].map((q) => db.prepare(q));
+      await db.batch([mark, ...stmts, mark, ...recompute]); // throws: the alarm is retried, the outbox kept
       this.sql.exec('DELETE FROM outbox WHERE id <= ?', rows[rows.length - 1].id);
     }
     if (this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length)

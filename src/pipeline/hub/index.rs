@@ -14,12 +14,15 @@
 //!   first (and the outbox copies to D1); a rebuild takes D1's calls, but for those whose
 //!   writes still wait in the outbox (the hub's copy is newer).
 use super::Hub;
+use crate::db::stores::{self, TableRow};
 use crate::domain::error::ApiError;
 use crate::domain::messages::IndexChange;
+use crate::domain::prefix::StoreTable;
 use crate::platform::db;
 use crate::platform::http::{self, ApiResult};
 use serde::Deserialize;
 use serde_json::Value;
+use std::rc::Rc;
 
 /// Bumped whenever the mirror's tables change shape: the hub then drops and rebuilds them.
 pub(super) const INDEX_VERSION: i64 = 2;
@@ -258,6 +261,7 @@ impl Hub {
             let stores: Vec<Value> = db::rows(r.next().expect("stores result"))?;
             let prefixes: Vec<Value> = db::rows(r.next().expect("prefixes result"))?;
             let fields: Vec<Value> = db::rows(r.next().expect("fields result"))?;
+            self.stores_written();
             sql.exec("DELETE FROM stores", None)?;
             sql.exec("DELETE FROM store_prefixes", None)?;
             sql.exec("DELETE FROM custom_fields", None)?;
@@ -449,6 +453,7 @@ impl Hub {
             .await?,
         )?;
         let sql = self.sql();
+        self.stores_written();
         for table in [
             "stores",
             "store_prefixes",
@@ -534,6 +539,42 @@ impl Hub {
     }
 
     /// Adds `by` to the counter `key` kept in `meta`.
+    /// The stores' lines as the index has them: read once, then from memory until
+    /// [`Self::stores_written`]. A new call on a store's line needs them before its store is
+    /// known; they change only when a store or a prefix is edited.
+    pub(super) fn stores_table(&self) -> worker::Result<Rc<StoreTable>> {
+        if let Some(t) = self.stores_table.borrow().as_ref() {
+            return Ok(t.clone());
+        }
+        let rows: Vec<TableRow> = self.sql().exec(stores::TABLE_SQL, None)?.to_array()?;
+        let table = Rc::new(stores::table_of(rows));
+        *self.stores_table.borrow_mut() = Some(table.clone());
+        Ok(table)
+    }
+
+    /// Before the index's stores or prefixes are written: the kept table is read again next
+    /// time (synchronously after the writes, so never a half-written one).
+    fn stores_written(&self) {
+        self.stores_table.borrow_mut().take();
+    }
+
+    /// A call event run: counted in memory, written to `count_events` by the next drain
+    /// ([`Self::save_events_count`]), which follows every event within `KICK_DELAY_MS`.
+    pub(super) fn event_counted(&self) {
+        self.events_unsaved.set(self.events_unsaved.get() + 1);
+    }
+
+    /// Adds the events counted since the last save to `count_events` (one write per drain).
+    pub(super) fn save_events_count(&self) -> worker::Result<()> {
+        let n = self.events_unsaved.replace(0);
+        if n == 0 {
+            return Ok(());
+        }
+        self.add_to(EVENTS_COUNTER, n).inspect_err(|_| {
+            self.events_unsaved.set(self.events_unsaved.get() + n);
+        })
+    }
+
     pub(super) fn add_to(&self, key: &str, by: i64) -> worker::Result<()> {
         let n = self
             .meta_get(key)
@@ -562,7 +603,7 @@ impl Hub {
             "customers": self.counter(CUSTOMERS_COUNTER),
             "phones": self.counter(PHONES_COUNTER),
             "stores": self.counter(STORES_COUNTER),
-            "events": self.counter(EVENTS_COUNTER),
+            "events": self.counter(EVENTS_COUNTER) + self.events_unsaved.get(),
             "lastRebuild": at("index_built_at"),
             "lastCheck": at("index_checked_at"),
             "bytes": self.sql().database_size(),

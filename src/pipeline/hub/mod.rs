@@ -40,6 +40,7 @@ use crate::domain::messages::{
     self, BroadcastRequest, BroadcastResult, EventRequest, IndexChange, RevokeRequest,
     RevokeResult, SocketInfo, UserState,
 };
+use crate::domain::prefix::StoreTable;
 use crate::domain::protocol::{close, ClientMessage, ErrorCode, HubRequest, SocketMessage};
 use crate::domain::token::Role;
 use crate::platform::http::{self, ApiResult};
@@ -108,6 +109,12 @@ pub struct CallHub {
     latest: Rc<Cell<Option<i64>>>,
     /// What each session was replayed in the last minute (`connect::Replays`).
     replays: Rc<RefCell<connect::Replays>>,
+    /// The stores' lines (`stores::TABLE_SQL` on the index), read once and kept until the
+    /// index's stores are written again (`index::stores_written`).
+    stores_table: Rc<RefCell<Option<Rc<StoreTable>>>>,
+    /// Call events run since the `count_events` counter was last written: added to it once
+    /// per drain (`outbox::drain`), not by a write per event.
+    events_unsaved: Rc<Cell<i64>>,
 }
 
 pub type Hub = CallHub;
@@ -135,6 +142,8 @@ impl Hub {
             rebuilds: self.rebuilds.clone(),
             latest: self.latest.clone(),
             replays: self.replays.clone(),
+            stores_table: self.stores_table.clone(),
+            events_unsaved: self.events_unsaved.clone(),
         }
     }
 }
@@ -350,6 +359,8 @@ impl DurableObject for Hub {
             rebuilds: Default::default(),
             latest: Default::default(),
             replays: Default::default(),
+            stores_table: Default::default(),
+            events_unsaved: Default::default(),
         }
     }
 

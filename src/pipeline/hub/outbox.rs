@@ -306,6 +306,8 @@ impl Hub {
     /// call's state only moves forward, its first facts stay, a delivery is logged once).
     pub(super) async fn drain(&self, max_batches: Option<usize>) -> ApiResult<Option<i64>> {
         let db = self.env.d1("DB")?;
+        // The events counted since the last drain (a health figure) are written once here.
+        self.save_events_count()?;
         let mut batches = 0;
         loop {
             if max_batches.is_some_and(|m| batches >= m) {

@@ -7,7 +7,6 @@ use super::Hub;
 use crate::db::callbacks::CallFacts;
 use crate::db::calls::{self as record, CallLogEntry, CallStateRow};
 use crate::db::cards::{self, CardRow};
-use crate::db::stores::{self, TableRow};
 use crate::domain::access::{may_link_call, CustomerView, Viewer};
 use crate::domain::dialpad::{self, Phase};
 use crate::domain::error::ApiError;
@@ -83,7 +82,7 @@ impl Hub {
             return Ok(json!({ "ok": true, "status": "duplicate", "callId": group }));
         }
         self.run(&record::upsert_call(&call_row))?;
-        self.add_to(super::index::EVENTS_COUNTER, 1)?;
+        self.event_counted();
         let key = record::event_key(&ev);
         let may_pop = !req.reconciled && record::may_pop(&ev);
         if may_pop {
@@ -103,7 +102,7 @@ impl Hub {
         // The stores' table is read only for a call that has no store yet.
         let table = match lines.recorded {
             Some(_) => Default::default(),
-            None => stores::table_of(self.all::<TableRow>(&Stmt::new(stores::TABLE_SQL, vec![]))?),
+            None => self.stores_table()?,
         };
         let store = store::of_call(lines, &table);
         let enriches = ev.voicemail_link.is_some()
@@ -115,7 +114,8 @@ impl Hub {
         // with the admins' in one statement, after the call has its store (the store's figures
         // count this call, as they do once `record::finish` ran), before its customer is known.
         let store_id = store.id.filter(|_| !recorded_only && !caller.is_empty());
-        if call.store_id.is_none() && store_id.is_some() {
+        let store_given = call.store_id.is_none() && store_id.is_some();
+        if store_given {
             self.run(&record::finish(&group, store.id, None))?;
         }
         // Stored data never fails a genuine event: a customer row that cannot be read pops the
@@ -148,7 +148,13 @@ impl Hub {
             .map(|c| c.id)
             .collect();
         let customer_id = (linkable.len() == 1).then(|| linkable[0]);
-        self.run(&record::finish(&group, store.id, customer_id))?;
+        // `finish` only fills what the call lacks: without a customer to link, it changes
+        // nothing once the call has its store (before this event, or just above) or when the
+        // call is on no store's line, so it is not run.
+        if customer_id.is_some() || (call.store_id.is_none() && !store_given && store.id.is_some())
+        {
+            self.run(&record::finish(&group, store.id, customer_id))?;
+        }
         let customer_found = match (cards.len(), ev.customer_phone()) {
             (_, Phone::Withheld) => "withheld",
             (0, _) => "unknown",
