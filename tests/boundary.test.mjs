@@ -219,6 +219,48 @@ test("staff cards count only their store's calls: the pop and the customer page 
   s.close();
 });
 
+test("staff cards of a customer whose every call is at their store count them all, as the admins' card does", async () => {
+  // The hub reads the store's count only when some of the customer's calls are elsewhere
+  // (db/cards.rs STORE_FIGURES); otherwise the staff card takes the admins' count.
+  const created = await api(nishi, '/api/customers', {
+    method: 'POST',
+    body: { name: '常連 一郎', phone: '09040400004' },
+  });
+  assert.equal(created.status, 201);
+  const id = created.body.customer.id;
+  const earlier = callEvent({
+    external_number: e164('09040400004'),
+    internal_number: NISHI_LINE,
+    contact: null,
+  });
+  await w.sendEvent(earlier);
+  await w.sendEvent({
+    ...earlier,
+    state: 'hangup',
+    date_ended: Date.now(),
+    event_timestamp: Date.now() + 1,
+  });
+  const s = await w.openSocket(nishi);
+  const a = await w.openSocket(admin);
+  const ring = callEvent({
+    external_number: e164('09040400004'),
+    internal_number: NISHI_LINE,
+    contact: null,
+  });
+  await w.sendEvent(ring);
+  const popped = (m) => m.type === 'incoming_call' && m.legId === String(ring.call_id);
+  const staffPop = await s.waitFor(popped);
+  const adminPop = await a.waitFor(popped);
+  const page = await api(nishi, `/api/customers/${id}`);
+  assert.equal(staffPop.customer.id, id);
+  // Both calls, this one included, for the staff as for the admins and the customer page.
+  assert.equal(adminPop.customer.usage.calls, 2, JSON.stringify(adminPop.customer.usage));
+  assert.deepEqual(staffPop.customer.usage, adminPop.customer.usage);
+  assert.equal(page.body.customer.usage.calls, 2, JSON.stringify(page.body.customer.usage));
+  s.close();
+  a.close();
+});
+
 test("number squatting: a staff create links only its own store's calls; each store records its own caller", async () => {
   const number = '09040400003';
   // An unregistered regular of 錦糸町 calls there.

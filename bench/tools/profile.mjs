@@ -4,7 +4,7 @@
 // while the V8 profiler samples workerd through its inspector. Prints the self time of the
 // heaviest functions and where the time goes by category. Not part of `npm run bench`.
 //
-//   node bench/tools/profile.mjs [--seconds=5] [--concurrency=8] [--sockets=10] [--top=40] [--ours]
+//   node bench/tools/profile.mjs [--seconds=5] [--concurrency=8] [--sockets=10] [--top=40] [--ours] [--like]
 //                                [--build=DIR]  another release build than build/ (inside the project)
 //                                [--save=FILE]  also write the raw profile as JSON
 import { Miniflare } from 'miniflare';
@@ -16,6 +16,7 @@ import { applyMigrations } from '../../scripts/lib/sql.mjs';
 import { seedDemo } from '../../scripts/lib/seed.mjs';
 import { webhookSender } from '../lib/ours.mjs';
 import { FanIn } from '../lib/fanin.mjs';
+import { likeOptions } from '../baselines/c-like-for-like/driver.mjs';
 import { WsFleet } from '../lib/wsclients.mjs';
 
 const arg = (k, d) => Number(process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d);
@@ -25,42 +26,52 @@ const sockets = arg('sockets', 10);
 const top = arg('top', 40);
 const port = 9239;
 
+// `--like`: baseline C (bench/baselines/c-like-for-like) instead, for the same breakdown of the
+// same work in JavaScript.
+const like = process.argv.includes('--like');
 const from = process.argv.find((a) => a.startsWith('--build='))?.split('=')[1] ?? 'build';
-if (!existsSync(join(from, 'pop/index_bg.names.wasm')))
+if (!like && !existsSync(join(from, 'pop/index_bg.names.wasm')))
   throw new Error('run `npm run build` first');
-// Inside the project: workerd refuses modules outside its starting directory. Both Workers
-// with their names (the webhook and the hub run in the pop Worker).
-const dir = 'build/profile';
-rmSync(dir, { recursive: true, force: true });
-for (const sub of ['', 'pop']) {
-  mkdirSync(join(dir, sub), { recursive: true });
-  for (const f of ['index.js', 'worker'])
-    cpSync(join(from, sub, f), join(dir, sub, f), { recursive: true });
-  cpSync(join(from, sub, 'index_bg.names.wasm'), join(dir, sub, 'index_bg.wasm'));
+let o;
+if (like) {
+  o = { ...likeOptions(), inspectorPort: port };
+} else {
+  // Inside the project: workerd refuses modules outside its starting directory. Both Workers
+  // with their names (the webhook and the hub run in the pop Worker).
+  const dir = 'build/profile';
+  rmSync(dir, { recursive: true, force: true });
+  for (const sub of ['', 'pop']) {
+    mkdirSync(join(dir, sub), { recursive: true });
+    for (const f of ['index.js', 'worker'])
+      cpSync(join(from, sub, f), join(dir, sub, f), { recursive: true });
+    cpSync(join(from, sub, 'index_bg.names.wasm'), join(dir, sub, 'index_bg.wasm'));
+  }
+  o = miniflareOptions({
+    onLog: (l) => {
+      if (!l.startsWith('{')) process.stderr.write(l);
+    },
+  });
+  o.workers[0].scriptPath = join(dir, 'index.js');
+  o.workers[1].scriptPath = join(dir, 'pop', 'index.js');
+  o.inspectorPort = port;
 }
-const o = miniflareOptions({
-  onLog: (l) => {
-    if (!l.startsWith('{')) process.stderr.write(l);
-  },
-});
-o.workers[0].scriptPath = join(dir, 'index.js');
-o.workers[1].scriptPath = join(dir, 'pop', 'index.js');
-o.inspectorPort = port;
 const mf = new Miniflare(o);
 const url = (await mf.ready).toString().replace(/\/$/, '');
 const db = await mf.getD1Database('DB');
 await applyMigrations(db);
 await seedDemo(db);
-const w = new WorkerClient(mf, url, db);
 
 const fanin = new FanIn();
 const tokens = [];
-for (let i = 0; i < Math.ceil(sockets / 10); i++)
-  tokens.push((await w.login({ role: 'admin' })).token);
+if (!like) {
+  const w = new WorkerClient(mf, url, db);
+  for (let i = 0; i < Math.ceil(sockets / 10); i++)
+    tokens.push((await w.login({ role: 'admin' })).token);
+}
 let opened = 0;
 const fleet = new WsFleet({
-  url: url.replace('http', 'ws') + '/api/cti/socket',
-  headers: () => ({ authorization: `Bearer ${tokens[Math.floor(opened++ / 10)]}` }),
+  url: url.replace('http', 'ws') + (like ? '/ws' : '/api/cti/socket'),
+  headers: () => (like ? {} : { authorization: `Bearer ${tokens[Math.floor(opened++ / 10)]}` }),
   fanin,
   resume: true,
 });

@@ -286,7 +286,7 @@ impl Hub {
                 // A reader of the call log first gets what waits in the outbox into D1, so a
                 // call that just popped is in the log it reads. Bounded: a long backlog (D1
                 // was down) is left to the alarm.
-                let left = self.drain(Some(FLUSH_BATCHES)).await?;
+                let left = self.drain(outbox::Until::Batches(FLUSH_BATCHES)).await?;
                 if let Some(at) = left {
                     self.schedule_at(at).await?;
                 }
@@ -374,7 +374,7 @@ impl DurableObject for Hub {
     async fn alarm(&self) -> worker::Result<Response> {
         self.alarm_at.set(None);
         let now = http::now_ms();
-        let mut next: Option<i64> = match self.drain(None).await {
+        let mut next: Option<i64> = match self.drain(outbox::Until::Empty).await {
             Ok(at) => at,
             Err(e) => {
                 worker::console_warn!(

@@ -34,6 +34,20 @@ const MAX_ATTEMPTS: i64 = 5;
 /// Backoff while D1 fails: 1 s doubling up to a minute.
 const BACKOFF_MAX_MS: i64 = 60_000;
 
+/// How far a [`Hub::drain`] goes.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Until {
+    /// Until the outbox is empty (the alarm).
+    Empty,
+    /// At most this many batches (a reader's flush).
+    Batches(usize),
+    /// Until a batch is not full (the prompt drain): what arrives while D1 writes a batch is
+    /// gathered for [`KICK_DELAY_MS`] into the next one, rather than sent at once in batches
+    /// of one or two, each with the same fixed work (the rollups' recompute, the outbox's
+    /// bookkeeping).
+    ShortBatch,
+}
+
 /// One unit of D1 work, in the order it happened.
 // Ops live one at a time, on their way to or from their JSON: boxing the large variant buys
 // nothing.
@@ -259,8 +273,15 @@ impl Hub {
         worker::wasm_bindgen_futures::spawn_local(async move {
             // Events arriving meanwhile join this drain: one D1 batch (and one set of outbox
             // writes, which hold the object's outgoing messages like any write) for all of them.
-            worker::Delay::from(std::time::Duration::from_millis(KICK_DELAY_MS)).await;
-            let left = hub.drain(None).await;
+            let left = loop {
+                worker::Delay::from(std::time::Duration::from_millis(KICK_DELAY_MS)).await;
+                match hub.drain(Until::ShortBatch).await {
+                    // A short batch written: more may have come meanwhile, gathered by the next
+                    // kick (an empty outbox ends the loop there).
+                    Ok(Some(at)) if at <= http::now_ms() => continue,
+                    left => break left,
+                }
+            };
             hub.draining.set(false);
             let scheduled = match left {
                 Ok(Some(at)) => hub.schedule_at(at).await.map_err(ApiError::from),
@@ -298,19 +319,20 @@ impl Hub {
         Ok(())
     }
 
-    /// Copies the outbox to D1 until it is empty, D1 fails, or `max_batches` batches were
-    /// written. Returns when to try again (epoch ms), if anything is left.
+    /// Copies the outbox to D1 until it is empty, D1 fails, or `until` says to stop. Returns
+    /// when to try again (epoch ms), if anything is (or may be) left: now when `until` stopped
+    /// it, later while D1 fails.
     ///
     /// Two drains may overlap (the alarm, and a reader's flush): both may then write the same
     /// operations, which is harmless because every statement is idempotent and monotonic (a
     /// call's state only moves forward, its first facts stay, a delivery is logged once).
-    pub(super) async fn drain(&self, max_batches: Option<usize>) -> ApiResult<Option<i64>> {
+    pub(super) async fn drain(&self, until: Until) -> ApiResult<Option<i64>> {
         let db = self.env.d1("DB")?;
         // The events counted since the last drain (a health figure) are written once here.
         self.save_events_count()?;
         let mut batches = 0;
         loop {
-            if max_batches.is_some_and(|m| batches >= m) {
+            if matches!(until, Until::Batches(m) if batches >= m) {
                 return Ok(Some(http::now_ms()));
             }
             batches += 1;
@@ -344,6 +366,10 @@ impl Hub {
                         .exec("DELETE FROM outbox WHERE seq <= ?", vec![last.into()])?;
                     self.drained(ops.iter().filter_map(|(_, o, _)| o.as_ref()));
                     self.count("outbox_drained", rows.len() as i64)?;
+                    if until == Until::ShortBatch && (rows.len() as i64) < BATCH_OPS {
+                        self.meta_delete("outbox_failures")?;
+                        return Ok(Some(http::now_ms()));
+                    }
                 }
                 Err(e) if e.status() == 503 || rows.len() == 1 => {
                     // D1 unavailable (or the one operation left is refused): back off.
