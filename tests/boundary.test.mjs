@@ -1,7 +1,8 @@
 // @ts-check
 // Integration (issue 23): the store boundary holds on every read path, numbers are never
-// squatted across stores, and no anonymous request reaches the hub. Each test here fails on
-// the code before this change (see the README's "Security" section, which names them).
+// squatted across stores, and no anonymous request reaches the hub. Each test of issue 23 failed
+// on the code before it (see the README's "Security" section, which names them); later ones
+// guard the staff card's figures as the pop reads them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker, callEvent } from './helpers/worker.mjs';
@@ -224,12 +225,12 @@ test("staff cards of a customer whose every call is at their store count them al
   // (db/cards.rs STORE_FIGURES); otherwise the staff card takes the admins' count.
   const created = await api(nishi, '/api/customers', {
     method: 'POST',
-    body: { name: '常連 一郎', phone: '09040400004' },
+    body: { name: '常連 一郎', phone: '09040400007' },
   });
   assert.equal(created.status, 201);
   const id = created.body.customer.id;
   const earlier = callEvent({
-    external_number: e164('09040400004'),
+    external_number: e164('09040400007'),
     internal_number: NISHI_LINE,
     contact: null,
   });
@@ -243,7 +244,7 @@ test("staff cards of a customer whose every call is at their store count them al
   const s = await w.openSocket(nishi);
   const a = await w.openSocket(admin);
   const ring = callEvent({
-    external_number: e164('09040400004'),
+    external_number: e164('09040400007'),
     internal_number: NISHI_LINE,
     contact: null,
   });

@@ -301,3 +301,21 @@ test('a call whose events were copied to D1 while the index was being rebuilt ke
   );
   assert.equal(msg.phase, 'connected', 'the rebuild did not put back the older D1 page');
 });
+
+test("health's events figure counts each event once: while it waits for D1 and after it is written", async () => {
+  const health = async () =>
+    (await w.json('/api/health', { headers: { authorization: `Bearer ${admin.token}` } })).body
+      .hubStats;
+  await until('an empty outbox', async () => (await health()).outbox.waiting === 0);
+  const before = (await health()).index.events;
+  await w.setD1('down');
+  const sent = [callEvent(), callEvent(), callEvent()];
+  for (const ev of sent) assert.equal((await w.sendEvent(ev)).status, 200);
+  // A redelivery is not a second event.
+  assert.equal((await w.sendEvent(sent[0])).body.status, 'duplicate');
+  await w.setD1('up');
+  const waiting = await health();
+  assert.equal(waiting.index.events, before + 3, JSON.stringify(waiting));
+  await until('the outbox written to D1', async () => (await health()).outbox.waiting === 0);
+  assert.equal((await health()).index.events, before + 3);
+});

@@ -453,7 +453,7 @@ const KEEP_COUNT = 2000;
 const POP_MEMO_CHARS = 200;
 const MAX_PHONES = 10;
 const DRAIN_DELAY_MS = 50; // the alarm that writes the outbox to D1 runs this soon after an append
-const DRAIN_MAX_EVENTS = 50; // events per D1 batch (4-5 statements each)
+const DRAIN_MAX_EVENTS = 25; // events per D1 batch (4-5 statements each), outbox.rs BATCH_OPS
 
 // rollups.rs: mark, DIRTY_DAYS, RECOMPUTE_DAYS (the hourly recomputes are rollup.sql and
 // rollup_wrapups.sql themselves, from the driver).

@@ -538,7 +538,6 @@ impl Hub {
         Ok(())
     }
 
-    /// Adds `by` to the counter `key` kept in `meta`.
     /// The stores' lines as the index has them: read once, then from memory until
     /// [`Self::stores_written`]. A new call on a store's line needs them before its store is
     /// known; they change only when a store or a prefix is edited.
@@ -558,23 +557,7 @@ impl Hub {
         self.stores_table.borrow_mut().take();
     }
 
-    /// A call event run: counted in memory, written to `count_events` by the next drain
-    /// ([`Self::save_events_count`]), which follows every event within `KICK_DELAY_MS`.
-    pub(super) fn event_counted(&self) {
-        self.events_unsaved.set(self.events_unsaved.get() + 1);
-    }
-
-    /// Adds the events counted since the last save to `count_events` (one write per drain).
-    pub(super) fn save_events_count(&self) -> worker::Result<()> {
-        let n = self.events_unsaved.replace(0);
-        if n == 0 {
-            return Ok(());
-        }
-        self.add_to(EVENTS_COUNTER, n).inspect_err(|_| {
-            self.events_unsaved.set(self.events_unsaved.get() + n);
-        })
-    }
-
+    /// Adds `by` to the counter `key` kept in `meta`.
     pub(super) fn add_to(&self, key: &str, by: i64) -> worker::Result<()> {
         let n = self
             .meta_get(key)
@@ -603,7 +586,7 @@ impl Hub {
             "customers": self.counter(CUSTOMERS_COUNTER),
             "phones": self.counter(PHONES_COUNTER),
             "stores": self.counter(STORES_COUNTER),
-            "events": self.counter(EVENTS_COUNTER) + self.events_unsaved.get(),
+            "events": self.counter(EVENTS_COUNTER) + self.events_waiting(),
             "lastRebuild": at("index_built_at"),
             "lastCheck": at("index_checked_at"),
             "bytes": self.sql().database_size(),
@@ -615,7 +598,8 @@ impl Hub {
 const CUSTOMERS_COUNTER: &str = "count_customers";
 const PHONES_COUNTER: &str = "count_phones";
 const STORES_COUNTER: &str = "count_stores";
-/// Call events the hub ran (duplicates not counted), bumped by the pop step.
+/// Call events the hub ran (duplicates not counted), added as they leave the outbox
+/// (`outbox::events_left`); the health figure adds those still waiting in it.
 pub(super) const EVENTS_COUNTER: &str = "count_events";
 /// Requests for the hub's figures (`/stats`): the health flood test reads it.
 pub(super) const STATS_COUNTER: &str = "count_stats_requests";

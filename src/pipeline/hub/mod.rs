@@ -112,9 +112,6 @@ pub struct CallHub {
     /// The stores' lines (`stores::TABLE_SQL` on the index), read once and kept until the
     /// index's stores are written again (`index::stores_written`).
     stores_table: Rc<RefCell<Option<Rc<StoreTable>>>>,
-    /// Call events run since the `count_events` counter was last written: added to it once
-    /// per drain (`outbox::drain`), not by a write per event.
-    events_unsaved: Rc<Cell<i64>>,
 }
 
 pub type Hub = CallHub;
@@ -143,7 +140,6 @@ impl Hub {
             latest: self.latest.clone(),
             replays: self.replays.clone(),
             stores_table: self.stores_table.clone(),
-            events_unsaved: self.events_unsaved.clone(),
         }
     }
 }
@@ -360,7 +356,6 @@ impl DurableObject for Hub {
             latest: Default::default(),
             replays: Default::default(),
             stores_table: Default::default(),
-            events_unsaved: Default::default(),
         }
     }
 

@@ -328,8 +328,6 @@ impl Hub {
     /// call's state only moves forward, its first facts stay, a delivery is logged once).
     pub(super) async fn drain(&self, until: Until) -> ApiResult<Option<i64>> {
         let db = self.env.d1("DB")?;
-        // The events counted since the last drain (a health figure) are written once here.
-        self.save_events_count()?;
         let mut batches = 0;
         loop {
             if matches!(until, Until::Batches(m) if batches >= m) {
@@ -364,6 +362,7 @@ impl Hub {
                     }
                     self.sql()
                         .exec("DELETE FROM outbox WHERE seq <= ?", vec![last.into()])?;
+                    self.events_left(ops.iter().filter_map(|(_, o, _)| o.as_ref()))?;
                     self.drained(ops.iter().filter_map(|(_, o, _)| o.as_ref()));
                     self.count("outbox_drained", rows.len() as i64)?;
                     if until == Until::ShortBatch && (rows.len() as i64) < BATCH_OPS {
@@ -378,6 +377,7 @@ impl Hub {
                         self.dead(first.0, &format!("{}: {}", e.code(), e.detail()))?;
                         self.sql()
                             .exec("DELETE FROM outbox WHERE seq = ?", vec![first.0.into()])?;
+                        self.events_left(first.1.iter())?;
                         continue;
                     }
                     self.sql().exec(
@@ -421,6 +421,7 @@ impl Hub {
                         }
                         self.sql()
                             .exec("DELETE FROM outbox WHERE seq = ?", vec![(*seq).into()])?;
+                        self.events_left(std::iter::once(op))?;
                     }
                 }
             }
@@ -481,6 +482,33 @@ impl Hub {
             vec![error.into(), http::now_ms().into(), seq.into()],
         )?;
         Ok(())
+    }
+
+    /// Call events that just left the outbox (written to D1 or set aside) are added to the
+    /// hub's events counter, in the same synchronous step as their `DELETE`: the count is
+    /// exact across restarts, with no write of its own per event (`index::stats` adds the
+    /// events still waiting).
+    fn events_left<'a>(&self, ops: impl Iterator<Item = &'a Op>) -> ApiResult<()> {
+        let n = ops.filter(|op| matches!(op, Op::Event { .. })).count() as i64;
+        if n > 0 {
+            self.add_to(super::index::EVENTS_COUNTER, n)?;
+        }
+        Ok(())
+    }
+
+    /// The call events in the outbox, not yet counted by [`Self::events_left`].
+    pub(super) fn events_waiting(&self) -> i64 {
+        #[derive(Deserialize)]
+        struct N {
+            n: i64,
+        }
+        self.sql()
+            .exec(
+                "SELECT count(*) AS n FROM outbox WHERE json_extract(op, '$.op') = 'event'",
+                None,
+            )
+            .and_then(|c| c.one::<N>())
+            .map_or(0, |n| n.n)
     }
 
     /// Adds to a counter kept in `meta`; returns the new value.

@@ -82,7 +82,6 @@ impl Hub {
             return Ok(json!({ "ok": true, "status": "duplicate", "callId": group }));
         }
         self.run(&record::upsert_call(&call_row))?;
-        self.event_counted();
         let key = record::event_key(&ev);
         let may_pop = !req.reconciled && record::may_pop(&ev);
         if may_pop {
