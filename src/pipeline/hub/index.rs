@@ -586,7 +586,7 @@ impl Hub {
             "customers": self.counter(CUSTOMERS_COUNTER),
             "phones": self.counter(PHONES_COUNTER),
             "stores": self.counter(STORES_COUNTER),
-            "events": self.counter(EVENTS_COUNTER) + self.events_waiting(),
+            "events": self.counter(super::outbox::EVENTS_COUNTER) + self.events_waiting(),
             "lastRebuild": at("index_built_at"),
             "lastCheck": at("index_checked_at"),
             "bytes": self.sql().database_size(),
@@ -598,8 +598,5 @@ impl Hub {
 const CUSTOMERS_COUNTER: &str = "count_customers";
 const PHONES_COUNTER: &str = "count_phones";
 const STORES_COUNTER: &str = "count_stores";
-/// Call events the hub ran (duplicates not counted), added as they leave the outbox
-/// (`outbox::events_left`); the health figure adds those still waiting in it.
-pub(super) const EVENTS_COUNTER: &str = "count_events";
 /// Requests for the hub's figures (`/stats`): the health flood test reads it.
 pub(super) const STATS_COUNTER: &str = "count_stats_requests";

@@ -28,6 +28,9 @@ pub(super) const WARN_AT: i64 = 10_000;
 /// At this many, new events are refused with a 503 (Dialpad retries them) rather than
 /// growing the hub's storage without end while D1 stays down.
 const MAX_WAITING: i64 = 200_000;
+/// Call events the hub ran (duplicates not counted), added as they leave the outbox
+/// (`events_left`); the health figure adds those still waiting.
+pub(super) const EVENTS_COUNTER: &str = "count_events";
 /// An operation that fails this many times for a reason other than D1 being unavailable is
 /// set aside (`outbox_dead`, reported by health) so that it cannot hold up the rest.
 const MAX_ATTEMPTS: i64 = 5;
@@ -491,7 +494,7 @@ impl Hub {
     fn events_left<'a>(&self, ops: impl Iterator<Item = &'a Op>) -> ApiResult<()> {
         let n = ops.filter(|op| matches!(op, Op::Event { .. })).count() as i64;
         if n > 0 {
-            self.add_to(super::index::EVENTS_COUNTER, n)?;
+            self.add_to(EVENTS_COUNTER, n)?;
         }
         Ok(())
     }
