@@ -499,7 +499,10 @@ impl Hub {
         Ok(())
     }
 
-    /// The call events in the outbox, not yet counted by [`Self::events_left`].
+    /// The call events in the outbox, not yet counted by [`Self::events_left`]: every
+    /// operation but the stale sweep's closes, the only ones with no call of their own
+    /// (`Op::call_id`), found through `outbox_call` without reading an operation's JSON (a
+    /// health check during a long D1 outage counts up to `MAX_WAITING` rows).
     pub(super) fn events_waiting(&self) -> i64 {
         #[derive(Deserialize)]
         struct N {
@@ -507,7 +510,8 @@ impl Hub {
         }
         self.sql()
             .exec(
-                "SELECT count(*) AS n FROM outbox WHERE json_extract(op, '$.op') = 'event'",
+                "SELECT (SELECT count(*) FROM outbox) - \
+                   (SELECT count(*) FROM outbox WHERE call_id = '') AS n",
                 None,
             )
             .and_then(|c| c.one::<N>())
