@@ -27,9 +27,12 @@
 //! so it costs the hub one cheap check per message and never slows the others.
 mod claim;
 mod connect;
+mod drain;
 mod index;
+mod meta;
 mod outbox;
 mod pop;
+mod rebuild;
 mod sockets;
 
 use crate::db::users;
@@ -104,7 +107,7 @@ pub struct CallHub {
     known_all: Rc<RefCell<Option<Rc<sockets::Known>>>>,
     /// The pop index rebuilds running and what write paths changed meanwhile
     /// (`index::rebuild` applies it again after replacing the index).
-    rebuilds: Rc<RefCell<index::Rebuilds>>,
+    rebuilds: Rc<RefCell<rebuild::Rebuilds>>,
     /// The newest seq of the event log, once read (`connect::latest_seq`).
     latest: Rc<Cell<Option<i64>>>,
     /// What each session was replayed in the last minute (`connect::Replays`).
@@ -227,10 +230,10 @@ impl Hub {
 
     fn stats(&self) -> serde_json::Value {
         // Counted, so a test can show that an anonymous health check never reaches the hub.
-        let _ = self.add_to(index::STATS_COUNTER, 1);
+        let _ = self.add_to(meta::STATS_COUNTER, 1);
         let sockets = self.state.get_websockets();
         serde_json::json!({
-            "statsRequests": self.meta_get(index::STATS_COUNTER).and_then(|v| v.parse::<i64>().ok()),
+            "statsRequests": self.meta_get(meta::STATS_COUNTER).and_then(|v| v.parse::<i64>().ok()),
             "sockets": sockets.len(),
             "admin": self.state.get_websockets_with_tag(access::ADMIN_ROOM).len(),
             "seq": self.latest_seq(),
@@ -282,7 +285,7 @@ impl Hub {
                 // A reader of the call log first gets what waits in the outbox into D1, so a
                 // call that just popped is in the log it reads. Bounded: a long backlog (D1
                 // was down) is left to the alarm.
-                let left = self.drain(outbox::Until::Batches(FLUSH_BATCHES)).await?;
+                let left = self.drain(drain::Until::Batches(FLUSH_BATCHES)).await?;
                 if let Some(at) = left {
                     self.schedule_at(at).await?;
                 }
@@ -369,7 +372,7 @@ impl DurableObject for Hub {
     async fn alarm(&self) -> worker::Result<Response> {
         self.alarm_at.set(None);
         let now = http::now_ms();
-        let mut next: Option<i64> = match self.drain(outbox::Until::Empty).await {
+        let mut next: Option<i64> = match self.drain(drain::Until::Empty).await {
             Ok(at) => at,
             Err(e) => {
                 worker::console_warn!(

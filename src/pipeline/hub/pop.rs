@@ -40,7 +40,8 @@ impl Hub {
         let mut d1_round_trips = 0;
         let now_ms = http::now_ms();
         let tried = self.index_tried_at.get();
-        if !self.index_built() && tried.is_none_or(|t| now_ms - t > super::index::RETRY_BUILD_MS) {
+        if !self.index_built() && tried.is_none_or(|t| now_ms - t > super::rebuild::RETRY_BUILD_MS)
+        {
             // The first event after a deploy that changed the index (or of a new tenant):
             // build it now, so that this call pops with its card. If D1 does not answer, the
             // call pops without one rather than not at all, and the events of the next 30 s do
