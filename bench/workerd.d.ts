@@ -14,9 +14,16 @@ declare module 'cloudflare:workers' {
 
 /** A connected pair of server-side WebSockets: [client end, server end]. */
 declare class WebSocketPair {
-  0: WebSocket & { accept(): void };
-  1: WebSocket & { accept(): void };
+  0: WorkerdWebSocket;
+  1: WorkerdWebSocket;
 }
+
+/** workerd's WebSocket: `accept`, and the hibernation API's attachment (kept across sleeps). */
+type WorkerdWebSocket = WebSocket & {
+  accept(): void;
+  serializeAttachment(value: unknown): void;
+  deserializeAttachment(): unknown;
+};
 
 /** An automatic response the runtime gives to a matching message, without waking the object. */
 declare class WebSocketRequestResponsePair {

@@ -20,7 +20,7 @@ import { miniflareOptions, WorkerClient } from '../../tests/helpers/worker.mjs';
 import { applyMigrations } from '../../scripts/lib/sql.mjs';
 import { seedDemo } from '../../scripts/lib/seed.mjs';
 import { webhookSender } from '../lib/ours.mjs';
-import { likeOptions } from '../baselines/c-like-for-like/driver.mjs';
+import { likeOptions, likeSessions } from '../baselines/c-like-for-like/driver.mjs';
 import { FanIn } from '../lib/fanin.mjs';
 import { WsFleet } from '../lib/wsclients.mjs';
 
@@ -70,13 +70,13 @@ try {
     await seedDemo(db);
     const fanin = new FanIn();
     // One login per 10 sockets (a user may hold 10).
-    const tokens = [];
+    const tokens = like ? await likeSessions(db) : [];
     for (let i = 0; !like && i < Math.ceil(sockets / 10); i++)
       tokens.push((await new WorkerClient(mf, url, db).login({ role: 'admin' })).token);
     let opened = 0;
     const fleet = new WsFleet({
       url: url.replace('http', 'ws') + (like ? '/ws' : '/api/cti/socket'),
-      headers: () => (like ? {} : { authorization: `Bearer ${tokens[Math.floor(opened++ / 10)]}` }),
+      headers: () => ({ authorization: `Bearer ${tokens[Math.floor(opened++ / 10)]}` }),
       fanin,
       resume: true,
     });

@@ -16,7 +16,7 @@ import { applyMigrations } from '../../scripts/lib/sql.mjs';
 import { seedDemo } from '../../scripts/lib/seed.mjs';
 import { webhookSender } from '../lib/ours.mjs';
 import { FanIn } from '../lib/fanin.mjs';
-import { likeOptions } from '../baselines/c-like-for-like/driver.mjs';
+import { likeOptions, likeSessions } from '../baselines/c-like-for-like/driver.mjs';
 import { WsFleet } from '../lib/wsclients.mjs';
 
 const arg = (k, d) => Number(process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d);
@@ -62,7 +62,7 @@ await applyMigrations(db);
 await seedDemo(db);
 
 const fanin = new FanIn();
-const tokens = [];
+const tokens = like ? await likeSessions(db) : [];
 if (!like) {
   const w = new WorkerClient(mf, url, db);
   for (let i = 0; i < Math.ceil(sockets / 10); i++)
@@ -71,7 +71,7 @@ if (!like) {
 let opened = 0;
 const fleet = new WsFleet({
   url: url.replace('http', 'ws') + (like ? '/ws' : '/api/cti/socket'),
-  headers: () => (like ? {} : { authorization: `Bearer ${tokens[Math.floor(opened++ / 10)]}` }),
+  headers: () => ({ authorization: `Bearer ${tokens[Math.floor(opened++ / 10)]}` }),
   fanin,
   resume: true,
 });

@@ -26,7 +26,7 @@ import { seedDemo } from '../../scripts/lib/seed.mjs';
 import { webhookSender } from '../lib/ours.mjs';
 import { FanIn } from '../lib/fanin.mjs';
 import { WsFleet } from '../lib/wsclients.mjs';
-import { likeOptions } from '../baselines/c-like-for-like/driver.mjs';
+import { likeOptions, likeSessions } from '../baselines/c-like-for-like/driver.mjs';
 
 const val = (k) => process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1];
 const builds = (val('build') ?? 'build').split(',');
@@ -237,8 +237,15 @@ async function cStack() {
   const db = await mf.getD1Database('DB');
   await applyMigrations(db);
   await seedDemo(db);
+  const tokens = await likeSessions(db);
   const fanin = new FanIn();
-  const fleet = new WsFleet({ url: `${url.replace('http', 'ws')}/ws`, fanin, resume: true });
+  let opened = 0;
+  const fleet = new WsFleet({
+    url: `${url.replace('http', 'ws')}/ws`,
+    headers: () => ({ authorization: `Bearer ${tokens[Math.floor(opened++ / 10) % 101]}` }),
+    fanin,
+    resume: true,
+  });
   return { url, fanin, fleet, close: () => mf.dispose() };
 }
 

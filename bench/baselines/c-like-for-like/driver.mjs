@@ -4,7 +4,8 @@
 // D1 migrated and seeded exactly as for ours, sent the same signed webhooks as ours.
 import { Miniflare } from 'miniflare';
 import { readFileSync } from 'node:fs';
-import { WEBHOOK_SECRET } from '../../../tests/helpers/worker.mjs';
+import { randomBytes } from 'node:crypto';
+import { JWT_SECRET, WEBHOOK_SECRET, signHS256 } from '../../../tests/helpers/worker.mjs';
 import { applyMigrations } from '../../../scripts/lib/sql.mjs';
 import { seedDemo } from '../../../scripts/lib/seed.mjs';
 import { FanIn } from '../../lib/fanin.mjs';
@@ -22,6 +23,7 @@ export function likeOptions() {
     durableObjects: { HUB: { className: 'Hub', useSQLite: true } },
     bindings: {
       DIALPAD_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      JWT_SECRET,
       // The 着信分析 recomputes ours runs in every outbox batch (src/db/rollups.rs).
       ROLLUP_SQL: readFileSync('src/db/rollup.sql', 'utf8'),
       ROLLUP_WRAPUPS_SQL: readFileSync('src/db/rollup_wrapups.sql', 'utf8'),
@@ -43,7 +45,66 @@ async function start(cleanup) {
   const db = await mf.getD1Database('DB');
   await applyMigrations(db);
   await seedDemo(db);
-  return { mf, url, db, release };
+  return { mf, url, db, release, tokens: await likeSessions(db) };
+}
+
+/**
+ * The consoles' sessions, as ours' bench logs in (bench/lib/ours.mjs fleetFor): a user may hold
+ * at most 10 sockets, so one admin account and session per 10 sockets (1000 sockets at most),
+ * written to D1 as a login writes them, each with the session token a login returns.
+ */
+export async function likeSessions(db) {
+  const now = Math.floor(Date.now() / 1000);
+  const exp = now + 12 * 3600;
+  const tokens = [];
+  for (let i = 0; i < 101; i++) {
+    const login = `bench-c-${i}`;
+    const { id } = await db
+      .prepare(
+        "INSERT INTO users (login_id, display_name, role, password_hash) VALUES (?1, ?1, 'admin', 'x') RETURNING id",
+      )
+      .bind(login)
+      .first();
+    const sid = randomBytes(16).toString('hex');
+    await db
+      .prepare(
+        'INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?3)',
+      )
+      .bind(sid, id, now, exp)
+      .run();
+    tokens.push(
+      signHS256(
+        {
+          uid: id,
+          login,
+          name: login,
+          role: 'admin',
+          store: null,
+          stores: [],
+          tv: 0,
+          sid,
+          iat: now,
+          exp,
+        },
+        JWT_SECRET,
+      ),
+    );
+  }
+  return tokens;
+}
+
+/** Sockets as ours' consoles open them: `Authorization: Bearer`, each token for 10 sockets. */
+function fleetFor(s, fanin, deflate = false) {
+  let opened = 0;
+  return new WsFleet({
+    url: s.url.replace('http', 'ws') + '/ws',
+    headers: () => ({
+      authorization: `Bearer ${s.tokens[Math.floor(opened++ / 10) % s.tokens.length]}`,
+    }),
+    fanin,
+    deflate,
+    resume: true,
+  });
 }
 
 /** Waits (at most `maxMs`) until the hub's outbox is empty, i.e. every write reached D1. */
@@ -93,7 +154,7 @@ export async function likeLatency({
   });
   try {
     // Sockets after the first reconnect with ?since=, as for ours (the hub replays the same way).
-    fleet = new WsFleet({ url: s.url.replace('http', 'ws') + '/ws', fanin, deflate, resume: true });
+    fleet = fleetFor(s, fanin, deflate);
     const label = deflate ? 'baseline C+deflate' : 'baseline C';
     const accepted = [];
     const out = [];
@@ -147,7 +208,7 @@ export async function likeThroughput({ sockets, concurrencies, seconds, log, cle
     await s.release();
   });
   try {
-    fleet = new WsFleet({ url: s.url.replace('http', 'ws') + '/ws', fanin, resume: true });
+    fleet = fleetFor(s, fanin);
     await fleet.open(sockets);
     return await throughputRows({
       label: 'baseline C',

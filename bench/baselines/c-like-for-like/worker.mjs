@@ -12,7 +12,11 @@
 // rollup_wrapups.sql, which the driver passes in as ROLLUP_SQL and ROLLUP_WRAPUPS_SQL). Not
 // ported: the 折り返し statements of a missed, voicemail or answered call (db/callbacks.rs
 // on_call_event), which the bench's ringing calls never reach. Mirrors of stores, prefixes, customers and their
-// phones (and, once, the call log) are loaded from D1 when the object starts.
+// phones (and, once, the call log) are loaded from D1 when the object starts. A console's
+// socket is opened as ours opens it: the session token and its D1 row checked in the Worker
+// (reads of concurrent upgrades coalesced), then the hub's own check, rooms, attachment and the
+// viewer's replay; a broadcast goes to the call's rooms after the one access check, and the
+// alarm re-checks the connected users every 20 s.
 //
 // The rules are ported from the Rust sources named next to each function; keep them in step.
 // Benchmark only; not part of the product. See docs/benchmarks.md ("Baseline C").
@@ -28,20 +32,21 @@ const MAX_AHEAD_MS = 2 * 60 * 1000;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
-let hmac = null; // { secret, key }: the imported key, once per isolate
+const hmacKeys = new Map(); // secret -> its imported key, once per isolate (webhook, session)
 
-async function webhookKey(secret) {
-  if (hmac?.secret !== secret) {
-    const key = await crypto.subtle.importKey(
+async function hmacKey(secret) {
+  let key = hmacKeys.get(secret);
+  if (key === undefined) {
+    key = await crypto.subtle.importKey(
       'raw',
       enc.encode(secret),
       { name: 'HMAC', hash: 'SHA-256' },
       false,
       ['verify'],
     );
-    hmac = { secret, key };
+    hmacKeys.set(secret, key);
   }
-  return hmac.key;
+  return key;
 }
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
@@ -75,8 +80,9 @@ function exactIntegers(_key, value, context) {
   return value;
 }
 
-/** token::verify_webhook: HS256 only, signature, exp/nbf (60 s leeway), iat not ahead. */
-async function verifyWebhook(token, secret, nowSecs) {
+/** token::verify (verify_webhook, verify_session): HS256 only, signature, exp/nbf (60 s
+ * leeway), iat not ahead. */
+async function verifyHs256(token, secret, nowSecs) {
   const parts = token.split('.');
   if (parts.length !== 3) throw new Rejected(400, 'malformed_token');
   let header;
@@ -91,7 +97,7 @@ async function verifyWebhook(token, secret, nowSecs) {
   if (!sig || !payload) throw new Rejected(400, 'malformed_token');
   const ok = await crypto.subtle.verify(
     'HMAC',
-    await webhookKey(secret),
+    await hmacKey(secret),
     sig,
     enc.encode(`${parts[0]}.${parts[1]}`),
   );
@@ -389,11 +395,7 @@ async function webhook(request, env) {
     if (text.length > MAX_WEBHOOK_BYTES) throw new Rejected(413, 'too_large');
     // Unsigned (plain JSON) webhooks are refused, as ours does with ALLOW_UNSIGNED_WEBHOOKS=false.
     if (text.startsWith('{')) throw new Rejected(401, 'unsigned_webhook');
-    const claims = await verifyWebhook(
-      text,
-      env.DIALPAD_WEBHOOK_SECRET,
-      Math.floor(started / 1000),
-    );
+    const claims = await verifyHs256(text, env.DIALPAD_WEBHOOK_SECRET, Math.floor(started / 1000));
     checkReplay(claims, started);
     let event;
     try {
@@ -430,13 +432,143 @@ async function webhook(request, env) {
   }
 }
 
+// ---- the console's socket: the session checked before the upgrade (console.rs socket,
+// resources/accounts/auth.rs authenticate, platform/batch.rs, db/users.rs by_sessions) ----
+
+const IDLE_SECS = 720 * 60; // SESSION_IDLE_MINUTES' default (token::idle_secs)
+const TOUCH_EVERY_SECS = 5 * 60; // token::TOUCH_EVERY_SECS
+const SOCKET_HEADER = 'x-cti-socket';
+
+// users::by_sessions: the sessions' users (with their stores) in one statement.
+const BY_SESSIONS =
+  'SELECT u.id, u.login_id, u.display_name, coalesce(u.org_role, u.role) AS role, u.store_id, u.password_hash, ' +
+  'u.token_version, u.disabled, (SELECT json_group_array(us.store_id) FROM user_stores us WHERE us.user_id = u.id) AS stores, ' +
+  's.id AS sid, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id ' +
+  "WHERE s.id IN (SELECT json_extract(value, '$[1]') FROM json_each(?1)) AND s.expires_at > ?2";
+
+/** auth::check_origin: no Origin (not a browser), or our own. */
+function checkOrigin(request) {
+  const origin = request.headers.get('Origin');
+  if (origin !== null && origin !== new URL(request.url).origin)
+    throw new Rejected(403, 'bad_origin');
+}
+
+/** auth::token_of: `Authorization: Bearer`, else the session cookie. */
+function tokenOf(request) {
+  const auth = request.headers.get('Authorization');
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  const m = /(?:^|;\s*)__Host-cti_session=([^;]+)/.exec(request.headers.get('Cookie') ?? '');
+  return m ? m[1] : null;
+}
+
+/** platform::batch Coalescer: the session reads of concurrent requests in one D1 statement. A
+ * lone request reads at once; requests arriving while a read is in flight queue their keys and
+ * wait (polling, each in its own request's context), and the first of them reads for all. */
+const sessionReads = { reading: false, queue: [] };
+
+async function readSession(db, uid, sid) {
+  const place = { uid, sid, done: false, value: null, error: null };
+  sessionReads.queue.push(place);
+  for (;;) {
+    if (place.done) {
+      if (place.error) throw place.error;
+      return place.value;
+    }
+    if (sessionReads.reading) {
+      await new Promise((r) => setTimeout(r, 1));
+      continue;
+    }
+    sessionReads.reading = true;
+    const batch = sessionReads.queue.splice(0);
+    try {
+      const { results } = await db
+        .prepare(BY_SESSIONS)
+        .bind(JSON.stringify(batch.map((p) => [p.uid, p.sid])), Math.floor(Date.now() / 1000))
+        .all();
+      for (const p of batch) {
+        p.value = results.find((r) => r.sid === p.sid && r.id === p.uid) ?? null;
+        p.done = true;
+      }
+    } catch (e) {
+      for (const p of batch) {
+        p.error = e;
+        p.done = true;
+      }
+    } finally {
+      sessionReads.reading = false;
+    }
+  }
+}
+
+/** token::store_set: ascending, without duplicates. */
+function storeSet(store, storesJson) {
+  let list = [];
+  try {
+    list = JSON.parse(storesJson ?? '[]');
+  } catch {
+    list = [];
+  }
+  const all = [...(Array.isArray(list) ? list : []), store].filter((s) => typeof s === 'number');
+  return [...new Set(all)].sort((a, b) => a - b);
+}
+
+/** auth::authenticate: the token, then its session and user in D1 (coalesced), idle time. */
+async function authenticate(request, env) {
+  const token = tokenOf(request);
+  if (token === null) throw new Rejected(401, 'not_logged_in');
+  const now = Math.floor(Date.now() / 1000);
+  const claims = await verifyHs256(token, env.JWT_SECRET, now);
+  if (typeof claims.exp !== 'number') throw new Rejected(401, 'missing_expiry');
+  if (typeof claims.sid !== 'string' || claims.sid === '' || typeof claims.uid !== 'number')
+    throw new Rejected(401, 'session_revoked');
+  const row = await readSession(env.DB, claims.uid, claims.sid);
+  if (row === null || row.disabled !== 0 || row.token_version !== claims.tv)
+    throw new Rejected(401, 'session_revoked');
+  const since = now - row.last_seen;
+  if (since >= IDLE_SECS) throw new Rejected(401, 'session_idle');
+  if (since >= Math.min(Math.max(Math.floor(IDLE_SECS / 10), 1), TOUCH_EVERY_SECS))
+    await env.DB.prepare('UPDATE sessions SET last_seen = ?2 WHERE id = ?1')
+      .bind(claims.sid, now)
+      .run();
+  return {
+    uid: row.id,
+    role: row.role,
+    store: row.store_id,
+    stores: storeSet(row.store_id, row.stores),
+    exp: Math.trunc(claims.exp),
+    tv: row.token_version,
+    sid: row.sid,
+    lease: 0,
+    bucket: { t: 0, at: 0 },
+  };
+}
+
+/** console.rs socket: the upgrade, the origin, the session; then the hub with the identity. */
+async function socket(request, env) {
+  try {
+    checkOrigin(request);
+    const info = await authenticate(request, env);
+    const since = new URL(request.url).searchParams.get('since');
+    if (since !== null && !/^\d+$/.test(since)) throw new Rejected(400, 'invalid_since');
+    const headers = new Headers({ Upgrade: 'websocket' });
+    headers.set(SOCKET_HEADER, JSON.stringify(info));
+    const url = since === null ? 'https://hub/connect' : `https://hub/connect?since=${since}`;
+    return await env.HUB.get(env.HUB.idFromName('hub')).fetch(url, { headers });
+  } catch (e) {
+    if (!(e instanceof Rejected)) throw e;
+    return json(e.status, { error: e.code });
+  }
+}
+
 export default {
   async fetch(request, env) {
     const { pathname } = new URL(request.url);
     if (pathname === '/api/dialpad/webhook' && request.method === 'POST')
       return webhook(request, env);
-    if (pathname === '/ws' && request.headers.get('Upgrade') === 'websocket') {
-      return env.HUB.get(env.HUB.idFromName('hub')).fetch(request);
+    if (pathname === '/ws') {
+      if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket')
+        return json(426, { error: 'upgrade_required' });
+      return socket(request, env);
     }
     if (pathname === '/health') return new Response('ok');
     if (pathname === '/outbox')
@@ -504,6 +636,10 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS events_created ON events(created_at)`,
   `CREATE INDEX IF NOT EXISTS events_call ON events(call_id, seq)`,
   `CREATE TABLE IF NOT EXISTS mirror_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL)`,
+  // hub/sockets.rs: what the hub knows of its consoles' users, and the sessions logged out.
+  `CREATE TABLE IF NOT EXISTS users (uid INTEGER PRIMARY KEY, tv INTEGER NOT NULL, disabled INTEGER NOT NULL,
+     role TEXT, store INTEGER)`,
+  `CREATE TABLE IF NOT EXISTS revoked_sessions (sid TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
 ];
 
 // What is read from D1 into the mirrors (every start), and the call log (once).
@@ -692,16 +828,106 @@ const mask = (n) =>
     .join('');
 const iso = (ms) => new Date(ms).toISOString();
 
+// ---- the hub's sockets: rooms, the one access check, the replay budget (domain/access.rs,
+// hub/sockets.rs, hub/connect.rs) ---------------------------------------------------------
+
+const RECHECK_MS = 20 * 1000; // hub/mod.rs RECHECK_SECS
+const LEASE_MS = RECHECK_MS * 3; // LEASE_RECHECKS
+const MAX_SOCKETS_PER_USER = 10; // limiter.rs
+const REPLAY_BUDGET = KEEP_COUNT; // connect.rs
+const REPLAY_WINDOW_MS = 60 * 1000;
+const REPLAY_CUT_MAX = 100;
+const CLOSE_REVOKED = 4001; // protocol close codes
+const CLOSE_TRY_AGAIN = 1013;
+const ADMIN_ROOM = 'admin';
+const DESK_ROOM = 'desk';
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+const USER_SELECT =
+  'SELECT u.id, u.login_id, u.display_name, coalesce(u.org_role, u.role) AS role, u.store_id, u.password_hash, ' +
+  'u.token_version, u.disabled, (SELECT json_group_array(us.store_id) FROM user_stores us WHERE us.user_id = u.id) AS stores ' +
+  'FROM users u';
+
+/** access.rs Viewer: a socket's role and its stores (ascending). */
+function viewerOf(info) {
+  const stores = [
+    ...new Set([...(info.stores ?? []), info.store].filter((x) => x !== null && x !== undefined)),
+  ].sort((a, b) => a - b);
+  return { role: info.role, stores };
+}
+const belongsTo = (v, store) => store !== null && v.stores.includes(store);
+function maySeeCall(v, store) {
+  if (v.role === 'admin') return true;
+  if (v.role === 'reception') return store !== null;
+  return belongsTo(v, store);
+}
+function maySeeCustomer(v, home) {
+  if (v.role === 'admin') return true;
+  if (v.role === 'reception') return v.stores.length > 0 && (home === null || belongsTo(v, home));
+  return home === null || belongsTo(v, home);
+}
+const mayHearCustomerChange = (v, home) => v.role !== 'reception' && maySeeCustomer(v, home);
+function roomsOf(v) {
+  if (v.role === 'admin') return [ADMIN_ROOM];
+  if (v.role === 'reception') return [DESK_ROOM];
+  return v.stores.map((s) => `store:${s}`);
+}
+/** access.rs call_rooms: the admins', and the store's and the desk's when the store is known. */
+const callRooms = (store) =>
+  store === null ? [ADMIN_ROOM] : [ADMIN_ROOM, `store:${store}`, DESK_ROOM];
+
+/** messages.rs SocketInfo::still_allowed */
+const stillAllowed = (info, u) =>
+  !u.disabled && u.tv === info.tv && u.role === info.role && u.store === (info.store ?? null);
+
+/** sockets.rs allowed_until: the last millisecond of its token and of its lease. */
+const allowedUntil = (info) => Math.min(info.exp * 1000 - 1, info.lease);
+
+/** sockets.rs with_infos: each socket with its attachment; one that cannot be read is closed. */
+function withInfos(sockets) {
+  const out = [];
+  for (const ws of sockets) {
+    let info = null;
+    try {
+      const raw = ws.deserializeAttachment();
+      info = typeof raw === 'string' ? JSON.parse(raw) : null;
+    } catch {
+      info = null;
+    }
+    if (info) out.push([ws, info]);
+    else ws.close(CLOSE_REVOKED, 'session ended');
+  }
+  return out;
+}
+
+const userRow = (r) => ({
+  uid: r.uid,
+  tv: r.tv,
+  disabled: r.disabled !== 0,
+  role: r.role,
+  store: r.store,
+});
+const sameUser = (a, b) =>
+  a !== undefined &&
+  a.uid === b.uid &&
+  a.tv === b.tv &&
+  a.disabled === b.disabled &&
+  a.role === b.role &&
+  a.store === b.store;
+
 export class Hub extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     for (const s of SCHEMA) this.sql.exec(s);
-    this.alarmPending = false;
+    this.alarmAt = null; // when the alarm is due (epoch ms), as set by this object
+    this.rooms = new Map(); // room -> { list: [ws, info][], allowed: { sockets, until } | null }
+    this.knownAll = null; // { users: Map(uid -> user), revoked: Set } for the broadcasts
+    this.replays = []; // [sid, window start, events replayed]
     // Answered by the runtime without waking the object, as the product's hub does.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
     ctx.blockConcurrencyWhile(async () => {
-      this.alarmPending = (await ctx.storage.getAlarm()) !== null;
+      this.alarmAt = await ctx.storage.getAlarm();
       await this.loadMirrors();
     });
   }
@@ -738,34 +964,290 @@ export class Hub extends DurableObject {
     return this.sql.exec('SELECT max(seq) AS seq FROM events').one().seq ?? 0;
   }
 
-  /** hub/mod.rs catch_up: the events after `since`, or the latest event of every live call. */
-  catchUp(ws, since) {
+  /** drain.rs schedule_at: the alarm at `at` unless one is due sooner. */
+  scheduleAt(at) {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
+  }
+
+  /** sockets.rs known: one socket's user and whether its session was logged out. */
+  knownOf(info) {
+    const rows = this.sql
+      .exec(
+        'SELECT uid, tv, disabled, role, store FROM users WHERE uid = ? ' +
+          'UNION ALL SELECT -1, 0, 1, NULL, NULL FROM revoked_sessions WHERE sid = ?',
+        info.uid,
+        info.sid,
+      )
+      .toArray();
+    return {
+      users: new Map(rows.filter((r) => r.uid !== -1).map((r) => [r.uid, userRow(r)])),
+      revoked: new Set(rows.some((r) => r.uid === -1) ? [info.sid] : []),
+    };
+  }
+
+  /** sockets.rs known(None): every user, kept until a user or session changes here. */
+  known() {
+    if (this.knownAll === null) {
+      const rows = this.sql.exec('SELECT uid, tv, disabled, role, store FROM users').toArray();
+      this.knownAll = { users: new Map(rows.map((r) => [r.uid, userRow(r)])), revoked: new Set() };
+    }
+    return this.knownAll;
+  }
+
+  putUser(u) {
+    this.knownAll = null;
+    this.socketsChanged();
+    this.sql.exec(
+      'INSERT INTO users (uid, tv, disabled, role, store) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (uid) DO UPDATE SET tv = excluded.tv, disabled = excluded.disabled, ' +
+        'role = excluded.role, store = excluded.store',
+      u.uid,
+      u.tv,
+      u.disabled ? 1 : 0,
+      u.role,
+      u.store,
+    );
+  }
+
+  socketsChanged() {
+    this.rooms.clear();
+  }
+
+  /** sockets.rs access: the one check before anything is sent to a socket. */
+  static access(info, known, now) {
+    if (info.exp <= Math.floor(now / 1000) || !info.sid || known.revoked.has(info.sid))
+      return 'revoked';
+    const u = known.users.get(info.uid);
+    if (u === undefined || !stillAllowed(info, u)) return 'revoked';
+    if (info.lease < now) return 'lease_over';
+    return 'allowed';
+  }
+
+  static closeFor(ws, access) {
+    if (access === 'revoked') ws.close(CLOSE_REVOKED, 'session ended');
+    else if (access === 'lease_over') ws.close(CLOSE_TRY_AGAIN, 'reconnect');
+  }
+
+  /** sockets.rs send_to_rooms: a call's message to its rooms (the staff's version to the
+   * store's and the desk's), after the access check, kept per room until one of its sockets
+   * could lose access by itself. */
+  sendToRooms(store, text, staffText, now) {
+    let delivered = 0;
+    let closed = false;
+    for (const room of callRooms(store)) {
+      const body = staffText !== null && room !== ADMIN_ROOM ? staffText : text;
+      let r = this.rooms.get(room);
+      if (r === undefined) {
+        r = { list: withInfos(this.ctx.getWebSockets(room)), allowed: null };
+        this.rooms.set(room, r);
+      }
+      if (r.allowed === null || now > r.allowed.until) {
+        const known = this.known();
+        const sockets = [];
+        let until = Number.MAX_SAFE_INTEGER;
+        for (const [ws, info] of r.list) {
+          const access = Hub.access(info, known, now);
+          if (access === 'allowed') {
+            sockets.push(ws);
+            until = Math.min(until, allowedUntil(info));
+          } else {
+            Hub.closeFor(ws, access);
+            closed = true;
+          }
+        }
+        r.allowed = { sockets, until };
+      }
+      for (const ws of r.allowed.sockets) {
+        try {
+          ws.send(body);
+          delivered++;
+        } catch {
+          /* closed meanwhile */
+        }
+      }
+    }
+    if (closed) this.socketsChanged();
+    return delivered;
+  }
+
+  /** connect.rs Replays::left */
+  replayLeft(sid, now) {
+    this.replays = this.replays.filter(([, start]) => now - start < REPLAY_WINDOW_MS);
+    const e = this.replays.find(([s]) => s === sid);
+    return e ? Math.max(0, REPLAY_BUDGET - e[2]) : REPLAY_BUDGET;
+  }
+
+  replaySpend(sid, now, n) {
+    const e = this.replays.find(([s]) => s === sid);
+    if (e) e[2] += n;
+    else this.replays.push([sid, now, n]);
+  }
+
+  /** connect.rs catch_up: the events after `since` (within the session's replay budget), or
+   * the latest event of every live call; only what the socket's viewer may see. */
+  catchUp(ws, info, since) {
     const latest = this.latestSeq();
-    const rows =
-      since !== null && since <= latest
-        ? this.sql.exec('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq', since).toArray()
-        : this.sql
-            .exec(
-              'SELECT seq, body FROM events WHERE seq IN (SELECT max(seq) FROM events GROUP BY call_id) AND live = 1 ORDER BY seq',
-            )
-            .toArray();
-    ws.send(JSON.stringify({ type: 'hello', seq: latest, replay: rows.length }));
-    for (const r of rows) ws.send(`{"seq":${r.seq},${r.body.slice(1)}`);
+    const now = Date.now();
+    let rows;
+    if (since !== null && since === latest) rows = [];
+    else if (since !== null && since < latest) {
+      const left = this.replayLeft(info.sid, now);
+      rows = this.sql
+        .exec(
+          'SELECT seq, store_id, body, staff_body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+          since,
+          left + 1,
+        )
+        .toArray();
+      if (rows.length > left) {
+        console.log(JSON.stringify({ event: 'replay_cut', uid: info.uid, since }));
+        rows = this.sql
+          .exec(
+            'SELECT seq, store_id, body, staff_body FROM events WHERE seq IN ' +
+              '(SELECT max(seq) FROM events WHERE seq > ? GROUP BY call_id) ORDER BY seq DESC LIMIT ?',
+            since,
+            REPLAY_CUT_MAX,
+          )
+          .toArray()
+          .reverse();
+      }
+    } else
+      rows = this.sql
+        .exec(
+          'SELECT seq, store_id, body, staff_body FROM events WHERE seq IN ' +
+            '(SELECT max(seq) FROM events GROUP BY call_id) AND live = 1 ORDER BY seq',
+        )
+        .toArray();
+    const viewer = viewerOf(info);
+    const visible = rows.filter((r) => {
+      let change = false;
+      try {
+        change = JSON.parse(r.body)?.type === 'customer_changed';
+      } catch {
+        change = false;
+      }
+      return change
+        ? maySeeCall(viewer, r.store_id) && mayHearCustomerChange(viewer, r.store_id)
+        : maySeeCall(viewer, r.store_id);
+    });
+    ws.send(JSON.stringify({ type: 'hello', seq: latest, replay: visible.length }));
+    for (const r of visible) {
+      const body = r.staff_body !== null && viewer.role !== 'admin' ? r.staff_body : r.body;
+      ws.send(`{"seq":${r.seq},${body.slice(1)}`);
+    }
+    if (since !== null) this.replaySpend(info.sid, now, visible.length);
+  }
+
+  /** connect.rs accept: the identity the Worker checked, the hub's later knowledge of it, the
+   * user's socket limit, its rooms and attachment, what it missed. */
+  accept(request) {
+    let info;
+    try {
+      info = JSON.parse(request.headers.get(SOCKET_HEADER) ?? '');
+    } catch {
+      info = null;
+    }
+    if (info === null || typeof info !== 'object') return json(401, { error: 'missing_identity' });
+    const now = Date.now();
+    const known = this.knownOf(info);
+    const u = known.users.get(info.uid);
+    if (
+      known.revoked.has(info.sid) ||
+      (u !== undefined && (u.tv > info.tv || (u.tv === info.tv && u.disabled)))
+    )
+      return json(401, { error: 'session_revoked' });
+    if (this.ctx.getWebSockets(`u:${info.uid}`).length >= MAX_SOCKETS_PER_USER)
+      return json(429, { error: 'rate_limited' });
+    const user = {
+      uid: info.uid,
+      tv: info.tv,
+      disabled: false,
+      role: info.role,
+      store: info.store ?? null,
+    };
+    if (!sameUser(u, user)) this.putUser(user);
+    info.lease = now + LEASE_MS;
+    info.bucket = { t: 0, at: 0 };
+    const since = new URL(request.url).searchParams.get('since');
+    const pair = new WebSocketPair();
+    const tags = [...roomsOf(viewerOf(info)), `u:${info.uid}`, `s:${info.sid}`];
+    this.ctx.acceptWebSocket(pair[1], tags);
+    pair[1].serializeAttachment(JSON.stringify(info));
+    this.socketsChanged();
+    this.catchUp(pair[1], info, since !== null && /^\d+$/.test(since) ? Number(since) : null);
+    this.scheduleAt(now + RECHECK_MS);
+    return new Response(null, {
+      status: 101,
+      webSocket: pair[0],
+      headers: { 'Strict-Transport-Security': HSTS },
+    });
+  }
+
+  /** sockets.rs recheck: every connected user and session read again from D1; the sockets
+   * whose access changed closed, the others' leases renewed. */
+  async recheck() {
+    this.socketsChanged();
+    const sockets = this.ctx.getWebSockets();
+    if (!sockets.length) return;
+    const infos = withInfos(sockets);
+    const uids = [...new Set(infos.map(([, i]) => i.uid))];
+    const sids = infos.map(([, i]) => i.sid);
+    const nowSecs = Math.floor(Date.now() / 1000);
+    let users;
+    let live;
+    try {
+      const db = this.env.DB;
+      users = (
+        await db
+          .prepare(`${USER_SELECT} WHERE u.id IN (SELECT value FROM json_each(?1))`)
+          .bind(JSON.stringify(uids))
+          .all()
+      ).results;
+      live = (
+        await db
+          .prepare(
+            'SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?1)) AND expires_at > ?2 AND last_seen > ?3',
+          )
+          .bind(JSON.stringify(sids), nowSecs, nowSecs - IDLE_SECS)
+          .all()
+      ).results;
+    } catch {
+      console.warn(JSON.stringify({ event: 'hub_recheck_failed', users: uids.length }));
+      return;
+    }
+    const states = users.map((r) => ({
+      uid: r.id,
+      tv: r.token_version,
+      disabled: r.disabled !== 0,
+      role: r.role,
+      store: r.store_id,
+    }));
+    for (const st of states) this.putUser(st);
+    const byUid = new Map(states.map((u) => [u.uid, u]));
+    const liveSids = new Set(live.map((r) => r.id));
+    const lease = Date.now() + LEASE_MS;
+    for (const [ws, info] of infos) {
+      const u = byUid.get(info.uid);
+      if (liveSids.has(info.sid) && u !== undefined && stillAllowed(info, u)) {
+        info.lease = lease;
+        ws.serializeAttachment(JSON.stringify(info));
+      } else ws.close(CLOSE_REVOKED, 'session ended');
+    }
+    this.socketsChanged();
+    for (const uid of uids.filter((x) => !byUid.has(x)))
+      this.putUser({ uid, tv: Number.MAX_SAFE_INTEGER, disabled: true, role: null, store: null });
   }
 
   async fetch(request) {
     const url = new URL(request.url);
-    if (request.headers.get('Upgrade') === 'websocket') {
-      const pair = new WebSocketPair();
-      this.ctx.acceptWebSocket(pair[1]);
-      const since = url.searchParams.get('since');
-      this.catchUp(pair[1], since !== null && /^\d+$/.test(since) ? Number(since) : null);
-      return new Response(null, { status: 101, webSocket: pair[0] });
-    }
+    if (url.pathname === '/connect' && request.headers.get('Upgrade') === 'websocket')
+      return this.accept(request);
     if (url.pathname === '/outbox') {
       return Response.json({
         pending: this.sql.exec('SELECT count(*) AS n FROM outbox').one().n,
-        alarm: this.alarmPending,
+        alarm: this.alarmAt !== null,
       });
     }
     if (url.pathname === '/event' && request.method === 'POST') {
@@ -880,10 +1362,7 @@ export class Hub extends DurableObject {
         customer: customerId,
       }),
     );
-    if (!this.alarmPending) {
-      this.alarmPending = true;
-      this.ctx.storage.setAlarm(Date.now() + DRAIN_DELAY_MS);
-    }
+    this.scheduleAt(Date.now() + DRAIN_DELAY_MS);
 
     const customerFound = !caller
       ? 'withheld'
@@ -976,15 +1455,12 @@ export class Hub extends DurableObject {
     let seq = null;
     if (inserted.length) {
       seq = inserted[0].seq;
-      const out = `{"seq":${seq},${text.slice(1)}`;
-      for (const ws of this.ctx.getWebSockets()) {
-        try {
-          ws.send(out);
-          delivered++;
-        } catch {
-          /* closing */
-        }
-      }
+      delivered = this.sendToRooms(
+        store.id,
+        `{"seq":${seq},${text.slice(1)}`,
+        staffText === null ? null : `{"seq":${seq},${staffText.slice(1)}`,
+        now,
+      );
       sql.exec(
         'DELETE FROM events WHERE created_at < ? OR seq <= (SELECT max(seq) FROM events) - ?',
         now - KEEP_MS,
@@ -1019,6 +1495,7 @@ export class Hub extends DurableObject {
 
   /** Drains the outbox into D1, in order, with record.rs's statements; then deletes what it wrote. */
   async alarm() {
+    this.alarmAt = null;
     const rows = this.sql
       .exec('SELECT id, body FROM outbox ORDER BY id LIMIT ?', DRAIN_MAX_EVENTS)
       .toArray();
@@ -1050,14 +1527,28 @@ export class Hub extends DurableObject {
       await db.batch([mark, ...stmts, mark, ...recompute]); // throws: the alarm is retried, the outbox kept
       this.sql.exec('DELETE FROM outbox WHERE id <= ?', rows[rows.length - 1].id);
     }
-    if (this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length)
-      await this.ctx.storage.setAlarm(Date.now());
-    else this.alarmPending = false;
+    if (this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length) this.scheduleAt(Date.now());
+    // hub/mod.rs alarm: the connected users re-checked every RECHECK_MS.
+    if (this.ctx.getWebSockets().length) {
+      const now = Date.now();
+      let at =
+        this.sql.exec("SELECT v FROM mirror_meta WHERE k = 'recheck_at'").toArray()[0]?.v ?? 0;
+      if (at <= now) {
+        await this.recheck();
+        at = Date.now() + RECHECK_MS;
+        this.sql.exec(
+          "INSERT INTO mirror_meta (k, v) VALUES ('recheck_at', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+          at,
+        );
+      }
+      this.scheduleAt(at);
+    }
   }
 
   webSocketMessage() {}
 
   webSocketClose(ws, code) {
+    this.socketsChanged();
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, 'bye');
     } catch {
