@@ -582,6 +582,7 @@ export default {
 const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
 const KEEP_MS = 15 * 60 * 1000; // hub/mod.rs: events replayable for 15 min, 2000 at most
 const KEEP_COUNT = 2000;
+const PRUNE_EVERY = 32;
 const POP_MEMO_CHARS = 200;
 const MAX_PHONES = 10;
 const DRAIN_DELAY_MS = 50; // the alarm that writes the outbox to D1 runs this soon after an append
@@ -921,6 +922,8 @@ export class Hub extends DurableObject {
     this.sql = ctx.storage.sql;
     for (const s of SCHEMA) this.sql.exec(s);
     this.alarmAt = null; // when the alarm is due (epoch ms), as set by this object
+    this.alarmRunning = false;
+    this.alarmWanted = null; // the earliest alarm asked for while it ran
     this.rooms = new Map(); // room -> { list: [ws, info][], allowed: { sockets, until } | null }
     this.knownAll = null; // { users: Map(uid -> user), revoked: Set } for the broadcasts
     this.replays = []; // [sid, window start, events replayed]
@@ -966,6 +969,12 @@ export class Hub extends DurableObject {
 
   /** drain.rs schedule_at: the alarm at `at` unless one is due sooner. */
   scheduleAt(at) {
+    // While the alarm runs, what it is asked for is set when it ends (as before the port,
+    // an event arriving during a drain sets no alarm of its own; ours sets none per event).
+    if (this.alarmRunning) {
+      this.alarmWanted = Math.min(this.alarmWanted ?? at, at);
+      return;
+    }
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.ctx.storage.setAlarm(at);
     this.alarmAt = at;
@@ -1461,11 +1470,13 @@ export class Hub extends DurableObject {
         staffText === null ? null : `{"seq":${seq},${staffText.slice(1)}`,
         now,
       );
-      sql.exec(
-        'DELETE FROM events WHERE created_at < ? OR seq <= (SELECT max(seq) FROM events) - ?',
-        now - KEEP_MS,
-        KEEP_COUNT,
-      );
+      // hub/mod.rs prune: every PRUNE_EVERY events, as of the one just inserted.
+      if (seq % PRUNE_EVERY === 0)
+        sql.exec(
+          'DELETE FROM events WHERE created_at < ? OR seq <= ?',
+          now - KEEP_MS,
+          seq - KEEP_COUNT,
+        );
     }
     console.log(
       JSON.stringify({
@@ -1496,6 +1507,19 @@ export class Hub extends DurableObject {
   /** Drains the outbox into D1, in order, with record.rs's statements; then deletes what it wrote. */
   async alarm() {
     this.alarmAt = null;
+    this.alarmRunning = true;
+    try {
+      await this.drainAndRecheck();
+    } finally {
+      this.alarmRunning = false;
+      const wanted = this.alarmWanted;
+      this.alarmWanted = null;
+      if (wanted !== null) this.scheduleAt(wanted);
+    }
+  }
+
+  /** The alarm's work: the outbox into D1, then (every RECHECK_MS) the connected users. */
+  async drainAndRecheck() {
     const rows = this.sql
       .exec('SELECT id, body FROM outbox ORDER BY id LIMIT ?', DRAIN_MAX_EVENTS)
       .toArray();
