@@ -12,7 +12,8 @@
 //                                             [--sockets=10] (admin consoles; 0: none, no fan-out)
 //
 // `C` as a DIR runs baseline C (bench/baselines/c-like-for-like) under the same load, for the
-// ratio ours / C.
+// ratio ours / C; `C:FILE` runs C's driver with another worker module (a variant of C's
+// worker.mjs inside the project, e.g. one cut short to take its cost apart).
 import { Miniflare } from 'miniflare';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -55,8 +56,9 @@ const stacks = [];
 try {
   for (const dir of dirs) {
     const before = workerdPids();
-    const like = dir === 'C';
+    const like = dir === 'C' || dir.startsWith('C:');
     let o = likeOptions();
+    if (dir.startsWith('C:')) o.scriptPath = dir.slice(2);
     if (!like) {
       o = miniflareOptions({ onLog: () => {} });
       o.workers[0].scriptPath = join(resolve(dir), 'index.js');
