@@ -6,13 +6,16 @@
 // may see it (the admins', the called store's), as ours.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
-import { likeOptions, likeSessions } from '../bench/baselines/c-like-for-like/driver.mjs';
+import {
+  likeOptions,
+  likeSession,
+  likeSessions,
+} from '../bench/baselines/c-like-for-like/driver.mjs';
 import { applyMigrations } from '../scripts/lib/sql.mjs';
 import { seedDemo } from '../scripts/lib/seed.mjs';
-import { JWT_SECRET, WEBHOOK_SECRET, callEvent, signHS256 } from './helpers/worker.mjs';
+import { WEBHOOK_SECRET, callEvent, signHS256 } from './helpers/worker.mjs';
 
 /** Opens C's socket: the first message (the hello), or the refusal's status and body. */
 function open(url, token) {
@@ -45,40 +48,10 @@ function open(url, token) {
   });
 }
 
-/** A staff account of `storeName` with a session, as a login writes it; its token. */
+/** A staff account of `storeName` with a session; its uid and token. */
 async function staff(db, storeName) {
-  const now = Math.floor(Date.now() / 1000);
-  const { id: store } = await db
-    .prepare('SELECT id FROM stores WHERE name = ?1')
-    .bind(storeName)
-    .first();
-  const login = `c-staff-${store}`;
-  const { id } = await db
-    .prepare(
-      "INSERT INTO users (login_id, display_name, role, store_id, password_hash) VALUES (?1, ?1, 'staff', ?2, 'x') RETURNING id",
-    )
-    .bind(login, store)
-    .first();
-  const sid = randomBytes(16).toString('hex');
-  await db
-    .prepare(
-      'INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?3)',
-    )
-    .bind(sid, id, now, now + 3600)
-    .run();
-  const claims = {
-    uid: id,
-    login,
-    name: login,
-    role: 'staff',
-    store,
-    stores: [store],
-    tv: 0,
-    sid,
-    iat: now,
-    exp: now + 3600,
-  };
-  return { uid: id, token: signHS256(claims, JWT_SECRET) };
+  const { id } = await db.prepare('SELECT id FROM stores WHERE name = ?1').bind(storeName).first();
+  return likeSession(db, { login: `c-staff-${id}`, role: 'staff', store: id });
 }
 
 test('baseline C checks the session before the upgrade and sends a call only to its rooms', async () => {

@@ -49,47 +49,41 @@ async function start(cleanup) {
 }
 
 /**
- * The consoles' sessions, as ours' bench logs in (bench/lib/ours.mjs fleetFor): a user may hold
- * at most 10 sockets, so one admin account and session per 10 sockets (1000 sockets at most),
- * written to D1 as a login writes them, each with the session token a login returns.
+ * An account and its session, written to D1 as a login writes them, and the session token a
+ * login returns (the claims of `token::Session`).
+ * @param {any} db
+ * @param {{ login: string, role?: string, store?: number | null }} who
  */
-export async function likeSessions(db) {
+export async function likeSession(db, { login, role = 'admin', store = null }) {
   const now = Math.floor(Date.now() / 1000);
   const exp = now + 12 * 3600;
+  const { id } = await db
+    .prepare(
+      "INSERT INTO users (login_id, display_name, role, store_id, password_hash) VALUES (?1, ?1, ?2, ?3, 'x') RETURNING id",
+    )
+    .bind(login, role, store)
+    .first();
+  const sid = randomBytes(16).toString('hex');
+  await db
+    .prepare(
+      'INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?3)',
+    )
+    .bind(sid, id, now, exp)
+    .run();
+  const stores = store === null ? [] : [store];
+  const claims = { uid: id, login, name: login, role, store, stores, tv: 0, sid, iat: now, exp };
+  return { uid: id, token: signHS256(claims, JWT_SECRET) };
+}
+
+/**
+ * The consoles' sessions, as ours' bench logs in (bench/lib/ours.mjs fleetFor): a user may hold
+ * at most 10 sockets, so one admin account and session per 10 sockets (1000 sockets at most);
+ * their tokens.
+ */
+export async function likeSessions(db) {
   const tokens = [];
-  for (let i = 0; i < 101; i++) {
-    const login = `bench-c-${i}`;
-    const { id } = await db
-      .prepare(
-        "INSERT INTO users (login_id, display_name, role, password_hash) VALUES (?1, ?1, 'admin', 'x') RETURNING id",
-      )
-      .bind(login)
-      .first();
-    const sid = randomBytes(16).toString('hex');
-    await db
-      .prepare(
-        'INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?3)',
-      )
-      .bind(sid, id, now, exp)
-      .run();
-    tokens.push(
-      signHS256(
-        {
-          uid: id,
-          login,
-          name: login,
-          role: 'admin',
-          store: null,
-          stores: [],
-          tv: 0,
-          sid,
-          iat: now,
-          exp,
-        },
-        JWT_SECRET,
-      ),
-    );
-  }
+  for (let i = 0; i < 101; i++)
+    tokens.push((await likeSession(db, { login: `bench-c-${i}` })).token);
   return tokens;
 }
 

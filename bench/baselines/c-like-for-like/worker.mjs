@@ -439,11 +439,14 @@ const IDLE_SECS = 720 * 60; // SESSION_IDLE_MINUTES' default (token::idle_secs)
 const TOUCH_EVERY_SECS = 5 * 60; // token::TOUCH_EVERY_SECS
 const SOCKET_HEADER = 'x-cti-socket';
 
+// db/users.rs user_select: an account's columns with its stores (STORES_OF_U).
+const USER_COLUMNS =
+  'u.id, u.login_id, u.display_name, coalesce(u.org_role, u.role) AS role, u.store_id, u.password_hash, ' +
+  'u.token_version, u.disabled, (SELECT json_group_array(us.store_id) FROM user_stores us WHERE us.user_id = u.id) AS stores';
+
 // users::by_sessions: the sessions' users (with their stores) in one statement.
 const BY_SESSIONS =
-  'SELECT u.id, u.login_id, u.display_name, coalesce(u.org_role, u.role) AS role, u.store_id, u.password_hash, ' +
-  'u.token_version, u.disabled, (SELECT json_group_array(us.store_id) FROM user_stores us WHERE us.user_id = u.id) AS stores, ' +
-  's.id AS sid, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id ' +
+  `SELECT ${USER_COLUMNS}, s.id AS sid, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id ` +
   "WHERE s.id IN (SELECT json_extract(value, '$[1]') FROM json_each(?1)) AND s.expires_at > ?2";
 
 /** auth::check_origin: no Origin (not a browser), or our own. */
@@ -844,10 +847,7 @@ const ADMIN_ROOM = 'admin';
 const DESK_ROOM = 'desk';
 const HSTS = 'max-age=31536000; includeSubDomains';
 
-const USER_SELECT =
-  'SELECT u.id, u.login_id, u.display_name, coalesce(u.org_role, u.role) AS role, u.store_id, u.password_hash, ' +
-  'u.token_version, u.disabled, (SELECT json_group_array(us.store_id) FROM user_stores us WHERE us.user_id = u.id) AS stores ' +
-  'FROM users u';
+const USER_SELECT = `SELECT ${USER_COLUMNS} FROM users u`;
 
 /** access.rs Viewer: a socket's role and its stores (ascending). */
 function viewerOf(info) {
